@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Run a command against a throwaway FerretDB (see mongo-test.sh):
+#
+#   scripts/with-ferretdb.sh <command...>
+#
+# Starts FerretDB in the background on 127.0.0.1:$MONGO_PORT (default: a free
+# port chosen by the kernel), exports MONGO_URL=mongodb://127.0.0.1:PORT/, runs
+# the command, stops FerretDB and exits with the command's exit code.
+set -euo pipefail
+
+if (( $# == 0 )); then
+  echo "usage: $0 <command...>" >&2
+  exit 2
+fi
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+"$root/scripts/mongo-test.sh" --build-only
+
+work="$(mktemp -d "${TMPDIR:-/tmp}/with-ferretdb.XXXXXX")"
+log="$work/ferretdb.log"
+pid=""
+
+cleanup() {
+  if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then
+    kill -TERM "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+# Turn signals into a normal exit so the EXIT trap stops FerretDB.
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# Port 0 lets the kernel pick a free port atomically (no probe-then-bind race
+# between parallel runs); the binary prints the real port in its ready line.
+# Data goes to $work so it is removed even if FerretDB is killed hard.
+MONGO_PORT="${MONGO_PORT:-0}" FERRETDB_DATA_DIR="$work/data" \
+  "$root/.cache/ferretdb/ferretdb" >"$log" 2>&1 &
+pid=$!
+
+url=""
+for (( i = 0; i < 600; i++ )); do   # 600 x 0.1 s = 60 s
+  url="$(sed -n 's/^ferretdb ready \(mongodb:[^ ]*\)$/\1/p' "$log")"
+  [[ -n "$url" ]] && break
+  kill -0 "$pid" 2>/dev/null || break
+  sleep 0.1
+done
+
+if [[ -z "$url" ]]; then
+  echo "with-ferretdb: FerretDB did not come up; its log:" >&2
+  sed 's/^/  /' "$log" >&2
+  exit 1
+fi
+
+export MONGO_URL="$url"
+echo "with-ferretdb: $MONGO_URL" >&2
+
+# Not exec: we must outlive the command to stop FerretDB afterwards.
+set +e
+"$@"
+status=$?
+set -e
+exit "$status"

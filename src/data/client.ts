@@ -1,0 +1,172 @@
+import { parseEjson, stringifyEjson } from "../dataapi/ejson";
+import type { Doc, IndexSpec, UpdateResult } from "../dataapi/engine";
+import { isDataErrorCode } from "../dataapi/errors";
+import { DataError, DataUnavailableError, DuplicateKeyError } from "./errors";
+
+export type Fetcher = (request: Request) => Promise<Response>;
+
+export interface DataClientOptions {
+  fetch: Fetcher;
+  /** Base URL the `/action/<name>` paths are appended to. */
+  baseUrl: string;
+  apiKey?: string;
+  dataSource: string;
+  database: string;
+  /** Per-call deadline; a store that does not answer in time is unavailable, not a hang. */
+  timeoutMs?: number;
+  /** Extra attempts for calls that are safe to repeat (reads and idempotent collection management). */
+  retries?: number;
+  /** Waits between attempts; passed in so tests need not sleep. */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export interface FindOptions {
+  projection?: Doc;
+  sort?: Record<string, 1 | -1>;
+  limit?: number;
+  skip?: number;
+}
+
+const SAFE_TO_REPEAT = new Set(["findOne", "find", "aggregate", "countDocuments", "listCollections", "createCollection", "dropCollection", "createIndexes"]);
+
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * The Worker's only way to its data: Data API v1 actions over `fetch`, EJSON both ways. Whether
+ * the fetch reaches the embedded Durable Object or the MongoDB gateway is the caller's choice.
+ * It counts its round trips so each request can report (and tests can assert) how many it made.
+ */
+export class DataClient {
+  roundTrips = 0;
+
+  constructor(private readonly options: DataClientOptions) {}
+
+  collection<T extends Doc = Doc>(name: string): Collection<T> {
+    return new Collection<T>(this, name);
+  }
+
+  async listCollections(filter: Doc = {}): Promise<{ name: string }[]> {
+    const answer = await this.call<{ collections: { name: string }[] }>("listCollections", { filter });
+    return answer.collections;
+  }
+
+  /** Sends one action; maps protocol errors to typed errors and retries only what is safe to repeat. */
+  async call<R>(action: string, body: Doc, collection?: string): Promise<R> {
+    const attempts = 1 + (SAFE_TO_REPEAT.has(action) ? (this.options.retries ?? 2) : 0);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.once<R>(action, body, collection);
+      } catch (error) {
+        if (!(error instanceof DataUnavailableError) || attempt >= attempts) throw error;
+        // Full jitter, so that many isolates retrying a recovering store do not arrive together.
+        await (this.options.sleep ?? defaultSleep)(Math.random() * 50 * 2 ** attempt);
+      }
+    }
+  }
+
+  private async once<R>(action: string, body: Doc, collection?: string): Promise<R> {
+    const { baseUrl, apiKey, dataSource, database, timeoutMs = 10_000 } = this.options;
+    const headers: Record<string, string> = { "content-type": "application/ejson", accept: "application/ejson" };
+    if (apiKey) headers.apiKey = apiKey;
+    const request = new Request(`${baseUrl.replace(/\/$/, "")}/action/${action}`, {
+      method: "POST",
+      headers,
+      body: stringifyEjson({ dataSource, database, ...(collection === undefined ? {} : { collection }), ...body }),
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    this.roundTrips++;
+    let response: Response;
+    let text: string;
+    try {
+      response = await this.options.fetch(request);
+      // EJSON is UTF-8 JSON; decode the bytes ourselves (the runtime only trusts text/* for .text()).
+      text = new TextDecoder().decode(await response.arrayBuffer());
+    } catch (error) {
+      throw new DataUnavailableError(`data store unreachable: ${error instanceof Error ? error.name : "error"}`);
+    }
+    if (response.status >= 500) throw new DataUnavailableError(`data store answered ${response.status}`);
+    let payload: unknown;
+    try {
+      payload = parseEjson(text);
+    } catch {
+      throw new DataUnavailableError("data store answered with a body that is not EJSON");
+    }
+    if (response.ok) return payload as R;
+    const { error_code: code, error: message } = (payload ?? {}) as { error_code?: unknown; error?: unknown };
+    const text_ = typeof message === "string" ? message : `status ${response.status}`;
+    if (code === "DuplicateKey") throw new DuplicateKeyError(text_);
+    throw new DataError(isDataErrorCode(code) ? code : "InternalServerError", text_);
+  }
+}
+
+/** One collection's actions, named as the MongoDB driver names them. */
+export class Collection<T extends Doc = Doc> {
+  constructor(
+    private readonly client: DataClient,
+    readonly name: string,
+  ) {}
+
+  private call<R>(action: string, body: Doc): Promise<R> {
+    return this.client.call<R>(action, body, this.name);
+  }
+
+  async findOne(filter: Doc, options: Pick<FindOptions, "projection" | "sort"> = {}): Promise<T | null> {
+    return (await this.call<{ document: T | null }>("findOne", { filter, ...options })).document;
+  }
+
+  async find(filter: Doc, options: FindOptions = {}): Promise<T[]> {
+    return (await this.call<{ documents: T[] }>("find", { filter, ...options })).documents;
+  }
+
+  async insertOne(document: T): Promise<unknown> {
+    return (await this.call<{ insertedId: unknown }>("insertOne", { document })).insertedId;
+  }
+
+  updateOne(filter: Doc, update: Doc, options: { upsert?: boolean } = {}): Promise<UpdateResult> {
+    return this.call<UpdateResult>("updateOne", { filter, update, ...options });
+  }
+
+  updateMany(filter: Doc, update: Doc): Promise<UpdateResult> {
+    return this.call<UpdateResult>("updateMany", { filter, update });
+  }
+
+  replaceOne(filter: Doc, replacement: Doc): Promise<UpdateResult> {
+    return this.call<UpdateResult>("replaceOne", { filter, replacement });
+  }
+
+  async findOneAndUpdate(filter: Doc, update: Doc, options: { upsert?: boolean; returnNewDocument?: boolean; projection?: Doc } = {}): Promise<T | null> {
+    return (await this.call<{ document: T | null }>("findOneAndUpdate", { filter, update, ...options })).document;
+  }
+
+  async deleteOne(filter: Doc): Promise<number> {
+    return (await this.call<{ deletedCount: number }>("deleteOne", { filter })).deletedCount;
+  }
+
+  async deleteMany(filter: Doc): Promise<number> {
+    return (await this.call<{ deletedCount: number }>("deleteMany", { filter })).deletedCount;
+  }
+
+  async countDocuments(filter: Doc = {}): Promise<number> {
+    return (await this.call<{ count: number }>("countDocuments", { filter })).count;
+  }
+
+  async aggregate<R = Doc>(pipeline: Doc[]): Promise<R[]> {
+    return (await this.call<{ documents: R[] }>("aggregate", { pipeline })).documents;
+  }
+
+  async create(): Promise<void> {
+    await this.call("createCollection", {});
+  }
+
+  async drop(): Promise<boolean> {
+    return (await this.call<{ dropped: boolean }>("dropCollection", {})).dropped;
+  }
+
+  async renameTo(to: string, options: { dropTarget?: boolean } = {}): Promise<void> {
+    await this.call("renameCollection", { to, ...options });
+  }
+
+  async createIndexes(indexes: IndexSpec[]): Promise<void> {
+    await this.call("createIndexes", { indexes });
+  }
+}

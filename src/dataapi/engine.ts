@@ -1,0 +1,75 @@
+/**
+ * The narrow interface every storage engine implements: the SQLite engine inside the Durable
+ * Object and the MongoDB engine inside the Node gateway. The protocol handler validates and
+ * decodes requests, so engines receive well-typed, EJSON-decoded values only.
+ */
+export type Doc = Record<string, unknown>;
+
+export interface Namespace {
+  database: string;
+  collection: string;
+}
+
+export interface FindSpec {
+  filter: Doc;
+  projection?: Doc;
+  sort?: Record<string, 1 | -1>;
+  limit?: number;
+  skip?: number;
+}
+
+export interface UpdateSpec {
+  filter: Doc;
+  /** Operator document (`{$set: …}`) or an aggregation pipeline of update stages. */
+  update: Doc | Doc[];
+  upsert: boolean;
+  multi: boolean;
+}
+
+export interface ReplaceSpec {
+  filter: Doc;
+  replacement: Doc;
+  upsert: boolean;
+}
+
+export interface FindOneAndUpdateSpec {
+  filter: Doc;
+  update: Doc | Doc[];
+  upsert: boolean;
+  returnNewDocument: boolean;
+  projection?: Doc;
+  sort?: Record<string, 1 | -1>;
+}
+
+export interface UpdateResult {
+  matchedCount: number;
+  modifiedCount: number;
+  upsertedId?: unknown;
+}
+
+export interface IndexSpec {
+  key: Record<string, 1 | -1>;
+  name: string;
+  unique?: boolean;
+  sparse?: boolean;
+  expireAfterSeconds?: number;
+}
+
+export interface Engine {
+  find(ns: Namespace, spec: FindSpec): Promise<Doc[]>;
+  insertMany(ns: Namespace, documents: Doc[]): Promise<unknown[]>;
+  update(ns: Namespace, spec: UpdateSpec): Promise<UpdateResult>;
+  replaceOne(ns: Namespace, spec: ReplaceSpec): Promise<UpdateResult>;
+  findOneAndUpdate(ns: Namespace, spec: FindOneAndUpdateSpec): Promise<Doc | null>;
+  delete(ns: Namespace, filter: Doc, multi: boolean): Promise<number>;
+  aggregate(ns: Namespace, pipeline: Doc[]): Promise<Doc[]>;
+  countDocuments(ns: Namespace, filter: Doc): Promise<number>;
+  createCollection(ns: Namespace): Promise<void>;
+  /** Resolves true when a collection was dropped, false when there was none. */
+  dropCollection(ns: Namespace): Promise<boolean>;
+  renameCollection(ns: Namespace, to: string, dropTarget: boolean): Promise<void>;
+  createIndexes(ns: Namespace, indexes: IndexSpec[]): Promise<void>;
+  listCollections(database: string, filter: Doc): Promise<{ name: string }[]>;
+  /** Cheap liveness check of the storage behind the engine. */
+  ping(): Promise<void>;
+}

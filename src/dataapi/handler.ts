@@ -1,0 +1,116 @@
+import { ACTIONS } from "./actions";
+import { matchesApiKey, presentedApiKey } from "./api-key";
+import { readBodyText } from "./body";
+import { isPlainObject, parseEjson, stringifyEjson, stringifyPlainJson } from "./ejson";
+import type { Engine } from "./engine";
+import { DataApiError } from "./errors";
+import { assertNoCodeOperators } from "./forbidden";
+import { checkCollectionName, checkDatabaseName } from "./names";
+
+/** The largest BSON document MongoDB stores, plus room for the envelope. */
+export const DEFAULT_MAX_BODY_BYTES = 17 * 1024 * 1024;
+
+export interface DataApiOptions {
+  engine: Engine;
+  /** Keys that may call the API. Empty or absent: no key is asked (the Durable Object binding is private). */
+  apiKeys?: readonly string[];
+  maxBodyBytes?: number;
+  /** Restricts what a key can reach: listed databases only, and collection names matching the pattern. */
+  access?: { databases?: readonly string[]; collections?: RegExp };
+  /** Called with every error that is answered as a 500, so the host can log it. */
+  onInternalError?: (error: unknown) => void;
+}
+
+const ACTION_PATH = /\/action\/([A-Za-z]+)$/;
+
+const respond = (status: number, body: unknown, ejson: boolean): Response =>
+  new Response(ejson ? stringifyEjson(body) : stringifyPlainJson(body), {
+    status,
+    headers: { "content-type": ejson ? "application/ejson" : "application/json" },
+  });
+
+const errorResponse = (error: DataApiError): Response => Response.json({ error: error.message, error_code: error.code }, { status: error.status });
+
+const parseBody = (text: string, contentType: string): Record<string, unknown> => {
+  const mediaType = contentType.split(";")[0]?.trim().toLowerCase();
+  if (mediaType !== "application/json" && mediaType !== "application/ejson") {
+    throw new DataApiError("UnsupportedMediaType", "Content-Type must be application/json or application/ejson");
+  }
+  let parsed: unknown;
+  try {
+    // Both media types are read as EJSON: plain JSON is valid EJSON, and the hosted API did the same.
+    parsed = parseEjson(text);
+  } catch {
+    throw new DataApiError("InvalidParameter", "request body is not valid JSON");
+  }
+  if (!isPlainObject(parsed)) throw new DataApiError("InvalidParameter", "request body must be a JSON object");
+  return parsed;
+};
+
+const requireString = (body: Record<string, unknown>, field: string): string => {
+  const value = body[field];
+  if (value === undefined) throw new DataApiError("MissingParameter", `${field} is required`);
+  if (typeof value !== "string" || value === "") throw new DataApiError("InvalidParameter", `${field} must be a non-empty string`);
+  return value;
+};
+
+/**
+ * The server side of the Data API protocol, written once for every engine: it authenticates,
+ * parses and validates an action, runs it on the engine and maps errors to the wire format.
+ */
+export const createDataApiHandler = (options: DataApiOptions) => {
+  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+
+  const checkAccess = (database: string, collection: string | undefined): void => {
+    const { databases, collections } = options.access ?? {};
+    if (databases && !databases.includes(database)) throw new DataApiError("Forbidden", "this key cannot reach that database");
+    if (collection !== undefined && collections && !collections.test(collection)) {
+      throw new DataApiError("Forbidden", "this key cannot reach that collection");
+    }
+  };
+
+  const handle = async (request: Request, ejsonOut: boolean): Promise<Response> => {
+    if (options.apiKeys?.length) {
+      const key = presentedApiKey(request.headers);
+      if (!key || !(await matchesApiKey(key, options.apiKeys))) throw new DataApiError("InvalidSession", "invalid or missing API key");
+    }
+    const name = new URL(request.url).pathname.match(ACTION_PATH)?.[1];
+    const action = name && Object.hasOwn(ACTIONS, name) ? ACTIONS[name] : undefined;
+    if (!action) throw new DataApiError("ActionNotFound", "unknown action");
+    if (request.method !== "POST") throw new DataApiError("InvalidParameter", "actions are called with POST");
+
+    const body = parseBody(await readBodyText(request, maxBodyBytes), request.headers.get("content-type") ?? "");
+    requireString(body, "dataSource");
+    const database = requireString(body, "database");
+    checkDatabaseName(database);
+    const collection = action.needsCollection === false ? undefined : requireString(body, "collection");
+    if (collection !== undefined) checkCollectionName(database, collection);
+    checkAccess(database, collection);
+    assertNoCodeOperators(body);
+
+    const { dataSource: _ds, database: _db, collection: _coll, ...rest } = body;
+    const parsed = action.schema.safeParse(rest);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      const where = issue?.path.length ? `${issue.path.join(".")}: ` : "";
+      throw new DataApiError("InvalidParameter", `${where}${issue?.message ?? "invalid request"}`);
+    }
+    if (typeof rest.to === "string") {
+      checkCollectionName(database, rest.to);
+      checkAccess(database, rest.to);
+    }
+    const result = await action.run(options.engine, { database, collection: collection ?? "" }, parsed.data as never);
+    return respond(200, result, ejsonOut);
+  };
+
+  return async (request: Request): Promise<Response> => {
+    const ejsonOut = (request.headers.get("accept") ?? "").toLowerCase().includes("application/ejson");
+    try {
+      return await handle(request, ejsonOut);
+    } catch (error) {
+      if (error instanceof DataApiError) return errorResponse(error);
+      options.onInternalError?.(error);
+      return errorResponse(new DataApiError("InternalServerError", "internal server error"));
+    }
+  };
+};

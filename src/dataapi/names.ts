@@ -1,0 +1,19 @@
+import { DataApiError } from "./errors";
+
+// MongoDB's own naming rules, checked here so both engines refuse the same names.
+const DATABASE_NAME = /^[^/\\. "$*<>:|?\0]{1,63}$/;
+const COLLECTION_NAME = /^(?!system\.)[^$\0]{1,255}$/;
+/** MongoDB limits "<database>.<collection>" to 255 bytes. */
+export const MAX_NAMESPACE_BYTES = 255;
+
+const utf8Length = (s: string): number => new TextEncoder().encode(s).length;
+
+export const checkDatabaseName = (name: string): void => {
+  if (!DATABASE_NAME.test(name)) throw new DataApiError("InvalidParameter", `invalid database name: ${JSON.stringify(name)}`);
+};
+
+export const checkCollectionName = (database: string, name: string): void => {
+  if (!COLLECTION_NAME.test(name) || utf8Length(`${database}.${name}`) > MAX_NAMESPACE_BYTES) {
+    throw new DataApiError("InvalidParameter", `invalid collection name: ${JSON.stringify(name)}`);
+  }
+};

@@ -1,0 +1,39 @@
+/**
+ * Every failure the service reports, with its HTTP status and the message clients see. Code
+ * and tests import this one registry; nothing branches on message text.
+ */
+export const ERRORS = {
+  VALIDATION_FAILED: { status: 422, message: "Request validation failed" },
+  ORGANIZATION_EXISTS: { status: 409, message: "Organization already exists" },
+  ADMIN_EMAIL_EXISTS: { status: 409, message: "Admin email already registered" },
+  ORGANIZATION_BUSY: { status: 409, message: "Another operation on this organization is in progress; retry shortly" },
+  COLLECTION_EXISTS: { status: 409, message: "The tenant collection for the new name already exists" },
+  ORGANIZATION_NOT_FOUND: { status: 404, message: "Organization not found" },
+  INVALID_CREDENTIALS: { status: 401, message: "Invalid email or password" },
+  NOT_AUTHENTICATED: { status: 401, message: "Not authenticated" },
+  INVALID_TOKEN: { status: 401, message: "Invalid or expired token" },
+  FORBIDDEN: { status: 403, message: "Not allowed to manage this organization" },
+  ADMIN_EMAIL_MISMATCH: { status: 403, message: "x-admin-email does not match the authenticated admin" },
+  NOT_FOUND: { status: 404, message: "Not Found" },
+  METHOD_NOT_ALLOWED: { status: 405, message: "Method Not Allowed" },
+  PAYLOAD_TOO_LARGE: { status: 413, message: "Request body too large" },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, message: "Content-Type must be application/json" },
+  STORE_UNAVAILABLE: { status: 503, message: "Data store unavailable; retry shortly" },
+  MISCONFIGURED: { status: 500, message: "Internal Server Error" },
+  INTERNAL: { status: 500, message: "Internal Server Error" },
+} as const;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+/** A failure with a stable code; the HTTP layer renders it as FastAPI's `{"detail": …}`. */
+export class AppError extends Error {
+  readonly status: number;
+  constructor(
+    readonly code: ErrorCode,
+    message: string = ERRORS[code].message,
+  ) {
+    super(message);
+    this.name = "AppError";
+    this.status = ERRORS[code].status;
+  }
+}

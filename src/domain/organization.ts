@@ -1,0 +1,80 @@
+import type { ObjectId } from "bson";
+import type { Settings } from "../config/settings";
+import type { Collection, DataClient } from "../data/client";
+import type { IndexSpec } from "../dataapi/engine";
+
+export type OrgStatus = "creating" | "active" | "renaming" | "deleting";
+
+/** What a multi-step operation records on the organization before its first side effect. */
+export type PendingOperation =
+  | { op: "create"; started_at: Date }
+  | { op: "rename"; started_at: Date; from_name: string; from_slug: string; from_collection: string; to_collection: string }
+  | { op: "delete"; started_at: Date };
+
+export interface AdminRecord {
+  id: ObjectId;
+  /** As given at creation, for display. */
+  email: string;
+  /** Lower-cased: the unique login key (e-mails compare case-insensitively). */
+  email_key: string;
+  password_hash: string;
+  token_version: number;
+}
+
+/**
+ * One document per organization in the master database's `organizations` collection, its admin
+ * embedded, so that each endpoint reads or changes one document per step. Unique indexes on
+ * `slug`, `collection_name` and `admin.email_key` make every name and e-mail a reservation.
+ */
+export interface OrganizationDoc {
+  [key: string]: unknown;
+  _id: ObjectId;
+  organization_name: string;
+  slug: string;
+  /** During a rename this still names the old collection, so neither name can be taken meanwhile. */
+  collection_name: string;
+  status: OrgStatus;
+  created_at: Date;
+  updated_at: Date;
+  admin: AdminRecord;
+  pending?: PendingOperation;
+}
+
+export const ORGANIZATIONS = "organizations";
+
+export const ORGANIZATION_INDEXES: IndexSpec[] = [
+  { key: { slug: 1 }, name: "slug_unique", unique: true },
+  { key: { collection_name: 1 }, name: "collection_name_unique", unique: true },
+  { key: { "admin.email_key": 1 }, name: "admin_email_unique", unique: true },
+  { key: { status: 1 }, name: "status" },
+];
+
+/** What the domain needs from the outside world for one request. */
+export interface Deps {
+  data: DataClient;
+  organizations: Collection<OrganizationDoc>;
+  settings: Settings;
+  now: () => Date;
+}
+
+/** The public view of an organization (the e-mail only for its own admin). */
+export interface OrganizationView {
+  organization_name: string;
+  collection_name: string;
+  status: OrgStatus;
+  created_at: string;
+  updated_at: string;
+  admin_email?: string;
+}
+
+export const viewOf = (org: OrganizationDoc, withAdminEmail: boolean): OrganizationView => ({
+  organization_name: org.organization_name,
+  // Mid-rename the data is moving to the new name's collection: that is the one to report.
+  collection_name: org.pending?.op === "rename" ? org.pending.to_collection : org.collection_name,
+  status: org.status,
+  created_at: org.created_at.toISOString(),
+  updated_at: org.updated_at.toISOString(),
+  ...(withAdminEmail ? { admin_email: org.admin.email } : {}),
+});
+
+export const normalizeEmail = (email: string): string => email.trim().toLowerCase();

@@ -1,0 +1,37 @@
+import type { AppRequest } from "./context";
+
+const SECURITY_HEADERS: Record<string, string> = {
+  "x-content-type-options": "nosniff",
+  "x-frame-options": "DENY",
+  "referrer-policy": "no-referrer",
+  "cross-origin-opener-policy": "same-origin",
+  // The docs pages load their scripts and styles from this origin only; Swagger UI needs inline styles.
+  "content-security-policy": "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'",
+};
+
+/**
+ * Router `finally` stage: security headers, the request id and the data round trips on every
+ * response, and one structured log line per request (never bodies, tokens or passwords).
+ */
+export const finish = (response: Response, request: AppRequest): Response => {
+  const { state } = request;
+  const headers = new Headers(response.headers);
+  for (const [name, value] of Object.entries(SECURITY_HEADERS)) if (!headers.has(name)) headers.set(name, value);
+  const roundTrips = state?.deps?.data.roundTrips ?? 0;
+  if (state) {
+    headers.set("x-request-id", state.requestId);
+    headers.set("x-data-round-trips", String(roundTrips));
+  }
+  console.log(
+    JSON.stringify({
+      request_id: state?.requestId,
+      method: request.method,
+      route: request.route ?? new URL(request.url).pathname,
+      status: response.status,
+      duration_ms: state ? Date.now() - state.startedAt : undefined,
+      org_id: state?.orgId,
+      data_round_trips: roundTrips,
+    }),
+  );
+  return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
+};

@@ -1,0 +1,41 @@
+import { DurableObject } from "cloudflare:workers";
+import { createDataApiHandler } from "../dataapi/handler";
+import type { Env } from "../env";
+import { SqliteEngine } from "./sqlite-engine";
+
+/** How often expired documents of TTL-indexed collections are purged. */
+const TTL_PURGE_INTERVAL_MS = 60_000;
+
+/**
+ * The embedded data store: one Durable Object per database, SQLite storage, speaking the same
+ * Data API protocol as the MongoDB gateway. A Durable Object runs one request at a time, and each
+ * action is one SQLite transaction, so every action is atomic and isolated.
+ */
+export class DataStore extends DurableObject<Env> {
+  private readonly engine: SqliteEngine;
+  private readonly handle: (request: Request) => Promise<Response>;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.engine = new SqliteEngine(ctx.storage.sql, (fn) => ctx.storage.transactionSync(fn));
+    this.handle = createDataApiHandler({
+      engine: this.engine,
+      onInternalError: (error) => console.error(JSON.stringify({ msg: "data store error", error: String(error) })),
+    });
+  }
+
+  override async fetch(request: Request): Promise<Response> {
+    const response = await this.handle(request);
+    if (new URL(request.url).pathname.endsWith("/createIndexes") && this.engine.hasTtlIndexes()) await this.scheduleTtlPurge();
+    return response;
+  }
+
+  override async alarm(): Promise<void> {
+    this.engine.purgeExpired(new Date());
+    if (this.engine.hasTtlIndexes()) await this.scheduleTtlPurge();
+  }
+
+  private async scheduleTtlPurge(): Promise<void> {
+    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + TTL_PURGE_INTERVAL_MS);
+  }
+}

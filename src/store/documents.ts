@@ -1,0 +1,73 @@
+import { EJSON, ObjectId } from "bson";
+import { isPlainObject } from "../dataapi/ejson";
+import type { Doc } from "../dataapi/engine";
+import { DataApiError } from "../dataapi/errors";
+
+/** Stored form of a document: relaxed EJSON keeps BSON types and plain numbers compact. */
+export const encodeDocument = (doc: Doc): string => EJSON.stringify(doc, { relaxed: true });
+export const decodeDocument = (text: string): Doc => EJSON.parse(text, { relaxed: true }) as Doc;
+
+/** A deterministic text key for any BSON value, used for `_id` and index entries. */
+export const encodeKey = (value: unknown): string => EJSON.stringify({ v: value ?? null }, { relaxed: false });
+
+/** Reads a dotted path the way MongoDB does for plain sub-documents. */
+export const getPath = (doc: unknown, path: string): unknown => {
+  let current: unknown = doc;
+  for (const part of path.split(".")) {
+    if (!isPlainObject(current)) return undefined;
+    current = current[part];
+  }
+  return current;
+};
+
+const setPath = (doc: Doc, path: string, value: unknown): void => {
+  const parts = path.split(".");
+  let current: Doc = doc;
+  for (const part of parts.slice(0, -1)) {
+    if (!isPlainObject(current[part])) current[part] = {};
+    current = current[part] as Doc;
+  }
+  current[parts[parts.length - 1] as string] = value;
+};
+
+export const isOperatorObject = (value: unknown): boolean => isPlainObject(value) && Object.keys(value).some((k) => k.startsWith("$"));
+
+/** The value a filter demands by plain equality on a field, if it demands one. */
+export const equalityValue = (filter: Doc, field: string): { value: unknown } | undefined => {
+  if (!Object.hasOwn(filter, field)) return undefined;
+  const condition = filter[field];
+  if (Array.isArray(condition) || condition instanceof RegExp) return undefined;
+  if (isOperatorObject(condition)) {
+    const keys = Object.keys(condition as Doc);
+    return keys.length === 1 && keys[0] === "$eq" ? { value: (condition as Doc).$eq } : undefined;
+  }
+  return { value: condition };
+};
+
+/** The document an upsert starts from: the filter's equality fields, as MongoDB builds it. */
+export const seedFromFilter = (filter: Doc): Doc => {
+  const seed: Doc = {};
+  for (const key of Object.keys(filter)) {
+    if (key.startsWith("$")) continue;
+    const eq = equalityValue(filter, key);
+    if (eq) setPath(seed, key, eq.value);
+  }
+  return seed;
+};
+
+export const ensureId = (doc: Doc): Doc => (doc._id === undefined ? { _id: new ObjectId(), ...doc } : doc);
+
+/** MongoDB refuses update documents without operators and replacements with them. */
+export const assertUpdateDocument = (update: Doc | Doc[]): void => {
+  if (Array.isArray(update)) return;
+  const keys = Object.keys(update);
+  if (keys.length === 0 || !keys.every((k) => k.startsWith("$"))) {
+    throw new DataApiError("InvalidParameter", "update document requires atomic operators");
+  }
+};
+
+export const assertReplacementDocument = (doc: Doc): void => {
+  if (Object.keys(doc).some((k) => k.startsWith("$"))) {
+    throw new DataApiError("InvalidParameter", "replacement document must not contain update operators");
+  }
+};

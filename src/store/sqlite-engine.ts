@@ -1,0 +1,447 @@
+import { Aggregator, updateOne as applyUpdate, Query } from "mingo";
+import type { Doc, Engine, FindOneAndUpdateSpec, FindSpec, IndexSpec, Namespace, ReplaceSpec, UpdateResult, UpdateSpec } from "../dataapi/engine";
+import { DataApiError } from "../dataapi/errors";
+import {
+  assertReplacementDocument,
+  assertUpdateDocument,
+  decodeDocument,
+  encodeDocument,
+  encodeKey,
+  ensureId,
+  equalityValue,
+  getPath,
+  seedFromFilter,
+} from "./documents";
+
+/** The subset of Durable Object SQL storage the engine uses (also what a test double would need). */
+export interface Sql {
+  exec<T extends Record<string, SqlStorageValue>>(query: string, ...bindings: unknown[]): SqlStorageCursor<T>;
+}
+
+interface Row {
+  seq: number;
+  doc: Doc;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS collections (id INTEGER PRIMARY KEY AUTOINCREMENT, db TEXT NOT NULL, name TEXT NOT NULL, UNIQUE (db, name));
+CREATE TABLE IF NOT EXISTS documents (seq INTEGER PRIMARY KEY AUTOINCREMENT, coll INTEGER NOT NULL, id TEXT NOT NULL, body TEXT NOT NULL, UNIQUE (coll, id));
+CREATE TABLE IF NOT EXISTS indexes (coll INTEGER NOT NULL, name TEXT NOT NULL, spec TEXT NOT NULL, PRIMARY KEY (coll, name));
+CREATE TABLE IF NOT EXISTS index_entries (coll INTEGER NOT NULL, idx TEXT NOT NULL, key TEXT NOT NULL, seq INTEGER NOT NULL, uniq INTEGER NOT NULL);
+CREATE UNIQUE INDEX IF NOT EXISTS index_entries_unique ON index_entries (coll, idx, key) WHERE uniq = 1;
+CREATE INDEX IF NOT EXISTS index_entries_key ON index_entries (coll, idx, key);
+CREATE INDEX IF NOT EXISTS index_entries_seq ON index_entries (seq);
+`;
+
+// Scripts are refused before they get here; mingo is told the same so nothing slips through.
+const MINGO_OPTIONS = { scriptEnabled: false } as const;
+
+const isUniqueViolation = (error: unknown): boolean => error instanceof Error && error.message.includes("UNIQUE constraint failed");
+
+/** Runs mingo on caller-supplied expressions: its complaints are the caller's bad parameters. */
+const mingo = <T>(run: () => T): T => {
+  try {
+    return run();
+  } catch (error) {
+    if (error instanceof DataApiError) throw error;
+    throw new DataApiError("InvalidParameter", error instanceof Error ? error.message : "invalid expression");
+  }
+};
+
+const withoutSetOnInsert = (update: Doc | Doc[]): Doc | Doc[] => {
+  if (Array.isArray(update) || !("$setOnInsert" in update)) return update;
+  const { $setOnInsert: _ignored, ...rest } = update;
+  return rest;
+};
+
+/**
+ * MongoDB semantics on Durable Object SQLite. Documents are stored as EJSON text; filters,
+ * projections, sorts and update operators are evaluated by mingo; `_id` and unique indexes are
+ * real SQLite unique constraints, so uniqueness never depends on a read-then-write check. Every
+ * action runs inside one SQLite transaction: it applies whole or not at all.
+ */
+export class SqliteEngine implements Engine {
+  constructor(
+    private readonly sql: Sql,
+    private readonly transaction: <T>(fn: () => T) => T,
+  ) {
+    for (const statement of SCHEMA.split(";")
+      .map((s) => s.trim())
+      .filter(Boolean))
+      sql.exec(statement);
+  }
+
+  // --- collections -----------------------------------------------------------------------
+
+  private collectionId(ns: Namespace): number | undefined {
+    return this.sql.exec<{ id: number }>("SELECT id FROM collections WHERE db = ? AND name = ?", ns.database, ns.collection).toArray()[0]?.id;
+  }
+
+  private ensureCollection(ns: Namespace): number {
+    const existing = this.collectionId(ns);
+    if (existing !== undefined) return existing;
+    return this.sql.exec<{ id: number }>("INSERT INTO collections (db, name) VALUES (?, ?) RETURNING id", ns.database, ns.collection).one().id;
+  }
+
+  private indexes(coll: number): IndexSpec[] {
+    return this.sql
+      .exec<{ spec: string }>("SELECT spec FROM indexes WHERE coll = ? ORDER BY name", coll)
+      .toArray()
+      .map((r) => JSON.parse(r.spec) as IndexSpec);
+  }
+
+  // --- reading ---------------------------------------------------------------------------
+
+  private *scan(coll: number): Generator<Row> {
+    for (const row of this.sql.exec<{ seq: number; body: string }>("SELECT seq, body FROM documents WHERE coll = ? ORDER BY seq", coll)) {
+      yield { seq: row.seq, doc: decodeDocument(row.body) };
+    }
+  }
+
+  private rowsBySeq(coll: number, seqs: number[]): Row[] {
+    const rows: Row[] = [];
+    for (const seq of seqs) {
+      const row = this.sql.exec<{ body: string }>("SELECT body FROM documents WHERE coll = ? AND seq = ?", coll, seq).toArray()[0];
+      if (row) rows.push({ seq, doc: decodeDocument(row.body) });
+    }
+    return rows;
+  }
+
+  /**
+   * The documents that may match a filter, narrowed by `_id` or by an index when the filter
+   * asks for plain equality on every field of one; otherwise the whole collection in natural order.
+   * Callers still test every candidate against the full filter.
+   */
+  private candidates(coll: number, filter: Doc): Iterable<Row> {
+    const id = equalityValue(filter, "_id");
+    if (id) {
+      const row = this.sql
+        .exec<{ seq: number; body: string }>("SELECT seq, body FROM documents WHERE coll = ? AND id = ?", coll, encodeKey(id.value))
+        .toArray()[0];
+      return row ? [{ seq: row.seq, doc: decodeDocument(row.body) }] : [];
+    }
+    for (const index of this.indexes(coll)) {
+      const fields = Object.keys(index.key);
+      const values = fields.map((f) => equalityValue(filter, f));
+      if (values.some((v) => v === undefined || Array.isArray(v.value))) continue;
+      // A sparse index has no entry for documents that lack the field: it cannot answer for null.
+      if (index.sparse && values.some((v) => v?.value === null)) continue;
+      const key = encodeKey(values.map((v) => v?.value ?? null));
+      const seqs = this.sql
+        .exec<{ seq: number }>("SELECT DISTINCT seq FROM index_entries WHERE coll = ? AND idx = ? AND key = ? ORDER BY seq", coll, index.name, key)
+        .toArray()
+        .map((r) => r.seq);
+      return this.rowsBySeq(coll, seqs);
+    }
+    return this.scan(coll);
+  }
+
+  private matching(ns: Namespace, filter: Doc, limit = Number.POSITIVE_INFINITY): Row[] {
+    const coll = this.collectionId(ns);
+    if (coll === undefined || limit <= 0) return [];
+    const query = mingo(() => new Query(filter, MINGO_OPTIONS));
+    const rows: Row[] = [];
+    for (const row of this.candidates(coll, filter)) {
+      if (!mingo(() => query.test(row.doc))) continue;
+      rows.push(row);
+      if (rows.length >= limit) break;
+    }
+    return rows;
+  }
+
+  private select(ns: Namespace, spec: FindSpec): Doc[] {
+    const skip = spec.skip ?? 0;
+    const limit = spec.limit ?? Number.POSITIVE_INFINITY;
+    const sorted = spec.sort && Object.keys(spec.sort).length > 0;
+    // Without a sort, natural order lets the scan stop as soon as the page is full.
+    const rows = this.matching(ns, spec.filter, sorted ? Number.POSITIVE_INFINITY : skip + limit);
+    return mingo(() => {
+      let cursor = new Query({}, MINGO_OPTIONS).find(
+        rows.map((r) => r.doc),
+        spec.projection,
+      );
+      if (sorted) cursor = cursor.sort(spec.sort as Record<string, 1 | -1>);
+      return cursor
+        .skip(skip)
+        .limit(Number.isFinite(limit) ? limit : Number.MAX_SAFE_INTEGER)
+        .all() as Doc[];
+    });
+  }
+
+  // --- writing ---------------------------------------------------------------------------
+
+  private indexEntries(index: IndexSpec, doc: Doc): string[] {
+    const fields = Object.keys(index.key);
+    const values = fields.map((f) => getPath(doc, f));
+    if (index.sparse && values.every((v) => v === undefined)) return [];
+    if (fields.length === 1 && Array.isArray(values[0])) {
+      // Multikey: one entry per distinct element, as MongoDB indexes arrays.
+      return [...new Set(values[0].map((v) => encodeKey([v ?? null])))];
+    }
+    return [encodeKey(values.map((v) => v ?? null))];
+  }
+
+  private writeEntries(coll: number, seq: number, doc: Doc, indexes: IndexSpec[]): void {
+    for (const index of indexes) {
+      for (const key of this.indexEntries(index, doc)) {
+        try {
+          this.sql.exec("INSERT INTO index_entries (coll, idx, key, seq, uniq) VALUES (?, ?, ?, ?, ?)", coll, index.name, key, seq, index.unique ? 1 : 0);
+        } catch (error) {
+          if (isUniqueViolation(error)) throw new DataApiError("DuplicateKey", `duplicate key error: index ${index.name} dup key ${key}`);
+          throw error;
+        }
+      }
+    }
+  }
+
+  private insertDoc(coll: number, input: Doc, indexes: IndexSpec[]): unknown {
+    const doc = ensureId(input);
+    let seq: number;
+    try {
+      seq = this.sql
+        .exec<{ seq: number }>("INSERT INTO documents (coll, id, body) VALUES (?, ?, ?) RETURNING seq", coll, encodeKey(doc._id), encodeDocument(doc))
+        .one().seq;
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new DataApiError("DuplicateKey", `duplicate key error: index _id_ dup key ${encodeKey(doc._id)}`);
+      throw error;
+    }
+    this.writeEntries(coll, seq, doc, indexes);
+    return doc._id;
+  }
+
+  private rewriteDoc(coll: number, row: Row, next: Doc, indexes: IndexSpec[]): void {
+    if (encodeKey(next._id) !== encodeKey(row.doc._id)) throw new DataApiError("InvalidParameter", "the _id field cannot be changed");
+    this.sql.exec("UPDATE documents SET body = ? WHERE seq = ?", encodeDocument(next), row.seq);
+    this.sql.exec("DELETE FROM index_entries WHERE seq = ?", row.seq);
+    this.writeEntries(coll, row.seq, next, indexes);
+  }
+
+  private removeDoc(seq: number): void {
+    this.sql.exec("DELETE FROM index_entries WHERE seq = ?", seq);
+    this.sql.exec("DELETE FROM documents WHERE seq = ?", seq);
+  }
+
+  /** Applies an update to one document; returns the new document, or null when nothing changed. */
+  private applied(doc: Doc, update: Doc | Doc[]): Doc | null {
+    const docs = [doc];
+    const before = encodeDocument(doc);
+    mingo(() => applyUpdate(docs, {}, withoutSetOnInsert(update) as Doc, { cloneMode: "copy" }, MINGO_OPTIONS));
+    const after = docs[0] as Doc;
+    return encodeDocument(after) === before ? null : after;
+  }
+
+  private upserted(filter: Doc, update: Doc | Doc[]): Doc {
+    const seed = seedFromFilter(filter);
+    const onInsert = !Array.isArray(update) && update.$setOnInsert ? { $set: update.$setOnInsert } : undefined;
+    const withInsert = onInsert ? (this.applied(seed, onInsert) ?? seed) : seed;
+    return ensureId(this.applied(withInsert, update) ?? withInsert);
+  }
+
+  /** Updates the matching rows; `last` holds the pre- and post-image of the last one (no pre-image for an upsert). */
+  private updateRows(ns: Namespace, spec: UpdateSpec): { result: UpdateResult; last?: { before: Doc | null; after: Doc } } {
+    assertUpdateDocument(spec.update);
+    const coll = this.ensureCollection(ns);
+    const indexes = this.indexes(coll);
+    const rows = this.matching(ns, spec.filter, spec.multi ? Number.POSITIVE_INFINITY : 1);
+    if (rows.length === 0 && spec.upsert) {
+      const doc = this.upserted(spec.filter, spec.update);
+      const upsertedId = this.insertDoc(coll, doc, indexes);
+      return { result: { matchedCount: 0, modifiedCount: 0, upsertedId }, last: { before: null, after: doc } };
+    }
+    let modifiedCount = 0;
+    let last: { before: Doc | null; after: Doc } | undefined;
+    for (const row of rows) {
+      const before = decodeDocument(encodeDocument(row.doc));
+      const next = this.applied(row.doc, spec.update);
+      if (next) {
+        this.rewriteDoc(coll, row, next, indexes);
+        modifiedCount++;
+      }
+      last = { before, after: next ?? before };
+    }
+    return { result: { matchedCount: rows.length, modifiedCount }, last };
+  }
+
+  // --- Engine ----------------------------------------------------------------------------
+
+  async find(ns: Namespace, spec: FindSpec): Promise<Doc[]> {
+    return this.select(ns, spec);
+  }
+
+  async insertMany(ns: Namespace, documents: Doc[]): Promise<unknown[]> {
+    return this.transaction(() => {
+      const coll = this.ensureCollection(ns);
+      const indexes = this.indexes(coll);
+      return documents.map((doc) => this.insertDoc(coll, doc, indexes));
+    });
+  }
+
+  async update(ns: Namespace, spec: UpdateSpec): Promise<UpdateResult> {
+    return this.transaction(() => this.updateRows(ns, spec).result);
+  }
+
+  async replaceOne(ns: Namespace, spec: ReplaceSpec): Promise<UpdateResult> {
+    assertReplacementDocument(spec.replacement);
+    return this.transaction(() => {
+      const coll = this.ensureCollection(ns);
+      const indexes = this.indexes(coll);
+      const [row] = this.matching(ns, spec.filter, 1);
+      if (!row) {
+        if (!spec.upsert) return { matchedCount: 0, modifiedCount: 0 };
+        const seed = seedFromFilter(spec.filter);
+        const upsertedId = this.insertDoc(coll, { ...(seed._id === undefined ? {} : { _id: seed._id }), ...spec.replacement }, indexes);
+        return { matchedCount: 0, modifiedCount: 0, upsertedId };
+      }
+      const next = { _id: row.doc._id, ...spec.replacement };
+      if (spec.replacement._id !== undefined && encodeKey(spec.replacement._id) !== encodeKey(row.doc._id)) {
+        throw new DataApiError("InvalidParameter", "the _id field cannot be changed");
+      }
+      const changed = encodeDocument(next) !== encodeDocument(row.doc);
+      if (changed) this.rewriteDoc(coll, row, next, indexes);
+      return { matchedCount: 1, modifiedCount: changed ? 1 : 0 };
+    });
+  }
+
+  async findOneAndUpdate(ns: Namespace, spec: FindOneAndUpdateSpec): Promise<Doc | null> {
+    return this.transaction(() => {
+      let filter = spec.filter;
+      if (spec.sort && Object.keys(spec.sort).length > 0) {
+        // Pin the first document in sort order by its _id, then update exactly that one.
+        const [first] = this.select(ns, { filter, sort: spec.sort, limit: 1, projection: { _id: 1 } });
+        filter = first ? { _id: first._id } : filter;
+      }
+      const { last } = this.updateRows(ns, { filter, update: spec.update, upsert: spec.upsert, multi: false });
+      if (!last) return null;
+      const chosen = spec.returnNewDocument ? last.after : last.before;
+      if (!chosen || !spec.projection) return chosen;
+      return (mingo(() => new Query({}, MINGO_OPTIONS).find([chosen], spec.projection).all())[0] as Doc) ?? null;
+    });
+  }
+
+  async delete(ns: Namespace, filter: Doc, multi: boolean): Promise<number> {
+    return this.transaction(() => {
+      const rows = this.matching(ns, filter, multi ? Number.POSITIVE_INFINITY : 1);
+      for (const row of rows) this.removeDoc(row.seq);
+      return rows.length;
+    });
+  }
+
+  async aggregate(ns: Namespace, pipeline: Doc[]): Promise<Doc[]> {
+    for (const stage of pipeline) {
+      const [name] = Object.keys(stage);
+      if (name === "$out" || name === "$merge" || name === "$lookup" || name === "$unionWith" || name === "$graphLookup") {
+        throw new DataApiError("InvalidParameter", `${name} is not supported by the embedded store`);
+      }
+    }
+    const first = pipeline[0];
+    // A leading $match narrows the input through the same index-aware path as find.
+    const input = first && "$match" in first ? this.matching(ns, first.$match as Doc) : this.matching(ns, {});
+    return mingo(() => new Aggregator(pipeline, MINGO_OPTIONS).run(input.map((r) => r.doc)) as Doc[]);
+  }
+
+  async countDocuments(ns: Namespace, filter: Doc): Promise<number> {
+    return this.matching(ns, filter).length;
+  }
+
+  async createCollection(ns: Namespace): Promise<void> {
+    this.transaction(() => this.ensureCollection(ns));
+  }
+
+  private drop(coll: number): void {
+    this.sql.exec("DELETE FROM index_entries WHERE coll = ?", coll);
+    this.sql.exec("DELETE FROM indexes WHERE coll = ?", coll);
+    this.sql.exec("DELETE FROM documents WHERE coll = ?", coll);
+    this.sql.exec("DELETE FROM collections WHERE id = ?", coll);
+  }
+
+  async dropCollection(ns: Namespace): Promise<boolean> {
+    return this.transaction(() => {
+      const coll = this.collectionId(ns);
+      if (coll === undefined) return false;
+      this.drop(coll);
+      return true;
+    });
+  }
+
+  async renameCollection(ns: Namespace, to: string, dropTarget: boolean): Promise<void> {
+    this.transaction(() => {
+      const coll = this.collectionId(ns);
+      if (coll === undefined) throw new DataApiError("NamespaceNotFound", `source namespace ${ns.database}.${ns.collection} does not exist`);
+      if (to === ns.collection) return;
+      const target = this.collectionId({ database: ns.database, collection: to });
+      if (target !== undefined) {
+        if (!dropTarget) throw new DataApiError("NamespaceExists", `target namespace ${ns.database}.${to} exists`);
+        this.drop(target);
+      }
+      // Documents and index entries hang off the collection's id: a rename moves no data.
+      this.sql.exec("UPDATE collections SET name = ? WHERE id = ?", to, coll);
+    });
+  }
+
+  async createIndexes(ns: Namespace, indexes: IndexSpec[]): Promise<void> {
+    this.transaction(() => {
+      const coll = this.ensureCollection(ns);
+      const existing = new Map(this.indexes(coll).map((i) => [i.name, i]));
+      for (const index of indexes) {
+        const normalized: IndexSpec = {
+          key: index.key,
+          name: index.name,
+          unique: index.unique ?? false,
+          sparse: index.sparse ?? false,
+          ...(index.expireAfterSeconds === undefined ? {} : { expireAfterSeconds: index.expireAfterSeconds }),
+        };
+        const current = existing.get(index.name);
+        if (current) {
+          if (JSON.stringify(current) !== JSON.stringify(normalized))
+            throw new DataApiError("IndexConflict", `an index named ${index.name} exists with other options`);
+          continue;
+        }
+        this.sql.exec("INSERT INTO indexes (coll, name, spec) VALUES (?, ?, ?)", coll, index.name, JSON.stringify(normalized));
+        for (const row of this.scan(coll)) this.writeEntries(coll, row.seq, row.doc, [normalized]);
+      }
+    });
+  }
+
+  async listCollections(database: string, filter: Doc): Promise<{ name: string }[]> {
+    const names = this.sql
+      .exec<{ name: string }>("SELECT name FROM collections WHERE db = ? ORDER BY name", database)
+      .toArray()
+      .map((r) => ({ name: r.name }));
+    const query = mingo(() => new Query(filter, MINGO_OPTIONS));
+    return names.filter((n) => query.test(n));
+  }
+
+  async ping(): Promise<void> {
+    this.sql.exec("SELECT 1").toArray();
+  }
+
+  /** Deletes documents whose TTL-indexed date field is older than the index allows. */
+  purgeExpired(now: Date): number {
+    return this.transaction(() => {
+      let removed = 0;
+      const ttl = this.sql.exec<{ coll: number; spec: string }>("SELECT coll, spec FROM indexes").toArray();
+      for (const { coll, spec } of ttl) {
+        const index = JSON.parse(spec) as IndexSpec;
+        const field = Object.keys(index.key)[0];
+        if (index.expireAfterSeconds === undefined || !field) continue;
+        const cutoff = now.getTime() - index.expireAfterSeconds * 1000;
+        for (const row of [...this.scan(coll)]) {
+          const value = getPath(row.doc, field);
+          if (value instanceof Date && value.getTime() < cutoff) {
+            this.removeDoc(row.seq);
+            removed++;
+          }
+        }
+      }
+      return removed;
+    });
+  }
+
+  /** Whether any index asks for TTL expiry, so the host knows whether to schedule purges. */
+  hasTtlIndexes(): boolean {
+    return this.sql
+      .exec<{ spec: string }>("SELECT spec FROM indexes")
+      .toArray()
+      .some((r) => (JSON.parse(r.spec) as IndexSpec).expireAfterSeconds !== undefined);
+  }
+}

@@ -1,0 +1,9 @@
+// Tells the platform types what this Worker exports, so `ctx.exports` and the test harness's
+// `exports` are typed (what `wrangler types` would generate).
+declare namespace Cloudflare {
+  interface GlobalProps {
+    mainModule: typeof import("./index");
+    durableNamespaces: "DataStore";
+  }
+  interface Env extends import("./env").Env {}
+}

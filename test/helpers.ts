@@ -1,0 +1,33 @@
+import { env, exports } from "cloudflare:workers";
+
+/** Sends a request through the Worker's front door, as a client would. */
+export const call = (path: string, init: RequestInit = {}): Promise<Response> => exports.default.fetch(new Request(`https://org.example${path}`, init));
+
+export const postJson = (path: string, body: unknown, headers: Record<string, string> = {}) =>
+  call(path, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) });
+
+export const putJson = (path: string, body: unknown, headers: Record<string, string> = {}) =>
+  call(path, { method: "PUT", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) });
+
+let counter = 0;
+/** A name no other test uses, so tests share one store without seeing each other. */
+export const uniqueName = (prefix = "Org") => `${prefix} ${Date.now().toString(36)} ${(counter++).toString(36)} ${Math.random().toString(36).slice(2, 6)}`;
+
+export const emailFor = (name: string) => `admin+${name.replace(/[^a-z0-9]/gi, "").toLowerCase()}@example.com`;
+
+export const createOrg = async (name = uniqueName(), password = "Test1234") => {
+  const email = emailFor(name);
+  const res = await postJson("/org/create", { organization_name: name, email, password });
+  if (res.status !== 200) throw new Error(`create failed: ${res.status} ${await res.text()}`);
+  return { name, email, password, body: (await res.json()) as { organization_name: string; collection_name: string; admin_email: string } };
+};
+
+export const loginToken = async (email: string, password: string): Promise<string> => {
+  const res = await postJson("/admin/login", { email, password });
+  if (res.status !== 200) throw new Error(`login failed: ${res.status} ${await res.text()}`);
+  return ((await res.json()) as { access_token: string }).access_token;
+};
+
+export const roundTrips = (res: Response): number => Number(res.headers.get("x-data-round-trips"));
+
+export { env };
