@@ -15,7 +15,8 @@ export default defineConfig({
     }),
   ],
   test: {
-    include: ["test/**/*.test.ts"],
+    // Node-side suites (gateway, browser) have their own configs.
+    include: ["test/{unit,worker,store,contract}/**/*.test.ts"],
     testTimeout: 30_000,
     // The Worker logs one JSON line per request; keep test output to what failed.
     onConsoleLog: (log) => !log.startsWith('{"request_id"'),
