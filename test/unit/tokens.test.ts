@@ -1,0 +1,77 @@
+import { SignJWT, UnsecuredJWT } from "jose";
+import { describe, expect, it } from "vitest";
+import { AppError } from "../../src/domain/errors";
+import { CLOCK_TOLERANCE_SECONDS, issueToken, type TokenSettings, verifyToken } from "../../src/domain/tokens";
+
+const settings: TokenSettings = { secret: "k".repeat(40), algorithm: "HS256", ttlSeconds: 3600, issuer: "iss-test", audience: "aud-test" };
+const subject = { adminId: "a".repeat(24), orgId: "b".repeat(24), orgName: "TestOrg", tokenVersion: 3 };
+const now = new Date("2026-01-01T00:00:00Z");
+
+const expectInvalid = async (promise: Promise<unknown>) => {
+  const error = await promise.catch((e: unknown) => e);
+  expect(error).toBeInstanceOf(AppError);
+  expect((error as AppError).code).toBe("INVALID_TOKEN");
+};
+
+describe("tokens", () => {
+  it("carry the claims the old clients read, and verify", async () => {
+    const token = await issueToken(subject, settings, now);
+    const [, payload] = token.split(".");
+    const claims = JSON.parse(atob((payload ?? "").replace(/-/g, "+").replace(/_/g, "/")));
+    expect(claims).toMatchObject({
+      admin_id: subject.adminId,
+      org_id: subject.orgId,
+      org_name: "TestOrg",
+      sub: subject.adminId,
+      iss: "iss-test",
+      aud: "aud-test",
+    });
+    expect(claims.exp - claims.iat).toBe(3600);
+    expect(typeof claims.jti).toBe("string");
+    expect(await verifyToken(token, settings, now)).toMatchObject({ ...subject, expiresAt: claims.exp });
+  });
+
+  it("expire, with only the documented clock tolerance", async () => {
+    const token = await issueToken(subject, settings, now);
+    const at = (seconds: number) => new Date(now.getTime() + seconds * 1000);
+    await expect(verifyToken(token, settings, at(3600 + CLOCK_TOLERANCE_SECONDS - 1))).resolves.toBeTruthy();
+    await expectInvalid(verifyToken(token, settings, at(3600 + CLOCK_TOLERANCE_SECONDS + 1)));
+  });
+
+  it("refuse another key, issuer, audience or algorithm", async () => {
+    const token = await issueToken(subject, settings, now);
+    await expectInvalid(verifyToken(token, { ...settings, secret: "z".repeat(40) }, now));
+    await expectInvalid(verifyToken(token, { ...settings, issuer: "other" }, now));
+    await expectInvalid(verifyToken(token, { ...settings, audience: "other" }, now));
+    await expectInvalid(verifyToken(token, { ...settings, algorithm: "HS512" }, now));
+  });
+
+  it("refuse unsigned and tampered tokens", async () => {
+    const unsigned = new UnsecuredJWT({ admin_id: subject.adminId, org_id: subject.orgId, org_name: "x", tv: 3 })
+      .setSubject(subject.adminId)
+      .setIssuer("iss-test")
+      .setAudience("aud-test")
+      .setIssuedAt()
+      .setExpirationTime("1h")
+      .encode();
+    await expectInvalid(verifyToken(unsigned, settings, new Date()));
+    const token = await issueToken(subject, settings, now);
+    const [h, , s] = token.split(".");
+    const forged = btoa(JSON.stringify({ admin_id: subject.adminId, org_id: "c".repeat(24), org_name: "x", tv: 3 })).replace(/=+$/, "");
+    await expectInvalid(verifyToken(`${h}.${forged}.${s}`, settings, now));
+    await expectInvalid(verifyToken("not-a-jwt", settings, now));
+  });
+
+  it("refuse well-signed tokens that lack the service's claims", async () => {
+    const bare = await new SignJWT({ org_id: subject.orgId })
+      .setProtectedHeader({ alg: "HS256" })
+      .setSubject("x")
+      .setIssuer("iss-test")
+      .setAudience("aud-test")
+      .setIssuedAt(now)
+      .setExpirationTime(new Date(now.getTime() + 60_000))
+      .setJti("j")
+      .sign(new TextEncoder().encode(settings.secret));
+    await expectInvalid(verifyToken(bare, settings, now));
+  });
+});
