@@ -1,8 +1,10 @@
 import type { Env } from "./env";
 import { router } from "./http/router";
+import { scheduled } from "./scheduled";
 
 export { DataStore } from "./store/data-store";
 
 export default {
   fetch: (request, env, ctx) => router.fetch(request, env, ctx),
+  scheduled,
 } satisfies ExportedHandler<Env>;

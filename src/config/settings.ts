@@ -8,6 +8,8 @@ export interface Settings {
   pbkdf2Iterations: number;
   data: { url?: string; apiKey?: string; dataSource: string; database: string; timeoutMs: number };
   maxBodyBytes: number;
+  /** Operations older than this are settled by the reconciler. */
+  reconcileAfterSeconds: number;
 }
 
 const number = (min: number, max: number, fallback: number) => z.coerce.number().int().min(min).max(max).default(fallback);
@@ -29,6 +31,7 @@ const schema = z.object({
   DATABASE: z.string().min(1).default("master_db"),
   DATA_API_TIMEOUT_MS: number(100, 60_000, 10_000),
   MAX_BODY_BYTES: number(1024, 1024 * 1024, 16 * 1024),
+  RECONCILE_AFTER_SECONDS: number(0, 86_400, 120),
 });
 
 export class ConfigError extends Error {
@@ -49,5 +52,6 @@ export const parseSettings = (env: Record<string, unknown>): Settings => {
     pbkdf2Iterations: c.PBKDF2_ITERATIONS,
     data: { url: c.DATA_API_URL, apiKey: c.DATA_API_KEY, dataSource: c.DATA_SOURCE, database: c.DATABASE, timeoutMs: c.DATA_API_TIMEOUT_MS },
     maxBodyBytes: c.MAX_BODY_BYTES,
+    reconcileAfterSeconds: c.RECONCILE_AFTER_SECONDS,
   };
 };

@@ -1,10 +1,11 @@
 import { ObjectId } from "bson";
-import { DataError, DuplicateKeyError } from "../data/errors";
+import { DuplicateKeyError } from "../data/errors";
 import { type Principal, verifyCredentials } from "./auth";
 import { AppError } from "./errors";
 import { type Deps, normalizeEmail, type OrganizationDoc, type OrganizationView, viewOf } from "./organization";
 import { hashPassword } from "./passwords";
 import { collectionNameFor, slugify } from "./slug";
+import { finishCreate, finishDelete, finishRename, moveTenantCollection, undoRename } from "./steps";
 
 const VISIBLE_STATUSES = ["active", "renaming"];
 
@@ -59,8 +60,7 @@ export const createOrganization = async (deps: Deps, input: CreateInput) => {
     const taken = await deps.organizations.findOne({ $or: [{ slug }, { collection_name }] }, { projection: { _id: 1 } });
     throw new AppError(taken ? "ORGANIZATION_EXISTS" : "ADMIN_EMAIL_EXISTS");
   }
-  await deps.data.collection(collection_name).create();
-  await deps.organizations.updateOne({ _id: org._id, status: "creating" }, { $set: { status: "active", updated_at: deps.now() }, $unset: { pending: "" } });
+  await finishCreate(deps, org);
   return { organization_name: org.organization_name, collection_name, admin_email: org.admin.email };
 };
 
@@ -84,21 +84,6 @@ const principalFor = async (deps: Deps, credentials: Credentials, slug: string):
   const principal = { orgId: own._id, tokenVersion: own.admin.token_version };
   if (own.slug !== slug) throw await diagnose(deps, principal, slug);
   return principal;
-};
-
-/** Moves the tenant collection by renameCollection (metadata only), never by copying documents. */
-const moveTenantCollection = async (deps: Deps, from: string, to: string): Promise<"moved" | "target-exists"> => {
-  try {
-    await deps.data.collection(from).renameTo(to);
-    return "moved";
-  } catch (error) {
-    if (!(error instanceof DataError)) throw error;
-    if (error.code === "NamespaceExists") return "target-exists";
-    if (error.code !== "NamespaceNotFound") throw error;
-    // Nothing to move (the source never held data): the new name still gets its collection.
-    await deps.data.collection(to).create();
-    return "moved";
-  }
 };
 
 /**
@@ -143,17 +128,10 @@ export const renameOrganization = async (deps: Deps, input: RenameInput, credent
   if (!before) throw await diagnose(deps, principal, fromSlug);
 
   if ((await moveTenantCollection(deps, from, to)) === "target-exists") {
-    await deps.organizations.updateOne(
-      { _id: before._id, status: "renaming" },
-      { $set: { organization_name: before.organization_name, slug: fromSlug, status: "active", updated_at: deps.now() }, $unset: { pending: "" } },
-    );
+    await undoRename(deps, before._id, before.organization_name, fromSlug);
     throw new AppError("COLLECTION_EXISTS");
   }
-  const updated_at = deps.now();
-  await deps.organizations.updateOne(
-    { _id: before._id, status: "renaming" },
-    { $set: { status: "active", collection_name: to, updated_at }, $unset: { pending: "" } },
-  );
+  const updated_at = await finishRename(deps, before._id, to);
   const { pending: _pending, ...rest } = before;
   return viewOf({ ...rest, organization_name: input.new_organization_name, slug: toSlug, collection_name: to, status: "active", updated_at }, true);
 };
@@ -174,6 +152,5 @@ export const deleteOrganization = async (deps: Deps, name: string, principal: Pr
     { returnNewDocument: true },
   );
   if (!org) throw await diagnose(deps, principal, slug, adminEmail);
-  await deps.data.collection(org.collection_name).drop();
-  await deps.organizations.deleteOne({ _id: org._id, status: "deleting" });
+  await finishDelete(deps, org);
 };

@@ -57,13 +57,16 @@ export const withState = (request: IRequest): undefined => {
   return undefined;
 };
 
+/** The domain's dependencies, with the master collection's indexes in place. */
+export const createDeps = async (env: Env): Promise<Deps> => {
+  const settings = settingsFor(env);
+  await ensureIndexes(env, settings);
+  const data = connectData(env, settings);
+  return { data, organizations: data.collection<OrganizationDoc>(ORGANIZATIONS), settings, now: () => new Date() };
+};
+
 /** The domain's dependencies for this request, built on first use (routes without data never pay for them). */
 export const depsFor = async (request: AppRequest, env: Env): Promise<Deps> => {
-  if (!request.state.deps) {
-    const settings = settingsFor(env);
-    await ensureIndexes(env, settings);
-    const data = connectData(env, settings);
-    request.state.deps = { data, organizations: data.collection<OrganizationDoc>(ORGANIZATIONS), settings, now: () => new Date() };
-  }
+  request.state.deps ??= await createDeps(env);
   return request.state.deps;
 };

@@ -1,0 +1,56 @@
+import type { Deps, OrganizationDoc } from "./organization";
+import { finishCreate, finishDelete, finishRename, moveTenantCollection, undoRename } from "./steps";
+
+export interface ReconcileReport {
+  examined: number;
+  finished: number;
+  rolledBack: number;
+  failed: number;
+}
+
+/** How many stuck operations one run looks at; the next run takes the rest. */
+const BATCH = 100;
+
+/**
+ * Settles operations that a crash, timeout or lost response left half-done. It uses the same
+ * idempotent, status-guarded steps as the requests, so it may overlap live requests (it only
+ * takes operations older than `olderThan`) and other runs: whoever comes second finds the step
+ * done, or the guard unmatched, and moves on.
+ */
+export const reconcile = async (deps: Deps, olderThan: Date): Promise<ReconcileReport> => {
+  const stuck = await deps.organizations.find(
+    { status: { $in: ["creating", "renaming", "deleting"] }, "pending.started_at": { $lt: olderThan } },
+    { limit: BATCH },
+  );
+  const report: ReconcileReport = { examined: stuck.length, finished: 0, rolledBack: 0, failed: 0 };
+  for (const org of stuck) {
+    try {
+      report[await settle(deps, org)]++;
+    } catch (error) {
+      report.failed++;
+      console.error(JSON.stringify({ msg: "reconcile failed", org_id: org._id.toHexString(), status: org.status, error: String(error) }));
+    }
+  }
+  return report;
+};
+
+const settle = async (deps: Deps, org: OrganizationDoc): Promise<"finished" | "rolledBack"> => {
+  const pending = org.pending;
+  if (org.status === "creating") {
+    // The record is complete, admin included: finishing is always possible and loses nothing.
+    await finishCreate(deps, org);
+    return "finished";
+  }
+  if (org.status === "deleting") {
+    await finishDelete(deps, org);
+    return "finished";
+  }
+  if (org.status !== "renaming" || pending?.op !== "rename") throw new Error(`cannot settle status ${org.status}`);
+  if ((await moveTenantCollection(deps, pending.from_collection, pending.to_collection)) === "target-exists") {
+    // The target existed before the move and the source still holds the data: undo the rename.
+    await undoRename(deps, org._id, pending.from_name, pending.from_slug);
+    return "rolledBack";
+  }
+  await finishRename(deps, org._id, pending.to_collection);
+  return "finished";
+};

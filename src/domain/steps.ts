@@ -1,0 +1,50 @@
+import type { ObjectId } from "bson";
+import { DataError } from "../data/errors";
+import type { Deps, OrganizationDoc } from "./organization";
+
+/**
+ * The idempotent steps of create, rename and delete, shared by the request path and the
+ * reconciler. Each write is guarded by the status it expects, so repeating a step that already
+ * happened changes nothing.
+ */
+
+/** Creates the tenant collection (existing is fine) and activates the organization. */
+export const finishCreate = async (deps: Deps, org: Pick<OrganizationDoc, "_id" | "collection_name">): Promise<void> => {
+  await deps.data.collection(org.collection_name).create();
+  await deps.organizations.updateOne({ _id: org._id, status: "creating" }, { $set: { status: "active", updated_at: deps.now() }, $unset: { pending: "" } });
+};
+
+/** Drops the tenant collection (missing is fine), then removes the organization and its admin. */
+export const finishDelete = async (deps: Deps, org: Pick<OrganizationDoc, "_id" | "collection_name">): Promise<void> => {
+  await deps.data.collection(org.collection_name).drop();
+  await deps.organizations.deleteOne({ _id: org._id, status: "deleting" });
+};
+
+/** Moves the tenant collection by renameCollection (metadata only), never by copying documents. */
+export const moveTenantCollection = async (deps: Deps, from: string, to: string): Promise<"moved" | "target-exists"> => {
+  try {
+    await deps.data.collection(from).renameTo(to);
+    return "moved";
+  } catch (error) {
+    if (!(error instanceof DataError)) throw error;
+    if (error.code === "NamespaceExists") return "target-exists";
+    if (error.code !== "NamespaceNotFound") throw error;
+    // Already moved by an interrupted attempt, or the source never existed: the target must exist.
+    await deps.data.collection(to).create();
+    return "moved";
+  }
+};
+
+export const finishRename = async (deps: Deps, id: ObjectId, to: string): Promise<Date> => {
+  const updated_at = deps.now();
+  await deps.organizations.updateOne({ _id: id, status: "renaming" }, { $set: { status: "active", collection_name: to, updated_at }, $unset: { pending: "" } });
+  return updated_at;
+};
+
+/** Puts back the old name when the new name's collection turned out to exist already. */
+export const undoRename = async (deps: Deps, id: ObjectId, name: string, slug: string): Promise<void> => {
+  await deps.organizations.updateOne(
+    { _id: id, status: "renaming" },
+    { $set: { organization_name: name, slug, status: "active", updated_at: deps.now() }, $unset: { pending: "" } },
+  );
+};

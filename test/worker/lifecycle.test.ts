@@ -1,0 +1,204 @@
+import { createScheduledController } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { parseSettings } from "../../src/config/settings";
+import { DataClient } from "../../src/data/client";
+import { login } from "../../src/domain/auth";
+import { type Deps, ORGANIZATION_INDEXES, ORGANIZATIONS, type OrganizationDoc } from "../../src/domain/organization";
+import { createOrganization, deleteOrganization, renameOrganization } from "../../src/domain/organizations";
+import { reconcile } from "../../src/domain/reconciler";
+import { collectionNameFor, slugify } from "../../src/domain/slug";
+import worker from "../../src/index";
+
+/**
+ * Fault injection: the store stops answering at every step of create, rename and delete in turn
+ * (the request never arrives, or it is applied and the answer is lost, as when the Worker dies),
+ * then the invariants are checked, the reconciler runs, and they are checked again.
+ */
+
+type Fault = { failAt: number; mode: "before" | "after" };
+
+let databases = 0;
+const freshDatabase = () => `lifecycle_${Date.now().toString(36)}_${databases++}`;
+
+const depsFor = (database: string, fault?: Fault): Deps => {
+  const settings = parseSettings({ ...env, DATABASE: database, PBKDF2_ITERATIONS: "10000" });
+  const stub = env.DATA_STORE.get(env.DATA_STORE.idFromName(database));
+  let calls = 0;
+  const fetch = async (request: Request): Promise<Response> => {
+    calls++;
+    if (!fault || calls < fault.failAt) return stub.fetch(request);
+    if (fault.mode === "after" && calls === fault.failAt) await stub.fetch(request);
+    throw new Error("injected fault: the store is gone");
+  };
+  const data = new DataClient({ fetch, baseUrl: "https://data-store.internal", dataSource: "test", database, retries: 0 });
+  return { data, organizations: data.collection<OrganizationDoc>(ORGANIZATIONS), settings, now: () => new Date() };
+};
+
+const TENANT_DOCS = 5;
+
+const setUp = async (name: string) => {
+  const database = freshDatabase();
+  const healthy = depsFor(database);
+  await healthy.organizations.createIndexes(ORGANIZATION_INDEXES);
+  const email = `admin@${slugify(name)}.example.com`;
+  await createOrganization(healthy, { organization_name: name, email, password: "Test1234" });
+  const tenant = healthy.data.collection(collectionNameFor(slugify(name)));
+  for (let i = 0; i < TENANT_DOCS; i++) await tenant.insertOne({ n: i });
+  const principal = { orgId: (await healthy.organizations.findOne({ slug: slugify(name) }))?._id, tokenVersion: 0 };
+  return { database, healthy, email, principal: principal as { orgId: NonNullable<typeof principal.orgId>; tokenVersion: number } };
+};
+
+/** What must hold at any moment, half-done or not. */
+const checkInvariants = async (deps: Deps, settled: boolean) => {
+  const orgs = await deps.organizations.find({});
+  const collections = (await deps.data.listCollections()).map((c) => c.name).filter((n) => n.startsWith("org_"));
+  for (const org of orgs) {
+    if (settled) {
+      expect(org.status).toBe("active");
+      expect(org.pending).toBeUndefined();
+    }
+    if (org.status === "active") {
+      expect(collections).toContain(org.collection_name);
+      expect(org.collection_name).toBe(collectionNameFor(org.slug));
+    }
+  }
+  // No tenant collection without an organization that owns it (or is moving into it).
+  for (const name of collections) {
+    expect(orgs.some((o) => o.collection_name === name || (o.pending?.op === "rename" && o.pending.to_collection === name))).toBe(true);
+  }
+  return orgs;
+};
+
+const settle = async (deps: Deps) => {
+  await checkInvariants(deps, false);
+  await reconcile(deps, new Date(Date.now() + 60_000));
+  return checkInvariants(deps, true);
+};
+
+const STEPS = { create: 3, rename: 4, delete: 3 };
+const faults = (steps: number): Fault[] =>
+  Array.from({ length: steps }, (_, i) => [
+    { failAt: i + 1, mode: "before" as const },
+    { failAt: i + 1, mode: "after" as const },
+  ]).flat();
+
+describe("create survives a failure at every step", () => {
+  it.each(faults(STEPS.create))("fails at call $failAt ($mode)", async (fault) => {
+    const database = freshDatabase();
+    const healthy = depsFor(database);
+    await healthy.organizations.createIndexes(ORGANIZATION_INDEXES);
+    const input = { organization_name: "Acme Corp", email: "admin@acme.example.com", password: "Test1234" };
+    await expect(createOrganization(depsFor(database, fault), input)).rejects.toThrow();
+    const [org, ...others] = await settle(healthy);
+    expect(others).toHaveLength(0);
+    if (org) {
+      // The reservation was recorded: the reconciler finished the creation, and the admin can log in.
+      expect(org.slug).toBe("acme_corp");
+      await expect(login(healthy, input.email, input.password)).resolves.toMatchObject({ token_type: "bearer" });
+    } else {
+      // Nothing was recorded: the name and e-mail are free.
+      await expect(createOrganization(healthy, input)).resolves.toMatchObject({ collection_name: "org_acme_corp" });
+    }
+  });
+});
+
+describe("rename survives a failure at every step", () => {
+  it.each(faults(STEPS.rename))("fails at call $failAt ($mode)", async (fault) => {
+    const { database, healthy, email } = await setUp("Old Name");
+    const input = { organization_name: "Old Name", new_organization_name: "New Name" };
+    await expect(renameOrganization(depsFor(database, fault), input, { kind: "password", email, password: "Test1234" })).rejects.toThrow();
+    const [org, ...others] = await settle(healthy);
+    expect(others).toHaveLength(0);
+    expect(["old_name", "new_name"]).toContain(org?.slug);
+    // Every tenant document is in the organization's collection, whichever name it ended with.
+    expect(await healthy.data.collection(org?.collection_name ?? "").countDocuments()).toBe(TENANT_DOCS);
+    // The name it does not hold is free again.
+    const free = org?.slug === "old_name" ? "New Name" : "Old Name";
+    await expect(createOrganization(healthy, { organization_name: free, email: "other@example.com", password: "Test1234" })).resolves.toBeTruthy();
+  });
+});
+
+describe("delete survives a failure at every step", () => {
+  it.each(faults(STEPS.delete))("fails at call $failAt ($mode)", async (fault) => {
+    const { database, healthy, principal } = await setUp("Doomed");
+    await expect(deleteOrganization(depsFor(database, fault), "Doomed", principal)).rejects.toThrow();
+    const orgs = await settle(healthy);
+    if (orgs.length === 1) {
+      expect(await healthy.data.collection("org_doomed").countDocuments()).toBe(TENANT_DOCS);
+    } else {
+      expect(orgs).toHaveLength(0);
+      expect((await healthy.data.listCollections()).map((c) => c.name)).not.toContain("org_doomed");
+      await createOrganization(healthy, { organization_name: "Doomed", email: "new@example.com", password: "Test1234" });
+      expect(await healthy.data.collection("org_doomed").countDocuments()).toBe(0);
+    }
+  });
+});
+
+describe("races", () => {
+  it("rename racing a create of the target name: exactly one gets the name", async () => {
+    const { healthy, email } = await setUp("Alpha");
+    const [rename, create] = await Promise.allSettled([
+      renameOrganization(healthy, { organization_name: "Alpha", new_organization_name: "Beta" }, { kind: "password", email, password: "Test1234" }),
+      createOrganization(healthy, { organization_name: "Beta", email: "beta@example.com", password: "Test1234" }),
+    ]);
+    expect([rename.status, create.status].filter((s) => s === "fulfilled")).toHaveLength(1);
+    const orgs = await checkInvariants(healthy, true);
+    expect(orgs.filter((o) => o.slug === "beta")).toHaveLength(1);
+    expect(orgs.map((o) => o.slug).sort()).toEqual(rename.status === "fulfilled" ? ["beta"] : ["alpha", "beta"]);
+  });
+
+  it("delete racing a rename: one wins, the other is refused, nothing is left half-done", async () => {
+    const { healthy, email, principal } = await setUp("Gamma");
+    const results = await Promise.allSettled([
+      deleteOrganization(healthy, "Gamma", principal),
+      renameOrganization(healthy, { organization_name: "Gamma", new_organization_name: "Delta" }, { kind: "password", email, password: "Test1234" }),
+    ]);
+    expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
+    const orgs = await checkInvariants(healthy, true);
+    expect(orgs.length).toBeLessThanOrEqual(1);
+    if (orgs[0]) expect(await healthy.data.collection(orgs[0].collection_name).countDocuments()).toBe(TENANT_DOCS);
+  });
+
+  it("two reconcilers at once settle each stuck operation once", async () => {
+    const { database, healthy, email } = await setUp("Epsilon");
+    await expect(
+      renameOrganization(
+        depsFor(database, { failAt: 3, mode: "before" }),
+        { organization_name: "Epsilon", new_organization_name: "Zeta" },
+        { kind: "password", email, password: "Test1234" },
+      ),
+    ).rejects.toThrow();
+    const later = new Date(Date.now() + 60_000);
+    const reports = await Promise.all([reconcile(depsFor(database), later), reconcile(depsFor(database), later)]);
+    expect(reports.every((r) => r.failed === 0)).toBe(true);
+    const [org] = await checkInvariants(healthy, true);
+    expect(org?.slug).toBe("zeta");
+    expect(await healthy.data.collection("org_zeta").countDocuments()).toBe(TENANT_DOCS);
+  });
+
+  it("concurrent logins of one admin all succeed", async () => {
+    const { healthy, email } = await setUp("Eta");
+    const results = await Promise.all(Array.from({ length: 10 }, () => login(healthy, email, "Test1234")));
+    expect(results.every((r) => r.token_type === "bearer")).toBe(true);
+  });
+});
+
+describe("the Cron Trigger", () => {
+  it("runs the reconciler on the configured store", async () => {
+    const database = freshDatabase();
+    const healthy = depsFor(database);
+    await healthy.organizations.createIndexes(ORGANIZATION_INDEXES);
+    await expect(
+      createOrganization(depsFor(database, { failAt: 2, mode: "before" }), { organization_name: "Cron", email: "cron@example.com", password: "Test1234" }),
+    ).rejects.toThrow();
+    expect((await healthy.organizations.findOne({ slug: "cron" }))?.status).toBe("creating");
+    await worker.scheduled(createScheduledController({ scheduledTime: Date.now(), cron: "* * * * *" }), {
+      ...env,
+      DATABASE: database,
+      RECONCILE_AFTER_SECONDS: "0",
+    });
+    expect((await healthy.organizations.findOne({ slug: "cron" }))?.status).toBe("active");
+    expect((await healthy.data.listCollections({ name: "org_cron" })).length).toBe(1);
+  });
+});
