@@ -21,6 +21,7 @@ export const ERRORS = {
   STORE_UNAVAILABLE: { status: 503, message: "Data store unavailable; retry shortly" },
   MISCONFIGURED: { status: 500, message: "Internal Server Error" },
   INTERNAL: { status: 500, message: "Internal Server Error" },
+  RECORD_NOT_FOUND: { status: 404, message: "Record not found" },
 } as const;
 
 export type ErrorCode = keyof typeof ERRORS;

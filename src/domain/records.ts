@@ -1,0 +1,108 @@
+import { ObjectId } from "bson";
+import type { Collection } from "../data/client";
+import type { Principal } from "./auth";
+import { AppError } from "./errors";
+import type { Deps } from "./organization";
+import { encodeCursor } from "./record-cursor";
+
+/** Records may be larger than the other endpoints' bodies; this bounds one request, not the store. */
+export const RECORD_MAX_BODY_BYTES = 64 * 1024;
+export const DEFAULT_PAGE_LIMIT = 50;
+export const MAX_PAGE_LIMIT = 200;
+
+export type RecordFields = Record<string, unknown>;
+
+/**
+ * One record in its organization's collection. The caller's fields sit under `data`, so they can
+ * never collide with the server's. `org_id` is checked by every query: even if a collection ever
+ * changed hands (a request authorised just before its organization was deleted and the name
+ * re-created, or an orphaned collection adopted by a new organization), no record of one
+ * organization can be read, replaced or deleted through another's token.
+ */
+export interface RecordDoc {
+  [key: string]: unknown;
+  _id: ObjectId;
+  org_id: ObjectId;
+  created_at: Date;
+  updated_at: Date;
+  data: RecordFields;
+}
+
+export type RecordView = RecordFields & { id: string; created_at: string; updated_at: string };
+
+export interface RecordPage {
+  records: RecordView[];
+  next_cursor: string | null;
+}
+
+const viewOf = (doc: RecordDoc): RecordView => ({
+  id: doc._id.toHexString(),
+  ...doc.data,
+  created_at: doc.created_at.toISOString(),
+  updated_at: doc.updated_at.toISOString(),
+});
+
+interface Tenant {
+  orgId: ObjectId;
+  records: Collection<RecordDoc>;
+}
+
+type TenantProjection = { _id: ObjectId; collection_name: string; status: string; admin: { token_version: number } };
+
+/**
+ * Authorises a record call and finds where the records live: one read of the organization, since
+ * the token names the organization but not its collection, which a rename moves. The token must
+ * still be current (its organization exists, its version matches); while a rename moves the
+ * collection, record calls wait rather than reach the wrong one.
+ */
+const tenantOf = async (deps: Deps, principal: Principal): Promise<Tenant> => {
+  const org = (await deps.organizations.findOne(
+    { _id: principal.orgId },
+    { projection: { collection_name: 1, status: 1, "admin.token_version": 1 } },
+  )) as TenantProjection | null;
+  if (!org || org.admin.token_version !== principal.tokenVersion || !["active", "renaming"].includes(org.status)) throw new AppError("INVALID_TOKEN");
+  if (org.status !== "active") throw new AppError("ORGANIZATION_BUSY");
+  return { orgId: org._id, records: deps.data.collection<RecordDoc>(org.collection_name) };
+};
+
+export const createRecord = async (deps: Deps, principal: Principal, data: RecordFields): Promise<RecordView> => {
+  const { orgId, records } = await tenantOf(deps, principal);
+  const now = deps.now();
+  // The store assigns `_id`: one store process hands out increasing ObjectIds, which keeps records
+  // inserted during a pagination after the cursor better than ids minted by many isolates would.
+  const fields = { org_id: orgId, created_at: now, updated_at: now, data };
+  const insertedId = await records.insertOne(fields as RecordDoc);
+  if (!(insertedId instanceof ObjectId)) throw new Error("the store assigned a record id that is not an ObjectId");
+  return viewOf({ _id: insertedId, ...fields });
+};
+
+/** Pages in `_id` order, resuming after the cursor's id: each record that exists throughout is returned exactly once. */
+export const listRecords = async (deps: Deps, principal: Principal, page: { limit: number; after?: ObjectId }): Promise<RecordPage> => {
+  const { orgId, records } = await tenantOf(deps, principal);
+  const filter = page.after ? { org_id: orgId, _id: { $gt: page.after } } : { org_id: orgId };
+  // One record more than asked tells whether another page exists without a second query.
+  const docs = await records.find(filter, { sort: { _id: 1 }, limit: page.limit + 1 });
+  const shown = docs.slice(0, page.limit);
+  const last = shown.at(-1);
+  return { records: shown.map(viewOf), next_cursor: docs.length > page.limit && last ? encodeCursor(last._id) : null };
+};
+
+export const getRecord = async (deps: Deps, principal: Principal, id: ObjectId): Promise<RecordView> => {
+  const { orgId, records } = await tenantOf(deps, principal);
+  const doc = await records.findOne({ _id: id, org_id: orgId });
+  if (!doc) throw new AppError("RECORD_NOT_FOUND");
+  return viewOf(doc);
+};
+
+/** Replaces the caller's fields in one atomic step that keeps `id` and `created_at` without reading them first. */
+export const replaceRecord = async (deps: Deps, principal: Principal, id: ObjectId, data: RecordFields): Promise<RecordView> => {
+  const { orgId, records } = await tenantOf(deps, principal);
+  const doc = await records.findOneAndUpdate({ _id: id, org_id: orgId }, { $set: { data, updated_at: deps.now() } }, { returnNewDocument: true });
+  if (!doc) throw new AppError("RECORD_NOT_FOUND");
+  return viewOf(doc);
+};
+
+export const deleteRecord = async (deps: Deps, principal: Principal, id: ObjectId): Promise<void> => {
+  const { orgId, records } = await tenantOf(deps, principal);
+  if ((await records.deleteOne({ _id: id, org_id: orgId })) === 0) throw new AppError("RECORD_NOT_FOUND");
+};
