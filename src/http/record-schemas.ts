@@ -1,0 +1,75 @@
+import { ObjectId } from "bson";
+import { z } from "zod";
+import { decodeCursor, encodeCursor } from "../domain/record-cursor";
+import { MAX_RECORD_DEPTH, recordFieldProblems, SERVER_FIELDS } from "../domain/record-fields";
+import { DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT, RECORD_MAX_BODY_BYTES } from "../domain/records";
+
+/** Request and response schemas of the tenant-record endpoints, beside the ones in schemas.ts. */
+
+const exampleFields = { name: "Widget", price: 9.5, tags: ["blue", "small"], dimensions: { width_cm: 3, height_cm: 4 } };
+const exampleId = "6650f1c2e8b3e4a012345678";
+const exampleTime = "2026-01-01T00:00:00.000Z";
+
+const isPlainJsonObject = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === "object" && !Array.isArray(value);
+
+/** What a record body looks like (for the document); `RecordBody` adds the checks on names. */
+export const RecordFieldsSchema = z.looseObject({}).meta({
+  description:
+    `Any JSON object of at most ${RECORD_MAX_BODY_BYTES / 1024} KiB. Refused with 422: ${SERVER_FIELDS.map((f) => `\`${f}\``).join(", ")} at the top level ` +
+    `(set by the server), and at any depth names that are empty, start with \`$\`, contain \`.\` or NUL, or are \`__proto__\`, ` +
+    `and nesting deeper than ${MAX_RECORD_DEPTH} levels.`,
+  example: exampleFields,
+});
+
+/** The field names are checked on the raw parsed JSON, before the object schema copies it. */
+export const RecordBody = z
+  .unknown()
+  .superRefine((value, ctx) => {
+    if (!isPlainJsonObject(value)) return;
+    for (const { path, message } of recordFieldProblems(value)) ctx.addIssue({ code: "custom", path, message });
+  })
+  .pipe(RecordFieldsSchema);
+
+export const StoredRecord = z
+  .looseObject({ id: z.string().describe("24 hexadecimal digits"), created_at: z.iso.datetime(), updated_at: z.iso.datetime() })
+  .meta({ example: { id: exampleId, ...exampleFields, created_at: exampleTime, updated_at: exampleTime } });
+
+export const RecordPage = z
+  .object({
+    records: z.array(StoredRecord),
+    next_cursor: z.string().nullable().describe("Pass as `cursor` for the next page; null on the last page"),
+  })
+  .meta({
+    example: {
+      records: [{ id: exampleId, ...exampleFields, created_at: exampleTime, updated_at: exampleTime }],
+      next_cursor: encodeCursor(ObjectId.createFromHexString(exampleId)),
+    },
+  });
+
+const limit = z.string().transform((text, ctx) => {
+  if (!/^[0-9]{1,9}$/.test(text)) {
+    ctx.addIssue({ code: "custom", message: "Input should be a valid integer, unable to parse string as an integer" });
+    return z.NEVER;
+  }
+  const value = Number(text);
+  if (value < 1) ctx.addIssue({ code: "custom", message: "Input should be greater than or equal to 1" });
+  if (value > MAX_PAGE_LIMIT) ctx.addIssue({ code: "custom", message: `Input should be less than or equal to ${MAX_PAGE_LIMIT}` });
+  return value;
+});
+
+const cursor = z.string().transform((text, ctx) => {
+  const after = decodeCursor(text);
+  if (!after) {
+    ctx.addIssue({ code: "custom", message: "Invalid cursor: pass the next_cursor of a previous page unchanged" });
+    return z.NEVER;
+  }
+  return after;
+});
+
+export const RecordListQuery = z.object({ limit: limit.default(DEFAULT_PAGE_LIMIT), cursor: cursor.optional() });
+
+const HEX_ID = /^[0-9a-fA-F]{24}$/;
+
+/** Record ids are ObjectIds; anything else names no record, so the caller answers 404 as for an unknown one. */
+export const recordIdOf = (text: string | undefined): ObjectId | null =>
+  text !== undefined && HEX_ID.test(text) ? ObjectId.createFromHexString(text.toLowerCase()) : null;
