@@ -1,3 +1,4 @@
+import type { JWK } from "jose";
 import { z } from "zod";
 import { WORKERS_PBKDF2_MAX_ITERATIONS } from "../domain/passwords";
 import type { TokenSettings } from "../domain/tokens";
@@ -10,29 +11,59 @@ export interface Settings {
   maxBodyBytes: number;
   /** Operations older than this are settled by the reconciler. */
   reconcileAfterSeconds: number;
+  /** Consecutive failed logins after which an account is locked for a while. */
+  lockoutThreshold: number;
+  auditRetentionDays: number;
+  /** Origins allowed to call the API from a browser; empty: CORS closed. */
+  corsOrigins: string[];
 }
 
 const number = (min: number, max: number, fallback: number) => z.coerce.number().int().min(min).max(max).default(fallback);
 
-const schema = z.object({
-  // No default: a deployed Worker without a secret must fail closed, never sign with a known key.
-  JWT_SECRET: z.string().min(32, "JWT_SECRET must be at least 32 characters"),
-  JWT_ALGORITHM: z.enum(["HS256", "HS384", "HS512"]).default("HS256"),
-  ACCESS_TOKEN_EXPIRE_MINUTES: number(1, 60 * 24 * 30, 60),
-  JWT_ISSUER: z.string().min(1).default("org-management-service"),
-  JWT_AUDIENCE: z.string().min(1).default("org-management-api"),
-  PBKDF2_ITERATIONS: number(10_000, WORKERS_PBKDF2_MAX_ITERATIONS, WORKERS_PBKDF2_MAX_ITERATIONS),
-  DATA_API_URL: z
-    .url()
-    .optional()
-    .or(z.literal("").transform(() => undefined)),
-  DATA_API_KEY: z.string().optional(),
-  DATA_SOURCE: z.string().min(1).default("mongodb-atlas"),
-  DATABASE: z.string().min(1).default("master_db"),
-  DATA_API_TIMEOUT_MS: number(100, 60_000, 10_000),
-  MAX_BODY_BYTES: number(1024, 1024 * 1024, 16 * 1024),
-  RECONCILE_AFTER_SECONDS: number(0, 86_400, 120),
-});
+const jwk = z
+  .string()
+  .transform((text, ctx) => {
+    try {
+      const value = JSON.parse(text);
+      if (value && typeof value === "object" && typeof value.kty === "string") return value as JWK;
+    } catch {}
+    ctx.addIssue({ code: "custom", message: "must be a JWK in JSON" });
+    return z.NEVER;
+  })
+  .optional();
+
+const schema = z
+  .object({
+    // No default: a deployed Worker without a key must fail closed, never sign with a known one.
+    JWT_SECRET: z.string().min(32, "JWT_SECRET must be at least 32 characters").optional(),
+    JWT_SECRET_PREVIOUS: z.string().min(32).optional(),
+    JWT_PRIVATE_KEY: jwk,
+    JWT_PREVIOUS_PUBLIC_KEY: jwk,
+    JWT_ALGORITHM: z.enum(["HS256", "HS384", "HS512", "ES256", "EdDSA"]).default("HS256"),
+    ACCESS_TOKEN_EXPIRE_MINUTES: number(1, 60 * 24 * 30, 60),
+    JWT_ISSUER: z.string().min(1).default("org-management-service"),
+    JWT_AUDIENCE: z.string().min(1).default("org-management-api"),
+    PBKDF2_ITERATIONS: number(10_000, WORKERS_PBKDF2_MAX_ITERATIONS, WORKERS_PBKDF2_MAX_ITERATIONS),
+    DATA_API_URL: z
+      .url()
+      .optional()
+      .or(z.literal("").transform(() => undefined)),
+    DATA_API_KEY: z.string().optional(),
+    DATA_SOURCE: z.string().min(1).default("mongodb-atlas"),
+    DATABASE: z.string().min(1).default("master_db"),
+    DATA_API_TIMEOUT_MS: number(100, 60_000, 10_000),
+    MAX_BODY_BYTES: number(1024, 1024 * 1024, 16 * 1024),
+    RECONCILE_AFTER_SECONDS: number(0, 86_400, 120),
+    LOGIN_LOCKOUT_THRESHOLD: number(1, 1000, 10),
+    AUDIT_RETENTION_DAYS: number(1, 3650, 90),
+    CORS_ALLOWED_ORIGINS: z.string().default(""),
+  })
+  .superRefine((c, ctx) => {
+    if (c.JWT_ALGORITHM.startsWith("HS") ? !c.JWT_SECRET : !c.JWT_PRIVATE_KEY) {
+      const name = c.JWT_ALGORITHM.startsWith("HS") ? "JWT_SECRET" : "JWT_PRIVATE_KEY";
+      ctx.addIssue({ code: "custom", path: [name], message: `${name} is required for ${c.JWT_ALGORITHM}` });
+    }
+  });
 
 export class ConfigError extends Error {
   constructor(message: string) {
@@ -48,10 +79,24 @@ export const parseSettings = (env: Record<string, unknown>): Settings => {
   }
   const c = parsed.data;
   return {
-    token: { secret: c.JWT_SECRET, algorithm: c.JWT_ALGORITHM, ttlSeconds: c.ACCESS_TOKEN_EXPIRE_MINUTES * 60, issuer: c.JWT_ISSUER, audience: c.JWT_AUDIENCE },
+    token: {
+      algorithm: c.JWT_ALGORITHM,
+      secret: c.JWT_SECRET,
+      previousSecret: c.JWT_SECRET_PREVIOUS,
+      privateJwk: c.JWT_PRIVATE_KEY,
+      previousPublicJwk: c.JWT_PREVIOUS_PUBLIC_KEY,
+      ttlSeconds: c.ACCESS_TOKEN_EXPIRE_MINUTES * 60,
+      issuer: c.JWT_ISSUER,
+      audience: c.JWT_AUDIENCE,
+    },
     pbkdf2Iterations: c.PBKDF2_ITERATIONS,
     data: { url: c.DATA_API_URL, apiKey: c.DATA_API_KEY, dataSource: c.DATA_SOURCE, database: c.DATABASE, timeoutMs: c.DATA_API_TIMEOUT_MS },
     maxBodyBytes: c.MAX_BODY_BYTES,
     reconcileAfterSeconds: c.RECONCILE_AFTER_SECONDS,
+    lockoutThreshold: c.LOGIN_LOCKOUT_THRESHOLD,
+    auditRetentionDays: c.AUDIT_RETENTION_DAYS,
+    corsOrigins: c.CORS_ALLOWED_ORIGINS.split(",")
+      .map((o) => o.trim())
+      .filter(Boolean),
   };
 };

@@ -18,6 +18,8 @@ export const ERRORS = {
   METHOD_NOT_ALLOWED: { status: 405, message: "Method Not Allowed" },
   PAYLOAD_TOO_LARGE: { status: 413, message: "Request body too large" },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, message: "Content-Type must be application/json" },
+  ACCOUNT_LOCKED: { status: 429, message: "Too many failed logins; try again later" },
+  RATE_LIMITED: { status: 429, message: "Too many requests; try again later" },
   STORE_UNAVAILABLE: { status: 503, message: "Data store unavailable; retry shortly" },
   MISCONFIGURED: { status: 500, message: "Internal Server Error" },
   INTERNAL: { status: 500, message: "Internal Server Error" },
@@ -32,6 +34,8 @@ export class AppError extends Error {
   constructor(
     readonly code: ErrorCode,
     message: string = ERRORS[code].message,
+    /** Seconds after which a retry may succeed (429, 503). */
+    readonly retryAfter?: number,
   ) {
     super(message);
     this.name = "AppError";

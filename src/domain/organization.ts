@@ -19,6 +19,9 @@ export interface AdminRecord {
   email_key: string;
   password_hash: string;
   token_version: number;
+  /** Consecutive failed logins (each attempt counts until it succeeds), for the lockout. */
+  failed_logins?: number;
+  last_failed_at?: Date;
 }
 
 /**
@@ -55,6 +58,11 @@ export interface Deps {
   organizations: Collection<OrganizationDoc>;
   settings: Settings;
   now: () => Date;
+  /**
+   * Runs work after the answer is sent (the Worker's waitUntil), on dependencies of its own so
+   * that it never counts toward the request's round trips; failures are logged, not thrown.
+   */
+  background: (task: (deps: Deps) => Promise<unknown>) => void;
 }
 
 /** The public view of an organization (the e-mail only for its own admin). */

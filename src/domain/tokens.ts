@@ -1,11 +1,10 @@
-import { errors as joseErrors, jwtVerify, SignJWT } from "jose";
+import { decodeProtectedHeader, errors as joseErrors, jwtVerify, SignJWT } from "jose";
 import { AppError } from "./errors";
+import { type KeySettings, keyRing } from "./keys";
 
-export type JwtAlgorithm = "HS256" | "HS384" | "HS512";
+export type { JwtAlgorithm } from "./keys";
 
-export interface TokenSettings {
-  secret: string;
-  algorithm: JwtAlgorithm;
+export interface TokenSettings extends KeySettings {
   ttlSeconds: number;
   issuer: string;
   audience: string;
@@ -27,47 +26,64 @@ export interface TokenClaims extends TokenSubject {
   expiresAt: number;
 }
 
-const keyOf = (secret: string): Uint8Array => new TextEncoder().encode(secret);
-
 export const issueToken = async (subject: TokenSubject, settings: TokenSettings, now: Date): Promise<string> => {
+  const ring = await keyRing(settings);
   const issuedAt = Math.floor(now.getTime() / 1000);
   return new SignJWT({ admin_id: subject.adminId, org_id: subject.orgId, org_name: subject.orgName, tv: subject.tokenVersion })
-    .setProtectedHeader({ alg: settings.algorithm, typ: "JWT" })
+    .setProtectedHeader({ alg: ring.alg, typ: "JWT", kid: ring.kid })
     .setSubject(subject.adminId)
     .setIssuer(settings.issuer)
     .setAudience(settings.audience)
     .setIssuedAt(issuedAt)
     .setExpirationTime(issuedAt + settings.ttlSeconds)
     .setJti(crypto.randomUUID())
-    .sign(keyOf(settings.secret));
+    .sign(ring.signingKey);
+};
+
+/** The protected header, or the same 401 as any other bad token when there is none to read. */
+const headerOf = (token: string) => {
+  try {
+    return decodeProtectedHeader(token);
+  } catch {
+    throw new AppError("INVALID_TOKEN");
+  }
+};
+
+const claimsOf = (payload: Record<string, unknown>): TokenClaims => {
+  const { admin_id, org_id, org_name, tv, jti, exp } = payload;
+  if (
+    typeof admin_id !== "string" ||
+    typeof org_id !== "string" ||
+    typeof org_name !== "string" ||
+    typeof tv !== "number" ||
+    typeof jti !== "string" ||
+    typeof exp !== "number"
+  ) {
+    throw new AppError("INVALID_TOKEN");
+  }
+  return { adminId: admin_id, orgId: org_id, orgName: org_name, tokenVersion: tv, jti, expiresAt: exp };
 };
 
 /**
- * Verifies signature, algorithm (pinned: never `none`, never another family), issuer, audience
- * and expiry. Every failure is the same 401, so a caller learns nothing about why.
+ * Verifies signature, algorithm (pinned to the key the `kid` names: never `none`, never another
+ * family), issuer, audience and expiry. Every failure is the same 401: a caller learns nothing about why.
  */
 export const verifyToken = async (token: string, settings: TokenSettings, now: Date): Promise<TokenClaims> => {
   try {
-    const { payload } = await jwtVerify(token, keyOf(settings.secret), {
-      algorithms: [settings.algorithm],
+    const ring = await keyRing(settings);
+    const { kid } = headerOf(token);
+    // Tokens without a kid predate rotation support: only the current key may verify them.
+    const entry = ring.verifyKeys.get(kid ?? ring.kid);
+    if (!entry) throw new AppError("INVALID_TOKEN");
+    const { payload } = await jwtVerify(token, entry.key, {
+      algorithms: [entry.alg],
       issuer: settings.issuer,
       audience: settings.audience,
       currentDate: now,
       clockTolerance: CLOCK_TOLERANCE_SECONDS,
       requiredClaims: ["exp", "iat", "sub", "jti"],
     });
-    const { admin_id, org_id, org_name, tv, jti, exp } = payload;
-    if (
-      typeof admin_id !== "string" ||
-      typeof org_id !== "string" ||
-      typeof org_name !== "string" ||
-      typeof tv !== "number" ||
-      typeof jti !== "string" ||
-      typeof exp !== "number"
-    ) {
-      throw new AppError("INVALID_TOKEN");
-    }
-    return { adminId: admin_id, orgId: org_id, orgName: org_name, tokenVersion: tv, jti, expiresAt: exp };
+    return claimsOf(payload);
   } catch (error) {
     if (error instanceof AppError || error instanceof joseErrors.JOSEError) throw new AppError("INVALID_TOKEN");
     throw error;

@@ -1,21 +1,34 @@
 import type { IRequest } from "itty-router";
 import { ConfigError, parseSettings, type Settings } from "../config/settings";
 import { connectData } from "../data/connect";
+import { AUDIT_LOG, type AuditAction, type AuditOutcome, auditIndexes } from "../domain/audit";
 import { AppError } from "../domain/errors";
 import { type Deps, ORGANIZATION_INDEXES, ORGANIZATIONS, type OrganizationDoc } from "../domain/organization";
 import type { Env } from "../env";
 
+/** What a route tells the `finally` stage to write to the audit trail. */
+export interface AuditNote {
+  action: AuditAction;
+  orgId?: string;
+  organizationName?: string;
+  email?: string;
+  /** Set when the status alone does not tell (a per-IP throttle is not an account lockout). */
+  outcome?: AuditOutcome;
+}
+
 export interface RequestState {
   requestId: string;
   startedAt: number;
+  ctx?: ExecutionContext;
   deps?: Deps;
   orgId?: string;
+  audit?: AuditNote;
 }
 
 export type AppRequest = IRequest & { state: RequestState };
 
 const settingsCache = new WeakMap<object, Settings>();
-const indexesReady = new WeakMap<object, Promise<void>>();
+const indexesReady = new WeakMap<object, Promise<unknown>>();
 
 export const settingsFor = (env: Env): Settings => {
   let settings = settingsCache.get(env);
@@ -35,13 +48,17 @@ export const settingsFor = (env: Env): Settings => {
 };
 
 /**
- * Creates the master collection's indexes once per isolate (idempotent in the store), on its own
+ * Creates the master database's indexes once per isolate (idempotent in the store), on its own
  * client so that the per-request round-trip count stays that of the request itself.
  */
-const ensureIndexes = (env: Env, settings: Settings): Promise<void> => {
+const ensureIndexes = (env: Env, settings: Settings): Promise<unknown> => {
   let ready = indexesReady.get(env);
   if (!ready) {
-    ready = connectData(env, settings).collection(ORGANIZATIONS).createIndexes(ORGANIZATION_INDEXES);
+    const data = connectData(env, settings);
+    ready = Promise.all([
+      data.collection(ORGANIZATIONS).createIndexes(ORGANIZATION_INDEXES),
+      data.collection(AUDIT_LOG).createIndexes(auditIndexes(settings.auditRetentionDays)),
+    ]);
     ready.catch(() => indexesReady.delete(env));
     indexesReady.set(env, ready);
   }
@@ -51,22 +68,38 @@ const ensureIndexes = (env: Env, settings: Settings): Promise<void> => {
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** Router `before` stage: gives every request an id (the caller's, when well-formed) and a start time. */
-export const withState = (request: IRequest): undefined => {
+export const withState = (request: IRequest, _env: Env, ctx?: ExecutionContext): undefined => {
   const given = request.headers.get("x-request-id");
-  (request as AppRequest).state = { requestId: given && REQUEST_ID.test(given) ? given : crypto.randomUUID(), startedAt: Date.now() };
+  (request as AppRequest).state = { requestId: given && REQUEST_ID.test(given) ? given : crypto.randomUUID(), startedAt: Date.now(), ctx };
   return undefined;
 };
 
-/** The domain's dependencies, with the master collection's indexes in place. */
-export const createDeps = async (env: Env): Promise<Deps> => {
+/** Keeps work alive after the answer when the platform allows it; failures are logged, never thrown. */
+export const keepAlive = (ctx: ExecutionContext | undefined, task: Promise<unknown>): void => {
+  const guarded = task.catch((error) => console.error(JSON.stringify({ msg: "background task failed", error: String(error) })));
+  ctx?.waitUntil(guarded);
+};
+
+const buildDeps = (env: Env, settings: Settings, ctx?: ExecutionContext): Deps => {
+  const data = connectData(env, settings);
+  return {
+    data,
+    organizations: data.collection<OrganizationDoc>(ORGANIZATIONS),
+    settings,
+    now: () => new Date(),
+    background: (task) => keepAlive(ctx, task(buildDeps(env, settings, ctx))),
+  };
+};
+
+/** The domain's dependencies, with the master database's indexes in place. */
+export const createDeps = async (env: Env, ctx?: ExecutionContext): Promise<Deps> => {
   const settings = settingsFor(env);
   await ensureIndexes(env, settings);
-  const data = connectData(env, settings);
-  return { data, organizations: data.collection<OrganizationDoc>(ORGANIZATIONS), settings, now: () => new Date() };
+  return buildDeps(env, settings, ctx);
 };
 
 /** The domain's dependencies for this request, built on first use (routes without data never pay for them). */
 export const depsFor = async (request: AppRequest, env: Env): Promise<Deps> => {
-  request.state.deps ??= await createDeps(env);
+  request.state.deps ??= await createDeps(env, request.state.ctx);
   return request.state.deps;
 };

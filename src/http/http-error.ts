@@ -27,7 +27,8 @@ export const errorResponse = (error: unknown, requestId: string): Response => {
   if (error instanceof AppError) {
     const headers: Record<string, string> = {};
     if (error.status === 401) headers["www-authenticate"] = "Bearer";
-    if (error.status === 503) headers["retry-after"] = "5";
+    if (error.retryAfter !== undefined) headers["retry-after"] = String(Math.max(1, Math.ceil(error.retryAfter)));
+    else if (error.status === 503) headers["retry-after"] = "5";
     return detailResponse(error.status, error.message, headers);
   }
   console.error(

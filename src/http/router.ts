@@ -2,12 +2,15 @@ import { type IRequest, Router } from "itty-router";
 import { DataError } from "../data/errors";
 import { AppError } from "../domain/errors";
 import type { Env } from "../env";
+import { recordAudit } from "./audit-trail";
 import { type AppRequest, withState } from "./context";
+import { corsify, preflight } from "./cors";
 import { finish } from "./headers";
 import { errorResponse } from "./http-error";
-import { loginRoute } from "./routes/admin";
+import { loginRoute, logoutRoute, passwordRoute } from "./routes/admin";
 import { openApiRoute, redocRoute, swaggerRoute } from "./routes/docs";
 import { healthRoute, readyRoute } from "./routes/health";
+import { jwksRoute } from "./routes/jwks";
 import { createRoute, deleteRoute, getRoute, updateRoute } from "./routes/organizations";
 import { createRecordRoute, deleteRecordRoute, getRecordRoute, listRecordsRoute, replaceRecordRoute } from "./routes/records";
 
@@ -17,6 +20,9 @@ const KNOWN_PATHS = new Set([
   "/org/update",
   "/org/delete",
   "/admin/login",
+  "/admin/logout",
+  "/admin/password",
+  "/.well-known/jwks.json",
   "/docs",
   "/redoc",
   "/openapi.json",
@@ -37,10 +43,22 @@ const unmatched = (request: IRequest) => {
 const toResponse = (error: unknown, request: AppRequest) =>
   errorResponse(error instanceof DataError && error.code === "Unavailable" ? new AppError("STORE_UNAVAILABLE") : error, request.state?.requestId ?? "-");
 
+/** After every response: headers and the log line, the audit note (written after the answer), CORS. */
+const finalize = (response: Response, request: AppRequest, env: Env) => {
+  const finished = finish(response, request);
+  try {
+    recordAudit(finished, request, env);
+    return corsify(finished, request, env);
+  } catch (error) {
+    console.error(JSON.stringify({ msg: "finalize failed", request_id: request.state?.requestId, error: String(error) }));
+    return finished;
+  }
+};
+
 export const router = Router<AppRequest, [Env, ExecutionContext]>({
-  before: [withState],
+  before: [withState, preflight],
   catch: toResponse,
-  finally: [finish],
+  finally: [finalize],
 })
   .post("/org/create", createRoute)
   .get("/org/get", getRoute)
@@ -52,6 +70,9 @@ export const router = Router<AppRequest, [Env, ExecutionContext]>({
   .put("/org/records/:id", replaceRecordRoute)
   .delete("/org/records/:id", deleteRecordRoute)
   .post("/admin/login", loginRoute)
+  .post("/admin/logout", logoutRoute)
+  .post("/admin/password", passwordRoute)
+  .get("/.well-known/jwks.json", jwksRoute)
   .get("/openapi.json", openApiRoute)
   .get("/docs", swaggerRoute)
   .get("/redoc", redocRoute)

@@ -23,6 +23,10 @@ export const LoginBody = z
   .strictObject({ email: z.string().min(1).max(254), password: anyPassword })
   .meta({ example: { email: "admin@testorg.com", password: "Test1234" } });
 
+export const PasswordChangeBody = z
+  .strictObject({ current_password: anyPassword, new_password: newPassword })
+  .meta({ example: { current_password: "Test1234", new_password: "N3w-passphrase" } });
+
 export const OrganizationQuery = z.object({ organization_name: organizationName });
 
 export const CreatedOrganization = z

@@ -32,7 +32,7 @@ const depsFor = (database: string, fault?: Fault): Deps => {
     throw new Error("injected fault: the store is gone");
   };
   const data = new DataClient({ fetch, baseUrl: "https://data-store.internal", dataSource: "test", database, retries: 0 });
-  return { data, organizations: data.collection<OrganizationDoc>(ORGANIZATIONS), settings, now: () => new Date() };
+  return { data, organizations: data.collection<OrganizationDoc>(ORGANIZATIONS), settings, now: () => new Date(), background: () => {} };
 };
 
 const TENANT_DOCS = 5;

@@ -1,12 +1,58 @@
-import { login } from "../../domain/auth";
+import { authenticateToken, changePassword, login, logout, type Principal } from "../../domain/auth";
+import { AppError } from "../../domain/errors";
+import type { Deps } from "../../domain/organization";
 import type { Env } from "../../env";
+import { bearerToken } from "../auth-header";
 import { readJson } from "../body";
 import { type AppRequest, depsFor } from "../context";
-import { LoginBody } from "../schemas";
+import { LoginBody, PasswordChangeBody } from "../schemas";
+
+// A bearer token is a credential: no cache anywhere may keep it.
+const NO_STORE = { "cache-control": "no-store", pragma: "no-cache" };
+
+/** Per-IP throttle before any work: an office behind one address still fits (see wrangler.toml). */
+const throttle = async (request: AppRequest, env: Env): Promise<void> => {
+  if (!env.LOGIN_RATE_LIMITER) return;
+  const key = request.headers.get("cf-connecting-ip") ?? "unknown";
+  const { success } = await env.LOGIN_RATE_LIMITER.limit({ key });
+  if (!success) {
+    if (request.state.audit) request.state.audit.outcome = "rate_limited";
+    throw new AppError("RATE_LIMITED", undefined, 60);
+  }
+};
 
 export const loginRoute = async (request: AppRequest, env: Env) => {
+  request.state.audit = { action: "admin.login" };
+  await throttle(request, env);
   const deps = await depsFor(request, env);
   const body = await readJson(request, LoginBody, deps.settings.maxBodyBytes);
-  // A bearer token is a credential: no cache anywhere may keep it.
-  return Response.json(await login(deps, body.email, body.password), { headers: { "cache-control": "no-store", pragma: "no-cache" } });
+  request.state.audit.email = body.email;
+  const { org, ...token } = await login(deps, body.email, body.password);
+  request.state.orgId = org._id.toHexString();
+  return Response.json(token, { headers: NO_STORE });
+};
+
+const principalOf = async (request: AppRequest, deps: Deps): Promise<Principal> => {
+  const token = bearerToken(request);
+  if (!token) throw new AppError("NOT_AUTHENTICATED");
+  const principal = await authenticateToken(deps, token);
+  request.state.orgId = principal.orgId.toHexString();
+  return principal;
+};
+
+export const logoutRoute = async (request: AppRequest, env: Env) => {
+  request.state.audit = { action: "admin.logout" };
+  const deps = await depsFor(request, env);
+  await logout(deps, await principalOf(request, deps));
+  return Response.json({ detail: "logged out" });
+};
+
+export const passwordRoute = async (request: AppRequest, env: Env) => {
+  request.state.audit = { action: "admin.password" };
+  await throttle(request, env);
+  const deps = await depsFor(request, env);
+  const principal = await principalOf(request, deps);
+  const body = await readJson(request, PasswordChangeBody, deps.settings.maxBodyBytes);
+  const { org: _org, ...token } = await changePassword(deps, principal, body.current_password, body.new_password);
+  return Response.json(token, { headers: NO_STORE });
 };

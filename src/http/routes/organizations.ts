@@ -27,8 +27,10 @@ const requirePrincipal = async (deps: Deps, request: AppRequest): Promise<Princi
 const queryOf = (request: AppRequest) => parseOrThrow(OrganizationQuery, request.query, "query");
 
 export const createRoute = async (request: AppRequest, env: Env) => {
+  request.state.audit = { action: "org.create" };
   const deps = await depsFor(request, env);
   const body = await readJson(request, CreateOrganizationBody, deps.settings.maxBodyBytes);
+  Object.assign(request.state.audit, { organizationName: body.organization_name, email: body.email });
   checkName(deps, body.organization_name, ["body", "organization_name"]);
   return Response.json(await createOrganization(deps, body));
 };
@@ -43,8 +45,10 @@ export const getRoute = async (request: AppRequest, env: Env) => {
 };
 
 export const updateRoute = async (request: AppRequest, env: Env) => {
+  request.state.audit = { action: "org.update" };
   const deps = await depsFor(request, env);
   const body = await readJson(request, UpdateOrganizationBody, deps.settings.maxBodyBytes);
+  Object.assign(request.state.audit, { organizationName: body.organization_name, email: body.email });
   checkName(deps, body.new_organization_name, ["body", "new_organization_name"]);
   let credentials: Credentials;
   if (body.email !== undefined && body.password !== undefined) {
@@ -60,8 +64,10 @@ export const updateRoute = async (request: AppRequest, env: Env) => {
 };
 
 export const deleteRoute = async (request: AppRequest, env: Env) => {
+  request.state.audit = { action: "org.delete" };
   const deps = await depsFor(request, env);
   const { organization_name } = queryOf(request);
+  request.state.audit.organizationName = organization_name;
   const principal = await requirePrincipal(deps, request);
   const adminEmail = request.headers.get("x-admin-email") ?? undefined;
   await deleteOrganization(deps, organization_name, principal, adminEmail);

@@ -1,0 +1,32 @@
+import type { IndexSpec } from "../dataapi/engine";
+
+/** The master database's audit trail; documents expire through a TTL index on `at`. */
+export const AUDIT_LOG = "audit_log";
+
+export type AuditAction = "org.create" | "org.update" | "org.delete" | "admin.login" | "admin.logout" | "admin.password";
+export type AuditOutcome = "success" | "failure" | "locked" | "rate_limited";
+
+/** One audited event. Never a password, a hash or a token. */
+export interface AuditEvent {
+  at: Date;
+  action: AuditAction;
+  outcome: AuditOutcome;
+  status: number;
+  request_id: string;
+  client_ip: string | null;
+  org_id?: string;
+  organization_name?: string;
+  /** The e-mail a login or create named (the actor, or who was targeted). */
+  email?: string;
+}
+
+export const auditIndexes = (retentionDays: number): IndexSpec[] => [
+  { key: { at: 1 }, name: "at_ttl", expireAfterSeconds: retentionDays * 86_400 },
+  { key: { org_id: 1 }, name: "org_id" },
+];
+
+export const outcomeOf = (status: number): AuditOutcome => {
+  if (status < 400) return "success";
+  if (status === 429) return "locked";
+  return "failure";
+};
