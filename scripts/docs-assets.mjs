@@ -1,6 +1,6 @@
 // Copies the Swagger UI and ReDoc bundles into public/docs-assets so the Worker serves its API
 // documentation itself (Workers static assets), with no CDN: /docs works offline.
-import { copyFileSync, mkdirSync } from "node:fs";
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -12,12 +12,16 @@ mkdirSync(target, { recursive: true });
 
 const swagger = dirname(require.resolve("swagger-ui-dist/package.json"));
 for (const file of ["swagger-ui-bundle.js", "swagger-ui.css", "favicon-32x32.png"]) copyFileSync(join(swagger, file), join(target, file));
-copyFileSync(join(dirname(require.resolve("redoc/package.json")), "bundles", "redoc.standalone.js"), join(target, "redoc.standalone.js"));
+
+// ReDoc's sidebar footer loads its logo from Redocly's CDN on every page view: a request off this
+// origin that fails offline and tells a third party who reads the docs. A transparent pixel
+// keeps the footer's layout with no request at all.
+const redocBundle = readFileSync(join(dirname(require.resolve("redoc/package.json")), "bundles", "redoc.standalone.js"), "utf8");
+const pixel = "data:image/gif;base64,R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7";
+writeFileSync(join(target, "redoc.standalone.js"), redocBundle.replaceAll("https://cdn.redoc.ly/redoc/logo-mini.svg", pixel));
 
 // Initialisers live in files, not inline scripts, so a strict Content-Security-Policy can stay on.
 const swaggerInit = `window.ui = SwaggerUIBundle({ url: "/openapi.json", dom_id: "#swagger-ui", persistAuthorization: true, deepLinking: true });\n`;
 const redocInit = `Redoc.init("/openapi.json", {}, document.getElementById("redoc"));\n`;
-import("node:fs").then(({ writeFileSync }) => {
-  writeFileSync(join(target, "swagger-init.js"), swaggerInit);
-  writeFileSync(join(target, "redoc-init.js"), redocInit);
-});
+writeFileSync(join(target, "swagger-init.js"), swaggerInit);
+writeFileSync(join(target, "redoc-init.js"), redocInit);

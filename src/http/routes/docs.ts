@@ -7,7 +7,7 @@ export const openApiRoute = () => {
   return new Response(cached, { headers: { "content-type": "application/json" } });
 };
 
-const page = (title: string, head: string, body: string) =>
+const page = (title: string, head: string, body: string, headers: Record<string, string> = {}) =>
   new Response(
     `<!doctype html>
 <html lang="en">
@@ -16,7 +16,7 @@ const page = (title: string, head: string, body: string) =>
 <body>${body}</body>
 </html>
 `,
-    { headers: { "content-type": "text/html; charset=utf-8" } },
+    { headers: { "content-type": "text/html; charset=utf-8", ...headers } },
   );
 
 /** Swagger UI from the Worker's own static assets: no CDN, works offline. */
@@ -27,9 +27,16 @@ export const swaggerRoute = () =>
     `<div id="swagger-ui"></div><script src="/docs-assets/swagger-ui-bundle.js"></script><script src="/docs-assets/swagger-init.js"></script>`,
   );
 
+/**
+ * ReDoc runs its search index in a Worker made from a blob: URL; the site-wide policy would block
+ * it. Only scripts of this origin run on the page, so only they can create such a Worker.
+ */
+const REDOC_CSP = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; worker-src 'self' blob:; frame-ancestors 'none'";
+
 export const redocRoute = () =>
   page(
     "Organization Management Service – ReDoc",
     "",
     `<div id="redoc"></div><script src="/docs-assets/redoc.standalone.js"></script><script src="/docs-assets/redoc-init.js"></script>`,
+    { "content-security-policy": REDOC_CSP },
   );
