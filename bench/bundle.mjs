@@ -1,0 +1,40 @@
+// The Worker bundle as `wrangler deploy` would upload it, measured without deploying: Workers'
+// size limit applies to the gzipped script, so that is the figure reported.
+import { execFile } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { gzipSync } from "node:zlib";
+import { ROOT } from "./processes.mjs";
+
+const UPLOADED = /\.(m?js|wasm)$/;
+
+const wranglerDryRun = (outdir) =>
+  new Promise((resolve, reject) => {
+    const wrangler = join(ROOT, "node_modules", "wrangler", "bin", "wrangler.js");
+    const env = { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false" };
+    execFile(process.execPath, [wrangler, "deploy", "--dry-run", "--outdir", outdir], { cwd: ROOT, env, timeout: 120_000 }, (error, stdout, stderr) =>
+      error ? reject(new Error(`wrangler deploy --dry-run failed:\n${stdout}\n${stderr}`)) : resolve(stdout),
+    );
+  });
+
+/** Runs in the background while the Workers start: it only needs the CPU before the load begins. */
+export const bundleSize = async () => {
+  const outdir = mkdtempSync(join(tmpdir(), "oms-bundle-"));
+  try {
+    const stdout = await wranglerDryRun(outdir);
+    const files = readdirSync(outdir).filter((name) => UPLOADED.test(name));
+    let raw = 0;
+    let gzipped = 0;
+    for (const name of files) {
+      const bytes = readFileSync(join(outdir, name));
+      raw += bytes.length;
+      gzipped += gzipSync(bytes).length;
+    }
+    // Wrangler prints its own estimate ("Total Upload: … / gzip: … KiB"): shown beside ours as a cross-check.
+    const wranglerGzipKiB = Number(stdout.match(/gzip: ([\d.]+) KiB/)?.[1]) || undefined;
+    return { files, raw, gzipped, wranglerGzipKiB };
+  } finally {
+    rmSync(outdir, { recursive: true, force: true });
+  }
+};

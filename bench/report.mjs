@@ -1,0 +1,59 @@
+// The bench's output: one table of every measurement, then each goal with its figures.
+const GOALS = { ceilingShare: 0.5, loginOverPbkdf2: 1.1, bundleKiB: 256 };
+
+const fixed = (value, digits) => (value === undefined || Number.isNaN(value) ? "–" : value.toFixed(digits));
+
+export const printTable = (rows) => {
+  const header = ["target", "endpoint", "conn", "requests", "req/s", "p50 ms", "p99 ms", "mean ms", "round trips/req", "failed"];
+  const cells = rows.map((r) => [
+    r.target,
+    r.endpoint,
+    String(r.connections),
+    String(r.requests),
+    fixed(r.rps, 1),
+    fixed(r.p50, 0),
+    fixed(r.p99, 0),
+    fixed(r.mean, 1),
+    fixed(r.roundTrips, 2),
+    String(r.failures),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
+  // Text left, numbers right, as a reader scans them.
+  const line = (c) => c.map((v, i) => (i < 2 ? v.padEnd(widths[i]) : v.padStart(widths[i]))).join("  ");
+  console.log(`\n${line(header)}\n${widths.map((w) => "-".repeat(w)).join("  ")}`);
+  for (const c of cells) console.log(line(c));
+};
+
+const find = (rows, target, endpoint) => rows.find((r) => r.target === target && r.endpoint.startsWith(endpoint));
+const verdict = (ok) => (ok ? "met" : "NOT met");
+
+export const printGoals = (rows, bundle) => {
+  const failed = rows.filter((r) => r.failures > 0);
+  // A failed request is usually a fast 4xx or a timeout: either way its row's figures mislead.
+  for (const r of failed) console.log(`\nwarning: ${r.target} ${r.endpoint}: ${r.failures} of ${r.requests} requests failed`);
+  const bare = find(rows, "bare Worker", "GET /");
+  const pbkdf2 = find(rows, "bare Worker", "GET /pbkdf2");
+  console.log("\ngoals");
+  console.log(`  bare-Worker ceiling: ${fixed(bare?.rps, 1)} req/s (GET / from memory, ${bare?.connections} connections)`);
+  for (const target of ["embedded store", "gateway + FerretDB"]) {
+    const get = find(rows, target, "GET /org/get");
+    const login = find(rows, target, "POST /admin/login");
+    if (!get || !login) continue;
+    const share = get.rps / bare.rps;
+    console.log(`  ${target}: GET /org/get / ceiling = ${fixed(share, 2)} (goal ≥ ${GOALS.ceilingShare}: ${verdict(share >= GOALS.ceilingShare)})`);
+    // Mean latencies at one connection: the p50 of autocannon is whole milliseconds, too coarse for 10%.
+    const cost = login.mean / pbkdf2.mean;
+    console.log(
+      `  ${target}: login ${fixed(login.mean, 1)} ms (p50 ${fixed(login.p50, 0)}) vs raw PBKDF2 ${fixed(pbkdf2.mean, 1)} ms (p50 ${fixed(pbkdf2.p50, 0)}) = ${fixed(cost, 2)}× (goal ≤ ${GOALS.loginOverPbkdf2}×: ${verdict(cost <= GOALS.loginOverPbkdf2)})`,
+    );
+  }
+  if (bundle.error) {
+    console.log(`  bundle: not measured (${bundle.error.message})`);
+    return;
+  }
+  const kib = bundle.gzipped / 1024;
+  const cross = bundle.wranglerGzipKiB ? `; wrangler says ${bundle.wranglerGzipKiB} KiB` : "";
+  console.log(
+    `  bundle (wrangler deploy --dry-run): ${fixed(bundle.raw / 1024, 1)} KiB, ${fixed(kib, 1)} KiB gzipped${cross} (goal ≤ ${GOALS.bundleKiB} KiB: ${verdict(kib <= GOALS.bundleKiB)})`,
+  );
+};

@@ -1,0 +1,99 @@
+// What the bench asks of the service: each of the five endpoints, with data seeded first so every
+// request succeeds (a 4xx is fast and would flatter the figures). Names are unique per run, so a
+// store that outlives the run never makes a create collide.
+import { inParallel, measure, postJson } from "./load.mjs";
+
+const PASSWORD = "Bench-pass-1";
+
+const seedOrgs = async (origin, run, count) => {
+  const orgs = Array.from({ length: count }, (_, i) => ({ name: `Bench ${run} ${i}`, email: `bench-${run}-${i}@example.com` }));
+  await inParallel(orgs, 2, (org) => postJson(origin, "/org/create", { organization_name: org.name, email: org.email, password: PASSWORD }));
+  return orgs;
+};
+
+const cycle = (items) => {
+  let i = 0;
+  return () => items[i++ % items.length];
+};
+
+/**
+ * Measures the service at `origin`. `plan` bounds it: `duration`/`warmup` in seconds for the
+ * endpoints that can repeat, `count` requests for update and delete, which use up their organizations.
+ */
+export const measureService = async (origin, plan) => {
+  const run = Date.now().toString(36);
+  const readOnly = await seedOrgs(origin, `${run}r`, 20);
+  const renamed = await seedOrgs(origin, `${run}u`, plan.count);
+  const doomed = await seedOrgs(origin, `${run}d`, plan.count);
+  const tokens = await inParallel(doomed, 2, async (org) => (await postJson(origin, "/admin/login", { email: org.email, password: PASSWORD })).access_token);
+  const timed = { origin, duration: plan.duration, warmup: plan.warmup };
+  const results = {};
+
+  const reader = cycle(readOnly);
+  results["GET /org/get"] = await measure({
+    ...timed,
+    connections: 10,
+    next: () => ({ path: `/org/get?organization_name=${encodeURIComponent(reader().name)}` }),
+  });
+
+  const admin = cycle(readOnly);
+  results["POST /admin/login"] = await measure({
+    ...timed,
+    connections: 1,
+    next: () => ({ method: "POST", path: "/admin/login", body: { email: admin().email, password: PASSWORD } }),
+  });
+
+  let created = 0;
+  results["POST /org/create"] = await measure({
+    ...timed,
+    connections: 2,
+    next: () => {
+      const n = created++;
+      return {
+        method: "POST",
+        path: "/org/create",
+        body: { organization_name: `Bench ${run} c${n}`, email: `bench-${run}-c${n}@example.com`, password: PASSWORD },
+      };
+    },
+  });
+
+  const toRename = cycle(renamed);
+  results["PUT /org/update"] = await measure({
+    origin,
+    connections: 1,
+    amount: plan.count,
+    next: () => {
+      const org = toRename();
+      return {
+        method: "PUT",
+        path: "/org/update",
+        body: { organization_name: org.name, new_organization_name: `${org.name} renamed`, email: org.email, password: PASSWORD },
+      };
+    },
+  });
+
+  let deleted = 0;
+  results["DELETE /org/delete"] = await measure({
+    origin,
+    connections: 1,
+    amount: plan.count,
+    next: () => {
+      const i = deleted++ % doomed.length;
+      return {
+        method: "DELETE",
+        path: `/org/delete?organization_name=${encodeURIComponent(doomed[i].name)}`,
+        headers: { authorization: `Bearer ${tokens[i]}` },
+      };
+    },
+  });
+  return results;
+};
+
+/** The bare Worker: its fixed answer (the ceiling) and the raw PBKDF2 cost of one login. */
+export const measureBare = async (origin, plan) => {
+  const timed = { origin, duration: plan.duration, warmup: plan.warmup };
+  return {
+    "GET / (from memory)": await measure({ ...timed, connections: 10, next: () => ({ path: "/" }) }),
+    "GET /pbkdf2 (100,000 iterations)": await measure({ ...timed, connections: 1, next: () => ({ path: "/pbkdf2?iterations=100000" }) }),
+  };
+};
