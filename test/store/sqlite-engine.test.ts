@@ -1,0 +1,70 @@
+import { runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { DataClient } from "../../src/data/client";
+import { DuplicateKeyError } from "../../src/data/errors";
+
+/** Facts about the embedded store that only its own SQLite tables can show. */
+const database = `store_${Date.now().toString(36)}`;
+const stub = () => env.DATA_STORE.get(env.DATA_STORE.idFromName(database));
+const client = new DataClient({ fetch: (r) => stub().fetch(r), baseUrl: "https://data-store.internal", dataSource: "t", database });
+
+const tables = (collection: string) =>
+  runInDurableObject(stub(), (_instance, state) => {
+    const sql = state.storage.sql;
+    const coll = sql.exec<{ id: number }>("SELECT id FROM collections WHERE db = ? AND name = ?", database, collection).toArray()[0]?.id;
+    const docs = sql.exec<{ seq: number; body: string }>("SELECT seq, body FROM documents WHERE coll = ? ORDER BY seq", coll ?? -1).toArray();
+    return { coll, docs };
+  });
+
+describe("the SQLite engine", () => {
+  it("renames a collection without touching its documents", async () => {
+    const source = client.collection("rename_src");
+    await source.createIndexes([{ key: { k: 1 }, name: "k_unique", unique: true }]);
+    for (let i = 0; i < 5; i++) await client.call("insertMany", { documents: Array.from({ length: 200 }, (_, j) => ({ k: i * 200 + j })) }, "rename_src");
+    const before = await tables("rename_src");
+    expect(before.docs).toHaveLength(1000);
+    await source.renameTo("rename_dst");
+    const after = await tables("rename_dst");
+    // Same collection id, same rows, same bodies: only the name in `collections` changed.
+    expect(after.coll).toBe(before.coll);
+    expect(after.docs).toEqual(before.docs);
+    expect((await tables("rename_src")).coll).toBeUndefined();
+    // The unique index moved with it.
+    await expect(client.collection("rename_dst").insertOne({ k: 7 })).rejects.toBeInstanceOf(DuplicateKeyError);
+  });
+
+  it("applies an action whole or not at all", async () => {
+    const coll = client.collection("atomic");
+    await coll.createIndexes([{ key: { email: 1 }, name: "email_unique", unique: true }]);
+    await coll.insertOne({ email: "taken@example.com" });
+    const batch = [{ email: "a@example.com" }, { email: "taken@example.com" }, { email: "b@example.com" }];
+    await expect(client.call("insertMany", { documents: batch }, "atomic")).rejects.toBeInstanceOf(DuplicateKeyError);
+    expect(await coll.countDocuments()).toBe(1);
+    await coll.insertOne({ email: "c@example.com" });
+    await expect(client.call("updateMany", { filter: {}, update: { $set: { email: "same@example.com" } } }, "atomic")).rejects.toBeInstanceOf(
+      DuplicateKeyError,
+    );
+    expect((await coll.find({}, { sort: { email: 1 } })).map((d) => d.email)).toEqual(["c@example.com", "taken@example.com"]);
+  });
+
+  it("answers equality on an indexed field from the index, not a scan", async () => {
+    const coll = client.collection("indexed");
+    await coll.createIndexes([{ key: { slug: 1 }, name: "slug_unique", unique: true }]);
+    await client.call("insertMany", { documents: Array.from({ length: 50 }, (_, i) => ({ slug: `s${i}` })) }, "indexed");
+    // A row written behind the engine's back has no index entry: a scan would find it, the index does not.
+    await runInDurableObject(stub(), (_i, state) => {
+      const sql = state.storage.sql;
+      const id = sql.exec<{ id: number }>("SELECT id FROM collections WHERE db = ? AND name = 'indexed'", database).one().id;
+      sql.exec(
+        "INSERT INTO documents (coll, id, body) VALUES (?, ?, ?)",
+        id,
+        JSON.stringify({ v: "hidden" }),
+        JSON.stringify({ _id: "hidden", slug: "s-hidden" }),
+      );
+    });
+    expect(await coll.findOne({ slug: "s42" })).toMatchObject({ slug: "s42" });
+    expect(await coll.findOne({ slug: "s-hidden" })).toBeNull();
+    expect(await coll.findOne({ slug: { $in: ["s-hidden"] } })).toMatchObject({ _id: "hidden" });
+  });
+});
