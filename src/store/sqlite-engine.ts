@@ -1,4 +1,6 @@
+import { BSONRegExp } from "bson";
 import { Aggregator, updateOne as applyUpdate, Query } from "mingo";
+import { isPlainObject } from "../dataapi/ejson";
 import type { Doc, Engine, FindOneAndUpdateSpec, FindSpec, IndexSpec, Namespace, ReplaceSpec, UpdateResult, UpdateSpec } from "../dataapi/engine";
 import { DataApiError } from "../dataapi/errors";
 import {
@@ -46,6 +48,19 @@ const mingo = <T>(run: () => T): T => {
     if (error instanceof DataApiError) throw error;
     throw new DataApiError("InvalidParameter", error instanceof Error ? error.message : "invalid expression");
   }
+};
+
+/**
+ * EJSON decodes `{"$regex": …, "$options": …}` (how the driver and the Worker's client send a
+ * regex condition) into a BSONRegExp, which mingo would compare as a plain value. JS RegExp is
+ * what mingo matches with; flags JavaScript lacks (x, l) are dropped.
+ */
+const withJsRegExps = <T>(value: T, depth = 0): T => {
+  if (value instanceof BSONRegExp) return new RegExp(value.pattern, value.options.replace(/[^imsu]/g, "")) as T;
+  if (depth > 100) return value;
+  if (Array.isArray(value)) return value.map((v) => withJsRegExps(v, depth + 1)) as T;
+  if (!isPlainObject(value)) return value;
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withJsRegExps(v, depth + 1)])) as T;
 };
 
 const withoutSetOnInsert = (update: Doc | Doc[]): Doc | Doc[] => {
@@ -136,9 +151,10 @@ export class SqliteEngine implements Engine {
     return this.scan(coll);
   }
 
-  private matching(ns: Namespace, filter: Doc, limit = Number.POSITIVE_INFINITY): Row[] {
+  private matching(ns: Namespace, given: Doc, limit = Number.POSITIVE_INFINITY): Row[] {
     const coll = this.collectionId(ns);
     if (coll === undefined || limit <= 0) return [];
+    const filter = withJsRegExps(given);
     const query = mingo(() => new Query(filter, MINGO_OPTIONS));
     const rows: Row[] = [];
     for (const row of this.candidates(coll, filter)) {
@@ -336,7 +352,7 @@ export class SqliteEngine implements Engine {
     const first = pipeline[0];
     // A leading $match narrows the input through the same index-aware path as find.
     const input = first && "$match" in first ? this.matching(ns, first.$match as Doc) : this.matching(ns, {});
-    return mingo(() => new Aggregator(pipeline, MINGO_OPTIONS).run(input.map((r) => r.doc)) as Doc[]);
+    return mingo(() => new Aggregator(withJsRegExps(pipeline), MINGO_OPTIONS).run(input.map((r) => r.doc)) as Doc[]);
   }
 
   async countDocuments(ns: Namespace, filter: Doc): Promise<number> {
@@ -407,7 +423,7 @@ export class SqliteEngine implements Engine {
       .exec<{ name: string }>("SELECT name FROM collections WHERE db = ? ORDER BY name", database)
       .toArray()
       .map((r) => ({ name: r.name }));
-    const query = mingo(() => new Query(filter, MINGO_OPTIONS));
+    const query = mingo(() => new Query(withJsRegExps(filter), MINGO_OPTIONS));
     return names.filter((n) => query.test(n));
   }
 
