@@ -18,6 +18,8 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/with-ferretdb.XXXXXX")"
 log="$work/ferretdb.log"
+# Created here, not by the background job's redirect, so the wait loop never reads it before it exists.
+: >"$log"
 pid=""
 
 cleanup() {
