@@ -1,0 +1,290 @@
+import { Query } from "mingo";
+import { type Document, type IndexDescription, type MongoClient, MongoServerError } from "mongodb";
+import type { Doc, Engine, FindOneAndUpdateSpec, FindSpec, IndexSpec, Namespace, ReplaceSpec, UpdateResult, UpdateSpec } from "../src/dataapi/engine";
+import { DataApiError } from "../src/dataapi/errors";
+import { CODE, toDataApiError } from "./mongo-errors";
+import { assertSingleCollectionPipeline } from "./pipeline";
+import { WriteQueue } from "./write-queue";
+
+export interface MongoEngineOptions {
+  /** Every action answers within this bound: a stalled deployment is a 503, never a hang. */
+  operationTimeoutMs: number;
+  warn: (message: string) => void;
+}
+
+const hasCode = (error: unknown, code: number): boolean => error instanceof MongoServerError && error.code === code;
+
+const updateResult = (r: { matchedCount: number; modifiedCount: number; upsertedId: unknown }): UpdateResult => ({
+  matchedCount: r.matchedCount,
+  modifiedCount: r.modifiedCount,
+  ...(r.upsertedId == null ? {} : { upsertedId: r.upsertedId }),
+});
+
+const indexDescription = (index: IndexSpec, withTtl: boolean): IndexDescription => ({
+  key: index.key,
+  name: index.name,
+  // Only true options are sent, so a spec reads the same however often it is created.
+  ...(index.unique ? { unique: true } : {}),
+  ...(index.sparse ? { sparse: true } : {}),
+  ...(withTtl && index.expireAfterSeconds !== undefined ? { expireAfterSeconds: index.expireAfterSeconds } : {}),
+});
+
+/** What makes two indexes of one name different indexes (TTL is left to the server, see createIndexes). */
+const shape = (index: { key: unknown; unique?: unknown; sparse?: unknown }): string =>
+  JSON.stringify([Object.entries(index.key as Doc), index.unique === true, index.sparse === true]);
+
+/**
+ * The Engine on MongoDB through the official driver. The handler has validated the request and
+ * decoded EJSON into bson classes, which the driver takes as they are. Server features that
+ * FerretDB (the test stand-in) lacks are emulated here, each after the server said so once.
+ */
+export class MongoEngine implements Engine {
+  /** FerretDB answers NotImplemented for these; real MongoDB keeps them true. */
+  private ttlIndexes = true;
+  private dropTargetOnRename = true;
+  private findAndModifyProjection = true;
+  /** Resolves true on FerretDB, whose writes are read-then-write without isolation (see `write`). */
+  private serialWrites: Promise<boolean> | undefined;
+  private readonly writeQueue = new WriteQueue();
+
+  constructor(
+    private readonly client: MongoClient,
+    private readonly options: MongoEngineOptions,
+  ) {}
+
+  private collection(ns: Namespace) {
+    return this.client.db(ns.database).collection<Doc>(ns.collection);
+  }
+
+  /** Runs one action against the deadline and maps whatever the driver throws to protocol errors. */
+  private async run<T>(work: () => Promise<T>): Promise<T> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new DataApiError("ServiceUnavailable", "database operation timed out")), this.options.operationTimeoutMs);
+    });
+    try {
+      return await Promise.race([work(), deadline]);
+    } catch (error) {
+      throw toDataApiError(error);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /**
+   * MongoDB applies each single-document write atomically, and the service counts on it (guarded
+   * status changes, the failed-login counter). FerretDB's SQLite backend reads, then writes,
+   * without isolation, so two concurrent `$inc`s can both read the same value. On FerretDB the
+   * gateway therefore runs its own writes one at a time, which restores the guarantee behind a
+   * single gateway (how the tests run it). On MongoDB writes run concurrently, as they should.
+   */
+  private async write<T>(work: () => Promise<T>): Promise<T> {
+    this.serialWrites ??= this.client
+      .db("admin")
+      .command({ buildInfo: 1 })
+      .then((info) => {
+        if (info.ferretdbVersion === undefined) return false;
+        this.options.warn(`FerretDB (version ${info.ferretdbVersion}): writes are serialised in this gateway for single-document atomicity`);
+        return true;
+      });
+    // An unreachable server is not a verdict: ask again next time.
+    const serial = await this.serialWrites.catch((error) => {
+      this.serialWrites = undefined;
+      throw error;
+    });
+    return serial ? this.writeQueue.run(work) : work();
+  }
+
+  private async exists(ns: Namespace): Promise<boolean> {
+    const found = await this.client.db(ns.database).listCollections({ name: ns.collection }, { nameOnly: true }).toArray();
+    return found.length > 0;
+  }
+
+  find(ns: Namespace, spec: FindSpec): Promise<Doc[]> {
+    const { filter, ...options } = spec;
+    return this.run(async () => {
+      // findOne asks for a single batch, so no cursor is left open on the server.
+      if (spec.limit === 1) {
+        const doc = await this.collection(ns).findOne(filter, options);
+        return doc ? [doc] : [];
+      }
+      return this.collection(ns).find(filter, options).toArray();
+    });
+  }
+
+  insertMany(ns: Namespace, documents: Doc[]): Promise<unknown[]> {
+    return this.run(async () => {
+      // The driver gives each document without one an ObjectId `_id`, as mongod would.
+      const result = await this.write(() => this.collection(ns).insertMany(documents, { ordered: true }));
+      return documents.map((_, i) => result.insertedIds[i]);
+    });
+  }
+
+  update(ns: Namespace, spec: UpdateSpec): Promise<UpdateResult> {
+    return this.run(async () => {
+      const coll = this.collection(ns);
+      const options = { upsert: spec.upsert };
+      return updateResult(
+        await this.write(() => (spec.multi ? coll.updateMany(spec.filter, spec.update, options) : coll.updateOne(spec.filter, spec.update, options))),
+      );
+    });
+  }
+
+  replaceOne(ns: Namespace, spec: ReplaceSpec): Promise<UpdateResult> {
+    return this.run(async () => updateResult(await this.write(() => this.collection(ns).replaceOne(spec.filter, spec.replacement, { upsert: spec.upsert }))));
+  }
+
+  findOneAndUpdate(ns: Namespace, spec: FindOneAndUpdateSpec): Promise<Doc | null> {
+    return this.run(async () => {
+      const { projection } = spec;
+      const send = (withProjection: boolean) =>
+        this.write(() =>
+          this.collection(ns).findOneAndUpdate(spec.filter, spec.update, {
+            upsert: spec.upsert,
+            returnDocument: spec.returnNewDocument ? "after" : "before",
+            ...(spec.sort ? { sort: spec.sort } : {}),
+            ...(withProjection && projection ? { projection } : {}),
+            includeResultMetadata: false,
+          }),
+        );
+      if (!projection || this.findAndModifyProjection) {
+        try {
+          return await send(true);
+        } catch (error) {
+          // NotImplemented is refused before anything is written, so sending again is safe.
+          if (!projection || !hasCode(error, CODE.NotImplemented)) throw error;
+          this.findAndModifyProjection = false;
+          this.options.warn("this server cannot project findAndModify results; the gateway projects them itself");
+        }
+      }
+      const doc = await send(false);
+      return doc && (new Query({}, { scriptEnabled: false }).find([doc], projection).all()[0] as Doc);
+    });
+  }
+
+  delete(ns: Namespace, filter: Doc, multi: boolean): Promise<number> {
+    return this.run(async () => {
+      const coll = this.collection(ns);
+      return (await this.write(() => (multi ? coll.deleteMany(filter) : coll.deleteOne(filter)))).deletedCount;
+    });
+  }
+
+  aggregate(ns: Namespace, pipeline: Doc[]): Promise<Doc[]> {
+    assertSingleCollectionPipeline(pipeline);
+    return this.run(() => this.collection(ns).aggregate<Doc>(pipeline).toArray());
+  }
+
+  countDocuments(ns: Namespace, filter: Doc): Promise<number> {
+    return this.run(() => this.collection(ns).countDocuments(filter));
+  }
+
+  createCollection(ns: Namespace): Promise<void> {
+    return this.run(async () => {
+      try {
+        await this.client.db(ns.database).command({ create: ns.collection });
+      } catch (error) {
+        // The protocol makes create idempotent; the server's NamespaceExists means "already done".
+        if (!hasCode(error, CODE.NamespaceExists)) throw error;
+      }
+    });
+  }
+
+  dropCollection(ns: Namespace): Promise<boolean> {
+    return this.run(async () => {
+      // MongoDB 7+ and FerretDB both answer ok for a missing collection, so ask first. Two
+      // concurrent drops may both report true; the end state is the same.
+      if (!(await this.exists(ns))) return false;
+      try {
+        await this.client.db(ns.database).command({ drop: ns.collection });
+      } catch (error) {
+        if (hasCode(error, CODE.NamespaceNotFound)) return false;
+        throw error;
+      }
+      return true;
+    });
+  }
+
+  renameCollection(ns: Namespace, to: string, dropTarget: boolean): Promise<void> {
+    return this.run(async () => {
+      if (to === ns.collection) {
+        // The server calls renaming onto itself an illegal operation; the protocol (like the embedded store) a no-op.
+        if (!(await this.exists(ns))) throw new DataApiError("NamespaceNotFound", "source namespace does not exist");
+        return;
+      }
+      const admin = this.client.db("admin");
+      const command = { renameCollection: `${ns.database}.${ns.collection}`, to: `${ns.database}.${to}` };
+      if (dropTarget && this.dropTargetOnRename) {
+        try {
+          await admin.command({ ...command, dropTarget: true });
+          return;
+        } catch (error) {
+          if (!hasCode(error, CODE.NotImplemented)) throw error;
+          this.dropTargetOnRename = false;
+          this.options.warn("this server cannot rename with dropTarget; the gateway drops the target first (not atomic)");
+        }
+      }
+      if (dropTarget) {
+        // Only when the source exists, so a failed rename never costs the target its data.
+        if (!(await this.exists(ns))) throw new DataApiError("NamespaceNotFound", "source namespace does not exist");
+        await this.dropCollection({ database: ns.database, collection: to });
+      }
+      await admin.command(command);
+    });
+  }
+
+  createIndexes(ns: Namespace, indexes: IndexSpec[]): Promise<void> {
+    return this.run(async () => {
+      const coll = this.collection(ns);
+      const existing = new Map<string, Document>();
+      try {
+        for (const index of await coll.listIndexes().toArray()) existing.set(index.name, index);
+      } catch (error) {
+        if (!hasCode(error, CODE.NamespaceNotFound)) throw error;
+      }
+      // MongoDB refuses a same-named index with other options; FerretDB silently keeps the old one.
+      for (const index of indexes) {
+        const current = existing.get(index.name);
+        if (current && shape(current as IndexSpec) !== shape(index)) {
+          throw new DataApiError("IndexConflict", `an index named ${index.name} exists with other options`);
+        }
+      }
+      // Indexes already there as asked are not sent again: that saves a write per Worker isolate,
+      // and FerretDB 1.24 panics (dropping the connection) on a createIndexes whose indexes all exist.
+      // A TTL that differs goes to the server, which refuses it as MongoDB does (IndexOptionsConflict).
+      const missing = (withTtl: boolean) =>
+        indexes.filter((i) => {
+          const current = existing.get(i.name);
+          return !current || (withTtl && current.expireAfterSeconds !== i.expireAfterSeconds);
+        });
+      const wanted = missing(this.ttlIndexes);
+      if (wanted.length === 0) return;
+      const wantsTtl = this.ttlIndexes && wanted.some((i) => i.expireAfterSeconds !== undefined);
+      try {
+        await coll.createIndexes(wanted.map((i) => indexDescription(i, this.ttlIndexes)));
+        return;
+      } catch (error) {
+        if (!wantsTtl || !hasCode(error, CODE.NotImplemented)) throw error;
+        this.ttlIndexes = false;
+        this.options.warn("this server has no TTL indexes; they are created without expiry, and expired documents stay");
+      }
+      const rest = missing(false);
+      if (rest.length > 0) await coll.createIndexes(rest.map((i) => indexDescription(i, false)));
+    });
+  }
+
+  listCollections(database: string, filter: Doc): Promise<{ name: string }[]> {
+    return this.run(async () => {
+      const found = await this.client.db(database).listCollections(filter, { nameOnly: true }).toArray();
+      return found
+        .map((c) => ({ name: c.name }))
+        .filter((c) => !c.name.startsWith("system."))
+        .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    });
+  }
+
+  ping(): Promise<void> {
+    return this.run(async () => {
+      await this.client.db("admin").command({ ping: 1 });
+    });
+  }
+}
