@@ -1,6 +1,12 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 
+// With DATA_API_URL set (npm run test:mongo), the Worker under test, and the gateway contract
+// suite, use the MongoDB gateway at that URL instead of the embedded Durable Object store.
+const gateway: Record<string, string> = process.env.DATA_API_URL
+  ? { DATA_API_URL: process.env.DATA_API_URL, DATA_API_KEY: process.env.DATA_API_KEY ?? "" }
+  : {};
+
 // The Worker suite runs inside workerd (Miniflare) with the real Durable Object store.
 export default defineConfig({
   plugins: [
@@ -10,6 +16,7 @@ export default defineConfig({
         bindings: {
           // Test-only secret; deployed Workers get theirs from `wrangler secret put`.
           JWT_SECRET: "test-secret-0123456789abcdef0123456789abcdef",
+          ...gateway,
         },
       },
     }),
@@ -18,6 +25,7 @@ export default defineConfig({
     // Node-side suites (gateway, browser) have their own configs.
     include: ["test/{unit,worker,store,contract}/**/*.test.ts"],
     testTimeout: 30_000,
+    globalSetup: ["test/contract/mongo-hint.ts"],
     // The Worker logs one JSON line per request; keep test output to what failed.
     onConsoleLog: (log) => !log.startsWith('{"request_id"'),
   },

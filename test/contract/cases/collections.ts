@@ -1,0 +1,85 @@
+import { describe, expect, it } from "vitest";
+import { setup, type TargetOf } from "../setup";
+
+export const collectionCases = (target: TargetOf) =>
+  describe("collections", () => {
+    it("createCollection is idempotent, and listCollections lists (and filters) by name", async () => {
+      const { client } = setup(target());
+      expect(await client.listCollections()).toEqual([]);
+      await client.collection("org_b").create();
+      await client.collection("org_b").create();
+      await client.collection("org_a").create();
+      await client.collection("organizations").insertOne({ n: 1 });
+      expect(await client.listCollections()).toEqual([{ name: "org_a" }, { name: "org_b" }, { name: "organizations" }]);
+      expect(await client.listCollections({ name: "org_b" })).toEqual([{ name: "org_b" }]);
+      expect(await client.listCollections({ name: { $in: ["org_a", "nope"] } })).toEqual([{ name: "org_a" }]);
+    });
+
+    it("dropCollection drops documents and indexes, and says whether there was anything to drop", async () => {
+      const { client, items } = setup(target());
+      await items.createIndexes([{ key: { k: 1 }, name: "k_unique", unique: true }]);
+      await items.insertOne({ k: 1 });
+      expect(await items.drop()).toBe(true);
+      expect(await items.drop()).toBe(false);
+      expect(await client.listCollections()).toEqual([]);
+      expect(await items.countDocuments({})).toBe(0);
+      await items.insertOne({ k: 1 });
+      await items.insertOne({ k: 1 });
+      expect(await items.countDocuments({ k: 1 })).toBe(2);
+    });
+
+    it("renameCollection moves the documents and their unique indexes, and the old name is gone", async () => {
+      const { client, items } = setup(target());
+      await items.createIndexes([{ key: { k: 1 }, name: "k_unique", unique: true }]);
+      await items.insertOne({ k: 1 });
+      await items.insertOne({ k: 2 });
+      await items.renameTo("moved");
+      const moved = client.collection("moved");
+      expect(await client.listCollections()).toEqual([{ name: "moved" }]);
+      expect((await moved.find({}, { sort: { k: 1 }, projection: { _id: 0 } })).map((d) => d.k)).toEqual([1, 2]);
+      await expect(moved.insertOne({ k: 1 })).rejects.toMatchObject({ code: "DuplicateKey" });
+      expect(await items.countDocuments({})).toBe(0);
+    });
+
+    it("renameCollection onto an existing collection is 409 NamespaceExists and leaves both as they were", async () => {
+      const { client, items } = setup(target());
+      await items.insertOne({ from: "items" });
+      await client.collection("target").insertOne({ from: "target" });
+      await expect(items.renameTo("target")).rejects.toMatchObject({ name: "DataError", code: "NamespaceExists" });
+      expect(await items.find({}, { projection: { _id: 0 } })).toEqual([{ from: "items" }]);
+      expect(await client.collection("target").find({}, { projection: { _id: 0 } })).toEqual([{ from: "target" }]);
+    });
+
+    it("renameCollection with dropTarget replaces the target", async () => {
+      const { client, items } = setup(target());
+      await items.insertOne({ from: "items" });
+      await client.collection("target").insertOne({ from: "target" });
+      await items.renameTo("target", { dropTarget: true });
+      expect(await client.listCollections()).toEqual([{ name: "target" }]);
+      expect(await client.collection("target").find({}, { projection: { _id: 0 } })).toEqual([{ from: "items" }]);
+    });
+
+    it("renameCollection of a missing collection is 404 NamespaceNotFound and does not touch the target", async () => {
+      const { client } = setup(target());
+      await client.collection("target").insertOne({ keep: true });
+      await expect(client.collection("missing").renameTo("target", { dropTarget: true })).rejects.toMatchObject({ code: "NamespaceNotFound" });
+      await expect(client.collection("missing").renameTo("elsewhere")).rejects.toMatchObject({ code: "NamespaceNotFound" });
+      expect(await client.collection("target").countDocuments({ keep: true })).toBe(1);
+    });
+
+    it("renameCollection onto its own name is a no-op when it exists, 404 when it does not", async () => {
+      const { client, items } = setup(target());
+      await items.insertOne({ k: 1 });
+      await items.renameTo("items");
+      expect(await items.countDocuments({})).toBe(1);
+      await expect(client.collection("missing").renameTo("missing")).rejects.toMatchObject({ code: "NamespaceNotFound" });
+    });
+
+    it("refuses invalid collection names with 400", async () => {
+      const { client, items } = setup(target());
+      await expect(client.collection("bad$name").insertOne({ a: 1 })).rejects.toMatchObject({ code: "InvalidParameter" });
+      await expect(client.collection("system.users").findOne({})).rejects.toMatchObject({ code: "InvalidParameter" });
+      await items.insertOne({ a: 1 });
+      await expect(items.renameTo("x$y")).rejects.toMatchObject({ code: "InvalidParameter" });
+    });
+  });

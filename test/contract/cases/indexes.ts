@@ -1,0 +1,92 @@
+import { describe, expect, it } from "vitest";
+import { DuplicateKeyError } from "../../../src/data/errors";
+import { setup, type TargetOf } from "../setup";
+
+const duplicate = { name: "DuplicateKeyError", code: "DuplicateKey" };
+
+export const indexCases = (target: TargetOf) =>
+  describe("unique indexes", () => {
+    it("refuses a second document with a unique key, on insert and on insertMany", async () => {
+      const { items, call } = setup(target());
+      await items.createIndexes([{ key: { slug: 1 }, name: "slug_unique", unique: true }]);
+      await items.insertOne({ slug: "acme", n: 1 });
+      await expect(items.insertOne({ slug: "acme", n: 2 })).rejects.toMatchObject(duplicate);
+      await expect(call("insertMany", { documents: [{ slug: "b" }, { slug: "acme" }, { slug: "c" }] })).rejects.toBeInstanceOf(DuplicateKeyError);
+      // Ordered inserts stop at the duplicate. (Whether the ones before it stay differs: the embedded store is all-or-nothing.)
+      expect(await items.countDocuments({ slug: { $in: ["acme", "c"] } })).toBe(1);
+      expect(await items.findOne({ slug: "acme" }, { projection: { _id: 0 } })).toEqual({ slug: "acme", n: 1 });
+    });
+
+    it("refuses updates, replacements and upserts that would duplicate a unique key, leaving the documents as they were", async () => {
+      const { items, call } = setup(target());
+      await items.createIndexes([{ key: { slug: 1 }, name: "slug_unique", unique: true }]);
+      await call("insertMany", { documents: [{ slug: "a" }, { slug: "b" }] });
+      await expect(items.updateOne({ slug: "b" }, { $set: { slug: "a" } })).rejects.toMatchObject(duplicate);
+      await expect(items.updateMany({ slug: "b" }, { $set: { slug: "a" } })).rejects.toMatchObject(duplicate);
+      await expect(items.replaceOne({ slug: "b" }, { slug: "a" })).rejects.toMatchObject(duplicate);
+      await expect(items.updateOne({ slug: "c" }, { $set: { slug: "a" } }, { upsert: true })).rejects.toMatchObject(duplicate);
+      expect((await items.find({}, { sort: { slug: 1 }, projection: { _id: 0 } })).map((d) => d.slug)).toEqual(["a", "b"]);
+    });
+
+    it("findOneAndUpdate that takes a unique key another document holds is a duplicate key (the organization rename relies on it)", async () => {
+      const { items } = setup(target());
+      await items.createIndexes([{ key: { slug: 1 }, name: "slug_unique", unique: true }]);
+      await items.insertOne({ slug: "old", status: "active" });
+      await items.insertOne({ slug: "taken", status: "active" });
+      await expect(items.findOneAndUpdate({ slug: "old", status: "active" }, { $set: { slug: "taken", status: "renaming" } })).rejects.toMatchObject(duplicate);
+      expect(await items.findOne({ slug: "old" }, { projection: { _id: 0 } })).toEqual({ slug: "old", status: "active" });
+      expect(await items.findOneAndUpdate({ slug: "old" }, { $set: { slug: "free" } }, { returnNewDocument: true, projection: { _id: 0 } })).toEqual({
+        slug: "free",
+        status: "active",
+      });
+    });
+
+    it("enforces unique keys on dotted paths and on compound keys", async () => {
+      const { items } = setup(target());
+      await items.createIndexes([
+        { key: { "admin.email_key": 1 }, name: "admin_email_unique", unique: true },
+        { key: { a: 1, b: 1 }, name: "a_b_unique", unique: true },
+      ]);
+      await items.insertOne({ admin: { email_key: "x@y.io" }, a: 1, b: 1 });
+      await expect(items.insertOne({ admin: { email_key: "x@y.io" }, a: 9, b: 9 })).rejects.toMatchObject(duplicate);
+      await items.insertOne({ admin: { email_key: "z@y.io" }, a: 1, b: 2 });
+      await expect(items.insertOne({ admin: { email_key: "w@y.io" }, a: 1, b: 2 })).rejects.toMatchObject(duplicate);
+    });
+
+    it("a sparse unique index admits any number of documents without the field", async () => {
+      const { items } = setup(target());
+      await items.createIndexes([{ key: { code: 1 }, name: "code_unique", unique: true, sparse: true }]);
+      await items.insertOne({ n: 1 });
+      await items.insertOne({ n: 2 });
+      await items.insertOne({ code: "c" });
+      await expect(items.insertOne({ code: "c" })).rejects.toMatchObject(duplicate);
+      expect(await items.countDocuments({})).toBe(3);
+    });
+
+    it("createIndexes is idempotent, and refuses a same-named index with other options", async () => {
+      const { items } = setup(target());
+      const spec = { key: { slug: 1 as const }, name: "slug_unique", unique: true };
+      await items.createIndexes([spec]);
+      await items.createIndexes([spec]);
+      await expect(items.createIndexes([{ ...spec, unique: false }])).rejects.toMatchObject({ code: "IndexConflict" });
+      await expect(items.createIndexes([{ ...spec, key: { other: 1 } }])).rejects.toMatchObject({ code: "IndexConflict" });
+      await items.insertOne({ slug: "a" });
+      await expect(items.insertOne({ slug: "a" })).rejects.toMatchObject(duplicate);
+    });
+
+    it("refuses a unique index over documents that already collide", async () => {
+      const { items, call } = setup(target());
+      await call("insertMany", { documents: [{ k: 1 }, { k: 1 }] });
+      await expect(items.createIndexes([{ key: { k: 1 }, name: "k_unique", unique: true }])).rejects.toMatchObject(duplicate);
+      await items.insertOne({ k: 1 });
+      expect(await items.countDocuments({ k: 1 })).toBe(3);
+    });
+
+    it("accepts a TTL index (where the server cannot expire, the index is still created) and stays writable", async () => {
+      const { items } = setup(target());
+      await items.createIndexes([{ key: { expires_at: 1 }, name: "expires_ttl", expireAfterSeconds: 3600 }]);
+      await items.createIndexes([{ key: { expires_at: 1 }, name: "expires_ttl", expireAfterSeconds: 3600 }]);
+      await items.insertOne({ expires_at: new Date() });
+      expect(await items.countDocuments({ expires_at: { $lte: new Date(Date.now() + 60_000) } })).toBe(1);
+    });
+  });
