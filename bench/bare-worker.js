@@ -2,6 +2,9 @@
 //   GET /         a fixed JSON body from memory: the most this runtime serves on this machine
 //   GET /pbkdf2   one PBKDF2-HMAC-SHA256 derivation exactly as login verifies a password
 //                 (WebCrypto, 16-byte salt, 32-byte key), so login is compared with its own cost
+//   GET /logged   the fixed body plus one JSON console.log line shaped like the service's, to
+//                 show what a log line costs under `wrangler dev` (it travels to Node through
+//                 the inspector protocol; deployed Workers hand it to Workers Logs instead)
 const BODY = JSON.stringify({
   organization_name: "TestOrg",
   collection_name: "org_testorg",
@@ -27,6 +30,10 @@ export default {
       const iterations = Math.min(Number(url.searchParams.get("iterations")) || MAX_ITERATIONS, MAX_ITERATIONS);
       const bits = await pbkdf2(iterations);
       return Response.json({ iterations, bytes: bits.byteLength });
+    }
+    if (url.pathname === "/logged") {
+      const line = { request_id: crypto.randomUUID(), method: request.method, route: "/logged", status: 200, duration_ms: 0, data_round_trips: 0 };
+      console.log(JSON.stringify(line));
     }
     return new Response(BODY, { headers: { "content-type": "application/json" } });
   },

@@ -13,7 +13,7 @@ const run = (options) =>
  * headers), so each request can carry a unique name or another admin's credentials. Round trips
  * come from the service's `x-data-round-trips` header; the bare Worker sends none.
  */
-export const measure = async ({ origin, connections, duration, amount, warmup = 0, next }) => {
+export const measure = async ({ origin, connections, duration, amount, warmup = 0, next, cpu = () => undefined }) => {
   if (!origin.startsWith("http://127.0.0.1:")) throw new Error(`refusing to load anything but loopback: ${origin}`);
   let trips = 0;
   let counted = 0;
@@ -40,7 +40,9 @@ export const measure = async ({ origin, connections, duration, amount, warmup = 
   if (warmup > 0) await run({ ...base, duration: warmup });
   trips = 0;
   counted = 0;
+  const cpuBefore = cpu();
   const result = await run(amount ? { ...base, amount } : { ...base, duration });
+  const cpuAfter = cpu();
   const total = result.requests.total ?? result.latency.totalCount;
   return {
     connections,
@@ -50,6 +52,7 @@ export const measure = async ({ origin, connections, duration, amount, warmup = 
     p99: result.latency.p99,
     mean: result.latency.average,
     roundTrips: counted ? trips / counted : undefined,
+    cpuMs: cpuBefore === undefined || cpuAfter === undefined || !total ? undefined : (cpuAfter - cpuBefore) / total,
     failures: result.non2xx + result.errors + result.timeouts,
   };
 };

@@ -13,6 +13,13 @@ const WRANGLER = join(ROOT, "node_modules", "wrangler", "bin", "wrangler.js");
 const QUIET_ENV = { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false" };
 
 /**
+ * At its default level wrangler dev reports every request to its own Node process over HTTP and
+ * prints it, which halved the bare Worker's throughput here: a cost of the dev server's terminal,
+ * not of a Worker. Both Workers run at "warn", so the figures compare the Workers themselves.
+ */
+const DEV_FLAGS = ["--log-level", "warn"];
+
+/**
  * A free loopback port, chosen by the OS. Each `wrangler dev` also gets its own inspector port:
  * left to wrangler, two starting at once both take the default 9229 and one fails.
  */
@@ -72,7 +79,7 @@ const spawnGroup = (command, args, env = QUIET_ENV) => {
       }
     });
   live.add(stop);
-  return { child, stop, output: () => output };
+  return { child, stop, output: () => output, group: child.pid };
 };
 
 const waitFor = async (what, probe, proc, timeoutMs) => {
@@ -97,11 +104,11 @@ export const startService = async (label, vars = {}, readyPath = "/health") => {
   const port = await freePort();
   const state = throwaway("oms-bench-");
   const varArgs = Object.entries(vars).flatMap(([name, value]) => ["--var", `${name}:${value}`]);
-  const args = ["--port", String(port), "--inspector-port", String(await freePort()), "--persist-to", state, ...varArgs];
+  const args = ["--port", String(port), "--inspector-port", String(await freePort()), "--persist-to", state, ...DEV_FLAGS, ...varArgs];
   const proc = spawnGroup(process.execPath, [join(ROOT, "scripts", "dev.mjs"), ...args]);
   const origin = `http://127.0.0.1:${port}`;
   await waitFor(label, answers(`${origin}${readyPath}`), proc, 90_000);
-  return { origin, stop: proc.stop };
+  return { origin, stop: proc.stop, groups: [proc.group] };
 };
 
 /** The bare Worker with the same `wrangler dev` flags as the service. */
@@ -109,6 +116,7 @@ export const startBare = async () => {
   const port = await freePort();
   const state = throwaway("oms-bench-bare-");
   const config = join(ROOT, "bench", "bare-wrangler.toml");
+  const inspector = String(await freePort());
   const args = [
     WRANGLER,
     "dev",
@@ -119,14 +127,15 @@ export const startBare = async () => {
     "--port",
     String(port),
     "--inspector-port",
-    String(await freePort()),
+    inspector,
     "--persist-to",
     state,
+    ...DEV_FLAGS,
   ];
   const proc = spawnGroup(process.execPath, args);
   const origin = `http://127.0.0.1:${port}`;
   await waitFor("the bare Worker", answers(origin), proc, 90_000);
-  return { origin, stop: proc.stop };
+  return { origin, stop: proc.stop, groups: [proc.group] };
 };
 
 /** Why the gateway cannot be measured here, or undefined when it can. */
@@ -147,5 +156,5 @@ export const startGateway = async () => {
   const listening = () => proc.output().match(/"msg":"gateway listening","url":"(http:\/\/127\.0\.0\.1:\d+)"/)?.[1];
   const url = await waitFor("the gateway", async () => listening(), proc, 120_000);
   await waitFor("the gateway's MongoDB", answers(`${url}/health`), proc, 60_000);
-  return { url, key, stop: proc.stop };
+  return { url, key, stop: proc.stop, groups: [proc.group] };
 };
