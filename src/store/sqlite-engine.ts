@@ -1,4 +1,4 @@
-import { BSONRegExp } from "bson";
+import { BSONRegExp, ObjectId } from "bson";
 import { Aggregator, updateOne as applyUpdate, Query } from "mingo";
 import { isPlainObject } from "../dataapi/ejson";
 import type { Doc, Engine, FindOneAndUpdateSpec, FindSpec, IndexSpec, Namespace, ReplaceSpec, UpdateResult, UpdateSpec } from "../dataapi/engine";
@@ -37,6 +37,20 @@ CREATE INDEX IF NOT EXISTS index_entries_seq ON index_entries (seq);
 
 // Scripts are refused before they get here; mingo is told the same so nothing slips through.
 const MINGO_OPTIONS = { scriptEnabled: false } as const;
+
+/** How `encodeKey` writes an ObjectId: such keys sort as the ObjectIds themselves do. */
+const OBJECT_ID_KEY_PREFIX = '{"v":{"$oid":"';
+
+const RANGE_OPERATORS: Record<string, string> = { $gt: ">", $gte: ">=", $lt: "<", $lte: "<=" };
+
+/** The SQL bounds an `_id` condition such as `{$gt: ObjectId(…)}` allows; the filter still decides. */
+const idBounds = (condition: unknown): { op: string; key: string }[] => {
+  if (!isPlainObject(condition)) return [];
+  return Object.entries(condition).flatMap(([operator, value]) => {
+    const op = RANGE_OPERATORS[operator];
+    return op && value instanceof ObjectId ? [{ op, key: encodeKey(value) }] : [];
+  });
+};
 
 const isUniqueViolation = (error: unknown): boolean => error instanceof Error && error.message.includes("UNIQUE constraint failed");
 
@@ -151,13 +165,13 @@ export class SqliteEngine implements Engine {
     return this.scan(coll);
   }
 
-  private matching(ns: Namespace, given: Doc, limit = Number.POSITIVE_INFINITY): Row[] {
+  private matching(ns: Namespace, given: Doc, limit = Number.POSITIVE_INFINITY, source?: (coll: number, filter: Doc) => Iterable<Row> | undefined): Row[] {
     const coll = this.collectionId(ns);
     if (coll === undefined || limit <= 0) return [];
     const filter = withJsRegExps(given);
     const query = mingo(() => new Query(filter, MINGO_OPTIONS));
     const rows: Row[] = [];
-    for (const row of this.candidates(coll, filter)) {
+    for (const row of source?.(coll, filter) ?? this.candidates(coll, filter)) {
       if (!mingo(() => query.test(row.doc))) continue;
       rows.push(row);
       if (rows.length >= limit) break;
@@ -165,18 +179,53 @@ export class SqliteEngine implements Engine {
     return rows;
   }
 
+  /**
+   * Documents in `_id` order straight from SQLite, for a sort on `_id` alone (how cursor pages
+   * are read), with `_id` range conditions pushed into the query. Only when every `_id` in the
+   * collection is an ObjectId: their stored keys then sort as the ObjectIds do; otherwise
+   * BSON's cross-type order applies and the general path sorts.
+   */
+  private byId(ns: Namespace, direction: 1 | -1): ((coll: number, filter: Doc) => Iterable<Row>) | undefined {
+    const coll = this.collectionId(ns);
+    if (coll === undefined) return undefined;
+    const mixed = this.sql
+      .exec<{ n: number }>("SELECT COUNT(*) AS n FROM documents WHERE coll = ? AND id NOT LIKE ?", coll, `${OBJECT_ID_KEY_PREFIX}%`)
+      .one().n;
+    if (mixed > 0) return undefined;
+    const decode = this.decodeRows.bind(this);
+    return (id, filter) => {
+      const bounds = idBounds(filter._id);
+      const where = bounds.map((b) => `AND id ${b.op} ?`).join(" ");
+      const order = direction === 1 ? "ASC" : "DESC";
+      return decode(
+        this.sql.exec<{ seq: number; body: string }>(
+          `SELECT seq, body FROM documents WHERE coll = ? ${where} ORDER BY id ${order}`,
+          id,
+          ...bounds.map((b) => b.key),
+        ),
+      );
+    };
+  }
+
+  private *decodeRows(rows: Iterable<{ seq: number; body: string }>): Generator<Row> {
+    for (const row of rows) yield { seq: row.seq, doc: decodeDocument(row.body) };
+  }
+
   private select(ns: Namespace, spec: FindSpec): Doc[] {
     const skip = spec.skip ?? 0;
     const limit = spec.limit ?? Number.POSITIVE_INFINITY;
-    const sorted = spec.sort && Object.keys(spec.sort).length > 0;
-    // Without a sort, natural order lets the scan stop as soon as the page is full.
-    const rows = this.matching(ns, spec.filter, sorted ? Number.POSITIVE_INFINITY : skip + limit);
+    const sortKeys = Object.keys(spec.sort ?? {});
+    const idOrder = sortKeys.length === 1 && sortKeys[0] === "_id" ? spec.sort?._id : undefined;
+    const source = idOrder ? this.byId(ns, idOrder) : undefined;
+    // Without a sort, or in _id order from SQLite, the scan stops as soon as the page is full.
+    const early = sortKeys.length === 0 || source !== undefined;
+    const rows = this.matching(ns, spec.filter, early ? skip + limit : Number.POSITIVE_INFINITY, source);
     return mingo(() => {
       let cursor = new Query({}, MINGO_OPTIONS).find(
         rows.map((r) => r.doc),
         spec.projection,
       );
-      if (sorted) cursor = cursor.sort(spec.sort as Record<string, 1 | -1>);
+      if (sortKeys.length > 0) cursor = cursor.sort(spec.sort as Record<string, 1 | -1>);
       return cursor
         .skip(skip)
         .limit(Number.isFinite(limit) ? limit : Number.MAX_SAFE_INTEGER)

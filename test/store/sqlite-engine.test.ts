@@ -1,5 +1,6 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
+import type { ObjectId } from "bson";
 import { describe, expect, it } from "vitest";
 import { DataClient } from "../../src/data/client";
 import { DuplicateKeyError } from "../../src/data/errors";
@@ -66,5 +67,20 @@ describe("the SQLite engine", () => {
     expect(await coll.findOne({ slug: "s42" })).toMatchObject({ slug: "s42" });
     expect(await coll.findOne({ slug: "s-hidden" })).toBeNull();
     expect(await coll.findOne({ slug: { $in: ["s-hidden"] } })).toMatchObject({ _id: "hidden" });
+  });
+
+  it("reads pages in _id order from SQLite, with the range pushed down, and falls back for mixed _id types", async () => {
+    const coll = client.collection("paged");
+    const ids = (await client.call<{ insertedIds: ObjectId[] }>("insertMany", { documents: Array.from({ length: 30 }, (_, i) => ({ i })) }, "paged"))
+      .insertedIds;
+    const page = await coll.find({ _id: { $gt: ids[9] } }, { sort: { _id: 1 }, limit: 5 });
+    expect(page.map((d) => d.i)).toEqual([10, 11, 12, 13, 14]);
+    const back = await coll.find({ _id: { $lt: ids[5] } }, { sort: { _id: -1 }, limit: 3 });
+    expect(back.map((d) => d.i)).toEqual([4, 3, 2]);
+    await coll.insertOne({ _id: "text-id", i: -1 });
+    await coll.insertOne({ _id: 7, i: -2 });
+    // BSON order across types: numbers, then strings, then ObjectIds.
+    const mixed = await coll.find({}, { sort: { _id: 1 }, limit: 3 });
+    expect(mixed.map((d) => d.i)).toEqual([-2, -1, 0]);
   });
 });
