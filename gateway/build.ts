@@ -5,11 +5,13 @@
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 
-const GATEWAY_BUNDLE = fileURLToPath(new URL("../dist/gateway/server.mjs", import.meta.url));
+const entry = (name: string) => fileURLToPath(new URL(`./${name}.ts`, import.meta.url));
 
+// The server, and the one-off migration of a FastAPI-era master database (npm run migrate:fastapi).
 await build({
-  entryPoints: [fileURLToPath(new URL("./server.ts", import.meta.url))],
-  outfile: GATEWAY_BUNDLE,
+  entryPoints: { server: entry("server"), "migrate-cli": entry("migrate-cli") },
+  outdir: fileURLToPath(new URL("../dist/gateway/", import.meta.url)),
+  outExtension: { ".js": ".mjs" },
   bundle: true,
   platform: "node",
   format: "esm",

@@ -15,7 +15,7 @@ const toAb64 = (bytes: Uint8Array): string =>
     .replace(/\+/g, ".")
     .replace(/=+$/, "");
 
-const fromAb64 = (text: string): Uint8Array | null => {
+const fromAb64 = (text: string): Uint8Array<ArrayBuffer> | null => {
   if (!/^[A-Za-z0-9./]*$/.test(text)) return null;
   const padded = text.replace(/\./g, "+") + "=".repeat((4 - (text.length % 4)) % 4);
   try {
@@ -27,7 +27,7 @@ const fromAb64 = (text: string): Uint8Array | null => {
 
 interface ParsedHash {
   iterations: number;
-  salt: Uint8Array;
+  salt: Uint8Array<ArrayBuffer>;
   checksum: Uint8Array;
 }
 
@@ -41,7 +41,7 @@ const parse = (hash: string): ParsedHash | null => {
   return { iterations: Number(rounds), salt: saltBytes, checksum: checksumBytes };
 };
 
-const derive = async (password: string, salt: Uint8Array, iterations: number): Promise<Uint8Array> => {
+const derive = async (password: string, salt: Uint8Array<ArrayBuffer>, iterations: number): Promise<Uint8Array> => {
   const key = await crypto.subtle.importKey("raw", new TextEncoder().encode(password), "PBKDF2", false, ["deriveBits"]);
   const bits = await crypto.subtle.deriveBits({ name: "PBKDF2", hash: "SHA-256", salt, iterations }, key, KEY_BYTES * 8);
   return new Uint8Array(bits);
