@@ -1,8 +1,7 @@
-import { authenticateToken, changePassword, login, logout, type Principal } from "../../domain/auth";
+import { changePassword, login, logout } from "../../domain/auth";
 import { AppError } from "../../domain/errors";
-import type { Deps } from "../../domain/organization";
 import type { Env } from "../../env";
-import { bearerToken } from "../auth-header";
+import { requirePrincipal } from "../authenticate";
 import { readJson } from "../body";
 import { type AppRequest, depsFor } from "../context";
 import { LoginBody, PasswordChangeBody } from "../schemas";
@@ -32,18 +31,10 @@ export const loginRoute = async (request: AppRequest, env: Env) => {
   return Response.json(token, { headers: NO_STORE });
 };
 
-const principalOf = async (request: AppRequest, deps: Deps): Promise<Principal> => {
-  const token = bearerToken(request);
-  if (!token) throw new AppError("NOT_AUTHENTICATED");
-  const principal = await authenticateToken(deps, token);
-  request.state.orgId = principal.orgId.toHexString();
-  return principal;
-};
-
 export const logoutRoute = async (request: AppRequest, env: Env) => {
   request.state.audit = { action: "admin.logout" };
   const deps = await depsFor(request, env);
-  await logout(deps, await principalOf(request, deps));
+  await logout(deps, await requirePrincipal(request, deps));
   return Response.json({ detail: "logged out" });
 };
 
@@ -51,7 +42,7 @@ export const passwordRoute = async (request: AppRequest, env: Env) => {
   request.state.audit = { action: "admin.password" };
   await throttle(request, env);
   const deps = await depsFor(request, env);
-  const principal = await principalOf(request, deps);
+  const principal = await requirePrincipal(request, deps);
   const body = await readJson(request, PasswordChangeBody, deps.settings.maxBodyBytes);
   const { org: _org, ...token } = await changePassword(deps, principal, body.current_password, body.new_password);
   return Response.json(token, { headers: NO_STORE });

@@ -1,10 +1,9 @@
-import { authenticateToken, type Principal } from "../../domain/auth";
-import { AppError } from "../../domain/errors";
+import { authenticateToken } from "../../domain/auth";
 import type { Deps } from "../../domain/organization";
 import { type Credentials, createOrganization, deleteOrganization, getOrganization, renameOrganization } from "../../domain/organizations";
 import { slugProblem } from "../../domain/slug";
 import type { Env } from "../../env";
-import { bearerToken } from "../auth-header";
+import { bearerToken, requirePrincipal } from "../authenticate";
 import { readJson } from "../body";
 import { type AppRequest, depsFor } from "../context";
 import { ValidationError } from "../http-error";
@@ -14,14 +13,6 @@ import { invalid, parseOrThrow } from "../validation";
 const checkName = (deps: Deps, name: string, loc: (string | number)[]): void => {
   const problem = slugProblem(name, deps.settings.data.database);
   if (problem) throw invalid(loc, problem);
-};
-
-const requirePrincipal = async (deps: Deps, request: AppRequest): Promise<Principal> => {
-  const token = bearerToken(request);
-  if (!token) throw new AppError("NOT_AUTHENTICATED");
-  const principal = await authenticateToken(deps, token);
-  request.state.orgId = principal.orgId.toHexString();
-  return principal;
 };
 
 const queryOf = (request: AppRequest) => parseOrThrow(OrganizationQuery, request.query, "query");
@@ -54,7 +45,7 @@ export const updateRoute = async (request: AppRequest, env: Env) => {
   if (body.email !== undefined && body.password !== undefined) {
     credentials = { kind: "password", email: body.email, password: body.password };
   } else if (bearerToken(request)) {
-    credentials = { kind: "token", principal: await requirePrincipal(deps, request) };
+    credentials = { kind: "token", principal: await requirePrincipal(request, deps) };
   } else {
     // Without a token the old contract applies: both credentials are required fields.
     const missing = (["email", "password"] as const).filter((field) => body[field] === undefined);
@@ -68,7 +59,7 @@ export const deleteRoute = async (request: AppRequest, env: Env) => {
   const deps = await depsFor(request, env);
   const { organization_name } = queryOf(request);
   request.state.audit.organizationName = organization_name;
-  const principal = await requirePrincipal(deps, request);
+  const principal = await requirePrincipal(request, deps);
   const adminEmail = request.headers.get("x-admin-email") ?? undefined;
   await deleteOrganization(deps, organization_name, principal, adminEmail);
   return Response.json({ detail: "deleted" });

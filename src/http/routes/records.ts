@@ -1,10 +1,10 @@
 import type { ObjectId } from "bson";
-import { authenticateToken, type Principal } from "../../domain/auth";
+import type { Principal } from "../../domain/auth";
 import { AppError } from "../../domain/errors";
 import type { Deps } from "../../domain/organization";
 import { createRecord, deleteRecord, getRecord, listRecords, RECORD_MAX_BODY_BYTES, replaceRecord } from "../../domain/records";
 import type { Env } from "../../env";
-import { bearerToken } from "../auth-header";
+import { requirePrincipal } from "../authenticate";
 import { readJson } from "../body";
 import { type AppRequest, depsFor } from "../context";
 import { RecordBody, RecordListQuery, recordIdOf } from "../record-schemas";
@@ -16,11 +16,7 @@ import { parseOrThrow } from "../validation";
  */
 const callerOf = async (request: AppRequest, env: Env): Promise<{ deps: Deps; principal: Principal }> => {
   const deps = await depsFor(request, env);
-  const token = bearerToken(request);
-  if (!token) throw new AppError("NOT_AUTHENTICATED");
-  const principal = await authenticateToken(deps, token);
-  request.state.orgId = principal.orgId.toHexString();
-  return { deps, principal };
+  return { deps, principal: await requirePrincipal(request, deps) };
 };
 
 const idOf = (request: AppRequest): ObjectId => {

@@ -1,0 +1,20 @@
+import { authenticateToken, type Principal } from "../domain/auth";
+import { AppError } from "../domain/errors";
+import type { Deps } from "../domain/organization";
+import type { AppRequest } from "./context";
+
+/** The token of an `Authorization: Bearer …` header, or null when there is none. */
+export const bearerToken = (request: Request): string | null => {
+  const header = request.headers.get("authorization");
+  const match = header?.match(/^Bearer[ \t]+([A-Za-z0-9._~+/=-]+)[ \t]*$/i);
+  return match?.[1] ?? null;
+};
+
+/** The admin a protected route acts for; also names the organization in the log line and audit trail. */
+export const requirePrincipal = async (request: AppRequest, deps: Deps): Promise<Principal> => {
+  const token = bearerToken(request);
+  if (!token) throw new AppError("NOT_AUTHENTICATED");
+  const principal = await authenticateToken(deps, token);
+  request.state.orgId = principal.orgId.toHexString();
+  return principal;
+};
