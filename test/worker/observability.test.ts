@@ -92,6 +92,17 @@ describe("the log line", () => {
     expect(line.data_round_trips).toBeGreaterThan(0);
   });
 
+  it("has the org id of a successful login, once the password proved who it is", async () => {
+    const { email, password } = await createOrg();
+    const res = await postJson("/admin/login", { email, password });
+    expect(res.status).toBe(200);
+    const { access_token } = (await res.json()) as { access_token: string };
+    expect(lineFor(res)).toMatchObject({ method: "POST", route: "/admin/login", status: 200, org_id: claimsOf(access_token).org_id });
+    const wrong = await postJson("/admin/login", { email, password: `${password}-wrong` });
+    expect(wrong.status).toBe(401);
+    expect(lineFor(wrong).org_id).toBeUndefined();
+  });
+
   it("names the route pattern, not the URL with its query, and has no org id for anonymous calls", async () => {
     const res = await call("/org/get?organization_name=Nobody%20Here");
     expect(res.status).toBe(404);
