@@ -1,5 +1,5 @@
 import { ACTIONS } from "./actions";
-import { matchesApiKey, presentedApiKey } from "./api-key";
+import { createApiKeyMatcher, presentedApiKey } from "./api-key";
 import { readBodyText } from "./body";
 import { isPlainObject, parseEjson, stringifyEjson, stringifyPlainJson } from "./ejson";
 import type { Engine } from "./engine";
@@ -60,6 +60,7 @@ const requireString = (body: Record<string, unknown>, field: string): string => 
  */
 export const createDataApiHandler = (options: DataApiOptions) => {
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const matchesApiKey = createApiKeyMatcher(options.apiKeys ?? []);
 
   const checkAccess = (database: string, collection: string | undefined): void => {
     const { databases, collections } = options.access ?? {};
@@ -72,7 +73,7 @@ export const createDataApiHandler = (options: DataApiOptions) => {
   const handle = async (request: Request, ejsonOut: boolean): Promise<Response> => {
     if (options.apiKeys?.length) {
       const key = presentedApiKey(request.headers);
-      if (!key || !(await matchesApiKey(key, options.apiKeys))) throw new DataApiError("InvalidSession", "invalid or missing API key");
+      if (!key || !(await matchesApiKey(key))) throw new DataApiError("InvalidSession", "invalid or missing API key");
     }
     const name = new URL(request.url).pathname.match(ACTION_PATH)?.[1];
     const action = name && Object.hasOwn(ACTIONS, name) ? ACTIONS[name] : undefined;
