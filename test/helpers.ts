@@ -1,4 +1,6 @@
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
+import worker from "../src/index";
 
 /** Sends a request through the Worker's front door, as a client would. */
 export const call = (path: string, init: RequestInit = {}): Promise<Response> => {
@@ -6,6 +8,20 @@ export const call = (path: string, init: RequestInit = {}): Promise<Response> =>
   // A client address of its own per request, so the per-IP login throttle only bites where a test means it to.
   if (!headers.has("cf-connecting-ip")) headers.set("cf-connecting-ip", randomIp());
   return exports.default.fetch(new Request(`https://org.example${path}`, { ...init, headers }));
+};
+
+/**
+ * Sends a request to the Worker with settings of its own (a new env object gets its own
+ * settings and keys) and waits for its after-answer work, such as the audit write, to finish.
+ */
+export const callWith = async (overrides: Record<string, string>, path: string, init: RequestInit = {}): Promise<Response> => {
+  const headers = new Headers(init.headers);
+  if (!headers.has("cf-connecting-ip")) headers.set("cf-connecting-ip", randomIp());
+  const ctx = createExecutionContext();
+  const request = new Request(`https://org.example${path}`, { ...init, headers }) as Parameters<typeof worker.fetch>[0];
+  const res = await worker.fetch(request, { ...env, ...overrides }, ctx);
+  await waitOnExecutionContext(ctx);
+  return res;
 };
 
 const randomIp = () => `10.${[0, 0, 0].map(() => Math.floor(Math.random() * 256)).join(".")}`;

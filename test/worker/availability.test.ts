@@ -1,13 +1,9 @@
-import { createExecutionContext } from "cloudflare:test";
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { DataClient } from "../../src/data/client";
 import { DataUnavailableError } from "../../src/data/errors";
-import worker from "../../src/index";
-import { call } from "../helpers";
+import { call, callWith } from "../helpers";
 
-const withEnv = (path: string, overrides: Record<string, string>) =>
-  worker.fetch(new Request(`https://org.example${path}`) as Parameters<typeof worker.fetch>[0], { ...env, ...overrides }, createExecutionContext());
+const withEnv = (path: string, overrides: Record<string, string>) => callWith(overrides, path);
 
 describe("health and readiness", () => {
   it("/health answers without touching the store", async () => {

@@ -1,9 +1,8 @@
-import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { DataClient } from "../../src/data/client";
-import worker from "../../src/index";
+import { callWith } from "../helpers";
 
 /**
  * Property-based hostile-client suite: whatever body, query and headers a client sends, the
@@ -15,18 +14,7 @@ const overrides = { DATABASE: database };
 const stub = () => env.DATA_STORE.get(env.DATA_STORE.idFromName(database));
 const data = () => new DataClient({ fetch: (r) => stub().fetch(r), baseUrl: "https://data-store.internal", dataSource: "fuzz", database });
 
-const send = async (path: string, init: RequestInit) => {
-  const ctx = createExecutionContext();
-  const headers = new Headers(init.headers);
-  headers.set("cf-connecting-ip", `198.18.${Math.floor(Math.random() * 256)}.${Math.floor(Math.random() * 256)}`);
-  const res = await worker.fetch(
-    new Request(`https://org.example${path}`, { ...init, headers }) as Parameters<typeof worker.fetch>[0],
-    { ...env, ...overrides },
-    ctx,
-  );
-  await waitOnExecutionContext(ctx);
-  return res;
-};
+const send = (path: string, init: RequestInit) => callWith(overrides, path, init);
 
 /**
  * Everything a request could change: organizations (admins inside) and the tenant collections.
