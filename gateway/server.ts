@@ -36,6 +36,7 @@ const start = (config: GatewayConfig) => {
   const server = serve({ fetch: (request) => gateway.fetch(request), hostname: config.host, port: config.port }, (info: AddressInfo) => {
     // Scripts wait for this line; with PORT=0 it is the only place the chosen port appears.
     log({ msg: "gateway listening", url: `http://${info.family === "IPv6" ? `[${info.address}]` : info.address}:${info.port}` });
+    if (config.apiKeys.length === 0) log({ level: "warn", msg: "GATEWAY_INSECURE_NO_KEY=1: anyone who reaches this port can read and write every database" });
   });
 
   let stopping = false;

@@ -100,6 +100,7 @@ describe("gateway settings", () => {
       // No key asked: the request reaches the engine (whose database is unreachable here).
       const res = await action(open, "eval", { database: "d", collection: "c" }, {});
       expect(res.status).toBe(404);
+      expect(open.output()).toContain('"level":"warn","msg":"GATEWAY_INSECURE_NO_KEY=1: anyone who reaches this port');
     } finally {
       await open.stop();
     }
