@@ -15,7 +15,9 @@ const SECURITY_HEADERS: Record<string, string> = {
  */
 export const finish = (response: Response, request: AppRequest): Response => {
   const { state } = request;
-  const headers = new Headers(response.headers);
+  // The routes' own responses have mutable headers; only a response from elsewhere needs a copy.
+  const mutable = isMutable(response) ? response : new Response(response.body, response);
+  const headers = mutable.headers;
   for (const [name, value] of Object.entries(SECURITY_HEADERS)) if (!headers.has(name)) headers.set(name, value);
   const roundTrips = state?.deps?.data.roundTrips ?? 0;
   if (state) {
@@ -33,5 +35,14 @@ export const finish = (response: Response, request: AppRequest): Response => {
       data_round_trips: roundTrips,
     }),
   );
-  return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
+  return mutable;
+};
+
+const isMutable = (response: Response): boolean => {
+  try {
+    response.headers.set("x-content-type-options", "nosniff");
+    return true;
+  } catch {
+    return false;
+  }
 };

@@ -32,6 +32,7 @@ export const getRoute = async (request: AppRequest, env: Env) => {
   const token = bearerToken(request);
   // The token is optional here: a bad one only means the caller is not shown the admin e-mail.
   const principal = token ? await authenticateToken(deps, token).catch(() => undefined) : undefined;
+  if (principal) request.state.orgId = principal.orgId.toHexString();
   return Response.json(await getOrganization(deps, organization_name, principal));
 };
 
