@@ -1,5 +1,8 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
+import { parseSettings } from "../src/config/settings";
+import { DataClient, type Fetcher } from "../src/data/client";
+import { dataTarget } from "../src/data/connect";
 import worker from "../src/index";
 
 /** Sends a request through the Worker's front door, as a client would. */
@@ -22,6 +25,16 @@ export const callWith = async (overrides: Record<string, string>, path: string, 
   const res = await worker.fetch(request, { ...env, ...overrides }, ctx);
   await waitOnExecutionContext(ctx);
   return res;
+};
+
+/**
+ * A data client on the store the Worker is configured with (the embedded Durable Object, or the
+ * gateway when DATA_API_URL is set), for checking stored state; `wrap` can interpose on its fetch.
+ */
+export const storeClient = (database: string, wrap: (fetch: Fetcher) => Fetcher = (f) => f): DataClient => {
+  const scoped = { ...env, DATABASE: database };
+  const target = dataTarget(scoped, parseSettings(scoped));
+  return new DataClient({ ...target, fetch: wrap(target.fetch), dataSource: "test", database, retries: 0 });
 };
 
 const randomIp = () => `10.${[0, 0, 0].map(() => Math.floor(Math.random() * 256)).join(".")}`;

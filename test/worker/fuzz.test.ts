@@ -1,8 +1,6 @@
-import { env } from "cloudflare:workers";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
-import { DataClient } from "../../src/data/client";
-import { callWith } from "../helpers";
+import { callWith, storeClient } from "../helpers";
 
 /**
  * Property-based hostile-client suite: whatever body, query and headers a client sends, the
@@ -11,8 +9,7 @@ import { callWith } from "../helpers";
  */
 const database = `fuzz_${Date.now().toString(36)}`;
 const overrides = { DATABASE: database };
-const stub = () => env.DATA_STORE.get(env.DATA_STORE.idFromName(database));
-const data = () => new DataClient({ fetch: (r) => stub().fetch(r), baseUrl: "https://data-store.internal", dataSource: "fuzz", database });
+const data = () => storeClient(database);
 
 const send = (path: string, init: RequestInit) => callWith(overrides, path, init);
 

@@ -2,13 +2,13 @@ import { createScheduledController } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { parseSettings } from "../../src/config/settings";
-import { DataClient } from "../../src/data/client";
 import { login } from "../../src/domain/auth";
 import { type Deps, ORGANIZATION_INDEXES, ORGANIZATIONS, type OrganizationDoc } from "../../src/domain/organization";
 import { createOrganization, deleteOrganization, renameOrganization } from "../../src/domain/organizations";
 import { reconcile } from "../../src/domain/reconciler";
 import { collectionNameFor, slugify } from "../../src/domain/slug";
 import worker from "../../src/index";
+import { storeClient } from "../helpers";
 
 /**
  * Fault injection: the store stops answering at every step of create, rename and delete in turn
@@ -23,15 +23,15 @@ const freshDatabase = () => `lifecycle_${Date.now().toString(36)}_${databases++}
 
 const depsFor = (database: string, fault?: Fault): Deps => {
   const settings = parseSettings({ ...env, DATABASE: database, PBKDF2_ITERATIONS: "10000" });
-  const stub = env.DATA_STORE.get(env.DATA_STORE.idFromName(database));
-  let calls = 0;
-  const fetch = async (request: Request): Promise<Response> => {
-    calls++;
-    if (!fault || calls < fault.failAt) return stub.fetch(request);
-    if (fault.mode === "after" && calls === fault.failAt) await stub.fetch(request);
-    throw new Error("injected fault: the store is gone");
-  };
-  const data = new DataClient({ fetch, baseUrl: "https://data-store.internal", dataSource: "test", database, retries: 0 });
+  const data = storeClient(database, (send) => {
+    let calls = 0;
+    return async (request) => {
+      calls++;
+      if (!fault || calls < fault.failAt) return send(request);
+      if (fault.mode === "after" && calls === fault.failAt) await send(request);
+      throw new Error("injected fault: the store is gone");
+    };
+  });
   return { data, organizations: data.collection<OrganizationDoc>(ORGANIZATIONS), settings, now: () => new Date(), background: () => {} };
 };
 
