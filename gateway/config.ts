@@ -24,7 +24,6 @@ export class ConfigError extends Error {
 }
 
 const ms = (fallback: number) => z.coerce.number().int().min(1).max(600_000).default(fallback);
-const blankIsUnset = z.literal("").transform(() => undefined);
 
 const schema = z.object({
   MONGO_URL: z
@@ -32,7 +31,17 @@ const schema = z.object({
     .regex(/^mongodb(\+srv)?:\/\//, "must be a mongodb:// or mongodb+srv:// URL")
     .default("mongodb://127.0.0.1:27017"),
   // A short key is guessable; 16 characters is the floor, a random 32-byte hex string the advice.
-  GATEWAY_API_KEY: z.string().min(16, "must be at least 16 characters").optional().or(blankIsUnset),
+  // Several keys, comma-separated, let a key be rotated without downtime: add the new, move callers, drop the old.
+  GATEWAY_API_KEY: z
+    .string()
+    .transform((v) =>
+      v
+        .split(",")
+        .map((k) => k.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.string().min(16, "every key must be at least 16 characters")))
+    .optional(),
   GATEWAY_INSECURE_NO_KEY: z.enum(["0", "1"]).default("0"),
   HOST: z.string().min(1).default("127.0.0.1"),
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
@@ -68,13 +77,13 @@ export const readConfig = (env: Record<string, string | undefined>): GatewayConf
   const parsed = schema.safeParse(env);
   if (!parsed.success) throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "));
   const c = parsed.data;
-  if (!c.GATEWAY_API_KEY && c.GATEWAY_INSECURE_NO_KEY !== "1") {
+  if (!c.GATEWAY_API_KEY?.length && c.GATEWAY_INSECURE_NO_KEY !== "1") {
     // Fail closed: a gateway without a key hands the whole database to anyone who can reach the port.
     throw new ConfigError("GATEWAY_API_KEY is required (for local development only, GATEWAY_INSECURE_NO_KEY=1 runs without one)");
   }
   return {
     mongoUrl: c.MONGO_URL,
-    apiKeys: c.GATEWAY_API_KEY ? [c.GATEWAY_API_KEY] : [],
+    apiKeys: c.GATEWAY_API_KEY ?? [],
     host: c.HOST,
     port: c.PORT,
     databases: list(c.GATEWAY_DATABASES),

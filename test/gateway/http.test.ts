@@ -88,13 +88,27 @@ describe.skipIf(!mongoUrl)("gateway over HTTP (needs MONGO_URL; npm run test:mon
 });
 
 describe("gateway settings", () => {
+  it("accepts each of several comma-separated keys, so a key can be rotated", async () => {
+    const next = "gateway-next-key-0123456789abcdef";
+    const gateway = await startGateway({ MONGO_URL: "mongodb://127.0.0.1:1", GATEWAY_API_KEY: `${TEST_KEY}, ${next}` });
+    try {
+      // Past the key check an unknown action is a 404; a wrong key stops at 401.
+      for (const key of [TEST_KEY, next]) expect((await action(gateway, "eval", { database: "d", collection: "c" }, { apiKey: key })).status).toBe(404);
+      expect((await action(gateway, "eval", { database: "d", collection: "c" }, { apiKey: "gateway-other-key-0123456789abcdef" })).status).toBe(401);
+    } finally {
+      await gateway.stop();
+    }
+  });
+
   it("refuses to start without GATEWAY_API_KEY, or with a short one, unless GATEWAY_INSECURE_NO_KEY=1", async () => {
     const none = await runGateway({ MONGO_URL: "mongodb://127.0.0.1:1" });
     expect(none.code).toBe(2);
     expect(none.output).toContain("GATEWAY_API_KEY is required");
     const short = await runGateway({ MONGO_URL: "mongodb://127.0.0.1:1", GATEWAY_API_KEY: "short" });
     expect(short.code).toBe(2);
-    expect(short.output).toContain("GATEWAY_API_KEY: must be at least 16 characters");
+    expect(short.output).toContain("must be at least 16 characters");
+    const oneShort = await runGateway({ MONGO_URL: "mongodb://127.0.0.1:1", GATEWAY_API_KEY: `${TEST_KEY},short` });
+    expect(oneShort.code).toBe(2);
     const open = await startGateway({ MONGO_URL: "mongodb://127.0.0.1:1", GATEWAY_INSECURE_NO_KEY: "1" });
     try {
       // No key asked: the request reaches the engine (whose database is unreachable here).
