@@ -70,6 +70,14 @@ export const createDataApiHandler = (options: DataApiOptions) => {
     }
   };
 
+  /** A key restricted to some collections does not learn the names of the others either. */
+  const visibleCollections = (result: unknown): unknown => {
+    const pattern = options.access?.collections;
+    if (!pattern) return result;
+    const { collections } = result as { collections: { name: string }[] };
+    return { collections: collections.filter((c) => pattern.test(c.name)) };
+  };
+
   const handle = async (request: Request, ejsonOut: boolean): Promise<Response> => {
     if (options.apiKeys?.length) {
       const key = presentedApiKey(request.headers);
@@ -101,7 +109,7 @@ export const createDataApiHandler = (options: DataApiOptions) => {
       checkAccess(database, rest.to);
     }
     const result = await action.run(options.engine, { database, collection: collection ?? "" }, parsed.data as never);
-    return respond(200, result, ejsonOut);
+    return respond(200, name === "listCollections" ? visibleCollections(result) : result, ejsonOut);
   };
 
   return async (request: Request): Promise<Response> => {

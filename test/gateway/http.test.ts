@@ -1,3 +1,4 @@
+import { MongoClient } from "mongodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { action, type RunningGateway, runGateway, startGateway, TEST_KEY } from "./spawn";
 
@@ -77,6 +78,15 @@ describe.skipIf(!mongoUrl)("gateway over HTTP (needs MONGO_URL; npm run test:mon
     expect(await status({ database, collection: "org_acme", document: { a: 1 } }, "insertOne")).toBe(200);
     expect(await status({ database, collection: "org_acme", to: "stolen" }, "renameCollection")).toBe(403);
     expect(await status({ database, collection: "org_acme", to: "org_renamed" }, "renameCollection")).toBe(200);
+    // Collections the key may not reach are not even named to it.
+    const direct = new MongoClient(mongoUrl ?? "");
+    try {
+      await direct.db(database).createCollection("secrets");
+    } finally {
+      await direct.close();
+    }
+    const listed = (await (await action(gateway, "listCollections", { database })).json()) as { collections: { name: string }[] };
+    expect(listed.collections.map((c) => c.name)).toEqual(["org_renamed"]);
   });
 
   it("creates a TTL index without expiry where the server has none, and says so once", async () => {
