@@ -1,5 +1,7 @@
 // The bench's output: one table of every measurement, then each goal with its figures.
-const GOALS = { ceilingShare: 0.5, loginOverPbkdf2: 1.1, bundleKiB: 256 };
+import { RECORDS_PAGE } from "./scenarios.mjs";
+
+const GOALS = { ceilingShare: 0.5, loginOverPbkdf2: 1.1, bundleKiB: 256, recordRoundTrips: 2 };
 
 const fixed = (value, digits) => (value === undefined || Number.isNaN(value) ? "–" : value.toFixed(digits));
 
@@ -33,6 +35,19 @@ const verdict = (ok, ...rows) => {
   return ok ? "met" : "NOT met";
 };
 
+/** Records per second: one per insert, a page's worth per read; and the round trips each call costs. */
+const printRecords = (rows, target) => {
+  const insert = find(rows, target, "POST /org/records");
+  const page = find(rows, target, `GET /org/records?limit=${RECORDS_PAGE}`);
+  if (!insert || !page) return;
+  const trips = GOALS.recordRoundTrips;
+  const tripsOk = insert.roundTrips === trips && page.roundTrips === trips;
+  console.log(
+    `  ${target}: records: insert ${fixed(insert.rps, 1)} records/s, read ${fixed(page.rps, 1)} pages/s = ${fixed(page.rps * RECORDS_PAGE, 0)} records/s; ` +
+      `round trips ${fixed(insert.roundTrips, 2)} per insert, ${fixed(page.roundTrips, 2)} per page (expected ${trips} each: ${verdict(tripsOk, insert, page)})`,
+  );
+};
+
 export const printGoals = (rows, bundle) => {
   const failed = rows.filter((r) => r.failures > 0);
   // A failed request is usually a fast 4xx or a timeout: either way its row's figures mislead.
@@ -45,6 +60,7 @@ export const printGoals = (rows, bundle) => {
     `  bare-Worker ceiling: ${fixed(bare?.rps, 1)} req/s, ${fixed(bare?.cpuMs, 2)} ms server CPU per request (GET / from memory, ${bare?.connections} connections)`,
   );
   console.log(`  one console.log line under wrangler dev: +${fixed(logged?.cpuMs - bare?.cpuMs, 2)} ms server CPU per request (GET /logged against GET /)`);
+  for (const target of ["embedded store", "gateway + FerretDB"]) printRecords(rows, target);
   for (const target of ["embedded store", "gateway + FerretDB"]) {
     const get = find(rows, target, "GET /org/get");
     const login = find(rows, target, "POST /admin/login");

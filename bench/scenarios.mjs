@@ -1,6 +1,6 @@
-// What the bench asks of the service: each of the five endpoints, with data seeded first so every
-// request succeeds (a 4xx is fast and would flatter the figures). Names are unique per run, so a
-// store that outlives the run never makes a create collide.
+// What the bench asks of the service: each of the five endpoints and the records API, with data
+// seeded first so every request succeeds (a 4xx is fast and would flatter the figures). Names are
+// unique per run, so a store that outlives the run never makes a create collide.
 import { inParallel, measure, postJson } from "./load.mjs";
 
 const PASSWORD = "Bench-pass-1";
@@ -9,6 +9,32 @@ const seedOrgs = async (origin, run, count) => {
   const orgs = Array.from({ length: count }, (_, i) => ({ name: `Bench ${run} ${i}`, email: `bench-${run}-${i}@example.com` }));
   await inParallel(orgs, 2, (org) => postJson(origin, "/org/create", { organization_name: org.name, email: org.email, password: PASSWORD }));
   return orgs;
+};
+
+/** A small record, as a tenant's client would store one. */
+const RECORD = { name: "Widget", price: 9.5, tags: ["blue", "small"], dimensions: { width_cm: 3, height_cm: 4 } };
+export const RECORDS_PAGE = 50;
+
+/**
+ * An organization holding `count` records, and the bearer header of its admin. The login comes
+ * from its own documentation address (RFC 5737), clear of the per-address login throttle.
+ */
+const seedRecords = async (origin, run, count) => {
+  const [org] = await seedOrgs(origin, run, 1);
+  const login = await postJson(origin, "/admin/login", { email: org.email, password: PASSWORD }, { "cf-connecting-ip": "192.0.2.1" });
+  const headers = { authorization: `Bearer ${login.access_token}` };
+  const numbers = Array.from({ length: count }, (_, n) => n);
+  await inParallel(numbers, 2, (n) => postJson(origin, "/org/records", { ...RECORD, n }, headers));
+  return headers;
+};
+
+/** Autocannon does not read bodies: check once that a page is a full one, so its row measures what it says. */
+const checkFullPage = async (origin, headers) => {
+  const res = await fetch(`${origin}/org/records?limit=${RECORDS_PAGE}`, { headers });
+  const body = await res.json();
+  if (res.status !== 200 || body.records?.length !== RECORDS_PAGE || !body.next_cursor) {
+    throw new Error(`GET /org/records?limit=${RECORDS_PAGE}: ${res.status}, ${body.records?.length} records, next_cursor ${body.next_cursor}`);
+  }
 };
 
 const cycle = (items) => {
@@ -22,7 +48,13 @@ const cycle = (items) => {
  */
 export const measureService = async (origin, plan, cpu) => {
   const run = Date.now().toString(36);
-  const [readOnly, renamed, doomed] = await Promise.all(["r", "u", "d"].map((group) => seedOrgs(origin, `${run}${group}`, plan.count)));
+  // Record inserts go to an organization of their own, so the page read sees the same records throughout.
+  const [readOnly, renamed, doomed, inserter, pageReader] = await Promise.all([
+    ...["r", "u", "d"].map((group) => seedOrgs(origin, `${run}${group}`, plan.count)),
+    seedRecords(origin, `${run}w`, 0),
+    seedRecords(origin, `${run}p`, plan.records),
+  ]);
+  await checkFullPage(origin, pageReader);
   const tokens = await inParallel(doomed, 2, async (org) => (await postJson(origin, "/admin/login", { email: org.email, password: PASSWORD })).access_token);
   const timed = { origin, cpu, duration: plan.duration, warmup: plan.warmup };
   const results = {};
@@ -35,6 +67,18 @@ export const measureService = async (origin, plan, cpu) => {
     ...timed,
     connections: 10,
     next: () => ({ path: `/org/get?organization_name=${encodeURIComponent(reader().name)}` }),
+  });
+
+  results["POST /org/records"] = await measure({
+    ...timed,
+    connections: 10,
+    next: () => ({ method: "POST", path: "/org/records", body: RECORD, headers: inserter }),
+  });
+
+  results[`GET /org/records?limit=${RECORDS_PAGE}`] = await measure({
+    ...timed,
+    connections: 10,
+    next: () => ({ path: `/org/records?limit=${RECORDS_PAGE}`, headers: pageReader }),
   });
 
   const admin = cycle(readOnly);
