@@ -12,6 +12,7 @@ export const lockoutWindowMs = (failures: number, threshold: number): number =>
 
 /** Milliseconds the account stays locked, 0 when it is not. */
 export const lockedForMs = (failures: number, lastFailedAt: Date | undefined, now: Date, threshold: number): number => {
-  if (!lastFailedAt) return 0;
+  // Below the threshold nothing is locked, even when a concurrent attempt stamped a later time than `now`.
+  if (!lastFailedAt || failures < threshold) return 0;
   return Math.max(0, lastFailedAt.getTime() + lockoutWindowMs(failures, threshold) - now.getTime());
 };
