@@ -7,6 +7,9 @@ const gateway: Record<string, string> = process.env.DATA_API_URL
   ? { DATA_API_URL: process.env.DATA_API_URL, DATA_API_KEY: process.env.DATA_API_KEY ?? "" }
   : {};
 
+// FUZZ_SEED / FUZZ_RUNS from the shell reach the property-based suite (test/worker/fuzz.test.ts).
+const fuzz: Record<string, string> = Object.fromEntries(["FUZZ_SEED", "FUZZ_RUNS"].flatMap((k) => (process.env[k] ? [[k, process.env[k]]] : [])));
+
 // The Worker suite runs inside workerd (Miniflare) with the real Durable Object store.
 export default defineConfig({
   plugins: [
@@ -17,6 +20,7 @@ export default defineConfig({
           // Test-only secret; deployed Workers get theirs from `wrangler secret put`.
           JWT_SECRET: "test-secret-0123456789abcdef0123456789abcdef",
           ...gateway,
+          ...fuzz,
         },
       },
     }),

@@ -68,11 +68,15 @@ export class DataClient {
     const { baseUrl, apiKey, dataSource, database, timeoutMs = 10_000 } = this.options;
     const headers: Record<string, string> = { "content-type": "application/ejson", accept: "application/ejson" };
     if (apiKey) headers.apiKey = apiKey;
+    // A timer cleared as soon as the answer is read: AbortSignal.timeout would keep one alive for
+    // the whole deadline after every call, and the runtime caps how many may be pending at once.
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(new DOMException("data call timed out", "TimeoutError")), timeoutMs);
     const request = new Request(`${baseUrl.replace(/\/$/, "")}/action/${action}`, {
       method: "POST",
       headers,
       body: stringifyEjson({ dataSource, database, ...(collection === undefined ? {} : { collection }), ...body }),
-      signal: AbortSignal.timeout(timeoutMs),
+      signal: deadline.signal,
     });
     this.roundTrips++;
     let response: Response;
@@ -83,6 +87,8 @@ export class DataClient {
       text = new TextDecoder().decode(await response.arrayBuffer());
     } catch (error) {
       throw new DataUnavailableError(`data store unreachable: ${error instanceof Error ? error.name : "error"}`);
+    } finally {
+      clearTimeout(timer);
     }
     if (response.status >= 500) throw new DataUnavailableError(`data store answered ${response.status}`);
     let payload: unknown;
