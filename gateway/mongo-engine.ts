@@ -3,7 +3,6 @@ import { type Document, type IndexDescription, type MongoClient, MongoServerErro
 import type { Doc, Engine, FindOneAndUpdateSpec, FindSpec, IndexSpec, Namespace, ReplaceSpec, UpdateResult, UpdateSpec } from "../src/dataapi/engine";
 import { DataApiError } from "../src/dataapi/errors";
 import { CODE, toDataApiError } from "./mongo-errors";
-import { assertSingleCollectionPipeline } from "./pipeline";
 import { WriteQueue } from "./write-queue";
 
 export interface MongoEngineOptions {
@@ -170,7 +169,7 @@ export class MongoEngine implements Engine {
   }
 
   aggregate(ns: Namespace, pipeline: Doc[]): Promise<Doc[]> {
-    assertSingleCollectionPipeline(pipeline);
+    // Stages that reach other collections were refused by the protocol handler.
     return this.run(() => this.collection(ns).aggregate<Doc>(pipeline).toArray());
   }
 

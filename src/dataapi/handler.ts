@@ -4,7 +4,7 @@ import { readBodyText } from "./body";
 import { isPlainObject, parseEjson, stringifyEjson, stringifyPlainJson } from "./ejson";
 import type { Engine } from "./engine";
 import { DataApiError } from "./errors";
-import { assertNoCodeOperators } from "./forbidden";
+import { assertNoCodeOperators, assertSingleCollectionPipeline } from "./forbidden";
 import { checkCollectionName, checkDatabaseName } from "./names";
 
 /** The largest BSON document MongoDB stores, plus room for the envelope. */
@@ -96,6 +96,7 @@ export const createDataApiHandler = (options: DataApiOptions) => {
     if (collection !== undefined) checkCollectionName(database, collection);
     checkAccess(database, collection);
     assertNoCodeOperators(body);
+    if (name === "aggregate") assertSingleCollectionPipeline(body.pipeline);
 
     const { dataSource: _ds, database: _db, collection: _coll, ...rest } = body;
     const parsed = action.schema.safeParse(rest);

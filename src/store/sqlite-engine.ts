@@ -392,12 +392,7 @@ export class SqliteEngine implements Engine {
   }
 
   async aggregate(ns: Namespace, pipeline: Doc[]): Promise<Doc[]> {
-    for (const stage of pipeline) {
-      const [name] = Object.keys(stage);
-      if (name === "$out" || name === "$merge" || name === "$lookup" || name === "$unionWith" || name === "$graphLookup") {
-        throw new DataApiError("InvalidParameter", `${name} is not supported by the embedded store`);
-      }
-    }
+    // Stages that reach other collections were refused by the protocol handler.
     const first = pipeline[0];
     // A leading $match narrows the input through the same index-aware path as find.
     const input = first && "$match" in first ? this.matching(ns, first.$match as Doc) : this.matching(ns, {});

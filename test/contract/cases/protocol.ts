@@ -37,7 +37,8 @@ export const protocolCases = (target: TargetOf) => {
     });
 
     it("refuses aggregation stages that reach other collections with 400", async () => {
-      for (const stage of [{ $out: "elsewhere" }, { $lookup: { from: "other", localField: "a", foreignField: "b", as: "c" } }, { $unionWith: "other" }]) {
+      const lookup = { $lookup: { from: "other", localField: "a", foreignField: "b", as: "c" } };
+      for (const stage of [{ $out: "elsewhere" }, lookup, { $unionWith: "other" }, { $facet: { nested: [lookup] } }]) {
         const { status, body } = await answer(await send("aggregate", { pipeline: [{ $match: {} }, stage] }));
         expect({ status, code: body.error_code }).toEqual({ status: 400, code: "InvalidParameter" });
       }
