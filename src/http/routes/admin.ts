@@ -4,7 +4,8 @@ import type { Env } from "../../env";
 import { requirePrincipal } from "../authenticate";
 import { readJson } from "../body";
 import { type AppRequest, depsFor } from "../context";
-import { LoginBody, PasswordChangeBody } from "../schemas";
+import { jsonOut } from "../respond";
+import { Detail, LoginBody, PasswordChangeBody, TokenResponse } from "../schemas";
 
 // A bearer token is a credential: no cache anywhere may keep it.
 const NO_STORE = { "cache-control": "no-store", pragma: "no-cache" };
@@ -28,14 +29,14 @@ export const loginRoute = async (request: AppRequest, env: Env) => {
   request.state.audit.email = body.email;
   const { org, ...token } = await login(deps, body.email, body.password);
   request.state.orgId = org._id.toHexString();
-  return Response.json(token, { headers: NO_STORE });
+  return jsonOut(TokenResponse, token, { headers: NO_STORE });
 };
 
 export const logoutRoute = async (request: AppRequest, env: Env) => {
   request.state.audit = { action: "admin.logout" };
   const deps = await depsFor(request, env);
   await logout(deps, await requirePrincipal(request, deps));
-  return Response.json({ detail: "logged out" });
+  return jsonOut(Detail, { detail: "logged out" });
 };
 
 export const passwordRoute = async (request: AppRequest, env: Env) => {
@@ -45,5 +46,5 @@ export const passwordRoute = async (request: AppRequest, env: Env) => {
   const principal = await requirePrincipal(request, deps);
   const body = await readJson(request, PasswordChangeBody, deps.settings.maxBodyBytes);
   const { org: _org, ...token } = await changePassword(deps, principal, body.current_password, body.new_password);
-  return Response.json(token, { headers: NO_STORE });
+  return jsonOut(TokenResponse, token, { headers: NO_STORE });
 };

@@ -7,7 +7,8 @@ import { bearerToken, requirePrincipal } from "../authenticate";
 import { readJson } from "../body";
 import { type AppRequest, depsFor } from "../context";
 import { ValidationError } from "../http-error";
-import { CreateOrganizationBody, OrganizationQuery, UpdateOrganizationBody } from "../schemas";
+import { jsonOut } from "../respond";
+import { CreatedOrganization, CreateOrganizationBody, Detail, OrganizationMetadata, OrganizationQuery, UpdateOrganizationBody } from "../schemas";
 import { invalid, parseOrThrow } from "../validation";
 
 const checkName = (deps: Deps, name: string, loc: (string | number)[]): void => {
@@ -23,7 +24,7 @@ export const createRoute = async (request: AppRequest, env: Env) => {
   const body = await readJson(request, CreateOrganizationBody, deps.settings.maxBodyBytes);
   Object.assign(request.state.audit, { organizationName: body.organization_name, email: body.email });
   checkName(deps, body.organization_name, ["body", "organization_name"]);
-  return Response.json(await createOrganization(deps, body));
+  return jsonOut(CreatedOrganization, await createOrganization(deps, body));
 };
 
 export const getRoute = async (request: AppRequest, env: Env) => {
@@ -33,7 +34,7 @@ export const getRoute = async (request: AppRequest, env: Env) => {
   // The token is optional here: a bad one only means the caller is not shown the admin e-mail.
   const principal = token ? await authenticateToken(deps, token).catch(() => undefined) : undefined;
   if (principal) request.state.orgId = principal.orgId.toHexString();
-  return Response.json(await getOrganization(deps, organization_name, principal));
+  return jsonOut(OrganizationMetadata, await getOrganization(deps, organization_name, principal));
 };
 
 export const updateRoute = async (request: AppRequest, env: Env) => {
@@ -52,7 +53,7 @@ export const updateRoute = async (request: AppRequest, env: Env) => {
     const missing = (["email", "password"] as const).filter((field) => body[field] === undefined);
     throw new ValidationError(missing.map((field) => ({ loc: ["body", field], msg: "Field required", type: "missing" })));
   }
-  return Response.json(await renameOrganization(deps, body, credentials));
+  return jsonOut(OrganizationMetadata, await renameOrganization(deps, body, credentials));
 };
 
 export const deleteRoute = async (request: AppRequest, env: Env) => {
@@ -63,5 +64,5 @@ export const deleteRoute = async (request: AppRequest, env: Env) => {
   const principal = await requirePrincipal(request, deps);
   const adminEmail = request.headers.get("x-admin-email") ?? undefined;
   await deleteOrganization(deps, organization_name, principal, adminEmail);
-  return Response.json({ detail: "deleted" });
+  return jsonOut(Detail, { detail: "deleted" });
 };
