@@ -40,6 +40,8 @@ const MINGO_OPTIONS = { scriptEnabled: false } as const;
 
 /** How `encodeKey` writes an ObjectId: such keys sort as the ObjectIds themselves do. */
 const OBJECT_ID_KEY_PREFIX = '{"v":{"$oid":"';
+/** The first key past every key that starts with the prefix (its last character, plus one). */
+const OBJECT_ID_KEY_RANGE_END = '{"v":{"$oid":#';
 
 const RANGE_OPERATORS: Record<string, string> = { $gt: ">", $gte: ">=", $lt: "<", $lte: "<=" };
 
@@ -188,10 +190,11 @@ export class SqliteEngine implements Engine {
   private byId(ns: Namespace, direction: 1 | -1): ((coll: number, filter: Doc) => Iterable<Row>) | undefined {
     const coll = this.collectionId(ns);
     if (coll === undefined) return undefined;
-    const mixed = this.sql
-      .exec<{ n: number }>("SELECT COUNT(*) AS n FROM documents WHERE coll = ? AND id NOT LIKE ?", coll, `${OBJECT_ID_KEY_PREFIX}%`)
-      .one().n;
-    if (mixed > 0) return undefined;
+    // Every other key sorts below or above the ObjectId prefix's range, so two probes of the
+    // (coll, id) index answer what a scan of all keys would.
+    const outside = (op: "<" | ">=", key: string) =>
+      this.sql.exec(`SELECT 1 FROM documents WHERE coll = ? AND id ${op} ? LIMIT 1`, coll, key).toArray().length > 0;
+    if (outside("<", OBJECT_ID_KEY_PREFIX) || outside(">=", OBJECT_ID_KEY_RANGE_END)) return undefined;
     const decode = this.decodeRows.bind(this);
     return (id, filter) => {
       const bounds = idBounds(filter._id);

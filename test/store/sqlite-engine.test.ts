@@ -82,5 +82,10 @@ describe("the SQLite engine", () => {
     // BSON order across types: numbers, then strings, then ObjectIds.
     const mixed = await coll.find({}, { sort: { _id: 1 }, limit: 3 });
     expect(mixed.map((d) => d.i)).toEqual([-2, -1, 0]);
+    // A key that sorts above the ObjectId keys (an embedded document) also takes the general path.
+    const above = client.collection("paged_above");
+    await client.call("insertMany", { documents: [{ i: 0 }, { i: 1 }] }, "paged_above");
+    await above.insertOne({ _id: { a: 1 }, i: -1 });
+    expect((await above.find({}, { sort: { _id: 1 }, limit: 1 })).map((d) => d.i)).toEqual([-1]);
   });
 });
