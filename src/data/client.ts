@@ -41,8 +41,12 @@ export class DataClient {
 
   constructor(private readonly options: DataClientOptions) {}
 
-  collection<T extends Doc = Doc>(name: string): Collection<T> {
-    return new Collection<T>(this, name);
+  /**
+   * One collection's actions. With a `deadline`, every call carries it to the store, which refuses
+   * to begin an action after it, and gives up waiting for the answer then too.
+   */
+  collection<T extends Doc = Doc>(name: string, options: { deadline?: Date } = {}): Collection<T> {
+    return new Collection<T>(this, name, options.deadline);
   }
 
   async listCollections(filter: Doc = {}): Promise<{ name: string }[]> {
@@ -51,11 +55,11 @@ export class DataClient {
   }
 
   /** Sends one action; maps protocol errors to typed errors and retries only what is safe to repeat. */
-  async call<R>(action: string, body: Doc, collection?: string): Promise<R> {
+  async call<R>(action: string, body: Doc, collection?: string, deadline?: Date): Promise<R> {
     const attempts = 1 + (SAFE_TO_REPEAT.has(action) ? (this.options.retries ?? 2) : 0);
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.once<R>(action, body, collection);
+        return await this.once<R>(action, deadline ? { ...body, deadline: deadline.getTime() } : body, collection, deadline);
       } catch (error) {
         if (!(error instanceof DataUnavailableError) || attempt >= attempts) throw error;
         // Full jitter, so that many isolates retrying a recovering store do not arrive together.
@@ -64,19 +68,21 @@ export class DataClient {
     }
   }
 
-  private async once<R>(action: string, body: Doc, collection?: string): Promise<R> {
-    const { baseUrl, apiKey, dataSource, database, timeoutMs = 10_000 } = this.options;
+  private async once<R>(action: string, body: Doc, collection?: string, deadline?: Date): Promise<R> {
+    const { baseUrl, apiKey, dataSource, database } = this.options;
+    const timeoutMs = Math.min(this.options.timeoutMs ?? 10_000, deadline ? deadline.getTime() - Date.now() : Number.POSITIVE_INFINITY);
+    if (timeoutMs <= 0) throw new DataUnavailableError("data call deadline passed before it was sent");
     const headers: Record<string, string> = { "content-type": "application/ejson", accept: "application/ejson" };
     if (apiKey) headers.apiKey = apiKey;
     // A timer cleared as soon as the answer is read: AbortSignal.timeout would keep one alive for
     // the whole deadline after every call, and the runtime caps how many may be pending at once.
-    const deadline = new AbortController();
-    const timer = setTimeout(() => deadline.abort(new DOMException("data call timed out", "TimeoutError")), timeoutMs);
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(new DOMException("data call timed out", "TimeoutError")), timeoutMs);
     const request = new Request(`${baseUrl.replace(/\/$/, "")}/action/${action}`, {
       method: "POST",
       headers,
       body: stringifyEjson({ dataSource, database, ...(collection === undefined ? {} : { collection }), ...body }),
-      signal: deadline.signal,
+      signal: abort.signal,
     });
     this.roundTrips++;
     let response: Response;
@@ -110,10 +116,11 @@ export class Collection<T extends Doc = Doc> {
   constructor(
     private readonly client: DataClient,
     readonly name: string,
+    private readonly deadline?: Date,
   ) {}
 
   private call<R>(action: string, body: Doc): Promise<R> {
-    return this.client.call<R>(action, body, this.name);
+    return this.client.call<R>(action, body, this.name, this.deadline);
   }
 
   async findOne(filter: Doc, options: Pick<FindOptions, "projection" | "sort"> = {}): Promise<T | null> {

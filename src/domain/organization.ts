@@ -2,6 +2,7 @@ import type { ObjectId } from "bson";
 import type { Settings } from "../config/settings";
 import type { Collection, DataClient } from "../data/client";
 import type { IndexSpec } from "../dataapi/engine";
+import type { WriteLeases } from "./write-leases";
 
 export type OrgStatus = "creating" | "active" | "renaming" | "deleting";
 
@@ -41,6 +42,8 @@ export interface OrganizationDoc {
   updated_at: Date;
   admin: AdminRecord;
   pending?: PendingOperation;
+  /** Record writes in flight, each with the instant after which it can no longer apply (see write-leases.ts). */
+  write_leases?: WriteLeases;
 }
 
 export const ORGANIZATIONS = "organizations";
@@ -58,6 +61,8 @@ export interface Deps {
   organizations: Collection<OrganizationDoc>;
   settings: Settings;
   now: () => Date;
+  /** Waits, e.g. while a rename lets record writes in flight finish; passed in so tests control time. */
+  sleep: (ms: number) => Promise<void>;
   /**
    * Runs work after the answer is sent (the Worker's waitUntil), on dependencies of its own so
    * that it never counts toward the request's round trips; failures are logged, not thrown.

@@ -127,7 +127,7 @@ export const renameOrganization = async (deps: Deps, input: RenameInput, credent
   }
   if (!before) throw await diagnose(deps, principal, fromSlug);
 
-  if ((await moveTenantCollection(deps, from, to)) === "target-exists") {
+  if ((await moveTenantCollection(deps, before, from, to)) === "target-exists") {
     await undoRename(deps, before._id, before.organization_name, fromSlug);
     throw new AppError("COLLECTION_EXISTS");
   }

@@ -46,7 +46,7 @@ const settle = async (deps: Deps, org: OrganizationDoc): Promise<"finished" | "r
     return "finished";
   }
   if (org.status !== "renaming" || pending?.op !== "rename") throw new Error(`cannot settle status ${org.status}`);
-  if ((await moveTenantCollection(deps, pending.from_collection, pending.to_collection)) === "target-exists") {
+  if ((await moveTenantCollection(deps, org, pending.from_collection, pending.to_collection)) === "target-exists") {
     // The target existed before the move and the source still holds the data: undo the rename.
     await undoRename(deps, org._id, pending.from_name, pending.from_slug);
     return "rolledBack";

@@ -4,6 +4,7 @@ import type { Principal } from "./auth";
 import { AppError } from "./errors";
 import type { Deps } from "./organization";
 import { encodeCursor } from "./record-cursor";
+import { acquireWriteLease } from "./write-leases";
 
 /** Records may be larger than the other endpoints' bodies; this bounds one request, not the store. */
 export const RECORD_MAX_BODY_BYTES = 64 * 1024;
@@ -49,32 +50,55 @@ interface Tenant {
 
 type TenantProjection = { _id: ObjectId; collection_name: string; status: string; admin: { token_version: number } };
 
+/** Why a record call was refused: the token is stale, or the organization is mid-operation. */
+const refusal = (org: TenantProjection | null, principal: Principal): AppError =>
+  !org || org.admin.token_version !== principal.tokenVersion || !["active", "renaming"].includes(org.status)
+    ? new AppError("INVALID_TOKEN")
+    : new AppError("ORGANIZATION_BUSY");
+
+const readTenant = (deps: Deps, principal: Principal) =>
+  deps.organizations.findOne(
+    { _id: principal.orgId },
+    { projection: { collection_name: 1, status: 1, "admin.token_version": 1 } },
+  ) as Promise<TenantProjection | null>;
+
 /**
- * Authorises a record call and finds where the records live: one read of the organization, since
+ * Authorises a record read and finds where the records live: one read of the organization, since
  * the token names the organization but not its collection, which a rename moves. The token must
  * still be current (its organization exists, its version matches); while a rename moves the
  * collection, record calls wait rather than reach the wrong one.
  */
 const tenantOf = async (deps: Deps, principal: Principal): Promise<Tenant> => {
-  const org = (await deps.organizations.findOne(
-    { _id: principal.orgId },
-    { projection: { collection_name: 1, status: 1, "admin.token_version": 1 } },
-  )) as TenantProjection | null;
-  if (!org || org.admin.token_version !== principal.tokenVersion || !["active", "renaming"].includes(org.status)) throw new AppError("INVALID_TOKEN");
-  if (org.status !== "active") throw new AppError("ORGANIZATION_BUSY");
+  const org = await readTenant(deps, principal);
+  if (!org || org.status !== "active" || org.admin.token_version !== principal.tokenVersion) throw refusal(org, principal);
   return { orgId: org._id, records: deps.data.collection<RecordDoc>(org.collection_name) };
 };
 
-export const createRecord = async (deps: Deps, principal: Principal, data: RecordFields): Promise<RecordView> => {
-  const { orgId, records } = await tenantOf(deps, principal);
-  const now = deps.now();
-  // The store assigns `_id`: one store process hands out increasing ObjectIds, which keeps records
-  // inserted during a pagination after the cursor better than ids minted by many isolates would.
-  const fields = { org_id: orgId, created_at: now, updated_at: now, data };
-  const insertedId = await records.insertOne(fields as RecordDoc);
-  if (!(insertedId instanceof ObjectId)) throw new Error("the store assigned a record id that is not an ObjectId");
-  return viewOf({ _id: insertedId, ...fields });
+/**
+ * Runs a record write under a write lease (see write-leases.ts): authorisation and the lease are
+ * one round trip, like the read above, and the write carries the lease's deadline to the store, so
+ * it can never land in a collection that a rename or delete has since moved or dropped.
+ */
+const withWriteLease = async <T>(deps: Deps, principal: Principal, write: (tenant: Tenant) => Promise<T>): Promise<T> => {
+  const lease = await acquireWriteLease(deps, principal.orgId, principal.tokenVersion);
+  if (!lease) throw refusal(await readTenant(deps, principal), principal);
+  try {
+    return await write({ orgId: lease.org._id, records: deps.data.collection<RecordDoc>(lease.org.collection_name, { deadline: lease.until }) });
+  } finally {
+    lease.release();
+  }
 };
+
+export const createRecord = (deps: Deps, principal: Principal, data: RecordFields): Promise<RecordView> =>
+  withWriteLease(deps, principal, async ({ orgId, records }) => {
+    const now = deps.now();
+    // The store assigns `_id`: one store process hands out increasing ObjectIds, which keeps records
+    // inserted during a pagination after the cursor better than ids minted by many isolates would.
+    const fields = { org_id: orgId, created_at: now, updated_at: now, data };
+    const insertedId = await records.insertOne(fields as RecordDoc);
+    if (!(insertedId instanceof ObjectId)) throw new Error("the store assigned a record id that is not an ObjectId");
+    return viewOf({ _id: insertedId, ...fields });
+  });
 
 /** Pages in `_id` order, resuming after the cursor's id: each record that exists throughout is returned exactly once. */
 export const listRecords = async (deps: Deps, principal: Principal, page: { limit: number; after?: ObjectId }): Promise<RecordPage> => {
@@ -95,14 +119,14 @@ export const getRecord = async (deps: Deps, principal: Principal, id: ObjectId):
 };
 
 /** Replaces the caller's fields in one atomic step that keeps `id` and `created_at` without reading them first. */
-export const replaceRecord = async (deps: Deps, principal: Principal, id: ObjectId, data: RecordFields): Promise<RecordView> => {
-  const { orgId, records } = await tenantOf(deps, principal);
-  const doc = await records.findOneAndUpdate({ _id: id, org_id: orgId }, { $set: { data, updated_at: deps.now() } }, { returnNewDocument: true });
-  if (!doc) throw new AppError("RECORD_NOT_FOUND");
-  return viewOf(doc);
-};
+export const replaceRecord = (deps: Deps, principal: Principal, id: ObjectId, data: RecordFields): Promise<RecordView> =>
+  withWriteLease(deps, principal, async ({ orgId, records }) => {
+    const doc = await records.findOneAndUpdate({ _id: id, org_id: orgId }, { $set: { data, updated_at: deps.now() } }, { returnNewDocument: true });
+    if (!doc) throw new AppError("RECORD_NOT_FOUND");
+    return viewOf(doc);
+  });
 
-export const deleteRecord = async (deps: Deps, principal: Principal, id: ObjectId): Promise<void> => {
-  const { orgId, records } = await tenantOf(deps, principal);
-  if ((await records.deleteOne({ _id: id, org_id: orgId })) === 0) throw new AppError("RECORD_NOT_FOUND");
-};
+export const deleteRecord = (deps: Deps, principal: Principal, id: ObjectId): Promise<void> =>
+  withWriteLease(deps, principal, async ({ orgId, records }) => {
+    if ((await records.deleteOne({ _id: id, org_id: orgId })) === 0) throw new AppError("RECORD_NOT_FOUND");
+  });

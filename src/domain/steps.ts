@@ -1,6 +1,7 @@
 import type { ObjectId } from "bson";
 import { DataError } from "../data/errors";
 import type { Deps, OrganizationDoc } from "./organization";
+import { drainWriters } from "./write-leases";
 
 /**
  * The idempotent steps of create, rename and delete, shared by the request path and the
@@ -14,14 +15,27 @@ export const finishCreate = async (deps: Deps, org: Pick<OrganizationDoc, "_id" 
   await deps.organizations.updateOne({ _id: org._id, status: "creating" }, { $set: { status: "active", updated_at: deps.now() }, $unset: { pending: "" } });
 };
 
-/** Drops the tenant collection (missing is fine), then removes the organization and its admin. */
-export const finishDelete = async (deps: Deps, org: Pick<OrganizationDoc, "_id" | "collection_name">): Promise<void> => {
+/**
+ * Waits out the record writes in flight, drops the tenant collection (missing is fine), then
+ * removes the organization and its admin. No write can land after the drop (see write-leases.ts).
+ */
+export const finishDelete = async (deps: Deps, org: Pick<OrganizationDoc, "_id" | "collection_name" | "write_leases">): Promise<void> => {
+  await drainWriters(deps, org._id, org.write_leases);
   await deps.data.collection(org.collection_name).drop();
   await deps.organizations.deleteOne({ _id: org._id, status: "deleting" });
 };
 
-/** Moves the tenant collection by renameCollection (metadata only), never by copying documents. */
-export const moveTenantCollection = async (deps: Deps, from: string, to: string): Promise<"moved" | "target-exists"> => {
+/**
+ * Waits out the record writes in flight, then moves the tenant collection by renameCollection
+ * (metadata only), never by copying documents.
+ */
+export const moveTenantCollection = async (
+  deps: Deps,
+  org: Pick<OrganizationDoc, "_id" | "write_leases">,
+  from: string,
+  to: string,
+): Promise<"moved" | "target-exists"> => {
+  await drainWriters(deps, org._id, org.write_leases);
   try {
     await deps.data.collection(from).renameTo(to);
     return "moved";
@@ -37,7 +51,10 @@ export const moveTenantCollection = async (deps: Deps, from: string, to: string)
 
 export const finishRename = async (deps: Deps, id: ObjectId, to: string): Promise<Date> => {
   const updated_at = deps.now();
-  await deps.organizations.updateOne({ _id: id, status: "renaming" }, { $set: { status: "active", collection_name: to, updated_at }, $unset: { pending: "" } });
+  await deps.organizations.updateOne(
+    { _id: id, status: "renaming" },
+    { $set: { status: "active", collection_name: to, updated_at }, $unset: { pending: "", write_leases: "" } },
+  );
   return updated_at;
 };
 
@@ -45,6 +62,6 @@ export const finishRename = async (deps: Deps, id: ObjectId, to: string): Promis
 export const undoRename = async (deps: Deps, id: ObjectId, name: string, slug: string): Promise<void> => {
   await deps.organizations.updateOne(
     { _id: id, status: "renaming" },
-    { $set: { organization_name: name, slug, status: "active", updated_at: deps.now() }, $unset: { pending: "" } },
+    { $set: { organization_name: name, slug, status: "active", updated_at: deps.now() }, $unset: { pending: "", write_leases: "" } },
   );
 };

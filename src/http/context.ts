@@ -87,6 +87,7 @@ const buildDeps = (env: Env, settings: Settings, ctx?: ExecutionContext): Deps =
     organizations: data.collection<OrganizationDoc>(ORGANIZATIONS),
     settings,
     now: () => new Date(),
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     background: (task) => keepAlive(ctx, task(buildDeps(env, settings, ctx))),
   };
 };

@@ -32,7 +32,14 @@ const depsFor = (database: string, fault?: Fault): Deps => {
       throw new Error("injected fault: the store is gone");
     };
   });
-  return { data, organizations: data.collection<OrganizationDoc>(ORGANIZATIONS), settings, now: () => new Date(), background: () => {} };
+  return {
+    data,
+    organizations: data.collection<OrganizationDoc>(ORGANIZATIONS),
+    settings,
+    now: () => new Date(),
+    sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+    background: () => {},
+  };
 };
 
 const TENANT_DOCS = 5;
