@@ -4,7 +4,7 @@ import type { IndexSpec } from "../dataapi/engine";
 export const AUDIT_LOG = "audit_log";
 
 export type AuditAction = "org.create" | "org.update" | "org.delete" | "admin.login" | "admin.logout" | "admin.password";
-export type AuditOutcome = "success" | "failure" | "locked" | "rate_limited";
+export type AuditOutcome = "success" | "failure" | "locked" | "rate_limited" | "abandoned";
 
 /** One audited event. Never a password, a hash or a token. */
 export interface AuditEvent {

@@ -8,6 +8,7 @@ export const ERRORS = {
   ADMIN_EMAIL_EXISTS: { status: 409, message: "Admin email already registered" },
   ORGANIZATION_BUSY: { status: 409, message: "Another operation on this organization is in progress; retry shortly" },
   COLLECTION_EXISTS: { status: 409, message: "The tenant collection for the new name already exists" },
+  NAME_REFUSED_BY_STORE: { status: 422, message: "The data store does not accept a collection for this organization name" },
   ORGANIZATION_NOT_FOUND: { status: 404, message: "Organization not found" },
   INVALID_CREDENTIALS: { status: 401, message: "Invalid email or password" },
   NOT_AUTHENTICATED: { status: 401, message: "Not authenticated" },

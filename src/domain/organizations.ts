@@ -5,7 +5,7 @@ import { AppError } from "./errors";
 import { type Deps, normalizeEmail, type OrganizationDoc, type OrganizationView, viewOf } from "./organization";
 import { hashPassword } from "./passwords";
 import { collectionNameFor, slugify } from "./slug";
-import { finishCreate, finishDelete, finishRename, moveTenantCollection, undoRename } from "./steps";
+import { abandonCreate, finishCreate, finishDelete, finishRename, isPermanentFailure, moveTenantCollection, undoRename } from "./steps";
 
 const VISIBLE_STATUSES = ["active", "renaming"];
 
@@ -60,7 +60,13 @@ export const createOrganization = async (deps: Deps, input: CreateInput) => {
     const taken = await deps.organizations.findOne({ $or: [{ slug }, { collection_name }] }, { projection: { _id: 1 } });
     throw new AppError(taken ? "ORGANIZATION_EXISTS" : "ADMIN_EMAIL_EXISTS");
   }
-  await finishCreate(deps, org);
+  try {
+    await finishCreate(deps, org);
+  } catch (error) {
+    if (!isPermanentFailure(error)) throw error;
+    await abandonCreate(deps, org._id);
+    throw new AppError("NAME_REFUSED_BY_STORE");
+  }
   return { organization_name: org.organization_name, collection_name, admin_email: org.admin.email };
 };
 
@@ -127,7 +133,15 @@ export const renameOrganization = async (deps: Deps, input: RenameInput, credent
   }
   if (!before) throw await diagnose(deps, principal, fromSlug);
 
-  if ((await moveTenantCollection(deps, before, from, to)) === "target-exists") {
+  let moved: Awaited<ReturnType<typeof moveTenantCollection>>;
+  try {
+    moved = await moveTenantCollection(deps, before, from, to);
+  } catch (error) {
+    if (!isPermanentFailure(error)) throw error;
+    await undoRename(deps, before._id, before.organization_name, fromSlug);
+    throw new AppError("NAME_REFUSED_BY_STORE");
+  }
+  if (moved === "target-exists") {
     await undoRename(deps, before._id, before.organization_name, fromSlug);
     throw new AppError("COLLECTION_EXISTS");
   }

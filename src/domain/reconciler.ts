@@ -1,10 +1,14 @@
+import type { DataError } from "../data/errors";
+import { AUDIT_LOG, type AuditAction, type AuditEvent } from "./audit";
 import type { Deps, OrganizationDoc } from "./organization";
-import { finishCreate, finishDelete, finishRename, moveTenantCollection, undoRename } from "./steps";
+import { abandonCreate, finishCreate, finishDelete, finishRename, isPermanentFailure, markFailed, moveTenantCollection, undoRename } from "./steps";
 
 export interface ReconcileReport {
   examined: number;
   finished: number;
   rolledBack: number;
+  /** Operations a store refused for good: undone where possible, else marked failed; never retried. */
+  abandoned: number;
   failed: number;
 }
 
@@ -15,18 +19,24 @@ const BATCH = 100;
  * Settles operations that a crash, timeout or lost response left half-done. It uses the same
  * idempotent, status-guarded steps as the requests, so it may overlap live requests (it only
  * takes operations older than `olderThan`) and other runs: whoever comes second finds the step
- * done, or the guard unmatched, and moves on.
+ * done, or the guard unmatched, and moves on. A step the store refuses for good (not a timeout)
+ * is given up: a create is undone, a rename put back, anything else marked failed and left alone.
  */
 export const reconcile = async (deps: Deps, olderThan: Date): Promise<ReconcileReport> => {
   const stuck = await deps.organizations.find(
-    { status: { $in: ["creating", "renaming", "deleting"] }, "pending.started_at": { $lt: olderThan } },
+    { status: { $in: ["creating", "renaming", "deleting"] }, "pending.started_at": { $lt: olderThan }, "pending.failed_at": { $exists: false } },
     { limit: BATCH },
   );
-  const report: ReconcileReport = { examined: stuck.length, finished: 0, rolledBack: 0, failed: 0 };
+  const report: ReconcileReport = { examined: stuck.length, finished: 0, rolledBack: 0, abandoned: 0, failed: 0 };
   for (const org of stuck) {
     try {
       report[await settle(deps, org)]++;
     } catch (error) {
+      if (isPermanentFailure(error)) {
+        await giveUp(deps, org, error).catch(() => {});
+        report.abandoned++;
+        continue;
+      }
       report.failed++;
       console.error(JSON.stringify({ msg: "reconcile failed", org_id: org._id.toHexString(), status: org.status, error: String(error) }));
     }
@@ -53,4 +63,25 @@ const settle = async (deps: Deps, org: OrganizationDoc): Promise<"finished" | "r
   }
   await finishRename(deps, org._id, pending.to_collection);
   return "finished";
+};
+
+const ACTION_OF: Record<string, AuditAction> = { creating: "org.create", renaming: "org.update", deleting: "org.delete" };
+
+const giveUp = async (deps: Deps, org: OrganizationDoc, error: DataError): Promise<void> => {
+  const pending = org.pending;
+  if (org.status === "creating") await abandonCreate(deps, org._id);
+  else if (org.status === "renaming" && pending?.op === "rename") await undoRename(deps, org._id, pending.from_name, pending.from_slug);
+  else await markFailed(deps, org, error);
+  console.error(JSON.stringify({ msg: "reconcile gave up", org_id: org._id.toHexString(), status: org.status, error_code: error.code, error: error.message }));
+  const event: AuditEvent = {
+    at: deps.now(),
+    action: ACTION_OF[org.status] ?? "org.update",
+    outcome: "abandoned",
+    status: 422,
+    request_id: "reconciler",
+    client_ip: null,
+    org_id: org._id.toHexString(),
+    organization_name: org.organization_name,
+  };
+  await deps.data.collection(AUDIT_LOG).insertOne(event as AuditEvent & Record<string, unknown>);
 };

@@ -16,8 +16,16 @@ export const slugify = (name: string): string =>
 
 export const collectionNameFor = (slug: string): string => `${COLLECTION_PREFIX}${slug}`;
 
-/** The longest slug whose collection still fits MongoDB's namespace limit in `database`. */
-export const maxSlugLength = (database: string): number => MAX_NAMESPACE_BYTES - database.length - 1 - COLLECTION_PREFIX.length;
+/**
+ * The longest collection name the strictest store the service may run on accepts: FerretDB refuses
+ * collection names over 235 characters whatever the database (measured on 1.24), where MongoDB
+ * allows "<database>.<collection>" up to 255 bytes.
+ */
+export const MAX_PORTABLE_COLLECTION_NAME = 235;
+
+/** The longest slug whose collection every supported store accepts in `database` (231 in `master_db`). */
+export const maxSlugLength = (database: string): number =>
+  Math.min(MAX_PORTABLE_COLLECTION_NAME, MAX_NAMESPACE_BYTES - database.length - 1) - COLLECTION_PREFIX.length;
 
 /** Why a name cannot identify an organization, or null when it can. */
 export const slugProblem = (name: string, database: string): string | null => {

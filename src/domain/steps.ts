@@ -1,5 +1,5 @@
 import type { ObjectId } from "bson";
-import { DataError } from "../data/errors";
+import { DataError, DataUnavailableError } from "../data/errors";
 import type { Deps, OrganizationDoc } from "./organization";
 import { drainWriters } from "./write-leases";
 
@@ -64,4 +64,20 @@ export const undoRename = async (deps: Deps, id: ObjectId, name: string, slug: s
     { _id: id, status: "renaming" },
     { $set: { organization_name: name, slug, status: "active", updated_at: deps.now() }, $unset: { pending: "", write_leases: "" } },
   );
+};
+
+/**
+ * A store answered that it will never accept this step (a 4xx other than the conflicts the steps
+ * expect), e.g. a collection name one store allows and another refuses. Repeating it cannot help.
+ */
+export const isPermanentFailure = (error: unknown): error is DataError => error instanceof DataError && !(error instanceof DataUnavailableError);
+
+/** Undoes a create whose collection the store refused: the name and e-mail are free again. */
+export const abandonCreate = async (deps: Deps, id: ObjectId): Promise<void> => {
+  await deps.organizations.deleteOne({ _id: id, status: "creating" });
+};
+
+/** Marks an operation that can neither finish nor be undone, so the reconciler stops retrying it and an operator can look. */
+export const markFailed = async (deps: Deps, org: Pick<OrganizationDoc, "_id" | "status">, error: DataError): Promise<void> => {
+  await deps.organizations.updateOne({ _id: org._id, status: org.status }, { $set: { "pending.failed_at": deps.now(), "pending.error": error.code } });
 };

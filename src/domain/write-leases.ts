@@ -73,11 +73,11 @@ export const acquireWriteLease = async (deps: Deps, orgId: ObjectId, tokenVersio
 /**
  * Waits until no writer can still apply a write to the organization's collection: every lease is
  * released or expired (plus skew). Called after the organization was marked `renaming` or
- * `deleting`, so no new lease can be taken meanwhile. `known` is the lease set the marking update
- * returned, which saves the first read.
+ * `deleting`, so no new lease can be taken meanwhile. `known` is the lease set of the organization
+ * document the marking update returned, which saves the first read (and, with no writer, every read).
  */
-export const drainWriters = async (deps: Deps, orgId: ObjectId, known?: WriteLeases): Promise<void> => {
-  let leases = known;
+export const drainWriters = async (deps: Deps, orgId: ObjectId, known: WriteLeases = {}): Promise<void> => {
+  let leases: WriteLeases | undefined = known;
   for (let pause = FIRST_POLL_MS; ; pause = Math.min(pause * 2, MAX_POLL_MS)) {
     if (leases === undefined) {
       const org = (await deps.organizations.findOne({ _id: orgId }, { projection: { write_leases: 1 } })) as { write_leases?: WriteLeases } | null;

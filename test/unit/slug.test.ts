@@ -28,10 +28,18 @@ describe("slugProblem", () => {
     expect(slugProblem("!!!", "master_db")).toMatch(/at least one letter or digit/);
   });
 
-  it("keeps the namespace within MongoDB's 255 bytes", () => {
+  it("keeps the collection name within FerretDB's 235 characters", () => {
     const max = maxSlugLength("master_db");
-    expect(`master_db.org_${"a".repeat(max)}`).toHaveLength(255);
+    expect(max).toBe(231);
+    expect(`org_${"a".repeat(max)}`).toHaveLength(235);
     expect(slugProblem("a".repeat(max), "master_db")).toBeNull();
     expect(slugProblem("a".repeat(max + 1), "master_db")).toMatch(/too long/);
+  });
+
+  it("keeps the namespace within MongoDB's 255 bytes when the database name is long", () => {
+    const database = "d".repeat(40);
+    const max = maxSlugLength(database);
+    expect(`${database}.org_${"a".repeat(max)}`).toHaveLength(255);
+    expect(slugProblem("a".repeat(max + 1), database)).toMatch(/too long/);
   });
 });

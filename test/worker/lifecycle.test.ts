@@ -3,9 +3,11 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { parseSettings } from "../../src/config/settings";
 import { login } from "../../src/domain/auth";
+import { AppError } from "../../src/domain/errors";
 import { type Deps, ORGANIZATION_INDEXES, ORGANIZATIONS, type OrganizationDoc } from "../../src/domain/organization";
 import { createOrganization, deleteOrganization, renameOrganization } from "../../src/domain/organizations";
 import { reconcile } from "../../src/domain/reconciler";
+import { createRecord } from "../../src/domain/records";
 import { collectionNameFor, slugify } from "../../src/domain/slug";
 import worker from "../../src/index";
 import { storeClient } from "../helpers";
@@ -139,6 +141,155 @@ describe("delete survives a failure at every step", () => {
       await createOrganization(healthy, { organization_name: "Doomed", email: "new@example.com", password: "Test1234" });
       expect(await healthy.data.collection("org_doomed").countDocuments()).toBe(0);
     }
+  });
+});
+
+/**
+ * Record writers keep writing through the healthy store while a rename or delete is cut off at each
+ * step; writers refused mid-operation wait for the reconciler, as clients honouring Retry-After do.
+ * Afterwards every acknowledged record is in the organization's collection, or, once the
+ * organization is gone, nowhere.
+ */
+const WRITERS = 4;
+
+const withBackground = (deps: Deps, database: string): Deps => ({ ...deps, background: (task) => void task(depsFor(database)).catch(() => {}) });
+
+const startWriters = (deps: Deps, principal: { orgId: NonNullable<OrganizationDoc["_id"]>; tokenVersion: number }) => {
+  const acknowledged: string[] = [];
+  let stopped = false;
+  let open: () => void = () => {};
+  let gate = new Promise<void>((r) => {
+    open = r;
+  });
+  let reachedAt = Number.POSITIVE_INFINITY;
+  let reached: () => void = () => {};
+  const loops = Array.from({ length: WRITERS }, async (_, w) => {
+    for (let i = 0; !stopped && i < 100; i++) {
+      try {
+        acknowledged.push((await createRecord(deps, principal, { w, i })).id);
+        if (acknowledged.length >= reachedAt) reached();
+      } catch (error) {
+        if (!(error instanceof AppError) || error.code === "INVALID_TOKEN") return;
+        if (error.code !== "ORGANIZATION_BUSY") throw error;
+        await gate;
+      }
+    }
+  });
+  return {
+    acknowledged,
+    reached: (more: number) => {
+      reachedAt = acknowledged.length + more;
+      return Promise.race([new Promise<void>((r) => (reached = r)), Promise.all(loops)]);
+    },
+    resume: () => {
+      const opened = open;
+      gate = new Promise<void>((r) => {
+        open = r;
+      });
+      opened();
+    },
+    stop: async () => {
+      stopped = true;
+      open();
+      await Promise.all(loops);
+    },
+  };
+};
+
+const storedIn = async (deps: Deps, collection: string, ids: string[]) => {
+  const docs = await deps.data.collection(collection).find({}, { projection: { _id: 1 }, limit: 50_000 });
+  const present = new Set(docs.map((d) => String(d._id)));
+  return ids.filter((id) => present.has(id));
+};
+
+describe("with record writers in flight, rename survives a failure at every step", () => {
+  it.each(faults(6))("fails at call $failAt ($mode)", async (fault) => {
+    const { database, healthy, email, principal } = await setUp("Busy Old");
+    const writers = startWriters(withBackground(healthy, database), principal);
+    await writers.reached(WRITERS * 2);
+    const input = { organization_name: "Busy Old", new_organization_name: "Busy New" };
+    await Promise.allSettled([renameOrganization(depsFor(database, fault), input, { kind: "password", email, password: "Test1234" })]);
+    const [org] = await settle(healthy);
+    writers.resume();
+    await writers.reached(WRITERS);
+    await writers.stop();
+    const collection = org?.collection_name ?? "";
+    expect(await storedIn(healthy, collection, writers.acknowledged)).toEqual(writers.acknowledged);
+    expect(await healthy.data.collection(collection).countDocuments()).toBe(TENANT_DOCS + writers.acknowledged.length);
+  });
+});
+
+describe("with record writers in flight, delete survives a failure at every step", () => {
+  it.each(faults(5))("fails at call $failAt ($mode)", async (fault) => {
+    const { database, healthy, principal } = await setUp("Busy Doomed");
+    const writers = startWriters(withBackground(healthy, database), principal);
+    await writers.reached(WRITERS * 2);
+    await Promise.allSettled([deleteOrganization(depsFor(database, fault), "Busy Doomed", principal)]);
+    const orgs = await settle(healthy);
+    writers.resume();
+    await writers.reached(WRITERS);
+    await writers.stop();
+    if (orgs.length === 1) {
+      expect(await storedIn(healthy, "org_busy_doomed", writers.acknowledged)).toEqual(writers.acknowledged);
+    } else {
+      expect(orgs).toHaveLength(0);
+      expect((await healthy.data.listCollections()).map((c) => c.name)).not.toContain("org_busy_doomed");
+    }
+  });
+});
+
+/** A store that answers one action with the 400 a server gives a name it cannot hold (FerretDB beyond 235 characters). */
+const refusing = (database: string, action: string): Deps => {
+  const deps = depsFor(database);
+  const data = storeClient(database, (send) => async (request) => {
+    if (new URL(request.url).pathname.endsWith(`/${action}`)) {
+      return Response.json({ error: "Invalid collection name", error_code: "InvalidParameter" }, { status: 400 });
+    }
+    return send(request);
+  });
+  return { ...deps, data, organizations: data.collection<OrganizationDoc>(ORGANIZATIONS) };
+};
+
+describe("a store that refuses a name for good", () => {
+  it("create answers 422 and leaves nothing reserved", async () => {
+    const database = freshDatabase();
+    const healthy = depsFor(database);
+    await healthy.organizations.createIndexes(ORGANIZATION_INDEXES);
+    const input = { organization_name: "Refused", email: "refused@example.com", password: "Test1234" };
+    await expect(createOrganization(refusing(database, "createCollection"), input)).rejects.toMatchObject({ code: "NAME_REFUSED_BY_STORE", status: 422 });
+    expect(await healthy.organizations.find({})).toEqual([]);
+    await expect(createOrganization(healthy, input)).resolves.toMatchObject({ collection_name: "org_refused" });
+  });
+
+  it("rename answers 422 and leaves the organization as it was", async () => {
+    const { database, healthy, email } = await setUp("Kept");
+    const input = { organization_name: "Kept", new_organization_name: "Refused Target" };
+    await expect(renameOrganization(refusing(database, "renameCollection"), input, { kind: "password", email, password: "Test1234" })).rejects.toMatchObject({
+      code: "NAME_REFUSED_BY_STORE",
+    });
+    const [org] = await checkInvariants(healthy, true);
+    expect(org?.slug).toBe("kept");
+    expect(await healthy.data.collection("org_kept").countDocuments()).toBe(TENANT_DOCS);
+    await expect(createOrganization(healthy, { organization_name: "Refused Target", email: "t@example.com", password: "Test1234" })).resolves.toBeTruthy();
+  });
+
+  it("the reconciler gives up instead of retrying forever: undoes, audits, and never picks it up again", async () => {
+    const { database, healthy, email } = await setUp("Stuck");
+    await expect(
+      renameOrganization(
+        depsFor(database, { failAt: 3, mode: "before" }),
+        { organization_name: "Stuck", new_organization_name: "Stuck Target" },
+        { kind: "password", email, password: "Test1234" },
+      ),
+    ).rejects.toThrow();
+    const later = new Date(Date.now() + 60_000);
+    expect(await reconcile(refusing(database, "renameCollection"), later)).toMatchObject({ examined: 1, abandoned: 1, failed: 0 });
+    const [org] = await checkInvariants(healthy, true);
+    expect(org?.slug).toBe("stuck");
+    expect(await healthy.data.collection("audit_log").findOne({ org_id: org?._id.toHexString(), outcome: "abandoned" })).toMatchObject({
+      action: "org.update",
+    });
+    expect(await reconcile(healthy, later)).toMatchObject({ examined: 0 });
   });
 });
 

@@ -47,9 +47,28 @@ describe("POST /org/create", () => {
     expect(await empty.json()).toEqual({
       detail: [{ loc: ["body", "organization_name"], msg: "organization_name must contain at least one letter or digit", type: "value_error" }],
     });
-    const long = await postJson("/org/create", { organization_name: "a".repeat(242), email: "b@example.com", password: "Test1234" });
+    const long = await postJson("/org/create", { organization_name: "a".repeat(232), email: "b@example.com", password: "Test1234" });
     expect(long.status).toBe(422);
     expect(JSON.stringify(await long.json())).toMatch(/too long/);
+  });
+
+  it("serves the longest allowed name (a 231-character slug) end to end on the configured store", async () => {
+    const suffix = uniqueName("")
+      .replace(/[^a-z0-9]/gi, "")
+      .toLowerCase();
+    const name = `${"l".repeat(231 - suffix.length)}${suffix}`;
+    const email = `longest+${suffix}@example.com`;
+    const created = await postJson("/org/create", { organization_name: name, email, password: "Test1234" });
+    expect(created.status).toBe(200);
+    expect(((await created.json()) as { collection_name: string }).collection_name).toHaveLength(235);
+    const token = await loginToken(email, "Test1234");
+    const auth = { authorization: `Bearer ${token}` };
+    expect((await postJson("/org/records", { n: 1 }, auth)).status).toBe(201);
+    const renamed = `${"m".repeat(231 - suffix.length)}${suffix}`;
+    const res = await putJson("/org/update", { organization_name: name, new_organization_name: renamed }, auth);
+    expect(res.status).toBe(200);
+    expect(((await call("/org/records", { headers: auth }).then((r) => r.json())) as { records: unknown[] }).records).toHaveLength(1);
+    expect((await call(`/org/delete?organization_name=${renamed}`, { method: "DELETE", headers: auth })).status).toBe(200);
   });
 });
 
