@@ -6,6 +6,7 @@ import type { Fetcher } from "../../src/data/client";
 import { type Deps, ORGANIZATION_INDEXES, ORGANIZATIONS, type OrganizationDoc } from "../../src/domain/organization";
 import { createOrganization, deleteOrganization, renameOrganization } from "../../src/domain/organizations";
 import { createRecord } from "../../src/domain/records";
+import { CLOCK_SKEW_MS } from "../../src/domain/write-leases";
 import { call, createOrg, loginToken, postJson, putJson, storeClient, uniqueName } from "../helpers";
 
 /**
@@ -202,8 +203,8 @@ describe("record writers racing the lifecycle, through the front door", () => {
  * re-created old collection (lost) or after the drop (left behind).
  */
 describe("a record write held back in transit", () => {
-  const depsFor = (database: string, wrap?: (send: Fetcher) => Fetcher): Deps => {
-    const settings = parseSettings({ ...env, DATABASE: database, PBKDF2_ITERATIONS: "10000" });
+  const depsFor = (database: string, wrap?: (send: Fetcher) => Fetcher, overrides: Record<string, string> = {}): Deps => {
+    const settings = parseSettings({ ...env, DATABASE: database, PBKDF2_ITERATIONS: "10000", ...overrides });
     const data = storeClient(database, wrap);
     const deps: Deps = {
       data,
@@ -264,5 +265,18 @@ describe("a record write held back in transit", () => {
     await deleteOrganization(healthy, "Doomed", principal);
     await write.catch(() => {});
     expect((await healthy.data.listCollections()).map((c) => c.name)).not.toContain("org_doomed");
+  });
+
+  it("a writer that dies holding its lease delays a rename until the lease expires, and its write moves with the data", async () => {
+    const { database, healthy, email, principal } = await setUp("Orphan");
+    // The writer's isolate dies after the write: its lease is never given back.
+    const dying = { ...depsFor(database, undefined, { DATA_API_TIMEOUT_MS: "300" }), background: () => {} };
+    const record = await createRecord(dying, principal, { last: "words" });
+    const started = Date.now();
+    await renameOrganization(healthy, { organization_name: "Orphan", new_organization_name: "Adopted" }, { kind: "password", email, password: "Test1234" });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(300 + CLOCK_SKEW_MS - 100);
+    expect(await healthy.data.collection("org_adopted").findOne({ _id: new ObjectId(record.id) })).not.toBeNull();
+    // The dead lease went with the rename.
+    expect((await healthy.organizations.findOne({ slug: "adopted" }))?.write_leases).toBeUndefined();
   });
 });
