@@ -76,14 +76,14 @@ export const expectedMs = (roundTrips: number, callerToDataMs: number, placed: b
  */
 export const CUTS: Record<string, string> = {
   "POST /org/create":
-    "insert (reserving name, collection and e-mail), create the collection, activate: one store-side action running the three steps where the data is would make it 1",
+    "Insert (reserving name, collection and e-mail), create the collection, activate. One store-side action running the three steps where the data is would make it 1.",
   "PUT /org/update (password)":
-    "read the admin to check the password, guarded update, renameCollection, activate: a bearer token skips the read (3); a store-side rename action would make it 1 or 2",
-  "PUT /org/update (bearer)": "guarded update, renameCollection, activate: a store-side rename action running the three would make it 1",
-  "DELETE /org/delete": "mark, drop the collection, remove: a store-side delete action would make it 1 (the steps stay resumable by the reconciler)",
+    "Read the admin to check the password, guarded update, renameCollection, activate. A bearer token skips the read (3); a store-side rename action would make it 2 (the read, then the rest).",
+  "PUT /org/update (bearer)": "Guarded update, renameCollection, activate. A store-side rename action running the three would make it 1.",
+  "DELETE /org/delete": "Mark, drop the collection, remove. A store-side delete action would make it 1; the steps stay resumable by the reconciler.",
   "POST /org/records":
-    "read the organization (token version, status, collection), then the record call: one store-side action that checks the token version and writes would make it 1; taking the collection from the token would too, but a rename or revocation makes it stale",
-  "GET /org/records": "the same two calls as POST /org/records, and the same cuts",
+    "Read the organization (token version, status, collection), then the record call. One store-side action that checks the token version and does the record call would make it 1; taking the collection from the token would too, but a rename or revocation makes that stale.",
+  "GET /org/records": "The same two calls as POST /org/records, and the same cuts.",
 };
 
 export interface Row {
@@ -145,6 +145,7 @@ export const render = (rtt: RttTable, trips: TripsTable, data: string, markdown:
   }
   lines.push("");
   lines.push(`Round-trip times: ${rtt.source}. ${rtt.note} Same region: ${NEARBY_RTT_MS} ms.`);
+  if (markdown) lines.push("");
   lines.push(`Round trips: ${trips.source}. Server time (CPU, PBKDF2) comes on top and does not depend on placement.`);
   return lines.join("\n");
 };

@@ -1,5 +1,7 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { CUTS, expectedMs, loadRtt, loadTrips, model, NEARBY_RTT_MS, rttMs } from "../../bench/latency";
+import { CUTS, expectedMs, loadRtt, loadTrips, model, NEARBY_RTT_MS, render, rttMs } from "../../bench/latency";
 
 const rtt = loadRtt();
 const trips = loadTrips();
@@ -41,5 +43,12 @@ describe("the latency model", () => {
       if (row.roundTrips === 0) continue;
       for (const [off, placed] of Object.values(row.cells)) expect(placed).toBeLessThanOrEqual(off + row.roundTrips * NEARBY_RTT_MS);
     }
+  });
+
+  it("is the table the README shows", () => {
+    const readme = readFileSync(join(import.meta.dirname, "..", "..", "README.md"), "utf8");
+    const kept = /<!-- latency:begin[^>]*-->\n([\s\S]*?)\n<!-- latency:end -->/.exec(readme)?.[1];
+    expect(kept, "README.md keeps the output of npm run latency -- --markdown").toBeDefined();
+    expect(kept?.trim()).toBe(render(rtt, trips, "fra", true).trim());
   });
 });
