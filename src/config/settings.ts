@@ -7,7 +7,15 @@ import type { TokenSettings } from "../domain/tokens";
 export interface Settings {
   token: TokenSettings;
   pbkdf2Iterations: number;
-  data: { url?: string; apiKey?: string; dataSource: string; database: string; timeoutMs: number };
+  data: {
+    url?: string;
+    apiKey?: string;
+    dataSource: string;
+    database: string;
+    timeoutMs: number;
+    /** Where the embedded store's Durable Object is created (honoured only when it is first created). */
+    locationHint?: LocationHint;
+  };
   maxBodyBytes: number;
   /** Operations older than this are settled by the reconciler. */
   reconcileAfterSeconds: number;
@@ -17,6 +25,16 @@ export interface Settings {
   /** Origins allowed to call the API from a browser; empty: CORS closed. */
   corsOrigins: string[];
 }
+
+/**
+ * Cloudflare's Durable Object location hints. A Durable Object never moves after it is created,
+ * so a mistyped hint must stop the Worker at start rather than let the store be created, for
+ * good, wherever the first request happened to come from.
+ */
+export const LOCATION_HINTS = ["wnam", "enam", "sam", "weur", "eeur", "apac", "oc", "afr", "me"] as const;
+// Spelled out rather than taken from @cloudflare/workers-types: the gateway's Node build reads
+// this file too. src/data/connect.ts hands it to the runtime's own type, which checks the list.
+export type LocationHint = (typeof LOCATION_HINTS)[number];
 
 const number = (min: number, max: number, fallback: number) => z.coerce.number().int().min(min).max(max).default(fallback);
 
@@ -52,6 +70,10 @@ const schema = z
     DATA_SOURCE: z.string().min(1).default("mongodb-atlas"),
     DATABASE: z.string().min(1).default("master_db"),
     DATA_API_TIMEOUT_MS: number(100, 60_000, 10_000),
+    DATA_STORE_LOCATION_HINT: z
+      .enum(LOCATION_HINTS, { error: `DATA_STORE_LOCATION_HINT must be one of ${LOCATION_HINTS.join(", ")}` })
+      .optional()
+      .or(z.literal("").transform(() => undefined)),
     MAX_BODY_BYTES: number(1024, 1024 * 1024, 16 * 1024),
     RECONCILE_AFTER_SECONDS: number(0, 86_400, 120),
     LOGIN_LOCKOUT_THRESHOLD: number(1, 1000, 10),
@@ -90,7 +112,14 @@ export const parseSettings = (env: Record<string, unknown>): Settings => {
       audience: c.JWT_AUDIENCE,
     },
     pbkdf2Iterations: c.PBKDF2_ITERATIONS,
-    data: { url: c.DATA_API_URL, apiKey: c.DATA_API_KEY, dataSource: c.DATA_SOURCE, database: c.DATABASE, timeoutMs: c.DATA_API_TIMEOUT_MS },
+    data: {
+      url: c.DATA_API_URL,
+      apiKey: c.DATA_API_KEY,
+      dataSource: c.DATA_SOURCE,
+      database: c.DATABASE,
+      timeoutMs: c.DATA_API_TIMEOUT_MS,
+      locationHint: c.DATA_STORE_LOCATION_HINT,
+    },
     maxBodyBytes: c.MAX_BODY_BYTES,
     reconcileAfterSeconds: c.RECONCILE_AFTER_SECONDS,
     lockoutThreshold: c.LOGIN_LOCKOUT_THRESHOLD,

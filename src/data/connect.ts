@@ -13,9 +13,10 @@ export interface DataTarget {
  * gateway over the network; without it, to this database's Durable Object.
  */
 export const dataTarget = (env: Env, settings: Settings): DataTarget => {
-  const { url, apiKey, database } = settings.data;
+  const { url, apiKey, database, locationHint } = settings.data;
   if (url) return { fetch: (request) => fetch(request), baseUrl: url, apiKey };
-  const stub = env.DATA_STORE.get(env.DATA_STORE.idFromName(database));
+  // The hint only counts when the object is first created; after that it lives where it is.
+  const stub = env.DATA_STORE.get(env.DATA_STORE.idFromName(database), locationHint ? { locationHint } : undefined);
   return { fetch: (request) => stub.fetch(request), baseUrl: "https://data-store.internal" };
 };
 

@@ -1,0 +1,107 @@
+// `npm run deploy:check [-- <config>]`: builds the production bundle exactly as `wrangler deploy` would, with
+// no account and no upload (`--dry-run --outdir`), and fails where a real deploy would break or
+// would quietly deploy something other than what wrangler.toml says.
+//
+// Why a warning fails the check: the warnings wrangler prints before an upload are about
+// configuration it will ignore or reinterpret (an unknown or misspelled field, such as
+// `placment`, is dropped and the Worker deploys without it) and about the bundle (esbuild's
+// warnings mark code that behaves differently once bundled, such as an import with no matching
+// export, which is `undefined` at run time). Either way the deploy "succeeds" with a Worker the
+// tests never saw. A warning known to be harmless goes in ACCEPTED with the reason.
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const ROOT = join(fileURLToPath(import.meta.url), "..", "..");
+const WRANGLER = join(ROOT, "node_modules", "wrangler", "bin", "wrangler.js");
+
+/** Warnings that would not change what is deployed: [substring of the warning, why it is harmless]. */
+export const ACCEPTED: readonly (readonly [text: string, why: string])[] = [];
+
+/**
+ * Workers Free refuses a Worker above 3 MB after compression (Paid: 10 MB); the lower limit keeps
+ * the service deployable on either plan.
+ */
+export const MAX_GZIP_KIB = (3 * 1000 * 1000) / 1024;
+
+// Wrangler colours its output; the checks read the text.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: ANSI escape sequences start with ESC.
+const stripAnsi = (text: string) => text.replace(/\u001b\[[0-9;]*m/g, "");
+
+/**
+ * Reads a dry run's output: each warning and error with the indented lines that explain it, the
+ * bundle size, and what makes the deploy fail.
+ */
+export interface Assessment {
+  warnings: string[];
+  errors: string[];
+  rawKiB?: number;
+  gzipKiB?: number;
+  /** Why a real deploy would break or differ from wrangler.toml; empty when it would not. */
+  failures: string[];
+}
+
+export const assess = (output: string, { status = 0, accepted = ACCEPTED } = {}): Assessment => {
+  const lines = stripAnsi(output).split("\n");
+  const blocks = (marker: string) => {
+    const found: string[] = [];
+    lines.forEach((line, i) => {
+      if (!line.includes(marker)) return;
+      // The explanation follows, indented, until the next unindented line.
+      const detail: string[] = [];
+      for (const next of lines.slice(i + 1, i + 40)) {
+        if (next.trim() !== "" && !next.startsWith(" ")) break;
+        if (next.trim()) detail.push(next.trim());
+      }
+      found.push([line.slice(line.indexOf(marker) + marker.length).trim(), ...detail].join(" "));
+    });
+    return found;
+  };
+  const warnings = blocks("▲ [WARNING]");
+  const errors = blocks("✘ [ERROR]");
+  const size = /Total Upload: ([\d.]+) KiB \/ gzip: ([\d.]+) KiB/.exec(stripAnsi(output));
+  const gzipKiB = size ? Number(size[2]) : undefined;
+  const failures: string[] = [];
+  if (status !== 0) failures.push(`wrangler exited with ${status}`);
+  for (const e of errors) failures.push(`error: ${e}`);
+  for (const w of warnings) {
+    if (!accepted.some(([text]) => w.includes(text))) failures.push(`warning: ${w}`);
+  }
+  if (gzipKiB === undefined) failures.push("no bundle size in the output: the bundle was not built");
+  else if (gzipKiB > MAX_GZIP_KIB) failures.push(`bundle ${gzipKiB} KiB gzipped, over the ${MAX_GZIP_KIB.toFixed(0)} KiB a Workers Free deploy accepts`);
+  return { warnings, errors, rawKiB: size ? Number(size[1]) : undefined, gzipKiB, failures };
+};
+
+/** Runs `wrangler deploy --dry-run` on a configuration and returns its assessment. */
+export const dryRun = ({ config = join(ROOT, "wrangler.toml"), cwd = ROOT } = {}): Assessment & { output: string } => {
+  const outdir = mkdtempSync(join(tmpdir(), "deploy-dry-run-"));
+  try {
+    const result = spawnSync(process.execPath, [WRANGLER, "deploy", "--dry-run", "--outdir", outdir, "--config", config], {
+      cwd,
+      encoding: "utf8",
+      // No usage metrics from CI; colour off so the output reads the same in a log.
+      env: { ...process.env, WRANGLER_SEND_METRICS: "false", FORCE_COLOR: "0", NO_COLOR: "1" },
+      timeout: 120_000,
+    });
+    const output = `${result.stdout ?? ""}${result.stderr ?? ""}`;
+    const verdict = assess(output, { status: result.status ?? 1 });
+    if (verdict.failures.length === 0 && !existsSync(join(outdir, "index.js"))) verdict.failures.push("no index.js in the output folder");
+    return { ...verdict, output };
+  } finally {
+    rmSync(outdir, { recursive: true, force: true });
+  }
+};
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const config = process.argv[2];
+  const { output, failures, warnings, rawKiB, gzipKiB } = dryRun(config ? { config } : {});
+  process.stdout.write(output.endsWith("\n") ? output : `${output}\n`);
+  console.log(`deploy dry run: bundle ${rawKiB} KiB, ${gzipKiB} KiB gzipped; ${warnings.length} warning(s)`);
+  if (failures.length > 0) {
+    console.error(`deploy dry run FAILED, a real deploy would break or differ from wrangler.toml:\n- ${failures.join("\n- ")}`);
+    process.exit(1);
+  }
+  console.log("deploy dry run: OK");
+}

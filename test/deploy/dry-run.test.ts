@@ -1,0 +1,54 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { assess, dryRun, MAX_GZIP_KIB } from "../../scripts/deploy-dry-run";
+
+const ROOT = join(import.meta.dirname, "..", "..");
+const BUILT = "Total Upload: 1274.06 KiB / gzip: 237.13 KiB\n--dry-run: exiting now.\n";
+
+describe("assess", () => {
+  it("passes a clean build", () => {
+    expect(assess(BUILT)).toMatchObject({ failures: [], rawKiB: 1274.06, gzipKiB: 237.13 });
+  });
+
+  it("fails on a warning, with the lines that explain it", () => {
+    const output = `\u001b[33m▲ \u001b[43;33m[\u001b[43;30mWARNING\u001b[43;33m]\u001b[0m Processing wrangler.toml configuration:\n\n    - Unexpected fields found in top-level field: "placment"\n\n${BUILT}`;
+    expect(assess(output).failures).toEqual(['warning: Processing wrangler.toml configuration: - Unexpected fields found in top-level field: "placment"']);
+  });
+
+  it("lets through a warning accepted with its reason", () => {
+    const output = `▲ [WARNING] harmless thing\n${BUILT}`;
+    expect(assess(output, { accepted: [["harmless thing", "because"]] }).failures).toEqual([]);
+  });
+
+  it("fails on an error, a failed exit, a missing build and an oversized bundle", () => {
+    expect(assess(`✘ [ERROR] Build failed\n`, { status: 1 }).failures).toEqual([
+      "wrangler exited with 1",
+      "error: Build failed",
+      "no bundle size in the output: the bundle was not built",
+    ]);
+    const big = `Total Upload: 9000 KiB / gzip: ${Math.ceil(MAX_GZIP_KIB) + 1} KiB\n`;
+    expect(assess(big).failures).toEqual([expect.stringMatching(/over the 2930 KiB a Workers Free deploy accepts/)]);
+  });
+});
+
+describe("wrangler deploy --dry-run", () => {
+  it("fails a configuration whose placement wrangler would silently drop", () => {
+    // Same Worker, absolute paths, and [placement] misspelled: wrangler warns and builds anyway.
+    const dir = mkdtempSync(join(tmpdir(), "dry-run-"));
+    try {
+      const config = readFileSync(join(ROOT, "wrangler.toml"), "utf8")
+        .replace('main = "src/index.ts"', `main = "${join(ROOT, "src", "index.ts")}"`)
+        .replace('directory = "./public"', `directory = "${join(ROOT, "public")}"`)
+        .replace("[placement]", "[placment]");
+      expect(config).toContain("[placment]");
+      writeFileSync(join(dir, "wrangler.toml"), config);
+      const result = dryRun({ config: join(dir, "wrangler.toml") });
+      expect(result.gzipKiB).toBeGreaterThan(0);
+      expect(result.failures).toEqual([expect.stringMatching(/^warning: .*placment/)]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,11 @@
+import { defineConfig } from "vitest/config";
+
+// Deployment checks run in Node: they read the checkout, run wrangler's dry-run deploy and the
+// latency model. `npm run test:deploy`; .ci/run runs them beside the checks themselves.
+export default defineConfig({
+  test: {
+    include: ["test/deploy/**/*.test.ts"],
+    environment: "node",
+    testTimeout: 120_000,
+  },
+});
