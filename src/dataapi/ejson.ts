@@ -1,6 +1,13 @@
-import { Binary, Decimal128, Double, EJSON, Int32, Long, ObjectId } from "bson";
+import { type Binary, type Decimal128, type Double, EJSON, type Int32, type Long, type ObjectId } from "bson";
 
 type Serializable = Parameters<typeof EJSON.stringify>[0];
+
+/**
+ * A BSON value's type name. Read from `_bsontype`, not by `instanceof`: the driver's values come
+ * from its own copy of bson when the gateway is bundled, and their classes are not ours.
+ */
+const bsonType = (value: unknown): string | undefined =>
+  typeof value === "object" && value !== null ? ((value as { _bsontype?: unknown })._bsontype as string | undefined) : undefined;
 
 /**
  * Requests, canonical or relaxed EJSON, parsed into BSON classes: `{"$numberLong":"5"}` stays a
@@ -23,9 +30,10 @@ export const stringifyEjson = (value: unknown): string => EJSON.stringify(value 
  * index specs): their values matter, not their BSON types.
  */
 export const toJsNumbers = (value: unknown, depth = 0): unknown => {
-  if (value instanceof Int32 || value instanceof Double) return value.value;
-  if (value instanceof Long) return value.toNumber();
-  if (value instanceof Decimal128) return Number(value.toString());
+  const type = bsonType(value);
+  if (type === "Int32" || type === "Double") return (value as Int32 | Double).value;
+  if (type === "Long") return (value as Long).toNumber();
+  if (type === "Decimal128") return Number((value as Decimal128).toString());
   if (depth > 100) return value;
   if (Array.isArray(value)) return value.map((v) => toJsNumbers(v, depth + 1));
   if (!isPlainObject(value)) return value;
@@ -48,15 +56,22 @@ const jsonNumber = (n: number): unknown => (Number.isFinite(n) ? n : { $numberDo
 const toPlainJson = (value: unknown, depth: number): unknown => {
   if (typeof value === "number") return jsonNumber(value);
   if (typeof value !== "object" || value === null) return value;
-  if (value instanceof ObjectId) return value.toHexString();
   if (value instanceof Date) return Number.isNaN(value.getTime()) ? null : value.toISOString();
-  if (value instanceof Int32 || value instanceof Double) return jsonNumber(value.value);
-  if (value instanceof Long) {
-    const n = value.toNumber();
-    return Number.isSafeInteger(n) || !rawJson ? n : rawJson(value.toString());
+  switch (bsonType(value)) {
+    case "ObjectId":
+      return (value as ObjectId).toHexString();
+    case "Int32":
+    case "Double":
+      return jsonNumber((value as Int32 | Double).value);
+    case "Long": {
+      const n = (value as Long).toNumber();
+      return Number.isSafeInteger(n) || !rawJson ? n : rawJson((value as Long).toString());
+    }
+    case "Decimal128":
+      return (value as Decimal128).toString();
+    case "Binary":
+      return { Subtype: (value as Binary).sub_type, Data: (value as Binary).toString("base64") };
   }
-  if (value instanceof Decimal128) return value.toString();
-  if (value instanceof Binary) return { Subtype: value.sub_type, Data: value.toString("base64") };
   if (depth > 200) throw new RangeError("document nested too deeply");
   if (Array.isArray(value)) return value.map((v) => toPlainJson(v, depth + 1));
   if (isPlainObject(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, toPlainJson(v, depth + 1)]));
