@@ -4,7 +4,7 @@ import { defineConfig } from "vitest/config";
 // With DATA_API_URL set (npm run test:mongo), the Worker under test, and the gateway contract
 // suite, use the MongoDB gateway at that URL instead of the embedded Durable Object store.
 const gateway: Record<string, string> = process.env.DATA_API_URL
-  ? { DATA_API_URL: process.env.DATA_API_URL, DATA_API_KEY: process.env.DATA_API_KEY ?? "" }
+  ? { DATA_API_URL: process.env.DATA_API_URL, DATA_API_KEY: process.env.DATA_API_KEY ?? "", DATA_API_SERVER: process.env.DATA_API_SERVER ?? "" }
   : {};
 
 // FUZZ_SEED / FUZZ_RUNS from the shell reach the property-based suite (test/worker/fuzz.test.ts).

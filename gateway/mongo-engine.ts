@@ -1,7 +1,9 @@
+import { BSON } from "bson";
 import { Query } from "mingo";
 import { type Document, type IndexDescription, type MongoClient, MongoServerError } from "mongodb";
 import type { Doc, Engine, FindOneAndUpdateSpec, FindSpec, IndexSpec, Namespace, ReplaceSpec, UpdateResult, UpdateSpec } from "../src/dataapi/engine";
 import { DataApiError } from "../src/dataapi/errors";
+import { unstorableOnFerretDb } from "./ferretdb-values";
 import { CODE, toDataApiError } from "./mongo-errors";
 import { WriteQueue } from "./write-queue";
 
@@ -10,6 +12,16 @@ export interface MongoEngineOptions {
   operationTimeoutMs: number;
   warn: (message: string) => void;
 }
+
+/**
+ * Documents are read raw and decoded here with promoteValues off, so Int32, Int64 and Double
+ * keep their types (the driver's default makes them all JS numbers). The driver's own
+ * promoteValues option would decode the server's error replies that way too, leaving error
+ * codes as Int32 objects that neither the driver's retry logic nor `toDataApiError` recognise.
+ */
+const RAW = { raw: true } as const;
+const decoded = (bytes: unknown): Doc => BSON.deserialize(bytes as Uint8Array, { promoteValues: false }) as Doc;
+const decodedOrNull = (bytes: unknown): Doc | null => (bytes ? decoded(bytes) : null);
 
 const hasCode = (error: unknown, code: number): boolean => error instanceof MongoServerError && error.code === code;
 
@@ -42,8 +54,8 @@ export class MongoEngine implements Engine {
   private ttlIndexes = true;
   private dropTargetOnRename = true;
   private findAndModifyProjection = true;
-  /** Resolves true on FerretDB, whose writes are read-then-write without isolation (see `write`). */
-  private serialWrites: Promise<boolean> | undefined;
+  /** Resolves true on FerretDB: its writes are read-then-write without isolation (see `write`), and some values break it. */
+  private ferretDb: Promise<boolean> | undefined;
   private readonly writeQueue = new WriteQueue();
 
   constructor(
@@ -78,7 +90,11 @@ export class MongoEngine implements Engine {
    * single gateway (how the tests run it). On MongoDB writes run concurrently, as they should.
    */
   private async write<T>(work: () => Promise<T>): Promise<T> {
-    this.serialWrites ??= this.client
+    return (await this.isFerretDb()) ? this.writeQueue.run(work) : work();
+  }
+
+  private isFerretDb(): Promise<boolean> {
+    this.ferretDb ??= this.client
       .db("admin")
       .command({ buildInfo: 1 })
       .then((info) => {
@@ -87,11 +103,17 @@ export class MongoEngine implements Engine {
         return true;
       });
     // An unreachable server is not a verdict: ask again next time.
-    const serial = await this.serialWrites.catch((error) => {
-      this.serialWrites = undefined;
+    return this.ferretDb.catch((error) => {
+      this.ferretDb = undefined;
       throw error;
     });
-    return serial ? this.writeQueue.run(work) : work();
+  }
+
+  /** Values FerretDB cannot take are the caller's 400, found before they reach it (see `unstorableOnFerretDb`). */
+  private async refuseUnstorable(...values: unknown[]): Promise<void> {
+    if (!(await this.isFerretDb())) return;
+    const problem = values.map((v) => unstorableOnFerretDb(v)).find(Boolean);
+    if (problem) throw new DataApiError("InvalidParameter", problem);
   }
 
   private async exists(ns: Namespace): Promise<boolean> {
@@ -102,17 +124,23 @@ export class MongoEngine implements Engine {
   find(ns: Namespace, spec: FindSpec): Promise<Doc[]> {
     const { filter, ...options } = spec;
     return this.run(async () => {
+      await this.refuseUnstorable(filter);
       // findOne asks for a single batch, so no cursor is left open on the server.
       if (spec.limit === 1) {
-        const doc = await this.collection(ns).findOne(filter, options);
+        const doc = decodedOrNull(await this.collection(ns).findOne(filter, { ...options, ...RAW }));
         return doc ? [doc] : [];
       }
-      return this.collection(ns).find(filter, options).toArray();
+      return (
+        await this.collection(ns)
+          .find(filter, { ...options, ...RAW })
+          .toArray()
+      ).map(decoded);
     });
   }
 
   insertMany(ns: Namespace, documents: Doc[]): Promise<unknown[]> {
     return this.run(async () => {
+      await this.refuseUnstorable(documents);
       // The driver gives each document without one an ObjectId `_id`, as mongod would.
       const result = await this.write(() => this.collection(ns).insertMany(documents, { ordered: true }));
       return documents.map((_, i) => result.insertedIds[i]);
@@ -121,6 +149,7 @@ export class MongoEngine implements Engine {
 
   update(ns: Namespace, spec: UpdateSpec): Promise<UpdateResult> {
     return this.run(async () => {
+      await this.refuseUnstorable(spec.filter, spec.update);
       const coll = this.collection(ns);
       const options = { upsert: spec.upsert };
       return updateResult(
@@ -130,21 +159,28 @@ export class MongoEngine implements Engine {
   }
 
   replaceOne(ns: Namespace, spec: ReplaceSpec): Promise<UpdateResult> {
-    return this.run(async () => updateResult(await this.write(() => this.collection(ns).replaceOne(spec.filter, spec.replacement, { upsert: spec.upsert }))));
+    return this.run(async () => {
+      await this.refuseUnstorable(spec.filter, spec.replacement);
+      return updateResult(await this.write(() => this.collection(ns).replaceOne(spec.filter, spec.replacement, { upsert: spec.upsert })));
+    });
   }
 
   findOneAndUpdate(ns: Namespace, spec: FindOneAndUpdateSpec): Promise<Doc | null> {
     return this.run(async () => {
+      await this.refuseUnstorable(spec.filter, spec.update);
       const { projection } = spec;
-      const send = (withProjection: boolean) =>
-        this.write(() =>
-          this.collection(ns).findOneAndUpdate(spec.filter, spec.update, {
-            upsert: spec.upsert,
-            returnDocument: spec.returnNewDocument ? "after" : "before",
-            ...(spec.sort ? { sort: spec.sort } : {}),
-            ...(withProjection && projection ? { projection } : {}),
-            includeResultMetadata: false,
-          }),
+      const send = async (withProjection: boolean) =>
+        decodedOrNull(
+          await this.write(() =>
+            this.collection(ns).findOneAndUpdate(spec.filter, spec.update, {
+              upsert: spec.upsert,
+              returnDocument: spec.returnNewDocument ? "after" : "before",
+              ...(spec.sort ? { sort: spec.sort } : {}),
+              ...(withProjection && projection ? { projection } : {}),
+              includeResultMetadata: false,
+              ...RAW,
+            }),
+          ),
         );
       if (!projection || this.findAndModifyProjection) {
         try {
@@ -163,6 +199,7 @@ export class MongoEngine implements Engine {
 
   delete(ns: Namespace, filter: Doc, multi: boolean): Promise<number> {
     return this.run(async () => {
+      await this.refuseUnstorable(filter);
       const coll = this.collection(ns);
       return (await this.write(() => (multi ? coll.deleteMany(filter) : coll.deleteOne(filter)))).deletedCount;
     });
@@ -170,11 +207,17 @@ export class MongoEngine implements Engine {
 
   aggregate(ns: Namespace, pipeline: Doc[]): Promise<Doc[]> {
     // Stages that reach other collections were refused by the protocol handler.
-    return this.run(() => this.collection(ns).aggregate<Doc>(pipeline).toArray());
+    return this.run(async () => {
+      await this.refuseUnstorable(pipeline);
+      return (await this.collection(ns).aggregate(pipeline, RAW).toArray()).map(decoded);
+    });
   }
 
   countDocuments(ns: Namespace, filter: Doc): Promise<number> {
-    return this.run(() => this.collection(ns).countDocuments(filter));
+    return this.run(async () => {
+      await this.refuseUnstorable(filter);
+      return this.collection(ns).countDocuments(filter);
+    });
   }
 
   createCollection(ns: Namespace): Promise<void> {

@@ -1,3 +1,4 @@
+import { Code } from "bson";
 import { isPlainObject } from "./ejson";
 import { DataApiError } from "./errors";
 
@@ -39,4 +40,20 @@ export const assertNoCodeOperators = (value: unknown): void => {
 export const assertSingleCollectionPipeline = (pipeline: unknown): void => {
   const key = findKey(pipeline, CROSS_COLLECTION_STAGES);
   if (key) throw new DataApiError("InvalidParameter", `${key} is not supported: it reaches other collections`);
+};
+
+/** Whether a BSON JavaScript value (`$code`, `$codeWithScope`) sits anywhere in `value`. */
+const hasCode = (value: unknown, depth = 0): boolean => {
+  if (value instanceof Code) return true;
+  if (depth > 100) throw new DataApiError("InvalidParameter", "document nested too deeply");
+  if (Array.isArray(value)) return value.some((v) => hasCode(v, depth + 1));
+  return isPlainObject(value) && Object.values(value).some((v) => hasCode(v, depth + 1));
+};
+
+/**
+ * Refuses JavaScript code values in both engines alike: MongoDB deprecated storing them, the
+ * embedded engine has no use for them, and FerretDB drops the connection when it meets one.
+ */
+export const assertNoCodeValues = (value: unknown): void => {
+  if (hasCode(value)) throw new DataApiError("InvalidParameter", "JavaScript code values ($code, $codeWithScope) are not supported");
 };

@@ -1,10 +1,10 @@
 import { ACTIONS } from "./actions";
 import { createApiKeyMatcher, presentedApiKey } from "./api-key";
 import { readBodyText } from "./body";
-import { isPlainObject, parseEjson, stringifyEjson, stringifyPlainJson } from "./ejson";
+import { isPlainObject, parseTypedEjson, stringifyEjson, stringifyPlainJson, toJsNumbers } from "./ejson";
 import type { Engine } from "./engine";
 import { DataApiError } from "./errors";
-import { assertNoCodeOperators, assertSingleCollectionPipeline } from "./forbidden";
+import { assertNoCodeOperators, assertNoCodeValues, assertSingleCollectionPipeline } from "./forbidden";
 import { checkCollectionName, checkDatabaseName } from "./names";
 
 /** The largest BSON document MongoDB stores, plus room for the envelope. */
@@ -39,13 +39,19 @@ const parseBody = (text: string, contentType: string): Record<string, unknown> =
   let parsed: unknown;
   try {
     // Both media types are read as EJSON: plain JSON is valid EJSON, and the hosted API did the same.
-    parsed = parseEjson(text);
+    parsed = parseTypedEjson(text);
   } catch {
     throw new DataApiError("InvalidParameter", "request body is not valid JSON");
   }
   if (!isPlainObject(parsed)) throw new DataApiError("InvalidParameter", "request body must be a JSON object");
   return parsed;
 };
+
+/** The fields that carry the caller's data: they keep their BSON types; every other field is an option. */
+const DATA_FIELDS = new Set(["filter", "document", "documents", "update", "replacement", "pipeline"]);
+
+const withPlainOptions = (body: Record<string, unknown>): Record<string, unknown> =>
+  Object.fromEntries(Object.entries(body).map(([k, v]) => [k, DATA_FIELDS.has(k) ? v : toJsNumbers(v)]));
 
 const requireString = (body: Record<string, unknown>, field: string): string => {
   const value = body[field];
@@ -96,10 +102,11 @@ export const createDataApiHandler = (options: DataApiOptions) => {
     if (collection !== undefined) checkCollectionName(database, collection);
     checkAccess(database, collection);
     assertNoCodeOperators(body);
+    assertNoCodeValues(body);
     if (name === "aggregate") assertSingleCollectionPipeline(body.pipeline);
 
     const { dataSource: _ds, database: _db, collection: _coll, ...rest } = body;
-    const parsed = action.schema.safeParse(rest);
+    const parsed = action.schema.safeParse(withPlainOptions(rest));
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       const where = issue?.path.length ? `${issue.path.join(".")}: ` : "";

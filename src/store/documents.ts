@@ -2,13 +2,38 @@ import { EJSON, ObjectId } from "bson";
 import { isPlainObject } from "../dataapi/ejson";
 import type { Doc } from "../dataapi/engine";
 import { DataApiError } from "../dataapi/errors";
+import { forKey } from "./bson-numbers";
 
-/** Stored form of a document: relaxed EJSON keeps BSON types and plain numbers compact. */
-export const encodeDocument = (doc: Doc): string => EJSON.stringify(doc, { relaxed: true });
-export const decodeDocument = (text: string): Doc => EJSON.parse(text, { relaxed: true }) as Doc;
+const INT32_MIN = -(2 ** 31);
+const INT32_MAX = 2 ** 31 - 1;
 
-/** A deterministic text key for any BSON value, used for `_id` and index entries. */
-export const encodeKey = (value: unknown): string => EJSON.stringify({ v: value ?? null }, { relaxed: false });
+/**
+ * Canonical EJSON, with the numbers whose bare JSON form reads back as the same type written
+ * bare: an integer in the Int32 range (Int32), a Long beyond it but within 2^53 (Int64), and a
+ * finite double with a fraction (Double). Whole doubles, -0, NaN, Infinity, other Longs and
+ * Decimal128 keep their wrappers. Documents stored in relaxed EJSON before read back the same way.
+ */
+const compactNumbers = (key: string, value: unknown): unknown => {
+  if (!isPlainObject(value) || key === "$date") return value;
+  if (typeof value.$numberInt === "string") return Number(value.$numberInt);
+  if (typeof value.$numberLong === "string") {
+    const n = Number(value.$numberLong);
+    return Number.isSafeInteger(n) && (n < INT32_MIN || n > INT32_MAX) ? n : value;
+  }
+  if (typeof value.$numberDouble === "string") {
+    const n = Number(value.$numberDouble);
+    return Number.isFinite(n) && !Number.isInteger(n) ? n : value;
+  }
+  return value;
+};
+
+/** Stored form of a document: EJSON that gives back every BSON type as it was stored. */
+export const encodeDocument = (doc: Doc): string =>
+  EJSON.stringify(doc, compactNumbers as (key: string, value: unknown) => unknown, undefined, { relaxed: false });
+export const decodeDocument = (text: string): Doc => EJSON.parse(text, { relaxed: false }) as Doc;
+
+/** A deterministic text key for any BSON value, used for `_id` and index entries; numbers equal in value share one key. */
+export const encodeKey = (value: unknown): string => EJSON.stringify({ v: forKey(value ?? null) } as Doc, { relaxed: false });
 
 /** Reads a dotted path the way MongoDB does for plain sub-documents. */
 export const getPath = (doc: unknown, path: string): unknown => {
@@ -55,7 +80,28 @@ export const seedFromFilter = (filter: Doc): Doc => {
   return seed;
 };
 
-export const ensureId = (doc: Doc): Doc => (doc._id === undefined ? { _id: new ObjectId(), ...doc } : doc);
+/** MongoDB stores `_id` as the first field, whether it made it or the caller did. */
+export const ensureId = (doc: Doc): Doc => {
+  if (doc._id === undefined) return { _id: new ObjectId(), ...doc };
+  const { _id, ...rest } = doc;
+  return { _id, ...rest };
+};
+
+/**
+ * A projection's result in the stored document's field order, `_id` first, as MongoDB returns
+ * it (mingo lists included fields in the projection's order); computed fields come after.
+ */
+export const inDocumentOrder = <T>(projected: T, source: unknown): T => {
+  if (Array.isArray(projected) && Array.isArray(source) && projected.length === source.length) {
+    return projected.map((v, i) => inDocumentOrder(v, source[i])) as T;
+  }
+  if (!isPlainObject(projected) || !isPlainObject(source)) return projected;
+  const out: Doc = {};
+  for (const key of ["_id", ...Object.keys(source), ...Object.keys(projected)]) {
+    if (Object.hasOwn(projected, key) && !Object.hasOwn(out, key)) out[key] = inDocumentOrder(projected[key], source[key]);
+  }
+  return out as T;
+};
 
 /** MongoDB refuses update documents without operators and replacements with them. */
 export const assertUpdateDocument = (update: Doc | Doc[]): void => {

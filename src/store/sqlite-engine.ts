@@ -1,8 +1,9 @@
-import { BSONRegExp, ObjectId } from "bson";
+import { ObjectId } from "bson";
 import { Aggregator, updateOne as applyUpdate, Query } from "mingo";
 import { isPlainObject } from "../dataapi/ejson";
 import type { Doc, Engine, FindOneAndUpdateSpec, FindSpec, IndexSpec, Namespace, ReplaceSpec, UpdateResult, UpdateSpec } from "../dataapi/engine";
 import { DataApiError } from "../dataapi/errors";
+import { forMingo } from "./bson-numbers";
 import {
   assertReplacementDocument,
   assertUpdateDocument,
@@ -12,8 +13,10 @@ import {
   ensureId,
   equalityValue,
   getPath,
+  inDocumentOrder,
   seedFromFilter,
 } from "./documents";
+import { restoreTypes } from "./retype";
 
 /** The subset of Durable Object SQL storage the engine uses (also what a test double would need). */
 export interface Sql {
@@ -23,6 +26,11 @@ export interface Sql {
 interface Row {
   seq: number;
   doc: Doc;
+}
+
+/** A row that matched a filter, with the form of its document mingo compared (see `forMingo`). */
+interface Match extends Row {
+  view: Doc;
 }
 
 const SCHEMA = `
@@ -66,17 +74,14 @@ const mingo = <T>(run: () => T): T => {
   }
 };
 
-/**
- * EJSON decodes `{"$regex": …, "$options": …}` (how the driver and the Worker's client send a
- * regex condition) into a BSONRegExp, which mingo would compare as a plain value. JS RegExp is
- * what mingo matches with; flags JavaScript lacks (x, l) are dropped.
- */
-const withJsRegExps = <T>(value: T, depth = 0): T => {
-  if (value instanceof BSONRegExp) return new RegExp(value.pattern, value.options.replace(/[^imsu]/g, "")) as T;
-  if (depth > 100) return value;
-  if (Array.isArray(value)) return value.map((v) => withJsRegExps(v, depth + 1)) as T;
-  if (!isPlainObject(value)) return value;
-  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withJsRegExps(v, depth + 1)])) as T;
+/** A caller's filter, update or pipeline as mingo evaluates it: JS numbers and JS regexes. */
+const expression = <T>(value: T): T => forMingo(value, true);
+
+/** A projection of a stored document: typed as stored, in its field order (see `inDocumentOrder`). */
+const project = (doc: Doc, view: Doc, projection: Doc | undefined): Doc => {
+  if (!projection || Object.keys(projection).length === 0) return doc;
+  const [out] = mingo(() => new Query({}, MINGO_OPTIONS).find([view], expression(projection)).all()) as Doc[];
+  return inDocumentOrder(restoreTypes(out ?? {}, { before: doc }), doc);
 };
 
 const withoutSetOnInsert = (update: Doc | Doc[]): Doc | Doc[] => {
@@ -167,15 +172,16 @@ export class SqliteEngine implements Engine {
     return this.scan(coll);
   }
 
-  private matching(ns: Namespace, given: Doc, limit = Number.POSITIVE_INFINITY, source?: (coll: number, filter: Doc) => Iterable<Row> | undefined): Row[] {
+  private matching(ns: Namespace, filter: Doc, limit = Number.POSITIVE_INFINITY, source?: (coll: number, filter: Doc) => Iterable<Row> | undefined): Match[] {
     const coll = this.collectionId(ns);
     if (coll === undefined || limit <= 0) return [];
-    const filter = withJsRegExps(given);
-    const query = mingo(() => new Query(filter, MINGO_OPTIONS));
-    const rows: Row[] = [];
+    const query = mingo(() => new Query(expression(filter), MINGO_OPTIONS));
+    const rows: Match[] = [];
+    // Candidates are found by the typed filter (index keys compare numbers by value), tested on views.
     for (const row of source?.(coll, filter) ?? this.candidates(coll, filter)) {
-      if (!mingo(() => query.test(row.doc))) continue;
-      rows.push(row);
+      const view = forMingo(row.doc);
+      if (!mingo(() => query.test(view))) continue;
+      rows.push({ ...row, view });
       if (rows.length >= limit) break;
     }
     return rows;
@@ -222,18 +228,19 @@ export class SqliteEngine implements Engine {
     const source = idOrder ? this.byId(ns, idOrder) : undefined;
     // Without a sort, or in _id order from SQLite, the scan stops as soon as the page is full.
     const early = sortKeys.length === 0 || source !== undefined;
-    const rows = this.matching(ns, spec.filter, early ? skip + limit : Number.POSITIVE_INFINITY, source);
-    return mingo(() => {
-      let cursor = new Query({}, MINGO_OPTIONS).find(
-        rows.map((r) => r.doc),
-        spec.projection,
+    let rows = this.matching(ns, spec.filter, early ? skip + limit : Number.POSITIVE_INFINITY, source);
+    if (sortKeys.length > 0) {
+      // mingo sorts the views it is given (the same objects, reordered); each leads back to its row.
+      const byView = new Map(rows.map((r) => [r.view, r]));
+      const sorted = mingo(() =>
+        new Query({}, MINGO_OPTIONS)
+          .find(rows.map((r) => r.view))
+          .sort(spec.sort as Record<string, 1 | -1>)
+          .all(),
       );
-      if (sortKeys.length > 0) cursor = cursor.sort(spec.sort as Record<string, 1 | -1>);
-      return cursor
-        .skip(skip)
-        .limit(Number.isFinite(limit) ? limit : Number.MAX_SAFE_INTEGER)
-        .all() as Doc[];
-    });
+      rows = sorted.map((view) => byView.get(view as Doc) as Match);
+    }
+    return rows.slice(skip, Number.isFinite(limit) ? skip + limit : undefined).map((r) => project(r.doc, r.view, spec.projection));
   }
 
   // --- writing ---------------------------------------------------------------------------
@@ -291,11 +298,11 @@ export class SqliteEngine implements Engine {
 
   /** Applies an update to one document; returns the new document, or null when nothing changed. */
   private applied(doc: Doc, update: Doc | Doc[]): Doc | null {
-    const docs = [doc];
-    const before = encodeDocument(doc);
-    mingo(() => applyUpdate(docs, {}, withoutSetOnInsert(update) as Doc, { cloneMode: "copy" }, MINGO_OPTIONS));
-    const after = docs[0] as Doc;
-    return encodeDocument(after) === before ? null : after;
+    const given = withoutSetOnInsert(update);
+    const docs = [forMingo(doc)];
+    mingo(() => applyUpdate(docs, {}, expression(given) as Doc, { cloneMode: "copy" }, MINGO_OPTIONS));
+    const after = restoreTypes(docs[0] as Doc, { before: doc, update: given });
+    return encodeDocument(after) === encodeDocument(doc) ? null : after;
   }
 
   private upserted(filter: Doc, update: Doc | Doc[]): Doc {
@@ -381,8 +388,7 @@ export class SqliteEngine implements Engine {
       const { last } = this.updateRows(ns, { filter, update: spec.update, upsert: spec.upsert, multi: false });
       if (!last) return null;
       const chosen = spec.returnNewDocument ? last.after : last.before;
-      if (!chosen || !spec.projection) return chosen;
-      return (mingo(() => new Query({}, MINGO_OPTIONS).find([chosen], spec.projection).all())[0] as Doc) ?? null;
+      return chosen && project(chosen, forMingo(chosen), spec.projection);
     });
   }
 
@@ -399,7 +405,10 @@ export class SqliteEngine implements Engine {
     const first = pipeline[0];
     // A leading $match narrows the input through the same index-aware path as find.
     const input = first && "$match" in first ? this.matching(ns, first.$match as Doc) : this.matching(ns, {});
-    return mingo(() => new Aggregator(withJsRegExps(pipeline), MINGO_OPTIONS).run(input.map((r) => r.doc)) as Doc[]);
+    const out = mingo(() => new Aggregator(expression(pipeline), MINGO_OPTIONS).run(input.map((r) => r.view)) as Doc[]);
+    // A result that kept its _id gets its numbers' types from the document it came from.
+    const byId = new Map(input.map((r) => [encodeKey(r.doc._id), r.doc]));
+    return out.map((doc) => restoreTypes(doc, { before: isPlainObject(doc) ? byId.get(encodeKey(doc._id)) : undefined, update: pipeline }));
   }
 
   async countDocuments(ns: Namespace, filter: Doc): Promise<number> {
@@ -470,7 +479,7 @@ export class SqliteEngine implements Engine {
       .exec<{ name: string }>("SELECT name FROM collections WHERE db = ? ORDER BY name", database)
       .toArray()
       .map((r) => ({ name: r.name }));
-    const query = mingo(() => new Query(withJsRegExps(filter), MINGO_OPTIONS));
+    const query = mingo(() => new Query(expression(filter), MINGO_OPTIONS));
     return names.filter((n) => query.test(n));
   }
 

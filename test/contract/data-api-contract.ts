@@ -4,6 +4,7 @@ import { collectionCases } from "./cases/collections";
 import { documentCases } from "./cases/documents";
 import { indexCases } from "./cases/indexes";
 import { protocolCases } from "./cases/protocol";
+import { typeCases } from "./cases/types";
 import { updateCases } from "./cases/updates";
 import type { TargetOf } from "./setup";
 
@@ -23,4 +24,5 @@ export const defineDataApiContract = (label: string, target: TargetOf) =>
     atomicityCases(target);
     collectionCases(target);
     protocolCases(target);
+    typeCases(target);
   });

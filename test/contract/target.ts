@@ -7,6 +7,8 @@ export interface ContractTarget {
   baseUrl: string;
   /** The key the server demands; absent when it asks none (the embedded store's binding is private). */
   apiKey?: string;
+  /** Values the server behind cannot store (FerretDB 1.x); the contract expects them refused with 400, or, for -0, stored as 0. */
+  unsupportedTypes?: readonly ("decimal128" | "nan" | "infinity" | "negativeZero")[];
 }
 
 let counter = 0;

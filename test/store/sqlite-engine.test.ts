@@ -88,4 +88,26 @@ describe("the SQLite engine", () => {
     await above.insertOne({ _id: { a: 1 }, i: -1 });
     expect((await above.find({}, { sort: { _id: 1 }, limit: 1 })).map((d) => d.i)).toEqual([-1]);
   });
+
+  it("stores each BSON number type so it reads back as itself, and reads rows stored as relaxed EJSON as MongoDB types them", async () => {
+    const ejson = async (action: string, fields: Record<string, unknown>) => {
+      const body = JSON.stringify({ dataSource: "t", database, collection: "typed", ...fields });
+      const headers = { "content-type": "application/ejson", accept: "application/ejson" };
+      const response = await stub().fetch(new Request(`https://data-store.internal/action/${action}`, { method: "POST", headers, body }));
+      return JSON.parse(await response.text()) as Record<string, unknown>;
+    };
+    await ejson("insertOne", { document: { _id: { $numberInt: "1" }, i: { $numberInt: "5" }, d: { $numberDouble: "5.0" }, f: { $numberDouble: "2.5" } } });
+    const [stored] = (await tables("typed")).docs;
+    // Bare JSON where it reads back as the same type, the wrapper where it would not (a whole double).
+    expect(stored?.body).toBe('{"_id":1,"i":5,"d":{"$numberDouble":"5.0"},"f":2.5}');
+    await runInDurableObject(stub(), (_i, state) => {
+      const sql = state.storage.sql;
+      const id = sql.exec<{ id: number }>("SELECT id FROM collections WHERE db = ? AND name = 'typed'", database).one().id;
+      // How earlier versions stored documents: relaxed EJSON, numbers bare.
+      sql.exec("INSERT INTO documents (coll, id, body) VALUES (?, ?, ?)", id, '{"v":{"$numberInt":"2"}}', '{"_id":2,"n":5,"x":2.5,"big":1099511627776}');
+    });
+    expect(await ejson("findOne", { filter: { _id: { $numberDouble: "2.0" } } })).toEqual({
+      document: { _id: { $numberInt: "2" }, n: { $numberInt: "5" }, x: { $numberDouble: "2.5" }, big: { $numberLong: "1099511627776" } },
+    });
+  });
 });
