@@ -153,6 +153,35 @@ describe("headers", () => {
     }
   });
 
+  it("every kind of answer carries them, static files included, with a request id", async () => {
+    const answers: [string, Response][] = [
+      ["API route", await call("/org/get?organization_name=nobody-at-all")],
+      ["404", await call("/no-such-path")],
+      ["405", await call("/org/create", { method: "GET" })],
+      ["docs page", await call("/docs")],
+      ["ReDoc page", await call("/redoc")],
+      ["static file", await call("/docs-assets/swagger-ui-bundle.js")],
+      ["static file, HEAD", await call("/docs-assets/swagger-ui-bundle.js", { method: "HEAD" })],
+      ["missing static file", await call("/docs-assets/no-such-file.js")],
+      ["openapi.json", await call("/openapi.json")],
+      ["jwks", await call("/.well-known/jwks.json")],
+    ];
+    for (const [label, res] of answers) {
+      expect(res.headers.get("x-content-type-options"), label).toBe("nosniff");
+      expect(res.headers.get("x-frame-options"), label).toBe("DENY");
+      expect(res.headers.get("referrer-policy"), label).toBe("no-referrer");
+      expect(res.headers.get("content-security-policy"), label).toMatch(/default-src 'self'/);
+      expect(res.headers.get("x-request-id"), label).toMatch(/^[0-9a-f-]{36}$/);
+    }
+    const [, asset] = answers[5] as [string, Response];
+    expect(asset.status).toBe(200);
+    expect(asset.headers.get("content-type")).toMatch(/javascript/);
+    expect((await asset.text()).length).toBeGreaterThan(1000);
+    const [, missing] = answers[7] as [string, Response];
+    expect(missing.status).toBe(404);
+    expect(await missing.json()).toEqual({ detail: "Not Found" });
+  });
+
   it("CORS is closed by default and opens only for configured origins", async () => {
     const closed = await call("/health", { headers: { origin: "https://evil.example" } });
     expect(closed.headers.get("access-control-allow-origin")).toBeNull();
