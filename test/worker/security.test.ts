@@ -182,6 +182,14 @@ describe("headers", () => {
     expect(await missing.json()).toEqual({ detail: "Not Found" });
   });
 
+  it("Swagger UI keeps the bearer token out of localStorage", async () => {
+    const init = await call("/docs-assets/swagger-init.js");
+    expect(init.status).toBe(200);
+    const text = await init.text();
+    expect(text).toContain("SwaggerUIBundle(");
+    expect(text).not.toMatch(/persistAuthorization:\s*true/);
+  });
+
   it("CORS is closed by default and opens only for configured origins", async () => {
     const closed = await call("/health", { headers: { origin: "https://evil.example" } });
     expect(closed.headers.get("access-control-allow-origin")).toBeNull();
