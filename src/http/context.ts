@@ -65,7 +65,11 @@ const ensureIndexes = (env: Env, settings: Settings): Promise<unknown> => {
   return ready;
 };
 
-const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+/**
+ * A caller's id is kept only in a narrow shape (a UUID fits it): it lands in log lines and the
+ * audit trail, where a free-form value could forge entries or pass for another request's id.
+ */
+const REQUEST_ID = /^[A-Za-z0-9._-]{8,64}$/;
 
 /** Router `before` stage: gives every request an id (the caller's, when well-formed) and a start time. */
 export const withState = (request: IRequest, _env: Env, ctx?: ExecutionContext): undefined => {

@@ -249,6 +249,18 @@ describe("audit trail", () => {
     for (const secret of [password, "Wrong-pass-1", token, fresh, "pbkdf2"]) expect(text).not.toContain(secret);
   });
 
+  it("stores a generated request id, not a malformed one the client sent", async () => {
+    const given = "x:1";
+    const res = await send("/admin/login", {
+      ...json({ email: "audit-rid@example.com", password: "Wrong-pass-1" }),
+      headers: { "content-type": "application/json", "x-request-id": given },
+    });
+    const id = res.headers.get("x-request-id");
+    expect(id).toMatch(/^[0-9a-f-]{36}$/);
+    const events = await auditLog().find({ request_id: { $in: [given, id] } });
+    expect(events.map((e) => e.request_id)).toEqual([id]);
+  });
+
   it("records a lockout as such", async () => {
     const org = await createOrg();
     const strict = { LOGIN_LOCKOUT_THRESHOLD: "1" };
