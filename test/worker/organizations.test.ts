@@ -53,6 +53,42 @@ describe("POST /org/create", () => {
   });
 });
 
+describe("look-alike names", () => {
+  const create = (organization_name: string, suffix: string) =>
+    postJson("/org/create", { organization_name, email: emailFor(`${organization_name.replace(/\W/g, "")}${suffix}`), password: "Test1234" });
+
+  it("gives a name with invisible or compatibility characters no tenant of its own: 409", async () => {
+    const base = uniqueName("cafe").replace(/ /g, "-");
+    const first = await create(base, "a");
+    expect(first.status).toBe(200);
+    const collection = ((await first.json()) as { collection_name: string }).collection_name;
+    const lookAlikes = [`c\u200Dafe${base.slice(4)}`, `\u202E${base}`, `${base}\uFE0F`, `c\u00ADafe${base.slice(4)}`, `\uFF43afe${base.slice(4)}`];
+    for (const [i, name] of lookAlikes.entries()) {
+      const res = await create(name, `b${i}`);
+      expect(res.status, JSON.stringify(name)).toBe(409);
+      expect(await res.json()).toEqual({ detail: "Organization already exists" });
+    }
+    const found = await get(`ca\u200Bfe${base.slice(4)}`);
+    expect(await found.json()).toMatchObject({ organization_name: base, collection_name: collection });
+  });
+
+  it("refuses control characters in a name with a 422", async () => {
+    for (const name of ["a\u0000b", "tab\there", "c1\u0085x"]) {
+      const res = await postJson("/org/create", { organization_name: name, email: "ctrl@example.com", password: "Test1234" });
+      expect(res.status).toBe(422);
+      expect(await res.json()).toEqual({
+        detail: [{ loc: ["body", "organization_name"], msg: "organization_name must not contain control characters", type: "value_error" }],
+      });
+    }
+    const org = await createOrg();
+    const rename = await putJson("/org/update", { organization_name: org.name, new_organization_name: "x\u0000y", email: org.email, password: org.password });
+    expect(rename.status).toBe(422);
+    expect(await rename.json()).toEqual({
+      detail: [{ loc: ["body", "new_organization_name"], msg: "organization_name must not contain control characters", type: "value_error" }],
+    });
+  });
+});
+
 describe("GET /org/get", () => {
   it("returns the metadata, and the admin e-mail only to that organization's admin", async () => {
     const org = await createOrg();
