@@ -288,17 +288,19 @@ describe("DELETE /org/delete", () => {
 });
 
 describe("data round trips per endpoint", () => {
-  it("stays within the budget: get 1, login 1, create 3, rename 4 (password) or 3 (token), delete 3", async () => {
+  // Login counts the attempt against the e-mail's lockout and reads the admin, in parallel: 2 (it
+  // was 1 while only known accounts had counters, which let a lockout tell them from unknown ones).
+  it("stays within the budget: get 1, login 2, create 3, rename 5 (password) or 3 (token), delete 3", async () => {
     const name = uniqueName("Trips");
     const email = emailFor(name);
     const create = await postJson("/org/create", { organization_name: name, email, password: "Test1234" });
     expect(roundTrips(create)).toBe(3);
     expect(roundTrips(await get(name))).toBe(1);
     const login = await postJson("/admin/login", { email, password: "Test1234" });
-    expect(roundTrips(login)).toBe(1);
+    expect(roundTrips(login)).toBe(2);
     const token = ((await login.json()) as { access_token: string }).access_token;
     const renamed = uniqueName("Trips");
-    expect(roundTrips(await putJson("/org/update", { organization_name: name, new_organization_name: renamed, email, password: "Test1234" }))).toBe(4);
+    expect(roundTrips(await putJson("/org/update", { organization_name: name, new_organization_name: renamed, email, password: "Test1234" }))).toBe(5);
     const again = uniqueName("Trips");
     expect(roundTrips(await putJson("/org/update", { organization_name: renamed, new_organization_name: again }, bearer(token)))).toBe(3);
     expect(roundTrips(await del(again, bearer(token)))).toBe(3);
