@@ -21,7 +21,9 @@ const pixel = "data:image/gif;base64,R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAA
 writeFileSync(join(target, "redoc.standalone.js"), redocBundle.replaceAll("https://cdn.redoc.ly/redoc/logo-mini.svg", pixel));
 
 // Initialisers live in files, not inline scripts, so a strict Content-Security-Policy can stay on.
-const swaggerInit = `window.ui = SwaggerUIBundle({ url: "/openapi.json", dom_id: "#swagger-ui", persistAuthorization: true, deepLinking: true });\n`;
+// Swagger UI keeps the bearer token in memory only: persisted authorisation would leave it in
+// localStorage, where any script of this origin (and anyone at the browser later) can read it.
+const swaggerInit = `window.ui = SwaggerUIBundle({ url: "/openapi.json", dom_id: "#swagger-ui", persistAuthorization: false, deepLinking: true });\n`;
 const redocInit = `Redoc.init("/openapi.json", {}, document.getElementById("redoc"));\n`;
 writeFileSync(join(target, "swagger-init.js"), swaggerInit);
 writeFileSync(join(target, "redoc-init.js"), redocInit);

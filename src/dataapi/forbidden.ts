@@ -36,10 +36,54 @@ export const assertNoCodeOperators = (value: unknown): void => {
   if (key) throw new DataApiError("ForbiddenOperator", `operator ${key} is not allowed`);
 };
 
-/** Refuses pipelines that reach other collections, in both engines alike. */
+/**
+ * The aggregation stages a key may use: each reads and reshapes the documents of the named
+ * collection only. Anything else is refused, known or not: stages such as `$collStats`,
+ * `$indexStats`, `$currentOp` or `$planCacheStats` report on the server (host names, other
+ * operations, query plans) to a key that was only meant to reach one collection.
+ */
+const ALLOWED_STAGES = new Set([
+  "$match",
+  "$project",
+  "$addFields",
+  "$set",
+  "$unset",
+  "$sort",
+  "$limit",
+  "$skip",
+  "$group",
+  "$count",
+  "$unwind",
+  "$replaceRoot",
+  "$replaceWith",
+  "$facet",
+  "$bucket",
+  "$bucketAuto",
+  "$sortByCount",
+  "$sample",
+]);
+
+const assertAllowedStages = (pipeline: unknown, depth = 0): void => {
+  if (!Array.isArray(pipeline)) return; // the action's schema refuses it
+  if (depth > 100) throw new DataApiError("InvalidParameter", "pipeline nested too deeply");
+  for (const stage of pipeline) {
+    if (!isPlainObject(stage)) continue;
+    for (const [name, spec] of Object.entries(stage)) {
+      if (!ALLOWED_STAGES.has(name)) throw new DataApiError("ForbiddenOperator", `aggregation stage ${name} is not allowed`);
+      // $facet runs whole pipelines: each is held to the same list.
+      if (name === "$facet" && isPlainObject(spec)) for (const inner of Object.values(spec)) assertAllowedStages(inner, depth + 1);
+    }
+  }
+};
+
+/**
+ * Refuses pipelines that reach other collections (400 InvalidParameter, at any depth) or use a
+ * stage outside the allow-list (400 ForbiddenOperator), in both engines alike.
+ */
 export const assertSingleCollectionPipeline = (pipeline: unknown): void => {
   const key = findKey(pipeline, CROSS_COLLECTION_STAGES);
   if (key) throw new DataApiError("InvalidParameter", `${key} is not supported: it reaches other collections`);
+  assertAllowedStages(pipeline);
 };
 
 /** Whether a BSON JavaScript value (`$code`, `$codeWithScope`) sits anywhere in `value`. */

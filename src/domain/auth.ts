@@ -1,7 +1,7 @@
 import { ObjectId } from "bson";
-import type { Doc } from "../dataapi/engine";
 import { AppError } from "./errors";
 import { lockedForMs } from "./lockout";
+import { attemptKey, clearFailures, countFailure } from "./login-attempts";
 import { type Deps, normalizeEmail, type OrganizationDoc } from "./organization";
 import { dummyHash, hashPassword, needsRehash, verifyPassword } from "./passwords";
 import { issueToken, type TokenClaims, verifyToken } from "./tokens";
@@ -26,36 +26,44 @@ export const authenticateToken = async (deps: Deps, token: string): Promise<Prin
 const canLogIn = (org: OrganizationDoc): boolean => (LOGIN_STATUSES as readonly string[]).includes(org.status);
 
 /**
- * Checks a password for the admin `filter` selects, in one round trip before the answer. The
- * attempt is counted as a failure atomically *before* the password is checked, so parallel
- * guesses cannot slip past the lockout; a success clears the count afterwards, in the background.
- * Unknown admins are checked against a dummy hash: same time, same answer.
+ * The one password check, behind every endpoint that takes a password (login, a rename
+ * authorised by password, a password change): the per-client throttle first, then the attempt
+ * is counted against the e-mail's lockout *before* the password is checked, then the hash.
+ * Known and unknown e-mails take the same path (the same two round trips, a dummy hash of the
+ * same cost for the unknown) and get the same answers, locked ones included.
  */
-const checkPassword = async (deps: Deps, filter: Doc, password: string, failure: "INVALID_CREDENTIALS" | "INVALID_TOKEN"): Promise<OrganizationDoc> => {
+const checkPassword = async (
+  deps: Deps,
+  emailKey: string,
+  password: string,
+  findAdmin: () => Promise<OrganizationDoc | null>,
+  failure: "INVALID_CREDENTIALS" | "INVALID_TOKEN",
+): Promise<OrganizationDoc> => {
   const { pbkdf2Iterations: iterations, lockoutThreshold } = deps.settings;
-  const now = deps.now();
-  const org = await deps.organizations.findOneAndUpdate(filter, { $inc: { "admin.failed_logins": 1 }, $set: { "admin.last_failed_at": now } });
-  const lockedMs = org ? lockedForMs(org.admin.failed_logins ?? 0, org.admin.last_failed_at, now, lockoutThreshold) : 0;
+  await deps.throttleCredentials?.();
+  const key = await attemptKey(emailKey);
+  const [before, org] = await Promise.all([countFailure(deps, key), findAdmin()]);
+  const lockedMs = lockedForMs(before.failures, before.lastFailedAt, deps.now(), lockoutThreshold);
   if (lockedMs > 0) throw new AppError("ACCOUNT_LOCKED", undefined, lockedMs / 1000);
-  const hash = org?.admin.password_hash ?? dummyHash(iterations);
-  const valid = await verifyPassword(password, hash);
+  const valid = await verifyPassword(password, org?.admin.password_hash ?? dummyHash(iterations));
   if (!org || !valid || !canLogIn(org)) throw new AppError(failure === "INVALID_TOKEN" && org && valid ? "INVALID_TOKEN" : "INVALID_CREDENTIALS");
-  deps.background((later) => clearFailures(later, org, password));
+  deps.background((later) => afterSuccess(later, org, key, password));
   return org;
 };
 
-/** Resets the failure count and, for an old or cheaper hash, rewrites it at the configured cost. */
-const clearFailures = async (deps: Deps, org: OrganizationDoc, password: string): Promise<void> => {
-  const $set: Doc = { "admin.failed_logins": 0 };
-  if (needsRehash(org.admin.password_hash, deps.settings.pbkdf2Iterations)) {
-    $set["admin.password_hash"] = await hashPassword(password, deps.settings.pbkdf2Iterations);
-  }
-  await deps.organizations.updateOne({ _id: org._id, "admin.password_hash": org.admin.password_hash }, { $set, $unset: { "admin.last_failed_at": "" } });
+/** Ends the run of failures and, for an old or cheaper hash, rewrites it at the configured cost. */
+const afterSuccess = async (deps: Deps, org: OrganizationDoc, key: string, password: string): Promise<void> => {
+  await clearFailures(deps, key);
+  if (!needsRehash(org.admin.password_hash, deps.settings.pbkdf2Iterations)) return;
+  const rehashed = await hashPassword(password, deps.settings.pbkdf2Iterations);
+  await deps.organizations.updateOne({ _id: org._id, "admin.password_hash": org.admin.password_hash }, { $set: { "admin.password_hash": rehashed } });
 };
 
 /** Checks an admin's e-mail and password (login, and renames authorised by password). */
-export const verifyCredentials = (deps: Deps, email: string, password: string): Promise<OrganizationDoc> =>
-  checkPassword(deps, { "admin.email_key": normalizeEmail(email) }, password, "INVALID_CREDENTIALS");
+export const verifyCredentials = (deps: Deps, email: string, password: string): Promise<OrganizationDoc> => {
+  const emailKey = normalizeEmail(email);
+  return checkPassword(deps, emailKey, password, () => deps.organizations.findOne({ "admin.email_key": emailKey }), "INVALID_CREDENTIALS");
+};
 
 const tokenFor = (deps: Deps, org: OrganizationDoc, tokenVersion = org.admin.token_version) =>
   issueToken(
@@ -83,7 +91,10 @@ export const logout = async (deps: Deps, principal: Principal): Promise<void> =>
  * lockout), and every earlier token stops working. Answers with a fresh token.
  */
 export const changePassword = async (deps: Deps, principal: Principal, currentPassword: string, newPassword: string) => {
-  const org = await checkPassword(deps, { _id: principal.orgId, "admin.token_version": principal.tokenVersion }, currentPassword, "INVALID_TOKEN");
+  // The lockout is the admin's e-mail's, shared with login: the token names the organization, so it is read first.
+  const own = await deps.organizations.findOne({ _id: principal.orgId, "admin.token_version": principal.tokenVersion });
+  if (!own) throw new AppError("INVALID_TOKEN");
+  const org = await checkPassword(deps, own.admin.email_key, currentPassword, async () => own, "INVALID_TOKEN");
   const fresh = await hashPassword(newPassword, deps.settings.pbkdf2Iterations);
   const { matchedCount } = await deps.organizations.updateOne(
     { _id: org._id, "admin.token_version": principal.tokenVersion },

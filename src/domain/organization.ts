@@ -20,9 +20,6 @@ export interface AdminRecord {
   email_key: string;
   password_hash: string;
   token_version: number;
-  /** Consecutive failed logins (each attempt counts until it succeeds), for the lockout. */
-  failed_logins?: number;
-  last_failed_at?: Date;
 }
 
 /**
@@ -68,6 +65,12 @@ export interface Deps {
    * that it never counts toward the request's round trips; failures are logged, not thrown.
    */
   background: (task: (deps: Deps) => Promise<unknown>) => void;
+  /**
+   * The per-client throttle of password checks (429 once spent). Part of the one credential
+   * check, so no endpoint that takes a password can be a cheaper oracle than another. Absent
+   * where no client is behind the work (background tasks, the cron).
+   */
+  throttleCredentials?: () => Promise<void>;
 }
 
 /** The public view of an organization (the e-mail only for its own admin). */

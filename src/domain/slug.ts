@@ -3,11 +3,24 @@ import { MAX_NAMESPACE_BYTES } from "../dataapi/names";
 export const COLLECTION_PREFIX = "org_";
 
 /**
- * The slug that identifies an organization: accents folded (NFKD), lower case, every run of
- * characters outside [a-z0-9] one "_", trimmed of "_". Two names with one slug are one organization.
+ * Code points that render as nothing (zero-width joiners and spaces, bidi controls, variation
+ * selectors, the soft hyphen, …): Unicode's Default_Ignorable_Code_Point property.
+ */
+const INVISIBLE = /\p{Default_Ignorable_Code_Point}/gu;
+
+/** C0 and C1 controls, NUL and DEL among them. */
+const CONTROL = /\p{Cc}/u;
+
+/**
+ * The slug that identifies an organization. Names that look alike must be one organization, so
+ * compatibility forms are folded first (NFKC: full-width letters, ligatures) and invisible code
+ * points dropped (`c<ZWJ>afe` is `cafe`, not `c_afe`); then accents are folded (NFKD), the name
+ * lower-cased, every run of characters outside [a-z0-9] made one "_", and "_" trimmed.
  */
 export const slugify = (name: string): string =>
   name
+    .normalize("NFKC")
+    .replace(INVISIBLE, "")
     .normalize("NFKD")
     .replace(/\p{M}/gu, "")
     .toLowerCase()
@@ -29,6 +42,7 @@ export const maxSlugLength = (database: string): number =>
 
 /** Why a name cannot identify an organization, or null when it can. */
 export const slugProblem = (name: string, database: string): string | null => {
+  if (CONTROL.test(name)) return "organization_name must not contain control characters";
   const slug = slugify(name);
   if (slug === "") return "organization_name must contain at least one letter or digit";
   if (slug.length > maxSlugLength(database)) return `organization_name is too long: its slug may have at most ${maxSlugLength(database)} characters`;

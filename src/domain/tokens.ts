@@ -66,7 +66,7 @@ const claimsOf = (payload: Record<string, unknown>): TokenClaims => {
 
 /**
  * Verifies signature, algorithm (pinned to the key the `kid` names: never `none`, never another
- * family), issuer, audience and expiry. Every failure is the same 401: a caller learns nothing about why.
+ * family), issuer, audience, expiry and issue time. Every failure is the same 401: a caller learns nothing about why.
  */
 export const verifyToken = async (token: string, settings: TokenSettings, now: Date): Promise<TokenClaims> => {
   try {
@@ -83,6 +83,9 @@ export const verifyToken = async (token: string, settings: TokenSettings, now: D
       clockTolerance: CLOCK_TOLERANCE_SECONDS,
       requiredClaims: ["exp", "iat", "sub", "jti"],
     });
+    // jose checks `iat` only against a maximum age: a token stamped in the future would outlive
+    // its lifetime by as much, so one issued beyond the clock tolerance is refused.
+    if (typeof payload.iat !== "number" || payload.iat > now.getTime() / 1000 + CLOCK_TOLERANCE_SECONDS) throw new AppError("INVALID_TOKEN");
     return claimsOf(payload);
   } catch (error) {
     if (error instanceof AppError || error instanceof joseErrors.JOSEError) throw new AppError("INVALID_TOKEN");

@@ -3,8 +3,10 @@ import { ConfigError, parseSettings, type Settings } from "../config/settings";
 import { connectData } from "../data/connect";
 import { AUDIT_LOG, type AuditAction, type AuditOutcome, auditIndexes } from "../domain/audit";
 import { AppError } from "../domain/errors";
+import { LOGIN_ATTEMPT_INDEXES, LOGIN_ATTEMPTS } from "../domain/login-attempts";
 import { type Deps, ORGANIZATION_INDEXES, ORGANIZATIONS, type OrganizationDoc } from "../domain/organization";
 import type { Env } from "../env";
+import { throttleClient } from "./throttle";
 
 /** What a route tells the `finally` stage to write to the audit trail. */
 export interface AuditNote {
@@ -58,6 +60,7 @@ const ensureIndexes = (env: Env, settings: Settings): Promise<unknown> => {
     ready = Promise.all([
       data.collection(ORGANIZATIONS).createIndexes(ORGANIZATION_INDEXES),
       data.collection(AUDIT_LOG).createIndexes(auditIndexes(settings.auditRetentionDays)),
+      data.collection(LOGIN_ATTEMPTS).createIndexes(LOGIN_ATTEMPT_INDEXES),
     ]);
     ready.catch(() => indexesReady.delete(env));
     indexesReady.set(env, ready);
@@ -65,7 +68,11 @@ const ensureIndexes = (env: Env, settings: Settings): Promise<unknown> => {
   return ready;
 };
 
-const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+/**
+ * A caller's id is kept only in a narrow shape (a UUID fits it): it lands in log lines and the
+ * audit trail, where a free-form value could forge entries or pass for another request's id.
+ */
+const REQUEST_ID = /^[A-Za-z0-9._-]{8,64}$/;
 
 /** Router `before` stage: gives every request an id (the caller's, when well-formed) and a start time. */
 export const withState = (request: IRequest, _env: Env, ctx?: ExecutionContext): undefined => {
@@ -101,6 +108,6 @@ export const createDeps = async (env: Env, ctx?: ExecutionContext): Promise<Deps
 
 /** The domain's dependencies for this request, built on first use (routes without data never pay for them). */
 export const depsFor = async (request: AppRequest, env: Env): Promise<Deps> => {
-  request.state.deps ??= await createDeps(env, request.state.ctx);
+  request.state.deps ??= { ...(await createDeps(env, request.state.ctx)), throttleCredentials: () => throttleClient(request, env) };
   return request.state.deps;
 };

@@ -8,6 +8,7 @@ import { corsify, preflight } from "./cors";
 import { finish } from "./headers";
 import { errorResponse } from "./http-error";
 import { loginRoute, logoutRoute, passwordRoute } from "./routes/admin";
+import { assetRoute } from "./routes/assets";
 import { openApiRoute, redocRoute, swaggerRoute } from "./routes/docs";
 import { healthRoute, readyRoute } from "./routes/health";
 import { jwksRoute } from "./routes/jwks";
@@ -31,7 +32,7 @@ const KNOWN_PATHS = new Set([
   "/org/records",
 ]);
 /** Known paths with a parameter, as itty-router matches them (`:id` is one non-empty segment). */
-const KNOWN_PATTERNS = [/^\/org\/records\/[^/]+\/*$/];
+const KNOWN_PATTERNS = [/^\/org\/records\/[^/]+\/*$/, /^\/docs-assets\/./];
 
 /** Unknown paths are FastAPI's 404; known paths with the wrong method its 405. */
 const unmatched = (request: IRequest) => {
@@ -76,6 +77,8 @@ export const router = Router<AppRequest, [Env, ExecutionContext]>({
   .get("/openapi.json", openApiRoute)
   .get("/docs", swaggerRoute)
   .get("/redoc", redocRoute)
+  .get("/docs-assets/*", assetRoute)
+  .head("/docs-assets/*", assetRoute)
   .get("/health", healthRoute)
   .get("/ready", readyRoute)
   .all("*", unmatched);

@@ -38,6 +38,13 @@ describe("tokens", () => {
     await expectInvalid(verifyToken(token, settings, at(3600 + CLOCK_TOLERANCE_SECONDS + 1)));
   });
 
+  it("refuse a token issued in the future beyond the clock tolerance", async () => {
+    const later = (seconds: number) => new Date(now.getTime() + seconds * 1000);
+    await expectInvalid(verifyToken(await issueToken(subject, settings, later(3600)), settings, now));
+    await expectInvalid(verifyToken(await issueToken(subject, settings, later(CLOCK_TOLERANCE_SECONDS + 2)), settings, now));
+    await expect(verifyToken(await issueToken(subject, settings, later(CLOCK_TOLERANCE_SECONDS - 1)), settings, now)).resolves.toBeTruthy();
+  });
+
   it("refuse another key, issuer, audience or algorithm", async () => {
     const token = await issueToken(subject, settings, now);
     await expectInvalid(verifyToken(token, { ...settings, secret: "z".repeat(40) }, now));

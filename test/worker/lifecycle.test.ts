@@ -85,7 +85,8 @@ const settle = async (deps: Deps) => {
   return checkInvariants(deps, true);
 };
 
-const STEPS = { create: 3, rename: 4, delete: 3 };
+// A rename by password first makes the credential check's two calls (the lockout count and the admin read).
+const STEPS = { create: 3, rename: 5, delete: 3 };
 const faults = (steps: number): Fault[] =>
   Array.from({ length: steps }, (_, i) => [
     { failAt: i + 1, mode: "before" as const },
@@ -203,7 +204,7 @@ const storedIn = async (deps: Deps, collection: string, ids: string[]) => {
 };
 
 describe("with record writers in flight, rename survives a failure at every step", () => {
-  it.each(faults(6))("fails at call $failAt ($mode)", async (fault) => {
+  it.each(faults(7))("fails at call $failAt ($mode)", async (fault) => {
     const { database, healthy, email, principal } = await setUp("Busy Old");
     const writers = startWriters(withBackground(healthy, database), principal);
     await writers.reached(WRITERS * 2);
@@ -277,7 +278,7 @@ describe("a store that refuses a name for good", () => {
     const { database, healthy, email } = await setUp("Stuck");
     await expect(
       renameOrganization(
-        depsFor(database, { failAt: 3, mode: "before" }),
+        depsFor(database, { failAt: 4, mode: "before" }),
         { organization_name: "Stuck", new_organization_name: "Stuck Target" },
         { kind: "password", email, password: "Test1234" },
       ),
@@ -322,7 +323,8 @@ describe("races", () => {
     const { database, healthy, email } = await setUp("Epsilon");
     await expect(
       renameOrganization(
-        depsFor(database, { failAt: 3, mode: "before" }),
+        // Call 4 moves the collection: the rename is recorded, the move never happens.
+        depsFor(database, { failAt: 4, mode: "before" }),
         { organization_name: "Epsilon", new_organization_name: "Zeta" },
         { kind: "password", email, password: "Test1234" },
       ),

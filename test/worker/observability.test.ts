@@ -44,14 +44,16 @@ const claimsOf = (token: string) => JSON.parse(atob((token.split(".")[1] ?? "").
 
 describe("x-request-id", () => {
   it("echoes a well-formed id from the caller, on the response and in the log line", async () => {
-    const id = "client-42.retry:1_A";
+    const id = "client-42.retry-1_A";
     const res = await call("/health", { headers: { "x-request-id": id } });
     expect(res.headers.get("x-request-id")).toBe(id);
     expect(lineFor(res).request_id).toBe(id);
   });
 
   it.each([
-    ["too long", "a".repeat(129)],
+    ["too long", "a".repeat(65)],
+    ["too short", "abc"],
+    ["with a colon", "client:42:retry"],
     ["with spaces", "two words"],
     ["with markup", "<script>"],
     ["a log-forging attempt", 'x","status":200'],

@@ -1,7 +1,10 @@
 import { env } from "cloudflare:workers";
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from "jose";
 import { describe, expect, it } from "vitest";
+import { parseSettings } from "../../src/config/settings";
 import { generatePrivateJwk } from "../../src/domain/keys";
+import { attemptKey, countFailure, FORGET_AFTER_SECONDS, LOGIN_ATTEMPTS, sweepStaleAttempts } from "../../src/domain/login-attempts";
+import { type Deps, ORGANIZATIONS, type OrganizationDoc } from "../../src/domain/organization";
 import { call, callWith, createOrg, emailFor, loginToken, postJson, putJson, storeClient, uniqueName } from "../helpers";
 
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
@@ -133,14 +136,167 @@ describe("brute force", () => {
     const ip = { "cf-connecting-ip": "203.0.113.77" };
     // The limiter counts in fixed windows: 201 quick attempts put more than 100 into one of at
     // most two windows, so one must be refused; the first 100 never are.
+    // A new e-mail each time: unknown e-mails lock after 10 failures like known ones, and this
+    // test is about the address, not the account.
     const statuses: number[] = [];
+    let refusal = "";
     while (statuses.length < 201 && !statuses.includes(429)) {
-      statuses.push((await postJson("/admin/login", { email: "nobody@example.com", password: "x" }, ip)).status);
+      const res = await postJson("/admin/login", { email: `nobody-${statuses.length}@example.com`, password: "x" }, ip);
+      statuses.push(res.status);
+      refusal = await res.text();
     }
     expect(statuses.indexOf(429)).toBeGreaterThanOrEqual(100);
+    expect(refusal).toBe(JSON.stringify({ detail: "Too many requests; try again later" }));
     expect(statuses.filter((s) => s !== 429).every((s) => s === 401)).toBe(true);
-    const other = await postJson("/admin/login", { email: "nobody@example.com", password: "x" }, { "cf-connecting-ip": "203.0.113.78" });
+    const other = await postJson("/admin/login", { email: `nobody-${Date.now()}@example.com`, password: "x" }, { "cf-connecting-ip": "203.0.113.78" });
     expect(other.status).toBe(401);
+  });
+});
+
+describe("one credential check for every endpoint that takes a password", () => {
+  /** Cheap hashing, so that exhausting the per-address throttle takes seconds. */
+  const cheap = { PBKDF2_ITERATIONS: "10000" };
+  const from = (ip: string, init: RequestInit): RequestInit => ({
+    ...init,
+    headers: { ...Object.fromEntries(new Headers(init.headers)), "cf-connecting-ip": ip },
+  });
+  const put = (body: unknown, headers: Record<string, string> = {}): RequestInit => ({
+    method: "PUT",
+    headers: { "content-type": "application/json", ...headers },
+    body: JSON.stringify(body),
+  });
+
+  it("throttles PUT /org/update with a password together with /admin/login, per client address", async () => {
+    const org = await createOrg();
+    const ip = `203.0.113.${100 + Math.floor(Math.random() * 100)}`;
+    let throttled = false;
+    for (let i = 0; i < 201 && !throttled; i++) {
+      throttled = (await withEnv(cheap, "/admin/login", from(ip, json({ email: `nobody-${i}@example.com`, password: "x" })))).status === 429;
+    }
+    expect(throttled).toBe(true);
+    for (const [password, name] of [
+      ["Wrong-pass-1", uniqueName("Ghost")],
+      [org.password, uniqueName("Ghost")],
+      [org.password, org.name],
+    ]) {
+      const res = await withEnv(
+        cheap,
+        "/org/update",
+        from(ip, put({ organization_name: name, new_organization_name: uniqueName(), email: org.email, password })),
+      );
+      expect(res.status).toBe(429);
+      expect(await res.json()).toEqual({ detail: "Too many requests; try again later" });
+      expect(res.headers.get("retry-after")).toBe("60");
+    }
+    expect(await (await get(org.name)).json()).toMatchObject({ organization_name: org.name });
+    // Nothing was checked from that address: the account is not one failure closer to its lock.
+    expect(
+      await storeClient("master_db")
+        .collection(LOGIN_ATTEMPTS)
+        .findOne({ _id: await attemptKey(org.email.toLowerCase()) }),
+    ).toBeNull();
+    const renamed = uniqueName();
+    const elsewhere = await putJson("/org/update", { organization_name: org.name, new_organization_name: renamed, email: org.email, password: org.password });
+    expect(elsewhere.status).toBe(200);
+  });
+
+  it("answers wrong credentials on PUT /org/update with the same 401, whatever the organization name", async () => {
+    const org = await createOrg();
+    const other = await createOrg();
+    const answers = [];
+    for (const name of [org.name, other.name, uniqueName("Ghost")]) {
+      const res = await putJson("/org/update", { organization_name: name, new_organization_name: uniqueName(), email: org.email, password: "Wrong-pass-1" });
+      answers.push([res.status, await res.text(), res.headers.get("www-authenticate")]);
+    }
+    expect(answers).toEqual(Array(3).fill([401, JSON.stringify({ detail: "Invalid email or password" }), "Bearer"]));
+  });
+
+  it("shares one lockout between login, update and password change", async () => {
+    const org = await createOrg();
+    const token = await loginToken(org.email, org.password);
+    const wrong = "Wrong-pass-1";
+    const attempts = [
+      ...Array.from({ length: 4 }, () => () => postJson("/admin/login", { email: org.email, password: wrong })),
+      ...Array.from(
+        { length: 3 },
+        () => () => putJson("/org/update", { organization_name: uniqueName("Ghost"), new_organization_name: uniqueName(), email: org.email, password: wrong }),
+      ),
+      ...Array.from({ length: 3 }, () => () => postJson("/admin/password", { current_password: wrong, new_password: "Brand-new-9" }, bearer(token))),
+    ];
+    for (const attempt of attempts) expect((await attempt()).status).toBe(401);
+    const locked = [
+      await postJson("/admin/login", { email: org.email, password: org.password }),
+      await putJson("/org/update", { organization_name: org.name, new_organization_name: uniqueName(), email: org.email, password: org.password }),
+      await postJson("/admin/password", { current_password: org.password, new_password: "Brand-new-9" }, bearer(token)),
+    ];
+    for (const res of locked) {
+      expect(res.status).toBe(429);
+      expect(await res.json()).toEqual({ detail: "Too many failed logins; try again later" });
+      expect(Number(res.headers.get("retry-after"))).toBeGreaterThan(0);
+    }
+    expect(await (await get(org.name)).json()).toMatchObject({ organization_name: org.name });
+  });
+
+  it("locks an unknown e-mail exactly like a known one: same status, Retry-After, body and round trips", async () => {
+    const org = await createOrg();
+    const unknown = `nobody-${org.email}`;
+    const strict = { ...cheap, LOGIN_LOCKOUT_THRESHOLD: "3" };
+    const answer = async (email: string, password: string) => {
+      const res = await withEnv(strict, "/admin/login", json({ email, password }));
+      const headers = ["content-type", "retry-after", "www-authenticate", "cache-control", "x-data-round-trips"].map((h) => [h, res.headers.get(h)]);
+      return { status: res.status, headers: Object.fromEntries(headers), body: await res.text() };
+    };
+    // Interleaved, so both run through the lock at the same moments and their Retry-After agree.
+    const statuses = [];
+    for (let i = 0; i < 6; i++) {
+      const known = await answer(org.email, `Wrong-${i}`);
+      const stranger = await answer(unknown, `Wrong-${i}`);
+      expect(stranger).toEqual(known);
+      statuses.push(known.status);
+    }
+    expect(statuses).toEqual([401, 401, 401, 429, 429, 429]);
+    // The right password changes nothing while locked: still the same answer as a stranger's.
+    expect(await answer(unknown, org.password)).toEqual(await answer(org.email, org.password));
+  });
+});
+
+describe("login attempt counters", () => {
+  const settings = () => parseSettings({ ...env, DATABASE: `attempts_${Date.now().toString(36)}` });
+  const depsAt = (clock: { now: Date }): Deps => {
+    const s = settings();
+    const data = storeClient(s.data.database);
+    return {
+      data,
+      organizations: data.collection<OrganizationDoc>(ORGANIZATIONS),
+      settings: s,
+      now: () => clock.now,
+      sleep: async () => {},
+      background: () => {},
+    };
+  };
+
+  it("keeps one counter per e-mail, starts a stale one over in place, and sweeps the stale ones", async () => {
+    const clock = { now: new Date("2026-01-01T00:00:00Z") };
+    const deps = depsAt(clock);
+    const key = await attemptKey("someone@example.com");
+    expect(key).toMatch(/^[0-9a-f]{64}$/);
+    expect(await attemptKey("someone@example.com")).toBe(key);
+    for (let i = 0; i < 3; i++) expect((await countFailure(deps, key)).failures).toBe(i);
+    clock.now = new Date(clock.now.getTime() + (FORGET_AFTER_SECONDS + 60) * 1000);
+    expect(await countFailure(deps, key)).toMatchObject({ failures: 0 });
+    expect((await countFailure(deps, key)).failures).toBe(1);
+    const stored = await deps.data.collection(LOGIN_ATTEMPTS).find({});
+    expect(stored).toEqual([{ _id: key, failures: 2, last_failed_at: clock.now }]);
+    await countFailure(deps, await attemptKey("other@example.com"));
+    expect(await sweepStaleAttempts(deps, new Date(clock.now.getTime() + FORGET_AFTER_SECONDS * 1000))).toBe(2);
+    expect(await deps.data.collection(LOGIN_ATTEMPTS).countDocuments({})).toBe(0);
+  });
+
+  it("counts parallel first attempts of one e-mail atomically", async () => {
+    const deps = depsAt({ now: new Date() });
+    const key = await attemptKey(`parallel-${Date.now()}@example.com`);
+    const seen = await Promise.all(Array.from({ length: 8 }, () => countFailure(deps, key)));
+    expect(seen.map((s) => s.failures).sort()).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
   });
 });
 
@@ -151,6 +307,43 @@ describe("headers", () => {
       expect(res.headers.get("x-frame-options")).toBe("DENY");
       expect(res.headers.get("referrer-policy")).toBe("no-referrer");
     }
+  });
+
+  it("every kind of answer carries them, static files included, with a request id", async () => {
+    const answers: [string, Response][] = [
+      ["API route", await call("/org/get?organization_name=nobody-at-all")],
+      ["404", await call("/no-such-path")],
+      ["405", await call("/org/create", { method: "GET" })],
+      ["docs page", await call("/docs")],
+      ["ReDoc page", await call("/redoc")],
+      ["static file", await call("/docs-assets/swagger-ui-bundle.js")],
+      ["static file, HEAD", await call("/docs-assets/swagger-ui-bundle.js", { method: "HEAD" })],
+      ["missing static file", await call("/docs-assets/no-such-file.js")],
+      ["openapi.json", await call("/openapi.json")],
+      ["jwks", await call("/.well-known/jwks.json")],
+    ];
+    for (const [label, res] of answers) {
+      expect(res.headers.get("x-content-type-options"), label).toBe("nosniff");
+      expect(res.headers.get("x-frame-options"), label).toBe("DENY");
+      expect(res.headers.get("referrer-policy"), label).toBe("no-referrer");
+      expect(res.headers.get("content-security-policy"), label).toMatch(/default-src 'self'/);
+      expect(res.headers.get("x-request-id"), label).toMatch(/^[0-9a-f-]{36}$/);
+    }
+    const [, asset] = answers[5] as [string, Response];
+    expect(asset.status).toBe(200);
+    expect(asset.headers.get("content-type")).toMatch(/javascript/);
+    expect((await asset.text()).length).toBeGreaterThan(1000);
+    const [, missing] = answers[7] as [string, Response];
+    expect(missing.status).toBe(404);
+    expect(await missing.json()).toEqual({ detail: "Not Found" });
+  });
+
+  it("Swagger UI keeps the bearer token out of localStorage", async () => {
+    const init = await call("/docs-assets/swagger-init.js");
+    expect(init.status).toBe(200);
+    const text = await init.text();
+    expect(text).toContain("SwaggerUIBundle(");
+    expect(text).not.toMatch(/persistAuthorization:\s*true/);
   });
 
   it("CORS is closed by default and opens only for configured origins", async () => {
@@ -210,6 +403,18 @@ describe("audit trail", () => {
     expect(events.slice(2).every((e) => typeof e.org_id === "string")).toBe(true);
     const text = JSON.stringify(events);
     for (const secret of [password, "Wrong-pass-1", token, fresh, "pbkdf2"]) expect(text).not.toContain(secret);
+  });
+
+  it("stores a generated request id, not a malformed one the client sent", async () => {
+    const given = "x:1";
+    const res = await send("/admin/login", {
+      ...json({ email: "audit-rid@example.com", password: "Wrong-pass-1" }),
+      headers: { "content-type": "application/json", "x-request-id": given },
+    });
+    const id = res.headers.get("x-request-id");
+    expect(id).toMatch(/^[0-9a-f-]{36}$/);
+    const events = await auditLog().find({ request_id: { $in: [given, id] } });
+    expect(events.map((e) => e.request_id)).toEqual([id]);
   });
 
   it("records a lockout as such", async () => {

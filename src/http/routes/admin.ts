@@ -1,5 +1,4 @@
 import { changePassword, login, logout } from "../../domain/auth";
-import { AppError } from "../../domain/errors";
 import type { Env } from "../../env";
 import { requirePrincipal } from "../authenticate";
 import { readJson } from "../body";
@@ -10,20 +9,8 @@ import { Detail, LoginBody, PasswordChangeBody, TokenResponse } from "../schemas
 // A bearer token is a credential: no cache anywhere may keep it.
 const NO_STORE = { "cache-control": "no-store", pragma: "no-cache" };
 
-/** Per-IP throttle before any work: an office behind one address still fits (see wrangler.toml). */
-const throttle = async (request: AppRequest, env: Env): Promise<void> => {
-  if (!env.LOGIN_RATE_LIMITER) return;
-  const key = request.headers.get("cf-connecting-ip") ?? "unknown";
-  const { success } = await env.LOGIN_RATE_LIMITER.limit({ key });
-  if (!success) {
-    if (request.state.audit) request.state.audit.outcome = "rate_limited";
-    throw new AppError("RATE_LIMITED", undefined, 60);
-  }
-};
-
 export const loginRoute = async (request: AppRequest, env: Env) => {
   request.state.audit = { action: "admin.login" };
-  await throttle(request, env);
   const deps = await depsFor(request, env);
   const body = await readJson(request, LoginBody, deps.settings.maxBodyBytes);
   request.state.audit.email = body.email;
@@ -41,7 +28,6 @@ export const logoutRoute = async (request: AppRequest, env: Env) => {
 
 export const passwordRoute = async (request: AppRequest, env: Env) => {
   request.state.audit = { action: "admin.password" };
-  await throttle(request, env);
   const deps = await depsFor(request, env);
   const principal = await requirePrincipal(request, deps);
   const body = await readJson(request, PasswordChangeBody, deps.settings.maxBodyBytes);

@@ -44,6 +44,36 @@ export const protocolCases = (target: TargetOf) => {
       }
     });
 
+    it("refuses aggregation stages that report on the server, or are not on the allow-list, with 400 ForbiddenOperator", async () => {
+      const refused = [
+        { $collStats: { storageStats: {} } },
+        { $indexStats: {} },
+        { $currentOp: {} },
+        { $planCacheStats: {} },
+        { $listSessions: {} },
+        { $facet: { nested: [{ $match: {} }, { $collStats: { count: {} } }] } },
+      ];
+      for (const stage of refused) {
+        const { status, body } = await answer(await send("aggregate", { pipeline: [stage] }));
+        expect({ status, code: body.error_code }).toEqual({ status: 400, code: "ForbiddenOperator" });
+      }
+    });
+
+    it("runs the allowed stages", async () => {
+      const pipeline = [
+        { $match: {} },
+        { $addFields: { x: 1 } },
+        { $unset: "x" },
+        { $sort: { _id: 1 } },
+        { $skip: 0 },
+        { $limit: 5 },
+        { $group: { _id: null, c: { $sum: 1 } } },
+      ];
+      const response = await send("aggregate", { pipeline });
+      expect(response.status).toBe(200);
+      expect(((await response.json()) as { documents: unknown[] }).documents).toEqual([]);
+    });
+
     it("names missing and invalid parameters with 400", async () => {
       const missing = await answer(await send("find", {}, { envelope: { dataSource: "contract", database: "contract_missing" } }));
       expect(missing).toEqual({ status: 400, body: { error: "collection is required", error_code: "MissingParameter" } });

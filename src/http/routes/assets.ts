@@ -1,0 +1,15 @@
+import { AppError } from "../../domain/errors";
+import type { Env } from "../../env";
+import type { AppRequest } from "../context";
+
+/**
+ * The docs pages' scripts and styles, read through the ASSETS binding. The Worker runs first for
+ * every request (`run_worker_first`), so these files get the same headers and request id as any
+ * other answer; a file that is not there is the API's own 404.
+ */
+export const assetRoute = async (request: AppRequest, env: Env): Promise<Response> => {
+  if (!env.ASSETS) throw new AppError("NOT_FOUND");
+  const file = await env.ASSETS.fetch(request.url, { method: request.method });
+  if (file.status === 404) throw new AppError("NOT_FOUND");
+  return file;
+};
