@@ -3,6 +3,7 @@ import { atomicityCases } from "./cases/atomicity";
 import { collectionCases } from "./cases/collections";
 import { documentCases } from "./cases/documents";
 import { indexCases } from "./cases/indexes";
+import { limitCases } from "./cases/limits";
 import { protocolCases } from "./cases/protocol";
 import { updateCases } from "./cases/updates";
 import type { TargetOf } from "./setup";
@@ -23,4 +24,5 @@ export const defineDataApiContract = (label: string, target: TargetOf) =>
     atomicityCases(target);
     collectionCases(target);
     protocolCases(target);
+    limitCases(target);
   });
