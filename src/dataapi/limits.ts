@@ -16,7 +16,7 @@ export const MAX_INDEXES_PER_REQUEST = 64;
  * two million empty documents would hold every other request up for seconds before any count
  * could be checked. The body is therefore counted, without decoding, before it is parsed.
  */
-export const MAX_BODY_VALUES = 200_000;
+export const MAX_BODY_VALUES = 100_000;
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
