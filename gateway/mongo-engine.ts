@@ -4,6 +4,7 @@ import type { Doc, Engine, FindOneAndUpdateSpec, FindSpec, IndexSpec, Namespace,
 import { DataApiError } from "../src/dataapi/errors";
 import { Budget } from "./budget";
 import { CODE, toDataApiError } from "./mongo-errors";
+import { deleteManyInSteps, updateManyInSteps } from "./stepped-writes";
 import { WriteQueue } from "./write-queue";
 
 export interface MongoEngineOptions {
@@ -84,6 +85,13 @@ export class MongoEngine implements Engine {
    * single gateway (how the tests run it). On MongoDB writes run concurrently, as they should.
    */
   private async write<T>(budget: Budget, work: () => Promise<T>): Promise<T> {
+    const serial = await this.isFerretDb();
+    // Checked when the write's turn comes: one whose caller gave up while it waited is never applied.
+    const start = () => (budget.left() === 0 ? Promise.reject(budget.spent()) : work());
+    return serial ? this.writeQueue.run(start) : start();
+  }
+
+  private async isFerretDb(): Promise<boolean> {
     this.serialWrites ??= this.client
       .db("admin")
       .command({ buildInfo: 1 })
@@ -93,13 +101,10 @@ export class MongoEngine implements Engine {
         return true;
       });
     // An unreachable server is not a verdict: ask again next time.
-    const serial = await this.serialWrites.catch((error) => {
+    return this.serialWrites.catch((error) => {
       this.serialWrites = undefined;
       throw error;
     });
-    // Checked when the write's turn comes: one whose caller gave up while it waited is never applied.
-    const start = () => (budget.left() === 0 ? Promise.reject(budget.spent()) : work());
-    return serial ? this.writeQueue.run(start) : start();
   }
 
   private async exists(ns: Namespace, budget: Budget): Promise<boolean> {
@@ -135,6 +140,7 @@ export class MongoEngine implements Engine {
   update(ns: Namespace, spec: UpdateSpec): Promise<UpdateResult> {
     return this.run(ns, async (budget) => {
       const coll = this.collection(ns);
+      if (spec.multi && (await this.isFerretDb())) return updateResult(await updateManyInSteps(coll, spec, budget, (work) => this.write(budget, work)));
       return updateResult(
         await this.write(budget, () => {
           const options = { upsert: spec.upsert, ...budget.maxTime() };
@@ -182,6 +188,7 @@ export class MongoEngine implements Engine {
   delete(ns: Namespace, filter: Doc, multi: boolean): Promise<number> {
     return this.run(ns, async (budget) => {
       const coll = this.collection(ns);
+      if (multi && (await this.isFerretDb())) return deleteManyInSteps(coll, filter, budget, (work) => this.write(budget, work));
       return (await this.write(budget, () => (multi ? coll.deleteMany(filter, budget.maxTime()) : coll.deleteOne(filter, budget.maxTime())))).deletedCount;
     });
   }
