@@ -24,7 +24,8 @@ export class Budget {
   ) {
     const timeout = now() + operationTimeoutMs;
     this.callersDeadline = deadline !== undefined && deadline < timeout;
-    this.until = this.callersDeadline ? (deadline as number) : timeout;
+    // Whole milliseconds: servers refuse a fractional maxTimeMS, and rounding down never runs late.
+    this.until = this.callersDeadline ? Math.floor(deadline as number) : timeout;
   }
 
   /** Milliseconds left, 0 once spent. */
