@@ -3,12 +3,14 @@ import { Query } from "mingo";
 import { type Document, type IndexDescription, type MongoClient, MongoServerError } from "mongodb";
 import type { Doc, Engine, FindOneAndUpdateSpec, FindSpec, IndexSpec, Namespace, ReplaceSpec, UpdateResult, UpdateSpec } from "../src/dataapi/engine";
 import { DataApiError } from "../src/dataapi/errors";
+import { Budget } from "./budget";
 import { unstorableOnFerretDb } from "./ferretdb-values";
 import { CODE, toDataApiError } from "./mongo-errors";
+import { deleteManyInSteps, updateManyInSteps } from "./stepped-writes";
 import { WriteQueue } from "./write-queue";
 
 export interface MongoEngineOptions {
-  /** Every action answers within this bound: a stalled deployment is a 503, never a hang. */
+  /** Every action answers within this bound (or the request's earlier deadline), and the database is told to stop by then too. */
   operationTimeoutMs: number;
   warn: (message: string) => void;
 }
@@ -67,16 +69,21 @@ export class MongoEngine implements Engine {
     return this.client.db(ns.database).collection<Doc>(ns.collection);
   }
 
-  /** Runs one action against the deadline and maps whatever the driver throws to protocol errors. */
-  private async run<T>(work: () => Promise<T>): Promise<T> {
+  /**
+   * Runs one action within its budget and maps whatever the driver throws to protocol errors.
+   * The commands carry the budget as maxTimeMS; the timer answers even when the server does not
+   * stop (FerretDB ignores maxTimeMS on writes, and a network stall has no server to stop it).
+   */
+  private async run<T>(ns: Pick<Namespace, "deadline"> | undefined, work: (budget: Budget) => Promise<T>): Promise<T> {
+    const budget = new Budget(this.options.operationTimeoutMs, ns?.deadline);
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new DataApiError("ServiceUnavailable", "database operation timed out")), this.options.operationTimeoutMs);
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(budget.spent()), budget.left());
     });
     try {
-      return await Promise.race([work(), deadline]);
+      return await Promise.race([work(budget), late]);
     } catch (error) {
-      throw toDataApiError(error);
+      throw budget.isTimeout(error) ? budget.spent() : toDataApiError(error);
     } finally {
       clearTimeout(timer);
     }
@@ -89,8 +96,11 @@ export class MongoEngine implements Engine {
    * gateway therefore runs its own writes one at a time, which restores the guarantee behind a
    * single gateway (how the tests run it). On MongoDB writes run concurrently, as they should.
    */
-  private async write<T>(work: () => Promise<T>): Promise<T> {
-    return (await this.isFerretDb()) ? this.writeQueue.run(work) : work();
+  private async write<T>(budget: Budget, work: () => Promise<T>): Promise<T> {
+    const serial = await this.isFerretDb();
+    // Checked when the write's turn comes: one whose caller gave up while it waited is never applied.
+    const start = () => (budget.left() === 0 ? Promise.reject(budget.spent()) : work());
+    return serial ? this.writeQueue.run(start) : start();
   }
 
   private isFerretDb(): Promise<boolean> {
@@ -116,63 +126,72 @@ export class MongoEngine implements Engine {
     if (problem) throw new DataApiError("InvalidParameter", problem);
   }
 
-  private async exists(ns: Namespace): Promise<boolean> {
-    const found = await this.client.db(ns.database).listCollections({ name: ns.collection }, { nameOnly: true }).toArray();
+  private async exists(ns: Namespace, budget: Budget): Promise<boolean> {
+    const found = await this.client
+      .db(ns.database)
+      .listCollections({ name: ns.collection }, { nameOnly: true, ...budget.maxTime() })
+      .toArray();
     return found.length > 0;
   }
 
   find(ns: Namespace, spec: FindSpec): Promise<Doc[]> {
     const { filter, ...options } = spec;
-    return this.run(async () => {
+    return this.run(ns, async (budget) => {
       await this.refuseUnstorable(filter);
       // findOne asks for a single batch, so no cursor is left open on the server.
       if (spec.limit === 1) {
-        const doc = decodedOrNull(await this.collection(ns).findOne(filter, { ...options, ...RAW }));
+        const doc = decodedOrNull(await this.collection(ns).findOne(filter, { ...options, ...budget.maxTime(), ...RAW }));
         return doc ? [doc] : [];
       }
       return (
         await this.collection(ns)
-          .find(filter, { ...options, ...RAW })
+          .find(filter, { ...options, ...budget.maxTime(), ...RAW })
           .toArray()
       ).map(decoded);
     });
   }
 
   insertMany(ns: Namespace, documents: Doc[]): Promise<unknown[]> {
-    return this.run(async () => {
+    return this.run(ns, async (budget) => {
       await this.refuseUnstorable(documents);
       // The driver gives each document without one an ObjectId `_id`, as mongod would.
-      const result = await this.write(() => this.collection(ns).insertMany(documents, { ordered: true }));
+      const result = await this.write(budget, () => this.collection(ns).insertMany(documents, { ordered: true, ...budget.maxTime() }));
       return documents.map((_, i) => result.insertedIds[i]);
     });
   }
 
   update(ns: Namespace, spec: UpdateSpec): Promise<UpdateResult> {
-    return this.run(async () => {
+    return this.run(ns, async (budget) => {
       await this.refuseUnstorable(spec.filter, spec.update);
       const coll = this.collection(ns);
-      const options = { upsert: spec.upsert };
+      if (spec.multi && (await this.isFerretDb())) return updateResult(await updateManyInSteps(coll, spec, budget, (work) => this.write(budget, work)));
       return updateResult(
-        await this.write(() => (spec.multi ? coll.updateMany(spec.filter, spec.update, options) : coll.updateOne(spec.filter, spec.update, options))),
+        await this.write(budget, () => {
+          const options = { upsert: spec.upsert, ...budget.maxTime() };
+          return spec.multi ? coll.updateMany(spec.filter, spec.update, options) : coll.updateOne(spec.filter, spec.update, options);
+        }),
       );
     });
   }
 
   replaceOne(ns: Namespace, spec: ReplaceSpec): Promise<UpdateResult> {
-    return this.run(async () => {
+    return this.run(ns, async (budget) => {
       await this.refuseUnstorable(spec.filter, spec.replacement);
-      return updateResult(await this.write(() => this.collection(ns).replaceOne(spec.filter, spec.replacement, { upsert: spec.upsert })));
+      return updateResult(
+        await this.write(budget, () => this.collection(ns).replaceOne(spec.filter, spec.replacement, { upsert: spec.upsert, ...budget.maxTime() })),
+      );
     });
   }
 
   findOneAndUpdate(ns: Namespace, spec: FindOneAndUpdateSpec): Promise<Doc | null> {
-    return this.run(async () => {
+    return this.run(ns, async (budget) => {
       await this.refuseUnstorable(spec.filter, spec.update);
       const { projection } = spec;
       const send = async (withProjection: boolean) =>
         decodedOrNull(
-          await this.write(() =>
+          await this.write(budget, () =>
             this.collection(ns).findOneAndUpdate(spec.filter, spec.update, {
+              ...budget.maxTime(),
               upsert: spec.upsert,
               returnDocument: spec.returnNewDocument ? "after" : "before",
               ...(spec.sort ? { sort: spec.sort } : {}),
@@ -198,32 +217,37 @@ export class MongoEngine implements Engine {
   }
 
   delete(ns: Namespace, filter: Doc, multi: boolean): Promise<number> {
-    return this.run(async () => {
+    return this.run(ns, async (budget) => {
       await this.refuseUnstorable(filter);
       const coll = this.collection(ns);
-      return (await this.write(() => (multi ? coll.deleteMany(filter) : coll.deleteOne(filter)))).deletedCount;
+      if (multi && (await this.isFerretDb())) return deleteManyInSteps(coll, filter, budget, (work) => this.write(budget, work));
+      return (await this.write(budget, () => (multi ? coll.deleteMany(filter, budget.maxTime()) : coll.deleteOne(filter, budget.maxTime())))).deletedCount;
     });
   }
 
   aggregate(ns: Namespace, pipeline: Doc[]): Promise<Doc[]> {
     // Stages that reach other collections were refused by the protocol handler.
-    return this.run(async () => {
+    return this.run(ns, async (budget) => {
       await this.refuseUnstorable(pipeline);
-      return (await this.collection(ns).aggregate(pipeline, RAW).toArray()).map(decoded);
+      return (
+        await this.collection(ns)
+          .aggregate(pipeline, { ...budget.maxTime(), ...RAW })
+          .toArray()
+      ).map(decoded);
     });
   }
 
   countDocuments(ns: Namespace, filter: Doc): Promise<number> {
-    return this.run(async () => {
+    return this.run(ns, async (budget) => {
       await this.refuseUnstorable(filter);
-      return this.collection(ns).countDocuments(filter);
+      return this.collection(ns).countDocuments(filter, budget.maxTime());
     });
   }
 
   createCollection(ns: Namespace): Promise<void> {
-    return this.run(async () => {
+    return this.run(ns, async (budget) => {
       try {
-        await this.client.db(ns.database).command({ create: ns.collection });
+        await this.client.db(ns.database).command({ create: ns.collection, ...budget.maxTime() });
       } catch (error) {
         // The protocol makes create idempotent; the server's NamespaceExists means "already done".
         if (!hasCode(error, CODE.NamespaceExists)) throw error;
@@ -232,32 +256,34 @@ export class MongoEngine implements Engine {
   }
 
   dropCollection(ns: Namespace): Promise<boolean> {
-    return this.run(async () => {
-      // MongoDB 7+ and FerretDB both answer ok for a missing collection, so ask first. Two
-      // concurrent drops may both report true; the end state is the same.
-      if (!(await this.exists(ns))) return false;
-      try {
-        await this.client.db(ns.database).command({ drop: ns.collection });
-      } catch (error) {
-        if (hasCode(error, CODE.NamespaceNotFound)) return false;
-        throw error;
-      }
-      return true;
-    });
+    return this.run(ns, (budget) => this.drop(ns, budget));
+  }
+
+  private async drop(ns: Namespace, budget: Budget): Promise<boolean> {
+    // MongoDB 7+ and FerretDB both answer ok for a missing collection, so ask first. Two
+    // concurrent drops may both report true; the end state is the same.
+    if (!(await this.exists(ns, budget))) return false;
+    try {
+      await this.client.db(ns.database).command({ drop: ns.collection, ...budget.maxTime() });
+    } catch (error) {
+      if (hasCode(error, CODE.NamespaceNotFound)) return false;
+      throw error;
+    }
+    return true;
   }
 
   renameCollection(ns: Namespace, to: string, dropTarget: boolean): Promise<void> {
-    return this.run(async () => {
+    return this.run(ns, async (budget) => {
       if (to === ns.collection) {
         // The server calls renaming onto itself an illegal operation; the protocol (like the embedded store) a no-op.
-        if (!(await this.exists(ns))) throw new DataApiError("NamespaceNotFound", "source namespace does not exist");
+        if (!(await this.exists(ns, budget))) throw new DataApiError("NamespaceNotFound", "source namespace does not exist");
         return;
       }
       const admin = this.client.db("admin");
       const command = { renameCollection: `${ns.database}.${ns.collection}`, to: `${ns.database}.${to}` };
       if (dropTarget && this.dropTargetOnRename) {
         try {
-          await admin.command({ ...command, dropTarget: true });
+          await admin.command({ ...command, dropTarget: true, ...budget.maxTime() });
           return;
         } catch (error) {
           if (!hasCode(error, CODE.NotImplemented)) throw error;
@@ -267,19 +293,19 @@ export class MongoEngine implements Engine {
       }
       if (dropTarget) {
         // Only when the source exists, so a failed rename never costs the target its data.
-        if (!(await this.exists(ns))) throw new DataApiError("NamespaceNotFound", "source namespace does not exist");
-        await this.dropCollection({ database: ns.database, collection: to });
+        if (!(await this.exists(ns, budget))) throw new DataApiError("NamespaceNotFound", "source namespace does not exist");
+        await this.drop({ database: ns.database, collection: to }, budget);
       }
-      await admin.command(command);
+      await admin.command({ ...command, ...budget.maxTime() });
     });
   }
 
   createIndexes(ns: Namespace, indexes: IndexSpec[]): Promise<void> {
-    return this.run(async () => {
+    return this.run(ns, async (budget) => {
       const coll = this.collection(ns);
       const existing = new Map<string, Document>();
       try {
-        for (const index of await coll.listIndexes().toArray()) existing.set(index.name, index);
+        for (const index of await coll.listIndexes(budget.maxTime()).toArray()) existing.set(index.name, index);
       } catch (error) {
         if (!hasCode(error, CODE.NamespaceNotFound)) throw error;
       }
@@ -302,7 +328,10 @@ export class MongoEngine implements Engine {
       if (wanted.length === 0) return;
       const wantsTtl = this.ttlIndexes && wanted.some((i) => i.expireAfterSeconds !== undefined);
       try {
-        await coll.createIndexes(wanted.map((i) => indexDescription(i, this.ttlIndexes)));
+        await coll.createIndexes(
+          wanted.map((i) => indexDescription(i, this.ttlIndexes)),
+          budget.maxTime(),
+        );
         return;
       } catch (error) {
         if (!wantsTtl || !hasCode(error, CODE.NotImplemented)) throw error;
@@ -310,13 +339,20 @@ export class MongoEngine implements Engine {
         this.options.warn("this server has no TTL indexes; they are created without expiry, and expired documents stay");
       }
       const rest = missing(false);
-      if (rest.length > 0) await coll.createIndexes(rest.map((i) => indexDescription(i, false)));
+      if (rest.length > 0)
+        await coll.createIndexes(
+          rest.map((i) => indexDescription(i, false)),
+          budget.maxTime(),
+        );
     });
   }
 
   listCollections(database: string, filter: Doc): Promise<{ name: string }[]> {
-    return this.run(async () => {
-      const found = await this.client.db(database).listCollections(filter, { nameOnly: true }).toArray();
+    return this.run(undefined, async (budget) => {
+      const found = await this.client
+        .db(database)
+        .listCollections(filter, { nameOnly: true, ...budget.maxTime() })
+        .toArray();
       return found
         .map((c) => ({ name: c.name }))
         .filter((c) => !c.name.startsWith("system."))
@@ -325,8 +361,8 @@ export class MongoEngine implements Engine {
   }
 
   ping(): Promise<void> {
-    return this.run(async () => {
-      await this.client.db("admin").command({ ping: 1 });
+    return this.run(undefined, async (budget) => {
+      await this.client.db("admin").command({ ping: 1, ...budget.maxTime() });
     });
   }
 }

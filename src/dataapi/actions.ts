@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { isPlainObject } from "./ejson";
 import type { Doc, Engine, Namespace } from "./engine";
+import { MAX_BULK_DOCUMENTS, MAX_INDEXES_PER_REQUEST } from "./limits";
 
 const doc = z.custom<Doc>(isPlainObject, { message: "must be an object" });
 const sort = z.record(z.string(), z.union([z.literal(1), z.literal(-1)]));
@@ -54,7 +55,10 @@ export const ACTIONS: Record<string, Action> = {
     async (e, ns, b) => ({ documents: await e.find(ns, b) }),
   ),
   insertOne: action(z.object({ document: doc }), async (e, ns, b) => ({ insertedId: (await e.insertMany(ns, [b.document]))[0] })),
-  insertMany: action(z.object({ documents: z.array(doc).min(1) }), async (e, ns, b) => ({ insertedIds: await e.insertMany(ns, b.documents) })),
+  insertMany: action(
+    z.object({ documents: z.array(doc).min(1).max(MAX_BULK_DOCUMENTS, `at most ${MAX_BULK_DOCUMENTS} documents per request`) }),
+    async (e, ns, b) => ({ insertedIds: await e.insertMany(ns, b.documents) }),
+  ),
   updateOne: action(z.object({ filter, update, upsert }), (e, ns, b) => e.update(ns, { ...b, multi: false })),
   updateMany: action(z.object({ filter, update, upsert }), (e, ns, b) => e.update(ns, { ...b, multi: true })),
   replaceOne: action(z.object({ filter, replacement: doc, upsert }), (e, ns, b) => e.replaceOne(ns, b)),
@@ -75,9 +79,12 @@ export const ACTIONS: Record<string, Action> = {
     await e.renameCollection(ns, b.to, b.dropTarget);
     return { ok: 1 };
   }),
-  createIndexes: action(z.object({ indexes: z.array(indexSpec).min(1) }), async (e, ns, b) => {
-    await e.createIndexes(ns, b.indexes);
-    return { ok: 1 };
-  }),
+  createIndexes: action(
+    z.object({ indexes: z.array(indexSpec).min(1).max(MAX_INDEXES_PER_REQUEST, `at most ${MAX_INDEXES_PER_REQUEST} indexes per request`) }),
+    async (e, ns, b) => {
+      await e.createIndexes(ns, b.indexes);
+      return { ok: 1 };
+    },
+  ),
   listCollections: action(z.object({ filter }), async (e, ns, b) => ({ collections: await e.listCollections(ns.database, b.filter) }), false),
 };

@@ -5,9 +5,16 @@
  */
 export type Doc = Record<string, unknown>;
 
+/** Where an action runs, and until when its caller waits for it. */
 export interface Namespace {
   database: string;
   collection: string;
+  /**
+   * The request's `deadline`, in milliseconds since the Unix epoch. The handler has checked that
+   * it had not passed; an engine that queues or runs long work stops by then (the SQLite engine
+   * runs each action at once, in one transaction, and needs no more than the handler's check).
+   */
+  deadline?: number;
 }
 
 export interface FindSpec {

@@ -17,6 +17,8 @@ export const DATA_ERROR_STATUS = {
   PayloadTooLarge: 413,
   UnsupportedMediaType: 415,
   ServiceUnavailable: 503,
+  /** The request's own `deadline` passed before the action ran (or, on the gateway, before the database finished it). */
+  DeadlineExceeded: 503,
   InternalServerError: 500,
 } as const;
 

@@ -5,6 +5,7 @@ import { isPlainObject, parseTypedEjson, stringifyEjson, stringifyPlainJson, toJ
 import type { Engine } from "./engine";
 import { DataApiError } from "./errors";
 import { assertNoCodeOperators, assertNoCodeValues, assertSingleCollectionPipeline } from "./forbidden";
+import { assertBodyValueBudget } from "./limits";
 import { checkCollectionName, checkDatabaseName } from "./names";
 
 /** The largest BSON document MongoDB stores, plus room for the envelope. */
@@ -19,6 +20,8 @@ export interface DataApiOptions {
   access?: { databases?: readonly string[]; collections?: RegExp };
   /** Called with every error that is answered as a 500, so the host can log it. */
   onInternalError?: (error: unknown) => void;
+  /** The clock `deadline` is read against; Date.now unless a test passes its own. */
+  now?: () => number;
 }
 
 const ACTION_PATH = /\/action\/([A-Za-z]+)$/;
@@ -53,6 +56,19 @@ const DATA_FIELDS = new Set(["filter", "document", "documents", "update", "repla
 const withPlainOptions = (body: Record<string, unknown>): Record<string, unknown> =>
   Object.fromEntries(Object.entries(body).map(([k, v]) => [k, DATA_FIELDS.has(k) ? v : toJsNumbers(v)]));
 
+/**
+ * The optional absolute deadline of a request, in milliseconds since the Unix epoch. A caller
+ * that fences writes with a lease sets it to the lease's end, so a request delayed in transit is
+ * refused instead of applied after the lease expired.
+ */
+const readDeadline = (value: unknown): number | undefined => {
+  if (value === undefined) return undefined;
+  if (typeof value !== "number" || !Number.isFinite(value)) {
+    throw new DataApiError("InvalidParameter", "deadline must be a number (milliseconds since the Unix epoch)");
+  }
+  return value;
+};
+
 const requireString = (body: Record<string, unknown>, field: string): string => {
   const value = body[field];
   if (value === undefined) throw new DataApiError("MissingParameter", `${field} is required`);
@@ -67,6 +83,7 @@ const requireString = (body: Record<string, unknown>, field: string): string => 
 export const createDataApiHandler = (options: DataApiOptions) => {
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const matchesApiKey = createApiKeyMatcher(options.apiKeys ?? []);
+  const now = options.now ?? Date.now;
 
   const checkAccess = (database: string, collection: string | undefined): void => {
     const { databases, collections } = options.access ?? {};
@@ -94,7 +111,9 @@ export const createDataApiHandler = (options: DataApiOptions) => {
     if (!action) throw new DataApiError("ActionNotFound", "unknown action");
     if (request.method !== "POST") throw new DataApiError("InvalidParameter", "actions are called with POST");
 
-    const body = parseBody(await readBodyText(request, maxBodyBytes), request.headers.get("content-type") ?? "");
+    const text = await readBodyText(request, maxBodyBytes);
+    assertBodyValueBudget(text);
+    const body = parseBody(text, request.headers.get("content-type") ?? "");
     requireString(body, "dataSource");
     const database = requireString(body, "database");
     checkDatabaseName(database);
@@ -105,7 +124,9 @@ export const createDataApiHandler = (options: DataApiOptions) => {
     assertNoCodeValues(body);
     if (name === "aggregate") assertSingleCollectionPipeline(body.pipeline);
 
-    const { dataSource: _ds, database: _db, collection: _coll, ...rest } = body;
+    const { dataSource: _ds, database: _db, collection: _coll, deadline: rawDeadline, ...rest } = body;
+    // Read as a plain number whichever EJSON number type carried it.
+    const deadline = readDeadline(toJsNumbers(rawDeadline));
     const parsed = action.schema.safeParse(withPlainOptions(rest));
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
@@ -116,7 +137,10 @@ export const createDataApiHandler = (options: DataApiOptions) => {
       checkCollectionName(database, rest.to);
       checkAccess(database, rest.to);
     }
-    const result = await action.run(options.engine, { database, collection: collection ?? "" }, parsed.data as never);
+    // Checked last, right before the work starts: a late request must change nothing.
+    if (deadline !== undefined && now() >= deadline) throw new DataApiError("DeadlineExceeded", "the request's deadline has passed");
+    const ns = { database, collection: collection ?? "", ...(deadline === undefined ? {} : { deadline }) };
+    const result = await action.run(options.engine, ns, parsed.data as never);
     return respond(200, name === "listCollections" ? visibleCollections(result) : result, ejsonOut);
   };
 

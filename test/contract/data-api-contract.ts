@@ -3,6 +3,7 @@ import { atomicityCases } from "./cases/atomicity";
 import { collectionCases } from "./cases/collections";
 import { documentCases } from "./cases/documents";
 import { indexCases } from "./cases/indexes";
+import { limitCases } from "./cases/limits";
 import { protocolCases } from "./cases/protocol";
 import { typeCases } from "./cases/types";
 import { updateCases } from "./cases/updates";
@@ -25,4 +26,5 @@ export const defineDataApiContract = (label: string, target: TargetOf) =>
     collectionCases(target);
     protocolCases(target);
     typeCases(target);
+    limitCases(target);
   });
