@@ -2,9 +2,7 @@ import { DurableObject } from "cloudflare:workers";
 import { createDataApiHandler } from "../dataapi/handler";
 import type { Env } from "../env";
 import { SqliteEngine } from "./sqlite-engine";
-
-/** How often expired documents of TTL-indexed collections are purged. */
-const TTL_PURGE_INTERVAL_MS = 60_000;
+import { TTL_TURN } from "./ttl-schedule";
 
 /**
  * The embedded data store: one Durable Object per database, SQLite storage, speaking the same
@@ -26,16 +24,20 @@ export class DataStore extends DurableObject<Env> {
 
   override async fetch(request: Request): Promise<Response> {
     const response = await this.handle(request);
-    if (new URL(request.url).pathname.endsWith("/createIndexes") && this.engine.hasTtlIndexes()) await this.scheduleTtlPurge();
+    if (new URL(request.url).pathname.endsWith("/createIndexes") && this.engine.hasTtlIndexes()) await this.scheduleTtlTurn(TTL_TURN.idleMs);
     return response;
   }
 
+  /**
+   * One bounded TTL turn (TTL_TURN): while expired documents remain the next turn follows after
+   * `busyGapMs`, so requests queued meanwhile are served between turns; otherwise in `idleMs`.
+   */
   override async alarm(): Promise<void> {
-    this.engine.purgeExpired(new Date());
-    if (this.engine.hasTtlIndexes()) await this.scheduleTtlPurge();
+    const turn = this.engine.expireTurn(Date.now(), Date.now, TTL_TURN);
+    if (turn.more || this.engine.hasTtlIndexes()) await this.ctx.storage.setAlarm(Date.now() + (turn.more ? TTL_TURN.busyGapMs : TTL_TURN.idleMs));
   }
 
-  private async scheduleTtlPurge(): Promise<void> {
-    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + TTL_PURGE_INTERVAL_MS);
+  private async scheduleTtlTurn(inMs: number): Promise<void> {
+    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + inMs);
   }
 }
