@@ -2,6 +2,7 @@ import { DurableObject } from "cloudflare:workers";
 import { createDataApiHandler } from "../dataapi/handler";
 import type { Env } from "../env";
 import { SqliteEngine } from "./sqlite-engine";
+import type { TurnResult } from "./ttl";
 import { TTL_TURN } from "./ttl-schedule";
 
 /**
@@ -29,12 +30,22 @@ export class DataStore extends DurableObject<Env> {
   }
 
   /**
-   * One bounded TTL turn (TTL_TURN): while expired documents remain the next turn follows after
-   * `busyGapMs`, so requests queued meanwhile are served between turns; otherwise in `idleMs`.
+   * Bounded TTL turns (TTL_TURN) with a pause after each, so requests queued meanwhile are served
+   * between them; then the next alarm: at once while expired documents remain, else in `idleMs`.
    */
   override async alarm(): Promise<void> {
-    const turn = this.engine.expireTurn(Date.now(), Date.now, TTL_TURN);
-    if (turn.more || this.engine.hasTtlIndexes()) await this.ctx.storage.setAlarm(Date.now() + (turn.more ? TTL_TURN.busyGapMs : TTL_TURN.idleMs));
+    const until = Date.now() + TTL_TURN.alarmMs;
+    let more = this.expireTurn(Date.now()).more;
+    while (more && Date.now() < until) {
+      await scheduler.wait(TTL_TURN.gapMs);
+      more = this.expireTurn(Date.now()).more;
+    }
+    if (more || this.engine.hasTtlIndexes()) await this.ctx.storage.setAlarm(Date.now() + (more ? 0 : TTL_TURN.idleMs));
+  }
+
+  /** One turn; the object serves nothing else while it runs. */
+  protected expireTurn(now: number): TurnResult {
+    return this.engine.expireTurn(now, Date.now, TTL_TURN);
   }
 
   private async scheduleTtlTurn(inMs: number): Promise<void> {
