@@ -7,7 +7,12 @@ const url = env.DATA_API_URL;
 // The same contract over real HTTP to the MongoDB gateway that `npm run test:mongo` starts on
 // FerretDB (it passes DATA_API_URL and DATA_API_KEY into the Worker's bindings, vitest.config.ts).
 if (url) {
-  defineDataApiContract("MongoDB gateway", () => ({ baseUrl: url, apiKey: env.DATA_API_KEY || undefined, fetch: () => (request) => fetch(request) }));
+  defineDataApiContract("MongoDB gateway", () => ({
+    baseUrl: url,
+    apiKey: env.DATA_API_KEY || undefined,
+    fetch: () => (request) => fetch(request),
+    expire: () => new Promise((resolve) => setTimeout(resolve, 250)),
+  }));
 } else {
   describe.skip("Data API contract: MongoDB gateway (DATA_API_URL unset; `npm run test:mongo` runs it)", () => {
     it("runs against the gateway", () => {});

@@ -7,6 +7,11 @@ export interface ContractTarget {
   baseUrl: string;
   /** The key the server demands; absent when it asks none (the embedded store's binding is private). */
   apiKey?: string;
+  /**
+   * Gives the server's TTL expiry a chance to run for `database`: the embedded store runs its
+   * alarm now; the gateway expires on its own clock (GATEWAY_TTL_INTERVAL_MS, short in the tests), so waiting is all there is.
+   */
+  expire(database: string): Promise<void>;
 }
 
 let counter = 0;
