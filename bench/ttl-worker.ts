@@ -23,6 +23,8 @@ interface Fill {
 
 interface Turns {
   count: number;
+  /** Every turn's wall time in ms, for the percentiles. */
+  durations: number[];
   longestMs: number;
   firstStart: number;
   lastEnd: number;
@@ -30,7 +32,7 @@ interface Turns {
 
 export class DataStore extends ServiceStore {
   private purging = false;
-  private readonly turns: Turns = { count: 0, longestMs: 0, firstStart: 0, lastEnd: 0 };
+  private readonly turns: Turns = { count: 0, durations: [], longestMs: 0, firstStart: 0, lastEnd: 0 };
 
   override async fetch(request: Request): Promise<Response> {
     const path = new URL(request.url).pathname;
@@ -110,6 +112,7 @@ export class DataStore extends ServiceStore {
     const end = Date.now();
     if (this.turns.count === 0) this.turns.firstStart = start;
     this.turns.count++;
+    this.turns.durations.push(end - start);
     this.turns.longestMs = Math.max(this.turns.longestMs, end - start);
     this.turns.lastEnd = end;
     return result;

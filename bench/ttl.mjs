@@ -25,6 +25,7 @@ const RETENTION_DAYS = 90;
 const DAY = 86_400_000;
 const GOAL_P99_RATIO = 1.5;
 
+const percentile = (values, p) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(values.length * p))];
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const call = async (origin, path, body) => {
@@ -146,7 +147,10 @@ const main = async () => {
       `${Math.round((EACH * 1000) / purgeMs).toLocaleString("en")} documents/s (${EACH.toLocaleString("en")} in ${(purgeMs / 1000).toFixed(1)} s)`,
     ],
     ["purge throughput beside the load", `${Math.round((removedWhileLoaded * 1000) / loadedMs).toLocaleString("en")} documents/s`],
-    ["purge turns", `${t.count}, longest ${t.longestMs} ms`],
+    [
+      "purge turns",
+      `${t.count} (${Math.round(EACH / t.count)} documents each), ms: p50 ${percentile(t.durations, 0.5)}, p99 ${percentile(t.durations, 0.99)}, longest ${t.longestMs}`,
+    ],
     ["GET /org/get without purge", `p50 ${baseline.latency.p50} ms, p99 ${baseline.latency.p99} ms, ${baseline.requests.average.toFixed(1)} req/s`],
     [
       "GET /org/get beside the purge",

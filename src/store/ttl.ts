@@ -59,7 +59,9 @@ export const expiryOf = (doc: Doc, indexes: IndexSpec[]): number | undefined => 
 
 /** Keeps one document's expiry row in step with its body; called with every write of it. */
 export const writeExpiry = (sql: Sql, seq: number, doc: Doc, indexes: IndexSpec[]): void => {
-  const at = ttlIndexesOf(indexes).length > 0 ? expiryOf(doc, indexes) : undefined;
+  // Indexes are never dropped one by one, so a collection without a TTL index has no expiry rows: nothing to write or clear.
+  if (ttlIndexesOf(indexes).length === 0) return;
+  const at = expiryOf(doc, indexes);
   if (at === undefined) sql.exec("DELETE FROM expiries WHERE seq = ?", seq);
   else sql.exec("INSERT INTO expiries (seq, at) VALUES (?, ?) ON CONFLICT (seq) DO UPDATE SET at = excluded.at", seq, at);
 };
