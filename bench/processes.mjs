@@ -111,32 +111,25 @@ export const startService = async (label, vars = {}, readyPath = "/health") => {
   return { origin, stop: proc.stop, groups: [proc.group] };
 };
 
-/** The bare Worker with the same `wrangler dev` flags as the service. */
-export const startBare = async () => {
+/**
+ * A Worker of bench/ (its own wrangler config) under `wrangler dev` with the service's flags and
+ * a throwaway store; `vars` are passed as `--var NAME:value`.
+ */
+export const startWorker = async (label, configFile, vars = {}, readyPath = "/") => {
   const port = await freePort();
-  const state = throwaway("oms-bench-bare-");
-  const config = join(ROOT, "bench", "bare-wrangler.toml");
+  const state = throwaway("oms-bench-worker-");
+  const varArgs = Object.entries(vars).flatMap(([name, value]) => ["--var", `${name}:${value}`]);
+  const config = join(ROOT, "bench", configFile);
   const inspector = String(await freePort());
-  const args = [
-    WRANGLER,
-    "dev",
-    "--config",
-    config,
-    "--ip",
-    "127.0.0.1",
-    "--port",
-    String(port),
-    "--inspector-port",
-    inspector,
-    "--persist-to",
-    state,
-    ...DEV_FLAGS,
-  ];
-  const proc = spawnGroup(process.execPath, args);
+  const args = [WRANGLER, "dev", "--config", config, "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", inspector, "--persist-to", state];
+  const proc = spawnGroup(process.execPath, [...args, ...DEV_FLAGS, ...varArgs]);
   const origin = `http://127.0.0.1:${port}`;
-  await waitFor("the bare Worker", answers(origin), proc, 90_000);
+  await waitFor(label, answers(`${origin}${readyPath}`), proc, 90_000);
   return { origin, stop: proc.stop, groups: [proc.group] };
 };
+
+/** The bare Worker with the same `wrangler dev` flags as the service. */
+export const startBare = () => startWorker("the bare Worker", "bare-wrangler.toml");
 
 /** Why the gateway cannot be measured here, or undefined when it can. */
 export const gatewayUnavailable = () => {

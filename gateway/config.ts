@@ -14,6 +14,9 @@ export interface GatewayConfig {
   serverSelectionTimeoutMs: number;
   operationTimeoutMs: number;
   shutdownTimeoutMs: number;
+  /** Where the server has no TTL monitor: how often the gateway looks for expired documents, and where it keeps TTL specs. */
+  ttlIntervalMs: number;
+  ttlMetaDatabase: string;
 }
 
 export class ConfigError extends Error {
@@ -53,6 +56,12 @@ const schema = z.object({
   GATEWAY_OPERATION_TIMEOUT_MS: ms(8_000),
   // Below Docker's default 10 s grace period between SIGTERM and SIGKILL.
   GATEWAY_SHUTDOWN_TIMEOUT_MS: ms(8_000),
+  // MongoDB's own TTL monitor runs once a minute; tests shorten it.
+  GATEWAY_TTL_INTERVAL_MS: ms(60_000),
+  GATEWAY_TTL_DATABASE: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,63}$/, "must be a plain database name")
+    .default("gateway_meta"),
 });
 
 const list = (value: string | undefined): string[] | undefined => {
@@ -92,5 +101,7 @@ export const readConfig = (env: Record<string, string | undefined>): GatewayConf
     serverSelectionTimeoutMs: c.MONGO_SERVER_SELECTION_TIMEOUT_MS,
     operationTimeoutMs: c.GATEWAY_OPERATION_TIMEOUT_MS,
     shutdownTimeoutMs: c.GATEWAY_SHUTDOWN_TIMEOUT_MS,
+    ttlIntervalMs: c.GATEWAY_TTL_INTERVAL_MS,
+    ttlMetaDatabase: c.GATEWAY_TTL_DATABASE,
   };
 };

@@ -7,6 +7,7 @@ import { Budget } from "./budget";
 import { unstorableOnFerretDb } from "./ferretdb-values";
 import { CODE, toDataApiError } from "./mongo-errors";
 import { deleteManyInSteps, updateManyInSteps } from "./stepped-writes";
+import type { TtlMonitor } from "./ttl-monitor";
 import { WriteQueue } from "./write-queue";
 
 export interface MongoEngineOptions {
@@ -59,11 +60,22 @@ export class MongoEngine implements Engine {
   /** Resolves true on FerretDB: its writes are read-then-write without isolation (see `write`), and some values break it. */
   private ferretDb: Promise<boolean> | undefined;
   private readonly writeQueue = new WriteQueue();
+  /** Expires documents where the server cannot (see ttl-monitor.ts). */
+  private ttlMonitor: TtlMonitor | undefined;
 
   constructor(
     private readonly client: MongoClient,
     private readonly options: MongoEngineOptions,
   ) {}
+
+  expireWith(monitor: TtlMonitor): void {
+    this.ttlMonitor = monitor;
+  }
+
+  /** The gateway's TTL monitor, once the server is known to have none of its own. */
+  private get ttlFallback(): TtlMonitor | undefined {
+    return this.ttlIndexes && !this.ttlMonitor?.hasSpecs ? undefined : this.ttlMonitor;
+  }
 
   private collection(ns: Namespace) {
     return this.client.db(ns.database).collection<Doc>(ns.collection);
@@ -256,7 +268,11 @@ export class MongoEngine implements Engine {
   }
 
   dropCollection(ns: Namespace): Promise<boolean> {
-    return this.run(ns, (budget) => this.drop(ns, budget));
+    return this.run(ns, async (budget) => {
+      const dropped = await this.drop(ns, budget);
+      if (dropped) await this.ttlFallback?.dropped(ns);
+      return dropped;
+    });
   }
 
   private async drop(ns: Namespace, budget: Budget): Promise<boolean> {
@@ -284,6 +300,7 @@ export class MongoEngine implements Engine {
       if (dropTarget && this.dropTargetOnRename) {
         try {
           await admin.command({ ...command, dropTarget: true, ...budget.maxTime() });
+          await this.ttlFallback?.renamed(ns, to, true);
           return;
         } catch (error) {
           if (!hasCode(error, CODE.NotImplemented)) throw error;
@@ -297,54 +314,62 @@ export class MongoEngine implements Engine {
         await this.drop({ database: ns.database, collection: to }, budget);
       }
       await admin.command({ ...command, ...budget.maxTime() });
+      await this.ttlFallback?.renamed(ns, to, false);
     });
   }
 
   createIndexes(ns: Namespace, indexes: IndexSpec[]): Promise<void> {
     return this.run(ns, async (budget) => {
-      const coll = this.collection(ns);
-      const existing = new Map<string, Document>();
-      try {
-        for (const index of await coll.listIndexes(budget.maxTime()).toArray()) existing.set(index.name, index);
-      } catch (error) {
-        if (!hasCode(error, CODE.NamespaceNotFound)) throw error;
-      }
-      // MongoDB refuses a same-named index with other options; FerretDB silently keeps the old one.
-      for (const index of indexes) {
-        const current = existing.get(index.name);
-        if (current && shape(current as IndexSpec) !== shape(index)) {
-          throw new DataApiError("IndexConflict", `an index named ${index.name} exists with other options`);
-        }
-      }
-      // Indexes already there as asked are not sent again: that saves a write per Worker isolate,
-      // and FerretDB 1.24 panics (dropping the connection) on a createIndexes whose indexes all exist.
-      // A TTL that differs goes to the server, which refuses it as MongoDB does (IndexOptionsConflict).
-      const missing = (withTtl: boolean) =>
-        indexes.filter((i) => {
-          const current = existing.get(i.name);
-          return !current || (withTtl && current.expireAfterSeconds !== i.expireAfterSeconds);
-        });
-      const wanted = missing(this.ttlIndexes);
-      if (wanted.length === 0) return;
-      const wantsTtl = this.ttlIndexes && wanted.some((i) => i.expireAfterSeconds !== undefined);
-      try {
-        await coll.createIndexes(
-          wanted.map((i) => indexDescription(i, this.ttlIndexes)),
-          budget.maxTime(),
-        );
-        return;
-      } catch (error) {
-        if (!wantsTtl || !hasCode(error, CODE.NotImplemented)) throw error;
-        this.ttlIndexes = false;
-        this.options.warn("this server has no TTL indexes; they are created without expiry, and expired documents stay");
-      }
-      const rest = missing(false);
-      if (rest.length > 0)
-        await coll.createIndexes(
-          rest.map((i) => indexDescription(i, false)),
-          budget.maxTime(),
-        );
+      // Where the server drops the expiry, the gateway remembers it and expires documents itself.
+      if (!this.ttlIndexes) await this.ttlMonitor?.refuseConflicts(ns, indexes);
+      await this.sendIndexes(ns, indexes, budget);
+      if (!this.ttlIndexes) await this.ttlMonitor?.remember(ns, indexes);
     });
+  }
+
+  private async sendIndexes(ns: Namespace, indexes: IndexSpec[], budget: Budget): Promise<void> {
+    const coll = this.collection(ns);
+    const existing = new Map<string, Document>();
+    try {
+      for (const index of await coll.listIndexes(budget.maxTime()).toArray()) existing.set(index.name, index);
+    } catch (error) {
+      if (!hasCode(error, CODE.NamespaceNotFound)) throw error;
+    }
+    // MongoDB refuses a same-named index with other options; FerretDB silently keeps the old one.
+    for (const index of indexes) {
+      const current = existing.get(index.name);
+      if (current && shape(current as IndexSpec) !== shape(index)) {
+        throw new DataApiError("IndexConflict", `an index named ${index.name} exists with other options`);
+      }
+    }
+    // Indexes already there as asked are not sent again: that saves a write per Worker isolate,
+    // and FerretDB 1.24 panics (dropping the connection) on a createIndexes whose indexes all exist.
+    // A TTL that differs goes to the server, which refuses it as MongoDB does (IndexOptionsConflict).
+    const missing = (withTtl: boolean) =>
+      indexes.filter((i) => {
+        const current = existing.get(i.name);
+        return !current || (withTtl && current.expireAfterSeconds !== i.expireAfterSeconds);
+      });
+    const wanted = missing(this.ttlIndexes);
+    if (wanted.length === 0) return;
+    const wantsTtl = this.ttlIndexes && wanted.some((i) => i.expireAfterSeconds !== undefined);
+    try {
+      await coll.createIndexes(
+        wanted.map((i) => indexDescription(i, this.ttlIndexes)),
+        budget.maxTime(),
+      );
+      return;
+    } catch (error) {
+      if (!wantsTtl || !hasCode(error, CODE.NotImplemented)) throw error;
+      this.ttlIndexes = false;
+      this.options.warn("this server has no TTL indexes; they are created without expiry, and the gateway expires documents itself");
+    }
+    const rest = missing(false);
+    if (rest.length > 0)
+      await coll.createIndexes(
+        rest.map((i) => indexDescription(i, false)),
+        budget.maxTime(),
+      );
   }
 
   listCollections(database: string, filter: Doc): Promise<{ name: string }[]> {

@@ -10,6 +10,13 @@ import { MongoClient } from "mongodb";
 import { createGateway } from "./app";
 import { ConfigError, type GatewayConfig, readConfig } from "./config";
 import { MongoEngine } from "./mongo-engine";
+import { TtlMonitor } from "./ttl-monitor";
+
+/**
+ * The gateway's own TTL expiry, on servers without a TTL monitor: 200 documents per
+ * find-then-delete, 1,000 per turn, turns 100 ms apart while more is expired.
+ */
+const TTL_BOUNDS = { batch: 200, maxDocuments: 1_000, gapMs: 100 };
 
 const log = (fields: Record<string, unknown>) => console.log(JSON.stringify({ time: new Date().toISOString(), ...fields }));
 
@@ -32,6 +39,9 @@ const start = (config: GatewayConfig) => {
       warned.add(message);
     },
   });
+  const ttl = new TtlMonitor(engine, { ...TTL_BOUNDS, metaDatabase: config.ttlMetaDatabase, intervalMs: config.ttlIntervalMs, log });
+  engine.expireWith(ttl);
+  ttl.start();
   const gateway = createGateway(engine, config, logError);
   const server = serve({ fetch: (request) => gateway.fetch(request), hostname: config.host, port: config.port }, (info: AddressInfo) => {
     // Scripts wait for this line; with PORT=0 it is the only place the chosen port appears.
@@ -44,6 +54,7 @@ const start = (config: GatewayConfig) => {
     if (stopping) return;
     stopping = true;
     log({ msg: "shutting down", signal });
+    ttl.stop();
     gateway.drain();
     const force = setTimeout(() => {
       log({ level: "warn", msg: "shutdown deadline passed; closing remaining connections" });

@@ -37,7 +37,8 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 key="$(node -e 'process.stdout.write(require("node:crypto").randomBytes(32).toString("hex"))')"
-GATEWAY_API_KEY="$key" HOST=127.0.0.1 PORT=0 node dist/gateway/server.mjs >"$log" 2>&1 &
+# The TTL monitor looks every half second, so expiry tests wait for it briefly (MongoDB: a minute).
+GATEWAY_TTL_INTERVAL_MS=500 GATEWAY_API_KEY="$key" HOST=127.0.0.1 PORT=0 node dist/gateway/server.mjs >"$log" 2>&1 &
 gateway=$!
 
 url=""

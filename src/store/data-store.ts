@@ -2,9 +2,8 @@ import { DurableObject } from "cloudflare:workers";
 import { createDataApiHandler } from "../dataapi/handler";
 import type { Env } from "../env";
 import { SqliteEngine } from "./sqlite-engine";
-
-/** How often expired documents of TTL-indexed collections are purged. */
-const TTL_PURGE_INTERVAL_MS = 60_000;
+import type { TurnResult } from "./ttl";
+import { TTL_TURN } from "./ttl-schedule";
 
 /**
  * The embedded data store: one Durable Object per database, SQLite storage, speaking the same
@@ -26,16 +25,35 @@ export class DataStore extends DurableObject<Env> {
 
   override async fetch(request: Request): Promise<Response> {
     const response = await this.handle(request);
-    if (new URL(request.url).pathname.endsWith("/createIndexes") && this.engine.hasTtlIndexes()) await this.scheduleTtlPurge();
+    if (new URL(request.url).pathname.endsWith("/createIndexes") && this.engine.hasTtlIndexes()) await this.scheduleTtlTurn(TTL_TURN.idleMs);
     return response;
   }
 
+  /**
+   * Bounded TTL turns (TTL_TURN) with a pause after each, so requests queued meanwhile are served
+   * between them; then the next alarm: at once while expired documents remain, else in `idleMs`.
+   */
   override async alarm(): Promise<void> {
-    this.engine.purgeExpired(new Date());
-    if (this.engine.hasTtlIndexes()) await this.scheduleTtlPurge();
+    const until = Date.now() + TTL_TURN.alarmMs;
+    for (;;) {
+      const started = Date.now();
+      const { more } = this.expireTurn(started);
+      if (!more || Date.now() >= until) return this.nextAlarm(more);
+      // Twice the turn's own time, so the purge takes at most a third of the object's time.
+      await scheduler.wait(Math.max(TTL_TURN.gapMs, TTL_TURN.gapFactor * (Date.now() - started)));
+    }
   }
 
-  private async scheduleTtlPurge(): Promise<void> {
-    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + TTL_PURGE_INTERVAL_MS);
+  private async nextAlarm(more: boolean): Promise<void> {
+    if (more || this.engine.hasTtlIndexes()) await this.ctx.storage.setAlarm(Date.now() + (more ? 0 : TTL_TURN.idleMs));
+  }
+
+  /** One turn; the object serves nothing else while it runs. */
+  protected expireTurn(now: number): TurnResult {
+    return this.engine.expireTurn(now, Date.now, TTL_TURN);
+  }
+
+  private async scheduleTtlTurn(inMs: number): Promise<void> {
+    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + inMs);
   }
 }

@@ -17,6 +17,17 @@ import {
   seedFromFilter,
 } from "./documents";
 import { restoreTypes } from "./retype";
+import {
+  expiryTurn,
+  needsBackfill,
+  removeCollectionExpiries,
+  removeExpiry,
+  startBackfill,
+  TTL_SCHEMA,
+  type TurnBounds,
+  type TurnResult,
+  writeExpiry,
+} from "./ttl";
 
 /** The subset of Durable Object SQL storage the engine uses (also what a test double would need). */
 export interface Sql {
@@ -101,10 +112,9 @@ export class SqliteEngine implements Engine {
     private readonly sql: Sql,
     private readonly transaction: <T>(fn: () => T) => T,
   ) {
-    for (const statement of SCHEMA.split(";")
-      .map((s) => s.trim())
-      .filter(Boolean))
-      sql.exec(statement);
+    const backfill = needsBackfill(sql);
+    for (const statement of [...SCHEMA.split(";"), ...TTL_SCHEMA].map((s) => s.trim()).filter(Boolean)) sql.exec(statement);
+    if (backfill) startBackfill(sql);
   }
 
   // --- collections -----------------------------------------------------------------------
@@ -281,6 +291,7 @@ export class SqliteEngine implements Engine {
       throw error;
     }
     this.writeEntries(coll, seq, doc, indexes);
+    writeExpiry(this.sql, seq, doc, indexes);
     return doc._id;
   }
 
@@ -289,9 +300,11 @@ export class SqliteEngine implements Engine {
     this.sql.exec("UPDATE documents SET body = ? WHERE seq = ?", encodeDocument(next), row.seq);
     this.sql.exec("DELETE FROM index_entries WHERE seq = ?", row.seq);
     this.writeEntries(coll, row.seq, next, indexes);
+    writeExpiry(this.sql, row.seq, next, indexes);
   }
 
   private removeDoc(seq: number): void {
+    removeExpiry(this.sql, seq);
     this.sql.exec("DELETE FROM index_entries WHERE seq = ?", seq);
     this.sql.exec("DELETE FROM documents WHERE seq = ?", seq);
   }
@@ -422,6 +435,7 @@ export class SqliteEngine implements Engine {
   private drop(coll: number): void {
     this.sql.exec("DELETE FROM index_entries WHERE coll = ?", coll);
     this.sql.exec("DELETE FROM indexes WHERE coll = ?", coll);
+    removeCollectionExpiries(this.sql, coll);
     this.sql.exec("DELETE FROM documents WHERE coll = ?", coll);
     this.sql.exec("DELETE FROM collections WHERE id = ?", coll);
   }
@@ -469,7 +483,11 @@ export class SqliteEngine implements Engine {
           continue;
         }
         this.sql.exec("INSERT INTO indexes (coll, name, spec) VALUES (?, ?, ?)", coll, index.name, JSON.stringify(normalized));
-        for (const row of this.scan(coll)) this.writeEntries(coll, row.seq, row.doc, [normalized]);
+        const all = normalized.expireAfterSeconds === undefined ? undefined : this.indexes(coll);
+        for (const row of this.scan(coll)) {
+          this.writeEntries(coll, row.seq, row.doc, [normalized]);
+          if (all) writeExpiry(this.sql, row.seq, row.doc, all);
+        }
       }
     });
   }
@@ -487,26 +505,12 @@ export class SqliteEngine implements Engine {
     this.sql.exec("SELECT 1").toArray();
   }
 
-  /** Deletes documents whose TTL-indexed date field is older than the index allows. */
-  purgeExpired(now: Date): number {
-    return this.transaction(() => {
-      let removed = 0;
-      const ttl = this.sql.exec<{ coll: number; spec: string }>("SELECT coll, spec FROM indexes").toArray();
-      for (const { coll, spec } of ttl) {
-        const index = JSON.parse(spec) as IndexSpec;
-        const field = Object.keys(index.key)[0];
-        if (index.expireAfterSeconds === undefined || !field) continue;
-        const cutoff = now.getTime() - index.expireAfterSeconds * 1000;
-        for (const row of [...this.scan(coll)]) {
-          const value = getPath(row.doc, field);
-          if (value instanceof Date && value.getTime() < cutoff) {
-            this.removeDoc(row.seq);
-            removed++;
-          }
-        }
-      }
-      return removed;
-    });
+  /**
+   * One bounded step of TTL expiry (see ./ttl.ts): deletes documents that expired before `now`,
+   * found through the expiry index, within `bounds`; `more` says whether another step is due.
+   */
+  expireTurn(now: number, clock: () => number, bounds: TurnBounds): TurnResult {
+    return expiryTurn(this.sql, this.transaction, (coll) => this.indexes(coll), now, clock, bounds);
   }
 
   /** Whether any index asks for TTL expiry, so the host knows whether to schedule purges. */

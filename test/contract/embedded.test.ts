@@ -1,3 +1,4 @@
+import { runDurableObjectAlarm } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { defineDataApiContract } from "./data-api-contract";
 
@@ -7,5 +8,8 @@ defineDataApiContract("embedded Durable Object store", () => ({
   fetch: (database) => {
     const stub = env.DATA_STORE.get(env.DATA_STORE.idFromName(database));
     return (request) => stub.fetch(request);
+  },
+  expire: async (database) => {
+    await runDurableObjectAlarm(env.DATA_STORE.get(env.DATA_STORE.idFromName(database)));
   },
 }));

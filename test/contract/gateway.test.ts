@@ -14,6 +14,7 @@ if (url) {
     apiKey: env.DATA_API_KEY || undefined,
     fetch: () => (request) => fetch(request),
     ...(onFerretDb ? { unsupportedTypes: ["decimal128", "nan", "infinity", "negativeZero"] as const } : {}),
+    expire: () => new Promise((resolve) => setTimeout(resolve, 250)),
   }));
 } else {
   describe.skip("Data API contract: MongoDB gateway (DATA_API_URL unset; `npm run test:mongo` runs it)", () => {

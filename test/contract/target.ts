@@ -9,6 +9,11 @@ export interface ContractTarget {
   apiKey?: string;
   /** Values the server behind cannot store (FerretDB 1.x); the contract expects them refused with 400, or, for -0, stored as 0. */
   unsupportedTypes?: readonly ("decimal128" | "nan" | "infinity" | "negativeZero")[];
+  /**
+   * Gives the server's TTL expiry a chance to run for `database`: the embedded store runs its
+   * alarm now; the gateway expires on its own clock (GATEWAY_TTL_INTERVAL_MS, short in the tests), so waiting is all there is.
+   */
+  expire(database: string): Promise<void>;
 }
 
 let counter = 0;

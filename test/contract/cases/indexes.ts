@@ -82,6 +82,34 @@ export const indexCases = (target: TargetOf) =>
       expect(await items.countDocuments({ k: 1 })).toBe(3);
     });
 
+    it("expires documents past their TTL, and keeps live ones and those whose field holds no date", async () => {
+      const { database, items, call } = setup(target());
+      const ago = (ms: number) => new Date(Date.now() - ms);
+      await items.createIndexes([{ key: { at: 1 }, name: "at_ttl", expireAfterSeconds: 3600 }]);
+      await call("insertMany", {
+        documents: [
+          { _id: "old", at: ago(7_200_000) },
+          { _id: "old-array", at: [new Date(), ago(7_200_000)] },
+          { _id: "live", at: ago(60_000) },
+          { _id: "text", at: "2001-01-01T00:00:00Z" },
+          { _id: "none" },
+        ],
+      });
+      // Renewed before expiry: stays.
+      await call("insertMany", { documents: [{ _id: "renewed", at: ago(7_200_000) }] });
+      await items.updateOne({ _id: "renewed" }, { $set: { at: new Date() } });
+      const deadline = Date.now() + 20_000;
+      while ((await items.countDocuments({ _id: { $in: ["old", "old-array"] } })) > 0 && Date.now() < deadline) await target().expire(database);
+      expect((await items.find({}, { sort: { _id: 1 } })).map((d) => d._id)).toEqual(["live", "none", "renewed", "text"]);
+    });
+
+    it("refuses a TTL index of a taken name with another expiry", async () => {
+      const { items } = setup(target());
+      await items.createIndexes([{ key: { at: 1 }, name: "at_ttl", expireAfterSeconds: 3600 }]);
+      await expect(items.createIndexes([{ key: { at: 1 }, name: "at_ttl", expireAfterSeconds: 60 }])).rejects.toMatchObject({ code: "IndexConflict" });
+      await expect(items.createIndexes([{ key: { at: 1 }, name: "at_ttl" }])).rejects.toMatchObject({ code: "IndexConflict" });
+    });
+
     it("accepts a TTL index (where the server cannot expire, the index is still created) and stays writable", async () => {
       const { items } = setup(target());
       await items.createIndexes([{ key: { expires_at: 1 }, name: "expires_ttl", expireAfterSeconds: 3600 }]);

@@ -1,0 +1,149 @@
+import type { Doc, Engine, IndexSpec, Namespace } from "../src/dataapi/engine";
+import { DataApiError } from "../src/dataapi/errors";
+
+/**
+ * TTL expiry done by the gateway, for servers that have no TTL monitor (FerretDB, the test
+ * stand-in, answers NotImplemented to `expireAfterSeconds`). On MongoDB the server expires
+ * documents itself and this stays idle: it is told about TTL indexes only after the server
+ * refused one, and otherwise finds no remembered spec.
+ *
+ * The server keeps such an index without its expiry, so the specs are remembered in a collection
+ * of their own (`<metaDatabase>.ttl_indexes`): the gateway keeps no state of its own, several may
+ * run side by side, and a restarted one must go on expiring. Expiry is MongoDB's rule: a document
+ * whose field holds a date (for an array, its earliest) older than `expireAfterSeconds` goes;
+ * `{field: {$lt: cutoff}}` matches exactly those (only dates compare with a date), through the
+ * ordinary index the server did create on the field. Work is bounded: batches of `_id`s, a few
+ * batches a turn, and turns `gapMs` apart while more is expired, so the purge never crowds out
+ * requests; otherwise one look every `intervalMs`, as MongoDB's monitor runs once a minute.
+ */
+export interface TtlMonitorOptions {
+  metaDatabase: string;
+  intervalMs: number;
+  /** `_id`s per find-then-delete. */
+  batch: number;
+  /** Documents deleted per turn at most (across collections). */
+  maxDocuments: number;
+  gapMs: number;
+  log: (fields: Record<string, unknown>) => void;
+}
+
+interface RememberedSpec extends Doc {
+  database: string;
+  collection: string;
+  name: string;
+  field: string;
+  expireAfterSeconds: number;
+}
+
+export interface TurnResult {
+  removed: number;
+  more: boolean;
+}
+
+export class TtlMonitor {
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private stopped = true;
+  /** Whether the last turn found remembered specs: then the server is one without TTL, whatever this process has seen. */
+  hasSpecs = false;
+
+  constructor(
+    private readonly engine: Engine,
+    private readonly options: TtlMonitorOptions,
+  ) {}
+
+  private get meta(): Namespace {
+    return { database: this.options.metaDatabase, collection: "ttl_indexes" };
+  }
+
+  private specs(filter: Doc = {}): Promise<RememberedSpec[]> {
+    return this.engine.find(this.meta, { filter }) as Promise<RememberedSpec[]>;
+  }
+
+  /** Refuses, as MongoDB would, an index whose name is remembered with another `expireAfterSeconds`. */
+  async refuseConflicts(ns: Namespace, indexes: IndexSpec[]): Promise<Map<string, RememberedSpec>> {
+    const known = new Map((await this.specs({ database: ns.database, collection: ns.collection })).map((s) => [s.name, s]));
+    for (const index of indexes) {
+      const current = known.get(index.name);
+      if (current && current.expireAfterSeconds !== index.expireAfterSeconds) {
+        throw new DataApiError("IndexConflict", `an index named ${index.name} exists with other options`);
+      }
+    }
+    return known;
+  }
+
+  /** After the server created `indexes` without their expiry: remembers each TTL spec. */
+  async remember(ns: Namespace, indexes: IndexSpec[]): Promise<void> {
+    const known = await this.refuseConflicts(ns, indexes);
+    for (const index of indexes) {
+      const field = Object.keys(index.key)[0];
+      if (index.expireAfterSeconds === undefined || field === undefined || known.has(index.name)) continue;
+      const spec: RememberedSpec = { database: ns.database, collection: ns.collection, name: index.name, field, expireAfterSeconds: index.expireAfterSeconds };
+      const where = { database: spec.database, collection: spec.collection, name: spec.name };
+      await this.engine.update(this.meta, { filter: where, update: { $set: spec }, upsert: true, multi: false });
+      this.hasSpecs = true;
+    }
+    this.soon(0);
+  }
+
+  /** The specs follow their collection: a rename moves them, a drop forgets them. */
+  async renamed(ns: Namespace, to: string, droppedTarget: boolean): Promise<void> {
+    if (droppedTarget) await this.dropped({ database: ns.database, collection: to });
+    const where = { database: ns.database, collection: ns.collection };
+    await this.engine.update(this.meta, { filter: where, update: { $set: { collection: to } }, upsert: false, multi: true });
+  }
+
+  async dropped(ns: Namespace): Promise<void> {
+    await this.engine.delete(this.meta, { database: ns.database, collection: ns.collection }, true);
+  }
+
+  /** One bounded turn over every remembered spec. */
+  async turn(now: Date): Promise<TurnResult> {
+    let removed = 0;
+    const specs = await this.specs();
+    this.hasSpecs = specs.length > 0;
+    for (const spec of specs) {
+      const ns = { database: spec.database, collection: spec.collection };
+      const expired = { [spec.field]: { $lt: new Date(now.getTime() - spec.expireAfterSeconds * 1000) } };
+      while (removed < this.options.maxDocuments) {
+        const limit = Math.min(this.options.batch, this.options.maxDocuments - removed);
+        const ids = (await this.engine.find(ns, { filter: expired, projection: { _id: 1 }, limit })).map((d) => d._id);
+        if (ids.length === 0) break;
+        // The condition again: a document renewed since the find is live and stays.
+        removed += await this.engine.delete(ns, { _id: { $in: ids }, ...expired }, true);
+        if (ids.length < limit) break;
+      }
+      if (removed >= this.options.maxDocuments) return { removed, more: true };
+    }
+    return { removed, more: false };
+  }
+
+  start(): void {
+    this.stopped = false;
+    this.soon(0);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.timer);
+  }
+
+  private soon(ms: number): void {
+    if (this.stopped) return;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.tick(), ms);
+    // A pending purge never keeps a stopping process alive.
+    this.timer.unref?.();
+  }
+
+  private async tick(): Promise<void> {
+    let next = this.options.intervalMs;
+    try {
+      const { removed, more } = await this.turn(new Date());
+      if (removed > 0) this.options.log({ msg: "ttl purge", removed, more });
+      if (more) next = this.options.gapMs;
+    } catch (error) {
+      this.options.log({ level: "warn", msg: "ttl purge failed; retrying later", error: String(error) });
+    }
+    this.soon(next);
+  }
+}
