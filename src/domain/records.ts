@@ -70,7 +70,7 @@ const readTenant = (deps: Deps, principal: Principal) =>
  */
 const tenantOf = async (deps: Deps, principal: Principal): Promise<Tenant> => {
   const org = await readTenant(deps, principal);
-  if (!org || org.status !== "active" || org.admin.token_version !== principal.tokenVersion) throw refusal(org, principal);
+  if (org?.status !== "active" || org.admin.token_version !== principal.tokenVersion) throw refusal(org, principal);
   return { orgId: org._id, records: deps.data.collection<RecordDoc>(org.collection_name) };
 };
 

@@ -292,4 +292,27 @@ describe("a record write held back in transit", () => {
     // The dead lease went with the rename.
     expect((await healthy.organizations.findOne({ slug: "adopted" }))?.write_leases).toBeUndefined();
   });
+
+  it("a write still in transit when its writer gave up is refused by the store, not applied after the move", async () => {
+    const { database, healthy, email, principal } = await setUp("Late");
+    let arrival: Promise<Response> | undefined;
+    // The writer's call times out (and it gives its lease back), but the request itself is only
+    // delayed: it reaches the store a second later, after the rename moved the collection.
+    const inTransit =
+      (send: Fetcher): Fetcher =>
+      async (request) => {
+        if (!new URL(request.url).pathname.endsWith("/insertOne")) return send(request);
+        const copy = new Request(request.url, { method: "POST", headers: request.headers, body: await request.arrayBuffer() });
+        arrival = pause(1_000).then(() => send(copy));
+        return new Promise<Response>((_, reject) => request.signal.addEventListener("abort", () => reject(request.signal.reason)));
+      };
+    const writer = { ...depsFor(database, inTransit, { DATA_API_TIMEOUT_MS: "300" }), background: depsFor(database).background };
+    await expect(createRecord(writer, principal, { late: true })).rejects.toThrow();
+    await renameOrganization(healthy, { organization_name: "Late", new_organization_name: "Moved On" }, { kind: "password", email, password: "Test1234" });
+    const answer = await (arrival as Promise<Response>);
+    expect(answer.status).toBe(503);
+    expect(await answer.json()).toMatchObject({ error_code: "DeadlineExceeded" });
+    expect((await healthy.data.listCollections()).map((c) => c.name)).toEqual(expect.not.arrayContaining(["org_late"]));
+    expect(await healthy.data.collection("org_moved_on").countDocuments()).toBe(0);
+  });
 });
