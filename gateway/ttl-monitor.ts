@@ -1,3 +1,4 @@
+import { toJsNumbers } from "../src/dataapi/ejson";
 import type { Doc, Engine, IndexSpec, Namespace } from "../src/dataapi/engine";
 import { DataApiError } from "../src/dataapi/errors";
 
@@ -55,8 +56,9 @@ export class TtlMonitor {
     return { database: this.options.metaDatabase, collection: "ttl_indexes" };
   }
 
-  private specs(filter: Doc = {}): Promise<RememberedSpec[]> {
-    return this.engine.find(this.meta, { filter }) as Promise<RememberedSpec[]>;
+  /** The engine answers with BSON number types (Int32, Double); the specs are compared and computed with as plain numbers. */
+  private async specs(filter: Doc = {}): Promise<RememberedSpec[]> {
+    return (await this.engine.find(this.meta, { filter })).map((spec) => toJsNumbers(spec) as RememberedSpec);
   }
 
   /** Refuses, as MongoDB would, an index whose name is remembered with another `expireAfterSeconds`. */
