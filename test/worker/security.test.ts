@@ -166,6 +166,7 @@ describe("one credential check for every endpoint that takes a password", () => 
     body: JSON.stringify(body),
   });
 
+  // Up to 201 logins to reach the limit: through the gateway on a busy machine that outlasts the default timeout.
   it("throttles PUT /org/update with a password together with /admin/login, per client address", async () => {
     const org = await createOrg();
     const ip = `203.0.113.${100 + Math.floor(Math.random() * 100)}`;
@@ -198,7 +199,7 @@ describe("one credential check for every endpoint that takes a password", () => 
     const renamed = uniqueName();
     const elsewhere = await putJson("/org/update", { organization_name: org.name, new_organization_name: renamed, email: org.email, password: org.password });
     expect(elsewhere.status).toBe(200);
-  });
+  }, 120_000);
 
   it("answers wrong credentials on PUT /org/update with the same 401, whatever the organization name", async () => {
     const org = await createOrg();
@@ -248,15 +249,23 @@ describe("one credential check for every endpoint that takes a password", () => 
     };
     // Interleaved, so both run through the lock at the same moments and their Retry-After agree.
     const statuses = [];
+    // Retry-After counts down in whole seconds and the two answers are made at different instants:
+    // on a slow machine the second may fall one second later. Everything else is byte for byte.
+    const same = (stranger: Awaited<ReturnType<typeof answer>>, known: Awaited<ReturnType<typeof answer>>) => {
+      const seconds = (a: typeof known) => Number(a.headers["retry-after"] ?? Number.NaN);
+      if (known.headers["retry-after"] !== null) expect(Math.abs(seconds(stranger) - seconds(known))).toBeLessThanOrEqual(1);
+      const without = (a: typeof known) => ({ ...a, headers: { ...a.headers, "retry-after": a.headers["retry-after"] === null ? null : "n" } });
+      expect(without(stranger)).toEqual(without(known));
+    };
     for (let i = 0; i < 6; i++) {
       const known = await answer(org.email, `Wrong-${i}`);
       const stranger = await answer(unknown, `Wrong-${i}`);
-      expect(stranger).toEqual(known);
+      same(stranger, known);
       statuses.push(known.status);
     }
     expect(statuses).toEqual([401, 401, 401, 429, 429, 429]);
     // The right password changes nothing while locked: still the same answer as a stranger's.
-    expect(await answer(unknown, org.password)).toEqual(await answer(org.email, org.password));
+    same(await answer(unknown, org.password), await answer(org.email, org.password));
   });
 });
 
