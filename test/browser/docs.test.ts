@@ -90,19 +90,19 @@ describe.runIf(browserAvailable())("API documentation in headless Chromium", () 
     await dialog.locator("button.btn-done").click();
 
     const created = { organization_name: `Docs UI ${unique()}`, email: `ui-${unique()}@example.com`, password: "Test1234" };
-    const create = await tryItOut(page, "operations-default-post_org_create");
+    const create = await tryItOut(page, "operations-Organizations-post_org_create");
     await create.locator("textarea.body-param__text").fill(JSON.stringify(created));
     await create.locator("button.execute").click();
-    const createResult = await liveResponse(page, "operations-default-post_org_create");
+    const createResult = await liveResponse(page, "operations-Organizations-post_org_create");
     expect(createResult.status).toBe("200");
     expect(createResult.body).toMatchObject({ organization_name: created.organization_name, admin_email: created.email });
     expect((await api(`/org/get?organization_name=${encodeURIComponent(created.organization_name)}`)).status).toBe(200);
 
     // The token from "Authorize" really goes out: only the organization's own admin is shown its e-mail.
-    const get = await tryItOut(page, "operations-default-get_org_get");
+    const get = await tryItOut(page, "operations-Organizations-get_org_get");
     await get.locator("input[placeholder='organization_name']").fill(seed.organization_name);
     await get.locator("button.execute").click();
-    const getResult = await liveResponse(page, "operations-default-get_org_get");
+    const getResult = await liveResponse(page, "operations-Organizations-get_org_get");
     expect(getResult.status).toBe("200");
     expect(getResult.body.admin_email).toBe(seed.email);
 
