@@ -27,6 +27,25 @@ const validationResponse = () => ({
   },
 });
 
+const detailExamples = (codes: ErrorCode[]) =>
+  Object.fromEntries(codes.map((code) => [code, { summary: ERRORS[code].message, value: { detail: ERRORS[code].message } }]));
+
+/** A 422 is a validation list; a name the store refuses is a 422 with a plain `detail` message. */
+const unprocessableResponse = (codes: ErrorCode[]) => {
+  const refusals = codes.filter((code) => code !== "VALIDATION_FAILED");
+  if (refusals.length === 0) return validationResponse();
+  const { example, ...media } = validationResponse().content["application/json"];
+  return {
+    description: ["Validation error", ...refusals.map((code) => ERRORS[code].message)].join("; "),
+    content: {
+      "application/json": {
+        schema: { anyOf: [media.schema, detailSchema()] },
+        examples: { VALIDATION_FAILED: { summary: "Validation error", value: example }, ...detailExamples(refusals) },
+      },
+    },
+  };
+};
+
 /**
  * Error responses by status, each with the exact bodies the Worker sends under it (several codes
  * share a status, e.g. the 409s). A 422 is a validation list, whichever code raised it.
@@ -36,10 +55,9 @@ const errorResponses = (codes: ErrorCode[]) => {
   for (const code of codes) byStatus.set(ERRORS[code].status, [...(byStatus.get(ERRORS[code].status) ?? []), code]);
   return Object.fromEntries(
     [...byStatus].map(([status, group]) => {
-      if (status === 422) return ["422", validationResponse()];
-      const examples = Object.fromEntries(group.map((code) => [code, { summary: ERRORS[code].message, value: { detail: ERRORS[code].message } }]));
+      if (status === 422) return ["422", unprocessableResponse(group)];
       const description = group.map((code) => ERRORS[code].message).join("; ");
-      return [String(status), { description, content: { "application/json": { schema: detailSchema(), examples } } }];
+      return [String(status), { description, content: { "application/json": { schema: detailSchema(), examples: detailExamples(group) } } }];
     }),
   );
 };
