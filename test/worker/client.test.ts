@@ -39,7 +39,10 @@ describe("the generated TypeScript client", () => {
     const removed = await client.DELETE("/org/records/{id}", { params: { path: { id } }, headers: auth });
     expect(removed.response.status).toBe(204);
 
-    const deleted = await client.DELETE("/org/delete", { params: { query: { organization_name: renamed }, header: { "x-admin-email": email } }, headers: auth });
+    const deleted = await client.DELETE("/org/delete", {
+      params: { query: { organization_name: renamed }, header: { "x-admin-email": email } },
+      headers: auth,
+    });
     expect(deleted.data).toEqual({ detail: "deleted" });
   });
 

@@ -32,6 +32,9 @@ const idOf = (text: string): ObjectId => {
   return id;
 };
 
+/** A record's own address, from the route that reads it: the path is written once. */
+const pathOf = (route: { path: string }, id: string) => route.path.replace("{id}", id);
+
 const body = {
   schema: RecordBody,
   documentAs: RecordFieldsSchema,
@@ -55,7 +58,7 @@ export const createRecordRoute = defineRoute({
   handler: async (request, env, input) => {
     const { deps, principal } = await callerOf(request, env);
     const record = await createRecord(deps, principal, await input.body());
-    return { status: 201, body: record, headers: { location: `/org/records/${record.id}` } };
+    return { status: 201, body: record, headers: { location: pathOf(getRecordRoute, record.id) } };
   },
 });
 
