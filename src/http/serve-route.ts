@@ -1,6 +1,7 @@
+import { settingsFor } from "../deps";
 import type { Env } from "../env";
 import { readJson } from "./body";
-import { type AppRequest, settingsFor } from "./context";
+import type { AppRequest } from "./context";
 import type { Input, Reply, Route } from "./route";
 import { parseOrThrow } from "./validation";
 

@@ -1,6 +1,6 @@
 import { z } from "zod";
+import { settingsFor } from "../../deps";
 import { keyRing } from "../../domain/keys";
-import { settingsFor } from "../context";
 import { defineRoute } from "../route";
 
 const Jwks = z
