@@ -10,12 +10,12 @@
 // collection for every lookup, in SQLite for `_id` and in Go for any other field, so its cost
 // grows with BENCH_DOCS and, for `key`, swamps the gateway's; the defaults keep the database's
 // share small, so that what is measured is the gateway's own cost.
-import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { cpus, loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
 import { MongoClient } from "mongodb";
+import { answers, launch, waitFor } from "../scripts/processes.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const setting = (name, fallback, max) => Math.min(max, Math.max(1, Number(process.env[name] ?? fallback) || fallback));
@@ -52,35 +52,13 @@ const seed = async (client) => {
 
 /** Starts the built gateway as its own process, as `npm run gateway` would, and waits until it is healthy. */
 const startGateway = async (key) => {
-  const child = spawn(process.execPath, ["dist/gateway/server.mjs"], {
+  const proc = launch(process.execPath, ["dist/gateway/server.mjs"], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? "", MONGO_URL: mongoUrl, GATEWAY_API_KEY: key, HOST: "127.0.0.1", PORT: "0" },
-    stdio: ["ignore", "pipe", "pipe"],
   });
-  let output = "";
-  child.stdout.on("data", (chunk) => {
-    output += chunk;
-  });
-  child.stderr.on("data", (chunk) => {
-    output += chunk;
-  });
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    const url = output.match(/"msg":"gateway listening","url":"([^"]+)"/)?.[1];
-    if (
-      url &&
-      (await fetch(`${url}/health`).then(
-        (r) => r.ok,
-        () => false,
-      ))
-    ) {
-      return { url, stop: () => new Promise((resolve) => child.once("exit", resolve).kill("SIGTERM")) };
-    }
-    if (child.exitCode !== null) break;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  child.kill("SIGKILL");
-  throw new Error(`the gateway did not become healthy:\n${output}`);
+  const url = await waitFor("the gateway", () => proc.output().match(/"msg":"gateway listening","url":"([^"]+)"/)?.[1], proc, 30_000, 100);
+  await waitFor("the gateway's MongoDB", answers(`${url}/health`), proc, 30_000, 100);
+  return { url, stop: proc.stop };
 };
 
 /** CLIENTS loops, each awaiting one findOne at a time until the time is up. */

@@ -1,100 +1,47 @@
 // Starting and stopping what the bench measures: `wrangler dev` for the service and for the bare
 // Worker (same flags, same runtime), and the gateway in front of FerretDB when it can run here.
-import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { answers, freePort, launch, QUIET_WRANGLER_ENV, waitFor } from "../scripts/processes.ts";
+
+export { freePort };
 
 export const ROOT = join(import.meta.dirname, "..");
 const WRANGLER = join(ROOT, "node_modules", "wrangler", "bin", "wrangler.js");
 
-// Loopback only: no request.cf download from Cloudflare and no usage metrics.
-const QUIET_ENV = { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false" };
+export const QUIET_ENV = { ...process.env, ...QUIET_WRANGLER_ENV };
 
 /**
  * At its default level wrangler dev reports every request to its own Node process over HTTP and
  * prints it, which halved the bare Worker's throughput here: a cost of the dev server's terminal,
  * not of a Worker. Both Workers run at "warn", so the figures compare the Workers themselves.
+ * (Each `wrangler dev` also gets its own inspector port: left to wrangler, two starting at once
+ * both take the default 9229 and one fails.)
  */
 const DEV_FLAGS = ["--log-level", "warn"];
 
-/**
- * A free loopback port, chosen by the OS. Each `wrangler dev` also gets its own inspector port:
- * left to wrangler, two starting at once both take the default 9229 and one fails.
- */
-export const freePort = () =>
-  new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-
 /** A temp folder removed when the bench exits, however it exits. */
-const throwaway = (prefix) => {
+export const throwaway = (prefix) => {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
   return dir;
 };
 
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
 /** Every group this run started and has not stopped: stopped on any exit, ready or not. */
 const live = new Set();
 export const stopEverything = () => Promise.all([...live].map((stop) => stop()));
 
-/**
- * Spawns a command in its own process group (wrangler runs workerd, the FerretDB script runs the
- * server and the gateway), keeps the tail of its output for error messages, and stops the group.
- */
-const spawnGroup = (command, args, env = QUIET_ENV) => {
-  const child = spawn(command, args, { cwd: ROOT, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
-  let output = "";
-  // Drained, or a full pipe would stall the server mid-benchmark.
-  const keep = (chunk) => {
-    output = (output + chunk).slice(-8_000);
+/** A command in its own process group (see scripts/processes.ts), stopped with the others on exit. */
+export const spawnGroup = (command, args, env = QUIET_ENV) => {
+  const proc = launch(command, args, { cwd: ROOT, env, group: true, keep: 8_000 });
+  const stop = () => {
+    live.delete(stop);
+    return proc.stop();
   };
-  child.stdout.on("data", keep);
-  child.stderr.on("data", keep);
-  const stop = () =>
-    new Promise((resolve) => {
-      live.delete(stop);
-      if (child.exitCode !== null || child.signalCode !== null) return resolve();
-      const force = setTimeout(() => {
-        try {
-          process.kill(-child.pid, "SIGKILL");
-        } catch {}
-      }, 8_000);
-      child.once("exit", () => {
-        clearTimeout(force);
-        resolve();
-      });
-      try {
-        process.kill(-child.pid, "SIGTERM");
-      } catch {
-        resolve();
-      }
-    });
   live.add(stop);
-  return { child, stop, output: () => output, group: child.pid };
+  return { ...proc, stop, group: proc.child.pid };
 };
-
-const waitFor = async (what, probe, proc, timeoutMs) => {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (proc.child.exitCode !== null) break;
-    const value = await probe().catch(() => undefined);
-    if (value) return value;
-    await sleep(200);
-  }
-  await proc.stop();
-  throw new Error(`${what} did not become ready within ${timeoutMs} ms; its output:\n${proc.output()}`);
-};
-
-const answers = (url) => async () => (await fetch(url, { signal: AbortSignal.timeout(2_000) })).ok;
 
 /**
  * The service as `npm start` runs it (scripts/dev.mjs → wrangler dev) on a free port with a

@@ -9,9 +9,7 @@
 // gateway on FerretDB. Every loop is bounded in count, every call in time, and each store in
 // total time (BENCH_RENAME_STORE_SECONDS, default 300): sizes it cannot reach in that time are
 // reported as not measured. The processes it starts are stopped before it exits.
-import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { cpus, loadavg, tmpdir } from "node:os";
+import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import { EJSON } from "bson";
 
@@ -21,7 +19,8 @@ import { EJSON } from "bson";
 // minute; set GATEWAY_OPERATION_TIMEOUT_MS to choose otherwise. Set before processes.mjs is loaded:
 // it copies the environment for the processes it starts.
 process.env.GATEWAY_OPERATION_TIMEOUT_MS ??= "60000";
-const { freePort, gatewayUnavailable, ROOT, startGateway, stopEverything } = await import("./processes.mjs");
+const { freePort, gatewayUnavailable, ROOT, spawnGroup, startGateway, stopEverything, throwaway } = await import("./processes.mjs");
+const { waitFor } = await import("../scripts/processes.ts");
 
 const quick = process.argv.includes("--quick");
 const SIZES = quick ? [0, 1_000, 10_000] : [0, 10_000, 100_000];
@@ -40,9 +39,7 @@ const STORE_BUDGET_MS = Math.min(1_800, Math.max(30, Number(process.env.BENCH_RE
 const FLAT_FACTOR = 3;
 const FLAT_SLACK_MS = 5;
 const DATABASE = "bench_rename";
-const QUIET_ENV = { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false" };
 
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 class OverBudget extends Error {}
@@ -72,48 +69,15 @@ const dataApi = (base, key) => {
 /** `wrangler dev` on the bench Worker, in its own process group, with a throwaway store. */
 const startStoreWorker = async () => {
   const port = await freePort();
-  const state = mkdtempSync(join(tmpdir(), "oms-bench-rename-"));
+  const state = throwaway("oms-bench-rename-");
   const wrangler = join(ROOT, "node_modules", "wrangler", "bin", "wrangler.js");
   const args = [wrangler, "dev", "--config", join(ROOT, "bench", "store-wrangler.toml"), "--ip", "127.0.0.1", "--port", String(port)];
   // Its own inspector port: two wranglers left to the default 9229 clash.
   args.push("--inspector-port", String(await freePort()), "--persist-to", state, "--log-level", "warn");
-  const child = spawn(process.execPath, args, { cwd: ROOT, env: QUIET_ENV, detached: true, stdio: ["ignore", "pipe", "pipe"] });
-  let output = "";
-  const keep = (chunk) => {
-    output = (output + chunk).slice(-8_000);
-  };
-  child.stdout.on("data", keep);
-  child.stderr.on("data", keep);
-  const kill = (signal) => {
-    try {
-      process.kill(-child.pid, signal);
-    } catch {}
-  };
-  const stop = () =>
-    new Promise((resolve) => {
-      stoppers.delete(stop);
-      const done = () => {
-        rmSync(state, { recursive: true, force: true });
-        resolve();
-      };
-      if (child.exitCode !== null || child.signalCode !== null) return done();
-      const force = setTimeout(() => kill("SIGKILL"), 8_000);
-      child.once("exit", () => {
-        clearTimeout(force);
-        done();
-      });
-      kill("SIGTERM");
-    });
-  stoppers.add(stop);
-  const base = `http://127.0.0.1:${port}`;
-  const call = dataApi(base);
-  const deadline = Date.now() + 90_000;
-  while (Date.now() < deadline && child.exitCode === null) {
-    if (await call("listCollections").catch(() => undefined)) return { call, stop };
-    await sleep(250);
-  }
-  await stop();
-  throw new Error(`the bench store Worker did not become ready; its output:\n${output}`);
+  const proc = spawnGroup(process.execPath, args);
+  const call = dataApi(`http://127.0.0.1:${port}`);
+  await waitFor("the bench store Worker", () => call("listCollections"), proc, 90_000, 250);
+  return { call, stop: proc.stop };
 };
 
 const startGatewayStore = async () => {
@@ -121,8 +85,7 @@ const startGatewayStore = async () => {
   return { call: dataApi(gateway.url, gateway.key), stop: gateway.stop };
 };
 
-const stoppers = new Set();
-const stopAll = () => Promise.all([...[...stoppers].map((stop) => stop()), stopEverything()]);
+const stopAll = () => stopEverything();
 for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => stopAll().then(() => process.exit(130)));
 
 // --- what is timed -------------------------------------------------------------------------

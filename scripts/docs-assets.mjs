@@ -7,6 +7,15 @@ import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const require = createRequire(join(root, "package.json"));
+
+// The bundles are dev dependencies: a production install (`npm ci --omit=dev`, the gateway's
+// image) has no docs pages to serve and nothing to copy, and must not fail for it.
+try {
+  require.resolve("swagger-ui-dist/package.json");
+} catch {
+  console.log("docs-assets: swagger-ui-dist is not installed (production install); docs pages skipped");
+  process.exit(0);
+}
 const target = join(root, "public", "docs-assets");
 mkdirSync(target, { recursive: true });
 

@@ -1,11 +1,25 @@
 import type { JWK } from "jose";
 import { z } from "zod";
-import { WORKERS_PBKDF2_MAX_ITERATIONS } from "../domain/passwords";
-import type { TokenSettings } from "../domain/tokens";
+import { WORKERS_PBKDF2_MAX_ITERATIONS } from "../workers-limits";
+
+/**
+ * How tokens are signed. Spelled out here rather than imported: the domain declares the slices it
+ * needs (`DomainSettings`), and src/deps.ts, where the two meet, checks that these satisfy them.
+ */
+export interface TokenConfig {
+  algorithm: "HS256" | "HS384" | "HS512" | "ES256" | "EdDSA";
+  secret?: string;
+  previousSecret?: string;
+  privateJwk?: JWK;
+  previousPublicJwk?: JWK;
+  ttlSeconds: number;
+  issuer: string;
+  audience: string;
+}
 
 /** The Worker's settings, read once per isolate from its bindings. */
 export interface Settings {
-  token: TokenSettings;
+  token: TokenConfig;
   pbkdf2Iterations: number;
   data: {
     url?: string;

@@ -1,7 +1,7 @@
 import type { ObjectId } from "bson";
-import type { Settings } from "../config/settings";
 import type { Collection, DataClient } from "../data/client";
 import type { IndexSpec } from "../dataapi/engine";
+import type { TokenSettings } from "./tokens";
 import type { WriteLeases } from "./write-leases";
 
 export type OrgStatus = "creating" | "active" | "renaming" | "deleting";
@@ -52,11 +52,25 @@ export const ORGANIZATION_INDEXES: IndexSpec[] = [
   { key: { status: 1 }, name: "status" },
 ];
 
+/** The settings the domain reads: the composition root (src/deps.ts) hands it these, and nothing else. */
+export interface DomainSettings {
+  token: TokenSettings;
+  pbkdf2Iterations: number;
+  /** Consecutive failed password checks after which an e-mail locks for a while. */
+  lockoutThreshold: number;
+  /** The master database: it bounds how long a collection name (and so a slug) may be. */
+  data: {
+    database: string;
+    /** A store call's deadline: a record write's lease lasts as long. */
+    timeoutMs: number;
+  };
+}
+
 /** What the domain needs from the outside world for one request. */
 export interface Deps {
   data: DataClient;
   organizations: Collection<OrganizationDoc>;
-  settings: Settings;
+  settings: DomainSettings;
   now: () => Date;
   /** Waits, e.g. while a rename lets record writes in flight finish; passed in so tests control time. */
   sleep: (ms: number) => Promise<void>;

@@ -3,12 +3,13 @@
  * with salt and checksum in passlib's adapted base64. The format names algorithm, cost and salt,
  * so hashes of the FastAPI service verify as they are, and the cost can rise without breaking old ones.
  */
+import { WORKERS_PBKDF2_MAX_ITERATIONS } from "../workers-limits";
+
 const PREFIX = "$pbkdf2-sha256$";
 const SALT_BYTES = 16;
 const KEY_BYTES = 32;
 
-/** Deployed Workers refuse PBKDF2 above this many iterations (local workerd does not enforce it). */
-export const WORKERS_PBKDF2_MAX_ITERATIONS = 100_000;
+export { WORKERS_PBKDF2_MAX_ITERATIONS };
 
 const toAb64 = (bytes: Uint8Array): string =>
   btoa(String.fromCharCode(...bytes))

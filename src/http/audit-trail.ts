@@ -1,13 +1,9 @@
-import { connectData } from "../data/connect";
-import type { Doc } from "../dataapi/engine";
-import { AUDIT_LOG, type AuditEvent, outcomeOf } from "../domain/audit";
+import { writeAudit } from "../deps";
+import { type AuditEvent, outcomeOf } from "../domain/audit";
 import type { Env } from "../env";
-import { type AppRequest, keepAlive, settingsFor } from "./context";
+import type { AppRequest } from "./context";
 
-/**
- * Writes the request's audit note, if it has one, after the answer is sent (waitUntil), on a
- * client of its own: an audit write never delays a response, and a failed one is logged.
- */
+/** Turns the request's audit note, if it has one, into an event for the audit trail (written after the answer). */
 export const recordAudit = (response: Response, request: AppRequest, env: Env): void => {
   const note = request.state?.audit;
   if (!note) return;
@@ -23,10 +19,5 @@ export const recordAudit = (response: Response, request: AppRequest, env: Env): 
     ...(note.organizationName ? { organization_name: note.organizationName } : {}),
     ...(note.email ? { email: note.email.toLowerCase() } : {}),
   };
-  keepAlive(
-    request.state.ctx,
-    connectData(env, settingsFor(env))
-      .collection<AuditEvent & Doc>(AUDIT_LOG)
-      .insertOne(event as AuditEvent & Doc),
-  );
+  writeAudit(env, request.state.ctx, event);
 };

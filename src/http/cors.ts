@@ -1,7 +1,7 @@
 import { cors } from "itty-router";
 import type { Settings } from "../config/settings";
+import { settingsFor } from "../deps";
 import type { Env } from "../env";
-import { settingsFor } from "./context";
 
 type CorsPair = ReturnType<typeof cors>;
 

@@ -1,140 +1,130 @@
 import { z } from "zod";
 import { ERRORS, type ErrorCode } from "../domain/errors";
-import { recordPaths } from "./record-openapi";
-import {
-  CreatedOrganization,
-  CreateOrganizationBody,
-  Detail,
-  LoginBody,
-  OrganizationMetadata,
-  TokenResponse,
-  UpdateOrganizationBody,
-  ValidationDetail,
-} from "./schemas";
+import type { ResponseSpec, Route } from "./route";
+import { TAGS } from "./route";
+import { Detail, ValidationDetail } from "./schemas";
 
-const schema = (s: z.ZodType) => z.toJSONSchema(s, { target: "draft-2020-12", unrepresentable: "any", io: "input" });
+type JsonSchema = Record<string, unknown>;
 
-const json = (s: z.ZodType, description: string) => ({ description, content: { "application/json": { schema: schema(s) } } });
-
-/** `{"detail": …}` without the schema's own example: each response below names its real bodies instead. */
-const detailSchema = () => {
-  const { example: _generic, ...rest } = schema(Detail);
+const jsonSchema = (schema: z.ZodType, io: "input" | "output"): JsonSchema => {
+  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { target: "draft-2020-12", unrepresentable: "any", io }) as JsonSchema;
   return rest;
 };
 
-const detailResponse = (description: string, examples: Record<string, { summary: string; value: unknown }>) => ({
-  description,
-  content: { "application/json": { schema: detailSchema(), examples } },
-});
+/** `{"detail": …}` without the schema's own example: each error response names its real bodies instead. */
+const detailSchema = (): JsonSchema => {
+  const { example: _generic, ...rest } = jsonSchema(Detail, "output");
+  return rest;
+};
 
-const validationResponse = {
+const validationResponse = () => ({
   description: "Validation error",
   content: {
     "application/json": {
-      schema: schema(ValidationDetail),
+      schema: jsonSchema(ValidationDetail, "output"),
       example: { detail: [{ loc: ["body", "email"], msg: "value is not a valid email address", type: "value_error" }] },
     },
   },
+});
+
+const detailExamples = (codes: ErrorCode[]) =>
+  Object.fromEntries(codes.map((code) => [code, { summary: ERRORS[code].message, value: { detail: ERRORS[code].message } }]));
+
+/** A 422 is a validation list; a name the store refuses is a 422 with a plain `detail` message. */
+const unprocessableResponse = (codes: ErrorCode[]) => {
+  const refusals = codes.filter((code) => code !== "VALIDATION_FAILED");
+  if (refusals.length === 0) return validationResponse();
+  const { example, ...media } = validationResponse().content["application/json"];
+  return {
+    description: ["Validation error", ...refusals.map((code) => ERRORS[code].message)].join("; "),
+    content: {
+      "application/json": {
+        schema: { anyOf: [media.schema, detailSchema()] },
+        examples: { VALIDATION_FAILED: { summary: "Validation error", value: example }, ...detailExamples(refusals) },
+      },
+    },
+  };
 };
 
 /**
- * Error responses named by their registry codes, so every example is a body the Worker really
- * sends with that status (several codes share a status, e.g. the 409s).
+ * Error responses by status, each with the exact bodies the Worker sends under it (several codes
+ * share a status, e.g. the 409s). A 422 is a validation list, whichever code raised it.
  */
-const errors = (...codes: ErrorCode[]) => {
+const errorResponses = (codes: ErrorCode[]) => {
   const byStatus = new Map<number, ErrorCode[]>();
   for (const code of codes) byStatus.set(ERRORS[code].status, [...(byStatus.get(ERRORS[code].status) ?? []), code]);
-  const entry = (status: number, group: ErrorCode[]) => {
-    if (status === 422) return validationResponse;
-    const examples = Object.fromEntries(group.map((code) => [code, { summary: ERRORS[code].message, value: { detail: ERRORS[code].message } }]));
-    return detailResponse(group.map((code) => ERRORS[code].message).join("; "), examples);
-  };
-  return Object.fromEntries([...byStatus].map(([status, group]) => [String(status), entry(status, group)]));
+  return Object.fromEntries(
+    [...byStatus].map(([status, group]) => {
+      if (status === 422) return ["422", unprocessableResponse(group)];
+      const description = group.map((code) => ERRORS[code].message).join("; ");
+      return [String(status), { description, content: { "application/json": { schema: detailSchema(), examples: detailExamples(group) } } }];
+    }),
+  );
 };
 
-const nameParameter = { name: "organization_name", in: "query", required: true, schema: { type: "string" }, example: "TestOrg" };
+const successResponse = ({ description, schema, contentType, examples }: ResponseSpec) => {
+  if (!schema) return contentType ? { description, content: { [contentType]: {} } } : { description };
+  const media = { schema: jsonSchema(schema, "output"), ...(examples ? { examples } : {}) };
+  return { description, content: { [contentType ?? "application/json"]: media } };
+};
 
-/** The OpenAPI 3.1 document, generated from the same zod schemas that validate requests. */
-export const openApiDocument = () => ({
-  openapi: "3.1.0",
-  info: {
-    title: "Organization Management Service",
-    version: "1.0.0",
-    description: "Multi-tenant organizations, each with an admin and its own MongoDB collection. Log in at /admin/login and use the token with “Authorize”.",
-  },
-  components: { securitySchemes: { bearerAuth: { type: "http", scheme: "bearer", bearerFormat: "JWT" } } },
-  paths: {
-    "/org/create": {
-      post: {
-        summary: "Create an organization, its admin and its tenant collection",
-        requestBody: { required: true, content: { "application/json": { schema: schema(CreateOrganizationBody) } } },
-        responses: {
-          "200": json(CreatedOrganization, "Created"),
-          ...errors("ORGANIZATION_EXISTS", "ADMIN_EMAIL_EXISTS", "PAYLOAD_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE", "VALIDATION_FAILED", "STORE_UNAVAILABLE"),
-        },
-      },
+/** A zod object of query, path or header fields as OpenAPI parameters. */
+const parameters = (where: "query" | "path" | "header", schema: z.ZodObject | undefined) => {
+  if (!schema) return [];
+  const { properties = {}, required = [] } = jsonSchema(schema, "input") as { properties?: Record<string, JsonSchema>; required?: string[] };
+  return Object.entries(properties).map(([name, property]) => {
+    const { description, example, ...rest } = property;
+    return {
+      name,
+      in: where,
+      required: where === "path" || required.includes(name),
+      ...(description ? { description } : {}),
+      schema: rest,
+      ...(example !== undefined ? { example } : {}),
+    };
+  });
+};
+
+const SECURITY = { required: [{ bearerAuth: [] }], optional: [{}, { bearerAuth: [] }] };
+
+const operation = (route: Route) => {
+  const request = route.request ?? {};
+  const params = [...parameters("path", request.path), ...parameters("query", request.query), ...parameters("header", request.headers)];
+  const successes = Object.entries(route.responses).map(([status, response]) => [status, successResponse(response)]);
+  return {
+    tags: [TAGS[route.tag].name],
+    summary: route.summary,
+    ...(route.description ? { description: route.description } : {}),
+    ...(route.auth ? { security: SECURITY[route.auth] } : {}),
+    ...(params.length ? { parameters: params } : {}),
+    ...(request.body
+      ? {
+          requestBody: {
+            required: true,
+            ...(request.body.description ? { description: request.body.description } : {}),
+            content: { "application/json": { schema: jsonSchema(request.body.documentAs ?? request.body.schema, "input") } },
+          },
+        }
+      : {}),
+    responses: { ...Object.fromEntries(successes), ...errorResponses(route.errors) },
+  };
+};
+
+/** The OpenAPI 3.1 document, generated from the route declarations and the zod schemas that validate requests. */
+export const openApiDocument = (routes: Route[]) => {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const route of routes.filter((r) => !r.internal)) {
+    paths[route.path] = { ...paths[route.path], [route.method]: operation(route) };
+  }
+  return {
+    openapi: "3.1.0",
+    info: {
+      title: "Organization Management Service",
+      version: "1.0.0",
+      description: "Multi-tenant organizations, each with an admin and its own MongoDB collection. Log in at /admin/login and use the token with “Authorize”.",
     },
-    "/org/get": {
-      get: {
-        summary: "Organization metadata (the admin e-mail only for its own admin)",
-        parameters: [nameParameter],
-        security: [{}, { bearerAuth: [] }],
-        responses: { "200": json(OrganizationMetadata, "Found"), ...errors("ORGANIZATION_NOT_FOUND", "VALIDATION_FAILED", "STORE_UNAVAILABLE") },
-      },
-    },
-    "/org/update": {
-      put: {
-        summary: "Rename an organization; its tenant data moves with it",
-        security: [{}, { bearerAuth: [] }],
-        requestBody: { required: true, content: { "application/json": { schema: schema(UpdateOrganizationBody) } } },
-        responses: {
-          "200": json(OrganizationMetadata, "Renamed"),
-          ...errors(
-            "INVALID_CREDENTIALS",
-            "INVALID_TOKEN",
-            "FORBIDDEN",
-            "ORGANIZATION_NOT_FOUND",
-            "ORGANIZATION_EXISTS",
-            "ORGANIZATION_BUSY",
-            "COLLECTION_EXISTS",
-            "PAYLOAD_TOO_LARGE",
-            "UNSUPPORTED_MEDIA_TYPE",
-            "VALIDATION_FAILED",
-            "STORE_UNAVAILABLE",
-          ),
-        },
-      },
-    },
-    "/org/delete": {
-      delete: {
-        summary: "Delete an organization, its admin and its tenant collection",
-        security: [{ bearerAuth: [] }],
-        parameters: [nameParameter, { name: "x-admin-email", in: "header", required: false, schema: { type: "string" } }],
-        responses: {
-          "200": detailResponse("Deleted", { deleted: { summary: "Deleted", value: { detail: "deleted" } } }),
-          ...errors(
-            "NOT_AUTHENTICATED",
-            "INVALID_TOKEN",
-            "FORBIDDEN",
-            "ADMIN_EMAIL_MISMATCH",
-            "ORGANIZATION_NOT_FOUND",
-            "ORGANIZATION_BUSY",
-            "VALIDATION_FAILED",
-            "STORE_UNAVAILABLE",
-          ),
-        },
-      },
-    },
-    "/admin/login": {
-      post: {
-        summary: "Log an admin in and receive a bearer token",
-        requestBody: { required: true, content: { "application/json": { schema: schema(LoginBody) } } },
-        responses: {
-          "200": json(TokenResponse, "Logged in"),
-          ...errors("INVALID_CREDENTIALS", "PAYLOAD_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE", "VALIDATION_FAILED", "STORE_UNAVAILABLE"),
-        },
-      },
-    },
-    ...recordPaths,
-  },
-});
+    tags: Object.values(TAGS),
+    components: { securitySchemes: { bearerAuth: { type: "http", scheme: "bearer", bearerFormat: "JWT" } } },
+    paths,
+  };
+};

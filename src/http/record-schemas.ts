@@ -66,7 +66,11 @@ const cursor = z.string().transform((text, ctx) => {
   return after;
 });
 
-export const RecordListQuery = z.object({ limit: limit.default(DEFAULT_PAGE_LIMIT), cursor: cursor.optional() });
+/** The document shows what a client sends; the transforms above are what the Worker makes of it. */
+export const RecordListQuery = z.object({
+  limit: limit.default(DEFAULT_PAGE_LIMIT).meta({ type: "integer", minimum: 1, maximum: MAX_PAGE_LIMIT, default: DEFAULT_PAGE_LIMIT } as never),
+  cursor: cursor.optional().meta({ description: "The `next_cursor` of the previous page" }),
+});
 
 const HEX_ID = /^[0-9a-fA-F]{24}$/;
 

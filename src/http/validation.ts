@@ -1,7 +1,7 @@
 import type { z } from "zod";
 import { ValidationError, type ValidationIssue } from "./http-error";
 
-type Where = "body" | "query" | "header";
+type Where = "body" | "query" | "path" | "header";
 
 const valueAt = (input: unknown, path: PropertyKey[]): unknown => {
   let current = input;

@@ -1,7 +1,6 @@
-import { type ChildProcess, spawn } from "node:child_process";
-import { once } from "node:events";
-import { createServer } from "node:net";
+import type { ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { freePort, launch, waitFor } from "../../scripts/processes.ts";
 
 export const GATEWAY_ROOT = fileURLToPath(new URL("../..", import.meta.url));
 /** Node 22 from the `node` dev dependency, whatever node runs vitest. */
@@ -19,75 +18,28 @@ export interface RunningGateway {
 
 const LISTENING = /"msg":"gateway listening","url":"([^"]+)"/;
 
-/** Starts dist/gateway/server.mjs with only the given settings (plus PATH) and waits for its ready line. */
+/** The gateway with only the given settings (plus PATH): nothing of the test runner's environment leaks in. */
+const launchGateway = (env: Record<string, string>) =>
+  launch(NODE, ["dist/gateway/server.mjs"], { cwd: GATEWAY_ROOT, env: { PATH: process.env.PATH ?? "", PORT: "0", ...env } });
+
+/** Starts dist/gateway/server.mjs and waits for its ready line. */
 export const startGateway = async (env: Record<string, string>): Promise<RunningGateway> => {
-  const child = spawn(NODE, ["dist/gateway/server.mjs"], {
-    cwd: GATEWAY_ROOT,
-    env: { PATH: process.env.PATH ?? "", HOST: "127.0.0.1", PORT: "0", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let output = "";
-  child.stdout?.on("data", (chunk) => {
-    output += chunk;
-  });
-  child.stderr?.on("data", (chunk) => {
-    output += chunk;
-  });
-  const exited = once(child, "exit").then(([code, signal]) => ({ code: code as number | null, signal: signal as NodeJS.Signals | null }));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`gateway did not start within 20 s:\n${output}`)), 20_000);
-    const check = () => {
-      const match = output.match(LISTENING);
-      if (match?.[1]) {
-        clearTimeout(timer);
-        resolve(match[1]);
-      }
-    };
-    child.stdout?.on("data", check);
-    exited.then(({ code }) => {
-      clearTimeout(timer);
-      reject(new Error(`gateway exited with ${code} before listening:\n${output}`));
-    });
-  });
-  return {
-    url,
-    child,
-    output: () => output,
-    exited,
-    stop: async () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
-      await exited;
-    },
-  };
+  const proc = launchGateway({ HOST: "127.0.0.1", ...env });
+  const url = await waitFor("the gateway", () => proc.output().match(LISTENING)?.[1], proc, 20_000, 50);
+  return { url, ...proc };
 };
 
 /** Runs the gateway to completion when it is expected to refuse to start. */
 export const runGateway = async (env: Record<string, string>): Promise<{ code: number | null; output: string }> => {
-  const child = spawn(NODE, ["dist/gateway/server.mjs"], { cwd: GATEWAY_ROOT, env: { PATH: process.env.PATH ?? "", PORT: "0", ...env } });
-  let output = "";
-  child.stdout.on("data", (chunk) => {
-    output += chunk;
-  });
-  child.stderr.on("data", (chunk) => {
-    output += chunk;
-  });
-  const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);
-  const [code] = await once(child, "exit");
+  const proc = launchGateway(env);
+  const timer = setTimeout(() => proc.child.kill("SIGKILL"), 20_000);
+  const { code } = await proc.exited;
   clearTimeout(timer);
-  return { code: code as number | null, output };
+  return { code, output: proc.output() };
 };
 
-/** A loopback port nothing listens on: bound by the kernel's choice, then released. */
-export const closedPort = async (): Promise<number> => {
-  const server = createServer();
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const address = server.address();
-  server.close();
-  await once(server, "close");
-  if (!address || typeof address === "string") throw new Error("no port");
-  return address.port;
-};
+/** A loopback port nothing listens on. */
+export const closedPort = freePort;
 
 export const action = (gateway: { url: string }, name: string, body: Record<string, unknown>, headers: Record<string, string> = { apiKey: TEST_KEY }) =>
   fetch(`${gateway.url}/action/${name}`, {

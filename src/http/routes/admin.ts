@@ -1,36 +1,73 @@
 import { changePassword, login, logout } from "../../domain/auth";
-import type { Env } from "../../env";
 import { requirePrincipal } from "../authenticate";
-import { readJson } from "../body";
-import { type AppRequest, depsFor } from "../context";
-import { jsonOut } from "../respond";
+import { depsFor } from "../context";
+import { defineRoute } from "../route";
 import { Detail, LoginBody, PasswordChangeBody, TokenResponse } from "../schemas";
 
 // A bearer token is a credential: no cache anywhere may keep it.
 const NO_STORE = { "cache-control": "no-store", pragma: "no-cache" };
 
-export const loginRoute = async (request: AppRequest, env: Env) => {
-  request.state.audit = { action: "admin.login" };
-  const deps = await depsFor(request, env);
-  const body = await readJson(request, LoginBody, deps.settings.maxBodyBytes);
-  request.state.audit.email = body.email;
-  const { org, ...token } = await login(deps, body.email, body.password);
-  request.state.orgId = org._id.toHexString();
-  return jsonOut(TokenResponse, token, { headers: NO_STORE });
-};
+export const loginRoute = defineRoute({
+  method: "post",
+  path: "/admin/login",
+  tag: "admin",
+  summary: "Log an admin in and receive a bearer token",
+  description: "An unknown e-mail and a wrong password get the same 401, and a locked e-mail the same 429 whether an admin has it or not.",
+  request: { body: { schema: LoginBody } },
+  responses: { 200: { description: "Logged in", schema: TokenResponse } },
+  errors: ["INVALID_CREDENTIALS", "ACCOUNT_LOCKED", "RATE_LIMITED", "PAYLOAD_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE", "VALIDATION_FAILED", "STORE_UNAVAILABLE"],
+  handler: async (request, env, input) => {
+    request.state.audit = { action: "admin.login" };
+    const deps = await depsFor(request, env);
+    const body = await input.body();
+    request.state.audit.email = body.email;
+    const { org, ...token } = await login(deps, body.email, body.password);
+    request.state.orgId = org._id.toHexString();
+    return { body: token, headers: NO_STORE };
+  },
+});
 
-export const logoutRoute = async (request: AppRequest, env: Env) => {
-  request.state.audit = { action: "admin.logout" };
-  const deps = await depsFor(request, env);
-  await logout(deps, await requirePrincipal(request, deps));
-  return jsonOut(Detail, { detail: "logged out" });
-};
+export const logoutRoute = defineRoute({
+  method: "post",
+  path: "/admin/logout",
+  tag: "admin",
+  summary: "Log out: every token issued to this admin so far stops working",
+  auth: "required",
+  responses: { 200: { description: "Logged out", schema: Detail, examples: { logged_out: { summary: "Logged out", value: { detail: "logged out" } } } } },
+  errors: ["NOT_AUTHENTICATED", "INVALID_TOKEN", "STORE_UNAVAILABLE"],
+  handler: async (request, env) => {
+    request.state.audit = { action: "admin.logout" };
+    const deps = await depsFor(request, env);
+    await logout(deps, await requirePrincipal(request, deps));
+    return { body: { detail: "logged out" } };
+  },
+});
 
-export const passwordRoute = async (request: AppRequest, env: Env) => {
-  request.state.audit = { action: "admin.password" };
-  const deps = await depsFor(request, env);
-  const principal = await requirePrincipal(request, deps);
-  const body = await readJson(request, PasswordChangeBody, deps.settings.maxBodyBytes);
-  const { org: _org, ...token } = await changePassword(deps, principal, body.current_password, body.new_password);
-  return jsonOut(TokenResponse, token, { headers: NO_STORE });
-};
+export const passwordRoute = defineRoute({
+  method: "post",
+  path: "/admin/password",
+  tag: "admin",
+  summary: "Change the admin's password and receive a fresh token; earlier tokens stop working",
+  auth: "required",
+  request: { body: { schema: PasswordChangeBody } },
+  responses: { 200: { description: "Changed", schema: TokenResponse } },
+  errors: [
+    "NOT_AUTHENTICATED",
+    "INVALID_TOKEN",
+    "INVALID_CREDENTIALS",
+    "ACCOUNT_LOCKED",
+    "RATE_LIMITED",
+    "PAYLOAD_TOO_LARGE",
+    "UNSUPPORTED_MEDIA_TYPE",
+    "VALIDATION_FAILED",
+    "STORE_UNAVAILABLE",
+  ],
+  handler: async (request, env, input) => {
+    request.state.audit = { action: "admin.password" };
+    const deps = await depsFor(request, env);
+    const principal = await requirePrincipal(request, deps);
+    const body = await input.body();
+    const { org: _org, ...token } = await changePassword(deps, principal, body.current_password, body.new_password);
+    return { body: token, headers: NO_STORE };
+  },
+});

@@ -1,15 +1,30 @@
 import { AppError } from "../../domain/errors";
 import type { Env } from "../../env";
 import type { AppRequest } from "../context";
+import { defineRoute, type Method, type Route } from "../route";
 
 /**
  * The docs pages' scripts and styles, read through the ASSETS binding. The Worker runs first for
  * every request (`run_worker_first`), so these files get the same headers and request id as any
  * other answer; a file that is not there is the API's own 404.
  */
-export const assetRoute = async (request: AppRequest, env: Env): Promise<Response> => {
+const serveAsset = async (request: AppRequest, env: Env): Promise<Response> => {
   if (!env.ASSETS) throw new AppError("NOT_FOUND");
   const file = await env.ASSETS.fetch(request.url, { method: request.method });
   if (file.status === 404) throw new AppError("NOT_FOUND");
   return file;
 };
+
+const assetRoute = (method: Method): Route =>
+  defineRoute({
+    method,
+    path: "/docs-assets/*",
+    tag: "docs",
+    summary: "A static file of the docs pages",
+    internal: true,
+    responses: { 200: { description: "The file", contentType: "application/octet-stream" } },
+    errors: ["NOT_FOUND"],
+    handler: serveAsset,
+  });
+
+export const assetRoutes = [assetRoute("get"), assetRoute("head")];

@@ -1,11 +1,4 @@
-import { openApiDocument } from "../openapi";
-
-let cached: string | undefined;
-
-export const openApiRoute = () => {
-  cached ??= JSON.stringify(openApiDocument());
-  return new Response(cached, { headers: { "content-type": "application/json" } });
-};
+import { defineRoute, type Route } from "../route";
 
 const page = (title: string, head: string, body: string, headers: Record<string, string> = {}) =>
   new Response(
@@ -19,13 +12,7 @@ const page = (title: string, head: string, body: string, headers: Record<string,
     { headers: { "content-type": "text/html; charset=utf-8", ...headers } },
   );
 
-/** Swagger UI from the Worker's own static assets: no CDN, works offline. */
-export const swaggerRoute = () =>
-  page(
-    "Organization Management Service – Swagger UI",
-    `<link rel="stylesheet" href="/docs-assets/swagger-ui.css">`,
-    `<div id="swagger-ui"></div><script src="/docs-assets/swagger-ui-bundle.js"></script><script src="/docs-assets/swagger-init.js"></script>`,
-  );
+const html = { description: "An HTML page", contentType: "text/html" };
 
 /**
  * ReDoc runs its search index in a Worker made from a blob: URL; the site-wide policy would block
@@ -33,10 +20,51 @@ export const swaggerRoute = () =>
  */
 const REDOC_CSP = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; worker-src 'self' blob:; frame-ancestors 'none'";
 
-export const redocRoute = () =>
-  page(
-    "Organization Management Service – ReDoc",
-    "",
-    `<div id="redoc"></div><script src="/docs-assets/redoc.standalone.js"></script><script src="/docs-assets/redoc-init.js"></script>`,
-    { "content-security-policy": REDOC_CSP },
-  );
+/** The document and the pages that show it; `document` builds it from the full route list, once per isolate. */
+export const docsRoutes = (document: () => unknown): Route[] => {
+  let cached: string | undefined;
+  return [
+    defineRoute({
+      method: "get",
+      path: "/openapi.json",
+      tag: "docs",
+      summary: "This OpenAPI 3.1 document",
+      responses: { 200: { description: "The document", contentType: "application/json" } },
+      errors: [],
+      handler: () => {
+        cached ??= JSON.stringify(document());
+        return new Response(cached, { headers: { "content-type": "application/json" } });
+      },
+    }),
+    /** Swagger UI from the Worker's own static assets: no CDN, works offline. */
+    defineRoute({
+      method: "get",
+      path: "/docs",
+      tag: "docs",
+      summary: "Swagger UI",
+      responses: { 200: html },
+      errors: [],
+      handler: () =>
+        page(
+          "Organization Management Service – Swagger UI",
+          `<link rel="stylesheet" href="/docs-assets/swagger-ui.css">`,
+          `<div id="swagger-ui"></div><script src="/docs-assets/swagger-ui-bundle.js"></script><script src="/docs-assets/swagger-init.js"></script>`,
+        ),
+    }),
+    defineRoute({
+      method: "get",
+      path: "/redoc",
+      tag: "docs",
+      summary: "ReDoc",
+      responses: { 200: html },
+      errors: [],
+      handler: () =>
+        page(
+          "Organization Management Service – ReDoc",
+          "",
+          `<div id="redoc"></div><script src="/docs-assets/redoc.standalone.js"></script><script src="/docs-assets/redoc-init.js"></script>`,
+          { "content-security-policy": REDOC_CSP },
+        ),
+    }),
+  ];
+};

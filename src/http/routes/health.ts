@@ -1,12 +1,29 @@
-import type { Env } from "../../env";
-import { type AppRequest, depsFor } from "../context";
+import { z } from "zod";
+import { depsFor } from "../context";
+import { defineRoute } from "../route";
 
 /** Liveness: answers without any I/O. */
-export const healthRoute = () => Response.json({ status: "ok" });
+export const healthRoute = defineRoute({
+  method: "get",
+  path: "/health",
+  tag: "operations",
+  summary: "Liveness: the Worker answers (no I/O)",
+  responses: { 200: { description: "Alive", schema: z.object({ status: z.literal("ok") }) } },
+  errors: [],
+  handler: () => ({ body: { status: "ok" } }),
+});
 
 /** Readiness: the data store answers. */
-export const readyRoute = async (request: AppRequest, env: Env) => {
-  const deps = await depsFor(request, env);
-  await deps.organizations.countDocuments({ _id: null });
-  return Response.json({ status: "ready" });
-};
+export const readyRoute = defineRoute({
+  method: "get",
+  path: "/ready",
+  tag: "operations",
+  summary: "Readiness: the data store answers",
+  responses: { 200: { description: "Ready", schema: z.object({ status: z.literal("ready") }) } },
+  errors: ["STORE_UNAVAILABLE"],
+  handler: async (request, env) => {
+    const deps = await depsFor(request, env);
+    await deps.organizations.countDocuments({ _id: null });
+    return { body: { status: "ready" } };
+  },
+});

@@ -1,9 +1,22 @@
+import { z } from "zod";
+import { settingsFor } from "../../deps";
 import { keyRing } from "../../domain/keys";
-import type { Env } from "../../env";
-import { settingsFor } from "../context";
+import { defineRoute } from "../route";
+
+const Jwks = z
+  .object({ keys: z.array(z.looseObject({ kty: z.string(), kid: z.string().optional() })) })
+  .meta({ example: { keys: [{ kty: "EC", crv: "P-256", x: "…", y: "…", kid: "2026-01", alg: "ES256", use: "sig" }] } });
 
 /** Public keys for other services to verify tokens without the secret (empty with HMAC signing). */
-export const jwksRoute = async (_request: Request, env: Env) => {
-  const { jwks } = await keyRing(settingsFor(env).token);
-  return Response.json({ keys: jwks }, { headers: { "cache-control": "public, max-age=300" } });
-};
+export const jwksRoute = defineRoute({
+  method: "get",
+  path: "/.well-known/jwks.json",
+  tag: "keys",
+  summary: "The public keys of ES256/EdDSA tokens (empty when tokens are signed with a shared secret)",
+  responses: { 200: { description: "JSON Web Key Set", schema: Jwks, verbatim: true } },
+  errors: [],
+  handler: async (_request, env) => {
+    const { jwks } = await keyRing(settingsFor(env).token);
+    return { body: { keys: jwks }, headers: { "cache-control": "public, max-age=300" } };
+  },
+});

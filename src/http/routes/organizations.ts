@@ -1,68 +1,138 @@
+import { z } from "zod";
 import { authenticateToken } from "../../domain/auth";
 import type { Deps } from "../../domain/organization";
 import { type Credentials, createOrganization, deleteOrganization, getOrganization, renameOrganization } from "../../domain/organizations";
 import { slugProblem } from "../../domain/slug";
-import type { Env } from "../../env";
 import { bearerToken, requirePrincipal } from "../authenticate";
-import { readJson } from "../body";
-import { type AppRequest, depsFor } from "../context";
+import { depsFor } from "../context";
 import { ValidationError } from "../http-error";
-import { jsonOut } from "../respond";
+import { defineRoute } from "../route";
 import { CreatedOrganization, CreateOrganizationBody, Detail, OrganizationMetadata, OrganizationQuery, UpdateOrganizationBody } from "../schemas";
-import { invalid, parseOrThrow } from "../validation";
+import { invalid } from "../validation";
 
 const checkName = (deps: Deps, name: string, loc: (string | number)[]): void => {
   const problem = slugProblem(name, deps.settings.data.database);
   if (problem) throw invalid(loc, problem);
 };
 
-const queryOf = (request: AppRequest) => parseOrThrow(OrganizationQuery, request.query, "query");
+export const createRoute = defineRoute({
+  method: "post",
+  path: "/org/create",
+  tag: "organizations",
+  summary: "Create an organization, its admin and its tenant collection",
+  request: { body: { schema: CreateOrganizationBody } },
+  responses: { 200: { description: "Created", schema: CreatedOrganization } },
+  errors: [
+    "ORGANIZATION_EXISTS",
+    "ADMIN_EMAIL_EXISTS",
+    "PAYLOAD_TOO_LARGE",
+    "UNSUPPORTED_MEDIA_TYPE",
+    "VALIDATION_FAILED",
+    "NAME_REFUSED_BY_STORE",
+    "STORE_UNAVAILABLE",
+  ],
+  handler: async (request, env, input) => {
+    request.state.audit = { action: "org.create" };
+    const deps = await depsFor(request, env);
+    const body = await input.body();
+    Object.assign(request.state.audit, { organizationName: body.organization_name, email: body.email });
+    checkName(deps, body.organization_name, ["body", "organization_name"]);
+    return { body: await createOrganization(deps, body) };
+  },
+});
 
-export const createRoute = async (request: AppRequest, env: Env) => {
-  request.state.audit = { action: "org.create" };
-  const deps = await depsFor(request, env);
-  const body = await readJson(request, CreateOrganizationBody, deps.settings.maxBodyBytes);
-  Object.assign(request.state.audit, { organizationName: body.organization_name, email: body.email });
-  checkName(deps, body.organization_name, ["body", "organization_name"]);
-  return jsonOut(CreatedOrganization, await createOrganization(deps, body));
-};
+export const getRoute = defineRoute({
+  method: "get",
+  path: "/org/get",
+  tag: "organizations",
+  summary: "Organization metadata (the admin e-mail only for its own admin)",
+  auth: "optional",
+  request: { query: OrganizationQuery },
+  responses: { 200: { description: "Found", schema: OrganizationMetadata } },
+  errors: ["ORGANIZATION_NOT_FOUND", "VALIDATION_FAILED", "STORE_UNAVAILABLE"],
+  handler: async (request, env, input) => {
+    const deps = await depsFor(request, env);
+    const { organization_name } = input.query();
+    const token = bearerToken(request);
+    // The token is optional here: a bad one only means the caller is not shown the admin e-mail.
+    const principal = token ? await authenticateToken(deps, token).catch(() => undefined) : undefined;
+    if (principal) request.state.orgId = principal.orgId.toHexString();
+    return { body: await getOrganization(deps, organization_name, principal) };
+  },
+});
 
-export const getRoute = async (request: AppRequest, env: Env) => {
-  const deps = await depsFor(request, env);
-  const { organization_name } = queryOf(request);
-  const token = bearerToken(request);
-  // The token is optional here: a bad one only means the caller is not shown the admin e-mail.
-  const principal = token ? await authenticateToken(deps, token).catch(() => undefined) : undefined;
-  if (principal) request.state.orgId = principal.orgId.toHexString();
-  return jsonOut(OrganizationMetadata, await getOrganization(deps, organization_name, principal));
-};
+export const updateRoute = defineRoute({
+  method: "put",
+  path: "/org/update",
+  tag: "organizations",
+  summary: "Rename an organization; its tenant data moves with it",
+  auth: "optional",
+  request: { body: { schema: UpdateOrganizationBody } },
+  responses: { 200: { description: "Renamed", schema: OrganizationMetadata } },
+  errors: [
+    "INVALID_CREDENTIALS",
+    "INVALID_TOKEN",
+    "FORBIDDEN",
+    "ORGANIZATION_NOT_FOUND",
+    "ORGANIZATION_EXISTS",
+    "ORGANIZATION_BUSY",
+    "COLLECTION_EXISTS",
+    "PAYLOAD_TOO_LARGE",
+    "UNSUPPORTED_MEDIA_TYPE",
+    "VALIDATION_FAILED",
+    "NAME_REFUSED_BY_STORE",
+    "ACCOUNT_LOCKED",
+    "RATE_LIMITED",
+    "STORE_UNAVAILABLE",
+  ],
+  handler: async (request, env, input) => {
+    request.state.audit = { action: "org.update" };
+    const deps = await depsFor(request, env);
+    const body = await input.body();
+    Object.assign(request.state.audit, { organizationName: body.organization_name, email: body.email });
+    checkName(deps, body.new_organization_name, ["body", "new_organization_name"]);
+    let credentials: Credentials;
+    if (body.email !== undefined && body.password !== undefined) {
+      credentials = { kind: "password", email: body.email, password: body.password };
+    } else if (bearerToken(request)) {
+      credentials = { kind: "token", principal: await requirePrincipal(request, deps) };
+    } else {
+      // Without a token the old contract applies: both credentials are required fields.
+      const missing = (["email", "password"] as const).filter((field) => body[field] === undefined);
+      throw new ValidationError(missing.map((field) => ({ loc: ["body", field], msg: "Field required", type: "missing" })));
+    }
+    return { body: await renameOrganization(deps, body, credentials) };
+  },
+});
 
-export const updateRoute = async (request: AppRequest, env: Env) => {
-  request.state.audit = { action: "org.update" };
-  const deps = await depsFor(request, env);
-  const body = await readJson(request, UpdateOrganizationBody, deps.settings.maxBodyBytes);
-  Object.assign(request.state.audit, { organizationName: body.organization_name, email: body.email });
-  checkName(deps, body.new_organization_name, ["body", "new_organization_name"]);
-  let credentials: Credentials;
-  if (body.email !== undefined && body.password !== undefined) {
-    credentials = { kind: "password", email: body.email, password: body.password };
-  } else if (bearerToken(request)) {
-    credentials = { kind: "token", principal: await requirePrincipal(request, deps) };
-  } else {
-    // Without a token the old contract applies: both credentials are required fields.
-    const missing = (["email", "password"] as const).filter((field) => body[field] === undefined);
-    throw new ValidationError(missing.map((field) => ({ loc: ["body", field], msg: "Field required", type: "missing" })));
-  }
-  return jsonOut(OrganizationMetadata, await renameOrganization(deps, body, credentials));
-};
-
-export const deleteRoute = async (request: AppRequest, env: Env) => {
-  request.state.audit = { action: "org.delete" };
-  const deps = await depsFor(request, env);
-  const { organization_name } = queryOf(request);
-  request.state.audit.organizationName = organization_name;
-  const principal = await requirePrincipal(request, deps);
-  const adminEmail = request.headers.get("x-admin-email") ?? undefined;
-  await deleteOrganization(deps, organization_name, principal, adminEmail);
-  return jsonOut(Detail, { detail: "deleted" });
-};
+export const deleteRoute = defineRoute({
+  method: "delete",
+  path: "/org/delete",
+  tag: "organizations",
+  summary: "Delete an organization, its admin and its tenant collection",
+  auth: "required",
+  request: {
+    query: OrganizationQuery,
+    headers: z.object({ "x-admin-email": z.string().optional().describe("When sent, must be the authenticated admin's e-mail") }),
+  },
+  responses: { 200: { description: "Deleted", schema: Detail, examples: { deleted: { summary: "Deleted", value: { detail: "deleted" } } } } },
+  errors: [
+    "NOT_AUTHENTICATED",
+    "INVALID_TOKEN",
+    "FORBIDDEN",
+    "ADMIN_EMAIL_MISMATCH",
+    "ORGANIZATION_NOT_FOUND",
+    "ORGANIZATION_BUSY",
+    "VALIDATION_FAILED",
+    "STORE_UNAVAILABLE",
+  ],
+  handler: async (request, env, input) => {
+    request.state.audit = { action: "org.delete" };
+    const deps = await depsFor(request, env);
+    const { organization_name } = input.query();
+    request.state.audit.organizationName = organization_name;
+    const principal = await requirePrincipal(request, deps);
+    await deleteOrganization(deps, organization_name, principal, input.headers()["x-admin-email"]);
+    return { body: { detail: "deleted" } };
+  },
+});

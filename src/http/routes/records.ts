@@ -1,14 +1,14 @@
 import type { ObjectId } from "bson";
+import { z } from "zod";
 import type { Principal } from "../../domain/auth";
-import { AppError } from "../../domain/errors";
+import { AppError, type ErrorCode } from "../../domain/errors";
 import type { Deps } from "../../domain/organization";
 import { createRecord, deleteRecord, getRecord, listRecords, RECORD_MAX_BODY_BYTES, replaceRecord } from "../../domain/records";
 import type { Env } from "../../env";
 import { requirePrincipal } from "../authenticate";
-import { readJson } from "../body";
 import { type AppRequest, depsFor } from "../context";
-import { RecordBody, RecordListQuery, recordIdOf } from "../record-schemas";
-import { parseOrThrow } from "../validation";
+import { RecordBody, RecordFieldsSchema, RecordListQuery, RecordPage, recordIdOf, StoredRecord } from "../record-schemas";
+import { defineRoute } from "../route";
 
 /**
  * The token is verified before the request is read (401 first, as FastAPI's security dependencies
@@ -19,42 +19,109 @@ const callerOf = async (request: AppRequest, env: Env): Promise<{ deps: Deps; pr
   return { deps, principal: await requirePrincipal(request, deps) };
 };
 
-const idOf = (request: AppRequest): ObjectId => {
-  const id = recordIdOf(request.params.id);
+const RecordPath = z.object({
+  id: z.string().meta({
+    description: "The record's `id`. Ids of other organizations and ids that are not 24 hexadecimal digits answer 404, like unknown ones.",
+    example: "6650f1c2e8b3e4a012345678",
+  }),
+});
+
+const idOf = (text: string): ObjectId => {
+  const id = recordIdOf(text);
   if (!id) throw new AppError("RECORD_NOT_FOUND");
   return id;
 };
 
-/** An empty `?cursor=` or `?limit=` means the parameter was left out, as a client filling a URL template sends it. */
-const presentParams = (query: AppRequest["query"]) => Object.fromEntries(Object.entries(query).filter(([, value]) => value !== ""));
+/** A record's own address, from the route that reads it: the path is written once. */
+const pathOf = (route: { path: string }, id: string) => route.path.replace("{id}", id);
 
-export const createRecordRoute = async (request: AppRequest, env: Env) => {
-  const { deps, principal } = await callerOf(request, env);
-  const body = await readJson(request, RecordBody, RECORD_MAX_BODY_BYTES);
-  const record = await createRecord(deps, principal, body);
-  return Response.json(record, { status: 201, headers: { location: `/org/records/${record.id}` } });
+const body = {
+  schema: RecordBody,
+  documentAs: RecordFieldsSchema,
+  maxBytes: RECORD_MAX_BODY_BYTES,
+  description: `A JSON object of at most ${RECORD_MAX_BODY_BYTES / 1024} KiB (the other endpoints allow less).`,
 };
 
-export const listRecordsRoute = async (request: AppRequest, env: Env) => {
-  const { deps, principal } = await callerOf(request, env);
-  const { limit, cursor } = parseOrThrow(RecordListQuery, presentParams(request.query), "query");
-  return Response.json(await listRecords(deps, principal, { limit, after: cursor }));
-};
+const AUTH_ERRORS: ErrorCode[] = ["NOT_AUTHENTICATED", "INVALID_TOKEN", "ORGANIZATION_BUSY", "STORE_UNAVAILABLE"];
+const BODY_ERRORS: ErrorCode[] = ["PAYLOAD_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE", "VALIDATION_FAILED"];
 
-export const getRecordRoute = async (request: AppRequest, env: Env) => {
-  const { deps, principal } = await callerOf(request, env);
-  return Response.json(await getRecord(deps, principal, idOf(request)));
-};
+export const createRecordRoute = defineRoute({
+  method: "post",
+  path: "/org/records",
+  tag: "records",
+  summary: "Store a record in the caller's organization",
+  description: "The bearer token decides the organization, and so the collection (`org_<slug>`) the record lives in.",
+  auth: "required",
+  request: { body },
+  responses: { 201: { description: "Stored; `Location` names the new record", schema: StoredRecord, verbatim: true } },
+  errors: [...AUTH_ERRORS, ...BODY_ERRORS],
+  handler: async (request, env, input) => {
+    const { deps, principal } = await callerOf(request, env);
+    const record = await createRecord(deps, principal, await input.body());
+    return { status: 201, body: record, headers: { location: pathOf(getRecordRoute, record.id) } };
+  },
+});
 
-export const replaceRecordRoute = async (request: AppRequest, env: Env) => {
-  const { deps, principal } = await callerOf(request, env);
-  const id = idOf(request);
-  const body = await readJson(request, RecordBody, RECORD_MAX_BODY_BYTES);
-  return Response.json(await replaceRecord(deps, principal, id, body));
-};
+export const listRecordsRoute = defineRoute({
+  method: "get",
+  path: "/org/records",
+  tag: "records",
+  summary: "List the caller's records, a page at a time",
+  description: "Records in a stable order (by `id`); following `next_cursor` until it is null returns every record exactly once.",
+  auth: "required",
+  request: { query: RecordListQuery, blankQueryIsAbsent: true },
+  responses: { 200: { description: "A page of records", schema: RecordPage, verbatim: true } },
+  errors: [...AUTH_ERRORS, "VALIDATION_FAILED"],
+  handler: async (request, env, input) => {
+    const { deps, principal } = await callerOf(request, env);
+    const { limit, cursor } = input.query();
+    return { body: await listRecords(deps, principal, { limit, after: cursor }) };
+  },
+});
 
-export const deleteRecordRoute = async (request: AppRequest, env: Env) => {
-  const { deps, principal } = await callerOf(request, env);
-  await deleteRecord(deps, principal, idOf(request));
-  return new Response(null, { status: 204 });
-};
+export const getRecordRoute = defineRoute({
+  method: "get",
+  path: "/org/records/{id}",
+  tag: "records",
+  summary: "Read one record",
+  auth: "required",
+  request: { path: RecordPath },
+  responses: { 200: { description: "Found", schema: StoredRecord, verbatim: true } },
+  errors: [...AUTH_ERRORS, "RECORD_NOT_FOUND"],
+  handler: async (request, env, input) => {
+    const { deps, principal } = await callerOf(request, env);
+    return { body: await getRecord(deps, principal, idOf(input.params().id)) };
+  },
+});
+
+export const replaceRecordRoute = defineRoute({
+  method: "put",
+  path: "/org/records/{id}",
+  tag: "records",
+  summary: "Replace a record's fields (its `id` and `created_at` stay)",
+  auth: "required",
+  request: { path: RecordPath, body },
+  responses: { 200: { description: "Replaced", schema: StoredRecord, verbatim: true } },
+  errors: [...AUTH_ERRORS, "RECORD_NOT_FOUND", ...BODY_ERRORS],
+  handler: async (request, env, input) => {
+    const { deps, principal } = await callerOf(request, env);
+    const id = idOf(input.params().id);
+    return { body: await replaceRecord(deps, principal, id, await input.body()) };
+  },
+});
+
+export const deleteRecordRoute = defineRoute({
+  method: "delete",
+  path: "/org/records/{id}",
+  tag: "records",
+  summary: "Delete a record",
+  auth: "required",
+  request: { path: RecordPath },
+  responses: { 204: { description: "Deleted" } },
+  errors: [...AUTH_ERRORS, "RECORD_NOT_FOUND"],
+  handler: async (request, env, input) => {
+    const { deps, principal } = await callerOf(request, env);
+    await deleteRecord(deps, principal, idOf(input.params().id));
+    return { status: 204 };
+  },
+});

@@ -1,0 +1,92 @@
+import type { z } from "zod";
+import type { ErrorCode } from "../domain/errors";
+import type { Env } from "../env";
+import type { AppRequest } from "./context";
+
+export type Method = "get" | "post" | "put" | "delete" | "head";
+
+/** The groups of /docs, in the order they are shown. */
+export const TAGS = {
+  organizations: { name: "Organizations", description: "Create, read, rename and delete organizations (the original FastAPI contract)" },
+  admin: { name: "Admin authentication", description: "Log in, log out, change the password" },
+  records: { name: "Records", description: "Documents in the caller's organization's own collection" },
+  keys: { name: "Keys", description: "Public keys that verify the service's tokens" },
+  operations: { name: "Operations", description: "Liveness and readiness probes" },
+  docs: { name: "Documentation", description: "This document and the pages that show it" },
+} as const;
+
+export type Tag = keyof typeof TAGS;
+
+export interface ResponseSpec {
+  description: string;
+  /** Validates the route's reply before it leaves the Worker and describes it in the document. */
+  schema?: z.ZodType;
+  /** Default `application/json`; other types (the docs pages) are documented, never validated. */
+  contentType?: string;
+  examples?: Record<string, { summary: string; value: unknown }>;
+  /**
+   * Validated, then sent as the route gave it: a record's fields are the tenant's, in the tenant's
+   * order, which parsing (known keys first) would reorder.
+   */
+  verbatim?: boolean;
+}
+
+export interface RequestSpec {
+  body?: {
+    schema: z.ZodType;
+    /** What the document shows, when `schema` checks more than JSON Schema can say (record field names). */
+    documentAs?: z.ZodType;
+    description?: string;
+    /** Default: the `MAX_BODY_BYTES` setting. */
+    maxBytes?: number;
+  };
+  query?: z.ZodObject;
+  /** An empty `?cursor=` means the parameter was left out, as a client filling a URL template sends it. */
+  blankQueryIsAbsent?: boolean;
+  path?: z.ZodObject;
+  headers?: z.ZodObject;
+}
+
+/** What a handler may return besides a finished Response: a body its route's schema for that status checks. */
+export interface Reply {
+  status?: number;
+  body?: unknown;
+  headers?: HeadersInit;
+}
+
+type Parsed<T> = T extends z.ZodType ? z.output<T> : never;
+
+/** The route's declared inputs, parsed on demand so each handler keeps its own order of checks. */
+export interface Input<R extends RequestSpec> {
+  body: () => Promise<Parsed<NonNullable<R["body"]>["schema"]>>;
+  query: () => Parsed<R["query"]>;
+  params: () => Parsed<R["path"]>;
+  headers: () => Parsed<R["headers"]>;
+}
+
+/**
+ * One HTTP operation, declared once: the router, the 405 answers, response validation and the
+ * OpenAPI document are all derived from these fields.
+ */
+export interface Route<R extends RequestSpec = RequestSpec> {
+  method: Method;
+  /** OpenAPI's form (`/org/records/{id}`); the router's form is derived from it. */
+  path: string;
+  tag: Tag;
+  summary: string;
+  description?: string;
+  /** `optional`: a token changes the answer but is not required. */
+  auth?: "required" | "optional";
+  /** The role a caller needs, once roles exist; unused until then. */
+  permission?: string;
+  request?: R;
+  responses: Record<number, ResponseSpec>;
+  /** Every error the route may answer, by registry code; their statuses join `responses` in the document. */
+  errors: ErrorCode[];
+  /** Left out of the document (the docs pages' static files). */
+  internal?: boolean;
+  handler: (request: AppRequest, env: Env, input: Input<R>) => Promise<Response | Reply> | Response | Reply;
+}
+
+/** Keeps the handler's input typed by the route's own schemas. */
+export const defineRoute = <R extends RequestSpec>(route: Route<R>): Route => route as unknown as Route;

@@ -1,0 +1,34 @@
+import { openApiDocument } from "../openapi";
+import type { Route } from "../route";
+import { loginRoute, logoutRoute, passwordRoute } from "./admin";
+import { assetRoutes } from "./assets";
+import { docsRoutes } from "./docs";
+import { healthRoute, readyRoute } from "./health";
+import { jwksRoute } from "./jwks";
+import { createRoute, deleteRoute, getRoute, updateRoute } from "./organizations";
+import { createRecordRoute, deleteRecordRoute, getRecordRoute, listRecordsRoute, replaceRecordRoute } from "./records";
+
+/** Every operation of the API, in the order /docs shows them within each tag. */
+const API: Route[] = [
+  createRoute,
+  getRoute,
+  updateRoute,
+  deleteRoute,
+  loginRoute,
+  logoutRoute,
+  passwordRoute,
+  createRecordRoute,
+  listRecordsRoute,
+  getRecordRoute,
+  replaceRecordRoute,
+  deleteRecordRoute,
+  jwksRoute,
+  healthRoute,
+  readyRoute,
+];
+
+/** The one list the router, the 405 answers and the OpenAPI document are built from. */
+export const ROUTES: Route[] = [...API, ...docsRoutes(() => openApiDocument(ROUTES)), ...assetRoutes];
+
+/** The document as /openapi.json serves it; the client generator (scripts/generate-client.ts) reads it here. */
+export const apiDocument = () => openApiDocument(ROUTES);

@@ -1,0 +1,192 @@
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import { parseSettings } from "../../../src/config/settings";
+import { connectData } from "../../../src/data/connect";
+import type { ErrorCode } from "../../../src/domain/errors";
+import { ORGANIZATIONS, type OrganizationDoc } from "../../../src/domain/organization";
+import { collectionNameFor, slugify } from "../../../src/domain/slug";
+import worker from "../../../src/index";
+import { createOrg, emailFor, env, loginToken, postJson, uniqueName } from "../../helpers";
+
+/** An organization of its own for each case, with a token and one record. */
+export interface Tenant {
+  name: string;
+  email: string;
+  password: string;
+  token: string;
+  recordId: string;
+}
+
+export const newTenant = async (): Promise<Tenant> => {
+  const org = await createOrg(uniqueName("Sweep"));
+  const token = await loginToken(org.email, org.password);
+  const record = await postJson("/org/records", { n: 1 }, { authorization: `Bearer ${token}` });
+  const { id } = (await record.json()) as { id: string };
+  return { name: org.name, email: org.email, password: org.password, token, recordId: id };
+};
+
+/** One request, and the bindings it runs with (a dead store, a closed rate limiter...). */
+export interface Ask {
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  body?: string;
+  env?: Record<string, unknown>;
+}
+
+export const send = async (ask: Ask): Promise<Response> => {
+  const ctx = createExecutionContext();
+  const headers = { "cf-connecting-ip": `10.9.${Math.floor(Math.random() * 256)}.${Math.floor(Math.random() * 256)}`, ...ask.headers };
+  const request = new Request(`https://org.example${ask.path}`, { method: ask.method, headers, body: ask.body }) as Parameters<typeof worker.fetch>[0];
+  const res = await worker.fetch(request, ask.env ? { ...env, ...ask.env } : env, ctx);
+  await waitOnExecutionContext(ctx);
+  return res;
+};
+
+const json = (value: unknown) => JSON.stringify(value);
+const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+const jsonHeaders = (token?: string) => ({ "content-type": "application/json", ...(token ? bearer(token) : {}) });
+const without = (headers: Record<string, string>, name: string) => Object.fromEntries(Object.entries(headers).filter(([key]) => key !== name));
+
+/** A request each route answers with success, for a fresh tenant. */
+export const SUCCESS: Record<string, (t: Tenant) => Ask> = {
+  "POST /org/create": () => {
+    const name = uniqueName("Sweep");
+    return {
+      method: "POST",
+      path: "/org/create",
+      headers: jsonHeaders(),
+      body: json({ organization_name: name, email: emailFor(name), password: "Test1234" }),
+    };
+  },
+  "GET /org/get": (t) => ({ method: "GET", path: `/org/get?organization_name=${encodeURIComponent(t.name)}`, headers: bearer(t.token) }),
+  "PUT /org/update": (t) => ({
+    method: "PUT",
+    path: "/org/update",
+    headers: jsonHeaders(),
+    body: json({ organization_name: t.name, new_organization_name: uniqueName("Sweep"), email: t.email, password: t.password }),
+  }),
+  "DELETE /org/delete": (t) => ({ method: "DELETE", path: `/org/delete?organization_name=${encodeURIComponent(t.name)}`, headers: bearer(t.token) }),
+  "POST /admin/login": (t) => ({ method: "POST", path: "/admin/login", headers: jsonHeaders(), body: json({ email: t.email, password: t.password }) }),
+  "POST /admin/logout": (t) => ({ method: "POST", path: "/admin/logout", headers: bearer(t.token) }),
+  "POST /admin/password": (t) => ({
+    method: "POST",
+    path: "/admin/password",
+    headers: jsonHeaders(t.token),
+    body: json({ current_password: t.password, new_password: "N3w-passphrase" }),
+  }),
+  "POST /org/records": (t) => ({ method: "POST", path: "/org/records", headers: jsonHeaders(t.token), body: json({ plan: "pro" }) }),
+  "GET /org/records": (t) => ({ method: "GET", path: "/org/records?limit=10", headers: bearer(t.token) }),
+  "GET /org/records/{id}": (t) => ({ method: "GET", path: `/org/records/${t.recordId}`, headers: bearer(t.token) }),
+  "PUT /org/records/{id}": (t) => ({ method: "PUT", path: `/org/records/${t.recordId}`, headers: jsonHeaders(t.token), body: json({ plan: "team" }) }),
+  "DELETE /org/records/{id}": (t) => ({ method: "DELETE", path: `/org/records/${t.recordId}`, headers: bearer(t.token) }),
+  "GET /.well-known/jwks.json": () => ({ method: "GET", path: "/.well-known/jwks.json", headers: {} }),
+  "GET /health": () => ({ method: "GET", path: "/health", headers: {} }),
+  "GET /ready": () => ({ method: "GET", path: "/ready", headers: {} }),
+  "GET /openapi.json": () => ({ method: "GET", path: "/openapi.json", headers: {} }),
+  "GET /docs": () => ({ method: "GET", path: "/docs", headers: {} }),
+  "GET /redoc": () => ({ method: "GET", path: "/redoc", headers: {} }),
+};
+
+const store = () => connectData(env, parseSettings(env));
+
+const setStatus = async (t: Tenant, status: string) => {
+  await store().collection<OrganizationDoc>(ORGANIZATIONS).updateOne({ organization_name: t.name }, { $set: { status } });
+};
+
+const failLogins = async (email: string) => {
+  for (let i = 0; i < 10; i++) await postJson("/admin/login", { email, password: "wrong-password" });
+};
+
+/** A Durable Object namespace whose store refuses one action the way MongoDB refuses a bad name. */
+const refusing = (action: string) => ({
+  idFromName: (name: string) => env.DATA_STORE.idFromName(name),
+  get: (id: DurableObjectId, options?: DurableObjectNamespaceGetDurableObjectOptions) => {
+    const stub = env.DATA_STORE.get(id, options);
+    return {
+      fetch: (request: Request) =>
+        new URL(request.url).pathname.endsWith(`/${action}`)
+          ? Promise.resolve(Response.json({ error: "Invalid collection name", error_code: "InvalidParameter" }, { status: 400 }))
+          : stub.fetch(request),
+    };
+  },
+});
+
+type Provoke = (ask: Ask, t: Tenant, route: string) => Ask | Promise<Ask>;
+
+/** Changes a JSON body; a request without one is left as it is (a GET cannot carry one). */
+const withBody = (ask: Ask, change: (body: Record<string, unknown>) => Record<string, unknown>): Ask =>
+  ask.body === undefined ? ask : { ...ask, body: json(change(JSON.parse(ask.body) as Record<string, unknown>)) };
+
+/** By token instead of password: the update body without credentials. */
+const byToken = (ask: Ask, token: string): Ask => ({
+  ...withBody(ask, ({ email: _e, password: _p, ...rest }) => rest),
+  headers: { ...ask.headers, ...bearer(token) },
+});
+
+const DEAD_STORE = { DATA_API_URL: "http://127.0.0.1:9", DATA_API_TIMEOUT_MS: "500" };
+const CLOSED_LIMITER = { LOGIN_RATE_LIMITER: { limit: async () => ({ success: false }) } };
+
+/**
+ * How to make a route answer each error code, written from the outside (requests, and the store
+ * or bindings set up as a failure would leave them), never from the route declarations: a code a
+ * route can answer but does not declare shows up here as an undocumented status.
+ */
+export const PROVOKE: Record<ErrorCode, Provoke | undefined> = {
+  NOT_AUTHENTICATED: (ask) => ({ ...ask, headers: without(ask.headers, "authorization") }),
+  INVALID_TOKEN: (ask, _t, route) =>
+    route === "PUT /org/update" ? byToken(ask, "not.a.token") : { ...ask, headers: { ...ask.headers, ...bearer("not.a.token") } },
+  UNSUPPORTED_MEDIA_TYPE: (ask) => ({ ...ask, headers: { ...ask.headers, "content-type": "text/plain" } }),
+  PAYLOAD_TOO_LARGE: (ask) => (ask.body === undefined ? ask : { ...ask, body: json({ padding: "x".repeat(70 * 1024) }) }),
+  VALIDATION_FAILED: (ask) => {
+    const records = ask.path.startsWith("/org/records");
+    // Field names starting with `$` are refused in records; every other body misses required fields.
+    if (ask.body !== undefined) return { ...ask, body: records ? json({ $set: 1 }) : "{}" };
+    const [path = "", query] = ask.path.split("?");
+    if (query === undefined) return ask;
+    return { ...ask, path: records ? `${path}?limit=0` : path };
+  },
+  STORE_UNAVAILABLE: (ask) => ({ ...ask, env: DEAD_STORE }),
+  RATE_LIMITED: (ask) => ({ ...ask, env: CLOSED_LIMITER }),
+  ACCOUNT_LOCKED: async (ask, t) => {
+    await failLogins(t.email);
+    return ask;
+  },
+  INVALID_CREDENTIALS: (ask) =>
+    withBody(ask, (body) => ("current_password" in body ? { ...body, current_password: "wrong-password" } : { ...body, password: "wrong-password" })),
+  FORBIDDEN: async (ask, _t, route) => {
+    const other = await newTenant();
+    return route === "PUT /org/update" ? byToken(ask, other.token) : { ...ask, headers: { ...ask.headers, ...bearer(other.token) } };
+  },
+  ADMIN_EMAIL_MISMATCH: (ask) => ({ ...ask, headers: { ...ask.headers, "x-admin-email": "someone-else@example.com" } }),
+  ORGANIZATION_NOT_FOUND: (ask) =>
+    ask.body === undefined
+      ? { ...ask, path: `${ask.path.split("?")[0]}?organization_name=${encodeURIComponent(uniqueName("Ghost"))}` }
+      : withBody(ask, (body) => ({ ...body, organization_name: uniqueName("Ghost") })),
+  ORGANIZATION_EXISTS: async (ask, t, route) => {
+    if (route === "POST /org/create") return withBody(ask, (body) => ({ ...body, organization_name: t.name }));
+    const other = await newTenant();
+    return withBody(ask, (body) => ({ ...body, new_organization_name: other.name }));
+  },
+  ADMIN_EMAIL_EXISTS: (ask, t) => withBody(ask, (body) => ({ ...body, email: t.email })),
+  ORGANIZATION_BUSY: async (ask, t) => {
+    await setStatus(t, "renaming");
+    return ask;
+  },
+  COLLECTION_EXISTS: async (ask) => {
+    const target = uniqueName("Taken");
+    await store()
+      .collection(collectionNameFor(slugify(target)))
+      .insertOne({ stray: true });
+    return withBody(ask, (body) => ({ ...body, new_organization_name: target }));
+  },
+  NAME_REFUSED_BY_STORE: (ask, _t, route) => ({
+    ...ask,
+    env: { DATA_STORE: refusing(route === "POST /org/create" ? "createCollection" : "renameCollection") },
+  }),
+  RECORD_NOT_FOUND: (ask) => ({ ...ask, path: ask.path.replace(/[0-9a-f]{24}/, "ffffffffffffffffffffffff") }),
+  // Answered by the router or for a broken deployment, never declared by a route.
+  NOT_FOUND: undefined,
+  METHOD_NOT_ALLOWED: undefined,
+  MISCONFIGURED: undefined,
+  INTERNAL: undefined,
+};
