@@ -121,7 +121,8 @@ const allRecordIds = async (token: string): Promise<string[]> => {
   return ids;
 };
 
-describe("record writers racing the lifecycle, through the front door", () => {
+// Hundreds of requests each: through the gateway on FerretDB, whose writes are serialised, a race takes longer than the default 30 s.
+describe("record writers racing the lifecycle, through the front door", { timeout: 120_000 }, () => {
   it("renames while 16 writers insert: every acknowledged record is in the organization's collection", async () => {
     const org = await createOrg(uniqueName("Race Rename"));
     const token = await loginToken(org.email, org.password);
