@@ -34,7 +34,7 @@ describe("assess", () => {
 });
 
 describe("wrangler deploy --dry-run", () => {
-  it("fails a configuration whose placement wrangler would silently drop", () => {
+  it("fails a configuration whose placement wrangler would silently drop", async () => {
     // Same Worker, absolute paths, and [placement] misspelled: wrangler warns and builds anyway.
     const dir = mkdtempSync(join(tmpdir(), "dry-run-"));
     try {
@@ -44,7 +44,7 @@ describe("wrangler deploy --dry-run", () => {
         .replace("[placement]", "[placment]");
       expect(config).toContain("[placment]");
       writeFileSync(join(dir, "wrangler.toml"), config);
-      const result = dryRun({ config: join(dir, "wrangler.toml") });
+      const result = await dryRun({ config: join(dir, "wrangler.toml") });
       expect(result.gzipKiB).toBeGreaterThan(0);
       expect(result.failures).toEqual([expect.stringMatching(/^warning: .*placment/)]);
     } finally {
