@@ -1,6 +1,7 @@
 // `npm run deploy:check [-- <config>]`: builds the production bundle exactly as `wrangler deploy` would, with
 // no account and no upload (`--dry-run --outdir`), and fails where a real deploy would break or
-// would quietly deploy something other than what wrangler.toml says.
+// would quietly deploy something other than what wrangler.toml says, or where the bundle has
+// outgrown the service's budget (BUDGET_GZIP_KIB).
 //
 // Why a warning fails the check: the warnings wrangler prints before an upload are about
 // configuration it will ignore or reinterpret (an unknown or misspelled field, such as
@@ -37,8 +38,7 @@ export const MAX_GZIP_KIB = (3 * 1000 * 1000) / 1024;
 /**
  * The service's own budget, far below the platform's: an isolate parses and compiles the whole
  * script before its first request, so every KiB is paid again at each cold start. Growing past
- * it is a decision to take (and to write down here), not an accident of an import. Reported, not
- * yet enforced: the bundle is still above it.
+ * it is a decision to take (and to write down here), not an accident of an import.
  */
 export const BUDGET_GZIP_KIB = 110;
 
@@ -87,6 +87,7 @@ export const assess = (output: string, { status = 0, accepted = ACCEPTED } = {})
   }
   if (gzipKiB === undefined) failures.push("no bundle size in the output: the bundle was not built");
   else if (gzipKiB > MAX_GZIP_KIB) failures.push(`bundle ${gzipKiB} KiB gzipped, over the ${MAX_GZIP_KIB.toFixed(0)} KiB a Workers Free deploy accepts`);
+  else if (gzipKiB > BUDGET_GZIP_KIB) failures.push(`bundle ${gzipKiB} KiB gzipped, over the service's budget of ${BUDGET_GZIP_KIB} KiB`);
   return { warnings, errors, rawKiB: size ? Number(size[1]) : undefined, gzipKiB, failures };
 };
 
