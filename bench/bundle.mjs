@@ -5,6 +5,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
+import { measureStart } from "../scripts/bundle-report.ts";
 import { ROOT } from "./processes.mjs";
 
 const UPLOADED = /\.(m?js|wasm)$/;
@@ -18,9 +19,14 @@ const wranglerDryRun = (outdir) =>
     );
   });
 
-/** Runs in the background while the Workers start: it only needs the CPU before the load begins. */
+/**
+ * Runs in the background while the Workers start: it only needs the CPU before the load begins.
+ * The built folder is kept for `measureStart`, which the bench calls once every server has stopped:
+ * a start time taken beside starting Workers would measure the machine's load.
+ */
 export const bundleSize = async () => {
   const outdir = mkdtempSync(join(tmpdir(), "oms-bundle-"));
+  const discard = () => rmSync(outdir, { recursive: true, force: true });
   try {
     const stdout = await wranglerDryRun(outdir);
     const files = readdirSync(outdir).filter((name) => UPLOADED.test(name));
@@ -33,8 +39,10 @@ export const bundleSize = async () => {
     }
     // Wrangler prints its own estimate ("Total Upload: … / gzip: … KiB"): shown beside ours as a cross-check.
     const wranglerGzipKiB = Number(stdout.match(/gzip: ([\d.]+) KiB/)?.[1]) || undefined;
-    return { files, raw, gzipped, wranglerGzipKiB };
-  } finally {
-    rmSync(outdir, { recursive: true, force: true });
+    const measure = () => measureStart(join(outdir, "index.js")).finally(discard);
+    return { files, raw, gzipped, wranglerGzipKiB, measureStart: measure, discard };
+  } catch (error) {
+    discard();
+    throw error;
   }
 };

@@ -1,7 +1,8 @@
 // `npm run bench [-- --quick]`: measures the service on this machine and prints one table, the
 // bare-Worker ceiling beside it, and the goals: GET /org/get ≥ half the ceiling, login within 10%
-// of one raw PBKDF2 derivation, the bundle ≤ 256 KiB gzipped. Everything runs on loopback and
-// every load is bounded in time or count; the processes it starts are stopped before it exits.
+// of one raw PBKDF2 derivation, the bundle ≤ 110 KiB gzipped and its module evaluated in ≤ 40 ms.
+// Everything runs on loopback and every load is bounded in time or count; the processes it starts
+// are stopped before it exits.
 import { cpus, loadavg } from "node:os";
 import { bundleSize } from "./bundle.mjs";
 import { groupCpuMs } from "./cpu.mjs";
@@ -54,6 +55,8 @@ const main = async () => {
   console.log(`bench: embedded store measured after ${seconds()}`);
   if (!viaGateway.error) record("gateway + FerretDB", await measureService(viaGateway.origin, plan, () => groupCpuMs(viaGateway.groups)));
   await stopEverything();
+  // With every server stopped, so that the start time is the module's and not the machine's load.
+  if (size.measureStart) size.start = await size.measureStart().catch((error) => ({ error }));
 
   printTable(rows);
   if (viaGateway.error) console.log(`\ngateway: not available (${viaGateway.error})`);

@@ -1,5 +1,5 @@
 import type { JWK } from "jose";
-import { z } from "zod";
+import * as z from "zod";
 import { WORKERS_PBKDF2_MAX_ITERATIONS } from "../workers-limits";
 
 /**

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { isPlainObject } from "./ejson";
 import type { Doc, Engine, Namespace } from "./engine";
 import { MAX_BULK_DOCUMENTS, MAX_INDEXES_PER_REQUEST } from "./limits";

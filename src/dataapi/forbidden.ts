@@ -42,7 +42,7 @@ export const assertNoCodeOperators = (value: unknown): void => {
  * `$indexStats`, `$currentOp` or `$planCacheStats` report on the server (host names, other
  * operations, query plans) to a key that was only meant to reach one collection.
  */
-const ALLOWED_STAGES = new Set([
+export const ALLOWED_STAGES: ReadonlySet<string> = new Set([
   "$match",
   "$project",
   "$addFields",

@@ -1,4 +1,4 @@
-import type { z } from "zod";
+import type * as z from "zod";
 import { readBodyText } from "../dataapi/body";
 import { DataApiError } from "../dataapi/errors";
 import { AppError } from "../domain/errors";

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { ERRORS, type ErrorCode } from "../domain/errors";
 import type { ResponseSpec, Route } from "./route";
 import { TAGS } from "./route";

@@ -1,5 +1,5 @@
 import { ObjectId } from "bson";
-import { z } from "zod";
+import * as z from "zod";
 import { decodeCursor, encodeCursor } from "../domain/record-cursor";
 import { MAX_RECORD_DEPTH, recordFieldProblems, SERVER_FIELDS } from "../domain/record-fields";
 import { DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT, RECORD_MAX_BODY_BYTES } from "../domain/records";

@@ -1,4 +1,4 @@
-import type { z } from "zod";
+import type * as z from "zod";
 import type { ErrorCode } from "../domain/errors";
 import type { Env } from "../env";
 import type { AppRequest } from "./context";

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /** Request and response schemas: they validate at the edge and generate the OpenAPI document. */
 const organizationName = z.string().min(1).max(255);

@@ -1,4 +1,4 @@
-import type { z } from "zod";
+import type * as z from "zod";
 import { ValidationError, type ValidationIssue } from "./http-error";
 
 type Where = "body" | "query" | "path" | "header";

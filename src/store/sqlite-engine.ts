@@ -1,5 +1,7 @@
 import { ObjectId } from "bson";
-import { Aggregator, updateOne as applyUpdate, Query } from "mingo";
+import { Aggregator } from "mingo/aggregator";
+import { Query } from "mingo/query";
+import { updateOne as applyUpdate } from "mingo/updater";
 import { isPlainObject } from "../dataapi/ejson";
 import type { Doc, Engine, FindOneAndUpdateSpec, FindSpec, IndexSpec, Namespace, ReplaceSpec, UpdateResult, UpdateSpec } from "../dataapi/engine";
 import { DataApiError } from "../dataapi/errors";
@@ -16,6 +18,7 @@ import {
   inDocumentOrder,
   seedFromFilter,
 } from "./documents";
+import { evaluate, MINGO_OPTIONS } from "./mingo";
 import { restoreTypes } from "./retype";
 import {
   expiryTurn,
@@ -54,9 +57,6 @@ CREATE INDEX IF NOT EXISTS index_entries_key ON index_entries (coll, idx, key);
 CREATE INDEX IF NOT EXISTS index_entries_seq ON index_entries (seq);
 `;
 
-// Scripts are refused before they get here; mingo is told the same so nothing slips through.
-const MINGO_OPTIONS = { scriptEnabled: false } as const;
-
 /** How `encodeKey` writes an ObjectId: such keys sort as the ObjectIds themselves do. */
 const OBJECT_ID_KEY_PREFIX = '{"v":{"$oid":"';
 /** The first key past every key that starts with the prefix (its last character, plus one). */
@@ -75,23 +75,13 @@ const idBounds = (condition: unknown): { op: string; key: string }[] => {
 
 const isUniqueViolation = (error: unknown): boolean => error instanceof Error && error.message.includes("UNIQUE constraint failed");
 
-/** Runs mingo on caller-supplied expressions: its complaints are the caller's bad parameters. */
-const mingo = <T>(run: () => T): T => {
-  try {
-    return run();
-  } catch (error) {
-    if (error instanceof DataApiError) throw error;
-    throw new DataApiError("InvalidParameter", error instanceof Error ? error.message : "invalid expression");
-  }
-};
-
 /** A caller's filter, update or pipeline as mingo evaluates it: JS numbers and JS regexes. */
 const expression = <T>(value: T): T => forMingo(value, true);
 
 /** A projection of a stored document: typed as stored, in its field order (see `inDocumentOrder`). */
 const project = (doc: Doc, view: Doc, projection: Doc | undefined): Doc => {
   if (!projection || Object.keys(projection).length === 0) return doc;
-  const [out] = mingo(() => new Query({}, MINGO_OPTIONS).find([view], expression(projection)).all()) as Doc[];
+  const [out] = evaluate(() => new Query({}, MINGO_OPTIONS).find([view], expression(projection)).all()) as Doc[];
   return inDocumentOrder(restoreTypes(out ?? {}, { before: doc }), doc);
 };
 
@@ -185,12 +175,12 @@ export class SqliteEngine implements Engine {
   private matching(ns: Namespace, filter: Doc, limit = Number.POSITIVE_INFINITY, source?: (coll: number, filter: Doc) => Iterable<Row> | undefined): Match[] {
     const coll = this.collectionId(ns);
     if (coll === undefined || limit <= 0) return [];
-    const query = mingo(() => new Query(expression(filter), MINGO_OPTIONS));
+    const query = evaluate(() => new Query(expression(filter), MINGO_OPTIONS));
     const rows: Match[] = [];
     // Candidates are found by the typed filter (index keys compare numbers by value), tested on views.
     for (const row of source?.(coll, filter) ?? this.candidates(coll, filter)) {
       const view = forMingo(row.doc);
-      if (!mingo(() => query.test(view))) continue;
+      if (!evaluate(() => query.test(view))) continue;
       rows.push({ ...row, view });
       if (rows.length >= limit) break;
     }
@@ -242,7 +232,7 @@ export class SqliteEngine implements Engine {
     if (sortKeys.length > 0) {
       // mingo sorts the views it is given (the same objects, reordered); each leads back to its row.
       const byView = new Map(rows.map((r) => [r.view, r]));
-      const sorted = mingo(() =>
+      const sorted = evaluate(() =>
         new Query({}, MINGO_OPTIONS)
           .find(rows.map((r) => r.view))
           .sort(spec.sort as Record<string, 1 | -1>)
@@ -313,7 +303,7 @@ export class SqliteEngine implements Engine {
   private applied(doc: Doc, update: Doc | Doc[]): Doc | null {
     const given = withoutSetOnInsert(update);
     const docs = [forMingo(doc)];
-    mingo(() => applyUpdate(docs, {}, expression(given) as Doc, { cloneMode: "copy" }, MINGO_OPTIONS));
+    evaluate(() => applyUpdate(docs, {}, expression(given) as Doc, { cloneMode: "copy" }, MINGO_OPTIONS));
     const after = restoreTypes(docs[0] as Doc, { before: doc, update: given });
     return encodeDocument(after) === encodeDocument(doc) ? null : after;
   }
@@ -418,7 +408,7 @@ export class SqliteEngine implements Engine {
     const first = pipeline[0];
     // A leading $match narrows the input through the same index-aware path as find.
     const input = first && "$match" in first ? this.matching(ns, first.$match as Doc) : this.matching(ns, {});
-    const out = mingo(() => new Aggregator(expression(pipeline), MINGO_OPTIONS).run(input.map((r) => r.view)) as Doc[]);
+    const out = evaluate(() => new Aggregator(expression(pipeline), MINGO_OPTIONS).run(input.map((r) => r.view)) as Doc[]);
     // A result that kept its _id gets its numbers' types from the document it came from.
     const byId = new Map(input.map((r) => [encodeKey(r.doc._id), r.doc]));
     return out.map((doc) => restoreTypes(doc, { before: isPlainObject(doc) ? byId.get(encodeKey(doc._id)) : undefined, update: pipeline }));
@@ -497,7 +487,7 @@ export class SqliteEngine implements Engine {
       .exec<{ name: string }>("SELECT name FROM collections WHERE db = ? ORDER BY name", database)
       .toArray()
       .map((r) => ({ name: r.name }));
-    const query = mingo(() => new Query(expression(filter), MINGO_OPTIONS));
+    const query = evaluate(() => new Query(expression(filter), MINGO_OPTIONS));
     return names.filter((n) => query.test(n));
   }
 

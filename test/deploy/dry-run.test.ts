@@ -2,14 +2,14 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { assess, dryRun, MAX_GZIP_KIB } from "../../scripts/deploy-dry-run";
+import { assess, BUDGET_GZIP_KIB, dryRun, MAX_GZIP_KIB } from "../../scripts/deploy-dry-run";
 
 const ROOT = join(import.meta.dirname, "..", "..");
-const BUILT = "Total Upload: 1274.06 KiB / gzip: 237.13 KiB\n--dry-run: exiting now.\n";
+const BUILT = "Total Upload: 327.04 KiB / gzip: 105.21 KiB\n--dry-run: exiting now.\n";
 
 describe("assess", () => {
   it("passes a clean build", () => {
-    expect(assess(BUILT)).toMatchObject({ failures: [], rawKiB: 1274.06, gzipKiB: 237.13 });
+    expect(assess(BUILT)).toMatchObject({ failures: [], rawKiB: 327.04, gzipKiB: 105.21 });
   });
 
   it("fails on a warning, with the lines that explain it", () => {
@@ -31,10 +31,23 @@ describe("assess", () => {
     const big = `Total Upload: 9000 KiB / gzip: ${Math.ceil(MAX_GZIP_KIB) + 1} KiB\n`;
     expect(assess(big).failures).toEqual([expect.stringMatching(/over the 2930 KiB a Workers Free deploy accepts/)]);
   });
+
+  it("fails a bundle past the service's budget, and passes one at it", () => {
+    const sized = (gzip: number) => `Total Upload: 400 KiB / gzip: ${gzip} KiB\n`;
+    expect(BUDGET_GZIP_KIB).toBe(110);
+    expect(assess(sized(110)).failures).toEqual([]);
+    expect(assess(sized(110.01)).failures).toEqual(["bundle 110.01 KiB gzipped, over the service's budget of 110 KiB"]);
+  });
 });
 
 describe("wrangler deploy --dry-run", () => {
-  it("fails a configuration whose placement wrangler would silently drop", () => {
+  it("builds the production bundle within the service's budget", async () => {
+    const result = await dryRun();
+    expect(result.failures).toEqual([]);
+    expect(result.gzipKiB).toBeLessThanOrEqual(BUDGET_GZIP_KIB);
+  });
+
+  it("fails a configuration whose placement wrangler would silently drop", async () => {
     // Same Worker, absolute paths, and [placement] misspelled: wrangler warns and builds anyway.
     const dir = mkdtempSync(join(tmpdir(), "dry-run-"));
     try {
@@ -44,7 +57,7 @@ describe("wrangler deploy --dry-run", () => {
         .replace("[placement]", "[placment]");
       expect(config).toContain("[placment]");
       writeFileSync(join(dir, "wrangler.toml"), config);
-      const result = dryRun({ config: join(dir, "wrangler.toml") });
+      const result = await dryRun({ config: join(dir, "wrangler.toml") });
       expect(result.gzipKiB).toBeGreaterThan(0);
       expect(result.failures).toEqual([expect.stringMatching(/^warning: .*placment/)]);
     } finally {

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { settingsFor } from "../../deps";
 import { keyRing } from "../../domain/keys";
 import { defineRoute } from "../route";

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { authenticateToken } from "../../domain/auth";
 import type { Deps } from "../../domain/organization";
 import { type Credentials, createOrganization, deleteOrganization, getOrganization, renameOrganization } from "../../domain/organizations";

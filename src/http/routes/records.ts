@@ -1,5 +1,5 @@
 import type { ObjectId } from "bson";
-import { z } from "zod";
+import * as z from "zod";
 import type { Principal } from "../../domain/auth";
 import { AppError, type ErrorCode } from "../../domain/errors";
 import type { Deps } from "../../domain/organization";

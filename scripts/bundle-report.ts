@@ -1,0 +1,143 @@
+// `npm run bundle:report`: what the Worker bundle is made of and what it costs an isolate to
+// start. Builds it as `wrangler deploy` would (scripts/deploy-dry-run.ts, with esbuild's
+// metafile), prints each dependency's share of the minified bytes, and times the module's
+// evaluation in fresh Node processes. The benchmark (bench/bundle.mjs) prints the same start time.
+import { execFile } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { BUDGET_GZIP_KIB, dryRun } from "./deploy-dry-run.ts";
+
+/** The part of esbuild's metafile read here: the bytes each input contributes to each output. */
+interface Metafile {
+  outputs: Record<string, { bytes: number; inputs: Record<string, { bytesInOutput: number }> }>;
+}
+
+export interface Share {
+  /** An npm package, or `(the service)` for the project's own files, `(bundler)` for esbuild's helpers. */
+  name: string;
+  bytes: number;
+  /** The package's own folders that weigh most (e.g. zod's `v4/locales`), biggest first. */
+  parts: { name: string; bytes: number }[];
+}
+
+// The folder below a package root that says which part of it an input belongs to: zod's
+// `v4/core` or `v4/locales`, mingo's `esm/operators/expression`.
+const PART_DEPTH = 3;
+
+const packageOf = (input: string): { name: string; part: string } => {
+  const match = /node_modules\/((?:@[^/]+\/)?[^/]+)\/(.*)$/.exec(input);
+  if (!match) return { name: input.startsWith("src/") ? "(the service)" : "(bundler)", part: "" };
+  const [, name = "", rest = ""] = match;
+  return { name, part: rest.split("/").slice(0, -1).slice(0, PART_DEPTH).join("/") || "." };
+};
+
+/** Each package's bytes in the Worker's main module, biggest first. */
+export const sharesOf = (metafile: Metafile, output = "index.js"): Share[] => {
+  const main = Object.entries(metafile.outputs).find(([path]) => path.endsWith(`/${output}`) || path === output)?.[1];
+  if (!main) throw new Error(`no ${output} in the metafile`);
+  const byName = new Map<string, Map<string, number>>();
+  for (const [input, { bytesInOutput }] of Object.entries(main.inputs)) {
+    const { name, part } = packageOf(input);
+    const parts = byName.get(name) ?? new Map<string, number>();
+    parts.set(part, (parts.get(part) ?? 0) + bytesInOutput);
+    byName.set(name, parts);
+  }
+  const biggestFirst = <T extends { bytes: number }>(list: T[]) => list.sort((a, b) => b.bytes - a.bytes);
+  return biggestFirst(
+    [...byName].map(([name, parts]) => ({
+      name,
+      bytes: [...parts.values()].reduce((sum, bytes) => sum + bytes, 0),
+      parts: biggestFirst([...parts].map(([part, bytes]) => ({ name: part, bytes }))),
+    })),
+  );
+};
+
+// Workers has no Node stand-in for its built-in modules: the bundle imports `cloudflare:workers`
+// for the Durable Object base class, which Node cannot resolve. A stub with the same exports lets
+// Node evaluate everything else exactly as built.
+const CLOUDFLARE_STUB = `export class DurableObject { constructor(ctx, env) { this.ctx = ctx; this.env = env; } }
+export class WorkerEntrypoint { constructor(ctx, env) { this.ctx = ctx; this.env = env; } }
+export class WorkflowEntrypoint { constructor(ctx, env) { this.ctx = ctx; this.env = env; } }
+export class RpcTarget {}
+export const env = {};
+`;
+
+// One fresh process per sample: a second import in the same process would be served from the
+// module cache. Node's compile cache stays off so that every sample parses and compiles anew,
+// as an isolate starting the Worker does. Node loads some web globals (Web Crypto, streams,
+// fetch's classes) on first touch, which cost several milliseconds the first time bson or jose
+// reach them; workerd has them built in, so they are touched before the clock starts.
+const CHILD = [
+  "void [crypto.subtle, TextEncoder, TextDecoder, ReadableStream, WritableStream, TransformStream, Request, Response, Headers, URL, structuredClone];",
+  "const t = performance.now(); await import(process.argv[1]); process.stdout.write(String(performance.now() - t));",
+].join("\n");
+
+const run = promisify(execFile);
+
+/**
+ * Milliseconds to import the built module (read, parse, compile and run its top level), the median
+ * of `samples` fresh Node processes: a stand-in for the time an isolate spends before its first
+ * request. Rewrites the bundle beside itself to import the stub instead of `cloudflare:*`.
+ */
+export const measureStart = async (bundle: string, samples = 7): Promise<{ medianMs: number; samplesMs: number[]; node: string }> => {
+  const stub = join(dirname(bundle), "cloudflare-stub.mjs");
+  const runnable = join(dirname(bundle), "start-measured.mjs");
+  writeFileSync(stub, CLOUDFLARE_STUB);
+  writeFileSync(runnable, readFileSync(bundle, "utf8").replace(/(from\s*)"cloudflare:[\w-]+"/g, '$1"./cloudflare-stub.mjs"'));
+  const { NODE_COMPILE_CACHE: _cache, ...inherited } = process.env;
+  const env = { ...inherited, NODE_DISABLE_COMPILE_CACHE: "1" };
+  const samplesMs: number[] = [];
+  for (let i = 0; i < samples; i++) {
+    const { stdout } = await run(process.execPath, ["--input-type=module", "--eval", CHILD, runnable], { env, timeout: 60_000 });
+    samplesMs.push(Number(stdout));
+  }
+  const sorted = [...samplesMs].sort((a, b) => a - b);
+  return { medianMs: sorted[Math.floor(sorted.length / 2)] ?? Number.NaN, samplesMs, node: process.version };
+};
+
+/** The start-time goal: module evaluation as measured above, on this machine. */
+export const BUDGET_START_MS = 40;
+
+const kib = (bytes: number) => (bytes / 1024).toFixed(1);
+
+const printShares = (shares: Share[]) => {
+  const total = shares.reduce((sum, s) => sum + s.bytes, 0);
+  const percent = (bytes: number) => `${((100 * bytes) / total).toFixed(1)}%`;
+  console.log(`\nshare of the main module (${kib(total)} KiB before gzip), by package:`);
+  for (const share of shares) {
+    const parts =
+      share.parts.length > 1
+        ? `   (${share.parts
+            .slice(0, 3)
+            .map((p) => `${p.name} ${percent(p.bytes)}`)
+            .join(", ")})`
+        : "";
+    console.log(`  ${share.name.padEnd(22)} ${kib(share.bytes).padStart(7)} KiB ${percent(share.bytes).padStart(6)}${parts}`);
+  }
+};
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const report = await dryRun({
+    inspect: async (outdir) => ({
+      shares: sharesOf(JSON.parse(readFileSync(join(outdir, "bundle-meta.json"), "utf8")) as Metafile),
+      start: await measureStart(join(outdir, "index.js")),
+    }),
+  });
+  if (!report.inspected) {
+    console.error(`the bundle did not build:\n- ${report.failures.join("\n- ")}\n${report.output}`);
+    process.exit(1);
+  }
+  const { shares, start } = report.inspected;
+  console.log(`bundle: ${report.rawKiB} KiB, ${report.gzipKiB} KiB gzipped (budget ${BUDGET_GZIP_KIB} KiB)`);
+  printShares(shares);
+  console.log(
+    `\nmodule evaluation (Node ${start.node}, median of ${start.samplesMs.length} fresh processes): ${start.medianMs.toFixed(1)} ms ` +
+      `(samples ${start.samplesMs.map((ms) => ms.toFixed(0)).join(", ")}; goal ≤ ${BUDGET_START_MS} ms: ${start.medianMs <= BUDGET_START_MS ? "met" : "NOT met"})`,
+  );
+  if (report.failures.length > 0) {
+    console.error(`\nthe deploy check would fail:\n- ${report.failures.join("\n- ")}`);
+    process.exit(1);
+  }
+}
