@@ -1,11 +1,7 @@
-// Tells the platform types what this Worker exports, so `ctx.exports` and the test harness's
-// `exports` are typed (what `wrangler types` would generate).
-type WorkerEnv = import("./env").Env;
+// The generated Env (worker-configuration.d.ts, `npm run types`) has the bindings and vars of
+// wrangler.toml; the secrets and optional settings it cannot know are merged in here.
+type UnlistedEnv = import("./env").Unlisted;
 
 declare namespace Cloudflare {
-  interface GlobalProps {
-    mainModule: typeof import("./index");
-    durableNamespaces: "DataStore";
-  }
-  interface Env extends WorkerEnv {}
+  interface Env extends UnlistedEnv {}
 }

@@ -33,6 +33,7 @@ import { $exists, $type } from "mingo/operators/query/element";
 import { $expr, $mod, $regex } from "mingo/operators/query/evaluation";
 import { $and, $nor, $not, $or } from "mingo/operators/query/logical";
 import { DataApiError } from "../dataapi/errors";
+import { forMingo } from "./bson-numbers";
 
 /**
  * The operators the embedded store evaluates. mingo's default entry registers every operator it
@@ -116,3 +117,6 @@ export const evaluate = <T>(run: () => T): T => {
     throw new DataApiError("InvalidParameter", error instanceof Error ? error.message : "invalid expression");
   }
 };
+
+/** A caller's filter, update or pipeline as mingo evaluates it: JS numbers and JS regexes. */
+export const expression = <T>(value: T): T => forMingo(value, true);

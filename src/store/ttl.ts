@@ -1,6 +1,6 @@
 import type { Doc, IndexSpec } from "../dataapi/engine";
 import { decodeDocument, getPath } from "./documents";
-import type { Sql } from "./sqlite-engine";
+import type { Sql } from "./sql";
 
 /**
  * TTL expiry for the SQLite engine, kept as an index so a purge never decodes a collection:

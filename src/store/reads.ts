@@ -1,0 +1,74 @@
+import { Aggregator } from "mingo/aggregator";
+import { Query } from "mingo/query";
+import { isPlainObject } from "../dataapi/ejson";
+import type { Doc, FindSpec, Namespace } from "../dataapi/engine";
+import { forMingo } from "./bson-numbers";
+import { collectionId } from "./catalog";
+import { encodeKey, inDocumentOrder } from "./documents";
+import { evaluate, expression, MINGO_OPTIONS } from "./mingo";
+import { candidates, inIdOrder, type Row, type RowSource } from "./query-plan";
+import { restoreTypes } from "./retype";
+import type { Sql } from "./sql";
+
+/** A row that matched a filter, with the form of its document mingo compared (see `forMingo`). */
+export interface Match extends Row {
+  view: Doc;
+}
+
+/** A projection of a stored document: typed as stored, in its field order (see `inDocumentOrder`). */
+export const project = (doc: Doc, view: Doc, projection: Doc | undefined): Doc => {
+  if (!projection || Object.keys(projection).length === 0) return doc;
+  const [out] = evaluate(() => new Query({}, MINGO_OPTIONS).find([view], expression(projection)).all()) as Doc[];
+  return inDocumentOrder(restoreTypes(out ?? {}, { before: doc }), doc);
+};
+
+/** The rows that match a filter, at most `limit`, from `source` or else the planned candidates. */
+export const matching = (sql: Sql, ns: Namespace, filter: Doc, limit = Number.POSITIVE_INFINITY, source?: RowSource): Match[] => {
+  const coll = collectionId(sql, ns);
+  if (coll === undefined || limit <= 0) return [];
+  const query = evaluate(() => new Query(expression(filter), MINGO_OPTIONS));
+  const rows: Match[] = [];
+  // Candidates are found by the typed filter (index keys compare numbers by value), tested on views.
+  for (const row of source?.(coll, filter) ?? candidates(sql, coll, filter)) {
+    const view = forMingo(row.doc);
+    if (!evaluate(() => query.test(view))) continue;
+    rows.push({ ...row, view });
+    if (rows.length >= limit) break;
+  }
+  return rows;
+};
+
+/** `find`: filter, sort, skip, limit and projection. */
+export const select = (sql: Sql, ns: Namespace, spec: FindSpec): Doc[] => {
+  const skip = spec.skip ?? 0;
+  const limit = spec.limit ?? Number.POSITIVE_INFINITY;
+  const sortKeys = Object.keys(spec.sort ?? {});
+  const idOrder = sortKeys.length === 1 && sortKeys[0] === "_id" ? spec.sort?._id : undefined;
+  const source = idOrder ? inIdOrder(sql, ns, idOrder) : undefined;
+  // Without a sort, or in _id order from SQLite, the scan stops as soon as the page is full.
+  const early = sortKeys.length === 0 || source !== undefined;
+  let rows = matching(sql, ns, spec.filter, early ? skip + limit : Number.POSITIVE_INFINITY, source);
+  if (sortKeys.length > 0) {
+    // mingo sorts the views it is given (the same objects, reordered); each leads back to its row.
+    const byView = new Map(rows.map((r) => [r.view, r]));
+    const sorted = evaluate(() =>
+      new Query({}, MINGO_OPTIONS)
+        .find(rows.map((r) => r.view))
+        .sort(spec.sort as Record<string, 1 | -1>)
+        .all(),
+    );
+    rows = sorted.map((view) => byView.get(view as Doc) as Match);
+  }
+  return rows.slice(skip, Number.isFinite(limit) ? skip + limit : undefined).map((r) => project(r.doc, r.view, spec.projection));
+};
+
+export const aggregate = (sql: Sql, ns: Namespace, pipeline: Doc[]): Doc[] => {
+  // Stages that reach other collections were refused by the protocol handler.
+  const first = pipeline[0];
+  // A leading $match narrows the input through the same index-aware path as find.
+  const input = first && "$match" in first ? matching(sql, ns, first.$match as Doc) : matching(sql, ns, {});
+  const out = evaluate(() => new Aggregator(expression(pipeline), MINGO_OPTIONS).run(input.map((r) => r.view)) as Doc[]);
+  // A result that kept its _id gets its numbers' types from the document it came from.
+  const byId = new Map(input.map((r) => [encodeKey(r.doc._id), r.doc]));
+  return out.map((doc) => restoreTypes(doc, { before: isPlainObject(doc) ? byId.get(encodeKey(doc._id)) : undefined, update: pipeline }));
+};
