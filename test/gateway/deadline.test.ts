@@ -1,56 +1,42 @@
-import { MongoClient } from "mongodb";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { MAX_BODY_VALUES, MAX_BULK_DOCUMENTS } from "../../src/dataapi/limits";
-import { action, type RunningGateway, startGateway, TEST_KEY } from "./spawn";
+import { describe, expect, it } from "vitest";
+import { action, gatewayForSuite, maximalBulkDocuments, timed } from "./spawn";
 
 const mongoUrl = process.env.MONGO_URL;
 const database = `gw_deadline_${Date.now().toString(36)}`;
 const OPERATION_TIMEOUT_MS = 2_000;
 
-const answer = async (response: Promise<Response>) => {
-  const started = Date.now();
-  const res = await response;
-  return { status: res.status, body: (await res.json()) as Record<string, unknown>, ms: Date.now() - started };
+const answer = async (request: () => Promise<Response>) => {
+  const { body, ...rest } = await timed(request);
+  return { ...rest, body: JSON.parse(body) as Record<string, unknown> };
 };
 
 // On FerretDB (how these tests run) the gateway serialises writes, so a write can wait in its queue.
 describe.skipIf(!mongoUrl)("gateway deadlines enforced on the work, not only on the answer (needs MONGO_URL)", () => {
-  let gateway: RunningGateway;
-  let client: MongoClient;
-
-  beforeAll(async () => {
-    gateway = await startGateway({ MONGO_URL: mongoUrl ?? "", GATEWAY_API_KEY: TEST_KEY, GATEWAY_OPERATION_TIMEOUT_MS: String(OPERATION_TIMEOUT_MS) });
-    client = new MongoClient(mongoUrl ?? "");
-  });
-  afterAll(async () => {
-    await client?.db(database).dropDatabase();
-    await client?.close();
-    await gateway?.stop();
-  });
+  const suite = gatewayForSuite(mongoUrl ?? "", database, { GATEWAY_OPERATION_TIMEOUT_MS: String(OPERATION_TIMEOUT_MS) });
 
   it("refuses a write whose deadline passes while it waits behind a bulk insert, and never applies it", { timeout: 60_000 }, async () => {
-    const fields = Math.floor(MAX_BODY_VALUES / MAX_BULK_DOCUMENTS) - 2;
-    const document = Object.fromEntries(Array.from({ length: fields }, (_, i) => [`f${i}`, i]));
-    const bulk = answer(action(gateway, "insertMany", { database, collection: "bulk", documents: Array.from({ length: MAX_BULK_DOCUMENTS }, () => document) }));
+    const bulk = answer(() => action(suite.gateway, "insertMany", { database, collection: "bulk", documents: maximalBulkDocuments() }));
     // Sent once the bulk holds the queue; its deadline is over long before a maximal bulk is written.
     await new Promise((resolve) => setTimeout(resolve, 150));
-    const late = await answer(action(gateway, "insertOne", { database, collection: "late", document: { _id: "late" }, deadline: Date.now() + 100 }));
+    const late = await answer(() =>
+      action(suite.gateway, "insertOne", { database, collection: "late", document: { _id: "late" }, deadline: Date.now() + 100 }),
+    );
     expect({ status: late.status, body: late.body }).toEqual({
       status: 503,
       body: { error: "the request's deadline has passed", error_code: "DeadlineExceeded" },
     });
     expect((await bulk).status).toBe(200);
     await new Promise((resolve) => setTimeout(resolve, 500));
-    expect(await client.db(database).collection("late").countDocuments()).toBe(0);
+    expect(await suite.client.db(database).collection("late").countDocuments()).toBe(0);
   });
 
   it("stops an updateMany at the deadline, letting other writes in while it runs", { timeout: 60_000 }, async () => {
-    const many = client.db(database).collection("many");
+    const many = suite.client.db(database).collection("many");
     const total = 3_000;
     await many.insertMany(Array.from({ length: total }, (_, i) => ({ i })));
-    const update = answer(action(gateway, "updateMany", { database, collection: "many", filter: {}, update: { $set: { done: true } } }));
+    const update = answer(() => action(suite.gateway, "updateMany", { database, collection: "many", filter: {}, update: { $set: { done: true } } }));
     await new Promise((resolve) => setTimeout(resolve, 200));
-    const small = await answer(action(gateway, "insertOne", { database, collection: "small", document: { n: 1 } }));
+    const small = await answer(() => action(suite.gateway, "insertOne", { database, collection: "small", document: { n: 1 } }));
     expect(small.status).toBe(200);
     expect(small.ms).toBeLessThan(OPERATION_TIMEOUT_MS);
 

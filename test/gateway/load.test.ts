@@ -1,7 +1,6 @@
-import { MongoClient } from "mongodb";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { countJsonValues, MAX_BODY_VALUES, MAX_BULK_DOCUMENTS } from "../../src/dataapi/limits";
-import { action, type RunningGateway, startGateway, TEST_KEY } from "./spawn";
+import { action, gatewayForSuite, maximalBulkDocuments, type RunningGateway, TEST_KEY, timed } from "./spawn";
 
 const mongoUrl = process.env.MONGO_URL;
 const database = `gw_load_${Date.now().toString(36)}`;
@@ -11,9 +10,7 @@ const LOAD_MS = 4_000;
 
 /** The largest insertMany the limits admit: the most documents, each with as many fields as the value budget leaves. */
 const maximalBulk = (): string => {
-  const fields = Math.floor(MAX_BODY_VALUES / MAX_BULK_DOCUMENTS) - 2;
-  const document = Object.fromEntries(Array.from({ length: fields }, (_, i) => [`f${i}`, i]));
-  const body = JSON.stringify({ dataSource: "load", database, collection: "bulk", documents: Array.from({ length: MAX_BULK_DOCUMENTS }, () => document) });
+  const body = JSON.stringify({ dataSource: "load", database, collection: "bulk", documents: maximalBulkDocuments() });
   expect(countJsonValues(body)).toBeLessThanOrEqual(MAX_BODY_VALUES);
   return body;
 };
@@ -21,41 +18,23 @@ const maximalBulk = (): string => {
 const post = (gateway: RunningGateway, name: string, body: string) =>
   fetch(`${gateway.url}/action/${name}`, { method: "POST", headers: { "content-type": "application/json", apiKey: TEST_KEY }, body });
 
-const timed = async (request: () => Promise<Response>) => {
-  const started = Date.now();
-  const response = await request();
-  const body = await response.text();
-  return { status: response.status, body, ms: Date.now() - started };
-};
-
 describe.skipIf(!mongoUrl)("gateway under bulk load (needs MONGO_URL; npm run test:mongo sets it)", () => {
-  let gateway: RunningGateway;
-  let client: MongoClient;
-
-  beforeAll(async () => {
-    gateway = await startGateway({ MONGO_URL: mongoUrl ?? "", GATEWAY_API_KEY: TEST_KEY, GATEWAY_OPERATION_TIMEOUT_MS: String(OPERATION_TIMEOUT_MS) });
-    client = new MongoClient(mongoUrl ?? "");
-  });
-  afterAll(async () => {
-    await client?.db(database).dropDatabase();
-    await client?.close();
-    await gateway?.stop();
-  });
+  const suite = gatewayForSuite(mongoUrl ?? "", database, { GATEWAY_OPERATION_TIMEOUT_MS: String(OPERATION_TIMEOUT_MS) });
 
   it("answers another client's insertOne and findOne within the operation timeout while maximal bulks run", { timeout: 60_000 }, async () => {
     const bulkBody = maximalBulk();
     const stopAt = Date.now() + LOAD_MS;
     const bulks: { status: number; ms: number }[] = [];
     const bulkLoop = async () => {
-      while (Date.now() < stopAt) bulks.push(await timed(() => post(gateway, "insertMany", bulkBody)));
+      while (Date.now() < stopAt) bulks.push(await timed(() => post(suite.gateway, "insertMany", bulkBody)));
     };
     const small: { status: number; ms: number; body: string }[] = [];
     const smallLoop = async () => {
       // Let the first bulk get under way, so the small calls meet it.
       await new Promise((resolve) => setTimeout(resolve, 300));
       for (let i = 0; Date.now() < stopAt; i++) {
-        small.push(await timed(() => action(gateway, "insertOne", { database, collection: "small", document: { _id: i } })));
-        small.push(await timed(() => action(gateway, "findOne", { database, collection: "small", filter: { _id: i } })));
+        small.push(await timed(() => action(suite.gateway, "insertOne", { database, collection: "small", document: { _id: i } })));
+        small.push(await timed(() => action(suite.gateway, "findOne", { database, collection: "small", filter: { _id: i } })));
       }
     };
     await Promise.all([bulkLoop(), smallLoop()]);
@@ -67,21 +46,21 @@ describe.skipIf(!mongoUrl)("gateway under bulk load (needs MONGO_URL; npm run te
       expect(answer.status, answer.body).toBe(200);
       expect(answer.ms).toBeLessThan(OPERATION_TIMEOUT_MS);
     }
-    expect(await client.db(database).collection("bulk").countDocuments()).toBe(bulks.length * MAX_BULK_DOCUMENTS);
+    expect(await suite.client.db(database).collection("bulk").countDocuments()).toBe(bulks.length * MAX_BULK_DOCUMENTS);
   });
 
   it("refuses an over-limit bulk quickly, writing nothing", { timeout: 60_000 }, async () => {
     const tooMany = JSON.stringify({ dataSource: "load", database, collection: "over", documents: Array.from({ length: MAX_BULK_DOCUMENTS + 1 }, () => ({})) });
-    const count = await timed(() => post(gateway, "insertMany", tooMany));
+    const count = await timed(() => post(suite.gateway, "insertMany", tooMany));
     expect({ status: count.status, body: JSON.parse(count.body).error_code }).toEqual({ status: 400, body: "InvalidParameter" });
     expect(count.ms).toBeLessThan(OPERATION_TIMEOUT_MS);
 
     // What the outside tester sent: two million empty documents, 6 MB, refused before it is decoded.
     const huge = JSON.stringify({ dataSource: "load", database, collection: "over", documents: Array.from({ length: 2_000_000 }, () => ({})) });
-    const values = await timed(() => post(gateway, "insertMany", huge));
+    const values = await timed(() => post(suite.gateway, "insertMany", huge));
     expect({ status: values.status, body: JSON.parse(values.body).error_code }).toEqual({ status: 413, body: "PayloadTooLarge" });
     expect(values.ms).toBeLessThan(OPERATION_TIMEOUT_MS);
 
-    expect(await client.db(database).collection("over").countDocuments()).toBe(0);
+    expect(await suite.client.db(database).collection("over").countDocuments()).toBe(0);
   });
 });

@@ -1,6 +1,9 @@
 import type { ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { MongoClient } from "mongodb";
+import { afterAll, beforeAll } from "vitest";
 import { freePort, launch, waitFor } from "../../scripts/processes.ts";
+import { MAX_BODY_VALUES, MAX_BULK_DOCUMENTS } from "../../src/dataapi/limits";
 
 export const GATEWAY_ROOT = fileURLToPath(new URL("../..", import.meta.url));
 /** Node 22 from the `node` dev dependency, whatever node runs vitest. */
@@ -47,3 +50,36 @@ export const action = (gateway: { url: string }, name: string, body: Record<stri
     headers: { "content-type": "application/json", ...headers },
     body: JSON.stringify({ dataSource: "gateway-test", ...body }),
   });
+
+/**
+ * A gateway on `mongoUrl` for one suite, with a driver client beside it to check what reached the
+ * database; the suite's database is dropped afterwards.
+ */
+export const gatewayForSuite = (mongoUrl: string, database: string, env: Record<string, string>) => {
+  const suite = {} as { gateway: RunningGateway; client: MongoClient };
+  beforeAll(async () => {
+    suite.gateway = await startGateway({ MONGO_URL: mongoUrl, GATEWAY_API_KEY: TEST_KEY, ...env });
+    suite.client = new MongoClient(mongoUrl);
+  });
+  afterAll(async () => {
+    await suite.client?.db(database).dropDatabase();
+    await suite.client?.close();
+    await suite.gateway?.stop();
+  });
+  return suite;
+};
+
+/** One request's status, body and how long it took from being sent to its body being read. */
+export const timed = async (request: () => Promise<Response>) => {
+  const started = Date.now();
+  const response = await request();
+  const body = await response.text();
+  return { status: response.status, body, ms: Date.now() - started };
+};
+
+/** The largest insertMany the limits admit: the most documents, each with as many fields as the value budget leaves. */
+export const maximalBulkDocuments = (): Record<string, number>[] => {
+  const fields = Math.floor(MAX_BODY_VALUES / MAX_BULK_DOCUMENTS) - 2;
+  const document = Object.fromEntries(Array.from({ length: fields }, (_, i) => [`f${i}`, i]));
+  return Array.from({ length: MAX_BULK_DOCUMENTS }, () => document);
+};

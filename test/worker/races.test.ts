@@ -108,6 +108,15 @@ const orgIdOf = async (slugName: string): Promise<string> => {
   return org._id.toHexString();
 };
 
+/** A new organization with its admin's token, as the races need them. */
+const signedIn = async (name: string) => {
+  const org = await createOrg(name);
+  return { ...org, token: await loginToken(org.email, org.password) };
+};
+
+const deleteOrg = (name: string, token: string) =>
+  call(`/org/delete?organization_name=${encodeURIComponent(name)}`, { method: "DELETE", headers: { authorization: `Bearer ${token}` } });
+
 const allRecordIds = async (token: string): Promise<string[]> => {
   const ids: string[] = [];
   let cursor: string | null = null;
@@ -124,8 +133,8 @@ const allRecordIds = async (token: string): Promise<string[]> => {
 // Hundreds of requests each: through the gateway on FerretDB, whose writes are serialised, a race takes longer than the default 30 s.
 describe("record writers racing the lifecycle, through the front door", { timeout: 120_000 }, () => {
   it("renames while 16 writers insert: every acknowledged record is in the organization's collection", async () => {
-    const org = await createOrg(uniqueName("Race Rename"));
-    const token = await loginToken(org.email, org.password);
+    const org = await signedIn(uniqueName("Race Rename"));
+    const { token } = org;
     const names = [org.name, uniqueName("Race Renamed"), uniqueName("Race Again")];
     const left: string[] = [];
     const writers = startWriters(token);
@@ -156,15 +165,12 @@ describe("record writers racing the lifecycle, through the front door", { timeou
   });
 
   it("deletes while 16 writers insert: nothing of the organization is left anywhere", async () => {
-    const org = await createOrg(uniqueName("Race Delete"));
-    const token = await loginToken(org.email, org.password);
+    const org = await signedIn(uniqueName("Race Delete"));
+    const { token } = org;
     const orgId = await orgIdOf(org.body.collection_name);
     const writers = startWriters(token);
     await writers.reached(WRITERS * 2);
-    const res = await call(`/org/delete?organization_name=${encodeURIComponent(org.name)}`, {
-      method: "DELETE",
-      headers: { authorization: `Bearer ${token}` },
-    });
+    const res = await deleteOrg(org.name, token);
     expect(res.status).toBe(200);
     // Writers go on after the answer: none of them may bring the collection back.
     writers.resume();
@@ -178,18 +184,14 @@ describe("record writers racing the lifecycle, through the front door", { timeou
   });
 
   it("deletes and re-creates the name while the old token's writers run: the new organization starts empty and the name is usable", async () => {
-    const org = await createOrg(uniqueName("Race Reuse"));
-    const token = await loginToken(org.email, org.password);
+    const org = await signedIn(uniqueName("Race Reuse"));
+    const { token } = org;
     const oldId = await orgIdOf(org.body.collection_name);
     const writers = startWriters(token);
     await writers.reached(WRITERS * 2);
-    const del = await call(`/org/delete?organization_name=${encodeURIComponent(org.name)}`, {
-      method: "DELETE",
-      headers: { authorization: `Bearer ${token}` },
-    });
+    const del = await deleteOrg(org.name, token);
     expect(del.status).toBe(200);
-    const again = await createOrg(org.name);
-    const newToken = await loginToken(again.email, again.password);
+    const { token: newToken } = await signedIn(org.name);
     writers.resume();
     await writers.stop();
     const leftovers = await recordsOfOrg(oldId);
@@ -197,13 +199,10 @@ describe("record writers racing the lifecycle, through the front door", { timeou
     expect(leftovers).toEqual([]);
     expect(await allRecordIds(newToken)).toEqual([]);
     // The same holds when the name is reached by a rename: delete the new one, rename another onto the name.
-    const del2 = await call(`/org/delete?organization_name=${encodeURIComponent(org.name)}`, {
-      method: "DELETE",
-      headers: { authorization: `Bearer ${newToken}` },
-    });
+    const del2 = await deleteOrg(org.name, newToken);
     expect(del2.status).toBe(200);
-    const other = await createOrg(uniqueName("Race Other"));
-    const otherToken = await loginToken(other.email, other.password);
+    const other = await signedIn(uniqueName("Race Other"));
+    const otherToken = other.token;
     const moved = await putJson("/org/update", { organization_name: other.name, new_organization_name: org.name }, { authorization: `Bearer ${otherToken}` });
     expect(moved.status).toBe(200);
     expect(await allRecordIds(otherToken)).toEqual([]);
