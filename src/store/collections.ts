@@ -2,6 +2,7 @@ import { Query } from "mingo/query";
 import type { Doc, IndexSpec, Namespace } from "../dataapi/engine";
 import { DataApiError } from "../dataapi/errors";
 import { collectionId, ensureCollection, indexesOf } from "./catalog";
+import { forgetKinds } from "./key-order";
 import { evaluate, expression, MINGO_OPTIONS } from "./mingo";
 import { scan } from "./query-plan";
 import type { Sql } from "./sql";
@@ -9,6 +10,7 @@ import { removeCollectionExpiries, writeExpiry } from "./ttl";
 import { writeEntries } from "./writes";
 
 const drop = (sql: Sql, coll: number): void => {
+  forgetKinds(sql, coll);
   sql.exec("DELETE FROM index_entries WHERE coll = ?", coll);
   sql.exec("DELETE FROM indexes WHERE coll = ?", coll);
   removeCollectionExpiries(sql, coll);
@@ -56,6 +58,7 @@ export const createIndexes = (sql: Sql, ns: Namespace, indexes: IndexSpec[]): vo
       continue;
     }
     sql.exec("INSERT INTO indexes (coll, name, spec) VALUES (?, ?, ?)", coll, index.name, JSON.stringify(normalized));
+    forgetKinds(sql, coll, index.name);
     const all = normalized.expireAfterSeconds === undefined ? undefined : indexesOf(sql, coll);
     for (const row of scan(sql, coll)) {
       writeEntries(sql, coll, row.seq, row.doc, [normalized]);

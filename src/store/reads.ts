@@ -5,6 +5,7 @@ import type { Doc, FindSpec, Namespace } from "../dataapi/engine";
 import { forMingo } from "./bson-numbers";
 import { collectionId } from "./catalog";
 import { encodeKey, inDocumentOrder } from "./documents";
+import { inIndexOrder } from "./key-order";
 import { evaluate, expression, MINGO_OPTIONS } from "./mingo";
 import { candidates, inIdOrder, type Row, type RowSource } from "./query-plan";
 import { restoreTypes } from "./retype";
@@ -44,8 +45,8 @@ export const select = (sql: Sql, ns: Namespace, spec: FindSpec): Doc[] => {
   const limit = spec.limit ?? Number.POSITIVE_INFINITY;
   const sortKeys = Object.keys(spec.sort ?? {});
   const idOrder = sortKeys.length === 1 && sortKeys[0] === "_id" ? spec.sort?._id : undefined;
-  const source = idOrder ? inIdOrder(sql, ns, idOrder) : undefined;
-  // Without a sort, or in _id order from SQLite, the scan stops as soon as the page is full.
+  const source = idOrder ? inIdOrder(sql, ns, idOrder) : sortKeys.length > 0 ? inIndexOrder(sql, ns, spec.sort ?? {}, spec.filter) : undefined;
+  // Without a sort, or in _id or an index's order from SQLite, the scan stops as soon as the page is full.
   const early = sortKeys.length === 0 || source !== undefined;
   let rows = matching(sql, ns, spec.filter, early ? skip + limit : Number.POSITIVE_INFINITY, source);
   if (sortKeys.length > 0) {

@@ -1,3 +1,4 @@
+import { backfillKinds, KEY_ORDER_SCHEMA } from "./key-order";
 import type { Sql } from "./sql";
 import { needsBackfill, startBackfill, TTL_SCHEMA } from "./ttl";
 
@@ -20,6 +21,8 @@ CREATE INDEX IF NOT EXISTS index_entries_seq ON index_entries (seq);
 export const applySchema = (sql: Sql): void => {
   // Asked before TTL_SCHEMA runs: afterwards the expiry table exists either way.
   const backfill = needsBackfill(sql);
-  for (const statement of [...SCHEMA.split(";"), ...TTL_SCHEMA].map((s) => s.trim()).filter(Boolean)) sql.exec(statement);
+  const kindsMissing = sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'index_orders'").toArray().length === 0;
+  for (const statement of [...SCHEMA.split(";"), ...TTL_SCHEMA, KEY_ORDER_SCHEMA].map((s) => s.trim()).filter(Boolean)) sql.exec(statement);
   if (backfill) startBackfill(sql);
+  if (kindsMissing) backfillKinds(sql);
 };

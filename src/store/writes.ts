@@ -4,6 +4,7 @@ import { applyUpdate, upsertedDocument } from "./apply-update";
 import { forMingo } from "./bson-numbers";
 import { ensureCollection, indexesOf } from "./catalog";
 import { assertUpdateDocument, decodeDocument, encodeDocument, encodeKey, ensureId, getPath, seedFromFilter } from "./documents";
+import { noteKinds } from "./key-order";
 import type { Row } from "./query-plan";
 import { matching, project, select } from "./reads";
 import type { Sql } from "./sql";
@@ -31,6 +32,12 @@ const indexEntries = (index: IndexSpec, doc: Doc): string[] => {
 /** Indexes one document under `indexes`; a unique index that already holds its key refuses it. */
 export const writeEntries = (sql: Sql, coll: number, seq: number, doc: Doc, indexes: IndexSpec[]): void => {
   for (const index of indexes) {
+    noteKinds(
+      sql,
+      coll,
+      index.name,
+      Object.keys(index.key).map((f) => getPath(doc, f)),
+    );
     for (const key of indexEntries(index, doc)) {
       try {
         sql.exec("INSERT INTO index_entries (coll, idx, key, seq, uniq) VALUES (?, ?, ?, ?, ?)", coll, index.name, key, seq, index.unique ? 1 : 0);
