@@ -19,6 +19,8 @@ export default defineConfig({
         bindings: {
           // Test-only secret; deployed Workers get theirs from `wrangler secret put`.
           JWT_SECRET: "test-secret-0123456789abcdef0123456789abcdef",
+          // Test-only operator keys (test/helpers.ts names them): one that reads, one that acts.
+          PLATFORM_API_KEYS: "ops-read:read:test-platform-read-0123456789abcdef01,ops-write:write:test-platform-write-0123456789abcdef0",
           ...gateway,
           ...fuzz,
         },

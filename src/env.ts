@@ -19,6 +19,8 @@ export interface Unlisted {
   /** Unset: the embedded Durable Object store; set (with DATA_API_KEY): the gateway. */
   DATA_API_URL?: string;
   DATA_API_KEY?: string;
+  /** The platform operator's keys, `<key id>:<read|write>:<secret>,…`; unset: no /platform API. */
+  PLATFORM_API_KEYS?: string;
   /** Optional settings (src/config/settings.ts) are read by name and validated there. */
   [key: string]: unknown;
 }

@@ -64,6 +64,11 @@ export const loginToken = async (email: string, password: string): Promise<strin
   return ((await res.json()) as { access_token: string }).access_token;
 };
 
+/** The operator keys vitest.config.ts configures. */
+export const PLATFORM_READ_KEY = "test-platform-read-0123456789abcdef01";
+export const PLATFORM_WRITE_KEY = "test-platform-write-0123456789abcdef0";
+export const operator = (key: string) => ({ authorization: `Bearer ${key}` });
+
 export const roundTrips = (res: Response): number => Number(res.headers.get("x-data-round-trips"));
 
 export { env };

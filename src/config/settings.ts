@@ -17,6 +17,14 @@ export interface TokenConfig {
   audience: string;
 }
 
+/** One operator key of the platform API (`PLATFORM_API_KEYS`). */
+export interface PlatformKey {
+  /** Named in the audit trail; the secret never is. */
+  id: string;
+  scope: "read" | "write";
+  secret: string;
+}
+
 /** The Worker's settings, read once per isolate from its bindings. */
 export interface Settings {
   token: TokenConfig;
@@ -38,7 +46,51 @@ export interface Settings {
   auditRetentionDays: number;
   /** Origins allowed to call the API from a browser; empty: CORS closed. */
   corsOrigins: string[];
+  /** The platform operator's keys; none: the /platform API answers 404 throughout. */
+  platformKeys: PlatformKey[];
 }
+
+const PLATFORM_KEY_ID = /^[A-Za-z0-9._-]{1,64}$/;
+/** What an `Authorization: Bearer` header can carry (RFC 6750's token68 characters). */
+const PLATFORM_SECRET = /^[A-Za-z0-9._~+/=-]+$/;
+const MIN_PLATFORM_SECRET = 32;
+
+/**
+ * `<key id>:<read|write>:<secret>`, comma-separated (several at once, for rotation). A malformed
+ * entry stops the Worker like any other invalid setting: a key that silently did not work, or
+ * a short one that worked, would be worse. The message names the entry by position and id only.
+ */
+const platformKeys = z
+  .string()
+  .default("")
+  .transform((text, ctx): PlatformKey[] => {
+    const entries = text
+      .split(",")
+      .map((e) => e.trim())
+      .filter(Boolean);
+    const keys: PlatformKey[] = [];
+    entries.forEach((entry, i) => {
+      const [id = "", scope = "", ...rest] = entry.split(":");
+      const secret = rest.join(":");
+      const where = `entry ${i + 1}${PLATFORM_KEY_ID.test(id) ? ` (${id})` : ""}`;
+      const problem = !PLATFORM_KEY_ID.test(id)
+        ? "needs a key id of 1 to 64 characters of [A-Za-z0-9._-]"
+        : scope !== "read" && scope !== "write"
+          ? "needs the scope read or write"
+          : secret.length < MIN_PLATFORM_SECRET
+            ? `needs a secret of at least ${MIN_PLATFORM_SECRET} characters`
+            : !PLATFORM_SECRET.test(secret)
+              ? "needs a secret of the characters a bearer token may hold: A-Z a-z 0-9 . _ ~ + / = -"
+              : keys.some((k) => k.id === id)
+                ? "repeats a key id"
+                : keys.some((k) => k.secret === secret)
+                  ? "repeats another entry's secret"
+                  : null;
+      if (problem) ctx.addIssue({ code: "custom", message: `${where} ${problem} (entries are <key id>:<read|write>:<secret>)` });
+      else keys.push({ id, scope: scope as PlatformKey["scope"], secret });
+    });
+    return keys;
+  });
 
 /**
  * Cloudflare's Durable Object location hints. A Durable Object never moves after it is created,
@@ -93,6 +145,7 @@ const schema = z
     LOGIN_LOCKOUT_THRESHOLD: number(1, 1000, 10),
     AUDIT_RETENTION_DAYS: number(1, 3650, 90),
     CORS_ALLOWED_ORIGINS: z.string().default(""),
+    PLATFORM_API_KEYS: platformKeys,
   })
   .superRefine((c, ctx) => {
     if (c.JWT_ALGORITHM.startsWith("HS") ? !c.JWT_SECRET : !c.JWT_PRIVATE_KEY) {
@@ -141,5 +194,6 @@ export const parseSettings = (env: Record<string, unknown>): Settings => {
     corsOrigins: c.CORS_ALLOWED_ORIGINS.split(",")
       .map((o) => o.trim())
       .filter(Boolean),
+    platformKeys: c.PLATFORM_API_KEYS,
   };
 };

@@ -3,7 +3,17 @@ import type { IndexSpec } from "../dataapi/engine";
 /** The master database's audit trail; documents expire through a TTL index on `at`. */
 export const AUDIT_LOG = "audit_log";
 
-export type AuditAction = "org.create" | "org.update" | "org.delete" | "admin.login" | "admin.logout" | "admin.password";
+export type AuditAction =
+  | "org.create"
+  | "org.update"
+  | "org.delete"
+  | "admin.login"
+  | "admin.logout"
+  | "admin.password"
+  | "platform.inspect"
+  | "platform.suspend"
+  | "platform.reactivate"
+  | "platform.delete";
 export type AuditOutcome = "success" | "failure" | "locked" | "rate_limited" | "abandoned";
 
 /** One audited event. Never a password, a hash or a token. */
@@ -18,6 +28,10 @@ export interface AuditEvent {
   organization_name?: string;
   /** The e-mail a login or create named (the actor, or who was targeted). */
   email?: string;
+  /** For the platform operator's actions: the id of the key used, never the key. */
+  key_id?: string;
+  /** Why an operator suspended an organization. */
+  reason?: string;
 }
 
 export const auditIndexes = (retentionDays: number): IndexSpec[] => [

@@ -1,4 +1,5 @@
 import { ObjectId } from "bson";
+import { ADMITS_CALLERS, admitsCallers } from "./admission";
 import { AppError } from "./errors";
 import { lockedForMs } from "./lockout";
 import { attemptKey, clearFailures, countFailure } from "./login-attempts";
@@ -47,6 +48,8 @@ const checkPassword = async (
   if (lockedMs > 0) throw new AppError("ACCOUNT_LOCKED", undefined, lockedMs / 1000);
   const valid = await verifyPassword(password, org?.admin.password_hash ?? dummyHash(iterations));
   if (!org || !valid || !canLogIn(org)) throw new AppError(failure === "INVALID_TOKEN" && org && valid ? "INVALID_TOKEN" : "INVALID_CREDENTIALS");
+  // Told only to whoever knows the password: the suspension is no oracle for a guesser.
+  if (!admitsCallers(org)) throw new AppError("ORGANIZATION_SUSPENDED");
   deps.background((later) => afterSuccess(later, org, key, password));
   return org;
 };
@@ -94,10 +97,11 @@ export const changePassword = async (deps: Deps, principal: Principal, currentPa
   // The lockout is the admin's e-mail's, shared with login: the token names the organization, so it is read first.
   const own = await deps.organizations.findOne({ _id: principal.orgId, "admin.token_version": principal.tokenVersion });
   if (!own) throw new AppError("INVALID_TOKEN");
+  if (!admitsCallers(own)) throw new AppError("ORGANIZATION_SUSPENDED");
   const org = await checkPassword(deps, own.admin.email_key, currentPassword, async () => own, "INVALID_TOKEN");
   const fresh = await hashPassword(newPassword, deps.settings.pbkdf2Iterations);
   const { matchedCount } = await deps.organizations.updateOne(
-    { _id: org._id, "admin.token_version": principal.tokenVersion },
+    { _id: org._id, "admin.token_version": principal.tokenVersion, ...ADMITS_CALLERS },
     { $set: { "admin.password_hash": fresh }, $inc: { "admin.token_version": 1 } },
   );
   if (matchedCount === 0) throw new AppError("INVALID_TOKEN");

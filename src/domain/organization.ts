@@ -12,6 +12,13 @@ export type PendingOperation =
   | { op: "rename"; started_at: Date; from_name: string; from_slug: string; from_collection: string; to_collection: string }
   | { op: "delete"; started_at: Date };
 
+/** Who suspended an organization, when and why (the operator key's id, never the key). */
+export interface Suspension {
+  at: Date;
+  reason: string;
+  by_key_id: string;
+}
+
 export interface AdminRecord {
   id: ObjectId;
   /** As given at creation, for display. */
@@ -39,6 +46,12 @@ export interface OrganizationDoc {
   updated_at: Date;
   admin: AdminRecord;
   pending?: PendingOperation;
+  /**
+   * Set by the platform operator, orthogonal to `status`: a rename or delete in flight still
+   * finishes, and the organization stays suspended. Its admin is refused everywhere (admission.ts).
+   */
+  suspended?: true;
+  suspension?: Suspension;
   /** Record writes in flight, each with the instant after which it can no longer apply (see write-leases.ts). */
   write_leases?: WriteLeases;
 }
@@ -50,6 +63,12 @@ export const ORGANIZATION_INDEXES: IndexSpec[] = [
   { key: { collection_name: 1 }, name: "collection_name_unique", unique: true },
   { key: { "admin.email_key": 1 }, name: "admin_email_unique", unique: true },
   { key: { status: 1 }, name: "status" },
+  // The platform operator's listing (platform.ts): each order and filter a page is read in.
+  { key: { created_at: 1, _id: 1 }, name: "created" },
+  { key: { status: 1, slug: 1 }, name: "status_slug" },
+  { key: { status: 1, created_at: 1, _id: 1 }, name: "status_created" },
+  { key: { suspended: 1, slug: 1 }, name: "suspended_slug" },
+  { key: { suspended: 1, created_at: 1, _id: 1 }, name: "suspended_created" },
 ];
 
 /** The settings the domain reads: the composition root (src/deps.ts) hands it these, and nothing else. */
@@ -91,7 +110,8 @@ export interface Deps {
 export interface OrganizationView {
   organization_name: string;
   collection_name: string;
-  status: OrgStatus;
+  /** `suspended` whatever the lifecycle status underneath. */
+  status: OrgStatus | "suspended";
   created_at: string;
   updated_at: string;
   admin_email?: string;
@@ -101,7 +121,7 @@ export const viewOf = (org: OrganizationDoc, withAdminEmail: boolean): Organizat
   organization_name: org.organization_name,
   // Mid-rename the data is moving to the new name's collection: that is the one to report.
   collection_name: org.pending?.op === "rename" ? org.pending.to_collection : org.collection_name,
-  status: org.status,
+  status: org.suspended === true ? "suspended" : org.status,
   created_at: org.created_at.toISOString(),
   updated_at: org.updated_at.toISOString(),
   ...(withAdminEmail ? { admin_email: org.admin.email } : {}),

@@ -1,5 +1,6 @@
 import { ObjectId } from "bson";
 import { DuplicateKeyError } from "../data/errors";
+import { ADMITS_CALLERS, admitsCallers } from "./admission";
 import { type Principal, verifyCredentials } from "./auth";
 import { AppError } from "./errors";
 import { type Deps, normalizeEmail, type OrganizationDoc, type OrganizationView, viewOf } from "./organization";
@@ -16,6 +17,7 @@ const VISIBLE_STATUSES = ["active", "renaming"];
 const diagnose = async (deps: Deps, principal: Principal, slug: string, adminEmail?: string): Promise<AppError> => {
   const own = await deps.organizations.findOne({ _id: principal.orgId });
   if (!own || own.admin.token_version !== principal.tokenVersion) return new AppError("INVALID_TOKEN");
+  if (!admitsCallers(own)) return new AppError("ORGANIZATION_SUSPENDED");
   if (adminEmail !== undefined && normalizeEmail(adminEmail) !== own.admin.email_key) return new AppError("ADMIN_EMAIL_MISMATCH");
   if (own.slug === slug) return new AppError("ORGANIZATION_BUSY");
   const target = await deps.organizations.findOne({ slug }, { projection: { _id: 1 } });
@@ -73,7 +75,7 @@ export const createOrganization = async (deps: Deps, input: CreateInput) => {
 export const getOrganization = async (deps: Deps, name: string, principal?: Principal): Promise<OrganizationView> => {
   const org = await deps.organizations.findOne({ slug: slugify(name), status: { $in: VISIBLE_STATUSES } });
   if (!org) throw new AppError("ORGANIZATION_NOT_FOUND");
-  const ownAdmin = principal?.orgId.equals(org._id) === true && principal.tokenVersion === org.admin.token_version;
+  const ownAdmin = principal?.orgId.equals(org._id) === true && principal.tokenVersion === org.admin.token_version && admitsCallers(org);
   return viewOf(org, ownAdmin);
 };
 
@@ -101,7 +103,7 @@ export const renameOrganization = async (deps: Deps, input: RenameInput, credent
   const fromSlug = slugify(input.organization_name);
   const toSlug = slugify(input.new_organization_name);
   const principal = await principalFor(deps, credentials, fromSlug);
-  const guard = { _id: principal.orgId, slug: fromSlug, status: "active", "admin.token_version": principal.tokenVersion };
+  const guard = { _id: principal.orgId, slug: fromSlug, status: "active", "admin.token_version": principal.tokenVersion, ...ADMITS_CALLERS };
   const now = deps.now();
 
   if (toSlug === fromSlug) {
@@ -158,6 +160,7 @@ export const deleteOrganization = async (deps: Deps, name: string, principal: Pr
     slug,
     status: "active",
     "admin.token_version": principal.tokenVersion,
+    ...ADMITS_CALLERS,
     ...(adminEmail === undefined ? {} : { "admin.email_key": normalizeEmail(adminEmail) }),
   };
   const org = await deps.organizations.findOneAndUpdate(

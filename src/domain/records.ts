@@ -1,5 +1,6 @@
 import { ObjectId } from "bson";
 import type { Collection } from "../data/client";
+import { admitsCallers } from "./admission";
 import type { Principal } from "./auth";
 import { AppError } from "./errors";
 import type { Deps } from "./organization";
@@ -48,18 +49,18 @@ interface Tenant {
   records: Collection<RecordDoc>;
 }
 
-type TenantProjection = { _id: ObjectId; collection_name: string; status: string; admin: { token_version: number } };
+type TenantProjection = { _id: ObjectId; collection_name: string; status: string; suspended?: true; admin: { token_version: number } };
 
-/** Why a record call was refused: the token is stale, or the organization is mid-operation. */
-const refusal = (org: TenantProjection | null, principal: Principal): AppError =>
-  !org || org.admin.token_version !== principal.tokenVersion || !["active", "renaming"].includes(org.status)
-    ? new AppError("INVALID_TOKEN")
-    : new AppError("ORGANIZATION_BUSY");
+/** Why a record call was refused: the token is stale, the organization suspended, or mid-operation. */
+const refusal = (org: TenantProjection | null, principal: Principal): AppError => {
+  if (!org || org.admin.token_version !== principal.tokenVersion || !["active", "renaming"].includes(org.status)) return new AppError("INVALID_TOKEN");
+  return admitsCallers(org) ? new AppError("ORGANIZATION_BUSY") : new AppError("ORGANIZATION_SUSPENDED");
+};
 
 const readTenant = (deps: Deps, principal: Principal) =>
   deps.organizations.findOne(
     { _id: principal.orgId },
-    { projection: { collection_name: 1, status: 1, "admin.token_version": 1 } },
+    { projection: { collection_name: 1, status: 1, suspended: 1, "admin.token_version": 1 } },
   ) as Promise<TenantProjection | null>;
 
 /**
@@ -70,7 +71,7 @@ const readTenant = (deps: Deps, principal: Principal) =>
  */
 const tenantOf = async (deps: Deps, principal: Principal): Promise<Tenant> => {
   const org = await readTenant(deps, principal);
-  if (org?.status !== "active" || org.admin.token_version !== principal.tokenVersion) throw refusal(org, principal);
+  if (org?.status !== "active" || org.admin.token_version !== principal.tokenVersion || !admitsCallers(org)) throw refusal(org, principal);
   return { orgId: org._id, records: deps.data.collection<RecordDoc>(org.collection_name) };
 };
 

@@ -1,4 +1,5 @@
 import type { ObjectId } from "bson";
+import { ADMITS_CALLERS } from "./admission";
 import type { Deps, OrganizationDoc } from "./organization";
 
 /**
@@ -10,7 +11,7 @@ import type { Deps, OrganizationDoc } from "./organization";
  * puts the record there, lost to its organization, or left behind by a delete. So:
  *
  * 1. A writer takes a lease in the same guarded update that authorises it (the organization must
- *    be `active`): `write_leases.<id> = until`. The write must be applied by `until`: the store
+ *    be `active` and admit callers: not suspended): `write_leases.<id> = until`. The write must be applied by `until`: the store
  *    itself refuses to begin an action whose `deadline` has passed.
  * 2. A rename or delete first marks the organization (`renaming`/`deleting`), which stops new
  *    leases, then waits until every lease it saw is released, or expired by more than the clock
@@ -54,7 +55,7 @@ export const acquireWriteLease = async (deps: Deps, orgId: ObjectId, tokenVersio
   const now = deps.now().getTime();
   const until = new Date(now + deps.settings.data.timeoutMs);
   const org = (await deps.organizations.findOneAndUpdate(
-    { _id: orgId, status: "active", "admin.token_version": tokenVersion },
+    { _id: orgId, status: "active", "admin.token_version": tokenVersion, ...ADMITS_CALLERS },
     { $set: { [leaseKey(id)]: until } },
     { returnNewDocument: true, projection: { collection_name: 1, write_leases: 1 } },
   )) as (Pick<OrganizationDoc, "_id" | "collection_name"> & { write_leases?: WriteLeases }) | null;

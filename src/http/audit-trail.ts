@@ -18,6 +18,8 @@ export const recordAudit = (response: Response, request: AppRequest, env: Env): 
     ...(note.orgId || request.state.orgId ? { org_id: note.orgId ?? request.state.orgId } : {}),
     ...(note.organizationName ? { organization_name: note.organizationName } : {}),
     ...(note.email ? { email: note.email.toLowerCase() } : {}),
+    ...(request.state.operatorKeyId ? { key_id: request.state.operatorKeyId } : {}),
+    ...(note.reason ? { reason: note.reason } : {}),
   };
   writeAudit(env, request.state.ctx, event);
 };

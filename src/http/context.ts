@@ -11,6 +11,8 @@ export interface AuditNote {
   orgId?: string;
   organizationName?: string;
   email?: string;
+  /** Why an operator suspended an organization. */
+  reason?: string;
   /** Set when the status alone does not tell (a per-IP throttle is not an account lockout). */
   outcome?: AuditOutcome;
 }
@@ -22,6 +24,8 @@ export interface RequestState {
   ctx?: ExecutionContext;
   deps?: Deps;
   orgId?: string;
+  /** The platform operator key's id (never the key), once a /platform request presented a valid one. */
+  operatorKeyId?: string;
   audit?: AuditNote;
 }
 

@@ -85,7 +85,7 @@ const parameters = (where: "query" | "path" | "header", schema: z.ZodObject | un
   });
 };
 
-const SECURITY = { required: [{ bearerAuth: [] }], optional: [{}, { bearerAuth: [] }] };
+const SECURITY = { required: [{ bearerAuth: [] }], optional: [{}, { bearerAuth: [] }], platform: [{ platformKey: [] }] };
 
 const operation = (route: Route) => {
   const request = route.request ?? {};
@@ -124,7 +124,16 @@ export const openApiDocument = (routes: Route[]) => {
       description: "Multi-tenant organizations, each with an admin and its own MongoDB collection. Log in at /admin/login and use the token with “Authorize”.",
     },
     tags: Object.values(TAGS),
-    components: { securitySchemes: { bearerAuth: { type: "http", scheme: "bearer", bearerFormat: "JWT" } } },
+    components: {
+      securitySchemes: {
+        bearerAuth: { type: "http", scheme: "bearer", bearerFormat: "JWT" },
+        platformKey: {
+          type: "http",
+          scheme: "bearer",
+          description: "An operator key's secret from `PLATFORM_API_KEYS` (`<key id>:<read|write>:<secret>`), for the Platform operations only",
+        },
+      },
+    },
     paths,
   };
 };

@@ -12,6 +12,12 @@ export const TAGS = {
   records: { name: "Records", description: "Documents in the caller's organization's own collection" },
   keys: { name: "Keys", description: "Public keys that verify the service's tokens" },
   operations: { name: "Operations", description: "Liveness and readiness probes" },
+  platform: {
+    name: "Platform",
+    description:
+      "The service operator's API over every organization, with an operator key of `PLATFORM_API_KEYS` (not an admin's token). " +
+      "Without a valid key every /platform path answers 404; a read key may list and look, acting needs a write key (403 otherwise).",
+  },
   docs: { name: "Documentation", description: "This document and the pages that show it" },
 } as const;
 
@@ -75,8 +81,8 @@ export interface Route<R extends RequestSpec = RequestSpec> {
   tag: Tag;
   summary: string;
   description?: string;
-  /** `optional`: a token changes the answer but is not required. */
-  auth?: "required" | "optional";
+  /** `optional`: a token changes the answer but is not required; `platform`: an operator key, not an admin's token. */
+  auth?: "required" | "optional" | "platform";
   /** The role a caller needs, once roles exist; unused until then. */
   permission?: string;
   request?: R;

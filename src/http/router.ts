@@ -1,4 +1,4 @@
-import { type IRequest, Router } from "itty-router";
+import { Router } from "itty-router";
 import { DataError } from "../data/errors";
 import { AppError } from "../domain/errors";
 import type { Env } from "../env";
@@ -7,6 +7,7 @@ import { type AppRequest, withState } from "./context";
 import { corsify, preflight } from "./cors";
 import { finish } from "./headers";
 import { errorResponse } from "./http-error";
+import { requireOperator } from "./platform-auth";
 import { ROUTES } from "./routes";
 import { serve } from "./serve-route";
 
@@ -35,10 +36,15 @@ for (const route of ROUTES) base[route.method](routerPath(route.path), serve(rou
 /** The declared routes as itty-router compiled them, so a 405 means exactly "another method would match". */
 const declared = [...base.routes];
 
-/** Unknown paths are FastAPI's 404; known paths with the wrong method its 405. */
-const unmatched = (request: IRequest) => {
+/**
+ * Unknown paths are FastAPI's 404; known paths with the wrong method its 405. Under /platform the
+ * 405 is for operators only (a valid key); anyone else gets the 404 of a path that does not exist.
+ */
+const unmatched = async (request: AppRequest, env: Env) => {
   const path = new URL(request.url).pathname;
-  throw new AppError(declared.some(([, pattern]) => pattern.test(path)) ? "METHOD_NOT_ALLOWED" : "NOT_FOUND");
+  const known = declared.some(([, pattern]) => pattern.test(path));
+  if (known && path.startsWith("/platform/")) await requireOperator(request, env, "read");
+  throw new AppError(known ? "METHOD_NOT_ALLOWED" : "NOT_FOUND");
 };
 
 export const router = base.all("*", unmatched);

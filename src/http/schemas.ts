@@ -37,7 +37,7 @@ export const OrganizationMetadata = z
   .object({
     organization_name: z.string(),
     collection_name: z.string(),
-    status: z.enum(["active", "renaming"]),
+    status: z.enum(["active", "renaming", "suspended"]),
     created_at: z.iso.datetime(),
     updated_at: z.iso.datetime(),
     admin_email: z.string().optional().describe("Only for that organization's own admin"),

@@ -6,6 +6,7 @@ import { docsRoutes } from "./docs";
 import { healthRoute, readyRoute } from "./health";
 import { jwksRoute } from "./jwks";
 import { createRoute, deleteRoute, getRoute, updateRoute } from "./organizations";
+import { platformRoutes } from "./platform";
 import { createRecordRoute, deleteRecordRoute, getRecordRoute, listRecordsRoute, replaceRecordRoute } from "./records";
 
 /** Every operation of the API, in the order /docs shows them within each tag. */
@@ -25,6 +26,7 @@ const API: Route[] = [
   jwksRoute,
   healthRoute,
   readyRoute,
+  ...platformRoutes,
 ];
 
 /** The one list the router, the 405 answers and the OpenAPI document are built from. */

@@ -42,7 +42,7 @@ const body = {
   description: `A JSON object of at most ${RECORD_MAX_BODY_BYTES / 1024} KiB (the other endpoints allow less).`,
 };
 
-const AUTH_ERRORS: ErrorCode[] = ["NOT_AUTHENTICATED", "INVALID_TOKEN", "ORGANIZATION_BUSY", "STORE_UNAVAILABLE"];
+const AUTH_ERRORS: ErrorCode[] = ["NOT_AUTHENTICATED", "INVALID_TOKEN", "ORGANIZATION_SUSPENDED", "ORGANIZATION_BUSY", "STORE_UNAVAILABLE"];
 const BODY_ERRORS: ErrorCode[] = ["PAYLOAD_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE", "VALIDATION_FAILED"];
 
 export const createRecordRoute = defineRoute({

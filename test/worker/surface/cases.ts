@@ -5,7 +5,7 @@ import type { ErrorCode } from "../../../src/domain/errors";
 import { ORGANIZATIONS, type OrganizationDoc } from "../../../src/domain/organization";
 import { collectionNameFor, slugify } from "../../../src/domain/slug";
 import worker from "../../../src/index";
-import { createOrg, emailFor, env, loginToken, postJson, uniqueName } from "../../helpers";
+import { createOrg, emailFor, env, loginToken, operator, PLATFORM_READ_KEY, PLATFORM_WRITE_KEY, postJson, uniqueName } from "../../helpers";
 
 /** An organization of its own for each case, with a token and one record. */
 export interface Tenant {
@@ -14,6 +14,8 @@ export interface Tenant {
   password: string;
   token: string;
   recordId: string;
+  /** The organization's id, for the platform operator's routes. */
+  orgId: string;
 }
 
 export const newTenant = async (): Promise<Tenant> => {
@@ -21,7 +23,11 @@ export const newTenant = async (): Promise<Tenant> => {
   const token = await loginToken(org.email, org.password);
   const record = await postJson("/org/records", { n: 1 }, { authorization: `Bearer ${token}` });
   const { id } = (await record.json()) as { id: string };
-  return { name: org.name, email: org.email, password: org.password, token, recordId: id };
+  const stored = await store()
+    .collection<OrganizationDoc>(ORGANIZATIONS)
+    .findOne({ slug: slugify(org.name) }, { projection: { _id: 1 } });
+  if (!stored) throw new Error(`no stored organization for ${org.name}`);
+  return { name: org.name, email: org.email, password: org.password, token, recordId: id, orgId: stored._id.toHexString() };
 };
 
 /** One request, and the bindings it runs with (a dead store, a closed rate limiter...). */
@@ -85,6 +91,21 @@ export const SUCCESS: Record<string, (t: Tenant) => Ask> = {
   "GET /openapi.json": () => ({ method: "GET", path: "/openapi.json", headers: {} }),
   "GET /docs": () => ({ method: "GET", path: "/docs", headers: {} }),
   "GET /redoc": () => ({ method: "GET", path: "/redoc", headers: {} }),
+  "GET /platform/organizations": () => ({ method: "GET", path: "/platform/organizations?limit=10", headers: operator(PLATFORM_READ_KEY) }),
+  "GET /platform/organizations/{id}": (t) => ({ method: "GET", path: `/platform/organizations/${t.orgId}`, headers: operator(PLATFORM_READ_KEY) }),
+  "POST /platform/organizations/{id}/suspend": (t) => ({
+    method: "POST",
+    path: `/platform/organizations/${t.orgId}/suspend`,
+    headers: { "content-type": "application/json", ...operator(PLATFORM_WRITE_KEY) },
+    body: json({ reason: "unpaid" }),
+  }),
+  "POST /platform/organizations/{id}/reactivate": (t) => ({
+    method: "POST",
+    path: `/platform/organizations/${t.orgId}/reactivate`,
+    headers: operator(PLATFORM_WRITE_KEY),
+  }),
+  "DELETE /platform/organizations/{id}": (t) => ({ method: "DELETE", path: `/platform/organizations/${t.orgId}`, headers: operator(PLATFORM_WRITE_KEY) }),
+  "GET /platform/stats": () => ({ method: "GET", path: "/platform/stats", headers: operator(PLATFORM_READ_KEY) }),
 };
 
 const store = () => connectData(env, parseSettings(env));
@@ -138,7 +159,7 @@ export const PROVOKE: Record<ErrorCode, Provoke | undefined> = {
   UNSUPPORTED_MEDIA_TYPE: (ask) => ({ ...ask, headers: { ...ask.headers, "content-type": "text/plain" } }),
   PAYLOAD_TOO_LARGE: (ask) => (ask.body === undefined ? ask : { ...ask, body: json({ padding: "x".repeat(70 * 1024) }) }),
   VALIDATION_FAILED: (ask) => {
-    const records = ask.path.startsWith("/org/records");
+    const records = ask.path.startsWith("/org/records") || ask.path.startsWith("/platform/organizations?");
     // Field names starting with `$` are refused in records; every other body misses required fields.
     if (ask.body !== undefined) return { ...ask, body: records ? json({ $set: 1 }) : "{}" };
     const [path = "", query] = ask.path.split("?");
@@ -159,9 +180,11 @@ export const PROVOKE: Record<ErrorCode, Provoke | undefined> = {
   },
   ADMIN_EMAIL_MISMATCH: (ask) => ({ ...ask, headers: { ...ask.headers, "x-admin-email": "someone-else@example.com" } }),
   ORGANIZATION_NOT_FOUND: (ask) =>
-    ask.body === undefined
-      ? { ...ask, path: `${ask.path.split("?")[0]}?organization_name=${encodeURIComponent(uniqueName("Ghost"))}` }
-      : withBody(ask, (body) => ({ ...body, organization_name: uniqueName("Ghost") })),
+    ask.path.startsWith("/platform/organizations/")
+      ? { ...ask, path: ask.path.replace(/[0-9a-f]{24}/, "ffffffffffffffffffffffff") }
+      : ask.body === undefined
+        ? { ...ask, path: `${ask.path.split("?")[0]}?organization_name=${encodeURIComponent(uniqueName("Ghost"))}` }
+        : withBody(ask, (body) => ({ ...body, organization_name: uniqueName("Ghost") })),
   ORGANIZATION_EXISTS: async (ask, t, route) => {
     if (route === "POST /org/create") return withBody(ask, (body) => ({ ...body, organization_name: t.name }));
     const other = await newTenant();
@@ -183,6 +206,15 @@ export const PROVOKE: Record<ErrorCode, Provoke | undefined> = {
     ...ask,
     env: { DATA_STORE: refusing(route === "POST /org/create" ? "createCollection" : "renameCollection") },
   }),
+  ORGANIZATION_SUSPENDED: async (ask, t) => {
+    const suspension = { at: new Date(), reason: "sweep", by_key_id: "sweep" };
+    await store()
+      .collection<OrganizationDoc>(ORGANIZATIONS)
+      .updateOne({ organization_name: t.name }, { $set: { suspended: true, suspension } });
+    return ask;
+  },
+  PLATFORM_KEY_REQUIRED: (ask) => ({ ...ask, headers: without(ask.headers, "authorization") }),
+  PLATFORM_READ_ONLY: (ask) => ({ ...ask, headers: { ...ask.headers, ...operator(PLATFORM_READ_KEY) } }),
   RECORD_NOT_FOUND: (ask) => ({ ...ask, path: ask.path.replace(/[0-9a-f]{24}/, "ffffffffffffffffffffffff") }),
   // Answered by the router or for a broken deployment, never declared by a route.
   NOT_FOUND: undefined,

@@ -2,12 +2,14 @@ import { describe, expect, it } from "vitest";
 import { ERRORS } from "../../../src/domain/errors";
 import { TAGS } from "../../../src/http/route";
 import { ROUTES } from "../../../src/http/routes";
-import { call } from "../../helpers";
+import { call, operator, PLATFORM_WRITE_KEY } from "../../helpers";
 import { loadDocument } from "./document";
 
 const documented = ROUTES.filter((route) => !route.internal);
 const key = (method: string, path: string) => `${method.toUpperCase()} ${path}`;
 const concrete = (path: string) => path.replace(/\{\w+\}/g, "ffffffffffffffffffffffff");
+/** The operator API answers 404 to anyone without a key (test/worker/platform.test.ts): these checks send one. */
+const credentials = (path: string): RequestInit => (path.startsWith("/platform/") ? { headers: operator(PLATFORM_WRITE_KEY) } : {});
 
 describe("every declared route is in the document, as declared", () => {
   it("lists exactly the declared operations", async () => {
@@ -38,7 +40,7 @@ describe("every declared route is in the document, as declared", () => {
 describe("the router serves exactly the declared routes", () => {
   it.each(ROUTES.map((route) => [key(route.method, route.path), route] as const))("%s is routed (neither 404 nor 405)", async (_, route) => {
     const path = concrete(route.path.replace("*", "swagger-ui.css"));
-    const res = await call(path, { method: route.method.toUpperCase() });
+    const res = await call(path, { method: route.method.toUpperCase(), ...credentials(path) });
     // A declared route may refuse this bare request (401, 415, 422...), but never as an unknown path or method.
     expect(res.status).not.toBe(405);
     if (res.status === 404) expect(await res.text()).not.toBe(JSON.stringify({ detail: ERRORS.NOT_FOUND.message }));
@@ -49,7 +51,7 @@ describe("the router serves exactly the declared routes", () => {
     for (const path of new Set(documented.map((route) => route.path))) {
       const declared = documented.filter((route) => route.path === path).map((route) => route.method);
       for (const method of methods.filter((m) => !declared.includes(m as never))) {
-        const res = await call(concrete(path), { method: method.toUpperCase() });
+        const res = await call(concrete(path), { method: method.toUpperCase(), ...credentials(path) });
         expect(res.status, key(method, path)).toBe(405);
         expect(await res.json()).toEqual({ detail: ERRORS.METHOD_NOT_ALLOWED.message });
       }

@@ -1,0 +1,279 @@
+import { ObjectId } from "bson";
+import { AppError } from "./errors";
+import type { Deps, OrganizationDoc, OrgStatus, Suspension } from "./organization";
+import { slugify } from "./slug";
+import { finishDelete } from "./steps";
+import { drainWriters } from "./write-leases";
+
+/**
+ * The platform operator's view of every organization: list and search, inspect, suspend,
+ * reactivate, delete, count. The operator is not an organization's admin: these functions take
+ * no principal, the HTTP layer has checked the operator's key and its scope.
+ */
+
+export const PLATFORM_STATUSES = ["active", "suspended", "creating", "renaming", "deleting"] as const;
+export type PlatformStatus = (typeof PLATFORM_STATUSES)[number];
+export const PLATFORM_SORTS = ["name", "-name", "created_at", "-created_at"] as const;
+export type PlatformSort = (typeof PLATFORM_SORTS)[number];
+
+export const DEFAULT_PLATFORM_PAGE = 50;
+export const MAX_PLATFORM_PAGE = 200;
+
+/** Where a page resumes: the last organization's sort key and id, for the sort it was read in. */
+export interface PlatformCursor {
+  sort: PlatformSort;
+  slug?: string;
+  createdAt?: number;
+  id: ObjectId;
+}
+
+export const encodePlatformCursor = (cursor: PlatformCursor): string =>
+  btoa(JSON.stringify({ s: cursor.sort, k: cursor.slug ?? cursor.createdAt, i: cursor.id.toHexString() }))
+    .replace(/\+/g, "-")
+    .replace(/\//g, "_")
+    .replace(/=+$/, "");
+
+/** The cursor a page handed out, or null for anything this service never issued. */
+export const decodePlatformCursor = (text: string): PlatformCursor | null => {
+  if (text.length > 1024 || !/^[A-Za-z0-9_-]+$/.test(text)) return null;
+  try {
+    const value = JSON.parse(atob(text.replace(/-/g, "+").replace(/_/g, "/"))) as { s?: unknown; k?: unknown; i?: unknown };
+    if (!PLATFORM_SORTS.includes(value.s as PlatformSort) || typeof value.i !== "string" || !/^[0-9a-f]{24}$/.test(value.i)) return null;
+    const sort = value.s as PlatformSort;
+    const id = ObjectId.createFromHexString(value.i);
+    if (sort.endsWith("name")) return typeof value.k === "string" ? { sort, slug: value.k, id } : null;
+    return typeof value.k === "number" && Number.isSafeInteger(value.k) ? { sort, createdAt: value.k, id } : null;
+  } catch {
+    return null;
+  }
+};
+
+export interface ListQuery {
+  /** A name prefix or a slug prefix: matched as a prefix of the slug (the name's normal form). */
+  query?: string;
+  status?: PlatformStatus;
+  sort: PlatformSort;
+  limit: number;
+  cursor?: PlatformCursor;
+}
+
+export interface OrganizationSummary {
+  id: string;
+  organization_name: string;
+  slug: string;
+  status: OrgStatus;
+  suspended: boolean;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface OrganizationPage {
+  organizations: OrganizationSummary[];
+  next_cursor: string | null;
+}
+
+const summaryOf = (org: OrganizationDoc): OrganizationSummary => ({
+  id: org._id.toHexString(),
+  organization_name: org.organization_name,
+  slug: org.slug,
+  status: org.status,
+  suspended: org.suspended === true,
+  created_at: org.created_at.toISOString(),
+  updated_at: org.updated_at.toISOString(),
+});
+
+/**
+ * The first slug past every slug that starts with `prefix`: slugs are `[a-z0-9_]`, and `{` is
+ * the character after `z`, so `[prefix, prefix + "{")` is exactly the prefix's range.
+ */
+const prefixEnd = (prefix: string) => `${prefix}{`;
+
+/** The status filter as stored: suspension is a field of its own beside the lifecycle status. */
+const statusFilter = (status: PlatformStatus | undefined): Record<string, unknown> => {
+  if (status === undefined) return {};
+  if (status === "suspended") return { suspended: true };
+  if (status === "active") return { status: "active", suspended: { $ne: true } };
+  return { status };
+};
+
+const SORTS: Record<PlatformSort, Record<string, 1 | -1>> = {
+  name: { slug: 1 },
+  "-name": { slug: -1 },
+  created_at: { created_at: 1, _id: 1 },
+  "-created_at": { created_at: -1, _id: -1 },
+};
+
+/**
+ * One page, in one query that every store answers from an index: the status filter pins the
+ * leading field of a compound index (`status_*` or `suspended_*`), the order is the index's, the
+ * name prefix and the cursor are a range on its first sorted field. In name order (the slug,
+ * unique) the cursor is the last slug; in creation order it is (created_at, _id), `_id` breaking
+ * ties, written as a range on created_at plus the tie condition so the range bounds the read.
+ */
+export const listOrganizations = async (deps: Deps, query: ListQuery): Promise<OrganizationPage> => {
+  const filter: Record<string, unknown> = { ...statusFilter(query.status) };
+  const byName = query.sort.endsWith("name");
+  const descending = query.sort.startsWith("-");
+  if (query.query !== undefined) {
+    const prefix = slugify(query.query);
+    filter.slug = { $gte: prefix, $lt: prefixEnd(prefix) };
+  }
+  const after = query.cursor;
+  if (after && byName && after.slug !== undefined) {
+    filter.slug = { ...(filter.slug as object), [descending ? "$lt" : "$gt"]: after.slug };
+  }
+  if (after && !byName && after.createdAt !== undefined) {
+    const at = new Date(after.createdAt);
+    filter.created_at = { [descending ? "$lte" : "$gte"]: at };
+    filter.$or = [{ created_at: { [descending ? "$lt" : "$gt"]: at } }, { _id: { [descending ? "$lt" : "$gt"]: after.id } }];
+  }
+  const docs = await deps.organizations.find(filter, {
+    sort: SORTS[query.sort],
+    limit: query.limit + 1,
+    projection: { write_leases: 0, admin: 0, pending: 0, suspension: 0 },
+  });
+  const shown = docs.slice(0, query.limit);
+  const last = shown.at(-1);
+  const next =
+    docs.length > query.limit && last
+      ? encodePlatformCursor(
+          byName ? { sort: query.sort, slug: last.slug, id: last._id } : { sort: query.sort, createdAt: last.created_at.getTime(), id: last._id },
+        )
+      : null;
+  return { organizations: shown.map(summaryOf), next_cursor: next };
+};
+
+/** The people of an organization as the operator sees them. Today its one embedded admin; a members list replaces this alone. */
+export interface PeopleView {
+  admins: { id: string; email: string }[];
+  member_count: number;
+}
+
+export const peopleOf = (org: Pick<OrganizationDoc, "admin">): PeopleView => ({
+  admins: [{ id: org.admin.id.toHexString(), email: org.admin.email }],
+  member_count: 1,
+});
+
+export interface OrganizationDetail extends OrganizationSummary, PeopleView {
+  collection_name: string;
+  suspension: { at: string; reason: string; by_key_id: string } | null;
+  /** Null while a rename moves the collection or a delete drops it: the count would describe neither. */
+  record_count: number | null;
+  pending: { op: string; started_at: string; failed_at?: string; error?: string } | null;
+}
+
+const suspensionView = (s: Suspension | undefined) => (s ? { at: s.at.toISOString(), reason: s.reason, by_key_id: s.by_key_id } : null);
+
+const pendingView = (org: OrganizationDoc): OrganizationDetail["pending"] => {
+  const pending = org.pending as (OrganizationDoc["pending"] & { failed_at?: Date; error?: string }) | undefined;
+  if (!pending) return null;
+  return {
+    op: pending.op,
+    started_at: pending.started_at.toISOString(),
+    ...(pending.failed_at ? { failed_at: pending.failed_at.toISOString() } : {}),
+    ...(pending.error ? { error: pending.error } : {}),
+  };
+};
+
+const detailOf = (org: OrganizationDoc, recordCount: number | null): OrganizationDetail => ({
+  ...summaryOf(org),
+  collection_name: org.collection_name,
+  ...peopleOf(org),
+  suspension: suspensionView(org.suspension),
+  record_count: recordCount,
+  pending: pendingView(org),
+});
+
+/** An id from a path: anything that is not 24 hexadecimal digits names no organization. */
+export const organizationIdOf = (text: string): ObjectId => {
+  if (!/^[0-9a-fA-F]{24}$/.test(text)) throw new AppError("ORGANIZATION_NOT_FOUND");
+  return ObjectId.createFromHexString(text.toLowerCase());
+};
+
+const countRecords = (deps: Deps, org: OrganizationDoc): Promise<number | null> =>
+  org.status === "active" ? deps.data.collection(org.collection_name).countDocuments({ org_id: org._id }) : Promise.resolve(null);
+
+export const inspectOrganization = async (deps: Deps, id: ObjectId): Promise<OrganizationDetail> => {
+  const org = await deps.organizations.findOne({ _id: id }, { projection: { write_leases: 0 } });
+  if (!org) throw new AppError("ORGANIZATION_NOT_FOUND");
+  return detailOf(org, await countRecords(deps, org));
+};
+
+/**
+ * Suspends: marks the organization (whatever its lifecycle status, which carries on), then waits
+ * out the record writes that took their lease before the mark, so that after the answer no
+ * record write of the organization can still land. Login, tokens, records and the admin's rename
+ * and delete are refused from the mark on (admission.ts). Suspending a suspended organization
+ * changes nothing and answers the same: the first reason and time stay.
+ */
+export const suspendOrganization = async (deps: Deps, id: ObjectId, reason: string, keyId: string): Promise<OrganizationDetail> => {
+  const now = deps.now();
+  const marked = await deps.organizations.findOneAndUpdate(
+    { _id: id, suspended: { $ne: true } },
+    { $set: { suspended: true, suspension: { at: now, reason, by_key_id: keyId }, updated_at: now } },
+    { returnNewDocument: true },
+  );
+  const org = marked ?? (await deps.organizations.findOne({ _id: id }));
+  if (!org) throw new AppError("ORGANIZATION_NOT_FOUND");
+  await drainWriters(deps, id, marked ? org.write_leases : undefined);
+  const { write_leases: _leases, ...rest } = org;
+  return detailOf(rest as OrganizationDoc, await countRecords(deps, org));
+};
+
+export const reactivateOrganization = async (deps: Deps, id: ObjectId): Promise<OrganizationDetail> => {
+  const org = await deps.organizations.findOneAndUpdate(
+    { _id: id },
+    { $unset: { suspended: "", suspension: "" }, $set: { updated_at: deps.now() } },
+    { returnNewDocument: true, projection: { write_leases: 0 } },
+  );
+  if (!org) throw new AppError("ORGANIZATION_NOT_FOUND");
+  return detailOf(org, await countRecords(deps, org));
+};
+
+/**
+ * The admin's delete, started by the operator: mark `deleting` (from `active` only: another
+ * operation in flight is a 409, as for the admin), then the same resumable steps, which the
+ * reconciler finishes after a crash. A suspended organization can be deleted; it stays suspended
+ * until it is gone.
+ */
+export const removeOrganization = async (deps: Deps, id: ObjectId): Promise<{ organization_name: string }> => {
+  const now = deps.now();
+  const org = await deps.organizations.findOneAndUpdate(
+    { _id: id, status: "active" },
+    { $set: { status: "deleting", updated_at: now, pending: { op: "delete", started_at: now } } },
+    { returnNewDocument: true },
+  );
+  if (!org) {
+    const exists = await deps.organizations.findOne({ _id: id }, { projection: { _id: 1 } });
+    throw new AppError(exists ? "ORGANIZATION_BUSY" : "ORGANIZATION_NOT_FOUND");
+  }
+  await finishDelete(deps, org);
+  return { organization_name: org.organization_name };
+};
+
+export interface PlatformStats {
+  organizations: {
+    total: number;
+    /** What the listing's `status` filter finds for each value: `suspended` counts across lifecycle statuses, `active` excludes it. */
+    by_status: Record<PlatformStatus, number>;
+  };
+}
+
+/** Counts, each answered from an index by equality (taken one beside the other, so a count may be a moment apart from the next). */
+export const platformStats = async (deps: Deps): Promise<PlatformStats> => {
+  const count = (filter: Record<string, unknown>) => deps.organizations.countDocuments(filter);
+  const [active, suspendedActive, suspended, creating, renaming, deleting] = await Promise.all([
+    count({ status: "active" }),
+    count({ status: "active", suspended: true }),
+    count({ suspended: true }),
+    count({ status: "creating" }),
+    count({ status: "renaming" }),
+    count({ status: "deleting" }),
+  ]);
+  return {
+    organizations: {
+      total: active + creating + renaming + deleting,
+      by_status: { active: active - suspendedActive, suspended, creating, renaming, deleting },
+    },
+  };
+};

@@ -1,0 +1,264 @@
+import * as z from "zod";
+import type { ErrorCode } from "../../domain/errors";
+import {
+  DEFAULT_PLATFORM_PAGE,
+  decodePlatformCursor,
+  inspectOrganization,
+  listOrganizations,
+  MAX_PLATFORM_PAGE,
+  organizationIdOf,
+  PLATFORM_SORTS,
+  PLATFORM_STATUSES,
+  platformStats,
+  reactivateOrganization,
+  removeOrganization,
+  suspendOrganization,
+} from "../../domain/platform";
+import { slugify } from "../../domain/slug";
+import { depsFor } from "../context";
+import { requireOperator } from "../platform-auth";
+import { defineRoute } from "../route";
+import { Detail } from "../schemas";
+import { invalid } from "../validation";
+
+/**
+ * The platform operator's API: every organization, not the one a token names. Authenticated by
+ * the operator keys of `PLATFORM_API_KEYS` (platform-auth.ts), checked before anything else, so
+ * that without a valid key every /platform path answers the 404 of a path that does not exist.
+ */
+
+const exampleId = "6650f1c2e8b3e4a012345678";
+const exampleTime = "2026-01-01T00:00:00.000Z";
+
+const Summary = z.object({
+  id: z.string().describe("24 hexadecimal digits"),
+  organization_name: z.string(),
+  slug: z.string(),
+  status: z.enum(["creating", "active", "renaming", "deleting"]).describe("The lifecycle status; suspension is `suspended`, beside it"),
+  suspended: z.boolean(),
+  created_at: z.iso.datetime(),
+  updated_at: z.iso.datetime(),
+});
+
+const exampleSummary = {
+  id: exampleId,
+  organization_name: "TestOrg",
+  slug: "testorg",
+  status: "active",
+  suspended: false,
+  created_at: exampleTime,
+  updated_at: exampleTime,
+} as const;
+
+const OrganizationPageSchema = z
+  .object({
+    organizations: z.array(Summary),
+    next_cursor: z.string().nullable().describe("Pass as `cursor` (with the same `sort`) for the next page; null on the last page"),
+  })
+  .meta({ example: { organizations: [exampleSummary], next_cursor: null } });
+
+const Detail_ = Summary.extend({
+  collection_name: z.string(),
+  admins: z.array(z.object({ id: z.string(), email: z.string() })),
+  member_count: z.number().int(),
+  record_count: z.number().int().nullable().describe("Null while a rename moves the collection or a delete drops it"),
+  suspension: z.object({ at: z.iso.datetime(), reason: z.string(), by_key_id: z.string() }).nullable(),
+  pending: z
+    .object({ op: z.string(), started_at: z.iso.datetime(), failed_at: z.iso.datetime().optional(), error: z.string().optional() })
+    .nullable()
+    .describe("The operation in progress (create, rename, delete), if any; `failed_at` once the reconciler gave up on it"),
+}).meta({
+  example: {
+    ...exampleSummary,
+    collection_name: "org_testorg",
+    admins: [{ id: "6650f1c2e8b3e4a012345679", email: "admin@testorg.com" }],
+    member_count: 1,
+    record_count: 42,
+    suspension: null,
+    pending: null,
+  },
+});
+
+const Stats = z
+  .object({
+    organizations: z.object({
+      total: z.number().int(),
+      by_status: z.object(Object.fromEntries(PLATFORM_STATUSES.map((s) => [s, z.number().int()])) as Record<(typeof PLATFORM_STATUSES)[number], z.ZodNumber>),
+    }),
+  })
+  .meta({
+    example: { organizations: { total: 1203, by_status: { active: 1190, suspended: 9, creating: 1, renaming: 2, deleting: 1 } } },
+  });
+
+const limit = z.string().transform((text, ctx) => {
+  if (!/^[0-9]{1,9}$/.test(text)) {
+    ctx.addIssue({ code: "custom", message: "Input should be a valid integer, unable to parse string as an integer" });
+    return z.NEVER;
+  }
+  const value = Number(text);
+  if (value < 1) ctx.addIssue({ code: "custom", message: "Input should be greater than or equal to 1" });
+  if (value > MAX_PLATFORM_PAGE) ctx.addIssue({ code: "custom", message: `Input should be less than or equal to ${MAX_PLATFORM_PAGE}` });
+  return value;
+});
+
+const cursor = z.string().transform((text, ctx) => {
+  const after = decodePlatformCursor(text);
+  if (!after) {
+    ctx.addIssue({ code: "custom", message: "Invalid cursor: pass the next_cursor of a previous page unchanged" });
+    return z.NEVER;
+  }
+  return after;
+});
+
+const ListQuery = z.object({
+  query: z
+    .string()
+    .max(255)
+    .optional()
+    .meta({ description: "A name or slug prefix (compared in slug form: `Acme In` finds `Acme Inc`); the results come in name order" }),
+  status: z.enum(PLATFORM_STATUSES).optional().meta({ description: "`suspended`: suspended in any lifecycle status; `active`: active and not suspended" }),
+  sort: z.enum(PLATFORM_SORTS).default("name").meta({ description: "`name` (the slug) or `created_at`; `-` for descending" }),
+  limit: limit.default(DEFAULT_PLATFORM_PAGE).meta({ type: "integer", minimum: 1, maximum: MAX_PLATFORM_PAGE, default: DEFAULT_PLATFORM_PAGE } as never),
+  cursor: cursor.optional().meta({ description: "The `next_cursor` of the previous page" }),
+});
+
+const IdPath = z.object({
+  id: z.string().meta({ description: "The organization's `id` (24 hexadecimal digits); anything else answers 404", example: exampleId }),
+});
+
+const SuspendBody = z
+  .strictObject({ reason: z.string().trim().min(1).max(500).describe("Why; kept with the suspension and in the audit trail") })
+  .meta({ example: { reason: "Invoice 2026-11 unpaid" } });
+
+const READ_ERRORS: ErrorCode[] = ["PLATFORM_KEY_REQUIRED", "STORE_UNAVAILABLE"];
+const WRITE_ERRORS: ErrorCode[] = ["PLATFORM_KEY_REQUIRED", "PLATFORM_READ_ONLY", "STORE_UNAVAILABLE"];
+
+export const listOrganizationsRoute = defineRoute({
+  method: "get",
+  path: "/platform/organizations",
+  tag: "platform",
+  summary: "List and search every organization, a page at a time",
+  description:
+    "Each page is one indexed query. In `created_at` order, following `next_cursor` returns every organization that exists throughout exactly once, " +
+    "whatever is created, renamed or deleted meanwhile. In `name` order the same holds for organizations whose name does not change; " +
+    "one renamed meanwhile appears under the name it has when its position is read, once or (moved past the cursor) twice, or not at all.",
+  auth: "platform",
+  request: { query: ListQuery, blankQueryIsAbsent: true },
+  responses: { 200: { description: "A page of organizations", schema: OrganizationPageSchema } },
+  errors: [...READ_ERRORS, "VALIDATION_FAILED"],
+  handler: async (request, env, input) => {
+    await requireOperator(request, env, "read");
+    const query = input.query();
+    if (query.query !== undefined && slugify(query.query) === "") throw invalid(["query", "query"], "query must contain at least one letter or digit");
+    if (query.query !== undefined && !query.sort.endsWith("name"))
+      throw invalid(["query", "sort"], "a query prefix is matched in name order: sort by name or -name");
+    if (query.cursor && query.cursor.sort !== query.sort) throw invalid(["query", "cursor"], "this cursor belongs to another sort order");
+    const deps = await depsFor(request, env);
+    return { body: await listOrganizations(deps, query) };
+  },
+});
+
+export const inspectOrganizationRoute = defineRoute({
+  method: "get",
+  path: "/platform/organizations/{id}",
+  tag: "platform",
+  summary: "One organization: metadata, admins, member and record counts, operation in progress",
+  auth: "platform",
+  request: { path: IdPath },
+  responses: { 200: { description: "Found", schema: Detail_ } },
+  errors: [...READ_ERRORS, "ORGANIZATION_NOT_FOUND"],
+  handler: async (request, env, input) => {
+    await requireOperator(request, env, "read");
+    const id = organizationIdOf(input.params().id);
+    request.state.audit = { action: "platform.inspect", orgId: id.toHexString() };
+    const deps = await depsFor(request, env);
+    return { body: await inspectOrganization(deps, id) };
+  },
+});
+
+export const suspendOrganizationRoute = defineRoute({
+  method: "post",
+  path: "/platform/organizations/{id}/suspend",
+  tag: "platform",
+  summary: "Suspend an organization: its admin is refused everywhere, its records are out of reach, nothing is deleted",
+  description:
+    'Login answers 403, existing tokens are refused at once, records can be neither read nor written, and `GET /org/get` shows `status: "suspended"`. ' +
+    "A rename or delete in progress still finishes. The answer comes once no record write can still land. Suspending again changes nothing.",
+  auth: "platform",
+  request: { path: IdPath, body: { schema: SuspendBody } },
+  responses: { 200: { description: "Suspended", schema: Detail_ } },
+  errors: [...WRITE_ERRORS, "ORGANIZATION_NOT_FOUND", "PAYLOAD_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE", "VALIDATION_FAILED"],
+  handler: async (request, env, input) => {
+    const key = await requireOperator(request, env, "write");
+    const id = organizationIdOf(input.params().id);
+    request.state.audit = { action: "platform.suspend", orgId: id.toHexString() };
+    const body = await input.body();
+    request.state.audit.reason = body.reason;
+    const deps = await depsFor(request, env);
+    return { body: await suspendOrganization(deps, id, body.reason, key.id) };
+  },
+});
+
+export const reactivateOrganizationRoute = defineRoute({
+  method: "post",
+  path: "/platform/organizations/{id}/reactivate",
+  tag: "platform",
+  summary: "Lift a suspension",
+  description: "The admin can log in again; tokens issued before the suspension work again until they expire (log out revokes them).",
+  auth: "platform",
+  request: { path: IdPath },
+  responses: { 200: { description: "Active again (or never suspended)", schema: Detail_ } },
+  errors: [...WRITE_ERRORS, "ORGANIZATION_NOT_FOUND"],
+  handler: async (request, env, input) => {
+    await requireOperator(request, env, "write");
+    const id = organizationIdOf(input.params().id);
+    request.state.audit = { action: "platform.reactivate", orgId: id.toHexString() };
+    const deps = await depsFor(request, env);
+    return { body: await reactivateOrganization(deps, id) };
+  },
+});
+
+export const removeOrganizationRoute = defineRoute({
+  method: "delete",
+  path: "/platform/organizations/{id}",
+  tag: "platform",
+  summary: "Delete an organization, its admin and its tenant collection",
+  description: "The admin's delete, with the same resumable steps: a crash part-way is finished by the reconciler.",
+  auth: "platform",
+  request: { path: IdPath },
+  responses: { 200: { description: "Deleted", schema: Detail, examples: { deleted: { summary: "Deleted", value: { detail: "deleted" } } } } },
+  errors: [...WRITE_ERRORS, "ORGANIZATION_NOT_FOUND", "ORGANIZATION_BUSY"],
+  handler: async (request, env, input) => {
+    await requireOperator(request, env, "write");
+    const id = organizationIdOf(input.params().id);
+    request.state.audit = { action: "platform.delete", orgId: id.toHexString() };
+    const deps = await depsFor(request, env);
+    const { organization_name } = await removeOrganization(deps, id);
+    request.state.audit.organizationName = organization_name;
+    return { body: { detail: "deleted" } };
+  },
+});
+
+export const statsRoute = defineRoute({
+  method: "get",
+  path: "/platform/stats",
+  tag: "platform",
+  summary: "Organization counts by status",
+  auth: "platform",
+  responses: { 200: { description: "Counts", schema: Stats } },
+  errors: READ_ERRORS,
+  handler: async (request, env) => {
+    await requireOperator(request, env, "read");
+    const deps = await depsFor(request, env);
+    return { body: await platformStats(deps) };
+  },
+});
+
+export const platformRoutes = [
+  listOrganizationsRoute,
+  inspectOrganizationRoute,
+  suspendOrganizationRoute,
+  reactivateOrganizationRoute,
+  removeOrganizationRoute,
+  statsRoute,
+];
