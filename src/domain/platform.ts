@@ -110,7 +110,7 @@ const SORTS: Record<PlatformSort, Record<string, 1 | -1>> = {
  * unique) the cursor is the last slug; in creation order it is (created_at, _id), `_id` breaking
  * ties, written as a range on created_at plus the tie condition so the range bounds the read.
  */
-export const listOrganizations = async (deps: Deps, query: ListQuery): Promise<OrganizationPage> => {
+export const pageQuery = (query: ListQuery): { filter: Record<string, unknown>; sort: Record<string, 1 | -1> } => {
   const filter: Record<string, unknown> = { ...statusFilter(query.status) };
   const byName = query.sort.endsWith("name");
   const descending = query.sort.startsWith("-");
@@ -127,8 +127,14 @@ export const listOrganizations = async (deps: Deps, query: ListQuery): Promise<O
     filter.created_at = { [descending ? "$lte" : "$gte"]: at };
     filter.$or = [{ created_at: { [descending ? "$lt" : "$gt"]: at } }, { _id: { [descending ? "$lt" : "$gt"]: after.id } }];
   }
+  return { filter, sort: SORTS[query.sort] };
+};
+
+export const listOrganizations = async (deps: Deps, query: ListQuery): Promise<OrganizationPage> => {
+  const { filter, sort } = pageQuery(query);
+  const byName = query.sort.endsWith("name");
   const docs = await deps.organizations.find(filter, {
-    sort: SORTS[query.sort],
+    sort,
     limit: query.limit + 1,
     projection: { write_leases: 0, admin: 0, pending: 0, suspension: 0 },
   });
