@@ -6,6 +6,7 @@ import { login } from "../../src/domain/auth";
 import { AppError } from "../../src/domain/errors";
 import { type Deps, ORGANIZATION_INDEXES, ORGANIZATIONS, type OrganizationDoc } from "../../src/domain/organization";
 import { createOrganization, deleteOrganization, renameOrganization } from "../../src/domain/organizations";
+import { reactivateOrganization, removeOrganization, suspendOrganization } from "../../src/domain/platform";
 import { reconcile } from "../../src/domain/reconciler";
 import { createRecord } from "../../src/domain/records";
 import { collectionNameFor, slugify } from "../../src/domain/slug";
@@ -55,7 +56,12 @@ const setUp = async (name: string) => {
   const tenant = healthy.data.collection(collectionNameFor(slugify(name)));
   for (let i = 0; i < TENANT_DOCS; i++) await tenant.insertOne({ n: i });
   const principal = { orgId: (await healthy.organizations.findOne({ slug: slugify(name) }))?._id, tokenVersion: 0 };
-  return { database, healthy, email, principal: principal as { orgId: NonNullable<typeof principal.orgId>; tokenVersion: number } };
+  return {
+    database,
+    healthy,
+    email,
+    principal: { ...(principal as { orgId: NonNullable<typeof principal.orgId>; tokenVersion: number }), email },
+  };
 };
 
 /** What must hold at any moment, half-done or not. */
@@ -141,6 +147,78 @@ describe("delete survives a failure at every step", () => {
       expect((await healthy.data.listCollections()).map((c) => c.name)).not.toContain("org_doomed");
       await createOrganization(healthy, { organization_name: "Doomed", email: "new@example.com", password: "Test1234" });
       expect(await healthy.data.collection("org_doomed").countDocuments()).toBe(0);
+    }
+  });
+});
+
+/**
+ * Suspension is a field beside the lifecycle status: whatever step a rename or delete was cut off
+ * at, and whenever the operator suspends meanwhile, the reconciler finishes the operation and the
+ * organization ends suspended (or gone), its data where it belongs.
+ */
+const SUSPENSION = { reason: "unpaid", keyId: "ops-write" };
+
+const suspendedAs = (org: OrganizationDoc | undefined) => ({ suspended: org?.suspended, reason: org?.suspension?.reason, by: org?.suspension?.by_key_id });
+const SUSPENDED = { suspended: true, reason: SUSPENSION.reason, by: SUSPENSION.keyId };
+
+describe("suspend survives a failure at every step", () => {
+  it.each(faults(2))("fails at call $failAt ($mode), and the operator's retry suspends", async (fault) => {
+    const { database, healthy, principal } = await setUp("Unpaid");
+    await Promise.allSettled([suspendOrganization(depsFor(database, fault), principal.orgId, SUSPENSION.reason, SUSPENSION.keyId)]);
+    await suspendOrganization(healthy, principal.orgId, SUSPENSION.reason, SUSPENSION.keyId);
+    const [org] = await settle(healthy);
+    expect(suspendedAs(org)).toEqual(SUSPENDED);
+    expect(await healthy.data.collection("org_unpaid").countDocuments()).toBe(TENANT_DOCS);
+    await expect(login(healthy, principal.email, "Test1234")).rejects.toMatchObject({ code: "ORGANIZATION_SUSPENDED" });
+    await reactivateOrganization(healthy, principal.orgId);
+    await expect(login(healthy, principal.email, "Test1234")).resolves.toMatchObject({ token_type: "bearer" });
+  });
+});
+
+describe("a rename cut off at every step, then suspended, ends renamed or not and still suspended", () => {
+  it.each(faults(STEPS.rename))("fails at call $failAt ($mode)", async (fault) => {
+    const { database, healthy, email, principal } = await setUp("Frozen Old");
+    const input = { organization_name: "Frozen Old", new_organization_name: "Frozen New" };
+    await expect(renameOrganization(depsFor(database, fault), input, { kind: "password", email, password: "Test1234" })).rejects.toThrow();
+    await suspendOrganization(healthy, principal.orgId, SUSPENSION.reason, SUSPENSION.keyId);
+    const [org, ...others] = await settle(healthy);
+    expect(others).toHaveLength(0);
+    expect(["frozen_old", "frozen_new"]).toContain(org?.slug);
+    expect(suspendedAs(org)).toEqual(SUSPENDED);
+    expect(await healthy.data.collection(org?.collection_name ?? "").countDocuments()).toBe(TENANT_DOCS);
+  });
+});
+
+describe("a delete cut off at every step, then suspended, ends gone or suspended with its data", () => {
+  it.each(faults(STEPS.delete))("fails at call $failAt ($mode)", async (fault) => {
+    const { database, healthy, principal } = await setUp("Frozen Doomed");
+    await expect(deleteOrganization(depsFor(database, fault), "Frozen Doomed", principal)).rejects.toThrow();
+    await suspendOrganization(healthy, principal.orgId, SUSPENSION.reason, SUSPENSION.keyId).catch((error) => {
+      // Already removed by the part of the delete that went through.
+      expect(error).toMatchObject({ code: "ORGANIZATION_NOT_FOUND" });
+    });
+    const orgs = await settle(healthy);
+    if (orgs.length === 1) {
+      expect(suspendedAs(orgs[0])).toEqual(SUSPENDED);
+      expect(await healthy.data.collection("org_frozen_doomed").countDocuments()).toBe(TENANT_DOCS);
+    } else {
+      expect(orgs).toHaveLength(0);
+      expect((await healthy.data.listCollections()).map((c) => c.name)).not.toContain("org_frozen_doomed");
+    }
+  });
+});
+
+describe("the operator's delete of a suspended organization survives a failure at every step", () => {
+  it.each(faults(STEPS.delete))("fails at call $failAt ($mode)", async (fault) => {
+    const { database, healthy, principal } = await setUp("Operator Doomed");
+    await suspendOrganization(healthy, principal.orgId, SUSPENSION.reason, SUSPENSION.keyId);
+    await expect(removeOrganization(depsFor(database, fault), principal.orgId)).rejects.toThrow();
+    const orgs = await settle(healthy);
+    if (orgs.length === 1) {
+      expect(suspendedAs(orgs[0])).toEqual(SUSPENDED);
+      expect(await healthy.data.collection("org_operator_doomed").countDocuments()).toBe(TENANT_DOCS);
+    } else {
+      expect((await healthy.data.listCollections()).map((c) => c.name)).not.toContain("org_operator_doomed");
     }
   });
 });

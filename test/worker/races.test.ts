@@ -7,7 +7,7 @@ import { type Deps, ORGANIZATION_INDEXES, ORGANIZATIONS, type OrganizationDoc } 
 import { createOrganization, deleteOrganization, renameOrganization } from "../../src/domain/organizations";
 import { createRecord } from "../../src/domain/records";
 import { CLOCK_SKEW_MS } from "../../src/domain/write-leases";
-import { call, createOrg, loginToken, postJson, putJson, storeClient, uniqueName } from "../helpers";
+import { call, callWith, createOrg, loginToken, operator, PLATFORM_WRITE_KEY, postJson, putJson, storeClient, uniqueName } from "../helpers";
 
 /**
  * The tenant-data invariant under concurrency, on whichever store the Worker is configured with:
@@ -54,10 +54,10 @@ const deferred = () => {
 /**
  * Writers that POST records until stopped, keeping the id of every 201. A writer refused with 409
  * (an operation in progress) waits for `resume()`, as a client honouring Retry-After would; one
- * refused with 401 (its organization is gone) stops. Nothing here waits on a timer: in the test
+ * refused with 401 (its organization is gone), or another status of `stopOn`, stops. Nothing here waits on a timer: in the test
  * runtime a timer does not fire while requests keep the isolate busy.
  */
-const startWriters = (token: string, maxEach = 150) => {
+const startWriters = (token: string, maxEach = 150, stopOn: number[] = [401]) => {
   const acknowledged: string[] = [];
   const statuses = new Map<number, number>();
   let stopped = false;
@@ -73,7 +73,7 @@ const startWriters = (token: string, maxEach = 150) => {
         continue;
       }
       await res.body?.cancel();
-      if (res.status === 401) return;
+      if (stopOn.includes(res.status)) return;
       expect(res.status).toBe(409);
       await gate.promise;
     }
@@ -206,6 +206,57 @@ describe("record writers racing the lifecycle, through the front door", { timeou
     const moved = await putJson("/org/update", { organization_name: other.name, new_organization_name: org.name }, { authorization: `Bearer ${otherToken}` });
     expect(moved.status).toBe(200);
     expect(await allRecordIds(otherToken)).toEqual([]);
+  });
+});
+
+const suspendOrg = (orgId: string) =>
+  callWith({}, `/platform/organizations/${orgId}/suspend`, {
+    method: "POST",
+    headers: { ...operator(PLATFORM_WRITE_KEY), "content-type": "application/json" },
+    body: JSON.stringify({ reason: "race" }),
+  });
+
+describe("the operator's suspension racing writers and the lifecycle, through the front door", { timeout: 120_000 }, () => {
+  it("suspends while 16 writers insert: every acknowledged record is kept, and none lands once the suspension is answered", async () => {
+    const org = await signedIn(uniqueName("Race Suspend"));
+    const orgId = await orgIdOf(org.body.collection_name);
+    // 403 is the suspension: those writers stop, as a client told so would.
+    const writers = startWriters(org.token, 150, [401, 403]);
+    await writers.reached(WRITERS * 2);
+    const res = await suspendOrg(orgId);
+    expect(res.status).toBe(200);
+    const atAnswer = (await recordsOfOrg(orgId)).map((r) => r.id);
+    await writers.stop();
+    const after = (await recordsOfOrg(orgId)).map((r) => r.id);
+    const stored = new Set(after);
+    const lost = writers.acknowledged.filter((id) => !stored.has(id));
+    report("suspend", { acknowledged: writers.acknowledged.length, lost: lost.length, leftovers: after.length - atAnswer.length, statuses: writers.statuses });
+    expect(writers.statuses.get(403)).toBeGreaterThan(0);
+    expect(lost).toEqual([]);
+    // Writes in flight when the suspension began were waited for: nothing landed after its 200.
+    expect(after.sort()).toEqual(atAnswer.sort());
+    expect(after.length).toBe(writers.acknowledged.length);
+  });
+
+  it("suspends while a rename runs: the rename finishes or is refused, the organization stays suspended, its records move with it", async () => {
+    const org = await signedIn(uniqueName("Race Suspend Rename"));
+    const orgId = await orgIdOf(org.body.collection_name);
+    for (let i = 0; i < 20; i++) expect((await postJson("/org/records", { i }, { authorization: `Bearer ${org.token}` })).status).toBe(201);
+    const target = uniqueName("Race Suspended Renamed");
+    const [renamed, suspended] = await Promise.all([
+      putJson("/org/update", { organization_name: org.name, new_organization_name: target }, { authorization: `Bearer ${org.token}` }),
+      suspendOrg(orgId),
+    ]);
+    expect(suspended.status).toBe(200);
+    expect([200, 403]).toContain(renamed.status);
+    const data = storeClient(parseSettings(env).data.database);
+    const stored = await data.collection<OrganizationDoc>(ORGANIZATIONS).findOne({ _id: ObjectId.createFromHexString(orgId) });
+    expect(stored).toMatchObject({ status: "active", suspended: true, organization_name: renamed.status === 200 ? target : org.name });
+    const records = await recordsOfOrg(orgId);
+    expect(records).toHaveLength(20);
+    expect(new Set(records.map((r) => r.collection))).toEqual(new Set([stored?.collection_name]));
+    const metadata = await call(`/org/get?organization_name=${encodeURIComponent(stored?.organization_name ?? "")}`);
+    expect(((await metadata.json()) as { status: string }).status).toBe("suspended");
   });
 });
 
