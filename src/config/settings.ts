@@ -74,13 +74,13 @@ const platformKeys = z
       const secret = rest.join(":");
       const where = `entry ${i + 1}${PLATFORM_KEY_ID.test(id) ? ` (${id})` : ""}`;
       const problem = !PLATFORM_KEY_ID.test(id)
-        ? "needs a key id of 1 to 64 characters of [A-Za-z0-9._-]"
+        ? "needs a key id of 1 to 64 [A-Za-z0-9._-]"
         : scope !== "read" && scope !== "write"
           ? "needs the scope read or write"
           : secret.length < MIN_PLATFORM_SECRET
             ? `needs a secret of at least ${MIN_PLATFORM_SECRET} characters`
             : !PLATFORM_SECRET.test(secret)
-              ? "needs a secret of the characters a bearer token may hold: A-Z a-z 0-9 . _ ~ + / = -"
+              ? "needs a secret of [A-Za-z0-9._~+/=-] only"
               : keys.some((k) => k.id === id)
                 ? "repeats a key id"
                 : keys.some((k) => k.secret === secret)

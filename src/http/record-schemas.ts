@@ -46,7 +46,8 @@ export const RecordPage = z
     },
   });
 
-const limit = z.string().transform((text, ctx) => {
+/** A page size in a query string, 1 to MAX_PAGE_LIMIT (shared with the platform listing). */
+export const pageLimit = z.string().transform((text, ctx) => {
   if (!/^[0-9]{1,9}$/.test(text)) {
     ctx.addIssue({ code: "custom", message: "Input should be a valid integer, unable to parse string as an integer" });
     return z.NEVER;
@@ -57,14 +58,19 @@ const limit = z.string().transform((text, ctx) => {
   return value;
 });
 
-const cursor = z.string().transform((text, ctx) => {
-  const after = decodeCursor(text);
-  if (!after) {
-    ctx.addIssue({ code: "custom", message: "Invalid cursor: pass the next_cursor of a previous page unchanged" });
-    return z.NEVER;
-  }
-  return after;
-});
+/** A page cursor in a query string, as `decode` reads it (null: not one this service issued). */
+export const pageCursor = <T>(decode: (text: string) => T | null) =>
+  z.string().transform((text, ctx) => {
+    const after = decode(text);
+    if (after === null) {
+      ctx.addIssue({ code: "custom", message: "Invalid cursor: pass the next_cursor of a previous page unchanged" });
+      return z.NEVER;
+    }
+    return after;
+  });
+
+const limit = pageLimit;
+const cursor = pageCursor(decodeCursor);
 
 /** The document shows what a client sends; the transforms above are what the Worker makes of it. */
 export const RecordListQuery = z.object({

@@ -14,9 +14,7 @@ export const TAGS = {
   operations: { name: "Operations", description: "Liveness and readiness probes" },
   platform: {
     name: "Platform",
-    description:
-      "The service operator's API over every organization, with an operator key of `PLATFORM_API_KEYS` (not an admin's token). " +
-      "Without a valid key every /platform path answers 404; a read key may list and look, acting needs a write key (403 otherwise).",
+    description: "Every organization, for the service's operator: a `PLATFORM_API_KEYS` key (read or write); without one, 404",
   },
   docs: { name: "Documentation", description: "This document and the pages that show it" },
 } as const;

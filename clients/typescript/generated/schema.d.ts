@@ -140,7 +140,7 @@ export interface paths {
                             organization_name: string;
                             collection_name: string;
                             /** @enum {string} */
-                            status: "active" | "renaming";
+                            status: "active" | "renaming" | "suspended";
                             /** Format: date-time */
                             created_at: string;
                             /** Format: date-time */
@@ -249,7 +249,7 @@ export interface paths {
                             organization_name: string;
                             collection_name: string;
                             /** @enum {string} */
-                            status: "active" | "renaming";
+                            status: "active" | "renaming" | "suspended";
                             /** Format: date-time */
                             created_at: string;
                             /** Format: date-time */
@@ -270,7 +270,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Not allowed to manage this organization */
+                /** @description Not allowed to manage this organization; This organization is suspended; contact the service's operator */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -420,7 +420,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Not allowed to manage this organization; x-admin-email does not match the authenticated admin */
+                /** @description Not allowed to manage this organization; This organization is suspended; contact the service's operator; x-admin-email does not match the authenticated admin */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -544,6 +544,17 @@ export interface paths {
                 };
                 /** @description Invalid email or password */
                 401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description This organization is suspended; contact the service's operator */
+                403: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -744,6 +755,17 @@ export interface paths {
                         };
                     };
                 };
+                /** @description This organization is suspended; contact the service's operator */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
                 /** @description Request body too large */
                 413: {
                     headers: {
@@ -882,6 +904,17 @@ export interface paths {
                         };
                     };
                 };
+                /** @description This organization is suspended; contact the service's operator */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
                 /** @description Another operation on this organization is in progress; retry shortly */
                 409: {
                     headers: {
@@ -976,6 +1009,17 @@ export interface paths {
                 };
                 /** @description Not authenticated; Invalid or expired token */
                 401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description This organization is suspended; contact the service's operator */
+                403: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1118,6 +1162,17 @@ export interface paths {
                         };
                     };
                 };
+                /** @description This organization is suspended; contact the service's operator */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
                 /** @description Record not found */
                 404: {
                     headers: {
@@ -1196,6 +1251,17 @@ export interface paths {
                 };
                 /** @description Not authenticated; Invalid or expired token */
                 401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description This organization is suspended; contact the service's operator */
+                403: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1317,6 +1383,17 @@ export interface paths {
                 };
                 /** @description Not authenticated; Invalid or expired token */
                 401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description This organization is suspended; contact the service's operator */
+                403: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1474,6 +1551,649 @@ export interface paths {
                         "application/json": {
                             /** @constant */
                             status: "ready";
+                        };
+                    };
+                };
+                /** @description Data store unavailable; retry shortly */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/platform/organizations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List and search every organization, a page at a time
+         * @description One indexed query a page. Following `next_cursor` returns each organization that exists throughout exactly once (in `name` order: each whose name does not change meanwhile).
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Name or slug prefix (in slug form); name order only */
+                    query?: string;
+                    /** @description `active` excludes `suspended` */
+                    status?: "active" | "suspended" | "creating" | "renaming" | "deleting";
+                    /** @description `-`: descending */
+                    sort?: "name" | "-name" | "created_at" | "-created_at";
+                    limit?: number;
+                    /** @description The `next_cursor` of the previous page */
+                    cursor?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A page of organizations */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            organizations: {
+                                /** @description 24 hexadecimal digits */
+                                id: string;
+                                organization_name: string;
+                                slug: string;
+                                /**
+                                 * @description Lifecycle status; see `suspended`
+                                 * @enum {string}
+                                 */
+                                status: "creating" | "active" | "renaming" | "deleting";
+                                suspended: boolean;
+                                /** Format: date-time */
+                                created_at: string;
+                                /** Format: date-time */
+                                updated_at: string;
+                            }[];
+                            /** @description `cursor` of the next page (same `sort`); null on the last */
+                            next_cursor: string | null;
+                        };
+                    };
+                };
+                /** @description Not Found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description Validation error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": [
+                         *         {
+                         *           "loc": [
+                         *             "body",
+                         *             "email"
+                         *           ],
+                         *           "msg": "value is not a valid email address",
+                         *           "type": "value_error"
+                         *         }
+                         *       ]
+                         *     }
+                         */
+                        "application/json": {
+                            detail: {
+                                loc: (string | number)[];
+                                msg: string;
+                                type: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Data store unavailable; retry shortly */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/platform/organizations/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One organization: metadata, admins, member and record counts, operation in progress */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @example 6650f1c2e8b3e4a012345678 */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Found */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description 24 hexadecimal digits */
+                            id: string;
+                            organization_name: string;
+                            slug: string;
+                            /**
+                             * @description Lifecycle status; see `suspended`
+                             * @enum {string}
+                             */
+                            status: "creating" | "active" | "renaming" | "deleting";
+                            suspended: boolean;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            updated_at: string;
+                            collection_name: string;
+                            admins: {
+                                id: string;
+                                email: string;
+                            }[];
+                            member_count: number;
+                            /** @description Null unless active */
+                            record_count: number | null;
+                            suspension: {
+                                /** Format: date-time */
+                                at: string;
+                                reason: string;
+                                by_key_id: string;
+                            } | null;
+                            /** @description The operation in progress, if any */
+                            pending: {
+                                op: string;
+                                /** Format: date-time */
+                                started_at: string;
+                                /** Format: date-time */
+                                failed_at?: string;
+                                error?: string;
+                            } | null;
+                        };
+                    };
+                };
+                /** @description Not Found; Organization not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description Data store unavailable; retry shortly */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        /**
+         * Delete an organization, its admin and its tenant collection
+         * @description The admin's resumable delete.
+         */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @example 6650f1c2e8b3e4a012345678 */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Deleted */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description This API key may only read; acting needs a write key */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description Not Found; Organization not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description Another operation on this organization is in progress; retry shortly */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description Data store unavailable; retry shortly */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/platform/organizations/{id}/suspend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Suspend an organization (nothing is deleted)
+         * @description Login answers 403, existing tokens are refused at once, records can be neither read nor written, and `GET /org/get` shows `status: "suspended"`. A rename or delete in progress still finishes. The answer comes once no record write can still land. Suspending again changes nothing.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @example 6650f1c2e8b3e4a012345678 */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description Kept with the suspension and audited */
+                        reason: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Suspended */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description 24 hexadecimal digits */
+                            id: string;
+                            organization_name: string;
+                            slug: string;
+                            /**
+                             * @description Lifecycle status; see `suspended`
+                             * @enum {string}
+                             */
+                            status: "creating" | "active" | "renaming" | "deleting";
+                            suspended: boolean;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            updated_at: string;
+                            collection_name: string;
+                            admins: {
+                                id: string;
+                                email: string;
+                            }[];
+                            member_count: number;
+                            /** @description Null unless active */
+                            record_count: number | null;
+                            suspension: {
+                                /** Format: date-time */
+                                at: string;
+                                reason: string;
+                                by_key_id: string;
+                            } | null;
+                            /** @description The operation in progress, if any */
+                            pending: {
+                                op: string;
+                                /** Format: date-time */
+                                started_at: string;
+                                /** Format: date-time */
+                                failed_at?: string;
+                                error?: string;
+                            } | null;
+                        };
+                    };
+                };
+                /** @description This API key may only read; acting needs a write key */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description Not Found; Organization not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description Request body too large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description Content-Type must be application/json */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description Validation error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": [
+                         *         {
+                         *           "loc": [
+                         *             "body",
+                         *             "email"
+                         *           ],
+                         *           "msg": "value is not a valid email address",
+                         *           "type": "value_error"
+                         *         }
+                         *       ]
+                         *     }
+                         */
+                        "application/json": {
+                            detail: {
+                                loc: (string | number)[];
+                                msg: string;
+                                type: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Data store unavailable; retry shortly */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/platform/organizations/{id}/reactivate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Lift a suspension
+         * @description Tokens issued before the suspension work again until they expire.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @example 6650f1c2e8b3e4a012345678 */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Active again (or never suspended) */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description 24 hexadecimal digits */
+                            id: string;
+                            organization_name: string;
+                            slug: string;
+                            /**
+                             * @description Lifecycle status; see `suspended`
+                             * @enum {string}
+                             */
+                            status: "creating" | "active" | "renaming" | "deleting";
+                            suspended: boolean;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            updated_at: string;
+                            collection_name: string;
+                            admins: {
+                                id: string;
+                                email: string;
+                            }[];
+                            member_count: number;
+                            /** @description Null unless active */
+                            record_count: number | null;
+                            suspension: {
+                                /** Format: date-time */
+                                at: string;
+                                reason: string;
+                                by_key_id: string;
+                            } | null;
+                            /** @description The operation in progress, if any */
+                            pending: {
+                                op: string;
+                                /** Format: date-time */
+                                started_at: string;
+                                /** Format: date-time */
+                                failed_at?: string;
+                                error?: string;
+                            } | null;
+                        };
+                    };
+                };
+                /** @description This API key may only read; acting needs a write key */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description Not Found; Organization not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description Data store unavailable; retry shortly */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/platform/stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Organization counts by status */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Counts */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            organizations: {
+                                total: number;
+                                by_status: {
+                                    active: number;
+                                    suspended: number;
+                                    creating: number;
+                                    renaming: number;
+                                    deleting: number;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description Not Found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
                         };
                     };
                 };

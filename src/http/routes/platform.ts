@@ -5,7 +5,6 @@ import {
   decodePlatformCursor,
   inspectOrganization,
   listOrganizations,
-  MAX_PLATFORM_PAGE,
   organizationIdOf,
   PLATFORM_SORTS,
   PLATFORM_STATUSES,
@@ -14,9 +13,11 @@ import {
   removeOrganization,
   suspendOrganization,
 } from "../../domain/platform";
+import { MAX_PAGE_LIMIT } from "../../domain/records";
 import { slugify } from "../../domain/slug";
 import { depsFor } from "../context";
 import { requireOperator } from "../platform-auth";
+import { pageCursor, pageLimit } from "../record-schemas";
 import { defineRoute } from "../route";
 import { Detail } from "../schemas";
 import { invalid } from "../validation";
@@ -34,7 +35,7 @@ const Summary = z.object({
   id: z.string().describe("24 hexadecimal digits"),
   organization_name: z.string(),
   slug: z.string(),
-  status: z.enum(["creating", "active", "renaming", "deleting"]).describe("The lifecycle status; suspension is `suspended`, beside it"),
+  status: z.enum(["creating", "active", "renaming", "deleting"]).describe("Lifecycle status; see `suspended`"),
   suspended: z.boolean(),
   created_at: z.iso.datetime(),
   updated_at: z.iso.datetime(),
@@ -53,7 +54,7 @@ const exampleSummary = {
 const OrganizationPageSchema = z
   .object({
     organizations: z.array(Summary),
-    next_cursor: z.string().nullable().describe("Pass as `cursor` (with the same `sort`) for the next page; null on the last page"),
+    next_cursor: z.string().nullable().describe("`cursor` of the next page (same `sort`); null on the last"),
   })
   .meta({ example: { organizations: [exampleSummary], next_cursor: null } });
 
@@ -61,73 +62,35 @@ const Detail_ = Summary.extend({
   collection_name: z.string(),
   admins: z.array(z.object({ id: z.string(), email: z.string() })),
   member_count: z.number().int(),
-  record_count: z.number().int().nullable().describe("Null while a rename moves the collection or a delete drops it"),
+  record_count: z.number().int().nullable().describe("Null unless active"),
   suspension: z.object({ at: z.iso.datetime(), reason: z.string(), by_key_id: z.string() }).nullable(),
   pending: z
     .object({ op: z.string(), started_at: z.iso.datetime(), failed_at: z.iso.datetime().optional(), error: z.string().optional() })
     .nullable()
-    .describe("The operation in progress (create, rename, delete), if any; `failed_at` once the reconciler gave up on it"),
-}).meta({
-  example: {
-    ...exampleSummary,
-    collection_name: "org_testorg",
-    admins: [{ id: "6650f1c2e8b3e4a012345679", email: "admin@testorg.com" }],
-    member_count: 1,
-    record_count: 42,
-    suspension: null,
-    pending: null,
-  },
+    .describe("The operation in progress, if any"),
 });
 
-const Stats = z
-  .object({
-    organizations: z.object({
-      total: z.number().int(),
-      by_status: z.object(Object.fromEntries(PLATFORM_STATUSES.map((s) => [s, z.number().int()])) as Record<(typeof PLATFORM_STATUSES)[number], z.ZodNumber>),
-    }),
-  })
-  .meta({
-    example: { organizations: { total: 1203, by_status: { active: 1190, suspended: 9, creating: 1, renaming: 2, deleting: 1 } } },
-  });
-
-const limit = z.string().transform((text, ctx) => {
-  if (!/^[0-9]{1,9}$/.test(text)) {
-    ctx.addIssue({ code: "custom", message: "Input should be a valid integer, unable to parse string as an integer" });
-    return z.NEVER;
-  }
-  const value = Number(text);
-  if (value < 1) ctx.addIssue({ code: "custom", message: "Input should be greater than or equal to 1" });
-  if (value > MAX_PLATFORM_PAGE) ctx.addIssue({ code: "custom", message: `Input should be less than or equal to ${MAX_PLATFORM_PAGE}` });
-  return value;
-});
-
-const cursor = z.string().transform((text, ctx) => {
-  const after = decodePlatformCursor(text);
-  if (!after) {
-    ctx.addIssue({ code: "custom", message: "Invalid cursor: pass the next_cursor of a previous page unchanged" });
-    return z.NEVER;
-  }
-  return after;
+const Stats = z.object({
+  organizations: z.object({
+    total: z.number().int(),
+    by_status: z.object(Object.fromEntries(PLATFORM_STATUSES.map((s) => [s, z.number().int()])) as Record<(typeof PLATFORM_STATUSES)[number], z.ZodNumber>),
+  }),
 });
 
 const ListQuery = z.object({
-  query: z
-    .string()
-    .max(255)
-    .optional()
-    .meta({ description: "A name or slug prefix (compared in slug form: `Acme In` finds `Acme Inc`); the results come in name order" }),
-  status: z.enum(PLATFORM_STATUSES).optional().meta({ description: "`suspended`: suspended in any lifecycle status; `active`: active and not suspended" }),
-  sort: z.enum(PLATFORM_SORTS).default("name").meta({ description: "`name` (the slug) or `created_at`; `-` for descending" }),
-  limit: limit.default(DEFAULT_PLATFORM_PAGE).meta({ type: "integer", minimum: 1, maximum: MAX_PLATFORM_PAGE, default: DEFAULT_PLATFORM_PAGE } as never),
-  cursor: cursor.optional().meta({ description: "The `next_cursor` of the previous page" }),
+  query: z.string().max(255).optional().meta({ description: "Name or slug prefix (in slug form); name order only" }),
+  status: z.enum(PLATFORM_STATUSES).optional().meta({ description: "`active` excludes `suspended`" }),
+  sort: z.enum(PLATFORM_SORTS).default("name").meta({ description: "`-`: descending" }),
+  limit: pageLimit.default(DEFAULT_PLATFORM_PAGE).meta({ type: "integer", minimum: 1, maximum: MAX_PAGE_LIMIT, default: DEFAULT_PLATFORM_PAGE } as never),
+  cursor: pageCursor(decodePlatformCursor).optional().meta({ description: "The `next_cursor` of the previous page" }),
 });
 
 const IdPath = z.object({
-  id: z.string().meta({ description: "The organization's `id` (24 hexadecimal digits); anything else answers 404", example: exampleId }),
+  id: z.string().meta({ example: exampleId }),
 });
 
 const SuspendBody = z
-  .strictObject({ reason: z.string().trim().min(1).max(500).describe("Why; kept with the suspension and in the audit trail") })
+  .strictObject({ reason: z.string().trim().min(1).max(500).describe("Kept with the suspension and audited") })
   .meta({ example: { reason: "Invoice 2026-11 unpaid" } });
 
 const READ_ERRORS: ErrorCode[] = ["PLATFORM_KEY_REQUIRED", "STORE_UNAVAILABLE"];
@@ -139,9 +102,8 @@ export const listOrganizationsRoute = defineRoute({
   tag: "platform",
   summary: "List and search every organization, a page at a time",
   description:
-    "Each page is one indexed query. In `created_at` order, following `next_cursor` returns every organization that exists throughout exactly once, " +
-    "whatever is created, renamed or deleted meanwhile. In `name` order the same holds for organizations whose name does not change; " +
-    "one renamed meanwhile appears under the name it has when its position is read, once or (moved past the cursor) twice, or not at all.",
+    "One indexed query a page. Following `next_cursor` returns each organization that exists throughout exactly once " +
+    "(in `name` order: each whose name does not change meanwhile).",
   auth: "platform",
   request: { query: ListQuery, blankQueryIsAbsent: true },
   responses: { 200: { description: "A page of organizations", schema: OrganizationPageSchema } },
@@ -180,7 +142,7 @@ export const suspendOrganizationRoute = defineRoute({
   method: "post",
   path: "/platform/organizations/{id}/suspend",
   tag: "platform",
-  summary: "Suspend an organization: its admin is refused everywhere, its records are out of reach, nothing is deleted",
+  summary: "Suspend an organization (nothing is deleted)",
   description:
     'Login answers 403, existing tokens are refused at once, records can be neither read nor written, and `GET /org/get` shows `status: "suspended"`. ' +
     "A rename or delete in progress still finishes. The answer comes once no record write can still land. Suspending again changes nothing.",
@@ -204,7 +166,7 @@ export const reactivateOrganizationRoute = defineRoute({
   path: "/platform/organizations/{id}/reactivate",
   tag: "platform",
   summary: "Lift a suspension",
-  description: "The admin can log in again; tokens issued before the suspension work again until they expire (log out revokes them).",
+  description: "Tokens issued before the suspension work again until they expire.",
   auth: "platform",
   request: { path: IdPath },
   responses: { 200: { description: "Active again (or never suspended)", schema: Detail_ } },
@@ -223,7 +185,7 @@ export const removeOrganizationRoute = defineRoute({
   path: "/platform/organizations/{id}",
   tag: "platform",
   summary: "Delete an organization, its admin and its tenant collection",
-  description: "The admin's delete, with the same resumable steps: a crash part-way is finished by the reconciler.",
+  description: "The admin's resumable delete.",
   auth: "platform",
   request: { path: IdPath },
   responses: { 200: { description: "Deleted", schema: Detail, examples: { deleted: { summary: "Deleted", value: { detail: "deleted" } } } } },
