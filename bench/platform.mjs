@@ -28,17 +28,19 @@ const KEY = `bench-${crypto.randomUUID().replaceAll("-", "")}`;
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 const fmt = (n) => n.toLocaleString("en-US");
 
-const dataApi = (base, key) => async (action, collection, body = {}) => {
-  const res = await fetch(`${base}/action/${action}`, {
-    method: "POST",
-    headers: { "content-type": "application/ejson", accept: "application/ejson", ...(key ? { apiKey: key } : {}) },
-    body: EJSON.stringify({ dataSource: "bench", database: DATABASE, ...(collection ? { collection } : {}), ...body }),
-    signal: AbortSignal.timeout(CALL_TIMEOUT_MS),
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${action}: ${res.status} ${text.slice(0, 300)}`);
-  return EJSON.parse(text, { relaxed: true });
-};
+const dataApi =
+  (base, key) =>
+  async (action, collection, body = {}) => {
+    const res = await fetch(`${base}/action/${action}`, {
+      method: "POST",
+      headers: { "content-type": "application/ejson", accept: "application/ejson", ...(key ? { apiKey: key } : {}) },
+      body: EJSON.stringify({ dataSource: "bench", database: DATABASE, ...(collection ? { collection } : {}), ...body }),
+      signal: AbortSignal.timeout(CALL_TIMEOUT_MS),
+    });
+    const text = await res.text();
+    if (!res.ok) throw new Error(`${action}: ${res.status} ${text.slice(0, 300)}`);
+    return EJSON.parse(text, { relaxed: true });
+  };
 
 /** Organizations as the service stores them; one in a hundred suspended, creation times a second apart. */
 const organizations = (start, end) =>
@@ -60,13 +62,19 @@ const organizations = (start, end) =>
   });
 
 const seed = async (call, from, to) => {
-  for (let start = from; start < to; start += BATCH) await call("insertMany", "organizations", { documents: organizations(start, Math.min(to, start + BATCH)) });
+  for (let start = from; start < to; start += BATCH)
+    await call("insertMany", "organizations", { documents: organizations(start, Math.min(to, start + BATCH)) });
 };
 
 /** The listing's query (pageQuery in src/domain/platform.ts) for the pages timed here. */
 const PAGES = [
   { label: "name, first page", query: "sort=name", filter: {}, sort: { slug: 1 } },
-  { label: "name, from the middle", query: (n) => `sort=name&cursor=${cursorAfter("name", slugOf(n / 2))}`, filter: (n) => ({ slug: { $gt: slugOf(n / 2) } }), sort: { slug: 1 } },
+  {
+    label: "name, from the middle",
+    query: (n) => `sort=name&cursor=${cursorAfter("name", slugOf(n / 2))}`,
+    filter: (n) => ({ slug: { $gt: slugOf(n / 2) } }),
+    sort: { slug: 1 },
+  },
   { label: "-created_at, first page", query: "sort=-created_at", filter: {}, sort: { created_at: -1, _id: -1 } },
   { label: "status=suspended", query: "status=suspended", filter: { suspended: true }, sort: { slug: 1 } },
   { label: "status=active", query: "status=active", filter: { status: "active", suspended: { $ne: true } }, sort: { slug: 1 } },
