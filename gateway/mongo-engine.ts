@@ -385,6 +385,16 @@ export class MongoEngine implements Engine {
     });
   }
 
+  /** dbStats: data and indexes as stored (`storageSize` + `indexSize`), or null when the server leaves them out. */
+  storageBytes(database: string): Promise<number | null> {
+    return this.run(undefined, async (budget) => {
+      const stats = await this.client.db(database).command({ dbStats: 1, ...budget.maxTime() });
+      const storage = Number(stats.storageSize);
+      const indexes = Number(stats.indexSize ?? 0);
+      return Number.isFinite(storage) ? storage + (Number.isFinite(indexes) ? indexes : 0) : null;
+    });
+  }
+
   ping(): Promise<void> {
     return this.run(undefined, async (budget) => {
       await this.client.db("admin").command({ ping: 1, ...budget.maxTime() });

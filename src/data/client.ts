@@ -27,7 +27,17 @@ export interface FindOptions {
   skip?: number;
 }
 
-const SAFE_TO_REPEAT = new Set(["findOne", "find", "aggregate", "countDocuments", "listCollections", "createCollection", "dropCollection", "createIndexes"]);
+const SAFE_TO_REPEAT = new Set([
+  "findOne",
+  "find",
+  "aggregate",
+  "countDocuments",
+  "listCollections",
+  "dbStats",
+  "createCollection",
+  "dropCollection",
+  "createIndexes",
+]);
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -52,6 +62,11 @@ export class DataClient {
   async listCollections(filter: Doc = {}): Promise<{ name: string }[]> {
     const answer = await this.call<{ collections: { name: string }[] }>("listCollections", { filter });
     return answer.collections;
+  }
+
+  /** The bytes the database takes in storage, or null when the store cannot tell. */
+  async storageBytes(): Promise<number | null> {
+    return (await this.call<{ storageBytes: number | null }>("dbStats", {})).storageBytes;
   }
 
   /** Sends one action; maps protocol errors to typed errors and retries only what is safe to repeat. */

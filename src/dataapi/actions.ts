@@ -21,7 +21,7 @@ const indexSpec = z.strictObject({
 
 type Action = {
   schema: z.ZodType;
-  /** listCollections is the only action without a collection. */
+  /** listCollections and dbStats are the actions without a collection. */
   needsCollection?: false;
   run(engine: Engine, ns: Namespace, body: never): Promise<unknown>;
 };
@@ -87,4 +87,5 @@ export const ACTIONS: Record<string, Action> = {
     },
   ),
   listCollections: action(z.object({ filter }), async (e, ns, b) => ({ collections: await e.listCollections(ns.database, b.filter) }), false),
+  dbStats: action(z.object({}), async (e, ns) => ({ storageBytes: await e.storageBytes(ns.database) }), false),
 };

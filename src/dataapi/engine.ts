@@ -77,6 +77,8 @@ export interface Engine {
   renameCollection(ns: Namespace, to: string, dropTarget: boolean): Promise<void>;
   createIndexes(ns: Namespace, indexes: IndexSpec[]): Promise<void>;
   listCollections(database: string, filter: Doc): Promise<{ name: string }[]>;
+  /** The bytes the database takes in storage, data and indexes, or null when the store cannot tell. */
+  storageBytes(database: string): Promise<number | null>;
   /** Cheap liveness check of the storage behind the engine. */
   ping(): Promise<void>;
 }

@@ -258,6 +258,8 @@ export const removeOrganization = async (deps: Deps, id: ObjectId): Promise<{ or
 };
 
 export interface PlatformStats {
+  /** The master database's bytes in storage (data and indexes), null when the store cannot tell. */
+  storage_bytes: number | null;
   organizations: {
     total: number;
     /** What the listing's `status` filter finds for each value: `suspended` counts across lifecycle statuses, `active` excludes it. */
@@ -268,7 +270,8 @@ export interface PlatformStats {
 /** Counts, each answered from an index by equality (taken one beside the other, so a count may be a moment apart from the next). */
 export const platformStats = async (deps: Deps): Promise<PlatformStats> => {
   const count = (filter: Record<string, unknown>) => deps.organizations.countDocuments(filter);
-  const [active, suspendedActive, suspended, creating, renaming, deleting] = await Promise.all([
+  const [storage_bytes, active, suspendedActive, suspended, creating, renaming, deleting] = await Promise.all([
+    deps.data.storageBytes(),
     count({ status: "active" }),
     count({ status: "active", suspended: true }),
     count({ suspended: true }),
@@ -277,6 +280,7 @@ export const platformStats = async (deps: Deps): Promise<PlatformStats> => {
     count({ status: "deleting" }),
   ]);
   return {
+    storage_bytes,
     organizations: {
       total: active + creating + renaming + deleting,
       by_status: { active: active - suspendedActive, suspended, creating, renaming, deleting },

@@ -61,6 +61,11 @@ export class SqliteEngine implements Engine {
     return matching(this.sql, ns, filter).length;
   }
 
+  /** The Durable Object's whole SQLite file: one object holds one database (and nothing else). */
+  async storageBytes(_database: string): Promise<number | null> {
+    return this.sql.databaseSize ?? null;
+  }
+
   async createCollection(ns: Namespace): Promise<void> {
     this.transaction(() => ensureCollection(this.sql, ns));
   }

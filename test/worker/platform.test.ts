@@ -300,9 +300,12 @@ describe("inspection, delete and stats", () => {
     const t = await tenant();
     await suspend(t.id);
     const stats = (await (await platform("/platform/stats", PLATFORM_READ_KEY)).json()) as {
+      storage_bytes: number | null;
       organizations: { total: number; by_status: Record<string, number> };
     };
     expect(Object.keys(stats.organizations.by_status).sort()).toEqual([...PLATFORM_STATUSES].sort());
+    // Both stores can tell their size (see the contract suite's dbStats case).
+    expect(stats.storage_bytes).toBeGreaterThan(0);
     expect(stats.organizations.by_status.suspended).toBeGreaterThanOrEqual(1);
     expect(stats.organizations.total).toBeGreaterThanOrEqual(stats.organizations.by_status.active ?? 0);
   });

@@ -1584,7 +1584,7 @@ export interface paths {
         };
         /**
          * List and search every organization, a page at a time
-         * @description One indexed query a page. Following `next_cursor` returns each organization that exists throughout exactly once (in `name` order: each whose name does not change meanwhile).
+         * @description Following `next_cursor` returns each organization that exists throughout once (in `name` order: if not renamed meanwhile).
          */
         get: {
             parameters: {
@@ -1876,7 +1876,7 @@ export interface paths {
         put?: never;
         /**
          * Suspend an organization (nothing is deleted)
-         * @description Login answers 403, existing tokens are refused at once, records can be neither read nor written, and `GET /org/get` shows `status: "suspended"`. A rename or delete in progress still finishes. The answer comes once no record write can still land. Suspending again changes nothing.
+         * @description Login, tokens and records get 403; answered once no record write can land. Idempotent.
          */
         post: {
             parameters: {
@@ -2173,6 +2173,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
+                            storage_bytes: number | null;
                             organizations: {
                                 total: number;
                                 by_status: {

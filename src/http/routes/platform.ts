@@ -71,6 +71,7 @@ const Detail_ = Summary.extend({
 });
 
 const Stats = z.object({
+  storage_bytes: z.number().int().nullable(),
   organizations: z.object({
     total: z.number().int(),
     by_status: z.object(Object.fromEntries(PLATFORM_STATUSES.map((s) => [s, z.number().int()])) as Record<(typeof PLATFORM_STATUSES)[number], z.ZodNumber>),
@@ -101,9 +102,7 @@ export const listOrganizationsRoute = defineRoute({
   path: "/platform/organizations",
   tag: "platform",
   summary: "List and search every organization, a page at a time",
-  description:
-    "One indexed query a page. Following `next_cursor` returns each organization that exists throughout exactly once " +
-    "(in `name` order: each whose name does not change meanwhile).",
+  description: "Following `next_cursor` returns each organization that exists throughout once (in `name` order: if not renamed meanwhile).",
   auth: "platform",
   request: { query: ListQuery, blankQueryIsAbsent: true },
   responses: { 200: { description: "A page of organizations", schema: OrganizationPageSchema } },
@@ -143,9 +142,7 @@ export const suspendOrganizationRoute = defineRoute({
   path: "/platform/organizations/{id}/suspend",
   tag: "platform",
   summary: "Suspend an organization (nothing is deleted)",
-  description:
-    'Login answers 403, existing tokens are refused at once, records can be neither read nor written, and `GET /org/get` shows `status: "suspended"`. ' +
-    "A rename or delete in progress still finishes. The answer comes once no record write can still land. Suspending again changes nothing.",
+  description: "Login, tokens and records get 403; answered once no record write can land. Idempotent.",
   auth: "platform",
   request: { path: IdPath, body: { schema: SuspendBody } },
   responses: { 200: { description: "Suspended", schema: Detail_ } },

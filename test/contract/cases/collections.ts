@@ -15,6 +15,15 @@ export const collectionCases = (target: TargetOf) =>
       expect(await client.listCollections({ name: { $in: ["org_a", "nope"] } })).toEqual([{ name: "org_a" }]);
     });
 
+    it("dbStats reports the database's bytes in storage, or null where the store cannot tell", async () => {
+      const { client, items } = setup(target());
+      for (let i = 0; i < 20; i++) await items.insertOne({ i, text: "x".repeat(200) });
+      const bytes = await client.storageBytes();
+      // Both engines here can tell: the embedded store's SQLite file, MongoDB's (FerretDB's) dbStats.
+      expect(typeof bytes).toBe("number");
+      expect(bytes).toBeGreaterThan(0);
+    });
+
     it("dropCollection drops documents and indexes, and says whether there was anything to drop", async () => {
       const { client, items } = setup(target());
       await items.createIndexes([{ key: { k: 1 }, name: "k_unique", unique: true }]);
