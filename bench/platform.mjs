@@ -155,6 +155,8 @@ const startStoreWorker = async () => {
   return { call, stop: proc.stop };
 };
 
+for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => stopEverything().then(() => process.exit(130)));
+
 try {
   const embedded = await startStoreWorker();
   await embedded.call("createIndexes", "organizations", { indexes: ORGANIZATION_INDEXES });

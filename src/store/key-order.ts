@@ -141,33 +141,48 @@ const encodedElement = (values: unknown[]): string => encodeKey(values).slice(0,
  * then reads and sorts). Callers still test every row against the whole filter and stop at the
  * page's end, so a page costs about as many rows as it holds plus those the filter skips.
  */
-export const inIndexOrder = (sql: Sql, ns: Namespace, sort: Record<string, unknown>, filter: Doc): RowSource | undefined => {
+export interface OrderedPlan {
+  /** The index read, in its order or reversed. */
+  idx: string;
+  pins: unknown[];
+  kind: string;
+  ascending: boolean;
+}
+
+/** The index a sorted find is read in (see inIndexOrder), or undefined when none can serve it. */
+export const orderedIndexFor = (sql: Sql, ns: Namespace, sort: Record<string, unknown>, filter: Doc): OrderedPlan | undefined => {
   const sortFields = Object.keys(sort);
   if (sortFields.length === 0 || (sortFields.length === 1 && sortFields[0] === "_id")) return undefined;
   const coll = collectionId(sql, ns);
   if (coll === undefined) return undefined;
+  // The index that pins the most fields reads the fewest rows the filter then skips.
+  let best: OrderedPlan | undefined;
   for (const index of indexesOf(sql, coll)) {
     if (index.sparse) continue;
     const fields = Object.keys(index.key);
     const prefixLength = fields.length - sortFields.length;
     // The sort names the fields after the pinned ones, or a leading part of them.
-    for (let pins = 0; pins <= prefixLength; pins++) {
+    for (let pins = prefixLength; pins >= 0; pins--) {
+      if (best && best.pins.length >= pins) break;
       const rest = fields.slice(pins, pins + sortFields.length);
       if (rest.length !== sortFields.length || rest.some((f, i) => f !== sortFields[i])) continue;
-      const flips = rest.map((f) => Number(sort[f]) === Number(index.key[f]));
-      if (!flips.every((same) => same === flips[0])) continue;
+      const same = rest.map((f) => Number(sort[f]) === Number(index.key[f]));
+      if (!same.every((s) => s === same[0])) continue;
       const pinsOf = fields.slice(0, pins).map((f) => pinned(filter, f));
       if (pinsOf.some((p) => p === undefined)) continue;
       const kinds = known(sql, coll, index.name);
-      if (kinds === undefined) continue;
-      if (kinds.slice(0, pins).includes("x")) continue;
-      const sortKind = kinds[pins] as string;
+      if (kinds === undefined || kinds.slice(0, pins).includes("x")) continue;
       if (!rest.every((_, i) => ORDERED_KINDS.has(kinds[pins + i] as string))) continue;
-      const values = pinsOf.map((p) => p?.value);
-      return orderedRows(sql, index.name, values, sortFields[0] as string, sortKind, flips[0] ? "ASC" : "DESC");
+      best = { idx: index.name, pins: pinsOf.map((p) => p?.value), kind: kinds[pins] as string, ascending: same[0] === true };
+      break;
     }
   }
-  return undefined;
+  return best;
+};
+
+export const inIndexOrder = (sql: Sql, ns: Namespace, sort: Record<string, unknown>, filter: Doc): RowSource | undefined => {
+  const plan = orderedIndexFor(sql, ns, sort, filter);
+  return plan && orderedRows(sql, plan.idx, plan.pins, Object.keys(sort)[0] as string, plan.kind, plan.ascending ? "ASC" : "DESC");
 };
 
 const orderedRows =

@@ -3,7 +3,7 @@ import { env } from "cloudflare:workers";
 import { ObjectId } from "bson";
 import { describe, expect, it } from "vitest";
 import { DataClient } from "../../src/data/client";
-import { inIndexOrder } from "../../src/store/key-order";
+import { orderedIndexFor } from "../../src/store/key-order";
 
 /** Sorted pages read in an index's order, and only where that order is BSON's. */
 const database = `order_${Date.now().toString(36)}`;
@@ -13,8 +13,8 @@ const client = new DataClient({ fetch: (r) => stub().fetch(r), baseUrl: "https:/
 /** Whether the store would read this sorted find from an index, and how many rows that read hands out. */
 const plan = (collection: string, sort: Record<string, 1 | -1>, filter: Record<string, unknown>) =>
   runInDurableObject(stub(), (_instance, state) => {
-    const source = inIndexOrder(state.storage.sql, { database, collection }, sort, filter);
-    return source ? { indexed: true } : { indexed: false };
+    const plan = orderedIndexFor(state.storage.sql, { database, collection }, sort, filter);
+    return plan ? { indexed: true, index: plan.idx } : { indexed: false };
   });
 
 describe("ordered reads from an index", () => {
@@ -33,9 +33,10 @@ describe("ordered reads from an index", () => {
     }));
     await client.call("insertMany", { documents: docs }, "orgs");
 
-    expect(await plan("orgs", { slug: 1 }, { slug: { $gt: "org_0100" } })).toEqual({ indexed: true });
-    expect(await plan("orgs", { slug: -1 }, { status: "active" })).toEqual({ indexed: true });
-    expect(await plan("orgs", { created_at: 1, _id: 1 }, {})).toEqual({ indexed: true });
+    expect(await plan("orgs", { slug: 1 }, { slug: { $gt: "org_0100" } })).toEqual({ indexed: true, index: "slug_unique" });
+    // Both indexes have the order; the one that pins the status reads only that status's rows.
+    expect(await plan("orgs", { slug: -1 }, { status: "active" })).toEqual({ indexed: true, index: "status_slug" });
+    expect(await plan("orgs", { created_at: 1, _id: 1 }, {})).toEqual({ indexed: true, index: "created" });
     // No index has this order: the general path reads and sorts.
     expect(await plan("orgs", { status: 1, created_at: 1 }, {})).toEqual({ indexed: false });
 
@@ -72,7 +73,7 @@ describe("ordered reads from an index", () => {
     await coll.createIndexes([{ key: { name: 1 }, name: "name" }]);
     await coll.insertOne({ name: "b" });
     await coll.insertOne({ name: "a" });
-    expect(await plan("mixed", { name: 1 }, {})).toEqual({ indexed: true });
+    expect(await plan("mixed", { name: 1 }, {})).toEqual({ indexed: true, index: "name" });
     // "a b" sorts after "a" in BSON, but its text `"a b"` sorts before `"a"`; numbers and mixed types likewise.
     await coll.insertOne({ name: "a b" });
     await coll.insertOne({ name: 10 });
@@ -87,6 +88,6 @@ describe("ordered reads from an index", () => {
     await coll.drop();
     await coll.createIndexes([{ key: { name: 1 }, name: "name" }]);
     await coll.insertOne({ name: "a" });
-    expect(await plan("mixed", { name: 1 }, {})).toEqual({ indexed: true });
+    expect(await plan("mixed", { name: 1 }, {})).toEqual({ indexed: true, index: "name" });
   });
 });
