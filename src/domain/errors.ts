@@ -28,7 +28,7 @@ export const ERRORS = {
   ORGANIZATION_SUSPENDED: { status: 403, message: "This organization is suspended; contact the service's operator" },
   /** The platform API without a valid operator key: the same answer as a path that does not exist. */
   PLATFORM_KEY_REQUIRED: { status: 404, message: "Not Found" },
-  PLATFORM_READ_ONLY: { status: 403, message: "This API key may only read; acting needs a write key" },
+  PLATFORM_READ_ONLY: { status: 403, message: "This API key may only read" },
 } as const;
 
 export type ErrorCode = keyof typeof ERRORS;

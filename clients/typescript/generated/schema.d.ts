@@ -1814,7 +1814,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description This API key may only read; acting needs a write key */
+                /** @description This API key may only read */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -1944,7 +1944,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description This API key may only read; acting needs a write key */
+                /** @description This API key may only read */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -2108,7 +2108,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description This API key may only read; acting needs a write key */
+                /** @description This API key may only read */
                 403: {
                     headers: {
                         [name: string]: unknown;
