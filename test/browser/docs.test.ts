@@ -89,10 +89,12 @@ describe.runIf(browserAvailable())("API documentation in headless Chromium", () 
 
     await page.locator(".auth-wrapper button.authorize").click();
     const dialog = page.locator(".dialog-ux");
-    await dialog.locator("#auth-bearer-value").fill(token);
-    await dialog.locator("button.modal-btn.authorize").click();
+    // The admin's scheme; the platform operator's key (platformKey) has a form of its own beside it.
+    const admin = dialog.locator(".auth-container").filter({ hasText: "bearerAuth" });
+    await admin.locator("#auth-bearer-value").fill(token);
+    await admin.locator("button.modal-btn.authorize").click();
     // Swagger UI marks the scheme "Authorized" once it holds the credential.
-    await dialog.getByText("Authorized", { exact: true }).waitFor();
+    await admin.getByText("Authorized", { exact: true }).waitFor();
     await dialog.locator("button.btn-done").click();
 
     const created = { organization_name: `Docs UI ${unique()}`, email: `ui-${unique()}@example.com`, password: "Test1234" };
