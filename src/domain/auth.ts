@@ -48,9 +48,10 @@ const checkPassword = async (
   if (lockedMs > 0) throw new AppError("ACCOUNT_LOCKED", undefined, lockedMs / 1000);
   const valid = await verifyPassword(password, org?.admin.password_hash ?? dummyHash(iterations));
   if (!org || !valid || !canLogIn(org)) throw new AppError(failure === "INVALID_TOKEN" && org && valid ? "INVALID_TOKEN" : "INVALID_CREDENTIALS");
+  // A right password ends the run of failures even when refused below, so a suspension never turns into a lockout.
+  deps.background((later) => afterSuccess(later, org, key, password));
   // Told only to whoever knows the password: the suspension is no oracle for a guesser.
   if (!admitsCallers(org)) throw new AppError("ORGANIZATION_SUSPENDED");
-  deps.background((later) => afterSuccess(later, org, key, password));
   return org;
 };
 

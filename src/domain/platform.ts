@@ -221,7 +221,8 @@ export const suspendOrganization = async (deps: Deps, id: ObjectId, reason: stri
   );
   const org = marked ?? (await deps.organizations.findOne({ _id: id }));
   if (!org) throw new AppError("ORGANIZATION_NOT_FOUND");
-  await drainWriters(deps, id, marked ? org.write_leases : undefined);
+  // Already suspended: the leases of the document just read, in case the first suspension is still draining them.
+  await drainWriters(deps, id, org.write_leases ?? {});
   const { write_leases: _leases, ...rest } = org;
   return detailOf(rest as OrganizationDoc, await countRecords(deps, org));
 };

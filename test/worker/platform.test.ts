@@ -233,6 +233,33 @@ describe("a suspended organization", () => {
     expect(active).toMatchObject({ status: "active", admin_email: t.email });
   });
 
+  it("the right password, refused for the suspension, never adds up to a lockout", async () => {
+    const t = await tenant();
+    await suspend(t.id);
+    const strict = { LOGIN_LOCKOUT_THRESHOLD: "2" };
+    const login = () =>
+      callWith(strict, "/admin/login", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ email: t.email, password: t.password }),
+      });
+    for (let i = 0; i < 4; i++) expect((await login()).status).toBe(403);
+    await platform(`/platform/organizations/${t.id}/reactivate`, PLATFORM_WRITE_KEY, { method: "POST" });
+    expect((await login()).status).toBe(200);
+  });
+
+  it("suspending again waits for the writes the first suspension is still draining", async () => {
+    const t = await tenant();
+    const id = ObjectId.createFromHexString(t.id);
+    // A writer's lease still live on the document, as one that took it just before the mark holds it.
+    const until = new Date(Date.now() + 400);
+    await organizations().updateOne({ _id: id }, { $set: { suspended: true, "write_leases.held": until } });
+    const began = Date.now();
+    expect((await suspend(t.id)).status).toBe(200);
+    expect(Date.now()).toBeGreaterThanOrEqual(until.getTime());
+    expect(Date.now() - began).toBeLessThan(10_000);
+  });
+
   it("logout still works: it only revokes", async () => {
     const t = await tenant();
     await suspend(t.id);
