@@ -95,7 +95,7 @@ describe.runIf(browserAvailable())("API documentation in headless Chromium", () 
     await admin.locator("button.modal-btn.authorize").click();
     // Swagger UI marks the scheme "Authorized" once it holds the credential.
     await admin.getByText("Authorized", { exact: true }).waitFor();
-    await dialog.locator("button.btn-done").click();
+    await admin.locator("button.btn-done").click();
 
     const created = { organization_name: `Docs UI ${unique()}`, email: `ui-${unique()}@example.com`, password: "Test1234" };
     const create = await tryItOut(page, "operations-Organizations-post_org_create");
