@@ -2,7 +2,7 @@ import { ObjectId } from "bson";
 import { isPlainObject } from "../dataapi/ejson";
 import type { Doc, IndexSpec, Namespace } from "../dataapi/engine";
 import { collectionId, indexesOf } from "./catalog";
-import { decodeDocument, encodeKey } from "./documents";
+import { decodeDocument, encodeKey, getPath } from "./documents";
 import type { Row, RowSource } from "./query-plan";
 import type { Sql } from "./sql";
 
@@ -101,19 +101,10 @@ export const backfillKinds = (sql: Sql): void => {
         sql,
         coll,
         index.name,
-        fields.map((f) => pathOf(doc, f)),
+        fields.map((f) => getPath(doc, f)),
       );
     }
   }
-};
-
-const pathOf = (doc: unknown, path: string): unknown => {
-  let current: unknown = doc;
-  for (const part of path.split(".")) {
-    if (!isPlainObject(current)) return undefined;
-    current = current[part];
-  }
-  return current;
 };
 
 const ORDERED_KINDS = new Set(["s", "o", "d", "b"]);
