@@ -91,6 +91,7 @@ export const forgetKinds = (sql: Sql, coll: number, idx?: string): void => {
 
 /** For a store written before `index_orders` existed: the kinds of every index, computed once from its documents. */
 export const backfillKinds = (sql: Sql): void => {
+  cache.delete(sql);
   const indexes = sql.exec<{ coll: number; spec: string }>("SELECT coll, spec FROM indexes").toArray();
   for (const { coll, spec } of indexes) {
     const index = JSON.parse(spec) as IndexSpec;

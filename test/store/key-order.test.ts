@@ -3,7 +3,7 @@ import { env } from "cloudflare:workers";
 import { ObjectId } from "bson";
 import { describe, expect, it } from "vitest";
 import { DataClient } from "../../src/data/client";
-import { orderedIndexFor } from "../../src/store/key-order";
+import { backfillKinds, orderedIndexFor } from "../../src/store/key-order";
 
 /** Sorted pages read in an index's order, and only where that order is BSON's. */
 const database = `order_${Date.now().toString(36)}`;
@@ -89,5 +89,24 @@ describe("ordered reads from an index", () => {
     await coll.createIndexes([{ key: { name: 1 }, name: "name" }]);
     await coll.insertOne({ name: "a" });
     expect(await plan("mixed", { name: 1 }, {})).toEqual({ indexed: true, index: "name" });
+  });
+
+  it("a store written before the kinds were kept computes them once, from its documents", async () => {
+    await client.collection("legacy_ok").createIndexes([{ key: { name: 1 }, name: "name" }]);
+    await client.collection("legacy_mixed").createIndexes([{ key: { name: 1 }, name: "name" }]);
+    for (const name of ["b", "a"]) await client.collection("legacy_ok").insertOne({ name });
+    for (const name of ["b", 7]) await client.collection("legacy_mixed").insertOne({ name });
+    const plans = await runInDurableObject(stub(), (_instance, state) => {
+      const sql = state.storage.sql;
+      // As a store written before the table: none of its kinds known (applySchema runs this once when it creates the table).
+      sql.exec("DELETE FROM index_orders");
+      backfillKinds(sql);
+      const planOf = (collection: string) => orderedIndexFor(sql, { database, collection }, { name: 1 }, {})?.idx ?? null;
+      return { ok: planOf("legacy_ok"), mixed: planOf("legacy_mixed"), kinds: sql.exec("SELECT COUNT(*) AS n FROM index_orders").one().n };
+    });
+    expect(plans.ok).toBe("name");
+    expect(plans.mixed).toBeNull();
+    expect(plans.kinds).toBeGreaterThan(0);
+    expect((await client.collection("legacy_ok").find({}, { sort: { name: 1 } })).map((d) => d.name)).toEqual(["a", "b"]);
   });
 });
