@@ -27,17 +27,7 @@ export interface FindOptions {
   skip?: number;
 }
 
-const SAFE_TO_REPEAT = new Set([
-  "findOne",
-  "find",
-  "aggregate",
-  "countDocuments",
-  "listCollections",
-  "dbStats",
-  "createCollection",
-  "dropCollection",
-  "createIndexes",
-]);
+const SAFE_TO_REPEAT = new Set(["findOne", "find", "aggregate", "countDocuments", "listCollections", "createCollection", "dropCollection", "createIndexes"]);
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 

@@ -268,11 +268,18 @@ export interface PlatformStats {
   };
 }
 
+/**
+ * How long the counts wait for the store's size: FerretDB works it out collection by collection,
+ * seconds with thousands of tenants. Past this, or on any failure, the size is null: a hint, never
+ * a reason for the counts to fail (nor retried: the store would only do the same work again).
+ */
+const STORAGE_WAIT_MS = 2_000;
+
 /** Counts, each answered from an index by equality (taken one beside the other, so a count may be a moment apart from the next). */
 export const platformStats = async (deps: Deps): Promise<PlatformStats> => {
   const count = (filter: Record<string, unknown>) => deps.organizations.countDocuments(filter);
   const [storage_bytes, active, suspendedActive, suspended, creating, renaming, deleting] = await Promise.all([
-    deps.data.storageBytes(),
+    Promise.race([deps.data.storageBytes().catch(() => null), deps.sleep(STORAGE_WAIT_MS).then(() => null)]),
     count({ status: "active" }),
     count({ status: "active", suspended: true }),
     count({ suspended: true }),

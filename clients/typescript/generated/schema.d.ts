@@ -1584,7 +1584,7 @@ export interface paths {
         };
         /**
          * List and search every organization, a page at a time
-         * @description Following `next_cursor` returns each organization that exists throughout once (in `name` order: if not renamed meanwhile).
+         * @description Each organization once along `next_cursor` (by name: unless renamed meanwhile)
          */
         get: {
             parameters: {
@@ -1876,7 +1876,7 @@ export interface paths {
         put?: never;
         /**
          * Suspend an organization (nothing is deleted)
-         * @description Login, tokens and records get 403; answered once no record write can land. Idempotent.
+         * @description Login, tokens, records: 403. Answered once no record write can land.
          */
         post: {
             parameters: {
