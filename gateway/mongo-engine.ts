@@ -60,6 +60,8 @@ export class MongoEngine implements Engine {
   /** Resolves true on FerretDB: its writes are read-then-write without isolation (see `write`), and some values break it. */
   private ferretDb: Promise<boolean> | undefined;
   private readonly writeQueue = new WriteQueue();
+  /** dbStats per database, kept a minute: FerretDB sums it collection by collection, seconds with thousands of tenants. */
+  private readonly sizes = new Map<string, { at: number; bytes: Promise<number | null> }>();
   /** Expires documents where the server cannot (see ttl-monitor.ts). */
   private ttlMonitor: TtlMonitor | undefined;
 
@@ -385,8 +387,17 @@ export class MongoEngine implements Engine {
     });
   }
 
-  /** dbStats: data and indexes as stored (`storageSize` + `indexSize`), or null when the server leaves them out. */
+  /** dbStats: data and indexes as stored (`storageSize` + `indexSize`), or null when the server leaves them out; at most once a minute. */
   storageBytes(database: string): Promise<number | null> {
+    const kept = this.sizes.get(database);
+    if (kept && Date.now() - kept.at < 60_000) return kept.bytes;
+    const bytes = this.measureBytes(database);
+    this.sizes.set(database, { at: Date.now(), bytes });
+    bytes.catch(() => this.sizes.delete(database));
+    return bytes;
+  }
+
+  private measureBytes(database: string): Promise<number | null> {
     return this.run(undefined, async (budget) => {
       const stats = await this.client.db(database).command({ dbStats: 1, ...budget.maxTime() });
       const storage = Number(stats.storageSize);
