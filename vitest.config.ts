@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 
@@ -31,6 +32,9 @@ export default defineConfig({
     // Node-side suites (gateway, browser) have their own configs.
     include: ["test/{unit,worker,store,contract}/**/*.test.ts"],
     testTimeout: 30_000,
+    // Two test files at a time even on two cores (vitest's default leaves one idle): the suites
+    // wait on workerd, the gateway and FerretDB as much as they compute, and this halves the run.
+    maxWorkers: Math.max(2, availableParallelism() - 1),
     globalSetup: ["test/contract/mongo-hint.ts"],
     // The Worker logs one JSON line per request; keep test output to what failed.
     onConsoleLog: (log) => !log.startsWith('{"request_id"'),
