@@ -11,8 +11,9 @@
 // page costs when the store must read and sort every organization.
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { EJSON, ObjectId } from "bson";
+import { ObjectId } from "bson";
 import { ORGANIZATION_INDEXES } from "../src/domain/organization.ts";
+import { median, dataApi as storeApi } from "./data-api.mjs";
 
 // FerretDB 1.24 sorts a page in memory over the whole collection: at 100,000 organizations one
 // page outlasts the gateway's default 8 s operation deadline. The gateway started here gets two
@@ -35,22 +36,9 @@ const CALL_TIMEOUT_MS = 300_000;
 const DATABASE = "master_db";
 const KEY = `bench-${crypto.randomUUID().replaceAll("-", "")}`;
 
-const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 const fmt = (n) => n.toLocaleString("en-US");
 
-const dataApi =
-  (base, key) =>
-  async (action, collection, body = {}) => {
-    const res = await fetch(`${base}/action/${action}`, {
-      method: "POST",
-      headers: { "content-type": "application/ejson", accept: "application/ejson", ...(key ? { apiKey: key } : {}) },
-      body: EJSON.stringify({ dataSource: "bench", database: DATABASE, ...(collection ? { collection } : {}), ...body }),
-      signal: AbortSignal.timeout(CALL_TIMEOUT_MS),
-    });
-    const text = await res.text();
-    if (!res.ok) throw new Error(`${action}: ${res.status} ${text.slice(0, 300)}`);
-    return EJSON.parse(text, { relaxed: true });
-  };
+const dataApi = (base, key) => storeApi(base, key, { database: DATABASE, timeoutMs: CALL_TIMEOUT_MS });
 
 /** Organizations as the service stores them; one in a hundred suspended, creation times a second apart. */
 const organizations = (start, end) =>

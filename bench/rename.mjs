@@ -11,7 +11,7 @@
 // reported as not measured. The processes it starts are stopped before it exits.
 import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
-import { EJSON } from "bson";
+import { median, dataApi as storeApi } from "./data-api.mjs";
 
 // On FerretDB every page of the copy costs time in proportion to the whole collection (about 7 s
 // per page at 100,000 documents here), close to the gateway's default 8 s operation timeout. The
@@ -40,28 +40,12 @@ const FLAT_FACTOR = 3;
 const FLAT_SLACK_MS = 5;
 const DATABASE = "bench_rename";
 
-const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
-
 class OverBudget extends Error {}
 
-/**
- * One store's Data API: EJSON both ways, so documents read by the copy are written back with
- * their ObjectIds and dates intact, as a migration through the driver would.
- */
+/** One store's Data API, loopback only: documents read by the copy are written back with their ObjectIds and dates intact. */
 const dataApi = (base, key) => {
   if (!base.startsWith("http://127.0.0.1:")) throw new Error(`refusing to drive anything but loopback: ${base}`);
-  return async (action, collection, body = {}) => {
-    const res = await fetch(`${base}/action/${action}`, {
-      method: "POST",
-      headers: { "content-type": "application/ejson", accept: "application/ejson", ...(key ? { apiKey: key } : {}) },
-      body: EJSON.stringify({ dataSource: "bench", database: DATABASE, ...(collection ? { collection } : {}), ...body }),
-      signal: AbortSignal.timeout(CALL_TIMEOUT_MS),
-    });
-    const text = await res.text();
-    if (!res.ok) throw new Error(`${action} ${collection ?? ""}: ${res.status} ${text.slice(0, 300)}`);
-    // ObjectIds and dates come back as themselves, numbers as numbers: what the copy writes back.
-    return EJSON.parse(text, { relaxed: true });
-  };
+  return storeApi(base, key, { database: DATABASE, timeoutMs: CALL_TIMEOUT_MS });
 };
 
 // --- starting the stores -------------------------------------------------------------------
