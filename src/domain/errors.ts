@@ -25,6 +25,15 @@ export const ERRORS = {
   MISCONFIGURED: { status: 500, message: "Internal Server Error" },
   INTERNAL: { status: 500, message: "Internal Server Error" },
   RECORD_NOT_FOUND: { status: 404, message: "Record not found" },
+  ORGANIZATION_REQUIRED: { status: 409, message: "This account belongs to several organizations: name one in organization_name" },
+  PERMISSION_DENIED: { status: 403, message: "Your role in this organization does not allow this" },
+  MEMBER_NOT_FOUND: { status: 404, message: "Member not found" },
+  LAST_OWNER: { status: 409, message: "An organization must keep at least one owner" },
+  ALREADY_MEMBER: { status: 409, message: "This person is already a member of the organization" },
+  INVITATION_EXISTS: { status: 409, message: "A pending invitation for this e-mail already exists" },
+  INVITATION_NOT_FOUND: { status: 404, message: "Invitation not found" },
+  INVITATION_INVALID: { status: 410, message: "This invitation is invalid, expired, revoked or already used" },
+  ACCOUNT_EXISTS: { status: 409, message: "An account with this e-mail exists: sign in with its password or bearer token to accept" },
 } as const;
 
 export type ErrorCode = keyof typeof ERRORS;
