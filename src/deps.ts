@@ -3,7 +3,8 @@ import { connectData } from "./data/connect";
 import type { Doc } from "./dataapi/engine";
 import { AUDIT_LOG, type AuditEvent, auditIndexes } from "./domain/audit";
 import { AppError } from "./domain/errors";
-import { LOGIN_ATTEMPT_INDEXES, LOGIN_ATTEMPTS } from "./domain/login-attempts";
+import { USER_INDEXES, USERS } from "./domain/accounts";
+import { INVITATION_INDEXES, INVITATIONS } from "./domain/invitations";
 import { type Deps, type DomainSettings, ORGANIZATION_INDEXES, ORGANIZATIONS, type OrganizationDoc } from "./domain/organization";
 import type { Env } from "./env";
 
@@ -45,7 +46,8 @@ const ensureIndexes = (env: Env, settings: Settings): Promise<unknown> => {
     ready = Promise.all([
       data.collection(ORGANIZATIONS).createIndexes(ORGANIZATION_INDEXES),
       data.collection(AUDIT_LOG).createIndexes(auditIndexes(settings.auditRetentionDays)),
-      data.collection(LOGIN_ATTEMPTS).createIndexes(LOGIN_ATTEMPT_INDEXES),
+      data.collection(USERS).createIndexes(USER_INDEXES),
+      data.collection(INVITATIONS).createIndexes(INVITATION_INDEXES),
     ]);
     ready.catch(() => indexesReady.delete(env));
     indexesReady.set(env, ready);

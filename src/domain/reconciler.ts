@@ -69,7 +69,7 @@ const ACTION_OF: Record<string, AuditAction> = { creating: "org.create", renamin
 
 const giveUp = async (deps: Deps, org: OrganizationDoc, error: DataError): Promise<void> => {
   const pending = org.pending;
-  if (org.status === "creating") await abandonCreate(deps, org._id);
+  if (org.status === "creating") await abandonCreate(deps, org);
   else if (org.status === "renaming" && pending?.op === "rename") await undoRename(deps, org._id, pending.from_name, pending.from_slug);
   else await markFailed(deps, org, error);
   console.error(JSON.stringify({ msg: "reconcile gave up", org_id: org._id.toHexString(), status: org.status, error_code: error.code, error: error.message }));

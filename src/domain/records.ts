@@ -1,8 +1,8 @@
 import { ObjectId } from "bson";
 import type { Collection } from "../data/client";
-import type { Principal } from "./auth";
+import { isCurrent, type Principal } from "./auth";
 import { AppError } from "./errors";
-import type { Deps } from "./organization";
+import { type Deps, memberPath, type OrganizationDoc } from "./organization";
 import { encodeCursor } from "./record-cursor";
 import { acquireWriteLease } from "./write-leases";
 
@@ -48,18 +48,18 @@ interface Tenant {
   records: Collection<RecordDoc>;
 }
 
-type TenantProjection = { _id: ObjectId; collection_name: string; status: string; admin: { token_version: number } };
+type TenantProjection = Pick<OrganizationDoc, "_id" | "collection_name" | "status" | "members">;
 
 /** Why a record call was refused: the token is stale, or the organization is mid-operation. */
 const refusal = (org: TenantProjection | null, principal: Principal): AppError =>
-  !org || org.admin.token_version !== principal.tokenVersion || !["active", "renaming"].includes(org.status)
+  !isCurrent(org, principal) || !org || !["active", "renaming"].includes(org.status)
     ? new AppError("INVALID_TOKEN")
     : new AppError("ORGANIZATION_BUSY");
 
 const readTenant = (deps: Deps, principal: Principal) =>
   deps.organizations.findOne(
     { _id: principal.orgId },
-    { projection: { collection_name: 1, status: 1, "admin.token_version": 1 } },
+    { projection: { collection_name: 1, status: 1, [memberPath(principal.userId, "token_version")]: 1 } },
   ) as Promise<TenantProjection | null>;
 
 /**
@@ -70,7 +70,7 @@ const readTenant = (deps: Deps, principal: Principal) =>
  */
 const tenantOf = async (deps: Deps, principal: Principal): Promise<Tenant> => {
   const org = await readTenant(deps, principal);
-  if (org?.status !== "active" || org.admin.token_version !== principal.tokenVersion) throw refusal(org, principal);
+  if (org?.status !== "active" || !isCurrent(org, principal)) throw refusal(org, principal);
   return { orgId: org._id, records: deps.data.collection<RecordDoc>(org.collection_name) };
 };
 
@@ -80,7 +80,7 @@ const tenantOf = async (deps: Deps, principal: Principal): Promise<Tenant> => {
  * it can never land in a collection that a rename or delete has since moved or dropped.
  */
 const withWriteLease = async <T>(deps: Deps, principal: Principal, write: (tenant: Tenant) => Promise<T>): Promise<T> => {
-  const lease = await acquireWriteLease(deps, principal.orgId, principal.tokenVersion);
+  const lease = await acquireWriteLease(deps, principal);
   if (!lease) throw refusal(await readTenant(deps, principal), principal);
   try {
     return await write({ orgId: lease.org._id, records: deps.data.collection<RecordDoc>(lease.org.collection_name, { deadline: lease.until }) });

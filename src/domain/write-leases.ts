@@ -1,4 +1,5 @@
 import type { ObjectId } from "bson";
+import { currentToken, type Principal } from "./auth";
 import type { Deps, OrganizationDoc } from "./organization";
 
 /**
@@ -49,12 +50,12 @@ export interface WriteLease {
  * Authorises a record write and takes a lease in one atomic update: the organization must be
  * active and the token current. Null when the guard does not match (the caller says why).
  */
-export const acquireWriteLease = async (deps: Deps, orgId: ObjectId, tokenVersion: number): Promise<WriteLease | null> => {
+export const acquireWriteLease = async (deps: Deps, principal: Principal): Promise<WriteLease | null> => {
   const id = newLeaseId();
   const now = deps.now().getTime();
   const until = new Date(now + deps.settings.data.timeoutMs);
   const org = (await deps.organizations.findOneAndUpdate(
-    { _id: orgId, status: "active", "admin.token_version": tokenVersion },
+    { _id: principal.orgId, status: "active", ...currentToken(principal) },
     { $set: { [leaseKey(id)]: until } },
     { returnNewDocument: true, projection: { collection_name: 1, write_leases: 1 } },
   )) as (Pick<OrganizationDoc, "_id" | "collection_name"> & { write_leases?: WriteLeases }) | null;

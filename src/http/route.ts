@@ -1,5 +1,6 @@
 import type * as z from "zod";
 import type { ErrorCode } from "../domain/errors";
+import type { Permission } from "../domain/roles";
 import type { Env } from "../env";
 import type { AppRequest } from "./context";
 
@@ -77,8 +78,8 @@ export interface Route<R extends RequestSpec = RequestSpec> {
   description?: string;
   /** `optional`: a token changes the answer but is not required. */
   auth?: "required" | "optional";
-  /** The role a caller needs, once roles exist; unused until then. */
-  permission?: string;
+  /** What the caller's role must allow; checked in one place, when the route asks for its principal (src/http/authenticate.ts). */
+  permission?: Permission;
   request?: R;
   responses: Record<number, ResponseSpec>;
   /** Every error the route may answer, by registry code; their statuses join `responses` in the document. */

@@ -64,6 +64,7 @@ export const getRoute = defineRoute({
 export const updateRoute = defineRoute({
   method: "put",
   path: "/org/update",
+  permission: "organization:update",
   tag: "organizations",
   summary: "Rename an organization; its tenant data moves with it",
   auth: "optional",
@@ -93,7 +94,7 @@ export const updateRoute = defineRoute({
     checkName(deps, body.new_organization_name, ["body", "new_organization_name"]);
     let credentials: Credentials;
     if (body.email !== undefined && body.password !== undefined) {
-      credentials = { kind: "password", email: body.email, password: body.password };
+      credentials = { kind: "password", email: body.email, password: body.password, organizationName: body.organization_name };
     } else if (bearerToken(request)) {
       credentials = { kind: "token", principal: await requirePrincipal(request, deps) };
     } else {
@@ -108,6 +109,7 @@ export const updateRoute = defineRoute({
 export const deleteRoute = defineRoute({
   method: "delete",
   path: "/org/delete",
+  permission: "organization:delete",
   tag: "organizations",
   summary: "Delete an organization, its admin and its tenant collection",
   auth: "required",
