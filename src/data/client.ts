@@ -27,7 +27,7 @@ export interface FindOptions {
   skip?: number;
 }
 
-const SAFE_TO_REPEAT = new Set(["findOne", "find", "aggregate", "countDocuments", "listCollections", "createCollection", "dropCollection", "createIndexes"]);
+const SAFE_TO_REPEAT = new Set(["findOne", "find", "aggregate", "countDocuments", "listCollections", "createCollection", "dropCollection", "createIndexes", "dropIndexes"]);
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -181,5 +181,14 @@ export class Collection<T extends Doc = Doc> {
 
   async createIndexes(indexes: IndexSpec[]): Promise<void> {
     await this.call("createIndexes", { indexes });
+  }
+
+  /**
+   * Drops one index by name; true when it existed. A missing index or collection is false, not an
+   * error, so a step that drops an index can be repeated (a retried call whose first answer was
+   * lost also says false: the index is gone either way).
+   */
+  async dropIndex(name: string): Promise<boolean> {
+    return (await this.call<{ dropped: boolean }>("dropIndexes", { name })).dropped;
   }
 }

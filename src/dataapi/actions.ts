@@ -11,9 +11,15 @@ const update = z.union([doc, z.array(doc)]);
 export const DEFAULT_FIND_LIMIT = 1000;
 export const MAX_FIND_LIMIT = 50000;
 
+const indexName = z.string().min(1).max(128);
+/** `_id_` belongs to the collection itself; `*` is MongoDB's "every index", which this one-name action never means. */
+const droppableIndexName = indexName
+  .refine((n) => n !== "_id_", "the _id_ index cannot be dropped")
+  .refine((n) => n !== "*", "name one index: * (every index) is not accepted");
+
 const indexSpec = z.strictObject({
   key: z.record(z.string().min(1), z.union([z.literal(1), z.literal(-1)])).refine((k) => Object.keys(k).length > 0, "key must name a field"),
-  name: z.string().min(1).max(128),
+  name: indexName,
   unique: z.boolean().optional(),
   sparse: z.boolean().optional(),
   expireAfterSeconds: z.number().int().min(0).optional(),
@@ -86,5 +92,7 @@ export const ACTIONS: Record<string, Action> = {
       return { ok: 1 };
     },
   ),
+  /** One index by name, as MongoDB's dropIndex: `{"dropped": bool}`, a missing index or collection is false. */
+  dropIndexes: action(z.object({ name: droppableIndexName }), async (e, ns, b) => ({ dropped: await e.dropIndex(ns, b.name) })),
   listCollections: action(z.object({ filter }), async (e, ns, b) => ({ collections: await e.listCollections(ns.database, b.filter) }), false),
 };
