@@ -5,6 +5,7 @@ import { AUDIT_LOG, type AuditEvent, auditIndexes } from "./domain/audit";
 import { AppError } from "./domain/errors";
 import { USER_INDEXES, USERS } from "./domain/accounts";
 import { INVITATION_INDEXES, INVITATIONS } from "./domain/invitations";
+import { ensureLayout } from "./domain/migrate";
 import { type Deps, type DomainSettings, ORGANIZATION_INDEXES, ORGANIZATIONS, type OrganizationDoc } from "./domain/organization";
 import type { Env } from "./env";
 
@@ -48,7 +49,7 @@ const ensureIndexes = (env: Env, settings: Settings): Promise<unknown> => {
       data.collection(AUDIT_LOG).createIndexes(auditIndexes(settings.auditRetentionDays)),
       data.collection(USERS).createIndexes(USER_INDEXES),
       data.collection(INVITATIONS).createIndexes(INVITATION_INDEXES),
-    ]);
+    ]).then(() => ensureLayout(buildDeps(env, settings)));
     ready.catch(() => indexesReady.delete(env));
     indexesReady.set(env, ready);
   }
@@ -62,10 +63,11 @@ export const keepAlive = (ctx: ExecutionContext | undefined, task: Promise<unkno
 };
 
 /** Only the slice the domain declares leaves here: the compiler checks that the settings provide it. */
-const domainSettings = ({ token, pbkdf2Iterations, lockoutThreshold, data }: Settings): DomainSettings => ({
+const domainSettings = ({ token, pbkdf2Iterations, lockoutThreshold, invitationTtlSeconds, data }: Settings): DomainSettings => ({
   token,
   pbkdf2Iterations,
   lockoutThreshold,
+  invitationTtlSeconds,
   data: { database: data.database, timeoutMs: data.timeoutMs },
 });
 

@@ -6,6 +6,7 @@ import { currentToken, isCurrent, type Principal, tokenFor, verifyCredentials } 
 import { AppError } from "./errors";
 import { type Deps, freshTokenVersion, type MemberRecord, memberOf, memberPath, normalizeEmail, type OrganizationDoc } from "./organization";
 import { hashPassword } from "./passwords";
+import { acquireWriteLease } from "./write-leases";
 import { mayAssign, type Role } from "./roles";
 
 /**
@@ -75,38 +76,52 @@ const ownOrganization = async (deps: Deps, principal: Principal): Promise<Organi
  * caller (and that the e-mail is not a member yet); an expired invitation for the same e-mail is
  * replaced. Answers the token once: only its hash is stored.
  */
-export const createInvitation = async (deps: Deps, principal: Principal, input: { email: string; role: Role }, ttlSeconds: number) => {
+export const createInvitation = async (deps: Deps, principal: Principal, input: { email: string; role: Role }) => {
   if (!mayAssign(principal.role, undefined, input.role)) throw new AppError("PERMISSION_DENIED");
-  const org = await ownOrganization(deps, principal);
-  const email_key = normalizeEmail(input.email);
-  if (Object.values(org.members).some((m) => m.email_key === email_key)) throw new AppError("ALREADY_MEMBER");
-  const now = deps.now();
-  const token = newToken();
-  const doc: InvitationDoc = {
-    _id: new ObjectId(),
-    org_id: org._id,
-    email: input.email,
-    email_key,
-    role: input.role,
-    token_hash: await tokenHash(token),
-    expires_at: new Date(now.getTime() + ttlSeconds * 1000),
-    created_at: now,
-    invited_by: principal.userId,
-  };
+  // Under a write lease, like a record write: a delete waits for it, so no invitation outlives its organization.
+  const lease = await acquireWriteLease(deps, principal, { set: { has_invitations: true }, members: true });
+  if (!lease) throw await refusalOf(deps, principal);
   try {
-    await invitations(deps).insertOne(doc);
-  } catch (error) {
-    if (!(error instanceof DuplicateKeyError)) throw error;
-    const { _id: _new, ...fresh } = doc;
-    const replaced = await invitations(deps).findOneAndUpdate(
-      { org_id: org._id, email_key, expires_at: { $lte: now }, claim: { $exists: false } },
-      { $set: fresh },
-      { returnNewDocument: true },
-    );
-    if (!replaced) throw new AppError("INVITATION_EXISTS");
-    return { ...viewOf(replaced), token };
+    const email_key = normalizeEmail(input.email);
+    if (Object.values(lease.org.members ?? {}).some((m) => m.email_key === email_key)) throw new AppError("ALREADY_MEMBER");
+    const now = deps.now();
+    const token = newToken();
+    const doc: InvitationDoc = {
+      _id: new ObjectId(),
+      org_id: lease.org._id,
+      email: input.email,
+      email_key,
+      role: input.role,
+      token_hash: await tokenHash(token),
+      expires_at: new Date(now.getTime() + deps.settings.invitationTtlSeconds * 1000),
+      created_at: now,
+      invited_by: principal.userId,
+    };
+    const fenced = deps.data.collection<InvitationDoc>(INVITATIONS, { deadline: lease.until });
+    try {
+      await fenced.insertOne(doc);
+    } catch (error) {
+      if (!(error instanceof DuplicateKeyError)) throw error;
+      const { _id: _new, ...fresh } = doc;
+      // An expired invitation for the same e-mail gives way to the new one.
+      const replaced = await fenced.findOneAndUpdate(
+        { org_id: lease.org._id, email_key, expires_at: { $lte: now }, claim: { $exists: false } },
+        { $set: fresh },
+        { returnNewDocument: true },
+      );
+      if (!replaced) throw new AppError("INVITATION_EXISTS");
+      return { ...viewOf(replaced), token };
+    }
+    return { ...viewOf(doc), token };
+  } finally {
+    lease.release();
   }
-  return { ...viewOf(doc), token };
+};
+
+/** Why a lease was refused: a stale token, or the organization is mid-operation. */
+const refusalOf = async (deps: Deps, principal: Principal): Promise<AppError> => {
+  const org = await deps.organizations.findOne({ _id: principal.orgId }, { projection: { status: 1, members: 1 } });
+  return isCurrent(org, principal) && org?.status !== "deleting" ? new AppError("ORGANIZATION_BUSY") : new AppError("INVALID_TOKEN");
 };
 
 export const listInvitations = async (deps: Deps, principal: Principal): Promise<{ invitations: InvitationView[] }> => {

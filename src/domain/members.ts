@@ -125,9 +125,12 @@ const endMembership = async (deps: Deps, principal: Principal, target: ObjectId)
   await finishDeparture(deps, principal.orgId, target);
 };
 
-export const finishDeparture = async (deps: Deps, orgId: ObjectId, userId: ObjectId): Promise<void> => {
+/** The account step of a removal, then the departure record goes (after the answer, on the request path). */
+export const finishDeparture = async (deps: Deps, orgId: ObjectId, userId: ObjectId, clearNow = false): Promise<void> => {
   await leaveAccounts(deps, [userId], orgId);
-  deps.background((later) => later.organizations.updateOne({ _id: orgId }, { $pull: { departures: { user_id: userId } } }));
+  const clear = (d: Deps) => d.organizations.updateOne({ _id: orgId }, { $pull: { departures: { user_id: userId } } });
+  if (clearNow) await clear(deps);
+  else deps.background(clear);
 };
 
 export const removeMember = (deps: Deps, principal: Principal, target: ObjectId): Promise<void> => endMembership(deps, principal, target);

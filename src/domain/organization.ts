@@ -66,6 +66,8 @@ export interface OrganizationDoc {
   /** How many members are owners: the guard that keeps the last one from leaving. */
   owner_count: number;
   departures?: Departure[];
+  /** Set once an invitation was made: a delete then also clears the invitations (one call saved for the many that never invite). */
+  has_invitations?: boolean;
   pending?: PendingOperation;
   /** Record writes in flight, each with the instant after which it can no longer apply (see write-leases.ts). */
   write_leases?: WriteLeases;
@@ -85,6 +87,8 @@ export interface DomainSettings {
   pbkdf2Iterations: number;
   /** Consecutive failed password checks after which an e-mail locks for a while. */
   lockoutThreshold: number;
+  /** How long an invitation's token can be accepted. */
+  invitationTtlSeconds: number;
   /** The master database: it bounds how long a collection name (and so a slug) may be. */
   data: {
     database: string;

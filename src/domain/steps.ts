@@ -31,11 +31,14 @@ const peopleOf = (org: Pick<OrganizationDoc, "members" | "departures">): ObjectI
  */
 export const finishDelete = async (
   deps: Deps,
-  org: Pick<OrganizationDoc, "_id" | "collection_name" | "write_leases" | "members" | "departures">,
+  org: Pick<OrganizationDoc, "_id" | "collection_name" | "write_leases" | "members" | "departures" | "has_invitations">,
 ): Promise<void> => {
   await drainWriters(deps, org._id, org.write_leases);
   await deps.data.collection(org.collection_name).drop();
-  await Promise.all([leaveAccounts(deps, peopleOf(org), org._id), deps.data.collection(INVITATIONS).deleteMany({ org_id: org._id })]);
+  await Promise.all([
+    leaveAccounts(deps, peopleOf(org), org._id),
+    org.has_invitations ? deps.data.collection(INVITATIONS).deleteMany({ org_id: org._id }) : undefined,
+  ]);
   await deps.organizations.deleteOne({ _id: org._id, status: "deleting" });
 };
 
