@@ -1,9 +1,9 @@
 import { ConfigError, parseSettings, type Settings } from "./config/settings";
 import { connectData } from "./data/connect";
 import type { Doc } from "./dataapi/engine";
+import { USER_INDEXES, USERS } from "./domain/accounts";
 import { AUDIT_LOG, type AuditEvent, auditIndexes } from "./domain/audit";
 import { AppError } from "./domain/errors";
-import { USER_INDEXES, USERS } from "./domain/accounts";
 import { INVITATION_INDEXES, INVITATIONS } from "./domain/invitations";
 import { ensureLayout } from "./domain/migrate";
 import { type Deps, type DomainSettings, ORGANIZATION_INDEXES, ORGANIZATIONS, type OrganizationDoc } from "./domain/organization";

@@ -155,7 +155,11 @@ export const openAccount = async (
 export const joinAccount = (deps: Deps, userId: ObjectId, orgId: ObjectId): Promise<Account | null> =>
   deps.data
     .collection<AccountDoc>(USERS)
-    .findOneAndUpdate({ user_id: userId }, { $addToSet: { org_ids: orgId }, $set: { joining_at: deps.now() } }, { returnNewDocument: true }) as Promise<Account | null>;
+    .findOneAndUpdate(
+      { user_id: userId },
+      { $addToSet: { org_ids: orgId }, $set: { joining_at: deps.now() } },
+      { returnNewDocument: true },
+    ) as Promise<Account | null>;
 
 /**
  * Removes organizations from accounts after their memberships ended, then closes the accounts

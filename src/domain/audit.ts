@@ -3,7 +3,20 @@ import type { IndexSpec } from "../dataapi/engine";
 /** The master database's audit trail; documents expire through a TTL index on `at`. */
 export const AUDIT_LOG = "audit_log";
 
-export type AuditAction = "org.create" | "org.update" | "org.delete" | "admin.login" | "admin.logout" | "admin.password";
+export type AuditAction =
+  | "org.create"
+  | "org.update"
+  | "org.delete"
+  | "admin.login"
+  | "admin.logout"
+  | "admin.password"
+  | "admin.switch"
+  | "member.update"
+  | "member.remove"
+  | "member.leave"
+  | "invitation.create"
+  | "invitation.revoke"
+  | "invitation.accept";
 export type AuditOutcome = "success" | "failure" | "locked" | "rate_limited" | "abandoned";
 
 /** One audited event. Never a password, a hash or a token. */

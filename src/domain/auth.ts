@@ -172,7 +172,10 @@ export const changePassword = async (deps: Deps, principal: Principal, currentPa
   const { matchedCount } = await deps.organizations.updateOne({ _id: own._id, ...currentToken(principal) }, { $inc: { [tv]: 1 } });
   if (matchedCount === 0) throw new AppError("INVALID_TOKEN");
   const others = account.org_ids.filter((id) => !id.equals(own._id));
-  if (others.length > 0) await deps.organizations.updateMany({ _id: { $in: others }, [memberPath(principal.userId)]: { $exists: true } }, { $inc: { [tv]: 1 } });
-  await deps.data.collection(USERS).updateOne({ user_id: principal.userId, password_hash: account.password_hash }, { $set: { password_hash: fresh, failures: 0 } });
+  if (others.length > 0)
+    await deps.organizations.updateMany({ _id: { $in: others }, [memberPath(principal.userId)]: { $exists: true } }, { $inc: { [tv]: 1 } });
+  await deps.data
+    .collection(USERS)
+    .updateOne({ user_id: principal.userId, password_hash: account.password_hash }, { $set: { password_hash: fresh, failures: 0 } });
   return { access_token: await tokenFor(deps, own, member, principal.tokenVersion + 1), token_type: "bearer" as const, org: own };
 };

@@ -33,6 +33,7 @@ export const ERRORS = {
   INVITATION_EXISTS: { status: 409, message: "A pending invitation for this e-mail already exists" },
   INVITATION_NOT_FOUND: { status: 404, message: "Invitation not found" },
   INVITATION_INVALID: { status: 410, message: "This invitation is invalid, expired, revoked or already used" },
+  NEW_ACCOUNT_PASSWORD: { status: 422, message: "A new account needs a password of 8 to 256 characters" },
   ACCOUNT_EXISTS: { status: 409, message: "An account with this e-mail exists: sign in with its password or bearer token to accept" },
 } as const;
 

@@ -1,13 +1,13 @@
 import { ObjectId } from "bson";
 import { DuplicateKeyError } from "../data/errors";
 import type { IndexSpec } from "../dataapi/engine";
-import { type Account, attemptKey, hasAccount, joinAccount, leaveAccounts, openAccount, type AccountDoc, USERS } from "./accounts";
+import { type Account, type AccountDoc, attemptKey, hasAccount, joinAccount, leaveAccounts, openAccount, USERS } from "./accounts";
 import { currentToken, isCurrent, type Principal, tokenFor, verifyCredentials } from "./auth";
 import { AppError } from "./errors";
 import { type Deps, freshTokenVersion, type MemberRecord, memberOf, memberPath, normalizeEmail, type OrganizationDoc } from "./organization";
 import { hashPassword } from "./passwords";
-import { acquireWriteLease } from "./write-leases";
 import { mayAssign, type Role } from "./roles";
+import { acquireWriteLease } from "./write-leases";
 
 /**
  * Invitations, in the master database's `invitations` collection: one pending per e-mail and
@@ -60,7 +60,10 @@ const tokenHash = async (token: string): Promise<string> => hex(new Uint8Array(a
 
 const newToken = (): string => {
   const bytes = crypto.getRandomValues(new Uint8Array(32));
-  return btoa(String.fromCharCode(...bytes)).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+  return btoa(String.fromCharCode(...bytes))
+    .replaceAll("+", "-")
+    .replaceAll("/", "_")
+    .replace(/=+$/, "");
 };
 
 const invitations = (deps: Deps) => deps.data.collection<InvitationDoc>(INVITATIONS);
@@ -155,9 +158,9 @@ const acceptingAccount = async (deps: Deps, invitation: InvitationDoc, input: Ac
     if (!hasAccount(account) || !account.user_id.equals(principal.userId) || !isCurrent(own, principal)) throw new AppError("INVALID_TOKEN");
     return { key, account: account as Account };
   }
-  if (input.password === undefined) throw new AppError("INVALID_CREDENTIALS");
   const existing = await deps.data.collection<AccountDoc>(USERS).findOne({ _id: key }, { projection: { user_id: 1 } });
   if (existing?.user_id) {
+    if (input.password === undefined) throw new AppError("ACCOUNT_EXISTS");
     const { account } = await verifyCredentialsForAccount(deps, invitation.email_key, input.password);
     return { key, account };
   }
@@ -186,7 +189,7 @@ export const acceptInvitation = async (deps: Deps, input: AcceptInput, principal
   const now = deps.now();
   if (!invitation || invitation.claim || invitation.expires_at <= now) throw new AppError("INVITATION_INVALID");
   const { key, account } = await acceptingAccount(deps, invitation, input, principal);
-  if (!account && (input.password === undefined || input.password.length < 8)) throw new AppError("VALIDATION_FAILED");
+  if (!account && (input.password === undefined || input.password.length < 8)) throw new AppError("NEW_ACCOUNT_PASSWORD");
   const userId = account?.user_id ?? new ObjectId();
   const password_hash = account ? undefined : await hashPassword(input.password as string, deps.settings.pbkdf2Iterations);
   const claimed = await invitations(deps).findOneAndUpdate(
@@ -211,7 +214,12 @@ export const finishAccept = async (deps: Deps, claimed: InvitationDoc, key?: str
   const accountKey = key ?? (await attemptKey(claimed.email_key));
   let joined: Account | null = null;
   if (claim.new_account && claim.password_hash) {
-    const opened = await openAccount(deps, accountKey, { user_id: claim.user_id, email: claimed.email, password_hash: claim.password_hash, org_id: claimed.org_id });
+    const opened = await openAccount(deps, accountKey, {
+      user_id: claim.user_id,
+      email: claimed.email,
+      password_hash: claim.password_hash,
+      org_id: claimed.org_id,
+    });
     // Taken meanwhile: by this very claim on an earlier attempt (then join), or by someone else.
     joined = opened ? null : await joinAccount(deps, claim.user_id, claimed.org_id);
     if (!opened && !joined) return abandonAccept(deps, claimed, "ACCOUNT_EXISTS");

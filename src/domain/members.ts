@@ -1,4 +1,4 @@
-import { ObjectId } from "bson";
+import type { ObjectId } from "bson";
 import { leaveAccounts } from "./accounts";
 import { currentToken, isCurrent, type Principal } from "./auth";
 import { AppError } from "./errors";
@@ -136,5 +136,4 @@ export const finishDeparture = async (deps: Deps, orgId: ObjectId, userId: Objec
 export const removeMember = (deps: Deps, principal: Principal, target: ObjectId): Promise<void> => endMembership(deps, principal, target);
 
 /** Leaving is removing oneself: any role may, except the last owner. */
-export const leaveOrganization = (deps: Deps, principal: Principal): Promise<void> =>
-  endMembership(deps, { ...principal, role: "owner" }, principal.userId);
+export const leaveOrganization = (deps: Deps, principal: Principal): Promise<void> => endMembership(deps, { ...principal, role: "owner" }, principal.userId);

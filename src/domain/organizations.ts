@@ -206,7 +206,10 @@ export const renameOrganization = async (deps: Deps, input: RenameInput, credent
   }
   const updated_at = await finishRename(deps, before._id, to);
   const { pending: _pending, ...rest } = before;
-  return viewOf({ ...rest, organization_name: input.new_organization_name, slug: toSlug, collection_name: to, status: "active", updated_at }, shownEmail(before));
+  return viewOf(
+    { ...rest, organization_name: input.new_organization_name, slug: toSlug, collection_name: to, status: "active", updated_at },
+    shownEmail(before),
+  );
 };
 
 /** Marks `deleting` (so nothing else starts), drops the tenant collection, then removes the record. */

@@ -52,9 +52,7 @@ type TenantProjection = Pick<OrganizationDoc, "_id" | "collection_name" | "statu
 
 /** Why a record call was refused: the token is stale, or the organization is mid-operation. */
 const refusal = (org: TenantProjection | null, principal: Principal): AppError =>
-  !isCurrent(org, principal) || !org || !["active", "renaming"].includes(org.status)
-    ? new AppError("INVALID_TOKEN")
-    : new AppError("ORGANIZATION_BUSY");
+  !isCurrent(org, principal) || !org || !["active", "renaming"].includes(org.status) ? new AppError("INVALID_TOKEN") : new AppError("ORGANIZATION_BUSY");
 
 const readTenant = (deps: Deps, principal: Principal) =>
   deps.organizations.findOne(

@@ -1,7 +1,7 @@
 import { authenticateToken, type Principal } from "../domain/auth";
 import { AppError } from "../domain/errors";
-import { can } from "../domain/roles";
 import type { Deps } from "../domain/organization";
+import { can } from "../domain/roles";
 import type { AppRequest } from "./context";
 
 /** The token of an `Authorization: Bearer …` header, or null when there is none. */

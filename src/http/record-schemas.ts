@@ -46,7 +46,7 @@ export const RecordPage = z
     },
   });
 
-const limit = z.string().transform((text, ctx) => {
+export const limit = z.string().transform((text, ctx) => {
   if (!/^[0-9]{1,9}$/.test(text)) {
     ctx.addIssue({ code: "custom", message: "Input should be a valid integer, unable to parse string as an integer" });
     return z.NEVER;

@@ -4,12 +4,13 @@ import type { Permission } from "../domain/roles";
 import type { Env } from "../env";
 import type { AppRequest } from "./context";
 
-export type Method = "get" | "post" | "put" | "delete" | "head";
+export type Method = "get" | "post" | "put" | "patch" | "delete" | "head";
 
 /** The groups of /docs, in the order they are shown. */
 export const TAGS = {
   organizations: { name: "Organizations", description: "Create, read, rename and delete organizations (the original FastAPI contract)" },
   admin: { name: "Admin authentication", description: "Log in, log out, change the password" },
+  members: { name: "Members and invitations", description: "The people of an organization, their roles, and invitations to join it" },
   records: { name: "Records", description: "Documents in the caller's organization's own collection" },
   keys: { name: "Keys", description: "Public keys that verify the service's tokens" },
   operations: { name: "Operations", description: "Liveness and readiness probes" },

@@ -15,13 +15,22 @@ export const loginRoute = defineRoute({
   description: "An unknown e-mail and a wrong password get the same 401, and a locked e-mail the same 429 whether an admin has it or not.",
   request: { body: { schema: LoginBody } },
   responses: { 200: { description: "Logged in", schema: TokenResponse } },
-  errors: ["INVALID_CREDENTIALS", "ACCOUNT_LOCKED", "RATE_LIMITED", "PAYLOAD_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE", "VALIDATION_FAILED", "STORE_UNAVAILABLE"],
+  errors: [
+    "INVALID_CREDENTIALS",
+    "ORGANIZATION_REQUIRED",
+    "ACCOUNT_LOCKED",
+    "RATE_LIMITED",
+    "PAYLOAD_TOO_LARGE",
+    "UNSUPPORTED_MEDIA_TYPE",
+    "VALIDATION_FAILED",
+    "STORE_UNAVAILABLE",
+  ],
   handler: async (request, env, input) => {
     request.state.audit = { action: "admin.login" };
     const deps = await depsFor(request, env);
     const body = await input.body();
     request.state.audit.email = body.email;
-    const { org, ...token } = await login(deps, body.email, body.password);
+    const { org, ...token } = await login(deps, body.email, body.password, body.organization_name);
     request.state.orgId = org._id.toHexString();
     return { body: token, headers: NO_STORE };
   },
