@@ -1,6 +1,6 @@
 import type * as z from "zod";
 import type { ErrorCode } from "../domain/errors";
-import type { Permission } from "../domain/roles";
+import { type Permission, ROLES, rolesWith } from "../domain/roles";
 import type { Env } from "../env";
 import type { AppRequest } from "./context";
 
@@ -90,5 +90,12 @@ export interface Route<R extends RequestSpec = RequestSpec> {
   handler: (request: AppRequest, env: Env, input: Input<R>) => Promise<Response | Reply> | Response | Reply;
 }
 
-/** Keeps the handler's input typed by the route's own schemas. */
-export const defineRoute = <R extends RequestSpec>(route: Route<R>): Route => route as unknown as Route;
+/**
+ * Keeps the handler's input typed by the route's own schemas. A route with a permission that some
+ * role lacks documents the 403 that role gets.
+ */
+export const defineRoute = <R extends RequestSpec>(route: Route<R>): Route => {
+  const deniable = route.permission !== undefined && rolesWith(route.permission).length < ROLES.length;
+  const errors: ErrorCode[] = deniable && !route.errors.includes("PERMISSION_DENIED") ? [...route.errors, "PERMISSION_DENIED"] : route.errors;
+  return { ...route, errors } as unknown as Route;
+};

@@ -2,7 +2,7 @@ import { createScheduledController } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { parseSettings } from "../../src/config/settings";
-import { login } from "../../src/domain/auth";
+import { login, type Principal } from "../../src/domain/auth";
 import { AppError } from "../../src/domain/errors";
 import { type Deps, ORGANIZATION_INDEXES, ORGANIZATIONS, type OrganizationDoc } from "../../src/domain/organization";
 import { createOrganization, deleteOrganization, renameOrganization } from "../../src/domain/organizations";
@@ -10,7 +10,7 @@ import { reconcile } from "../../src/domain/reconciler";
 import { createRecord } from "../../src/domain/records";
 import { collectionNameFor, slugify } from "../../src/domain/slug";
 import worker from "../../src/index";
-import { storeClient } from "../helpers";
+import { ownerOf, storeClient } from "../helpers";
 
 /**
  * Fault injection: the store stops answering at every step of create, rename and delete in turn
@@ -54,8 +54,8 @@ const setUp = async (name: string) => {
   await createOrganization(healthy, { organization_name: name, email, password: "Test1234" });
   const tenant = healthy.data.collection(collectionNameFor(slugify(name)));
   for (let i = 0; i < TENANT_DOCS; i++) await tenant.insertOne({ n: i });
-  const principal = { orgId: (await healthy.organizations.findOne({ slug: slugify(name) }))?._id, tokenVersion: 0 };
-  return { database, healthy, email, principal: principal as { orgId: NonNullable<typeof principal.orgId>; tokenVersion: number } };
+  const principal = ownerOf((await healthy.organizations.findOne({ slug: slugify(name) })) as OrganizationDoc);
+  return { database, healthy, email, principal };
 };
 
 /** What must hold at any moment, half-done or not. */
@@ -155,7 +155,7 @@ const WRITERS = 4;
 
 const withBackground = (deps: Deps, database: string): Deps => ({ ...deps, background: (task) => void task(depsFor(database)).catch(() => {}) });
 
-const startWriters = (deps: Deps, principal: { orgId: NonNullable<OrganizationDoc["_id"]>; tokenVersion: number }) => {
+const startWriters = (deps: Deps, principal: Principal) => {
   const acknowledged: string[] = [];
   let stopped = false;
   let open: () => void = () => {};

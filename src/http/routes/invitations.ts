@@ -8,7 +8,7 @@ import { defineRoute } from "../route";
 import { Detail, TokenResponse } from "../schemas";
 
 const NO_STORE = { "cache-control": "no-store", pragma: "no-cache" };
-const AUTH_ERRORS: ErrorCode[] = ["NOT_AUTHENTICATED", "INVALID_TOKEN", "PERMISSION_DENIED", "STORE_UNAVAILABLE"];
+const AUTH_ERRORS: ErrorCode[] = ["NOT_AUTHENTICATED", "INVALID_TOKEN", "STORE_UNAVAILABLE"];
 const BODY_ERRORS: ErrorCode[] = ["PAYLOAD_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE", "VALIDATION_FAILED"];
 
 export const createInvitationRoute = defineRoute({

@@ -28,7 +28,7 @@ export const listMembersRoute = defineRoute({
   auth: "required",
   request: { query: MemberListQuery, blankQueryIsAbsent: true },
   responses: { 200: { description: "A page of members", schema: MemberPage } },
-  errors: [...AUTH_ERRORS, "PERMISSION_DENIED", "VALIDATION_FAILED"],
+  errors: [...AUTH_ERRORS, "VALIDATION_FAILED"],
   handler: async (request, env, input) => {
     const deps = await depsFor(request, env);
     const principal = await requirePrincipal(request, deps);
@@ -47,7 +47,7 @@ export const changeRoleRoute = defineRoute({
   auth: "required",
   request: { path: MemberPath, body: { schema: RoleBody } },
   responses: { 200: { description: "Changed", schema: MemberView } },
-  errors: [...AUTH_ERRORS, "PERMISSION_DENIED", "MEMBER_NOT_FOUND", "LAST_OWNER", "ORGANIZATION_BUSY", ...BODY_ERRORS],
+  errors: [...AUTH_ERRORS, "MEMBER_NOT_FOUND", "LAST_OWNER", "ORGANIZATION_BUSY", ...BODY_ERRORS],
   handler: async (request, env, input) => {
     request.state.audit = { action: "member.update" };
     const deps = await depsFor(request, env);
@@ -68,7 +68,7 @@ export const removeMemberRoute = defineRoute({
   auth: "required",
   request: { path: MemberPath },
   responses: { 200: { description: "Removed", schema: Detail, examples: { removed: { summary: "Removed", value: { detail: "removed" } } } } },
-  errors: [...AUTH_ERRORS, "PERMISSION_DENIED", "MEMBER_NOT_FOUND", "LAST_OWNER", "ORGANIZATION_BUSY"],
+  errors: [...AUTH_ERRORS, "MEMBER_NOT_FOUND", "LAST_OWNER", "ORGANIZATION_BUSY"],
   handler: async (request, env, input) => {
     request.state.audit = { action: "member.remove" };
     const deps = await depsFor(request, env);
