@@ -27,7 +27,17 @@ export interface FindOptions {
   skip?: number;
 }
 
-const SAFE_TO_REPEAT = new Set(["findOne", "find", "aggregate", "countDocuments", "listCollections", "createCollection", "dropCollection", "createIndexes", "dropIndexes"]);
+const SAFE_TO_REPEAT = new Set([
+  "findOne",
+  "find",
+  "aggregate",
+  "countDocuments",
+  "listCollections",
+  "createCollection",
+  "dropCollection",
+  "createIndexes",
+  "dropIndexes",
+]);
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
