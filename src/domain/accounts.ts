@@ -162,16 +162,26 @@ export const joinAccount = (deps: Deps, userId: ObjectId, orgId: ObjectId): Prom
     ) as Promise<Account | null>;
 
 /**
- * Removes organizations from accounts after their memberships ended, then closes the accounts
- * left with none (their e-mails are free again). Idempotent: the steps of a removal, a leave and
- * a delete, and the reconciler's.
+ * Removes an organization from accounts after their memberships ended, closing the accounts left
+ * with none (their e-mails are free again; a deleted organization leaves nothing of its people
+ * behind, not even a counter). Idempotent: the last step of a removal, a leave and a delete, and
+ * the reconciler's. One round trip when every account had only this organization, the usual case.
  */
 export const leaveAccounts = async (deps: Deps, userIds: ObjectId[], orgId: ObjectId): Promise<void> => {
-  if (userIds.length === 0) return;
+  const [only] = userIds;
+  if (!only) return;
   const users = deps.data.collection<AccountDoc>(USERS);
-  await users.updateMany({ user_id: { $in: userIds } }, { $pull: { org_ids: orgId } });
-  // The whole document goes: a deleted organization leaves nothing of its people behind, not even a counter.
-  await users.deleteMany({ user_id: { $in: userIds }, org_ids: { $size: 0 } });
+  const whose = userIds.length === 1 ? { user_id: only } : { user_id: { $in: userIds } };
+  const closed = await users.deleteMany({ ...whose, org_ids: [orgId] });
+  if (closed === userIds.length) return;
+  if (userIds.length === 1) {
+    const after = await users.findOneAndUpdate(whose, { $pull: { org_ids: orgId } }, { returnNewDocument: true });
+    // Emptied meanwhile by another departure: close it now.
+    if (after && (after.org_ids ?? []).length === 0) await users.deleteOne({ ...whose, org_ids: { $size: 0 } });
+    return;
+  }
+  await users.updateMany(whose, { $pull: { org_ids: orgId } });
+  await users.deleteMany({ ...whose, org_ids: { $size: 0 } });
 };
 
 export const findAccount = (deps: Deps, userId: ObjectId): Promise<Account | null> =>

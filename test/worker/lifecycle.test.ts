@@ -4,7 +4,8 @@ import { describe, expect, it } from "vitest";
 import { parseSettings } from "../../src/config/settings";
 import { login, type Principal } from "../../src/domain/auth";
 import { AppError } from "../../src/domain/errors";
-import { type Deps, ORGANIZATION_INDEXES, ORGANIZATIONS, type OrganizationDoc } from "../../src/domain/organization";
+import { type Account, type AccountDoc, USERS } from "../../src/domain/accounts";
+import { type Deps, memberOf, ORGANIZATION_INDEXES, ORGANIZATIONS, type OrganizationDoc } from "../../src/domain/organization";
 import { createOrganization, deleteOrganization, renameOrganization } from "../../src/domain/organizations";
 import { reconcile } from "../../src/domain/reconciler";
 import { createRecord } from "../../src/domain/records";
@@ -76,7 +77,26 @@ const checkInvariants = async (deps: Deps, settled: boolean) => {
   for (const name of collections) {
     expect(orgs.some((o) => o.collection_name === name || (o.pending?.op === "rename" && o.pending.to_collection === name))).toBe(true);
   }
+  if (settled) await checkAccounts(deps, orgs);
   return orgs;
+};
+
+/** Once settled, accounts and memberships agree: each member's account lists the organization, and an account lists only organizations it belongs to. */
+export const checkAccounts = async (deps: Deps, orgs: OrganizationDoc[]) => {
+  const accounts = (await deps.data.collection<AccountDoc>(USERS).find({ user_id: { $exists: true } })) as Account[];
+  for (const org of orgs) {
+    for (const member of Object.values(org.members)) {
+      const account = accounts.find((a) => a.user_id.equals(member.user_id));
+      expect(account?.org_ids.some((id) => id.equals(org._id)), `${member.email} lists ${org.organization_name}`).toBe(true);
+    }
+  }
+  for (const account of accounts) {
+    expect(account.org_ids.length, `${account.email} belongs somewhere`).toBeGreaterThan(0);
+    for (const id of account.org_ids) {
+      const org = orgs.find((o) => o._id.equals(id));
+      expect(org && memberOf(org, account.user_id), `${account.email} is a member of each organization it lists`).toBeTruthy();
+    }
+  }
 };
 
 const settle = async (deps: Deps) => {
@@ -85,8 +105,10 @@ const settle = async (deps: Deps) => {
   return checkInvariants(deps, true);
 };
 
-// A rename by password first makes the credential check's two calls (the lockout count and the admin read).
-const STEPS = { create: 3, rename: 5, delete: 3 };
+// A rename by password first makes the credential check's two calls (the account with its lockout
+// count, and the organization); a create first reserves the e-mail's account; a delete ends by
+// closing the accounts it leaves empty.
+const STEPS = { create: 4, rename: 5, delete: 4 };
 const faults = (steps: number): Fault[] =>
   Array.from({ length: steps }, (_, i) => [
     { failAt: i + 1, mode: "before" as const },
@@ -139,6 +161,8 @@ describe("delete survives a failure at every step", () => {
     } else {
       expect(orgs).toHaveLength(0);
       expect((await healthy.data.listCollections()).map((c) => c.name)).not.toContain("org_doomed");
+      // Its admin's account closed with it: the e-mail is free again, and nothing of them is left.
+      expect(await healthy.data.collection(USERS).countDocuments({})).toBe(0);
       await createOrganization(healthy, { organization_name: "Doomed", email: "new@example.com", password: "Test1234" });
       expect(await healthy.data.collection("org_doomed").countDocuments()).toBe(0);
     }
@@ -350,7 +374,7 @@ describe("the Cron Trigger", () => {
     const healthy = depsFor(database);
     await healthy.organizations.createIndexes(ORGANIZATION_INDEXES);
     await expect(
-      createOrganization(depsFor(database, { failAt: 2, mode: "before" }), { organization_name: "Cron", email: "cron@example.com", password: "Test1234" }),
+      createOrganization(depsFor(database, { failAt: 3, mode: "before" }), { organization_name: "Cron", email: "cron@example.com", password: "Test1234" }),
     ).rejects.toThrow();
     expect((await healthy.organizations.findOne({ slug: "cron" }))?.status).toBe("creating");
     await worker.scheduled(createScheduledController({ scheduledTime: Date.now(), cron: "* * * * *" }), {
