@@ -1,49 +1,23 @@
 import { createScheduledController } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { parseSettings } from "../../src/config/settings";
+import { USERS } from "../../src/domain/accounts";
 import { login, type Principal } from "../../src/domain/auth";
 import { AppError } from "../../src/domain/errors";
-import { type Account, type AccountDoc, USERS } from "../../src/domain/accounts";
-import { type Deps, memberOf, ORGANIZATION_INDEXES, ORGANIZATIONS, type OrganizationDoc } from "../../src/domain/organization";
+import { type Deps, ORGANIZATION_INDEXES, ORGANIZATIONS, type OrganizationDoc } from "../../src/domain/organization";
 import { createOrganization, deleteOrganization, renameOrganization } from "../../src/domain/organizations";
 import { reconcile } from "../../src/domain/reconciler";
 import { createRecord } from "../../src/domain/records";
 import { collectionNameFor, slugify } from "../../src/domain/slug";
 import worker from "../../src/index";
 import { ownerOf, storeClient } from "../helpers";
+import { checkAccounts, depsFor, faults, freshDatabase } from "./faults";
 
 /**
  * Fault injection: the store stops answering at every step of create, rename and delete in turn
  * (the request never arrives, or it is applied and the answer is lost, as when the Worker dies),
  * then the invariants are checked, the reconciler runs, and they are checked again.
  */
-
-type Fault = { failAt: number; mode: "before" | "after" };
-
-let databases = 0;
-const freshDatabase = () => `lifecycle_${Date.now().toString(36)}_${databases++}`;
-
-const depsFor = (database: string, fault?: Fault): Deps => {
-  const settings = parseSettings({ ...env, DATABASE: database, PBKDF2_ITERATIONS: "10000" });
-  const data = storeClient(database, (send) => {
-    let calls = 0;
-    return async (request) => {
-      calls++;
-      if (!fault || calls < fault.failAt) return send(request);
-      if (fault.mode === "after" && calls === fault.failAt) await send(request);
-      throw new Error("injected fault: the store is gone");
-    };
-  });
-  return {
-    data,
-    organizations: data.collection<OrganizationDoc>(ORGANIZATIONS),
-    settings,
-    now: () => new Date(),
-    sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
-    background: () => {},
-  };
-};
 
 const TENANT_DOCS = 5;
 
@@ -81,24 +55,6 @@ const checkInvariants = async (deps: Deps, settled: boolean) => {
   return orgs;
 };
 
-/** Once settled, accounts and memberships agree: each member's account lists the organization, and an account lists only organizations it belongs to. */
-export const checkAccounts = async (deps: Deps, orgs: OrganizationDoc[]) => {
-  const accounts = (await deps.data.collection<AccountDoc>(USERS).find({ user_id: { $exists: true } })) as Account[];
-  for (const org of orgs) {
-    for (const member of Object.values(org.members)) {
-      const account = accounts.find((a) => a.user_id.equals(member.user_id));
-      expect(account?.org_ids.some((id) => id.equals(org._id)), `${member.email} lists ${org.organization_name}`).toBe(true);
-    }
-  }
-  for (const account of accounts) {
-    expect(account.org_ids.length, `${account.email} belongs somewhere`).toBeGreaterThan(0);
-    for (const id of account.org_ids) {
-      const org = orgs.find((o) => o._id.equals(id));
-      expect(org && memberOf(org, account.user_id), `${account.email} is a member of each organization it lists`).toBeTruthy();
-    }
-  }
-};
-
 const settle = async (deps: Deps) => {
   await checkInvariants(deps, false);
   await reconcile(deps, new Date(Date.now() + 60_000));
@@ -109,12 +65,6 @@ const settle = async (deps: Deps) => {
 // count, and the organization); a create first reserves the e-mail's account; a delete ends by
 // closing the accounts it leaves empty.
 const STEPS = { create: 4, rename: 5, delete: 4 };
-const faults = (steps: number): Fault[] =>
-  Array.from({ length: steps }, (_, i) => [
-    { failAt: i + 1, mode: "before" as const },
-    { failAt: i + 1, mode: "after" as const },
-  ]).flat();
-
 describe("create survives a failure at every step", () => {
   it.each(faults(STEPS.create))("fails at call $failAt ($mode)", async (fault) => {
     const database = freshDatabase();

@@ -2,8 +2,8 @@ import { env } from "cloudflare:workers";
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from "jose";
 import { describe, expect, it } from "vitest";
 import { parseSettings } from "../../src/config/settings";
+import { attemptKey, countFailure, FORGET_AFTER_SECONDS, sweepStaleAttempts, USERS } from "../../src/domain/accounts";
 import { generatePrivateJwk } from "../../src/domain/keys";
-import { attemptKey, countFailure, FORGET_AFTER_SECONDS, USERS, sweepStaleAttempts } from "../../src/domain/accounts";
 import { type Deps, ORGANIZATIONS, type OrganizationDoc } from "../../src/domain/organization";
 import { call, callWith, createOrg, emailFor, loginToken, postJson, putJson, storeClient, uniqueName } from "../helpers";
 

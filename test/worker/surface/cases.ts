@@ -34,7 +34,10 @@ export interface Tenant {
 
 const claimsOf = (token: string) => JSON.parse(atob((token.split(".")[1] ?? "").replace(/-/g, "+").replace(/_/g, "/"))) as { admin_id: string };
 
-const freshEmail = () => `invitee+${uniqueName("i").replace(/[^a-z0-9]/gi, "").toLowerCase()}@example.com`;
+const freshEmail = () =>
+  `invitee+${uniqueName("i")
+    .replace(/[^a-z0-9]/gi, "")
+    .toLowerCase()}@example.com`;
 
 const pendingInvitation = async (token: string): Promise<PendingInvitation> => {
   const email = freshEmail();
@@ -131,7 +134,12 @@ export const SUCCESS: Record<string, (t: Tenant) => Ask> = {
   }),
   "DELETE /org/members/{user_id}": (t) => ({ method: "DELETE", path: `/org/members/${t.member?.userId}`, headers: bearer(t.token) }),
   "POST /org/leave": (t) => ({ method: "POST", path: "/org/leave", headers: bearer(t.member?.token ?? t.token) }),
-  "POST /org/invitations": (t) => ({ method: "POST", path: "/org/invitations", headers: jsonHeaders(t.token), body: json({ email: freshEmail(), role: "member" }) }),
+  "POST /org/invitations": (t) => ({
+    method: "POST",
+    path: "/org/invitations",
+    headers: jsonHeaders(t.token),
+    body: json({ email: freshEmail(), role: "member" }),
+  }),
   "GET /org/invitations": (t) => ({ method: "GET", path: "/org/invitations", headers: bearer(t.token) }),
   "DELETE /org/invitations/{id}": (t) => ({ method: "DELETE", path: `/org/invitations/${t.invitation?.id}`, headers: bearer(t.token) }),
   "POST /invitations/accept": (t) => ({
