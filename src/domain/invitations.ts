@@ -225,7 +225,8 @@ export const finishAccept = async (deps: Deps, claimed: InvitationDoc, key?: str
     if (!opened && !joined) return abandonAccept(deps, claimed, "ACCOUNT_EXISTS");
   } else {
     joined = await joinAccount(deps, claim.user_id, claimed.org_id);
-    if (!joined) return abandonAccept(deps, claimed, "INVITATION_INVALID");
+    // The account closed meanwhile (its last membership ended): the invitation stays, to accept again as a new account.
+    if (!joined) return abandonAccept(deps, claimed, "ORGANIZATION_BUSY");
   }
   const member: MemberRecord = {
     user_id: claim.user_id,
@@ -237,22 +238,30 @@ export const finishAccept = async (deps: Deps, claimed: InvitationDoc, key?: str
   };
   const path = memberPath(claim.user_id);
   let org = await deps.organizations.findOneAndUpdate(
-    { _id: claimed.org_id, status: { $in: ["active", "renaming"] }, [path]: { $exists: false } },
+    { _id: claimed.org_id, status: "active", [path]: { $exists: false } },
     { $set: { [path]: member, updated_at: deps.now() }, $inc: { owner_count: claimed.role === "owner" ? 1 : 0 } },
     { returnNewDocument: true },
   );
-  // Already a member: an earlier attempt of this accept got that far.
-  org ??= await deps.organizations.findOne({ _id: claimed.org_id, status: { $in: ["active", "renaming"] }, [path]: { $exists: true } });
-  if (!org) return abandonAccept(deps, claimed, "INVITATION_INVALID");
+  if (!org) {
+    // Already a member (an earlier attempt of this accept got that far), or why not.
+    const now = await deps.organizations.findOne({ _id: claimed.org_id });
+    if (now && memberOf(now, claim.user_id)) org = now;
+    else if (now && now.status !== "deleting") return abandonAccept(deps, claimed, "ORGANIZATION_BUSY");
+    else return abandonAccept(deps, claimed, "INVITATION_INVALID");
+  }
   await invitations(deps).deleteOne({ _id: claimed._id });
   return org;
 };
 
-/** The organization went away (or the e-mail was taken) while accepting: nothing of the accept stays. */
-const abandonAccept = async (deps: Deps, claimed: InvitationDoc, code: "INVITATION_INVALID" | "ACCOUNT_EXISTS"): Promise<never> => {
+/**
+ * Nothing of an accept that cannot finish stays: the organization went away (the invitation goes
+ * too), or the account changed under it (an account took the e-mail, or the invitee's account
+ * closed): the invitation is pending again, to accept as the account now stands.
+ */
+const abandonAccept = async (deps: Deps, claimed: InvitationDoc, code: "INVITATION_INVALID" | "ACCOUNT_EXISTS" | "ORGANIZATION_BUSY"): Promise<never> => {
   const claim = claimed.claim;
   if (claim) await leaveAccounts(deps, [claim.user_id], claimed.org_id);
-  if (code === "ACCOUNT_EXISTS") await invitations(deps).updateOne({ _id: claimed._id }, { $unset: { claim: "" } });
-  else await invitations(deps).deleteOne({ _id: claimed._id });
+  if (code === "INVITATION_INVALID") await invitations(deps).deleteOne({ _id: claimed._id });
+  else await invitations(deps).updateOne({ _id: claimed._id }, { $unset: { claim: "" } });
   throw new AppError(code);
 };

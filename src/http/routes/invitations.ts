@@ -87,6 +87,7 @@ export const acceptInvitationRoute = defineRoute({
     "NEW_ACCOUNT_PASSWORD",
     "ACCOUNT_LOCKED",
     "RATE_LIMITED",
+    "ORGANIZATION_BUSY",
     "STORE_UNAVAILABLE",
     ...BODY_ERRORS,
   ],
