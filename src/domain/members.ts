@@ -22,11 +22,12 @@ export const memberView = (member: MemberRecord): MemberView => ({
   joined_at: member.joined_at.toISOString(),
 });
 
-const MEMBER_STATUSES = ["active", "renaming"];
+/** Members are listed while the organization is usable; they change only while it is active (not mid-rename), as records do. */
+const LISTED_STATUSES = ["active", "renaming"];
 
 /** The caller's organization, if their token is current: one read. */
 const ownOrganization = async (deps: Deps, principal: Principal): Promise<OrganizationDoc> => {
-  const org = await deps.organizations.findOne({ _id: principal.orgId, status: { $in: MEMBER_STATUSES }, ...currentToken(principal) });
+  const org = await deps.organizations.findOne({ _id: principal.orgId, status: { $in: LISTED_STATUSES }, ...currentToken(principal) });
   if (!org) throw new AppError("INVALID_TOKEN");
   return org;
 };
@@ -48,8 +49,8 @@ export const listMembers = async (deps: Deps, principal: Principal, page: { limi
 /** Why a guarded membership change matched nothing, worked out only on that path. */
 const diagnose = async (deps: Deps, principal: Principal, target: ObjectId, to?: Role): Promise<AppError> => {
   const org = await deps.organizations.findOne({ _id: principal.orgId });
-  if (!org || !isCurrent(org, principal)) return new AppError("INVALID_TOKEN");
-  if (!MEMBER_STATUSES.includes(org.status)) return new AppError("ORGANIZATION_BUSY");
+  if (!org || !isCurrent(org, principal) || org.status === "deleting") return new AppError("INVALID_TOKEN");
+  if (org.status !== "active") return new AppError("ORGANIZATION_BUSY");
   const member = memberOf(org, target);
   if (!member) return new AppError("MEMBER_NOT_FOUND");
   if (!mayAssign(principal.role, member.role, to ?? member.role)) return new AppError("PERMISSION_DENIED");
@@ -65,7 +66,7 @@ const diagnose = async (deps: Deps, principal: Principal, target: ObjectId, to?:
  */
 const guardFor = (principal: Principal, target: ObjectId, roles: Role[], losingOwner: boolean) => ({
   _id: principal.orgId,
-  status: { $in: MEMBER_STATUSES },
+  status: "active",
   ...currentToken(principal),
   [memberPath(target, "role")]: { $in: roles },
   ...(losingOwner ? { owner_count: { $gt: 1 } } : {}),

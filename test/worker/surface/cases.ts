@@ -59,7 +59,13 @@ export const newTenant = async (route?: string): Promise<Tenant> => {
   const { id } = (await record.json()) as { id: string };
   const tenant: Tenant = { name: org.name, email: org.email, password: org.password, token, recordId: id, ownerId: claimsOf(token).admin_id };
   if (route && /members|leave/.test(route)) tenant.member = await join(token);
-  if (route?.includes("invitations")) tenant.invitation = await pendingInvitation(token);
+  if (route === "POST /invitations/accept") {
+    // Accepted by an account of another organization, with its password: the path that checks one.
+    const holder = await createOrg(uniqueName("Invitee"));
+    const { id: invitationId, token: invitationToken } = await invite(token, holder.email);
+    tenant.invitation = { id: invitationId, token: invitationToken, email: holder.email };
+    Object.assign(tenant, { email: holder.email, password: holder.password });
+  } else if (route?.includes("invitations")) tenant.invitation = await pendingInvitation(token);
   if (route === "POST /auth/switch") tenant.secondOrganization = await secondOrganization(token);
   return tenant;
 };
@@ -146,7 +152,7 @@ export const SUCCESS: Record<string, (t: Tenant) => Ask> = {
     method: "POST",
     path: "/invitations/accept",
     headers: jsonHeaders(),
-    body: json({ token: t.invitation?.token, password: "Invitee-1234" }),
+    body: json({ token: t.invitation?.token, password: t.password }),
   }),
   "GET /.well-known/jwks.json": () => ({ method: "GET", path: "/.well-known/jwks.json", headers: {} }),
   "GET /health": () => ({ method: "GET", path: "/health", headers: {} }),
@@ -212,7 +218,8 @@ export const PROVOKE: Record<ErrorCode, Provoke | undefined> = {
     if (ask.body !== undefined) return { ...ask, body: records ? json({ $set: 1 }) : "{}" };
     const [path = "", query] = ask.path.split("?");
     if (query === undefined) return ask;
-    return { ...ask, path: records ? `${path}?limit=0` : path };
+    // A page of nothing is refused; any other query misses its required parameter.
+    return { ...ask, path: query.includes("limit=") ? `${path}?limit=0` : path };
   },
   STORE_UNAVAILABLE: (ask) => ({ ...ask, env: DEAD_STORE }),
   RATE_LIMITED: (ask) => ({ ...ask, env: CLOSED_LIMITER }),
@@ -275,7 +282,11 @@ export const PROVOKE: Record<ErrorCode, Provoke | undefined> = {
     return withBody(ask, (body) => ({ ...body, email: pending.email }));
   },
   INVITATION_INVALID: (ask) => withBody(ask, (body) => ({ ...body, token: "no-such-invitation" })),
-  NEW_ACCOUNT_PASSWORD: (ask) => withBody(ask, ({ password: _p, ...body }) => body),
+  // An invitation for an e-mail without an account, accepted without a password.
+  NEW_ACCOUNT_PASSWORD: async (ask, t) => {
+    const fresh = await pendingInvitation(t.token);
+    return withBody(ask, () => ({ token: fresh.token }));
+  },
   // An invitation for an e-mail that already has an account, accepted with the token alone.
   ACCOUNT_EXISTS: async (ask, t) => {
     const other = await createOrg(uniqueName("Holder"));
