@@ -91,7 +91,9 @@ export const invite = async (orgToken: string, email: string, role = "member") =
 
 /** A new person joins the token's organization with a role: invited, then accepted with a password. */
 export const join = async (orgToken: string, role = "member", password = "Member-1234") => {
-  const email = `member+${uniqueName("m").replace(/[^a-z0-9]/gi, "").toLowerCase()}@example.com`;
+  const email = `member+${uniqueName("m")
+    .replace(/[^a-z0-9]/gi, "")
+    .toLowerCase()}@example.com`;
   const invitation = await invite(orgToken, email, role);
   const res = await postJson("/invitations/accept", { token: invitation.token, password });
   if (res.status !== 200) throw new Error(`accept failed: ${res.status} ${await res.text()}`);

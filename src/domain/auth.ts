@@ -94,6 +94,23 @@ const checkPassword = async (deps: Deps, emailKey: string, password: string, cho
   return { org, member, account };
 };
 
+/**
+ * The password check of an e-mail that may or may not have an account (accepting an invitation):
+ * throttle, lockout counted first, then the hash (a dummy one of the same cost without an
+ * account). Answers the account when the password is its own, nothing for an e-mail without one.
+ */
+export const checkAccountPassword = async (deps: Deps, emailKey: string, password: string): Promise<Account | undefined> => {
+  await deps.throttleCredentials?.();
+  const key = await attemptKey(normalizeEmail(emailKey));
+  const before = await countFailure(deps, key);
+  lockedOut(before, deps);
+  const account = before.account;
+  const valid = await verifyPassword(password, account?.password_hash ?? dummyHash(deps.settings.pbkdf2Iterations));
+  if (account && !valid) throw new AppError("INVALID_CREDENTIALS");
+  deps.background((later) => (account ? afterSuccess(later, key, account, password) : clearFailures(later, key)));
+  return account;
+};
+
 /** Ends the run of failures and, for an old or cheaper hash, rewrites it at the configured cost. */
 const afterSuccess = async (deps: Deps, key: string, account: Account, password: string): Promise<void> => {
   await clearFailures(deps, key);

@@ -2,7 +2,7 @@ import { ObjectId } from "bson";
 import { DuplicateKeyError } from "../data/errors";
 import type { IndexSpec } from "../dataapi/engine";
 import { type Account, type AccountDoc, attemptKey, hasAccount, joinAccount, leaveAccounts, openAccount, USERS } from "./accounts";
-import { currentToken, isCurrent, type Principal, tokenFor, verifyCredentials } from "./auth";
+import { checkAccountPassword, currentToken, isCurrent, type Principal, tokenFor } from "./auth";
 import { AppError } from "./errors";
 import { type Deps, freshTokenVersion, type MemberRecord, memberOf, memberPath, normalizeEmail, type OrganizationDoc } from "./organization";
 import { hashPassword } from "./passwords";
@@ -158,28 +158,13 @@ const acceptingAccount = async (deps: Deps, invitation: InvitationDoc, input: Ac
     if (!hasAccount(account) || !account.user_id.equals(principal.userId) || !isCurrent(own, principal)) throw new AppError("INVALID_TOKEN");
     return { key, account: account as Account };
   }
-  const existing = await deps.data.collection<AccountDoc>(USERS).findOne({ _id: key }, { projection: { user_id: 1 } });
-  if (existing?.user_id) {
-    if (input.password === undefined) throw new AppError("ACCOUNT_EXISTS");
-    const { account } = await verifyCredentialsForAccount(deps, invitation.email_key, input.password);
-    return { key, account };
+  if (input.password === undefined) {
+    // Without a password only a new e-mail could go on, and it needs one: say which is missing.
+    const existing = await deps.data.collection<AccountDoc>(USERS).findOne({ _id: key }, { projection: { user_id: 1 } });
+    throw new AppError(existing?.user_id ? "ACCOUNT_EXISTS" : "NEW_ACCOUNT_PASSWORD");
   }
-  return { key, account: undefined };
-};
-
-/** A password check for accepting: the lockout and the hash as for a login, whichever organizations the account has. */
-const verifyCredentialsForAccount = async (deps: Deps, emailKey: string, password: string): Promise<{ account: Account }> => {
-  try {
-    const { account } = await verifyCredentials(deps, emailKey, password);
-    return { account };
-  } catch (error) {
-    // Several organizations is no failure here: the password was right.
-    if (error instanceof AppError && error.code === "ORGANIZATION_REQUIRED") {
-      const account = await deps.data.collection<AccountDoc>(USERS).findOne({ _id: await attemptKey(emailKey) });
-      if (hasAccount(account)) return { account };
-    }
-    throw error;
-  }
+  // The password is checked as a login checks it (throttle, lockout counted first) when the e-mail has an account.
+  return { key, account: await checkAccountPassword(deps, invitation.email_key, input.password) };
 };
 
 /** Accepts an invitation; answers a token for its organization. */
@@ -249,6 +234,7 @@ export const finishAccept = async (deps: Deps, claimed: InvitationDoc, key?: str
     else if (now && now.status !== "deleting") return abandonAccept(deps, claimed, "ORGANIZATION_BUSY");
     else return abandonAccept(deps, claimed, "INVITATION_INVALID");
   }
+  // Before the answer, never after: a claim left behind would be finished again by the reconciler, re-adding a member removed since.
   await invitations(deps).deleteOne({ _id: claimed._id });
   return org;
 };

@@ -1,8 +1,9 @@
 import type { ObjectId } from "bson";
 import { leaveAccounts } from "./accounts";
+import { INVITATIONS } from "./invitations";
 import { currentToken, isCurrent, type Principal } from "./auth";
 import { AppError } from "./errors";
-import { type Deps, type MemberRecord, memberOf, memberPath, type OrganizationDoc } from "./organization";
+import { type Departure, type Deps, type MemberRecord, memberOf, memberPath, type OrganizationDoc } from "./organization";
 import { mayAssign, type Role } from "./roles";
 
 export const DEFAULT_MEMBER_PAGE = 50;
@@ -123,12 +124,21 @@ const endMembership = async (deps: Deps, principal: Principal, target: ObjectId)
     ...(from === "owner" ? { $inc: { owner_count: -1 } } : {}),
   }));
   if (!before) throw await diagnose(deps, principal, target);
-  await finishDeparture(deps, principal.orgId, target);
+  await finishDeparture(deps, principal.orgId, { user_id: target, at: now }, false, before.has_invitations === true);
 };
 
-/** The account step of a removal, then the departure record goes (after the answer, on the request path). */
-export const finishDeparture = async (deps: Deps, orgId: ObjectId, userId: ObjectId, clearNow = false): Promise<void> => {
-  await leaveAccounts(deps, [userId], orgId);
+/**
+ * The account step of a removal, then the departure record goes (after the answer, on the request
+ * path). An accept of theirs whose last step a crash interrupted goes too: finished later, it would
+ * bring back the member just removed.
+ */
+export const finishDeparture = async (deps: Deps, orgId: ObjectId, departure: Departure, clearNow = false, hasInvitations = true): Promise<void> => {
+  const userId = departure.user_id;
+  await Promise.all([
+    leaveAccounts(deps, [userId], orgId),
+    // Only claims from before the departure: a later one is an invitation accepted anew.
+    hasInvitations ? deps.data.collection(INVITATIONS).deleteMany({ org_id: orgId, "claim.user_id": userId, "claim.at": { $lt: departure.at } }) : undefined,
+  ]);
   const clear = (d: Deps) => d.organizations.updateOne({ _id: orgId }, { $pull: { departures: { user_id: userId } } });
   if (clearNow) await clear(deps);
   else deps.background(clear);

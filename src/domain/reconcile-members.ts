@@ -17,11 +17,20 @@ const BATCH = 100;
 
 /**
  * The membership steps a crash can leave half-done, settled with the same idempotent steps as
- * the requests, for records older than `olderThan`: claimed invitations first (finishing one may
- * confirm an account's join), then departures, then accounts still marked as joining.
+ * the requests, for records older than `olderThan`: departures first (they also drop an accept of
+ * the departed member that a crash interrupted, which finished later would bring them back), then
+ * claimed invitations (finishing one may confirm an account's join), then accounts still joining.
  */
 export const reconcileMemberships = async (deps: Deps, olderThan: Date): Promise<MembershipReport> => {
   const report: MembershipReport = { accepts: 0, departures: 0, accounts: 0 };
+  const leaving = await deps.organizations.find({ "departures.at": { $lt: olderThan } }, { limit: BATCH, projection: { departures: 1 } });
+  for (const org of leaving) {
+    for (const departure of org.departures ?? []) {
+      if (departure.at >= olderThan) continue;
+      await finishDeparture(deps, org._id, departure, true);
+      report.departures++;
+    }
+  }
   const claimed = await deps.data.collection<InvitationDoc>(INVITATIONS).find({ "claim.at": { $lt: olderThan } }, { limit: BATCH });
   for (const invitation of claimed) {
     try {
@@ -30,14 +39,6 @@ export const reconcileMemberships = async (deps: Deps, olderThan: Date): Promise
       if (!(error instanceof AppError)) throw error;
     }
     report.accepts++;
-  }
-  const leaving = await deps.organizations.find({ "departures.at": { $lt: olderThan } }, { limit: BATCH, projection: { departures: 1 } });
-  for (const org of leaving) {
-    for (const departure of org.departures ?? []) {
-      if (departure.at >= olderThan) continue;
-      await finishDeparture(deps, org._id, departure.user_id, true);
-      report.departures++;
-    }
   }
   const users = deps.data.collection<AccountDoc>(USERS);
   const joining = await users.find({ joining_at: { $lt: olderThan } }, { limit: BATCH });

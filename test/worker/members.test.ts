@@ -271,7 +271,9 @@ describe("members", () => {
     const lists = await Promise.all([first, other.token].map((token) => call("/org/members", { headers: bearer(token) })));
     const still = lists.filter((res) => res.status === 200);
     expect(still).toHaveLength(1);
-    const { members } = (await still[0]?.json()) as { members: { role: string }[] };
+    const [survivor] = still;
+    if (!survivor) throw new Error("no owner left");
+    const { members } = (await survivor.json()) as { members: { role: string }[] };
     expect(members).toEqual([expect.objectContaining({ role: "owner" })]);
   });
 
