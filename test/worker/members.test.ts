@@ -288,6 +288,29 @@ describe("members", () => {
   });
 });
 
+describe("data round trips of the membership routes", () => {
+  it("stay within the budget: changes ≤ 4, reads 1 or 2, login 2", async () => {
+    const org = await createOrg(uniqueName("Trips"));
+    const owner = await loginToken(org.email, org.password);
+    const email = `trips+${Date.now().toString(36)}@example.com`;
+    const invited = await postJson("/org/invitations", { email, role: "member" }, bearer(owner));
+    expect(roundTrips(invited)).toBe(2);
+    const { token } = (await invited.json()) as { token: string };
+    const accepted = await postJson("/invitations/accept", { token, password: "Joiner-1234" });
+    expect(roundTrips(accepted)).toBe(6);
+    const member = claimsOf(await tokenOf(accepted)).admin_id;
+    expect(roundTrips(await call("/org/members", { headers: bearer(owner) }))).toBe(1);
+    expect(roundTrips(await call("/org/invitations", { headers: bearer(owner) }))).toBe(2);
+    expect(roundTrips(await patchJson(`/org/members/${member}`, { role: "admin" }, bearer(owner)))).toBe(1);
+    expect(roundTrips(await del(`/org/members/${member}`, owner))).toBe(3);
+    const login = await postJson("/admin/login", { email: org.email, password: org.password });
+    expect(roundTrips(login)).toBe(2);
+    await postJson("/org/create", { organization_name: uniqueName("Trips") }, bearer(owner));
+    const switched = await postJson("/auth/switch", { organization_name: org.name }, bearer(owner));
+    expect(roundTrips(switched)).toBe(2);
+  });
+});
+
 describe("several organizations per user", () => {
   it("a signed-in user creates another organization by token, switches between them, and deletes one without losing the other", async () => {
     const org = await createOrg(uniqueName("First"));
