@@ -62,6 +62,8 @@ export const attemptKey = async (emailKey: string): Promise<string> => {
 };
 
 export interface PriorFailures {
+  /** When this attempt was counted (the counter's `last_failed_at` now): clearing is guarded by it. */
+  countedAt: Date;
   failures: number;
   lastFailedAt?: Date;
   /** The account as it was when the attempt was counted, if the e-mail has one. */
@@ -73,7 +75,8 @@ const forgetBefore = (now: Date): Date => new Date(now.getTime() - FORGET_AFTER_
 /** A counter that still counts: recent, or at zero (a fresh account, or one whose last check succeeded). */
 const live = (now: Date): Doc => ({ $or: [{ last_failed_at: { $gt: forgetBefore(now) } }, { failures: 0 }, { failures: { $exists: false } }] });
 
-const priorOf = (before: AccountDoc | null): PriorFailures => ({
+const priorOf = (before: AccountDoc | null, countedAt: Date): PriorFailures => ({
+  countedAt,
   failures: before?.failures ?? 0,
   ...(before?.last_failed_at ? { lastFailedAt: before.last_failed_at } : {}),
   ...(hasAccount(before) ? { account: before } : {}),
@@ -99,27 +102,20 @@ export const countFailure = async (deps: Deps, key: string): Promise<PriorFailur
     await users.updateOne({ _id: key, last_failed_at: { $lte: forgetBefore(now) } }, { $set: { failures: 0, last_failed_at: now } });
     before = await count();
   }
-  return priorOf(before);
+  return priorOf(before, now);
 };
 
-/** The same count for a caller known by user id (a password change): no upsert, the account must exist. */
-export const countAccountFailure = async (deps: Deps, userId: ObjectId): Promise<PriorFailures | null> => {
-  const now = deps.now();
+/**
+ * After a success the run of failures is over: a counter alone goes, an account keeps its
+ * document with the count at zero. Only if no failure was counted since this attempt: a later
+ * one (a guess racing the success) keeps counting toward the lock.
+ */
+export const clearFailures = async (deps: Deps, key: string, countedAt: Date): Promise<void> => {
   const users = deps.data.collection<AccountDoc>(USERS);
-  const bump = { $inc: { failures: 1 }, $set: { last_failed_at: now } };
-  let before = await users.findOneAndUpdate({ user_id: userId, ...live(now) }, bump);
-  if (!before) {
-    await users.updateOne({ user_id: userId, last_failed_at: { $lte: forgetBefore(now) } }, { $set: { failures: 0, last_failed_at: now } });
-    before = await users.findOneAndUpdate({ user_id: userId, ...live(now) }, bump);
-  }
-  return before ? priorOf(before) : null;
-};
-
-/** After a success the run of failures is over: a counter alone goes, an account keeps its document. */
-export const clearFailures = async (deps: Deps, key: string): Promise<void> => {
-  const users = deps.data.collection<AccountDoc>(USERS);
-  await users.deleteOne({ _id: key, user_id: { $exists: false } });
-  await users.updateOne({ _id: key, user_id: { $exists: true } }, { $set: { failures: 0 } });
+  await Promise.all([
+    users.deleteOne({ _id: key, last_failed_at: countedAt, user_id: { $exists: false } }),
+    users.updateOne({ _id: key, last_failed_at: countedAt, user_id: { $exists: true } }, { $set: { failures: 0 } }),
+  ]);
 };
 
 /** Removes counters nobody has touched for a day; accounts stay. */

@@ -1,5 +1,5 @@
 import { ObjectId } from "bson";
-import { type Account, attemptKey, clearFailures, countAccountFailure, countFailure, type PriorFailures, USERS } from "./accounts";
+import { type Account, attemptKey, clearFailures, countFailure, type PriorFailures, USERS } from "./accounts";
 import { AppError } from "./errors";
 import { lockedForMs } from "./lockout";
 import { type Deps, type MemberRecord, memberOf, memberPath, normalizeEmail, type OrganizationDoc } from "./organization";
@@ -85,12 +85,12 @@ const checkPassword = async (deps: Deps, emailKey: string, password: string, cho
   if (!account || !valid) throw new AppError("INVALID_CREDENTIALS");
   // Past this point the caller proved the password: what follows tells them nothing they could not see.
   if (org === "several") {
-    deps.background((later) => afterSuccess(later, key, account, password));
+    deps.background((later) => afterSuccess(later, key, before.countedAt, account, password));
     throw new AppError("ORGANIZATION_REQUIRED");
   }
   const member = org ? memberOf(org, account.user_id) : undefined;
   if (!org || !member || !canLogIn(org)) throw new AppError("INVALID_CREDENTIALS");
-  deps.background((later) => afterSuccess(later, key, account, password));
+  deps.background((later) => afterSuccess(later, key, before.countedAt, account, password));
   return { org, member, account };
 };
 
@@ -107,13 +107,13 @@ export const checkAccountPassword = async (deps: Deps, emailKey: string, passwor
   const account = before.account;
   const valid = await verifyPassword(password, account?.password_hash ?? dummyHash(deps.settings.pbkdf2Iterations));
   if (account && !valid) throw new AppError("INVALID_CREDENTIALS");
-  deps.background((later) => (account ? afterSuccess(later, key, account, password) : clearFailures(later, key)));
+  deps.background((later) => (account ? afterSuccess(later, key, before.countedAt, account, password) : clearFailures(later, key, before.countedAt)));
   return account;
 };
 
 /** Ends the run of failures and, for an old or cheaper hash, rewrites it at the configured cost. */
-const afterSuccess = async (deps: Deps, key: string, account: Account, password: string): Promise<void> => {
-  await clearFailures(deps, key);
+const afterSuccess = async (deps: Deps, key: string, countedAt: Date, account: Account, password: string): Promise<void> => {
+  await clearFailures(deps, key, countedAt);
   if (!needsRehash(account.password_hash, deps.settings.pbkdf2Iterations)) return;
   const rehashed = await hashPassword(password, deps.settings.pbkdf2Iterations);
   await deps.data.collection(USERS).updateOne({ _id: key, password_hash: account.password_hash }, { $set: { password_hash: rehashed } });
@@ -179,10 +179,11 @@ export const changePassword = async (deps: Deps, principal: Principal, currentPa
   const member = own ? memberOf(own, principal.userId) : undefined;
   if (!own || !member) throw new AppError("INVALID_TOKEN");
   await deps.throttleCredentials?.();
-  const before = await countAccountFailure(deps, principal.userId);
-  if (!before?.account) throw new AppError("INVALID_TOKEN");
+  // The lockout is the e-mail's, shared with login: the membership names the e-mail, so its key.
+  const before = await countFailure(deps, await attemptKey(member.email_key));
   lockedOut(before, deps);
   const account = before.account;
+  if (!account?.user_id.equals(principal.userId)) throw new AppError("INVALID_TOKEN");
   if (!(await verifyPassword(currentPassword, account.password_hash))) throw new AppError("INVALID_CREDENTIALS");
   const fresh = await hashPassword(newPassword, deps.settings.pbkdf2Iterations);
   const tv = memberPath(principal.userId, "token_version");

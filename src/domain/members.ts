@@ -1,8 +1,8 @@
 import type { ObjectId } from "bson";
 import { leaveAccounts } from "./accounts";
-import { INVITATIONS } from "./invitations";
 import { currentToken, isCurrent, type Principal } from "./auth";
 import { AppError } from "./errors";
+import { INVITATIONS } from "./invitations";
 import { type Departure, type Deps, type MemberRecord, memberOf, memberPath, type OrganizationDoc } from "./organization";
 import { mayAssign, type Role } from "./roles";
 
@@ -139,7 +139,8 @@ export const finishDeparture = async (deps: Deps, orgId: ObjectId, departure: De
     // Only claims from before the departure: a later one is an invitation accepted anew.
     hasInvitations ? deps.data.collection(INVITATIONS).deleteMany({ org_id: orgId, "claim.user_id": userId, "claim.at": { $lt: departure.at } }) : undefined,
   ]);
-  const clear = (d: Deps) => d.organizations.updateOne({ _id: orgId }, { $pull: { departures: { user_id: userId } } });
+  // The departure itself, field for field: FerretDB pulls by equal value, not by a condition on the element.
+  const clear = (d: Deps) => d.organizations.updateOne({ _id: orgId }, { $pull: { departures: { user_id: userId, at: departure.at } } });
   if (clearNow) await clear(deps);
   else deps.background(clear);
 };
