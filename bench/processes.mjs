@@ -104,13 +104,14 @@ export const startGateway = async () => {
  * `wrangler dev` proxy, no inspector, the Worker as the entry), on a free port with a throwaway
  * store; `vars` become plain-text bindings.
  */
-export const startProduction = async (label, configFile, script, vars = {}, readyPath = "/") => {
+export const startProduction = async (label, configFile, script, vars = {}, ready = "/") => {
   const port = await freePort();
   const state = throwaway("oms-bench-workerd-");
   const varArgs = Object.entries(vars).flatMap(([name, value]) => ["--var", `${name}:${value}`]);
   const args = [join(ROOT, "bench", "workerd.mjs"), "--config", configFile, "--script", script, "--port", String(port), "--persist", state, ...varArgs];
   const proc = spawnGroup(process.execPath, args);
   const origin = `http://127.0.0.1:${port}`;
-  await waitFor(label, answers(`${origin}${readyPath}`), proc, 90_000);
+  // `ready` is a path that answers 2xx once the Worker runs, or a probe of its own given the origin.
+  await waitFor(label, typeof ready === "function" ? ready(origin) : answers(`${origin}${ready}`), proc, 90_000);
   return { origin, stop: proc.stop, groups: [proc.group] };
 };

@@ -9,6 +9,8 @@ import { RECORDS_PAGE } from "./scenarios.mjs";
 export const PRODUCTION = "workerd";
 export const DEV = "wrangler dev";
 export const BASELINE_FILE = join(import.meta.dirname, "baseline.json");
+/** The rows of bench/store-ceiling.mjs: the service's Durable Object driven with Data API actions. */
+export const STORE_CEILING = "one DO";
 
 const PAGE = `GET /org/records?limit=${RECORDS_PAGE}`;
 const GOALS = {
@@ -139,7 +141,7 @@ export const printBreakdowns = (rows) => {
       `\nwhere the CPU goes, ${mode} (bare Worker: runtime floor ${fixed(parts.floor, 2)} ms, log line ${fixed(parts.log, 2)} ms, ` +
         `store round trip ${fixed(parts.trip, 2)} ms over fetch / ${fixed(parts.tripRpc, 2)} ms over RPC, PBKDF2 ${fixed(parts.hash, 2)} ms)`,
     );
-    for (const row of rows.filter((r) => r.mode === mode && r.store !== "bare")) {
+    for (const row of rows.filter((r) => r.mode === mode && (r.store === "embedded" || r.store === "gateway"))) {
       if (row.cpuMs === undefined) continue;
       const trips = row.roundTrips ?? 0;
       const hash = row.endpoint === "POST /admin/login" || row.endpoint === "PUT /org/update" ? parts.hash : 0;
@@ -245,8 +247,13 @@ const printCpuAgainstBaseline = (rows) => {
   }
 };
 
-/** Many organizations at once: the same writes spread over `orgs` organizations, against one. */
+/** Many organizations at once: the same writes spread over `orgs` organizations, against one; and one Durable Object's ceiling. */
 const printScale = (rows) => {
+  const actions = rows.filter((r) => r.store === STORE_CEILING);
+  if (actions.length) {
+    const each = actions.map((r) => `${r.endpoint} ${fixed(r.rps, 0)}/s (${fixed(r.cpuMs, 2)} ms CPU)`).join(", ");
+    console.log(`  ${PRODUCTION}, one Durable Object (bench/store-worker.ts), actions per second at 10 connections: ${each} (shown, no goal)`);
+  }
   for (const store of ["embedded", "gateway"]) {
     const one = find(rows, PRODUCTION, store, "POST /org/records");
     const many = rows.find((r) => r.mode === PRODUCTION && r.store === store && r.endpoint.startsWith("POST /org/records, "));

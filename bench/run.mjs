@@ -13,8 +13,9 @@ import { join } from "node:path";
 import { bundleSize } from "./bundle.mjs";
 import { groupCpuMs } from "./cpu.mjs";
 import { gatewayUnavailable, ROOT, startBare, startGateway, startProduction, startService, stopEverything } from "./processes.mjs";
-import { BASELINE_FILE, DEV, PRODUCTION, printBreakdowns, printGoals, printTable, summarise } from "./report.mjs";
+import { BASELINE_FILE, DEV, PRODUCTION, printBreakdowns, printGoals, printTable, STORE_CEILING, summarise } from "./report.mjs";
 import { measureBare, prepareService } from "./scenarios.mjs";
+import { prepareStoreCeiling, startStoreCeiling } from "./store-ceiling.mjs";
 
 const quick = process.argv.includes("--quick");
 const saveBaseline = process.argv.includes("--save-baseline");
@@ -55,9 +56,10 @@ const main = async () => {
   };
   // A gateway that will not start (FerretDB or the gateway build broken) costs its rows, not the run.
   const gateway = reason ? { error: reason } : viaGateway().catch((error) => ({ error: `failed to start: ${error.message.split("\n")[0]}` }));
-  const [prodBare, prodService, devBare, devService] = await Promise.all([
+  const [prodBare, prodService, storeCeiling, devBare, devService] = await Promise.all([
     startProduction("the bare Worker (workerd)", bareConfig, bareScript),
     startProduction("the service (workerd)", config, built, { JWT_SECRET: secret }, "/health"),
+    startStoreCeiling(),
     workerdOnly ? undefined : startBare(),
     workerdOnly ? undefined : startService("the service (wrangler dev)"),
   ]);
@@ -69,6 +71,7 @@ const main = async () => {
     { mode: PRODUCTION, store: "bare", server: prodBare },
     { mode: PRODUCTION, store: "embedded", server: prodService },
     ...(gatewayService.error ? [] : [{ mode: PRODUCTION, store: "gateway", server: gatewayService }]),
+    { mode: PRODUCTION, store: STORE_CEILING, server: storeCeiling },
     ...(workerdOnly
       ? []
       : [
@@ -79,7 +82,10 @@ const main = async () => {
   for (const target of targets) {
     const cpu = () => groupCpuMs(target.server.groups);
     if (target.store === "bare") target.round = () => measureBare(target.server.origin, plan, cpu);
-    else {
+    else if (target.store === STORE_CEILING) {
+      const { round } = await prepareStoreCeiling(target.server.origin, plan);
+      target.round = () => round(cpu);
+    } else {
       const { round } = await prepareService(target.server.origin, plan);
       target.round = () => round(cpu);
     }
@@ -105,7 +111,7 @@ const main = async () => {
   printGoals(rows, size);
   if (saveBaseline) {
     const cpuMs = {};
-    for (const row of rows.filter((r) => r.store !== "bare" && r.cpuMs !== undefined)) {
+    for (const row of rows.filter((r) => r.store !== "bare" && r.store !== STORE_CEILING && r.cpuMs !== undefined)) {
       const target = `${row.mode} · ${row.store}`;
       cpuMs[target] = { ...cpuMs[target], [row.endpoint]: Number(row.cpuMs.toFixed(2)) };
     }
