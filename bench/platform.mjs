@@ -46,6 +46,7 @@ const organizations = (start, end) =>
     const i = start + k;
     const slug = `bench_org_${String(i).padStart(6, "0")}`;
     const at = new Date(Date.UTC(2025, 0, 1) + i * 1000);
+    const owner = new ObjectId();
     return {
       _id: new ObjectId(),
       organization_name: `Bench Org ${i}`,
@@ -54,7 +55,17 @@ const organizations = (start, end) =>
       status: "active",
       created_at: at,
       updated_at: at,
-      admin: { id: new ObjectId(), email: `${slug}@example.com`, email_key: `${slug}@example.com`, password_hash: "-", token_version: 0 },
+      members: {
+        [owner.toHexString()]: {
+          user_id: owner,
+          email: `${slug}@example.com`,
+          email_key: `${slug}@example.com`,
+          role: "owner",
+          token_version: 0,
+          joined_at: at,
+        },
+      },
+      owner_count: 1,
       ...(i % 100 === 7 ? { suspended: true, suspension: { at, reason: "bench", by_key_id: "bench" } } : {}),
     };
   });
@@ -95,7 +106,14 @@ const timeFind = async (call, page, n) => {
   let docs = [];
   for (let r = 0; r < RUNS; r++) {
     const began = performance.now();
-    docs = (await call("find", "organizations", { filter: resolve(page.filter, n), sort: page.sort, limit: LIMIT + 1, projection: { admin: 0 } })).documents;
+    docs = (
+      await call("find", "organizations", {
+        filter: resolve(page.filter, n),
+        sort: page.sort,
+        limit: LIMIT + 1,
+        projection: { write_leases: 0, members: 0, departures: 0, pending: 0, suspension: 0 },
+      })
+    ).documents;
     times.push(performance.now() - began);
   }
   if (docs.length === 0) throw new Error(`${page.label}: an empty page`);

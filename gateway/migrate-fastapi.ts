@@ -1,11 +1,12 @@
-import { type Db, type Document, ObjectId } from "mongodb";
-import { normalizeEmail, ORGANIZATION_INDEXES, ORGANIZATIONS, type OrganizationDoc } from "../src/domain/organization";
+import { type Db, type Document, MongoServerError, ObjectId } from "mongodb";
+import { attemptKey, USERS } from "../src/domain/accounts";
+import { freshTokenVersion, memberPath, normalizeEmail, ORGANIZATION_INDEXES, ORGANIZATIONS, type OrganizationDoc } from "../src/domain/organization";
 import { collectionNameFor, slugify } from "../src/domain/slug";
 
 /**
  * Folds the FastAPI service's master database (`organizations` plus a separate `admins`
- * collection) into this service's layout (each admin inside its organization's document), in
- * place. Password hashes are kept as they are: passlib's pbkdf2_sha256 verifies here and is
+ * collection) into this service's layout (each admin the owner of its organization, with an
+ * account of their own), in place. Password hashes are kept as they are: passlib's pbkdf2_sha256 verifies here and is
  * rewritten at the current cost on the next login. Tenant collections keep their data; one
  * whose name is not `org_<slug>` of its organization is renamed (metadata only).
  */
@@ -32,12 +33,30 @@ const hashOf = (admin: Document): string | undefined =>
 const dateOf = (value: unknown, fallback: Date): Date =>
   value instanceof Date ? value : typeof value === "string" && !Number.isNaN(Date.parse(value)) ? new Date(value) : fallback;
 
+/** The admin's account (the e-mail's reservation), or the organization joins it when an earlier run opened it. */
+const openAccount = async (db: Db, orgId: ObjectId, userId: ObjectId, email: string, hash: string): Promise<boolean> => {
+  const users = db.collection<{ _id: string }>(USERS);
+  const key = await attemptKey(normalizeEmail(email));
+  try {
+    await users.updateOne(
+      { _id: key, user_id: { $exists: false } },
+      { $set: { user_id: userId, email, password_hash: hash, org_ids: [orgId] }, $setOnInsert: { failures: 0 } },
+      { upsert: true },
+    );
+    return true;
+  } catch (error) {
+    if (!(error instanceof MongoServerError && error.code === 11000)) throw error;
+    const { matchedCount } = await users.updateOne({ _id: key, user_id: userId }, { $addToSet: { org_ids: orgId } });
+    return matchedCount === 1;
+  }
+};
+
 export const migrateFastApi = async (db: Db, options: { dryRun?: boolean; now?: Date } = {}): Promise<MigrationReport> => {
   const now = options.now ?? new Date();
   const report: MigrationReport = { migrated: [], renamedCollections: [], skipped: [] };
   const legacy = await db
     .collection(ORGANIZATIONS)
-    .find({ admin: { $exists: false } })
+    .find({ admin: { $exists: false }, members: { $exists: false } })
     .toArray();
   const admins = await db.collection("admins").find({}).toArray();
   const existing = new Set((await db.listCollections({}, { nameOnly: true }).toArray()).map((c) => c.name));
@@ -45,7 +64,7 @@ export const migrateFastApi = async (db: Db, options: { dryRun?: boolean; now?: 
     (
       await db
         .collection(ORGANIZATIONS)
-        .find({ admin: { $exists: true } }, { projection: { slug: 1 } })
+        .find({ $or: [{ admin: { $exists: true } }, { members: { $exists: true } }] }, { projection: { slug: 1 } })
         .toArray()
     ).map((o) => String(o.slug)),
   );
@@ -65,21 +84,27 @@ export const migrateFastApi = async (db: Db, options: { dryRun?: boolean; now?: 
       taken.add(slug);
       const target = collectionNameFor(slug);
       const current = typeof org.collection_name === "string" ? org.collection_name : target;
+      const userId = admin._id instanceof ObjectId ? admin._id : new ObjectId();
+      const created_at = dateOf(org.created_at, now);
       const doc: OrganizationDoc = {
         _id: org._id,
         organization_name: name,
         slug,
         collection_name: target,
         status: "active",
-        created_at: dateOf(org.created_at, now),
+        created_at,
         updated_at: now,
-        admin: {
-          id: admin._id instanceof ObjectId ? admin._id : new ObjectId(),
-          email: admin.email,
-          email_key: normalizeEmail(admin.email),
-          password_hash: hash,
-          token_version: 0,
+        members: {
+          [userId.toHexString()]: {
+            user_id: userId,
+            email: admin.email,
+            email_key: normalizeEmail(admin.email),
+            role: "owner",
+            token_version: freshTokenVersion(),
+            joined_at: created_at,
+          },
         },
+        owner_count: 1,
       };
       if (options.dryRun) {
         report.migrated.push(name);
@@ -96,13 +121,23 @@ export const migrateFastApi = async (db: Db, options: { dryRun?: boolean; now?: 
         existing.add(target);
         report.renamedCollections.push([current, target]);
       }
+      if (!(await openAccount(db, org._id, userId, admin.email, hash))) {
+        taken.delete(slug);
+        skip("its admin's e-mail already has an account of another organization's admin");
+        continue;
+      }
       if (!existing.has(target)) await db.createCollection(target);
       existing.add(target);
-      await db.collection(ORGANIZATIONS).replaceOne({ _id: org._id, admin: { $exists: false } }, doc);
+      await db.collection(ORGANIZATIONS).replaceOne({ _id: org._id, admin: { $exists: false }, [memberPath(userId)]: { $exists: false } }, doc);
       report.migrated.push(name);
     }
   }
   if (!options.dryRun) {
+    // This service's first layout had a unique index on the embedded admin's e-mail; accounts hold that reservation now.
+    await db
+      .collection(ORGANIZATIONS)
+      .dropIndex("admin_email_unique")
+      .catch(() => undefined);
     for (const index of ORGANIZATION_INDEXES) {
       await db.collection(ORGANIZATIONS).createIndex(index.key, { name: index.name, unique: index.unique ?? false });
     }

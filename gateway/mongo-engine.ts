@@ -374,6 +374,22 @@ export class MongoEngine implements Engine {
       );
   }
 
+  dropIndex(ns: Namespace, name: string): Promise<boolean> {
+    return this.run(ns, async (budget) => {
+      // The remembered TTL spec goes first, so expiry stops even if the drop below never happens;
+      // asked of the monitor whatever this process has seen, since a fresh gateway may not know yet that the server lacks TTL.
+      await this.ttlMonitor?.forget(ns, name);
+      try {
+        await this.collection(ns).dropIndex(name, budget.maxTime());
+        return true;
+      } catch (error) {
+        // Both MongoDB and FerretDB: 26 for a missing collection, 27 for a missing index; the protocol answers false.
+        if (hasCode(error, CODE.NamespaceNotFound) || hasCode(error, CODE.IndexNotFound)) return false;
+        throw error;
+      }
+    });
+  }
+
   listCollections(database: string, filter: Doc): Promise<{ name: string }[]> {
     return this.run(undefined, async (budget) => {
       const found = await this.client

@@ -13,6 +13,7 @@ import { DataApiError } from "../src/dataapi/errors";
 export const CODE = {
   InternalError: 1,
   NamespaceNotFound: 26,
+  IndexNotFound: 27,
   NamespaceExists: 48,
   IndexOptionsConflict: 85,
   IndexKeySpecsConflict: 86,

@@ -98,6 +98,11 @@ export class TtlMonitor {
     await this.engine.delete(this.meta, { database: ns.database, collection: ns.collection }, true);
   }
 
+  /** Forgets the spec of a dropped index (none remembered is fine). */
+  async forget(ns: Namespace, name: string): Promise<void> {
+    await this.engine.delete(this.meta, { database: ns.database, collection: ns.collection, name }, true);
+  }
+
   /** One bounded turn over every remembered spec. */
   async turn(now: Date): Promise<TurnResult> {
     let removed = 0;

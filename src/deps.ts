@@ -1,9 +1,11 @@
 import { ConfigError, parseSettings, type Settings } from "./config/settings";
 import { connectData } from "./data/connect";
 import type { Doc } from "./dataapi/engine";
+import { USER_INDEXES, USERS } from "./domain/accounts";
 import { AUDIT_LOG, type AuditEvent, auditIndexes } from "./domain/audit";
 import { AppError } from "./domain/errors";
-import { LOGIN_ATTEMPT_INDEXES, LOGIN_ATTEMPTS } from "./domain/login-attempts";
+import { INVITATION_INDEXES, INVITATIONS } from "./domain/invitations";
+import { ensureLayout } from "./domain/migrate";
 import { type Deps, type DomainSettings, ORGANIZATION_INDEXES, ORGANIZATIONS, type OrganizationDoc } from "./domain/organization";
 import type { Env } from "./env";
 
@@ -45,8 +47,9 @@ const ensureIndexes = (env: Env, settings: Settings): Promise<unknown> => {
     ready = Promise.all([
       data.collection(ORGANIZATIONS).createIndexes(ORGANIZATION_INDEXES),
       data.collection(AUDIT_LOG).createIndexes(auditIndexes(settings.auditRetentionDays)),
-      data.collection(LOGIN_ATTEMPTS).createIndexes(LOGIN_ATTEMPT_INDEXES),
-    ]);
+      data.collection(USERS).createIndexes(USER_INDEXES),
+      data.collection(INVITATIONS).createIndexes(INVITATION_INDEXES),
+    ]).then(() => ensureLayout(buildDeps(env, settings)));
     ready.catch(() => indexesReady.delete(env));
     indexesReady.set(env, ready);
   }
@@ -60,10 +63,11 @@ export const keepAlive = (ctx: ExecutionContext | undefined, task: Promise<unkno
 };
 
 /** Only the slice the domain declares leaves here: the compiler checks that the settings provide it. */
-const domainSettings = ({ token, pbkdf2Iterations, lockoutThreshold, data }: Settings): DomainSettings => ({
+const domainSettings = ({ token, pbkdf2Iterations, lockoutThreshold, invitationTtlSeconds, data }: Settings): DomainSettings => ({
   token,
   pbkdf2Iterations,
   lockoutThreshold,
+  invitationTtlSeconds,
   data: { database: data.database, timeoutMs: data.timeoutMs },
 });
 

@@ -1,5 +1,5 @@
 import { createDeps, settingsFor } from "./deps";
-import { sweepStaleAttempts } from "./domain/login-attempts";
+import { sweepStaleAttempts } from "./domain/accounts";
 import { reconcile } from "./domain/reconciler";
 import type { Env } from "./env";
 

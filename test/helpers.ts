@@ -3,6 +3,8 @@ import { env, exports } from "cloudflare:workers";
 import { parseSettings } from "../src/config/settings";
 import { DataClient, type Fetcher } from "../src/data/client";
 import { dataTarget } from "../src/data/connect";
+import type { Principal } from "../src/domain/auth";
+import type { OrganizationDoc } from "../src/domain/organization";
 import worker from "../src/index";
 
 /** Sends a request through the Worker's front door, as a client would. */
@@ -72,3 +74,35 @@ export const operator = (key: string) => ({ authorization: `Bearer ${key}` });
 export const roundTrips = (res: Response): number => Number(res.headers.get("x-data-round-trips"));
 
 export { env };
+
+/** The principal of an organization's (first) owner, as a token of theirs would name it. */
+export const ownerOf = (org: OrganizationDoc): Principal => {
+  const owner = Object.values(org.members).find((member) => member.role === "owner");
+  if (!owner) throw new Error(`organization ${org.organization_name} has no owner`);
+  return { orgId: org._id, userId: owner.user_id, tokenVersion: owner.token_version, role: "owner" };
+};
+
+export const patchJson = (path: string, body: unknown, headers: Record<string, string> = {}) =>
+  call(path, { method: "PATCH", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) });
+
+export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+
+/** Invites an e-mail into the token's organization; answers the invitation with its one-time token. */
+export const invite = async (orgToken: string, email: string, role = "member") => {
+  const res = await postJson("/org/invitations", { email, role }, bearer(orgToken));
+  if (res.status !== 201) throw new Error(`invite failed: ${res.status} ${await res.text()}`);
+  return (await res.json()) as { id: string; email: string; role: string; token: string; expires_at: string };
+};
+
+/** A new person joins the token's organization with a role: invited, then accepted with a password. */
+export const join = async (orgToken: string, role = "member", password = "Member-1234") => {
+  const email = `member+${uniqueName("m")
+    .replace(/[^a-z0-9]/gi, "")
+    .toLowerCase()}@example.com`;
+  const invitation = await invite(orgToken, email, role);
+  const res = await postJson("/invitations/accept", { token: invitation.token, password });
+  if (res.status !== 200) throw new Error(`accept failed: ${res.status} ${await res.text()}`);
+  const token = ((await res.json()) as { access_token: string }).access_token;
+  const claims = JSON.parse(atob((token.split(".")[1] ?? "").replace(/-/g, "+").replace(/_/g, "/"))) as { admin_id: string };
+  return { email, password, token, userId: claims.admin_id };
+};

@@ -44,6 +44,8 @@ export interface Settings {
   /** Consecutive failed logins after which an account is locked for a while. */
   lockoutThreshold: number;
   auditRetentionDays: number;
+  /** How long an invitation's token can be accepted. */
+  invitationTtlSeconds: number;
   /** Origins allowed to call the API from a browser; empty: CORS closed. */
   corsOrigins: string[];
   /** The platform operator's keys; none: the /platform API answers 404 throughout. */
@@ -144,6 +146,7 @@ const schema = z
     RECONCILE_AFTER_SECONDS: number(0, 86_400, 120),
     LOGIN_LOCKOUT_THRESHOLD: number(1, 1000, 10),
     AUDIT_RETENTION_DAYS: number(1, 3650, 90),
+    INVITATION_TTL_HOURS: number(1, 24 * 90, 24 * 7),
     CORS_ALLOWED_ORIGINS: z.string().default(""),
     PLATFORM_API_KEYS: platformKeys,
   })
@@ -191,6 +194,7 @@ export const parseSettings = (env: Record<string, unknown>): Settings => {
     reconcileAfterSeconds: c.RECONCILE_AFTER_SECONDS,
     lockoutThreshold: c.LOGIN_LOCKOUT_THRESHOLD,
     auditRetentionDays: c.AUDIT_RETENTION_DAYS,
+    invitationTtlSeconds: c.INVITATION_TTL_HOURS * 3600,
     corsOrigins: c.CORS_ALLOWED_ORIGINS.split(",")
       .map((o) => o.trim())
       .filter(Boolean),

@@ -3,89 +3,174 @@ import { isPlainObject } from "./ejson";
 import type { Doc, Engine, Namespace } from "./engine";
 import { MAX_BULK_DOCUMENTS, MAX_INDEXES_PER_REQUEST } from "./limits";
 
-const doc = z.custom<Doc>(isPlainObject, { message: "must be an object" });
-const sort = z.record(z.string(), z.union([z.literal(1), z.literal(-1)]));
-const update = z.union([doc, z.array(doc)]);
+/**
+ * Schemas are built on first use, not at import: building zod schemas is most of what evaluating
+ * the Worker's module costs, and an isolate that never serves an action (the Worker's own, which
+ * reaches the store over RPC) never needs these.
+ */
+const once = <T>(build: () => T): (() => T) => {
+  let built: T | undefined;
+  return () => {
+    built ??= build();
+    return built;
+  };
+};
+
+const indexName = () => z.string().min(1).max(128);
+
+const parts = once(() => {
+  const doc = z.custom<Doc>(isPlainObject, { message: "must be an object" });
+  const sort = z.record(z.string(), z.union([z.literal(1), z.literal(-1)]));
+  return {
+    doc,
+    sort,
+    update: z.union([doc, z.array(doc)]),
+    filter: doc.default({}),
+    upsert: z.boolean().default(false),
+    /** `_id_` belongs to the collection itself; `*` is MongoDB's "every index", which this one-name action never means. */
+    droppableIndexName: indexName()
+      .refine((n) => n !== "_id_", "the _id_ index cannot be dropped")
+      .refine((n) => n !== "*", "name one index: * (every index) is not accepted"),
+    indexSpec: z.strictObject({
+      key: z.record(z.string().min(1), z.union([z.literal(1), z.literal(-1)])).refine((k) => Object.keys(k).length > 0, "key must name a field"),
+      name: indexName(),
+      unique: z.boolean().optional(),
+      sparse: z.boolean().optional(),
+      expireAfterSeconds: z.number().int().min(0).optional(),
+    }),
+  };
+});
 
 /** The hosted API's documented bounds for `find`. */
 export const DEFAULT_FIND_LIMIT = 1000;
 export const MAX_FIND_LIMIT = 50000;
 
-const indexSpec = z.strictObject({
-  key: z.record(z.string().min(1), z.union([z.literal(1), z.literal(-1)])).refine((k) => Object.keys(k).length > 0, "key must name a field"),
-  name: z.string().min(1).max(128),
-  unique: z.boolean().optional(),
-  sparse: z.boolean().optional(),
-  expireAfterSeconds: z.number().int().min(0).optional(),
-});
-
 type Action = {
-  schema: z.ZodType;
+  /** Built on first read. */
+  readonly schema: z.ZodType;
   /** listCollections and dbStats are the actions without a collection. */
   needsCollection?: false;
   run(engine: Engine, ns: Namespace, body: never): Promise<unknown>;
 };
 
 const action = <S extends z.ZodType>(
-  schema: S,
+  build: (p: ReturnType<typeof parts>) => S,
   run: (engine: Engine, ns: Namespace, body: z.infer<S>) => Promise<unknown>,
   needsCollection?: false,
-): Action => ({
-  schema,
-  run: run as Action["run"],
-  needsCollection,
-});
-
-const filter = doc.default({});
-const upsert = z.boolean().default(false);
+): Action => {
+  const schema = once(() => build(parts()));
+  return {
+    get schema() {
+      return schema();
+    },
+    run: run as Action["run"],
+    needsCollection,
+  };
+};
 
 /** Every action of the protocol: the Data API v1 set plus the collection management this project adds. */
 export const ACTIONS: Record<string, Action> = {
-  findOne: action(z.object({ filter, projection: doc.optional(), sort: sort.optional() }), async (e, ns, b) => ({
-    document: (await e.find(ns, { ...b, limit: 1 }))[0] ?? null,
-  })),
+  findOne: action(
+    (p) => z.object({ filter: p.filter, projection: p.doc.optional(), sort: p.sort.optional() }),
+    async (e, ns, b) => ({ document: (await e.find(ns, { ...b, limit: 1 }))[0] ?? null }),
+  ),
   find: action(
-    z.object({
-      filter,
-      projection: doc.optional(),
-      sort: sort.optional(),
-      limit: z.number().int().min(1).max(MAX_FIND_LIMIT).default(DEFAULT_FIND_LIMIT),
-      skip: z.number().int().min(0).optional(),
-    }),
+    (p) =>
+      z.object({
+        filter: p.filter,
+        projection: p.doc.optional(),
+        sort: p.sort.optional(),
+        limit: z.number().int().min(1).max(MAX_FIND_LIMIT).default(DEFAULT_FIND_LIMIT),
+        skip: z.number().int().min(0).optional(),
+      }),
     async (e, ns, b) => ({ documents: await e.find(ns, b) }),
   ),
-  insertOne: action(z.object({ document: doc }), async (e, ns, b) => ({ insertedId: (await e.insertMany(ns, [b.document]))[0] })),
+  insertOne: action(
+    (p) => z.object({ document: p.doc }),
+    async (e, ns, b) => ({ insertedId: (await e.insertMany(ns, [b.document]))[0] }),
+  ),
   insertMany: action(
-    z.object({ documents: z.array(doc).min(1).max(MAX_BULK_DOCUMENTS, `at most ${MAX_BULK_DOCUMENTS} documents per request`) }),
+    (p) => z.object({ documents: z.array(p.doc).min(1).max(MAX_BULK_DOCUMENTS, `at most ${MAX_BULK_DOCUMENTS} documents per request`) }),
     async (e, ns, b) => ({ insertedIds: await e.insertMany(ns, b.documents) }),
   ),
-  updateOne: action(z.object({ filter, update, upsert }), (e, ns, b) => e.update(ns, { ...b, multi: false })),
-  updateMany: action(z.object({ filter, update, upsert }), (e, ns, b) => e.update(ns, { ...b, multi: true })),
-  replaceOne: action(z.object({ filter, replacement: doc, upsert }), (e, ns, b) => e.replaceOne(ns, b)),
-  deleteOne: action(z.object({ filter }), async (e, ns, b) => ({ deletedCount: await e.delete(ns, b.filter, false) })),
-  deleteMany: action(z.object({ filter }), async (e, ns, b) => ({ deletedCount: await e.delete(ns, b.filter, true) })),
-  aggregate: action(z.object({ pipeline: z.array(doc) }), async (e, ns, b) => ({ documents: await e.aggregate(ns, b.pipeline) })),
+  updateOne: action(
+    (p) => z.object({ filter: p.filter, update: p.update, upsert: p.upsert }),
+    (e, ns, b) => e.update(ns, { ...b, multi: false }),
+  ),
+  updateMany: action(
+    (p) => z.object({ filter: p.filter, update: p.update, upsert: p.upsert }),
+    (e, ns, b) => e.update(ns, { ...b, multi: true }),
+  ),
+  replaceOne: action(
+    (p) => z.object({ filter: p.filter, replacement: p.doc, upsert: p.upsert }),
+    (e, ns, b) => e.replaceOne(ns, b),
+  ),
+  deleteOne: action(
+    (p) => z.object({ filter: p.filter }),
+    async (e, ns, b) => ({ deletedCount: await e.delete(ns, b.filter, false) }),
+  ),
+  deleteMany: action(
+    (p) => z.object({ filter: p.filter }),
+    async (e, ns, b) => ({ deletedCount: await e.delete(ns, b.filter, true) }),
+  ),
+  aggregate: action(
+    (p) => z.object({ pipeline: z.array(p.doc) }),
+    async (e, ns, b) => ({ documents: await e.aggregate(ns, b.pipeline) }),
+  ),
   findOneAndUpdate: action(
-    z.object({ filter, update, upsert, returnNewDocument: z.boolean().default(false), projection: doc.optional(), sort: sort.optional() }),
+    (p) =>
+      z.object({
+        filter: p.filter,
+        update: p.update,
+        upsert: p.upsert,
+        returnNewDocument: z.boolean().default(false),
+        projection: p.doc.optional(),
+        sort: p.sort.optional(),
+      }),
     async (e, ns, b) => ({ document: await e.findOneAndUpdate(ns, b) }),
   ),
-  countDocuments: action(z.object({ filter }), async (e, ns, b) => ({ count: await e.countDocuments(ns, b.filter) })),
-  createCollection: action(z.object({}), async (e, ns) => {
-    await e.createCollection(ns);
-    return { ok: 1 };
-  }),
-  dropCollection: action(z.object({}), async (e, ns) => ({ ok: 1, dropped: await e.dropCollection(ns) })),
-  renameCollection: action(z.object({ to: z.string().min(1), dropTarget: z.boolean().default(false) }), async (e, ns, b) => {
-    await e.renameCollection(ns, b.to, b.dropTarget);
-    return { ok: 1 };
-  }),
+  countDocuments: action(
+    (p) => z.object({ filter: p.filter }),
+    async (e, ns, b) => ({ count: await e.countDocuments(ns, b.filter) }),
+  ),
+  createCollection: action(
+    () => z.object({}),
+    async (e, ns) => {
+      await e.createCollection(ns);
+      return { ok: 1 };
+    },
+  ),
+  dropCollection: action(
+    () => z.object({}),
+    async (e, ns) => ({ ok: 1, dropped: await e.dropCollection(ns) }),
+  ),
+  renameCollection: action(
+    () => z.object({ to: z.string().min(1), dropTarget: z.boolean().default(false) }),
+    async (e, ns, b) => {
+      await e.renameCollection(ns, b.to, b.dropTarget);
+      return { ok: 1 };
+    },
+  ),
   createIndexes: action(
-    z.object({ indexes: z.array(indexSpec).min(1).max(MAX_INDEXES_PER_REQUEST, `at most ${MAX_INDEXES_PER_REQUEST} indexes per request`) }),
+    (p) => z.object({ indexes: z.array(p.indexSpec).min(1).max(MAX_INDEXES_PER_REQUEST, `at most ${MAX_INDEXES_PER_REQUEST} indexes per request`) }),
     async (e, ns, b) => {
       await e.createIndexes(ns, b.indexes);
       return { ok: 1 };
     },
   ),
-  listCollections: action(z.object({ filter }), async (e, ns, b) => ({ collections: await e.listCollections(ns.database, b.filter) }), false),
-  dbStats: action(z.object({}), async (e, ns) => ({ storageBytes: await e.storageBytes(ns.database) }), false),
+  /** One index by name, as MongoDB's dropIndex: `{"dropped": bool}`, a missing index or collection is false. */
+  dropIndexes: action(
+    (p) => z.object({ name: p.droppableIndexName }),
+    async (e, ns, b) => ({ dropped: await e.dropIndex(ns, b.name) }),
+  ),
+  listCollections: action(
+    (p) => z.object({ filter: p.filter }),
+    async (e, ns, b) => ({ collections: await e.listCollections(ns.database, b.filter) }),
+    false,
+  ),
+  dbStats: action(
+    () => z.object({}),
+    async (e, ns) => ({ storageBytes: await e.storageBytes(ns.database) }),
+    false,
+  ),
 };

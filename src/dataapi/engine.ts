@@ -76,6 +76,12 @@ export interface Engine {
   dropCollection(ns: Namespace): Promise<boolean>;
   renameCollection(ns: Namespace, to: string, dropTarget: boolean): Promise<void>;
   createIndexes(ns: Namespace, indexes: IndexSpec[]): Promise<void>;
+  /**
+   * Drops one index by name with its entries, its uniqueness and its TTL expiry. Resolves true
+   * when there was such an index, false when there was none (or no collection): repeating it is fine.
+   * Never called with `_id_` (the protocol refuses it).
+   */
+  dropIndex(ns: Namespace, name: string): Promise<boolean>;
   listCollections(database: string, filter: Doc): Promise<{ name: string }[]>;
   /** The bytes the database takes in storage, data and indexes, or null when the store cannot tell. */
   storageBytes(database: string): Promise<number | null>;

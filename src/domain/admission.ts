@@ -1,8 +1,9 @@
 /**
  * Whether an organization admits its own callers at all: a suspended one does not. Every guard
- * that lets an admin in (login's check, the token-authenticated routes, the record lease, record
- * reads, rename and delete by the admin) uses one of these two forms, so that a new condition on
- * admission (roles, members) is added here once.
+ * that lets a member in (login's check, the token-authenticated routes, the record and invitation
+ * write lease, record reads, rename and delete, membership changes, the member and invitation
+ * lists, switching organizations, accepting an invitation) uses one of these two forms, so that a
+ * new condition on admission is added here once. Logging out only revokes, and takes neither.
  */
 
 /** The part of a store filter that every admitting guard adds. */

@@ -13,7 +13,14 @@ export type AuditAction =
   | "platform.inspect"
   | "platform.suspend"
   | "platform.reactivate"
-  | "platform.delete";
+  | "platform.delete"
+  | "admin.switch"
+  | "member.update"
+  | "member.remove"
+  | "member.leave"
+  | "invitation.create"
+  | "invitation.revoke"
+  | "invitation.accept";
 export type AuditOutcome = "success" | "failure" | "locked" | "rate_limited" | "abandoned";
 
 /** One audited event. Never a password, a hash or a token. */

@@ -1,110 +1,207 @@
 import { ObjectId } from "bson";
+import { type Account, attemptKey, clearFailures, countFailure, type PriorFailures, USERS } from "./accounts";
 import { ADMITS_CALLERS, admitsCallers } from "./admission";
 import { AppError } from "./errors";
 import { lockedForMs } from "./lockout";
-import { attemptKey, clearFailures, countFailure } from "./login-attempts";
-import { type Deps, normalizeEmail, type OrganizationDoc } from "./organization";
+import { type Deps, type MemberRecord, memberOf, memberPath, normalizeEmail, type OrganizationDoc } from "./organization";
 import { dummyHash, hashPassword, needsRehash, verifyPassword } from "./passwords";
+import type { Role } from "./roles";
+import { slugify } from "./slug";
 import { issueToken, type TokenClaims, verifyToken } from "./tokens";
 
-/** Who is calling: an organization's admin, proven by password or by token. */
+/** Who is calling: a member of one organization, proven by password or by token. */
 export interface Principal {
   orgId: ObjectId;
+  userId: ObjectId;
   tokenVersion: number;
+  role: Role;
 }
 
-/** Organizations whose admin may log in: not half-created, not being deleted. */
+/** Organizations whose members may log in: not half-created, not being deleted. */
 export const LOGIN_STATUSES = ["active", "renaming"] as const;
 
-export const principalOf = (claims: TokenClaims): Principal => {
-  if (!ObjectId.isValid(claims.orgId) || claims.orgId.length !== 24) throw new AppError("INVALID_TOKEN");
-  return { orgId: ObjectId.createFromHexString(claims.orgId), tokenVersion: claims.tokenVersion };
+const objectIdOf = (hex: string): ObjectId => {
+  if (!ObjectId.isValid(hex) || hex.length !== 24) throw new AppError("INVALID_TOKEN");
+  return ObjectId.createFromHexString(hex);
 };
+
+export const principalOf = (claims: TokenClaims): Principal => ({
+  orgId: objectIdOf(claims.orgId),
+  userId: objectIdOf(claims.adminId),
+  tokenVersion: claims.tokenVersion,
+  role: claims.role,
+});
 
 export const authenticateToken = async (deps: Deps, token: string): Promise<Principal> =>
   principalOf(await verifyToken(token, deps.settings.token, deps.now()));
 
+/**
+ * The filter that admits a principal's token: its membership exists and its version is current.
+ * Every write a token authorises carries it, so a removed member or a changed role (which raises
+ * the version) is refused at once, whatever the token says.
+ */
+export const currentToken = (principal: Principal) => ({ [memberPath(principal.userId, "token_version")]: principal.tokenVersion });
+
+export const isCurrent = (org: Pick<OrganizationDoc, "members"> | null | undefined, principal: Principal): boolean =>
+  !!org && memberOf(org, principal.userId)?.token_version === principal.tokenVersion;
+
 const canLogIn = (org: OrganizationDoc): boolean => (LOGIN_STATUSES as readonly string[]).includes(org.status);
+
+export interface SignedIn {
+  org: OrganizationDoc;
+  member: MemberRecord;
+  account: Account;
+}
+
+/** Which organization a password check signs in to: the named one, else the only one. */
+type Choice = { slug?: string };
+
+/** Reads the organization to sign in to, in the same round trip whatever the account (an unknown e-mail reads nothing real). */
+const organizationFor = (deps: Deps, account: Account | undefined, choice: Choice): Promise<OrganizationDoc | null | "several"> => {
+  if (!account) return deps.organizations.findOne({ _id: new ObjectId() });
+  const [only, ...others] = account.org_ids;
+  // An account in one organization is the old contract's admin: its organization, whatever the name given (the caller says why not later).
+  if (only && others.length === 0) return deps.organizations.findOne({ _id: only });
+  if (choice.slug !== undefined) return deps.organizations.findOne({ slug: choice.slug });
+  return Promise.resolve("several");
+};
 
 /**
  * The one password check, behind every endpoint that takes a password (login, a rename
- * authorised by password, a password change): the per-client throttle first, then the attempt
- * is counted against the e-mail's lockout *before* the password is checked, then the hash.
- * Known and unknown e-mails take the same path (the same two round trips, a dummy hash of the
- * same cost for the unknown) and get the same answers, locked ones included.
+ * authorised by password, a password change, accepting an invitation as an existing account):
+ * the per-client throttle first, then the attempt is counted against the e-mail's lockout
+ * *before* the password is checked, then the hash. Known and unknown e-mails take the same path
+ * (the same two round trips, a dummy hash of the same cost for the unknown) and get the same
+ * answers, locked ones included.
  */
-const checkPassword = async (
-  deps: Deps,
-  emailKey: string,
-  password: string,
-  findAdmin: () => Promise<OrganizationDoc | null>,
-  failure: "INVALID_CREDENTIALS" | "INVALID_TOKEN",
-): Promise<OrganizationDoc> => {
+const checkPassword = async (deps: Deps, emailKey: string, password: string, choice: Choice): Promise<SignedIn> => {
   const { pbkdf2Iterations: iterations, lockoutThreshold } = deps.settings;
   await deps.throttleCredentials?.();
   const key = await attemptKey(emailKey);
-  const [before, org] = await Promise.all([countFailure(deps, key), findAdmin()]);
+  const before = await countFailure(deps, key);
   const lockedMs = lockedForMs(before.failures, before.lastFailedAt, deps.now(), lockoutThreshold);
   if (lockedMs > 0) throw new AppError("ACCOUNT_LOCKED", undefined, lockedMs / 1000);
-  const valid = await verifyPassword(password, org?.admin.password_hash ?? dummyHash(iterations));
-  if (!org || !valid || !canLogIn(org)) throw new AppError(failure === "INVALID_TOKEN" && org && valid ? "INVALID_TOKEN" : "INVALID_CREDENTIALS");
+  const account = before.account;
+  const [valid, org] = await Promise.all([verifyPassword(password, account?.password_hash ?? dummyHash(iterations)), organizationFor(deps, account, choice)]);
+  if (!account || !valid) throw new AppError("INVALID_CREDENTIALS");
+  // Past this point the caller proved the password: what follows tells them nothing they could not see.
+  if (org === "several") {
+    deps.background((later) => afterSuccess(later, key, before.countedAt, account, password));
+    throw new AppError("ORGANIZATION_REQUIRED");
+  }
+  const member = org ? memberOf(org, account.user_id) : undefined;
+  if (!org || !member || !canLogIn(org)) throw new AppError("INVALID_CREDENTIALS");
   // A right password ends the run of failures even when refused below, so a suspension never turns into a lockout.
-  deps.background((later) => afterSuccess(later, org, key, password));
+  deps.background((later) => afterSuccess(later, key, before.countedAt, account, password));
   // Told only to whoever knows the password: the suspension is no oracle for a guesser.
   if (!admitsCallers(org)) throw new AppError("ORGANIZATION_SUSPENDED");
-  return org;
+  return { org, member, account };
+};
+
+/**
+ * The password check of an e-mail that may or may not have an account (accepting an invitation):
+ * throttle, lockout counted first, then the hash (a dummy one of the same cost without an
+ * account). Answers the account when the password is its own, nothing for an e-mail without one.
+ */
+export const checkAccountPassword = async (deps: Deps, emailKey: string, password: string): Promise<Account | undefined> => {
+  await deps.throttleCredentials?.();
+  const key = await attemptKey(normalizeEmail(emailKey));
+  const before = await countFailure(deps, key);
+  lockedOut(before, deps);
+  const account = before.account;
+  const valid = await verifyPassword(password, account?.password_hash ?? dummyHash(deps.settings.pbkdf2Iterations));
+  if (account && !valid) throw new AppError("INVALID_CREDENTIALS");
+  deps.background((later) => (account ? afterSuccess(later, key, before.countedAt, account, password) : clearFailures(later, key, before.countedAt)));
+  return account;
 };
 
 /** Ends the run of failures and, for an old or cheaper hash, rewrites it at the configured cost. */
-const afterSuccess = async (deps: Deps, org: OrganizationDoc, key: string, password: string): Promise<void> => {
-  await clearFailures(deps, key);
-  if (!needsRehash(org.admin.password_hash, deps.settings.pbkdf2Iterations)) return;
+const afterSuccess = async (deps: Deps, key: string, countedAt: Date, account: Account, password: string): Promise<void> => {
+  await clearFailures(deps, key, countedAt);
+  if (!needsRehash(account.password_hash, deps.settings.pbkdf2Iterations)) return;
   const rehashed = await hashPassword(password, deps.settings.pbkdf2Iterations);
-  await deps.organizations.updateOne({ _id: org._id, "admin.password_hash": org.admin.password_hash }, { $set: { "admin.password_hash": rehashed } });
+  await deps.data.collection(USERS).updateOne({ _id: key, password_hash: account.password_hash }, { $set: { password_hash: rehashed } });
 };
 
-/** Checks an admin's e-mail and password (login, and renames authorised by password). */
-export const verifyCredentials = (deps: Deps, email: string, password: string): Promise<OrganizationDoc> => {
-  const emailKey = normalizeEmail(email);
-  return checkPassword(deps, emailKey, password, () => deps.organizations.findOne({ "admin.email_key": emailKey }), "INVALID_CREDENTIALS");
-};
+/** Checks a member's e-mail and password (login, renames authorised by password), for the named organization when the account has several. */
+export const verifyCredentials = (deps: Deps, email: string, password: string, organizationName?: string): Promise<SignedIn> =>
+  checkPassword(deps, normalizeEmail(email), password, organizationName === undefined ? {} : { slug: slugify(organizationName) });
 
-const tokenFor = (deps: Deps, org: OrganizationDoc, tokenVersion = org.admin.token_version) =>
+export const tokenFor = (deps: Deps, org: Pick<OrganizationDoc, "_id" | "organization_name">, member: MemberRecord, tokenVersion = member.token_version) =>
   issueToken(
-    { adminId: org.admin.id.toHexString(), orgId: org._id.toHexString(), orgName: org.organization_name, tokenVersion },
+    { adminId: member.user_id.toHexString(), orgId: org._id.toHexString(), orgName: org.organization_name, tokenVersion, role: member.role },
     deps.settings.token,
     deps.now(),
   );
 
-export const login = async (deps: Deps, email: string, password: string): Promise<{ access_token: string; token_type: "bearer"; org: OrganizationDoc }> => {
-  const org = await verifyCredentials(deps, email, password);
-  return { access_token: await tokenFor(deps, org), token_type: "bearer", org };
+export interface TokenAnswer {
+  access_token: string;
+  token_type: "bearer";
+}
+
+export const login = async (deps: Deps, email: string, password: string, organizationName?: string): Promise<TokenAnswer & { org: OrganizationDoc }> => {
+  const { org, member } = await verifyCredentials(deps, email, password, organizationName);
+  if (organizationName !== undefined && org.slug !== slugify(organizationName)) throw new AppError("INVALID_CREDENTIALS");
+  return { access_token: await tokenFor(deps, org, member), token_type: "bearer", org };
 };
 
-/** Revokes every token of the admin issued so far, the presented one included. */
+/** A token for another organization of the signed-in user: the presented token must still be current. */
+export const switchOrganization = async (deps: Deps, principal: Principal, organizationName: string): Promise<TokenAnswer & { org: OrganizationDoc }> => {
+  const userKey = memberPath(principal.userId);
+  const [own, target] = await Promise.all([
+    deps.organizations.findOne({ _id: principal.orgId, ...currentToken(principal) }, { projection: { _id: 1, suspended: 1 } }),
+    deps.organizations.findOne({ slug: slugify(organizationName), [userKey]: { $exists: true } }),
+  ]);
+  if (!own) throw new AppError("INVALID_TOKEN");
+  // A suspended organization's token admits its member nowhere (logout aside), a switch away included.
+  if (!admitsCallers(own)) throw new AppError("ORGANIZATION_SUSPENDED");
+  const member = target ? memberOf(target, principal.userId) : undefined;
+  if (!target || !member || !canLogIn(target)) throw new AppError("ORGANIZATION_NOT_FOUND");
+  if (!admitsCallers(target)) throw new AppError("ORGANIZATION_SUSPENDED");
+  return { access_token: await tokenFor(deps, target, member), token_type: "bearer", org: target };
+};
+
+/** Revokes every token of the member for this organization issued so far, the presented one included. */
 export const logout = async (deps: Deps, principal: Principal): Promise<void> => {
   const { matchedCount } = await deps.organizations.updateOne(
-    { _id: principal.orgId, "admin.token_version": principal.tokenVersion },
-    { $inc: { "admin.token_version": 1 } },
+    { _id: principal.orgId, ...currentToken(principal) },
+    { $inc: { [memberPath(principal.userId, "token_version")]: 1 } },
   );
   if (matchedCount === 0) throw new AppError("INVALID_TOKEN");
+};
+
+const lockedOut = (before: PriorFailures, deps: Deps): void => {
+  const lockedMs = lockedForMs(before.failures, before.lastFailedAt, deps.now(), deps.settings.lockoutThreshold);
+  if (lockedMs > 0) throw new AppError("ACCOUNT_LOCKED", undefined, lockedMs / 1000);
 };
 
 /**
- * Changes the admin's password: the current one must be right (failures count toward the
- * lockout), and every earlier token stops working. Answers with a fresh token.
+ * Changes the user's password: the current one must be right (failures count toward the
+ * lockout, shared with login), and every earlier token, in every organization of the account,
+ * stops working. Tokens are revoked before the hash changes, so a crash in between leaves the
+ * old password and no live token, never the new password beside old tokens. Answers a fresh token.
  */
 export const changePassword = async (deps: Deps, principal: Principal, currentPassword: string, newPassword: string) => {
-  // The lockout is the admin's e-mail's, shared with login: the token names the organization, so it is read first.
-  const own = await deps.organizations.findOne({ _id: principal.orgId, "admin.token_version": principal.tokenVersion });
-  if (!own) throw new AppError("INVALID_TOKEN");
+  const own = await deps.organizations.findOne({ _id: principal.orgId, ...currentToken(principal) });
+  const member = own ? memberOf(own, principal.userId) : undefined;
+  if (!own || !member) throw new AppError("INVALID_TOKEN");
   if (!admitsCallers(own)) throw new AppError("ORGANIZATION_SUSPENDED");
-  const org = await checkPassword(deps, own.admin.email_key, currentPassword, async () => own, "INVALID_TOKEN");
+  await deps.throttleCredentials?.();
+  // The lockout is the e-mail's, shared with login: the membership names the e-mail, so its key.
+  const before = await countFailure(deps, await attemptKey(member.email_key));
+  lockedOut(before, deps);
+  const account = before.account;
+  if (!account?.user_id.equals(principal.userId)) throw new AppError("INVALID_TOKEN");
+  if (!(await verifyPassword(currentPassword, account.password_hash))) throw new AppError("INVALID_CREDENTIALS");
   const fresh = await hashPassword(newPassword, deps.settings.pbkdf2Iterations);
-  const { matchedCount } = await deps.organizations.updateOne(
-    { _id: org._id, "admin.token_version": principal.tokenVersion, ...ADMITS_CALLERS },
-    { $set: { "admin.password_hash": fresh }, $inc: { "admin.token_version": 1 } },
-  );
+  const tv = memberPath(principal.userId, "token_version");
+  const { matchedCount } = await deps.organizations.updateOne({ _id: own._id, ...currentToken(principal), ...ADMITS_CALLERS }, { $inc: { [tv]: 1 } });
   if (matchedCount === 0) throw new AppError("INVALID_TOKEN");
-  return { access_token: await tokenFor(deps, org, principal.tokenVersion + 1), token_type: "bearer" as const, org };
+  const others = account.org_ids.filter((id) => !id.equals(own._id));
+  if (others.length > 0)
+    await deps.organizations.updateMany({ _id: { $in: others }, [memberPath(principal.userId)]: { $exists: true } }, { $inc: { [tv]: 1 } });
+  await deps.data
+    .collection(USERS)
+    .updateOne({ user_id: principal.userId, password_hash: account.password_hash }, { $set: { password_hash: fresh, failures: 0 } });
+  return { access_token: await tokenFor(deps, own, member, principal.tokenVersion + 1), token_type: "bearer" as const, org: own };
 };

@@ -29,6 +29,16 @@ export const ERRORS = {
   /** The platform API without a valid operator key: the same answer as a path that does not exist. */
   PLATFORM_KEY_REQUIRED: { status: 404, message: "Not Found" },
   PLATFORM_READ_ONLY: { status: 403, message: "This API key may only read" },
+  ORGANIZATION_REQUIRED: { status: 409, message: "This account belongs to several organizations: name one in organization_name" },
+  PERMISSION_DENIED: { status: 403, message: "Your role in this organization does not allow this" },
+  MEMBER_NOT_FOUND: { status: 404, message: "Member not found" },
+  LAST_OWNER: { status: 409, message: "An organization must keep at least one owner" },
+  ALREADY_MEMBER: { status: 409, message: "This person is already a member of the organization" },
+  INVITATION_EXISTS: { status: 409, message: "A pending invitation for this e-mail already exists" },
+  INVITATION_NOT_FOUND: { status: 404, message: "Invitation not found" },
+  INVITATION_INVALID: { status: 410, message: "This invitation is invalid, expired, revoked or already used" },
+  NEW_ACCOUNT_PASSWORD: { status: 422, message: "A new account needs a password of 8 to 256 characters" },
+  ACCOUNT_EXISTS: { status: 409, message: "An account with this e-mail exists: sign in with its password or bearer token to accept" },
 } as const;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -1,6 +1,7 @@
 import type { ObjectId } from "bson";
 import type { Collection, DataClient } from "../data/client";
 import type { IndexSpec } from "../dataapi/engine";
+import type { Role } from "./roles";
 import type { TokenSettings } from "./tokens";
 import type { WriteLeases } from "./write-leases";
 
@@ -19,6 +20,29 @@ export interface Suspension {
   by_key_id: string;
 }
 
+/** One person's membership, inside the organization's document (keyed by the user's id in hex). */
+export interface MemberRecord {
+  user_id: ObjectId;
+  /** As the user gave it, for display. */
+  email: string;
+  /** Lower-cased, as on the account. */
+  email_key: string;
+  role: Role;
+  /**
+   * Raising it revokes every token of this member for this organization. It starts at a random
+   * value, so a member removed and invited back never revives a token from before.
+   */
+  token_version: number;
+  joined_at: Date;
+}
+
+/** A member removed whose account still lists the organization: the removal's last step, which the reconciler finishes. */
+export interface Departure {
+  user_id: ObjectId;
+  at: Date;
+}
+
+/** The layout before organizations had members: one admin, embedded (migrated by src/domain/migrate.ts). */
 export interface AdminRecord {
   id: ObjectId;
   /** As given at creation, for display. */
@@ -30,9 +54,10 @@ export interface AdminRecord {
 }
 
 /**
- * One document per organization in the master database's `organizations` collection, its admin
- * embedded, so that each endpoint reads or changes one document per step. Unique indexes on
- * `slug`, `collection_name` and `admin.email_key` make every name and e-mail a reservation.
+ * One document per organization in the master database's `organizations` collection, its
+ * members embedded, so that authorising a call and acting on the organization is one guarded
+ * update of one document. Unique indexes on `slug` and `collection_name` make every name a
+ * reservation; e-mails are reserved by the accounts (src/domain/accounts.ts).
  */
 export interface OrganizationDoc {
   [key: string]: unknown;
@@ -44,11 +69,16 @@ export interface OrganizationDoc {
   status: OrgStatus;
   created_at: Date;
   updated_at: Date;
-  admin: AdminRecord;
+  members: Record<string, MemberRecord>;
+  /** How many members are owners: the guard that keeps the last one from leaving. */
+  owner_count: number;
+  departures?: Departure[];
+  /** Set once an invitation was made: a delete then also clears the invitations (one call saved for the many that never invite). */
+  has_invitations?: boolean;
   pending?: PendingOperation;
   /**
    * Set by the platform operator, orthogonal to `status`: a rename or delete in flight still
-   * finishes, and the organization stays suspended. Its admin is refused everywhere (admission.ts).
+   * finishes, and the organization stays suspended. Its members are refused everywhere (admission.ts).
    */
   suspended?: true;
   suspension?: Suspension;
@@ -61,7 +91,6 @@ export const ORGANIZATIONS = "organizations";
 export const ORGANIZATION_INDEXES: IndexSpec[] = [
   { key: { slug: 1 }, name: "slug_unique", unique: true },
   { key: { collection_name: 1 }, name: "collection_name_unique", unique: true },
-  { key: { "admin.email_key": 1 }, name: "admin_email_unique", unique: true },
   { key: { status: 1 }, name: "status" },
   // The platform operator's listing (platform.ts): each order and filter a page is read in.
   { key: { created_at: 1, _id: 1 }, name: "created" },
@@ -77,6 +106,8 @@ export interface DomainSettings {
   pbkdf2Iterations: number;
   /** Consecutive failed password checks after which an e-mail locks for a while. */
   lockoutThreshold: number;
+  /** How long an invitation's token can be accepted. */
+  invitationTtlSeconds: number;
   /** The master database: it bounds how long a collection name (and so a slug) may be. */
   data: {
     database: string;
@@ -117,14 +148,27 @@ export interface OrganizationView {
   admin_email?: string;
 }
 
-export const viewOf = (org: OrganizationDoc, withAdminEmail: boolean): OrganizationView => ({
+export const viewOf = (org: OrganizationDoc, adminEmail?: string): OrganizationView => ({
   organization_name: org.organization_name,
   // Mid-rename the data is moving to the new name's collection: that is the one to report.
   collection_name: org.pending?.op === "rename" ? org.pending.to_collection : org.collection_name,
   status: org.suspended === true ? "suspended" : org.status,
   created_at: org.created_at.toISOString(),
   updated_at: org.updated_at.toISOString(),
-  ...(withAdminEmail ? { admin_email: org.admin.email } : {}),
+  ...(adminEmail === undefined ? {} : { admin_email: adminEmail }),
 });
 
 export const normalizeEmail = (email: string): string => email.trim().toLowerCase();
+
+/** Where a member's entry lives in the organization's document. */
+export const memberPath = (userId: ObjectId | string, field?: keyof MemberRecord): string =>
+  `members.${typeof userId === "string" ? userId : userId.toHexString()}${field ? `.${field}` : ""}`;
+
+/** The first token version of a new member: random, so it never matches a token from an earlier membership. */
+export const freshTokenVersion = (): number => {
+  const [high, low] = crypto.getRandomValues(new Uint32Array(2));
+  return ((high ?? 0) & 0x1fffff) * 2 ** 32 + (low ?? 0);
+};
+
+export const memberOf = (org: Pick<OrganizationDoc, "members">, userId: ObjectId | string): MemberRecord | undefined =>
+  org.members?.[typeof userId === "string" ? userId : userId.toHexString()];

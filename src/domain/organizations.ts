@@ -1,10 +1,22 @@
 import { ObjectId } from "bson";
 import { DuplicateKeyError } from "../data/errors";
+import { attemptKey, joinAccount, leaveAccounts, openAccount, USERS } from "./accounts";
 import { ADMITS_CALLERS, admitsCallers } from "./admission";
-import { type Principal, verifyCredentials } from "./auth";
+import { currentToken, isCurrent, type Principal, verifyCredentials } from "./auth";
 import { AppError } from "./errors";
-import { type Deps, normalizeEmail, type OrganizationDoc, type OrganizationView, viewOf } from "./organization";
+import {
+  type Deps,
+  freshTokenVersion,
+  type MemberRecord,
+  memberOf,
+  memberPath,
+  normalizeEmail,
+  type OrganizationDoc,
+  type OrganizationView,
+  viewOf,
+} from "./organization";
 import { hashPassword } from "./passwords";
+import { can } from "./roles";
 import { collectionNameFor, slugify } from "./slug";
 import { abandonCreate, finishCreate, finishDelete, finishRename, isPermanentFailure, moveTenantCollection, undoRename } from "./steps";
 
@@ -16,9 +28,9 @@ const VISIBLE_STATUSES = ["active", "renaming"];
  */
 const diagnose = async (deps: Deps, principal: Principal, slug: string, adminEmail?: string): Promise<AppError> => {
   const own = await deps.organizations.findOne({ _id: principal.orgId });
-  if (!own || own.admin.token_version !== principal.tokenVersion) return new AppError("INVALID_TOKEN");
+  if (!own || !isCurrent(own, principal)) return new AppError("INVALID_TOKEN");
   if (!admitsCallers(own)) return new AppError("ORGANIZATION_SUSPENDED");
-  if (adminEmail !== undefined && normalizeEmail(adminEmail) !== own.admin.email_key) return new AppError("ADMIN_EMAIL_MISMATCH");
+  if (adminEmail !== undefined && normalizeEmail(adminEmail) !== memberOf(own, principal.userId)?.email_key) return new AppError("ADMIN_EMAIL_MISMATCH");
   if (own.slug === slug) return new AppError("ORGANIZATION_BUSY");
   const target = await deps.organizations.findOne({ slug }, { projection: { _id: 1 } });
   return new AppError(target ? "FORBIDDEN" : "ORGANIZATION_NOT_FOUND");
@@ -30,56 +42,102 @@ export interface CreateInput {
   password: string;
 }
 
+const creatorOf = (input: CreateInput | { organization_name: string }, principal?: Principal): Creator => {
+  if (principal) return { kind: "member", principal };
+  const { email, password } = input as CreateInput;
+  return { kind: "new", email, password };
+};
+
+/** Who creates an organization: a new person (e-mail and password), or a signed-in user by token. */
+export type Creator = { kind: "new"; email: string; password: string } | { kind: "member"; principal: Principal };
+
+const ownerEntry = (userId: ObjectId, email: string, now: Date): MemberRecord => ({
+  user_id: userId,
+  email,
+  email_key: normalizeEmail(email),
+  role: "owner",
+  token_version: freshTokenVersion(),
+  joined_at: now,
+});
+
+/** Takes the creator's account: a new one reserves the e-mail, an existing one gains the organization. */
+const accountFor = async (deps: Deps, creator: Creator, orgId: ObjectId, slug: string): Promise<{ userId: ObjectId; email: string }> => {
+  if (creator.kind === "member") {
+    const { principal } = creator;
+    const own = await deps.organizations.findOne({ _id: principal.orgId, ...currentToken(principal) }, { projection: { _id: 1, suspended: 1 } });
+    // The token of a suspended organization admits its member nowhere, creating another organization included.
+    if (own && !admitsCallers(own)) throw new AppError("ORGANIZATION_SUSPENDED");
+    const account = own ? await joinAccount(deps, principal.userId, orgId) : null;
+    if (!account) throw new AppError("INVALID_TOKEN");
+    return { userId: account.user_id, email: account.email };
+  }
+  const userId = new ObjectId();
+  const password_hash = await hashPassword(creator.password, deps.settings.pbkdf2Iterations);
+  const key = await attemptKey(normalizeEmail(creator.email));
+  if (!(await openAccount(deps, key, { user_id: userId, email: creator.email, password_hash, org_id: orgId }))) {
+    // Both taken: the name is the conflict reported, as when one insert reserved both.
+    const taken = await deps.organizations.findOne({ slug }, { projection: { _id: 1 } });
+    throw new AppError(taken ? "ORGANIZATION_EXISTS" : "ADMIN_EMAIL_EXISTS");
+  }
+  return { userId, email: creator.email };
+};
+
 /**
- * Reserves name, collection name and e-mail in one insert (status `creating`), creates the tenant
- * collection, then activates. A crash in between leaves a `creating` record the reconciler finishes.
+ * Reserves the creator's e-mail (a new account) or adds the organization to their account, then
+ * reserves name and collection name in one insert (status `creating`, the creator its owner),
+ * creates the tenant collection, then activates. A crash in between leaves a `creating` record
+ * the reconciler finishes, or an account joining an organization that never came, which it prunes.
  */
-export const createOrganization = async (deps: Deps, input: CreateInput) => {
-  const slug = slugify(input.organization_name);
+export const createOrganization = async (deps: Deps, input: CreateInput | { organization_name: string }, principal?: Principal) => {
+  const name = input.organization_name;
+  const creator = creatorOf(input, principal);
+  const slug = slugify(name);
   const collection_name = collectionNameFor(slug);
   const now = deps.now();
+  const orgId = new ObjectId();
+  const { userId, email } = await accountFor(deps, creator, orgId, slug);
   const org: OrganizationDoc = {
-    _id: new ObjectId(),
-    organization_name: input.organization_name,
+    _id: orgId,
+    organization_name: name,
     slug,
     collection_name,
     status: "creating",
     created_at: now,
     updated_at: now,
-    admin: {
-      id: new ObjectId(),
-      email: input.email,
-      email_key: normalizeEmail(input.email),
-      password_hash: await hashPassword(input.password, deps.settings.pbkdf2Iterations),
-      token_version: 0,
-    },
+    members: { [userId.toHexString()]: ownerEntry(userId, email, now) },
+    owner_count: 1,
     pending: { op: "create", started_at: now },
   };
   try {
     await deps.organizations.insertOne(org);
   } catch (error) {
     if (!(error instanceof DuplicateKeyError)) throw error;
-    const taken = await deps.organizations.findOne({ $or: [{ slug }, { collection_name }] }, { projection: { _id: 1 } });
-    throw new AppError(taken ? "ORGANIZATION_EXISTS" : "ADMIN_EMAIL_EXISTS");
+    await leaveAccounts(deps, [userId], orgId);
+    throw new AppError("ORGANIZATION_EXISTS");
   }
   try {
     await finishCreate(deps, org);
   } catch (error) {
     if (!isPermanentFailure(error)) throw error;
-    await abandonCreate(deps, org._id);
+    await abandonCreate(deps, org);
     throw new AppError("NAME_REFUSED_BY_STORE");
   }
-  return { organization_name: org.organization_name, collection_name, admin_email: org.admin.email };
+  deps.background((later) => settleJoin(later, userId));
+  return { organization_name: org.organization_name, collection_name, admin_email: email };
 };
+
+/** The account's pending join is confirmed: nothing left for the reconciler to prune. */
+const settleJoin = (deps: Deps, userId: ObjectId) => deps.data.collection(USERS).updateOne({ user_id: userId }, { $unset: { joining_at: "" } });
 
 export const getOrganization = async (deps: Deps, name: string, principal?: Principal): Promise<OrganizationView> => {
   const org = await deps.organizations.findOne({ slug: slugify(name), status: { $in: VISIBLE_STATUSES } });
   if (!org) throw new AppError("ORGANIZATION_NOT_FOUND");
-  const ownAdmin = principal?.orgId.equals(org._id) === true && principal.tokenVersion === org.admin.token_version && admitsCallers(org);
-  return viewOf(org, ownAdmin);
+  // The e-mail is shown to a current member who manages the organization: their own, as the old contract showed its admin's to its admin.
+  const caller = principal?.orgId.equals(org._id) && isCurrent(org, principal) && admitsCallers(org) ? memberOf(org, principal.userId) : undefined;
+  return viewOf(org, caller && can(caller.role, "organization:update") ? caller.email : undefined);
 };
 
-export type Credentials = { kind: "password"; email: string; password: string } | { kind: "token"; principal: Principal };
+export type Credentials = { kind: "password"; email: string; password: string; organizationName?: string } | { kind: "token"; principal: Principal };
 
 export interface RenameInput {
   organization_name: string;
@@ -88,9 +146,11 @@ export interface RenameInput {
 
 const principalFor = async (deps: Deps, credentials: Credentials, slug: string): Promise<Principal> => {
   if (credentials.kind === "token") return credentials.principal;
-  const own = await verifyCredentials(deps, credentials.email, credentials.password);
-  const principal = { orgId: own._id, tokenVersion: own.admin.token_version };
-  if (own.slug !== slug) throw await diagnose(deps, principal, slug);
+  const { org, member } = await verifyCredentials(deps, credentials.email, credentials.password, credentials.organizationName ?? slug);
+  const principal: Principal = { orgId: org._id, userId: member.user_id, tokenVersion: member.token_version, role: member.role };
+  if (org.slug !== slug) throw await diagnose(deps, principal, slug);
+  // A password stands in for a token here, so the permission a route checks for tokens is checked here too.
+  if (!can(member.role, "organization:update")) throw new AppError("PERMISSION_DENIED");
   return principal;
 };
 
@@ -103,7 +163,8 @@ export const renameOrganization = async (deps: Deps, input: RenameInput, credent
   const fromSlug = slugify(input.organization_name);
   const toSlug = slugify(input.new_organization_name);
   const principal = await principalFor(deps, credentials, fromSlug);
-  const guard = { _id: principal.orgId, slug: fromSlug, status: "active", "admin.token_version": principal.tokenVersion, ...ADMITS_CALLERS };
+  const guard = { _id: principal.orgId, slug: fromSlug, status: "active", ...currentToken(principal), ...ADMITS_CALLERS };
+  const shownEmail = (org: OrganizationDoc) => memberOf(org, principal.userId)?.email;
   const now = deps.now();
 
   if (toSlug === fromSlug) {
@@ -113,7 +174,7 @@ export const renameOrganization = async (deps: Deps, input: RenameInput, credent
       { returnNewDocument: true },
     );
     if (!org) throw await diagnose(deps, principal, fromSlug);
-    return viewOf(org, true);
+    return viewOf(org, shownEmail(org));
   }
 
   const from = collectionNameFor(fromSlug);
@@ -149,7 +210,10 @@ export const renameOrganization = async (deps: Deps, input: RenameInput, credent
   }
   const updated_at = await finishRename(deps, before._id, to);
   const { pending: _pending, ...rest } = before;
-  return viewOf({ ...rest, organization_name: input.new_organization_name, slug: toSlug, collection_name: to, status: "active", updated_at }, true);
+  return viewOf(
+    { ...rest, organization_name: input.new_organization_name, slug: toSlug, collection_name: to, status: "active", updated_at },
+    shownEmail(before),
+  );
 };
 
 /** Marks `deleting` (so nothing else starts), drops the tenant collection, then removes the record. */
@@ -159,9 +223,9 @@ export const deleteOrganization = async (deps: Deps, name: string, principal: Pr
     _id: principal.orgId,
     slug,
     status: "active",
-    "admin.token_version": principal.tokenVersion,
+    ...currentToken(principal),
     ...ADMITS_CALLERS,
-    ...(adminEmail === undefined ? {} : { "admin.email_key": normalizeEmail(adminEmail) }),
+    ...(adminEmail === undefined ? {} : { [memberPath(principal.userId, "email_key")]: normalizeEmail(adminEmail) }),
   };
   const org = await deps.organizations.findOneAndUpdate(
     guard,

@@ -1,13 +1,14 @@
 import { ObjectId } from "bson";
 import { AppError } from "./errors";
 import type { Deps, OrganizationDoc, OrgStatus, Suspension } from "./organization";
+import type { Role } from "./roles";
 import { slugify } from "./slug";
 import { finishDelete } from "./steps";
 import { drainWriters } from "./write-leases";
 
 /**
  * The platform operator's view of every organization: list and search, inspect, suspend,
- * reactivate, delete, count. The operator is not an organization's admin: these functions take
+ * reactivate, delete, count. The operator is not a member of any organization: these functions take
  * no principal, the HTTP layer has checked the operator's key and its scope.
  */
 
@@ -136,7 +137,7 @@ export const listOrganizations = async (deps: Deps, query: ListQuery): Promise<O
   const docs = await deps.organizations.find(filter, {
     sort,
     limit: query.limit + 1,
-    projection: { write_leases: 0, admin: 0, pending: 0, suspension: 0 },
+    projection: { write_leases: 0, members: 0, departures: 0, pending: 0, suspension: 0 },
   });
   const shown = docs.slice(0, query.limit);
   const last = shown.at(-1);
@@ -149,16 +150,23 @@ export const listOrganizations = async (deps: Deps, query: ListQuery): Promise<O
   return { organizations: shown.map(summaryOf), next_cursor: next };
 };
 
-/** The people of an organization as the operator sees them. Today its one embedded admin; a members list replaces this alone. */
+/** The people of an organization as the operator sees them: those who manage it (owners and admins), and how many members it has. */
 export interface PeopleView {
-  admins: { id: string; email: string }[];
+  admins: { id: string; email: string; role: Role }[];
   member_count: number;
 }
 
-export const peopleOf = (org: Pick<OrganizationDoc, "admin">): PeopleView => ({
-  admins: [{ id: org.admin.id.toHexString(), email: org.admin.email }],
-  member_count: 1,
-});
+export const peopleOf = (org: Pick<OrganizationDoc, "members">): PeopleView => {
+  const members = Object.values(org.members ?? {});
+  return {
+    admins: members
+      .filter((m) => m.role === "owner" || m.role === "admin")
+      // Owners first, then by e-mail: the same order on every read.
+      .sort((a, b) => (a.role === b.role ? (a.email_key < b.email_key ? -1 : a.email_key > b.email_key ? 1 : 0) : a.role === "owner" ? -1 : 1))
+      .map((m) => ({ id: m.user_id.toHexString(), email: m.email, role: m.role })),
+    member_count: members.length,
+  };
+};
 
 export interface OrganizationDetail extends OrganizationSummary, PeopleView {
   collection_name: string;
@@ -207,9 +215,9 @@ export const inspectOrganization = async (deps: Deps, id: ObjectId): Promise<Org
 
 /**
  * Suspends: marks the organization (whatever its lifecycle status, which carries on), then waits
- * out the record writes that took their lease before the mark, so that after the answer no
- * record write of the organization can still land. Login, tokens, records and the admin's rename
- * and delete are refused from the mark on (admission.ts). Suspending a suspended organization
+ * out the record writes (and invitations) that took their lease before the mark, so that after the
+ * answer no record write of the organization can still land. Login, tokens, records, membership
+ * changes, invitations and the members' rename and delete are refused from the mark on (admission.ts). Suspending a suspended organization
  * changes nothing and answers the same: the first reason and time stay.
  */
 export const suspendOrganization = async (deps: Deps, id: ObjectId, reason: string, keyId: string): Promise<OrganizationDetail> => {
@@ -238,9 +246,9 @@ export const reactivateOrganization = async (deps: Deps, id: ObjectId): Promise<
 };
 
 /**
- * The admin's delete, started by the operator: mark `deleting` (from `active` only: another
- * operation in flight is a 409, as for the admin), then the same resumable steps, which the
- * reconciler finishes after a crash. A suspended organization can be deleted; it stays suspended
+ * An owner's delete, started by the operator: mark `deleting` (from `active` only: another
+ * operation in flight is a 409, as for an owner), then the same resumable steps (the collection,
+ * the members' accounts, the invitations, the organization), which the reconciler finishes after a crash. A suspended organization can be deleted; it stays suspended
  * until it is gone.
  */
 export const removeOrganization = async (deps: Deps, id: ObjectId): Promise<{ organization_name: string }> => {

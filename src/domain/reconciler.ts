@@ -1,9 +1,10 @@
 import type { DataError } from "../data/errors";
 import { AUDIT_LOG, type AuditAction, type AuditEvent } from "./audit";
 import type { Deps, OrganizationDoc } from "./organization";
+import { type MembershipReport, reconcileMemberships } from "./reconcile-members";
 import { abandonCreate, finishCreate, finishDelete, finishRename, isPermanentFailure, markFailed, moveTenantCollection, undoRename } from "./steps";
 
-export interface ReconcileReport {
+export interface ReconcileReport extends MembershipReport {
   examined: number;
   finished: number;
   rolledBack: number;
@@ -27,7 +28,7 @@ export const reconcile = async (deps: Deps, olderThan: Date): Promise<ReconcileR
     { status: { $in: ["creating", "renaming", "deleting"] }, "pending.started_at": { $lt: olderThan }, "pending.failed_at": { $exists: false } },
     { limit: BATCH },
   );
-  const report: ReconcileReport = { examined: stuck.length, finished: 0, rolledBack: 0, abandoned: 0, failed: 0 };
+  const report: ReconcileReport = { examined: stuck.length, finished: 0, rolledBack: 0, abandoned: 0, failed: 0, accepts: 0, departures: 0, accounts: 0 };
   for (const org of stuck) {
     try {
       report[await settle(deps, org)]++;
@@ -40,6 +41,12 @@ export const reconcile = async (deps: Deps, olderThan: Date): Promise<ReconcileR
       report.failed++;
       console.error(JSON.stringify({ msg: "reconcile failed", org_id: org._id.toHexString(), status: org.status, error: String(error) }));
     }
+  }
+  try {
+    Object.assign(report, await reconcileMemberships(deps, olderThan));
+  } catch (error) {
+    report.failed++;
+    console.error(JSON.stringify({ msg: "reconcile memberships failed", error: String(error) }));
   }
   return report;
 };
@@ -69,7 +76,7 @@ const ACTION_OF: Record<string, AuditAction> = { creating: "org.create", renamin
 
 const giveUp = async (deps: Deps, org: OrganizationDoc, error: DataError): Promise<void> => {
   const pending = org.pending;
-  if (org.status === "creating") await abandonCreate(deps, org._id);
+  if (org.status === "creating") await abandonCreate(deps, org);
   else if (org.status === "renaming" && pending?.op === "rename") await undoRename(deps, org._id, pending.from_name, pending.from_slug);
   else await markFailed(deps, org, error);
   console.error(JSON.stringify({ msg: "reconcile gave up", org_id: org._id.toHexString(), status: org.status, error_code: error.code, error: error.message }));

@@ -1,9 +1,9 @@
 import { ObjectId } from "bson";
 import type { Collection } from "../data/client";
 import { admitsCallers } from "./admission";
-import type { Principal } from "./auth";
+import { isCurrent, type Principal } from "./auth";
 import { AppError } from "./errors";
-import type { Deps } from "./organization";
+import { type Deps, memberPath, type OrganizationDoc } from "./organization";
 import { encodeCursor } from "./record-cursor";
 import { acquireWriteLease } from "./write-leases";
 
@@ -49,18 +49,18 @@ interface Tenant {
   records: Collection<RecordDoc>;
 }
 
-type TenantProjection = { _id: ObjectId; collection_name: string; status: string; suspended?: true; admin: { token_version: number } };
+type TenantProjection = Pick<OrganizationDoc, "_id" | "collection_name" | "status" | "members" | "suspended">;
 
 /** Why a record call was refused: the token is stale, the organization suspended, or mid-operation. */
 const refusal = (org: TenantProjection | null, principal: Principal): AppError => {
-  if (!org || org.admin.token_version !== principal.tokenVersion || !["active", "renaming"].includes(org.status)) return new AppError("INVALID_TOKEN");
+  if (!isCurrent(org, principal) || !org || !["active", "renaming"].includes(org.status)) return new AppError("INVALID_TOKEN");
   return admitsCallers(org) ? new AppError("ORGANIZATION_BUSY") : new AppError("ORGANIZATION_SUSPENDED");
 };
 
 const readTenant = (deps: Deps, principal: Principal) =>
   deps.organizations.findOne(
     { _id: principal.orgId },
-    { projection: { collection_name: 1, status: 1, suspended: 1, "admin.token_version": 1 } },
+    { projection: { collection_name: 1, status: 1, suspended: 1, [memberPath(principal.userId, "token_version")]: 1 } },
   ) as Promise<TenantProjection | null>;
 
 /**
@@ -71,7 +71,7 @@ const readTenant = (deps: Deps, principal: Principal) =>
  */
 const tenantOf = async (deps: Deps, principal: Principal): Promise<Tenant> => {
   const org = await readTenant(deps, principal);
-  if (org?.status !== "active" || org.admin.token_version !== principal.tokenVersion || !admitsCallers(org)) throw refusal(org, principal);
+  if (org?.status !== "active" || !isCurrent(org, principal) || !admitsCallers(org)) throw refusal(org, principal);
   return { orgId: org._id, records: deps.data.collection<RecordDoc>(org.collection_name) };
 };
 
@@ -81,7 +81,7 @@ const tenantOf = async (deps: Deps, principal: Principal): Promise<Tenant> => {
  * it can never land in a collection that a rename or delete has since moved or dropped.
  */
 const withWriteLease = async <T>(deps: Deps, principal: Principal, write: (tenant: Tenant) => Promise<T>): Promise<T> => {
-  const lease = await acquireWriteLease(deps, principal.orgId, principal.tokenVersion);
+  const lease = await acquireWriteLease(deps, principal);
   if (!lease) throw refusal(await readTenant(deps, principal), principal);
   try {
     return await write({ orgId: lease.org._id, records: deps.data.collection<RecordDoc>(lease.org.collection_name, { deadline: lease.until }) });

@@ -1,5 +1,7 @@
-import type { ObjectId } from "bson";
+import { ObjectId } from "bson";
 import { DataError, DataUnavailableError } from "../data/errors";
+import { leaveAccounts } from "./accounts";
+import { INVITATIONS } from "./invitations";
 import type { Deps, OrganizationDoc } from "./organization";
 import { drainWriters } from "./write-leases";
 
@@ -15,13 +17,28 @@ export const finishCreate = async (deps: Deps, org: Pick<OrganizationDoc, "_id" 
   await deps.organizations.updateOne({ _id: org._id, status: "creating" }, { $set: { status: "active", updated_at: deps.now() }, $unset: { pending: "" } });
 };
 
+/** Everyone an organization's accounts list it for: its members, and those whose removal is still finishing. */
+const peopleOf = (org: Pick<OrganizationDoc, "members" | "departures">): ObjectId[] => [
+  ...Object.keys(org.members ?? {}).map((hex) => ObjectId.createFromHexString(hex)),
+  ...(org.departures ?? []).map((d) => d.user_id),
+];
+
 /**
- * Waits out the record writes in flight, drops the tenant collection (missing is fine), then
- * removes the organization and its admin. No write can land after the drop (see write-leases.ts).
+ * Waits out the writes in flight (records, invitations), drops the tenant collection (missing is
+ * fine), takes the organization off its people's accounts (closing those left with none), removes
+ * its invitations, then the organization. No write can land after the drop (see write-leases.ts);
+ * each step repeats harmlessly, so the reconciler finishes from the organization document.
  */
-export const finishDelete = async (deps: Deps, org: Pick<OrganizationDoc, "_id" | "collection_name" | "write_leases">): Promise<void> => {
+export const finishDelete = async (
+  deps: Deps,
+  org: Pick<OrganizationDoc, "_id" | "collection_name" | "write_leases" | "members" | "departures" | "has_invitations">,
+): Promise<void> => {
   await drainWriters(deps, org._id, org.write_leases);
   await deps.data.collection(org.collection_name).drop();
+  await Promise.all([
+    leaveAccounts(deps, peopleOf(org), org._id),
+    org.has_invitations ? deps.data.collection(INVITATIONS).deleteMany({ org_id: org._id }) : undefined,
+  ]);
   await deps.organizations.deleteOne({ _id: org._id, status: "deleting" });
 };
 
@@ -72,9 +89,10 @@ export const undoRename = async (deps: Deps, id: ObjectId, name: string, slug: s
  */
 export const isPermanentFailure = (error: unknown): error is DataError => error instanceof DataError && !(error instanceof DataUnavailableError);
 
-/** Undoes a create whose collection the store refused: the name and e-mail are free again. */
-export const abandonCreate = async (deps: Deps, id: ObjectId): Promise<void> => {
-  await deps.organizations.deleteOne({ _id: id, status: "creating" });
+/** Undoes a create whose collection the store refused: the name is free again, and the e-mail if the account has no other organization. */
+export const abandonCreate = async (deps: Deps, org: Pick<OrganizationDoc, "_id" | "members" | "departures">): Promise<void> => {
+  await deps.organizations.deleteOne({ _id: org._id, status: "creating" });
+  await leaveAccounts(deps, peopleOf(org), org._id);
 };
 
 /** Marks an operation that can neither finish nor be undone, so the reconciler stops retrying it and an operator can look. */

@@ -1,6 +1,7 @@
 import { decodeProtectedHeader, errors as joseErrors, jwtVerify, SignJWT } from "jose";
 import { AppError } from "./errors";
 import { type KeySettings, keyRing } from "./keys";
+import { isRole, type Role } from "./roles";
 
 export type { JwtAlgorithm } from "./keys";
 
@@ -17,8 +18,9 @@ export interface TokenSubject {
   adminId: string;
   orgId: string;
   orgName: string;
-  /** The admin's token version: raising it revokes every token issued before. */
+  /** The member's token version: raising it revokes every token issued before. */
   tokenVersion: number;
+  role: Role;
 }
 
 export interface TokenClaims extends TokenSubject {
@@ -29,7 +31,7 @@ export interface TokenClaims extends TokenSubject {
 export const issueToken = async (subject: TokenSubject, settings: TokenSettings, now: Date): Promise<string> => {
   const ring = await keyRing(settings);
   const issuedAt = Math.floor(now.getTime() / 1000);
-  return new SignJWT({ admin_id: subject.adminId, org_id: subject.orgId, org_name: subject.orgName, tv: subject.tokenVersion })
+  return new SignJWT({ admin_id: subject.adminId, org_id: subject.orgId, org_name: subject.orgName, tv: subject.tokenVersion, role: subject.role })
     .setProtectedHeader({ alg: ring.alg, typ: "JWT", kid: ring.kid })
     .setSubject(subject.adminId)
     .setIssuer(settings.issuer)
@@ -51,17 +53,20 @@ const headerOf = (token: string) => {
 
 const claimsOf = (payload: Record<string, unknown>): TokenClaims => {
   const { admin_id, org_id, org_name, tv, jti, exp } = payload;
+  // Tokens from before roles were their organization's one admin's, now its owner.
+  const role = payload.role ?? "owner";
   if (
     typeof admin_id !== "string" ||
     typeof org_id !== "string" ||
     typeof org_name !== "string" ||
     typeof tv !== "number" ||
     typeof jti !== "string" ||
-    typeof exp !== "number"
+    typeof exp !== "number" ||
+    !isRole(role)
   ) {
     throw new AppError("INVALID_TOKEN");
   }
-  return { adminId: admin_id, orgId: org_id, orgName: org_name, tokenVersion: tv, jti, expiresAt: exp };
+  return { adminId: admin_id, orgId: org_id, orgName: org_name, tokenVersion: tv, role, jti, expiresAt: exp };
 };
 
 /**

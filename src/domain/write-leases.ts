@@ -1,5 +1,6 @@
 import type { ObjectId } from "bson";
 import { ADMITS_CALLERS } from "./admission";
+import { currentToken, type Principal } from "./auth";
 import type { Deps, OrganizationDoc } from "./organization";
 
 /**
@@ -39,7 +40,7 @@ const newLeaseId = (): string => {
 };
 
 export interface WriteLease {
-  org: Pick<OrganizationDoc, "_id" | "collection_name">;
+  org: Pick<OrganizationDoc, "_id" | "collection_name" | "members">;
   /** The write must be applied before this instant; it is sent to the store as the action's deadline. */
   until: Date;
   /** Gives the lease back after the answer; also clears leases that expired for good (their writers died). */
@@ -47,18 +48,23 @@ export interface WriteLease {
 }
 
 /**
- * Authorises a record write and takes a lease in one atomic update: the organization must be
- * active and the token current. Null when the guard does not match (the caller says why).
+ * Authorises a write to the organization's data (records, invitations) and takes a lease in one atomic update: the organization must be
+ * active, admit callers (not suspended) and the token current. Null when the guard does not match (the caller says why).
  */
-export const acquireWriteLease = async (deps: Deps, orgId: ObjectId, tokenVersion: number): Promise<WriteLease | null> => {
+export const acquireWriteLease = async (
+  deps: Deps,
+  principal: Principal,
+  /** More for the same update: an invitation marks the organization as having some, and reads its members. */
+  extra: { set?: Record<string, unknown>; members?: true } = {},
+): Promise<WriteLease | null> => {
   const id = newLeaseId();
   const now = deps.now().getTime();
   const until = new Date(now + deps.settings.data.timeoutMs);
   const org = (await deps.organizations.findOneAndUpdate(
-    { _id: orgId, status: "active", "admin.token_version": tokenVersion, ...ADMITS_CALLERS },
-    { $set: { [leaseKey(id)]: until } },
-    { returnNewDocument: true, projection: { collection_name: 1, write_leases: 1 } },
-  )) as (Pick<OrganizationDoc, "_id" | "collection_name"> & { write_leases?: WriteLeases }) | null;
+    { _id: principal.orgId, status: "active", ...currentToken(principal), ...ADMITS_CALLERS },
+    { $set: { [leaseKey(id)]: until, ...extra.set } },
+    { returnNewDocument: true, projection: { collection_name: 1, write_leases: 1, ...(extra.members ? { members: 1 } : {}) } },
+  )) as (Pick<OrganizationDoc, "_id" | "collection_name" | "members"> & { write_leases?: WriteLeases }) | null;
   if (!org) return null;
   // Leases past expiry and skew belong to writers that died: their writes can no longer apply.
   const dead = Object.entries(org.write_leases ?? {})

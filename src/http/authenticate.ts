@@ -1,6 +1,7 @@
 import { authenticateToken, type Principal } from "../domain/auth";
 import { AppError } from "../domain/errors";
 import type { Deps } from "../domain/organization";
+import { can } from "../domain/roles";
 import type { AppRequest } from "./context";
 
 /** The token of an `Authorization: Bearer …` header, or null when there is none. */
@@ -16,5 +17,8 @@ export const requirePrincipal = async (request: AppRequest, deps: Deps): Promise
   if (!token) throw new AppError("NOT_AUTHENTICATED");
   const principal = await authenticateToken(deps, token);
   request.state.orgId = principal.orgId.toHexString();
+  // The one permission check: the role a current token names (a role change revokes the token, and every write checks that it is current).
+  const needed = request.state.permission;
+  if (needed && !can(principal.role, needed)) throw new AppError("PERMISSION_DENIED");
   return principal;
 };

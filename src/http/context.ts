@@ -2,6 +2,7 @@ import type { IRequest } from "itty-router";
 import { createDeps } from "../deps";
 import type { AuditAction, AuditOutcome } from "../domain/audit";
 import type { Deps } from "../domain/organization";
+import type { Permission } from "../domain/roles";
 import type { Env } from "../env";
 import { throttleClient } from "./throttle";
 
@@ -27,6 +28,8 @@ export interface RequestState {
   /** The platform operator key's id (never the key), once a /platform request presented a valid one. */
   operatorKeyId?: string;
   audit?: AuditNote;
+  /** The permission the matched route declares; the principal's role must allow it. */
+  permission?: Permission;
 }
 
 export type AppRequest = IRequest & { state: RequestState };

@@ -15,7 +15,7 @@ const corsFor = (env: Env): CorsPair => {
     const allowed = new Set(settings.corsOrigins);
     pair = cors({
       origin: (origin) => (allowed.has(origin) ? origin : undefined),
-      allowMethods: ["GET", "POST", "PUT", "DELETE"],
+      allowMethods: ["GET", "POST", "PUT", "PATCH", "DELETE"],
       allowHeaders: ["authorization", "content-type", "x-admin-email", "x-request-id"],
       exposeHeaders: ["x-request-id", "retry-after"],
       maxAge: 600,

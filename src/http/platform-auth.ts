@@ -24,7 +24,7 @@ const keyFor = async (keys: PlatformKey[], presented: string): Promise<PlatformK
  * The operator behind a /platform request. Without keys configured, or without a valid one, the
  * answer is the 404 of a path that does not exist: the operator API is not advertised to anyone
  * who cannot use it, and a missing and a wrong key look the same. A read key that tries to act
- * gets a 403 naming the scope it lacks. An admin's JWT is no key: it gets the same 404.
+ * gets a 403 naming the scope it lacks. A member's JWT is no key: it gets the same 404.
  */
 export const requireOperator = async (request: AppRequest, env: Env, scope: "read" | "write"): Promise<PlatformKey> => {
   const keys = settingsFor(env).platformKeys;

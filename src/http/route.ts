@@ -1,14 +1,16 @@
 import type * as z from "zod";
 import type { ErrorCode } from "../domain/errors";
+import { type Permission, ROLES, rolesWith } from "../domain/roles";
 import type { Env } from "../env";
 import type { AppRequest } from "./context";
 
-export type Method = "get" | "post" | "put" | "delete" | "head";
+export type Method = "get" | "post" | "put" | "patch" | "delete" | "head";
 
 /** The groups of /docs, in the order they are shown. */
 export const TAGS = {
   organizations: { name: "Organizations", description: "Create, read, rename and delete organizations (the original FastAPI contract)" },
   admin: { name: "Admin authentication", description: "Log in, log out, change the password" },
+  members: { name: "Members and invitations", description: "The people of an organization, their roles, and invitations to join it" },
   records: { name: "Records", description: "Documents in the caller's organization's own collection" },
   keys: { name: "Keys", description: "Public keys that verify the service's tokens" },
   operations: { name: "Operations", description: "Liveness and readiness probes" },
@@ -79,10 +81,10 @@ export interface Route<R extends RequestSpec = RequestSpec> {
   tag: Tag;
   summary: string;
   description?: string;
-  /** `optional`: a token changes the answer but is not required; `platform`: an operator key, not an admin's token. */
+  /** `optional`: a token changes the answer but is not required; `platform`: an operator key, not a member's token. */
   auth?: "required" | "optional" | "platform";
-  /** The role a caller needs, once roles exist; unused until then. */
-  permission?: string;
+  /** What the caller's role must allow; checked in one place, when the route asks for its principal (src/http/authenticate.ts). */
+  permission?: Permission;
   request?: R;
   responses: Record<number, ResponseSpec>;
   /** Every error the route may answer, by registry code; their statuses join `responses` in the document. */
@@ -92,5 +94,12 @@ export interface Route<R extends RequestSpec = RequestSpec> {
   handler: (request: AppRequest, env: Env, input: Input<R>) => Promise<Response | Reply> | Response | Reply;
 }
 
-/** Keeps the handler's input typed by the route's own schemas. */
-export const defineRoute = <R extends RequestSpec>(route: Route<R>): Route => route as unknown as Route;
+/**
+ * Keeps the handler's input typed by the route's own schemas. A route with a permission that some
+ * role lacks documents the 403 that role gets.
+ */
+export const defineRoute = <R extends RequestSpec>(route: Route<R>): Route => {
+  const deniable = route.permission !== undefined && rolesWith(route.permission).length < ROLES.length;
+  const errors: ErrorCode[] = deniable && !route.errors.includes("PERMISSION_DENIED") ? [...route.errors, "PERMISSION_DENIED"] : route.errors;
+  return { ...route, errors } as unknown as Route;
+};

@@ -8,9 +8,14 @@ const newPassword = z.string().min(8).max(256);
 /** Existing passwords are checked as they are: accounts from the old service may predate the rules. */
 const anyPassword = z.string().min(1).max(256);
 
-export const CreateOrganizationBody = z
-  .strictObject({ organization_name: organizationName, email, password: newPassword })
-  .meta({ example: { organization_name: "TestOrg", email: "admin@testorg.com", password: "Test1234" } });
+export const CreateOrganizationBody = z.strictObject({ organization_name: organizationName, email, password: newPassword }).meta({
+  description:
+    "The first owner's e-mail and password (a new account). With an `Authorization: Bearer` token the body is `{organization_name}` alone: the signed-in user becomes the owner.",
+  example: { organization_name: "TestOrg", email: "admin@testorg.com", password: "Test1234" },
+});
+
+/** A signed-in user creating another organization: the token names its owner. */
+export const CreateOrganizationByTokenBody = z.strictObject({ organization_name: organizationName });
 
 export const UpdateOrganizationBody = z
   .strictObject({ organization_name: organizationName, new_organization_name: organizationName, email: email.optional(), password: anyPassword.optional() })
@@ -20,7 +25,11 @@ export const UpdateOrganizationBody = z
   });
 
 export const LoginBody = z
-  .strictObject({ email: z.string().min(1).max(254), password: anyPassword })
+  .strictObject({
+    email: z.string().min(1).max(254),
+    password: anyPassword,
+    organization_name: organizationName.optional().describe("Which organization to sign in to, for an account in several (409 without it)"),
+  })
   .meta({ example: { email: "admin@testorg.com", password: "Test1234" } });
 
 export const PasswordChangeBody = z

@@ -49,6 +49,7 @@ export const respond = (route: Route, reply: Reply): Response => {
 export const serve =
   (route: Route) =>
   async (request: AppRequest, env: Env): Promise<Response> => {
+    if (route.permission) request.state.permission = route.permission;
     const reply = await route.handler(request, env, inputOf(route, request, env));
     return reply instanceof Response ? reply : respond(route, reply);
   };

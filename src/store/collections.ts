@@ -6,7 +6,7 @@ import { forgetKinds } from "./key-order";
 import { evaluate, expression, MINGO_OPTIONS } from "./mingo";
 import { scan } from "./query-plan";
 import type { Sql } from "./sql";
-import { removeCollectionExpiries, writeExpiry } from "./ttl";
+import { removeCollectionExpiries, ttlIndexesOf, writeExpiry } from "./ttl";
 import { writeEntries } from "./writes";
 
 const drop = (sql: Sql, coll: number): void => {
@@ -65,6 +65,25 @@ export const createIndexes = (sql: Sql, ns: Namespace, indexes: IndexSpec[]): vo
       if (all) writeExpiry(sql, row.seq, row.doc, all);
     }
   }
+};
+
+/**
+ * Drops one index by name: its spec, its entries (and with them its uniqueness). Dropping a TTL
+ * index rewrites the collection's expiry rows from the TTL indexes left, or removes them when none
+ * is: a document then expires as the remaining indexes say, or never. False when there was none.
+ */
+export const dropIndex = (sql: Sql, ns: Namespace, name: string): boolean => {
+  const coll = collectionId(sql, ns);
+  if (coll === undefined) return false;
+  const dropped = sql.exec<{ spec: string }>("DELETE FROM indexes WHERE coll = ? AND name = ? RETURNING spec", coll, name).toArray()[0];
+  if (!dropped) return false;
+  sql.exec("DELETE FROM index_entries WHERE coll = ? AND idx = ?", coll, name);
+  forgetKinds(sql, coll, name);
+  if ((JSON.parse(dropped.spec) as IndexSpec).expireAfterSeconds === undefined) return true;
+  const remaining = indexesOf(sql, coll);
+  if (ttlIndexesOf(remaining).length === 0) removeCollectionExpiries(sql, coll);
+  else for (const row of scan(sql, coll)) writeExpiry(sql, row.seq, row.doc, remaining);
+  return true;
 };
 
 export const listCollections = (sql: Sql, database: string, filter: Doc): { name: string }[] => {

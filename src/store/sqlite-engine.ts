@@ -1,6 +1,6 @@
 import type { Doc, Engine, FindOneAndUpdateSpec, FindSpec, IndexSpec, Namespace, ReplaceSpec, UpdateResult, UpdateSpec } from "../dataapi/engine";
 import { ensureCollection, hasTtlIndexes, indexesOf } from "./catalog";
-import { createIndexes, dropCollection, listCollections, renameCollection } from "./collections";
+import { createIndexes, dropCollection, dropIndex, listCollections, renameCollection } from "./collections";
 import { assertReplacementDocument } from "./documents";
 import { aggregate, matching, select } from "./reads";
 import { applySchema } from "./schema";
@@ -18,7 +18,7 @@ export type { Sql } from "./sql";
  *
  * The work lives beside it, one concept a file: `schema.ts` (the tables), `catalog.ts`
  * (collections and their index specs), `query-plan.ts` (which rows a filter may match),
- * `reads.ts`, `writes.ts`, `collections.ts` (create, drop, rename, indexes) and `ttl.ts`.
+ * `reads.ts`, `writes.ts`, `collections.ts` (create, drop, rename, create and drop indexes) and `ttl.ts`.
  */
 export class SqliteEngine implements Engine {
   constructor(
@@ -80,6 +80,10 @@ export class SqliteEngine implements Engine {
 
   async createIndexes(ns: Namespace, indexes: IndexSpec[]): Promise<void> {
     this.transaction(() => createIndexes(this.sql, ns, indexes));
+  }
+
+  async dropIndex(ns: Namespace, name: string): Promise<boolean> {
+    return this.transaction(() => dropIndex(this.sql, ns, name));
   }
 
   async listCollections(database: string, filter: Doc): Promise<{ name: string }[]> {

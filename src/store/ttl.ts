@@ -34,7 +34,7 @@ export interface TurnResult {
   more: boolean;
 }
 
-const ttlIndexesOf = (indexes: IndexSpec[]): IndexSpec[] => indexes.filter((i) => i.expireAfterSeconds !== undefined);
+export const ttlIndexesOf = (indexes: IndexSpec[]): IndexSpec[] => indexes.filter((i) => i.expireAfterSeconds !== undefined);
 
 /**
  * When a document expires under MongoDB's rules: its TTL field's date (the earliest, for an array
@@ -59,7 +59,7 @@ export const expiryOf = (doc: Doc, indexes: IndexSpec[]): number | undefined => 
 
 /** Keeps one document's expiry row in step with its body; called with every write of it. */
 export const writeExpiry = (sql: Sql, seq: number, doc: Doc, indexes: IndexSpec[]): void => {
-  // Indexes are never dropped one by one, so a collection without a TTL index has no expiry rows: nothing to write or clear.
+  // A collection without a TTL index has no expiry rows (dropping its last one removes them): nothing to write or clear.
   if (ttlIndexesOf(indexes).length === 0) return;
   const at = expiryOf(doc, indexes);
   if (at === undefined) sql.exec("DELETE FROM expiries WHERE seq = ?", seq);

@@ -95,6 +95,31 @@ describe.skipIf(!mongoUrl)("gateway over HTTP (needs MONGO_URL; npm run test:mon
     expect((await action(gateway, "createIndexes", { ...body, collection: "org_ttl2" })).status).toBe(200);
     expect(gateway.output().match(/no TTL indexes/g)).toHaveLength(1);
   });
+  it("drops a unique index on the server with dropIndexes, answers false once it is gone, and refuses _id_ with 400", async () => {
+    const call = async (name: string, body: Record<string, unknown>) => {
+      const res = await action(gateway, name, { database, collection: "org_drop", ...body });
+      return { status: res.status, body: await res.json() };
+    };
+    expect((await call("createIndexes", { indexes: [{ key: { slug: 1 }, name: "slug_unique", unique: true }] })).status).toBe(200);
+    expect((await call("insertOne", { document: { slug: "a" } })).status).toBe(200);
+    expect((await call("insertOne", { document: { slug: "a" } })).status).toBe(409);
+    expect(await call("dropIndexes", { name: "slug_unique" })).toEqual({ status: 200, body: { dropped: true } });
+    const direct = new MongoClient(mongoUrl ?? "");
+    try {
+      expect((await direct.db(database).collection("org_drop").listIndexes().toArray()).map((i) => i.name)).toEqual(["_id_"]);
+    } finally {
+      await direct.close();
+    }
+    expect((await call("insertOne", { document: { slug: "a" } })).status).toBe(200);
+    expect(await call("dropIndexes", { name: "slug_unique" })).toEqual({ status: 200, body: { dropped: false } });
+    expect(await call("dropIndexes", { name: "slug_unique", collection: "org_never" })).toEqual({ status: 200, body: { dropped: false } });
+    expect(await call("dropIndexes", { name: "_id_" })).toEqual({
+      status: 400,
+      body: { error: "name: the _id_ index cannot be dropped", error_code: "InvalidParameter" },
+    });
+    expect((await call("dropIndexes", { name: "slug_unique", collection: "secrets" })).status).toBe(403);
+    expect(await call("countDocuments", { filter: { slug: "a" } })).toEqual({ status: 200, body: { count: 2 } });
+  });
 });
 
 describe("gateway settings", () => {

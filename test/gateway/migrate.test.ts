@@ -1,6 +1,7 @@
 import { MongoClient, ObjectId } from "mongodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { migrateFastApi } from "../../gateway/migrate-fastapi";
+import { attemptKey, USERS } from "../../src/domain/accounts";
 import { verifyPassword } from "../../src/domain/passwords";
 
 const mongoUrl = process.env.MONGO_URL;
@@ -39,10 +40,10 @@ describe.skipIf(!mongoUrl)("migrating a FastAPI master database (needs MONGO_URL
   it("reports without writing on a dry run", async () => {
     const report = await migrateFastApi(db, { dryRun: true });
     expect(report.migrated).toEqual(["Acme-Corp"]);
-    expect(await db.collection("organizations").countDocuments({ admin: { $exists: true } })).toBe(0);
+    expect(await db.collection("organizations").countDocuments({ members: { $exists: true } })).toBe(0);
   });
 
-  it("folds each admin into its organization, keeps the hash, and moves the tenant data under org_<slug>", async () => {
+  it("makes each admin its organization's owner with an account, keeps the hash, and moves the tenant data under org_<slug>", async () => {
     const report = await migrateFastApi(db, { now: new Date("2026-01-01T00:00:00Z") });
     expect(report.migrated).toEqual(["Acme-Corp"]);
     expect(report.renamedCollections).toEqual([["org_acme-corp", "org_acme_corp"]]);
@@ -57,9 +58,13 @@ describe.skipIf(!mongoUrl)("migrating a FastAPI master database (needs MONGO_URL
       collection_name: "org_acme_corp",
       status: "active",
       created_at: new Date("2025-01-02T03:04:05Z"),
-      admin: { email: "Admin@Acme.com", email_key: "admin@acme.com", password_hash: PASSLIB_TEST1234, token_version: 0 },
+      owner_count: 1,
     });
-    expect(await verifyPassword("Test1234", org?.admin.password_hash)).toBe(true);
+    const [owner] = Object.values(org?.members ?? {}) as { user_id: ObjectId; email: string; email_key: string; role: string }[];
+    expect(owner).toMatchObject({ email: "Admin@Acme.com", email_key: "admin@acme.com", role: "owner" });
+    const account = await db.collection(USERS).findOne({ _id: await attemptKey("admin@acme.com") } as never);
+    expect(account).toMatchObject({ user_id: owner?.user_id, email: "Admin@Acme.com", org_ids: [acme], password_hash: PASSLIB_TEST1234 });
+    expect(await verifyPassword("Test1234", account?.password_hash)).toBe(true);
     expect(await db.collection("org_acme_corp").countDocuments()).toBe(2);
     // Running it again changes nothing.
     expect((await migrateFastApi(db)).migrated).toEqual([]);

@@ -112,4 +112,29 @@ describe.skipIf(!mongoUrl)("gateway TTL expiry where the server has none (needs 
         .countDocuments({ collection: { $in: ["before", "after"] } }),
     ).toBe(0);
   });
+  it("forgets the spec with dropIndexes, so documents stay; a repeat after the server lost the index still forgets it", async () => {
+    for (const collection of ["kept", "dropped", "half"]) expect((await createTtl(collection)).status).toBe(200);
+    expect(await call("dropIndexes", { collection: "dropped", name: "at_ttl" })).toEqual({ status: 200, body: { dropped: true } });
+    expect((await direct.db(database).collection("dropped").listIndexes().toArray()).map((i) => i.name)).toEqual(["_id_"]);
+    // A drop cut off after the server dropped the index but before the spec was forgotten: the repeat answers false and forgets it.
+    await direct.db(database).collection("half").dropIndex("at_ttl");
+    expect(await call("dropIndexes", { collection: "half", name: "at_ttl" })).toEqual({ status: 200, body: { dropped: false } });
+    const remembered = await direct
+      .db(meta)
+      .collection("ttl_indexes")
+      .find({ database, collection: { $in: ["kept", "dropped", "half"] } }, { projection: { _id: 0, collection: 1 } })
+      .toArray();
+    expect(remembered).toEqual([{ collection: "kept" }]);
+    for (const collection of ["kept", "dropped", "half"])
+      await direct
+        .db(database)
+        .collection(collection)
+        .insertOne({ _id: "old", at: ago(2 * HOUR) } as never);
+    await until(async () => (await ids("kept")).length === 0);
+    // Two more intervals, so a turn that began before the one that purged `kept` has finished too.
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    expect([await ids("dropped"), await ids("half")]).toEqual([["old"], ["old"]]);
+    expect(await call("dropIndexes", { collection: "dropped", name: "at_ttl" })).toEqual({ status: 200, body: { dropped: false } });
+    expect(await call("dropIndexes", { collection: "dropped", name: "_id_" })).toMatchObject({ status: 400, body: { error_code: "InvalidParameter" } });
+  });
 });

@@ -110,4 +110,42 @@ describe("the SQLite engine", () => {
       document: { _id: { $numberInt: "2" }, n: { $numberInt: "5" }, x: { $numberDouble: "2.5" }, big: { $numberLong: "1099511627776" } },
     });
   });
+  it("drops one index with its entries and its uniqueness, and no other index's", async () => {
+    const coll = client.collection("drop_index");
+    await coll.createIndexes([
+      { key: { slug: 1 }, name: "slug_unique", unique: true },
+      { key: { tags: 1 }, name: "tags" },
+    ]);
+    await client.call(
+      "insertMany",
+      {
+        documents: [
+          { slug: "a", tags: ["x", "y"] },
+          { slug: "b", tags: ["x"] },
+        ],
+      },
+      "drop_index",
+    );
+    const entries = () =>
+      runInDurableObject(stub(), (_i, state) =>
+        state.storage.sql
+          .exec<{ idx: string; n: number }>(
+            "SELECT idx, count(*) AS n FROM index_entries WHERE coll = (SELECT id FROM collections WHERE db = ? AND name = 'drop_index') GROUP BY idx ORDER BY idx",
+            database,
+          )
+          .toArray(),
+      );
+    expect(await entries()).toEqual([
+      { idx: "slug_unique", n: 2 },
+      { idx: "tags", n: 3 },
+    ]);
+    expect(await coll.dropIndex("slug_unique")).toBe(true);
+    expect(await entries()).toEqual([{ idx: "tags", n: 3 }]);
+    await coll.insertOne({ slug: "a", tags: ["z"] });
+    expect(await coll.countDocuments({ slug: "a" })).toBe(2);
+    // The index left still answers its equality queries.
+    expect(await coll.countDocuments({ tags: "x" })).toBe(2);
+    expect(await coll.dropIndex("slug_unique")).toBe(false);
+    expect(await entries()).toEqual([{ idx: "tags", n: 4 }]);
+  });
 });

@@ -169,4 +169,43 @@ describe("TTL expiry on the embedded store", () => {
     expect(await other.countDocuments({})).toBe(1);
     expect((await tableCounts(stub)).expiries).toBe(30);
   });
+  it("dropping the TTL index removes its expiry rows, so the alarm keeps documents written before the drop", async () => {
+    const { stub, client, events } = fresh();
+    await events.createIndexes([ttlIndex, { key: { kind: 1 }, name: "kind" }]);
+    await insert(client, [
+      { kind: "old", at: ago(2 * HOUR) },
+      { kind: "old", at: [new Date(), ago(3 * HOUR)] },
+      { kind: "live", at: new Date() },
+    ]);
+    expect(await tableCounts(stub)).toEqual({ documents: 3, entries: 7, expiries: 3 });
+    expect(await events.dropIndex("at_ttl")).toBe(true);
+    // The `at` entries and every expiry row went; the `kind` entries stay.
+    expect(await tableCounts(stub)).toEqual({ documents: 3, entries: 3, expiries: 0 });
+    await runDurableObjectAlarm(stub);
+    await drain(stub);
+    expect(await events.countDocuments({})).toBe(3);
+    // Writes after the drop write no expiry either.
+    await insert(client, [{ kind: "later", at: ago(2 * HOUR) }]);
+    await events.updateOne({ kind: "live" }, { $set: { at: ago(2 * HOUR) } });
+    await drain(stub);
+    expect(await events.countDocuments({})).toBe(4);
+    expect((await tableCounts(stub)).expiries).toBe(0);
+  });
+
+  it("dropping one of two TTL indexes leaves each document the expiry the other one gives it", async () => {
+    const { stub, client, events } = fresh();
+    // `at` expires after an hour, `until` right away: the soonest counts while both exist.
+    await events.createIndexes([ttlIndex, { key: { until: 1 }, name: "until_ttl", expireAfterSeconds: 0 }]);
+    await insert(client, [
+      { _id: "both", at: new Date(), until: ago(60_000) },
+      { _id: "at-only", at: ago(2 * HOUR) },
+      { _id: "until-only", until: new Date(Date.now() + HOUR) },
+    ]);
+    expect((await tableCounts(stub)).expiries).toBe(3);
+    expect(await events.dropIndex("until_ttl")).toBe(true);
+    // "both" now expires only by `at`, an hour from now; "until-only" never; "at-only" as before.
+    expect((await tableCounts(stub)).expiries).toBe(2);
+    await drain(stub);
+    expect((await events.find({}, { sort: { _id: 1 } })).map((d) => d._id)).toEqual(["both", "until-only"]);
+  });
 });

@@ -4,7 +4,7 @@ import { AppError } from "../../src/domain/errors";
 import { CLOCK_TOLERANCE_SECONDS, issueToken, type TokenSettings, verifyToken } from "../../src/domain/tokens";
 
 const settings: TokenSettings = { secret: "k".repeat(40), algorithm: "HS256", ttlSeconds: 3600, issuer: "iss-test", audience: "aud-test" };
-const subject = { adminId: "a".repeat(24), orgId: "b".repeat(24), orgName: "TestOrg", tokenVersion: 3 };
+const subject = { adminId: "a".repeat(24), orgId: "b".repeat(24), orgName: "TestOrg", tokenVersion: 3, role: "owner" as const };
 const now = new Date("2026-01-01T00:00:00Z");
 
 const expectInvalid = async (promise: Promise<unknown>) => {

@@ -1,8 +1,8 @@
 import { createScheduledController } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { parseSettings } from "../../src/config/settings";
-import { login } from "../../src/domain/auth";
+import { USERS } from "../../src/domain/accounts";
+import { login, type Principal } from "../../src/domain/auth";
 import { AppError } from "../../src/domain/errors";
 import { type Deps, ORGANIZATION_INDEXES, ORGANIZATIONS, type OrganizationDoc } from "../../src/domain/organization";
 import { createOrganization, deleteOrganization, renameOrganization } from "../../src/domain/organizations";
@@ -11,39 +11,14 @@ import { reconcile } from "../../src/domain/reconciler";
 import { createRecord } from "../../src/domain/records";
 import { collectionNameFor, slugify } from "../../src/domain/slug";
 import worker from "../../src/index";
-import { storeClient } from "../helpers";
+import { ownerOf, storeClient } from "../helpers";
+import { checkAccounts, depsFor, faults, freshDatabase } from "./faults";
 
 /**
  * Fault injection: the store stops answering at every step of create, rename and delete in turn
  * (the request never arrives, or it is applied and the answer is lost, as when the Worker dies),
  * then the invariants are checked, the reconciler runs, and they are checked again.
  */
-
-type Fault = { failAt: number; mode: "before" | "after" };
-
-let databases = 0;
-const freshDatabase = () => `lifecycle_${Date.now().toString(36)}_${databases++}`;
-
-const depsFor = (database: string, fault?: Fault): Deps => {
-  const settings = parseSettings({ ...env, DATABASE: database, PBKDF2_ITERATIONS: "10000" });
-  const data = storeClient(database, (send) => {
-    let calls = 0;
-    return async (request) => {
-      calls++;
-      if (!fault || calls < fault.failAt) return send(request);
-      if (fault.mode === "after" && calls === fault.failAt) await send(request);
-      throw new Error("injected fault: the store is gone");
-    };
-  });
-  return {
-    data,
-    organizations: data.collection<OrganizationDoc>(ORGANIZATIONS),
-    settings,
-    now: () => new Date(),
-    sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
-    background: () => {},
-  };
-};
 
 const TENANT_DOCS = 5;
 
@@ -55,13 +30,8 @@ const setUp = async (name: string) => {
   await createOrganization(healthy, { organization_name: name, email, password: "Test1234" });
   const tenant = healthy.data.collection(collectionNameFor(slugify(name)));
   for (let i = 0; i < TENANT_DOCS; i++) await tenant.insertOne({ n: i });
-  const principal = { orgId: (await healthy.organizations.findOne({ slug: slugify(name) }))?._id, tokenVersion: 0 };
-  return {
-    database,
-    healthy,
-    email,
-    principal: { ...(principal as { orgId: NonNullable<typeof principal.orgId>; tokenVersion: number }), email },
-  };
+  const principal = ownerOf((await healthy.organizations.findOne({ slug: slugify(name) })) as OrganizationDoc);
+  return { database, healthy, email, principal: { ...principal, email } };
 };
 
 /** What must hold at any moment, half-done or not. */
@@ -82,6 +52,7 @@ const checkInvariants = async (deps: Deps, settled: boolean) => {
   for (const name of collections) {
     expect(orgs.some((o) => o.collection_name === name || (o.pending?.op === "rename" && o.pending.to_collection === name))).toBe(true);
   }
+  if (settled) await checkAccounts(deps, orgs);
   return orgs;
 };
 
@@ -91,14 +62,10 @@ const settle = async (deps: Deps) => {
   return checkInvariants(deps, true);
 };
 
-// A rename by password first makes the credential check's two calls (the lockout count and the admin read).
-const STEPS = { create: 3, rename: 5, delete: 3 };
-const faults = (steps: number): Fault[] =>
-  Array.from({ length: steps }, (_, i) => [
-    { failAt: i + 1, mode: "before" as const },
-    { failAt: i + 1, mode: "after" as const },
-  ]).flat();
-
+// A rename by password first makes the credential check's two calls (the account with its lockout
+// count, and the organization); a create first reserves the e-mail's account; a delete ends by
+// closing the accounts it leaves empty.
+const STEPS = { create: 4, rename: 5, delete: 4 };
 describe("create survives a failure at every step", () => {
   it.each(faults(STEPS.create))("fails at call $failAt ($mode)", async (fault) => {
     const database = freshDatabase();
@@ -145,6 +112,8 @@ describe("delete survives a failure at every step", () => {
     } else {
       expect(orgs).toHaveLength(0);
       expect((await healthy.data.listCollections()).map((c) => c.name)).not.toContain("org_doomed");
+      // Its admin's account closed with it: the e-mail is free again, and nothing of them is left.
+      expect(await healthy.data.collection(USERS).countDocuments({})).toBe(0);
       await createOrganization(healthy, { organization_name: "Doomed", email: "new@example.com", password: "Test1234" });
       expect(await healthy.data.collection("org_doomed").countDocuments()).toBe(0);
     }
@@ -219,6 +188,8 @@ describe("the operator's delete of a suspended organization survives a failure a
       expect(await healthy.data.collection("org_operator_doomed").countDocuments()).toBe(TENANT_DOCS);
     } else {
       expect((await healthy.data.listCollections()).map((c) => c.name)).not.toContain("org_operator_doomed");
+      // As the owner's delete: its owner's account closed with it.
+      expect(await healthy.data.collection(USERS).countDocuments({})).toBe(0);
     }
   });
 });
@@ -233,7 +204,7 @@ const WRITERS = 4;
 
 const withBackground = (deps: Deps, database: string): Deps => ({ ...deps, background: (task) => void task(depsFor(database)).catch(() => {}) });
 
-const startWriters = (deps: Deps, principal: { orgId: NonNullable<OrganizationDoc["_id"]>; tokenVersion: number }) => {
+const startWriters = (deps: Deps, principal: Principal) => {
   const acknowledged: string[] = [];
   let stopped = false;
   let open: () => void = () => {};
@@ -428,7 +399,7 @@ describe("the Cron Trigger", () => {
     const healthy = depsFor(database);
     await healthy.organizations.createIndexes(ORGANIZATION_INDEXES);
     await expect(
-      createOrganization(depsFor(database, { failAt: 2, mode: "before" }), { organization_name: "Cron", email: "cron@example.com", password: "Test1234" }),
+      createOrganization(depsFor(database, { failAt: 3, mode: "before" }), { organization_name: "Cron", email: "cron@example.com", password: "Test1234" }),
     ).rejects.toThrow();
     expect((await healthy.organizations.findOne({ slug: "cron" }))?.status).toBe("creating");
     await worker.scheduled(createScheduledController({ scheduledTime: Date.now(), cron: "* * * * *" }), {

@@ -345,6 +345,7 @@ const seed = async (prefix: string, count: number, createdAt: (i: number) => Dat
     const name = `${prefix} ${String(i).padStart(4, "0")}`;
     const slug = slugify(name);
     const id = new ObjectId();
+    const owner = new ObjectId();
     return {
       _id: id,
       organization_name: name,
@@ -353,7 +354,17 @@ const seed = async (prefix: string, count: number, createdAt: (i: number) => Dat
       status: "active",
       created_at: createdAt(i),
       updated_at: createdAt(i),
-      admin: { id: new ObjectId(), email: `${slug}@example.com`, email_key: `${slug}@example.com`, password_hash: "x", token_version: 0 },
+      members: {
+        [owner.toHexString()]: {
+          user_id: owner,
+          email: `${slug}@example.com`,
+          email_key: `${slug}@example.com`,
+          role: "owner",
+          token_version: 0,
+          joined_at: createdAt(i),
+        },
+      },
+      owner_count: 1,
     } as OrganizationDoc;
   });
   await store().call("insertMany", { documents: docs }, ORGANIZATIONS);

@@ -7,7 +7,7 @@ import { type Deps, ORGANIZATION_INDEXES, ORGANIZATIONS, type OrganizationDoc } 
 import { createOrganization, deleteOrganization, renameOrganization } from "../../src/domain/organizations";
 import { createRecord } from "../../src/domain/records";
 import { CLOCK_SKEW_MS } from "../../src/domain/write-leases";
-import { call, callWith, createOrg, loginToken, operator, PLATFORM_WRITE_KEY, postJson, putJson, storeClient, uniqueName } from "../helpers";
+import { call, callWith, createOrg, loginToken, operator, ownerOf, PLATFORM_WRITE_KEY, postJson, putJson, storeClient, uniqueName } from "../helpers";
 
 /**
  * The tenant-data invariant under concurrency, on whichever store the Worker is configured with:
@@ -306,7 +306,7 @@ describe("a record write held back in transit", () => {
     const email = `admin@${name.toLowerCase()}.example.com`;
     await createOrganization(healthy, { organization_name: name, email, password: "Test1234" });
     const org = (await healthy.organizations.findOne({ slug: name.toLowerCase() })) as OrganizationDoc;
-    return { database, healthy, email, principal: { orgId: org._id, tokenVersion: 0 } };
+    return { database, healthy, email, principal: ownerOf(org) };
   };
 
   it("lands in the collection's new name when a rename runs meanwhile", async () => {

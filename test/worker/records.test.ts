@@ -305,7 +305,8 @@ describe("records across the organization's lifecycle", () => {
     const tenant = await newTenant();
     const record = await insert(tenant, { n: 1 });
     const organizations = store().collection<OrganizationDoc>(ORGANIZATIONS);
-    const { _id } = await orgDoc(tenant.collection);
+    const { _id, members } = await orgDoc(tenant.collection);
+    const [ownerKey] = Object.keys(members);
 
     await organizations.updateOne({ _id }, { $set: { status: "renaming" } });
     const busy = await call(`/org/records/${record.id}`, { headers: bearer(tenant.token) });
@@ -313,7 +314,7 @@ describe("records across the organization's lifecycle", () => {
     expect(await busy.json()).toEqual({ detail: ERRORS.ORGANIZATION_BUSY.message });
     expect(roundTrips(busy)).toBe(1);
 
-    await organizations.updateOne({ _id }, { $set: { status: "active" }, $inc: { "admin.token_version": 1 } });
+    await organizations.updateOne({ _id }, { $set: { status: "active" }, $inc: { [`members.${ownerKey}.token_version`]: 1 } });
     const revoked = await sendJson("POST", "/org/records", tenant.token, { n: 2 });
     expect(revoked.status).toBe(401);
     expect(await revoked.json()).toEqual({ detail: ERRORS.INVALID_TOKEN.message });

@@ -2,8 +2,8 @@ import { env } from "cloudflare:workers";
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from "jose";
 import { describe, expect, it } from "vitest";
 import { parseSettings } from "../../src/config/settings";
+import { attemptKey, countFailure, FORGET_AFTER_SECONDS, sweepStaleAttempts, USERS } from "../../src/domain/accounts";
 import { generatePrivateJwk } from "../../src/domain/keys";
-import { attemptKey, countFailure, FORGET_AFTER_SECONDS, LOGIN_ATTEMPTS, sweepStaleAttempts } from "../../src/domain/login-attempts";
 import { type Deps, ORGANIZATIONS, type OrganizationDoc } from "../../src/domain/organization";
 import { call, callWith, createOrg, emailFor, loginToken, postJson, putJson, storeClient, uniqueName } from "../helpers";
 
@@ -191,11 +191,10 @@ describe("one credential check for every endpoint that takes a password", () => 
     }
     expect(await (await get(org.name)).json()).toMatchObject({ organization_name: org.name });
     // Nothing was checked from that address: the account is not one failure closer to its lock.
-    expect(
-      await storeClient("master_db")
-        .collection(LOGIN_ATTEMPTS)
-        .findOne({ _id: await attemptKey(org.email.toLowerCase()) }),
-    ).toBeNull();
+    const account = await storeClient("master_db")
+      .collection(USERS)
+      .findOne({ _id: await attemptKey(org.email.toLowerCase()) });
+    expect(account?.failures).toBe(0);
     const renamed = uniqueName();
     const elsewhere = await putJson("/org/update", { organization_name: org.name, new_organization_name: renamed, email: org.email, password: org.password });
     expect(elsewhere.status).toBe(200);
@@ -294,11 +293,11 @@ describe("login attempt counters", () => {
     clock.now = new Date(clock.now.getTime() + (FORGET_AFTER_SECONDS + 60) * 1000);
     expect(await countFailure(deps, key)).toMatchObject({ failures: 0 });
     expect((await countFailure(deps, key)).failures).toBe(1);
-    const stored = await deps.data.collection(LOGIN_ATTEMPTS).find({});
+    const stored = await deps.data.collection(USERS).find({});
     expect(stored).toEqual([{ _id: key, failures: 2, last_failed_at: clock.now }]);
     await countFailure(deps, await attemptKey("other@example.com"));
     expect(await sweepStaleAttempts(deps, new Date(clock.now.getTime() + FORGET_AFTER_SECONDS * 1000))).toBe(2);
-    expect(await deps.data.collection(LOGIN_ATTEMPTS).countDocuments({})).toBe(0);
+    expect(await deps.data.collection(USERS).countDocuments({})).toBe(0);
   });
 
   it("counts parallel first attempts of one e-mail atomically", async () => {

@@ -18,6 +18,7 @@ export const loginRoute = defineRoute({
   errors: [
     "INVALID_CREDENTIALS",
     "ORGANIZATION_SUSPENDED",
+    "ORGANIZATION_REQUIRED",
     "ACCOUNT_LOCKED",
     "RATE_LIMITED",
     "PAYLOAD_TOO_LARGE",
@@ -30,7 +31,7 @@ export const loginRoute = defineRoute({
     const deps = await depsFor(request, env);
     const body = await input.body();
     request.state.audit.email = body.email;
-    const { org, ...token } = await login(deps, body.email, body.password);
+    const { org, ...token } = await login(deps, body.email, body.password, body.organization_name);
     request.state.orgId = org._id.toHexString();
     return { body: token, headers: NO_STORE };
   },

@@ -4,7 +4,9 @@ import { loginRoute, logoutRoute, passwordRoute } from "./admin";
 import { assetRoutes } from "./assets";
 import { docsRoutes } from "./docs";
 import { healthRoute, readyRoute } from "./health";
+import { acceptInvitationRoute, createInvitationRoute, listInvitationsRoute, revokeInvitationRoute } from "./invitations";
 import { jwksRoute } from "./jwks";
+import { changeRoleRoute, leaveRoute, listMembersRoute, removeMemberRoute, switchRoute } from "./members";
 import { createRoute, deleteRoute, getRoute, updateRoute } from "./organizations";
 import { platformRoutes } from "./platform";
 import { createRecordRoute, deleteRecordRoute, getRecordRoute, listRecordsRoute, replaceRecordRoute } from "./records";
@@ -18,6 +20,15 @@ const API: Route[] = [
   loginRoute,
   logoutRoute,
   passwordRoute,
+  switchRoute,
+  listMembersRoute,
+  changeRoleRoute,
+  removeMemberRoute,
+  leaveRoute,
+  createInvitationRoute,
+  listInvitationsRoute,
+  revokeInvitationRoute,
+  acceptInvitationRoute,
   createRecordRoute,
   listRecordsRoute,
   getRecordRoute,

@@ -1,13 +1,23 @@
 import * as z from "zod";
+import { settingsFor } from "../../deps";
 import { authenticateToken } from "../../domain/auth";
 import type { Deps } from "../../domain/organization";
 import { type Credentials, createOrganization, deleteOrganization, getOrganization, renameOrganization } from "../../domain/organizations";
 import { slugProblem } from "../../domain/slug";
 import { bearerToken, requirePrincipal } from "../authenticate";
+import { readJson } from "../body";
 import { depsFor } from "../context";
 import { ValidationError } from "../http-error";
 import { defineRoute } from "../route";
-import { CreatedOrganization, CreateOrganizationBody, Detail, OrganizationMetadata, OrganizationQuery, UpdateOrganizationBody } from "../schemas";
+import {
+  CreatedOrganization,
+  CreateOrganizationBody,
+  CreateOrganizationByTokenBody,
+  Detail,
+  OrganizationMetadata,
+  OrganizationQuery,
+  UpdateOrganizationBody,
+} from "../schemas";
 import { invalid } from "../validation";
 
 const checkName = (deps: Deps, name: string, loc: (string | number)[]): void => {
@@ -20,6 +30,7 @@ export const createRoute = defineRoute({
   path: "/org/create",
   tag: "organizations",
   summary: "Create an organization, its admin and its tenant collection",
+  auth: "optional",
   request: { body: { schema: CreateOrganizationBody } },
   responses: { 200: { description: "Created", schema: CreatedOrganization } },
   errors: [
@@ -29,11 +40,21 @@ export const createRoute = defineRoute({
     "UNSUPPORTED_MEDIA_TYPE",
     "VALIDATION_FAILED",
     "NAME_REFUSED_BY_STORE",
+    "INVALID_TOKEN",
+    "ORGANIZATION_SUSPENDED",
     "STORE_UNAVAILABLE",
   ],
   handler: async (request, env, input) => {
     request.state.audit = { action: "org.create" };
     const deps = await depsFor(request, env);
+    if (bearerToken(request)) {
+      // A signed-in user creates another organization: the token names its owner, so the body is the name alone.
+      const principal = await requirePrincipal(request, deps);
+      const body = await readJson(request, CreateOrganizationByTokenBody, settingsFor(env).maxBodyBytes);
+      request.state.audit.organizationName = body.organization_name;
+      checkName(deps, body.organization_name, ["body", "organization_name"]);
+      return { body: await createOrganization(deps, body, principal) };
+    }
     const body = await input.body();
     Object.assign(request.state.audit, { organizationName: body.organization_name, email: body.email });
     checkName(deps, body.organization_name, ["body", "organization_name"]);
@@ -64,6 +85,7 @@ export const getRoute = defineRoute({
 export const updateRoute = defineRoute({
   method: "put",
   path: "/org/update",
+  permission: "organization:update",
   tag: "organizations",
   summary: "Rename an organization; its tenant data moves with it",
   auth: "optional",
@@ -94,7 +116,7 @@ export const updateRoute = defineRoute({
     checkName(deps, body.new_organization_name, ["body", "new_organization_name"]);
     let credentials: Credentials;
     if (body.email !== undefined && body.password !== undefined) {
-      credentials = { kind: "password", email: body.email, password: body.password };
+      credentials = { kind: "password", email: body.email, password: body.password, organizationName: body.organization_name };
     } else if (bearerToken(request)) {
       credentials = { kind: "token", principal: await requirePrincipal(request, deps) };
     } else {
@@ -109,6 +131,7 @@ export const updateRoute = defineRoute({
 export const deleteRoute = defineRoute({
   method: "delete",
   path: "/org/delete",
+  permission: "organization:delete",
   tag: "organizations",
   summary: "Delete an organization, its admin and its tenant collection",
   auth: "required",

@@ -60,7 +60,7 @@ const OrganizationPageSchema = z
 
 const Detail_ = Summary.extend({
   collection_name: z.string(),
-  admins: z.array(z.object({ id: z.string(), email: z.string() })),
+  admins: z.array(z.object({ id: z.string(), email: z.string(), role: z.enum(["owner", "admin"]) })).describe("Owners, then admins"),
   member_count: z.number().int(),
   record_count: z.number().int().nullable().describe("Null unless active"),
   suspension: z.object({ at: z.iso.datetime(), reason: z.string(), by_key_id: z.string() }).nullable(),
@@ -123,7 +123,7 @@ export const inspectOrganizationRoute = defineRoute({
   method: "get",
   path: "/platform/organizations/{id}",
   tag: "platform",
-  summary: "One organization: metadata, admins, member and record counts, operation in progress",
+  summary: "One organization: metadata, owners and admins, member and record counts, operation in progress",
   auth: "platform",
   request: { path: IdPath },
   responses: { 200: { description: "Found", schema: Detail_ } },
@@ -181,8 +181,8 @@ export const removeOrganizationRoute = defineRoute({
   method: "delete",
   path: "/platform/organizations/{id}",
   tag: "platform",
-  summary: "Delete an organization, its admin and its tenant collection",
-  description: "The admin's resumable delete.",
+  summary: "Delete an organization, its memberships, invitations and tenant collection",
+  description: "An owner's resumable delete.",
   auth: "platform",
   request: { path: IdPath },
   responses: { 200: { description: "Deleted", schema: Detail, examples: { deleted: { summary: "Deleted", value: { detail: "deleted" } } } } },

@@ -48,6 +48,7 @@ const BODY_ERRORS: ErrorCode[] = ["PAYLOAD_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE",
 export const createRecordRoute = defineRoute({
   method: "post",
   path: "/org/records",
+  permission: "records:write",
   tag: "records",
   summary: "Store a record in the caller's organization",
   description: "The bearer token decides the organization, and so the collection (`org_<slug>`) the record lives in.",
@@ -65,6 +66,7 @@ export const createRecordRoute = defineRoute({
 export const listRecordsRoute = defineRoute({
   method: "get",
   path: "/org/records",
+  permission: "records:read",
   tag: "records",
   summary: "List the caller's records, a page at a time",
   description: "Records in a stable order (by `id`); following `next_cursor` until it is null returns every record exactly once.",
@@ -82,6 +84,7 @@ export const listRecordsRoute = defineRoute({
 export const getRecordRoute = defineRoute({
   method: "get",
   path: "/org/records/{id}",
+  permission: "records:read",
   tag: "records",
   summary: "Read one record",
   auth: "required",
@@ -97,6 +100,7 @@ export const getRecordRoute = defineRoute({
 export const replaceRecordRoute = defineRoute({
   method: "put",
   path: "/org/records/{id}",
+  permission: "records:write",
   tag: "records",
   summary: "Replace a record's fields (its `id` and `created_at` stay)",
   auth: "required",
@@ -113,6 +117,7 @@ export const replaceRecordRoute = defineRoute({
 export const deleteRecordRoute = defineRoute({
   method: "delete",
   path: "/org/records/{id}",
+  permission: "records:write",
   tag: "records",
   summary: "Delete a record",
   auth: "required",

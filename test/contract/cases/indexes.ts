@@ -1,8 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { DuplicateKeyError } from "../../../src/data/errors";
 import { setup, type TargetOf } from "../setup";
+import { postRaw } from "../target";
 
 const duplicate = { name: "DuplicateKeyError", code: "DuplicateKey" };
+const HOUR = 3_600_000;
+const ago = (ms: number) => new Date(Date.now() - ms);
 
 export const indexCases = (target: TargetOf) =>
   describe("unique indexes", () => {
@@ -116,5 +119,73 @@ export const indexCases = (target: TargetOf) =>
       await items.createIndexes([{ key: { expires_at: 1 }, name: "expires_ttl", expireAfterSeconds: 3600 }]);
       await items.insertOne({ expires_at: new Date() });
       expect(await items.countDocuments({ expires_at: { $lte: new Date(Date.now() + 60_000) } })).toBe(1);
+    });
+    it("dropIndexes drops one unique index: its key takes duplicates again, the other index still refuses them", async () => {
+      const { items } = setup(target());
+      await items.createIndexes([
+        { key: { slug: 1 }, name: "slug_unique", unique: true },
+        { key: { code: 1 }, name: "code_unique", unique: true },
+      ]);
+      await items.insertOne({ slug: "a", code: 1 });
+      await expect(items.insertOne({ slug: "a", code: 2 })).rejects.toMatchObject(duplicate);
+      expect(await items.dropIndex("slug_unique")).toBe(true);
+      await items.insertOne({ slug: "a", code: 2 });
+      expect(await items.countDocuments({ slug: "a" })).toBe(2);
+      await expect(items.insertOne({ slug: "b", code: 2 })).rejects.toMatchObject(duplicate);
+      // The documents are untouched and still found by the dropped index's field.
+      expect((await items.find({ slug: "a" }, { sort: { code: 1 }, projection: { _id: 0 } })).map((d) => d.code)).toEqual([1, 2]);
+      // Gone for good: the name can be created again, with other options, and over the duplicates only without uniqueness.
+      await expect(items.createIndexes([{ key: { slug: 1 }, name: "slug_unique", unique: true }])).rejects.toMatchObject(duplicate);
+      await items.createIndexes([{ key: { slug: 1 }, name: "slug_unique" }]);
+    });
+
+    it("dropIndexes is idempotent: a second drop, an unknown name and a missing collection answer false and create nothing", async () => {
+      const { client, items } = setup(target());
+      await items.createIndexes([{ key: { k: 1 }, name: "k_unique", unique: true }]);
+      expect(await items.dropIndex("k_unique")).toBe(true);
+      expect(await items.dropIndex("k_unique")).toBe(false);
+      expect(await items.dropIndex("never_created")).toBe(false);
+      expect(await client.collection("missing").dropIndex("k_unique")).toBe(false);
+      expect(await client.listCollections()).toEqual([{ name: "items" }]);
+    });
+
+    it("dropIndexes refuses _id_ (and *, MongoDB's every index) with 400, and the _id_ index stays", async () => {
+      const { database, items } = setup(target());
+      await items.createIndexes([{ key: { k: 1 }, name: "k_unique", unique: true }]);
+      await items.insertOne({ _id: 1, k: 1 });
+      const send = async (fields: Record<string, unknown>) => {
+        const response = await postRaw(target(), database, "dropIndexes", JSON.stringify({ dataSource: "contract", database, collection: "items", ...fields }));
+        return { status: response.status, body: await response.json() };
+      };
+      expect(await send({ name: "_id_" })).toEqual({ status: 400, body: { error: "name: the _id_ index cannot be dropped", error_code: "InvalidParameter" } });
+      expect(await send({ name: "*" })).toEqual({
+        status: 400,
+        body: { error: "name: name one index: * (every index) is not accepted", error_code: "InvalidParameter" },
+      });
+      for (const fields of [{}, { name: "" }, { name: 1 }, { name: ["k_unique"] }]) expect((await send(fields)).status).toBe(400);
+      await expect(items.dropIndex("_id_")).rejects.toMatchObject({ name: "DataError", code: "InvalidParameter" });
+      await expect(items.insertOne({ _id: 1, k: 2 })).rejects.toMatchObject(duplicate);
+      await expect(items.insertOne({ _id: 2, k: 1 })).rejects.toMatchObject(duplicate);
+    });
+
+    it("after dropIndexes of a TTL index its documents no longer expire; created again, it expires them again", async () => {
+      const { database, client, items, call } = setup(target());
+      const ttl = { key: { at: 1 as const }, name: "at_ttl", expireAfterSeconds: 3600 };
+      const kept = client.collection("kept");
+      await items.createIndexes([ttl]);
+      await kept.createIndexes([ttl]);
+      expect(await items.dropIndex("at_ttl")).toBe(true);
+      await call("insertMany", { documents: [{ _id: "old", at: ago(2 * HOUR) }] });
+      await call("insertMany", { documents: [{ _id: "old", at: ago(2 * HOUR) }] }, "kept");
+      // The collection that kept its TTL index shows the purge ran; then a little more, so any turn under way has finished.
+      const deadline = Date.now() + 20_000;
+      while ((await kept.countDocuments({})) > 0 && Date.now() < deadline) await target().expire(database);
+      expect(await kept.countDocuments({})).toBe(0);
+      for (let i = 0; i < 4; i++) await target().expire(database);
+      expect(await items.find({})).toEqual([{ _id: "old", at: expect.any(Date) }]);
+      // Nothing of the old expiry is left to conflict with: another one takes the name.
+      await items.createIndexes([{ ...ttl, expireAfterSeconds: 60 }]);
+      while ((await items.countDocuments({})) > 0 && Date.now() < deadline) await target().expire(database);
+      expect(await items.countDocuments({})).toBe(0);
     });
   });

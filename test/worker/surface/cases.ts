@@ -5,9 +5,21 @@ import type { ErrorCode } from "../../../src/domain/errors";
 import { ORGANIZATIONS, type OrganizationDoc } from "../../../src/domain/organization";
 import { collectionNameFor, slugify } from "../../../src/domain/slug";
 import worker from "../../../src/index";
-import { createOrg, emailFor, env, loginToken, operator, PLATFORM_READ_KEY, PLATFORM_WRITE_KEY, postJson, uniqueName } from "../../helpers";
+import { createOrg, emailFor, env, invite, join, loginToken, operator, PLATFORM_READ_KEY, PLATFORM_WRITE_KEY, postJson, uniqueName } from "../../helpers";
 
-/** An organization of its own for each case, with a token and one record. */
+interface Member {
+  userId: string;
+  token: string;
+  email: string;
+}
+
+interface PendingInvitation {
+  id: string;
+  token: string;
+  email: string;
+}
+
+/** An organization of its own for each case, with a token and one record; a member and a pending invitation for the routes about them. */
 export interface Tenant {
   name: string;
   email: string;
@@ -16,18 +28,49 @@ export interface Tenant {
   recordId: string;
   /** The organization's id, for the platform operator's routes. */
   orgId: string;
+  ownerId: string;
+  member?: Member;
+  invitation?: PendingInvitation;
+  secondOrganization?: string;
 }
 
-export const newTenant = async (): Promise<Tenant> => {
+const claimsOf = (token: string) => JSON.parse(atob((token.split(".")[1] ?? "").replace(/-/g, "+").replace(/_/g, "/"))) as { admin_id: string; org_id: string };
+
+const freshEmail = () =>
+  `invitee+${uniqueName("i")
+    .replace(/[^a-z0-9]/gi, "")
+    .toLowerCase()}@example.com`;
+
+const pendingInvitation = async (token: string): Promise<PendingInvitation> => {
+  const email = freshEmail();
+  const { id, token: invitationToken } = await invite(token, email);
+  return { id, token: invitationToken, email };
+};
+
+const secondOrganization = async (token: string): Promise<string> => {
+  const name = uniqueName("Second");
+  const res = await postJson("/org/create", { organization_name: name }, { authorization: `Bearer ${token}` });
+  if (res.status !== 200) throw new Error(`create by token failed: ${res.status} ${await res.text()}`);
+  return name;
+};
+
+export const newTenant = async (route?: string): Promise<Tenant> => {
   const org = await createOrg(uniqueName("Sweep"));
   const token = await loginToken(org.email, org.password);
   const record = await postJson("/org/records", { n: 1 }, { authorization: `Bearer ${token}` });
   const { id } = (await record.json()) as { id: string };
-  const stored = await store()
-    .collection<OrganizationDoc>(ORGANIZATIONS)
-    .findOne({ slug: slugify(org.name) }, { projection: { _id: 1 } });
-  if (!stored) throw new Error(`no stored organization for ${org.name}`);
-  return { name: org.name, email: org.email, password: org.password, token, recordId: id, orgId: stored._id.toHexString() };
+  const claims = claimsOf(token);
+  const tenant: Tenant = { name: org.name, email: org.email, password: org.password, token, recordId: id, orgId: claims.org_id, ownerId: claims.admin_id };
+  if (route && /members|leave/.test(route)) tenant.member = await join(token);
+  if (route === "POST /invitations/accept") {
+    // Accepted by an account of another organization, with its password: the path that checks one.
+    const holder = await createOrg(uniqueName("Invitee"));
+    const { id: invitationId, token: invitationToken } = await invite(token, holder.email);
+    tenant.invitation = { id: invitationId, token: invitationToken, email: holder.email };
+    Object.assign(tenant, { email: holder.email, password: holder.password });
+  } else if (route?.includes("invitations")) tenant.invitation = await pendingInvitation(token);
+  if (route === "POST /auth/switch") tenant.secondOrganization = await secondOrganization(token);
+  return tenant;
 };
 
 /** One request, and the bindings it runs with (a dead store, a closed rate limiter...). */
@@ -85,6 +128,35 @@ export const SUCCESS: Record<string, (t: Tenant) => Ask> = {
   "GET /org/records/{id}": (t) => ({ method: "GET", path: `/org/records/${t.recordId}`, headers: bearer(t.token) }),
   "PUT /org/records/{id}": (t) => ({ method: "PUT", path: `/org/records/${t.recordId}`, headers: jsonHeaders(t.token), body: json({ plan: "team" }) }),
   "DELETE /org/records/{id}": (t) => ({ method: "DELETE", path: `/org/records/${t.recordId}`, headers: bearer(t.token) }),
+  "POST /auth/switch": (t) => ({
+    method: "POST",
+    path: "/auth/switch",
+    headers: jsonHeaders(t.token),
+    body: json({ organization_name: t.secondOrganization ?? t.name }),
+  }),
+  "GET /org/members": (t) => ({ method: "GET", path: "/org/members?limit=10", headers: bearer(t.token) }),
+  "PATCH /org/members/{user_id}": (t) => ({
+    method: "PATCH",
+    path: `/org/members/${t.member?.userId}`,
+    headers: jsonHeaders(t.token),
+    body: json({ role: "admin" }),
+  }),
+  "DELETE /org/members/{user_id}": (t) => ({ method: "DELETE", path: `/org/members/${t.member?.userId}`, headers: bearer(t.token) }),
+  "POST /org/leave": (t) => ({ method: "POST", path: "/org/leave", headers: bearer(t.member?.token ?? t.token) }),
+  "POST /org/invitations": (t) => ({
+    method: "POST",
+    path: "/org/invitations",
+    headers: jsonHeaders(t.token),
+    body: json({ email: freshEmail(), role: "member" }),
+  }),
+  "GET /org/invitations": (t) => ({ method: "GET", path: "/org/invitations", headers: bearer(t.token) }),
+  "DELETE /org/invitations/{id}": (t) => ({ method: "DELETE", path: `/org/invitations/${t.invitation?.id}`, headers: bearer(t.token) }),
+  "POST /invitations/accept": (t) => ({
+    method: "POST",
+    path: "/invitations/accept",
+    headers: jsonHeaders(),
+    body: json({ token: t.invitation?.token, password: t.password }),
+  }),
   "GET /.well-known/jwks.json": () => ({ method: "GET", path: "/.well-known/jwks.json", headers: {} }),
   "GET /health": () => ({ method: "GET", path: "/health", headers: {} }),
   "GET /ready": () => ({ method: "GET", path: "/ready", headers: {} }),
@@ -164,7 +236,8 @@ export const PROVOKE: Record<ErrorCode, Provoke | undefined> = {
     if (ask.body !== undefined) return { ...ask, body: records ? json({ $set: 1 }) : "{}" };
     const [path = "", query] = ask.path.split("?");
     if (query === undefined) return ask;
-    return { ...ask, path: records ? `${path}?limit=0` : path };
+    // A page of nothing is refused; any other query misses its required parameter.
+    return { ...ask, path: query.includes("limit=") ? `${path}?limit=0` : path };
   },
   STORE_UNAVAILABLE: (ask) => ({ ...ask, env: DEAD_STORE }),
   RATE_LIMITED: (ask) => ({ ...ask, env: CLOSED_LIMITER }),
@@ -206,16 +279,51 @@ export const PROVOKE: Record<ErrorCode, Provoke | undefined> = {
     ...ask,
     env: { DATA_STORE: refusing(route === "POST /org/create" ? "createCollection" : "renameCollection") },
   }),
-  ORGANIZATION_SUSPENDED: async (ask, t) => {
+  ORGANIZATION_SUSPENDED: async (ask, t, route) => {
     const suspension = { at: new Date(), reason: "sweep", by_key_id: "sweep" };
     await store()
       .collection<OrganizationDoc>(ORGANIZATIONS)
       .updateOne({ organization_name: t.name }, { $set: { suspended: true, suspension } });
-    return ask;
+    // Creating is refused only to the token of a suspended organization (by password it is a new person).
+    if (route !== "POST /org/create") return ask;
+    return { ...withBody(ask, ({ organization_name }) => ({ organization_name })), headers: { ...ask.headers, ...bearer(t.token) } };
   },
   PLATFORM_KEY_REQUIRED: (ask) => ({ ...ask, headers: without(ask.headers, "authorization") }),
   PLATFORM_READ_ONLY: (ask) => ({ ...ask, headers: { ...ask.headers, ...operator(PLATFORM_READ_KEY) } }),
   RECORD_NOT_FOUND: (ask) => ({ ...ask, path: ask.path.replace(/[0-9a-f]{24}/, "ffffffffffffffffffffffff") }),
+  MEMBER_NOT_FOUND: (ask) => ({ ...ask, path: ask.path.replace(/[0-9a-f]{24}/, "ffffffffffffffffffffffff") }),
+  INVITATION_NOT_FOUND: (ask) => ({ ...ask, path: ask.path.replace(/[0-9a-f]{24}/, "ffffffffffffffffffffffff") }),
+  ORGANIZATION_REQUIRED: async (ask, t) => {
+    await secondOrganization(t.token);
+    return ask;
+  },
+  PERMISSION_DENIED: async (ask, t, route) => {
+    const member = t.member ?? (await join(t.token));
+    return route === "PUT /org/update" ? byToken(ask, member.token) : { ...ask, headers: { ...ask.headers, ...bearer(member.token) } };
+  },
+  // The tenant's owner is its only one: demoting, removing or withdrawing them would leave none.
+  LAST_OWNER: (ask, t) => ({
+    ...withBody(ask, (body) => ({ ...body, role: "member" })),
+    path: ask.path.replace(/[0-9a-f]{24}/, t.ownerId),
+    headers: { ...ask.headers, ...bearer(t.token) },
+  }),
+  ALREADY_MEMBER: (ask, t) => withBody(ask, (body) => ({ ...body, email: t.email })),
+  INVITATION_EXISTS: async (ask, t) => {
+    const pending = t.invitation ?? (await pendingInvitation(t.token));
+    return withBody(ask, (body) => ({ ...body, email: pending.email }));
+  },
+  INVITATION_INVALID: (ask) => withBody(ask, (body) => ({ ...body, token: "no-such-invitation" })),
+  // An invitation for an e-mail without an account, accepted without a password.
+  NEW_ACCOUNT_PASSWORD: async (ask, t) => {
+    const fresh = await pendingInvitation(t.token);
+    return withBody(ask, () => ({ token: fresh.token }));
+  },
+  // An invitation for an e-mail that already has an account, accepted with the token alone.
+  ACCOUNT_EXISTS: async (ask, t) => {
+    const other = await createOrg(uniqueName("Holder"));
+    const { token } = await invite(t.token, other.email);
+    return withBody(ask, () => ({ token }));
+  },
   // Answered by the router or for a broken deployment, never declared by a route.
   NOT_FOUND: undefined,
   METHOD_NOT_ALLOWED: undefined,

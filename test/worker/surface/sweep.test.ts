@@ -23,7 +23,7 @@ describe("every documented error case, sent", () => {
     if (env.DATA_API_URL && ONLY_EMBEDDED.has(code)) return;
     const [method = "", path = ""] = name.split(" ");
     const op = operationOf(await loadDocument(), method, path);
-    const tenant = await newTenant();
+    const tenant = await newTenant(name);
     const success = SUCCESS[name];
     const provoke = PROVOKE[code];
     if (!success || !provoke) throw new Error(`no case for ${name} ${code}`);
@@ -43,7 +43,7 @@ describe("every documented error case, sent", () => {
 describe("every documented success, sent", () => {
   it.each(documented.map((route) => [key(route), route] as const))("%s answers as documented", async (name, route) => {
     const op = operationOf(await loadDocument(), route.method, route.path);
-    const tenant = await newTenant();
+    const tenant = await newTenant(name);
     const ask = SUCCESS[name];
     if (!ask) throw new Error(`no successful request for ${name}`);
     const res = await send(ask(tenant));
@@ -70,7 +70,7 @@ describe("every answer to every provocation is documented", () => {
     if (env.DATA_API_URL && ONLY_EMBEDDED.has(code)) return;
     const [method = "", path = ""] = name.split(" ");
     const op = operationOf(await loadDocument(), method, path);
-    const tenant = await newTenant();
+    const tenant = await newTenant(name);
     const success = SUCCESS[name];
     if (!success) throw new Error(`no successful request for ${name}`);
     const res = await send(await provoke(success(tenant), tenant, name));

@@ -1,0 +1,184 @@
+import type { ObjectId } from "bson";
+import { DuplicateKeyError } from "../data/errors";
+import type { Doc, IndexSpec } from "../dataapi/engine";
+import type { Deps } from "./organization";
+
+/**
+ * One document per e-mail a caller has named, in the master database's `users` collection,
+ * keyed by a SHA-256 of the normalised e-mail (so every key has one size and a counter alone
+ * holds no address). It carries two things that must be read together in one round trip:
+ *
+ * - the lockout counter: failed password checks, counted *before* each check, for every e-mail
+ *   whether or not an account has it (counting only known accounts made a locked account answer
+ *   429 where an unknown e-mail answered 401 forever, which told the two apart);
+ * - the account, while the person belongs to at least one organization: their user id, e-mail,
+ *   password hash and the organizations they belong to. The `_id` makes the e-mail a
+ *   reservation: two accounts can never share one, in any spelling.
+ *
+ * So a login is one call here (count and read the account) and one to the organization.
+ */
+export const USERS = "users";
+
+export interface AccountDoc {
+  [key: string]: unknown;
+  _id: string;
+  /** Failed checks since the last success. */
+  failures?: number;
+  last_failed_at?: Date;
+  /** Present while an account exists. */
+  user_id?: ObjectId;
+  email?: string;
+  password_hash?: string;
+  /**
+   * The organizations the account belongs to, or is joining or leaving: a superset of its
+   * memberships (added before a membership, removed after it), so an account never vanishes
+   * while it still belongs somewhere.
+   */
+  org_ids?: ObjectId[];
+  /** Set when `org_ids` gained an organization whose membership is not yet confirmed; the reconciler prunes after a crash. */
+  joining_at?: Date;
+}
+
+export type Account = AccountDoc & Required<Pick<AccountDoc, "user_id" | "email" | "password_hash" | "org_ids">>;
+
+export const hasAccount = (doc: AccountDoc | null | undefined): doc is Account => doc?.user_id !== undefined && typeof doc.password_hash === "string";
+
+/**
+ * How long a silent counter is kept: well beyond the longest lock (64 minutes), so forgetting
+ * never shortens one. Counters without an account older than this are swept by the cron; a
+ * stale counter met before that is started over in place.
+ */
+export const FORGET_AFTER_SECONDS = 24 * 60 * 60;
+
+export const USER_INDEXES: IndexSpec[] = [
+  { key: { user_id: 1 }, name: "user_id" },
+  { key: { last_failed_at: 1 }, name: "last_failed_at" },
+];
+
+/** The document's key: the same for every spelling of one e-mail. */
+export const attemptKey = async (emailKey: string): Promise<string> => {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(emailKey));
+  return [...new Uint8Array(digest)].map((byte) => byte.toString(16).padStart(2, "0")).join("");
+};
+
+export interface PriorFailures {
+  /** When this attempt was counted (the counter's `last_failed_at` now): clearing is guarded by it. */
+  countedAt: Date;
+  failures: number;
+  lastFailedAt?: Date;
+  /** The account as it was when the attempt was counted, if the e-mail has one. */
+  account?: Account;
+}
+
+const forgetBefore = (now: Date): Date => new Date(now.getTime() - FORGET_AFTER_SECONDS * 1000);
+
+/** A counter that still counts: recent, or at zero (a fresh account, or one whose last check succeeded). */
+const live = (now: Date): Doc => ({ $or: [{ last_failed_at: { $gt: forgetBefore(now) } }, { failures: 0 }, { failures: { $exists: false } }] });
+
+const priorOf = (before: AccountDoc | null, countedAt: Date): PriorFailures => ({
+  countedAt,
+  failures: before?.failures ?? 0,
+  ...(before?.last_failed_at ? { lastFailedAt: before.last_failed_at } : {}),
+  ...(hasAccount(before) ? { account: before } : {}),
+});
+
+/**
+ * Counts one attempt as a failure, atomically, and answers what the document held before it:
+ * parallel guesses each see a different count, so none slips past the lockout, and the account
+ * comes in the same round trip. Two more round trips when a non-zero counter is stale or a
+ * parallel first attempt created it meanwhile.
+ */
+export const countFailure = async (deps: Deps, key: string): Promise<PriorFailures> => {
+  const now = deps.now();
+  const users = deps.data.collection<AccountDoc>(USERS);
+  const bump = { $inc: { failures: 1 }, $set: { last_failed_at: now } };
+  // Only a live counter matches; for a stale one the upsert collides with its _id.
+  const count = () => users.findOneAndUpdate({ _id: key, ...live(now) }, bump, { upsert: true });
+  let before: AccountDoc | null;
+  try {
+    before = await count();
+  } catch (error) {
+    if (!(error instanceof DuplicateKeyError)) throw error;
+    await users.updateOne({ _id: key, last_failed_at: { $lte: forgetBefore(now) } }, { $set: { failures: 0, last_failed_at: now } });
+    before = await count();
+  }
+  return priorOf(before, now);
+};
+
+/**
+ * After a success the run of failures is over: a counter alone goes, an account keeps its
+ * document with the count at zero. Only if no failure was counted since this attempt: a later
+ * one (a guess racing the success) keeps counting toward the lock.
+ */
+export const clearFailures = async (deps: Deps, key: string, countedAt: Date): Promise<void> => {
+  const users = deps.data.collection<AccountDoc>(USERS);
+  await Promise.all([
+    users.deleteOne({ _id: key, last_failed_at: countedAt, user_id: { $exists: false } }),
+    users.updateOne({ _id: key, last_failed_at: countedAt, user_id: { $exists: true } }, { $set: { failures: 0 } }),
+  ]);
+};
+
+/** Removes counters nobody has touched for a day; accounts stay. */
+export const sweepStaleAttempts = (deps: Deps, now: Date): Promise<number> =>
+  deps.data.collection<AccountDoc>(USERS).deleteMany({ last_failed_at: { $lte: forgetBefore(now) }, user_id: { $exists: false } });
+
+/**
+ * Takes an e-mail for a new account, keeping any counter the e-mail already has. Null when an
+ * account already holds it (the unique `_id` refuses the upsert).
+ */
+export const openAccount = async (
+  deps: Deps,
+  key: string,
+  account: { user_id: ObjectId; email: string; password_hash: string; org_id: ObjectId },
+): Promise<boolean> => {
+  try {
+    await deps.data.collection<AccountDoc>(USERS).updateOne(
+      { _id: key, user_id: { $exists: false } },
+      {
+        $set: { user_id: account.user_id, email: account.email, password_hash: account.password_hash, org_ids: [account.org_id], joining_at: deps.now() },
+        $setOnInsert: { failures: 0 },
+      },
+      { upsert: true },
+    );
+    return true;
+  } catch (error) {
+    if (error instanceof DuplicateKeyError) return false;
+    throw error;
+  }
+};
+
+/** Adds an organization the account is joining (before the membership exists). Null when the account is gone. */
+export const joinAccount = (deps: Deps, userId: ObjectId, orgId: ObjectId): Promise<Account | null> =>
+  deps.data
+    .collection<AccountDoc>(USERS)
+    .findOneAndUpdate(
+      { user_id: userId },
+      { $addToSet: { org_ids: orgId }, $set: { joining_at: deps.now() } },
+      { returnNewDocument: true },
+    ) as Promise<Account | null>;
+
+/**
+ * Removes an organization from accounts after their memberships ended, closing the accounts left
+ * with none (their e-mails are free again; a deleted organization leaves nothing of its people
+ * behind, not even a counter). Idempotent: the last step of a removal, a leave and a delete, and
+ * the reconciler's. One round trip when every account had only this organization, the usual case.
+ */
+export const leaveAccounts = async (deps: Deps, userIds: ObjectId[], orgId: ObjectId): Promise<void> => {
+  const [only] = userIds;
+  if (!only) return;
+  const users = deps.data.collection<AccountDoc>(USERS);
+  const whose = userIds.length === 1 ? { user_id: only } : { user_id: { $in: userIds } };
+  const closed = await users.deleteMany({ ...whose, org_ids: [orgId] });
+  if (closed === userIds.length) return;
+  if (userIds.length === 1) {
+    const after = await users.findOneAndUpdate(whose, { $pull: { org_ids: orgId } }, { returnNewDocument: true });
+    // Emptied meanwhile by another departure: close it now.
+    if (after && (after.org_ids ?? []).length === 0) await users.deleteOne({ ...whose, org_ids: { $size: 0 } });
+    return;
+  }
+  await users.updateMany(whose, { $pull: { org_ids: orgId } });
+  await users.deleteMany({ ...whose, org_ids: { $size: 0 } });
+};
+
+export const findAccount = (deps: Deps, userId: ObjectId): Promise<Account | null> =>
+  deps.data.collection<AccountDoc>(USERS).findOne({ user_id: userId }) as Promise<Account | null>;

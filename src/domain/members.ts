@@ -1,0 +1,155 @@
+import type { ObjectId } from "bson";
+import { leaveAccounts } from "./accounts";
+import { ADMITS_CALLERS, admitsCallers } from "./admission";
+import { currentToken, isCurrent, type Principal } from "./auth";
+import { AppError } from "./errors";
+import { INVITATIONS } from "./invitations";
+import { type Departure, type Deps, type MemberRecord, memberOf, memberPath, type OrganizationDoc } from "./organization";
+import { mayAssign, type Role } from "./roles";
+
+export const DEFAULT_MEMBER_PAGE = 50;
+export const MAX_MEMBER_PAGE = 200;
+
+export interface MemberView {
+  user_id: string;
+  email: string;
+  role: Role;
+  joined_at: string;
+}
+
+export const memberView = (member: MemberRecord): MemberView => ({
+  user_id: member.user_id.toHexString(),
+  email: member.email,
+  role: member.role,
+  joined_at: member.joined_at.toISOString(),
+});
+
+/** Members are listed while the organization is usable; they change only while it is active (not mid-rename), as records do. */
+const LISTED_STATUSES = ["active", "renaming"];
+
+/** The caller's organization, if their token is current: one read. */
+const ownOrganization = async (deps: Deps, principal: Principal): Promise<OrganizationDoc> => {
+  const org = await deps.organizations.findOne({ _id: principal.orgId, status: { $in: LISTED_STATUSES }, ...currentToken(principal) });
+  if (!org) throw new AppError("INVALID_TOKEN");
+  if (!admitsCallers(org)) throw new AppError("ORGANIZATION_SUSPENDED");
+  return org;
+};
+
+/** Members in user-id order, resuming after the cursor's id: each member present throughout is listed once. */
+export const listMembers = async (deps: Deps, principal: Principal, page: { limit: number; after?: string }) => {
+  const org = await ownOrganization(deps, principal);
+  const ids = Object.keys(org.members)
+    .filter((id) => page.after === undefined || id > page.after)
+    .sort();
+  const shown = ids.slice(0, page.limit);
+  const last = shown.at(-1);
+  return {
+    members: shown.map((id) => memberView(org.members[id] as MemberRecord)),
+    next_cursor: ids.length > page.limit && last ? last : null,
+  };
+};
+
+/** Why a guarded membership change matched nothing, worked out only on that path. */
+const diagnose = async (deps: Deps, principal: Principal, target: ObjectId, to?: Role): Promise<AppError> => {
+  const org = await deps.organizations.findOne({ _id: principal.orgId });
+  if (!org || !isCurrent(org, principal) || org.status === "deleting") return new AppError("INVALID_TOKEN");
+  if (!admitsCallers(org)) return new AppError("ORGANIZATION_SUSPENDED");
+  if (org.status !== "active") return new AppError("ORGANIZATION_BUSY");
+  const member = memberOf(org, target);
+  if (!member) return new AppError("MEMBER_NOT_FOUND");
+  if (!mayAssign(principal.role, member.role, to ?? member.role)) return new AppError("PERMISSION_DENIED");
+  if (member.role === "owner" && org.owner_count <= 1) return new AppError("LAST_OWNER");
+  return new AppError("ORGANIZATION_BUSY");
+};
+
+/**
+ * The guard of a change to `target`'s membership: the caller's token is current, the organization
+ * takes changes (active, not suspended), and the target holds one of `roles`. A target who is an owner may only lose that
+ * role while another owner remains: `owner_count` is counted in the same document, so of two
+ * parallel removals of the last two owners exactly one matches.
+ */
+const guardFor = (principal: Principal, target: ObjectId, roles: Role[], losingOwner: boolean) => ({
+  _id: principal.orgId,
+  status: "active",
+  ...currentToken(principal),
+  ...ADMITS_CALLERS,
+  [memberPath(target, "role")]: { $in: roles },
+  ...(losingOwner ? { owner_count: { $gt: 1 } } : {}),
+});
+
+/**
+ * Tries the change for each role the target might hold (the caller may act on), most likely first:
+ * one guarded update when the guess is right, two otherwise; no read before.
+ */
+const changeMembership = async (
+  deps: Deps,
+  principal: Principal,
+  target: ObjectId,
+  to: Role | "removed",
+  update: (from: Role) => Record<string, unknown>,
+): Promise<OrganizationDoc | null> => {
+  const candidates: Role[][] = [["member", "admin"], ["owner"]];
+  for (const roles of candidates) {
+    const from = roles[0] as Role;
+    if (!mayAssign(principal.role, from, to === "removed" ? from : to)) continue;
+    const losingOwner = from === "owner" && to !== "owner";
+    const before = await deps.organizations.findOneAndUpdate(guardFor(principal, target, roles, losingOwner), update(from));
+    if (before) return before;
+  }
+  return null;
+};
+
+/** Changes a member's role; their earlier tokens for this organization stop working. */
+export const changeRole = async (deps: Deps, principal: Principal, target: ObjectId, role: Role): Promise<MemberView> => {
+  const before = await changeMembership(deps, principal, target, role, (from) => ({
+    $set: { [memberPath(target, "role")]: role, updated_at: deps.now() },
+    $inc: {
+      [memberPath(target, "token_version")]: 1,
+      owner_count: (role === "owner" ? 1 : 0) - (from === "owner" ? 1 : 0),
+    },
+  }));
+  if (!before) throw await diagnose(deps, principal, target, role);
+  const member = memberOf(before, target) as MemberRecord;
+  // A change to the same owner role matched as the owner guess with +1 -1: no count moved.
+  return memberView({ ...member, role });
+};
+
+/**
+ * Ends a membership (removal by a manager, or leaving): one guarded update removes it from the
+ * organization and records a departure; then the account drops the organization (closing it if it
+ * was the last) and the departure is cleared. The reconciler finishes a departure a crash left.
+ */
+const endMembership = async (deps: Deps, principal: Principal, target: ObjectId): Promise<void> => {
+  const now = deps.now();
+  const before = await changeMembership(deps, principal, target, "removed", (from) => ({
+    $unset: { [memberPath(target)]: "" },
+    $push: { departures: { user_id: target, at: now } },
+    $set: { updated_at: now },
+    ...(from === "owner" ? { $inc: { owner_count: -1 } } : {}),
+  }));
+  if (!before) throw await diagnose(deps, principal, target);
+  await finishDeparture(deps, principal.orgId, { user_id: target, at: now }, false, before.has_invitations === true);
+};
+
+/**
+ * The account step of a removal, then the departure record goes (after the answer, on the request
+ * path). An accept of theirs whose last step a crash interrupted goes too: finished later, it would
+ * bring back the member just removed.
+ */
+export const finishDeparture = async (deps: Deps, orgId: ObjectId, departure: Departure, clearNow = false, hasInvitations = true): Promise<void> => {
+  const userId = departure.user_id;
+  await Promise.all([
+    leaveAccounts(deps, [userId], orgId),
+    // Only claims from before the departure: a later one is an invitation accepted anew.
+    hasInvitations ? deps.data.collection(INVITATIONS).deleteMany({ org_id: orgId, "claim.user_id": userId, "claim.at": { $lt: departure.at } }) : undefined,
+  ]);
+  // The departure itself, field for field: FerretDB pulls by equal value, not by a condition on the element.
+  const clear = (d: Deps) => d.organizations.updateOne({ _id: orgId }, { $pull: { departures: { user_id: userId, at: departure.at } } });
+  if (clearNow) await clear(deps);
+  else deps.background(clear);
+};
+
+export const removeMember = (deps: Deps, principal: Principal, target: ObjectId): Promise<void> => endMembership(deps, principal, target);
+
+/** Leaving is removing oneself: any role may, except the last owner. */
+export const leaveOrganization = (deps: Deps, principal: Principal): Promise<void> => endMembership(deps, { ...principal, role: "owner" }, principal.userId);

@@ -1,0 +1,104 @@
+import { ObjectId } from "bson";
+import { AppError, type ErrorCode } from "../../domain/errors";
+import { acceptInvitation, createInvitation, listInvitations, revokeInvitation } from "../../domain/invitations";
+import { bearerToken, requirePrincipal } from "../authenticate";
+import { depsFor } from "../context";
+import { AcceptBody, CreatedInvitation, InvitationBody, InvitationList, InvitationPath, isHexId } from "../member-schemas";
+import { defineRoute } from "../route";
+import { Detail, TokenResponse } from "../schemas";
+
+const NO_STORE = { "cache-control": "no-store", pragma: "no-cache" };
+const AUTH_ERRORS: ErrorCode[] = ["NOT_AUTHENTICATED", "INVALID_TOKEN", "ORGANIZATION_SUSPENDED", "STORE_UNAVAILABLE"];
+const BODY_ERRORS: ErrorCode[] = ["PAYLOAD_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE", "VALIDATION_FAILED"];
+
+export const createInvitationRoute = defineRoute({
+  method: "post",
+  path: "/org/invitations",
+  permission: "member:invite",
+  tag: "members",
+  summary: "Invite someone by e-mail with a role; answers the one-time token to deliver",
+  description:
+    "The service sends no e-mail: the caller delivers the token. One pending invitation per e-mail and organization; it expires after `INVITATION_TTL_HOURS` (7 days by default). Only owners invite owners.",
+  auth: "required",
+  request: { body: { schema: InvitationBody } },
+  responses: { 201: { description: "Invited", schema: CreatedInvitation } },
+  errors: [...AUTH_ERRORS, "ALREADY_MEMBER", "INVITATION_EXISTS", "ORGANIZATION_BUSY", ...BODY_ERRORS],
+  handler: async (request, env, input) => {
+    request.state.audit = { action: "invitation.create" };
+    const deps = await depsFor(request, env);
+    const principal = await requirePrincipal(request, deps);
+    const body = await input.body();
+    request.state.audit.email = body.email;
+    return { status: 201, body: await createInvitation(deps, principal, body), headers: NO_STORE };
+  },
+});
+
+export const listInvitationsRoute = defineRoute({
+  method: "get",
+  path: "/org/invitations",
+  permission: "member:invite",
+  tag: "members",
+  summary: "List the organization's pending invitations",
+  auth: "required",
+  responses: { 200: { description: "Pending invitations, oldest first", schema: InvitationList } },
+  errors: AUTH_ERRORS,
+  handler: async (request, env) => {
+    const deps = await depsFor(request, env);
+    return { body: await listInvitations(deps, await requirePrincipal(request, deps)) };
+  },
+});
+
+export const revokeInvitationRoute = defineRoute({
+  method: "delete",
+  path: "/org/invitations/{id}",
+  permission: "member:invite",
+  tag: "members",
+  summary: "Revoke a pending invitation; its token stops working",
+  auth: "required",
+  request: { path: InvitationPath },
+  responses: { 200: { description: "Revoked", schema: Detail, examples: { revoked: { summary: "Revoked", value: { detail: "revoked" } } } } },
+  errors: [...AUTH_ERRORS, "INVITATION_NOT_FOUND"],
+  handler: async (request, env, input) => {
+    request.state.audit = { action: "invitation.revoke" };
+    const deps = await depsFor(request, env);
+    const principal = await requirePrincipal(request, deps);
+    const { id } = input.params();
+    if (!isHexId(id)) throw new AppError("INVITATION_NOT_FOUND");
+    await revokeInvitation(deps, principal, ObjectId.createFromHexString(id));
+    return { body: { detail: "revoked" } };
+  },
+});
+
+export const acceptInvitationRoute = defineRoute({
+  method: "post",
+  path: "/invitations/accept",
+  tag: "members",
+  summary: "Accept an invitation and receive a token for its organization",
+  description:
+    "A new e-mail becomes an account with the password given. An e-mail that already has an account needs that account's password, or its bearer token, so an invitation alone never takes an account over. Expired, revoked and used tokens all answer the same 410.",
+  auth: "optional",
+  request: { body: { schema: AcceptBody } },
+  responses: { 200: { description: "Joined", schema: TokenResponse } },
+  errors: [
+    "INVITATION_INVALID",
+    "INVALID_CREDENTIALS",
+    "INVALID_TOKEN",
+    "ACCOUNT_EXISTS",
+    "NEW_ACCOUNT_PASSWORD",
+    "ACCOUNT_LOCKED",
+    "RATE_LIMITED",
+    "ORGANIZATION_SUSPENDED",
+    "ORGANIZATION_BUSY",
+    "STORE_UNAVAILABLE",
+    ...BODY_ERRORS,
+  ],
+  handler: async (request, env, input) => {
+    request.state.audit = { action: "invitation.accept" };
+    const deps = await depsFor(request, env);
+    const principal = bearerToken(request) ? await requirePrincipal(request, deps) : undefined;
+    const body = await input.body();
+    const { org, ...token } = await acceptInvitation(deps, body, principal);
+    request.state.orgId = org._id.toHexString();
+    return { body: token, headers: NO_STORE };
+  },
+});

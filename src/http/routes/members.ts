@@ -1,0 +1,116 @@
+import { ObjectId } from "bson";
+import { switchOrganization } from "../../domain/auth";
+import { AppError, type ErrorCode } from "../../domain/errors";
+import { changeRole, leaveOrganization, listMembers, removeMember } from "../../domain/members";
+import { requirePrincipal } from "../authenticate";
+import { depsFor } from "../context";
+import { isHexId, MemberListQuery, MemberPage, MemberPath, MemberView, RoleBody, SwitchBody } from "../member-schemas";
+import { defineRoute } from "../route";
+import { Detail, TokenResponse } from "../schemas";
+
+const NO_STORE = { "cache-control": "no-store", pragma: "no-cache" };
+const AUTH_ERRORS: ErrorCode[] = ["NOT_AUTHENTICATED", "INVALID_TOKEN", "ORGANIZATION_SUSPENDED", "STORE_UNAVAILABLE"];
+const BODY_ERRORS: ErrorCode[] = ["PAYLOAD_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE", "VALIDATION_FAILED"];
+
+/** A user id that is not 24 hexadecimal digits names no member: 404, as for an unknown one. */
+const userIdOf = (text: string): ObjectId => {
+  if (!isHexId(text)) throw new AppError("MEMBER_NOT_FOUND");
+  return ObjectId.createFromHexString(text);
+};
+
+export const listMembersRoute = defineRoute({
+  method: "get",
+  path: "/org/members",
+  permission: "member:read",
+  tag: "members",
+  summary: "List the organization's members, a page at a time",
+  description: "In a stable order (by `user_id`); following `next_cursor` until it is null lists every member present throughout exactly once.",
+  auth: "required",
+  request: { query: MemberListQuery, blankQueryIsAbsent: true },
+  responses: { 200: { description: "A page of members", schema: MemberPage } },
+  errors: [...AUTH_ERRORS, "VALIDATION_FAILED"],
+  handler: async (request, env, input) => {
+    const deps = await depsFor(request, env);
+    const principal = await requirePrincipal(request, deps);
+    const { limit, cursor } = input.query();
+    return { body: await listMembers(deps, principal, { limit, after: cursor }) };
+  },
+});
+
+export const changeRoleRoute = defineRoute({
+  method: "patch",
+  path: "/org/members/{user_id}",
+  permission: "member:update",
+  tag: "members",
+  summary: "Change a member's role; their earlier tokens for this organization stop working",
+  description: "Only an owner can make an owner or change an owner's role; the last owner cannot be demoted (409).",
+  auth: "required",
+  request: { path: MemberPath, body: { schema: RoleBody } },
+  responses: { 200: { description: "Changed", schema: MemberView } },
+  errors: [...AUTH_ERRORS, "MEMBER_NOT_FOUND", "LAST_OWNER", "ORGANIZATION_BUSY", ...BODY_ERRORS],
+  handler: async (request, env, input) => {
+    request.state.audit = { action: "member.update" };
+    const deps = await depsFor(request, env);
+    const principal = await requirePrincipal(request, deps);
+    const target = userIdOf(input.params().user_id);
+    const { role } = await input.body();
+    return { body: await changeRole(deps, principal, target, role) };
+  },
+});
+
+export const removeMemberRoute = defineRoute({
+  method: "delete",
+  path: "/org/members/{user_id}",
+  permission: "member:remove",
+  tag: "members",
+  summary: "Remove a member; their tokens for this organization stop working at once",
+  description: "Only an owner can remove an owner; the last owner cannot be removed (409). An account left in no organization is closed.",
+  auth: "required",
+  request: { path: MemberPath },
+  responses: { 200: { description: "Removed", schema: Detail, examples: { removed: { summary: "Removed", value: { detail: "removed" } } } } },
+  errors: [...AUTH_ERRORS, "MEMBER_NOT_FOUND", "LAST_OWNER", "ORGANIZATION_BUSY"],
+  handler: async (request, env, input) => {
+    request.state.audit = { action: "member.remove" };
+    const deps = await depsFor(request, env);
+    const principal = await requirePrincipal(request, deps);
+    await removeMember(deps, principal, userIdOf(input.params().user_id));
+    return { body: { detail: "removed" } };
+  },
+});
+
+export const leaveRoute = defineRoute({
+  method: "post",
+  path: "/org/leave",
+  tag: "members",
+  summary: "Leave the organization the token names",
+  description: "Any member may leave except the last owner (409). An account left in no organization is closed.",
+  auth: "required",
+  responses: { 200: { description: "Left", schema: Detail, examples: { left: { summary: "Left", value: { detail: "left" } } } } },
+  errors: [...AUTH_ERRORS, "LAST_OWNER", "ORGANIZATION_BUSY"],
+  handler: async (request, env) => {
+    request.state.audit = { action: "member.leave" };
+    const deps = await depsFor(request, env);
+    await leaveOrganization(deps, await requirePrincipal(request, deps));
+    return { body: { detail: "left" } };
+  },
+});
+
+export const switchRoute = defineRoute({
+  method: "post",
+  path: "/auth/switch",
+  tag: "admin",
+  summary: "Get a token for another organization the signed-in user belongs to",
+  auth: "required",
+  request: { body: { schema: SwitchBody } },
+  responses: { 200: { description: "A token for that organization", schema: TokenResponse } },
+  errors: [...AUTH_ERRORS, "ORGANIZATION_NOT_FOUND", ...BODY_ERRORS],
+  handler: async (request, env, input) => {
+    request.state.audit = { action: "admin.switch" };
+    const deps = await depsFor(request, env);
+    const principal = await requirePrincipal(request, deps);
+    const { organization_name } = await input.body();
+    const { org, ...token } = await switchOrganization(deps, principal, organization_name);
+    request.state.audit.orgId = org._id.toHexString();
+    return { body: token, headers: NO_STORE };
+  },
+});

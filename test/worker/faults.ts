@@ -1,0 +1,65 @@
+import { env } from "cloudflare:workers";
+import { expect } from "vitest";
+import { parseSettings } from "../../src/config/settings";
+import { type Account, type AccountDoc, USERS } from "../../src/domain/accounts";
+import { type Deps, memberOf, ORGANIZATIONS, type OrganizationDoc } from "../../src/domain/organization";
+import { storeClient } from "../helpers";
+
+/**
+ * Fault injection shared by the crash matrices: a store client that stops answering at one call
+ * (the request never arrives, or it is applied and the answer is lost, as when the Worker dies).
+ */
+
+export type Fault = { failAt: number; mode: "before" | "after" };
+
+let databases = 0;
+export const freshDatabase = () => `lifecycle_${Date.now().toString(36)}_${databases++}`;
+
+export const depsFor = (database: string, fault?: Fault): Deps => {
+  const settings = parseSettings({ ...env, DATABASE: database, PBKDF2_ITERATIONS: "10000" });
+  const data = storeClient(database, (send) => {
+    let calls = 0;
+    return async (request) => {
+      calls++;
+      if (!fault || calls < fault.failAt) return send(request);
+      if (fault.mode === "after" && calls === fault.failAt) await send(request);
+      throw new Error("injected fault: the store is gone");
+    };
+  });
+  return {
+    data,
+    organizations: data.collection<OrganizationDoc>(ORGANIZATIONS),
+    settings,
+    now: () => new Date(),
+    sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+    background: () => {},
+  };
+};
+
+/** Each call of an operation, cut before it arrives and after it was applied. */
+export const faults = (steps: number): Fault[] =>
+  Array.from({ length: steps }, (_, i) => [
+    { failAt: i + 1, mode: "before" as const },
+    { failAt: i + 1, mode: "after" as const },
+  ]).flat();
+
+/** Once settled, accounts and memberships agree: each member's account lists the organization, and an account lists only organizations it belongs to. */
+export const checkAccounts = async (deps: Deps, orgs: OrganizationDoc[]) => {
+  const accounts = (await deps.data.collection<AccountDoc>(USERS).find({ user_id: { $exists: true } })) as Account[];
+  for (const org of orgs) {
+    for (const member of Object.values(org.members)) {
+      const account = accounts.find((a) => a.user_id.equals(member.user_id));
+      expect(
+        account?.org_ids.some((id) => id.equals(org._id)),
+        `${member.email} lists ${org.organization_name}`,
+      ).toBe(true);
+    }
+  }
+  for (const account of accounts) {
+    expect(account.org_ids.length, `${account.email} belongs somewhere`).toBeGreaterThan(0);
+    for (const id of account.org_ids) {
+      const org = orgs.find((o) => o._id.equals(id));
+      expect(org && memberOf(org, account.user_id), `${account.email} is a member of each organization it lists`).toBeTruthy();
+    }
+  }
+};
