@@ -3,13 +3,31 @@ import { ObjectId } from "bson";
 import { describe, expect, it } from "vitest";
 import { ConfigError, parseSettings } from "../../src/config/settings";
 import { connectData } from "../../src/data/connect";
+import { USERS } from "../../src/domain/accounts";
 import { AUDIT_LOG, type AuditEvent } from "../../src/domain/audit";
 import { ERRORS } from "../../src/domain/errors";
+import { INVITATIONS } from "../../src/domain/invitations";
 import { ORGANIZATIONS, type OrganizationDoc } from "../../src/domain/organization";
 import { PLATFORM_SORTS, PLATFORM_STATUSES, pageQuery } from "../../src/domain/platform";
 import { collectionNameFor, slugify } from "../../src/domain/slug";
 import { orderedIndexFor } from "../../src/store/key-order";
-import { call, callWith, createOrg, env, loginToken, operator, PLATFORM_READ_KEY, PLATFORM_WRITE_KEY, postJson, putJson, uniqueName } from "../helpers";
+import {
+  call,
+  callWith,
+  createOrg,
+  env,
+  invite,
+  join,
+  loginToken,
+  operator,
+  PLATFORM_READ_KEY,
+  PLATFORM_WRITE_KEY,
+  patchJson,
+  postJson,
+  putJson,
+  roundTrips,
+  uniqueName,
+} from "../helpers";
 
 const store = () => connectData(env, parseSettings(env));
 const organizations = () => store().collection<OrganizationDoc>(ORGANIZATIONS);
@@ -233,6 +251,79 @@ describe("a suspended organization", () => {
     expect(active).toMatchObject({ status: "active", admin_email: t.email });
   });
 
+  it("is refused on every member and invitation route, to every role, and to a switch in or out; the other organizations of its members are not", async () => {
+    const t = await tenant();
+    const member = await join(t.token, "member");
+    const admin = await join(t.token, "admin");
+    const pending = await invite(t.token, `pending+${t.id}@example.com`);
+    const unaccepted = await invite(t.token, `newcomer+${t.id}@example.com`);
+    // The owner also owns a second organization, which stays active.
+    const other = uniqueName("Plat Other");
+    expect((await postJson("/org/create", { organization_name: other }, bearer(t.token))).status).toBe(200);
+    const otherLogin = await postJson("/admin/login", { email: t.email, password: t.password, organization_name: other });
+    const otherToken = ((await otherLogin.json()) as { access_token: string }).access_token;
+    expect((await suspend(t.id)).status).toBe(200);
+
+    const asked: [string, () => Promise<Response>][] = [
+      ["login of a member", () => postJson("/admin/login", { email: member.email, password: member.password })],
+      ["login naming it", () => postJson("/admin/login", { email: t.email, password: t.password, organization_name: t.name })],
+      ["list members", () => call("/org/members", { headers: bearer(t.token) })],
+      ["list members as a member", () => call("/org/members", { headers: bearer(member.token) })],
+      ["change a role", () => patchJson(`/org/members/${member.userId}`, { role: "admin" }, bearer(t.token))],
+      ["change a role as an admin", () => patchJson(`/org/members/${member.userId}`, { role: "admin" }, bearer(admin.token))],
+      ["remove a member", () => call(`/org/members/${member.userId}`, { method: "DELETE", headers: bearer(t.token) })],
+      ["leave", () => call("/org/leave", { method: "POST", headers: bearer(member.token) })],
+      ["invite", () => postJson("/org/invitations", { email: `late+${t.id}@example.com`, role: "member" }, bearer(admin.token))],
+      ["list invitations", () => call("/org/invitations", { headers: bearer(t.token) })],
+      ["revoke an invitation", () => call(`/org/invitations/${pending.id}`, { method: "DELETE", headers: bearer(t.token) })],
+      ["accept as a new account", () => postJson("/invitations/accept", { token: unaccepted.token, password: "Newcomer-1234" })],
+      ["switch out", () => postJson("/auth/switch", { organization_name: other }, bearer(t.token))],
+      ["switch in", () => postJson("/auth/switch", { organization_name: t.name }, bearer(otherToken))],
+      ["create by its token", () => postJson("/org/create", { organization_name: uniqueName("Plat Nope") }, bearer(t.token))],
+    ];
+    for (const [what, ask] of asked) {
+      const answer = await ask();
+      expect({ what, status: answer.status, body: await answer.json() }).toEqual({ what, status: 403, body: SUSPENDED });
+    }
+    // A wrong password still learns nothing, in an organization named or not.
+    const guess = await postJson("/admin/login", { email: member.email, password: "wrong-password" });
+    expect(guess.status).toBe(401);
+
+    // The other organization of its owner works as before.
+    expect((await call("/org/members", { headers: bearer(otherToken) })).status).toBe(200);
+    expect((await postJson("/admin/login", { email: t.email, password: t.password, organization_name: other })).status).toBe(200);
+
+    // Nothing changed: the same members and roles, the invitations still pending, no account opened by the refused accept.
+    const stored = await organizations().findOne({ _id: ObjectId.createFromHexString(t.id) });
+    expect(
+      Object.values(stored?.members ?? {})
+        .map((m) => [m.email, m.role])
+        .sort(),
+    ).toEqual(
+      [
+        [t.email, "owner"],
+        [member.email, "member"],
+        [admin.email, "admin"],
+      ].sort(),
+    );
+    const invitations = await store()
+      .collection<{ email: string; claim?: unknown }>(INVITATIONS)
+      .find({ org_id: ObjectId.createFromHexString(t.id) });
+    expect(invitations.map((i) => [i.email, i.claim]).sort()).toEqual(
+      [
+        [pending.email, undefined],
+        [unaccepted.email, undefined],
+      ].sort(),
+    );
+    expect(await store().collection(USERS).countDocuments({ email: unaccepted.email })).toBe(0);
+
+    // Reactivated, the same tokens and invitations work again.
+    expect((await platform(`/platform/organizations/${t.id}/reactivate`, PLATFORM_WRITE_KEY, { method: "POST" })).status).toBe(200);
+    expect((await call("/org/members", { headers: bearer(member.token) })).status).toBe(200);
+    expect((await postJson("/invitations/accept", { token: unaccepted.token, password: "Newcomer-1234" })).status).toBe(200);
+    expect((await postJson("/auth/switch", { organization_name: t.name }, bearer(otherToken))).status).toBe(200);
+  });
+
   it("the right password, refused for the suspension, never adds up to a lockout", async () => {
     const t = await tenant();
     await suspend(t.id);
@@ -294,7 +385,7 @@ describe("inspection, delete and stats", () => {
       collection_name: collectionNameFor(slugify(t.name)),
       status: "active",
       suspended: false,
-      admins: [{ email: t.email }],
+      admins: [{ email: t.email, role: "owner" }],
       member_count: 1,
       record_count: 1,
       suspension: null,
@@ -309,6 +400,56 @@ describe("inspection, delete and stats", () => {
     // An operation in progress: the operator's delete waits its turn, like the admin's.
     const refused = await platform(`/platform/organizations/${t.id}`, PLATFORM_WRITE_KEY, { method: "DELETE" });
     expect({ status: refused.status, body: await refused.json() }).toEqual({ status: 409, body: { detail: ERRORS.ORGANIZATION_BUSY.message } });
+  });
+
+  it("lists the owners, then the admins, from the members, and counts every member", async () => {
+    const t = await tenant();
+    const admin = await join(t.token, "admin");
+    await join(t.token, "member");
+    const owner = await join(t.token, "owner");
+    await join(t.token, "member");
+    const res = await platform(`/platform/organizations/${t.id}`, PLATFORM_READ_KEY);
+    expect(roundTrips(res)).toBe(2);
+    const detail = (await res.json()) as { admins: { id: string; email: string; role: string }[]; member_count: number };
+    const ownerId = (await organizations().findOne({ _id: ObjectId.createFromHexString(t.id) }))?.members;
+    const firstOwner = Object.values(ownerId ?? {})
+      .find((m) => m.email === t.email)
+      ?.user_id.toHexString();
+    const owners = [
+      { id: firstOwner, email: t.email, role: "owner" },
+      { id: owner.userId, email: owner.email, role: "owner" },
+    ].sort((a, b) => (a.email.toLowerCase() < b.email.toLowerCase() ? -1 : 1));
+    expect(detail.admins).toEqual([...owners, { id: admin.userId, email: admin.email, role: "admin" }]);
+    expect(detail.member_count).toBe(5);
+  });
+
+  it("deletes with its members, their accounts, and its invitations, as an owner's delete does", async () => {
+    const t = await tenant();
+    const member = await join(t.token, "member");
+    // An admin who also owns another organization keeps their account, for that one.
+    const admin = await join(t.token, "admin");
+    const elsewhere = uniqueName("Plat Elsewhere");
+    expect((await postJson("/org/create", { organization_name: elsewhere }, bearer(admin.token))).status).toBe(200);
+    const pending = await invite(t.token, `pending+${t.id}@example.com`);
+    await suspend(t.id);
+    const res = await callWith({}, `/platform/organizations/${t.id}`, { method: "DELETE", headers: operator(PLATFORM_WRITE_KEY) });
+    expect({ status: res.status, body: await res.json() }).toEqual({ status: 200, body: { detail: "deleted" } });
+    const orgId = ObjectId.createFromHexString(t.id);
+    expect(await organizations().countDocuments({ _id: orgId })).toBe(0);
+    // Accounts left in no organization closed: their e-mails are free and their logins 401.
+    for (const who of [t, member]) expect((await postJson("/admin/login", { email: who.email, password: who.password })).status).toBe(401);
+    expect(
+      await store()
+        .collection(USERS)
+        .countDocuments({ email: { $in: [t.email, member.email] } }),
+    ).toBe(0);
+    // The admin's account stays, for the other organization only.
+    expect(await store().collection(USERS).countDocuments({ org_ids: orgId })).toBe(0);
+    expect((await postJson("/admin/login", { email: admin.email, password: admin.password })).status).toBe(200);
+    // Its invitations went with it.
+    expect(await store().collection(INVITATIONS).countDocuments({ org_id: orgId })).toBe(0);
+    expect((await postJson("/invitations/accept", { token: pending.token, password: "Pending-1234" })).status).toBe(410);
+    expect((await store().listCollections()).some((c) => c.name === collectionNameFor(slugify(t.name)))).toBe(false);
   });
 
   it("deletes a suspended organization with its collection and admin, and audits it", async () => {
