@@ -6,6 +6,7 @@ import { acceptInvitation, createInvitation, INVITATIONS, type InvitationDoc } f
 import { removeMember } from "../../src/domain/members";
 import { type Deps, memberOf, ORGANIZATION_INDEXES, type OrganizationDoc } from "../../src/domain/organization";
 import { createOrganization, deleteOrganization } from "../../src/domain/organizations";
+import { reactivateOrganization, suspendOrganization } from "../../src/domain/platform";
 import { reconcile } from "../../src/domain/reconciler";
 import type { Role } from "../../src/domain/roles";
 import { ownerOf } from "../helpers";
@@ -69,6 +70,35 @@ describe("accepting an invitation as a new account survives a failure at every s
       expect(pending?.claim).toBeUndefined();
       await expect(acceptInvitation(healthy, { token, password: PASSWORD })).resolves.toMatchObject({ token_type: "bearer" });
     }
+  });
+});
+
+describe("an accept cut off at every step, then its organization suspended", () => {
+  // The same six calls; the operator suspends before the reconciler runs.
+  it.each(faults(6))("fails at call $failAt ($mode): joined whole or pending again, never half", async (fault) => {
+    const { database, healthy, owner } = await setUp("Frozen");
+    const email = "late-joiner@example.com";
+    const { token } = await createInvitation(healthy, owner, { email, role: "member" });
+    await expect(acceptInvitation(depsFor(database, fault), { token, password: PASSWORD })).rejects.toThrow();
+    await suspendOrganization(healthy, owner.orgId, "unpaid", "ops-write");
+    const [org] = await settle(healthy);
+    expect(org?.suspended).toBe(true);
+    const joined = org && Object.values(org.members).find((m) => m.email === email);
+    const pending = await healthy.data.collection<InvitationDoc>(INVITATIONS).findOne({ email });
+    if (joined) {
+      // It got as far as the membership before the suspension: whole, the invitation used.
+      expect(pending).toBeNull();
+      await expect(login(healthy, email, PASSWORD)).rejects.toMatchObject({ code: "ORGANIZATION_SUSPENDED" });
+    } else {
+      // Nobody joins a suspended organization: no account, the invitation pending again.
+      expect(await accountOf(healthy, email)).toSatisfy((doc: AccountDoc | null) => !doc?.user_id);
+      expect(pending?.claim).toBeUndefined();
+      await expect(acceptInvitation(healthy, { token, password: PASSWORD })).rejects.toMatchObject({ code: "ORGANIZATION_SUSPENDED" });
+      expect(await accountOf(healthy, email)).toSatisfy((doc: AccountDoc | null) => !doc?.user_id);
+      await reactivateOrganization(healthy, owner.orgId);
+      await expect(acceptInvitation(healthy, { token, password: PASSWORD })).resolves.toMatchObject({ token_type: "bearer" });
+    }
+    await checkAccounts(healthy, await healthy.organizations.find({}));
   });
 });
 
