@@ -8,6 +8,7 @@ import { ensureLayout, LAYOUT_VERSION, SERVICE_META } from "../../src/domain/mig
 import { type Deps, ORGANIZATION_INDEXES } from "../../src/domain/organization";
 import { createOrganization } from "../../src/domain/organizations";
 import { hashPassword } from "../../src/domain/passwords";
+import { reactivateOrganization } from "../../src/domain/platform";
 import { createRecord, listRecords } from "../../src/domain/records";
 import { depsFor, freshDatabase } from "./faults";
 
@@ -85,5 +86,27 @@ describe("migrating organizations with an embedded admin", () => {
     const before = deps.data.roundTrips;
     await ensureLayout(deps);
     expect(deps.data.roundTrips - before).toBe(1);
+  });
+
+  it("keeps an operator's suspension: the new owner is refused as the admin was, until reactivated", async () => {
+    const deps = depsFor(freshDatabase());
+    const [old] = await legacyStore(deps, 1);
+    if (!old) throw new Error("no legacy organization");
+    const suspension = { at: new Date("2026-03-02T00:00:00Z"), reason: "unpaid", by_key_id: "ops-write" };
+    await deps.organizations.updateOne({ _id: old._id }, { $set: { suspended: true, suspension } });
+    const token = await legacyToken(deps, old);
+
+    await ensureLayout(deps);
+
+    const org = await deps.organizations.findOne({ _id: old._id });
+    expect(org).toMatchObject({ suspended: true, suspension, owner_count: 1 });
+    expect(org?.members[old.admin.id.toHexString()]).toMatchObject({ role: "owner", token_version: 3 });
+    await expect(login(deps, old.admin.email, "Legacy-1234")).rejects.toMatchObject({ code: "ORGANIZATION_SUSPENDED" });
+    const principal = await authenticateToken(deps, token);
+    await expect(listRecords(deps, principal, { limit: 10 })).rejects.toMatchObject({ code: "ORGANIZATION_SUSPENDED" });
+    await expect(createRecord(deps, principal, { after: true })).rejects.toMatchObject({ code: "ORGANIZATION_SUSPENDED" });
+    await reactivateOrganization(deps, old._id);
+    await expect(login(deps, old.admin.email, "Legacy-1234")).resolves.toMatchObject({ token_type: "bearer" });
+    expect((await listRecords(deps, principal, { limit: 10 })).records).toEqual([expect.objectContaining({ kept: true })]);
   });
 });
