@@ -2,6 +2,7 @@ import * as z from "zod";
 import { ERRORS, type ErrorCode } from "../domain/errors";
 import type { ResponseSpec, Route } from "./route";
 import { TAGS } from "./route";
+import { ROUTES } from "./routes";
 import { Detail, ValidationDetail } from "./schemas";
 
 type JsonSchema = Record<string, unknown>;
@@ -137,3 +138,11 @@ export const openApiDocument = (routes: Route[]) => {
     paths,
   };
 };
+
+/**
+ * The document of every declared route. It is built ahead of time, not in the Worker: `npm run
+ * client:generate` writes it beside the typed client and the docs assets step copies it to
+ * public/openapi.json, which /openapi.json serves. Generating it at run time would put zod's JSON
+ * Schema converter (a fifth of zod) into every isolate for a document that only changes with the code.
+ */
+export const apiDocument = () => openApiDocument(ROUTES);
