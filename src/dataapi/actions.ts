@@ -1,4 +1,4 @@
-import * as z from "zod";
+import * as z from "../zod";
 import { isPlainObject } from "./ejson";
 import type { Doc, Engine, Namespace } from "./engine";
 import { MAX_BULK_DOCUMENTS, MAX_INDEXES_PER_REQUEST } from "./limits";
@@ -12,21 +12,23 @@ export const DEFAULT_FIND_LIMIT = 1000;
 export const MAX_FIND_LIMIT = 50000;
 
 const indexSpec = z.strictObject({
-  key: z.record(z.string().min(1), z.union([z.literal(1), z.literal(-1)])).refine((k) => Object.keys(k).length > 0, "key must name a field"),
-  name: z.string().min(1).max(128),
-  unique: z.boolean().optional(),
-  sparse: z.boolean().optional(),
-  expireAfterSeconds: z.number().int().min(0).optional(),
+  key: z
+    .record(z.string().check(z.minLength(1)), z.union([z.literal(1), z.literal(-1)]))
+    .check(z.refine((k) => Object.keys(k).length > 0, "key must name a field")),
+  name: z.string().check(z.minLength(1), z.maxLength(128)),
+  unique: z.optional(z.boolean()),
+  sparse: z.optional(z.boolean()),
+  expireAfterSeconds: z.optional(z.number().check(z.int(), z.gte(0))),
 });
 
 type Action = {
-  schema: z.ZodType;
+  schema: z.ZodMiniType;
   /** listCollections and dbStats are the actions without a collection. */
   needsCollection?: false;
   run(engine: Engine, ns: Namespace, body: never): Promise<unknown>;
 };
 
-const action = <S extends z.ZodType>(
+const action = <S extends z.ZodMiniType>(
   schema: S,
   run: (engine: Engine, ns: Namespace, body: z.infer<S>) => Promise<unknown>,
   needsCollection?: false,
@@ -36,27 +38,27 @@ const action = <S extends z.ZodType>(
   needsCollection,
 });
 
-const filter = doc.default({});
-const upsert = z.boolean().default(false);
+const filter = z._default(doc, {});
+const upsert = z._default(z.boolean(), false);
 
 /** Every action of the protocol: the Data API v1 set plus the collection management this project adds. */
 export const ACTIONS: Record<string, Action> = {
-  findOne: action(z.object({ filter, projection: doc.optional(), sort: sort.optional() }), async (e, ns, b) => ({
+  findOne: action(z.object({ filter, projection: z.optional(doc), sort: z.optional(sort) }), async (e, ns, b) => ({
     document: (await e.find(ns, { ...b, limit: 1 }))[0] ?? null,
   })),
   find: action(
     z.object({
       filter,
-      projection: doc.optional(),
-      sort: sort.optional(),
-      limit: z.number().int().min(1).max(MAX_FIND_LIMIT).default(DEFAULT_FIND_LIMIT),
-      skip: z.number().int().min(0).optional(),
+      projection: z.optional(doc),
+      sort: z.optional(sort),
+      limit: z._default(z.number().check(z.int(), z.gte(1), z.lte(MAX_FIND_LIMIT)), DEFAULT_FIND_LIMIT),
+      skip: z.optional(z.number().check(z.int(), z.gte(0))),
     }),
     async (e, ns, b) => ({ documents: await e.find(ns, b) }),
   ),
   insertOne: action(z.object({ document: doc }), async (e, ns, b) => ({ insertedId: (await e.insertMany(ns, [b.document]))[0] })),
   insertMany: action(
-    z.object({ documents: z.array(doc).min(1).max(MAX_BULK_DOCUMENTS, `at most ${MAX_BULK_DOCUMENTS} documents per request`) }),
+    z.object({ documents: z.array(doc).check(z.minLength(1), z.maxLength(MAX_BULK_DOCUMENTS, `at most ${MAX_BULK_DOCUMENTS} documents per request`)) }),
     async (e, ns, b) => ({ insertedIds: await e.insertMany(ns, b.documents) }),
   ),
   updateOne: action(z.object({ filter, update, upsert }), (e, ns, b) => e.update(ns, { ...b, multi: false })),
@@ -66,7 +68,7 @@ export const ACTIONS: Record<string, Action> = {
   deleteMany: action(z.object({ filter }), async (e, ns, b) => ({ deletedCount: await e.delete(ns, b.filter, true) })),
   aggregate: action(z.object({ pipeline: z.array(doc) }), async (e, ns, b) => ({ documents: await e.aggregate(ns, b.pipeline) })),
   findOneAndUpdate: action(
-    z.object({ filter, update, upsert, returnNewDocument: z.boolean().default(false), projection: doc.optional(), sort: sort.optional() }),
+    z.object({ filter, update, upsert, returnNewDocument: z._default(z.boolean(), false), projection: z.optional(doc), sort: z.optional(sort) }),
     async (e, ns, b) => ({ document: await e.findOneAndUpdate(ns, b) }),
   ),
   countDocuments: action(z.object({ filter }), async (e, ns, b) => ({ count: await e.countDocuments(ns, b.filter) })),
@@ -75,12 +77,14 @@ export const ACTIONS: Record<string, Action> = {
     return { ok: 1 };
   }),
   dropCollection: action(z.object({}), async (e, ns) => ({ ok: 1, dropped: await e.dropCollection(ns) })),
-  renameCollection: action(z.object({ to: z.string().min(1), dropTarget: z.boolean().default(false) }), async (e, ns, b) => {
+  renameCollection: action(z.object({ to: z.string().check(z.minLength(1)), dropTarget: z._default(z.boolean(), false) }), async (e, ns, b) => {
     await e.renameCollection(ns, b.to, b.dropTarget);
     return { ok: 1 };
   }),
   createIndexes: action(
-    z.object({ indexes: z.array(indexSpec).min(1).max(MAX_INDEXES_PER_REQUEST, `at most ${MAX_INDEXES_PER_REQUEST} indexes per request`) }),
+    z.object({
+      indexes: z.array(indexSpec).check(z.minLength(1), z.maxLength(MAX_INDEXES_PER_REQUEST, `at most ${MAX_INDEXES_PER_REQUEST} indexes per request`)),
+    }),
     async (e, ns, b) => {
       await e.createIndexes(ns, b.indexes);
       return { ok: 1 };

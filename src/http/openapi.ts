@@ -1,5 +1,5 @@
-import * as z from "zod";
 import { ERRORS, type ErrorCode } from "../domain/errors";
+import * as z from "../zod";
 import type { ResponseSpec, Route } from "./route";
 import { TAGS } from "./route";
 import { ROUTES } from "./routes";
@@ -7,7 +7,7 @@ import { Detail, ValidationDetail } from "./schemas";
 
 type JsonSchema = Record<string, unknown>;
 
-const jsonSchema = (schema: z.ZodType, io: "input" | "output"): JsonSchema => {
+const jsonSchema = (schema: z.ZodMiniType, io: "input" | "output"): JsonSchema => {
   const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { target: "draft-2020-12", unrepresentable: "any", io }) as JsonSchema;
   return rest;
 };
@@ -70,7 +70,7 @@ const successResponse = ({ description, schema, contentType, examples }: Respons
 };
 
 /** A zod object of query, path or header fields as OpenAPI parameters. */
-const parameters = (where: "query" | "path" | "header", schema: z.ZodObject | undefined) => {
+const parameters = (where: "query" | "path" | "header", schema: z.ZodMiniObject | undefined) => {
   if (!schema) return [];
   const { properties = {}, required = [] } = jsonSchema(schema, "input") as { properties?: Record<string, JsonSchema>; required?: string[] };
   return Object.entries(properties).map(([name, property]) => {
