@@ -1,10 +1,16 @@
-// The bench's reference Worker, run by the same `wrangler dev` as the service:
-//   GET /         a fixed JSON body from memory: the most this runtime serves on this machine
-//   GET /pbkdf2   one PBKDF2-HMAC-SHA256 derivation exactly as login verifies a password
-//                 (WebCrypto, 16-byte salt, 32-byte key), so login is compared with its own cost
-//   GET /logged   the fixed body plus one JSON console.log line shaped like the service's, to
-//                 show what a log line costs under `wrangler dev` (it travels to Node through
-//                 the inspector protocol; deployed Workers hand it to Workers Logs instead)
+// The bench's reference Worker: the unavoidable work of each endpoint, and nothing else. Run by
+// the same runtime as the service in each mode (wrangler dev, and workerd as production runs it):
+//   GET /          a fixed JSON body from memory: the most this runtime serves on this machine
+//   GET /logged    the fixed body plus one JSON console.log line shaped like the service's: the
+//                  ceiling of an endpoint that must log each request (GET /org/get)
+//   GET /pbkdf2    one PBKDF2-HMAC-SHA256 derivation exactly as login verifies a password
+//                  (WebCrypto, 16-byte salt, 32-byte key) and one log line: login's ceiling
+//   GET /store     /logged plus one call into a Durable Object over fetch (a JSON body in, one
+//                  SQLite read by primary key, a JSON body out): what one data round trip costs,
+//                  to split the service's CPU by part
+//   GET /store-rpc the same call as an RPC method on the object's stub, no Request or Response
+import { DurableObject } from "cloudflare:workers";
+
 const BODY = JSON.stringify({
   organization_name: "TestOrg",
   collection_name: "org_testorg",
@@ -23,18 +29,55 @@ const pbkdf2 = async (iterations) => {
   return crypto.subtle.deriveBits({ name: "PBKDF2", hash: "SHA-256", salt, iterations }, key, 256);
 };
 
-export default {
+const logLine = (request, route, roundTrips) => {
+  const line = { request_id: crypto.randomUUID(), method: request.method, route, status: 200, duration_ms: 0, data_round_trips: roundTrips };
+  console.log(JSON.stringify(line));
+};
+
+const QUERY = { dataSource: "bench", database: "bench", collection: "organizations", filter: { slug: "testorg" } };
+
+/** One SQLite table with one row, read by its key: the smallest store call a request can make. */
+export class BareStore extends DurableObject {
+  constructor(ctx, env) {
+    super(ctx, env);
+    this.sql = ctx.storage.sql;
+    this.sql.exec("CREATE TABLE IF NOT EXISTS docs (id TEXT PRIMARY KEY, body TEXT NOT NULL)");
+    this.sql.exec("INSERT OR REPLACE INTO docs (id, body) VALUES ('testorg', ?)", BODY);
+  }
+
+  read(query) {
+    const row = this.sql.exec("SELECT body FROM docs WHERE id = ?", query.filter.slug).toArray()[0];
+    return { document: row ? JSON.parse(row.body) : null };
+  }
+
   async fetch(request) {
+    return Response.json(this.read(await request.json()));
+  }
+}
+
+const store = (env) => env.BARE_STORE.get(env.BARE_STORE.idFromName("bench"));
+
+export default {
+  async fetch(request, env) {
     const url = new URL(request.url);
     if (url.pathname === "/pbkdf2") {
       const iterations = Math.min(Number(url.searchParams.get("iterations")) || MAX_ITERATIONS, MAX_ITERATIONS);
       const bits = await pbkdf2(iterations);
+      logLine(request, "/pbkdf2", 0);
       return Response.json({ iterations, bytes: bits.byteLength });
     }
-    if (url.pathname === "/logged") {
-      const line = { request_id: crypto.randomUUID(), method: request.method, route: "/logged", status: 200, duration_ms: 0, data_round_trips: 0 };
-      console.log(JSON.stringify(line));
+    if (url.pathname === "/store") {
+      const answer = await store(env).fetch("https://bare-store.internal/read", { method: "POST", body: JSON.stringify(QUERY) });
+      const { document } = await answer.json();
+      logLine(request, "/store", 1);
+      return Response.json(document);
     }
+    if (url.pathname === "/store-rpc") {
+      const { document } = await store(env).read(QUERY);
+      logLine(request, "/store-rpc", 1);
+      return Response.json(document);
+    }
+    if (url.pathname === "/logged") logLine(request, "/logged", 0);
     return new Response(BODY, { headers: { "content-type": "application/json" } });
   },
 };

@@ -27,6 +27,7 @@ const wranglerDryRun = (outdir) =>
 export const bundleSize = async () => {
   const outdir = mkdtempSync(join(tmpdir(), "oms-bundle-"));
   const discard = () => rmSync(outdir, { recursive: true, force: true });
+  process.once("exit", discard);
   try {
     const stdout = await wranglerDryRun(outdir);
     const files = readdirSync(outdir).filter((name) => UPLOADED.test(name));
@@ -40,7 +41,7 @@ export const bundleSize = async () => {
     // Wrangler prints its own estimate ("Total Upload: … / gzip: … KiB"): shown beside ours as a cross-check.
     const wranglerGzipKiB = Number(stdout.match(/gzip: ([\d.]+) KiB/)?.[1]) || undefined;
     const measure = () => measureStart(join(outdir, "index.js")).finally(discard);
-    return { files, raw, gzipped, wranglerGzipKiB, measureStart: measure, discard };
+    return { outdir, files, raw, gzipped, wranglerGzipKiB, measureStart: measure, discard };
   } catch (error) {
     discard();
     throw error;

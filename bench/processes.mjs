@@ -98,3 +98,20 @@ export const startGateway = async () => {
   await waitFor("the gateway's MongoDB", answers(`${url}/health`), proc, 60_000);
   return { url, key, stop: proc.stop, groups: [proc.group] };
 };
+
+/**
+ * A built Worker under workerd as production runs it (bench/workerd.mjs: Miniflare's API, no
+ * `wrangler dev` proxy, no inspector, the Worker as the entry), on a free port with a throwaway
+ * store; `vars` become plain-text bindings.
+ */
+export const startProduction = async (label, configFile, script, vars = {}, ready = "/") => {
+  const port = await freePort();
+  const state = throwaway("oms-bench-workerd-");
+  const varArgs = Object.entries(vars).flatMap(([name, value]) => ["--var", `${name}:${value}`]);
+  const args = [join(ROOT, "bench", "workerd.mjs"), "--config", configFile, "--script", script, "--port", String(port), "--persist", state, ...varArgs];
+  const proc = spawnGroup(process.execPath, args);
+  const origin = `http://127.0.0.1:${port}`;
+  // `ready` is a path that answers 2xx once the Worker runs, or a probe of its own given the origin.
+  await waitFor(label, typeof ready === "function" ? ready(origin) : answers(`${origin}${ready}`), proc, 90_000);
+  return { origin, stop: proc.stop, groups: [proc.group] };
+};

@@ -1,66 +1,123 @@
-// `npm run bench [-- --quick]`: measures the service on this machine and prints one table, the
-// bare-Worker ceiling beside it, and the goals: GET /org/get ≥ half the ceiling, login within 10%
-// of one raw PBKDF2 derivation, the bundle ≤ 110 KiB gzipped and its module evaluated in ≤ 40 ms.
+// `npm run bench [-- --quick] [-- --save-baseline]`: measures the service on this machine in two
+// modes, `wrangler dev` (what `npm start` runs) and the same build under workerd as production
+// runs it (bench/workerd.mjs), each beside a bare Worker that does only the unavoidable work of
+// each endpoint (its ceiling). Every target is measured in several rounds, in turn, so that a
+// change in the machine's load falls on all of them; the report gives medians and the spread,
+// each endpoint's ratio to its ceiling, its CPU split by part, and every goal with PASS or FAIL.
 // Everything runs on loopback and every load is bounded in time or count; the processes it starts
 // are stopped before it exits.
+import { randomBytes } from "node:crypto";
+import { writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
+import { join } from "node:path";
 import { bundleSize } from "./bundle.mjs";
 import { groupCpuMs } from "./cpu.mjs";
-import { gatewayUnavailable, startBare, startGateway, startService, stopEverything } from "./processes.mjs";
-import { printGoals, printTable } from "./report.mjs";
-import { measureBare, measureService } from "./scenarios.mjs";
+import { gatewayUnavailable, ROOT, startBare, startGateway, startProduction, startService, stopEverything } from "./processes.mjs";
+import { BASELINE_FILE, DEV, PRODUCTION, printBreakdowns, printGoals, printTable, STORE_CEILING, summarise } from "./report.mjs";
+import { measureBare, prepareService } from "./scenarios.mjs";
+import { prepareStoreCeiling, startStoreCeiling } from "./store-ceiling.mjs";
 
 const quick = process.argv.includes("--quick");
-// --quick stays within a minute on 2 cores; the full run gives steadier percentiles.
+const saveBaseline = process.argv.includes("--save-baseline");
+// `--workerd-only`: the production-like mode alone, embedded store alone: a short check of one change.
+const workerdOnly = process.argv.includes("--workerd-only");
+// --quick stays within a few minutes on 2 cores; the full run gives steadier medians.
 // `records`: how many the page-read organization holds (more than one page; a few pages in a full run).
-const plan = quick ? { duration: 1.5, warmup: 0.5, count: 10, records: 60 } : { duration: 10, warmup: 2, count: 40, records: 300 };
+// `orgs`: organizations written to at once by the scale row.
+const plan = quick
+  ? { rounds: 3, duration: 1, warmup: 0.5, count: 6, records: 60, orgs: 8 }
+  : { rounds: 5, duration: 4, warmup: 1, count: 12, records: 300, orgs: 32 };
 
 for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => stopEverything().then(() => process.exit(130)));
 
 const main = async () => {
   const began = Date.now();
-  console.log(`bench: ${quick ? "quick" : "full"} run, ${plan.duration} s per endpoint after ${plan.warmup} s warm-up, ${plan.count} updates and deletes`);
+  console.log(
+    `bench: ${quick ? "quick" : "full"} run, ${plan.rounds} rounds of ${plan.duration} s per endpoint after ${plan.warmup} s warm-up, ${plan.count} updates and deletes per round`,
+  );
   // The figures are only as good as the machine was idle: its load is printed with them.
   const load = () => `load average ${loadavg()[0].toFixed(2)} on ${cpus().length} cores`;
   console.log(`bench: ${load()} at start`);
-  // Everything starts together (the bundle build, both Workers, the gateway's stack): starting
-  // is most of a quick run. Nothing is measured until all are ready, and each server is stopped
-  // once measured, so idle servers are all that shares the cores with a measurement.
-  const bundle = bundleSize().catch((error) => ({ error }));
-  const reason = gatewayUnavailable();
-  const startViaGateway = async () => {
-    const gateway = await startGateway();
-    const service = await startService("the service (gateway)", { DATA_API_URL: gateway.url, DATA_API_KEY: gateway.key }, "/ready");
-    return { origin: service.origin, groups: [...service.groups, ...gateway.groups], stop: () => Promise.all([service.stop(), gateway.stop()]) };
-  };
-  const [bare, embedded, viaGateway, size] = await Promise.all([
-    startBare(),
-    startService("the service (embedded store)"),
-    // A gateway that will not start (FerretDB or the gateway build broken) costs its rows, not the run.
-    reason ? { error: reason } : startViaGateway().catch((error) => ({ error: `failed to start: ${error.message.split("\n")[0]}` })),
-    bundle,
-  ]);
-
   const seconds = () => `${((Date.now() - began) / 1000).toFixed(0)} s`;
-  console.log(`bench: servers ready after ${seconds()}`);
-  const rows = [];
-  const record = (target, results) => {
-    for (const [endpoint, result] of Object.entries(results)) rows.push({ target, endpoint, ...result });
+
+  // The build comes first: the production-like servers run exactly what `wrangler deploy` uploads.
+  const size = await bundleSize();
+  const built = join(size.outdir, "index.js");
+  const secret = randomBytes(32).toString("hex");
+  const config = join(ROOT, "wrangler.toml");
+  const bareConfig = join(ROOT, "bench", "bare-wrangler.toml");
+  const bareScript = join(ROOT, "bench", "bare-worker.js");
+  const reason = workerdOnly ? "not asked for (--workerd-only)" : gatewayUnavailable();
+  const viaGateway = async () => {
+    const gateway = await startGateway();
+    const vars = { JWT_SECRET: secret, DATA_API_URL: gateway.url, DATA_API_KEY: gateway.key };
+    const service = await startProduction("the service (workerd, gateway)", config, built, vars, "/ready");
+    return { origin: service.origin, groups: [...service.groups, ...gateway.groups] };
   };
-  record("bare Worker", await measureBare(bare.origin, plan, () => groupCpuMs(bare.groups)));
-  await bare.stop();
-  console.log(`bench: bare Worker measured after ${seconds()}`);
-  record("embedded store", await measureService(embedded.origin, plan, () => groupCpuMs(embedded.groups)));
-  await embedded.stop();
-  console.log(`bench: embedded store measured after ${seconds()}`);
-  if (!viaGateway.error) record("gateway + FerretDB", await measureService(viaGateway.origin, plan, () => groupCpuMs(viaGateway.groups)));
+  // A gateway that will not start (FerretDB or the gateway build broken) costs its rows, not the run.
+  const gateway = reason ? { error: reason } : viaGateway().catch((error) => ({ error: `failed to start: ${error.message.split("\n")[0]}` }));
+  const [prodBare, prodService, storeCeiling, devBare, devService] = await Promise.all([
+    startProduction("the bare Worker (workerd)", bareConfig, bareScript),
+    startProduction("the service (workerd)", config, built, { JWT_SECRET: secret }, "/health"),
+    startStoreCeiling(),
+    workerdOnly ? undefined : startBare(),
+    workerdOnly ? undefined : startService("the service (wrangler dev)"),
+  ]);
+  const gatewayService = await gateway;
+  console.log(`bench: servers ready after ${seconds()}`);
+
+  // Each target: how to measure one round of it. Services are seeded once, before the first round.
+  const targets = [
+    { mode: PRODUCTION, store: "bare", server: prodBare },
+    { mode: PRODUCTION, store: "embedded", server: prodService },
+    ...(gatewayService.error ? [] : [{ mode: PRODUCTION, store: "gateway", server: gatewayService }]),
+    { mode: PRODUCTION, store: STORE_CEILING, server: storeCeiling },
+    ...(workerdOnly
+      ? []
+      : [
+          { mode: DEV, store: "bare", server: devBare },
+          { mode: DEV, store: "embedded", server: devService },
+        ]),
+  ];
+  for (const target of targets) {
+    const cpu = () => groupCpuMs(target.server.groups);
+    if (target.store === "bare") target.round = () => measureBare(target.server.origin, plan, cpu);
+    else if (target.store === STORE_CEILING) {
+      const { round } = await prepareStoreCeiling(target.server.origin, plan);
+      target.round = () => round(cpu);
+    } else {
+      const { round } = await prepareService(target.server.origin, plan);
+      target.round = () => round(cpu);
+    }
+  }
+  console.log(`bench: seeded after ${seconds()}`);
+
+  const samples = [];
+  for (let r = 1; r <= plan.rounds; r++) {
+    for (const target of targets) {
+      const results = await target.round();
+      for (const [endpoint, result] of Object.entries(results)) samples.push({ mode: target.mode, store: target.store, endpoint, round: r, ...result });
+    }
+    console.log(`bench: round ${r} of ${plan.rounds} after ${seconds()}, ${load()}`);
+  }
   await stopEverything();
   // With every server stopped, so that the start time is the module's and not the machine's load.
-  if (size.measureStart) size.start = await size.measureStart().catch((error) => ({ error }));
+  size.start = await size.measureStart().catch((error) => ({ error }));
 
+  const rows = summarise(samples);
   printTable(rows);
-  if (viaGateway.error) console.log(`\ngateway: not available (${viaGateway.error})`);
+  if (gatewayService.error) console.log(`\ngateway: not available (${gatewayService.error})`);
+  printBreakdowns(rows);
   printGoals(rows, size);
+  if (saveBaseline) {
+    const cpuMs = {};
+    for (const row of rows.filter((r) => r.store !== "bare" && r.store !== STORE_CEILING && r.cpuMs !== undefined)) {
+      const target = `${row.mode} · ${row.store}`;
+      cpuMs[target] = { ...cpuMs[target], [row.endpoint]: Number(row.cpuMs.toFixed(2)) };
+    }
+    writeFileSync(BASELINE_FILE, `${JSON.stringify({ measured: new Date().toISOString().slice(0, 10), run: quick ? "quick" : "full", cpuMs }, null, 2)}\n`);
+    console.log(`\nbench: CPU per request saved as the baseline in ${BASELINE_FILE}`);
+  }
   console.log(`\nbench: finished in ${seconds()}, ${load()}`);
 };
 

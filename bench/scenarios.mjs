@@ -43,114 +43,143 @@ const cycle = (items) => {
 };
 
 /**
- * Measures the service at `origin`. `plan` bounds it: `duration`/`warmup` in seconds for the
- * endpoints that can repeat, `count` requests for update and delete, which use up their organizations.
+ * Seeds the service at `origin` once for `plan.rounds` rounds and returns `round(cpu)`, which
+ * measures every endpoint once. `plan` bounds it: `duration`/`warmup` in seconds for the endpoints
+ * that can repeat, `count` requests per round for update and delete, which use up their
+ * organizations, `orgs` organizations written to at once by the scale row.
  */
-export const measureService = async (origin, plan, cpu) => {
+export const prepareService = async (origin, plan) => {
   const run = Date.now().toString(36);
+  const used = plan.count * plan.rounds;
   // Record inserts go to an organization of their own, so the page read sees the same records throughout.
-  const [readOnly, renamed, doomed, inserter, pageReader] = await Promise.all([
-    ...["r", "u", "d"].map((group) => seedOrgs(origin, `${run}${group}`, plan.count)),
+  const [readOnly, renamed, doomed, inserter, pageReader, ...tenants] = await Promise.all([
+    ...["r", "u", "d"].map((group) => seedOrgs(origin, `${run}${group}`, group === "r" ? plan.count : used)),
     seedRecords(origin, `${run}w`, 0),
     seedRecords(origin, `${run}p`, plan.records),
+    ...Array.from({ length: plan.orgs }, (_, i) => seedRecords(origin, `${run}t${i}`, 0)),
   ]);
   await checkFullPage(origin, pageReader);
-  const tokens = await inParallel(doomed, 2, async (org) => (await postJson(origin, "/admin/login", { email: org.email, password: PASSWORD })).access_token);
-  const timed = { origin, cpu, duration: plan.duration, warmup: plan.warmup };
-  const results = {};
-
-  // Routing, headers and the log line with no data: what separates the ceiling from GET /org/get.
-  results["GET /health"] = await measure({ ...timed, connections: 10, next: () => ({ path: "/health" }) });
-
-  const reader = cycle(readOnly);
-  results["GET /org/get"] = await measure({
-    ...timed,
-    connections: 10,
-    next: () => ({ path: `/org/get?organization_name=${encodeURIComponent(reader().name)}` }),
+  // From addresses of their own (RFC 5737), clear of the per-address throttle the measured logins use.
+  const tokens = await inParallel(doomed, 2, async (org, i) => {
+    const headers = { "cf-connecting-ip": `203.0.113.${i % 250}` };
+    return (await postJson(origin, "/admin/login", { email: org.email, password: PASSWORD }, headers)).access_token;
   });
-
-  results["POST /org/records"] = await measure({
-    ...timed,
-    connections: 10,
-    next: () => ({ method: "POST", path: "/org/records", body: RECORD, headers: inserter }),
-  });
-
-  results[`GET /org/records?limit=${RECORDS_PAGE}`] = await measure({
-    ...timed,
-    connections: 10,
-    next: () => ({ path: `/org/records?limit=${RECORDS_PAGE}`, headers: pageReader }),
-  });
-
-  const admin = cycle(readOnly);
-  let client = 0;
-  results["POST /admin/login"] = await measure({
-    ...timed,
-    connections: 1,
-    // Logins as from many clients: the service throttles each address to 100 a minute, and from one
-    // address most of the run would be fast 429s. Local dev keeps a client's cf-connecting-ip;
-    // the addresses are documentation ones (RFC 5737), only ever a header value.
-    next: () => ({
-      method: "POST",
-      path: "/admin/login",
-      body: { email: admin().email, password: PASSWORD },
-      headers: { "cf-connecting-ip": `198.51.100.${client++ % 250}` },
-    }),
-  });
-
-  let created = 0;
-  results["POST /org/create"] = await measure({
-    ...timed,
-    connections: 2,
-    next: () => {
-      const n = created++;
-      return {
-        method: "POST",
-        path: "/org/create",
-        body: { organization_name: `Bench ${run} c${n}`, email: `bench-${run}-c${n}@example.com`, password: PASSWORD },
-      };
-    },
-  });
-
-  const toRename = cycle(renamed);
-  results["PUT /org/update"] = await measure({
-    origin,
-    cpu,
-    connections: 1,
-    amount: plan.count,
-    next: () => {
-      const org = toRename();
-      return {
-        method: "PUT",
-        path: "/org/update",
-        body: { organization_name: org.name, new_organization_name: `${org.name} renamed`, email: org.email, password: PASSWORD },
-      };
-    },
-  });
-
+  let renames = 0;
   let deleted = 0;
-  results["DELETE /org/delete"] = await measure({
-    origin,
-    cpu,
-    connections: 1,
-    amount: plan.count,
-    next: () => {
-      const i = deleted++ % doomed.length;
-      return {
-        method: "DELETE",
-        path: `/org/delete?organization_name=${encodeURIComponent(doomed[i].name)}`,
-        headers: { authorization: `Bearer ${tokens[i]}` },
-      };
-    },
-  });
-  return results;
+  let created = 0;
+  let client = 0;
+
+  const round = async (cpu) => {
+    const timed = { origin, cpu, duration: plan.duration, warmup: plan.warmup };
+    const results = {};
+
+    // Routing, headers and the log line with no data: what separates the ceiling from GET /org/get.
+    results["GET /health"] = await measure({ ...timed, connections: 10, next: () => ({ path: "/health" }) });
+
+    const reader = cycle(readOnly);
+    results["GET /org/get"] = await measure({
+      ...timed,
+      connections: 10,
+      next: () => ({ path: `/org/get?organization_name=${encodeURIComponent(reader().name)}` }),
+    });
+
+    results["POST /org/records"] = await measure({
+      ...timed,
+      connections: 10,
+      next: () => ({ method: "POST", path: "/org/records", body: RECORD, headers: inserter }),
+    });
+
+    results[`GET /org/records?limit=${RECORDS_PAGE}`] = await measure({
+      ...timed,
+      connections: 10,
+      next: () => ({ path: `/org/records?limit=${RECORDS_PAGE}`, headers: pageReader }),
+    });
+
+    // Many organizations written at once: on the embedded store all of them share the one Durable
+    // Object of their database, behind the gateway they share MongoDB.
+    const tenant = cycle(tenants);
+    results[`POST /org/records, ${plan.orgs} orgs`] = await measure({
+      ...timed,
+      connections: 10,
+      next: () => ({ method: "POST", path: "/org/records", body: RECORD, headers: tenant() }),
+    });
+
+    const admin = cycle(readOnly);
+    results["POST /admin/login"] = await measure({
+      ...timed,
+      connections: 1,
+      // Logins as from many clients: the service throttles each address to 100 a minute, and from one
+      // address most of the run would be fast 429s. Local dev keeps a client's cf-connecting-ip;
+      // the addresses are documentation ones (RFC 5737), only ever a header value.
+      next: () => ({
+        method: "POST",
+        path: "/admin/login",
+        body: { email: admin().email, password: PASSWORD },
+        headers: { "cf-connecting-ip": `198.51.100.${client++ % 250}` },
+      }),
+    });
+
+    results["POST /org/create"] = await measure({
+      ...timed,
+      connections: 2,
+      next: () => {
+        const n = created++;
+        return {
+          method: "POST",
+          path: "/org/create",
+          body: { organization_name: `Bench ${run} c${n}`, email: `bench-${run}-c${n}@example.com`, password: PASSWORD },
+        };
+      },
+    });
+
+    results["PUT /org/update"] = await measure({
+      origin,
+      cpu,
+      connections: 1,
+      amount: plan.count,
+      next: () => {
+        const n = renames++;
+        const org = renamed[n];
+        return {
+          method: "PUT",
+          path: "/org/update",
+          body: { organization_name: org.name, new_organization_name: `${org.name} renamed`, email: org.email, password: PASSWORD },
+          // Each rename checks the password, which the per-address throttle counts.
+          headers: { "cf-connecting-ip": `192.0.2.${n % 250}` },
+        };
+      },
+    });
+
+    results["DELETE /org/delete"] = await measure({
+      origin,
+      cpu,
+      connections: 1,
+      amount: plan.count,
+      next: () => {
+        const i = deleted++;
+        return {
+          method: "DELETE",
+          path: `/org/delete?organization_name=${encodeURIComponent(doomed[i].name)}`,
+          headers: { authorization: `Bearer ${tokens[i]}` },
+        };
+      },
+    });
+    return results;
+  };
+  return { round };
 };
 
-/** The bare Worker: its fixed answer (the ceiling) and the raw PBKDF2 cost of one login. */
+/**
+ * The bare Worker: each endpoint's ceiling (its unavoidable work alone) and the parts a request's
+ * CPU is split into. The hash runs at the configured cost (the service's default, 100,000).
+ */
 export const measureBare = async (origin, plan, cpu) => {
   const timed = { origin, cpu, duration: plan.duration, warmup: plan.warmup };
   return {
     "GET / (from memory)": await measure({ ...timed, connections: 10, next: () => ({ path: "/" }) }),
     "GET /logged (+1 log line)": await measure({ ...timed, connections: 10, next: () => ({ path: "/logged" }) }),
-    "GET /pbkdf2 (100,000 iterations)": await measure({ ...timed, connections: 1, next: () => ({ path: "/pbkdf2?iterations=100000" }) }),
+    "GET /store (+1 store call, fetch)": await measure({ ...timed, connections: 10, next: () => ({ path: "/store" }) }),
+    "GET /store-rpc (+1 store call, RPC)": await measure({ ...timed, connections: 10, next: () => ({ path: "/store-rpc" }) }),
+    "GET /pbkdf2 (PBKDF2 + 1 log line)": await measure({ ...timed, connections: 1, next: () => ({ path: "/pbkdf2?iterations=100000" }) }),
   };
 };

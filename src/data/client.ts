@@ -5,8 +5,16 @@ import { DataError, DataUnavailableError, DuplicateKeyError } from "./errors";
 
 export type Fetcher = (request: Request) => Promise<Response>;
 
+/**
+ * An action sent without HTTP (the Worker's RPC call into its Durable Object): the action's name
+ * and canonical EJSON body in, the status and body text a request would have got out.
+ */
+export type ActionCaller = (action: string, body: string) => Promise<{ status: number; body: string }>;
+
 export interface DataClientOptions {
   fetch: Fetcher;
+  /** When set, actions go this way instead of `fetch`: same protocol, same answers, no HTTP. */
+  rpc?: ActionCaller;
   /** Base URL the `/action/<name>` paths are appended to. */
   baseUrl: string;
   apiKey?: string;
@@ -74,45 +82,55 @@ export class DataClient {
   }
 
   private async once<R>(action: string, body: Doc, collection?: string, deadline?: Date): Promise<R> {
-    const { baseUrl, apiKey, dataSource, database } = this.options;
+    const { dataSource, database } = this.options;
     const timeoutMs = Math.min(this.options.timeoutMs ?? 10_000, deadline ? deadline.getTime() - Date.now() : Number.POSITIVE_INFINITY);
     if (timeoutMs <= 0) throw new DataUnavailableError("data call deadline passed before it was sent");
-    const headers: Record<string, string> = { "content-type": "application/ejson", accept: "application/ejson" };
-    if (apiKey) headers.apiKey = apiKey;
-    // A timer cleared as soon as the answer is read: AbortSignal.timeout would keep one alive for
-    // the whole deadline after every call, and the runtime caps how many may be pending at once.
-    const abort = new AbortController();
-    const timer = setTimeout(() => abort.abort(new DOMException("data call timed out", "TimeoutError")), timeoutMs);
-    const request = new Request(`${baseUrl.replace(/\/$/, "")}/action/${action}`, {
-      method: "POST",
-      headers,
-      body: stringifyEjson({ dataSource, database, ...(collection === undefined ? {} : { collection }), ...body }),
-      signal: abort.signal,
-    });
+    const payloadText = stringifyEjson({ dataSource, database, ...(collection === undefined ? {} : { collection }), ...body });
     this.roundTrips++;
-    let response: Response;
-    let text: string;
-    try {
-      response = await this.options.fetch(request);
-      // EJSON is UTF-8 JSON; decode the bytes ourselves (the runtime only trusts text/* for .text()).
-      text = new TextDecoder().decode(await response.arrayBuffer());
-    } catch (error) {
-      throw new DataUnavailableError(`data store unreachable: ${error instanceof Error ? error.name : "error"}`);
-    } finally {
-      clearTimeout(timer);
-    }
-    if (response.status >= 500) throw new DataUnavailableError(`data store answered ${response.status}`);
+    const { status, text } = await this.send(action, payloadText, timeoutMs);
+    if (status >= 500) throw new DataUnavailableError(`data store answered ${status}`);
     let payload: unknown;
     try {
       payload = parseEjson(text);
     } catch {
       throw new DataUnavailableError("data store answered with a body that is not EJSON");
     }
-    if (response.ok) return payload as R;
+    if (status < 300) return payload as R;
     const { error_code: code, error: message } = (payload ?? {}) as { error_code?: unknown; error?: unknown };
-    const text_ = typeof message === "string" ? message : `status ${response.status}`;
+    const text_ = typeof message === "string" ? message : `status ${status}`;
     if (code === "DuplicateKey") throw new DuplicateKeyError(text_);
     throw new DataError(isDataErrorCode(code) ? code : "InternalServerError", text_);
+  }
+
+  /** One action on the wire (RPC or HTTP), given up after `timeoutMs`; a store that cannot be reached is unavailable. */
+  private async send(action: string, payload: string, timeoutMs: number): Promise<{ status: number; text: string }> {
+    const { rpc, baseUrl, apiKey } = this.options;
+    // A timer cleared as soon as the answer is read: AbortSignal.timeout would keep one alive for
+    // the whole deadline after every call, and the runtime caps how many may be pending at once.
+    let expire: (reason: unknown) => void = () => {};
+    const timedOut = new Promise<never>((_, reject) => {
+      expire = reject;
+    });
+    const timer = setTimeout(() => expire(new DOMException("data call timed out", "TimeoutError")), timeoutMs);
+    try {
+      if (rpc) {
+        const answer = await Promise.race([rpc(action, payload), timedOut]);
+        return { status: answer.status, text: answer.body };
+      }
+      const headers: Record<string, string> = { "content-type": "application/ejson", accept: "application/ejson" };
+      if (apiKey) headers.apiKey = apiKey;
+      const abort = new AbortController();
+      timedOut.catch((reason) => abort.abort(reason));
+      const request = new Request(`${baseUrl.replace(/\/$/, "")}/action/${action}`, { method: "POST", headers, body: payload, signal: abort.signal });
+      const response = await Promise.race([this.options.fetch(request), timedOut]);
+      // EJSON is UTF-8 JSON; decode the bytes ourselves (the runtime only trusts text/* for .text()).
+      const text = new TextDecoder().decode(await Promise.race([response.arrayBuffer(), timedOut]));
+      return { status: response.status, text };
+    } catch (error) {
+      throw new DataUnavailableError(`data store unreachable: ${error instanceof Error ? error.name : "error"}`);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 }
 

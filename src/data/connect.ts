@@ -1,11 +1,13 @@
 import type { Settings } from "../config/settings";
 import type { Env } from "../env";
-import { DataClient, type Fetcher } from "./client";
+import { type ActionCaller, DataClient, type Fetcher } from "./client";
 
 export interface DataTarget {
   fetch: Fetcher;
   baseUrl: string;
   apiKey?: string;
+  /** The embedded store's actions over RPC (the Worker's own calls); `fetch` speaks HTTP to the same object. */
+  rpc?: ActionCaller;
 }
 
 /**
@@ -13,14 +15,34 @@ export interface DataTarget {
  * gateway over the network; without it, to this database's Durable Object.
  */
 export const dataTarget = (env: Env, settings: Settings): DataTarget => {
-  const { url, apiKey, database, locationHint } = settings.data;
+  const { url, apiKey } = settings.data;
   if (url) return { fetch: (request) => fetch(request), baseUrl: url, apiKey };
-  // The hint only counts when the object is first created; after that it lives where it is.
-  const stub = env.DATA_STORE.get(env.DATA_STORE.idFromName(database), locationHint ? { locationHint } : undefined);
-  return { fetch: (request) => stub.fetch(request), baseUrl: "https://data-store.internal" };
+  const stub = storeStub(env, settings);
+  return { fetch: (request) => stub.fetch(request), baseUrl: STORE_URL };
 };
 
+const STORE_URL = "https://data-store.internal";
+
+/** This database's Durable Object. The hint only counts when the object is first created; after that it lives where it is. */
+const storeStub = (env: Env, settings: Settings) => {
+  const { database, locationHint } = settings.data;
+  return env.DATA_STORE.get(env.DATA_STORE.idFromName(database), locationHint ? { locationHint } : undefined);
+};
+
+/**
+ * The Worker's data client. On the embedded store its actions go to the Durable Object as RPC
+ * calls on the typed stub: no Request or Response is built on either side, and the answers are
+ * those of the Data API over HTTP, which the object still serves to anything else. A namespace
+ * whose stubs offer only `fetch` (a stand-in in front of the object) is called over HTTP.
+ */
 export const connectData = (env: Env, settings: Settings): DataClient => {
-  const { dataSource, database, timeoutMs } = settings.data;
+  const { url, dataSource, database, timeoutMs } = settings.data;
+  if (!url) {
+    const stub = storeStub(env, settings);
+    if (typeof stub.action === "function") {
+      const rpc: ActionCaller = (action, body) => stub.action(action, body);
+      return new DataClient({ fetch: (request) => stub.fetch(request), baseUrl: STORE_URL, rpc, dataSource, database, timeoutMs });
+    }
+  }
   return new DataClient({ ...dataTarget(env, settings), dataSource, database, timeoutMs });
 };

@@ -3,93 +3,171 @@ import { isPlainObject } from "./ejson";
 import type { Doc, Engine, Namespace } from "./engine";
 import { MAX_BULK_DOCUMENTS, MAX_INDEXES_PER_REQUEST } from "./limits";
 
-const doc = z.custom<Doc>(isPlainObject, { message: "must be an object" });
-const sort = z.record(z.string(), z.union([z.literal(1), z.literal(-1)]));
-const update = z.union([doc, z.array(doc)]);
+/**
+ * Schemas are built on first use, not at import: building zod schemas is most of what evaluating
+ * the Worker's module costs, and an isolate that never serves an action (the Worker's own, which
+ * reaches the store over RPC) never needs these.
+ */
+const once = <T>(build: () => T): (() => T) => {
+  let built: T | undefined;
+  return () => {
+    built ??= build();
+    return built;
+  };
+};
+
+const parts = once(() => {
+  const doc = z.custom<Doc>(isPlainObject, { message: "must be an object" });
+  const sort = z.record(z.string(), z.union([z.literal(1), z.literal(-1)]));
+  return {
+    doc,
+    sort,
+    update: z.union([doc, z.array(doc)]),
+    filter: z._default(doc, {}),
+    upsert: z._default(z.boolean(), false),
+    indexSpec: z.strictObject({
+      key: z
+        .record(z.string().check(z.minLength(1)), z.union([z.literal(1), z.literal(-1)]))
+        .check(z.refine((k) => Object.keys(k).length > 0, "key must name a field")),
+      name: z.string().check(z.minLength(1), z.maxLength(128)),
+      unique: z.optional(z.boolean()),
+      sparse: z.optional(z.boolean()),
+      expireAfterSeconds: z.optional(z.number().check(z.int(), z.gte(0))),
+    }),
+  };
+});
 
 /** The hosted API's documented bounds for `find`. */
 export const DEFAULT_FIND_LIMIT = 1000;
 export const MAX_FIND_LIMIT = 50000;
 
-const indexSpec = z.strictObject({
-  key: z
-    .record(z.string().check(z.minLength(1)), z.union([z.literal(1), z.literal(-1)]))
-    .check(z.refine((k) => Object.keys(k).length > 0, "key must name a field")),
-  name: z.string().check(z.minLength(1), z.maxLength(128)),
-  unique: z.optional(z.boolean()),
-  sparse: z.optional(z.boolean()),
-  expireAfterSeconds: z.optional(z.number().check(z.int(), z.gte(0))),
-});
-
 type Action = {
-  schema: z.ZodMiniType;
+  /** Built on first read. */
+  readonly schema: z.ZodMiniType;
   /** listCollections and dbStats are the actions without a collection. */
   needsCollection?: false;
   run(engine: Engine, ns: Namespace, body: never): Promise<unknown>;
 };
 
 const action = <S extends z.ZodMiniType>(
-  schema: S,
+  build: (p: ReturnType<typeof parts>) => S,
   run: (engine: Engine, ns: Namespace, body: z.infer<S>) => Promise<unknown>,
   needsCollection?: false,
-): Action => ({
-  schema,
-  run: run as Action["run"],
-  needsCollection,
-});
-
-const filter = z._default(doc, {});
-const upsert = z._default(z.boolean(), false);
+): Action => {
+  const schema = once(() => build(parts()));
+  return {
+    get schema() {
+      return schema();
+    },
+    run: run as Action["run"],
+    needsCollection,
+  };
+};
 
 /** Every action of the protocol: the Data API v1 set plus the collection management this project adds. */
 export const ACTIONS: Record<string, Action> = {
-  findOne: action(z.object({ filter, projection: z.optional(doc), sort: z.optional(sort) }), async (e, ns, b) => ({
-    document: (await e.find(ns, { ...b, limit: 1 }))[0] ?? null,
-  })),
+  findOne: action(
+    (p) => z.object({ filter: p.filter, projection: z.optional(p.doc), sort: z.optional(p.sort) }),
+    async (e, ns, b) => ({ document: (await e.find(ns, { ...b, limit: 1 }))[0] ?? null }),
+  ),
   find: action(
-    z.object({
-      filter,
-      projection: z.optional(doc),
-      sort: z.optional(sort),
-      limit: z._default(z.number().check(z.int(), z.gte(1), z.lte(MAX_FIND_LIMIT)), DEFAULT_FIND_LIMIT),
-      skip: z.optional(z.number().check(z.int(), z.gte(0))),
-    }),
+    (p) =>
+      z.object({
+        filter: p.filter,
+        projection: z.optional(p.doc),
+        sort: z.optional(p.sort),
+        limit: z._default(z.number().check(z.int(), z.gte(1), z.lte(MAX_FIND_LIMIT)), DEFAULT_FIND_LIMIT),
+        skip: z.optional(z.number().check(z.int(), z.gte(0))),
+      }),
     async (e, ns, b) => ({ documents: await e.find(ns, b) }),
   ),
-  insertOne: action(z.object({ document: doc }), async (e, ns, b) => ({ insertedId: (await e.insertMany(ns, [b.document]))[0] })),
+  insertOne: action(
+    (p) => z.object({ document: p.doc }),
+    async (e, ns, b) => ({ insertedId: (await e.insertMany(ns, [b.document]))[0] }),
+  ),
   insertMany: action(
-    z.object({ documents: z.array(doc).check(z.minLength(1), z.maxLength(MAX_BULK_DOCUMENTS, `at most ${MAX_BULK_DOCUMENTS} documents per request`)) }),
+    (p) =>
+      z.object({
+        documents: z.array(p.doc).check(z.minLength(1), z.maxLength(MAX_BULK_DOCUMENTS, `at most ${MAX_BULK_DOCUMENTS} documents per request`)),
+      }),
     async (e, ns, b) => ({ insertedIds: await e.insertMany(ns, b.documents) }),
   ),
-  updateOne: action(z.object({ filter, update, upsert }), (e, ns, b) => e.update(ns, { ...b, multi: false })),
-  updateMany: action(z.object({ filter, update, upsert }), (e, ns, b) => e.update(ns, { ...b, multi: true })),
-  replaceOne: action(z.object({ filter, replacement: doc, upsert }), (e, ns, b) => e.replaceOne(ns, b)),
-  deleteOne: action(z.object({ filter }), async (e, ns, b) => ({ deletedCount: await e.delete(ns, b.filter, false) })),
-  deleteMany: action(z.object({ filter }), async (e, ns, b) => ({ deletedCount: await e.delete(ns, b.filter, true) })),
-  aggregate: action(z.object({ pipeline: z.array(doc) }), async (e, ns, b) => ({ documents: await e.aggregate(ns, b.pipeline) })),
+  updateOne: action(
+    (p) => z.object({ filter: p.filter, update: p.update, upsert: p.upsert }),
+    (e, ns, b) => e.update(ns, { ...b, multi: false }),
+  ),
+  updateMany: action(
+    (p) => z.object({ filter: p.filter, update: p.update, upsert: p.upsert }),
+    (e, ns, b) => e.update(ns, { ...b, multi: true }),
+  ),
+  replaceOne: action(
+    (p) => z.object({ filter: p.filter, replacement: p.doc, upsert: p.upsert }),
+    (e, ns, b) => e.replaceOne(ns, b),
+  ),
+  deleteOne: action(
+    (p) => z.object({ filter: p.filter }),
+    async (e, ns, b) => ({ deletedCount: await e.delete(ns, b.filter, false) }),
+  ),
+  deleteMany: action(
+    (p) => z.object({ filter: p.filter }),
+    async (e, ns, b) => ({ deletedCount: await e.delete(ns, b.filter, true) }),
+  ),
+  aggregate: action(
+    (p) => z.object({ pipeline: z.array(p.doc) }),
+    async (e, ns, b) => ({ documents: await e.aggregate(ns, b.pipeline) }),
+  ),
   findOneAndUpdate: action(
-    z.object({ filter, update, upsert, returnNewDocument: z._default(z.boolean(), false), projection: z.optional(doc), sort: z.optional(sort) }),
+    (p) =>
+      z.object({
+        filter: p.filter,
+        update: p.update,
+        upsert: p.upsert,
+        returnNewDocument: z._default(z.boolean(), false),
+        projection: z.optional(p.doc),
+        sort: z.optional(p.sort),
+      }),
     async (e, ns, b) => ({ document: await e.findOneAndUpdate(ns, b) }),
   ),
-  countDocuments: action(z.object({ filter }), async (e, ns, b) => ({ count: await e.countDocuments(ns, b.filter) })),
-  createCollection: action(z.object({}), async (e, ns) => {
-    await e.createCollection(ns);
-    return { ok: 1 };
-  }),
-  dropCollection: action(z.object({}), async (e, ns) => ({ ok: 1, dropped: await e.dropCollection(ns) })),
-  renameCollection: action(z.object({ to: z.string().check(z.minLength(1)), dropTarget: z._default(z.boolean(), false) }), async (e, ns, b) => {
-    await e.renameCollection(ns, b.to, b.dropTarget);
-    return { ok: 1 };
-  }),
+  countDocuments: action(
+    (p) => z.object({ filter: p.filter }),
+    async (e, ns, b) => ({ count: await e.countDocuments(ns, b.filter) }),
+  ),
+  createCollection: action(
+    () => z.object({}),
+    async (e, ns) => {
+      await e.createCollection(ns);
+      return { ok: 1 };
+    },
+  ),
+  dropCollection: action(
+    () => z.object({}),
+    async (e, ns) => ({ ok: 1, dropped: await e.dropCollection(ns) }),
+  ),
+  renameCollection: action(
+    () => z.object({ to: z.string().check(z.minLength(1)), dropTarget: z._default(z.boolean(), false) }),
+    async (e, ns, b) => {
+      await e.renameCollection(ns, b.to, b.dropTarget);
+      return { ok: 1 };
+    },
+  ),
   createIndexes: action(
-    z.object({
-      indexes: z.array(indexSpec).check(z.minLength(1), z.maxLength(MAX_INDEXES_PER_REQUEST, `at most ${MAX_INDEXES_PER_REQUEST} indexes per request`)),
-    }),
+    (p) =>
+      z.object({
+        indexes: z.array(p.indexSpec).check(z.minLength(1), z.maxLength(MAX_INDEXES_PER_REQUEST, `at most ${MAX_INDEXES_PER_REQUEST} indexes per request`)),
+      }),
     async (e, ns, b) => {
       await e.createIndexes(ns, b.indexes);
       return { ok: 1 };
     },
   ),
-  listCollections: action(z.object({ filter }), async (e, ns, b) => ({ collections: await e.listCollections(ns.database, b.filter) }), false),
-  dbStats: action(z.object({}), async (e, ns) => ({ storageBytes: await e.storageBytes(ns.database) }), false),
+  listCollections: action(
+    (p) => z.object({ filter: p.filter }),
+    async (e, ns, b) => ({ collections: await e.listCollections(ns.database, b.filter) }),
+    false,
+  ),
+  dbStats: action(
+    () => z.object({}),
+    async (e, ns) => ({ storageBytes: await e.storageBytes(ns.database) }),
+    false,
+  ),
 };

@@ -76,6 +76,12 @@ const requireString = (body: Record<string, unknown>, field: string): string => 
   return value;
 };
 
+/** An action's answer without HTTP: the status a request would get and its body (EJSON, or the error). */
+export interface ActionAnswer {
+  status: number;
+  body: string;
+}
+
 /**
  * The server side of the Data API protocol, written once for every engine: it authenticates,
  * parses and validates an action, runs it on the engine and maps errors to the wire format.
@@ -101,19 +107,12 @@ export const createDataApiHandler = (options: DataApiOptions) => {
     return { collections: collections.filter((c) => pattern.test(c.name)) };
   };
 
-  const handle = async (request: Request, ejsonOut: boolean): Promise<Response> => {
-    if (options.apiKeys?.length) {
-      const key = presentedApiKey(request.headers);
-      if (!key || !(await matchesApiKey(key))) throw new DataApiError("InvalidSession", "invalid or missing API key");
-    }
-    const name = new URL(request.url).pathname.match(ACTION_PATH)?.[1];
+  /** One action from its name and body text: everything after the transport. */
+  const run = async (name: string | undefined, text: string, contentType: string): Promise<unknown> => {
     const action = name && Object.hasOwn(ACTIONS, name) ? ACTIONS[name] : undefined;
     if (!action) throw new DataApiError("ActionNotFound", "unknown action");
-    if (request.method !== "POST") throw new DataApiError("InvalidParameter", "actions are called with POST");
-
-    const text = await readBodyText(request, maxBodyBytes);
     assertBodyValueBudget(text);
-    const body = parseBody(text, request.headers.get("content-type") ?? "");
+    const body = parseBody(text, contentType);
     requireString(body, "dataSource");
     const database = requireString(body, "database");
     checkDatabaseName(database);
@@ -141,17 +140,53 @@ export const createDataApiHandler = (options: DataApiOptions) => {
     if (deadline !== undefined && now() >= deadline) throw new DataApiError("DeadlineExceeded", "the request's deadline has passed");
     const ns = { database, collection: collection ?? "", ...(deadline === undefined ? {} : { deadline }) };
     const result = await action.run(options.engine, ns, parsed.data as never);
-    return respond(200, name === "listCollections" ? visibleCollections(result) : result, ejsonOut);
+    return name === "listCollections" ? visibleCollections(result) : result;
   };
 
-  return async (request: Request): Promise<Response> => {
+  const handle = async (request: Request, ejsonOut: boolean): Promise<Response> => {
+    if (options.apiKeys?.length) {
+      const key = presentedApiKey(request.headers);
+      if (!key || !(await matchesApiKey(key))) throw new DataApiError("InvalidSession", "invalid or missing API key");
+    }
+    const name = new URL(request.url).pathname.match(ACTION_PATH)?.[1];
+    if (!name || !Object.hasOwn(ACTIONS, name)) throw new DataApiError("ActionNotFound", "unknown action");
+    if (request.method !== "POST") throw new DataApiError("InvalidParameter", "actions are called with POST");
+    const text = await readBodyText(request, maxBodyBytes);
+    return respond(200, await run(name, text, request.headers.get("content-type") ?? ""), ejsonOut);
+  };
+
+  /**
+   * The same action without HTTP, for a caller in the same runtime (the Worker calling its Durable
+   * Object over RPC): canonical EJSON in and out, the status and error body a request would get.
+   * Only for a store that asks no key: a key-protected store is reached over HTTP.
+   */
+  const action = async (name: string, text: string): Promise<ActionAnswer> => {
+    try {
+      if (options.apiKeys?.length) throw new DataApiError("InvalidSession", "invalid or missing API key");
+      // A UTF-16 length three times within the limit is within it in UTF-8 too; only longer text is measured.
+      if (text.length * 3 > maxBodyBytes && new TextEncoder().encode(text).byteLength > maxBodyBytes) {
+        throw new DataApiError("PayloadTooLarge", `request body exceeds ${maxBodyBytes} bytes`);
+      }
+      return { status: 200, body: stringifyEjson(await run(name, text, "application/ejson")) };
+    } catch (error) {
+      const failure = asDataApiError(error);
+      return { status: failure.status, body: JSON.stringify({ error: failure.message, error_code: failure.code }) };
+    }
+  };
+
+  const asDataApiError = (error: unknown): DataApiError => {
+    if (error instanceof DataApiError) return error;
+    options.onInternalError?.(error);
+    return new DataApiError("InternalServerError", "internal server error");
+  };
+
+  const fetchHandler = async (request: Request): Promise<Response> => {
     const ejsonOut = (request.headers.get("accept") ?? "").toLowerCase().includes("application/ejson");
     try {
       return await handle(request, ejsonOut);
     } catch (error) {
-      if (error instanceof DataApiError) return errorResponse(error);
-      options.onInternalError?.(error);
-      return errorResponse(new DataApiError("InternalServerError", "internal server error"));
+      return errorResponse(asDataApiError(error));
     }
   };
+  return Object.assign(fetchHandler, { action });
 };

@@ -1,5 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
-import { createDataApiHandler } from "../dataapi/handler";
+import { type ActionAnswer, createDataApiHandler } from "../dataapi/handler";
 import type { Env } from "../env";
 import { SqliteEngine } from "./sqlite-engine";
 import type { TurnResult } from "./ttl";
@@ -12,7 +12,7 @@ import { TTL_TURN } from "./ttl-schedule";
  */
 export class DataStore extends DurableObject<Env> {
   private readonly engine: SqliteEngine;
-  private readonly handle: (request: Request) => Promise<Response>;
+  private readonly handle: ReturnType<typeof createDataApiHandler>;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -23,10 +23,25 @@ export class DataStore extends DurableObject<Env> {
     });
   }
 
+  /** The Data API over HTTP, for anything that speaks the protocol. */
   override async fetch(request: Request): Promise<Response> {
     const response = await this.handle(request);
-    if (new URL(request.url).pathname.endsWith("/createIndexes") && this.engine.hasTtlIndexes()) await this.scheduleTtlTurn(TTL_TURN.idleMs);
+    if (new URL(request.url).pathname.endsWith("/createIndexes")) await this.afterCreateIndexes();
     return response;
+  }
+
+  /**
+   * The same actions over RPC, for the Worker: `name` and canonical EJSON text in, the status and
+   * body an HTTP request would get out, with no Request or Response built on either side.
+   */
+  async action(name: string, body: string): Promise<ActionAnswer> {
+    const answer = await this.handle.action(name, body);
+    if (name === "createIndexes") await this.afterCreateIndexes();
+    return answer;
+  }
+
+  private async afterCreateIndexes(): Promise<void> {
+    if (this.engine.hasTtlIndexes()) await this.scheduleTtlTurn(TTL_TURN.idleMs);
   }
 
   /**

@@ -31,20 +31,23 @@ const indexEntries = (index: IndexSpec, doc: Doc): string[] => {
 
 /** Indexes one document under `indexes`; a unique index that already holds its key refuses it. */
 export const writeEntries = (sql: Sql, coll: number, seq: number, doc: Doc, indexes: IndexSpec[]): void => {
-  for (const index of indexes) {
-    noteKinds(
-      sql,
-      coll,
-      index.name,
-      Object.keys(index.key).map((f) => getPath(doc, f)),
-    );
-    for (const key of indexEntries(index, doc)) {
-      try {
-        sql.exec("INSERT INTO index_entries (coll, idx, key, seq, uniq) VALUES (?, ?, ?, ?, ?)", coll, index.name, key, seq, index.unique ? 1 : 0);
-      } catch (error) {
-        if (isUniqueViolation(error)) throw new DataApiError("DuplicateKey", `duplicate key error: index ${index.name} dup key ${key}`);
-        throw error;
-      }
+  for (const index of indexes) writeKeys(sql, coll, seq, index, doc, indexEntries(index, doc));
+};
+
+/** One index's entries of a document; the index's kinds of value (key-order.ts) learn the document's. */
+const writeKeys = (sql: Sql, coll: number, seq: number, index: IndexSpec, doc: Doc, keys: string[]): void => {
+  noteKinds(
+    sql,
+    coll,
+    index.name,
+    Object.keys(index.key).map((f) => getPath(doc, f)),
+  );
+  for (const key of keys) {
+    try {
+      sql.exec("INSERT INTO index_entries (coll, idx, key, seq, uniq) VALUES (?, ?, ?, ?, ?)", coll, index.name, key, seq, index.unique ? 1 : 0);
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new DataApiError("DuplicateKey", `duplicate key error: index ${index.name} dup key ${key}`);
+      throw error;
     }
   }
 };
@@ -65,11 +68,22 @@ const insertDoc = (sql: Sql, coll: number, input: Doc, indexes: IndexSpec[]): un
   return doc._id;
 };
 
+const sameKeys = (a: string[], b: string[]): boolean => a.length === b.length && a.every((key, i) => key === b[i]);
+
+/**
+ * Rewrites a stored document. Only the indexes whose keys changed are rewritten: most updates
+ * (a write lease, a status, a counter) change no indexed field and leave every entry in place.
+ * New keys are inserted under the same unique constraint as on insert, so a duplicate is refused.
+ */
 const rewriteDoc = (sql: Sql, coll: number, row: Row, next: Doc, indexes: IndexSpec[]): void => {
   if (encodeKey(next._id) !== encodeKey(row.doc._id)) throw new DataApiError("InvalidParameter", "the _id field cannot be changed");
   sql.exec("UPDATE documents SET body = ? WHERE seq = ?", encodeDocument(next), row.seq);
-  sql.exec("DELETE FROM index_entries WHERE seq = ?", row.seq);
-  writeEntries(sql, coll, row.seq, next, indexes);
+  for (const index of indexes) {
+    const after = indexEntries(index, next);
+    if (sameKeys(indexEntries(index, row.doc), after)) continue;
+    sql.exec("DELETE FROM index_entries WHERE seq = ? AND idx = ?", row.seq, index.name);
+    writeKeys(sql, coll, row.seq, index, next, after);
+  }
   writeExpiry(sql, row.seq, next, indexes);
 };
 
@@ -79,8 +93,12 @@ const removeDoc = (sql: Sql, seq: number): void => {
   sql.exec("DELETE FROM documents WHERE seq = ?", seq);
 };
 
-/** Updates the matching rows; `last` holds the pre- and post-image of the last one (no pre-image for an upsert). */
-const updateRows = (sql: Sql, ns: Namespace, spec: UpdateSpec): { result: UpdateResult; last?: { before: Doc | null; after: Doc } } => {
+/**
+ * Updates the matching rows; `last` holds the pre- and post-image of the last one (no pre-image
+ * for an upsert). The pre-image is a copy taken before the update only when `keepBefore` asks for
+ * it (findOneAndUpdate returning the old document); otherwise it is the row as read.
+ */
+const updateRows = (sql: Sql, ns: Namespace, spec: UpdateSpec, keepBefore = false): { result: UpdateResult; last?: { before: Doc | null; after: Doc } } => {
   assertUpdateDocument(spec.update);
   const coll = ensureCollection(sql, ns);
   const indexes = indexesOf(sql, coll);
@@ -93,7 +111,7 @@ const updateRows = (sql: Sql, ns: Namespace, spec: UpdateSpec): { result: Update
   let modifiedCount = 0;
   let last: { before: Doc | null; after: Doc } | undefined;
   for (const row of rows) {
-    const before = decodeDocument(encodeDocument(row.doc));
+    const before = keepBefore ? decodeDocument(encodeDocument(row.doc)) : row.doc;
     const next = applyUpdate(row.doc, spec.update);
     if (next) {
       rewriteDoc(sql, coll, row, next, indexes);
@@ -138,7 +156,7 @@ export const findOneAndUpdate = (sql: Sql, ns: Namespace, spec: FindOneAndUpdate
     const [first] = select(sql, ns, { filter, sort: spec.sort, limit: 1, projection: { _id: 1 } });
     filter = first ? { _id: first._id } : filter;
   }
-  const { last } = updateRows(sql, ns, { filter, update: spec.update, upsert: spec.upsert, multi: false });
+  const { last } = updateRows(sql, ns, { filter, update: spec.update, upsert: spec.upsert, multi: false }, !spec.returnNewDocument);
   if (!last) return null;
   const chosen = spec.returnNewDocument ? last.after : last.before;
   return chosen && project(chosen, forMingo(chosen), spec.projection);
