@@ -1,5 +1,7 @@
-// Copies the Swagger UI and ReDoc bundles into public/docs-assets so the Worker serves its API
-// documentation itself (Workers static assets), with no CDN: /docs works offline.
+// Puts the API's documentation into public/ so the Worker serves it itself (Workers static
+// assets), with no CDN: /docs works offline. The OpenAPI document comes from the checked-in copy
+// that `npm run client:generate` writes from the route declarations (CI fails if it is stale);
+// the Swagger UI and ReDoc bundles come from their packages.
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
@@ -7,6 +9,10 @@ import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const require = createRequire(join(root, "package.json"));
+
+const document = JSON.parse(readFileSync(join(root, "clients", "typescript", "generated", "openapi.json"), "utf8"));
+mkdirSync(join(root, "public"), { recursive: true });
+writeFileSync(join(root, "public", "openapi.json"), JSON.stringify(document));
 
 // The bundles are dev dependencies: a production install (`npm ci --omit=dev`, the gateway's
 // image) has no docs pages to serve and nothing to copy, and must not fail for it.

@@ -1,6 +1,6 @@
 import type { JWK } from "jose";
-import * as z from "zod";
 import { WORKERS_PBKDF2_MAX_ITERATIONS } from "../workers-limits";
+import * as z from "../zod";
 
 /**
  * How tokens are signed. Spelled out here rather than imported: the domain declares the slices it
@@ -62,10 +62,9 @@ const MIN_PLATFORM_SECRET = 32;
  * entry stops the Worker like any other invalid setting: a key that silently did not work, or
  * a short one that worked, would be worse. The message names the entry by position and id only.
  */
-const platformKeys = z
-  .string()
-  .default("")
-  .transform((text, ctx): PlatformKey[] => {
+const platformKeys = z.pipe(
+  z._default(z.string(), ""),
+  z.transform((text: string, ctx): PlatformKey[] => {
     const entries = text
       .split(",")
       .map((e) => e.trim())
@@ -88,11 +87,12 @@ const platformKeys = z
                 : keys.some((k) => k.secret === secret)
                   ? "repeats another entry's secret"
                   : null;
-      if (problem) ctx.addIssue({ code: "custom", message: `${where} ${problem} (entries are <key id>:<read|write>:<secret>)` });
+      if (problem) z.refuse(ctx, `${where} ${problem} (entries are <key id>:<read|write>:<secret>)`);
       else keys.push({ id, scope: scope as PlatformKey["scope"], secret });
     });
     return keys;
-  });
+  }),
+);
 
 /**
  * Cloudflare's Durable Object location hints. A Durable Object never moves after it is created,
@@ -104,58 +104,67 @@ export const LOCATION_HINTS = ["wnam", "enam", "sam", "weur", "eeur", "apac", "o
 // this file too. src/data/connect.ts hands it to the runtime's own type, which checks the list.
 export type LocationHint = (typeof LOCATION_HINTS)[number];
 
-const number = (min: number, max: number, fallback: number) => z.coerce.number().int().min(min).max(max).default(fallback);
+const number = (min: number, max: number, fallback: number) => z._default(z.coerce.number().check(z.int(), z.gte(min), z.lte(max)), fallback);
 
-const jwk = z
-  .string()
-  .transform((text, ctx) => {
-    try {
-      const value = JSON.parse(text);
-      if (value && typeof value === "object" && typeof value.kty === "string") return value as JWK;
-    } catch {}
-    ctx.addIssue({ code: "custom", message: "must be a JWK in JSON" });
-    return z.NEVER;
-  })
-  .optional();
+const nonEmpty = (fallback: string) => z._default(z.string().check(z.minLength(1)), fallback);
+/** An optional setting that a blank value (`NAME=` in .dev.vars) leaves unset. */
+const emptyIsUnset = <T extends z.ZodMiniType>(schema: T) =>
+  z.union([
+    z.optional(schema),
+    z.pipe(
+      z.literal(""),
+      z.transform(() => undefined),
+    ),
+  ]);
+
+const jwk = z.optional(
+  z.pipe(
+    z.string(),
+    z.transform((text: string, ctx) => {
+      try {
+        const value = JSON.parse(text);
+        if (value && typeof value === "object" && typeof value.kty === "string") return value as JWK;
+      } catch {}
+      z.refuse(ctx, "must be a JWK in JSON");
+      return z.NEVER;
+    }),
+  ),
+);
 
 const schema = z
   .object({
     // No default: a deployed Worker without a key must fail closed, never sign with a known one.
-    JWT_SECRET: z.string().min(32, "JWT_SECRET must be at least 32 characters").optional(),
-    JWT_SECRET_PREVIOUS: z.string().min(32).optional(),
+    JWT_SECRET: z.optional(z.string().check(z.minLength(32, "JWT_SECRET must be at least 32 characters"))),
+    JWT_SECRET_PREVIOUS: z.optional(z.string().check(z.minLength(32))),
     JWT_PRIVATE_KEY: jwk,
     JWT_PREVIOUS_PUBLIC_KEY: jwk,
-    JWT_ALGORITHM: z.enum(["HS256", "HS384", "HS512", "ES256", "EdDSA"]).default("HS256"),
+    JWT_ALGORITHM: z._default(z.enum(["HS256", "HS384", "HS512", "ES256", "EdDSA"]), "HS256"),
     ACCESS_TOKEN_EXPIRE_MINUTES: number(1, 60 * 24 * 30, 60),
-    JWT_ISSUER: z.string().min(1).default("org-management-service"),
-    JWT_AUDIENCE: z.string().min(1).default("org-management-api"),
+    JWT_ISSUER: nonEmpty("org-management-service"),
+    JWT_AUDIENCE: nonEmpty("org-management-api"),
     PBKDF2_ITERATIONS: number(10_000, WORKERS_PBKDF2_MAX_ITERATIONS, WORKERS_PBKDF2_MAX_ITERATIONS),
-    DATA_API_URL: z
-      .url()
-      .optional()
-      .or(z.literal("").transform(() => undefined)),
-    DATA_API_KEY: z.string().optional(),
-    DATA_SOURCE: z.string().min(1).default("mongodb-atlas"),
-    DATABASE: z.string().min(1).default("master_db"),
+    DATA_API_URL: emptyIsUnset(z.url()),
+    DATA_API_KEY: z.optional(z.string()),
+    DATA_SOURCE: nonEmpty("mongodb-atlas"),
+    DATABASE: nonEmpty("master_db"),
     DATA_API_TIMEOUT_MS: number(100, 60_000, 10_000),
-    DATA_STORE_LOCATION_HINT: z
-      .enum(LOCATION_HINTS, { error: `DATA_STORE_LOCATION_HINT must be one of ${LOCATION_HINTS.join(", ")}` })
-      .optional()
-      .or(z.literal("").transform(() => undefined)),
+    DATA_STORE_LOCATION_HINT: emptyIsUnset(z.enum(LOCATION_HINTS, { error: `DATA_STORE_LOCATION_HINT must be one of ${LOCATION_HINTS.join(", ")}` })),
     MAX_BODY_BYTES: number(1024, 1024 * 1024, 16 * 1024),
     RECONCILE_AFTER_SECONDS: number(0, 86_400, 120),
     LOGIN_LOCKOUT_THRESHOLD: number(1, 1000, 10),
     AUDIT_RETENTION_DAYS: number(1, 3650, 90),
     INVITATION_TTL_HOURS: number(1, 24 * 90, 24 * 7),
-    CORS_ALLOWED_ORIGINS: z.string().default(""),
+    CORS_ALLOWED_ORIGINS: z._default(z.string(), ""),
     PLATFORM_API_KEYS: platformKeys,
   })
-  .superRefine((c, ctx) => {
-    if (c.JWT_ALGORITHM.startsWith("HS") ? !c.JWT_SECRET : !c.JWT_PRIVATE_KEY) {
-      const name = c.JWT_ALGORITHM.startsWith("HS") ? "JWT_SECRET" : "JWT_PRIVATE_KEY";
-      ctx.addIssue({ code: "custom", path: [name], message: `${name} is required for ${c.JWT_ALGORITHM}` });
-    }
-  });
+  .check(
+    z.superRefine((c, ctx) => {
+      if (c.JWT_ALGORITHM.startsWith("HS") ? !c.JWT_SECRET : !c.JWT_PRIVATE_KEY) {
+        const name = c.JWT_ALGORITHM.startsWith("HS") ? "JWT_SECRET" : "JWT_PRIVATE_KEY";
+        ctx.addIssue({ code: "custom", path: [name], message: `${name} is required for ${c.JWT_ALGORITHM}` });
+      }
+    }),
+  );
 
 export class ConfigError extends Error {
   constructor(message: string) {

@@ -1,4 +1,4 @@
-import * as z from "zod";
+import * as z from "../zod";
 import { isPlainObject } from "./ejson";
 import type { Doc, Engine, Namespace } from "./engine";
 import { MAX_BULK_DOCUMENTS, MAX_INDEXES_PER_REQUEST } from "./limits";
@@ -16,7 +16,7 @@ const once = <T>(build: () => T): (() => T) => {
   };
 };
 
-const indexName = () => z.string().min(1).max(128);
+const indexName = () => z.string().check(z.minLength(1), z.maxLength(128));
 
 const parts = once(() => {
   const doc = z.custom<Doc>(isPlainObject, { message: "must be an object" });
@@ -25,18 +25,21 @@ const parts = once(() => {
     doc,
     sort,
     update: z.union([doc, z.array(doc)]),
-    filter: doc.default({}),
-    upsert: z.boolean().default(false),
+    filter: z._default(doc, {}),
+    upsert: z._default(z.boolean(), false),
     /** `_id_` belongs to the collection itself; `*` is MongoDB's "every index", which this one-name action never means. */
-    droppableIndexName: indexName()
-      .refine((n) => n !== "_id_", "the _id_ index cannot be dropped")
-      .refine((n) => n !== "*", "name one index: * (every index) is not accepted"),
+    droppableIndexName: indexName().check(
+      z.refine((n) => n !== "_id_", "the _id_ index cannot be dropped"),
+      z.refine((n) => n !== "*", "name one index: * (every index) is not accepted"),
+    ),
     indexSpec: z.strictObject({
-      key: z.record(z.string().min(1), z.union([z.literal(1), z.literal(-1)])).refine((k) => Object.keys(k).length > 0, "key must name a field"),
+      key: z
+        .record(z.string().check(z.minLength(1)), z.union([z.literal(1), z.literal(-1)]))
+        .check(z.refine((k) => Object.keys(k).length > 0, "key must name a field")),
       name: indexName(),
-      unique: z.boolean().optional(),
-      sparse: z.boolean().optional(),
-      expireAfterSeconds: z.number().int().min(0).optional(),
+      unique: z.optional(z.boolean()),
+      sparse: z.optional(z.boolean()),
+      expireAfterSeconds: z.optional(z.number().check(z.int(), z.gte(0))),
     }),
   };
 });
@@ -47,13 +50,13 @@ export const MAX_FIND_LIMIT = 50000;
 
 type Action = {
   /** Built on first read. */
-  readonly schema: z.ZodType;
+  readonly schema: z.ZodMiniType;
   /** listCollections and dbStats are the actions without a collection. */
   needsCollection?: false;
   run(engine: Engine, ns: Namespace, body: never): Promise<unknown>;
 };
 
-const action = <S extends z.ZodType>(
+const action = <S extends z.ZodMiniType>(
   build: (p: ReturnType<typeof parts>) => S,
   run: (engine: Engine, ns: Namespace, body: z.infer<S>) => Promise<unknown>,
   needsCollection?: false,
@@ -71,17 +74,17 @@ const action = <S extends z.ZodType>(
 /** Every action of the protocol: the Data API v1 set plus the collection management this project adds. */
 export const ACTIONS: Record<string, Action> = {
   findOne: action(
-    (p) => z.object({ filter: p.filter, projection: p.doc.optional(), sort: p.sort.optional() }),
+    (p) => z.object({ filter: p.filter, projection: z.optional(p.doc), sort: z.optional(p.sort) }),
     async (e, ns, b) => ({ document: (await e.find(ns, { ...b, limit: 1 }))[0] ?? null }),
   ),
   find: action(
     (p) =>
       z.object({
         filter: p.filter,
-        projection: p.doc.optional(),
-        sort: p.sort.optional(),
-        limit: z.number().int().min(1).max(MAX_FIND_LIMIT).default(DEFAULT_FIND_LIMIT),
-        skip: z.number().int().min(0).optional(),
+        projection: z.optional(p.doc),
+        sort: z.optional(p.sort),
+        limit: z._default(z.number().check(z.int(), z.gte(1), z.lte(MAX_FIND_LIMIT)), DEFAULT_FIND_LIMIT),
+        skip: z.optional(z.number().check(z.int(), z.gte(0))),
       }),
     async (e, ns, b) => ({ documents: await e.find(ns, b) }),
   ),
@@ -90,7 +93,10 @@ export const ACTIONS: Record<string, Action> = {
     async (e, ns, b) => ({ insertedId: (await e.insertMany(ns, [b.document]))[0] }),
   ),
   insertMany: action(
-    (p) => z.object({ documents: z.array(p.doc).min(1).max(MAX_BULK_DOCUMENTS, `at most ${MAX_BULK_DOCUMENTS} documents per request`) }),
+    (p) =>
+      z.object({
+        documents: z.array(p.doc).check(z.minLength(1), z.maxLength(MAX_BULK_DOCUMENTS, `at most ${MAX_BULK_DOCUMENTS} documents per request`)),
+      }),
     async (e, ns, b) => ({ insertedIds: await e.insertMany(ns, b.documents) }),
   ),
   updateOne: action(
@@ -123,9 +129,9 @@ export const ACTIONS: Record<string, Action> = {
         filter: p.filter,
         update: p.update,
         upsert: p.upsert,
-        returnNewDocument: z.boolean().default(false),
-        projection: p.doc.optional(),
-        sort: p.sort.optional(),
+        returnNewDocument: z._default(z.boolean(), false),
+        projection: z.optional(p.doc),
+        sort: z.optional(p.sort),
       }),
     async (e, ns, b) => ({ document: await e.findOneAndUpdate(ns, b) }),
   ),
@@ -145,14 +151,17 @@ export const ACTIONS: Record<string, Action> = {
     async (e, ns) => ({ ok: 1, dropped: await e.dropCollection(ns) }),
   ),
   renameCollection: action(
-    () => z.object({ to: z.string().min(1), dropTarget: z.boolean().default(false) }),
+    () => z.object({ to: z.string().check(z.minLength(1)), dropTarget: z._default(z.boolean(), false) }),
     async (e, ns, b) => {
       await e.renameCollection(ns, b.to, b.dropTarget);
       return { ok: 1 };
     },
   ),
   createIndexes: action(
-    (p) => z.object({ indexes: z.array(p.indexSpec).min(1).max(MAX_INDEXES_PER_REQUEST, `at most ${MAX_INDEXES_PER_REQUEST} indexes per request`) }),
+    (p) =>
+      z.object({
+        indexes: z.array(p.indexSpec).check(z.minLength(1), z.maxLength(MAX_INDEXES_PER_REQUEST, `at most ${MAX_INDEXES_PER_REQUEST} indexes per request`)),
+      }),
     async (e, ns, b) => {
       await e.createIndexes(ns, b.indexes);
       return { ok: 1 };

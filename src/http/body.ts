@@ -1,7 +1,7 @@
-import type * as z from "zod";
 import { readBodyText } from "../dataapi/body";
 import { DataApiError } from "../dataapi/errors";
 import { AppError } from "../domain/errors";
+import type * as z from "../zod";
 import { ValidationError } from "./http-error";
 import { parseOrThrow } from "./validation";
 
@@ -14,7 +14,7 @@ const isJsonMediaType = (contentType: string | null): boolean => {
  * Reads a JSON body within `maxBytes` and validates it: a wrong media type is a 415, an
  * oversized body a 413, malformed JSON and schema violations FastAPI's 422.
  */
-export const readJson = async <S extends z.ZodType>(request: Request, schema: S, maxBytes: number): Promise<z.infer<S>> => {
+export const readJson = async <S extends z.ZodMiniType>(request: Request, schema: S, maxBytes: number): Promise<z.infer<S>> => {
   if (!isJsonMediaType(request.headers.get("content-type"))) throw new AppError("UNSUPPORTED_MEDIA_TYPE");
   let text: string;
   try {

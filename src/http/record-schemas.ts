@@ -1,8 +1,8 @@
 import { ObjectId } from "bson";
-import * as z from "zod";
 import { decodeCursor, encodeCursor } from "../domain/record-cursor";
 import { MAX_RECORD_DEPTH, recordFieldProblems, SERVER_FIELDS } from "../domain/record-fields";
 import { DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT, RECORD_MAX_BODY_BYTES } from "../domain/records";
+import * as z from "../zod";
 
 /** Request and response schemas of the tenant-record endpoints, beside the ones in schemas.ts. */
 
@@ -13,69 +13,83 @@ const exampleTime = "2026-01-01T00:00:00.000Z";
 const isPlainJsonObject = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === "object" && !Array.isArray(value);
 
 /** What a record body looks like (for the document); `RecordBody` adds the checks on names. */
-export const RecordFieldsSchema = z.looseObject({}).meta({
-  description:
-    `Any JSON object of at most ${RECORD_MAX_BODY_BYTES / 1024} KiB. Refused with 422: ${SERVER_FIELDS.map((f) => `\`${f}\``).join(", ")} at the top level ` +
-    `(set by the server), and at any depth names that are empty, start with \`$\`, contain \`.\` or NUL, or are \`__proto__\`, ` +
-    `and nesting deeper than ${MAX_RECORD_DEPTH} levels.`,
-  example: exampleFields,
-});
+export const RecordFieldsSchema = z.looseObject({}).check(
+  z.meta({
+    description:
+      `Any JSON object of at most ${RECORD_MAX_BODY_BYTES / 1024} KiB. Refused with 422: ${SERVER_FIELDS.map((f) => `\`${f}\``).join(", ")} at the top level ` +
+      `(set by the server), and at any depth names that are empty, start with \`$\`, contain \`.\` or NUL, or are \`__proto__\`, ` +
+      `and nesting deeper than ${MAX_RECORD_DEPTH} levels.`,
+    example: exampleFields,
+  }),
+);
 
 /** The field names are checked on the raw parsed JSON, before the object schema copies it. */
-export const RecordBody = z
-  .unknown()
-  .superRefine((value, ctx) => {
-    if (!isPlainJsonObject(value)) return;
-    for (const { path, message } of recordFieldProblems(value)) ctx.addIssue({ code: "custom", path, message });
-  })
-  .pipe(RecordFieldsSchema);
+export const RecordBody = z.pipe(
+  z.unknown().check(
+    z.superRefine((value, ctx) => {
+      if (!isPlainJsonObject(value)) return;
+      for (const { path, message } of recordFieldProblems(value)) ctx.addIssue({ code: "custom", path, message });
+    }),
+  ),
+  RecordFieldsSchema,
+);
 
 export const StoredRecord = z
-  .looseObject({ id: z.string().describe("24 hexadecimal digits"), created_at: z.iso.datetime(), updated_at: z.iso.datetime() })
-  .meta({ example: { id: exampleId, ...exampleFields, created_at: exampleTime, updated_at: exampleTime } });
+  .looseObject({ id: z.string().check(z.describe("24 hexadecimal digits")), created_at: z.iso.datetime(), updated_at: z.iso.datetime() })
+  .check(z.meta({ example: { id: exampleId, ...exampleFields, created_at: exampleTime, updated_at: exampleTime } }));
 
 export const RecordPage = z
   .object({
     records: z.array(StoredRecord),
-    next_cursor: z.string().nullable().describe("Pass as `cursor` for the next page; null on the last page"),
+    next_cursor: z.nullable(z.string()).check(z.describe("Pass as `cursor` for the next page; null on the last page")),
   })
-  .meta({
-    example: {
-      records: [{ id: exampleId, ...exampleFields, created_at: exampleTime, updated_at: exampleTime }],
-      next_cursor: encodeCursor(ObjectId.createFromHexString(exampleId)),
-    },
-  });
+  .check(
+    z.meta({
+      example: {
+        records: [{ id: exampleId, ...exampleFields, created_at: exampleTime, updated_at: exampleTime }],
+        next_cursor: encodeCursor(ObjectId.createFromHexString(exampleId)),
+      },
+    }),
+  );
 
 /** A page size in a query string, 1 to MAX_PAGE_LIMIT (shared with the platform listing). */
-export const pageLimit = z.string().transform((text, ctx) => {
-  if (!/^[0-9]{1,9}$/.test(text)) {
-    ctx.addIssue({ code: "custom", message: "Input should be a valid integer, unable to parse string as an integer" });
-    return z.NEVER;
-  }
-  const value = Number(text);
-  if (value < 1) ctx.addIssue({ code: "custom", message: "Input should be greater than or equal to 1" });
-  if (value > MAX_PAGE_LIMIT) ctx.addIssue({ code: "custom", message: `Input should be less than or equal to ${MAX_PAGE_LIMIT}` });
-  return value;
-});
+export const pageLimit = z.pipe(
+  z.string(),
+  z.transform((text: string, ctx) => {
+    if (!/^[0-9]{1,9}$/.test(text)) {
+      z.refuse(ctx, "Input should be a valid integer, unable to parse string as an integer");
+      return z.NEVER;
+    }
+    const value = Number(text);
+    if (value < 1) z.refuse(ctx, "Input should be greater than or equal to 1");
+    if (value > MAX_PAGE_LIMIT) z.refuse(ctx, `Input should be less than or equal to ${MAX_PAGE_LIMIT}`);
+    return value;
+  }),
+);
 
 /** A page cursor in a query string, as `decode` reads it (null: not one this service issued). */
 export const pageCursor = <T>(decode: (text: string) => T | null) =>
-  z.string().transform((text, ctx) => {
-    const after = decode(text);
-    if (after === null) {
-      ctx.addIssue({ code: "custom", message: "Invalid cursor: pass the next_cursor of a previous page unchanged" });
-      return z.NEVER;
-    }
-    return after;
-  });
+  z.pipe(
+    z.string(),
+    z.transform((text: string, ctx) => {
+      const after = decode(text);
+      if (after === null) {
+        z.refuse(ctx, "Invalid cursor: pass the next_cursor of a previous page unchanged");
+        return z.NEVER;
+      }
+      return after;
+    }),
+  );
 
 const limit = pageLimit;
 const cursor = pageCursor(decodeCursor);
 
 /** The document shows what a client sends; the transforms above are what the Worker makes of it. */
 export const RecordListQuery = z.object({
-  limit: limit.default(DEFAULT_PAGE_LIMIT).meta({ type: "integer", minimum: 1, maximum: MAX_PAGE_LIMIT, default: DEFAULT_PAGE_LIMIT } as never),
-  cursor: cursor.optional().meta({ description: "The `next_cursor` of the previous page" }),
+  limit: z
+    ._default(limit, DEFAULT_PAGE_LIMIT as never)
+    .check(z.meta({ type: "integer", minimum: 1, maximum: MAX_PAGE_LIMIT, default: DEFAULT_PAGE_LIMIT } as never)),
+  cursor: z.optional(cursor).check(z.meta({ description: "The `next_cursor` of the previous page" })),
 });
 
 const HEX_ID = /^[0-9a-fA-F]{24}$/;

@@ -1,7 +1,7 @@
-import type * as z from "zod";
 import type { ErrorCode } from "../domain/errors";
 import { type Permission, ROLES, rolesWith } from "../domain/roles";
 import type { Env } from "../env";
+import type * as z from "../zod";
 import type { AppRequest } from "./context";
 
 export type Method = "get" | "post" | "put" | "patch" | "delete" | "head";
@@ -26,7 +26,7 @@ export type Tag = keyof typeof TAGS;
 export interface ResponseSpec {
   description: string;
   /** Validates the route's reply before it leaves the Worker and describes it in the document. */
-  schema?: z.ZodType;
+  schema?: z.ZodMiniType;
   /** Default `application/json`; other types (the docs pages) are documented, never validated. */
   contentType?: string;
   examples?: Record<string, { summary: string; value: unknown }>;
@@ -39,18 +39,18 @@ export interface ResponseSpec {
 
 export interface RequestSpec {
   body?: {
-    schema: z.ZodType;
+    schema: z.ZodMiniType;
     /** What the document shows, when `schema` checks more than JSON Schema can say (record field names). */
-    documentAs?: z.ZodType;
+    documentAs?: z.ZodMiniType;
     description?: string;
     /** Default: the `MAX_BODY_BYTES` setting. */
     maxBytes?: number;
   };
-  query?: z.ZodObject;
+  query?: z.ZodMiniObject;
   /** An empty `?cursor=` means the parameter was left out, as a client filling a URL template sends it. */
   blankQueryIsAbsent?: boolean;
-  path?: z.ZodObject;
-  headers?: z.ZodObject;
+  path?: z.ZodMiniObject;
+  headers?: z.ZodMiniObject;
 }
 
 /** What a handler may return besides a finished Response: a body its route's schema for that status checks. */
@@ -60,7 +60,7 @@ export interface Reply {
   headers?: HeadersInit;
 }
 
-type Parsed<T> = T extends z.ZodType ? z.output<T> : never;
+type Parsed<T> = T extends z.ZodMiniType ? z.output<T> : never;
 
 /** The route's declared inputs, parsed on demand so each handler keeps its own order of checks. */
 export interface Input<R extends RequestSpec> {

@@ -1,46 +1,55 @@
-import * as z from "zod";
+import * as z from "../zod";
 
 /** Request and response schemas: they validate at the edge and generate the OpenAPI document. */
-const organizationName = z.string().min(1).max(255);
-const email = z.email().max(254);
+const organizationName = z.string().check(z.minLength(1), z.maxLength(255));
+const email = z.email().check(z.maxLength(254));
 /** New passwords: long enough to resist guessing, short enough to bound hashing work. */
-const newPassword = z.string().min(8).max(256);
+const newPassword = z.string().check(z.minLength(8), z.maxLength(256));
 /** Existing passwords are checked as they are: accounts from the old service may predate the rules. */
-const anyPassword = z.string().min(1).max(256);
+const anyPassword = z.string().check(z.minLength(1), z.maxLength(256));
 
-export const CreateOrganizationBody = z.strictObject({ organization_name: organizationName, email, password: newPassword }).meta({
-  description:
-    "The first owner's e-mail and password (a new account). With an `Authorization: Bearer` token the body is `{organization_name}` alone: the signed-in user becomes the owner.",
-  example: { organization_name: "TestOrg", email: "admin@testorg.com", password: "Test1234" },
-});
+export const CreateOrganizationBody = z.strictObject({ organization_name: organizationName, email, password: newPassword }).check(
+  z.meta({
+    description:
+      "The first owner's e-mail and password (a new account). With an `Authorization: Bearer` token the body is `{organization_name}` alone: the signed-in user becomes the owner.",
+    example: { organization_name: "TestOrg", email: "admin@testorg.com", password: "Test1234" },
+  }),
+);
 
 /** A signed-in user creating another organization: the token names its owner. */
 export const CreateOrganizationByTokenBody = z.strictObject({ organization_name: organizationName });
 
 export const UpdateOrganizationBody = z
-  .strictObject({ organization_name: organizationName, new_organization_name: organizationName, email: email.optional(), password: anyPassword.optional() })
-  .meta({
-    description: "The admin's email and password, or instead an `Authorization: Bearer` token of that organization's admin.",
-    example: { organization_name: "TestOrg", new_organization_name: "TestOrgNew", email: "admin@testorg.com", password: "Test1234" },
-  });
+  .strictObject({
+    organization_name: organizationName,
+    new_organization_name: organizationName,
+    email: z.optional(email),
+    password: z.optional(anyPassword),
+  })
+  .check(
+    z.meta({
+      description: "The admin's email and password, or instead an `Authorization: Bearer` token of that organization's admin.",
+      example: { organization_name: "TestOrg", new_organization_name: "TestOrgNew", email: "admin@testorg.com", password: "Test1234" },
+    }),
+  );
 
 export const LoginBody = z
   .strictObject({
-    email: z.string().min(1).max(254),
+    email: z.string().check(z.minLength(1), z.maxLength(254)),
     password: anyPassword,
-    organization_name: organizationName.optional().describe("Which organization to sign in to, for an account in several (409 without it)"),
+    organization_name: z.optional(organizationName).check(z.describe("Which organization to sign in to, for an account in several (409 without it)")),
   })
-  .meta({ example: { email: "admin@testorg.com", password: "Test1234" } });
+  .check(z.meta({ example: { email: "admin@testorg.com", password: "Test1234" } }));
 
 export const PasswordChangeBody = z
   .strictObject({ current_password: anyPassword, new_password: newPassword })
-  .meta({ example: { current_password: "Test1234", new_password: "N3w-passphrase" } });
+  .check(z.meta({ example: { current_password: "Test1234", new_password: "N3w-passphrase" } }));
 
 export const OrganizationQuery = z.object({ organization_name: organizationName });
 
 export const CreatedOrganization = z
   .object({ organization_name: z.string(), collection_name: z.string(), admin_email: z.string() })
-  .meta({ example: { organization_name: "TestOrg", collection_name: "org_testorg", admin_email: "admin@testorg.com" } });
+  .check(z.meta({ example: { organization_name: "TestOrg", collection_name: "org_testorg", admin_email: "admin@testorg.com" } }));
 
 export const OrganizationMetadata = z
   .object({
@@ -49,23 +58,25 @@ export const OrganizationMetadata = z
     status: z.enum(["active", "renaming", "suspended"]),
     created_at: z.iso.datetime(),
     updated_at: z.iso.datetime(),
-    admin_email: z.string().optional().describe("Only for that organization's own admin"),
+    admin_email: z.optional(z.string()).check(z.describe("Only for that organization's own admin")),
   })
-  .meta({
-    example: {
-      organization_name: "TestOrg",
-      collection_name: "org_testorg",
-      status: "active",
-      created_at: "2026-01-01T00:00:00.000Z",
-      updated_at: "2026-01-01T00:00:00.000Z",
-    },
-  });
+  .check(
+    z.meta({
+      example: {
+        organization_name: "TestOrg",
+        collection_name: "org_testorg",
+        status: "active",
+        created_at: "2026-01-01T00:00:00.000Z",
+        updated_at: "2026-01-01T00:00:00.000Z",
+      },
+    }),
+  );
 
 export const TokenResponse = z
   .object({ access_token: z.string(), token_type: z.literal("bearer") })
-  .meta({ example: { access_token: "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9…", token_type: "bearer" } });
+  .check(z.meta({ example: { access_token: "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9…", token_type: "bearer" } }));
 
-export const Detail = z.object({ detail: z.string() }).meta({ example: { detail: "Organization not found" } });
+export const Detail = z.object({ detail: z.string() }).check(z.meta({ example: { detail: "Organization not found" } }));
 
 export const ValidationDetail = z.object({
   detail: z.array(z.object({ loc: z.array(z.union([z.string(), z.number()])), msg: z.string(), type: z.string() })),

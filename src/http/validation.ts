@@ -1,4 +1,4 @@
-import type * as z from "zod";
+import type * as z from "../zod";
 import { ValidationError, type ValidationIssue } from "./http-error";
 
 type Where = "body" | "query" | "path" | "header";
@@ -34,7 +34,7 @@ const toIssue = (issue: z.core.$ZodIssue, where: Where, input: unknown): Validat
   }
 };
 
-export const parseOrThrow = <S extends z.ZodType>(schema: S, input: unknown, where: Where): z.infer<S> => {
+export const parseOrThrow = <S extends z.ZodMiniType>(schema: S, input: unknown, where: Where): z.infer<S> => {
   const parsed = schema.safeParse(input);
   if (parsed.success) return parsed.data;
   throw new ValidationError(parsed.error.issues.flatMap((issue) => toIssue(issue, where, input)));

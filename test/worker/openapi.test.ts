@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { apiDocument } from "../../src/http/openapi";
 import { call, postJson, putJson } from "../helpers";
 
 interface JsonSchema {
@@ -57,6 +58,12 @@ const CONTRACT = [
 ] as const;
 
 describe("/openapi.json", () => {
+  it("is the document of today's route declarations, not a stale copy", async () => {
+    // The Worker serves a file generated before the build (`npm run client:generate`): a route
+    // changed without regenerating it must fail here, not only in CI's freshness check.
+    expect(await loadDocument()).toEqual(JSON.parse(JSON.stringify(apiDocument())));
+  });
+
   it("is OpenAPI 3.1 with the five operations of the contract", async () => {
     const doc = await loadDocument();
     expect(doc.openapi).toMatch(/^3\.1\.\d+$/);

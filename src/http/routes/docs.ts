@@ -1,3 +1,5 @@
+import type { Env } from "../../env";
+import type { AppRequest } from "../context";
 import { defineRoute, type Route } from "../route";
 
 const page = (title: string, head: string, body: string, headers: Record<string, string> = {}) =>
@@ -20,51 +22,55 @@ const html = { description: "An HTML page", contentType: "text/html" };
  */
 const REDOC_CSP = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; worker-src 'self' blob:; frame-ancestors 'none'";
 
-/** The document and the pages that show it; `document` builds it from the full route list, once per isolate. */
-export const docsRoutes = (document: () => unknown): Route[] => {
-  let cached: string | undefined;
-  return [
-    defineRoute({
-      method: "get",
-      path: "/openapi.json",
-      tag: "docs",
-      summary: "This OpenAPI 3.1 document",
-      responses: { 200: { description: "The document", contentType: "application/json" } },
-      errors: [],
-      handler: () => {
-        cached ??= JSON.stringify(document());
-        return new Response(cached, { headers: { "content-type": "application/json" } });
-      },
-    }),
-    /** Swagger UI from the Worker's own static assets: no CDN, works offline. */
-    defineRoute({
-      method: "get",
-      path: "/docs",
-      tag: "docs",
-      summary: "Swagger UI",
-      responses: { 200: html },
-      errors: [],
-      handler: () =>
-        page(
-          "Organization Management Service – Swagger UI",
-          `<link rel="stylesheet" href="/docs-assets/swagger-ui.css">`,
-          `<div id="swagger-ui"></div><script src="/docs-assets/swagger-ui-bundle.js"></script><script src="/docs-assets/swagger-init.js"></script>`,
-        ),
-    }),
-    defineRoute({
-      method: "get",
-      path: "/redoc",
-      tag: "docs",
-      summary: "ReDoc",
-      responses: { 200: html },
-      errors: [],
-      handler: () =>
-        page(
-          "Organization Management Service – ReDoc",
-          "",
-          `<div id="redoc"></div><script src="/docs-assets/redoc.standalone.js"></script><script src="/docs-assets/redoc-init.js"></script>`,
-          { "content-security-policy": REDOC_CSP },
-        ),
-    }),
-  ];
+/**
+ * The OpenAPI document, a static file made from the route declarations before the Worker is built
+ * (src/http/openapi.ts says why). A missing file is a broken deployment, not the caller's doing.
+ */
+const serveDocument = async (request: AppRequest, env: Env): Promise<Response> => {
+  const file = await env.ASSETS?.fetch(new URL("/openapi.json", request.url));
+  if (file?.status !== 200) throw new Error("public/openapi.json is missing from the deployed assets: run `npm install` before deploying");
+  return new Response(file.body, { headers: { "content-type": "application/json" } });
 };
+
+/** The document and the pages that show it. */
+export const docsRoutes: Route[] = [
+  defineRoute({
+    method: "get",
+    path: "/openapi.json",
+    tag: "docs",
+    summary: "This OpenAPI 3.1 document",
+    responses: { 200: { description: "The document", contentType: "application/json" } },
+    errors: [],
+    handler: serveDocument,
+  }),
+  /** Swagger UI from the Worker's own static assets: no CDN, works offline. */
+  defineRoute({
+    method: "get",
+    path: "/docs",
+    tag: "docs",
+    summary: "Swagger UI",
+    responses: { 200: html },
+    errors: [],
+    handler: () =>
+      page(
+        "Organization Management Service – Swagger UI",
+        `<link rel="stylesheet" href="/docs-assets/swagger-ui.css">`,
+        `<div id="swagger-ui"></div><script src="/docs-assets/swagger-ui-bundle.js"></script><script src="/docs-assets/swagger-init.js"></script>`,
+      ),
+  }),
+  defineRoute({
+    method: "get",
+    path: "/redoc",
+    tag: "docs",
+    summary: "ReDoc",
+    responses: { 200: html },
+    errors: [],
+    handler: () =>
+      page(
+        "Organization Management Service – ReDoc",
+        "",
+        `<div id="redoc"></div><script src="/docs-assets/redoc.standalone.js"></script><script src="/docs-assets/redoc-init.js"></script>`,
+        { "content-security-policy": REDOC_CSP },
+      ),
+  }),
+];

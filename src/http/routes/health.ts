@@ -1,4 +1,4 @@
-import * as z from "zod";
+import * as z from "../../zod";
 import { depsFor } from "../context";
 import { defineRoute } from "../route";
 

@@ -1,11 +1,11 @@
-import * as z from "zod";
 import { settingsFor } from "../../deps";
 import { keyRing } from "../../domain/keys";
+import * as z from "../../zod";
 import { defineRoute } from "../route";
 
 const Jwks = z
-  .object({ keys: z.array(z.looseObject({ kty: z.string(), kid: z.string().optional() })) })
-  .meta({ example: { keys: [{ kty: "EC", crv: "P-256", x: "…", y: "…", kid: "2026-01", alg: "ES256", use: "sig" }] } });
+  .object({ keys: z.array(z.looseObject({ kty: z.string(), kid: z.optional(z.string()) })) })
+  .check(z.meta({ example: { keys: [{ kty: "EC", crv: "P-256", x: "…", y: "…", kid: "2026-01", alg: "ES256", use: "sig" }] } }));
 
 /** Public keys for other services to verify tokens without the secret (empty with HMAC signing). */
 export const jwksRoute = defineRoute({

@@ -1,9 +1,9 @@
-import * as z from "zod";
 import { settingsFor } from "../../deps";
 import { authenticateToken } from "../../domain/auth";
 import type { Deps } from "../../domain/organization";
 import { type Credentials, createOrganization, deleteOrganization, getOrganization, renameOrganization } from "../../domain/organizations";
 import { slugProblem } from "../../domain/slug";
+import * as z from "../../zod";
 import { bearerToken, requirePrincipal } from "../authenticate";
 import { readJson } from "../body";
 import { depsFor } from "../context";
@@ -137,7 +137,7 @@ export const deleteRoute = defineRoute({
   auth: "required",
   request: {
     query: OrganizationQuery,
-    headers: z.object({ "x-admin-email": z.string().optional().describe("When sent, must be the authenticated admin's e-mail") }),
+    headers: z.object({ "x-admin-email": z.optional(z.string()).check(z.describe("When sent, must be the authenticated admin's e-mail")) }),
   },
   responses: { 200: { description: "Deleted", schema: Detail, examples: { deleted: { summary: "Deleted", value: { detail: "deleted" } } } } },
   errors: [

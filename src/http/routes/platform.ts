@@ -1,4 +1,3 @@
-import * as z from "zod";
 import type { ErrorCode } from "../../domain/errors";
 import {
   DEFAULT_PLATFORM_PAGE,
@@ -15,6 +14,7 @@ import {
 } from "../../domain/platform";
 import { MAX_PAGE_LIMIT } from "../../domain/records";
 import { slugify } from "../../domain/slug";
+import * as z from "../../zod";
 import { depsFor } from "../context";
 import { requireOperator } from "../platform-auth";
 import { pageCursor, pageLimit } from "../record-schemas";
@@ -32,10 +32,10 @@ const exampleId = "6650f1c2e8b3e4a012345678";
 const exampleTime = "2026-01-01T00:00:00.000Z";
 
 const Summary = z.object({
-  id: z.string().describe("24 hexadecimal digits"),
+  id: z.string().check(z.describe("24 hexadecimal digits")),
   organization_name: z.string(),
   slug: z.string(),
-  status: z.enum(["creating", "active", "renaming", "deleting"]).describe("Lifecycle status; see `suspended`"),
+  status: z.enum(["creating", "active", "renaming", "deleting"]).check(z.describe("Lifecycle status; see `suspended`")),
   suspended: z.boolean(),
   created_at: z.iso.datetime(),
   updated_at: z.iso.datetime(),
@@ -54,45 +54,48 @@ const exampleSummary = {
 const OrganizationPageSchema = z
   .object({
     organizations: z.array(Summary),
-    next_cursor: z.string().nullable().describe("`cursor` of the next page (same `sort`); null on the last"),
+    next_cursor: z.nullable(z.string()).check(z.describe("`cursor` of the next page (same `sort`); null on the last")),
   })
-  .meta({ example: { organizations: [exampleSummary], next_cursor: null } });
+  .check(z.meta({ example: { organizations: [exampleSummary], next_cursor: null } }));
 
-const Detail_ = Summary.extend({
+const count = () => z.number().check(z.int());
+
+const Detail_ = z.extend(Summary, {
   collection_name: z.string(),
-  admins: z.array(z.object({ id: z.string(), email: z.string(), role: z.enum(["owner", "admin"]) })).describe("Owners, then admins"),
-  member_count: z.number().int(),
-  record_count: z.number().int().nullable().describe("Null unless active"),
-  suspension: z.object({ at: z.iso.datetime(), reason: z.string(), by_key_id: z.string() }).nullable(),
+  admins: z.array(z.object({ id: z.string(), email: z.string(), role: z.enum(["owner", "admin"]) })).check(z.describe("Owners, then admins")),
+  member_count: count(),
+  record_count: z.nullable(count()).check(z.describe("Null unless active")),
+  suspension: z.nullable(z.object({ at: z.iso.datetime(), reason: z.string(), by_key_id: z.string() })),
   pending: z
-    .object({ op: z.string(), started_at: z.iso.datetime(), failed_at: z.iso.datetime().optional(), error: z.string().optional() })
-    .nullable()
-    .describe("The operation in progress, if any"),
+    .nullable(z.object({ op: z.string(), started_at: z.iso.datetime(), failed_at: z.optional(z.iso.datetime()), error: z.optional(z.string()) }))
+    .check(z.describe("The operation in progress, if any")),
 });
 
 const Stats = z.object({
-  storage_bytes: z.number().int().nullable(),
+  storage_bytes: z.nullable(count()),
   organizations: z.object({
-    total: z.number().int(),
-    by_status: z.object(Object.fromEntries(PLATFORM_STATUSES.map((s) => [s, z.number().int()])) as Record<(typeof PLATFORM_STATUSES)[number], z.ZodNumber>),
+    total: count(),
+    by_status: z.object(Object.fromEntries(PLATFORM_STATUSES.map((s) => [s, count()])) as Record<(typeof PLATFORM_STATUSES)[number], ReturnType<typeof count>>),
   }),
 });
 
 const ListQuery = z.object({
-  query: z.string().max(255).optional().meta({ description: "Name or slug prefix (in slug form); name order only" }),
-  status: z.enum(PLATFORM_STATUSES).optional().meta({ description: "`active` excludes `suspended`" }),
-  sort: z.enum(PLATFORM_SORTS).default("name").meta({ description: "`-`: descending" }),
-  limit: pageLimit.default(DEFAULT_PLATFORM_PAGE).meta({ type: "integer", minimum: 1, maximum: MAX_PAGE_LIMIT, default: DEFAULT_PLATFORM_PAGE } as never),
-  cursor: pageCursor(decodePlatformCursor).optional().meta({ description: "The `next_cursor` of the previous page" }),
+  query: z.optional(z.string().check(z.maxLength(255))).check(z.meta({ description: "Name or slug prefix (in slug form); name order only" })),
+  status: z.optional(z.enum(PLATFORM_STATUSES)).check(z.meta({ description: "`active` excludes `suspended`" })),
+  sort: z._default(z.enum(PLATFORM_SORTS), "name").check(z.meta({ description: "`-`: descending" })),
+  limit: z
+    ._default(pageLimit, DEFAULT_PLATFORM_PAGE)
+    .check(z.meta({ type: "integer", minimum: 1, maximum: MAX_PAGE_LIMIT, default: DEFAULT_PLATFORM_PAGE } as never)),
+  cursor: z.optional(pageCursor(decodePlatformCursor)).check(z.meta({ description: "The `next_cursor` of the previous page" })),
 });
 
 const IdPath = z.object({
-  id: z.string().meta({ example: exampleId }),
+  id: z.string().check(z.meta({ example: exampleId })),
 });
 
 const SuspendBody = z
-  .strictObject({ reason: z.string().trim().min(1).max(500).describe("Kept with the suspension and audited") })
-  .meta({ example: { reason: "Invoice 2026-11 unpaid" } });
+  .strictObject({ reason: z.string().check(z.trim(), z.minLength(1), z.maxLength(500), z.describe("Kept with the suspension and audited")) })
+  .check(z.meta({ example: { reason: "Invoice 2026-11 unpaid" } }));
 
 const READ_ERRORS: ErrorCode[] = ["PLATFORM_KEY_REQUIRED", "STORE_UNAVAILABLE"];
 const WRITE_ERRORS: ErrorCode[] = ["PLATFORM_KEY_REQUIRED", "PLATFORM_READ_ONLY", "STORE_UNAVAILABLE"];

@@ -1,10 +1,10 @@
 import type { ObjectId } from "bson";
-import * as z from "zod";
 import type { Principal } from "../../domain/auth";
 import { AppError, type ErrorCode } from "../../domain/errors";
 import type { Deps } from "../../domain/organization";
 import { createRecord, deleteRecord, getRecord, listRecords, RECORD_MAX_BODY_BYTES, replaceRecord } from "../../domain/records";
 import type { Env } from "../../env";
+import * as z from "../../zod";
 import { requirePrincipal } from "../authenticate";
 import { type AppRequest, depsFor } from "../context";
 import { RecordBody, RecordFieldsSchema, RecordListQuery, RecordPage, recordIdOf, StoredRecord } from "../record-schemas";
@@ -20,10 +20,12 @@ const callerOf = async (request: AppRequest, env: Env): Promise<{ deps: Deps; pr
 };
 
 const RecordPath = z.object({
-  id: z.string().meta({
-    description: "The record's `id`. Ids of other organizations and ids that are not 24 hexadecimal digits answer 404, like unknown ones.",
-    example: "6650f1c2e8b3e4a012345678",
-  }),
+  id: z.string().check(
+    z.meta({
+      description: "The record's `id`. Ids of other organizations and ids that are not 24 hexadecimal digits answer 404, like unknown ones.",
+      example: "6650f1c2e8b3e4a012345678",
+    }),
+  ),
 });
 
 const idOf = (text: string): ObjectId => {
