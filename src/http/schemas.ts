@@ -11,7 +11,7 @@ const anyPassword = z.string().check(z.minLength(1), z.maxLength(256));
 export const CreateOrganizationBody = z.strictObject({ organization_name: organizationName, email, password: newPassword }).check(
   z.meta({
     description:
-      "The first owner's e-mail and password (a new account). With an `Authorization: Bearer` token the body is `{organization_name}` alone: the signed-in user becomes the owner.",
+      "The first owner's e-mail and password (a new account); any `Authorization` header is then ignored, as it always was. With a bearer token the body may instead be `{organization_name}` alone: the signed-in user becomes the owner.",
     example: { organization_name: "TestOrg", email: "admin@testorg.com", password: "Test1234" },
   }),
 );

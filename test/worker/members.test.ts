@@ -319,8 +319,15 @@ describe("several organizations per user", () => {
     const created = await postJson("/org/create", { organization_name: secondName }, bearer(first));
     expect(created.status).toBe(200);
     expect(await created.json()).toMatchObject({ admin_email: org.email });
+    // With an e-mail and a password the body is the old contract's create, whose service ignored any
+    // Authorization header: the token is not used, and this e-mail already has an account.
     const withCredentials = await postJson("/org/create", { organization_name: uniqueName("Third"), email: org.email, password: org.password }, bearer(first));
-    expect(withCredentials.status).toBe(422);
+    expect(withCredentials.status).toBe(409);
+    expect(await withCredentials.json()).toEqual({ detail: ERRORS.ADMIN_EMAIL_EXISTS.message });
+    const anyHeader = uniqueName("Fourth");
+    const oldClient = await postJson("/org/create", { organization_name: anyHeader, email: emailFor(anyHeader), password: "Test1234" }, bearer("not.a.token"));
+    expect(oldClient.status).toBe(200);
+    expect(await oldClient.json()).toMatchObject({ organization_name: anyHeader, admin_email: emailFor(anyHeader) });
 
     const switched = await postJson("/auth/switch", { organization_name: secondName }, bearer(first));
     expect(switched.status).toBe(200);

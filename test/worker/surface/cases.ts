@@ -226,8 +226,12 @@ const CLOSED_LIMITER = { LOGIN_RATE_LIMITER: { limit: async () => ({ success: fa
  */
 export const PROVOKE: Record<ErrorCode, Provoke | undefined> = {
   NOT_AUTHENTICATED: (ask) => ({ ...ask, headers: without(ask.headers, "authorization") }),
-  INVALID_TOKEN: (ask, _t, route) =>
-    route === "PUT /org/update" ? byToken(ask, "not.a.token") : { ...ask, headers: { ...ask.headers, ...bearer("not.a.token") } },
+  INVALID_TOKEN: (ask, _t, route) => {
+    if (route === "PUT /org/update") return byToken(ask, "not.a.token");
+    const forged = { ...ask, headers: { ...ask.headers, ...bearer("not.a.token") } };
+    // A create with an e-mail and a password ignores any token, as the old service did: the token counts with the name alone.
+    return route === "POST /org/create" ? withBody(forged, ({ organization_name }) => ({ organization_name })) : forged;
+  },
   UNSUPPORTED_MEDIA_TYPE: (ask) => ({ ...ask, headers: { ...ask.headers, "content-type": "text/plain" } }),
   PAYLOAD_TOO_LARGE: (ask) => (ask.body === undefined ? ask : { ...ask, body: json({ padding: "x".repeat(70 * 1024) }) }),
   VALIDATION_FAILED: (ask) => {
