@@ -32,7 +32,10 @@ export const depsFor = (database: string, fault?: Fault): Deps => {
     settings,
     now: () => new Date(),
     sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
-    background: () => {},
+    // A healthy Worker runs its after-answer work (a write lease given back, a flag cleared): left
+    // undone, every later rename, delete or suspension waits for the lease to expire. Work after a
+    // fault is lost, as when the Worker dies.
+    background: fault ? () => {} : (task) => void task(depsFor(database)).catch(() => {}),
   };
 };
 
