@@ -5,9 +5,10 @@ import { parseSettings } from "../../src/config/settings";
 import type { Fetcher } from "../../src/data/client";
 import { type AccountDoc, attemptKey, hasAccount, USERS } from "../../src/domain/accounts";
 import { ERRORS } from "../../src/domain/errors";
-import { INVITATIONS, type InvitationDoc } from "../../src/domain/invitations";
+import { createInvitation, INVITATIONS, type InvitationDoc } from "../../src/domain/invitations";
 import { type Deps, type MemberRecord, ORGANIZATION_INDEXES, ORGANIZATIONS, type OrganizationDoc } from "../../src/domain/organization";
 import { createOrganization, deleteOrganization, renameOrganization } from "../../src/domain/organizations";
+import { suspendOrganization } from "../../src/domain/platform";
 import { createRecord } from "../../src/domain/records";
 import { can, type Permission, type Role } from "../../src/domain/roles";
 import { CLOCK_SKEW_MS } from "../../src/domain/write-leases";
@@ -878,6 +879,21 @@ describe("a record write held back in transit", () => {
     await deleteOrganization(healthy, "Doomed", principal);
     await write.catch(() => {});
     expect((await healthy.data.listCollections()).map((c) => c.name)).not.toContain("org_doomed");
+  });
+
+  it("an invitation held back in transit is waited for by a suspension: stored before its answer, and none taken after", async () => {
+    const { database, healthy, principal } = await setUp("Inviting");
+    const slow = slowInserts(300);
+    const inviting = createInvitation(depsFor(database, slow.wrap), principal, { email: "held@example.com", role: "member" });
+    await slow.insertSent;
+    await suspendOrganization(healthy, principal.orgId, "race", "ops-write");
+    // Its lease was taken before the mark, so the suspension answered only once the insert had landed.
+    expect(await healthy.data.collection(INVITATIONS).findOne({ email: "held@example.com" })).not.toBeNull();
+    await expect(inviting).resolves.toMatchObject({ email: "held@example.com" });
+    await expect(createInvitation(healthy, principal, { email: "after@example.com", role: "member" })).rejects.toMatchObject({
+      code: "ORGANIZATION_SUSPENDED",
+    });
+    expect(await healthy.data.collection(INVITATIONS).countDocuments({})).toBe(1);
   });
 
   it("a writer that dies holding its lease delays a rename until the lease expires, and its write moves with the data", async () => {
