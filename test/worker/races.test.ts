@@ -5,7 +5,7 @@ import { parseSettings } from "../../src/config/settings";
 import type { Fetcher } from "../../src/data/client";
 import { type AccountDoc, attemptKey, hasAccount, USERS } from "../../src/domain/accounts";
 import { ERRORS } from "../../src/domain/errors";
-import { createInvitation, INVITATIONS, type InvitationDoc } from "../../src/domain/invitations";
+import { createInvitation, INVITATIONS, type InvitationDoc, revokeInvitation } from "../../src/domain/invitations";
 import { type Deps, type MemberRecord, ORGANIZATION_INDEXES, ORGANIZATIONS, type OrganizationDoc } from "../../src/domain/organization";
 import { createOrganization, deleteOrganization, renameOrganization } from "../../src/domain/organizations";
 import { suspendOrganization } from "../../src/domain/platform";
@@ -894,6 +894,34 @@ describe("a record write held back in transit", () => {
       code: "ORGANIZATION_SUSPENDED",
     });
     expect(await healthy.data.collection(INVITATIONS).countDocuments({})).toBe(1);
+  });
+
+  it("a revoke held back in transit is waited for by a suspension: gone before its answer, and none after", async () => {
+    const { database, healthy, principal } = await setUp("Revoking");
+    const [held, kept] = await Promise.all(
+      ["held@example.com", "kept@example.com"].map((email) => createInvitation(healthy, principal, { email, role: "member" })),
+    );
+    let sent: () => void = () => {};
+    const deleteSent = new Promise<void>((resolve) => {
+      sent = resolve;
+    });
+    const slowDeletes =
+      (send: Fetcher): Fetcher =>
+      async (request) => {
+        if (new URL(request.url).pathname.endsWith("/deleteOne")) {
+          sent();
+          await pause(300);
+        }
+        return send(request);
+      };
+    const revoking = revokeInvitation(depsFor(database, slowDeletes), principal, ObjectId.createFromHexString(held?.id ?? ""));
+    await deleteSent;
+    await suspendOrganization(healthy, principal.orgId, "race", "ops-write");
+    const emails = async () => (await healthy.data.collection<InvitationDoc>(INVITATIONS).find({})).map((i) => i.email);
+    expect(await emails()).toEqual(["kept@example.com"]);
+    await revoking;
+    await expect(revokeInvitation(healthy, principal, ObjectId.createFromHexString(kept?.id ?? ""))).rejects.toMatchObject({ code: "ORGANIZATION_SUSPENDED" });
+    expect(await emails()).toEqual(["kept@example.com"]);
   });
 
   it("a writer that dies holding its lease delays a rename until the lease expires, and its write moves with the data", async () => {
