@@ -136,9 +136,19 @@ export const listInvitations = async (deps: Deps, principal: Principal): Promise
   return { invitations: docs.map(viewOf) };
 };
 
+/**
+ * Revokes a pending invitation under a write lease, as a create is made: a suspension (or a delete)
+ * waits for a revoke it did not refuse, so none lands after its answer.
+ */
 export const revokeInvitation = async (deps: Deps, principal: Principal, id: ObjectId): Promise<void> => {
-  const org = await ownOrganization(deps, principal);
-  if ((await invitations(deps).deleteOne({ _id: id, org_id: org._id, claim: { $exists: false } })) === 0) throw new AppError("INVITATION_NOT_FOUND");
+  const lease = await acquireWriteLease(deps, principal);
+  if (!lease) throw await refusalOf(deps, principal);
+  try {
+    const fenced = deps.data.collection<InvitationDoc>(INVITATIONS, { deadline: lease.until });
+    if ((await fenced.deleteOne({ _id: id, org_id: lease.org._id, claim: { $exists: false } })) === 0) throw new AppError("INVITATION_NOT_FOUND");
+  } finally {
+    lease.release();
+  }
 };
 
 export interface AcceptInput {

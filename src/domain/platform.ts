@@ -215,7 +215,7 @@ export const inspectOrganization = async (deps: Deps, id: ObjectId): Promise<Org
 
 /**
  * Suspends: marks the organization (whatever its lifecycle status, which carries on), then waits
- * out the record writes (and invitations) that took their lease before the mark, so that after the
+ * out the record writes (and invitation creates and revokes) that took their lease before the mark, so that after the
  * answer no record write of the organization can still land. Login, tokens, records, membership
  * changes, invitations and the members' rename and delete are refused from the mark on (admission.ts). Suspending a suspended organization
  * changes nothing and answers the same: the first reason and time stay.

@@ -1781,6 +1781,17 @@ export interface paths {
                         };
                     };
                 };
+                /** @description Another operation on this organization is in progress; retry shortly */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
                 /** @description Data store unavailable; retry shortly */
                 503: {
                     headers: {

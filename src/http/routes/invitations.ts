@@ -57,7 +57,7 @@ export const revokeInvitationRoute = defineRoute({
   auth: "required",
   request: { path: InvitationPath },
   responses: { 200: { description: "Revoked", schema: Detail, examples: { revoked: { summary: "Revoked", value: { detail: "revoked" } } } } },
-  errors: [...AUTH_ERRORS, "INVITATION_NOT_FOUND"],
+  errors: [...AUTH_ERRORS, "INVITATION_NOT_FOUND", "ORGANIZATION_BUSY"],
   handler: async (request, env, input) => {
     request.state.audit = { action: "invitation.revoke" };
     const deps = await depsFor(request, env);
