@@ -81,16 +81,16 @@ export const pageCursor = <T>(decode: (text: string) => T | null) =>
     }),
   );
 
-const limit = pageLimit;
-const cursor = pageCursor(decodeCursor);
+/**
+ * A listing's two query parameters. The document shows what a client sends (an integer, the
+ * previous page's cursor); the transforms above are what the Worker makes of them.
+ */
+export const pageLimitOr = (fallback: number) =>
+  z._default(pageLimit, fallback).check(z.meta({ type: "integer", minimum: 1, maximum: MAX_PAGE_LIMIT, default: fallback } as never));
+export const optionalPageCursor = <T>(decode: (text: string) => T | null) =>
+  z.optional(pageCursor(decode)).check(z.meta({ description: "The `next_cursor` of the previous page" }));
 
-/** The document shows what a client sends; the transforms above are what the Worker makes of it. */
-export const RecordListQuery = z.object({
-  limit: z
-    ._default(limit, DEFAULT_PAGE_LIMIT as never)
-    .check(z.meta({ type: "integer", minimum: 1, maximum: MAX_PAGE_LIMIT, default: DEFAULT_PAGE_LIMIT } as never)),
-  cursor: z.optional(cursor).check(z.meta({ description: "The `next_cursor` of the previous page" })),
-});
+export const RecordListQuery = z.object({ limit: pageLimitOr(DEFAULT_PAGE_LIMIT), cursor: optionalPageCursor(decodeCursor) });
 
 const HEX_ID = /^[0-9a-fA-F]{24}$/;
 

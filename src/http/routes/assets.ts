@@ -9,10 +9,15 @@ import { defineRoute, type Method, type Route } from "../route";
  * other answer; a file that is not there is the API's own 404.
  */
 const serveAsset = async (request: AppRequest, env: Env): Promise<Response> => {
-  if (!env.ASSETS) throw new AppError("NOT_FOUND");
-  const file = await env.ASSETS.fetch(request.url, { method: request.method });
-  if (file.status === 404) throw new AppError("NOT_FOUND");
+  const file = await staticFile(env, request.url, request.method);
+  if (!file) throw new AppError("NOT_FOUND");
   return file;
+};
+
+/** A file of public/ through the ASSETS binding; null when it is not there (or no assets are bound). */
+export const staticFile = async (env: Env, url: string | URL, method = "GET"): Promise<Response | null> => {
+  const file = await env.ASSETS?.fetch(url, { method });
+  return file && file.status !== 404 ? file : null;
 };
 
 const assetRoute = (method: Method): Route =>

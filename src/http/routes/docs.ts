@@ -1,6 +1,7 @@
 import type { Env } from "../../env";
 import type { AppRequest } from "../context";
 import { defineRoute, type Route } from "../route";
+import { staticFile } from "./assets";
 
 const page = (title: string, head: string, body: string, headers: Record<string, string> = {}) =>
   new Response(
@@ -27,7 +28,7 @@ const REDOC_CSP = "default-src 'self'; img-src 'self' data:; style-src 'self' 'u
  * (src/http/openapi.ts says why). A missing file is a broken deployment, not the caller's doing.
  */
 const serveDocument = async (request: AppRequest, env: Env): Promise<Response> => {
-  const file = await env.ASSETS?.fetch(new URL("/openapi.json", request.url));
+  const file = await staticFile(env, new URL("/openapi.json", request.url));
   if (file?.status !== 200) throw new Error("public/openapi.json is missing from the deployed assets: run `npm install` before deploying");
   return new Response(file.body, { headers: { "content-type": "application/json" } });
 };

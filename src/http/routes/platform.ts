@@ -12,12 +12,11 @@ import {
   removeOrganization,
   suspendOrganization,
 } from "../../domain/platform";
-import { MAX_PAGE_LIMIT } from "../../domain/records";
 import { slugify } from "../../domain/slug";
 import * as z from "../../zod";
 import { depsFor } from "../context";
 import { requireOperator } from "../platform-auth";
-import { pageCursor, pageLimit } from "../record-schemas";
+import { optionalPageCursor, pageLimitOr } from "../record-schemas";
 import { defineRoute } from "../route";
 import { Detail } from "../schemas";
 import { invalid } from "../validation";
@@ -83,10 +82,8 @@ const ListQuery = z.object({
   query: z.optional(z.string().check(z.maxLength(255))).check(z.meta({ description: "Name or slug prefix (in slug form); name order only" })),
   status: z.optional(z.enum(PLATFORM_STATUSES)).check(z.meta({ description: "`active` excludes `suspended`" })),
   sort: z._default(z.enum(PLATFORM_SORTS), "name").check(z.meta({ description: "`-`: descending" })),
-  limit: z
-    ._default(pageLimit, DEFAULT_PLATFORM_PAGE)
-    .check(z.meta({ type: "integer", minimum: 1, maximum: MAX_PAGE_LIMIT, default: DEFAULT_PLATFORM_PAGE } as never)),
-  cursor: z.optional(pageCursor(decodePlatformCursor)).check(z.meta({ description: "The `next_cursor` of the previous page" })),
+  limit: pageLimitOr(DEFAULT_PLATFORM_PAGE),
+  cursor: optionalPageCursor(decodePlatformCursor),
 });
 
 const IdPath = z.object({
