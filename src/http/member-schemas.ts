@@ -1,7 +1,7 @@
 import { DEFAULT_MEMBER_PAGE, MAX_MEMBER_PAGE } from "../domain/members";
 import { ROLES } from "../domain/roles";
 import * as z from "../zod";
-import { pageLimit } from "./record-schemas";
+import { optionalPageCursor, pageLimitOr } from "./record-schemas";
 
 /** Members, roles and invitations: request and response schemas. */
 const exampleUser = "6650f1c2e8b3e4a0123456aa";
@@ -24,12 +24,8 @@ export const MemberPage = z
   .check(z.meta({ example: { members: [{ user_id: exampleUser, email: "admin@testorg.com", role: "owner", joined_at: exampleTime }], next_cursor: null } }));
 
 export const MemberListQuery = z.object({
-  limit: z
-    ._default(pageLimit, DEFAULT_MEMBER_PAGE)
-    .check(z.meta({ type: "integer", minimum: 1, maximum: MAX_MEMBER_PAGE, default: DEFAULT_MEMBER_PAGE } as never)),
-  cursor: z
-    .optional(z.string().check(z.regex(HEX_ID, "Invalid cursor: pass the next_cursor of a previous page unchanged")))
-    .check(z.meta({ description: "The `next_cursor` of the previous page" })),
+  limit: pageLimitOr(DEFAULT_MEMBER_PAGE, MAX_MEMBER_PAGE),
+  cursor: optionalPageCursor((text) => (HEX_ID.test(text) ? text : null)),
 });
 
 export const MemberPath = z.object({ user_id: z.string().check(z.meta({ description: "The member's `user_id`", example: exampleUser })) });

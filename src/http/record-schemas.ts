@@ -52,20 +52,21 @@ export const RecordPage = z
     }),
   );
 
-/** A page size in a query string, 1 to MAX_PAGE_LIMIT (shared with the platform listing). */
-export const pageLimit = z.pipe(
-  z.string(),
-  z.transform((text: string, ctx) => {
-    if (!/^[0-9]{1,9}$/.test(text)) {
-      z.refuse(ctx, "Input should be a valid integer, unable to parse string as an integer");
-      return z.NEVER;
-    }
-    const value = Number(text);
-    if (value < 1) z.refuse(ctx, "Input should be greater than or equal to 1");
-    if (value > MAX_PAGE_LIMIT) z.refuse(ctx, `Input should be less than or equal to ${MAX_PAGE_LIMIT}`);
-    return value;
-  }),
-);
+/** A page size in a query string, 1 to `max`. */
+const pageLimit = (max: number) =>
+  z.pipe(
+    z.string(),
+    z.transform((text: string, ctx) => {
+      if (!/^[0-9]{1,9}$/.test(text)) {
+        z.refuse(ctx, "Input should be a valid integer, unable to parse string as an integer");
+        return z.NEVER;
+      }
+      const value = Number(text);
+      if (value < 1) z.refuse(ctx, "Input should be greater than or equal to 1");
+      if (value > max) z.refuse(ctx, `Input should be less than or equal to ${max}`);
+      return value;
+    }),
+  );
 
 /** A page cursor in a query string, as `decode` reads it (null: not one this service issued). */
 export const pageCursor = <T>(decode: (text: string) => T | null) =>
@@ -85,8 +86,8 @@ export const pageCursor = <T>(decode: (text: string) => T | null) =>
  * A listing's two query parameters. The document shows what a client sends (an integer, the
  * previous page's cursor); the transforms above are what the Worker makes of them.
  */
-export const pageLimitOr = (fallback: number) =>
-  z._default(pageLimit, fallback).check(z.meta({ type: "integer", minimum: 1, maximum: MAX_PAGE_LIMIT, default: fallback } as never));
+export const pageLimitOr = (fallback: number, max = MAX_PAGE_LIMIT) =>
+  z._default(pageLimit(max), fallback).check(z.meta({ type: "integer", minimum: 1, maximum: max, default: fallback } as never));
 export const optionalPageCursor = <T>(decode: (text: string) => T | null) =>
   z.optional(pageCursor(decode)).check(z.meta({ description: "The `next_cursor` of the previous page" }));
 
