@@ -22,6 +22,10 @@ export default defineConfig({
           JWT_SECRET: "test-secret-0123456789abcdef0123456789abcdef",
           // Test-only operator keys (test/helpers.ts names them): one that reads, one that acts.
           PLATFORM_API_KEYS: "ops-read:read:test-platform-read-0123456789abcdef01,ops-write:write:test-platform-write-0123456789abcdef0",
+          // The lowest cost the settings accept: the suites hash thousands of passwords, and at the
+          // production default (test/unit/passwords.test.ts checks it) that alone took minutes.
+          // Cost-specific behaviour (rehashing at login, the default) has tests of its own.
+          PBKDF2_ITERATIONS: "10000",
           ...gateway,
           ...fuzz,
         },

@@ -1,5 +1,5 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
-import { env, exports } from "cloudflare:workers";
+import { env as bindings, exports } from "cloudflare:workers";
 import { parseSettings } from "../src/config/settings";
 import { DataClient, type Fetcher } from "../src/data/client";
 import { dataTarget } from "../src/data/connect";
@@ -7,12 +7,40 @@ import type { Principal } from "../src/domain/auth";
 import type { OrganizationDoc } from "../src/domain/organization";
 import worker from "../src/index";
 
+/**
+ * The bindings the helpers send with: the test configuration's, or the same with a database of
+ * the calling test file's own (`useOwnDatabase`). A live binding, so importers see the switch.
+ */
+let env: typeof bindings = bindings;
+
+/**
+ * Points every helper of the calling test file (requests, store clients, the sweep's cases) at a
+ * database no other file uses. Files that make hundreds of organizations call it first: on
+ * FerretDB's SQLite handler a query on anything but `_id` reads its whole collection, so one
+ * database shared by every file would make each later lookup pay for every earlier file's data.
+ * Each test file runs with its own module instances, so the switch never leaks into another file.
+ */
+export const useOwnDatabase = (prefix: string): string => {
+  const database = `${prefix}_${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+  env = { ...bindings, DATABASE: database };
+  return database;
+};
+
 /** Sends a request through the Worker's front door, as a client would. */
 export const call = (path: string, init: RequestInit = {}): Promise<Response> => {
   const headers = new Headers(init.headers);
   // A client address of its own per request, so the per-IP login throttle only bites where a test means it to.
   if (!headers.has("cf-connecting-ip")) headers.set("cf-connecting-ip", randomIp());
+  if (env !== bindings) return sendWith(env, new Request(`https://org.example${path}`, { ...init, headers }));
   return exports.default.fetch(new Request(`https://org.example${path}`, { ...init, headers }));
+};
+
+/** The Worker's fetch with these bindings, waiting for its after-answer work (such as the audit write). */
+const sendWith = async (scoped: typeof env, request: Request): Promise<Response> => {
+  const ctx = createExecutionContext();
+  const res = await worker.fetch(request as Parameters<typeof worker.fetch>[0], scoped, ctx);
+  await waitOnExecutionContext(ctx);
+  return res;
 };
 
 /**
@@ -22,11 +50,7 @@ export const call = (path: string, init: RequestInit = {}): Promise<Response> =>
 export const callWith = async (overrides: Record<string, string>, path: string, init: RequestInit = {}): Promise<Response> => {
   const headers = new Headers(init.headers);
   if (!headers.has("cf-connecting-ip")) headers.set("cf-connecting-ip", randomIp());
-  const ctx = createExecutionContext();
-  const request = new Request(`https://org.example${path}`, { ...init, headers }) as Parameters<typeof worker.fetch>[0];
-  const res = await worker.fetch(request, { ...env, ...overrides }, ctx);
-  await waitOnExecutionContext(ctx);
-  return res;
+  return sendWith({ ...env, ...overrides }, new Request(`https://org.example${path}`, { ...init, headers }));
 };
 
 /**

@@ -18,6 +18,7 @@ import {
   roundTrips,
   storeClient,
   uniqueName,
+  useOwnDatabase,
 } from "../helpers";
 import { newTenant, SUCCESS, send } from "./surface/cases";
 
@@ -27,6 +28,8 @@ const claimsOf = (token: string) =>
   JSON.parse(atob((token.split(".")[1] ?? "").replace(/-/g, "+").replace(/_/g, "/"))) as { admin_id: string; org_id: string; role: string; tv: number };
 const records = (token: string) => call("/org/records", { headers: bearer(token) });
 const del = (path: string, token: string) => call(path, { method: "DELETE", headers: bearer(token) });
+// Hundreds of organizations (the role matrix makes one per case): a database of this file's own.
+useOwnDatabase("members");
 const database = () => storeClient(env.DATABASE ?? "master_db");
 
 describe("roles × routes: every protected route checks its permission", () => {
