@@ -107,14 +107,15 @@ export class MongoEngine implements Engine {
    * MongoDB applies each single-document write atomically, and the service counts on it (guarded
    * status changes, the failed-login counter). FerretDB's SQLite backend reads, then writes,
    * without isolation, so two concurrent `$inc`s can both read the same value. On FerretDB the
-   * gateway therefore runs its own writes one at a time, which restores the guarantee behind a
-   * single gateway (how the tests run it). On MongoDB writes run concurrently, as they should.
+   * gateway therefore runs its own writes to one collection one at a time, which restores the
+   * guarantee behind a single gateway (how the tests run it); writes to different collections
+   * touch different documents and run side by side. On MongoDB writes run concurrently, as they should.
    */
-  private async write<T>(budget: Budget, work: () => Promise<T>): Promise<T> {
+  private async write<T>(ns: Namespace, budget: Budget, work: () => Promise<T>): Promise<T> {
     const serial = await this.isFerretDb();
     // Checked when the write's turn comes: one whose caller gave up while it waited is never applied.
     const start = () => (budget.left() === 0 ? Promise.reject(budget.spent()) : work());
-    return serial ? this.writeQueue.run(start) : start();
+    return serial ? this.writeQueue.run(`${ns.database}.${ns.collection}`, start) : start();
   }
 
   private isFerretDb(): Promise<boolean> {
@@ -169,7 +170,7 @@ export class MongoEngine implements Engine {
     return this.run(ns, async (budget) => {
       await this.refuseUnstorable(documents);
       // The driver gives each document without one an ObjectId `_id`, as mongod would.
-      const result = await this.write(budget, () => this.collection(ns).insertMany(documents, { ordered: true, ...budget.maxTime() }));
+      const result = await this.write(ns, budget, () => this.collection(ns).insertMany(documents, { ordered: true, ...budget.maxTime() }));
       return documents.map((_, i) => result.insertedIds[i]);
     });
   }
@@ -178,9 +179,9 @@ export class MongoEngine implements Engine {
     return this.run(ns, async (budget) => {
       await this.refuseUnstorable(spec.filter, spec.update);
       const coll = this.collection(ns);
-      if (spec.multi && (await this.isFerretDb())) return updateResult(await updateManyInSteps(coll, spec, budget, (work) => this.write(budget, work)));
+      if (spec.multi && (await this.isFerretDb())) return updateResult(await updateManyInSteps(coll, spec, budget, (work) => this.write(ns, budget, work)));
       return updateResult(
-        await this.write(budget, () => {
+        await this.write(ns, budget, () => {
           const options = { upsert: spec.upsert, ...budget.maxTime() };
           return spec.multi ? coll.updateMany(spec.filter, spec.update, options) : coll.updateOne(spec.filter, spec.update, options);
         }),
@@ -192,7 +193,7 @@ export class MongoEngine implements Engine {
     return this.run(ns, async (budget) => {
       await this.refuseUnstorable(spec.filter, spec.replacement);
       return updateResult(
-        await this.write(budget, () => this.collection(ns).replaceOne(spec.filter, spec.replacement, { upsert: spec.upsert, ...budget.maxTime() })),
+        await this.write(ns, budget, () => this.collection(ns).replaceOne(spec.filter, spec.replacement, { upsert: spec.upsert, ...budget.maxTime() })),
       );
     });
   }
@@ -203,7 +204,7 @@ export class MongoEngine implements Engine {
       const { projection } = spec;
       const send = async (withProjection: boolean) =>
         decodedOrNull(
-          await this.write(budget, () =>
+          await this.write(ns, budget, () =>
             this.collection(ns).findOneAndUpdate(spec.filter, spec.update, {
               ...budget.maxTime(),
               upsert: spec.upsert,
@@ -234,8 +235,8 @@ export class MongoEngine implements Engine {
     return this.run(ns, async (budget) => {
       await this.refuseUnstorable(filter);
       const coll = this.collection(ns);
-      if (multi && (await this.isFerretDb())) return deleteManyInSteps(coll, filter, budget, (work) => this.write(budget, work));
-      return (await this.write(budget, () => (multi ? coll.deleteMany(filter, budget.maxTime()) : coll.deleteOne(filter, budget.maxTime())))).deletedCount;
+      if (multi && (await this.isFerretDb())) return deleteManyInSteps(coll, filter, budget, (work) => this.write(ns, budget, work));
+      return (await this.write(ns, budget, () => (multi ? coll.deleteMany(filter, budget.maxTime()) : coll.deleteOne(filter, budget.maxTime())))).deletedCount;
     });
   }
 
