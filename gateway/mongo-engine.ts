@@ -107,15 +107,17 @@ export class MongoEngine implements Engine {
    * MongoDB applies each single-document write atomically, and the service counts on it (guarded
    * status changes, the failed-login counter). FerretDB's SQLite backend reads, then writes,
    * without isolation, so two concurrent `$inc`s can both read the same value. On FerretDB the
-   * gateway therefore runs its own writes to one collection one at a time, which restores the
-   * guarantee behind a single gateway (how the tests run it); writes to different collections
-   * touch different documents and run side by side. On MongoDB writes run concurrently, as they should.
+   * gateway therefore runs its own writes to one database one at a time, which restores the
+   * guarantee behind a single gateway (how the tests run it). Not one collection at a time: a
+   * database is one SQLite file with one writer at a time, and writers that collide wait in
+   * SQLite's busy handler (sleeps of up to 100 ms each) instead of taking turns here. Writes to
+   * different databases run side by side. On MongoDB writes run concurrently, as they should.
    */
   private async write<T>(ns: Namespace, budget: Budget, work: () => Promise<T>): Promise<T> {
     const serial = await this.isFerretDb();
     // Checked when the write's turn comes: one whose caller gave up while it waited is never applied.
     const start = () => (budget.left() === 0 ? Promise.reject(budget.spent()) : work());
-    return serial ? this.writeQueue.run(`${ns.database}.${ns.collection}`, start) : start();
+    return serial ? this.writeQueue.run(ns.database, start) : start();
   }
 
   private isFerretDb(): Promise<boolean> {

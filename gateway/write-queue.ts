@@ -1,6 +1,6 @@
 /**
- * Runs async jobs one at a time per key, in arrival order; jobs of different keys run side by
- * side. A job's failure is its caller's alone: the next job of its key starts either way. A key's
+ * Runs async jobs one at a time per key, in arrival order; jobs of different keys (databases) run
+ * side by side. A job's failure is its caller's alone: the next job of its key starts either way. A key's
  * chain is forgotten once its last job settles, so the map holds only keys with work in flight.
  */
 export class WriteQueue {

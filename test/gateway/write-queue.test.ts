@@ -20,12 +20,12 @@ const job = (log: string[], name: string) => {
 const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
 
 describe("the gateway's write queue", () => {
-  it("runs one collection's writes one at a time, in arrival order, past a failure", async () => {
+  it("runs one database's writes one at a time, in arrival order, past a failure", async () => {
     const log: string[] = [];
     const queue = new WriteQueue();
     const [a, b, c] = ["a", "b", "c"].map((name) => job(log, name));
     if (!a || !b || !c) throw new Error("jobs");
-    const results = [queue.run("db.items", a.run), queue.run("db.items", b.run), queue.run("db.items", c.run)];
+    const results = [queue.run("tenants", a.run), queue.run("tenants", b.run), queue.run("tenants", c.run)];
     await tick();
     expect(log).toEqual(["a start"]);
     a.finish(false);
@@ -38,12 +38,12 @@ describe("the gateway's write queue", () => {
     expect(log).toEqual(["a start", "a end", "b start", "b end", "c start", "c end"]);
   });
 
-  it("runs writes to different collections side by side, and forgets a collection once its writes are done", async () => {
+  it("runs writes to different databases side by side, and forgets a database once its writes are done", async () => {
     const log: string[] = [];
     const queue = new WriteQueue();
     const a = job(log, "a");
     const b = job(log, "b");
-    const results = [queue.run("db.items", a.run), queue.run("db.other", b.run)];
+    const results = [queue.run("tenants", a.run), queue.run("other", b.run)];
     await tick();
     expect(log).toEqual(["a start", "b start"]);
     expect(queue.size).toBe(2);

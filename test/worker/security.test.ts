@@ -5,7 +5,10 @@ import { parseSettings } from "../../src/config/settings";
 import { attemptKey, countFailure, FORGET_AFTER_SECONDS, sweepStaleAttempts, USERS } from "../../src/domain/accounts";
 import { generatePrivateJwk } from "../../src/domain/keys";
 import { type Deps, ORGANIZATIONS, type OrganizationDoc } from "../../src/domain/organization";
-import { call, callWith, createOrg, emailFor, loginToken, postJson, putJson, storeClient, uniqueName } from "../helpers";
+import { call, callWith, createOrg, emailFor, loginToken, postJson, putJson, storeClient, uniqueName, useOwnDatabase } from "../helpers";
+
+// Hundreds of logins and their counters: a database of this file's own (see useOwnDatabase).
+const database = useOwnDatabase("security");
 
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 const get = (name: string, headers: Record<string, string> = {}) => call(`/org/get?organization_name=${encodeURIComponent(name)}`, { headers });
@@ -204,7 +207,7 @@ describe("one credential check for every endpoint that takes a password", () => 
     }
     expect(await (await get(org.name)).json()).toMatchObject({ organization_name: org.name });
     // Nothing was checked from that address: the account is not one failure closer to its lock.
-    const account = await storeClient("master_db")
+    const account = await storeClient(database)
       .collection(USERS)
       .findOne({ _id: await attemptKey(org.email.toLowerCase()) });
     expect(account?.failures).toBe(0);
@@ -393,7 +396,7 @@ describe("headers", () => {
 });
 
 describe("audit trail", () => {
-  const auditLog = () => storeClient("master_db").collection("audit_log");
+  const auditLog = () => storeClient(database).collection("audit_log");
 
   /** Sends through the Worker and waits for its after-answer work (the audit write) to finish. */
   const send = (path: string, init: RequestInit, overrides: Record<string, string> = {}) =>
@@ -458,7 +461,7 @@ describe("audit trail", () => {
   it("keeps the trail for a bounded time through a TTL index", async () => {
     await call("/health");
     await postJson("/admin/login", { email: "x@example.com", password: "y" });
-    const client = storeClient("master_db");
+    const client = storeClient(database);
     // Creating the same index with other options is refused, so this proves the TTL is in place.
     await expect(client.collection("audit_log").createIndexes([{ key: { at: 1 }, name: "at_ttl", expireAfterSeconds: 90 * 86_400 }])).resolves.toBeUndefined();
     await expect(client.collection("audit_log").createIndexes([{ key: { at: 1 }, name: "at_ttl" }])).rejects.toThrow();
