@@ -44,13 +44,28 @@ const sendWith = async (scoped: typeof env, request: Request): Promise<Response>
 };
 
 /**
- * Sends a request to the Worker with settings of its own (a new env object gets its own
- * settings and keys) and waits for its after-answer work, such as the audit write, to finish.
+ * The bindings with these overrides, one object for each set of them. The Worker keys its parsed
+ * settings, keys and "indexes created" mark on the env object, as an isolate keeps them, so a new
+ * object per request would redo all of that (and the index creation's round trips) every time.
+ */
+const scopedEnvs = new WeakMap<object, Map<string, typeof env>>();
+const envWith = (overrides: Record<string, string>): typeof env => {
+  const scoped = scopedEnvs.get(env) ?? new Map<string, typeof env>();
+  scopedEnvs.set(env, scoped);
+  const key = JSON.stringify(Object.entries(overrides).sort());
+  const bound = scoped.get(key) ?? { ...env, ...overrides };
+  scoped.set(key, bound);
+  return bound;
+};
+
+/**
+ * Sends a request to the Worker with settings of its own (its env object gets its own settings
+ * and keys) and waits for its after-answer work, such as the audit write, to finish.
  */
 export const callWith = async (overrides: Record<string, string>, path: string, init: RequestInit = {}): Promise<Response> => {
   const headers = new Headers(init.headers);
   if (!headers.has("cf-connecting-ip")) headers.set("cf-connecting-ip", randomIp());
-  return sendWith({ ...env, ...overrides }, new Request(`https://org.example${path}`, { ...init, headers }));
+  return sendWith(envWith(overrides), new Request(`https://org.example${path}`, { ...init, headers }));
 };
 
 /**
