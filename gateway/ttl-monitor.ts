@@ -46,6 +46,8 @@ export class TtlMonitor {
   private stopped = true;
   /** Whether the last turn found remembered specs: then the server is one without TTL, whatever this process has seen. */
   hasSpecs = false;
+  /** The turn in flight (settled when none): it may hold specs read before one was forgotten. */
+  private inFlight: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly engine: Engine,
@@ -92,19 +94,38 @@ export class TtlMonitor {
     if (droppedTarget) await this.dropped({ database: ns.database, collection: to });
     const where = { database: ns.database, collection: ns.collection };
     await this.engine.update(this.meta, { filter: where, update: { $set: { collection: to } }, upsert: false, multi: true });
+    await this.turnDone();
   }
 
   async dropped(ns: Namespace): Promise<void> {
     await this.engine.delete(this.meta, { database: ns.database, collection: ns.collection }, true);
+    await this.turnDone();
   }
 
   /** Forgets the spec of a dropped index (none remembered is fine). */
   async forget(ns: Namespace, name: string): Promise<void> {
     await this.engine.delete(this.meta, { database: ns.database, collection: ns.collection, name }, true);
+    await this.turnDone();
+  }
+
+  /**
+   * Answers once the turn in flight, if any, has finished. A turn reads the specs once, at its
+   * start: without this wait, one that began before an index was dropped could still delete, after
+   * the drop was answered, a document the client wrote since (the contract suite's dropIndexes
+   * case caught it). Later turns read the specs without the forgotten one.
+   */
+  private turnDone(): Promise<unknown> {
+    return this.inFlight;
   }
 
   /** One bounded turn over every remembered spec. */
-  async turn(now: Date): Promise<TurnResult> {
+  turn(now: Date): Promise<TurnResult> {
+    const result = this.runTurn(now);
+    this.inFlight = result.catch(() => undefined);
+    return result;
+  }
+
+  private async runTurn(now: Date): Promise<TurnResult> {
     let removed = 0;
     const specs = await this.specs();
     this.hasSpecs = specs.length > 0;

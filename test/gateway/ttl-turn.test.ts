@@ -1,0 +1,38 @@
+import { describe, expect, it } from "vitest";
+import type { Doc, Engine, Namespace } from "../../src/dataapi/engine";
+import { TtlMonitor } from "../../gateway/ttl-monitor";
+
+const OPTIONS = { metaDatabase: "meta", intervalMs: 60_000, batch: 10, maxDocuments: 100, gapMs: 10, log: () => {} };
+const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+/**
+ * The order between a turn and a dropped index, with an engine that holds the turn's find on the
+ * tenant collection until the test lets it go (the ordering is the point, not the store).
+ */
+describe("a TTL turn and a dropped index", () => {
+  it("the drop is answered only once a turn that read the spec before it has finished", async () => {
+    let release: () => void = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const spec = { database: "db", collection: "items", name: "at_ttl", field: "at", expireAfterSeconds: 60 };
+    const engine = {
+      find: async (ns: Namespace): Promise<Doc[]> => {
+        if (ns.database === "meta") return [spec];
+        await held;
+        return [];
+      },
+      delete: async () => 0,
+    } as unknown as Engine;
+    const monitor = new TtlMonitor(engine, OPTIONS);
+    const events: string[] = [];
+    const turn = monitor.turn(new Date()).then(() => events.push("turn done"));
+    await tick();
+    const forgotten = monitor.forget({ database: "db", collection: "items" }, "at_ttl").then(() => events.push("drop answered"));
+    await tick();
+    expect(events).toEqual([]);
+    release();
+    await Promise.all([turn, forgotten]);
+    expect(events).toEqual(["turn done", "drop answered"]);
+  });
+});
