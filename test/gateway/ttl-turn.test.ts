@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { Doc, Engine, Namespace } from "../../src/dataapi/engine";
 import { TtlMonitor } from "../../gateway/ttl-monitor";
+import type { Doc, Engine, Namespace } from "../../src/dataapi/engine";
 
 const OPTIONS = { metaDatabase: "meta", intervalMs: 60_000, batch: 10, maxDocuments: 100, gapMs: 10, log: () => {} };
 const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
