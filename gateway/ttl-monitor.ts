@@ -109,18 +109,22 @@ export class TtlMonitor {
   }
 
   /**
-   * Answers once the turn in flight, if any, has finished. A turn reads the specs once, at its
-   * start: without this wait, one that began before an index was dropped could still delete, after
-   * the drop was answered, a document the client wrote since (the contract suite's dropIndexes
-   * case caught it). Later turns read the specs without the forgotten one.
+   * Answers once every turn in flight has finished. A turn reads the specs once, at its start:
+   * without this wait, one that began before an index was dropped could still delete, after the
+   * drop was answered, a document the client wrote since (the contract suite's dropIndexes case
+   * caught it). Later turns read the specs without the forgotten one.
    */
   private turnDone(): Promise<unknown> {
     return this.inFlight;
   }
 
-  /** One bounded turn over every remembered spec. */
+  /**
+   * One bounded turn over every remembered spec, after the turns before it: a new spec asks for
+   * a turn at once (`remember`), possibly while one runs, and two side by side would each hold
+   * specs of their own, so waiting for the latest would not be waiting for all.
+   */
   turn(now: Date): Promise<TurnResult> {
-    const result = this.runTurn(now);
+    const result = this.inFlight.then(() => this.runTurn(now));
     this.inFlight = result.catch(() => undefined);
     return result;
   }

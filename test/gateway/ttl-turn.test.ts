@@ -35,4 +35,34 @@ describe("a TTL turn and a dropped index", () => {
     await Promise.all([turn, forgotten]);
     expect(events).toEqual(["turn done", "drop answered"]);
   });
+
+  it("waits for every turn in flight: one a new spec asked for while another ran is run after it, not beside it", async () => {
+    let release: () => void = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const spec = { database: "db", collection: "items", name: "at_ttl", field: "at", expireAfterSeconds: 60 };
+    let tenantFinds = 0;
+    const engine = {
+      find: async (ns: Namespace): Promise<Doc[]> => {
+        if (ns.database === "meta") return [spec];
+        tenantFinds++;
+        await held;
+        return [];
+      },
+      delete: async () => 0,
+    } as unknown as Engine;
+    const monitor = new TtlMonitor(engine, OPTIONS);
+    const events: string[] = [];
+    const first = monitor.turn(new Date()).then(() => events.push("first done"));
+    const second = monitor.turn(new Date()).then(() => events.push("second done"));
+    await tick();
+    // The second has not started: only the first is reading the tenant collection.
+    expect(tenantFinds).toBe(1);
+    const forgotten = monitor.forget({ database: "db", collection: "items" }, "at_ttl").then(() => events.push("drop answered"));
+    await tick();
+    release();
+    await Promise.all([first, second, forgotten]);
+    expect(events).toEqual(["first done", "second done", "drop answered"]);
+  });
 });
