@@ -94,12 +94,10 @@ export class TtlMonitor {
     if (droppedTarget) await this.dropped({ database: ns.database, collection: to });
     const where = { database: ns.database, collection: ns.collection };
     await this.engine.update(this.meta, { filter: where, update: { $set: { collection: to } }, upsert: false, multi: true });
-    await this.turnDone();
   }
 
   async dropped(ns: Namespace): Promise<void> {
     await this.engine.delete(this.meta, { database: ns.database, collection: ns.collection }, true);
-    await this.turnDone();
   }
 
   /** Forgets the spec of a dropped index (none remembered is fine). */
@@ -112,7 +110,10 @@ export class TtlMonitor {
    * Answers once every turn in flight has finished. A turn reads the specs once, at its start:
    * without this wait, one that began before an index was dropped could still delete, after the
    * drop was answered, a document the client wrote since (the contract suite's dropIndexes case
-   * caught it). Later turns read the specs without the forgotten one.
+   * caught it). Later turns read the specs without the forgotten one. Only a dropped index waits:
+   * after a rename or a collection drop a turn in flight holds the old name, which holds nothing
+   * until a collection of that name is made again, and a rename, which the service does on every
+   * organization rename, must not wait behind a purge of every database's specs.
    */
   private turnDone(): Promise<unknown> {
     return this.inFlight;
