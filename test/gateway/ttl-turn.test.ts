@@ -22,7 +22,7 @@ describe("a TTL turn and a dropped index", () => {
         await held;
         return [];
       },
-      delete: async () => 0,
+      delete: async (ns: Namespace) => (ns.database === "meta" ? 1 : 0),
     } as unknown as Engine;
     const monitor = new TtlMonitor(engine, OPTIONS);
     const events: string[] = [];
@@ -50,7 +50,7 @@ describe("a TTL turn and a dropped index", () => {
         await held;
         return [];
       },
-      delete: async () => 0,
+      delete: async (ns: Namespace) => (ns.database === "meta" ? 1 : 0),
     } as unknown as Engine;
     const monitor = new TtlMonitor(engine, OPTIONS);
     const events: string[] = [];
