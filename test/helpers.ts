@@ -31,12 +31,12 @@ export const call = (path: string, init: RequestInit = {}): Promise<Response> =>
   const headers = new Headers(init.headers);
   // A client address of its own per request, so the per-IP login throttle only bites where a test means it to.
   if (!headers.has("cf-connecting-ip")) headers.set("cf-connecting-ip", randomIp());
-  if (env !== bindings) return sendWith(env, new Request(`https://org.example${path}`, { ...init, headers }));
-  return exports.default.fetch(new Request(`https://org.example${path}`, { ...init, headers }));
+  const request = new Request(`https://org.example${path}`, { ...init, headers });
+  return env === bindings ? exports.default.fetch(request) : sendWith(env, request);
 };
 
 /** The Worker's fetch with these bindings, waiting for its after-answer work (such as the audit write). */
-const sendWith = async (scoped: typeof env, request: Request): Promise<Response> => {
+export const sendWith = async (scoped: typeof env, request: Request): Promise<Response> => {
   const ctx = createExecutionContext();
   const res = await worker.fetch(request as Parameters<typeof worker.fetch>[0], scoped, ctx);
   await waitOnExecutionContext(ctx);

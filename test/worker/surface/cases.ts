@@ -1,11 +1,22 @@
-import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { parseSettings } from "../../../src/config/settings";
 import { connectData } from "../../../src/data/connect";
 import type { ErrorCode } from "../../../src/domain/errors";
 import { ORGANIZATIONS, type OrganizationDoc } from "../../../src/domain/organization";
 import { collectionNameFor, slugify } from "../../../src/domain/slug";
-import worker from "../../../src/index";
-import { createOrg, emailFor, env, invite, join, loginToken, operator, PLATFORM_READ_KEY, PLATFORM_WRITE_KEY, postJson, uniqueName } from "../../helpers";
+import {
+  createOrg,
+  emailFor,
+  env,
+  invite,
+  join,
+  loginToken,
+  operator,
+  PLATFORM_READ_KEY,
+  PLATFORM_WRITE_KEY,
+  postJson,
+  sendWith,
+  uniqueName,
+} from "../../helpers";
 
 interface Member {
   userId: string;
@@ -82,13 +93,10 @@ export interface Ask {
   env?: Record<string, unknown>;
 }
 
-export const send = async (ask: Ask): Promise<Response> => {
-  const ctx = createExecutionContext();
+export const send = (ask: Ask): Promise<Response> => {
   const headers = { "cf-connecting-ip": `10.9.${Math.floor(Math.random() * 256)}.${Math.floor(Math.random() * 256)}`, ...ask.headers };
-  const request = new Request(`https://org.example${ask.path}`, { method: ask.method, headers, body: ask.body }) as Parameters<typeof worker.fetch>[0];
-  const res = await worker.fetch(request, ask.env ? { ...env, ...ask.env } : env, ctx);
-  await waitOnExecutionContext(ctx);
-  return res;
+  const request = new Request(`https://org.example${ask.path}`, { method: ask.method, headers, body: ask.body });
+  return sendWith(ask.env ? { ...env, ...ask.env } : env, request);
 };
 
 const json = (value: unknown) => JSON.stringify(value);
