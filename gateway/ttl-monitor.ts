@@ -46,8 +46,10 @@ export class TtlMonitor {
   private stopped = true;
   /** Whether the last turn found remembered specs: then the server is one without TTL, whatever this process has seen. */
   hasSpecs = false;
-  /** The turn in flight (settled when none): it may hold specs read before one was forgotten. */
+  /** The last turn asked for (settled when none): turns run one after another. */
   private inFlight: Promise<unknown> = Promise.resolve();
+  /** The batch in flight, from before it reads its spec again until it settles. */
+  private working: Promise<unknown> | undefined;
 
   constructor(
     private readonly engine: Engine,
@@ -104,27 +106,14 @@ export class TtlMonitor {
   async forget(ns: Namespace, name: string): Promise<void> {
     const forgotten = await this.engine.delete(this.meta, { database: ns.database, collection: ns.collection, name }, true);
     // Dropping an index that had no remembered expiry (most drops: the layout migration's, every
-    // isolate start) waits for nothing: no turn can hold a spec that was not there.
-    if (forgotten > 0) await this.turnDone();
-  }
-
-  /**
-   * Answers once every turn in flight has finished. A turn reads the specs once, at its start:
-   * without this wait, one that began before an index was dropped could still delete, after the
-   * drop was answered, a document the client wrote since (the contract suite's dropIndexes case
-   * caught it). Later turns read the specs without the forgotten one. Only a dropped index waits:
-   * after a rename or a collection drop a turn in flight holds the old name, which holds nothing
-   * until a collection of that name is made again, and a rename, which the service does on every
-   * organization rename, must not wait behind a purge of every database's specs.
-   */
-  private turnDone(): Promise<unknown> {
-    return this.inFlight;
+    // isolate start) waits for nothing: no batch can be working on a spec that was not there.
+    if (forgotten > 0) await this.working?.catch(() => undefined);
   }
 
   /**
    * One bounded turn over every remembered spec, after the turns before it: a new spec asks for
-   * a turn at once (`remember`), possibly while one runs, and two side by side would each hold
-   * specs of their own, so waiting for the latest would not be waiting for all.
+   * a turn at once (`remember`), possibly while one runs, and two side by side could each work
+   * on one spec, so `working` would name only one of them.
    */
   turn(now: Date): Promise<TurnResult> {
     const result = this.inFlight.then(() => this.runTurn(now));
@@ -132,24 +121,47 @@ export class TtlMonitor {
     return result;
   }
 
+  /**
+   * The turn reads the specs once, at its start, and each spec again by `_id` (which FerretDB
+   * answers from SQLite's key) before each batch: a batch that begins after an index was dropped
+   * finds its spec gone and deletes nothing. A batch whose read may have come before the drop is
+   * the one in flight when the drop is acknowledged, and `forget` waits for it: so a document
+   * written after the drop is answered is never purged by that spec, and the drop waits for one
+   * batch at most (whichever spec that batch works on: matching it by name could miss one across
+   * a rename), never for a turn over every database's specs. A rename or a collection drop waits for
+   * nothing: a batch in flight holds the old name, which holds nothing until a collection of that
+   * name is made again.
+   */
   private async runTurn(now: Date): Promise<TurnResult> {
     let removed = 0;
     const specs = await this.specs();
     this.hasSpecs = specs.length > 0;
-    for (const spec of specs) {
-      const ns = { database: spec.database, collection: spec.collection };
-      const expired = { [spec.field]: { $lt: new Date(now.getTime() - spec.expireAfterSeconds * 1000) } };
+    for (const { _id } of specs) {
       while (removed < this.options.maxDocuments) {
-        const limit = Math.min(this.options.batch, this.options.maxDocuments - removed);
-        const ids = (await this.engine.find(ns, { filter: expired, projection: { _id: 1 }, limit })).map((d) => d._id);
-        if (ids.length === 0) break;
-        // The condition again: a document renewed since the find is live and stays.
-        removed += await this.engine.delete(ns, { _id: { $in: ids }, ...expired }, true);
-        if (ids.length < limit) break;
+        const batch = this.batch(_id, now, Math.min(this.options.batch, this.options.maxDocuments - removed));
+        this.working = batch;
+        const outcome = await batch.finally(() => {
+          if (this.working === batch) this.working = undefined;
+        });
+        removed += outcome.removed;
+        if (!outcome.more) break;
       }
       if (removed >= this.options.maxDocuments) return { removed, more: true };
     }
     return { removed, more: false };
+  }
+
+  /** One find-then-delete by a spec as it stands now; `more` when the batch came back full. */
+  private async batch(id: unknown, now: Date, limit: number): Promise<TurnResult> {
+    const [spec] = await this.specs({ _id: id });
+    if (!spec) return { removed: 0, more: false };
+    const ns = { database: spec.database, collection: spec.collection };
+    const expired = { [spec.field]: { $lt: new Date(now.getTime() - spec.expireAfterSeconds * 1000) } };
+    const ids = (await this.engine.find(ns, { filter: expired, projection: { _id: 1 }, limit })).map((d) => d._id);
+    if (ids.length === 0) return { removed: 0, more: false };
+    // The condition again: a document renewed since the find is live and stays.
+    const removed = await this.engine.delete(ns, { _id: { $in: ids }, ...expired }, true);
+    return { removed, more: ids.length === limit };
   }
 
   start(): void {

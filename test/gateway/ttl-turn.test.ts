@@ -3,66 +3,114 @@ import { TtlMonitor } from "../../gateway/ttl-monitor";
 import type { Doc, Engine, Namespace } from "../../src/dataapi/engine";
 
 const OPTIONS = { metaDatabase: "meta", intervalMs: 60_000, batch: 10, maxDocuments: 100, gapMs: 10, log: () => {} };
-const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
+const settle = () => new Promise((resolve) => setTimeout(resolve, 5));
+
+interface Spec extends Doc {
+  _id: number;
+  database: string;
+  collection: string;
+  name: string;
+  field: string;
+  expireAfterSeconds: number;
+}
+
+const spec = (_id: number, collection: string): Spec => ({ _id, database: "db", collection, name: "at_ttl", field: "at", expireAfterSeconds: 60 });
 
 /**
- * The order between a turn and a dropped index, with an engine that holds the turn's find on the
- * tenant collection until the test lets it go (the ordering is the point, not the store).
+ * An engine that keeps the remembered specs (read by filter, deleted by name, as the monitor does)
+ * and holds each find on a tenant collection until the test lets it go: the order between a turn
+ * and a dropped index is the point here, not the store. Every tenant find answers a full batch,
+ * so a turn goes on batch after batch until it reaches its bound.
  */
+function heldEngine(specs: Spec[]) {
+  const gates: Array<() => void> = [];
+  const tenantFinds: string[] = [];
+  const matches = (s: Spec, filter: Doc) => Object.entries(filter).every(([key, value]) => s[key] === value);
+  const engine = {
+    find: async (ns: Namespace, options: { filter?: Doc; limit?: number }): Promise<Doc[]> => {
+      if (ns.database === "meta") return specs.filter((s) => matches(s, options.filter ?? {}));
+      tenantFinds.push(ns.collection);
+      await new Promise<void>((resolve) => gates.push(resolve));
+      return Array.from({ length: options.limit ?? 0 }, (_, i) => ({ _id: i }));
+    },
+    delete: async (ns: Namespace, filter: Doc): Promise<number> => {
+      if (ns.database !== "meta") return (filter._id as { $in: unknown[] }).$in.length;
+      const gone = specs.filter((s) => matches(s, filter));
+      specs.splice(0, specs.length, ...specs.filter((s) => !gone.includes(s)));
+      return gone.length;
+    },
+  } as unknown as Engine;
+  /** Lets the held find go; resolves once the monitor has moved on. */
+  const release = async () => {
+    while (gates.length === 0) await settle();
+    gates.shift()?.();
+    await settle();
+  };
+  return { engine, tenantFinds, release };
+}
+
 describe("a TTL turn and a dropped index", () => {
-  it("the drop is answered only once a turn that read the spec before it has finished", async () => {
-    let release: () => void = () => {};
-    const held = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    const spec = { database: "db", collection: "items", name: "at_ttl", field: "at", expireAfterSeconds: 60 };
-    const engine = {
-      find: async (ns: Namespace): Promise<Doc[]> => {
-        if (ns.database === "meta") return [spec];
-        await held;
-        return [];
-      },
-      delete: async (ns: Namespace) => (ns.database === "meta" ? 1 : 0),
-    } as unknown as Engine;
+  it("the drop is answered only once the batch in flight on its spec has finished, and no later batch uses the spec", async () => {
+    const { engine, tenantFinds, release } = heldEngine([spec(1, "items")]);
     const monitor = new TtlMonitor(engine, OPTIONS);
     const events: string[] = [];
     const turn = monitor.turn(new Date()).then(() => events.push("turn done"));
-    await tick();
+    await settle();
     const forgotten = monitor.forget({ database: "db", collection: "items" }, "at_ttl").then(() => events.push("drop answered"));
-    await tick();
+    await settle();
     expect(events).toEqual([]);
-    release();
+    await release();
     await Promise.all([turn, forgotten]);
-    expect(events).toEqual(["turn done", "drop answered"]);
+    expect(events).toEqual(["drop answered", "turn done"]);
+    // The batch came back full, so the turn went on; it read the spec again, found it gone and stopped.
+    expect(tenantFinds).toEqual(["items"]);
   });
 
-  it("waits for every turn in flight: one a new spec asked for while another ran is run after it, not beside it", async () => {
-    let release: () => void = () => {};
-    const held = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    const spec = { database: "db", collection: "items", name: "at_ttl", field: "at", expireAfterSeconds: 60 };
-    let tenantFinds = 0;
-    const engine = {
-      find: async (ns: Namespace): Promise<Doc[]> => {
-        if (ns.database === "meta") return [spec];
-        tenantFinds++;
-        await held;
-        return [];
-      },
-      delete: async (ns: Namespace) => (ns.database === "meta" ? 1 : 0),
-    } as unknown as Engine;
+  it("a long turn over another spec holds a drop for one batch, not for the turn", async () => {
+    const { engine, tenantFinds, release } = heldEngine([spec(1, "busy"), spec(2, "items")]);
     const monitor = new TtlMonitor(engine, OPTIONS);
+    let answered = false;
+    let turnDone = false;
+    const turn = monitor.turn(new Date()).then(() => {
+      turnDone = true;
+    });
+    await settle();
+    const forgotten = monitor.forget({ database: "db", collection: "items" }, "at_ttl").then(() => {
+      answered = true;
+    });
+    await settle();
+    expect(answered).toBe(false);
+    await release();
+    expect(answered).toBe(true);
+    // The turn goes on over `busy` (ten batches reach its bound of a hundred documents) and never
+    // reaches `items`, whose spec is gone.
+    while (!turnDone) await release();
+    await Promise.all([turn, forgotten]);
+    expect(tenantFinds).toEqual(Array(10).fill("busy"));
+  });
+
+  it("a drop with no remembered spec waits for nothing, whatever a turn is doing", async () => {
+    const { engine, release } = heldEngine([spec(1, "busy")]);
+    const monitor = new TtlMonitor(engine, OPTIONS);
+    const turn = monitor.turn(new Date());
+    await settle();
+    await monitor.forget({ database: "db", collection: "other" }, "plain_index");
+    while ((await Promise.race([turn.then(() => true), settle().then(() => false)])) === false) await release();
+  });
+
+  it("turns run one after another: one a new spec asks for while another runs starts after it", async () => {
+    const { engine, tenantFinds, release } = heldEngine([spec(1, "items")]);
+    const monitor = new TtlMonitor(engine, { ...OPTIONS, maxDocuments: 10 });
     const events: string[] = [];
     const first = monitor.turn(new Date()).then(() => events.push("first done"));
     const second = monitor.turn(new Date()).then(() => events.push("second done"));
-    await tick();
+    await settle();
     // The second has not started: only the first is reading the tenant collection.
-    expect(tenantFinds).toBe(1);
-    const forgotten = monitor.forget({ database: "db", collection: "items" }, "at_ttl").then(() => events.push("drop answered"));
-    await tick();
-    release();
-    await Promise.all([first, second, forgotten]);
-    expect(events).toEqual(["first done", "second done", "drop answered"]);
+    expect(tenantFinds).toEqual(["items"]);
+    await release();
+    expect(events).toEqual(["first done"]);
+    await release();
+    await Promise.all([first, second]);
+    expect(events).toEqual(["first done", "second done"]);
   });
 });
