@@ -2,30 +2,30 @@ import { env } from "cloudflare:workers";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ERRORS } from "../../src/domain/errors";
-import { callWith, storeClient } from "../helpers";
+import { call, storeClient, useOwnDatabase } from "../helpers";
 
 /**
  * Property-based hostile-client suite: whatever body, query and headers a client sends, the
  * Worker answers below 500, and an answer of 400 or more leaves the stored state as it was.
  * It runs on a database of its own so the snapshot sees only what these requests could touch.
  */
-const database = `fuzz_${Date.now().toString(36)}`;
-const overrides = { DATABASE: database };
+const database = useOwnDatabase("fuzz");
 const data = () => storeClient(database);
 
-const send = (path: string, init: RequestInit) => callWith(overrides, path, init);
-
 /**
- * Everything a request could change: organizations (admins inside) and the tenant collections.
- * Left out on purpose: the audit trail and the lockout's counters (`login_attempts`), which a
- * refused login must change.
+ * Everything a request could change: organizations (members inside), accounts, invitations and
+ * the tenant collections. Left out on purpose: the audit trail and the lockout's counters (on
+ * the account's document, and documents that hold nothing else), which a refused login must change.
  */
 const snapshot = async () => {
   const client = data();
-  const orgs = await client.collection("organizations").find({}, { sort: { _id: 1 } });
+  const sorted = { sort: { _id: 1 as const } };
+  const orgs = await client.collection("organizations").find({}, sorted);
+  const accounts = await client.collection("users").find({ user_id: { $exists: true } }, { ...sorted, projection: { failures: 0, last_failed_at: 0 } });
+  const invitations = await client.collection("invitations").find({}, sorted);
   const collections = (await client.listCollections()).map((c) => c.name).filter((n) => n.startsWith("org_"));
-  const records = await Promise.all(collections.sort().map(async (name) => [name, await client.collection(name).find({}, { sort: { _id: 1 } })]));
-  return JSON.stringify({ orgs, records });
+  const records = await Promise.all(collections.sort().map(async (name) => [name, await client.collection(name).find({}, sorted)]));
+  return JSON.stringify({ orgs, accounts, invitations, records });
 };
 
 // A fixed seed keeps CI reproducible; set FUZZ_SEED (and FUZZ_RUNS) in the test env to explore further.
@@ -34,20 +34,21 @@ const { FUZZ_SEED = "20261125", FUZZ_RUNS = "40" } = env as unknown as Record<st
 const ORG = { organization_name: "Fuzz Target", email: "fuzz@example.com", password: "Fuzz-pass-1" };
 const json = { "content-type": "application/json" };
 
-const login = () => send("/admin/login", { method: "POST", headers: json, body: JSON.stringify({ email: ORG.email, password: ORG.password }) });
+const login = () => call("/admin/login", { method: "POST", headers: json, body: JSON.stringify({ email: ORG.email, password: ORG.password }) });
 
 /**
  * Undoes what earlier runs may have done to the fuzzed account (deleted it, changed its password,
  * locked it) by removing it through the store and creating it again through the API.
  */
 const recreateAccount = async () => {
-  const organizations = data().collection("organizations");
-  const own = await organizations.findOne({ "admin.email_key": ORG.email });
-  if (own) {
-    await data().collection(String(own.collection_name)).drop();
-    await organizations.deleteOne({ _id: own._id });
+  // The database is this file's own: clearing it whole leaves no account, membership or
+  // collection behind to refuse the new organization (documents only, so the indexes stay).
+  const client = data();
+  for (const { name } of await client.listCollections()) {
+    if (name.startsWith("org_")) await client.collection(name).drop();
+    else await client.collection(name).deleteMany({});
   }
-  expect((await send("/org/create", { method: "POST", headers: json, body: JSON.stringify(ORG) })).status).toBe(200);
+  expect((await call("/org/create", { method: "POST", headers: json, body: JSON.stringify(ORG) })).status).toBe(200);
 };
 
 /**
@@ -67,7 +68,7 @@ const liveToken = async (): Promise<string> => {
 
 beforeAll(async () => {
   await recreateAccount();
-  const record = await send("/org/records", {
+  const record = await call("/org/records", {
     method: "POST",
     headers: { ...json, authorization: `Bearer ${await liveToken()}` },
     body: '{"kept":true}',
@@ -152,7 +153,7 @@ describe("no input produces a 5xx or, when refused, changes stored state", { tim
         if (adminEmail !== undefined) headers["x-admin-email"] = adminEmail;
         const before = await snapshot();
         const search = new URLSearchParams(params).toString();
-        const res = await send(`${path}${search ? `?${search}` : ""}`, { method, headers, body: method === "GET" ? undefined : text });
+        const res = await call(`${path}${search ? `?${search}` : ""}`, { method, headers, body: method === "GET" ? undefined : text });
         expect(res.status).toBeLessThan(500);
         if (authorization === "valid") {
           validRuns++;
