@@ -4,6 +4,7 @@ import type { Doc } from "./dataapi/engine";
 import { USER_INDEXES, USERS } from "./domain/accounts";
 import { AUDIT_LOG, type AuditEvent, auditIndexes } from "./domain/audit";
 import { AppError } from "./domain/errors";
+import { EVENT_INDEXES, EVENTS } from "./domain/events";
 import { INVITATION_INDEXES, INVITATIONS } from "./domain/invitations";
 import { ensureLayout } from "./domain/migrate";
 import { type Deps, type DomainSettings, ORGANIZATION_INDEXES, ORGANIZATIONS, type OrganizationDoc } from "./domain/organization";
@@ -49,6 +50,7 @@ const ensureIndexes = (env: Env, settings: Settings): Promise<unknown> => {
       data.collection(AUDIT_LOG).createIndexes(auditIndexes(settings.auditRetentionDays)),
       data.collection(USERS).createIndexes(USER_INDEXES),
       data.collection(INVITATIONS).createIndexes(INVITATION_INDEXES),
+      data.collection(EVENTS).createIndexes(EVENT_INDEXES),
     ]).then(() => ensureLayout(buildDeps(env, settings)));
     ready.catch(() => indexesReady.delete(env));
     indexesReady.set(env, ready);

@@ -168,6 +168,10 @@ export class Collection<T extends Doc = Doc> {
     return (await this.call<{ insertedId: unknown }>("insertOne", { document })).insertedId;
   }
 
+  async insertMany(documents: T[]): Promise<unknown[]> {
+    return (await this.call<{ insertedIds: unknown[] }>("insertMany", { documents })).insertedIds;
+  }
+
   updateOne(filter: Doc, update: Doc, options: { upsert?: boolean } = {}): Promise<UpdateResult> {
     return this.call<UpdateResult>("updateOne", { filter, update, ...options });
   }

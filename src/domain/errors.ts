@@ -38,6 +38,7 @@ export const ERRORS = {
   INVITATION_NOT_FOUND: { status: 404, message: "Invitation not found" },
   INVITATION_INVALID: { status: 410, message: "This invitation is invalid, expired, revoked or already used" },
   NEW_ACCOUNT_PASSWORD: { status: 422, message: "A new account needs a password of 8 to 256 characters" },
+  EVENT_CURSOR_INVALID: { status: 422, message: "Invalid cursor: pass the next_cursor or an event's cursor from this organization's feed unchanged" },
   ACCOUNT_EXISTS: { status: 409, message: "An account with this e-mail exists: sign in with its password or bearer token to accept" },
 } as const;
 

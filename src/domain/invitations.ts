@@ -5,6 +5,7 @@ import { type Account, type AccountDoc, attemptKey, hasAccount, joinAccount, lea
 import { ADMITS_CALLERS, admitsCallers } from "./admission";
 import { checkAccountPassword, currentToken, isCurrent, type Principal, tokenFor } from "./auth";
 import { AppError } from "./errors";
+import { newEvent, publishLater, userActor, withEvents } from "./events";
 import { type Deps, freshTokenVersion, type MemberRecord, memberOf, memberPath, normalizeEmail, type OrganizationDoc } from "./organization";
 import { hashPassword } from "./passwords";
 import { mayAssign, type Role } from "./roles";
@@ -239,11 +240,19 @@ export const finishAccept = async (deps: Deps, claimed: InvitationDoc, key?: str
     joined_at: claim.at,
   };
   const path = memberPath(claim.user_id);
+  const at = deps.now();
+  const joinedEvent = newEvent(
+    "member.joined",
+    userActor({ userId: claim.user_id }),
+    { user_id: claim.user_id.toHexString(), email: claimed.email, role: claimed.role, invitation_id: claimed._id.toHexString() },
+    at,
+  );
   let org = await deps.organizations.findOneAndUpdate(
     { _id: claimed.org_id, status: "active", ...ADMITS_CALLERS, [path]: { $exists: false } },
-    { $set: { [path]: member, updated_at: deps.now() }, $inc: { owner_count: claimed.role === "owner" ? 1 : 0 } },
+    withEvents({ $set: { [path]: member, updated_at: at }, $inc: { owner_count: claimed.role === "owner" ? 1 : 0 } }, joinedEvent),
     { returnNewDocument: true },
   );
+  if (org) publishLater(deps, org._id);
   if (!org) {
     // Already a member (an earlier attempt of this accept got that far), or why not.
     const now = await deps.organizations.findOne({ _id: claimed.org_id });

@@ -3,6 +3,7 @@ import { leaveAccounts } from "./accounts";
 import { ADMITS_CALLERS, admitsCallers } from "./admission";
 import { currentToken, isCurrent, type Principal } from "./auth";
 import { AppError } from "./errors";
+import { newEvent, publishLater, userActor, withEvents } from "./events";
 import { INVITATIONS } from "./invitations";
 import { type Departure, type Deps, type MemberRecord, memberOf, memberPath, type OrganizationDoc } from "./organization";
 import { mayAssign, type Role } from "./roles";
@@ -101,14 +102,21 @@ const changeMembership = async (
 
 /** Changes a member's role; their earlier tokens for this organization stop working. */
 export const changeRole = async (deps: Deps, principal: Principal, target: ObjectId, role: Role): Promise<MemberView> => {
-  const before = await changeMembership(deps, principal, target, role, (from) => ({
-    $set: { [memberPath(target, "role")]: role, updated_at: deps.now() },
-    $inc: {
-      [memberPath(target, "token_version")]: 1,
-      owner_count: (role === "owner" ? 1 : 0) - (from === "owner" ? 1 : 0),
-    },
-  }));
+  const now = deps.now();
+  const before = await changeMembership(deps, principal, target, role, (from) =>
+    withEvents(
+      {
+        $set: { [memberPath(target, "role")]: role, updated_at: now },
+        $inc: {
+          [memberPath(target, "token_version")]: 1,
+          owner_count: (role === "owner" ? 1 : 0) - (from === "owner" ? 1 : 0),
+        },
+      },
+      newEvent("member.role_changed", userActor(principal), { user_id: target.toHexString(), role }, now),
+    ),
+  );
   if (!before) throw await diagnose(deps, principal, target, role);
+  publishLater(deps, principal.orgId);
   const member = memberOf(before, target) as MemberRecord;
   // A change to the same owner role matched as the owner guess with +1 -1: no count moved.
   return memberView({ ...member, role });
@@ -121,13 +129,22 @@ export const changeRole = async (deps: Deps, principal: Principal, target: Objec
  */
 const endMembership = async (deps: Deps, principal: Principal, target: ObjectId): Promise<void> => {
   const now = deps.now();
-  const before = await changeMembership(deps, principal, target, "removed", (from) => ({
-    $unset: { [memberPath(target)]: "" },
-    $push: { departures: { user_id: target, at: now } },
-    $set: { updated_at: now },
-    ...(from === "owner" ? { $inc: { owner_count: -1 } } : {}),
-  }));
+  const ended = principal.userId.equals(target)
+    ? newEvent("member.left", userActor(principal), { user_id: target.toHexString() }, now)
+    : newEvent("member.removed", userActor(principal), { user_id: target.toHexString() }, now);
+  const before = await changeMembership(deps, principal, target, "removed", (from) =>
+    withEvents(
+      {
+        $unset: { [memberPath(target)]: "" },
+        $push: { departures: { user_id: target, at: now } },
+        $set: { updated_at: now },
+        ...(from === "owner" ? { $inc: { owner_count: -1 } } : {}),
+      },
+      ended,
+    ),
+  );
   if (!before) throw await diagnose(deps, principal, target);
+  publishLater(deps, principal.orgId);
   await finishDeparture(deps, principal.orgId, { user_id: target, at: now }, false, before.has_invitations === true);
 };
 

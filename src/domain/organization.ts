@@ -1,6 +1,7 @@
 import type { ObjectId } from "bson";
 import type { Collection, DataClient } from "../data/client";
 import type { IndexSpec } from "../dataapi/engine";
+import type { OutboxEvent } from "./events";
 import type { Role } from "./roles";
 import type { TokenSettings } from "./tokens";
 import type { WriteLeases } from "./write-leases";
@@ -10,7 +11,16 @@ export type OrgStatus = "creating" | "active" | "renaming" | "deleting";
 /** What a multi-step operation records on the organization before its first side effect. */
 export type PendingOperation =
   | { op: "create"; started_at: Date }
-  | { op: "rename"; started_at: Date; from_name: string; from_slug: string; from_collection: string; to_collection: string }
+  | {
+      op: "rename";
+      started_at: Date;
+      from_name: string;
+      from_slug: string;
+      from_collection: string;
+      to_collection: string;
+      /** Recorded when the rename finishes, never when it is undone. */
+      event?: OutboxEvent;
+    }
   | { op: "delete"; started_at: Date };
 
 /** Who suspended an organization, when and why (the operator key's id, never the key). */
@@ -84,6 +94,12 @@ export interface OrganizationDoc {
   suspension?: Suspension;
   /** Record writes in flight, each with the instant after which it can no longer apply (see write-leases.ts). */
   write_leases?: WriteLeases;
+  /** Event publishers at work (see write-leases.ts): a delete waits for them. */
+  publish_leases?: WriteLeases;
+  /** Events recorded with their changes, not yet published to the feed (events.ts). */
+  outbox?: OutboxEvent[];
+  /** How many events were published: the feed's number of the last one. */
+  event_seq?: number;
 }
 
 export const ORGANIZATIONS = "organizations";

@@ -4,6 +4,7 @@ import { attemptKey, joinAccount, leaveAccounts, openAccount, USERS } from "./ac
 import { ADMITS_CALLERS, admitsCallers } from "./admission";
 import { currentToken, isCurrent, type Principal, verifyCredentials } from "./auth";
 import { AppError } from "./errors";
+import { newEvent, publishLater, userActor, withEvents } from "./events";
 import {
   type Deps,
   freshTokenVersion,
@@ -18,7 +19,7 @@ import {
 import { hashPassword } from "./passwords";
 import { can } from "./roles";
 import { collectionNameFor, slugify } from "./slug";
-import { abandonCreate, finishCreate, finishDelete, finishRename, isPermanentFailure, moveTenantCollection, undoRename } from "./steps";
+import { abandonCreate, finishCreate, finishDelete, finishRename, isPermanentFailure, moveTenantCollection, renamedEvent, undoRename } from "./steps";
 
 const VISIBLE_STATUSES = ["active", "renaming"];
 
@@ -167,18 +168,22 @@ export const renameOrganization = async (deps: Deps, input: RenameInput, credent
   const shownEmail = (org: OrganizationDoc) => memberOf(org, principal.userId)?.email;
   const now = deps.now();
 
+  const from = collectionNameFor(fromSlug);
+  const to = collectionNameFor(toSlug);
+  const renamed = renamedEvent(userActor(principal), input.organization_name, input.new_organization_name, to, now);
+
   if (toSlug === fromSlug) {
+    // Only the spelling changes (the slug, and so the collection, stay): one update, the event with it.
     const org = await deps.organizations.findOneAndUpdate(
       guard,
-      { $set: { organization_name: input.new_organization_name, updated_at: now } },
+      withEvents({ $set: { organization_name: input.new_organization_name, updated_at: now } }, renamed),
       { returnNewDocument: true },
     );
     if (!org) throw await diagnose(deps, principal, fromSlug);
+    publishLater(deps, org._id);
     return viewOf(org, shownEmail(org));
   }
 
-  const from = collectionNameFor(fromSlug);
-  const to = collectionNameFor(toSlug);
   let before: OrganizationDoc | null;
   try {
     before = await deps.organizations.findOneAndUpdate(guard, {
@@ -187,7 +192,15 @@ export const renameOrganization = async (deps: Deps, input: RenameInput, credent
         slug: toSlug,
         status: "renaming",
         updated_at: now,
-        pending: { op: "rename", started_at: now, from_name: input.organization_name, from_slug: fromSlug, from_collection: from, to_collection: to },
+        pending: {
+          op: "rename",
+          started_at: now,
+          from_name: input.organization_name,
+          from_slug: fromSlug,
+          from_collection: from,
+          to_collection: to,
+          event: renamed,
+        },
       },
     });
   } catch (error) {
@@ -208,7 +221,7 @@ export const renameOrganization = async (deps: Deps, input: RenameInput, credent
     await undoRename(deps, before._id, before.organization_name, fromSlug);
     throw new AppError("COLLECTION_EXISTS");
   }
-  const updated_at = await finishRename(deps, before._id, to);
+  const updated_at = await finishRename(deps, before._id, to, renamed);
   const { pending: _pending, ...rest } = before;
   return viewOf(
     { ...rest, organization_name: input.new_organization_name, slug: toSlug, collection_name: to, status: "active", updated_at },
@@ -227,9 +240,12 @@ export const deleteOrganization = async (deps: Deps, name: string, principal: Pr
     ...ADMITS_CALLERS,
     ...(adminEmail === undefined ? {} : { [memberPath(principal.userId, "email_key")]: normalizeEmail(adminEmail) }),
   };
+  const now = deps.now();
+  const deleted = newEvent("organization.deleted", userActor(principal), {}, now);
   const org = await deps.organizations.findOneAndUpdate(
     guard,
-    { $set: { status: "deleting", updated_at: deps.now(), pending: { op: "delete", started_at: deps.now() } } },
+    // Recorded with the mark, from which the delete always finishes (its feed goes with it; see events.ts).
+    withEvents({ $set: { status: "deleting", updated_at: now, pending: { op: "delete", started_at: now } } }, deleted),
     { returnNewDocument: true },
   );
   if (!org) throw await diagnose(deps, principal, slug, adminEmail);

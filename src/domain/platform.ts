@@ -1,5 +1,6 @@
 import { ObjectId } from "bson";
 import { AppError } from "./errors";
+import { newEvent, publishLater, withEvents } from "./events";
 import type { Deps, OrganizationDoc, OrgStatus, Suspension } from "./organization";
 import type { Role } from "./roles";
 import { slugify } from "./slug";
@@ -222,11 +223,13 @@ export const inspectOrganization = async (deps: Deps, id: ObjectId): Promise<Org
  */
 export const suspendOrganization = async (deps: Deps, id: ObjectId, reason: string, keyId: string): Promise<OrganizationDetail> => {
   const now = deps.now();
+  const suspended = newEvent("organization.suspended", { type: "operator", key_id: keyId }, { reason }, now);
   const marked = await deps.organizations.findOneAndUpdate(
     { _id: id, suspended: { $ne: true } },
-    { $set: { suspended: true, suspension: { at: now, reason, by_key_id: keyId }, updated_at: now } },
+    withEvents({ $set: { suspended: true, suspension: { at: now, reason, by_key_id: keyId }, updated_at: now } }, suspended),
     { returnNewDocument: true },
   );
+  if (marked) publishLater(deps, id);
   const org = marked ?? (await deps.organizations.findOne({ _id: id }));
   if (!org) throw new AppError("ORGANIZATION_NOT_FOUND");
   // Already suspended: the leases of the document just read, in case the first suspension is still draining them.
@@ -235,12 +238,17 @@ export const suspendOrganization = async (deps: Deps, id: ObjectId, reason: stri
   return detailOf(rest as OrganizationDoc, await countRecords(deps, org));
 };
 
-export const reactivateOrganization = async (deps: Deps, id: ObjectId): Promise<OrganizationDetail> => {
-  const org = await deps.organizations.findOneAndUpdate(
-    { _id: id },
-    { $unset: { suspended: "", suspension: "" }, $set: { updated_at: deps.now() } },
+/** Lifts a suspension (recording `organization.reactivated`); an organization not suspended is answered as it is, unchanged. */
+export const reactivateOrganization = async (deps: Deps, id: ObjectId, keyId: string): Promise<OrganizationDetail> => {
+  const now = deps.now();
+  const reactivated = newEvent("organization.reactivated", { type: "operator", key_id: keyId }, {}, now);
+  const lifted = await deps.organizations.findOneAndUpdate(
+    { _id: id, suspended: true },
+    withEvents({ $unset: { suspended: "", suspension: "" }, $set: { updated_at: now } }, reactivated),
     { returnNewDocument: true, projection: { write_leases: 0 } },
   );
+  if (lifted) publishLater(deps, id);
+  const org = lifted ?? (await deps.organizations.findOne({ _id: id }, { projection: { write_leases: 0 } }));
   if (!org) throw new AppError("ORGANIZATION_NOT_FOUND");
   return detailOf(org, await countRecords(deps, org));
 };
@@ -251,11 +259,12 @@ export const reactivateOrganization = async (deps: Deps, id: ObjectId): Promise<
  * the members' accounts, the invitations, the organization), which the reconciler finishes after a crash. A suspended organization can be deleted; it stays suspended
  * until it is gone.
  */
-export const removeOrganization = async (deps: Deps, id: ObjectId): Promise<{ organization_name: string }> => {
+export const removeOrganization = async (deps: Deps, id: ObjectId, keyId: string): Promise<{ organization_name: string }> => {
   const now = deps.now();
+  const deleted = newEvent("organization.deleted", { type: "operator", key_id: keyId }, {}, now);
   const org = await deps.organizations.findOneAndUpdate(
     { _id: id, status: "active" },
-    { $set: { status: "deleting", updated_at: now, pending: { op: "delete", started_at: now } } },
+    withEvents({ $set: { status: "deleting", updated_at: now, pending: { op: "delete", started_at: now } } }, deleted),
     { returnNewDocument: true },
   );
   if (!org) {

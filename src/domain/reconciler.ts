@@ -1,10 +1,23 @@
 import type { DataError } from "../data/errors";
 import { AUDIT_LOG, type AuditAction, type AuditEvent } from "./audit";
+import { publishLeftovers } from "./events";
 import type { Deps, OrganizationDoc } from "./organization";
 import { type MembershipReport, reconcileMemberships } from "./reconcile-members";
-import { abandonCreate, finishCreate, finishDelete, finishRename, isPermanentFailure, markFailed, moveTenantCollection, undoRename } from "./steps";
+import {
+  abandonCreate,
+  finishCreate,
+  finishDelete,
+  finishRename,
+  isPermanentFailure,
+  markFailed,
+  moveTenantCollection,
+  renamedEvent,
+  undoRename,
+} from "./steps";
 
 export interface ReconcileReport extends MembershipReport {
+  /** Organizations whose events waited in the outbox (their publisher died), published. */
+  events: number;
   examined: number;
   finished: number;
   rolledBack: number;
@@ -28,7 +41,17 @@ export const reconcile = async (deps: Deps, olderThan: Date): Promise<ReconcileR
     { status: { $in: ["creating", "renaming", "deleting"] }, "pending.started_at": { $lt: olderThan }, "pending.failed_at": { $exists: false } },
     { limit: BATCH },
   );
-  const report: ReconcileReport = { examined: stuck.length, finished: 0, rolledBack: 0, abandoned: 0, failed: 0, accepts: 0, departures: 0, accounts: 0 };
+  const report: ReconcileReport = {
+    examined: stuck.length,
+    finished: 0,
+    rolledBack: 0,
+    abandoned: 0,
+    failed: 0,
+    accepts: 0,
+    departures: 0,
+    accounts: 0,
+    events: 0,
+  };
   for (const org of stuck) {
     try {
       report[await settle(deps, org)]++;
@@ -47,6 +70,13 @@ export const reconcile = async (deps: Deps, olderThan: Date): Promise<ReconcileR
   } catch (error) {
     report.failed++;
     console.error(JSON.stringify({ msg: "reconcile memberships failed", error: String(error) }));
+  }
+  try {
+    // Last: the steps above record events of their own as they finish.
+    report.events = await publishLeftovers(deps, olderThan);
+  } catch (error) {
+    report.failed++;
+    console.error(JSON.stringify({ msg: "reconcile events failed", error: String(error) }));
   }
   return report;
 };
@@ -68,7 +98,9 @@ const settle = async (deps: Deps, org: OrganizationDoc): Promise<"finished" | "r
     await undoRename(deps, org._id, pending.from_name, pending.from_slug);
     return "rolledBack";
   }
-  await finishRename(deps, org._id, pending.to_collection);
+  // A rename marked before events existed has none prepared: the service records it as its own.
+  const renamed = pending.event ?? renamedEvent({ type: "system" }, pending.from_name, org.organization_name, pending.to_collection, deps.now());
+  await finishRename(deps, org._id, pending.to_collection, renamed);
   return "finished";
 };
 

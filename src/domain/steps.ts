@@ -1,6 +1,7 @@
 import { ObjectId } from "bson";
 import { DataError, DataUnavailableError } from "../data/errors";
 import { leaveAccounts } from "./accounts";
+import { type Actor, EVENTS, newEvent, type OutboxEvent, publishLater, userActor, withEvents } from "./events";
 import { INVITATIONS } from "./invitations";
 import type { Deps, OrganizationDoc } from "./organization";
 import { drainWriters } from "./write-leases";
@@ -11,10 +12,22 @@ import { drainWriters } from "./write-leases";
  * happened changes nothing.
  */
 
-/** Creates the tenant collection (existing is fine) and activates the organization. */
-export const finishCreate = async (deps: Deps, org: Pick<OrganizationDoc, "_id" | "collection_name">): Promise<void> => {
+/** Creates the tenant collection (existing is fine) and activates the organization, recording `organization.created`. */
+export const finishCreate = async (deps: Deps, org: Pick<OrganizationDoc, "_id" | "collection_name" | "organization_name" | "members">): Promise<void> => {
   await deps.data.collection(org.collection_name).create();
-  await deps.organizations.updateOne({ _id: org._id, status: "creating" }, { $set: { status: "active", updated_at: deps.now() }, $unset: { pending: "" } });
+  const now = deps.now();
+  const creator = Object.values(org.members ?? {})[0];
+  const created = newEvent(
+    "organization.created",
+    creator ? userActor({ userId: creator.user_id }) : { type: "system" },
+    { organization_name: org.organization_name, collection_name: org.collection_name },
+    now,
+  );
+  await deps.organizations.updateOne(
+    { _id: org._id, status: "creating" },
+    withEvents({ $set: { status: "active", updated_at: now }, $unset: { pending: "" } }, created),
+  );
+  publishLater(deps, org._id);
 };
 
 /** Everyone an organization's accounts list it for: its members, and those whose removal is still finishing. */
@@ -31,13 +44,17 @@ const peopleOf = (org: Pick<OrganizationDoc, "members" | "departures">): ObjectI
  */
 export const finishDelete = async (
   deps: Deps,
-  org: Pick<OrganizationDoc, "_id" | "collection_name" | "write_leases" | "members" | "departures" | "has_invitations">,
+  org: Pick<OrganizationDoc, "_id" | "collection_name" | "write_leases" | "publish_leases" | "members" | "departures" | "has_invitations">,
 ): Promise<void> => {
   await drainWriters(deps, org._id, org.write_leases);
+  // Publishers too (they hold leases of their own, which a rename does not wait for): none can add an event after the events go.
+  await drainWriters(deps, org._id, org.publish_leases ?? {}, "publish_leases");
   await deps.data.collection(org.collection_name).drop();
   await Promise.all([
     leaveAccounts(deps, peopleOf(org), org._id),
     org.has_invitations ? deps.data.collection(INVITATIONS).deleteMany({ org_id: org._id }) : undefined,
+    // After the drain: no publisher (it holds a lease) can add one back.
+    deps.data.collection(EVENTS).deleteMany({ org_id: org._id }),
   ]);
   await deps.organizations.deleteOne({ _id: org._id, status: "deleting" });
 };
@@ -66,14 +83,20 @@ export const moveTenantCollection = async (
   }
 };
 
-export const finishRename = async (deps: Deps, id: ObjectId, to: string): Promise<Date> => {
+/** Activates under the new name and records `organization.renamed` (the event the rename's mark prepared). */
+export const finishRename = async (deps: Deps, id: ObjectId, to: string, renamed: OutboxEvent): Promise<Date> => {
   const updated_at = deps.now();
   await deps.organizations.updateOne(
     { _id: id, status: "renaming" },
-    { $set: { status: "active", collection_name: to, updated_at }, $unset: { pending: "", write_leases: "" } },
+    withEvents({ $set: { status: "active", collection_name: to, updated_at }, $unset: { pending: "", write_leases: "" } }, renamed),
   );
+  publishLater(deps, id);
   return updated_at;
 };
+
+/** The event a rename records as it finishes: prepared when it was marked, so that a repeat by the reconciler records the same one. */
+export const renamedEvent = (actor: Actor, from: string, to: string, collection: string, at: Date): OutboxEvent =>
+  newEvent("organization.renamed", actor, { from, to, collection_name: collection }, at);
 
 /** Puts back the old name when the new name's collection turned out to exist already. */
 export const undoRename = async (deps: Deps, id: ObjectId, name: string, slug: string): Promise<void> => {

@@ -1,6 +1,7 @@
 import type { ObjectId } from "bson";
 import { ADMITS_CALLERS } from "./admission";
 import { currentToken, type Principal } from "./auth";
+import type { EventState } from "./events";
 import type { Deps, OrganizationDoc } from "./organization";
 
 /**
@@ -32,7 +33,10 @@ export type WriteLeases = Record<string, Date>;
 
 const isLive = (until: Date, now: number): boolean => until.getTime() + CLOCK_SKEW_MS > now;
 
-const leaseKey = (id: string) => `write_leases.${id}`;
+/** Record and invitation writers hold `write_leases`; event publishers `publish_leases`, which only a delete waits for. */
+export type LeaseField = "write_leases" | "publish_leases";
+
+const leaseKey = (id: string, field: LeaseField) => `${field}.${id}`;
 
 const newLeaseId = (): string => {
   const bytes = crypto.getRandomValues(new Uint8Array(8));
@@ -45,6 +49,8 @@ export interface WriteLease {
   until: Date;
   /** Gives the lease back after the answer; also clears leases that expired for good (their writers died). */
   release: () => void;
+  /** The same as an `$unset`, for a writer that ends with an update of the organization anyway. */
+  unset: Record<string, "">;
 }
 
 /**
@@ -56,25 +62,48 @@ export const acquireWriteLease = async (
   principal: Principal,
   /** More for the same update: an invitation marks the organization as having some, and reads its members. */
   extra: { set?: Record<string, unknown>; members?: true } = {},
+): Promise<WriteLease | null> =>
+  takeLease(
+    deps,
+    { _id: principal.orgId, status: "active", ...currentToken(principal), ...ADMITS_CALLERS },
+    { collection_name: 1, ...(extra.members ? { members: 1 } : {}) },
+    extra.set,
+  );
+
+/**
+ * A lease for publishing the organization's events (events.ts), taken only when its outbox holds
+ * some: a delete then waits for the publisher before it removes the events. Active organizations
+ * only, as for record writes, so a rename (which clears leases as it finishes) never has one to
+ * lose; a suspended organization's events are still published.
+ */
+export const acquireEventLease = (deps: Deps, orgId: ObjectId): Promise<(WriteLease & { org: EventState }) | null> =>
+  takeLease(deps, { _id: orgId, status: "active", "outbox.0": { $exists: true } }, { outbox: 1, event_seq: 1 }, {}, "publish_leases") as Promise<
+    (WriteLease & { org: EventState }) | null
+  >;
+
+const takeLease = async (
+  deps: Deps,
+  guard: Record<string, unknown>,
+  projection: Record<string, 1>,
+  set: Record<string, unknown> = {},
+  field: LeaseField = "write_leases",
 ): Promise<WriteLease | null> => {
   const id = newLeaseId();
   const now = deps.now().getTime();
   const until = new Date(now + deps.settings.data.timeoutMs);
   const org = (await deps.organizations.findOneAndUpdate(
-    { _id: principal.orgId, status: "active", ...currentToken(principal), ...ADMITS_CALLERS },
-    { $set: { [leaseKey(id)]: until, ...extra.set } },
-    { returnNewDocument: true, projection: { collection_name: 1, write_leases: 1, ...(extra.members ? { members: 1 } : {}) } },
-  )) as (Pick<OrganizationDoc, "_id" | "collection_name" | "members"> & { write_leases?: WriteLeases }) | null;
+    guard,
+    { $set: { [leaseKey(id, field)]: until, ...set } },
+    { returnNewDocument: true, projection: { ...projection, [field]: 1 } },
+  )) as (Pick<OrganizationDoc, "_id" | "collection_name" | "members"> & Partial<Record<LeaseField, WriteLeases>>) | null;
   if (!org) return null;
   // Leases past expiry and skew belong to writers that died: their writes can no longer apply.
-  const dead = Object.entries(org.write_leases ?? {})
+  const dead = Object.entries(org[field] ?? {})
     .filter(([other, expiry]) => other !== id && !isLive(expiry, now))
     .map(([other]) => other);
-  const release = () =>
-    deps.background((later) =>
-      later.organizations.updateOne({ _id: org._id }, { $unset: Object.fromEntries([id, ...dead].map((lease) => [leaseKey(lease), ""])) }),
-    );
-  return { org, until, release };
+  const unset = Object.fromEntries([id, ...dead].map((lease) => [leaseKey(lease, field), ""])) as Record<string, "">;
+  const release = () => deps.background((later) => later.organizations.updateOne({ _id: org._id }, { $unset: unset }));
+  return { org, until, release, unset };
 };
 
 /**
@@ -83,12 +112,12 @@ export const acquireWriteLease = async (
  * `deleting`, so no new lease can be taken meanwhile. `known` is the lease set of the organization
  * document the marking update returned, which saves the first read (and, with no writer, every read).
  */
-export const drainWriters = async (deps: Deps, orgId: ObjectId, known: WriteLeases = {}): Promise<void> => {
+export const drainWriters = async (deps: Deps, orgId: ObjectId, known: WriteLeases = {}, field: LeaseField = "write_leases"): Promise<void> => {
   let leases: WriteLeases | undefined = known;
   for (let pause = FIRST_POLL_MS; ; pause = Math.min(pause * 2, MAX_POLL_MS)) {
     if (leases === undefined) {
-      const org = (await deps.organizations.findOne({ _id: orgId }, { projection: { write_leases: 1 } })) as { write_leases?: WriteLeases } | null;
-      leases = org?.write_leases ?? {};
+      const org = (await deps.organizations.findOne({ _id: orgId }, { projection: { [field]: 1 } })) as Partial<Record<LeaseField, WriteLeases>> | null;
+      leases = org?.[field] ?? {};
     }
     const now = deps.now().getTime();
     const live = Object.values(leases).filter((until) => isLive(until, now));

@@ -11,6 +11,7 @@ export const TAGS = {
   organizations: { name: "Organizations", description: "Create, read, rename and delete organizations (the original FastAPI contract)" },
   admin: { name: "Admin authentication", description: "Log in, log out, change the password" },
   members: { name: "Members and invitations", description: "The people of an organization, their roles, and invitations to join it" },
+  events: { name: "Events", description: "What happened in the organization, in order: a feed to pull (members with `audit:read`)" },
   records: { name: "Records", description: "Documents in the caller's organization's own collection" },
   keys: { name: "Keys", description: "Public keys that verify the service's tokens" },
   operations: { name: "Operations", description: "Liveness and readiness probes" },

@@ -15,12 +15,16 @@ export type Fault = { failAt: number; mode: "before" | "after" };
 let databases = 0;
 export const freshDatabase = () => `lifecycle_${Date.now().toString(36)}_${databases++}`;
 
-export const depsFor = (database: string, fault?: Fault): Deps => {
+/** Holds one call of the store until `until` settles: a Worker paused mid-operation while others go on. */
+export type Hold = { at: number; until: Promise<unknown> };
+
+export const depsFor = (database: string, fault?: Fault, hold?: Hold): Deps => {
   const settings = parseSettings({ ...env, DATABASE: database, PBKDF2_ITERATIONS: "10000" });
   const data = storeClient(database, (send) => {
     let calls = 0;
     return async (request) => {
       calls++;
+      if (hold && calls === hold.at) await hold.until;
       if (!fault || calls < fault.failAt) return send(request);
       if (fault.mode === "after" && calls === fault.failAt) await send(request);
       throw new Error("injected fault: the store is gone");

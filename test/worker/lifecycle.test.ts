@@ -139,7 +139,7 @@ describe("suspend survives a failure at every step", () => {
     expect(suspendedAs(org)).toEqual(SUSPENDED);
     expect(await healthy.data.collection("org_unpaid").countDocuments()).toBe(TENANT_DOCS);
     await expect(login(healthy, principal.email, "Test1234")).rejects.toMatchObject({ code: "ORGANIZATION_SUSPENDED" });
-    await reactivateOrganization(healthy, principal.orgId);
+    await reactivateOrganization(healthy, principal.orgId, "test-key");
     await expect(login(healthy, principal.email, "Test1234")).resolves.toMatchObject({ token_type: "bearer" });
   });
 });
@@ -181,7 +181,7 @@ describe("the operator's delete of a suspended organization survives a failure a
   it.each(faults(STEPS.delete))("fails at call $failAt ($mode)", async (fault) => {
     const { database, healthy, principal } = await setUp("Operator Doomed");
     await suspendOrganization(healthy, principal.orgId, SUSPENSION.reason, SUSPENSION.keyId);
-    await expect(removeOrganization(depsFor(database, fault), principal.orgId)).rejects.toThrow();
+    await expect(removeOrganization(depsFor(database, fault), principal.orgId, "test-key")).rejects.toThrow();
     const orgs = await settle(healthy);
     if (orgs.length === 1) {
       expect(suspendedAs(orgs[0])).toEqual(SUSPENDED);

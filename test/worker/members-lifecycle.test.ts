@@ -95,7 +95,7 @@ describe("an accept cut off at every step, then its organization suspended", () 
       expect(pending?.claim).toBeUndefined();
       await expect(acceptInvitation(healthy, { token, password: PASSWORD })).rejects.toMatchObject({ code: "ORGANIZATION_SUSPENDED" });
       expect(await accountOf(healthy, email)).toSatisfy((doc: AccountDoc | null) => !doc?.user_id);
-      await reactivateOrganization(healthy, owner.orgId);
+      await reactivateOrganization(healthy, owner.orgId, "test-key");
       await expect(acceptInvitation(healthy, { token, password: PASSWORD })).resolves.toMatchObject({ token_type: "bearer" });
     }
     await checkAccounts(healthy, await healthy.organizations.find({}));

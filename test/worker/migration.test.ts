@@ -105,7 +105,7 @@ describe("migrating organizations with an embedded admin", () => {
     const principal = await authenticateToken(deps, token);
     await expect(listRecords(deps, principal, { limit: 10 })).rejects.toMatchObject({ code: "ORGANIZATION_SUSPENDED" });
     await expect(createRecord(deps, principal, { after: true })).rejects.toMatchObject({ code: "ORGANIZATION_SUSPENDED" });
-    await reactivateOrganization(deps, old._id);
+    await reactivateOrganization(deps, old._id, "test-key");
     await expect(login(deps, old.admin.email, "Legacy-1234")).resolves.toMatchObject({ token_type: "bearer" });
     expect((await listRecords(deps, principal, { limit: 10 })).records).toEqual([expect.objectContaining({ kept: true })]);
   });

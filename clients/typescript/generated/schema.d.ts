@@ -1966,6 +1966,134 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/org/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The organization's events, in order, a page at a time
+         * @description Every change to the organization, in the order it was made, each exactly once: pass `next_cursor` as `after` for the next page, and keep polling with the last one. An event is listed if and only if its change happened. Events are kept 30 days.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description The `next_cursor` of the previous page */
+                    after?: string;
+                    limit?: number;
+                    /**
+                     * @description Comma-separated event types, of: organization.created, organization.renamed, organization.deleted, organization.suspended, organization.reactivated, member.joined, member.role_changed, member.removed, member.left
+                     * @example member.joined,member.removed
+                     */
+                    type?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A page of events */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            events: {
+                                /** @description Stable: a webhook delivery of this event carries it as `webhook-id` */
+                                id: string;
+                                /** @enum {string} */
+                                type: "organization.created" | "organization.renamed" | "organization.deleted" | "organization.suspended" | "organization.reactivated" | "member.joined" | "member.role_changed" | "member.removed" | "member.left";
+                                /** Format: date-time */
+                                created_at: string;
+                                /** @description Pass as `after` to list the events after this one */
+                                cursor: string;
+                                organization_id: string;
+                                actor: {
+                                    /** @constant */
+                                    type: "user";
+                                    id: string;
+                                } | {
+                                    /** @constant */
+                                    type: "operator";
+                                    key_id: string;
+                                } | {
+                                    /** @constant */
+                                    type: "system";
+                                };
+                                data: {
+                                    [key: string]: unknown;
+                                };
+                            }[];
+                            /** @description Pass as `after` for the next page; on the last page, where to resume polling */
+                            next_cursor: string;
+                            has_more: boolean;
+                        };
+                    };
+                };
+                /** @description Not authenticated; Invalid or expired token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description This organization is suspended; contact the service's operator; Your role in this organization does not allow this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description Validation error; Invalid cursor: pass the next_cursor or an event's cursor from this organization's feed unchanged */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: {
+                                loc: (string | number)[];
+                                msg: string;
+                                type: string;
+                            }[];
+                        } | {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description Data store unavailable; retry shortly */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/org/records": {
         parameters: {
             query?: never;

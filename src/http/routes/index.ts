@@ -2,6 +2,7 @@ import type { Route } from "../route";
 import { loginRoute, logoutRoute, passwordRoute } from "./admin";
 import { assetRoutes } from "./assets";
 import { docsRoutes } from "./docs";
+import { listEventsRoute } from "./events";
 import { healthRoute, readyRoute } from "./health";
 import { acceptInvitationRoute, createInvitationRoute, listInvitationsRoute, revokeInvitationRoute } from "./invitations";
 import { jwksRoute } from "./jwks";
@@ -28,6 +29,7 @@ const API: Route[] = [
   listInvitationsRoute,
   revokeInvitationRoute,
   acceptInvitationRoute,
+  listEventsRoute,
   createRecordRoute,
   listRecordsRoute,
   getRecordRoute,

@@ -169,11 +169,11 @@ export const reactivateOrganizationRoute = defineRoute({
   responses: { 200: { description: "Active again (or never suspended)", schema: Detail_ } },
   errors: [...WRITE_ERRORS, "ORGANIZATION_NOT_FOUND"],
   handler: async (request, env, input) => {
-    await requireOperator(request, env, "write");
+    const key = await requireOperator(request, env, "write");
     const id = organizationIdOf(input.params().id);
     request.state.audit = { action: "platform.reactivate", orgId: id.toHexString() };
     const deps = await depsFor(request, env);
-    return { body: await reactivateOrganization(deps, id) };
+    return { body: await reactivateOrganization(deps, id, key.id) };
   },
 });
 
@@ -188,11 +188,11 @@ export const removeOrganizationRoute = defineRoute({
   responses: { 200: { description: "Deleted", schema: Detail, examples: { deleted: { summary: "Deleted", value: { detail: "deleted" } } } } },
   errors: [...WRITE_ERRORS, "ORGANIZATION_NOT_FOUND", "ORGANIZATION_BUSY"],
   handler: async (request, env, input) => {
-    await requireOperator(request, env, "write");
+    const key = await requireOperator(request, env, "write");
     const id = organizationIdOf(input.params().id);
     request.state.audit = { action: "platform.delete", orgId: id.toHexString() };
     const deps = await depsFor(request, env);
-    const { organization_name } = await removeOrganization(deps, id);
+    const { organization_name } = await removeOrganization(deps, id, key.id);
     request.state.audit.organizationName = organization_name;
     return { body: { detail: "deleted" } };
   },

@@ -158,6 +158,7 @@ export const SUCCESS: Record<string, (t: Tenant) => Ask> = {
     body: json({ email: freshEmail(), role: "member" }),
   }),
   "GET /org/invitations": (t) => ({ method: "GET", path: "/org/invitations", headers: bearer(t.token) }),
+  "GET /org/events": (t) => ({ method: "GET", path: "/org/events?limit=10", headers: bearer(t.token) }),
   "DELETE /org/invitations/{id}": (t) => ({ method: "DELETE", path: `/org/invitations/${t.invitation?.id}`, headers: bearer(t.token) }),
   "POST /invitations/accept": (t) => ({
     method: "POST",
@@ -305,6 +306,8 @@ export const PROVOKE: Record<ErrorCode, Provoke | undefined> = {
   RECORD_NOT_FOUND: (ask) => ({ ...ask, path: ask.path.replace(/[0-9a-f]{24}/, "ffffffffffffffffffffffff") }),
   MEMBER_NOT_FOUND: (ask) => ({ ...ask, path: ask.path.replace(/[0-9a-f]{24}/, "ffffffffffffffffffffffff") }),
   INVITATION_NOT_FOUND: (ask) => ({ ...ask, path: ask.path.replace(/[0-9a-f]{24}/, "ffffffffffffffffffffffff") }),
+  // A cursor past every event the organization has recorded: no page ever gave it.
+  EVENT_CURSOR_INVALID: (ask) => ({ ...ask, path: `${ask.path}${ask.path.includes("?") ? "&" : "?"}after=999999999` }),
   ORGANIZATION_REQUIRED: async (ask, t) => {
     await secondOrganization(t.token);
     return ask;

@@ -1,0 +1,29 @@
+import type { ErrorCode } from "../../domain/errors";
+import { organizationEvents } from "../../domain/events";
+import { requirePrincipal } from "../authenticate";
+import { depsFor } from "../context";
+import { EventListQuery, EventPage } from "../event-schemas";
+import { defineRoute } from "../route";
+
+const AUTH_ERRORS: ErrorCode[] = ["NOT_AUTHENTICATED", "INVALID_TOKEN", "ORGANIZATION_SUSPENDED", "STORE_UNAVAILABLE"];
+
+export const listEventsRoute = defineRoute({
+  method: "get",
+  path: "/org/events",
+  permission: "audit:read",
+  tag: "events",
+  summary: "The organization's events, in order, a page at a time",
+  description:
+    "Every change to the organization, in the order it was made, each exactly once: pass `next_cursor` as `after` for the next page, and keep polling with the last one. " +
+    "An event is listed if and only if its change happened. Events are kept 30 days.",
+  auth: "required",
+  request: { query: EventListQuery, blankQueryIsAbsent: true },
+  responses: { 200: { description: "A page of events", schema: EventPage } },
+  errors: [...AUTH_ERRORS, "VALIDATION_FAILED", "EVENT_CURSOR_INVALID"],
+  handler: async (request, env, input) => {
+    const deps = await depsFor(request, env);
+    const principal = await requirePrincipal(request, deps);
+    const { after, limit, type } = input.query();
+    return { body: await organizationEvents(deps, principal, { after, limit, types: type }) };
+  },
+});
