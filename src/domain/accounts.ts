@@ -1,6 +1,7 @@
 import type { ObjectId } from "bson";
 import { DuplicateKeyError } from "../data/errors";
 import type { Doc, IndexSpec } from "../dataapi/engine";
+import type { CarriedEvent } from "./events";
 import type { Deps } from "./organization";
 
 /**
@@ -37,6 +38,8 @@ export interface AccountDoc {
   org_ids?: ObjectId[];
   /** Set when `org_ids` gained an organization whose membership is not yet confirmed; the reconciler prunes after a crash. */
   joining_at?: Date;
+  /** Events of this account's changes (a password change) not yet relayed to its organizations (events.ts). */
+  carried?: CarriedEvent[];
 }
 
 export type Account = AccountDoc & Required<Pick<AccountDoc, "user_id" | "email" | "password_hash" | "org_ids">>;

@@ -2,6 +2,7 @@ import { ObjectId } from "bson";
 import { type Account, attemptKey, clearFailures, countFailure, type PriorFailures, USERS } from "./accounts";
 import { ADMITS_CALLERS, admitsCallers } from "./admission";
 import { AppError } from "./errors";
+import { type CarriedEvent, newEvent, type OutboxEvent, pushFresh, relay, userActor } from "./events";
 import { lockedForMs } from "./lockout";
 import { type Deps, type MemberRecord, memberOf, memberPath, normalizeEmail, type OrganizationDoc } from "./organization";
 import { dummyHash, hashPassword, needsRehash, verifyPassword } from "./passwords";
@@ -83,7 +84,7 @@ const checkPassword = async (deps: Deps, emailKey: string, password: string, cho
   if (lockedMs > 0) throw new AppError("ACCOUNT_LOCKED", undefined, lockedMs / 1000);
   const account = before.account;
   const [valid, org] = await Promise.all([verifyPassword(password, account?.password_hash ?? dummyHash(iterations)), organizationFor(deps, account, choice)]);
-  if (!account || !valid) throw new AppError("INVALID_CREDENTIALS");
+  if (!account || !valid) throw await failedCheck(deps, before);
   // Past this point the caller proved the password: what follows tells them nothing they could not see.
   if (org === "several") {
     deps.background((later) => afterSuccess(later, key, before.countedAt, account, password));
@@ -110,9 +111,29 @@ export const checkAccountPassword = async (deps: Deps, emailKey: string, passwor
   lockedOut(before, deps);
   const account = before.account;
   const valid = await verifyPassword(password, account?.password_hash ?? dummyHash(deps.settings.pbkdf2Iterations));
-  if (account && !valid) throw new AppError("INVALID_CREDENTIALS");
+  if (account && !valid) throw await failedCheck(deps, before);
   deps.background((later) => (account ? afterSuccess(later, key, before.countedAt, account, password) : clearFailures(later, key, before.countedAt)));
   return account;
+};
+
+/**
+ * A wrong password is reported to each organization of the account before it is answered:
+ * `admin.login_failed`, and `admin.locked` when this failure starts a lock. An e-mail without an
+ * account makes the same one update (matching nothing), so the answer's timing does not tell
+ * whether the e-mail has an account. Who typed the password is unknown: the actor is anonymous.
+ */
+const failedCheck = async (deps: Deps, before: PriorFailures): Promise<AppError> => {
+  const account = before.account;
+  const now = deps.now();
+  const events: OutboxEvent[] = [];
+  if (account) {
+    const who = { user_id: account.user_id.toHexString(), email: account.email };
+    events.push(newEvent("admin.login_failed", { type: "anonymous" }, who, now));
+    const lockedMs = lockedForMs(before.failures + 1, now, now, deps.settings.lockoutThreshold);
+    if (lockedMs > 0) events.push(newEvent("admin.locked", { type: "anonymous" }, { ...who, until: new Date(now.getTime() + lockedMs).toISOString() }, now));
+  }
+  await pushFresh(deps, account?.org_ids ?? [], events);
+  return new AppError("INVALID_CREDENTIALS");
 };
 
 /** Ends the run of failures and, for an old or cheaper hash, rewrites it at the configured cost. */
@@ -192,7 +213,7 @@ export const changePassword = async (deps: Deps, principal: Principal, currentPa
   lockedOut(before, deps);
   const account = before.account;
   if (!account?.user_id.equals(principal.userId)) throw new AppError("INVALID_TOKEN");
-  if (!(await verifyPassword(currentPassword, account.password_hash))) throw new AppError("INVALID_CREDENTIALS");
+  if (!(await verifyPassword(currentPassword, account.password_hash))) throw await failedCheck(deps, before);
   const fresh = await hashPassword(newPassword, deps.settings.pbkdf2Iterations);
   const tv = memberPath(principal.userId, "token_version");
   const { matchedCount } = await deps.organizations.updateOne({ _id: own._id, ...currentToken(principal), ...ADMITS_CALLERS }, { $inc: { [tv]: 1 } });
@@ -200,8 +221,20 @@ export const changePassword = async (deps: Deps, principal: Principal, currentPa
   const others = account.org_ids.filter((id) => !id.equals(own._id));
   if (others.length > 0)
     await deps.organizations.updateMany({ _id: { $in: others }, [memberPath(principal.userId)]: { $exists: true } }, { $inc: { [tv]: 1 } });
-  await deps.data
+  // The event is carried on the account, in the same write as the new hash, then relayed to each organization.
+  const changed: CarriedEvent = {
+    org_ids: account.org_ids,
+    event: newEvent("admin.password_changed", userActor(principal), { user_id: principal.userId.toHexString() }, deps.now()),
+  };
+  const { matchedCount: changedCount } = await deps.data
     .collection(USERS)
-    .updateOne({ user_id: principal.userId, password_hash: account.password_hash }, { $set: { password_hash: fresh, failures: 0 } });
+    .updateOne(
+      { user_id: principal.userId, password_hash: account.password_hash },
+      { $set: { password_hash: fresh, failures: 0 }, $push: { carried: changed } },
+    );
+  if (changedCount > 0) {
+    await relay(deps, changed);
+    deps.background((later) => later.data.collection(USERS).updateOne({ user_id: principal.userId }, { $pullAll: { carried: [changed] } }));
+  }
   return { access_token: await tokenFor(deps, own, member, principal.tokenVersion + 1), token_type: "bearer" as const, org: own };
 };

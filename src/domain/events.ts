@@ -4,8 +4,8 @@ import type { IndexSpec } from "../dataapi/engine";
 import { admitsCallers } from "./admission";
 import { currentToken, type Principal } from "./auth";
 import { AppError } from "./errors";
-import type { Deps, OrganizationDoc } from "./organization";
-import { acquireEventLease } from "./write-leases";
+import { type Deps, ORGANIZATIONS, type OrganizationDoc } from "./organization";
+import { acquireEventLease, CLOCK_SKEW_MS } from "./write-leases";
 
 /**
  * An organization's events: a transactional outbox on its own document, published to a feed.
@@ -39,6 +39,11 @@ export const EVENT_TYPES = [
   "member.role_changed",
   "member.removed",
   "member.left",
+  "invitation.created",
+  "invitation.revoked",
+  "admin.password_changed",
+  "admin.login_failed",
+  "admin.locked",
 ] as const;
 
 export type EventType = (typeof EVENT_TYPES)[number];
@@ -46,7 +51,7 @@ export type EventType = (typeof EVENT_TYPES)[number];
 export const isEventType = (value: string): value is EventType => (EVENT_TYPES as readonly string[]).includes(value);
 
 /** Who made the change: a member (by token or password), the platform operator (by key id), or the service itself. */
-export type Actor = { type: "user"; id: string } | { type: "operator"; key_id: string } | { type: "system" };
+export type Actor = { type: "user"; id: string } | { type: "operator"; key_id: string } | { type: "system" } | { type: "anonymous" };
 
 export const userActor = (principal: Pick<Principal, "userId">): Actor => ({ type: "user", id: principal.userId.toHexString() });
 
@@ -59,13 +64,20 @@ export interface OutboxEvent {
   data: Record<string, unknown>;
 }
 
-/** A published event: its number in the organization's feed beside it. */
+/**
+ * A published event: its number in the organization's feed beside it. One change can report to
+ * several organizations under one event id (a password change, to each of the account's), so the
+ * document's key is the pair.
+ */
 export interface EventDoc extends Omit<OutboxEvent, "id"> {
   [key: string]: unknown;
   _id: string;
+  id: string;
   org_id: ObjectId;
   seq: number;
 }
+
+const eventKey = (orgId: ObjectId, id: string): string => `${orgId.toHexString()}:${id}`;
 
 /** How long the feed keeps an event (its outbox keeps it until published, whatever its age). */
 export const EVENT_RETENTION_DAYS = 30;
@@ -124,7 +136,7 @@ const publishBatch = async (deps: Deps, orgId: ObjectId): Promise<number> => {
   try {
     const base = org.event_seq ?? 0;
     const outbox = (org.outbox ?? []).slice(0, PUBLISH_BATCH);
-    const docs: EventDoc[] = numbered({ ...org, outbox }).map(({ id, seq, ...event }) => ({ ...event, _id: id, org_id: orgId, seq }));
+    const docs: EventDoc[] = numbered({ ...org, outbox }).map((event) => ({ ...event, _id: eventKey(orgId, event.id), org_id: orgId }));
     const events = eventsOf(deps, lease.until);
     try {
       await events.insertMany(docs);
@@ -221,10 +233,7 @@ export const listEvents = async (deps: Deps, org: EventState, page: { after: num
     page.after < base
       ? await eventsOf(deps).find({ org_id: org._id, seq: { $gt: page.after, $lte: base }, ...typeFilter }, { sort: { seq: 1 }, limit: page.limit + 1 })
       : [];
-  const listed = [
-    ...published.map(({ _id, ...event }) => ({ ...event, id: _id })),
-    ...pending.filter((event) => event.seq > page.after && (!page.types || page.types.includes(event.type))),
-  ];
+  const listed = [...published, ...pending.filter((event) => event.seq > page.after && (!page.types || page.types.includes(event.type)))];
   const shown = listed.slice(0, page.limit);
   const has_more = listed.length > page.limit;
   const tail = shown.at(-1);
@@ -233,4 +242,67 @@ export const listEvents = async (deps: Deps, org: EventState, page: { after: num
     next_cursor: String(has_more && tail ? tail.seq : last),
     has_more,
   };
+};
+
+/**
+ * An event whose change is made on another document than the organization's (an invitation, an
+ * account): it is recorded on that document, in the same write as the change, and relayed from
+ * there to each organization's outbox (the same id in each), then cleared. The request relays it
+ * before answering, so whatever the client does next comes after it in the feed; after a crash the
+ * reconciler relays what was left (`relayCarefully`).
+ */
+export interface CarriedEvent {
+  org_ids: ObjectId[];
+  event: OutboxEvent;
+}
+
+/**
+ * How long a request may take to relay what it carried: its relay carries this deadline to the
+ * store (which refuses to begin it later), and the reconciler relays only events older than this
+ * and the clock skew, so the two never both push one event.
+ */
+export const RELAY_WINDOW_MS = 30_000;
+
+/** The request's relay: the event is new, so no organization can have it yet; one update for all of them. */
+export const relay = async (deps: Deps, carried: CarriedEvent): Promise<void> => {
+  const deadline = new Date(carried.event.at.getTime() + RELAY_WINDOW_MS);
+  await pushFresh(deps, carried.org_ids, [carried.event], deadline);
+};
+
+/** Pushes events made just now (no organization can have them) onto the organizations' outboxes, in one update. */
+export const pushFresh = async (deps: Deps, orgIds: ObjectId[], events: OutboxEvent[], deadline?: Date): Promise<void> => {
+  const organizations = deadline ? deps.data.collection<OrganizationDoc>(ORGANIZATIONS, { deadline }) : deps.organizations;
+  await organizations.updateMany({ _id: { $in: orgIds }, status: { $ne: "deleting" } }, { $push: { outbox: { $each: events } } });
+  publishAllLater(deps, orgIds);
+};
+
+/** Which carried events the reconciler relays: those no request can still be relaying. */
+export const relayCutoff = (deps: Deps, olderThan: Date): Date =>
+  new Date(Math.min(olderThan.getTime(), deps.now().getTime() - RELAY_WINDOW_MS - CLOCK_SKEW_MS));
+
+const publishAllLater = (deps: Deps, orgIds: ObjectId[]): void => {
+  for (const orgId of orgIds) publishLater(deps, orgId);
+};
+
+/**
+ * The reconciler's relay of an event a request may or may not have relayed before it stopped.
+ * Pushed only if the organization has it neither in its outbox nor published; the push is guarded
+ * by the published count read before looking, so a publisher moving it out of the outbox meanwhile
+ * makes the push miss, and the next look finds it published.
+ */
+export const relayCarefully = async (deps: Deps, carried: CarriedEvent): Promise<void> => {
+  for (const orgId of carried.org_ids) {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const org = await deps.organizations.findOne({ _id: orgId }, { projection: { event_seq: 1, outbox: 1, status: 1 } });
+      if (!org || org.status === "deleting" || (org.outbox ?? []).some((e) => e.id === carried.event.id)) break;
+      if (await eventsOf(deps).findOne({ _id: eventKey(orgId, carried.event.id) }, { projection: { _id: 1 } })) break;
+      const seq = org.event_seq ?? 0;
+      const { matchedCount } = await deps.organizations.updateOne(
+        { _id: orgId, event_seq: seq === 0 ? { $in: [null, 0] } : seq, "outbox.id": { $ne: carried.event.id } },
+        { $push: { outbox: carried.event } },
+      );
+      if (matchedCount > 0) break;
+    }
+  }
+  publishAllLater(deps, carried.org_ids);
 };

@@ -5,7 +5,7 @@ import { type Account, type AccountDoc, attemptKey, hasAccount, joinAccount, lea
 import { ADMITS_CALLERS, admitsCallers } from "./admission";
 import { checkAccountPassword, currentToken, isCurrent, type Principal, tokenFor } from "./auth";
 import { AppError } from "./errors";
-import { newEvent, publishLater, userActor, withEvents } from "./events";
+import { type CarriedEvent, newEvent, publishLater, relay, userActor, withEvents } from "./events";
 import { type Deps, freshTokenVersion, type MemberRecord, memberOf, memberPath, normalizeEmail, type OrganizationDoc } from "./organization";
 import { hashPassword } from "./passwords";
 import { mayAssign, type Role } from "./roles";
@@ -33,6 +33,10 @@ export interface InvitationDoc {
   invited_by: ObjectId;
   /** Set by the accept that won: who joins, and for a new account its hash. */
   claim?: { user_id: ObjectId; at: Date; password_hash?: string; new_account: boolean };
+  /** Revoked: refused from then on, and removed once its event is relayed. */
+  revoked?: true;
+  /** Events of this invitation's changes not yet relayed to the organization (events.ts). */
+  carried?: CarriedEvent[];
 }
 
 export const INVITATION_INDEXES: IndexSpec[] = [
@@ -104,21 +108,44 @@ export const createInvitation = async (deps: Deps, principal: Principal, input: 
       invited_by: principal.userId,
     };
     const fenced = deps.data.collection<InvitationDoc>(INVITATIONS, { deadline: lease.until });
+    const created = (id: ObjectId): CarriedEvent => ({
+      org_ids: [lease.org._id],
+      event: newEvent(
+        "invitation.created",
+        userActor(principal),
+        { invitation_id: id.toHexString(), email: input.email, role: input.role, expires_at: doc.expires_at.toISOString() },
+        now,
+      ),
+    });
+    let answer: InvitationDoc;
+    let event = created(doc._id);
     try {
-      await fenced.insertOne(doc);
+      await fenced.insertOne({ ...doc, carried: [event] });
+      answer = doc;
     } catch (error) {
       if (!(error instanceof DuplicateKeyError)) throw error;
       const { _id: _new, ...fresh } = doc;
-      // An expired invitation for the same e-mail gives way to the new one.
+      // An expired invitation for the same e-mail gives way to the new one (keeping any event it still carries).
+      const expired = await fenced.findOne({
+        org_id: lease.org._id,
+        email_key,
+        expires_at: { $lte: now },
+        claim: { $exists: false },
+        revoked: { $exists: false },
+      });
+      if (!expired) throw new AppError("INVITATION_EXISTS");
+      event = created(expired._id);
       const replaced = await fenced.findOneAndUpdate(
-        { org_id: lease.org._id, email_key, expires_at: { $lte: now }, claim: { $exists: false } },
-        { $set: fresh },
+        { _id: expired._id, expires_at: { $lte: now }, claim: { $exists: false }, revoked: { $exists: false } },
+        { $set: fresh, $push: { carried: event } },
         { returnNewDocument: true },
       );
       if (!replaced) throw new AppError("INVITATION_EXISTS");
-      return { ...viewOf(replaced), token };
+      answer = replaced;
     }
-    return { ...viewOf(doc), token };
+    await relay(deps, event);
+    deps.background((later) => later.data.collection(INVITATIONS).updateOne({ _id: answer._id }, { $pullAll: { carried: [event] } }));
+    return { ...viewOf(answer), token };
   } finally {
     lease.release();
   }
@@ -133,7 +160,10 @@ const refusalOf = async (deps: Deps, principal: Principal): Promise<AppError> =>
 
 export const listInvitations = async (deps: Deps, principal: Principal): Promise<{ invitations: InvitationView[] }> => {
   const org = await ownOrganization(deps, principal);
-  const docs = await invitations(deps).find({ org_id: org._id, expires_at: { $gt: deps.now() }, claim: { $exists: false } }, { sort: { _id: 1 }, limit: 1000 });
+  const docs = await invitations(deps).find(
+    { org_id: org._id, expires_at: { $gt: deps.now() }, claim: { $exists: false }, revoked: { $exists: false } },
+    { sort: { _id: 1 }, limit: 1000 },
+  );
   return { invitations: docs.map(viewOf) };
 };
 
@@ -146,7 +176,18 @@ export const revokeInvitation = async (deps: Deps, principal: Principal, id: Obj
   if (!lease) throw await refusalOf(deps, principal);
   try {
     const fenced = deps.data.collection<InvitationDoc>(INVITATIONS, { deadline: lease.until });
-    if ((await fenced.deleteOne({ _id: id, org_id: lease.org._id, claim: { $exists: false } })) === 0) throw new AppError("INVITATION_NOT_FOUND");
+    const revoked: CarriedEvent = {
+      org_ids: [lease.org._id],
+      event: newEvent("invitation.revoked", userActor(principal), { invitation_id: id.toHexString() }, deps.now()),
+    };
+    // Marked (refused from now on) with its event, relayed, then removed: the reconciler finishes the last two.
+    const marked = await fenced.findOneAndUpdate(
+      { _id: id, org_id: lease.org._id, claim: { $exists: false }, revoked: { $exists: false } },
+      { $set: { revoked: true }, $push: { carried: revoked } },
+    );
+    if (!marked) throw new AppError("INVITATION_NOT_FOUND");
+    await relay(deps, revoked);
+    await fenced.deleteOne({ _id: id, revoked: true });
   } finally {
     lease.release();
   }
@@ -188,13 +229,13 @@ export const acceptInvitation = async (deps: Deps, input: AcceptInput, principal
   const hash = await tokenHash(input.token);
   const invitation = await invitations(deps).findOne({ token_hash: hash });
   const now = deps.now();
-  if (!invitation || invitation.claim || invitation.expires_at <= now) throw new AppError("INVITATION_INVALID");
+  if (!invitation || invitation.claim || invitation.revoked || invitation.expires_at <= now) throw new AppError("INVITATION_INVALID");
   const { key, account } = await acceptingAccount(deps, invitation, input, principal);
   if (!account && (input.password === undefined || input.password.length < 8)) throw new AppError("NEW_ACCOUNT_PASSWORD");
   const userId = account?.user_id ?? new ObjectId();
   const password_hash = account ? undefined : await hashPassword(input.password as string, deps.settings.pbkdf2Iterations);
   const claimed = await invitations(deps).findOneAndUpdate(
-    { _id: invitation._id, claim: { $exists: false }, expires_at: { $gt: now } },
+    { _id: invitation._id, claim: { $exists: false }, revoked: { $exists: false }, expires_at: { $gt: now } },
     { $set: { claim: { user_id: userId, at: now, new_account: !account, ...(password_hash ? { password_hash } : {}) } } },
     { returnNewDocument: true },
   );

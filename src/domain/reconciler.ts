@@ -2,6 +2,7 @@ import type { DataError } from "../data/errors";
 import { AUDIT_LOG, type AuditAction, type AuditEvent } from "./audit";
 import { publishLeftovers } from "./events";
 import type { Deps, OrganizationDoc } from "./organization";
+import { relayLeftovers } from "./reconcile-events";
 import { type MembershipReport, reconcileMemberships } from "./reconcile-members";
 import {
   abandonCreate,
@@ -18,6 +19,8 @@ import {
 export interface ReconcileReport extends MembershipReport {
   /** Organizations whose events waited in the outbox (their publisher died), published. */
   events: number;
+  /** Events carried on an invitation or an account that their request did not relay, relayed. */
+  relayed: number;
   examined: number;
   finished: number;
   rolledBack: number;
@@ -51,6 +54,7 @@ export const reconcile = async (deps: Deps, olderThan: Date): Promise<ReconcileR
     departures: 0,
     accounts: 0,
     events: 0,
+    relayed: 0,
   };
   for (const org of stuck) {
     try {
@@ -73,6 +77,7 @@ export const reconcile = async (deps: Deps, olderThan: Date): Promise<ReconcileR
   }
   try {
     // Last: the steps above record events of their own as they finish.
+    report.relayed = await relayLeftovers(deps, olderThan);
     report.events = await publishLeftovers(deps, olderThan);
   } catch (error) {
     report.failed++;

@@ -1,8 +1,9 @@
 import { ObjectId } from "bson";
 import { describe, expect, it } from "vitest";
+import { changePassword, login } from "../../src/domain/auth";
 import { ERRORS } from "../../src/domain/errors";
 import { EVENTS, type EventDoc, type EventView, organizationEvents, publishEvents } from "../../src/domain/events";
-import { acceptInvitation, createInvitation } from "../../src/domain/invitations";
+import { acceptInvitation, createInvitation, INVITATIONS, type InvitationDoc, revokeInvitation } from "../../src/domain/invitations";
 import { changeRole } from "../../src/domain/members";
 import { type Deps, ORGANIZATION_INDEXES, type OrganizationDoc } from "../../src/domain/organization";
 import { createOrganization, deleteOrganization, renameOrganization } from "../../src/domain/organizations";
@@ -13,6 +14,7 @@ import {
   call,
   createOrg,
   env,
+  invite,
   join,
   loginToken,
   operator,
@@ -90,6 +92,7 @@ describe("the feed over the API", () => {
       "organization.created",
       "organization.renamed",
       "organization.renamed",
+      "invitation.created",
       "member.joined",
       "member.role_changed",
       "member.removed",
@@ -100,7 +103,7 @@ describe("the feed over the API", () => {
     const cursors = events.map((e) => Number(e.cursor));
     expect(cursors).toEqual([...cursors].sort((a, b) => a - b));
     expect(events.every((e) => e.organization_id === orgId)).toBe(true);
-    const [created, firstRename, , joined, changed, removed, suspended] = events;
+    const [created, firstRename, , , joined, changed, removed, suspended] = events;
     expect(created?.actor).toEqual({ type: "user", id: ownerId });
     expect(created?.data).toEqual({ organization_name: org.name, collection_name: org.body.collection_name });
     expect(firstRename?.data).toMatchObject({ from: org.name, to: renamed });
@@ -120,6 +123,60 @@ describe("the feed over the API", () => {
     const members = await feed(token, "type=member.joined,member.removed");
     expect(members.events.map((e) => e.type)).toEqual(["member.joined", "member.removed"]);
     expect(members.next_cursor).toBe(events.at(-1)?.cursor);
+  });
+
+  it("invitations, password changes and failed logins are in the feed of every organization they concern", async () => {
+    const org = await createOrg();
+    const token = await loginToken(org.email, org.password);
+    const invited = await invite(token, "invitee@example.com", "admin");
+    const revokedRes = await call(`/org/invitations/${invited.id}`, { method: "DELETE", headers: bearer(token) });
+    expect(revokedRes.status).toBe(200);
+    // The owner has a second organization: a password change and a failed login concern both.
+    const second = await postJson("/org/create", { organization_name: uniqueName("Second") }, bearer(token));
+    expect(second.status).toBe(200);
+    const failed = await postJson("/admin/login", { email: org.email, password: "not-the-password", organization_name: org.name });
+    expect(failed.status).toBe(401);
+    const changed = await postJson("/admin/password", { current_password: org.password, new_password: "Brand-new-9" }, bearer(token));
+    expect(changed.status).toBe(200);
+    const fresh = ((await changed.json()) as { access_token: string }).access_token;
+    const events = await everything(fresh);
+    expect(events.map((e) => e.type)).toEqual([
+      "organization.created",
+      "invitation.created",
+      "invitation.revoked",
+      "admin.login_failed",
+      "admin.password_changed",
+    ]);
+    const [, created, revoked, loginFailed, password] = events;
+    expect(created?.data).toMatchObject({ invitation_id: invited.id, email: "invitee@example.com", role: "admin" });
+    expect(revoked?.data).toEqual({ invitation_id: invited.id });
+    expect(loginFailed?.actor).toEqual({ type: "anonymous" });
+    expect(loginFailed?.data).toEqual({ user_id: claims(token).admin_id, email: org.email });
+    const secondToken = (
+      (await (
+        await postJson("/auth/switch", { organization_name: ((await second.json()) as { organization_name: string }).organization_name }, bearer(fresh))
+      ).json()) as { access_token: string }
+    ).access_token;
+    const inSecond = await everything(secondToken);
+    expect(inSecond.map((e) => e.type)).toEqual(["organization.created", "admin.login_failed", "admin.password_changed"]);
+    // One change, one event id, in each organization's feed.
+    expect(inSecond.at(-1)?.id).toBe(password?.id);
+  });
+
+  it("the failure that locks an account records that it is locked", async () => {
+    const org = await createOrg();
+    for (let i = 0; i < 10; i++) {
+      expect((await postJson("/admin/login", { email: org.email, password: `wrong-${i}` }, { "cf-connecting-ip": "198.51.100.7" })).status).toBe(401);
+    }
+    const orgId = (await store().collection<OrganizationDoc>("organizations").findOne({ organization_name: org.name }))?._id as ObjectId;
+    const docs = await store()
+      .collection<EventDoc>(EVENTS)
+      .find({ org_id: orgId }, { sort: { seq: 1 } });
+    const waiting = (await store().collection<OrganizationDoc>("organizations").findOne({ _id: orgId }))?.outbox ?? [];
+    const types = [...docs.map((d) => d.type), ...waiting.map((e) => e.type)];
+    expect(types.filter((t) => t === "admin.login_failed")).toHaveLength(10);
+    expect(types.filter((t) => t === "admin.locked")).toHaveLength(1);
+    expect(types.at(-1)).toBe("admin.locked");
   });
 
   it("a change that is refused, or undone, records nothing", async () => {
@@ -220,7 +277,7 @@ describe("the outbox and its publisher", () => {
     await publishEvents(healthy, owner.orgId);
     expect(await organizationEvents(healthy, owner, { limit: 50 })).toEqual(before);
     const docs = await published(healthy, owner.orgId);
-    expect(docs.map((d) => d._id)).toEqual(before.events.map((e) => e.id));
+    expect(docs.map((d) => d.id)).toEqual(before.events.map((e) => e.id));
     expect((await healthy.organizations.findOne({ _id: owner.orgId }))?.event_seq).toBe(1);
   });
 
@@ -273,7 +330,7 @@ describe("the outbox and its publisher", () => {
     expect(new Set(events.map((e) => e.id)).size).toBe(events.length);
     expect(events.map((e) => Number(e.cursor))).toEqual(events.map((_, i) => i + 1));
     const docs = await published(healthy, owner.orgId);
-    expect(docs.map((d) => d._id)).toEqual(events.map((e) => e.id));
+    expect(docs.map((d) => d.id)).toEqual(events.map((e) => e.id));
   });
 
   it("a delete raced with a publisher leaves no event behind", async () => {
@@ -281,5 +338,59 @@ describe("the outbox and its publisher", () => {
     const deletes = deleteOrganization(healthy, "Racing", owner);
     await Promise.all([deletes, publishEvents(depsFor(database), owner.orgId)]);
     expect(await published(healthy, owner.orgId)).toEqual([]);
+  });
+});
+
+/** Deps whose clock runs ahead: the reconciler, once no request can still be relaying. */
+const later = (database: string): Deps => ({ ...depsFor(database), now: () => new Date(Date.now() + 120_000) });
+/** Whatever a request relayed before it stopped is published first, so the reconciler must find it published, not only in an outbox. */
+const settleAll = async (database: string, orgId: ObjectId) => {
+  await publishEvents(depsFor(database), orgId);
+  return reconcile(later(database), new Date(Date.now() + 120_000));
+};
+/** The feed's types, after checking it numbers its events without a gap: a gap is an event published twice (the second copy dropped). */
+const typesOf = async (deps: Deps, principal: Parameters<typeof organizationEvents>[1]) => {
+  const { events, next_cursor } = await organizationEvents(deps, principal, { limit: 200 });
+  expect(events.map((e) => Number(e.cursor))).toEqual(events.map((_, i) => i + 1));
+  expect(Number(next_cursor)).toBe(events.length);
+  return events.map((e) => e.type);
+};
+
+describe("events carried on another document survive a failure at every step", () => {
+  // The lease, the insert carrying the event, the relay.
+  it.each(faults(3))("an invitation cut off at call $failAt ($mode): its event iff it exists, once", async (fault: Fault) => {
+    const { database, healthy, owner } = await setUp("Inviting");
+    await expect(createInvitation(depsFor(database, fault), owner, { email: "guest@example.com", role: "member" })).rejects.toThrow();
+    await settleAll(database, owner.orgId);
+    const exists = (await healthy.data.collection(INVITATIONS).countDocuments({ email_key: "guest@example.com" })) > 0;
+    const types = await typesOf(healthy, owner);
+    expect(types.filter((t) => t === "invitation.created")).toHaveLength(exists ? 1 : 0);
+    expect((await healthy.data.collection<InvitationDoc>(INVITATIONS).findOne({}))?.carried ?? []).toEqual([]);
+  });
+
+  // The lease, the mark carrying the event, the relay, the removal.
+  it.each(faults(4))("a revoke cut off at call $failAt ($mode): revoked with its event, or not at all", async (fault: Fault) => {
+    const { database, healthy, owner } = await setUp("Revoking");
+    const invitation = await createInvitation(healthy, owner, { email: "guest@example.com", role: "member" });
+    await expect(revokeInvitation(depsFor(database, fault), owner, ObjectId.createFromHexString(invitation.id))).rejects.toThrow();
+    await settleAll(database, owner.orgId);
+    const left = await healthy.data.collection<InvitationDoc>(INVITATIONS).findOne({ email_key: "guest@example.com" });
+    const types = await typesOf(healthy, owner);
+    expect(types.filter((t) => t === "invitation.revoked")).toHaveLength(left ? 0 : 1);
+    if (left) expect(left.revoked).toBeUndefined();
+  });
+
+  // Read the organization, count the attempt, revoke the tokens, change the hash carrying the event, relay.
+  it.each(faults(5))("a password change cut off at call $failAt ($mode): its event iff the password changed, once", async (fault: Fault) => {
+    const { database, healthy, owner } = await setUp("Rekeyed");
+    await expect(changePassword(depsFor(database, fault), owner, "Test1234", "Brand-new-9")).rejects.toThrow();
+    await settleAll(database, owner.orgId);
+    const changed = await login(healthy, "owner@rekeyed.example.com", "Brand-new-9").then(
+      () => true,
+      () => false,
+    );
+    const settled = (await healthy.organizations.findOne({ _id: owner.orgId })) as OrganizationDoc;
+    const types = await typesOf(healthy, ownerOf(settled));
+    expect(types.filter((t) => t === "admin.password_changed")).toHaveLength(changed ? 1 : 0);
   });
 });

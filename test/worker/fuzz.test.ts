@@ -14,13 +14,15 @@ const data = () => storeClient(database);
 
 /**
  * Everything a request could change: organizations (members inside), accounts, invitations and
- * the tenant collections. Left out on purpose: the audit trail and the lockout's counters (on
- * the account's document, and documents that hold nothing else), which a refused login must change.
+ * the tenant collections. Left out on purpose: the audit trail, the lockout's counters (on the
+ * account's document, and documents that hold nothing else) and the event feed, which a refused
+ * login must change.
  */
 const snapshot = async () => {
   const client = data();
   const sorted = { sort: { _id: 1 as const } };
-  const orgs = await client.collection("organizations").find({}, sorted);
+  // The event bookkeeping is left out with the counters: a refused login records `admin.login_failed`.
+  const orgs = await client.collection("organizations").find({}, { ...sorted, projection: { outbox: 0, event_seq: 0, publish_leases: 0 } });
   const accounts = await client.collection("users").find({ user_id: { $exists: true } }, { ...sorted, projection: { failures: 0, last_failed_at: 0 } });
   const invitations = await client.collection("invitations").find({}, sorted);
   const collections = (await client.listCollections()).map((c) => c.name).filter((n) => n.startsWith("org_"));

@@ -297,7 +297,13 @@ describe("data round trips of the membership routes", () => {
     const owner = await loginToken(org.email, org.password);
     const email = `trips+${Date.now().toString(36)}@example.com`;
     const invited = await postJson("/org/invitations", { email, role: "member" }, bearer(owner));
-    expect(roundTrips(invited)).toBe(2);
+    // The lease, the invitation carrying its event, the event relayed to the organization's feed.
+    expect(roundTrips(invited)).toBe(3);
+    const other = await postJson("/org/invitations", { email: `other-${email}`, role: "member" }, bearer(owner));
+    // The lease, the mark carrying the event, the relay, the removal.
+    const revoke = await del(`/org/invitations/${((await other.json()) as { id: string }).id}`, owner);
+    expect(revoke.status).toBe(200);
+    expect(roundTrips(revoke)).toBe(4);
     const { token } = (await invited.json()) as { token: string };
     const accepted = await postJson("/invitations/accept", { token, password: "Joiner-1234" });
     expect(roundTrips(accepted)).toBe(6);

@@ -1984,7 +1984,7 @@ export interface paths {
                     after?: string;
                     limit?: number;
                     /**
-                     * @description Comma-separated event types, of: organization.created, organization.renamed, organization.deleted, organization.suspended, organization.reactivated, member.joined, member.role_changed, member.removed, member.left
+                     * @description Comma-separated event types, of: organization.created, organization.renamed, organization.deleted, organization.suspended, organization.reactivated, member.joined, member.role_changed, member.removed, member.left, invitation.created, invitation.revoked, admin.password_changed, admin.login_failed, admin.locked
                      * @example member.joined,member.removed
                      */
                     type?: string;
@@ -2006,12 +2006,13 @@ export interface paths {
                                 /** @description Stable: a webhook delivery of this event carries it as `webhook-id` */
                                 id: string;
                                 /** @enum {string} */
-                                type: "organization.created" | "organization.renamed" | "organization.deleted" | "organization.suspended" | "organization.reactivated" | "member.joined" | "member.role_changed" | "member.removed" | "member.left";
+                                type: "organization.created" | "organization.renamed" | "organization.deleted" | "organization.suspended" | "organization.reactivated" | "member.joined" | "member.role_changed" | "member.removed" | "member.left" | "invitation.created" | "invitation.revoked" | "admin.password_changed" | "admin.login_failed" | "admin.locked";
                                 /** Format: date-time */
                                 created_at: string;
                                 /** @description Pass as `after` to list the events after this one */
                                 cursor: string;
                                 organization_id: string;
+                                /** @description Who made the change: a member, the platform operator, the service itself, or (for a failed login) an unknown caller */
                                 actor: {
                                     /** @constant */
                                     type: "user";
@@ -2023,6 +2024,9 @@ export interface paths {
                                 } | {
                                     /** @constant */
                                     type: "system";
+                                } | {
+                                    /** @constant */
+                                    type: "anonymous";
                                 };
                                 data: {
                                     [key: string]: unknown;
