@@ -83,6 +83,7 @@ const table: [string, Outcome, Outcome][] = [
   ["https://hooks.example.com/\u0085", "whitespace", "whitespace"],
   ["https:hooks.example.com/in", "invalid", "invalid"],
   ["https:/hooks.example.com/in", "invalid", "invalid"],
+  ["https:///hooks.example.com/in", "invalid", "invalid"],
   ["//hooks.example.com/in", "invalid", "invalid"],
   ["hooks.example.com/in", "invalid", "invalid"],
   ["https://", "invalid", "invalid"],

@@ -135,10 +135,10 @@ export const checkEndpointUrl = (input: string, options: EndpointUrlOptions): En
     return refuse("invalid");
   }
   if (url.protocol !== "https:" && url.protocol !== "http:") return refuse("scheme");
-  // "https:host" and "https:/host" parse as "https://host/": one spelling only, with its authority
-  // where a reader looks for it. An "@" there is a user name even when empty ("https://@host").
+  // "https:host", "https:/host" and "https:///host" parse as "https://host/": one spelling only, with
+  // its authority where a reader looks for it. An "@" there is a user name even when empty ("https://@host").
   const authority = /^https?:\/\/([^/?#]*)/i.exec(input)?.[1];
-  if (authority === undefined) return refuse("invalid");
+  if (!authority) return refuse("invalid");
   if (url.username || url.password || authority.includes("@")) return refuse("credentials");
   if (input.includes("#")) return refuse("fragment");
   const kind = hostKind(url.hostname);
