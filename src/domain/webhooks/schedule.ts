@@ -19,6 +19,7 @@ const DAY = 24 * HOUR;
 /** The wait before each attempt: before the first none, before the second 5 s, … */
 export const ATTEMPT_DELAYS_MS: readonly number[] = [0, 5 * SECOND, 5 * MINUTE, 30 * MINUTE, 2 * HOUR, 5 * HOUR, 10 * HOUR, 10 * HOUR];
 export const MAX_ATTEMPTS = ATTEMPT_DELAYS_MS.length;
+/** The jitter the delivery path is meant to pass; nextAttemptAt adds none unless asked, so tests read exact times. */
 export const DEFAULT_JITTER = 0.2;
 
 export interface ScheduleOptions {

@@ -22,10 +22,6 @@ export const SECRET_DEFAULT_BYTES = 32;
  */
 export const ROTATION_OVERLAP_MS = 24 * 60 * 60 * 1000;
 
-export const WEBHOOK_ID_HEADER = "webhook-id";
-export const WEBHOOK_TIMESTAMP_HEADER = "webhook-timestamp";
-export const WEBHOOK_SIGNATURE_HEADER = "webhook-signature";
-
 export interface WebhookHeaders {
   "webhook-id": string;
   "webhook-timestamp": string;
