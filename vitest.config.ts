@@ -26,6 +26,11 @@ export default defineConfig({
           // production default (test/unit/passwords.test.ts checks it) that alone took minutes.
           // Cost-specific behaviour (rehashing at login, the default) has tests of its own.
           PBKDF2_ITERATIONS: "10000",
+          // Webhook deliveries to the suites' own receiver on loopback (test/node/receiver.ts), the
+          // retry schedule a thousand times shorter (5 ms, 300 ms, 1.8 s, …), attempts cut at 1 s.
+          WEBHOOK_ALLOW_HTTP_LOOPBACK: "1",
+          WEBHOOK_SCHEDULE_DIVISOR: "1000",
+          WEBHOOK_TIMEOUT_MS: "1000",
           ...gateway,
           ...fuzz,
         },
@@ -39,7 +44,8 @@ export default defineConfig({
     // Two test files at a time even on two cores (vitest's default leaves one idle): the suites
     // wait on workerd, the gateway and FerretDB as much as they compute, and this halves the run.
     maxWorkers: Math.max(2, availableParallelism() - 1),
-    globalSetup: ["test/contract/mongo-hint.ts"],
+    // The webhook receiver (Node: workerd cannot listen), reached by the Worker over loopback.
+    globalSetup: ["test/contract/mongo-hint.ts", "test/node/receiver.ts"],
     // The Worker logs one JSON line per request; keep test output to what failed.
     onConsoleLog: (log) => !log.startsWith('{"request_id"'),
   },

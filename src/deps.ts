@@ -8,6 +8,7 @@ import { EVENT_INDEXES, EVENTS } from "./domain/events";
 import { INVITATION_INDEXES, INVITATIONS } from "./domain/invitations";
 import { ensureLayout } from "./domain/migrate";
 import { type Deps, type DomainSettings, ORGANIZATION_INDEXES, ORGANIZATIONS, type OrganizationDoc } from "./domain/organization";
+import { DELIVERY_INDEXES, WEBHOOK_DELIVERIES, WEBHOOK_INDEXES, WEBHOOKS } from "./domain/webhooks/endpoints";
 import type { Env } from "./env";
 
 /**
@@ -51,6 +52,8 @@ const ensureIndexes = (env: Env, settings: Settings): Promise<unknown> => {
       data.collection(USERS).createIndexes(USER_INDEXES),
       data.collection(INVITATIONS).createIndexes(INVITATION_INDEXES),
       data.collection(EVENTS).createIndexes(EVENT_INDEXES),
+      data.collection(WEBHOOKS).createIndexes(WEBHOOK_INDEXES),
+      data.collection(WEBHOOK_DELIVERIES).createIndexes(DELIVERY_INDEXES),
     ]).then(() => ensureLayout(buildDeps(env, settings)));
     ready.catch(() => indexesReady.delete(env));
     indexesReady.set(env, ready);
@@ -65,11 +68,12 @@ export const keepAlive = (ctx: ExecutionContext | undefined, task: Promise<unkno
 };
 
 /** Only the slice the domain declares leaves here: the compiler checks that the settings provide it. */
-const domainSettings = ({ token, pbkdf2Iterations, lockoutThreshold, invitationTtlSeconds, data }: Settings): DomainSettings => ({
+const domainSettings = ({ token, pbkdf2Iterations, lockoutThreshold, invitationTtlSeconds, webhooks, data }: Settings): DomainSettings => ({
   token,
   pbkdf2Iterations,
   lockoutThreshold,
   invitationTtlSeconds,
+  webhooks,
   data: { database: data.database, timeoutMs: data.timeoutMs },
 });
 
@@ -82,6 +86,11 @@ const buildDeps = (env: Env, settings: Settings, ctx?: ExecutionContext): Deps =
     now: () => new Date(),
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     background: (task) => keepAlive(ctx, task(buildDeps(env, settings, ctx))),
+    wakeWebhooks: (orgId) => {
+      const hex = orgId.toHexString();
+      const dispatcher = env.WEBHOOK_DISPATCHER.get(env.WEBHOOK_DISPATCHER.idFromName(hex));
+      keepAlive(ctx, dispatcher.poke(hex, settings.data.database));
+    },
   };
 };
 

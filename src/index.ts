@@ -3,6 +3,7 @@ import { router } from "./http/router";
 import { scheduled } from "./scheduled";
 
 export { DataStore } from "./store/data-store";
+export { WebhookDispatcher } from "./webhook-dispatcher";
 
 export default {
   fetch: (request, env, ctx) => router.fetch(request, env, ctx),

@@ -6,6 +6,13 @@ import * as z from "../zod";
  * How tokens are signed. Spelled out here rather than imported: the domain declares the slices it
  * needs (`DomainSettings`), and src/deps.ts, where the two meet, checks that these satisfy them.
  */
+/** Webhook deliveries: plain http to loopback (local development only), the attempt's timeout, and the retry schedule divided (a shorter schedule for development and tests). */
+export interface WebhookSettings {
+  allowHttpLoopback: boolean;
+  timeoutMs: number;
+  scheduleDivisor: number;
+}
+
 export interface TokenConfig {
   algorithm: "HS256" | "HS384" | "HS512" | "ES256" | "EdDSA";
   secret?: string;
@@ -46,6 +53,7 @@ export interface Settings {
   auditRetentionDays: number;
   /** How long an invitation's token can be accepted. */
   invitationTtlSeconds: number;
+  webhooks: WebhookSettings;
   /** Origins allowed to call the API from a browser; empty: CORS closed. */
   corsOrigins: string[];
   /** The platform operator's keys; none: the /platform API answers 404 throughout. */
@@ -154,6 +162,9 @@ const schema = z
     LOGIN_LOCKOUT_THRESHOLD: number(1, 1000, 10),
     AUDIT_RETENTION_DAYS: number(1, 3650, 90),
     INVITATION_TTL_HOURS: number(1, 24 * 90, 24 * 7),
+    WEBHOOK_ALLOW_HTTP_LOOPBACK: z._default(z.enum(["0", "1"]), "0"),
+    WEBHOOK_TIMEOUT_MS: number(1000, 30_000, 15_000),
+    WEBHOOK_SCHEDULE_DIVISOR: number(1, 1_000_000, 1),
     CORS_ALLOWED_ORIGINS: z._default(z.string(), ""),
     PLATFORM_API_KEYS: platformKeys,
   })
@@ -204,6 +215,7 @@ export const parseSettings = (env: Record<string, unknown>): Settings => {
     lockoutThreshold: c.LOGIN_LOCKOUT_THRESHOLD,
     auditRetentionDays: c.AUDIT_RETENTION_DAYS,
     invitationTtlSeconds: c.INVITATION_TTL_HOURS * 3600,
+    webhooks: { allowHttpLoopback: c.WEBHOOK_ALLOW_HTTP_LOOPBACK === "1", timeoutMs: c.WEBHOOK_TIMEOUT_MS, scheduleDivisor: c.WEBHOOK_SCHEDULE_DIVISOR },
     corsOrigins: c.CORS_ALLOWED_ORIGINS.split(",")
       .map((o) => o.trim())
       .filter(Boolean),

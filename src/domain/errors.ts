@@ -39,6 +39,14 @@ export const ERRORS = {
   INVITATION_INVALID: { status: 410, message: "This invitation is invalid, expired, revoked or already used" },
   NEW_ACCOUNT_PASSWORD: { status: 422, message: "A new account needs a password of 8 to 256 characters" },
   EVENT_CURSOR_INVALID: { status: 422, message: "Invalid cursor: pass the next_cursor or an event's cursor from this organization's feed unchanged" },
+  WEBHOOK_URL_REFUSED: {
+    status: 422,
+    message: "Webhook URL refused: https only (plain http to loopback only where the deployment allows it), to a public host, without credentials or fragment",
+  },
+  WEBHOOK_LIMIT: { status: 409, message: "This organization has as many webhook endpoints as it may (10)" },
+  WEBHOOK_NOT_FOUND: { status: 404, message: "Webhook endpoint not found" },
+  DELIVERY_NOT_FOUND: { status: 404, message: "Delivery not found" },
+  WEBHOOK_DISABLED: { status: 409, message: "This webhook endpoint is disabled" },
   ACCOUNT_EXISTS: { status: 409, message: "An account with this e-mail exists: sign in with its password or bearer token to accept" },
 } as const;
 

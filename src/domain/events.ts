@@ -44,6 +44,9 @@ export const EVENT_TYPES = [
   "admin.password_changed",
   "admin.login_failed",
   "admin.locked",
+  "webhook.created",
+  "webhook.deleted",
+  "webhook.disabled",
 ] as const;
 
 export type EventType = (typeof EVENT_TYPES)[number];
@@ -103,7 +106,7 @@ export const withEvents = (update: Record<string, unknown>, ...events: OutboxEve
 };
 
 /** The organization document's share of events: what the feed and the publisher read. */
-export type EventState = Pick<OrganizationDoc, "_id" | "outbox" | "event_seq">;
+export type EventState = Pick<OrganizationDoc, "_id" | "outbox" | "event_seq" | "has_webhooks">;
 
 /** The outbox events with the numbers they take when published. */
 const numbered = (org: EventState): (OutboxEvent & { seq: number })[] =>
@@ -150,7 +153,10 @@ const publishBatch = async (deps: Deps, orgId: ObjectId): Promise<number> => {
       { _id: orgId, event_seq: base === 0 ? { $in: [null, 0] } : base },
       { $pullAll: { outbox }, $set: { event_seq: base + docs.length }, $unset: lease.unset },
     );
-    if (matchedCount > 0) return docs.length;
+    if (matchedCount > 0) {
+      if (org.has_webhooks) deps.wakeWebhooks?.(orgId);
+      return docs.length;
+    }
     // Another publisher moved the count on: it took these off the outbox; the caller's loop goes on from there.
     lease.release();
     return PUBLISH_BATCH;
@@ -184,7 +190,7 @@ export interface EventView {
   data: Record<string, unknown>;
 }
 
-const viewOf = (orgId: ObjectId, event: { id: string; seq: number } & Omit<OutboxEvent, "id">): EventView => ({
+export const eventView = (orgId: ObjectId, event: { id: string; seq: number } & Omit<OutboxEvent, "id">): EventView => ({
   id: event.id,
   type: event.type,
   created_at: event.at.toISOString(),
@@ -238,7 +244,7 @@ export const listEvents = async (deps: Deps, org: EventState, page: { after: num
   const has_more = listed.length > page.limit;
   const tail = shown.at(-1);
   return {
-    events: shown.map((event) => viewOf(org._id, event)),
+    events: shown.map((event) => eventView(org._id, event)),
     next_cursor: String(has_more && tail ? tail.seq : last),
     has_more,
   };

@@ -1,4 +1,5 @@
 import type { ObjectId } from "bson";
+import type { WebhookSettings } from "../config/settings";
 import type { Collection, DataClient } from "../data/client";
 import type { IndexSpec } from "../dataapi/engine";
 import type { OutboxEvent } from "./events";
@@ -96,6 +97,8 @@ export interface OrganizationDoc {
   write_leases?: WriteLeases;
   /** Event publishers at work (see write-leases.ts): a delete waits for them. */
   publish_leases?: WriteLeases;
+  /** Set once a webhook endpoint was registered: publishing then wakes the dispatcher, and a delete removes the endpoints. */
+  has_webhooks?: true;
   /** Events recorded with their changes, not yet published to the feed (events.ts). */
   outbox?: OutboxEvent[];
   /** How many events were published: the feed's number of the last one. */
@@ -124,6 +127,7 @@ export interface DomainSettings {
   lockoutThreshold: number;
   /** How long an invitation's token can be accepted. */
   invitationTtlSeconds: number;
+  webhooks: WebhookSettings;
   /** The master database: it bounds how long a collection name (and so a slug) may be. */
   data: {
     database: string;
@@ -145,6 +149,8 @@ export interface Deps {
    * that it never counts toward the request's round trips; failures are logged, not thrown.
    */
   background: (task: (deps: Deps) => Promise<unknown>) => void;
+  /** Wakes the organization's webhook dispatcher (events were published for it); absent where there is none. */
+  wakeWebhooks?: (orgId: ObjectId) => void;
   /**
    * The per-client throttle of password checks (429 once spent). Part of the one credential
    * check, so no endpoint that takes a password can be a cheaper oracle than another. Absent

@@ -14,6 +14,7 @@ export const PERMISSIONS = [
   "records:read",
   "records:write",
   "audit:read",
+  "webhook:manage",
 ] as const;
 
 export type Permission = (typeof PERMISSIONS)[number];
@@ -24,7 +25,17 @@ export type Role = (typeof ROLES)[number];
 
 const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
   owner: PERMISSIONS,
-  admin: ["organization:update", "member:read", "member:invite", "member:update", "member:remove", "records:read", "records:write", "audit:read"],
+  admin: [
+    "organization:update",
+    "member:read",
+    "member:invite",
+    "member:update",
+    "member:remove",
+    "records:read",
+    "records:write",
+    "audit:read",
+    "webhook:manage",
+  ],
   member: ["member:read", "records:read", "records:write"],
 };
 

@@ -4,6 +4,7 @@ import { leaveAccounts } from "./accounts";
 import { type Actor, EVENTS, newEvent, type OutboxEvent, publishLater, userActor, withEvents } from "./events";
 import { INVITATIONS } from "./invitations";
 import type { Deps, OrganizationDoc } from "./organization";
+import { WEBHOOK_DELIVERIES, WEBHOOKS } from "./webhooks/endpoints";
 import { drainWriters } from "./write-leases";
 
 /**
@@ -44,7 +45,7 @@ const peopleOf = (org: Pick<OrganizationDoc, "members" | "departures">): ObjectI
  */
 export const finishDelete = async (
   deps: Deps,
-  org: Pick<OrganizationDoc, "_id" | "collection_name" | "write_leases" | "publish_leases" | "members" | "departures" | "has_invitations">,
+  org: Pick<OrganizationDoc, "_id" | "collection_name" | "write_leases" | "publish_leases" | "members" | "departures" | "has_invitations" | "has_webhooks">,
 ): Promise<void> => {
   await drainWriters(deps, org._id, org.write_leases);
   // Publishers too (they hold leases of their own, which a rename does not wait for): none can add an event after the events go.
@@ -55,8 +56,12 @@ export const finishDelete = async (
     org.has_invitations ? deps.data.collection(INVITATIONS).deleteMany({ org_id: org._id }) : undefined,
     // After the drain: no publisher (it holds a lease) can add one back.
     deps.data.collection(EVENTS).deleteMany({ org_id: org._id }),
+    org.has_webhooks ? deps.data.collection(WEBHOOKS).deleteMany({ org_id: org._id }) : undefined,
+    org.has_webhooks ? deps.data.collection(WEBHOOK_DELIVERIES).deleteMany({ org_id: org._id }) : undefined,
   ]);
   await deps.organizations.deleteOne({ _id: org._id, status: "deleting" });
+  // Its dispatcher finds no endpoint, removes any delivery it logged meanwhile, and clears itself.
+  if (org.has_webhooks) deps.wakeWebhooks?.(org._id);
 };
 
 /**

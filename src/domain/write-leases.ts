@@ -60,13 +60,13 @@ export interface WriteLease {
 export const acquireWriteLease = async (
   deps: Deps,
   principal: Principal,
-  /** More for the same update: an invitation marks the organization as having some, and reads its members. */
-  extra: { set?: Record<string, unknown>; members?: true } = {},
-): Promise<WriteLease | null> =>
+  /** More for the same update: an invitation marks the organization as having some, and reads its members; a webhook reads its event count. */
+  extra: { set?: Record<string, unknown>; members?: true; fields?: Record<string, 1> } = {},
+): Promise<(WriteLease & { org: Partial<EventState> }) | null> =>
   takeLease(
     deps,
     { _id: principal.orgId, status: "active", ...currentToken(principal), ...ADMITS_CALLERS },
-    { collection_name: 1, ...(extra.members ? { members: 1 } : {}) },
+    { collection_name: 1, ...(extra.members ? { members: 1 } : {}), ...extra.fields },
     extra.set,
   );
 
@@ -77,9 +77,13 @@ export const acquireWriteLease = async (
  * lose; a suspended organization's events are still published.
  */
 export const acquireEventLease = (deps: Deps, orgId: ObjectId): Promise<(WriteLease & { org: EventState }) | null> =>
-  takeLease(deps, { _id: orgId, status: "active", "outbox.0": { $exists: true } }, { outbox: 1, event_seq: 1 }, {}, "publish_leases") as Promise<
-    (WriteLease & { org: EventState }) | null
-  >;
+  takeLease(
+    deps,
+    { _id: orgId, status: "active", "outbox.0": { $exists: true } },
+    { outbox: 1, event_seq: 1, has_webhooks: 1 },
+    {},
+    "publish_leases",
+  ) as Promise<(WriteLease & { org: EventState }) | null>;
 
 const takeLease = async (
   deps: Deps,

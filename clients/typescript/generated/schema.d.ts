@@ -1984,7 +1984,7 @@ export interface paths {
                     after?: string;
                     limit?: number;
                     /**
-                     * @description Comma-separated event types, of: organization.created, organization.renamed, organization.deleted, organization.suspended, organization.reactivated, member.joined, member.role_changed, member.removed, member.left, invitation.created, invitation.revoked, admin.password_changed, admin.login_failed, admin.locked
+                     * @description Comma-separated event types, of: organization.created, organization.renamed, organization.deleted, organization.suspended, organization.reactivated, member.joined, member.role_changed, member.removed, member.left, invitation.created, invitation.revoked, admin.password_changed, admin.login_failed, admin.locked, webhook.created, webhook.deleted, webhook.disabled
                      * @example member.joined,member.removed
                      */
                     type?: string;
@@ -2006,7 +2006,7 @@ export interface paths {
                                 /** @description Stable: a webhook delivery of this event carries it as `webhook-id` */
                                 id: string;
                                 /** @enum {string} */
-                                type: "organization.created" | "organization.renamed" | "organization.deleted" | "organization.suspended" | "organization.reactivated" | "member.joined" | "member.role_changed" | "member.removed" | "member.left" | "invitation.created" | "invitation.revoked" | "admin.password_changed" | "admin.login_failed" | "admin.locked";
+                                type: "organization.created" | "organization.renamed" | "organization.deleted" | "organization.suspended" | "organization.reactivated" | "member.joined" | "member.role_changed" | "member.removed" | "member.left" | "invitation.created" | "invitation.revoked" | "admin.password_changed" | "admin.login_failed" | "admin.locked" | "webhook.created" | "webhook.deleted" | "webhook.disabled";
                                 /** Format: date-time */
                                 created_at: string;
                                 /** @description Pass as `after` to list the events after this one */
@@ -2092,6 +2092,767 @@ export interface paths {
         };
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/org/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The organization's webhook endpoints (without their secrets) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The endpoints */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            webhooks: {
+                                id: string;
+                                url: string;
+                                events: ("organization.created" | "organization.renamed" | "organization.deleted" | "organization.suspended" | "organization.reactivated" | "member.joined" | "member.role_changed" | "member.removed" | "member.left" | "invitation.created" | "invitation.revoked" | "admin.password_changed" | "admin.login_failed" | "admin.locked" | "webhook.created" | "webhook.deleted" | "webhook.disabled")[] | null;
+                                /** @enum {string} */
+                                status: "enabled" | "disabled";
+                                disabled_reason: string | null;
+                                /** Format: date-time */
+                                created_at: string;
+                                /** @description After a rotation, until when the replaced secret still signs (both signatures are sent) */
+                                previous_secret_expires_at: string | null;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Not authenticated; Invalid or expired token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description This organization is suspended; contact the service's operator; Your role in this organization does not allow this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description Data store unavailable; retry shortly */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Register a webhook endpoint; its signing secret is answered once
+         * @description Events recorded from now on are delivered to it in the feed's order, signed as Standard Webhooks specifies (`webhook-id`, `webhook-timestamp`, `webhook-signature`), at least once: a failed attempt is retried over about a day.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description `https://` (plain `http` only to loopback, where the deployment allows it) */
+                        url: string;
+                        /** @description The event types to deliver; omitted: all of them */
+                        events?: ("organization.created" | "organization.renamed" | "organization.deleted" | "organization.suspended" | "organization.reactivated" | "member.joined" | "member.role_changed" | "member.removed" | "member.left" | "invitation.created" | "invitation.revoked" | "admin.password_changed" | "admin.login_failed" | "admin.locked" | "webhook.created" | "webhook.deleted" | "webhook.disabled")[];
+                    };
+                };
+            };
+            responses: {
+                /** @description Registered */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            url: string;
+                            events: ("organization.created" | "organization.renamed" | "organization.deleted" | "organization.suspended" | "organization.reactivated" | "member.joined" | "member.role_changed" | "member.removed" | "member.left" | "invitation.created" | "invitation.revoked" | "admin.password_changed" | "admin.login_failed" | "admin.locked" | "webhook.created" | "webhook.deleted" | "webhook.disabled")[] | null;
+                            /** @enum {string} */
+                            status: "enabled" | "disabled";
+                            disabled_reason: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** @description After a rotation, until when the replaced secret still signs (both signatures are sent) */
+                            previous_secret_expires_at: string | null;
+                            /** @description The signing secret (`whsec_…`), shown only here */
+                            secret: string;
+                        };
+                    };
+                };
+                /** @description Not authenticated; Invalid or expired token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description This organization is suspended; contact the service's operator; Your role in this organization does not allow this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description This organization has as many webhook endpoints as it may (10); Another operation on this organization is in progress; retry shortly */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description Request body too large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description Content-Type must be application/json */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description Validation error; Webhook URL refused: https only (plain http to loopback only where the deployment allows it), to a public host, without credentials or fragment */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: {
+                                loc: (string | number)[];
+                                msg: string;
+                                type: string;
+                            }[];
+                        } | {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description Data store unavailable; retry shortly */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/org/webhooks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete a webhook endpoint and its delivery log */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /**
+                     * @description The endpoint's `id`
+                     * @example 6650f1c2e8b3e4a0123456ee
+                     */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Deleted */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description Not authenticated; Invalid or expired token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description This organization is suspended; contact the service's operator; Your role in this organization does not allow this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description Webhook endpoint not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description Another operation on this organization is in progress; retry shortly */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description Data store unavailable; retry shortly */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/org/webhooks/{id}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Replace the signing secret; the old one keeps signing for a day beside it
+         * @description The new secret is answered once. Until `previous_secret_expires_at` every delivery carries two signatures, one per secret.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /**
+                     * @description The endpoint's `id`
+                     * @example 6650f1c2e8b3e4a0123456ee
+                     */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Rotated */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            url: string;
+                            events: ("organization.created" | "organization.renamed" | "organization.deleted" | "organization.suspended" | "organization.reactivated" | "member.joined" | "member.role_changed" | "member.removed" | "member.left" | "invitation.created" | "invitation.revoked" | "admin.password_changed" | "admin.login_failed" | "admin.locked" | "webhook.created" | "webhook.deleted" | "webhook.disabled")[] | null;
+                            /** @enum {string} */
+                            status: "enabled" | "disabled";
+                            disabled_reason: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** @description After a rotation, until when the replaced secret still signs (both signatures are sent) */
+                            previous_secret_expires_at: string | null;
+                            /** @description The signing secret (`whsec_…`), shown only here */
+                            secret: string;
+                        };
+                    };
+                };
+                /** @description Not authenticated; Invalid or expired token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description This organization is suspended; contact the service's operator; Your role in this organization does not allow this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description Webhook endpoint not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description Another operation on this organization is in progress; retry shortly */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description Data store unavailable; retry shortly */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/org/webhooks/{id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send the endpoint a signed `webhook.test` delivery now, and answer how it went
+         * @description Logged with the endpoint's deliveries; not an event of the feed, and never retried.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /**
+                     * @description The endpoint's `id`
+                     * @example 6650f1c2e8b3e4a0123456ee
+                     */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Sent (whatever the endpoint answered) */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            delivered: boolean;
+                            response_status: number | null;
+                            latency_ms: number;
+                            error: string | null;
+                        };
+                    };
+                };
+                /** @description Not authenticated; Invalid or expired token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description This organization is suspended; contact the service's operator; Your role in this organization does not allow this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description Webhook endpoint not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description Data store unavailable; retry shortly */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/org/webhooks/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The endpoint's delivery log, newest first: each attempt's status, response code, latency and number
+         * @description Kept 30 days. Follow `next_cursor` for older attempts.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: number;
+                    /** @description The `next_cursor` of the previous page */
+                    cursor?: string;
+                };
+                header?: never;
+                path: {
+                    /**
+                     * @description The endpoint's `id`
+                     * @example 6650f1c2e8b3e4a0123456ee
+                     */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A page of attempts */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            deliveries: {
+                                id: string;
+                                event_id: string;
+                                event_type: string;
+                                attempt: number;
+                                manual: boolean;
+                                /** Format: date-time */
+                                at: string;
+                                /** @enum {string} */
+                                status: "succeeded" | "failed";
+                                response_status: number | null;
+                                latency_ms: number;
+                                error: string | null;
+                            }[];
+                            next_cursor: string | null;
+                        };
+                    };
+                };
+                /** @description Not authenticated; Invalid or expired token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description This organization is suspended; contact the service's operator; Your role in this organization does not allow this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description Webhook endpoint not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description Validation error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": [
+                         *         {
+                         *           "loc": [
+                         *             "body",
+                         *             "email"
+                         *           ],
+                         *           "msg": "value is not a valid email address",
+                         *           "type": "value_error"
+                         *         }
+                         *       ]
+                         *     }
+                         */
+                        "application/json": {
+                            detail: {
+                                loc: (string | number)[];
+                                msg: string;
+                                type: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Data store unavailable; retry shortly */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/org/webhooks/{id}/deliveries/{delivery_id}/redeliver": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Deliver that attempt's event to the endpoint once more
+         * @description Queued ahead of the feed and sent shortly, once, with the event's own `webhook-id`; the attempt shows in the log as manual.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /**
+                     * @description The endpoint's `id`
+                     * @example 6650f1c2e8b3e4a0123456ee
+                     */
+                    id: string;
+                    /**
+                     * @description A delivery's `id`, from the endpoint's log
+                     * @example 6650f1c2e8b3e4a0123456ff
+                     */
+                    delivery_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Queued */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description Not authenticated; Invalid or expired token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description This organization is suspended; contact the service's operator; Your role in this organization does not allow this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description Webhook endpoint not found; Delivery not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description This webhook endpoint is disabled */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description Data store unavailable; retry shortly */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;

@@ -1,8 +1,10 @@
+import { ObjectId } from "bson";
 import { parseSettings } from "../../../src/config/settings";
 import { connectData } from "../../../src/data/connect";
 import type { ErrorCode } from "../../../src/domain/errors";
 import { ORGANIZATIONS, type OrganizationDoc } from "../../../src/domain/organization";
 import { collectionNameFor, slugify } from "../../../src/domain/slug";
+import { WEBHOOK_DELIVERIES } from "../../../src/domain/webhooks/endpoints";
 import {
   createOrg,
   emailFor,
@@ -43,7 +45,36 @@ export interface Tenant {
   member?: Member;
   invitation?: PendingInvitation;
   secondOrganization?: string;
+  /** A webhook endpoint (subscribed to an event that does not happen here, so nothing is sent unasked) and one logged delivery of it. */
+  webhook?: { id: string; deliveryId: string };
 }
+
+/** The sweep's endpoints: nothing is sent to them but what a case asks for (a test, a redelivery), and that fails at once. */
+const SWEEP_HOOK = { url: "https://hooks.example.com/sweep", events: ["webhook.disabled"] };
+
+const webhookFor = async (t: { token: string; orgId: string }) => {
+  const res = await postJson("/org/webhooks", SWEEP_HOOK, { authorization: `Bearer ${t.token}` });
+  if (res.status !== 201) throw new Error(`webhook failed: ${res.status} ${await res.text()}`);
+  const { id } = (await res.json()) as { id: string };
+  // A logged delivery of the feed's first event, as the dispatcher would log one.
+  const deliveryId = new ObjectId();
+  await store()
+    .collection(WEBHOOK_DELIVERIES)
+    .insertOne({
+      _id: deliveryId,
+      org_id: ObjectId.createFromHexString(t.orgId),
+      webhook_id: ObjectId.createFromHexString(id),
+      event_id: "evt_sweep",
+      event_type: "organization.created",
+      seq: 1,
+      attempt: 1,
+      at: new Date(),
+      ok: false,
+      status: 500,
+      latency_ms: 1,
+    });
+  return { id, deliveryId: deliveryId.toHexString() };
+};
 
 const claimsOf = (token: string) => JSON.parse(atob((token.split(".")[1] ?? "").replace(/-/g, "+").replace(/_/g, "/"))) as { admin_id: string; org_id: string };
 
@@ -81,6 +112,7 @@ export const newTenant = async (route?: string): Promise<Tenant> => {
     Object.assign(tenant, { email: holder.email, password: holder.password });
   } else if (route?.includes("invitations")) tenant.invitation = await pendingInvitation(token);
   if (route === "POST /auth/switch") tenant.secondOrganization = await secondOrganization(token);
+  if (route?.includes("/org/webhooks/")) tenant.webhook = await webhookFor(tenant);
   return tenant;
 };
 
@@ -159,6 +191,17 @@ export const SUCCESS: Record<string, (t: Tenant) => Ask> = {
   }),
   "GET /org/invitations": (t) => ({ method: "GET", path: "/org/invitations", headers: bearer(t.token) }),
   "GET /org/events": (t) => ({ method: "GET", path: "/org/events?limit=10", headers: bearer(t.token) }),
+  "POST /org/webhooks": (t) => ({ method: "POST", path: "/org/webhooks", headers: jsonHeaders(t.token), body: json(SWEEP_HOOK) }),
+  "GET /org/webhooks": (t) => ({ method: "GET", path: "/org/webhooks", headers: bearer(t.token) }),
+  "DELETE /org/webhooks/{id}": (t) => ({ method: "DELETE", path: `/org/webhooks/${t.webhook?.id}`, headers: bearer(t.token) }),
+  "POST /org/webhooks/{id}/rotate-secret": (t) => ({ method: "POST", path: `/org/webhooks/${t.webhook?.id}/rotate-secret`, headers: bearer(t.token) }),
+  "POST /org/webhooks/{id}/test": (t) => ({ method: "POST", path: `/org/webhooks/${t.webhook?.id}/test`, headers: bearer(t.token) }),
+  "GET /org/webhooks/{id}/deliveries": (t) => ({ method: "GET", path: `/org/webhooks/${t.webhook?.id}/deliveries?limit=5`, headers: bearer(t.token) }),
+  "POST /org/webhooks/{id}/deliveries/{delivery_id}/redeliver": (t) => ({
+    method: "POST",
+    path: `/org/webhooks/${t.webhook?.id}/deliveries/${t.webhook?.deliveryId}/redeliver`,
+    headers: bearer(t.token),
+  }),
   "DELETE /org/invitations/{id}": (t) => ({ method: "DELETE", path: `/org/invitations/${t.invitation?.id}`, headers: bearer(t.token) }),
   "POST /invitations/accept": (t) => ({
     method: "POST",
@@ -306,6 +349,22 @@ export const PROVOKE: Record<ErrorCode, Provoke | undefined> = {
   RECORD_NOT_FOUND: (ask) => ({ ...ask, path: ask.path.replace(/[0-9a-f]{24}/, "ffffffffffffffffffffffff") }),
   MEMBER_NOT_FOUND: (ask) => ({ ...ask, path: ask.path.replace(/[0-9a-f]{24}/, "ffffffffffffffffffffffff") }),
   INVITATION_NOT_FOUND: (ask) => ({ ...ask, path: ask.path.replace(/[0-9a-f]{24}/, "ffffffffffffffffffffffff") }),
+  WEBHOOK_URL_REFUSED: (ask) => withBody(ask, (body) => ({ ...body, url: "http://hooks.example.com/plain" })),
+  // Ten endpoints first: only registering another can meet the limit, so only that route pays for them.
+  WEBHOOK_LIMIT: async (ask, t, route) => {
+    if (route !== "POST /org/webhooks") return ask;
+    for (let i = 0; i < 10; i++) await postJson("/org/webhooks", SWEEP_HOOK, bearer(t.token));
+    return ask;
+  },
+  WEBHOOK_NOT_FOUND: (ask) => ({ ...ask, path: ask.path.replace(/\/org\/webhooks\/[0-9a-f]{24}/, "/org/webhooks/ffffffffffffffffffffffff") }),
+  DELIVERY_NOT_FOUND: (ask) => ({ ...ask, path: ask.path.replace(/\/deliveries\/[0-9a-f]{24}/, "/deliveries/ffffffffffffffffffffffff") }),
+  WEBHOOK_DISABLED: async (ask, t) => {
+    if (t.webhook)
+      await store()
+        .collection("webhooks")
+        .updateOne({ _id: ObjectId.createFromHexString(t.webhook.id) }, { $set: { status: "disabled" } });
+    return ask;
+  },
   // A cursor past every event the organization has recorded: no page ever gave it.
   EVENT_CURSOR_INVALID: (ask) => ({ ...ask, path: `${ask.path}${ask.path.includes("?") ? "&" : "?"}after=999999999` }),
   ORGANIZATION_REQUIRED: async (ask, t) => {

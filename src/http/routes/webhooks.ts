@@ -1,0 +1,159 @@
+import { ObjectId } from "bson";
+import { AppError, type ErrorCode } from "../../domain/errors";
+import { deliverTest } from "../../domain/webhooks/dispatch";
+import { createWebhook, deleteWebhook, listDeliveries, listWebhooks, ownWebhook, redeliver, rotateWebhookSecret } from "../../domain/webhooks/endpoints";
+import { requirePrincipal } from "../authenticate";
+import { depsFor } from "../context";
+import { defineRoute } from "../route";
+import { Detail } from "../schemas";
+import { DeliveryListQuery, DeliveryPage, DeliveryPath, TestDelivery, WebhookBody, WebhookList, WebhookPath, WebhookWithSecret } from "../webhook-schemas";
+
+const NO_STORE = { "cache-control": "no-store", pragma: "no-cache" };
+const AUTH_ERRORS: ErrorCode[] = ["NOT_AUTHENTICATED", "INVALID_TOKEN", "ORGANIZATION_SUSPENDED", "STORE_UNAVAILABLE"];
+const BODY_ERRORS: ErrorCode[] = ["PAYLOAD_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE", "VALIDATION_FAILED"];
+
+/** An id that is not 24 hexadecimal digits names nothing: 404, as for an unknown one. */
+const idOf = (text: string, missing: ErrorCode): ObjectId => {
+  if (!/^[0-9a-f]{24}$/.test(text)) throw new AppError(missing);
+  return ObjectId.createFromHexString(text);
+};
+
+export const createWebhookRoute = defineRoute({
+  method: "post",
+  path: "/org/webhooks",
+  permission: "webhook:manage",
+  tag: "events",
+  summary: "Register a webhook endpoint; its signing secret is answered once",
+  description:
+    "Events recorded from now on are delivered to it in the feed's order, signed as Standard Webhooks specifies (`webhook-id`, `webhook-timestamp`, `webhook-signature`), at least once: a failed attempt is retried over about a day.",
+  auth: "required",
+  request: { body: { schema: WebhookBody } },
+  responses: { 201: { description: "Registered", schema: WebhookWithSecret } },
+  errors: [...AUTH_ERRORS, "WEBHOOK_URL_REFUSED", "WEBHOOK_LIMIT", "ORGANIZATION_BUSY", ...BODY_ERRORS],
+  handler: async (request, env, input) => {
+    const deps = await depsFor(request, env);
+    const principal = await requirePrincipal(request, deps);
+    return { status: 201, body: await createWebhook(deps, principal, await input.body()), headers: NO_STORE };
+  },
+});
+
+export const listWebhooksRoute = defineRoute({
+  method: "get",
+  path: "/org/webhooks",
+  permission: "webhook:manage",
+  tag: "events",
+  summary: "The organization's webhook endpoints (without their secrets)",
+  auth: "required",
+  responses: { 200: { description: "The endpoints", schema: WebhookList } },
+  errors: AUTH_ERRORS,
+  handler: async (request, env) => {
+    const deps = await depsFor(request, env);
+    return { body: await listWebhooks(deps, await requirePrincipal(request, deps)) };
+  },
+});
+
+export const deleteWebhookRoute = defineRoute({
+  method: "delete",
+  path: "/org/webhooks/{id}",
+  permission: "webhook:manage",
+  tag: "events",
+  summary: "Delete a webhook endpoint and its delivery log",
+  auth: "required",
+  request: { path: WebhookPath },
+  responses: { 200: { description: "Deleted", schema: Detail, examples: { deleted: { summary: "Deleted", value: { detail: "deleted" } } } } },
+  errors: [...AUTH_ERRORS, "WEBHOOK_NOT_FOUND", "ORGANIZATION_BUSY"],
+  handler: async (request, env, input) => {
+    const deps = await depsFor(request, env);
+    const principal = await requirePrincipal(request, deps);
+    await deleteWebhook(deps, principal, idOf(input.params().id, "WEBHOOK_NOT_FOUND"));
+    return { body: { detail: "deleted" } };
+  },
+});
+
+export const rotateWebhookRoute = defineRoute({
+  method: "post",
+  path: "/org/webhooks/{id}/rotate-secret",
+  permission: "webhook:manage",
+  tag: "events",
+  summary: "Replace the signing secret; the old one keeps signing for a day beside it",
+  description: "The new secret is answered once. Until `previous_secret_expires_at` every delivery carries two signatures, one per secret.",
+  auth: "required",
+  request: { path: WebhookPath },
+  responses: { 200: { description: "Rotated", schema: WebhookWithSecret } },
+  errors: [...AUTH_ERRORS, "WEBHOOK_NOT_FOUND", "ORGANIZATION_BUSY"],
+  handler: async (request, env, input) => {
+    const deps = await depsFor(request, env);
+    const principal = await requirePrincipal(request, deps);
+    return { body: await rotateWebhookSecret(deps, principal, idOf(input.params().id, "WEBHOOK_NOT_FOUND")), headers: NO_STORE };
+  },
+});
+
+export const testWebhookRoute = defineRoute({
+  method: "post",
+  path: "/org/webhooks/{id}/test",
+  permission: "webhook:manage",
+  tag: "events",
+  summary: "Send the endpoint a signed `webhook.test` delivery now, and answer how it went",
+  description: "Logged with the endpoint's deliveries; not an event of the feed, and never retried.",
+  auth: "required",
+  request: { path: WebhookPath },
+  responses: { 200: { description: "Sent (whatever the endpoint answered)", schema: TestDelivery } },
+  errors: [...AUTH_ERRORS, "WEBHOOK_NOT_FOUND"],
+  handler: async (request, env, input) => {
+    const deps = await depsFor(request, env);
+    const principal = await requirePrincipal(request, deps);
+    const hook = await ownWebhook(deps, principal, idOf(input.params().id, "WEBHOOK_NOT_FOUND"));
+    return { body: await deliverTest(deps, { fetch: (url, init) => fetch(url, init) }, hook) };
+  },
+});
+
+export const listDeliveriesRoute = defineRoute({
+  method: "get",
+  path: "/org/webhooks/{id}/deliveries",
+  permission: "webhook:manage",
+  tag: "events",
+  summary: "The endpoint's delivery log, newest first: each attempt's status, response code, latency and number",
+  description: "Kept 30 days. Follow `next_cursor` for older attempts.",
+  auth: "required",
+  request: { path: WebhookPath, query: DeliveryListQuery, blankQueryIsAbsent: true },
+  responses: { 200: { description: "A page of attempts", schema: DeliveryPage } },
+  errors: [...AUTH_ERRORS, "WEBHOOK_NOT_FOUND", "VALIDATION_FAILED"],
+  handler: async (request, env, input) => {
+    const deps = await depsFor(request, env);
+    const principal = await requirePrincipal(request, deps);
+    const { limit, cursor } = input.query();
+    const before = cursor === undefined ? undefined : ObjectId.createFromHexString(cursor);
+    return { body: await listDeliveries(deps, principal, idOf(input.params().id, "WEBHOOK_NOT_FOUND"), { limit, before }) };
+  },
+});
+
+export const redeliverRoute = defineRoute({
+  method: "post",
+  path: "/org/webhooks/{id}/deliveries/{delivery_id}/redeliver",
+  permission: "webhook:manage",
+  tag: "events",
+  summary: "Deliver that attempt's event to the endpoint once more",
+  description: "Queued ahead of the feed and sent shortly, once, with the event's own `webhook-id`; the attempt shows in the log as manual.",
+  auth: "required",
+  request: { path: DeliveryPath },
+  responses: { 202: { description: "Queued", schema: Detail, examples: { queued: { summary: "Queued", value: { detail: "queued" } } } } },
+  errors: [...AUTH_ERRORS, "WEBHOOK_NOT_FOUND", "DELIVERY_NOT_FOUND", "WEBHOOK_DISABLED"],
+  handler: async (request, env, input) => {
+    const deps = await depsFor(request, env);
+    const principal = await requirePrincipal(request, deps);
+    const { id, delivery_id } = input.params();
+    await redeliver(deps, principal, idOf(id, "WEBHOOK_NOT_FOUND"), idOf(delivery_id, "DELIVERY_NOT_FOUND"));
+    deps.wakeWebhooks?.(principal.orgId);
+    return { status: 202, body: { detail: "queued" } };
+  },
+});
+
+export const webhookRoutes = [
+  createWebhookRoute,
+  listWebhooksRoute,
+  deleteWebhookRoute,
+  rotateWebhookRoute,
+  testWebhookRoute,
+  listDeliveriesRoute,
+  redeliverRoute,
+];

@@ -1,0 +1,98 @@
+import { EVENT_TYPES } from "../domain/events";
+import * as z from "../zod";
+import { optionalPageCursor, pageLimitOr } from "./record-schemas";
+
+/** Webhook endpoints and their delivery log: request and response schemas. */
+const exampleId = "6650f1c2e8b3e4a0123456ee";
+const exampleTime = "2026-01-01T00:00:00.000Z";
+const HEX_ID = /^[0-9a-f]{24}$/;
+
+export const WebhookBody = z
+  .strictObject({
+    url: z.string().check(z.minLength(1), z.maxLength(2048), z.describe("`https://` (plain `http` only to loopback, where the deployment allows it)")),
+    events: z.optional(
+      z.array(z.enum(EVENT_TYPES)).check(z.minLength(1), z.maxLength(EVENT_TYPES.length), z.describe("The event types to deliver; omitted: all of them")),
+    ),
+  })
+  .check(z.meta({ example: { url: "https://hooks.example.com/org-events", events: ["member.joined", "member.removed"] } }));
+
+const webhookFields = {
+  id: z.string(),
+  url: z.string(),
+  events: z.nullable(z.array(z.enum(EVENT_TYPES))),
+  status: z.enum(["enabled", "disabled"]),
+  disabled_reason: z.nullable(z.string()),
+  created_at: z.iso.datetime(),
+  previous_secret_expires_at: z
+    .nullable(z.iso.datetime())
+    .check(z.describe("After a rotation, until when the replaced secret still signs (both signatures are sent)")),
+};
+
+const exampleWebhook = {
+  id: exampleId,
+  url: "https://hooks.example.com/org-events",
+  events: ["member.joined", "member.removed"],
+  status: "enabled",
+  disabled_reason: null,
+  created_at: exampleTime,
+  previous_secret_expires_at: null,
+};
+
+export const WebhookView = z.object(webhookFields);
+
+export const WebhookWithSecret = z
+  .object({ ...webhookFields, secret: z.string().check(z.describe("The signing secret (`whsec_…`), shown only here")) })
+  .check(z.meta({ example: { ...exampleWebhook, secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw" } }));
+
+export const WebhookList = z.object({ webhooks: z.array(WebhookView) }).check(z.meta({ example: { webhooks: [exampleWebhook] } }));
+
+export const WebhookPath = z.object({ id: z.string().check(z.meta({ description: "The endpoint's `id`", example: exampleId })) });
+
+export const DeliveryPath = z.object({
+  id: z.string().check(z.meta({ description: "The endpoint's `id`", example: exampleId })),
+  delivery_id: z.string().check(z.meta({ description: "A delivery's `id`, from the endpoint's log", example: "6650f1c2e8b3e4a0123456ff" })),
+});
+
+export const DeliveryView = z.object({
+  id: z.string(),
+  event_id: z.string(),
+  event_type: z.string(),
+  attempt: z.number(),
+  manual: z.boolean(),
+  at: z.iso.datetime(),
+  status: z.enum(["succeeded", "failed"]),
+  response_status: z.nullable(z.number()),
+  latency_ms: z.number(),
+  error: z.nullable(z.string()),
+});
+
+export const DeliveryPage = z.object({ deliveries: z.array(DeliveryView), next_cursor: z.nullable(z.string()) }).check(
+  z.meta({
+    example: {
+      deliveries: [
+        {
+          id: "6650f1c2e8b3e4a0123456ff",
+          event_id: "evt_6650f1c2e8b3e4a0123456cc",
+          event_type: "member.joined",
+          attempt: 2,
+          manual: false,
+          at: exampleTime,
+          status: "succeeded",
+          response_status: 204,
+          latency_ms: 41,
+          error: null,
+        },
+      ],
+      next_cursor: null,
+    },
+  }),
+);
+
+export const DeliveryListQuery = z.object({
+  limit: pageLimitOr(50, 200),
+  cursor: optionalPageCursor((text) => (HEX_ID.test(text) ? text : null)),
+});
+
+export const TestDelivery = z
+  .object({ delivered: z.boolean(), response_status: z.nullable(z.number()), latency_ms: z.number(), error: z.nullable(z.string()) })
+  .check(z.meta({ example: { delivered: true, response_status: 200, latency_ms: 38, error: null } }));

@@ -1,0 +1,78 @@
+import { DurableObject } from "cloudflare:workers";
+import { ObjectId } from "bson";
+import { createDeps } from "./deps";
+import { dispatchOrganization } from "./domain/webhooks/dispatch";
+import type { Env } from "./env";
+
+/** With every endpoint caught up, the dispatcher still looks again this often: the net under a wake-up that was lost. */
+export const IDLE_LOOK_MS = 5 * 60 * 1000;
+/** After a failed run (the store unreachable, say), the next one. */
+const AFTER_FAILURE_MS = 60 * 1000;
+
+/**
+ * One per organization with webhooks (named by its id): runs its deliveries one at a time, in
+ * order, from its alarm. The object keeps only the organization's id and its alarm; where each
+ * endpoint stands is in the data store, so a deleted organization's object holds nothing once it
+ * finds no endpoint (it then clears its storage), and any store works, the gateway included.
+ *
+ * The alarm, not a queue: retries are due hours apart (a queue's delay is capped at 12 hours), an
+ * endpoint's events must leave in order (a queue retries one message while the next go on), and an
+ * alarm is durable, retried by the platform when it throws, and runs in Miniflare as deployed.
+ */
+export class WebhookDispatcher extends DurableObject<Env> {
+  private poked = false;
+  private scoped: Env | undefined;
+  /** The run under way: an alarm that comes during one (a retry of the platform's, a test's) waits for it, so runs never overlap. */
+  private running: Promise<void> | undefined;
+
+  /**
+   * There is something to deliver for this organization: run now (or right after the run under
+   * way). The Worker names its master database, which the object then uses (the deployment's, but
+   * a Worker configured with another, as the test suites are, is served from that one).
+   */
+  async poke(orgHex: string, database: string): Promise<void> {
+    this.poked = true;
+    const known = await this.ctx.storage.get<{ org: string; database: string }>("target");
+    if (known?.org !== orgHex || known.database !== database) await this.ctx.storage.put("target", { org: orgHex, database });
+    const alarm = await this.ctx.storage.getAlarm();
+    if (alarm === null || alarm > Date.now()) await this.ctx.storage.setAlarm(Date.now());
+  }
+
+  /** One env object per database: the Worker's per-env caches (settings, indexes made) then hold across runs. */
+  private envFor(database: string): Env {
+    if (this.scoped?.DATABASE !== database) this.scoped = { ...this.env, DATABASE: database };
+    return this.scoped;
+  }
+
+  override async alarm(): Promise<void> {
+    while (this.running) await this.running;
+    this.running = this.run();
+    try {
+      await this.running;
+    } finally {
+      this.running = undefined;
+    }
+  }
+
+  private async run(): Promise<void> {
+    const target = await this.ctx.storage.get<{ org: string; database: string }>("target");
+    if (!target) return;
+    const orgHex = target.org;
+    this.poked = false;
+    let next: number;
+    try {
+      const deps = await createDeps(this.envFor(target.database));
+      const { wake, gone } = await dispatchOrganization(deps, { fetch: (input, init) => fetch(input, init) }, ObjectId.createFromHexString(orgHex));
+      if (gone && !this.poked) {
+        await this.ctx.storage.deleteAll();
+        return;
+      }
+      next = wake ? wake.getTime() : Date.now() + IDLE_LOOK_MS;
+    } catch (error) {
+      console.error(JSON.stringify({ msg: "webhook dispatch failed; retrying later", org_id: orgHex, error: String(error) }));
+      next = Date.now() + AFTER_FAILURE_MS;
+    }
+    // A poke during the run may have found the alarm running and set none: look again at once.
+    await this.ctx.storage.setAlarm(this.poked ? Date.now() : next);
+  }
+}
