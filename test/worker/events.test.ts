@@ -9,6 +9,8 @@ import { type Deps, ORGANIZATION_INDEXES, type OrganizationDoc } from "../../src
 import { createOrganization, deleteOrganization, renameOrganization } from "../../src/domain/organizations";
 import { reconcile } from "../../src/domain/reconciler";
 import { collectionNameFor, slugify } from "../../src/domain/slug";
+import { dispatchOrganization } from "../../src/domain/webhooks/dispatch";
+import { createWebhook, deleteWebhook, WEBHOOKS, type WebhookDoc } from "../../src/domain/webhooks/endpoints";
 import {
   bearer,
   call,
@@ -392,5 +394,53 @@ describe("events carried on another document survive a failure at every step", (
     const settled = (await healthy.organizations.findOne({ _id: owner.orgId })) as OrganizationDoc;
     const types = await typesOf(healthy, ownerOf(settled));
     expect(types.filter((t) => t === "admin.password_changed")).toHaveLength(changed ? 1 : 0);
+  });
+});
+
+describe("webhook endpoints and deliveries survive a failure at every step", () => {
+  const URL = "https://hooks.example.com/org-events";
+
+  // The lease, the count of endpoints, the insert carrying the event, the relay.
+  it.each(faults(4))("a registration cut off at call $failAt ($mode): its event iff the endpoint exists, once", async (fault: Fault) => {
+    const { database, healthy, owner } = await setUp("Hooking");
+    await expect(createWebhook(depsFor(database, fault), owner, { url: URL })).rejects.toThrow();
+    await settleAll(database, owner.orgId);
+    const exists = (await healthy.data.collection(WEBHOOKS).countDocuments({ org_id: owner.orgId })) > 0;
+    expect((await typesOf(healthy, owner)).filter((t) => t === "webhook.created")).toHaveLength(exists ? 1 : 0);
+  });
+
+  // The lease, the mark carrying the event, the relay, the removal.
+  it.each(faults(4))("a deletion cut off at call $failAt ($mode): deleted with its event, or not at all", async (fault: Fault) => {
+    const { database, healthy, owner } = await setUp("Unhooking");
+    const hook = await createWebhook(healthy, owner, { url: URL });
+    await expect(deleteWebhook(depsFor(database, fault), owner, ObjectId.createFromHexString(hook.id))).rejects.toThrow();
+    await settleAll(database, owner.orgId);
+    const left = await healthy.data.collection<WebhookDoc>(WEBHOOKS).findOne({ org_id: owner.orgId });
+    expect((await typesOf(healthy, owner)).filter((t) => t === "webhook.deleted")).toHaveLength(left ? 0 : 1);
+    if (left) expect(left.deleted).toBeUndefined();
+  });
+
+  // Find the endpoints, the next event, log the attempt, move the cursor, and so on for the next events.
+  it.each(faults(9))("a dispatcher cut off at call $failAt ($mode): every event still arrives, in order, repeated only back to back", async (fault: Fault) => {
+    const { database, healthy, owner } = await setUp("Dispatched");
+    await createWebhook(healthy, owner, { url: URL });
+    await renameOrganization(healthy, { organization_name: "Dispatched", new_organization_name: "Dispatched Two" }, { kind: "token", principal: owner });
+    await renameOrganization(healthy, { organization_name: "Dispatched Two", new_organization_name: "Dispatched Three" }, { kind: "token", principal: owner });
+    await publishEvents(healthy, owner.orgId);
+    const arrived: string[] = [];
+    // An endpoint that accepts everything, called in-process: what is under test is the order and the cursor.
+    const http = {
+      fetch: async (_url: string, init: RequestInit) => {
+        arrived.push(new Headers(init.headers).get("webhook-id") ?? "");
+        return new Response(null, { status: 204 });
+      },
+    };
+    await dispatchOrganization(depsFor(database, fault), http, owner.orgId).catch(() => {});
+    for (let run = 0; run < 5; run++) await dispatchOrganization(healthy, http, owner.orgId);
+    const { events } = await organizationEvents(healthy, owner, { limit: 50 });
+    const owed = events.slice(events.findIndex((e) => e.type === "webhook.created")).map((e) => e.id);
+    expect(owed).toHaveLength(3);
+    const distinct = arrived.filter((id, i) => id !== arrived[i - 1]);
+    expect(distinct).toEqual(owed);
   });
 });

@@ -119,8 +119,13 @@ describe("every documented success, sent", () => {
 /**
  * Every provocation against every route, declared or not: whatever a route answers must be in its
  * document. A route that can answer a code it does not declare (login's 429 once was) fails here.
+ *
+ * On the embedded store only: what it checks is the HTTP layer's documentation, the same code on
+ * either store, and most of its pairs (a webhook's limit provoked on /health) touch no store path
+ * the declared-codes cases above do not. Through the gateway they were two thirds of the MongoDB
+ * suites' time, for no path of their own.
  */
-describe("every answer to every provocation is documented", () => {
+describe.skipIf(env.DATA_API_URL)("every answer to every provocation is documented", () => {
   const provocations = Object.entries(PROVOKE).filter(([, provoke]) => provoke) as [ErrorCode, NonNullable<(typeof PROVOKE)[ErrorCode]>][];
   const pairs = documented.flatMap((route) =>
     provocations.filter(([code]) => !route.errors.includes(code)).map(([code, provoke]) => [key(route), code, provoke] as const),
