@@ -91,6 +91,10 @@ const buildDeps = (env: Env, settings: Settings, ctx?: ExecutionContext): Deps =
       const dispatcher = env.WEBHOOK_DISPATCHER.get(env.WEBHOOK_DISPATCHER.idFromName(hex));
       keepAlive(ctx, dispatcher.poke(hex, settings.data.database));
     },
+    handOffFarewells: async (orgId, farewells) => {
+      const hex = orgId.toHexString();
+      await env.WEBHOOK_DISPATCHER.get(env.WEBHOOK_DISPATCHER.idFromName(hex)).farewell(farewells, settings.data.database);
+    },
   };
 };
 

@@ -1,7 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { ObjectId } from "bson";
 import { createDeps } from "./deps";
-import { dispatchOrganization } from "./domain/webhooks/dispatch";
+import { dispatchOrganization, type Farewell, sendFarewells } from "./domain/webhooks/dispatch";
 import type { Env } from "./env";
 
 /** With every endpoint caught up, the dispatcher still looks again this often: the net under a wake-up that was lost. */
@@ -38,6 +38,19 @@ export class WebhookDispatcher extends DurableObject<Env> {
     if (alarm === null || alarm > Date.now()) await this.ctx.storage.setAlarm(Date.now());
   }
 
+  /**
+   * A deleted organization's last deliveries (dispatch.ts, Farewell), kept here until each is
+   * accepted or given up on: the delete removes everything else right after handing them over.
+   */
+  async farewell(farewells: Farewell[], database: string): Promise<void> {
+    const known = (await this.ctx.storage.get<Farewell[]>("farewells")) ?? [];
+    const keys = new Set(known.map((f) => f.key));
+    await this.ctx.storage.put({ farewells: [...known, ...farewells.filter((f) => !keys.has(f.key))], farewell_database: database });
+    this.poked = true;
+    const alarm = await this.ctx.storage.getAlarm();
+    if (alarm === null || alarm > Date.now()) await this.ctx.storage.setAlarm(Date.now());
+  }
+
   /** One env object per database: the Worker's per-env caches (settings, indexes made) then hold across runs. */
   private envFor(database: string): Env {
     if (this.scoped?.DATABASE !== database) this.scoped = { ...this.env, DATABASE: database };
@@ -55,24 +68,39 @@ export class WebhookDispatcher extends DurableObject<Env> {
   }
 
   private async run(): Promise<void> {
-    const target = await this.ctx.storage.get<{ org: string; database: string }>("target");
-    if (!target) return;
-    const orgHex = target.org;
     this.poked = false;
-    let next: number;
-    try {
-      const deps = await createDeps(this.envFor(target.database));
-      const { wake, gone } = await dispatchOrganization(deps, { fetch: (input, init) => fetch(input, init) }, ObjectId.createFromHexString(orgHex));
-      if (gone && !this.poked) {
-        await this.ctx.storage.deleteAll();
-        return;
+    const http = { fetch: (input: string, init: RequestInit) => fetch(input, init) };
+    let next: number | null = null;
+    const earliest = (at: number | null) => {
+      if (at !== null) next = next === null ? at : Math.min(next, at);
+    };
+    const farewells = await this.ctx.storage.get<Farewell[]>("farewells");
+    if (farewells?.length) {
+      try {
+        const database = (await this.ctx.storage.get<string>("farewell_database")) ?? this.env.DATABASE;
+        const { left, wake } = await sendFarewells(await createDeps(this.envFor(database)), http, farewells);
+        await this.ctx.storage.put("farewells", left);
+        earliest(wake);
+      } catch (error) {
+        console.error(JSON.stringify({ msg: "webhook farewells failed; retrying later", error: String(error) }));
+        earliest(Date.now() + AFTER_FAILURE_MS);
       }
-      next = wake ? wake.getTime() : Date.now() + IDLE_LOOK_MS;
-    } catch (error) {
-      console.error(JSON.stringify({ msg: "webhook dispatch failed; retrying later", org_id: orgHex, error: String(error) }));
-      next = Date.now() + AFTER_FAILURE_MS;
+    }
+    const target = await this.ctx.storage.get<{ org: string; database: string }>("target");
+    if (target) {
+      try {
+        const deps = await createDeps(this.envFor(target.database));
+        const { wake, gone } = await dispatchOrganization(deps, http, ObjectId.createFromHexString(target.org));
+        if (gone && !this.poked) await this.ctx.storage.delete("target");
+        else earliest(wake ? wake.getTime() : Date.now() + IDLE_LOOK_MS);
+      } catch (error) {
+        console.error(JSON.stringify({ msg: "webhook dispatch failed; retrying later", org_id: target.org, error: String(error) }));
+        earliest(Date.now() + AFTER_FAILURE_MS);
+      }
     }
     // A poke during the run may have found the alarm running and set none: look again at once.
-    await this.ctx.storage.setAlarm(this.poked ? Date.now() : next);
+    if (this.poked) earliest(Date.now());
+    if (next !== null) await this.ctx.storage.setAlarm(next);
+    else if (((await this.ctx.storage.get<Farewell[]>("farewells")) ?? []).length === 0) await this.ctx.storage.deleteAll();
   }
 }

@@ -4,6 +4,7 @@ import { leaveAccounts } from "./accounts";
 import { type Actor, EVENTS, newEvent, type OutboxEvent, publishLater, userActor, withEvents } from "./events";
 import { INVITATIONS } from "./invitations";
 import type { Deps, OrganizationDoc } from "./organization";
+import { farewellsOf } from "./webhooks/dispatch";
 import { WEBHOOK_DELIVERIES, WEBHOOKS } from "./webhooks/endpoints";
 import { drainWriters } from "./write-leases";
 
@@ -45,12 +46,21 @@ const peopleOf = (org: Pick<OrganizationDoc, "members" | "departures">): ObjectI
  */
 export const finishDelete = async (
   deps: Deps,
-  org: Pick<OrganizationDoc, "_id" | "collection_name" | "write_leases" | "publish_leases" | "members" | "departures" | "has_invitations" | "has_webhooks">,
+  org: Pick<
+    OrganizationDoc,
+    "_id" | "collection_name" | "write_leases" | "publish_leases" | "members" | "departures" | "has_invitations" | "has_webhooks" | "outbox" | "event_seq"
+  >,
 ): Promise<void> => {
   await drainWriters(deps, org._id, org.write_leases);
   // Publishers too (they hold leases of their own, which a rename does not wait for): none can add an event after the events go.
   await drainWriters(deps, org._id, org.publish_leases ?? {}, "publish_leases");
   await deps.data.collection(org.collection_name).drop();
+  // Before the endpoints and the feed go: what each endpoint is still owed, its organization.deleted
+  // among them, is handed to the dispatcher whole (a repeat hands the same keys over again).
+  if (org.has_webhooks && deps.handOffFarewells) {
+    const farewells = await farewellsOf(deps, org);
+    if (farewells.length > 0) await deps.handOffFarewells(org._id, farewells);
+  }
   await Promise.all([
     leaveAccounts(deps, peopleOf(org), org._id),
     org.has_invitations ? deps.data.collection(INVITATIONS).deleteMany({ org_id: org._id }) : undefined,

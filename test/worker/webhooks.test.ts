@@ -220,7 +220,7 @@ describe("endpoints", () => {
     expect(listed).toContain(hook.id);
   });
 
-  it("a deleted endpoint, and a deleted organization, leave nothing behind: endpoints, deliveries, events, the dispatcher's storage", async () => {
+  it("a deleted organization's endpoints get its organization.deleted, then nothing of it is left: endpoints, deliveries, events, the dispatcher's storage", async () => {
     const org = await createOrg();
     const token = await loginToken(org.email, org.password);
     const name = `doomed-${uniqueName("h").replace(/\W/g, "")}`;
@@ -233,6 +233,11 @@ describe("endpoints", () => {
     expect((await call(`/org/delete?organization_name=${encodeURIComponent(org.name)}`, { method: "DELETE", headers: bearer(token) })).status).toBe(200);
     for (const collection of [WEBHOOKS, WEBHOOK_DELIVERIES, EVENTS])
       expect(await store.collection(collection).countDocuments({ org_id: orgId }), collection).toBe(0);
+    // Handed to the dispatcher before the endpoint went: delivered, verified, after everything before it.
+    const received = await until(name, token, (r) => r.some((x) => x.body.type === "organization.deleted" && x.status === 200));
+    const deleted = received.find((r) => r.body.type === "organization.deleted");
+    expect(deleted?.verified).toEqual([true]);
+    expect(received.at(-1)?.body.type).toBe("organization.deleted");
     const stub = dispatcherOf(token);
     const deadline = Date.now() + 10_000;
     let keys = -1;
