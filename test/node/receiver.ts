@@ -28,7 +28,8 @@ declare module "vitest" {
   }
 }
 
-const readBody = (req: IncomingMessage): Promise<string> =>
+/** A request's whole body as text. */
+export const readBody = (req: IncomingMessage): Promise<string> =>
   new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));

@@ -6,6 +6,7 @@ import { attemptDelivery, type DeliveryResult, RESPONSE_EXCERPT_BYTES } from "..
 import { checkEndpointUrl } from "../../src/domain/webhooks/endpoint-url";
 import { MAX_ATTEMPTS, nextAttemptAt } from "../../src/domain/webhooks/schedule";
 import { type EndpointSecrets, generateSecret, rotate, webhookHeaders } from "../../src/domain/webhooks/signature";
+import { readBody } from "./receiver";
 
 // A receiver on loopback that checks every delivery with the specification's own library
 // (standardwebhooks), as a customer's endpoint would, and misbehaves on purpose by path.
@@ -27,14 +28,6 @@ let received: Received[] = [];
 let attemptsById = new Map<string, number>();
 /** Responses of /endless, ended by the client or not at all. */
 const endless: { closedByClient: boolean; bytesWritten: number }[] = [];
-
-const readBody = (req: IncomingMessage): Promise<string> =>
-  new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-    req.on("error", reject);
-  });
 
 const verifyDelivery = (body: string, req: IncomingMessage): unknown => {
   const headers: Record<string, string> = {};
