@@ -90,7 +90,13 @@ export const moveTenantCollection = async (
     return "moved";
   } catch (error) {
     if (!(error instanceof DataError)) throw error;
-    if (error.code === "NamespaceExists") return "target-exists";
+    if (error.code === "NamespaceExists") {
+      // FerretDB checks the target before the source: a source another attempt of this rename
+      // already moved (two reconcilers at once) answers as if the target were in the way. Only a
+      // source still there means the target was there before the move.
+      const sourceLeft = (await deps.data.listCollections({ name: from })).length > 0;
+      return sourceLeft ? "target-exists" : "moved";
+    }
     if (error.code !== "NamespaceNotFound") throw error;
     // Already moved by an interrupted attempt, or the source never existed: the target must exist.
     await deps.data.collection(to).create();
