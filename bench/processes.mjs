@@ -102,13 +102,25 @@ export const startGateway = async () => {
 /**
  * A built Worker under workerd as production runs it (bench/workerd.mjs: Miniflare's API, no
  * `wrangler dev` proxy, no inspector, the Worker as the entry), on a free port with a throwaway
- * store; `vars` become plain-text bindings.
+ * store; `vars` become plain-text bindings, `extraArgs` go to bench/workerd.mjs as they are.
  */
-export const startProduction = async (label, configFile, script, vars = {}, ready = "/") => {
+export const startProduction = async (label, configFile, script, vars = {}, ready = "/", extraArgs = []) => {
   const port = await freePort();
   const state = throwaway("oms-bench-workerd-");
   const varArgs = Object.entries(vars).flatMap(([name, value]) => ["--var", `${name}:${value}`]);
-  const args = [join(ROOT, "bench", "workerd.mjs"), "--config", configFile, "--script", script, "--port", String(port), "--persist", state, ...varArgs];
+  const args = [
+    join(ROOT, "bench", "workerd.mjs"),
+    "--config",
+    configFile,
+    "--script",
+    script,
+    "--port",
+    String(port),
+    "--persist",
+    state,
+    ...varArgs,
+    ...extraArgs,
+  ];
   const proc = spawnGroup(process.execPath, args);
   const origin = `http://127.0.0.1:${port}`;
   // `ready` is a path that answers 2xx once the Worker runs, or a probe of its own given the origin.

@@ -23,10 +23,30 @@ export const dataTarget = (env: Env, settings: Settings): DataTarget => {
 
 const STORE_URL = "https://data-store.internal";
 
+/**
+ * Object ids by database name, per namespace: deriving one hashes the name, and an id (unlike a
+ * stub) is a plain value that any request of the isolate may use.
+ */
+const storeIds = new WeakMap<object, Map<string, DurableObjectId>>();
+
+const storeId = (namespace: Pick<DurableObjectNamespace, "idFromName">, database: string): DurableObjectId => {
+  let ids = storeIds.get(namespace);
+  if (!ids) {
+    ids = new Map();
+    storeIds.set(namespace, ids);
+  }
+  let id = ids.get(database);
+  if (!id) {
+    id = namespace.idFromName(database);
+    ids.set(database, id);
+  }
+  return id;
+};
+
 /** This database's Durable Object. The hint only counts when the object is first created; after that it lives where it is. */
 const storeStub = (env: Env, settings: Settings) => {
   const { database, locationHint } = settings.data;
-  return env.DATA_STORE.get(env.DATA_STORE.idFromName(database), locationHint ? { locationHint } : undefined);
+  return env.DATA_STORE.get(storeId(env.DATA_STORE, database), locationHint ? { locationHint } : undefined);
 };
 
 /**

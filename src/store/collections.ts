@@ -1,7 +1,7 @@
 import { Query } from "mingo/query";
 import type { Doc, IndexSpec, Namespace } from "../dataapi/engine";
 import { DataApiError } from "../dataapi/errors";
-import { collectionId, ensureCollection, indexesOf } from "./catalog";
+import { collectionId, ensureCollection, forgetCatalog, indexesOf } from "./catalog";
 import { forgetKinds } from "./key-order";
 import { evaluate, expression, MINGO_OPTIONS } from "./mingo";
 import { scan } from "./query-plan";
@@ -10,6 +10,7 @@ import { removeCollectionExpiries, ttlIndexesOf, writeExpiry } from "./ttl";
 import { writeEntries } from "./writes";
 
 const drop = (sql: Sql, coll: number): void => {
+  forgetCatalog(sql);
   forgetKinds(sql, coll);
   sql.exec("DELETE FROM index_entries WHERE coll = ?", coll);
   sql.exec("DELETE FROM indexes WHERE coll = ?", coll);
@@ -36,6 +37,7 @@ export const renameCollection = (sql: Sql, ns: Namespace, to: string, dropTarget
     drop(sql, target);
   }
   // Documents and index entries hang off the collection's id: a rename moves no data.
+  forgetCatalog(sql);
   sql.exec("UPDATE collections SET name = ? WHERE id = ?", to, coll);
 };
 
@@ -57,6 +59,7 @@ export const createIndexes = (sql: Sql, ns: Namespace, indexes: IndexSpec[]): vo
         throw new DataApiError("IndexConflict", `an index named ${index.name} exists with other options`);
       continue;
     }
+    forgetCatalog(sql);
     sql.exec("INSERT INTO indexes (coll, name, spec) VALUES (?, ?, ?)", coll, index.name, JSON.stringify(normalized));
     forgetKinds(sql, coll, index.name);
     const all = normalized.expireAfterSeconds === undefined ? undefined : indexesOf(sql, coll);
@@ -75,6 +78,7 @@ export const createIndexes = (sql: Sql, ns: Namespace, indexes: IndexSpec[]): vo
 export const dropIndex = (sql: Sql, ns: Namespace, name: string): boolean => {
   const coll = collectionId(sql, ns);
   if (coll === undefined) return false;
+  forgetCatalog(sql);
   const dropped = sql.exec<{ spec: string }>("DELETE FROM indexes WHERE coll = ? AND name = ? RETURNING spec", coll, name).toArray()[0];
   if (!dropped) return false;
   sql.exec("DELETE FROM index_entries WHERE coll = ? AND idx = ?", coll, name);

@@ -1,5 +1,5 @@
 import type { Doc, Engine, FindOneAndUpdateSpec, FindSpec, IndexSpec, Namespace, ReplaceSpec, UpdateResult, UpdateSpec } from "../dataapi/engine";
-import { ensureCollection, hasTtlIndexes, indexesOf } from "./catalog";
+import { ensureCollection, forgetCatalog, hasTtlIndexes, indexesOf } from "./catalog";
 import { createIndexes, dropCollection, dropIndex, listCollections, renameCollection } from "./collections";
 import { assertReplacementDocument } from "./documents";
 import { aggregate, matching, select } from "./reads";
@@ -21,11 +21,22 @@ export type { Sql } from "./sql";
  * `reads.ts`, `writes.ts`, `collections.ts` (create, drop, rename, create and drop indexes) and `ttl.ts`.
  */
 export class SqliteEngine implements Engine {
+  private readonly transaction: <T>(fn: () => T) => T;
+
   constructor(
     private readonly sql: Sql,
-    private readonly transaction: <T>(fn: () => T) => T,
+    transaction: <T>(fn: () => T) => T,
   ) {
     applySchema(sql);
+    // A failed transaction rolls back whatever catalog change it made, which it may have read back.
+    this.transaction = (fn) => {
+      try {
+        return transaction(fn);
+      } catch (error) {
+        forgetCatalog(sql);
+        throw error;
+      }
+    };
   }
 
   async find(ns: Namespace, spec: FindSpec): Promise<Doc[]> {

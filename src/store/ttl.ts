@@ -34,14 +34,14 @@ export interface TurnResult {
   more: boolean;
 }
 
-export const ttlIndexesOf = (indexes: IndexSpec[]): IndexSpec[] => indexes.filter((i) => i.expireAfterSeconds !== undefined);
+export const ttlIndexesOf = (indexes: readonly IndexSpec[]): IndexSpec[] => indexes.filter((i) => i.expireAfterSeconds !== undefined);
 
 /**
  * When a document expires under MongoDB's rules: its TTL field's date (the earliest, for an array
  * of dates) plus `expireAfterSeconds`, the soonest over the collection's TTL indexes. A document
  * whose field is missing or holds no date never expires: undefined.
  */
-export const expiryOf = (doc: Doc, indexes: IndexSpec[]): number | undefined => {
+export const expiryOf = (doc: Doc, indexes: readonly IndexSpec[]): number | undefined => {
   let soonest: number | undefined;
   for (const index of ttlIndexesOf(indexes)) {
     const field = Object.keys(index.key)[0];
@@ -58,7 +58,7 @@ export const expiryOf = (doc: Doc, indexes: IndexSpec[]): number | undefined => 
 };
 
 /** Keeps one document's expiry row in step with its body; called with every write of it. */
-export const writeExpiry = (sql: Sql, seq: number, doc: Doc, indexes: IndexSpec[]): void => {
+export const writeExpiry = (sql: Sql, seq: number, doc: Doc, indexes: readonly IndexSpec[]): void => {
   // A collection without a TTL index has no expiry rows (dropping its last one removes them): nothing to write or clear.
   if (ttlIndexesOf(indexes).length === 0) return;
   const at = expiryOf(doc, indexes);
@@ -113,7 +113,7 @@ export const purgeBatch = (sql: Sql, now: number, limit: number): number => {
  * collections, so each step reads a bounded range whatever the collections hold); only documents
  * of TTL-indexed collections are decoded. Returns how many documents it stepped over; 0 when done.
  */
-export const backfillBatch = (sql: Sql, limit: number, indexesOf: (coll: number) => IndexSpec[]): number => {
+export const backfillBatch = (sql: Sql, limit: number, indexesOf: (coll: number) => readonly IndexSpec[]): number => {
   const cursor = sql.exec<{ after: number }>("SELECT after FROM expiry_backfill WHERE id = 1").toArray()[0];
   if (!cursor) return 0;
   const rows = sql.exec<{ seq: number; coll: number }>("SELECT seq, coll FROM documents WHERE seq > ? ORDER BY seq LIMIT ?", cursor.after, limit).toArray();
@@ -143,7 +143,7 @@ export const backfillBatch = (sql: Sql, limit: number, indexesOf: (coll: number)
 export const expiryTurn = (
   sql: Sql,
   transaction: <T>(fn: () => T) => T,
-  indexesOf: (coll: number) => IndexSpec[],
+  indexesOf: (coll: number) => readonly IndexSpec[],
   now: number,
   clock: () => number,
   bounds: TurnBounds,

@@ -30,7 +30,7 @@ const indexEntries = (index: IndexSpec, doc: Doc): string[] => {
 };
 
 /** Indexes one document under `indexes`; a unique index that already holds its key refuses it. */
-export const writeEntries = (sql: Sql, coll: number, seq: number, doc: Doc, indexes: IndexSpec[]): void => {
+export const writeEntries = (sql: Sql, coll: number, seq: number, doc: Doc, indexes: readonly IndexSpec[]): void => {
   for (const index of indexes) {
     noteIndexKinds(sql, coll, index, doc);
     writeKeys(sql, coll, seq, index, indexEntries(index, doc));
@@ -57,7 +57,7 @@ const writeKeys = (sql: Sql, coll: number, seq: number, index: IndexSpec, keys: 
   }
 };
 
-const insertDoc = (sql: Sql, coll: number, input: Doc, indexes: IndexSpec[]): unknown => {
+const insertDoc = (sql: Sql, coll: number, input: Doc, indexes: readonly IndexSpec[]): unknown => {
   const doc = ensureId(input);
   let seq: number;
   try {
@@ -80,7 +80,7 @@ const sameKeys = (a: string[], b: string[]): boolean => a.length === b.length &&
  * (a write lease, a status, a counter) change no indexed field and leave every entry in place.
  * New keys are inserted under the same unique constraint as on insert, so a duplicate is refused.
  */
-const rewriteDoc = (sql: Sql, coll: number, row: Row, next: Doc, indexes: IndexSpec[]): void => {
+const rewriteDoc = (sql: Sql, coll: number, row: Row, next: Doc, indexes: readonly IndexSpec[]): void => {
   if (encodeKey(next._id) !== encodeKey(row.doc._id)) throw new DataApiError("InvalidParameter", "the _id field cannot be changed");
   sql.exec("UPDATE documents SET body = ? WHERE seq = ?", encodeDocument(next), row.seq);
   for (const index of indexes) {

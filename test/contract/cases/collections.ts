@@ -37,6 +37,18 @@ export const collectionCases = (target: TargetOf) =>
       expect(await items.countDocuments({ k: 1 })).toBe(2);
     });
 
+    it("a write that fails in a collection it was creating leaves a collection that the next write fills and lists", async () => {
+      const { client, items, call } = setup(target());
+      // The second _id repeats the first: the embedded store undoes the whole action, collection included;
+      // MongoDB keeps the first document. Either way the next write must land in a listed collection.
+      await expect(call("insertMany", { documents: [{ _id: 1 }, { _id: 1 }] })).rejects.toMatchObject({ code: "DuplicateKey" });
+      await items.insertOne({ _id: 2, n: 2 });
+      expect(await client.listCollections()).toEqual([{ name: "items" }]);
+      expect(await items.findOne({ _id: 2 })).toEqual({ _id: 2, n: 2 });
+      await items.createIndexes([{ key: { n: 1 }, name: "n_unique", unique: true }]);
+      await expect(items.insertOne({ _id: 3, n: 2 })).rejects.toMatchObject({ code: "DuplicateKey" });
+    });
+
     it("renameCollection moves the documents and their unique indexes, and the old name is gone", async () => {
       const { client, items } = setup(target());
       await items.createIndexes([{ key: { k: 1 }, name: "k_unique", unique: true }]);

@@ -128,15 +128,30 @@ export const indexCases = (target: TargetOf) =>
       ]);
       await items.insertOne({ slug: "a", code: 1 });
       await expect(items.insertOne({ slug: "a", code: 2 })).rejects.toMatchObject(duplicate);
+      await items.insertOne({ slug: "c", code: 5 });
       expect(await items.dropIndex("slug_unique")).toBe(true);
+      // Twice: a store still writing the dropped index's entries would refuse the second.
       await items.insertOne({ slug: "a", code: 2 });
-      expect(await items.countDocuments({ slug: "a" })).toBe(2);
+      await items.insertOne({ slug: "a", code: 3 });
+      expect(await items.countDocuments({ slug: "a" })).toBe(3);
       await expect(items.insertOne({ slug: "b", code: 2 })).rejects.toMatchObject(duplicate);
       // The documents are untouched and still found by the dropped index's field.
-      expect((await items.find({ slug: "a" }, { sort: { code: 1 }, projection: { _id: 0 } })).map((d) => d.code)).toEqual([1, 2]);
+      expect((await items.find({ slug: "a" }, { sort: { code: 1 }, projection: { _id: 0 } })).map((d) => d.code)).toEqual([1, 2, 3]);
       // Gone for good: the name can be created again, with other options, and over the duplicates only without uniqueness.
       await expect(items.createIndexes([{ key: { slug: 1 }, name: "slug_unique", unique: true }])).rejects.toMatchObject(duplicate);
       await items.createIndexes([{ key: { slug: 1 }, name: "slug_unique" }]);
+    });
+
+    it("an index refused over duplicates is not there afterwards, a TTL one included", async () => {
+      const { items } = setup(target());
+      const at = new Date(Date.now() + HOUR);
+      await items.insertOne({ at, n: 1 });
+      await items.insertOne({ at, n: 2 });
+      await expect(items.createIndexes([{ key: { at: 1 }, name: "at_ttl", unique: true, expireAfterSeconds: 3600 }])).rejects.toMatchObject(duplicate);
+      // Twice more: a store that kept the refused index in mind would refuse the second.
+      await items.insertOne({ at, n: 3 });
+      await items.insertOne({ at, n: 4 });
+      expect(await items.countDocuments({ at })).toBe(4);
     });
 
     it("dropIndexes is idempotent: a second drop, an unknown name and a missing collection answer false and create nothing", async () => {
