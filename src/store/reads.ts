@@ -49,7 +49,8 @@ export const select = (sql: Sql, ns: Namespace, spec: FindSpec): Doc[] => {
   // Without a sort, or in _id or an index's order from SQLite, the scan stops as soon as the page is full.
   const early = sortKeys.length === 0 || source !== undefined;
   let rows = matching(sql, ns, spec.filter, early ? skip + limit : Number.POSITIVE_INFINITY, source);
-  if (sortKeys.length > 0) {
+  // Rows read in the sort's order need no sorting (the early stop already relies on that order).
+  if (sortKeys.length > 0 && source === undefined) {
     // mingo sorts the views it is given (the same objects, reordered); each leads back to its row.
     const byView = new Map(rows.map((r) => [r.view, r]));
     const sorted = evaluate(() =>
