@@ -113,11 +113,19 @@ export const countFailure = async (deps: Deps, key: string): Promise<PriorFailur
  * document with the count at zero. Only if no failure was counted since this attempt: a later
  * one (a guess racing the success) keeps counting toward the lock.
  */
-export const clearFailures = async (deps: Deps, key: string, countedAt: Date): Promise<void> => {
+export const clearFailures = async (deps: Deps, key: string, countedAt: Date, held: "an account" | "unknown"): Promise<void> => {
   const users = deps.data.collection<AccountDoc>(USERS);
+  const unchanged = { _id: key, last_failed_at: countedAt };
+  // One call when the count found an account (every login): its count goes to zero, and were the
+  // account closed meanwhile, so would the counter left behind, which the daily sweep removes.
+  if (held === "an account") {
+    await users.updateOne(unchanged, { $set: { failures: 0 } });
+    return;
+  }
+  // An e-mail without an account may have opened one since (accepting an invitation does).
   await Promise.all([
-    users.deleteOne({ _id: key, last_failed_at: countedAt, user_id: { $exists: false } }),
-    users.updateOne({ _id: key, last_failed_at: countedAt, user_id: { $exists: true } }, { $set: { failures: 0 } }),
+    users.deleteOne({ ...unchanged, user_id: { $exists: false } }),
+    users.updateOne({ ...unchanged, user_id: { $exists: true } }, { $set: { failures: 0 } }),
   ]);
 };
 

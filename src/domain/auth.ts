@@ -112,7 +112,7 @@ export const checkAccountPassword = async (deps: Deps, emailKey: string, passwor
   const account = before.account;
   const valid = await verifyPassword(password, account?.password_hash ?? dummyHash(deps.settings.pbkdf2Iterations));
   if (account && !valid) throw await failedCheck(deps, before);
-  deps.background((later) => (account ? afterSuccess(later, key, before.countedAt, account, password) : clearFailures(later, key, before.countedAt)));
+  deps.background((later) => (account ? afterSuccess(later, key, before.countedAt, account, password) : clearFailures(later, key, before.countedAt, "unknown")));
   return account;
 };
 
@@ -138,7 +138,7 @@ const failedCheck = async (deps: Deps, before: PriorFailures): Promise<AppError>
 
 /** Ends the run of failures and, for an old or cheaper hash, rewrites it at the configured cost. */
 const afterSuccess = async (deps: Deps, key: string, countedAt: Date, account: Account, password: string): Promise<void> => {
-  await clearFailures(deps, key, countedAt);
+  await clearFailures(deps, key, countedAt, "an account");
   if (!needsRehash(account.password_hash, deps.settings.pbkdf2Iterations)) return;
   const rehashed = await hashPassword(password, deps.settings.pbkdf2Iterations);
   await deps.data.collection(USERS).updateOne({ _id: key, password_hash: account.password_hash }, { $set: { password_hash: rehashed } });
