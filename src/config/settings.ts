@@ -70,37 +70,38 @@ const MIN_PLATFORM_SECRET = 32;
  * entry stops the Worker like any other invalid setting: a key that silently did not work, or
  * a short one that worked, would be worse. The message names the entry by position and id only.
  */
-const platformKeys = z.pipe(
-  z._default(z.string(), ""),
-  z.transform((text: string, ctx): PlatformKey[] => {
-    const entries = text
-      .split(",")
-      .map((e) => e.trim())
-      .filter(Boolean);
-    const keys: PlatformKey[] = [];
-    entries.forEach((entry, i) => {
-      const [id = "", scope = "", ...rest] = entry.split(":");
-      const secret = rest.join(":");
-      const where = `entry ${i + 1}${PLATFORM_KEY_ID.test(id) ? ` (${id})` : ""}`;
-      const problem = !PLATFORM_KEY_ID.test(id)
-        ? "needs a key id of 1 to 64 [A-Za-z0-9._-]"
-        : scope !== "read" && scope !== "write"
-          ? "needs the scope read or write"
-          : secret.length < MIN_PLATFORM_SECRET
-            ? `needs a secret of at least ${MIN_PLATFORM_SECRET} characters`
-            : !PLATFORM_SECRET.test(secret)
-              ? "needs a secret of [A-Za-z0-9._~+/=-] only"
-              : keys.some((k) => k.id === id)
-                ? "repeats a key id"
-                : keys.some((k) => k.secret === secret)
-                  ? "repeats another entry's secret"
-                  : null;
-      if (problem) z.refuse(ctx, `${where} ${problem} (entries are <key id>:<read|write>:<secret>)`);
-      else keys.push({ id, scope: scope as PlatformKey["scope"], secret });
-    });
-    return keys;
-  }),
-);
+const platformKeys = () =>
+  z.pipe(
+    z._default(z.string(), ""),
+    z.transform((text: string, ctx): PlatformKey[] => {
+      const entries = text
+        .split(",")
+        .map((e) => e.trim())
+        .filter(Boolean);
+      const keys: PlatformKey[] = [];
+      entries.forEach((entry, i) => {
+        const [id = "", scope = "", ...rest] = entry.split(":");
+        const secret = rest.join(":");
+        const where = `entry ${i + 1}${PLATFORM_KEY_ID.test(id) ? ` (${id})` : ""}`;
+        const problem = !PLATFORM_KEY_ID.test(id)
+          ? "needs a key id of 1 to 64 [A-Za-z0-9._-]"
+          : scope !== "read" && scope !== "write"
+            ? "needs the scope read or write"
+            : secret.length < MIN_PLATFORM_SECRET
+              ? `needs a secret of at least ${MIN_PLATFORM_SECRET} characters`
+              : !PLATFORM_SECRET.test(secret)
+                ? "needs a secret of [A-Za-z0-9._~+/=-] only"
+                : keys.some((k) => k.id === id)
+                  ? "repeats a key id"
+                  : keys.some((k) => k.secret === secret)
+                    ? "repeats another entry's secret"
+                    : null;
+        if (problem) z.refuse(ctx, `${where} ${problem} (entries are <key id>:<read|write>:<secret>)`);
+        else keys.push({ id, scope: scope as PlatformKey["scope"], secret });
+      });
+      return keys;
+    }),
+  );
 
 /**
  * Cloudflare's Durable Object location hints. A Durable Object never moves after it is created,
@@ -125,57 +126,63 @@ const emptyIsUnset = <T extends z.ZodMiniType>(schema: T) =>
     ),
   ]);
 
-const jwk = z.optional(
-  z.pipe(
-    z.string(),
-    z.transform((text: string, ctx) => {
-      try {
-        const value = JSON.parse(text);
-        if (value && typeof value === "object" && typeof value.kty === "string") return value as JWK;
-      } catch {}
-      z.refuse(ctx, "must be a JWK in JSON");
-      return z.NEVER;
-    }),
-  ),
-);
-
-const schema = z
-  .object({
-    // No default: a deployed Worker without a key must fail closed, never sign with a known one.
-    JWT_SECRET: z.optional(z.string().check(z.minLength(32, "JWT_SECRET must be at least 32 characters"))),
-    JWT_SECRET_PREVIOUS: z.optional(z.string().check(z.minLength(32))),
-    JWT_PRIVATE_KEY: jwk,
-    JWT_PREVIOUS_PUBLIC_KEY: jwk,
-    JWT_ALGORITHM: z._default(z.enum(["HS256", "HS384", "HS512", "ES256", "EdDSA"]), "HS256"),
-    ACCESS_TOKEN_EXPIRE_MINUTES: number(1, 60 * 24 * 30, 60),
-    JWT_ISSUER: nonEmpty("org-management-service"),
-    JWT_AUDIENCE: nonEmpty("org-management-api"),
-    PBKDF2_ITERATIONS: number(10_000, WORKERS_PBKDF2_MAX_ITERATIONS, WORKERS_PBKDF2_MAX_ITERATIONS),
-    DATA_API_URL: emptyIsUnset(z.url()),
-    DATA_API_KEY: z.optional(z.string()),
-    DATA_SOURCE: nonEmpty("mongodb-atlas"),
-    DATABASE: nonEmpty("master_db"),
-    DATA_API_TIMEOUT_MS: number(100, 60_000, 10_000),
-    DATA_STORE_LOCATION_HINT: emptyIsUnset(z.enum(LOCATION_HINTS, { error: `DATA_STORE_LOCATION_HINT must be one of ${LOCATION_HINTS.join(", ")}` })),
-    MAX_BODY_BYTES: number(1024, 1024 * 1024, 16 * 1024),
-    RECONCILE_AFTER_SECONDS: number(0, 86_400, 120),
-    LOGIN_LOCKOUT_THRESHOLD: number(1, 1000, 10),
-    AUDIT_RETENTION_DAYS: number(1, 3650, 90),
-    INVITATION_TTL_HOURS: number(1, 24 * 90, 24 * 7),
-    WEBHOOK_ALLOW_HTTP_LOOPBACK: z._default(z.enum(["0", "1"]), "0"),
-    WEBHOOK_TIMEOUT_MS: number(1000, 30_000, 15_000),
-    WEBHOOK_SCHEDULE_DIVISOR: number(1, 1_000_000, 1),
-    CORS_ALLOWED_ORIGINS: z._default(z.string(), ""),
-    PLATFORM_API_KEYS: platformKeys,
-  })
-  .check(
-    z.superRefine((c, ctx) => {
-      if (c.JWT_ALGORITHM.startsWith("HS") ? !c.JWT_SECRET : !c.JWT_PRIVATE_KEY) {
-        const name = c.JWT_ALGORITHM.startsWith("HS") ? "JWT_SECRET" : "JWT_PRIVATE_KEY";
-        ctx.addIssue({ code: "custom", path: [name], message: `${name} is required for ${c.JWT_ALGORITHM}` });
-      }
-    }),
+const jwk = () =>
+  z.optional(
+    z.pipe(
+      z.string(),
+      z.transform((text: string, ctx) => {
+        try {
+          const value = JSON.parse(text);
+          if (value && typeof value === "object" && typeof value.kty === "string") return value as JWK;
+        } catch {}
+        z.refuse(ctx, "must be a JWK in JSON");
+        return z.NEVER;
+      }),
+    ),
   );
+
+/**
+ * Built on first use, not at import: the settings are parsed once per isolate, on its first
+ * request, and the schema's construction need not lengthen the isolate's start.
+ */
+const buildSchema = () =>
+  z
+    .object({
+      // No default: a deployed Worker without a key must fail closed, never sign with a known one.
+      JWT_SECRET: z.optional(z.string().check(z.minLength(32, "JWT_SECRET must be at least 32 characters"))),
+      JWT_SECRET_PREVIOUS: z.optional(z.string().check(z.minLength(32))),
+      JWT_PRIVATE_KEY: jwk(),
+      JWT_PREVIOUS_PUBLIC_KEY: jwk(),
+      JWT_ALGORITHM: z._default(z.enum(["HS256", "HS384", "HS512", "ES256", "EdDSA"]), "HS256"),
+      ACCESS_TOKEN_EXPIRE_MINUTES: number(1, 60 * 24 * 30, 60),
+      JWT_ISSUER: nonEmpty("org-management-service"),
+      JWT_AUDIENCE: nonEmpty("org-management-api"),
+      PBKDF2_ITERATIONS: number(10_000, WORKERS_PBKDF2_MAX_ITERATIONS, WORKERS_PBKDF2_MAX_ITERATIONS),
+      DATA_API_URL: emptyIsUnset(z.url()),
+      DATA_API_KEY: z.optional(z.string()),
+      DATA_SOURCE: nonEmpty("mongodb-atlas"),
+      DATABASE: nonEmpty("master_db"),
+      DATA_API_TIMEOUT_MS: number(100, 60_000, 10_000),
+      DATA_STORE_LOCATION_HINT: emptyIsUnset(z.enum(LOCATION_HINTS, { error: `DATA_STORE_LOCATION_HINT must be one of ${LOCATION_HINTS.join(", ")}` })),
+      MAX_BODY_BYTES: number(1024, 1024 * 1024, 16 * 1024),
+      RECONCILE_AFTER_SECONDS: number(0, 86_400, 120),
+      LOGIN_LOCKOUT_THRESHOLD: number(1, 1000, 10),
+      AUDIT_RETENTION_DAYS: number(1, 3650, 90),
+      INVITATION_TTL_HOURS: number(1, 24 * 90, 24 * 7),
+      WEBHOOK_ALLOW_HTTP_LOOPBACK: z._default(z.enum(["0", "1"]), "0"),
+      WEBHOOK_TIMEOUT_MS: number(1000, 30_000, 15_000),
+      WEBHOOK_SCHEDULE_DIVISOR: number(1, 1_000_000, 1),
+      CORS_ALLOWED_ORIGINS: z._default(z.string(), ""),
+      PLATFORM_API_KEYS: platformKeys(),
+    })
+    .check(
+      z.superRefine((c, ctx) => {
+        if (c.JWT_ALGORITHM.startsWith("HS") ? !c.JWT_SECRET : !c.JWT_PRIVATE_KEY) {
+          const name = c.JWT_ALGORITHM.startsWith("HS") ? "JWT_SECRET" : "JWT_PRIVATE_KEY";
+          ctx.addIssue({ code: "custom", path: [name], message: `${name} is required for ${c.JWT_ALGORITHM}` });
+        }
+      }),
+    );
 
 export class ConfigError extends Error {
   constructor(message: string) {
@@ -184,7 +191,10 @@ export class ConfigError extends Error {
   }
 }
 
+let schema: ReturnType<typeof buildSchema> | undefined;
+
 export const parseSettings = (env: Record<string, unknown>): Settings => {
+  schema ??= buildSchema();
   const parsed = schema.safeParse(env);
   if (!parsed.success) {
     throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "));
