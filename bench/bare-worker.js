@@ -2,13 +2,15 @@
 // the same runtime as the service in each mode (wrangler dev, and workerd as production runs it):
 //   GET /          a fixed JSON body from memory: the most this runtime serves on this machine
 //   GET /logged    the fixed body plus one JSON console.log line shaped like the service's: the
-//                  ceiling of an endpoint that must log each request (GET /org/get)
+//                  ceiling of an endpoint that must log each request
 //   GET /pbkdf2    one PBKDF2-HMAC-SHA256 derivation exactly as login verifies a password
 //                  (WebCrypto, 16-byte salt, 32-byte key) and one log line: login's ceiling
 //   GET /store     /logged plus one call into a Durable Object over fetch (a JSON body in, one
 //                  SQLite read by primary key, a JSON body out): what one data round trip costs,
 //                  to split the service's CPU by part
-//   GET /store-rpc the same call as an RPC method on the object's stub, no Request or Response
+//   GET /store-rpc the same call as an RPC method on the object's stub, no Request or Response:
+//                  GET /org/get's ceiling (a log line and one read of the organization, which
+//                  no cache may answer)
 import { DurableObject } from "cloudflare:workers";
 
 const BODY = JSON.stringify({

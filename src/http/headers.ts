@@ -9,16 +9,32 @@ const SECURITY_HEADERS: Record<string, string> = {
   "content-security-policy": "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'",
 };
 
+/** Responses built with the security headers already in place (see `secured`): `finish` adds only its own two. */
+const prepared = new WeakSet<Response>();
+
+/**
+ * A route's response with the security headers given at construction, under the route's own
+ * (which win, as in `finish`): one header list built at once instead of a check and a write per name.
+ */
+export const secured = (build: (headers: Record<string, string>) => Response, own?: HeadersInit): Response => {
+  const response = build(own ? { ...SECURITY_HEADERS, ...Object.fromEntries(new Headers(own)) } : { ...SECURITY_HEADERS });
+  prepared.add(response);
+  return response;
+};
+
 /**
  * Router `finally` stage: security headers, the request id and the data round trips on every
  * response, and one structured log line per request (never bodies, tokens or passwords).
  */
 export const finish = (response: Response, request: AppRequest): Response => {
   const { state } = request;
-  // The routes' own responses have mutable headers; only a response from elsewhere needs a copy.
-  const mutable = isMutable(response) ? response : new Response(response.body, response);
+  let mutable = response;
+  if (!prepared.has(response)) {
+    // The routes' own responses have mutable headers; only a response from elsewhere needs a copy.
+    mutable = isMutable(response) ? response : new Response(response.body, response);
+    for (const [name, value] of Object.entries(SECURITY_HEADERS)) if (!mutable.headers.has(name)) mutable.headers.set(name, value);
+  }
   const headers = mutable.headers;
-  for (const [name, value] of Object.entries(SECURITY_HEADERS)) if (!headers.has(name)) headers.set(name, value);
   const roundTrips = state?.deps?.data.roundTrips ?? 0;
   if (state) {
     headers.set("x-request-id", state.requestId);

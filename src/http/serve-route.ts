@@ -2,6 +2,7 @@ import { settingsFor } from "../deps";
 import type { Env } from "../env";
 import { readJson } from "./body";
 import type { AppRequest } from "./context";
+import { secured } from "./headers";
 import type { Input, Reply, Route } from "./route";
 import { parseOrThrow } from "./validation";
 
@@ -39,10 +40,10 @@ export const respond = (route: Route, reply: Reply): Response => {
   const status = reply.status ?? 200;
   const declared = route.responses[status];
   if (!declared) throw new TypeError(`${route.method.toUpperCase()} ${route.path} answered ${status}, which it does not declare`);
-  if (reply.body === undefined) return new Response(null, { status, headers: reply.headers });
+  if (reply.body === undefined) return secured((headers) => new Response(null, { status, headers }), reply.headers);
   if (!declared.schema) throw new TypeError(`${route.method.toUpperCase()} ${route.path} declares no schema for ${status}`);
   const parsed = declared.schema.parse(reply.body);
-  return Response.json(declared.verbatim ? reply.body : parsed, { status, headers: reply.headers });
+  return secured((headers) => Response.json(declared.verbatim ? reply.body : parsed, { status, headers }), reply.headers);
 };
 
 /** The router's handler for a declared route. */
