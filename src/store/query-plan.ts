@@ -39,15 +39,6 @@ export function* scan(sql: Sql, coll: number): Generator<Row> {
   yield* decodeRows(sql.exec<{ seq: number; body: string }>("SELECT seq, body FROM documents WHERE coll = ? ORDER BY seq", coll));
 }
 
-const rowsBySeq = (sql: Sql, coll: number, seqs: number[]): Row[] => {
-  const rows: Row[] = [];
-  for (const seq of seqs) {
-    const row = sql.exec<{ body: string }>("SELECT body FROM documents WHERE coll = ? AND seq = ?", coll, seq).toArray()[0];
-    if (row) rows.push({ seq, doc: decodeDocument(row.body) });
-  }
-  return rows;
-};
-
 /**
  * The documents that may match a filter, narrowed by `_id` or by an index when the filter
  * asks for plain equality on every field of one; otherwise the whole collection in natural order.
@@ -66,11 +57,17 @@ export const candidates = (sql: Sql, coll: number, filter: Doc): Iterable<Row> =
     // A sparse index has no entry for documents that lack the field: it cannot answer for null.
     if (index.sparse && values.some((v) => v?.value === null)) continue;
     const key = encodeKey(values.map((v) => v?.value ?? null));
-    const seqs = sql
-      .exec<{ seq: number }>("SELECT DISTINCT seq FROM index_entries WHERE coll = ? AND idx = ? AND key = ? ORDER BY seq", coll, index.name, key)
-      .toArray()
-      .map((r) => r.seq);
-    return rowsBySeq(sql, coll, seqs);
+    // One query for the entries and their documents, in natural order (a document's entries under one key are one row).
+    return decodeRows(
+      sql.exec<{ seq: number; body: string }>(
+        `SELECT DISTINCT d.seq AS seq, d.body AS body FROM index_entries e JOIN documents d ON d.seq = e.seq
+         WHERE e.coll = ? AND e.idx = ? AND e.key = ? AND d.coll = ? ORDER BY d.seq`,
+        coll,
+        index.name,
+        key,
+        coll,
+      ),
+    );
   }
   return scan(sql, coll);
 };
