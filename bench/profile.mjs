@@ -1,4 +1,4 @@
-// `npm run bench:profile [-- --endpoint get|records|page|login] [-- --seconds 5]`: where one
+// `npm run bench:profile [-- --endpoint get,records,page,login,get-token] [-- --seconds 5]`: where an
 // endpoint's CPU goes inside the isolate, by module and by function, from V8's sampling profiler.
 //
 // The service is built as `wrangler deploy` builds it but unminified (names kept; esbuild marks
@@ -12,6 +12,7 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { measure } from "./load.mjs";
 import { buildAt, prepareEndpoint } from "./one-endpoint.mjs";
 import { freePort, ROOT, startProduction, stopEverything } from "./processes.mjs";
@@ -20,8 +21,6 @@ const argument = (flag, fallback) => {
   const at = process.argv.indexOf(flag);
   return at > 0 && at + 1 < process.argv.length ? process.argv[at + 1] : fallback;
 };
-const endpoint = argument("--endpoint", "get");
-const seconds = Number(argument("--seconds", "5"));
 
 /** Line number (0-based) → source module, from the `// path` comment esbuild writes where each module begins. */
 const moduleMap = (bundle) => {
@@ -78,7 +77,12 @@ const connect = async (url) => {
   return { send, close: () => socket.close() };
 };
 
-const main = async () => {
+/**
+ * Builds the Worker unminified, serves it under workerd with its inspector open, seeds and loads
+ * each endpoint in turn while V8 samples, and answers, per endpoint, its requests and the self
+ * time of each module group and function in microseconds, over the whole run.
+ */
+export const profileEndpoints = async (endpoints, seconds) => {
   const outdir = mkdtempSync(join(tmpdir(), "oms-profile-"));
   process.once("exit", () => rmSync(outdir, { recursive: true, force: true }));
   await buildAt(ROOT, outdir, ["--minify=false"]);
@@ -87,24 +91,32 @@ const main = async () => {
   const inspectorPort = await freePort();
   const vars = { JWT_SECRET: randomBytes(32).toString("hex") };
   const config = join(ROOT, "wrangler.toml");
-  const service = await startProduction("the service (workerd)", config, script, vars, "/health", ["--inspector-port", String(inspectorPort)]);
-  const { next, connections } = await prepareEndpoint(service.origin, endpoint);
-
+  const service = await startProduction("the service (workerd, profiled)", config, script, vars, "/health", ["--inspector-port", String(inspectorPort)]);
   const targets = await (await fetch(`http://127.0.0.1:${inspectorPort}/json/list`)).json();
   const target = targets.find((t) => t.webSocketDebuggerUrl && /bench/.test(`${t.title} ${t.id} ${t.url}`)) ?? targets[0];
-  const url = target.webSocketDebuggerUrl ?? `ws://127.0.0.1:${inspectorPort}/${target.id}`;
-  const cdp = await connect(url);
-  await cdp.send("Profiler.enable");
-  await cdp.send("Profiler.setSamplingInterval", { interval: 50 });
-  // Warm up first, so compilation and first-use work is not in the profile.
-  await measure({ origin: service.origin, connections, duration: 1, next });
-  await cdp.send("Profiler.start");
-  const result = await measure({ origin: service.origin, connections, duration: seconds, next });
-  const { profile } = await cdp.send("Profiler.stop");
-  cdp.close();
-  await stopEverything();
+  const cdp = await connect(target.webSocketDebuggerUrl ?? `ws://127.0.0.1:${inspectorPort}/${target.id}`);
+  const profiles = [];
+  try {
+    await cdp.send("Profiler.enable");
+    await cdp.send("Profiler.setSamplingInterval", { interval: 50 });
+    for (const endpoint of endpoints) {
+      const { next, connections } = await prepareEndpoint(service.origin, endpoint);
+      // Warm up first, so compilation and first-use work is not in the profile.
+      await measure({ origin: service.origin, connections, duration: 1, next });
+      await cdp.send("Profiler.start");
+      const result = await measure({ origin: service.origin, connections, duration: seconds, next });
+      const { profile } = await cdp.send("Profiler.stop");
+      profiles.push({ endpoint, connections, result, ...selfTimes(profile, lineModule) });
+    }
+  } finally {
+    cdp.close();
+    await service.stop();
+  }
+  return profiles;
+};
 
-  // Self time per node: each sample's delta belongs to the node sampled.
+/** Self time per module group and per function, in microseconds: each sample's delta belongs to the node sampled. */
+const selfTimes = (profile, lineModule) => {
   const self = new Map();
   profile.samples.forEach((node, i) => {
     self.set(node, (self.get(node) ?? 0) + (profile.timeDeltas[i] ?? 0));
@@ -121,33 +133,39 @@ const main = async () => {
     const key = `${functionName || "(anonymous)"}  ${module}`;
     byFunction.set(key, (byFunction.get(key) ?? 0) + micros);
   }
-  const requests = result.requests;
   const idle = byModule.get("(idle)") ?? 0;
-  const busy = [...byModule.values()].reduce((a, b) => a + b, 0) - idle;
-  const perRequest = (micros) => (micros / 1000 / requests).toFixed(3);
-  console.log(
-    `profile: ${endpoint}, ${requests} requests in ${seconds} s at ${connections} connections (${result.rps.toFixed(0)} req/s, p50 ${result.p50} ms)`,
-  );
-  console.log(`the isolate's thread, busy: ${perRequest(busy)} ms per request\n`);
-  console.log("by module group (self time, ms per request)");
-  for (const [group, micros] of [...byModule]
-    .filter(([g]) => g !== "(idle)")
-    .sort((a, b) => b[1] - a[1])
-    .slice(0, 20)) {
-    console.log(`  ${perRequest(micros).padStart(7)}  ${((100 * micros) / busy).toFixed(1).padStart(5)}%  ${group}`);
-  }
-  console.log("\nby function (self time, ms per request)");
-  for (const [key, micros] of [...byFunction]
-    .filter(([k]) => !k.startsWith("(idle)"))
-    .sort((a, b) => b[1] - a[1])
-    .slice(0, 30)) {
-    console.log(`  ${perRequest(micros).padStart(7)}  ${key}`);
-  }
+  byModule.delete("(idle)");
+  byFunction.delete("(idle)  (idle)");
+  const busy = [...byModule.values()].reduce((a, b) => a + b, 0);
+  return { byModule, byFunction, busy, idle };
 };
 
-main()
-  .catch((error) => {
-    console.error(error);
-    process.exitCode = 1;
-  })
-  .finally(() => stopEverything());
+/** Prints one endpoint's profile: the busy time, then the `modules` largest module groups and `functions` largest functions. */
+export const printProfile = ({ endpoint, connections, result, byModule, byFunction, busy }, { modules = 20, functions = 30 } = {}) => {
+  const perRequest = (micros) => (micros / 1000 / result.requests).toFixed(3);
+  const largest = (map, count) => [...map].sort((a, b) => b[1] - a[1]).slice(0, count);
+  console.log(
+    `\nprofile: ${endpoint}, ${result.requests} requests at ${connections} connections (${result.rps.toFixed(0)} req/s, p50 ${result.p50} ms); ` +
+      `the isolate's thread busy ${perRequest(busy)} ms per request`,
+  );
+  console.log("  by module group (self time, ms per request, share of the busy time)");
+  for (const [group, micros] of largest(byModule, modules))
+    console.log(`    ${perRequest(micros).padStart(7)}  ${((100 * micros) / busy).toFixed(1).padStart(5)}%  ${group}`);
+  if (!functions) return;
+  console.log("  by function (self time, ms per request)");
+  for (const [key, micros] of largest(byFunction, functions)) console.log(`    ${perRequest(micros).padStart(7)}  ${key}`);
+};
+
+const main = async () => {
+  const endpoints = argument("--endpoint", "get").split(",");
+  for (const profile of await profileEndpoints(endpoints, Number(argument("--seconds", "5")))) printProfile(profile);
+};
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  main()
+    .catch((error) => {
+      console.error(error);
+      process.exitCode = 1;
+    })
+    .finally(() => stopEverything());
+}

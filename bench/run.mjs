@@ -13,6 +13,7 @@ import { join } from "node:path";
 import { bundleSize } from "./bundle.mjs";
 import { groupCpuMs } from "./cpu.mjs";
 import { gatewayUnavailable, ROOT, startBare, startGateway, startProduction, startService, stopEverything } from "./processes.mjs";
+import { printProfile, profileEndpoints } from "./profile.mjs";
 import { BASELINE_FILE, DEV, PRODUCTION, printBreakdowns, printGoals, printTable, STORE_CEILING, summarise } from "./report.mjs";
 import { measureBare, prepareService } from "./scenarios.mjs";
 import { prepareStoreCeiling, startStoreCeiling } from "./store-ceiling.mjs";
@@ -25,8 +26,8 @@ const workerdOnly = process.argv.includes("--workerd-only");
 // `records`: how many the page-read organization holds (more than one page; a few pages in a full run).
 // `orgs`: organizations written to at once by the scale row.
 const plan = quick
-  ? { rounds: 3, duration: 1, warmup: 0.5, count: 6, records: 60, orgs: 8 }
-  : { rounds: 5, duration: 4, warmup: 1, count: 12, records: 300, orgs: 32 };
+  ? { rounds: 3, duration: 1, warmup: 0.5, count: 6, records: 60, orgs: 8, profileSeconds: 3 }
+  : { rounds: 5, duration: 4, warmup: 1, count: 12, records: 300, orgs: 32, profileSeconds: 8 };
 
 for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => stopEverything().then(() => process.exit(130)));
 
@@ -101,6 +102,10 @@ const main = async () => {
     console.log(`bench: round ${r} of ${plan.rounds} after ${seconds()}, ${load()}`);
   }
   await stopEverything();
+  // Where the CPU goes inside the isolate, by module: V8's sampling profiler on an unminified build
+  // of the same code, on a server of its own once the measured ones have stopped (bench/profile.mjs).
+  console.log(`bench: profiling GET /org/get and a record page after ${seconds()}`);
+  const profiles = await profileEndpoints(["get", "page"], plan.profileSeconds).catch((error) => ({ error }));
   // With every server stopped, so that the start time is the module's and not the machine's load.
   size.start = await size.measureStart().catch((error) => ({ error }));
 
@@ -108,6 +113,8 @@ const main = async () => {
   printTable(rows);
   if (gatewayService.error) console.log(`\ngateway: not available (${gatewayService.error})`);
   printBreakdowns(rows);
+  if (profiles.error) console.log(`\nprofile: failed: ${profiles.error.message}`);
+  else for (const profile of profiles) printProfile(profile, { modules: 12, functions: quick ? 0 : 15 });
   printGoals(rows, size);
   if (saveBaseline) {
     const cpuMs = {};

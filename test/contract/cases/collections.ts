@@ -102,5 +102,7 @@ export const collectionCases = (target: TargetOf) =>
       await expect(client.collection("system.users").findOne({})).rejects.toMatchObject({ code: "InvalidParameter" });
       await items.insertOne({ a: 1 });
       await expect(items.renameTo("x$y")).rejects.toMatchObject({ code: "InvalidParameter" });
+      // 255 bytes of "<database>.<collection>" in UTF-8: 130 two-byte letters pass a count of characters, not of bytes.
+      await expect(client.collection("é".repeat(130)).insertOne({ a: 1 })).rejects.toMatchObject({ code: "InvalidParameter" });
     });
   });
