@@ -112,7 +112,9 @@ export const checkAccountPassword = async (deps: Deps, emailKey: string, passwor
   const account = before.account;
   const valid = await verifyPassword(password, account?.password_hash ?? dummyHash(deps.settings.pbkdf2Iterations));
   if (account && !valid) throw await failedCheck(deps, before);
-  deps.background((later) => (account ? afterSuccess(later, key, before.countedAt, account, password) : clearFailures(later, key, before.countedAt, "unknown")));
+  deps.background((later) =>
+    account ? afterSuccess(later, key, before.countedAt, account, password) : clearFailures(later, key, before.countedAt, "unknown"),
+  );
   return account;
 };
 
