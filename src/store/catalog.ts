@@ -9,14 +9,17 @@ import type { Sql } from "./sql";
  * SQLite file, so nothing else can make it stale.
  */
 interface Known {
-  ids: Map<string, number | undefined>;
+  ids: Map<string, number>;
   indexes: Map<number, readonly IndexSpec[]>;
 }
 const known = new WeakMap<Sql, Known>();
 
+/** Collections remembered at most: past it the copy starts over, so a database of many tenants cannot grow it without bound. */
+const MAX_KNOWN = 10_000;
+
 const knownOf = (sql: Sql): Known => {
   let entry = known.get(sql);
-  if (!entry) {
+  if (!entry || entry.ids.size >= MAX_KNOWN || entry.indexes.size >= MAX_KNOWN) {
     entry = { ids: new Map(), indexes: new Map() };
     known.set(sql, entry);
   }
@@ -32,9 +35,11 @@ export const forgetCatalog = (sql: Sql): void => {
 export const collectionId = (sql: Sql, ns: Namespace): number | undefined => {
   const { ids } = knownOf(sql);
   const key = `${ns.database}\u0000${ns.collection}`;
-  if (ids.has(key)) return ids.get(key);
+  const cached = ids.get(key);
+  if (cached !== undefined) return cached;
   const id = sql.exec<{ id: number }>("SELECT id FROM collections WHERE db = ? AND name = ?", ns.database, ns.collection).toArray()[0]?.id;
-  ids.set(key, id);
+  // Only collections that exist are remembered: names asked for and never created take no room.
+  if (id !== undefined) ids.set(key, id);
   return id;
 };
 
