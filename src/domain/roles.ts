@@ -25,17 +25,8 @@ export type Role = (typeof ROLES)[number];
 
 const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
   owner: PERMISSIONS,
-  admin: [
-    "organization:update",
-    "member:read",
-    "member:invite",
-    "member:update",
-    "member:remove",
-    "records:read",
-    "records:write",
-    "audit:read",
-    "webhook:manage",
-  ],
+  // Everything but deleting the organization (and touching owners, which the member rules check).
+  admin: PERMISSIONS.filter((permission) => permission !== "organization:delete"),
   member: ["member:read", "records:read", "records:write"],
 };
 
