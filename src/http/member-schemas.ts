@@ -2,11 +2,11 @@ import { DEFAULT_MEMBER_PAGE, MAX_MEMBER_PAGE } from "../domain/members";
 import { ROLES } from "../domain/roles";
 import * as z from "../zod";
 import { optionalPageCursor, pageLimitOr } from "./record-schemas";
+import { isHexId } from "./route";
 
 /** Members, roles and invitations: request and response schemas. */
 const exampleUser = "6650f1c2e8b3e4a0123456aa";
 const exampleTime = "2026-01-01T00:00:00.000Z";
-const HEX_ID = /^[0-9a-f]{24}$/;
 
 const role = z
   .enum(ROLES)
@@ -25,7 +25,7 @@ export const MemberPage = z
 
 export const MemberListQuery = z.object({
   limit: pageLimitOr(DEFAULT_MEMBER_PAGE, MAX_MEMBER_PAGE),
-  cursor: optionalPageCursor((text) => (HEX_ID.test(text) ? text : null)),
+  cursor: optionalPageCursor((text) => (isHexId(text) ? text : null)),
 });
 
 export const MemberPath = z.object({ user_id: z.string().check(z.meta({ description: "The member's `user_id`", example: exampleUser })) });
@@ -77,5 +77,3 @@ export const AcceptBody = z
       .check(z.describe("A new account's password (8 characters or more), or an existing account's password; not needed with that account's bearer token")),
   })
   .check(z.meta({ example: { token: "q0Xk3v…", password: "Colleague-1234" } }));
-
-export const isHexId = (text: string): boolean => HEX_ID.test(text);

@@ -1,4 +1,5 @@
-import type { ErrorCode } from "../domain/errors";
+import { ObjectId } from "bson";
+import { AppError, type ErrorCode } from "../domain/errors";
 import { type Permission, ROLES, rolesWith } from "../domain/roles";
 import type { Env } from "../env";
 import type * as z from "../zod";
@@ -103,4 +104,24 @@ export const defineRoute = <R extends RequestSpec>(route: Route<R>): Route => {
   const deniable = route.permission !== undefined && rolesWith(route.permission).length < ROLES.length;
   const errors: ErrorCode[] = deniable && !route.errors.includes("PERMISSION_DENIED") ? [...route.errors, "PERMISSION_DENIED"] : route.errors;
   return { ...route, errors } as unknown as Route;
+};
+
+/** Headers of an answer that carries a secret or a token: no cache may keep it. */
+export const NO_STORE = { "cache-control": "no-store", pragma: "no-cache" };
+
+/** What a route behind a member's bearer token may answer before its own work. */
+export const TOKEN_ERRORS: ErrorCode[] = ["NOT_AUTHENTICATED", "INVALID_TOKEN", "ORGANIZATION_SUSPENDED", "STORE_UNAVAILABLE"];
+
+/** What a route that reads a JSON body may answer about the body. */
+export const BODY_ERRORS: ErrorCode[] = ["PAYLOAD_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE", "VALIDATION_FAILED"];
+
+const HEX_ID = /^[0-9a-f]{24}$/;
+
+/** Whether a path or cursor value is an id as the service writes them (24 lower-case hexadecimal digits). */
+export const isHexId = (text: string): boolean => HEX_ID.test(text);
+
+/** A path's id as an ObjectId; one that is not 24 hexadecimal digits names nothing: the `missing` 404, as for an unknown one. */
+export const idOr404 = (text: string, missing: ErrorCode): ObjectId => {
+  if (!isHexId(text)) throw new AppError(missing);
+  return ObjectId.createFromHexString(text);
 };

@@ -1,11 +1,11 @@
 import { EVENT_TYPES } from "../domain/events";
 import * as z from "../zod";
 import { optionalPageCursor, pageLimitOr } from "./record-schemas";
+import { isHexId } from "./route";
 
 /** Webhook endpoints and their delivery log: request and response schemas. */
 const exampleId = "6650f1c2e8b3e4a0123456ee";
 const exampleTime = "2026-01-01T00:00:00.000Z";
-const HEX_ID = /^[0-9a-f]{24}$/;
 
 export const WebhookBody = z
   .strictObject({
@@ -90,7 +90,7 @@ export const DeliveryPage = z.object({ deliveries: z.array(DeliveryView), next_c
 
 export const DeliveryListQuery = z.object({
   limit: pageLimitOr(50, 200),
-  cursor: optionalPageCursor((text) => (HEX_ID.test(text) ? text : null)),
+  cursor: optionalPageCursor((text) => (isHexId(text) ? text : null)),
 });
 
 export const TestDelivery = z

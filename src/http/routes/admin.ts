@@ -1,11 +1,10 @@
 import { changePassword, login, logout } from "../../domain/auth";
 import { requirePrincipal } from "../authenticate";
 import { depsFor } from "../context";
-import { defineRoute } from "../route";
+import { defineRoute, NO_STORE } from "../route";
 import { Detail, LoginBody, PasswordChangeBody, TokenResponse } from "../schemas";
 
 // A bearer token is a credential: no cache anywhere may keep it.
-const NO_STORE = { "cache-control": "no-store", pragma: "no-cache" };
 
 export const loginRoute = defineRoute({
   method: "post",

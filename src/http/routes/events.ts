@@ -1,11 +1,8 @@
-import type { ErrorCode } from "../../domain/errors";
 import { organizationEvents } from "../../domain/events";
 import { requirePrincipal } from "../authenticate";
 import { depsFor } from "../context";
 import { EventListQuery, EventPage } from "../event-schemas";
-import { defineRoute } from "../route";
-
-const AUTH_ERRORS: ErrorCode[] = ["NOT_AUTHENTICATED", "INVALID_TOKEN", "ORGANIZATION_SUSPENDED", "STORE_UNAVAILABLE"];
+import { defineRoute, TOKEN_ERRORS } from "../route";
 
 export const listEventsRoute = defineRoute({
   method: "get",
@@ -19,7 +16,7 @@ export const listEventsRoute = defineRoute({
   auth: "required",
   request: { query: EventListQuery, blankQueryIsAbsent: true },
   responses: { 200: { description: "A page of events", schema: EventPage } },
-  errors: [...AUTH_ERRORS, "VALIDATION_FAILED", "EVENT_CURSOR_INVALID"],
+  errors: [...TOKEN_ERRORS, "VALIDATION_FAILED", "EVENT_CURSOR_INVALID"],
   handler: async (request, env, input) => {
     const deps = await depsFor(request, env);
     const principal = await requirePrincipal(request, deps);

@@ -1,15 +1,9 @@
-import { ObjectId } from "bson";
-import { AppError, type ErrorCode } from "../../domain/errors";
 import { acceptInvitation, createInvitation, listInvitations, revokeInvitation } from "../../domain/invitations";
 import { bearerToken, requirePrincipal } from "../authenticate";
 import { depsFor } from "../context";
-import { AcceptBody, CreatedInvitation, InvitationBody, InvitationList, InvitationPath, isHexId } from "../member-schemas";
-import { defineRoute } from "../route";
+import { AcceptBody, CreatedInvitation, InvitationBody, InvitationList, InvitationPath } from "../member-schemas";
+import { BODY_ERRORS, defineRoute, idOr404, NO_STORE, TOKEN_ERRORS } from "../route";
 import { Detail, TokenResponse } from "../schemas";
-
-const NO_STORE = { "cache-control": "no-store", pragma: "no-cache" };
-const AUTH_ERRORS: ErrorCode[] = ["NOT_AUTHENTICATED", "INVALID_TOKEN", "ORGANIZATION_SUSPENDED", "STORE_UNAVAILABLE"];
-const BODY_ERRORS: ErrorCode[] = ["PAYLOAD_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE", "VALIDATION_FAILED"];
 
 export const createInvitationRoute = defineRoute({
   method: "post",
@@ -22,7 +16,7 @@ export const createInvitationRoute = defineRoute({
   auth: "required",
   request: { body: { schema: InvitationBody } },
   responses: { 201: { description: "Invited", schema: CreatedInvitation } },
-  errors: [...AUTH_ERRORS, "ALREADY_MEMBER", "INVITATION_EXISTS", "ORGANIZATION_BUSY", ...BODY_ERRORS],
+  errors: [...TOKEN_ERRORS, "ALREADY_MEMBER", "INVITATION_EXISTS", "ORGANIZATION_BUSY", ...BODY_ERRORS],
   handler: async (request, env, input) => {
     request.state.audit = { action: "invitation.create" };
     const deps = await depsFor(request, env);
@@ -41,7 +35,7 @@ export const listInvitationsRoute = defineRoute({
   summary: "List the organization's pending invitations",
   auth: "required",
   responses: { 200: { description: "Pending invitations, oldest first", schema: InvitationList } },
-  errors: AUTH_ERRORS,
+  errors: TOKEN_ERRORS,
   handler: async (request, env) => {
     const deps = await depsFor(request, env);
     return { body: await listInvitations(deps, await requirePrincipal(request, deps)) };
@@ -57,14 +51,13 @@ export const revokeInvitationRoute = defineRoute({
   auth: "required",
   request: { path: InvitationPath },
   responses: { 200: { description: "Revoked", schema: Detail, examples: { revoked: { summary: "Revoked", value: { detail: "revoked" } } } } },
-  errors: [...AUTH_ERRORS, "INVITATION_NOT_FOUND", "ORGANIZATION_BUSY"],
+  errors: [...TOKEN_ERRORS, "INVITATION_NOT_FOUND", "ORGANIZATION_BUSY"],
   handler: async (request, env, input) => {
     request.state.audit = { action: "invitation.revoke" };
     const deps = await depsFor(request, env);
     const principal = await requirePrincipal(request, deps);
     const { id } = input.params();
-    if (!isHexId(id)) throw new AppError("INVITATION_NOT_FOUND");
-    await revokeInvitation(deps, principal, ObjectId.createFromHexString(id));
+    await revokeInvitation(deps, principal, idOr404(id, "INVITATION_NOT_FOUND"));
     return { body: { detail: "revoked" } };
   },
 });

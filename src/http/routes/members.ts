@@ -1,22 +1,10 @@
-import { ObjectId } from "bson";
 import { switchOrganization } from "../../domain/auth";
-import { AppError, type ErrorCode } from "../../domain/errors";
 import { changeRole, leaveOrganization, listMembers, removeMember } from "../../domain/members";
 import { requirePrincipal } from "../authenticate";
 import { depsFor } from "../context";
-import { isHexId, MemberListQuery, MemberPage, MemberPath, MemberView, RoleBody, SwitchBody } from "../member-schemas";
-import { defineRoute } from "../route";
+import { MemberListQuery, MemberPage, MemberPath, MemberView, RoleBody, SwitchBody } from "../member-schemas";
+import { BODY_ERRORS, defineRoute, idOr404, NO_STORE, TOKEN_ERRORS } from "../route";
 import { Detail, TokenResponse } from "../schemas";
-
-const NO_STORE = { "cache-control": "no-store", pragma: "no-cache" };
-const AUTH_ERRORS: ErrorCode[] = ["NOT_AUTHENTICATED", "INVALID_TOKEN", "ORGANIZATION_SUSPENDED", "STORE_UNAVAILABLE"];
-const BODY_ERRORS: ErrorCode[] = ["PAYLOAD_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE", "VALIDATION_FAILED"];
-
-/** A user id that is not 24 hexadecimal digits names no member: 404, as for an unknown one. */
-const userIdOf = (text: string): ObjectId => {
-  if (!isHexId(text)) throw new AppError("MEMBER_NOT_FOUND");
-  return ObjectId.createFromHexString(text);
-};
 
 export const listMembersRoute = defineRoute({
   method: "get",
@@ -28,7 +16,7 @@ export const listMembersRoute = defineRoute({
   auth: "required",
   request: { query: MemberListQuery, blankQueryIsAbsent: true },
   responses: { 200: { description: "A page of members", schema: MemberPage } },
-  errors: [...AUTH_ERRORS, "VALIDATION_FAILED"],
+  errors: [...TOKEN_ERRORS, "VALIDATION_FAILED"],
   handler: async (request, env, input) => {
     const deps = await depsFor(request, env);
     const principal = await requirePrincipal(request, deps);
@@ -47,12 +35,12 @@ export const changeRoleRoute = defineRoute({
   auth: "required",
   request: { path: MemberPath, body: { schema: RoleBody } },
   responses: { 200: { description: "Changed", schema: MemberView } },
-  errors: [...AUTH_ERRORS, "MEMBER_NOT_FOUND", "LAST_OWNER", "ORGANIZATION_BUSY", ...BODY_ERRORS],
+  errors: [...TOKEN_ERRORS, "MEMBER_NOT_FOUND", "LAST_OWNER", "ORGANIZATION_BUSY", ...BODY_ERRORS],
   handler: async (request, env, input) => {
     request.state.audit = { action: "member.update" };
     const deps = await depsFor(request, env);
     const principal = await requirePrincipal(request, deps);
-    const target = userIdOf(input.params().user_id);
+    const target = idOr404(input.params().user_id, "MEMBER_NOT_FOUND");
     const { role } = await input.body();
     return { body: await changeRole(deps, principal, target, role) };
   },
@@ -68,12 +56,12 @@ export const removeMemberRoute = defineRoute({
   auth: "required",
   request: { path: MemberPath },
   responses: { 200: { description: "Removed", schema: Detail, examples: { removed: { summary: "Removed", value: { detail: "removed" } } } } },
-  errors: [...AUTH_ERRORS, "MEMBER_NOT_FOUND", "LAST_OWNER", "ORGANIZATION_BUSY"],
+  errors: [...TOKEN_ERRORS, "MEMBER_NOT_FOUND", "LAST_OWNER", "ORGANIZATION_BUSY"],
   handler: async (request, env, input) => {
     request.state.audit = { action: "member.remove" };
     const deps = await depsFor(request, env);
     const principal = await requirePrincipal(request, deps);
-    await removeMember(deps, principal, userIdOf(input.params().user_id));
+    await removeMember(deps, principal, idOr404(input.params().user_id, "MEMBER_NOT_FOUND"));
     return { body: { detail: "removed" } };
   },
 });
@@ -86,7 +74,7 @@ export const leaveRoute = defineRoute({
   description: "Any member may leave except the last owner (409). An account left in no organization is closed.",
   auth: "required",
   responses: { 200: { description: "Left", schema: Detail, examples: { left: { summary: "Left", value: { detail: "left" } } } } },
-  errors: [...AUTH_ERRORS, "LAST_OWNER", "ORGANIZATION_BUSY"],
+  errors: [...TOKEN_ERRORS, "LAST_OWNER", "ORGANIZATION_BUSY"],
   handler: async (request, env) => {
     request.state.audit = { action: "member.leave" };
     const deps = await depsFor(request, env);
@@ -103,7 +91,7 @@ export const switchRoute = defineRoute({
   auth: "required",
   request: { body: { schema: SwitchBody } },
   responses: { 200: { description: "A token for that organization", schema: TokenResponse } },
-  errors: [...AUTH_ERRORS, "ORGANIZATION_NOT_FOUND", ...BODY_ERRORS],
+  errors: [...TOKEN_ERRORS, "ORGANIZATION_NOT_FOUND", ...BODY_ERRORS],
   handler: async (request, env, input) => {
     request.state.audit = { action: "admin.switch" };
     const deps = await depsFor(request, env);

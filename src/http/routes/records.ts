@@ -8,7 +8,7 @@ import * as z from "../../zod";
 import { requirePrincipal } from "../authenticate";
 import { type AppRequest, depsFor } from "../context";
 import { RecordBody, RecordFieldsSchema, RecordListQuery, RecordPage, recordIdOf, StoredRecord } from "../record-schemas";
-import { defineRoute } from "../route";
+import { BODY_ERRORS, defineRoute } from "../route";
 
 /**
  * The token is verified before the request is read (401 first, as FastAPI's security dependencies
@@ -45,7 +45,6 @@ const body = {
 };
 
 const AUTH_ERRORS: ErrorCode[] = ["NOT_AUTHENTICATED", "INVALID_TOKEN", "ORGANIZATION_SUSPENDED", "ORGANIZATION_BUSY", "STORE_UNAVAILABLE"];
-const BODY_ERRORS: ErrorCode[] = ["PAYLOAD_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE", "VALIDATION_FAILED"];
 
 export const createRecordRoute = defineRoute({
   method: "post",

@@ -1,22 +1,11 @@
 import { ObjectId } from "bson";
-import { AppError, type ErrorCode } from "../../domain/errors";
 import { deliverTest } from "../../domain/webhooks/dispatch";
 import { createWebhook, deleteWebhook, listDeliveries, listWebhooks, ownWebhook, redeliver, rotateWebhookSecret } from "../../domain/webhooks/endpoints";
 import { requirePrincipal } from "../authenticate";
 import { depsFor } from "../context";
-import { defineRoute } from "../route";
+import { BODY_ERRORS, defineRoute, idOr404, NO_STORE, TOKEN_ERRORS } from "../route";
 import { Detail } from "../schemas";
 import { DeliveryListQuery, DeliveryPage, DeliveryPath, TestDelivery, WebhookBody, WebhookList, WebhookPath, WebhookWithSecret } from "../webhook-schemas";
-
-const NO_STORE = { "cache-control": "no-store", pragma: "no-cache" };
-const AUTH_ERRORS: ErrorCode[] = ["NOT_AUTHENTICATED", "INVALID_TOKEN", "ORGANIZATION_SUSPENDED", "STORE_UNAVAILABLE"];
-const BODY_ERRORS: ErrorCode[] = ["PAYLOAD_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE", "VALIDATION_FAILED"];
-
-/** An id that is not 24 hexadecimal digits names nothing: 404, as for an unknown one. */
-const idOf = (text: string, missing: ErrorCode): ObjectId => {
-  if (!/^[0-9a-f]{24}$/.test(text)) throw new AppError(missing);
-  return ObjectId.createFromHexString(text);
-};
 
 export const createWebhookRoute = defineRoute({
   method: "post",
@@ -29,7 +18,7 @@ export const createWebhookRoute = defineRoute({
   auth: "required",
   request: { body: { schema: WebhookBody } },
   responses: { 201: { description: "Registered", schema: WebhookWithSecret } },
-  errors: [...AUTH_ERRORS, "WEBHOOK_URL_REFUSED", "WEBHOOK_LIMIT", "ORGANIZATION_BUSY", ...BODY_ERRORS],
+  errors: [...TOKEN_ERRORS, "WEBHOOK_URL_REFUSED", "WEBHOOK_LIMIT", "ORGANIZATION_BUSY", ...BODY_ERRORS],
   handler: async (request, env, input) => {
     const deps = await depsFor(request, env);
     const principal = await requirePrincipal(request, deps);
@@ -45,7 +34,7 @@ export const listWebhooksRoute = defineRoute({
   summary: "The organization's webhook endpoints (without their secrets)",
   auth: "required",
   responses: { 200: { description: "The endpoints", schema: WebhookList } },
-  errors: AUTH_ERRORS,
+  errors: TOKEN_ERRORS,
   handler: async (request, env) => {
     const deps = await depsFor(request, env);
     return { body: await listWebhooks(deps, await requirePrincipal(request, deps)) };
@@ -61,11 +50,11 @@ export const deleteWebhookRoute = defineRoute({
   auth: "required",
   request: { path: WebhookPath },
   responses: { 200: { description: "Deleted", schema: Detail, examples: { deleted: { summary: "Deleted", value: { detail: "deleted" } } } } },
-  errors: [...AUTH_ERRORS, "WEBHOOK_NOT_FOUND", "ORGANIZATION_BUSY"],
+  errors: [...TOKEN_ERRORS, "WEBHOOK_NOT_FOUND", "ORGANIZATION_BUSY"],
   handler: async (request, env, input) => {
     const deps = await depsFor(request, env);
     const principal = await requirePrincipal(request, deps);
-    await deleteWebhook(deps, principal, idOf(input.params().id, "WEBHOOK_NOT_FOUND"));
+    await deleteWebhook(deps, principal, idOr404(input.params().id, "WEBHOOK_NOT_FOUND"));
     return { body: { detail: "deleted" } };
   },
 });
@@ -80,11 +69,11 @@ export const rotateWebhookRoute = defineRoute({
   auth: "required",
   request: { path: WebhookPath },
   responses: { 200: { description: "Rotated", schema: WebhookWithSecret } },
-  errors: [...AUTH_ERRORS, "WEBHOOK_NOT_FOUND", "ORGANIZATION_BUSY"],
+  errors: [...TOKEN_ERRORS, "WEBHOOK_NOT_FOUND", "ORGANIZATION_BUSY"],
   handler: async (request, env, input) => {
     const deps = await depsFor(request, env);
     const principal = await requirePrincipal(request, deps);
-    return { body: await rotateWebhookSecret(deps, principal, idOf(input.params().id, "WEBHOOK_NOT_FOUND")), headers: NO_STORE };
+    return { body: await rotateWebhookSecret(deps, principal, idOr404(input.params().id, "WEBHOOK_NOT_FOUND")), headers: NO_STORE };
   },
 });
 
@@ -98,11 +87,11 @@ export const testWebhookRoute = defineRoute({
   auth: "required",
   request: { path: WebhookPath },
   responses: { 200: { description: "Sent (whatever the endpoint answered)", schema: TestDelivery } },
-  errors: [...AUTH_ERRORS, "WEBHOOK_NOT_FOUND"],
+  errors: [...TOKEN_ERRORS, "WEBHOOK_NOT_FOUND"],
   handler: async (request, env, input) => {
     const deps = await depsFor(request, env);
     const principal = await requirePrincipal(request, deps);
-    const hook = await ownWebhook(deps, principal, idOf(input.params().id, "WEBHOOK_NOT_FOUND"));
+    const hook = await ownWebhook(deps, principal, idOr404(input.params().id, "WEBHOOK_NOT_FOUND"));
     return { body: await deliverTest(deps, { fetch: (url, init) => fetch(url, init) }, hook) };
   },
 });
@@ -117,13 +106,13 @@ export const listDeliveriesRoute = defineRoute({
   auth: "required",
   request: { path: WebhookPath, query: DeliveryListQuery, blankQueryIsAbsent: true },
   responses: { 200: { description: "A page of attempts", schema: DeliveryPage } },
-  errors: [...AUTH_ERRORS, "WEBHOOK_NOT_FOUND", "VALIDATION_FAILED"],
+  errors: [...TOKEN_ERRORS, "WEBHOOK_NOT_FOUND", "VALIDATION_FAILED"],
   handler: async (request, env, input) => {
     const deps = await depsFor(request, env);
     const principal = await requirePrincipal(request, deps);
     const { limit, cursor } = input.query();
     const before = cursor === undefined ? undefined : ObjectId.createFromHexString(cursor);
-    return { body: await listDeliveries(deps, principal, idOf(input.params().id, "WEBHOOK_NOT_FOUND"), { limit, before }) };
+    return { body: await listDeliveries(deps, principal, idOr404(input.params().id, "WEBHOOK_NOT_FOUND"), { limit, before }) };
   },
 });
 
@@ -137,12 +126,12 @@ export const redeliverRoute = defineRoute({
   auth: "required",
   request: { path: DeliveryPath },
   responses: { 202: { description: "Queued", schema: Detail, examples: { queued: { summary: "Queued", value: { detail: "queued" } } } } },
-  errors: [...AUTH_ERRORS, "WEBHOOK_NOT_FOUND", "DELIVERY_NOT_FOUND", "WEBHOOK_DISABLED"],
+  errors: [...TOKEN_ERRORS, "WEBHOOK_NOT_FOUND", "DELIVERY_NOT_FOUND", "WEBHOOK_DISABLED"],
   handler: async (request, env, input) => {
     const deps = await depsFor(request, env);
     const principal = await requirePrincipal(request, deps);
     const { id, delivery_id } = input.params();
-    await redeliver(deps, principal, idOf(id, "WEBHOOK_NOT_FOUND"), idOf(delivery_id, "DELIVERY_NOT_FOUND"));
+    await redeliver(deps, principal, idOr404(id, "WEBHOOK_NOT_FOUND"), idOr404(delivery_id, "DELIVERY_NOT_FOUND"));
     deps.wakeWebhooks?.(principal.orgId);
     return { status: 202, body: { detail: "queued" } };
   },
