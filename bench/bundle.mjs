@@ -10,13 +10,22 @@ import { ROOT } from "./processes.mjs";
 
 const UPLOADED = /\.(m?js|wasm)$/;
 
-const wranglerDryRun = (outdir) =>
+/**
+ * The Worker of the project at `root`, built as `wrangler deploy` builds it (with `args`, e.g.
+ * `--minify=false`) into `outdir`, without deploying; answers wrangler's output.
+ */
+export const buildWorker = (root, outdir, args = []) =>
   new Promise((resolve, reject) => {
     const wrangler = join(ROOT, "node_modules", "wrangler", "bin", "wrangler.js");
     const env = { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false" };
-    execFile(process.execPath, [wrangler, "deploy", "--dry-run", "--outdir", outdir], { cwd: ROOT, env, timeout: 120_000 }, (error, stdout, stderr) =>
-      error ? reject(new Error(`wrangler deploy --dry-run failed:\n${stdout}\n${stderr}`)) : resolve(stdout),
+    const child = execFile(
+      process.execPath,
+      [wrangler, "deploy", "--dry-run", "--outdir", outdir, ...args],
+      { cwd: root, env, timeout: 120_000 },
+      (error, stdout, stderr) => (error ? reject(new Error(`wrangler deploy --dry-run failed in ${root}:\n${stdout}\n${stderr}`)) : resolve(stdout)),
     );
+    // Nothing to answer: a question from wrangler fails the build instead of waiting.
+    child.stdin?.end();
   });
 
 /**
@@ -29,7 +38,7 @@ export const bundleSize = async () => {
   const discard = () => rmSync(outdir, { recursive: true, force: true });
   process.once("exit", discard);
   try {
-    const stdout = await wranglerDryRun(outdir);
+    const stdout = await buildWorker(ROOT, outdir);
     const files = readdirSync(outdir).filter((name) => UPLOADED.test(name));
     let raw = 0;
     let gzipped = 0;

@@ -9,15 +9,13 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { buildWorker } from "./bundle.mjs";
 import { groupCpuMs } from "./cpu.mjs";
 import { measure } from "./load.mjs";
-import { buildAt, ENDPOINTS, prepareEndpoint } from "./one-endpoint.mjs";
+import { argument, ENDPOINTS, prepareEndpoint } from "./one-endpoint.mjs";
 import { ROOT, startProduction, stopEverything } from "./processes.mjs";
+import { median } from "./report.mjs";
 
-const argument = (flag, fallback) => {
-  const at = process.argv.indexOf(flag);
-  return at > 0 && at + 1 < process.argv.length ? process.argv[at + 1] : fallback;
-};
 const base = argument("--base", "main");
 const endpoints = argument("--endpoints", "get,page,records,login").split(",");
 const rounds = Number(argument("--rounds", "7"));
@@ -37,12 +35,6 @@ const checkout = (rev) => {
   return dir;
 };
 
-const median = (values) => {
-  const sorted = values.filter((v) => v !== undefined).sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-};
-
 const main = async () => {
   const baseRoot = checkout(base);
   const sides = [
@@ -53,7 +45,7 @@ const main = async () => {
   await Promise.all(
     sides.map(async (side) => {
       side.outdir = join(scratch, side === sides[0] ? "base-build" : "head-build");
-      await buildAt(side.root, side.outdir);
+      await buildWorker(side.root, side.outdir);
       const script = join(side.outdir, "index.js");
       side.server = await startProduction(`the Worker at ${side.label}`, join(side.root, "wrangler.toml"), script, { JWT_SECRET: secret }, "/health");
     }),

@@ -1,28 +1,16 @@
 // One endpoint of the service, seeded so that every request succeeds, for the tools that drive
 // one endpoint at a time (bench/profile.mjs, bench/compare.mjs).
-import { execFile } from "node:child_process";
-import { join } from "node:path";
 import { inParallel, postJson } from "./load.mjs";
-import { ROOT } from "./processes.mjs";
 
 export const ENDPOINTS = ["get", "get-token", "records", "page", "login"];
 const PASSWORD = "Bench-pass-1";
 const RECORD = { name: "Widget", price: 9.5, tags: ["blue", "small"], dimensions: { width_cm: 3, height_cm: 4 } };
 
-/** The Worker of the project at `root`, built as `wrangler deploy` builds it (with `args`), into `outdir`. */
-export const buildAt = (root, outdir, args = []) =>
-  new Promise((resolve, reject) => {
-    const wrangler = join(ROOT, "node_modules", "wrangler", "bin", "wrangler.js");
-    const env = { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false" };
-    const child = execFile(
-      process.execPath,
-      [wrangler, "deploy", "--dry-run", "--outdir", outdir, ...args],
-      { cwd: root, env, timeout: 120_000 },
-      (error, stdout, stderr) => (error ? reject(new Error(`wrangler deploy --dry-run failed in ${root}:\n${stdout}\n${stderr}`)) : resolve()),
-    );
-    // Nothing to answer: a question from wrangler fails the build instead of waiting.
-    child.stdin?.end();
-  });
+/** A `--flag value` argument of the command line, or `fallback`. */
+export const argument = (flag, fallback) => {
+  const at = process.argv.indexOf(flag);
+  return at > 0 && at + 1 < process.argv.length ? process.argv[at + 1] : fallback;
+};
 
 /** What each endpoint asks, after seeding what it needs so every request succeeds. */
 export const prepareEndpoint = async (origin, endpoint) => {

@@ -13,14 +13,10 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { buildWorker } from "./bundle.mjs";
 import { measure } from "./load.mjs";
-import { buildAt, prepareEndpoint } from "./one-endpoint.mjs";
+import { argument, prepareEndpoint } from "./one-endpoint.mjs";
 import { freePort, ROOT, startProduction, stopEverything } from "./processes.mjs";
-
-const argument = (flag, fallback) => {
-  const at = process.argv.indexOf(flag);
-  return at > 0 && at + 1 < process.argv.length ? process.argv[at + 1] : fallback;
-};
 
 /** Line number (0-based) → source module, from the `// path` comment esbuild writes where each module begins. */
 const moduleMap = (bundle) => {
@@ -85,7 +81,7 @@ const connect = async (url) => {
 export const profileEndpoints = async (endpoints, seconds) => {
   const outdir = mkdtempSync(join(tmpdir(), "oms-profile-"));
   process.once("exit", () => rmSync(outdir, { recursive: true, force: true }));
-  await buildAt(ROOT, outdir, ["--minify=false"]);
+  await buildWorker(ROOT, outdir, ["--minify=false"]);
   const script = join(outdir, "index.js");
   const lineModule = moduleMap(readFileSync(script, "utf8"));
   const inspectorPort = await freePort();

@@ -42,7 +42,7 @@ const ROUND_TRIPS = {
 };
 
 const fixed = (value, digits) => (value === undefined || Number.isNaN(value) ? "–" : value.toFixed(digits));
-const median = (values) => {
+export const median = (values) => {
   const sorted = values.filter((v) => v !== undefined && !Number.isNaN(v)).sort((a, b) => a - b);
   if (!sorted.length) return undefined;
   const mid = Math.floor(sorted.length / 2);
