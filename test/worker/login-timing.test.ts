@@ -63,7 +63,7 @@ const shuffled = <T>(items: T[]): T[] => {
 };
 
 describe("login timing", () => {
-  it("does not tell an e-mail with an account from one without, by a wrong password's answer time", { timeout: 120_000 }, async () => {
+  it("does not tell an e-mail with an account from one without, by a wrong password's answer time", { timeout: 180_000 }, async () => {
     const accounts: string[] = [];
     for (let batch = 0; batch < PER_CLASS / USES; batch += 5) {
       const made = await Promise.all(Array.from({ length: Math.min(5, PER_CLASS / USES - batch) }, () => createOrg(uniqueName("Timing"))));
