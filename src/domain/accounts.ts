@@ -1,6 +1,6 @@
 import type { ObjectId } from "bson";
 import { DuplicateKeyError } from "../data/errors";
-import type { Doc, IndexSpec } from "../dataapi/engine";
+import type { IndexSpec } from "../dataapi/engine";
 import type { CarriedEvent } from "./events";
 import type { Deps } from "./organization";
 
@@ -75,8 +75,9 @@ export interface PriorFailures {
 
 const forgetBefore = (now: Date): Date => new Date(now.getTime() - FORGET_AFTER_SECONDS * 1000);
 
-/** A counter that still counts: recent, or at zero (a fresh account, or one whose last check succeeded). */
-const live = (now: Date): Doc => ({ $or: [{ last_failed_at: { $gt: forgetBefore(now) } }, { failures: 0 }, { failures: { $exists: false } }] });
+/** A run of failures nobody has added to for longer than counters are kept: it is forgotten, not continued. */
+const isStale = (doc: AccountDoc | null, now: Date): doc is AccountDoc & { failures: number } =>
+  !!doc && (doc.failures ?? 0) > 0 && !!doc.last_failed_at && doc.last_failed_at <= forgetBefore(now);
 
 const priorOf = (before: AccountDoc | null, countedAt: Date): PriorFailures => ({
   countedAt,
@@ -88,22 +89,28 @@ const priorOf = (before: AccountDoc | null, countedAt: Date): PriorFailures => (
 /**
  * Counts one attempt as a failure, atomically, and answers what the document held before it:
  * parallel guesses each see a different count, so none slips past the lockout, and the account
- * comes in the same round trip. Two more round trips when a non-zero counter is stale or a
- * parallel first attempt created it meanwhile.
+ * comes in the same round trip. The filter is the key alone, so a first attempt (an insert) and a
+ * later one (an update) cost the store alike: with any other condition FerretDB's upserting
+ * insert reads the collection, which made an unknown e-mail's count slower than a known one's.
+ * A stale run is forgotten by taking its failures back off in one more round trip (commutative,
+ * so attempts counted meanwhile stay counted; skipped if a success cleared the count meanwhile).
  */
 export const countFailure = async (deps: Deps, key: string): Promise<PriorFailures> => {
   const now = deps.now();
   const users = deps.data.collection<AccountDoc>(USERS);
-  const bump = { $inc: { failures: 1 }, $set: { last_failed_at: now } };
-  // Only a live counter matches; for a stale one the upsert collides with its _id.
-  const count = () => users.findOneAndUpdate({ _id: key, ...live(now) }, bump, { upsert: true });
+  const count = () => users.findOneAndUpdate({ _id: key }, { $inc: { failures: 1 }, $set: { last_failed_at: now } }, { upsert: true });
   let before: AccountDoc | null;
   try {
     before = await count();
   } catch (error) {
+    // A parallel first attempt inserted the document first: count on it.
     if (!(error instanceof DuplicateKeyError)) throw error;
-    await users.updateOne({ _id: key, last_failed_at: { $lte: forgetBefore(now) } }, { $set: { failures: 0, last_failed_at: now } });
     before = await count();
+  }
+  if (isStale(before, now)) {
+    await users.updateOne({ _id: key, failures: { $gte: before.failures } }, { $inc: { failures: -before.failures } });
+    const { last_failed_at: _, ...rest } = before;
+    return priorOf({ ...rest, failures: 0 }, now);
   }
   return priorOf(before, now);
 };

@@ -2,7 +2,7 @@ import { ObjectId } from "bson";
 import { type Account, attemptKey, clearFailures, countFailure, type PriorFailures, USERS } from "./accounts";
 import { ADMITS_CALLERS, admitsCallers } from "./admission";
 import { AppError } from "./errors";
-import { type CarriedEvent, newEvent, type OutboxEvent, pushFresh, relay, userActor } from "./events";
+import { type CarriedEvent, newEvent, type OutboxEvent, pushUnpublished, relay, userActor } from "./events";
 import { lockedForMs } from "./lockout";
 import { type Deps, type MemberRecord, memberOf, memberPath, normalizeEmail, type OrganizationDoc } from "./organization";
 import { dummyHash, hashPassword, needsRehash, verifyPassword } from "./passwords";
@@ -57,9 +57,8 @@ export interface SignedIn {
 /** Which organization a password check signs in to: the named one, else the only one. */
 type Choice = { slug?: string };
 
-/** Reads the organization to sign in to, in the same round trip whatever the account (an unknown e-mail reads nothing real). */
-const organizationFor = (deps: Deps, account: Account | undefined, choice: Choice): Promise<OrganizationDoc | null | "several"> => {
-  if (!account) return deps.organizations.findOne({ _id: new ObjectId() });
+/** Reads the organization to sign in to, once the password is proven: a failed check reads none, known e-mail or not. */
+const organizationFor = (deps: Deps, account: Account, choice: Choice): Promise<OrganizationDoc | null | "several"> => {
   const [only, ...others] = account.org_ids;
   // An account in one organization is the old contract's admin: its organization, whatever the name given (the caller says why not later).
   if (only && others.length === 0) return deps.organizations.findOne({ _id: only });
@@ -72,8 +71,10 @@ const organizationFor = (deps: Deps, account: Account | undefined, choice: Choic
  * authorised by password, a password change, accepting an invitation as an existing account):
  * the per-client throttle first, then the attempt is counted against the e-mail's lockout
  * *before* the password is checked, then the hash. Known and unknown e-mails take the same path
- * (the same two round trips, a dummy hash of the same cost for the unknown) and get the same
- * answers, locked ones included.
+ * up to the answer of a failure (one round trip, a dummy hash of the same cost for the unknown)
+ * and get the same answers, locked ones included. The organization is read only for a right
+ * password: reading a real document for a known e-mail and nothing for an unknown one took
+ * measurably different times.
  */
 const checkPassword = async (deps: Deps, emailKey: string, password: string, choice: Choice): Promise<SignedIn> => {
   const { pbkdf2Iterations: iterations, lockoutThreshold } = deps.settings;
@@ -83,9 +84,10 @@ const checkPassword = async (deps: Deps, emailKey: string, password: string, cho
   const lockedMs = lockedForMs(before.failures, before.lastFailedAt, deps.now(), lockoutThreshold);
   if (lockedMs > 0) throw new AppError("ACCOUNT_LOCKED", undefined, lockedMs / 1000);
   const account = before.account;
-  const [valid, org] = await Promise.all([verifyPassword(password, account?.password_hash ?? dummyHash(iterations)), organizationFor(deps, account, choice)]);
-  if (!account || !valid) throw await failedCheck(deps, before);
+  const valid = await verifyPassword(password, account?.password_hash ?? dummyHash(iterations));
+  if (!account || !valid) throw failedCheck(deps, before);
   // Past this point the caller proved the password: what follows tells them nothing they could not see.
+  const org = await organizationFor(deps, account, choice);
   if (org === "several") {
     deps.background((later) => afterSuccess(later, key, before.countedAt, account, password));
     throw new AppError("ORGANIZATION_REQUIRED");
@@ -111,7 +113,7 @@ export const checkAccountPassword = async (deps: Deps, emailKey: string, passwor
   lockedOut(before, deps);
   const account = before.account;
   const valid = await verifyPassword(password, account?.password_hash ?? dummyHash(deps.settings.pbkdf2Iterations));
-  if (account && !valid) throw await failedCheck(deps, before);
+  if (account && !valid) throw failedCheck(deps, before);
   deps.background((later) =>
     account ? afterSuccess(later, key, before.countedAt, account, password) : clearFailures(later, key, before.countedAt, "unknown"),
   );
@@ -119,12 +121,15 @@ export const checkAccountPassword = async (deps: Deps, emailKey: string, passwor
 };
 
 /**
- * A wrong password is reported to each organization of the account before it is answered:
- * `admin.login_failed`, and `admin.locked` when this failure starts a lock. An e-mail without an
- * account makes the same one update (matching nothing), so the answer's timing does not tell
- * whether the e-mail has an account. Who typed the password is unknown: the actor is anonymous.
+ * A wrong password is reported to each organization of the account: `admin.login_failed`, and
+ * `admin.locked` when this failure starts a lock. The report is written after the answer, and an
+ * e-mail without an account makes the same one update then (matching nothing), so nothing a
+ * known e-mail's report costs is in its answer's time. Publishing those events to the feed's
+ * collection and to webhooks is left to the next publish of the organization or the minute cron
+ * (events.ts): started here it would keep the store busy after a known e-mail's answer only,
+ * which the next request would feel. Who typed the password is unknown: the actor is anonymous.
  */
-const failedCheck = async (deps: Deps, before: PriorFailures): Promise<AppError> => {
+const failedCheck = (deps: Deps, before: PriorFailures): AppError => {
   const account = before.account;
   const now = deps.now();
   const events: OutboxEvent[] = [];
@@ -134,7 +139,7 @@ const failedCheck = async (deps: Deps, before: PriorFailures): Promise<AppError>
     const lockedMs = lockedForMs(before.failures + 1, now, now, deps.settings.lockoutThreshold);
     if (lockedMs > 0) events.push(newEvent("admin.locked", { type: "anonymous" }, { ...who, until: new Date(now.getTime() + lockedMs).toISOString() }, now));
   }
-  await pushFresh(deps, account?.org_ids ?? [], events);
+  deps.background((later) => pushUnpublished(later, account?.org_ids ?? [], events));
   return new AppError("INVALID_CREDENTIALS");
 };
 
@@ -215,7 +220,7 @@ export const changePassword = async (deps: Deps, principal: Principal, currentPa
   lockedOut(before, deps);
   const account = before.account;
   if (!account?.user_id.equals(principal.userId)) throw new AppError("INVALID_TOKEN");
-  if (!(await verifyPassword(currentPassword, account.password_hash))) throw await failedCheck(deps, before);
+  if (!(await verifyPassword(currentPassword, account.password_hash))) throw failedCheck(deps, before);
   const fresh = await hashPassword(newPassword, deps.settings.pbkdf2Iterations);
   const tv = memberPath(principal.userId, "token_version");
   const { matchedCount } = await deps.organizations.updateOne({ _id: own._id, ...currentToken(principal), ...ADMITS_CALLERS }, { $inc: { [tv]: 1 } });

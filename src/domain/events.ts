@@ -168,8 +168,8 @@ const publishBatch = async (deps: Deps, orgId: ObjectId): Promise<number> => {
 
 /**
  * The reconciler's share: publishes the outboxes whose oldest event is older than `olderThan`
- * (a publisher after the answer died, or the Worker was stopped first). Answers how many
- * organizations it published for.
+ * (failed logins, which no request publishes, or a publisher after the answer died, or the
+ * Worker was stopped first). Answers how many organizations it published for.
  */
 export const publishLeftovers = async (deps: Deps, olderThan: Date, batch = 100): Promise<number> => {
   const waiting = await deps.organizations.find({ status: "active", "outbox.0.at": { $lt: olderThan } }, { limit: batch, projection: { _id: 1 } });
@@ -275,11 +275,20 @@ export const relay = async (deps: Deps, carried: CarriedEvent): Promise<void> =>
   await pushFresh(deps, carried.org_ids, [carried.event], deadline);
 };
 
-/** Pushes events made just now (no organization can have them) onto the organizations' outboxes, in one update. */
+/** Pushes events made just now (no organization can have them) onto the organizations' outboxes, in one update, and publishes them after the answer. */
 export const pushFresh = async (deps: Deps, orgIds: ObjectId[], events: OutboxEvent[], deadline?: Date): Promise<void> => {
+  await pushUnpublished(deps, orgIds, events, deadline);
+  publishAllLater(deps, orgIds);
+};
+
+/**
+ * The same update without the publish: the events wait in the outboxes (listed by the feed at
+ * once) for the organization's next publish or the minute cron's (`publishLeftovers`). No
+ * organization matches when `orgIds` is empty; the update is made all the same.
+ */
+export const pushUnpublished = async (deps: Deps, orgIds: ObjectId[], events: OutboxEvent[], deadline?: Date): Promise<void> => {
   const organizations = deadline ? deps.data.collection<OrganizationDoc>(ORGANIZATIONS, { deadline }) : deps.organizations;
   await organizations.updateMany({ _id: { $in: orgIds }, status: { $ne: "deleting" } }, { $push: { outbox: { $each: events } } });
-  publishAllLater(deps, orgIds);
 };
 
 /** Which carried events the reconciler relays: those no request can still be relaying. */

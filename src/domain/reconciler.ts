@@ -17,7 +17,7 @@ import {
 } from "./steps";
 
 export interface ReconcileReport extends MembershipReport {
-  /** Organizations whose events waited in the outbox (their publisher died), published. */
+  /** Organizations whose events waited in the outbox (failed logins, or their publisher died), published. */
   events: number;
   /** Events carried on an invitation or an account that their request did not relay, relayed. */
   relayed: number;
@@ -78,7 +78,8 @@ export const reconcile = async (deps: Deps, olderThan: Date): Promise<ReconcileR
   try {
     // Last: the steps above record events of their own as they finish.
     report.relayed = await relayLeftovers(deps, olderThan);
-    report.events = await publishLeftovers(deps, olderThan);
+    // Every outbox waiting now, not only those a publisher left: failed logins are published here (auth.ts).
+    report.events = await publishLeftovers(deps, new Date(Math.max(olderThan.getTime(), deps.now().getTime())));
   } catch (error) {
     report.failed++;
     console.error(JSON.stringify({ msg: "reconcile events failed", error: String(error) }));

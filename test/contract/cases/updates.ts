@@ -121,4 +121,16 @@ export const updateCases = (target: TargetOf) =>
       expect(document).toMatchObject({ k: "b", top: true });
       expect(await items.countDocuments({ top: true })).toBe(1);
     });
+
+    it("findOneAndUpdate upserts by _id alone: null and the document built from the update, then the document before each update", async () => {
+      const { items } = setup(target());
+      const at = new Date("2026-01-02T03:04:05Z");
+      const update = { $inc: { n: 1 }, $set: { at }, $setOnInsert: { first: true } };
+      expect(await items.findOneAndUpdate({ _id: "counter" }, update, { upsert: true })).toBeNull();
+      expect(await items.findOneAndUpdate({ _id: "counter" }, update, { upsert: true })).toEqual({ _id: "counter", n: 1, at, first: true });
+      expect(await items.findOne({ _id: "counter" })).toEqual({ _id: "counter", n: 2, at, first: true });
+      // Parallel first upserts of one _id: each sees a different count, none is lost.
+      const seen = await Promise.all(Array.from({ length: 5 }, () => items.findOneAndUpdate({ _id: "parallel" }, { $inc: { n: 1 } }, { upsert: true })));
+      expect(seen.map((doc) => doc?.n ?? 0).sort()).toEqual([0, 1, 2, 3, 4]);
+    });
   });
