@@ -13,11 +13,12 @@ import { configure, depsWith, dispatcherOf, endpointName, http, orgIdOf, pumpAla
 const database = useOwnDatabase("races_webhooks");
 const store = () => storeClient(database);
 
-const setUp = async (prefix: string, config: { status?: number; delayMs?: number }) => {
+/** `quiet`: subscribed to an event these tests never record, so the organization's own dispatcher sends it nothing. */
+const setUp = async (prefix: string, config: { status?: number; delayMs?: number }, quiet = false) => {
   const org = await createOrg();
   const token = await loginToken(org.email, org.password);
   const name = endpointName(prefix);
-  const hook = await register(token, name);
+  const hook = await register(token, name, quiet ? { events: ["member.removed"] } : {});
   await configure(name, { secrets: [hook.secret], ...config });
   return { org, token, name, hook, orgId: orgIdOf(token), webhookId: ObjectId.createFromHexString(hook.id) };
 };
@@ -34,6 +35,13 @@ const deleteEndpoint = async (token: string, id: string) => {
 
 const logsOf = (filter: Record<string, unknown>) => store().collection(WEBHOOK_DELIVERIES).countDocuments(filter);
 
+/**
+ * Whether no log of it is left, once the attempts in flight are over: an attempt logs, then looks
+ * for its endpoint, so its log may exist for that moment (the deployment's own dispatcher, whose
+ * alarm this runtime runs by itself, may have one in flight that the test does not wait for).
+ */
+const noLogLeft = (filter: Record<string, unknown>) => waitFor(async () => (await logsOf(filter)) === 0, 5_000);
+
 describe("an endpoint deleted while the dispatcher is delivering to it", () => {
   it("is called no more once the delete answered (at most the attempt in flight completes), and keeps no log", async () => {
     // Every attempt fails, slowly: retries keep coming, and the delete lands during one.
@@ -49,7 +57,7 @@ describe("an endpoint deleted while the dispatcher is delivering to it", () => {
     // Later runs, with retries due every few milliseconds, find nothing to call.
     await pumpAlarms(stub, () => false, 1_500);
     expect((await receivedAt(name)).length).toBeLessThanOrEqual(atDelete + 1);
-    expect(await logsOf({ webhook_id: webhookId })).toBe(0);
+    expect(await noLogLeft({ webhook_id: webhookId })).toBe(true);
   });
 });
 
@@ -62,31 +70,31 @@ describe("an organization deleted while a delivery to its endpoint is in flight"
     expect(await waitFor(async () => (await receivedAt(name)).length >= 1)).toBe(true);
     await deleteOrganization(token, org.name);
     await running;
-    expect(await logsOf({ org_id: orgId })).toBe(0);
+    expect(await noLogLeft({ org_id: orgId })).toBe(true);
   });
 
   it("a /test call: no delivery log is left", async () => {
-    const { org, token, name, hook, orgId } = await setUp("org-gone-mid-test", { delayMs: 1_000 });
+    const { org, token, name, hook, orgId } = await setUp("org-gone-mid-test", { delayMs: 1_000 }, true);
     const testing = callWith({ WEBHOOK_TIMEOUT_MS: "5000" }, `/org/webhooks/${hook.id}/test`, { method: "POST", headers: bearer(token) });
     expect(await waitFor(async () => (await receivedAt(name)).some((r) => r.body.type === "webhook.test"))).toBe(true);
     await deleteOrganization(token, org.name);
     expect((await testing).status).toBe(200);
-    expect(await logsOf({ org_id: orgId })).toBe(0);
+    expect(await noLogLeft({ org_id: orgId })).toBe(true);
   });
 });
 
 describe("an endpoint deleted while its /test call is in flight", () => {
   it("keeps no delivery log", async () => {
-    const { token, name, hook, webhookId } = await setUp("gone-mid-test", { delayMs: 1_000 });
+    const { token, name, hook, webhookId } = await setUp("gone-mid-test", { delayMs: 1_000 }, true);
     const testing = callWith({ WEBHOOK_TIMEOUT_MS: "5000" }, `/org/webhooks/${hook.id}/test`, { method: "POST", headers: bearer(token) });
     expect(await waitFor(async () => (await receivedAt(name)).some((r) => r.body.type === "webhook.test"))).toBe(true);
     await deleteEndpoint(token, hook.id);
     expect((await testing).status).toBe(200);
-    expect(await logsOf({ webhook_id: webhookId })).toBe(0);
+    expect(await noLogLeft({ webhook_id: webhookId })).toBe(true);
   });
 
   it("the same with several /test calls and the delete at once: no log is left", async () => {
-    const { token, name, hook, webhookId } = await setUp("gone-mid-tests", { delayMs: 600 });
+    const { token, name, hook, webhookId } = await setUp("gone-mid-tests", { delayMs: 600 }, true);
     const tests = Array.from({ length: 5 }, () =>
       callWith({ WEBHOOK_TIMEOUT_MS: "5000" }, `/org/webhooks/${hook.id}/test`, { method: "POST", headers: bearer(token) }),
     );
@@ -94,6 +102,6 @@ describe("an endpoint deleted while its /test call is in flight", () => {
     await deleteEndpoint(token, hook.id);
     // Each answers: its result (it had read the endpoint before the delete), or 404 (after).
     for (const res of await Promise.all(tests)) expect([200, 404]).toContain(res.status);
-    expect(await logsOf({ webhook_id: webhookId })).toBe(0);
+    expect(await noLogLeft({ webhook_id: webhookId })).toBe(true);
   });
 });
