@@ -1,7 +1,7 @@
 import { ObjectId } from "bson";
 import { describe, expect, it } from "vitest";
 import { dispatchOrganization } from "../../src/domain/webhooks/dispatch";
-import { WEBHOOK_DELIVERIES } from "../../src/domain/webhooks/endpoints";
+import { WEBHOOK_DELIVERIES, WEBHOOKS, type WebhookDoc } from "../../src/domain/webhooks/endpoints";
 import { bearer, call, callWith, createOrg, loginToken, storeClient, useOwnDatabase } from "../helpers";
 import { configure, depsWith, dispatcherOf, endpointName, http, orgIdOf, pumpAlarms, receivedAt, register, waitFor } from "./webhook-receiver";
 
@@ -63,14 +63,22 @@ describe("an endpoint deleted while the dispatcher is delivering to it", () => {
 
 describe("an organization deleted while a delivery to its endpoint is in flight", () => {
   it("a dispatcher's attempt: no delivery log is left", async () => {
-    const { org, token, name, orgId } = await setUp("org-gone-mid-run", { status: 500, delayMs: 1_000 });
-    // The dispatcher's run, called directly with a timeout longer than the receiver's delay.
-    const deps = await depsWith({ WEBHOOK_TIMEOUT_MS: "5000" });
-    const running = dispatchOrganization(deps, http, orgId);
-    expect(await waitFor(async () => (await receivedAt(name)).length >= 1)).toBe(true);
+    const { org, token, name, hook, orgId, webhookId } = await setUp("org-gone-mid-run", {});
+    // The organization's own dispatcher delivers the endpoint's first event and goes idle…
+    const hooks = store().collection<WebhookDoc>(WEBHOOKS);
+    const cursorAt = async () => (await hooks.findOne({ _id: webhookId }))?.cursor ?? 0;
+    const first = await cursorAt();
+    expect(await waitFor(async () => (await cursorAt()) > first)).toBe(true);
+    // …then the event is owed again, to a receiver that now answers slowly, and a run (called
+    // directly, with a timeout longer than the receiver's delay) is in flight when the delete comes.
+    await configure(name, { secrets: [hook.secret], status: 500, delayMs: 2_000 });
+    await hooks.updateOne({ _id: webhookId }, { $set: { cursor: first } });
+    const running = dispatchOrganization(await depsWith({ WEBHOOK_TIMEOUT_MS: "5000" }), http, orgId);
+    expect(await waitFor(async () => (await receivedAt(name)).length >= 2)).toBe(true);
     await deleteOrganization(token, org.name);
     await running;
-    expect(await noLogLeft({ org_id: orgId })).toBe(true);
+    // At once: not left for a later run of the dispatcher to find.
+    expect(await logsOf({ org_id: orgId })).toBe(0);
   });
 
   it("a /test call: no delivery log is left", async () => {
