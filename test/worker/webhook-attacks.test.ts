@@ -132,7 +132,7 @@ describe("one endpoint's slowness", () => {
     expect(healthyDone).toBe(true);
     expect(got.map((r) => r.id)).toEqual(owed);
     expect(slowSoFar).toBeLessThan(6);
-    expect(waited).toBeLessThan(3_000);
+    expect(waited).toBeLessThan(5_000);
   });
 
   it("is logged for the whole attempt: a receiver trickling its answer until the timeout is logged at the timeout", async () => {
