@@ -1,7 +1,8 @@
 import { DurableObject } from "cloudflare:workers";
 import { ObjectId } from "bson";
 import { createDeps } from "./deps";
-import { dispatchOrganization, type Farewell, sendFarewells } from "./domain/webhooks/dispatch";
+import { dispatchOrganization } from "./domain/webhooks/dispatch";
+import { type Farewell, sendFarewells } from "./domain/webhooks/farewells";
 import type { Env } from "./env";
 
 /** With every endpoint caught up, the dispatcher still looks again this often: the net under a wake-up that was lost. */
@@ -39,7 +40,7 @@ export class WebhookDispatcher extends DurableObject<Env> {
   }
 
   /**
-   * A deleted organization's last deliveries (dispatch.ts, Farewell), kept here until each is
+   * A deleted organization's last deliveries (farewells.ts), kept here until each is
    * accepted or given up on: the delete removes everything else right after handing them over.
    */
   async farewell(farewells: Farewell[], database: string): Promise<void> {

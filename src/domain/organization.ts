@@ -5,7 +5,7 @@ import type { IndexSpec } from "../dataapi/engine";
 import type { OutboxEvent } from "./events";
 import type { Role } from "./roles";
 import type { TokenSettings } from "./tokens";
-import type { Farewell } from "./webhooks/dispatch";
+import type { Farewell } from "./webhooks/farewells";
 import type { WriteLeases } from "./write-leases";
 
 export type OrgStatus = "creating" | "active" | "renaming" | "deleting";
@@ -152,7 +152,7 @@ export interface Deps {
   background: (task: (deps: Deps) => Promise<unknown>) => void;
   /** Wakes the organization's webhook dispatcher (events were published for it); absent where there is none. */
   wakeWebhooks?: (orgId: ObjectId) => void;
-  /** Hands a deleted organization's last deliveries to its dispatcher (dispatch.ts, Farewell); absent where there is none. */
+  /** Hands a deleted organization's last deliveries to its dispatcher (farewells.ts); absent where there is none. */
   handOffFarewells?: (orgId: ObjectId, farewells: Farewell[]) => Promise<void>;
   /**
    * The per-client throttle of password checks (429 once spent). Part of the one credential

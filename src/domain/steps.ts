@@ -4,8 +4,8 @@ import { leaveAccounts } from "./accounts";
 import { type Actor, EVENTS, newEvent, type OutboxEvent, publishLater, userActor, withEvents } from "./events";
 import { INVITATIONS } from "./invitations";
 import type { Deps, OrganizationDoc } from "./organization";
-import { farewellsOf } from "./webhooks/dispatch";
 import { WEBHOOK_DELIVERIES, WEBHOOKS } from "./webhooks/endpoints";
+import { farewellsOf } from "./webhooks/farewells";
 import { drainWriters } from "./write-leases";
 
 /**
@@ -66,8 +66,14 @@ export const finishDelete = async (
     org.has_invitations ? deps.data.collection(INVITATIONS).deleteMany({ org_id: org._id }) : undefined,
     // After the drain: no publisher (it holds a lease) can add one back.
     deps.data.collection(EVENTS).deleteMany({ org_id: org._id }),
-    org.has_webhooks ? deps.data.collection(WEBHOOKS).deleteMany({ org_id: org._id }) : undefined,
-    org.has_webhooks ? deps.data.collection(WEBHOOK_DELIVERIES).deleteMany({ org_id: org._id }) : undefined,
+    // The endpoints before their log: an attempt in flight logs, then looks for its endpoint, and
+    // removes its log if it is gone (send.ts, logAttempt); if it still saw it, this removal comes after.
+    org.has_webhooks
+      ? deps.data
+          .collection(WEBHOOKS)
+          .deleteMany({ org_id: org._id })
+          .then(() => deps.data.collection(WEBHOOK_DELIVERIES).deleteMany({ org_id: org._id }))
+      : undefined,
   ]);
   await deps.organizations.deleteOne({ _id: org._id, status: "deleting" });
   // Its dispatcher finds no endpoint, removes any delivery it logged meanwhile, and clears itself.

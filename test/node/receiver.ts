@@ -8,9 +8,11 @@ import { Webhook } from "standardwebhooks";
  * customer's endpoint would, against the secrets the test registered for that endpoint, and fails
  * on purpose as told. The tests configure and read it over HTTP:
  *
- * - `PUT /_endpoints/<name>` `{"secrets": [...], "failFirst": n, "status": s}`: the secrets to verify with
- *   (a delivery verifies if a signature matches one of them), how many attempts of each
- *   `webhook-id` to fail with a 500, and a status to answer always instead (410, say).
+ * - `PUT /_endpoints/<name>` `{"secrets": [...], "failFirst": n, "status": s, "delayMs": d, "trickle": true}`:
+ *   the secrets to verify with (a delivery verifies if a signature matches one of them), how many
+ *   attempts of each `webhook-id` to fail with a 500, a status to answer always instead (410,
+ *   say), how long to wait before answering (a slow receiver; the delivery is recorded on arrival),
+ *   and whether to answer 200 at once, then trickle the body a byte every 100 ms without end.
  * - `POST /hooks/<name>`: a delivery.
  * - `GET /_endpoints/<name>`: what arrived, in order: `{id, timestamp, verified: {secret index: bool}, status, body}`.
  */
@@ -18,6 +20,8 @@ interface Endpoint {
   secrets: string[];
   failFirst: number;
   status?: number;
+  delayMs: number;
+  trickle: boolean;
   attempts: Map<string, number>;
   received: { id: string; timestamp: string; signature: string; verified: boolean[]; status: number; body: unknown }[];
 }
@@ -56,12 +60,14 @@ export const startReceiver = async (): Promise<{ url: string; server: Server }> 
       const body = await readBody(req);
       const [, kind, name = ""] = url.pathname.split("/");
       if (kind === "_endpoints" && req.method === "PUT") {
-        const config = JSON.parse(body) as { secrets: string[]; failFirst?: number; status?: number };
+        const config = JSON.parse(body) as { secrets: string[]; failFirst?: number; status?: number; delayMs?: number; trickle?: boolean };
         const known = endpoints.get(name);
         endpoints.set(name, {
           secrets: config.secrets,
           failFirst: config.failFirst ?? 0,
           ...(config.status ? { status: config.status } : {}),
+          delayMs: config.delayMs ?? 0,
+          trickle: config.trickle ?? false,
           attempts: known?.attempts ?? new Map(),
           received: known?.received ?? [],
         });
@@ -94,6 +100,21 @@ export const startReceiver = async (): Promise<{ url: string; server: Server }> 
         status,
         body: parsed,
       });
+      if (endpoint.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, endpoint.delayMs));
+      if (endpoint.trickle && status === 200) {
+        res.writeHead(200, { "content-type": "text/plain" });
+        // A byte every 100 ms until the sender gives up and closes, or a minute has passed.
+        const timer = setInterval(() => (res.destroyed ? clearInterval(timer) : res.write(".")), 100);
+        const end = setTimeout(() => {
+          clearInterval(timer);
+          res.end();
+        }, 60_000);
+        res.on("close", () => {
+          clearInterval(timer);
+          clearTimeout(end);
+        });
+        return;
+      }
       res.writeHead(status, { "content-type": "text/plain" }).end(status === 200 ? "ok" : `answered ${status} on purpose`);
     })().catch(() => res.writeHead(500).end());
   });
@@ -105,5 +126,10 @@ export const startReceiver = async (): Promise<{ url: string; server: Server }> 
 export default async ({ provide }: { provide: (key: "receiverUrl", value: string) => void }) => {
   const { url, server } = await startReceiver();
   provide("receiverUrl", url);
-  return () => new Promise<void>((resolve) => server.close(() => resolve()));
+  return () =>
+    new Promise<void>((resolve) => {
+      // A trickling answer still open would hold the close for its minute.
+      server.closeAllConnections();
+      server.close(() => resolve());
+    });
 };

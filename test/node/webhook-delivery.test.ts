@@ -256,5 +256,7 @@ describe("one delivery attempt", () => {
     const result = await attempt(endpoint("/stall-body"), id, body, undefined, 300);
     expect(result).toMatchObject({ ok: true, status: 200, responseExcerpt: "accepted, and then nothing" });
     expect(performance.now() - started).toBeLessThan(5_000);
+    // The latency is the whole attempt, the body's read included: the receiver held the sender until the timeout.
+    expect(result.latencyMs).toBeGreaterThanOrEqual(250);
   });
 });

@@ -2531,7 +2531,7 @@ export interface paths {
         put?: never;
         /**
          * Send the endpoint a signed `webhook.test` delivery now, and answer how it went
-         * @description Logged with the endpoint's deliveries; not an event of the feed, and never retried.
+         * @description Logged with the endpoint's deliveries; not an event of the feed, and never retried. A disabled endpoint is not called (409); nor is one whose URL the deployment's URL policy refuses now, which this disables.
          */
         post: {
             parameters: {
@@ -2586,6 +2586,17 @@ export interface paths {
                 };
                 /** @description Webhook endpoint not found */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description This webhook endpoint is disabled */
+                409: {
                     headers: {
                         [name: string]: unknown;
                     };

@@ -44,7 +44,10 @@ export interface DeliveryResult {
   ok: boolean;
   /** The answer's status; null when there was none (timeout, network). */
   status: number | null;
-  /** From the request's start to the answer's head, or to the failure. */
+  /**
+   * The whole attempt: from the request's start to the end of reading the answer's excerpt (or the
+   * timeout, or the failure), so a receiver that trickles its body is logged for as long as it held us.
+   */
   latencyMs: number;
   error?: DeliveryError;
   /** The underlying failure's message, for the delivery log (network errors). */
@@ -121,8 +124,8 @@ export const attemptDelivery = async (request: DeliveryRequest, deps: DeliveryDe
     if (isTimeout(error) || signal.aborted) return { ok: false, status: null, latencyMs, error: "timeout" };
     return { ok: false, status: null, latencyMs, error: "network", detail: messageOf(error) };
   }
-  const latencyMs = deps.now() - started;
   const responseExcerpt = await readExcerpt(response.body, RESPONSE_EXCERPT_BYTES, signal);
+  const latencyMs = deps.now() - started;
   const { status } = response;
   if (status >= 200 && status < 300) return { ok: true, status, latencyMs, responseExcerpt };
   const error: DeliveryError = status >= 300 && status < 400 ? "redirect" : "http_status";

@@ -152,3 +152,16 @@ export const checkEndpointUrl = (input: string, options: EndpointUrlOptions): En
   if (url.href.length > MAX_URL_LENGTH) return refuse("too_long");
   return { ok: true, url: url.href };
 };
+
+/**
+ * A URL as events show it: its origin (scheme, host, port). The path and query string may carry
+ * the receiver's own secret (`?token=…`), and an organization's events go to every one of its
+ * endpoints, so an event never names more of an endpoint than where it is.
+ */
+export const redactedUrl = (url: string): string => {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return "";
+  }
+};

@@ -6,7 +6,7 @@ import { AppError } from "../errors";
 import { type CarriedEvent, type EventType, newEvent, relay, userActor } from "../events";
 import type { Deps } from "../organization";
 import { acquireWriteLease } from "../write-leases";
-import { checkEndpointUrl } from "./endpoint-url";
+import { checkEndpointUrl, redactedUrl } from "./endpoint-url";
 import { type EndpointSecrets, generateSecret, rotate } from "./signature";
 
 /**
@@ -137,7 +137,12 @@ export const createWebhook = async (deps: Deps, principal: Principal, input: { u
     const id = new ObjectId();
     const created: CarriedEvent = {
       org_ids: [lease.org._id],
-      event: newEvent("webhook.created", userActor(principal), { webhook_id: id.toHexString(), url: checked.url, events: input.events ?? null }, now),
+      event: newEvent(
+        "webhook.created",
+        userActor(principal),
+        { webhook_id: id.toHexString(), url: redactedUrl(checked.url), events: input.events ?? null },
+        now,
+      ),
     };
     const doc: WebhookDoc = {
       _id: id,

@@ -1,6 +1,6 @@
 import { ObjectId } from "bson";
-import { deliverTest } from "../../domain/webhooks/dispatch";
 import { createWebhook, deleteWebhook, listDeliveries, listWebhooks, ownWebhook, redeliver, rotateWebhookSecret } from "../../domain/webhooks/endpoints";
+import { deliverTest } from "../../domain/webhooks/send";
 import { requirePrincipal } from "../authenticate";
 import { depsFor } from "../context";
 import { BODY_ERRORS, defineRoute, idOr404, NO_STORE, TOKEN_ERRORS } from "../route";
@@ -83,11 +83,12 @@ export const testWebhookRoute = defineRoute({
   permission: "webhook:manage",
   tag: "events",
   summary: "Send the endpoint a signed `webhook.test` delivery now, and answer how it went",
-  description: "Logged with the endpoint's deliveries; not an event of the feed, and never retried.",
+  description:
+    "Logged with the endpoint's deliveries; not an event of the feed, and never retried. A disabled endpoint is not called (409); nor is one whose URL the deployment's URL policy refuses now, which this disables.",
   auth: "required",
   request: { path: WebhookPath },
   responses: { 200: { description: "Sent (whatever the endpoint answered)", schema: TestDelivery } },
-  errors: [...TOKEN_ERRORS, "WEBHOOK_NOT_FOUND"],
+  errors: [...TOKEN_ERRORS, "WEBHOOK_NOT_FOUND", "WEBHOOK_DISABLED"],
   handler: async (request, env, input) => {
     const deps = await depsFor(request, env);
     const principal = await requirePrincipal(request, deps);

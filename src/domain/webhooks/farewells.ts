@@ -1,0 +1,88 @@
+import type { EventDoc } from "../events";
+import { EVENTS } from "../events";
+import type { Deps, OrganizationDoc } from "../organization";
+import { WEBHOOKS, type WebhookDoc } from "./endpoints";
+import { MAX_ATTEMPTS } from "./schedule";
+import { destinationRefusal, type HttpDeps, nextAttempt, payloadOf, sendSigned } from "./send";
+import type { EndpointSecrets } from "./signature";
+
+/**
+ * The last deliveries of an organization being deleted: what each of its endpoints is still owed
+ * (its `organization.deleted` among them), self-contained (URL, secrets, signed body's parts), so
+ * that they outlive the endpoints, the feed and the organization, which the delete removes next.
+ * The dispatcher keeps them in its own storage until each is accepted or its attempts run out, then
+ * forgets them: that is all that remains of a deleted organization, for at most the retry schedule.
+ */
+export interface Farewell {
+  /** The endpoint and the event: handing the same over twice (a delete the reconciler finishes) keeps one. */
+  key: string;
+  url: string;
+  secrets: EndpointSecrets;
+  id: string;
+  body: string;
+  attempts: number;
+  /** Milliseconds since the epoch; 0: now. */
+  next_at: number;
+}
+
+/** At most this many events per endpoint are handed over (the feed's backlog at the delete, oldest first). */
+const FAREWELL_LIMIT = 100;
+
+export const farewellsOf = async (deps: Deps, org: Pick<OrganizationDoc, "_id" | "outbox" | "event_seq">): Promise<Farewell[]> => {
+  const endpoints = await deps.data.collection<WebhookDoc>(WEBHOOKS).find({ org_id: org._id, status: "enabled", deleted: { $exists: false } });
+  if (endpoints.length === 0) return [];
+  const base = org.event_seq ?? 0;
+  const from = (hook: WebhookDoc) => (hook.retry ? hook.retry.seq - 1 : hook.cursor);
+  const lowest = Math.min(...endpoints.map(from));
+  const published =
+    lowest < base
+      ? await deps.data.collection<EventDoc>(EVENTS).find({ org_id: org._id, seq: { $gt: lowest, $lte: base } }, { sort: { seq: 1 }, limit: FAREWELL_LIMIT })
+      : [];
+  const waiting: EventDoc[] = (org.outbox ?? []).map((event, i) => ({ ...event, _id: event.id, org_id: org._id, seq: base + i + 1 }));
+  const owed = [...published, ...waiting];
+  return endpoints.flatMap((hook) =>
+    owed
+      .filter((event) => event.seq > from(hook) && (!hook.events || hook.events.includes(event.type)))
+      .slice(0, FAREWELL_LIMIT)
+      .map((event) => ({
+        key: `${hook._id.toHexString()}:${event.id}`,
+        url: hook.url,
+        secrets: hook.secrets,
+        id: event.id,
+        body: payloadOf(event),
+        attempts: 0,
+        next_at: 0,
+      })),
+  );
+};
+
+/**
+ * One pass over the farewells: each due one is attempted, in order per endpoint (one that fails
+ * holds the ones after it to the same URL); answers those left and when the next is due. A URL the
+ * policy refuses now is not called: its farewells are dropped, as if their attempts had run out.
+ */
+export const sendFarewells = async (deps: Deps, http: HttpDeps, farewells: Farewell[]): Promise<{ left: Farewell[]; wake: number | null }> => {
+  const left: Farewell[] = [];
+  const held = new Set<string>();
+  let wake: number | null = null;
+  for (const farewell of farewells) {
+    const now = deps.now();
+    if (held.has(farewell.url) || farewell.next_at > now.getTime()) {
+      held.add(farewell.url);
+      left.push(farewell);
+      if (farewell.next_at > now.getTime()) wake = Math.min(wake ?? farewell.next_at, farewell.next_at);
+      continue;
+    }
+    if (destinationRefusal(deps, farewell.url)) continue;
+    const result = await sendSigned(deps, http, farewell, farewell);
+    if (result.ok) continue;
+    const attempts = farewell.attempts + 1;
+    const retryAt = attempts < MAX_ATTEMPTS && result.status !== 410 ? nextAttempt(deps, attempts, now) : null;
+    // Given up: nothing is left to log it in, the organization is gone.
+    if (!retryAt) continue;
+    left.push({ ...farewell, attempts, next_at: retryAt.getTime() });
+    held.add(farewell.url);
+    wake = Math.min(wake ?? retryAt.getTime(), retryAt.getTime());
+  }
+  return { left, wake };
+};
