@@ -1,19 +1,22 @@
 // `npm run latency`: the expected network latency of each endpoint for callers around the world
 // with the data in one region, with and without the Worker placed next to the data. Offline:
-// the figures are tables in bench/latency/ (inter-region round-trip times from a published
-// source, and the data round trips each endpoint makes).
+// the figures are tables: inter-region round-trip times from a published source
+// (bench/latency/), and the data round trips each endpoint makes (test/round-trips.json).
 //
 //   npm run latency -- --data syd            the data in another region (ids in the RTT table)
-//   npm run latency -- --markdown            the table as the README has it
-//   npm run latency -- --measure [--write]   count the round trips on a local Worker first
-//                                            (wrangler dev, about a minute), and store them
-import { readFileSync, writeFileSync } from "node:fs";
+//   npm run latency -- --markdown            the table as docs/operations.md has it
+//   npm run latency -- --measure             count the round trips on a local Worker first
+//                                            (wrangler dev, about a minute); fails when they
+//                                            differ from test/round-trips.json
+// The round trips are the ones test/worker/round-trips.test.ts asserts (test/round-trips.json,
+// the rows marked "latency"), so the model and the docs' round-trip table cannot disagree.
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const HERE = join(fileURLToPath(import.meta.url), "..", "latency");
 const RTT_FILE = join(HERE, "inter-region-rtt.json");
-const TRIPS_FILE = join(HERE, "round-trips.json");
+const TRIPS_FILE = join(HERE, "..", "..", "test", "round-trips.json");
 
 export interface Region {
   id: string;
@@ -42,7 +45,11 @@ export interface TripsTable {
 }
 
 export const loadRtt = (): RttTable => JSON.parse(readFileSync(RTT_FILE, "utf8"));
-export const loadTrips = (): TripsTable => JSON.parse(readFileSync(TRIPS_FILE, "utf8"));
+/** The endpoints the model shows: the rows of the asserted table marked `latency`. */
+export const loadLatencyTrips = (): TripsTable => {
+  const table = JSON.parse(readFileSync(TRIPS_FILE, "utf8")) as { source: string; endpoints: (EndpointTrips & { latency?: boolean })[] };
+  return { source: table.source, endpoints: table.endpoints.filter((e) => e.latency).map(({ endpoint, roundTrips }) => ({ endpoint, roundTrips })) };
+};
 
 /**
  * A Worker and its store in the same metro. Cloudflare's Placement page puts a placed Worker's
@@ -75,12 +82,15 @@ export const expectedMs = (roundTrips: number, callerToDataMs: number, placed: b
  * each costs a far caller another long-haul trip unless the Worker is placed by the data.
  */
 export const CUTS: Record<string, string> = {
+  "POST /admin/login":
+    "Count the attempt and read the account (one document), then read the organization. The second depends on the first (the account names the organization), so only a store-side action could make it 1.",
   "POST /org/create":
-    "Insert (reserving name, collection and e-mail), create the collection, activate. One store-side action running the three steps where the data is would make it 1.",
+    "Reserve the e-mail's account, insert the organization (reserving name and collection), create the collection, activate. One store-side action running the steps where the data is would make it 1.",
   "PUT /org/update (password)":
-    "Read the admin to check the password, guarded update, renameCollection, activate. A bearer token skips the read (3); a store-side rename action would make it 2 (the read, then the rest).",
+    "The login's two calls to check the password, then guarded update, renameCollection, activate. A bearer token skips the check (3); a store-side rename action would make it 3 (the check, then the rest).",
   "PUT /org/update (bearer)": "Guarded update, renameCollection, activate. A store-side rename action running the three would make it 1.",
-  "DELETE /org/delete": "Mark, drop the collection, remove. A store-side delete action would make it 1; the steps stay resumable by the reconciler.",
+  "DELETE /org/delete":
+    "Mark, drop the collection, close the accounts it leaves empty, delete its events, remove. A store-side delete action would make it 1; the steps stay resumable by the reconciler.",
   "POST /org/records":
     "Read the organization (token version, status, collection), then the record call. One store-side action that checks the token version and does the record call would make it 1; taking the collection from the token would too, but a rename or revocation makes that stale.",
   "GET /org/records": "The same two calls as POST /org/records, and the same cuts.",
@@ -195,14 +205,20 @@ const option = (name: string): string | undefined => {
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const rtt = loadRtt();
-  let trips = loadTrips();
+  const trips = loadLatencyTrips();
   if (process.argv.includes("--measure")) {
     const measured = await measure();
     const order = trips.endpoints.map((e) => e.endpoint);
     const changed = measured.filter((m) => trips.endpoints.find((e) => e.endpoint === m.endpoint)?.roundTrips !== m.roundTrips);
-    console.log(changed.length === 0 ? "measured round trips: as recorded" : `measured round trips differ: ${JSON.stringify(changed)}`);
-    trips = { ...trips, endpoints: measured.sort((a, b) => order.indexOf(a.endpoint) - order.indexOf(b.endpoint)) };
-    if (process.argv.includes("--write")) writeFileSync(TRIPS_FILE, `${JSON.stringify(trips, null, 2)}\n`);
+    const missing = order.filter((endpoint) => !measured.some((m) => m.endpoint === endpoint));
+    if (changed.length > 0 || missing.length > 0) {
+      // The stored figures are the asserted ones: a difference is a change to make on purpose, in
+      // test/round-trips.json (then npm run docs:generate), never written over silently.
+      const also = missing.length > 0 ? `; not measured: ${missing.join(", ")}` : "";
+      console.error(`measured round trips differ from test/round-trips.json: ${JSON.stringify(changed)}${also}`);
+      process.exit(1);
+    }
+    console.log("measured round trips: as test/round-trips.json has them");
   }
   console.log(render(rtt, trips, option("--data") ?? "fra", process.argv.includes("--markdown")));
 }

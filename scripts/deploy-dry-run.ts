@@ -135,5 +135,17 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     console.error(`deploy dry run FAILED, a real deploy would break or differ from wrangler.toml:\n- ${failures.join("\n- ")}`);
     process.exit(1);
   }
+  // The docs show the bundle's size (docs/figures.json, rounded): a size that moved is a stale doc.
+  if (!config && rawKiB !== undefined && gzipKiB !== undefined) {
+    const { bundleFigures, loadFigures } = await import("./docs.ts");
+    const stored = loadFigures().bundle;
+    const measured = bundleFigures(rawKiB, gzipKiB);
+    if (stored.rawKiB !== measured.rawKiB || stored.gzipKiB !== measured.gzipKiB) {
+      console.error(
+        `deploy dry run: the docs say ${stored.rawKiB} KiB, ${stored.gzipKiB} KiB gzipped; measured ${measured.rawKiB}, ${measured.gzipKiB}: run npm run docs:generate -- --measure and commit the result`,
+      );
+      process.exit(1);
+    }
+  }
   console.log("deploy dry run: OK");
 }

@@ -21,6 +21,14 @@ const args = process.argv.slice(2);
 const hasFlag = (flag) => args.some((a) => a === flag || a.startsWith(`${flag}=`));
 const defaults = [...(hasFlag("--ip") ? [] : ["--ip", "127.0.0.1"]), ...(hasFlag("--port") ? [] : ["--port", "8787"])];
 const wrangler = join(root, "node_modules", "wrangler", "bin", "wrangler.js");
-const child = spawn(process.execPath, [wrangler, "dev", ...defaults, ...args], { stdio: "inherit", cwd: root });
+// Quiet offline: wrangler's banner asks the registry for a newer wrangler (the version is pinned
+// in package.json on purpose), its telemetry posts to Cloudflare, and Miniflare fetches a sample
+// `request.cf` from workers.cloudflare.com (the service reads no `request.cf`); offline each
+// printed a notice or a getaddrinfo stack trace. Any of these set in the environment wins.
+const quiet = { WRANGLER_HIDE_BANNER: "true", WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" };
+const env = { ...quiet, ...process.env };
+const { version } = JSON.parse(readFileSync(join(root, "node_modules", "wrangler", "package.json"), "utf8"));
+if (env.WRANGLER_HIDE_BANNER === "true") console.log(`wrangler ${version} dev`);
+const child = spawn(process.execPath, [wrangler, "dev", ...defaults, ...args], { stdio: "inherit", cwd: root, env });
 for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => child.kill(signal));
 child.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

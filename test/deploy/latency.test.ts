@@ -1,10 +1,10 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { CUTS, expectedMs, loadRtt, loadTrips, model, NEARBY_RTT_MS, render, rttMs } from "../../bench/latency";
+import { CUTS, expectedMs, loadLatencyTrips, loadRtt, model, NEARBY_RTT_MS, render, rttMs } from "../../bench/latency";
 
 const rtt = loadRtt();
-const trips = loadTrips();
+const trips = loadLatencyTrips();
 
 describe("the latency model", () => {
   it("charges a caller away from the data one long-haul trip per data call without placement", () => {
@@ -45,10 +45,10 @@ describe("the latency model", () => {
     }
   });
 
-  it("is the table the README shows", () => {
-    const readme = readFileSync(join(import.meta.dirname, "..", "..", "README.md"), "utf8");
-    const kept = /<!-- latency:begin[^>]*-->\n([\s\S]*?)\n<!-- latency:end -->/.exec(readme)?.[1];
-    expect(kept, "README.md keeps the output of npm run latency -- --markdown").toBeDefined();
+  it("is the table docs/operations.md shows", () => {
+    const doc = readFileSync(join(import.meta.dirname, "..", "..", "docs", "operations.md"), "utf8");
+    const kept = /<!-- latency:begin[^>]*-->\n([\s\S]*?)\n<!-- latency:end -->/.exec(doc)?.[1];
+    expect(kept, "docs/operations.md keeps the output of npm run latency -- --markdown").toBeDefined();
     expect(kept?.trim()).toBe(render(rtt, trips, "fra", true).trim());
   });
 });

@@ -94,7 +94,7 @@ describe("the SQLite engine", () => {
       const body = JSON.stringify({ dataSource: "t", database, collection: "typed", ...fields });
       const headers = { "content-type": "application/ejson", accept: "application/ejson" };
       const response = await stub().fetch(new Request(`https://data-store.internal/action/${action}`, { method: "POST", headers, body }));
-      return JSON.parse(await response.text()) as Record<string, unknown>;
+      return (await response.json()) as Record<string, unknown>;
     };
     await ejson("insertOne", { document: { _id: { $numberInt: "1" }, i: { $numberInt: "5" }, d: { $numberDouble: "5.0" }, f: { $numberDouble: "2.5" } } });
     const [stored] = (await tables("typed")).docs;

@@ -98,7 +98,7 @@ export const protocolCases = (target: TargetOf) => {
       expect(await plain.json()).toEqual({ document: { _id: id.toHexString(), at, n: 5 } });
       const ejson = await postRaw(target(), database, "findOne", request, { headers: { accept: "application/ejson" } });
       expect(ejson.headers.get("content-type")).toMatch(/^application\/ejson/);
-      expect(JSON.parse(await ejson.text())).toEqual({
+      expect(JSON.parse(new TextDecoder().decode(await ejson.arrayBuffer()))).toEqual({
         document: { _id: { $oid: id.toHexString() }, at: { $date: { $numberLong: String(Date.parse(at)) } }, n: { $numberInt: "5" } },
       });
     });

@@ -13,7 +13,7 @@ const conversation = (target: ContractTarget) => {
   const send = async (action: string, fields: Ejson, accept = "application/ejson") => {
     const body = JSON.stringify({ dataSource: "contract", database, collection: "items", ...fields });
     const response = await postRaw(target, database, action, body, { headers: { "content-type": "application/ejson", accept } });
-    const text = await response.text();
+    const text = new TextDecoder().decode(await response.arrayBuffer()); // EJSON: workerd warns on .text() of a non-text type
     return { status: response.status, text, body: JSON.parse(text) as Ejson };
   };
   const ok = async (action: string, fields: Ejson) => {

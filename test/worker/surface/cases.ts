@@ -1,4 +1,5 @@
 import { ObjectId } from "bson";
+import { inject } from "vitest";
 import { parseSettings } from "../../../src/config/settings";
 import { connectData } from "../../../src/data/connect";
 import type { ErrorCode } from "../../../src/domain/errors";
@@ -49,8 +50,12 @@ export interface Tenant {
   webhook?: { id: string; deliveryId: string };
 }
 
-/** The sweep's endpoints: nothing is sent to them but what a case asks for (a test, a redelivery), and that fails at once. */
-const SWEEP_HOOK = { url: "https://hooks.example.com/sweep", events: ["webhook.disabled"] };
+/**
+ * The sweep's endpoints: nothing is sent to them but what a case asks for (a test, a redelivery),
+ * and that fails at once: the suites' loopback receiver does not know this name (404), so no
+ * delivery leaves the machine or waits on a DNS lookup.
+ */
+const SWEEP_HOOK = { url: `${inject("receiverUrl")}/hooks/sweep-unregistered`, events: ["webhook.disabled"] };
 
 const webhookFor = async (t: { token: string; orgId: string }) => {
   const res = await postJson("/org/webhooks", SWEEP_HOOK, { authorization: `Bearer ${t.token}` });

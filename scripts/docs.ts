@@ -1,0 +1,146 @@
+// `npm run docs:generate`: rewrites the generated sections of README.md and docs/*.md, the parts
+// between `<!-- NAME:begin … -->` and `<!-- NAME:end -->`, from the figures code computes, so that
+// no figure is typed by hand:
+//   toc           each doc's table of contents, from its headings
+//   round-trips   the data round trips per endpoint, from test/round-trips.json (which a test asserts)
+//   latency       the latency model (bench/latency.ts) on the same round trips
+//   image-context what `docker build` would send, counted as `npm run image:check` counts it
+//   bundle        the Worker's bundle size, from docs/figures.json (written by `-- --measure`,
+//                 checked by `npm run deploy:check`)
+// `-- --check` rewrites nothing and fails when a section is stale or a doc names an `npm run`
+// script package.json does not have (CI runs it; the links are remark-validate-links' job).
+// `-- --measure` builds the bundle first (wrangler deploy --dry-run) and stores its size.
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+import { loadLatencyTrips, loadRtt, render } from "../bench/latency.ts";
+import { checkContext } from "./check-image-context.ts";
+
+const ROOT = join(fileURLToPath(import.meta.url), "..", "..");
+const FIGURES_FILE = join(ROOT, "docs", "figures.json");
+const ROUND_TRIPS_FILE = join(ROOT, "test", "round-trips.json");
+
+export interface Figures {
+  bundle: { rawKiB: number; gzipKiB: number };
+}
+
+/** Sizes are shown rounded, so that a change of a few bytes does not make the docs stale. */
+export const bundleFigures = (rawKiB: number, gzipKiB: number): Figures["bundle"] => ({ rawKiB: Math.round(rawKiB / 10) * 10, gzipKiB: Math.round(gzipKiB) });
+
+export const loadFigures = (): Figures => JSON.parse(readFileSync(FIGURES_FILE, "utf8"));
+
+interface RoundTrip {
+  endpoint: string;
+  roundTrips: number;
+  calls: string;
+}
+
+/** GitHub's heading anchors (github-slugger), which remark-validate-links checks links against. */
+export const slug = (heading: string): string =>
+  heading
+    .trim()
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}\p{M}\p{Pc}\- ]/gu, "")
+    .replace(/ /g, "-");
+
+const toc = (markdown: string): string => {
+  const lines: string[] = [];
+  let fenced = false;
+  for (const line of markdown.split("\n")) {
+    if (line.startsWith("```")) fenced = !fenced;
+    const heading = fenced ? null : /^(##|###) (.+)$/.exec(line);
+    if (!heading?.[1] || !heading[2]) continue;
+    const text = heading[2].replace(/`/g, "");
+    lines.push(`${heading[1] === "##" ? "" : "  "}- [${text}](#${slug(heading[2])})`);
+  }
+  return lines.join("\n");
+};
+
+const roundTripTable = (): string => {
+  const { endpoints } = JSON.parse(readFileSync(ROUND_TRIPS_FILE, "utf8")) as { endpoints: RoundTrip[] };
+  const code = (endpoint: string) => endpoint.replace(/^(\S+ \S+)/, "`$1`");
+  return [
+    "| endpoint | round trips | the calls |",
+    "| --- | ---: | --- |",
+    ...endpoints.map((e) => `| ${code(e.endpoint)} | ${e.roundTrips} | ${e.calls} |`),
+  ].join("\n");
+};
+
+const imageContext = (): string => {
+  const { context, bytes } = checkContext(ROOT);
+  return `Today that is ${context.length} files, about ${Math.round(bytes / 1024 / 10) * 10} KiB, whatever else the checkout holds.`;
+};
+
+const bundle = (): string => {
+  const { rawKiB, gzipKiB } = loadFigures().bundle;
+  return `Today the bundle is about ${rawKiB} KiB minified, ${gzipKiB} KiB gzipped.`;
+};
+
+const SECTIONS: Record<string, (markdown: string) => string> = {
+  toc,
+  "round-trips": roundTripTable,
+  latency: () => render(loadRtt(), loadLatencyTrips(), "fra", true),
+  "image-context": imageContext,
+  bundle,
+};
+
+// A section keeps its markers' indentation, so that one inside a list item stays in it.
+const MARKERS = /^( *)(<!-- ([a-z-]+):begin \(npm run docs:generate\) -->\n)([\s\S]*?)^ *(<!-- \3:end -->)/gm;
+
+/** The doc with every generated section rewritten; unknown section names are an error. */
+export const generate = (markdown: string, file: string): string =>
+  markdown.replace(MARKERS, (_, indent: string, begin: string, name: string, _old: string, end: string) => {
+    const make = SECTIONS[name];
+    if (!make) throw new Error(`${file}: unknown generated section "${name}"`);
+    const body = make(markdown)
+      .trim()
+      .split("\n")
+      .map((line) => (line ? indent + line : line))
+      .join("\n");
+    return `${indent}${begin}${body ? `${body}\n` : ""}${indent}${end}`;
+  });
+
+/** The `npm run <script>` a doc names that package.json does not define. */
+export const unknownScripts = (markdown: string, scripts: Record<string, string>): string[] => {
+  const named = [...markdown.matchAll(/npm run(?: -s)? ([a-z][\w:-]*)/g)].map((m) => m[1] ?? "");
+  return [...new Set(named.filter((name) => !(name in scripts)))];
+};
+
+export const docFiles = (root = ROOT): string[] => [
+  join(root, "README.md"),
+  ...readdirSync(join(root, "docs"))
+    .filter((f) => f.endsWith(".md"))
+    .sort()
+    .map((f) => join(root, "docs", f)),
+];
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const check = process.argv.includes("--check");
+  if (process.argv.includes("--measure")) {
+    const { dryRun } = await import("./deploy-dry-run.ts");
+    const { rawKiB, gzipKiB, failures } = await dryRun({});
+    if (rawKiB === undefined || gzipKiB === undefined) throw new Error(`the bundle was not built: ${failures.join("; ")}`);
+    writeFileSync(FIGURES_FILE, `${JSON.stringify({ bundle: bundleFigures(rawKiB, gzipKiB) }, null, 2)}\n`);
+  }
+  const { scripts } = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> };
+  const problems: string[] = [];
+  for (const file of docFiles()) {
+    const name = relative(ROOT, file);
+    const markdown = readFileSync(file, "utf8");
+    const fresh = generate(markdown, name);
+    for (const script of unknownScripts(markdown, scripts)) problems.push(`${name} names \`npm run ${script}\`, which package.json does not define`);
+    if (fresh === markdown) continue;
+    if (check) {
+      const stale = [...markdown.matchAll(MARKERS)].filter((m) => !fresh.includes(m[0])).map((m) => m[3]);
+      problems.push(`${name}: generated section(s) ${stale.join(", ")} stale: run npm run docs:generate and commit the result`);
+    } else {
+      writeFileSync(file, fresh);
+      console.log(`docs: rewrote ${name}`);
+    }
+  }
+  if (problems.length > 0) {
+    console.error(`docs check FAILED:\n- ${problems.join("\n- ")}`);
+    process.exit(1);
+  }
+  console.log(check ? "docs: generated sections current, every npm script named exists" : "docs: generated sections current");
+}

@@ -1,0 +1,112 @@
+// The data round trips each endpoint makes before it answers, against the one table the docs
+// (docs/architecture.md) and the latency model (npm run latency) are generated from: a change
+// that adds or saves a call fails here until test/round-trips.json says so.
+import { describe, expect, it } from "vitest";
+import { ORGANIZATIONS, type OrganizationDoc } from "../../src/domain/organization";
+import {
+  bearer,
+  call,
+  createOrg,
+  emailFor,
+  env,
+  loginToken,
+  operator,
+  PLATFORM_WRITE_KEY,
+  patchJson,
+  postJson,
+  putJson,
+  roundTrips,
+  storeClient,
+  uniqueName,
+} from "../helpers";
+import table from "../round-trips.json";
+
+const tokenOf = async (res: Response) => ((await res.json()) as { access_token: string }).access_token;
+const userIdOf = (token: string) => (JSON.parse(atob((token.split(".")[1] ?? "").replace(/-/g, "+").replace(/_/g, "/"))) as { admin_id: string }).admin_id;
+const remove = (path: string, headers: Record<string, string>) => call(path, { method: "DELETE", headers });
+const organizations = () => storeClient(env.DATABASE ?? "master_db").collection<OrganizationDoc>(ORGANIZATIONS);
+
+/** Waits until no event publisher holds a lease on the organization (they run after the answer). */
+const publisherDone = async (name: string) => {
+  for (let i = 0; i < 100; i++) {
+    const org = await organizations().findOne({ organization_name: name });
+    if (Object.keys(org?.publish_leases ?? {}).length === 0 && (org?.outbox ?? []).length === 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error(`the events of ${name} were never published`);
+};
+
+describe("data round trips per endpoint", () => {
+  it("are the figures of test/round-trips.json, endpoint by endpoint", async () => {
+    const measured: Record<string, number> = {};
+    const count = async (endpoint: string, answer: Promise<Response>, status = 200) => {
+      const res = await answer;
+      if (res.status !== status) throw new Error(`${endpoint}: ${res.status} ${await res.text()}`);
+      measured[endpoint] = roundTrips(res);
+      return res;
+    };
+
+    await count("GET /health", call("/health"));
+    const name = uniqueName("Trips");
+    const email = emailFor(name);
+    const password = "Test1234";
+    await count("POST /org/create", postJson("/org/create", { organization_name: name, email, password }));
+    await count("GET /org/get", call(`/org/get?organization_name=${encodeURIComponent(name)}`));
+    const owner = await tokenOf(await count("POST /admin/login", postJson("/admin/login", { email, password })));
+    await count("POST /admin/login (wrong password)", postJson("/admin/login", { email, password: "Wrong-1234" }), 401);
+    const renamed = uniqueName("Trips");
+    await count("PUT /org/update (password)", putJson("/org/update", { organization_name: name, new_organization_name: renamed, email, password }));
+    const again = uniqueName("Trips");
+    await count("PUT /org/update (bearer)", putJson("/org/update", { organization_name: renamed, new_organization_name: again }, bearer(owner)));
+
+    await count("POST /org/records", postJson("/org/records", { plan: "pro" }, bearer(owner)), 201);
+    await count("GET /org/records", call("/org/records", { headers: bearer(owner) }));
+
+    await count("GET /org/events", call("/org/events", { headers: bearer(owner) }));
+
+    const changed = await count(
+      "POST /admin/password",
+      postJson("/admin/password", { current_password: password, new_password: "Brand-new-9" }, bearer(owner)),
+    );
+    const fresh = await tokenOf(changed);
+    // Events are published after the answer; a delete that began meanwhile would wait for the
+    // publisher's lease (one more read): the figure is the delete's own.
+    await publisherDone(again);
+    await count("DELETE /org/delete", remove(`/org/delete?organization_name=${encodeURIComponent(again)}`, bearer(fresh)));
+
+    // The membership routes in an organization of their own, so that the delete above is measured
+    // on an organization no background publisher is still working on.
+    const team = await createOrg(uniqueName("Trips"));
+    const lead = await loginToken(team.email, team.password);
+    const invited = await count("POST /org/invitations", postJson("/org/invitations", { email: `trips-${team.email}`, role: "member" }, bearer(lead)), 201);
+    const other = (await (await postJson("/org/invitations", { email: `other-${team.email}`, role: "member" }, bearer(lead))).json()) as { id: string };
+    await count("DELETE /org/invitations/{id}", remove(`/org/invitations/${other.id}`, bearer(lead)));
+    await count("GET /org/invitations", call("/org/invitations", { headers: bearer(lead) }));
+    const { token } = (await invited.json()) as { token: string };
+    const member = userIdOf(await tokenOf(await count("POST /invitations/accept", postJson("/invitations/accept", { token, password: "Joiner-1234" }))));
+    await count("GET /org/members", call("/org/members", { headers: bearer(lead) }));
+    await count("PATCH /org/members/{id}", patchJson(`/org/members/${member}`, { role: "admin" }, bearer(lead)));
+    await count("DELETE /org/members/{id}", remove(`/org/members/${member}`, bearer(lead)));
+    const second = uniqueName("Trips");
+    await postJson("/org/create", { organization_name: second }, bearer(lead));
+    await count("POST /auth/switch", postJson("/auth/switch", { organization_name: second }, bearer(lead)));
+
+    const ops = operator(PLATFORM_WRITE_KEY);
+    const target = await createOrg(uniqueName("Trips"));
+    const id = (await organizations().findOne({ organization_name: target.name }))?._id;
+    await count("GET /platform/organizations", call(`/platform/organizations?query=${encodeURIComponent(target.name)}`, { headers: ops }));
+    await count("GET /platform/organizations/{id}", call(`/platform/organizations/${id}`, { headers: ops }));
+    const json = { ...ops, "content-type": "application/json" };
+    await count(
+      "POST /platform/organizations/{id}/suspend",
+      call(`/platform/organizations/${id}/suspend`, { method: "POST", headers: json, body: JSON.stringify({ reason: "trips" }) }),
+    );
+    await count("POST /platform/organizations/{id}/reactivate", call(`/platform/organizations/${id}/reactivate`, { method: "POST", headers: ops }));
+    await publisherDone(target.name);
+    await count("DELETE /platform/organizations/{id}", remove(`/platform/organizations/${id}`, ops));
+    await count("GET /platform/stats", call("/platform/stats", { headers: ops }));
+
+    const expected = Object.fromEntries(table.endpoints.map((e) => [e.endpoint, e.roundTrips]));
+    expect(measured).toEqual(expected);
+  });
+});
