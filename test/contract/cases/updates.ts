@@ -63,6 +63,18 @@ export const updateCases = (target: TargetOf) =>
       expect(await items.find({}, { projection: { _id: 0 } })).toEqual([{ slug: "acme", meta: { region: "eu" }, n: 2, created: "now" }]);
     });
 
+    it("an upsert whose $setOnInsert names the filter's own _id inserts the document whole, and leaves an existing one as it is", async () => {
+      const { items } = setup(target());
+      const doc = { _id: "evt-1", kind: "created", n: 1 };
+      expect(await items.updateOne({ _id: "evt-1" }, { $setOnInsert: doc }, { upsert: true })).toEqual({
+        matchedCount: 0,
+        modifiedCount: 0,
+        upsertedId: "evt-1",
+      });
+      expect(await items.updateOne({ _id: "evt-1" }, { $setOnInsert: { ...doc, n: 2 } }, { upsert: true })).toEqual({ matchedCount: 1, modifiedCount: 0 });
+      expect(await items.findOne({ _id: "evt-1" })).toEqual(doc);
+    });
+
     it("replaceOne swaps the whole document and keeps its _id; upsert inserts with the filter's _id", async () => {
       const { items, call } = setup(target());
       const id = await items.insertOne({ a: 1, b: 2 });
