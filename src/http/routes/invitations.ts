@@ -1,4 +1,5 @@
-import { acceptInvitation, createInvitation, listInvitations, revokeInvitation } from "../../domain/invitations";
+import { acceptInvitation } from "../../domain/invitation-accept";
+import { createInvitation, listInvitations, revokeInvitation } from "../../domain/invitations";
 import { bearerToken, requirePrincipal } from "../authenticate";
 import { depsFor } from "../context";
 import { AcceptBody, CreatedInvitation, InvitationBody, InvitationList, InvitationPath } from "../member-schemas";
@@ -16,7 +17,7 @@ export const createInvitationRoute = defineRoute({
   auth: "required",
   request: { body: { schema: InvitationBody } },
   responses: { 201: { description: "Invited", schema: CreatedInvitation } },
-  errors: [...TOKEN_ERRORS, "ALREADY_MEMBER", "INVITATION_EXISTS", "ORGANIZATION_BUSY", ...BODY_ERRORS],
+  errors: [...TOKEN_ERRORS, "ALREADY_MEMBER", "INVITATION_EXISTS", "INVITATION_LIMIT", "ORGANIZATION_BUSY", ...BODY_ERRORS],
   handler: async (request, env, input) => {
     request.state.audit = { action: "invitation.create" };
     const deps = await depsFor(request, env);
