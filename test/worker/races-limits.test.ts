@@ -20,7 +20,7 @@ const statusCounts = (statuses: number[]) => Object.fromEntries([...new Set(stat
 const report = (race: string, statuses: number[]) =>
   console.info(`race ${race}: store=${env.DATA_API_URL ? "gateway" : "embedded"} statuses=${JSON.stringify(statusCounts(statuses))}`);
 
-const after = <T>(ms: number, start: () => Promise<T>): Promise<T> => new Promise((resolve) => setTimeout(resolve, ms)).then(start);
+const delayed = <T>(ms: number, start: () => Promise<T>): Promise<T> => new Promise((resolve) => setTimeout(resolve, ms)).then(start);
 
 const freshEmail = (prefix: string) =>
   `${prefix}+${uniqueName("i")
@@ -84,9 +84,9 @@ describe("an invitation created while its inviter is removed", () => {
     const admin = await join(owner, "admin");
     // Creates spread over some milliseconds, the removal among them: some land before it, some are refused after, some in between.
     const creates = Array.from({ length: 16 }, (_, i) =>
-      after(i * 4, () => postJson("/org/invitations", { email: freshEmail("racer"), role: "admin" }, bearer(admin.token))),
+      delayed(i * 4, () => postJson("/org/invitations", { email: freshEmail("racer"), role: "admin" }, bearer(admin.token))),
     );
-    const removal = after(20, () => call(`/org/members/${admin.userId}`, { method: "DELETE", headers: bearer(owner) }));
+    const removal = delayed(20, () => call(`/org/members/${admin.userId}`, { method: "DELETE", headers: bearer(owner) }));
     const [removed, ...answers] = await Promise.all([removal, ...creates]);
     expect(removed.status).toBe(200);
     const statuses = answers.map((r) => r.status);
@@ -105,10 +105,10 @@ describe("an invitation created while its inviter is removed", () => {
     const owner = await loginToken(org.email, org.password);
     const admin = await join(owner, "admin");
     const invitations = await Promise.all(Array.from({ length: 8 }, () => invite(admin.token, freshEmail("joiner"), "member")));
-    const removal = after(15, () => call(`/org/members/${admin.userId}`, { method: "DELETE", headers: bearer(owner) }));
+    const removal = delayed(15, () => call(`/org/members/${admin.userId}`, { method: "DELETE", headers: bearer(owner) }));
     const [removed, ...accepts] = await Promise.all([
       removal,
-      ...invitations.map((i, n) => after(n * 5, () => postJson("/invitations/accept", { token: i.token, password: "Joiner-1234" }))),
+      ...invitations.map((i, n) => delayed(n * 5, () => postJson("/invitations/accept", { token: i.token, password: "Joiner-1234" }))),
     ]);
     expect(removed.status).toBe(200);
     const statuses = accepts.map((r) => r.status);
