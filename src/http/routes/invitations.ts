@@ -13,7 +13,7 @@ export const createInvitationRoute = defineRoute({
   tag: "members",
   summary: "Invite someone by e-mail with a role; answers the one-time token to deliver",
   description:
-    "The service sends no e-mail: the caller delivers the token. One pending invitation per e-mail and organization; it expires after `INVITATION_TTL_HOURS` (7 days by default). Only owners invite owners.",
+    "The service sends no e-mail: the caller delivers the token. One pending invitation per e-mail and organization, at most 100 per organization (expired ones, and those whose inviter may no longer invite, give way); it expires after `INVITATION_TTL_HOURS` (7 days by default). Only owners invite owners.",
   auth: "required",
   request: { body: { schema: InvitationBody } },
   responses: { 201: { description: "Invited", schema: CreatedInvitation } },
@@ -69,7 +69,7 @@ export const acceptInvitationRoute = defineRoute({
   tag: "members",
   summary: "Accept an invitation and receive a token for its organization",
   description:
-    "A new e-mail becomes an account with the password given. An e-mail that already has an account needs that account's password, or its bearer token, so an invitation alone never takes an account over. Expired, revoked and used tokens all answer the same 410.",
+    "A new e-mail becomes an account with the password given. An e-mail that already has an account needs that account's password, or its bearer token, so an invitation alone never takes an account over. Expired, revoked and used tokens all answer the same 410, as does one whose inviter has since left or lost the right to invite its role. Counted against the per-client-address throttle of password checks (once per request).",
   auth: "optional",
   request: { body: { schema: AcceptBody } },
   responses: { 200: { description: "Joined", schema: TokenResponse } },
