@@ -169,10 +169,10 @@ export const createInvitation = async (deps: Deps, principal: Principal, input: 
     let answer: InvitationDoc = doc;
     let event = created(doc._id);
     const sameEmail = async () => (await fenced.findOne({ org_id: lease.org._id, email_key }, { projection: { _id: 1 } })) !== null;
-    let placed = await insertInSlot(fenced, { ...doc, carried: [event] }, MAX_PENDING_INVITATIONS, sameEmail);
+    let placed = await insertInSlot(fenced, { ...doc, carried: [event] }, MAX_PENDING_INVITATIONS, { isOtherConflict: sameEmail });
     // Full: one that gives way is removed and its place tried, while any is left (a parallel create may take it first).
     for (let round = 0; placed === "full" && round < 8 && (await reclaimSlot(deps, fenced, lease.org, now)); round++) {
-      placed = await insertInSlot(fenced, { ...doc, carried: [event] }, MAX_PENDING_INVITATIONS, sameEmail);
+      placed = await insertInSlot(fenced, { ...doc, carried: [event] }, MAX_PENDING_INVITATIONS, { readFirst: true, isOtherConflict: sameEmail });
     }
     if (placed === "full") throw new AppError((await sameEmail()) ? "INVITATION_EXISTS" : "INVITATION_LIMIT");
     if (placed === "busy") throw new AppError("ORGANIZATION_BUSY");

@@ -39,7 +39,9 @@ export type SlotOutcome = "inserted" | "full" | "conflict" | "busy";
 
 /**
  * Inserts `doc` into a free slot of its organization: a random one first (one round trip while the
- * organization is far from its limit); taken, the slots in use are read and the free ones tried.
+ * organization is far from its limit), or with `readFirst` the free ones read first (a small limit,
+ * often reached: a refused create then writes nothing); taken, the slots in use are read and the
+ * free ones tried.
  * Answers "full" when a read finds none free, and "conflict" when the insert is refused for another
  * unique key (the caller's own, such as an invitation's e-mail). Every refused try means another
  * insert took that slot, so the tries are bounded by the limit; past that (slots freed and taken
@@ -49,9 +51,9 @@ export const insertInSlot = async <T extends { org_id: ObjectId }>(
   collection: Collection<T>,
   doc: T,
   max: number,
-  isOtherConflict: () => Promise<boolean> = async () => false,
+  options: { readFirst?: boolean; isOtherConflict?: () => Promise<boolean> } = {},
 ): Promise<SlotOutcome> => {
-  let candidates = [Math.floor(Math.random() * max)];
+  let candidates = options.readFirst ? [] : [Math.floor(Math.random() * max)];
   for (let steps = 0; steps < 2 * max + 4; steps++) {
     const n = candidates.shift();
     if (n === undefined) {
@@ -64,7 +66,7 @@ export const insertInSlot = async <T extends { org_id: ObjectId }>(
       return "inserted";
     } catch (error) {
       if (!(error instanceof DuplicateKeyError)) throw error;
-      if (await isOtherConflict()) return "conflict";
+      if (await options.isOtherConflict?.()) return "conflict";
     }
   }
   return "busy";

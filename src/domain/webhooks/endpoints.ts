@@ -154,7 +154,7 @@ export const createWebhook = async (deps: Deps, principal: Principal, input: { u
       health: { consecutive_exhausted: 0 },
     };
     // A deleted endpoint keeps its slot until its document is removed, as it counted before.
-    const placed = await insertInSlot(fenced, { ...doc, carried: [created] }, MAX_WEBHOOKS);
+    const placed = await insertInSlot(fenced, { ...doc, carried: [created] }, MAX_WEBHOOKS, { readFirst: true });
     if (placed === "full") throw new AppError("WEBHOOK_LIMIT");
     if (placed !== "inserted") throw new AppError("ORGANIZATION_BUSY");
     await relay(deps, created);
