@@ -13,7 +13,7 @@ import { acquireWriteLease } from "./write-leases";
 /**
  * Invitations, in the master database's `invitations` collection: one pending per e-mail and
  * organization (a unique index), its token stored only as a SHA-256, at most
- * MAX_PENDING_INVITATIONS per organization (slots.ts). Accepting is invitation-accept.ts.
+ * `maxPendingInvitations` pending per organization (slots.ts). Accepting is invitation-accept.ts.
  */
 export const INVITATIONS = "invitations";
 
@@ -28,7 +28,7 @@ export interface InvitationDoc {
   expires_at: Date;
   created_at: Date;
   invited_by: ObjectId;
-  /** Which of the organization's MAX_PENDING_INVITATIONS places it holds (slots.ts), until it is removed. */
+  /** Which of the organization's `maxPendingInvitations` places it holds (slots.ts), until it is removed. */
   slot?: string;
   /** Set by the accept that won: who joins, and for a new account its hash. */
   claim?: { user_id: ObjectId; at: Date; password_hash?: string; new_account: boolean };
@@ -81,14 +81,6 @@ const ownOrganization = async (deps: Deps, principal: Principal): Promise<Organi
   return org;
 };
 
-/**
- * Pending invitations per organization. An organization invites ahead of acceptances, in batches
- * for a large team; each invitation is a stored document and an event (with the e-mail) sent to
- * every webhook endpoint, so one admin token cannot spray them without bound. The listing answers
- * them all in one page.
- */
-export const MAX_PENDING_INVITATIONS = 100;
-
 /** Whether the invitation's inviter is still a member whose role may invite its role. */
 export const inviterHoldsAuthority = (org: Pick<OrganizationDoc, "members">, invitation: Pick<InvitationDoc, "invited_by" | "role">): boolean => {
   const inviter = memberOf(org as OrganizationDoc, invitation.invited_by);
@@ -130,7 +122,10 @@ const reclaimSlot = async (deps: Deps, fenced: Collection<InvitationDoc>, org: P
 };
 
 /**
- * Invites an e-mail with a role. The organization is read in the same guarded step that checks the
+ * Invites an e-mail with a role. At most `maxPendingInvitations` (MAX_PENDING_INVITATIONS, 1000 by
+ * default: what the listing answered at most before) are pending per organization: each is a stored
+ * document and an event with the e-mail sent to every webhook endpoint, so one admin token cannot
+ * spray them without bound. The organization is read in the same guarded step that checks the
  * caller (and that the e-mail is not a member yet); an expired or dead invitation for the same
  * e-mail is replaced, and one of another e-mail gives its slot up when the organization is at its
  * limit. Answers the token once: only its hash is stored.
@@ -169,10 +164,10 @@ export const createInvitation = async (deps: Deps, principal: Principal, input: 
     let answer: InvitationDoc = doc;
     let event = created(doc._id);
     const sameEmail = async () => (await fenced.findOne({ org_id: lease.org._id, email_key }, { projection: { _id: 1 } })) !== null;
-    let placed = await insertInSlot(fenced, { ...doc, carried: [event] }, MAX_PENDING_INVITATIONS, { isOtherConflict: sameEmail });
+    let placed = await insertInSlot(fenced, { ...doc, carried: [event] }, deps.settings.maxPendingInvitations, { isOtherConflict: sameEmail });
     // Full: one that gives way is removed and its place tried, while any is left (a parallel create may take it first).
     for (let round = 0; placed === "full" && round < 8 && (await reclaimSlot(deps, fenced, lease.org, now)); round++) {
-      placed = await insertInSlot(fenced, { ...doc, carried: [event] }, MAX_PENDING_INVITATIONS, { readFirst: true, isOtherConflict: sameEmail });
+      placed = await insertInSlot(fenced, { ...doc, carried: [event] }, deps.settings.maxPendingInvitations, { readFirst: true, isOtherConflict: sameEmail });
     }
     if (placed === "full") throw new AppError((await sameEmail()) ? "INVITATION_EXISTS" : "INVITATION_LIMIT");
     if (placed === "busy") throw new AppError("ORGANIZATION_BUSY");

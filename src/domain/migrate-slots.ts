@@ -1,7 +1,7 @@
 import type { ObjectId } from "bson";
 import type { Collection } from "../data/client";
 import { DuplicateKeyError } from "../data/errors";
-import { INVITATIONS, MAX_PENDING_INVITATIONS } from "./invitations";
+import { INVITATIONS } from "./invitations";
 import type { Deps } from "./organization";
 import { freeSlots, slotKey } from "./slots";
 import { MAX_WEBHOOKS, WEBHOOKS } from "./webhooks/endpoints";
@@ -54,5 +54,5 @@ export const assignSlots = async (collection: Collection, max: number): Promise<
 /** The layout step that brings webhook endpoints and invitations under their per-organization limits. */
 export const assignAllSlots = async (deps: Deps): Promise<void> => {
   await assignSlots(deps.data.collection(WEBHOOKS), MAX_WEBHOOKS);
-  await assignSlots(deps.data.collection(INVITATIONS), MAX_PENDING_INVITATIONS);
+  await assignSlots(deps.data.collection(INVITATIONS), deps.settings.maxPendingInvitations);
 };

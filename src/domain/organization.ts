@@ -128,6 +128,8 @@ export interface DomainSettings {
   lockoutThreshold: number;
   /** How long an invitation's token can be accepted. */
   invitationTtlSeconds: number;
+  /** Pending invitations an organization may have at once. */
+  maxPendingInvitations: number;
   webhooks: WebhookSettings;
   /** The master database: it bounds how long a collection name (and so a slug) may be. */
   data: {

@@ -1562,7 +1562,7 @@ export interface paths {
         put?: never;
         /**
          * Invite someone by e-mail with a role; answers the one-time token to deliver
-         * @description The service sends no e-mail: the caller delivers the token. One pending invitation per e-mail and organization, at most 100 per organization (expired ones, and those whose inviter may no longer invite, give way); it expires after `INVITATION_TTL_HOURS` (7 days by default). Only owners invite owners.
+         * @description The service sends no e-mail: the caller delivers the token. One pending invitation per e-mail and organization, at most `MAX_PENDING_INVITATIONS` per organization (1000 by default) (expired ones, and those whose inviter may no longer invite, give way); it expires after `INVITATION_TTL_HOURS` (7 days by default). Only owners invite owners.
          */
         post: {
             parameters: {
@@ -1630,7 +1630,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description This person is already a member of the organization; A pending invitation for this e-mail already exists; This organization has as many pending invitations as it may (100); Another operation on this organization is in progress; retry shortly */
+                /** @description This person is already a member of the organization; A pending invitation for this e-mail already exists; This organization has as many pending invitations as it may; Another operation on this organization is in progress; retry shortly */
                 409: {
                     headers: {
                         [name: string]: unknown;

@@ -13,7 +13,7 @@ export const createInvitationRoute = defineRoute({
   tag: "members",
   summary: "Invite someone by e-mail with a role; answers the one-time token to deliver",
   description:
-    "The service sends no e-mail: the caller delivers the token. One pending invitation per e-mail and organization, at most 100 per organization (expired ones, and those whose inviter may no longer invite, give way); it expires after `INVITATION_TTL_HOURS` (7 days by default). Only owners invite owners.",
+    "The service sends no e-mail: the caller delivers the token. One pending invitation per e-mail and organization, at most `MAX_PENDING_INVITATIONS` per organization (1000 by default) (expired ones, and those whose inviter may no longer invite, give way); it expires after `INVITATION_TTL_HOURS` (7 days by default). Only owners invite owners.",
   auth: "required",
   request: { body: { schema: InvitationBody } },
   responses: { 201: { description: "Invited", schema: CreatedInvitation } },
