@@ -383,9 +383,11 @@ export class MongoEngine implements Engine {
       if (!hasCode(error, CODE.NamespaceNotFound)) throw error;
     }
     // MongoDB refuses a same-named index with other options; FerretDB silently keeps the old one.
+    // FerretDB lists a sparse index without `sparse` (its unique indexes skip a missing field anyway).
+    const lenient = await this.isFerretDb();
     for (const index of indexes) {
-      const current = existing.get(index.name);
-      if (current && shape(current as IndexSpec) !== shape(index)) {
+      const current = existing.get(index.name) as IndexSpec | undefined;
+      if (current && shape(lenient ? { ...current, sparse: index.sparse } : current) !== shape(index)) {
         throw new DataApiError("IndexConflict", `an index named ${index.name} exists with other options`);
       }
     }

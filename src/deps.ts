@@ -68,11 +68,20 @@ export const keepAlive = (ctx: ExecutionContext | undefined, task: Promise<unkno
 };
 
 /** Only the slice the domain declares leaves here: the compiler checks that the settings provide it. */
-const domainSettings = ({ token, pbkdf2Iterations, lockoutThreshold, invitationTtlSeconds, webhooks, data }: Settings): DomainSettings => ({
+const domainSettings = ({
   token,
   pbkdf2Iterations,
   lockoutThreshold,
   invitationTtlSeconds,
+  maxPendingInvitations,
+  webhooks,
+  data,
+}: Settings): DomainSettings => ({
+  token,
+  pbkdf2Iterations,
+  lockoutThreshold,
+  invitationTtlSeconds,
+  maxPendingInvitations,
   webhooks,
   data: { database: data.database, timeoutMs: data.timeoutMs },
 });

@@ -53,6 +53,8 @@ export interface Settings {
   auditRetentionDays: number;
   /** How long an invitation's token can be accepted. */
   invitationTtlSeconds: number;
+  /** Pending invitations an organization may have at once (held by slots, src/domain/slots.ts). */
+  maxPendingInvitations: number;
   webhooks: WebhookSettings;
   /** Origins allowed to call the API from a browser; empty: CORS closed. */
   corsOrigins: string[];
@@ -169,6 +171,7 @@ const buildSchema = () =>
       LOGIN_LOCKOUT_THRESHOLD: number(1, 1000, 10),
       AUDIT_RETENTION_DAYS: number(1, 3650, 90),
       INVITATION_TTL_HOURS: number(1, 24 * 90, 24 * 7),
+      MAX_PENDING_INVITATIONS: number(1, 10_000, 1000),
       WEBHOOK_ALLOW_HTTP_LOOPBACK: z._default(z.enum(["0", "1"]), "0"),
       WEBHOOK_TIMEOUT_MS: number(1000, 30_000, 15_000),
       WEBHOOK_SCHEDULE_DIVISOR: number(1, 1_000_000, 1),
@@ -225,6 +228,7 @@ export const parseSettings = (env: Record<string, unknown>): Settings => {
     lockoutThreshold: c.LOGIN_LOCKOUT_THRESHOLD,
     auditRetentionDays: c.AUDIT_RETENTION_DAYS,
     invitationTtlSeconds: c.INVITATION_TTL_HOURS * 3600,
+    maxPendingInvitations: c.MAX_PENDING_INVITATIONS,
     webhooks: { allowHttpLoopback: c.WEBHOOK_ALLOW_HTTP_LOOPBACK === "1", timeoutMs: c.WEBHOOK_TIMEOUT_MS, scheduleDivisor: c.WEBHOOK_SCHEDULE_DIVISOR },
     corsOrigins: c.CORS_ALLOWED_ORIGINS.split(",")
       .map((o) => o.trim())

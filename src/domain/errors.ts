@@ -35,6 +35,7 @@ export const ERRORS = {
   LAST_OWNER: { status: 409, message: "An organization must keep at least one owner" },
   ALREADY_MEMBER: { status: 409, message: "This person is already a member of the organization" },
   INVITATION_EXISTS: { status: 409, message: "A pending invitation for this e-mail already exists" },
+  INVITATION_LIMIT: { status: 409, message: "This organization has as many pending invitations as it may" },
   INVITATION_NOT_FOUND: { status: 404, message: "Invitation not found" },
   INVITATION_INVALID: { status: 410, message: "This invitation is invalid, expired, revoked or already used" },
   NEW_ACCOUNT_PASSWORD: { status: 422, message: "A new account needs a password of 8 to 256 characters" },

@@ -1,6 +1,7 @@
 import type { ObjectId } from "bson";
 import { DuplicateKeyError } from "../data/errors";
 import { type AccountDoc, attemptKey, USERS } from "./accounts";
+import { assignAllSlots } from "./migrate-slots";
 import { type AdminRecord, type Deps, type MemberRecord, memberPath, ORGANIZATIONS } from "./organization";
 
 /**
@@ -13,7 +14,7 @@ import { type AdminRecord, type Deps, type MemberRecord, memberPath, ORGANIZATIO
  * Every step repeats harmlessly, so isolates starting together, or a crash midway, only repeat it.
  */
 export const SERVICE_META = "service_meta";
-export const LAYOUT_VERSION = 2;
+export const LAYOUT_VERSION = 3;
 const BATCH = 500;
 
 interface LegacyOrganization {
@@ -89,8 +90,9 @@ export const migrateEmbeddedAdmins = async (deps: Deps): Promise<MigrationReport
 
 /**
  * Brings the store to the current layout once: the old unique index on the admin's e-mail goes
- * (organizations no longer carry one), then every old organization is migrated, then the marker
- * is set so later isolates skip all this after one read.
+ * (organizations no longer carry one), then every old organization is migrated, then webhook
+ * endpoints and invitations stored before per-organization slots get one (version 3), then the
+ * marker is set so later isolates skip all this after one read.
  */
 export const ensureLayout = async (deps: Deps): Promise<void> => {
   const meta = deps.data.collection<LayoutDoc>(SERVICE_META);
@@ -98,5 +100,6 @@ export const ensureLayout = async (deps: Deps): Promise<void> => {
   if ((layout?.version ?? 0) >= LAYOUT_VERSION) return;
   await deps.data.collection(ORGANIZATIONS).dropIndex("admin_email_unique");
   await migrateEmbeddedAdmins(deps);
+  await assignAllSlots(deps);
   await meta.updateOne({ _id: "layout" }, { $set: { version: LAYOUT_VERSION } }, { upsert: true });
 };

@@ -128,6 +128,8 @@ export interface DomainSettings {
   lockoutThreshold: number;
   /** How long an invitation's token can be accepted. */
   invitationTtlSeconds: number;
+  /** Pending invitations an organization may have at once. */
+  maxPendingInvitations: number;
   webhooks: WebhookSettings;
   /** The master database: it bounds how long a collection name (and so a slug) may be. */
   data: {
@@ -157,7 +159,9 @@ export interface Deps {
   /**
    * The per-client throttle of password checks (429 once spent). Part of the one credential
    * check, so no endpoint that takes a password can be a cheaper oracle than another. Absent
-   * where no client is behind the work (background tasks, the cron).
+   * where no client is behind the work (background tasks, the cron). Counted once per request
+   * however often called: an invitation accept counts before it looks the token up, and again
+   * when it checks a password.
    */
   throttleCredentials?: () => Promise<void>;
 }

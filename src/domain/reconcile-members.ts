@@ -1,6 +1,7 @@
 import { type AccountDoc, leaveAccounts, USERS } from "./accounts";
 import { AppError } from "./errors";
-import { finishAccept, INVITATIONS, type InvitationDoc } from "./invitations";
+import { finishAccept } from "./invitation-accept";
+import { INVITATIONS, type InvitationDoc } from "./invitations";
 import { finishDeparture } from "./members";
 import { type Deps, memberOf } from "./organization";
 

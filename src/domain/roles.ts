@@ -46,3 +46,6 @@ export const mayAssign = (actor: Role, from: Role | undefined, to: Role): boolea
   if (actor !== "admin") return false;
   return to !== "owner" && from !== "owner";
 };
+
+/** The roles whose holders may invite someone as `role` (an invitation is accepted only while its inviter holds one). */
+export const invitersOf = (role: Role): Role[] => rolesWith("member:invite").filter((actor) => mayAssign(actor, undefined, role));

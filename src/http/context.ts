@@ -49,6 +49,7 @@ export const withState = (request: IRequest, _env: Env, ctx?: ExecutionContext):
 
 /** The domain's dependencies for this request, built on first use (routes without data never pay for them). */
 export const depsFor = async (request: AppRequest, env: Env): Promise<Deps> => {
-  request.state.deps ??= { ...(await createDeps(env, request.state.ctx)), throttleCredentials: () => throttleClient(request, env) };
+  let throttled: Promise<void> | undefined;
+  request.state.deps ??= { ...(await createDeps(env, request.state.ctx)), throttleCredentials: () => (throttled ??= throttleClient(request, env)) };
   return request.state.deps;
 };

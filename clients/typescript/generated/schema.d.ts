@@ -1562,7 +1562,7 @@ export interface paths {
         put?: never;
         /**
          * Invite someone by e-mail with a role; answers the one-time token to deliver
-         * @description The service sends no e-mail: the caller delivers the token. One pending invitation per e-mail and organization; it expires after `INVITATION_TTL_HOURS` (7 days by default). Only owners invite owners.
+         * @description The service sends no e-mail: the caller delivers the token. One pending invitation per e-mail and organization, at most `MAX_PENDING_INVITATIONS` per organization (1000 by default) (expired ones, and those whose inviter may no longer invite, give way); it expires after `INVITATION_TTL_HOURS` (7 days by default). Only owners invite owners.
          */
         post: {
             parameters: {
@@ -1630,7 +1630,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description This person is already a member of the organization; A pending invitation for this e-mail already exists; Another operation on this organization is in progress; retry shortly */
+                /** @description This person is already a member of the organization; A pending invitation for this e-mail already exists; This organization has as many pending invitations as it may; Another operation on this organization is in progress; retry shortly */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -1821,7 +1821,7 @@ export interface paths {
         put?: never;
         /**
          * Accept an invitation and receive a token for its organization
-         * @description A new e-mail becomes an account with the password given. An e-mail that already has an account needs that account's password, or its bearer token, so an invitation alone never takes an account over. Expired, revoked and used tokens all answer the same 410.
+         * @description A new e-mail becomes an account with the password given. An e-mail that already has an account needs that account's password, or its bearer token, so an invitation alone never takes an account over. Expired, revoked and used tokens all answer the same 410, as does one whose inviter has since left or lost the right to invite its role. Counted against the per-client-address throttle of password checks (once per request).
          */
         post: {
             parameters: {

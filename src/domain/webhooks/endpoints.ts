@@ -5,6 +5,7 @@ import { currentToken, type Principal } from "../auth";
 import { AppError } from "../errors";
 import { type CarriedEvent, type EventType, newEvent, relay, userActor } from "../events";
 import type { Deps } from "../organization";
+import { insertInSlot, SLOT_INDEX } from "../slots";
 import { acquireWriteLease } from "../write-leases";
 import { checkEndpointUrl, redactedUrl } from "./endpoint-url";
 import { type EndpointSecrets, generateSecret, rotate } from "./signature";
@@ -48,12 +49,14 @@ export interface WebhookDoc {
   /** Events asked for again (their feed numbers), each delivered once more ahead of the feed. */
   redeliver?: number[];
   health: WebhookHealth;
+  /** Which of the organization's MAX_WEBHOOKS places it holds (slots.ts): the limit, kept by a unique index. */
+  slot?: string;
   /** Deleted: refused from then on, and removed once its event is relayed. */
   deleted?: true;
   carried?: CarriedEvent[];
 }
 
-export const WEBHOOK_INDEXES: IndexSpec[] = [{ key: { org_id: 1 }, name: "org_id" }];
+export const WEBHOOK_INDEXES: IndexSpec[] = [{ key: { org_id: 1 }, name: "org_id" }, SLOT_INDEX];
 
 export interface DeliveryDoc {
   [key: string]: unknown;
@@ -131,7 +134,6 @@ export const createWebhook = async (deps: Deps, principal: Principal, input: { u
   if (!lease) throw await refusal(deps, principal);
   try {
     const fenced = hooks(deps, lease.until);
-    if ((await fenced.countDocuments({ org_id: lease.org._id, deleted: { $exists: false } })) >= MAX_WEBHOOKS) throw new AppError("WEBHOOK_LIMIT");
     const now = deps.now();
     const secret = generateSecret();
     const id = new ObjectId();
@@ -156,7 +158,10 @@ export const createWebhook = async (deps: Deps, principal: Principal, input: { u
       cursor: (lease.org.event_seq ?? 0) + (lease.org.outbox?.length ?? 0),
       health: { consecutive_exhausted: 0 },
     };
-    await fenced.insertOne({ ...doc, carried: [created] });
+    // A deleted endpoint keeps its slot until its document is removed, as it counted before.
+    const placed = await insertInSlot(fenced, { ...doc, carried: [created] }, MAX_WEBHOOKS, { readFirst: true });
+    if (placed === "full") throw new AppError("WEBHOOK_LIMIT");
+    if (placed !== "inserted") throw new AppError("ORGANIZATION_BUSY");
     await relay(deps, created);
     deps.background((later) => hooks(later).updateOne({ _id: id }, { $pullAll: { carried: [created] } }));
     return { ...webhookView(doc, now), secret };
@@ -167,7 +172,8 @@ export const createWebhook = async (deps: Deps, principal: Principal, input: { u
 
 export const listWebhooks = async (deps: Deps, principal: Principal): Promise<{ webhooks: WebhookView[] }> => {
   await ownOrganization(deps, principal);
-  const docs = await hooks(deps).find({ org_id: principal.orgId, deleted: { $exists: false } }, { sort: { _id: 1 }, limit: MAX_WEBHOOKS });
+  // Uncapped: every live endpoint is shown, including any an older version let past the limit.
+  const docs = await hooks(deps).find({ org_id: principal.orgId, deleted: { $exists: false } }, { sort: { _id: 1 } });
   const now = deps.now();
   return { webhooks: docs.map((doc) => webhookView(doc, now)) };
 };

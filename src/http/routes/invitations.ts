@@ -1,4 +1,5 @@
-import { acceptInvitation, createInvitation, listInvitations, revokeInvitation } from "../../domain/invitations";
+import { acceptInvitation } from "../../domain/invitation-accept";
+import { createInvitation, listInvitations, revokeInvitation } from "../../domain/invitations";
 import { bearerToken, requirePrincipal } from "../authenticate";
 import { depsFor } from "../context";
 import { AcceptBody, CreatedInvitation, InvitationBody, InvitationList, InvitationPath } from "../member-schemas";
@@ -12,11 +13,11 @@ export const createInvitationRoute = defineRoute({
   tag: "members",
   summary: "Invite someone by e-mail with a role; answers the one-time token to deliver",
   description:
-    "The service sends no e-mail: the caller delivers the token. One pending invitation per e-mail and organization; it expires after `INVITATION_TTL_HOURS` (7 days by default). Only owners invite owners.",
+    "The service sends no e-mail: the caller delivers the token. One pending invitation per e-mail and organization, at most `MAX_PENDING_INVITATIONS` per organization (1000 by default) (expired ones, and those whose inviter may no longer invite, give way); it expires after `INVITATION_TTL_HOURS` (7 days by default). Only owners invite owners.",
   auth: "required",
   request: { body: { schema: InvitationBody } },
   responses: { 201: { description: "Invited", schema: CreatedInvitation } },
-  errors: [...TOKEN_ERRORS, "ALREADY_MEMBER", "INVITATION_EXISTS", "ORGANIZATION_BUSY", ...BODY_ERRORS],
+  errors: [...TOKEN_ERRORS, "ALREADY_MEMBER", "INVITATION_EXISTS", "INVITATION_LIMIT", "ORGANIZATION_BUSY", ...BODY_ERRORS],
   handler: async (request, env, input) => {
     request.state.audit = { action: "invitation.create" };
     const deps = await depsFor(request, env);
@@ -68,7 +69,7 @@ export const acceptInvitationRoute = defineRoute({
   tag: "members",
   summary: "Accept an invitation and receive a token for its organization",
   description:
-    "A new e-mail becomes an account with the password given. An e-mail that already has an account needs that account's password, or its bearer token, so an invitation alone never takes an account over. Expired, revoked and used tokens all answer the same 410.",
+    "A new e-mail becomes an account with the password given. An e-mail that already has an account needs that account's password, or its bearer token, so an invitation alone never takes an account over. Expired, revoked and used tokens all answer the same 410, as does one whose inviter has since left or lost the right to invite its role. Counted against the per-client-address throttle of password checks (once per request).",
   auth: "optional",
   request: { body: { schema: AcceptBody } },
   responses: { 200: { description: "Joined", schema: TokenResponse } },

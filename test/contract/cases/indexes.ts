@@ -66,6 +66,14 @@ export const indexCases = (target: TargetOf) =>
       expect(await items.countDocuments({})).toBe(3);
     });
 
+    it("createIndexes of a sparse unique index is idempotent", async () => {
+      const { items } = setup(target());
+      const spec = { key: { code: 1 as const }, name: "code_unique", unique: true, sparse: true };
+      await items.createIndexes([spec]);
+      await items.createIndexes([spec]);
+      await expect(items.createIndexes([{ ...spec, unique: false }])).rejects.toMatchObject({ code: "IndexConflict" });
+    });
+
     it("createIndexes is idempotent, and refuses a same-named index with other options", async () => {
       const { items } = setup(target());
       const spec = { key: { slug: 1 as const }, name: "slug_unique", unique: true };

@@ -391,6 +391,12 @@ export const PROVOKE: Record<ErrorCode, Provoke | undefined> = {
     const pending = t.invitation ?? (await pendingInvitation(t.token));
     return withBody(ask, (body) => ({ ...body, email: pending.email }));
   },
+  // A deployment that allows one pending invitation, and one made there: inviting another meets the limit.
+  INVITATION_LIMIT: async (ask) => {
+    const one = { MAX_PENDING_INVITATIONS: "1" };
+    await send({ ...withBody(ask, (body) => ({ ...body, email: freshEmail() })), env: one });
+    return { ...withBody(ask, (body) => ({ ...body, email: freshEmail() })), env: one };
+  },
   INVITATION_INVALID: (ask) => withBody(ask, (body) => ({ ...body, token: "no-such-invitation" })),
   // An invitation for an e-mail without an account, accepted without a password.
   NEW_ACCOUNT_PASSWORD: async (ask, t) => {
