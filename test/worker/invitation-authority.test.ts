@@ -2,7 +2,8 @@ import { ObjectId } from "bson";
 import { describe, expect, it } from "vitest";
 import { ERRORS } from "../../src/domain/errors";
 import { INVITATIONS } from "../../src/domain/invitations";
-import { bearer, call, callWith, createOrg, invite, join, loginToken, patchJson, postJson, storeClient, uniqueName, useOwnDatabase } from "../helpers";
+import { bearer, call, createOrg, invite, join, loginToken, patchJson, postJson, storeClient, uniqueName, useOwnDatabase } from "../helpers";
+import { fillInvitations, freshEmail, inviteLimited, MAX_PENDING_INVITATIONS, SLOW } from "./invitation-limit";
 
 /**
  * An invitation is only as good as its inviter's authority at the moment it is accepted: a removed
@@ -10,25 +11,7 @@ import { bearer, call, callWith, createOrg, invite, join, loginToken, patchJson,
  * pending invitations of an organization are bounded, expired ones giving their place up; token
  * guesses are throttled per client address.
  */
-/** Bursts of requests on a loaded machine, on FerretDB behind the gateway too. */
-const SLOW = 180_000;
-
-/** The limit of pending invitations these tests run with (MAX_PENDING_INVITATIONS; the default, 1000, would take minutes to fill). */
-const MAX_PENDING_INVITATIONS = 30;
-const LIMITED = { MAX_PENDING_INVITATIONS: String(MAX_PENDING_INVITATIONS) };
-const inviteLimited = (token: string, email: string, role = "member") =>
-  callWith(LIMITED, "/org/invitations", {
-    method: "POST",
-    headers: { "content-type": "application/json", ...bearer(token) },
-    body: JSON.stringify({ email, role }),
-  });
-
 const database = useOwnDatabase("invitation_authority");
-
-const freshEmail = (prefix: string) =>
-  `${prefix}+${uniqueName("i")
-    .replace(/[^a-z0-9]/gi, "")
-    .toLowerCase()}@example.com`;
 
 const listed = async (token: string) =>
   ((await (await call("/org/invitations", { headers: bearer(token) })).json()) as { invitations: { email: string }[] }).invitations;
@@ -110,9 +93,7 @@ describe("the pending invitation limit", () => {
       const owner = await loginToken(org.email, org.password);
       const admin = await join(owner, "admin");
       const byAdmin = await Promise.all(Array.from({ length: 5 }, () => inviteLimited(admin.token, freshEmail("byadmin"))));
-      for (let sent = byAdmin.length; sent < MAX_PENDING_INVITATIONS; sent += 10) {
-        await Promise.all(Array.from({ length: Math.min(10, MAX_PENDING_INVITATIONS - sent) }, () => inviteLimited(owner, freshEmail("fill"))));
-      }
+      await fillInvitations(owner, MAX_PENDING_INVITATIONS - byAdmin.length);
       const over = await inviteLimited(owner, freshEmail("over"));
       expect(over.status).toBe(409);
       expect(await over.json()).toEqual({ detail: ERRORS.INVITATION_LIMIT.message });

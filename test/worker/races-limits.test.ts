@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { ERRORS } from "../../src/domain/errors";
 import { MAX_WEBHOOKS } from "../../src/domain/webhooks/endpoints";
-import { bearer, call, callWith, createOrg, env, invite, join, loginToken, postJson, uniqueName, useOwnDatabase } from "../helpers";
+import { bearer, call, createOrg, env, invite, join, loginToken, postJson, uniqueName, useOwnDatabase } from "../helpers";
+import { fillInvitations, freshEmail, inviteLimited, MAX_PENDING_INVITATIONS, SLOW } from "./invitation-limit";
 
 /**
  * Per-organization limits under concurrency, on whichever store the Worker is configured with: a
@@ -9,19 +10,6 @@ import { bearer, call, callWith, createOrg, env, invite, join, loginToken, postJ
  * index), so no burst of parallel creates passes it, and the listings show everything that exists.
  * And an invitation created while its inviter is being removed never lets anyone in.
  */
-/** Bursts of requests on a loaded machine, on FerretDB behind the gateway too. */
-const SLOW = 180_000;
-
-/** The limit of pending invitations these tests run with (MAX_PENDING_INVITATIONS; the default, 1000, would take minutes to fill). */
-const MAX_PENDING_INVITATIONS = 30;
-const LIMITED = { MAX_PENDING_INVITATIONS: String(MAX_PENDING_INVITATIONS) };
-const inviteLimited = (token: string, email: string, role = "member") =>
-  callWith(LIMITED, "/org/invitations", {
-    method: "POST",
-    headers: { "content-type": "application/json", ...bearer(token) },
-    body: JSON.stringify({ email, role }),
-  });
-
 useOwnDatabase("limits");
 
 /** Never delivered anywhere: subscribed to an event these tests do not cause. */
@@ -49,11 +37,6 @@ const settle = async (send: (i: number) => Promise<Response>, count: number): Pr
   }
   return answers;
 };
-
-const freshEmail = (prefix: string) =>
-  `${prefix}+${uniqueName("i")
-    .replace(/[^a-z0-9]/gi, "")
-    .toLowerCase()}@example.com`;
 
 describe("the webhook endpoint limit under parallel creates", () => {
   it.each([30, 100])(
@@ -98,9 +81,7 @@ describe("the pending invitation limit under parallel creates", () => {
       const org = await createOrg(uniqueName("InviteRace"));
       const owner = await loginToken(org.email, org.password);
       // Filled to ten short of the limit in small batches, then the race is for the last places.
-      for (let sent = 0; sent < MAX_PENDING_INVITATIONS - 10; sent += 10) {
-        await Promise.all(Array.from({ length: Math.min(10, MAX_PENDING_INVITATIONS - 10 - sent) }, () => inviteLimited(owner, freshEmail("fill"))));
-      }
+      await fillInvitations(owner, MAX_PENDING_INVITATIONS - 10);
       const emails = Array.from({ length: 40 }, () => freshEmail("limit"));
       const answers = await settle((i) => inviteLimited(owner, emails[i] as string), emails.length);
       const statuses = answers.map((r) => r.status);
