@@ -8,8 +8,9 @@ export type Env = Cloudflare.Env;
 /**
  * What wrangler.toml does not name, so `wrangler types` cannot generate it. Secrets are set per
  * deployment (`wrangler secret put`, .dev.vars) and `wrangler types` learns their names only from
- * a local .dev.vars, which a fresh checkout and CI lack: generated from one, the file would differ
- * from machine to machine (`npm run types` passes --env-file=/dev/null so it never reads one).
+ * an env file: `npm run types` reads the committed .dev.vars.example (JWT_SECRET, what `npm start`
+ * writes), never a local .dev.vars, so the generated file is the same on every machine and
+ * `wrangler dev` finds it current.
  */
 export interface Unlisted {
   JWT_SECRET?: string;
