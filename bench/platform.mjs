@@ -12,7 +12,7 @@
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { ObjectId } from "bson";
-import { ORGANIZATION_INDEXES } from "../src/domain/organization.ts";
+import { ORGANIZATION_INDEXES } from "../src/domain/kernel/model.ts";
 import { median, dataApi as storeApi } from "./data-api.mjs";
 
 // FerretDB 1.24 sorts a page in memory over the whole collection: at 100,000 organizations one

@@ -1,7 +1,7 @@
 import { type Db, type Document, MongoServerError, ObjectId } from "mongodb";
-import { attemptKey, USERS } from "../src/domain/accounts";
-import { freshTokenVersion, memberPath, normalizeEmail, ORGANIZATION_INDEXES, ORGANIZATIONS, type OrganizationDoc } from "../src/domain/organization";
-import { collectionNameFor, slugify } from "../src/domain/slug";
+import { attemptKey, USERS } from "../src/domain/accounts/accounts";
+import { freshTokenVersion, memberPath, normalizeEmail, ORGANIZATION_INDEXES, ORGANIZATIONS, type OrganizationDoc } from "../src/domain/kernel/model";
+import { collectionNameFor, slugify } from "../src/domain/organizations/slug";
 
 /**
  * Folds the FastAPI service's master database (`organizations` plus a separate `admins`

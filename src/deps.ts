@@ -1,13 +1,14 @@
 import { ConfigError, parseSettings, type Settings } from "./config/settings";
 import { connectData } from "./data/connect";
 import type { Doc } from "./dataapi/engine";
-import { USER_INDEXES, USERS } from "./domain/accounts";
-import { AUDIT_LOG, type AuditEvent, auditIndexes } from "./domain/audit";
-import { AppError } from "./domain/errors";
-import { EVENT_INDEXES, EVENTS } from "./domain/events";
-import { INVITATION_INDEXES, INVITATIONS } from "./domain/invitations";
-import { ensureLayout } from "./domain/migrate";
-import { type Deps, type DomainSettings, ORGANIZATION_INDEXES, ORGANIZATIONS, type OrganizationDoc } from "./domain/organization";
+import { USER_INDEXES, USERS } from "./domain/accounts/accounts";
+import { AUDIT_LOG, type AuditEvent, auditIndexes } from "./domain/audit/audit";
+import { EVENT_INDEXES, EVENTS } from "./domain/events/outbox";
+import { INVITATION_INDEXES, INVITATIONS } from "./domain/invitations/invitations";
+import type { Deps, DomainSettings } from "./domain/kernel/deps";
+import { AppError } from "./domain/kernel/errors";
+import { ORGANIZATION_INDEXES, ORGANIZATIONS, type OrganizationDoc } from "./domain/kernel/model";
+import { ensureLayout } from "./domain/layout/migrate";
 import { DELIVERY_INDEXES, WEBHOOK_DELIVERIES, WEBHOOK_INDEXES, WEBHOOKS } from "./domain/webhooks/endpoints";
 import type { Env } from "./env";
 

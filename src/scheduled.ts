@@ -1,6 +1,6 @@
 import { createDeps, settingsFor } from "./deps";
-import { sweepStaleAttempts } from "./domain/accounts";
-import { reconcile } from "./domain/reconciler";
+import { sweepStaleAttempts } from "./domain/accounts/accounts";
+import { reconcile } from "./domain/reconciler/reconciler";
 import type { Env } from "./env";
 
 /** Cron Trigger: settles create, rename and delete operations left half-done; forgets stale lockout counters. */

@@ -1,8 +1,9 @@
 import { DurableObject } from "cloudflare:workers";
 import { ObjectId } from "bson";
 import { createDeps } from "./deps";
+import type { Farewell } from "./domain/kernel/deps";
 import { dispatchOrganization } from "./domain/webhooks/dispatch";
-import { type Farewell, sendFarewells } from "./domain/webhooks/farewells";
+import { sendFarewells } from "./domain/webhooks/farewells";
 import type { Env } from "./env";
 
 /** With every endpoint caught up, the dispatcher still looks again this often: the net under a wake-up that was lost. */

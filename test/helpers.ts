@@ -3,8 +3,8 @@ import { env as bindings, exports } from "cloudflare:workers";
 import { parseSettings } from "../src/config/settings";
 import { DataClient, type Fetcher } from "../src/data/client";
 import { dataTarget } from "../src/data/connect";
-import type { Principal } from "../src/domain/auth";
-import type { OrganizationDoc } from "../src/domain/organization";
+import type { OrganizationDoc } from "../src/domain/kernel/model";
+import type { Principal } from "../src/domain/kernel/principal";
 import worker from "../src/index";
 
 /**

@@ -1,5 +1,5 @@
 import { writeAudit } from "../deps";
-import { type AuditEvent, outcomeOf } from "../domain/audit";
+import { type AuditEvent, outcomeOf } from "../domain/audit/audit";
 import type { Env } from "../env";
 import type { AppRequest } from "./context";
 

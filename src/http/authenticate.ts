@@ -1,7 +1,7 @@
-import { authenticateToken, type Principal } from "../domain/auth";
-import { AppError } from "../domain/errors";
-import type { Deps } from "../domain/organization";
-import { can } from "../domain/roles";
+import type { Deps } from "../domain/kernel/deps";
+import { AppError } from "../domain/kernel/errors";
+import { authenticateToken, type Principal } from "../domain/kernel/principal";
+import { can } from "../domain/kernel/roles";
 import type { AppRequest } from "./context";
 
 /** The token of an `Authorization: Bearer …` header, or null when there is none. */

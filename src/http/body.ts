@@ -1,6 +1,6 @@
 import { readBodyText } from "../dataapi/body";
 import { DataApiError } from "../dataapi/errors";
-import { AppError } from "../domain/errors";
+import { AppError } from "../domain/kernel/errors";
 import type * as z from "../zod";
 import { ValidationError } from "./http-error";
 import { parseOrThrow } from "./validation";

@@ -1,10 +1,10 @@
 import type { IRequest } from "itty-router";
 import { createDeps } from "../deps";
-import type { AuditAction, AuditOutcome } from "../domain/audit";
-import type { Deps } from "../domain/organization";
-import type { Permission } from "../domain/roles";
+import type { AuditAction, AuditOutcome } from "../domain/audit/audit";
+import type { Deps } from "../domain/kernel/deps";
+import { AppError } from "../domain/kernel/errors";
+import type { Permission } from "../domain/kernel/roles";
 import type { Env } from "../env";
-import { throttleClient } from "./throttle";
 
 /** What a route tells the `finally` stage to write to the audit trail. */
 export interface AuditNote {
@@ -52,4 +52,19 @@ export const depsFor = async (request: AppRequest, env: Env): Promise<Deps> => {
   let throttled: Promise<void> | undefined;
   request.state.deps ??= { ...(await createDeps(env, request.state.ctx)), throttleCredentials: () => (throttled ??= throttleClient(request, env)) };
   return request.state.deps;
+};
+
+/**
+ * The per-client-address throttle of password checks, through the Workers Rate Limiting binding.
+ * `cf-connecting-ip` is set by Cloudflare's edge, which overwrites any value a client sends; under
+ * `wrangler dev` nothing sets it, so there it is whatever the client says.
+ */
+const throttleClient = async (request: AppRequest, env: Env): Promise<void> => {
+  if (!env.LOGIN_RATE_LIMITER) return;
+  const key = request.headers.get("cf-connecting-ip") ?? "unknown";
+  const { success } = await env.LOGIN_RATE_LIMITER.limit({ key });
+  if (!success) {
+    if (request.state.audit) request.state.audit.outcome = "rate_limited";
+    throw new AppError("RATE_LIMITED", undefined, 60);
+  }
 };

@@ -1,4 +1,5 @@
-import { EVENT_TYPES, type EventType, isEventType } from "../domain/events";
+import { isEventType } from "../domain/kernel/event";
+import { EVENT_TYPES, type EventType } from "../domain/kernel/model";
 import * as z from "../zod";
 import { optionalPageCursor, pageLimitOr } from "./record-schemas";
 

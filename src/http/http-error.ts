@@ -1,4 +1,4 @@
-import { AppError, ERRORS, type ErrorCode } from "../domain/errors";
+import { AppError, ERRORS, type ErrorCode } from "../domain/kernel/errors";
 
 /** One item of FastAPI's 422 body. */
 export interface ValidationIssue {

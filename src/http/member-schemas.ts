@@ -1,5 +1,5 @@
-import { DEFAULT_MEMBER_PAGE, MAX_MEMBER_PAGE } from "../domain/members";
-import { ROLES } from "../domain/roles";
+import { ROLES } from "../domain/kernel/roles";
+import { DEFAULT_MEMBER_PAGE, MAX_MEMBER_PAGE } from "../domain/members/members";
 import * as z from "../zod";
 import { optionalPageCursor, pageLimitOr } from "./record-schemas";
 import { isHexId } from "./route";

@@ -1,4 +1,4 @@
-import { ERRORS, type ErrorCode } from "../domain/errors";
+import { ERRORS, type ErrorCode } from "../domain/kernel/errors";
 import * as z from "../zod";
 import type { ResponseSpec, Route } from "./route";
 import { TAGS } from "./route";

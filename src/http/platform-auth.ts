@@ -1,6 +1,6 @@
 import type { PlatformKey } from "../config/settings";
 import { settingsFor } from "../deps";
-import { AppError } from "../domain/errors";
+import { AppError } from "../domain/kernel/errors";
 import type { Env } from "../env";
 import { bearerToken } from "./authenticate";
 import type { AppRequest } from "./context";

@@ -1,7 +1,7 @@
 import { ObjectId } from "bson";
-import { decodeCursor, encodeCursor } from "../domain/record-cursor";
-import { MAX_RECORD_DEPTH, recordFieldProblems, SERVER_FIELDS } from "../domain/record-fields";
-import { DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT, RECORD_MAX_BODY_BYTES } from "../domain/records";
+import { decodeCursor, encodeCursor } from "../domain/records/cursor";
+import { MAX_RECORD_DEPTH, recordFieldProblems, SERVER_FIELDS } from "../domain/records/fields";
+import { DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT, RECORD_MAX_BODY_BYTES } from "../domain/records/records";
 import * as z from "../zod";
 
 /** Request and response schemas of the tenant-record endpoints, beside the ones in schemas.ts. */

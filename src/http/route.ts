@@ -1,6 +1,6 @@
 import { ObjectId } from "bson";
-import { AppError, type ErrorCode } from "../domain/errors";
-import { type Permission, ROLES, rolesWith } from "../domain/roles";
+import { AppError, type ErrorCode } from "../domain/kernel/errors";
+import { type Permission, ROLES, rolesWith } from "../domain/kernel/roles";
 import type { Env } from "../env";
 import type * as z from "../zod";
 import type { AppRequest } from "./context";

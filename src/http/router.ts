@@ -1,6 +1,6 @@
 import { Router } from "itty-router";
 import { DataError } from "../data/errors";
-import { AppError } from "../domain/errors";
+import { AppError } from "../domain/kernel/errors";
 import type { Env } from "../env";
 import { recordAudit } from "./audit-trail";
 import { type AppRequest, withState } from "./context";

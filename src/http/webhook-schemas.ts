@@ -1,4 +1,4 @@
-import { EVENT_TYPES } from "../domain/events";
+import { EVENT_TYPES } from "../domain/kernel/model";
 import * as z from "../zod";
 import { optionalPageCursor, pageLimitOr } from "./record-schemas";
 import { isHexId } from "./route";

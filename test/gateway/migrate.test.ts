@@ -1,8 +1,8 @@
 import { MongoClient, ObjectId } from "mongodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { migrateFastApi } from "../../gateway/migrate-fastapi";
-import { attemptKey, USERS } from "../../src/domain/accounts";
-import { verifyPassword } from "../../src/domain/passwords";
+import { attemptKey, USERS } from "../../src/domain/accounts/accounts";
+import { verifyPassword } from "../../src/domain/accounts/passwords";
 
 const mongoUrl = process.env.MONGO_URL;
 // A hash the FastAPI service wrote for "Test1234" (passlib 1.7.4, 29000 rounds), from the shared test vectors.

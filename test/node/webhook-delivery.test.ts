@@ -2,10 +2,11 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import type { EndpointSecrets } from "../../src/domain/kernel/deps";
 import { attemptDelivery, type DeliveryResult, RESPONSE_EXCERPT_BYTES } from "../../src/domain/webhooks/deliver";
 import { checkEndpointUrl } from "../../src/domain/webhooks/endpoint-url";
 import { MAX_ATTEMPTS, nextAttemptAt } from "../../src/domain/webhooks/schedule";
-import { type EndpointSecrets, generateSecret, rotate, webhookHeaders } from "../../src/domain/webhooks/signature";
+import { generateSecret, rotate, webhookHeaders } from "../../src/domain/webhooks/signature";
 import { readBody } from "./receiver";
 
 // A receiver on loopback that checks every delivery with the specification's own library

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { lockedForMs, lockoutWindowMs } from "../../src/domain/lockout";
+import { lockedForMs, lockoutWindowMs } from "../../src/domain/accounts/lockout";
 
 const now = new Date("2026-01-01T12:00:00Z");
 const ago = (ms: number) => new Date(now.getTime() - ms);

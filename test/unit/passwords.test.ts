@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parseSettings } from "../../src/config/settings";
-import { dummyHash, hashPassword, needsRehash, verifyPassword, WORKERS_PBKDF2_MAX_ITERATIONS } from "../../src/domain/passwords";
+import { dummyHash, hashPassword, needsRehash, verifyPassword, WORKERS_PBKDF2_MAX_ITERATIONS } from "../../src/domain/accounts/passwords";
 
 // Hashes written by the FastAPI service (passlib 1.7.4 pbkdf2_sha256), from the shared test vectors.
 const PASSLIB_TEST1234 = "$pbkdf2-sha256$29000$AAECAwQFBgcICQoLDA0ODw$LCgxQaeveYt7qMsxuLtCXJax8PgZVnbCwp2GVfJ6Lzk";

@@ -1,7 +1,7 @@
 import { SignJWT, UnsecuredJWT } from "jose";
 import { describe, expect, it } from "vitest";
-import { AppError } from "../../src/domain/errors";
-import { CLOCK_TOLERANCE_SECONDS, issueToken, type TokenSettings, verifyToken } from "../../src/domain/tokens";
+import { AppError } from "../../src/domain/kernel/errors";
+import { CLOCK_TOLERANCE_SECONDS, issueToken, type TokenSettings, verifyToken } from "../../src/domain/kernel/tokens";
 
 const settings: TokenSettings = { secret: "k".repeat(40), algorithm: "HS256", ttlSeconds: 3600, issuer: "iss-test", audience: "aud-test" };
 const subject = { adminId: "a".repeat(24), orgId: "b".repeat(24), orgName: "TestOrg", tokenVersion: 3, role: "owner" as const };

@@ -1,15 +1,16 @@
 import { ObjectId } from "bson";
 import { describe, expect, inject, it } from "vitest";
-import { changePassword, login } from "../../src/domain/auth";
-import { ERRORS } from "../../src/domain/errors";
-import { EVENTS, type EventDoc, type EventView, organizationEvents, publishEvents } from "../../src/domain/events";
-import { acceptInvitation } from "../../src/domain/invitation-accept";
-import { createInvitation, INVITATIONS, type InvitationDoc, revokeInvitation } from "../../src/domain/invitations";
-import { changeRole } from "../../src/domain/members";
-import { type Deps, ORGANIZATION_INDEXES, type OrganizationDoc } from "../../src/domain/organization";
-import { createOrganization, deleteOrganization, renameOrganization } from "../../src/domain/organizations";
-import { reconcile } from "../../src/domain/reconciler";
-import { collectionNameFor, slugify } from "../../src/domain/slug";
+import { changePassword, login } from "../../src/domain/auth/auth";
+import { EVENTS, type EventDoc, type EventView, organizationEvents, publishEvents } from "../../src/domain/events/outbox";
+import { acceptInvitation } from "../../src/domain/invitations/accept";
+import { createInvitation, INVITATIONS, type InvitationDoc, revokeInvitation } from "../../src/domain/invitations/invitations";
+import type { Deps } from "../../src/domain/kernel/deps";
+import { ERRORS } from "../../src/domain/kernel/errors";
+import { ORGANIZATION_INDEXES, type OrganizationDoc } from "../../src/domain/kernel/model";
+import { changeRole } from "../../src/domain/members/members";
+import { createOrganization, deleteOrganization, renameOrganization } from "../../src/domain/organizations/lifecycle";
+import { collectionNameFor, slugify } from "../../src/domain/organizations/slug";
+import { reconcile } from "../../src/domain/reconciler/reconciler";
 import { dispatchOrganization } from "../../src/domain/webhooks/dispatch";
 import { createWebhook, deleteWebhook, WEBHOOKS, type WebhookDoc } from "../../src/domain/webhooks/endpoints";
 import {

@@ -1,8 +1,9 @@
 import { env } from "cloudflare:workers";
 import { expect } from "vitest";
 import { parseSettings } from "../../src/config/settings";
-import { type Account, type AccountDoc, USERS } from "../../src/domain/accounts";
-import { type Deps, memberOf, ORGANIZATIONS, type OrganizationDoc } from "../../src/domain/organization";
+import { type Account, type AccountDoc, USERS } from "../../src/domain/accounts/accounts";
+import type { Deps } from "../../src/domain/kernel/deps";
+import { memberOf, ORGANIZATIONS, type OrganizationDoc } from "../../src/domain/kernel/model";
 import { storeClient } from "../helpers";
 
 /**

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
-import { ERRORS } from "../../src/domain/errors";
+import { ERRORS } from "../../src/domain/kernel/errors";
 import { call, storeClient, useOwnDatabase } from "../helpers";
 
 /**

@@ -1,7 +1,7 @@
 import { ObjectId } from "bson";
 import { describe, expect, it } from "vitest";
-import { ERRORS } from "../../src/domain/errors";
-import { INVITATIONS } from "../../src/domain/invitations";
+import { INVITATIONS } from "../../src/domain/invitations/invitations";
+import { ERRORS } from "../../src/domain/kernel/errors";
 import { bearer, call, createOrg, invite, join, loginToken, patchJson, postJson, storeClient, uniqueName, useOwnDatabase } from "../helpers";
 import { fillInvitations, freshEmail, inviteLimited, MAX_PENDING_INVITATIONS, SLOW } from "./invitation-limit";
 

@@ -1,15 +1,17 @@
 import type { ObjectId } from "bson";
 import { describe, expect, it } from "vitest";
-import { type AccountDoc, attemptKey, USERS } from "../../src/domain/accounts";
-import { login, type Principal } from "../../src/domain/auth";
-import { acceptInvitation } from "../../src/domain/invitation-accept";
-import { createInvitation, INVITATIONS, type InvitationDoc } from "../../src/domain/invitations";
-import { removeMember } from "../../src/domain/members";
-import { type Deps, memberOf, ORGANIZATION_INDEXES, type OrganizationDoc } from "../../src/domain/organization";
-import { createOrganization, deleteOrganization } from "../../src/domain/organizations";
-import { reactivateOrganization, suspendOrganization } from "../../src/domain/platform";
-import { reconcile } from "../../src/domain/reconciler";
-import type { Role } from "../../src/domain/roles";
+import { type AccountDoc, attemptKey, USERS } from "../../src/domain/accounts/accounts";
+import { login } from "../../src/domain/auth/auth";
+import { acceptInvitation } from "../../src/domain/invitations/accept";
+import { createInvitation, INVITATIONS, type InvitationDoc } from "../../src/domain/invitations/invitations";
+import type { Deps } from "../../src/domain/kernel/deps";
+import { memberOf, ORGANIZATION_INDEXES, type OrganizationDoc } from "../../src/domain/kernel/model";
+import type { Principal } from "../../src/domain/kernel/principal";
+import type { Role } from "../../src/domain/kernel/roles";
+import { removeMember } from "../../src/domain/members/members";
+import { createOrganization, deleteOrganization } from "../../src/domain/organizations/lifecycle";
+import { reactivateOrganization, suspendOrganization } from "../../src/domain/platform/platform";
+import { reconcile } from "../../src/domain/reconciler/reconciler";
 import { ownerOf } from "../helpers";
 import { checkAccounts, depsFor, faults, freshDatabase } from "./faults";
 

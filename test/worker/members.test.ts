@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { ERRORS } from "../../src/domain/errors";
-import { INVITATIONS } from "../../src/domain/invitations";
-import { can, ROLES, type Role } from "../../src/domain/roles";
+import { INVITATIONS } from "../../src/domain/invitations/invitations";
+import { ERRORS } from "../../src/domain/kernel/errors";
+import { can, ROLES, type Role } from "../../src/domain/kernel/roles";
 import { ROUTES } from "../../src/http/routes";
 import {
   bearer,

@@ -1,8 +1,8 @@
 import { ObjectId } from "bson";
 import { describe, expect, it } from "vitest";
-import { INVITATION_INDEXES, INVITATIONS } from "../../src/domain/invitations";
-import { ensureLayout, SERVICE_META } from "../../src/domain/migrate";
-import { insertInSlot } from "../../src/domain/slots";
+import { INVITATION_INDEXES, INVITATIONS } from "../../src/domain/invitations/invitations";
+import { insertInSlot } from "../../src/domain/kernel/slots";
+import { ensureLayout, SERVICE_META } from "../../src/domain/layout/migrate";
 import { MAX_WEBHOOKS, WEBHOOK_INDEXES, WEBHOOKS } from "../../src/domain/webhooks/endpoints";
 import { depsFor, freshDatabase } from "./faults";
 

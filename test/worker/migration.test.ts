@@ -1,15 +1,17 @@
 import { ObjectId } from "bson";
 import { SignJWT } from "jose";
 import { describe, expect, it } from "vitest";
-import { type AccountDoc, attemptKey, USERS } from "../../src/domain/accounts";
-import { authenticateToken, login } from "../../src/domain/auth";
-import { keyRing } from "../../src/domain/keys";
-import { ensureLayout, LAYOUT_VERSION, SERVICE_META } from "../../src/domain/migrate";
-import { type Deps, ORGANIZATION_INDEXES } from "../../src/domain/organization";
-import { createOrganization } from "../../src/domain/organizations";
-import { hashPassword } from "../../src/domain/passwords";
-import { reactivateOrganization } from "../../src/domain/platform";
-import { createRecord, listRecords } from "../../src/domain/records";
+import { type AccountDoc, attemptKey, USERS } from "../../src/domain/accounts/accounts";
+import { hashPassword } from "../../src/domain/accounts/passwords";
+import { login } from "../../src/domain/auth/auth";
+import type { Deps } from "../../src/domain/kernel/deps";
+import { keyRing } from "../../src/domain/kernel/keys";
+import { ORGANIZATION_INDEXES } from "../../src/domain/kernel/model";
+import { authenticateToken } from "../../src/domain/kernel/principal";
+import { ensureLayout, LAYOUT_VERSION, SERVICE_META } from "../../src/domain/layout/migrate";
+import { createOrganization } from "../../src/domain/organizations/lifecycle";
+import { reactivateOrganization } from "../../src/domain/platform/platform";
+import { createRecord, listRecords } from "../../src/domain/records/records";
 import { depsFor, freshDatabase } from "./faults";
 
 /**

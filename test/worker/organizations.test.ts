@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ORGANIZATIONS, type OrganizationDoc } from "../../src/domain/organization";
+import { ORGANIZATIONS, type OrganizationDoc } from "../../src/domain/kernel/model";
 import { call, createOrg, emailFor, env, loginToken, postJson, putJson, roundTrips, storeClient, uniqueName } from "../helpers";
 
 const get = (name: string, headers: Record<string, string> = {}) => call(`/org/get?organization_name=${encodeURIComponent(name)}`, { headers });

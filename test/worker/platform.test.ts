@@ -3,13 +3,13 @@ import { ObjectId } from "bson";
 import { describe, expect, it } from "vitest";
 import { ConfigError, parseSettings } from "../../src/config/settings";
 import { connectData } from "../../src/data/connect";
-import { USERS } from "../../src/domain/accounts";
-import { AUDIT_LOG, type AuditEvent } from "../../src/domain/audit";
-import { ERRORS } from "../../src/domain/errors";
-import { INVITATIONS } from "../../src/domain/invitations";
-import { ORGANIZATIONS, type OrganizationDoc } from "../../src/domain/organization";
-import { PLATFORM_SORTS, PLATFORM_STATUSES, pageQuery } from "../../src/domain/platform";
-import { collectionNameFor, slugify } from "../../src/domain/slug";
+import { USERS } from "../../src/domain/accounts/accounts";
+import { AUDIT_LOG, type AuditEvent } from "../../src/domain/audit/audit";
+import { INVITATIONS } from "../../src/domain/invitations/invitations";
+import { ERRORS } from "../../src/domain/kernel/errors";
+import { ORGANIZATIONS, type OrganizationDoc } from "../../src/domain/kernel/model";
+import { collectionNameFor, slugify } from "../../src/domain/organizations/slug";
+import { PLATFORM_SORTS, PLATFORM_STATUSES, pageQuery } from "../../src/domain/platform/platform";
 import { orderedIndexFor } from "../../src/store/key-order";
 import {
   call,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ERRORS } from "../../src/domain/errors";
+import { ERRORS } from "../../src/domain/kernel/errors";
 import { MAX_WEBHOOKS } from "../../src/domain/webhooks/endpoints";
 import { bearer, call, createOrg, env, invite, join, loginToken, postJson, uniqueName, useOwnDatabase } from "../helpers";
 import { fillInvitations, freshEmail, inviteLimited, MAX_PENDING_INVITATIONS, SLOW } from "./invitation-limit";

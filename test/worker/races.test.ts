@@ -3,15 +3,16 @@ import { ObjectId } from "bson";
 import { describe, expect, it } from "vitest";
 import { parseSettings } from "../../src/config/settings";
 import type { Fetcher } from "../../src/data/client";
-import { type AccountDoc, attemptKey, hasAccount, USERS } from "../../src/domain/accounts";
-import { ERRORS } from "../../src/domain/errors";
-import { createInvitation, INVITATIONS, type InvitationDoc, revokeInvitation } from "../../src/domain/invitations";
-import { type Deps, type MemberRecord, ORGANIZATION_INDEXES, ORGANIZATIONS, type OrganizationDoc } from "../../src/domain/organization";
-import { createOrganization, deleteOrganization, renameOrganization } from "../../src/domain/organizations";
-import { suspendOrganization } from "../../src/domain/platform";
-import { createRecord } from "../../src/domain/records";
-import { can, type Permission, type Role } from "../../src/domain/roles";
-import { CLOCK_SKEW_MS } from "../../src/domain/write-leases";
+import { type AccountDoc, attemptKey, hasAccount, USERS } from "../../src/domain/accounts/accounts";
+import { createInvitation, INVITATIONS, type InvitationDoc, revokeInvitation } from "../../src/domain/invitations/invitations";
+import type { Deps } from "../../src/domain/kernel/deps";
+import { ERRORS } from "../../src/domain/kernel/errors";
+import { CLOCK_SKEW_MS } from "../../src/domain/kernel/leases";
+import { type MemberRecord, ORGANIZATION_INDEXES, ORGANIZATIONS, type OrganizationDoc } from "../../src/domain/kernel/model";
+import { can, type Permission, type Role } from "../../src/domain/kernel/roles";
+import { createOrganization, deleteOrganization, renameOrganization } from "../../src/domain/organizations/lifecycle";
+import { suspendOrganization } from "../../src/domain/platform/platform";
+import { createRecord } from "../../src/domain/records/records";
 import {
   bearer,
   call,

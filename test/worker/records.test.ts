@@ -2,9 +2,9 @@ import type { ObjectId } from "bson";
 import { describe, expect, it } from "vitest";
 import { parseSettings } from "../../src/config/settings";
 import { connectData } from "../../src/data/connect";
-import { ERRORS } from "../../src/domain/errors";
-import { ORGANIZATIONS, type OrganizationDoc } from "../../src/domain/organization";
-import type { RecordDoc } from "../../src/domain/records";
+import { ERRORS } from "../../src/domain/kernel/errors";
+import { ORGANIZATIONS, type OrganizationDoc } from "../../src/domain/kernel/model";
+import type { RecordDoc } from "../../src/domain/records/records";
 import { call, createOrg, env, loginToken, putJson, roundTrips, uniqueName } from "../helpers";
 
 /** The store itself, bypassing the Worker, to check what the endpoints really left behind. */

@@ -2,7 +2,7 @@
 // (docs/architecture.md) and the latency model (npm run latency) are generated from: a change
 // that adds or saves a call fails here until test/round-trips.json says so.
 import { describe, expect, it } from "vitest";
-import { ORGANIZATIONS, type OrganizationDoc } from "../../src/domain/organization";
+import { ORGANIZATIONS, type OrganizationDoc } from "../../src/domain/kernel/model";
 import {
   bearer,
   call,

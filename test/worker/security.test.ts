@@ -2,9 +2,10 @@ import { env } from "cloudflare:workers";
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from "jose";
 import { describe, expect, it } from "vitest";
 import { parseSettings } from "../../src/config/settings";
-import { attemptKey, countFailure, FORGET_AFTER_SECONDS, sweepStaleAttempts, USERS } from "../../src/domain/accounts";
-import { generatePrivateJwk } from "../../src/domain/keys";
-import { type Deps, ORGANIZATIONS, type OrganizationDoc } from "../../src/domain/organization";
+import { attemptKey, countFailure, FORGET_AFTER_SECONDS, sweepStaleAttempts, USERS } from "../../src/domain/accounts/accounts";
+import type { Deps } from "../../src/domain/kernel/deps";
+import { generatePrivateJwk } from "../../src/domain/kernel/keys";
+import { ORGANIZATIONS, type OrganizationDoc } from "../../src/domain/kernel/model";
 import { call, callWith, createOrg, emailFor, loginToken, postJson, putJson, storeClient, uniqueName, useOwnDatabase } from "../helpers";
 
 // Hundreds of logins and their counters: a database of this file's own (see useOwnDatabase).

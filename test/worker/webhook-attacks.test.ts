@@ -1,7 +1,7 @@
 import { runDurableObjectAlarm } from "cloudflare:test";
 import { ObjectId } from "bson";
 import { describe, expect, it } from "vitest";
-import { ERRORS } from "../../src/domain/errors";
+import { ERRORS } from "../../src/domain/kernel/errors";
 import { dispatchOrganization } from "../../src/domain/webhooks/dispatch";
 import { WEBHOOKS, type WebhookDoc } from "../../src/domain/webhooks/endpoints";
 import { sendFarewells } from "../../src/domain/webhooks/farewells";

@@ -1,8 +1,8 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { ObjectId } from "bson";
 import { describe, expect, inject, it } from "vitest";
-import { ERRORS } from "../../src/domain/errors";
-import { EVENTS } from "../../src/domain/events";
+import { EVENTS } from "../../src/domain/events/outbox";
+import { ERRORS } from "../../src/domain/kernel/errors";
 import { WEBHOOK_DELIVERIES, WEBHOOKS } from "../../src/domain/webhooks/endpoints";
 import { bearer, call, createOrg, env, join, loginToken, patchJson, postJson, putJson, storeClient, uniqueName, useOwnDatabase } from "../helpers";
 

@@ -1,6 +1,6 @@
 import type { ObjectId } from "bson";
-import { EVENTS, type EventDoc } from "../events";
-import type { Deps } from "../organization";
+import { EVENTS, type EventDoc } from "../events/outbox";
+import type { Deps } from "../kernel/deps";
 import type { DeliveryResult } from "./deliver";
 import { WEBHOOK_DELIVERIES, WEBHOOKS, type WebhookDoc } from "./endpoints";
 import { MAX_ATTEMPTS, shouldDisableEndpoint } from "./schedule";

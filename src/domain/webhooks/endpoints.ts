@@ -1,14 +1,16 @@
 import { ObjectId } from "bson";
 import type { IndexSpec } from "../../dataapi/engine";
-import { admitsCallers } from "../admission";
-import { currentToken, type Principal } from "../auth";
-import { AppError } from "../errors";
-import { type CarriedEvent, type EventType, newEvent, relay, userActor } from "../events";
-import type { Deps } from "../organization";
-import { insertInSlot, SLOT_INDEX } from "../slots";
-import { acquireWriteLease } from "../write-leases";
+import { type CarriedEvent, relay } from "../events/outbox";
+import { admitsCallers } from "../kernel/admission";
+import type { Deps, EndpointSecrets } from "../kernel/deps";
+import { AppError } from "../kernel/errors";
+import { newEvent, userActor } from "../kernel/event";
+import { acquireWriteLease } from "../kernel/leases";
+import type { EventType } from "../kernel/model";
+import { currentToken, type Principal } from "../kernel/principal";
+import { insertInSlot, SLOT_INDEX } from "../kernel/slots";
 import { checkEndpointUrl, redactedUrl } from "./endpoint-url";
-import { type EndpointSecrets, generateSecret, rotate } from "./signature";
+import { generateSecret, rotate } from "./signature";
 
 /**
  * An organization's webhook endpoints (`webhooks` in the master database): where its events are

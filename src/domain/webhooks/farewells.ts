@@ -1,29 +1,10 @@
-import type { EventDoc } from "../events";
-import { EVENTS } from "../events";
-import type { Deps, OrganizationDoc } from "../organization";
+import type { EventDoc } from "../events/outbox";
+import { EVENTS } from "../events/outbox";
+import type { Deps, Farewell } from "../kernel/deps";
+import type { OrganizationDoc } from "../kernel/model";
 import { WEBHOOKS, type WebhookDoc } from "./endpoints";
 import { MAX_ATTEMPTS } from "./schedule";
 import { destinationRefusal, type HttpDeps, nextAttempt, payloadOf, sendSigned } from "./send";
-import type { EndpointSecrets } from "./signature";
-
-/**
- * The last deliveries of an organization being deleted: what each of its endpoints is still owed
- * (its `organization.deleted` among them), self-contained (URL, secrets, signed body's parts), so
- * that they outlive the endpoints, the feed and the organization, which the delete removes next.
- * The dispatcher keeps them in its own storage until each is accepted or its attempts run out, then
- * forgets them: that is all that remains of a deleted organization, for at most the retry schedule.
- */
-export interface Farewell {
-  /** The endpoint and the event: handing the same over twice (a delete the reconciler finishes) keeps one. */
-  key: string;
-  url: string;
-  secrets: EndpointSecrets;
-  id: string;
-  body: string;
-  attempts: number;
-  /** Milliseconds since the epoch; 0: now. */
-  next_at: number;
-}
 
 /** At most this many events per endpoint are handed over (the feed's backlog at the delete, oldest first). */
 const FAREWELL_LIMIT = 100;

@@ -1,12 +1,13 @@
 import { ObjectId } from "bson";
-import { AppError } from "../errors";
-import { type CarriedEvent, type EventDoc, eventView, newEvent, relay } from "../events";
-import type { Deps } from "../organization";
+import { type CarriedEvent, type EventDoc, eventView, relay } from "../events/outbox";
+import type { Deps, EndpointSecrets } from "../kernel/deps";
+import { AppError } from "../kernel/errors";
+import { newEvent } from "../kernel/event";
 import { attemptDelivery, type DeliveryResult } from "./deliver";
 import { checkEndpointUrl, redactedUrl } from "./endpoint-url";
 import { type DeliveryDoc, WEBHOOK_DELIVERIES, WEBHOOKS, type WebhookDoc } from "./endpoints";
 import { DEFAULT_JITTER, nextAttemptAt } from "./schedule";
-import { type EndpointSecrets, webhookHeaders } from "./signature";
+import { webhookHeaders } from "./signature";
 
 /**
  * What every way of calling an endpoint shares (the feed, redeliveries, `/test`, farewells): the

@@ -1,3 +1,4 @@
+import type { EndpointSecrets } from "../kernel/deps";
 /**
  * Webhook signatures as the Standard Webhooks specification (1.0.0, symmetric scheme) defines
  * them, so a receiver verifies with any of its libraries and no code of ours:
@@ -26,12 +27,6 @@ export interface WebhookHeaders {
   "webhook-id": string;
   "webhook-timestamp": string;
   "webhook-signature": string;
-}
-
-/** The secrets of one endpoint: the current one, and the one it replaced while the overlap lasts. */
-export interface EndpointSecrets {
-  current: string;
-  previous?: { secret: string; expiresAt: Date };
 }
 
 const toBase64 = (bytes: Uint8Array): string => btoa(String.fromCharCode(...bytes));

@@ -1,4 +1,4 @@
-import { changePassword, login, logout } from "../../domain/auth";
+import { changePassword, login, logout } from "../../domain/auth/auth";
 import { requirePrincipal } from "../authenticate";
 import { depsFor } from "../context";
 import { defineRoute, NO_STORE } from "../route";

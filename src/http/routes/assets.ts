@@ -1,4 +1,4 @@
-import { AppError } from "../../domain/errors";
+import { AppError } from "../../domain/kernel/errors";
 import type { Env } from "../../env";
 import type { AppRequest } from "../context";
 import { defineRoute, type Method, type Route } from "../route";

@@ -1,4 +1,4 @@
-import { organizationEvents } from "../../domain/events";
+import { organizationEvents } from "../../domain/events/outbox";
 import { requirePrincipal } from "../authenticate";
 import { depsFor } from "../context";
 import { EventListQuery, EventPage } from "../event-schemas";

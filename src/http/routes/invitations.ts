@@ -1,5 +1,5 @@
-import { acceptInvitation } from "../../domain/invitation-accept";
-import { createInvitation, listInvitations, revokeInvitation } from "../../domain/invitations";
+import { acceptInvitation } from "../../domain/invitations/accept";
+import { createInvitation, listInvitations, revokeInvitation } from "../../domain/invitations/invitations";
 import { bearerToken, requirePrincipal } from "../authenticate";
 import { depsFor } from "../context";
 import { AcceptBody, CreatedInvitation, InvitationBody, InvitationList, InvitationPath } from "../member-schemas";

@@ -1,5 +1,5 @@
 import { settingsFor } from "../../deps";
-import { keyRing } from "../../domain/keys";
+import { keyRing } from "../../domain/kernel/keys";
 import * as z from "../../zod";
 import { defineRoute } from "../route";
 

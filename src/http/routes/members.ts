@@ -1,5 +1,5 @@
-import { switchOrganization } from "../../domain/auth";
-import { changeRole, leaveOrganization, listMembers, removeMember } from "../../domain/members";
+import { switchOrganization } from "../../domain/auth/auth";
+import { changeRole, leaveOrganization, listMembers, removeMember } from "../../domain/members/members";
 import { requirePrincipal } from "../authenticate";
 import { depsFor } from "../context";
 import { MemberListQuery, MemberPage, MemberPath, MemberView, RoleBody, SwitchBody } from "../member-schemas";

@@ -1,8 +1,8 @@
 import { settingsFor } from "../../deps";
-import { authenticateToken } from "../../domain/auth";
-import type { Deps } from "../../domain/organization";
-import { type Credentials, createOrganization, deleteOrganization, getOrganization, renameOrganization } from "../../domain/organizations";
-import { slugProblem } from "../../domain/slug";
+import type { Deps } from "../../domain/kernel/deps";
+import { authenticateToken } from "../../domain/kernel/principal";
+import { type Credentials, createOrganization, deleteOrganization, getOrganization, renameOrganization } from "../../domain/organizations/lifecycle";
+import { slugProblem } from "../../domain/organizations/slug";
 import * as z from "../../zod";
 import { bearerToken, requirePrincipal } from "../authenticate";
 import { readJson } from "../body";

@@ -1,4 +1,5 @@
-import type { ErrorCode } from "../../domain/errors";
+import type { ErrorCode } from "../../domain/kernel/errors";
+import { slugify } from "../../domain/organizations/slug";
 import {
   DEFAULT_PLATFORM_PAGE,
   decodePlatformCursor,
@@ -11,8 +12,7 @@ import {
   reactivateOrganization,
   removeOrganization,
   suspendOrganization,
-} from "../../domain/platform";
-import { slugify } from "../../domain/slug";
+} from "../../domain/platform/platform";
 import * as z from "../../zod";
 import { depsFor } from "../context";
 import { requireOperator } from "../platform-auth";

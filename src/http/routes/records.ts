@@ -1,8 +1,8 @@
 import type { ObjectId } from "bson";
-import type { Principal } from "../../domain/auth";
-import { AppError, type ErrorCode } from "../../domain/errors";
-import type { Deps } from "../../domain/organization";
-import { createRecord, deleteRecord, getRecord, listRecords, RECORD_MAX_BODY_BYTES, replaceRecord } from "../../domain/records";
+import type { Deps } from "../../domain/kernel/deps";
+import { AppError, type ErrorCode } from "../../domain/kernel/errors";
+import type { Principal } from "../../domain/kernel/principal";
+import { createRecord, deleteRecord, getRecord, listRecords, RECORD_MAX_BODY_BYTES, replaceRecord } from "../../domain/records/records";
 import type { Env } from "../../env";
 import * as z from "../../zod";
 import { requirePrincipal } from "../authenticate";

@@ -2,9 +2,9 @@ import { ObjectId } from "bson";
 import { inject } from "vitest";
 import { parseSettings } from "../../../src/config/settings";
 import { connectData } from "../../../src/data/connect";
-import type { ErrorCode } from "../../../src/domain/errors";
-import { ORGANIZATIONS, type OrganizationDoc } from "../../../src/domain/organization";
-import { collectionNameFor, slugify } from "../../../src/domain/slug";
+import type { ErrorCode } from "../../../src/domain/kernel/errors";
+import { ORGANIZATIONS, type OrganizationDoc } from "../../../src/domain/kernel/model";
+import { collectionNameFor, slugify } from "../../../src/domain/organizations/slug";
 import { WEBHOOK_DELIVERIES } from "../../../src/domain/webhooks/endpoints";
 import {
   createOrg,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ERRORS } from "../../../src/domain/errors";
+import { ERRORS } from "../../../src/domain/kernel/errors";
 import { TAGS } from "../../../src/http/route";
 import { ROUTES } from "../../../src/http/routes";
 import { call, operator, PLATFORM_WRITE_KEY } from "../../helpers";

@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from "vitest";
-import { ERRORS, type ErrorCode } from "../../../src/domain/errors";
+import { ERRORS, type ErrorCode } from "../../../src/domain/kernel/errors";
 import { ROUTES } from "../../../src/http/routes";
 import { env, useOwnDatabase } from "../../helpers";
 import { newTenant, PROVOKE, SUCCESS, send, type Tenant } from "./cases";

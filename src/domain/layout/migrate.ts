@@ -1,8 +1,9 @@
 import type { ObjectId } from "bson";
-import { DuplicateKeyError } from "../data/errors";
-import { type AccountDoc, attemptKey, USERS } from "./accounts";
-import { assignAllSlots } from "./migrate-slots";
-import { type AdminRecord, type Deps, type MemberRecord, memberPath, ORGANIZATIONS } from "./organization";
+import { DuplicateKeyError } from "../../data/errors";
+import { type AccountDoc, attemptKey, USERS } from "../accounts/accounts";
+import type { Deps } from "../kernel/deps";
+import { type AdminRecord, type MemberRecord, memberPath, ORGANIZATIONS } from "../kernel/model";
+import { assignAllSlots } from "./slots";
 
 /**
  * Brings organizations stored before members existed (one admin embedded in the document, by

@@ -1,14 +1,16 @@
 import { ObjectId } from "bson";
-import type { Collection } from "../data/client";
-import type { IndexSpec } from "../dataapi/engine";
-import { admitsCallers } from "./admission";
-import { currentToken, isCurrent, type Principal } from "./auth";
-import { AppError } from "./errors";
-import { type CarriedEvent, newEvent, relay, userActor } from "./events";
-import { type Deps, memberOf, normalizeEmail, type OrganizationDoc } from "./organization";
-import { invitersOf, mayAssign, ROLES, type Role } from "./roles";
-import { insertInSlot, SLOT_INDEX } from "./slots";
-import { acquireWriteLease } from "./write-leases";
+import type { Collection } from "../../data/client";
+import type { IndexSpec } from "../../dataapi/engine";
+import { type CarriedEvent, relay } from "../events/outbox";
+import { admitsCallers } from "../kernel/admission";
+import type { Deps } from "../kernel/deps";
+import { AppError } from "../kernel/errors";
+import { newEvent, userActor } from "../kernel/event";
+import { acquireWriteLease } from "../kernel/leases";
+import { memberOf, normalizeEmail, type OrganizationDoc } from "../kernel/model";
+import { currentToken, isCurrent, type Principal } from "../kernel/principal";
+import { invitersOf, mayAssign, ROLES, type Role } from "../kernel/roles";
+import { insertInSlot, SLOT_INDEX } from "../kernel/slots";
 
 /**
  * Invitations, in the master database's `invitations` collection: one pending per e-mail and

@@ -1,8 +1,9 @@
 import type { ObjectId } from "bson";
 import { ADMITS_CALLERS } from "./admission";
-import { currentToken, type Principal } from "./auth";
-import type { EventState } from "./events";
-import type { Deps, OrganizationDoc } from "./organization";
+import type { Deps } from "./deps";
+import type { EventState } from "./event";
+import type { OrganizationDoc, WriteLeases } from "./model";
+import { currentToken, type Principal } from "./principal";
 
 /**
  * Write leases fence record writes against the operations that move or drop a tenant collection.
@@ -28,8 +29,6 @@ import type { Deps, OrganizationDoc } from "./organization";
 export const CLOCK_SKEW_MS = 2_000;
 const FIRST_POLL_MS = 5;
 const MAX_POLL_MS = 200;
-
-export type WriteLeases = Record<string, Date>;
 
 const isLive = (until: Date, now: number): boolean => until.getTime() + CLOCK_SKEW_MS > now;
 

@@ -1,7 +1,7 @@
 import type { ObjectId } from "bson";
-import type { Collection } from "../data/client";
-import { DuplicateKeyError } from "../data/errors";
-import type { IndexSpec } from "../dataapi/engine";
+import type { Collection } from "../../data/client";
+import { DuplicateKeyError } from "../../data/errors";
+import type { IndexSpec } from "../../dataapi/engine";
 
 /**
  * Per-organization limits held by the store, not by a count read before the insert: each document

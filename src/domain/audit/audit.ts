@@ -1,4 +1,4 @@
-import type { IndexSpec } from "../dataapi/engine";
+import type { IndexSpec } from "../../dataapi/engine";
 
 /** The master database's audit trail; documents expire through a TTL index on `at`. */
 export const AUDIT_LOG = "audit_log";

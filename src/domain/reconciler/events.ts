@@ -1,10 +1,10 @@
-import type { Collection } from "../data/client";
-import type { Doc } from "../dataapi/engine";
-import { type AccountDoc, USERS } from "./accounts";
-import { type CarriedEvent, relayCarefully, relayCutoff } from "./events";
-import { INVITATIONS, type InvitationDoc } from "./invitations";
-import type { Deps } from "./organization";
-import { WEBHOOKS, type WebhookDoc } from "./webhooks/endpoints";
+import type { Collection } from "../../data/client";
+import type { Doc } from "../../dataapi/engine";
+import { type AccountDoc, USERS } from "../accounts/accounts";
+import { type CarriedEvent, relayCarefully, relayCutoff } from "../events/outbox";
+import { INVITATIONS, type InvitationDoc } from "../invitations/invitations";
+import type { Deps } from "../kernel/deps";
+import { WEBHOOKS, type WebhookDoc } from "../webhooks/endpoints";
 
 const BATCH = 100;
 

@@ -1,9 +1,10 @@
-import { type AccountDoc, leaveAccounts, USERS } from "./accounts";
-import { AppError } from "./errors";
-import { finishAccept } from "./invitation-accept";
-import { INVITATIONS, type InvitationDoc } from "./invitations";
-import { finishDeparture } from "./members";
-import { type Deps, memberOf } from "./organization";
+import { type AccountDoc, leaveAccounts, USERS } from "../accounts/accounts";
+import { finishAccept } from "../invitations/accept";
+import { INVITATIONS, type InvitationDoc } from "../invitations/invitations";
+import type { Deps } from "../kernel/deps";
+import { AppError } from "../kernel/errors";
+import { memberOf } from "../kernel/model";
+import { finishDeparture } from "../members/members";
 
 export interface MembershipReport {
   /** Accepted invitations whose later steps a crash interrupted, finished (or undone when the organization went). */

@@ -1,10 +1,10 @@
 import type { ObjectId } from "bson";
-import type { Collection } from "../data/client";
-import { DuplicateKeyError } from "../data/errors";
-import { INVITATIONS } from "./invitations";
-import type { Deps } from "./organization";
-import { freeSlots, slotKey } from "./slots";
-import { MAX_WEBHOOKS, WEBHOOKS } from "./webhooks/endpoints";
+import type { Collection } from "../../data/client";
+import { DuplicateKeyError } from "../../data/errors";
+import { INVITATIONS } from "../invitations/invitations";
+import type { Deps } from "../kernel/deps";
+import { freeSlots, slotKey } from "../kernel/slots";
+import { MAX_WEBHOOKS, WEBHOOKS } from "../webhooks/endpoints";
 
 const BATCH = 500;
 

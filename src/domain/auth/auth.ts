@@ -1,50 +1,15 @@
-import { ObjectId } from "bson";
-import { type Account, attemptKey, clearFailures, countFailure, type PriorFailures, USERS } from "./accounts";
-import { ADMITS_CALLERS, admitsCallers } from "./admission";
-import { AppError } from "./errors";
-import { type CarriedEvent, newEvent, type OutboxEvent, pushUnpublished, relay, userActor } from "./events";
-import { lockedForMs } from "./lockout";
-import { type Deps, type MemberRecord, memberOf, memberPath, normalizeEmail, type OrganizationDoc } from "./organization";
-import { dummyHash, hashPassword, needsRehash, verifyPassword } from "./passwords";
-import type { Role } from "./roles";
-import { slugify } from "./slug";
-import { issueToken, type TokenClaims, verifyToken } from "./tokens";
-
-/** Who is calling: a member of one organization, proven by password or by token. */
-export interface Principal {
-  orgId: ObjectId;
-  userId: ObjectId;
-  tokenVersion: number;
-  role: Role;
-}
-
-/** Organizations whose members may log in: not half-created, not being deleted. */
-export const LOGIN_STATUSES = ["active", "renaming"] as const;
-
-const objectIdOf = (hex: string): ObjectId => {
-  if (!ObjectId.isValid(hex) || hex.length !== 24) throw new AppError("INVALID_TOKEN");
-  return ObjectId.createFromHexString(hex);
-};
-
-export const principalOf = (claims: TokenClaims): Principal => ({
-  orgId: objectIdOf(claims.orgId),
-  userId: objectIdOf(claims.adminId),
-  tokenVersion: claims.tokenVersion,
-  role: claims.role,
-});
-
-export const authenticateToken = async (deps: Deps, token: string): Promise<Principal> =>
-  principalOf(await verifyToken(token, deps.settings.token, deps.now()));
-
-/**
- * The filter that admits a principal's token: its membership exists and its version is current.
- * Every write a token authorises carries it, so a removed member or a changed role (which raises
- * the version) is refused at once, whatever the token says.
- */
-export const currentToken = (principal: Principal) => ({ [memberPath(principal.userId, "token_version")]: principal.tokenVersion });
-
-export const isCurrent = (org: Pick<OrganizationDoc, "members"> | null | undefined, principal: Principal): boolean =>
-  !!org && memberOf(org, principal.userId)?.token_version === principal.tokenVersion;
+import { type Account, attemptKey, clearFailures, countFailure, type PriorFailures, USERS } from "../accounts/accounts";
+import { lockedForMs } from "../accounts/lockout";
+import { dummyHash, hashPassword, needsRehash, verifyPassword } from "../accounts/passwords";
+import { type CarriedEvent, pushUnpublished, relay } from "../events/outbox";
+import { ADMITS_CALLERS, admitsCallers } from "../kernel/admission";
+import type { Deps } from "../kernel/deps";
+import { AppError } from "../kernel/errors";
+import { newEvent, userActor } from "../kernel/event";
+import { type MemberRecord, memberOf, memberPath, normalizeEmail, type OrganizationDoc, type OutboxEvent } from "../kernel/model";
+import { currentToken, LOGIN_STATUSES, type Principal } from "../kernel/principal";
+import { issueToken } from "../kernel/tokens";
+import { slugify } from "../organizations/slug";
 
 const canLogIn = (org: OrganizationDoc): boolean => (LOGIN_STATUSES as readonly string[]).includes(org.status);
 

@@ -1,12 +1,14 @@
 import type { ObjectId } from "bson";
-import { leaveAccounts } from "./accounts";
-import { ADMITS_CALLERS, admitsCallers } from "./admission";
-import { currentToken, isCurrent, type Principal } from "./auth";
-import { AppError } from "./errors";
-import { newEvent, publishLater, userActor, withEvents } from "./events";
-import { INVITATIONS } from "./invitations";
-import { type Departure, type Deps, type MemberRecord, memberOf, memberPath, type OrganizationDoc } from "./organization";
-import { mayAssign, type Role } from "./roles";
+import { leaveAccounts } from "../accounts/accounts";
+import { publishLater } from "../events/outbox";
+import { INVITATIONS } from "../invitations/invitations";
+import { ADMITS_CALLERS, admitsCallers } from "../kernel/admission";
+import type { Deps } from "../kernel/deps";
+import { AppError } from "../kernel/errors";
+import { newEvent, userActor, withEvents } from "../kernel/event";
+import { type Departure, type MemberRecord, memberOf, memberPath, type OrganizationDoc } from "../kernel/model";
+import { currentToken, isCurrent, type Principal } from "../kernel/principal";
+import { mayAssign, type Role } from "../kernel/roles";
 
 export const DEFAULT_MEMBER_PAGE = 50;
 export const MAX_MEMBER_PAGE = 200;

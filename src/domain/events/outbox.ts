@@ -1,11 +1,14 @@
-import { ObjectId } from "bson";
-import { DuplicateKeyError } from "../data/errors";
-import type { IndexSpec } from "../dataapi/engine";
-import { admitsCallers } from "./admission";
-import { currentToken, type Principal } from "./auth";
-import { AppError } from "./errors";
-import { type Deps, ORGANIZATIONS, type OrganizationDoc } from "./organization";
-import { acquireEventLease, CLOCK_SKEW_MS } from "./write-leases";
+import type { ObjectId } from "bson";
+import { DuplicateKeyError } from "../../data/errors";
+import type { IndexSpec } from "../../dataapi/engine";
+import { admitsCallers } from "../kernel/admission";
+import type { Deps } from "../kernel/deps";
+import { AppError } from "../kernel/errors";
+import type { EventState } from "../kernel/event";
+import { acquireEventLease, CLOCK_SKEW_MS } from "../kernel/leases";
+import type { Actor, EventType, OutboxEvent } from "../kernel/model";
+import { ORGANIZATIONS, type OrganizationDoc } from "../kernel/model";
+import { currentToken, type Principal } from "../kernel/principal";
 
 /**
  * An organization's events: a transactional outbox on its own document, published to a feed.
@@ -29,44 +32,6 @@ import { acquireEventLease, CLOCK_SKEW_MS } from "./write-leases";
  */
 export const EVENTS = "events";
 
-export const EVENT_TYPES = [
-  "organization.created",
-  "organization.renamed",
-  "organization.deleted",
-  "organization.suspended",
-  "organization.reactivated",
-  "member.joined",
-  "member.role_changed",
-  "member.removed",
-  "member.left",
-  "invitation.created",
-  "invitation.revoked",
-  "admin.password_changed",
-  "admin.login_failed",
-  "admin.locked",
-  "webhook.created",
-  "webhook.deleted",
-  "webhook.disabled",
-] as const;
-
-export type EventType = (typeof EVENT_TYPES)[number];
-
-export const isEventType = (value: string): value is EventType => (EVENT_TYPES as readonly string[]).includes(value);
-
-/** Who made the change: a member (by token or password), the platform operator (by key id), or the service itself. */
-export type Actor = { type: "user"; id: string } | { type: "operator"; key_id: string } | { type: "system" } | { type: "anonymous" };
-
-export const userActor = (principal: Pick<Principal, "userId">): Actor => ({ type: "user", id: principal.userId.toHexString() });
-
-/** An event as it waits in the outbox. */
-export interface OutboxEvent {
-  id: string;
-  type: EventType;
-  at: Date;
-  actor: Actor;
-  data: Record<string, unknown>;
-}
-
 /**
  * A published event: its number in the organization's feed beside it. One change can report to
  * several organizations under one event id (a password change, to each of the account's), so the
@@ -89,24 +54,6 @@ export const EVENT_INDEXES: IndexSpec[] = [
   { key: { org_id: 1, seq: 1 }, name: "org_seq", unique: true },
   { key: { at: 1 }, name: "at_ttl", expireAfterSeconds: EVENT_RETENTION_DAYS * 86_400 },
 ];
-
-export const newEvent = (type: EventType, actor: Actor, data: Record<string, unknown>, at: Date): OutboxEvent => ({
-  id: `evt_${new ObjectId().toHexString()}`,
-  type,
-  at,
-  actor,
-  data,
-});
-
-/** Adds the events to an update: `$push` onto the outbox, beside any other `$push` the update makes. */
-export const withEvents = (update: Record<string, unknown>, ...events: OutboxEvent[]): Record<string, unknown> => {
-  if (events.length === 0) return update;
-  const push = (update.$push ?? {}) as Record<string, unknown>;
-  return { ...update, $push: { ...push, outbox: { $each: events } } };
-};
-
-/** The organization document's share of events: what the feed and the publisher read. */
-export type EventState = Pick<OrganizationDoc, "_id" | "outbox" | "event_seq" | "has_webhooks">;
 
 /** The outbox events with the numbers they take when published. */
 const numbered = (org: EventState): (OutboxEvent & { seq: number })[] =>

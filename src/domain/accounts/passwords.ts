@@ -3,7 +3,7 @@
  * with salt and checksum in passlib's adapted base64. The format names algorithm, cost and salt,
  * so hashes of the FastAPI service verify as they are, and the cost can rise without breaking old ones.
  */
-import { WORKERS_PBKDF2_MAX_ITERATIONS } from "../workers-limits";
+import { WORKERS_PBKDF2_MAX_ITERATIONS } from "../../workers-limits";
 
 const PREFIX = "$pbkdf2-sha256$";
 const SALT_BYTES = 16;

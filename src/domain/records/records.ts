@@ -1,11 +1,12 @@
 import { ObjectId } from "bson";
-import type { Collection } from "../data/client";
-import { admitsCallers } from "./admission";
-import { isCurrent, type Principal } from "./auth";
-import { AppError } from "./errors";
-import { type Deps, memberPath, type OrganizationDoc } from "./organization";
-import { encodeCursor } from "./record-cursor";
-import { acquireWriteLease } from "./write-leases";
+import type { Collection } from "../../data/client";
+import { admitsCallers } from "../kernel/admission";
+import type { Deps } from "../kernel/deps";
+import { AppError } from "../kernel/errors";
+import { acquireWriteLease } from "../kernel/leases";
+import { memberPath, type OrganizationDoc } from "../kernel/model";
+import { isCurrent, type Principal } from "../kernel/principal";
+import { encodeCursor } from "./cursor";
 
 /** Records may be larger than the other endpoints' bodies; this bounds one request, not the store. */
 export const RECORD_MAX_BODY_BYTES = 64 * 1024;

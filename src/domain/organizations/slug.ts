@@ -1,4 +1,4 @@
-import { MAX_NAMESPACE_BYTES } from "../dataapi/names";
+import { MAX_NAMESPACE_BYTES } from "../../dataapi/names";
 
 export const COLLECTION_PREFIX = "org_";
 

@@ -1,13 +1,16 @@
 import { ObjectId } from "bson";
-import { type Account, type AccountDoc, attemptKey, hasAccount, joinAccount, leaveAccounts, openAccount, USERS } from "./accounts";
-import { ADMITS_CALLERS, admitsCallers } from "./admission";
-import { checkAccountPassword, isCurrent, type Principal, tokenFor } from "./auth";
-import { AppError } from "./errors";
-import { newEvent, publishLater, userActor, withEvents } from "./events";
+import { type Account, type AccountDoc, attemptKey, hasAccount, joinAccount, leaveAccounts, openAccount, USERS } from "../accounts/accounts";
+import { hashPassword } from "../accounts/passwords";
+import { checkAccountPassword, tokenFor } from "../auth/auth";
+import { publishLater } from "../events/outbox";
+import { ADMITS_CALLERS, admitsCallers } from "../kernel/admission";
+import type { Deps } from "../kernel/deps";
+import { AppError } from "../kernel/errors";
+import { newEvent, userActor, withEvents } from "../kernel/event";
+import { freshTokenVersion, type MemberRecord, memberOf, memberPath, type OrganizationDoc } from "../kernel/model";
+import { isCurrent, type Principal } from "../kernel/principal";
+import { invitersOf } from "../kernel/roles";
 import { INVITATIONS, type InvitationDoc, inviterHoldsAuthority, tokenHash } from "./invitations";
-import { type Deps, freshTokenVersion, type MemberRecord, memberOf, memberPath, type OrganizationDoc } from "./organization";
-import { hashPassword } from "./passwords";
-import { invitersOf } from "./roles";
 
 /**
  * Accepting an invitation: the claim first (one atomic update: of two accepts of one token, one

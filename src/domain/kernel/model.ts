@@ -1,12 +1,43 @@
 import type { ObjectId } from "bson";
-import type { WebhookSettings } from "../config/settings";
-import type { Collection, DataClient } from "../data/client";
-import type { IndexSpec } from "../dataapi/engine";
-import type { OutboxEvent } from "./events";
+import type { IndexSpec } from "../../dataapi/engine";
 import type { Role } from "./roles";
-import type { TokenSettings } from "./tokens";
-import type { Farewell } from "./webhooks/farewells";
-import type { WriteLeases } from "./write-leases";
+
+export const EVENT_TYPES = [
+  "organization.created",
+  "organization.renamed",
+  "organization.deleted",
+  "organization.suspended",
+  "organization.reactivated",
+  "member.joined",
+  "member.role_changed",
+  "member.removed",
+  "member.left",
+  "invitation.created",
+  "invitation.revoked",
+  "admin.password_changed",
+  "admin.login_failed",
+  "admin.locked",
+  "webhook.created",
+  "webhook.deleted",
+  "webhook.disabled",
+] as const;
+
+export type EventType = (typeof EVENT_TYPES)[number];
+
+/** Who made the change: a member (by token or password), the platform operator (by key id), or the service itself. */
+export type Actor = { type: "user"; id: string } | { type: "operator"; key_id: string } | { type: "system" } | { type: "anonymous" };
+
+/** An event as it waits in the outbox. */
+export interface OutboxEvent {
+  id: string;
+  type: EventType;
+  at: Date;
+  actor: Actor;
+  data: Record<string, unknown>;
+}
+
+/** Leases by id, each with the instant after which its writer can no longer write (leases.ts). */
+export type WriteLeases = Record<string, Date>;
 
 export type OrgStatus = "creating" | "active" | "renaming" | "deleting";
 
@@ -119,73 +150,6 @@ export const ORGANIZATION_INDEXES: IndexSpec[] = [
   { key: { suspended: 1, slug: 1 }, name: "suspended_slug" },
   { key: { suspended: 1, created_at: 1, _id: 1 }, name: "suspended_created" },
 ];
-
-/** The settings the domain reads: the composition root (src/deps.ts) hands it these, and nothing else. */
-export interface DomainSettings {
-  token: TokenSettings;
-  pbkdf2Iterations: number;
-  /** Consecutive failed password checks after which an e-mail locks for a while. */
-  lockoutThreshold: number;
-  /** How long an invitation's token can be accepted. */
-  invitationTtlSeconds: number;
-  /** Pending invitations an organization may have at once. */
-  maxPendingInvitations: number;
-  webhooks: WebhookSettings;
-  /** The master database: it bounds how long a collection name (and so a slug) may be. */
-  data: {
-    database: string;
-    /** A store call's deadline: a record write's lease lasts as long. */
-    timeoutMs: number;
-  };
-}
-
-/** What the domain needs from the outside world for one request. */
-export interface Deps {
-  data: DataClient;
-  organizations: Collection<OrganizationDoc>;
-  settings: DomainSettings;
-  now: () => Date;
-  /** Waits, e.g. while a rename lets record writes in flight finish; passed in so tests control time. */
-  sleep: (ms: number) => Promise<void>;
-  /**
-   * Runs work after the answer is sent (the Worker's waitUntil), on dependencies of its own so
-   * that it never counts toward the request's round trips; failures are logged, not thrown.
-   */
-  background: (task: (deps: Deps) => Promise<unknown>) => void;
-  /** Wakes the organization's webhook dispatcher (events were published for it); absent where there is none. */
-  wakeWebhooks?: (orgId: ObjectId) => void;
-  /** Hands a deleted organization's last deliveries to its dispatcher (farewells.ts); absent where there is none. */
-  handOffFarewells?: (orgId: ObjectId, farewells: Farewell[]) => Promise<void>;
-  /**
-   * The per-client throttle of password checks (429 once spent). Part of the one credential
-   * check, so no endpoint that takes a password can be a cheaper oracle than another. Absent
-   * where no client is behind the work (background tasks, the cron). Counted once per request
-   * however often called: an invitation accept counts before it looks the token up, and again
-   * when it checks a password.
-   */
-  throttleCredentials?: () => Promise<void>;
-}
-
-/** The public view of an organization (the e-mail only for its own admin). */
-export interface OrganizationView {
-  organization_name: string;
-  collection_name: string;
-  /** `suspended` whatever the lifecycle status underneath. */
-  status: OrgStatus | "suspended";
-  created_at: string;
-  updated_at: string;
-  admin_email?: string;
-}
-
-export const viewOf = (org: OrganizationDoc, adminEmail?: string): OrganizationView => ({
-  organization_name: org.organization_name,
-  // Mid-rename the data is moving to the new name's collection: that is the one to report.
-  collection_name: org.pending?.op === "rename" ? org.pending.to_collection : org.collection_name,
-  status: org.suspended === true ? "suspended" : org.status,
-  created_at: org.created_at.toISOString(),
-  updated_at: org.updated_at.toISOString(),
-  ...(adminEmail === undefined ? {} : { admin_email: adminEmail }),
-});
 
 export const normalizeEmail = (email: string): string => email.trim().toLowerCase();
 

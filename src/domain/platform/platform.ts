@@ -1,11 +1,13 @@
 import { ObjectId } from "bson";
-import { AppError } from "./errors";
-import { newEvent, publishLater, withEvents } from "./events";
-import type { Deps, OrganizationDoc, OrgStatus, Suspension } from "./organization";
-import type { Role } from "./roles";
-import { slugify } from "./slug";
-import { finishDelete } from "./steps";
-import { drainWriters } from "./write-leases";
+import { publishLater } from "../events/outbox";
+import type { Deps } from "../kernel/deps";
+import { AppError } from "../kernel/errors";
+import { newEvent, withEvents } from "../kernel/event";
+import { drainWriters } from "../kernel/leases";
+import type { OrganizationDoc, OrgStatus, Suspension } from "../kernel/model";
+import type { Role } from "../kernel/roles";
+import { slugify } from "../organizations/slug";
+import { finishDelete } from "../organizations/steps";
 
 /**
  * The platform operator's view of every organization: list and search, inspect, suspend,

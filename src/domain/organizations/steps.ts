@@ -1,12 +1,14 @@
 import { ObjectId } from "bson";
-import { DataError, DataUnavailableError } from "../data/errors";
-import { leaveAccounts } from "./accounts";
-import { type Actor, EVENTS, newEvent, type OutboxEvent, publishLater, userActor, withEvents } from "./events";
-import { INVITATIONS } from "./invitations";
-import type { Deps, OrganizationDoc } from "./organization";
-import { WEBHOOK_DELIVERIES, WEBHOOKS } from "./webhooks/endpoints";
-import { farewellsOf } from "./webhooks/farewells";
-import { drainWriters } from "./write-leases";
+import { DataError, DataUnavailableError } from "../../data/errors";
+import { leaveAccounts } from "../accounts/accounts";
+import { EVENTS, publishLater } from "../events/outbox";
+import { INVITATIONS } from "../invitations/invitations";
+import type { Deps } from "../kernel/deps";
+import { newEvent, userActor, withEvents } from "../kernel/event";
+import { drainWriters } from "../kernel/leases";
+import type { Actor, OrganizationDoc, OutboxEvent } from "../kernel/model";
+import { WEBHOOK_DELIVERIES, WEBHOOKS } from "../webhooks/endpoints";
+import { farewellsOf } from "../webhooks/farewells";
 
 /**
  * The idempotent steps of create, rename and delete, shared by the request path and the

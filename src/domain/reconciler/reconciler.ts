@@ -1,9 +1,8 @@
-import type { DataError } from "../data/errors";
-import { AUDIT_LOG, type AuditAction, type AuditEvent } from "./audit";
-import { publishLeftovers } from "./events";
-import type { Deps, OrganizationDoc } from "./organization";
-import { relayLeftovers } from "./reconcile-events";
-import { type MembershipReport, reconcileMemberships } from "./reconcile-members";
+import type { DataError } from "../../data/errors";
+import { AUDIT_LOG, type AuditAction, type AuditEvent } from "../audit/audit";
+import { publishLeftovers } from "../events/outbox";
+import type { Deps } from "../kernel/deps";
+import type { OrganizationDoc } from "../kernel/model";
 import {
   abandonCreate,
   finishCreate,
@@ -14,7 +13,9 @@ import {
   moveTenantCollection,
   renamedEvent,
   undoRename,
-} from "./steps";
+} from "../organizations/steps";
+import { relayLeftovers } from "./events";
+import { type MembershipReport, reconcileMemberships } from "./members";
 
 export interface ReconcileReport extends MembershipReport {
   /** Organizations whose events waited in the outbox (failed logins, or their publisher died), published. */

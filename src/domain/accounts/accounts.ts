@@ -1,8 +1,8 @@
 import type { ObjectId } from "bson";
-import { DuplicateKeyError } from "../data/errors";
-import type { IndexSpec } from "../dataapi/engine";
-import type { CarriedEvent } from "./events";
-import type { Deps } from "./organization";
+import { DuplicateKeyError } from "../../data/errors";
+import type { IndexSpec } from "../../dataapi/engine";
+import type { CarriedEvent } from "../events/outbox";
+import type { Deps } from "../kernel/deps";
 
 /**
  * One document per e-mail a caller has named, in the master database's `users` collection,

@@ -1,25 +1,19 @@
 import { ObjectId } from "bson";
-import { DuplicateKeyError } from "../data/errors";
-import { attemptKey, joinAccount, leaveAccounts, openAccount, USERS } from "./accounts";
-import { ADMITS_CALLERS, admitsCallers } from "./admission";
-import { currentToken, isCurrent, type Principal, verifyCredentials } from "./auth";
-import { AppError } from "./errors";
-import { newEvent, publishLater, userActor, withEvents } from "./events";
-import {
-  type Deps,
-  freshTokenVersion,
-  type MemberRecord,
-  memberOf,
-  memberPath,
-  normalizeEmail,
-  type OrganizationDoc,
-  type OrganizationView,
-  viewOf,
-} from "./organization";
-import { hashPassword } from "./passwords";
-import { can } from "./roles";
+import { DuplicateKeyError } from "../../data/errors";
+import { attemptKey, joinAccount, leaveAccounts, openAccount, USERS } from "../accounts/accounts";
+import { hashPassword } from "../accounts/passwords";
+import { verifyCredentials } from "../auth/auth";
+import { publishLater } from "../events/outbox";
+import { ADMITS_CALLERS, admitsCallers } from "../kernel/admission";
+import type { Deps } from "../kernel/deps";
+import { AppError } from "../kernel/errors";
+import { newEvent, userActor, withEvents } from "../kernel/event";
+import { freshTokenVersion, type MemberRecord, memberOf, memberPath, normalizeEmail, type OrganizationDoc } from "../kernel/model";
+import { currentToken, isCurrent, type Principal } from "../kernel/principal";
+import { can } from "../kernel/roles";
 import { collectionNameFor, slugify } from "./slug";
 import { abandonCreate, finishCreate, finishDelete, finishRename, isPermanentFailure, moveTenantCollection, renamedEvent, undoRename } from "./steps";
+import { type OrganizationView, viewOf } from "./view";
 
 const VISIBLE_STATUSES = ["active", "renaming"];
 

@@ -1,0 +1,76 @@
+import type { ObjectId } from "bson";
+import type { WebhookSettings } from "../../config/settings";
+import type { Collection, DataClient } from "../../data/client";
+import type { OrganizationDoc } from "./model";
+import type { TokenSettings } from "./tokens";
+
+/** The settings the domain reads: the composition root (src/deps.ts) hands it these, and nothing else. */
+export interface DomainSettings {
+  token: TokenSettings;
+  pbkdf2Iterations: number;
+  /** Consecutive failed password checks after which an e-mail locks for a while. */
+  lockoutThreshold: number;
+  /** How long an invitation's token can be accepted. */
+  invitationTtlSeconds: number;
+  /** Pending invitations an organization may have at once. */
+  maxPendingInvitations: number;
+  webhooks: WebhookSettings;
+  /** The master database: it bounds how long a collection name (and so a slug) may be. */
+  data: {
+    database: string;
+    /** A store call's deadline: a record write's lease lasts as long. */
+    timeoutMs: number;
+  };
+}
+
+/** What the domain needs from the outside world for one request. */
+export interface Deps {
+  data: DataClient;
+  organizations: Collection<OrganizationDoc>;
+  settings: DomainSettings;
+  now: () => Date;
+  /** Waits, e.g. while a rename lets record writes in flight finish; passed in so tests control time. */
+  sleep: (ms: number) => Promise<void>;
+  /**
+   * Runs work after the answer is sent (the Worker's waitUntil), on dependencies of its own so
+   * that it never counts toward the request's round trips; failures are logged, not thrown.
+   */
+  background: (task: (deps: Deps) => Promise<unknown>) => void;
+  /** Wakes the organization's webhook dispatcher (events were published for it); absent where there is none. */
+  wakeWebhooks?: (orgId: ObjectId) => void;
+  /** Hands a deleted organization's last deliveries to its dispatcher (farewells.ts); absent where there is none. */
+  handOffFarewells?: (orgId: ObjectId, farewells: Farewell[]) => Promise<void>;
+  /**
+   * The per-client throttle of password checks (429 once spent). Part of the one credential
+   * check, so no endpoint that takes a password can be a cheaper oracle than another. Absent
+   * where no client is behind the work (background tasks, the cron). Counted once per request
+   * however often called: an invitation accept counts before it looks the token up, and again
+   * when it checks a password.
+   */
+  throttleCredentials?: () => Promise<void>;
+}
+
+/** The secrets of one endpoint: the current one, and the one it replaced while the overlap lasts. */
+export interface EndpointSecrets {
+  current: string;
+  previous?: { secret: string; expiresAt: Date };
+}
+
+/**
+ * The last deliveries of an organization being deleted: what each of its endpoints is still owed
+ * (its `organization.deleted` among them), self-contained (URL, secrets, signed body's parts), so
+ * that they outlive the endpoints, the feed and the organization, which the delete removes next.
+ * The dispatcher keeps them in its own storage until each is accepted or its attempts run out, then
+ * forgets them: that is all that remains of a deleted organization, for at most the retry schedule.
+ */
+export interface Farewell {
+  /** The endpoint and the event: handing the same over twice (a delete the reconciler finishes) keeps one. */
+  key: string;
+  url: string;
+  secrets: EndpointSecrets;
+  id: string;
+  body: string;
+  attempts: number;
+  /** Milliseconds since the epoch; 0: now. */
+  next_at: number;
+}
