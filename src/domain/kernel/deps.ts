@@ -48,6 +48,11 @@ export interface Deps {
    * when it checks a password.
    */
   throttleCredentials?: () => Promise<void>;
+  /**
+   * Called around every step of a declared operation (operation.ts): the crash matrix's seam, which
+   * throws there to stop the Worker mid-operation. A running service never sets it.
+   */
+  cut?: (kind: string, step: string, when: "before" | "after") => void;
 }
 
 /** The secrets of one endpoint: the current one, and the one it replaced while the overlap lasts. */
