@@ -101,9 +101,9 @@ const buildDeps = (env: Env, settings: Settings, ctx?: ExecutionContext): Deps =
       const dispatcher = env.WEBHOOK_DISPATCHER.get(env.WEBHOOK_DISPATCHER.idFromName(hex));
       keepAlive(ctx, dispatcher.poke(hex, settings.data.database));
     },
-    handOffFarewells: async (orgId, farewells) => {
+    handOverLastDeliveries: async (orgId, deliveries) => {
       const hex = orgId.toHexString();
-      await env.WEBHOOK_DISPATCHER.get(env.WEBHOOK_DISPATCHER.idFromName(hex)).farewell(farewells, settings.data.database);
+      await env.WEBHOOK_DISPATCHER.get(env.WEBHOOK_DISPATCHER.idFromName(hex)).takeLastDeliveries(deliveries, settings.data.database);
     },
   };
 };

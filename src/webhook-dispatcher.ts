@@ -1,9 +1,9 @@
 import { DurableObject } from "cloudflare:workers";
 import { ObjectId } from "bson";
 import { createDeps } from "./deps";
-import type { Farewell } from "./domain/kernel/deps";
+import type { LastDelivery } from "./domain/kernel/deps";
 import { dispatchOrganization } from "./domain/webhooks/dispatch";
-import { sendFarewells } from "./domain/webhooks/farewells";
+import { sendLastDeliveries } from "./domain/webhooks/last-deliveries";
 import type { Env } from "./env";
 
 /** With every endpoint caught up, the dispatcher still looks again this often: the net under a wake-up that was lost. */
@@ -41,13 +41,14 @@ export class WebhookDispatcher extends DurableObject<Env> {
   }
 
   /**
-   * A deleted organization's last deliveries (farewells.ts), kept here until each is
+   * A deleted organization's last deliveries (webhooks/last-deliveries.ts), kept here until each is
    * accepted or given up on: the delete removes everything else right after handing them over.
    */
-  async farewell(farewells: Farewell[], database: string): Promise<void> {
-    const known = (await this.ctx.storage.get<Farewell[]>("farewells")) ?? [];
+  async takeLastDeliveries(deliveries: LastDelivery[], database: string): Promise<void> {
+    // Stored under the key "farewells", the name dispatchers running before the rename wrote them under.
+    const known = (await this.ctx.storage.get<LastDelivery[]>("farewells")) ?? [];
     const keys = new Set(known.map((f) => f.key));
-    await this.ctx.storage.put({ farewells: [...known, ...farewells.filter((f) => !keys.has(f.key))], farewell_database: database });
+    await this.ctx.storage.put({ farewells: [...known, ...deliveries.filter((d) => !keys.has(d.key))], farewell_database: database });
     this.poked = true;
     const alarm = await this.ctx.storage.getAlarm();
     if (alarm === null || alarm > Date.now()) await this.ctx.storage.setAlarm(Date.now());
@@ -76,15 +77,15 @@ export class WebhookDispatcher extends DurableObject<Env> {
     const earliest = (at: number | null) => {
       if (at !== null) next = next === null ? at : Math.min(next, at);
     };
-    const farewells = await this.ctx.storage.get<Farewell[]>("farewells");
-    if (farewells?.length) {
+    const deliveries = await this.ctx.storage.get<LastDelivery[]>("farewells");
+    if (deliveries?.length) {
       try {
         const database = (await this.ctx.storage.get<string>("farewell_database")) ?? this.env.DATABASE;
-        const { left, wake } = await sendFarewells(await createDeps(this.envFor(database)), http, farewells);
+        const { left, wake } = await sendLastDeliveries(await createDeps(this.envFor(database)), http, deliveries);
         await this.ctx.storage.put("farewells", left);
         earliest(wake);
       } catch (error) {
-        console.error(JSON.stringify({ msg: "webhook farewells failed; retrying later", error: String(error) }));
+        console.error(JSON.stringify({ msg: "webhook last deliveries failed; retrying later", error: String(error) }));
         earliest(Date.now() + AFTER_FAILURE_MS);
       }
     }
@@ -103,6 +104,6 @@ export class WebhookDispatcher extends DurableObject<Env> {
     // A poke during the run may have found the alarm running and set none: look again at once.
     if (this.poked) earliest(Date.now());
     if (next !== null) await this.ctx.storage.setAlarm(next);
-    else if (((await this.ctx.storage.get<Farewell[]>("farewells")) ?? []).length === 0) await this.ctx.storage.deleteAll();
+    else if (((await this.ctx.storage.get<LastDelivery[]>("farewells")) ?? []).length === 0) await this.ctx.storage.deleteAll();
   }
 }

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { ERRORS } from "../../src/domain/kernel/errors";
 import { dispatchOrganization } from "../../src/domain/webhooks/dispatch";
 import { WEBHOOKS, type WebhookDoc } from "../../src/domain/webhooks/endpoints";
-import { sendFarewells } from "../../src/domain/webhooks/farewells";
+import { sendLastDeliveries } from "../../src/domain/webhooks/last-deliveries";
 import { bearer, call, callWith, createOrg, join, loginToken, storeClient, useOwnDatabase } from "../helpers";
 import {
   configure,
@@ -94,7 +94,7 @@ describe("the URL policy at delivery", () => {
       attempts: 0,
       next_at: 0,
     };
-    const { left } = await sendFarewells(await depsWith(STRICT), http, [farewell]);
+    const { left } = await sendLastDeliveries(await depsWith(STRICT), http, [farewell]);
     expect(left).toEqual([]);
     expect(await receivedAt(name)).toEqual([]);
   });

@@ -1,7 +1,7 @@
 import type { ObjectId } from "bson";
 import { DuplicateKeyError } from "../../data/errors";
 import type { IndexSpec } from "../../dataapi/engine";
-import type { CarriedEvent } from "../events/outbox";
+import type { CarriedEvent } from "../events/carried";
 import type { Deps } from "../kernel/deps";
 
 /**

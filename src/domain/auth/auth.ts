@@ -1,12 +1,14 @@
 import { type Account, attemptKey, clearFailures, countFailure, type PriorFailures, USERS } from "../accounts/accounts";
 import { lockedForMs } from "../accounts/lockout";
 import { dummyHash, hashPassword, needsRehash, verifyPassword } from "../accounts/passwords";
-import { type CarriedEvent, pushUnpublished, relay } from "../events/outbox";
+import { type CarriedEvent, carriedEventOperation } from "../events/carried";
+import { pushUnpublished } from "../events/outbox";
 import { ADMITS_CALLERS, admitsCallers } from "../kernel/admission";
 import type { Deps } from "../kernel/deps";
 import { AppError } from "../kernel/errors";
 import { newEvent, userActor } from "../kernel/event";
 import { type MemberRecord, memberOf, memberPath, normalizeEmail, type OrganizationDoc, type OutboxEvent } from "../kernel/model";
+import { runForRequest } from "../kernel/operation";
 import { currentToken, LOGIN_STATUSES, type Principal } from "../kernel/principal";
 import { issueToken } from "../kernel/tokens";
 import { slugify } from "../organizations/slug";
@@ -168,6 +170,14 @@ const lockedOut = (before: PriorFailures, deps: Deps): void => {
   if (lockedMs > 0) throw new AppError("ACCOUNT_LOCKED", undefined, lockedMs / 1000);
 };
 
+/** A password change carries its `admin.password_changed` on the account, relayed to each of its organizations, cleared after the answer. */
+export const changePasswordOperation = carriedEventOperation({
+  kind: "password.change",
+  collection: USERS,
+  type: "admin.password_changed",
+  clearAfterAnswer: true,
+});
+
 /**
  * Changes the user's password: the current one must be right (failures count toward the
  * lockout, shared with login), and every earlier token, in every organization of the account,
@@ -205,8 +215,7 @@ export const changePassword = async (deps: Deps, principal: Principal, currentPa
       { $set: { password_hash: fresh, failures: 0 }, $push: { carried: changed } },
     );
   if (changedCount > 0) {
-    await relay(deps, changed);
-    deps.background((later) => later.data.collection(USERS).updateOne({ user_id: principal.userId }, { $pullAll: { carried: [changed] } }));
+    await runForRequest(changePasswordOperation, deps, { carrier: account._id, carried: changed });
   }
   return { access_token: await tokenFor(deps, own, member, principal.tokenVersion + 1), token_type: "bearer" as const, org: own };
 };

@@ -5,9 +5,10 @@ import { admitsCallers } from "../kernel/admission";
 import type { Deps } from "../kernel/deps";
 import { AppError } from "../kernel/errors";
 import type { EventState } from "../kernel/event";
-import { acquireEventLease, CLOCK_SKEW_MS } from "../kernel/leases";
+import { acquireEventLease } from "../kernel/leases";
 import type { Actor, EventType, OutboxEvent } from "../kernel/model";
 import { ORGANIZATIONS, type OrganizationDoc } from "../kernel/model";
+import { defineOperation, runSteps } from "../kernel/operation";
 import { currentToken, type Principal } from "../kernel/principal";
 
 /**
@@ -45,7 +46,7 @@ export interface EventDoc extends Omit<OutboxEvent, "id"> {
   seq: number;
 }
 
-const eventKey = (orgId: ObjectId, id: string): string => `${orgId.toHexString()}:${id}`;
+export const eventKey = (orgId: ObjectId, id: string): string => `${orgId.toHexString()}:${id}`;
 
 /** How long the feed keeps an event (its outbox keeps it until published, whatever its age). */
 export const EVENT_RETENTION_DAYS = 30;
@@ -59,7 +60,7 @@ export const EVENT_INDEXES: IndexSpec[] = [
 const numbered = (org: EventState): (OutboxEvent & { seq: number })[] =>
   (org.outbox ?? []).map((event, i) => ({ ...event, seq: (org.event_seq ?? 0) + i + 1 }));
 
-const eventsOf = (deps: Deps, deadline?: Date) => deps.data.collection<EventDoc>(EVENTS, deadline ? { deadline } : undefined);
+export const eventsOf = (deps: Deps, deadline?: Date) => deps.data.collection<EventDoc>(EVENTS, deadline ? { deadline } : undefined);
 
 /**
  * Publishes the organization's outbox, if it has one (a no-op otherwise: one read-free update that
@@ -114,18 +115,22 @@ const publishBatch = async (deps: Deps, orgId: ObjectId): Promise<number> => {
 };
 
 /**
- * The reconciler's share: publishes the outboxes whose oldest event is older than `olderThan`
- * (failed logins, which no request publishes, or a publisher after the answer died, or the
- * Worker was stopped first). Answers how many organizations it published for.
+ * Publishing: the organization's outbox holding events is the marker, and the one step moves them
+ * to the feed. Requests publish after the answer; the reconciler publishes every outbox waiting
+ * now, not only those whose publisher died: failed logins are published only here (auth.ts).
  */
-export const publishLeftovers = async (deps: Deps, olderThan: Date, batch = 100): Promise<number> => {
-  const waiting = await deps.organizations.find({ status: "active", "outbox.0.at": { $lt: olderThan } }, { limit: batch, projection: { _id: 1 } });
-  for (const org of waiting) await publishEvents(deps, org._id);
-  return waiting.length;
-};
+export const publishOperation = defineOperation<Pick<OrganizationDoc, "_id">>({
+  kind: "events.publish",
+  marker: "the organization, events in its `outbox`",
+  abandoned: (deps, olderThan, limit) => {
+    const waitingSince = new Date(Math.max(olderThan.getTime(), deps.now().getTime()));
+    return deps.organizations.find({ status: "active", "outbox.0.at": { $lt: waitingSince } }, { limit, projection: { _id: 1 } });
+  },
+  steps: [{ name: "publish", run: (deps, org) => publishEvents(deps, org._id) }],
+});
 
 /** Publishes after the answer: the change's caller waits for nothing. */
-export const publishLater = (deps: Deps, orgId: ObjectId): void => deps.background((later) => publishEvents(later, orgId));
+export const publishLater = (deps: Deps, orgId: ObjectId): void => deps.background((after) => runSteps(publishOperation, after, { _id: orgId }));
 
 export interface EventView {
   id: string;
@@ -197,31 +202,6 @@ export const listEvents = async (deps: Deps, org: EventState, page: { after: num
   };
 };
 
-/**
- * An event whose change is made on another document than the organization's (an invitation, an
- * account): it is recorded on that document, in the same write as the change, and relayed from
- * there to each organization's outbox (the same id in each), then cleared. The request relays it
- * before answering, so whatever the client does next comes after it in the feed; after a crash the
- * reconciler relays what was left (`relayCarefully`).
- */
-export interface CarriedEvent {
-  org_ids: ObjectId[];
-  event: OutboxEvent;
-}
-
-/**
- * How long a request may take to relay what it carried: its relay carries this deadline to the
- * store (which refuses to begin it later), and the reconciler relays only events older than this
- * and the clock skew, so the two never both push one event.
- */
-export const RELAY_WINDOW_MS = 30_000;
-
-/** The request's relay: the event is new, so no organization can have it yet; one update for all of them. */
-export const relay = async (deps: Deps, carried: CarriedEvent): Promise<void> => {
-  const deadline = new Date(carried.event.at.getTime() + RELAY_WINDOW_MS);
-  await pushFresh(deps, carried.org_ids, [carried.event], deadline);
-};
-
 /** Pushes events made just now (no organization can have them) onto the organizations' outboxes, in one update, and publishes them after the answer. */
 export const pushFresh = async (deps: Deps, orgIds: ObjectId[], events: OutboxEvent[], deadline?: Date): Promise<void> => {
   await pushUnpublished(deps, orgIds, events, deadline);
@@ -238,33 +218,6 @@ export const pushUnpublished = async (deps: Deps, orgIds: ObjectId[], events: Ou
   await organizations.updateMany({ _id: { $in: orgIds }, status: { $ne: "deleting" } }, { $push: { outbox: { $each: events } } });
 };
 
-/** Which carried events the reconciler relays: those no request can still be relaying. */
-export const relayCutoff = (deps: Deps, olderThan: Date): Date =>
-  new Date(Math.min(olderThan.getTime(), deps.now().getTime() - RELAY_WINDOW_MS - CLOCK_SKEW_MS));
-
 const publishAllLater = (deps: Deps, orgIds: ObjectId[]): void => {
   for (const orgId of orgIds) publishLater(deps, orgId);
-};
-
-/**
- * The reconciler's relay of an event a request may or may not have relayed before it stopped.
- * Pushed only if the organization has it neither in its outbox nor published; the push is guarded
- * by the published count read before looking, so a publisher moving it out of the outbox meanwhile
- * makes the push miss, and the next look finds it published.
- */
-export const relayCarefully = async (deps: Deps, carried: CarriedEvent): Promise<void> => {
-  for (const orgId of carried.org_ids) {
-    for (let attempt = 0; attempt < 5; attempt++) {
-      const org = await deps.organizations.findOne({ _id: orgId }, { projection: { event_seq: 1, outbox: 1, status: 1 } });
-      if (!org || org.status === "deleting" || (org.outbox ?? []).some((e) => e.id === carried.event.id)) break;
-      if (await eventsOf(deps).findOne({ _id: eventKey(orgId, carried.event.id) }, { projection: { _id: 1 } })) break;
-      const seq = org.event_seq ?? 0;
-      const { matchedCount } = await deps.organizations.updateOne(
-        { _id: orgId, event_seq: seq === 0 ? { $in: [null, 0] } : seq, "outbox.id": { $ne: carried.event.id } },
-        { $push: { outbox: carried.event } },
-      );
-      if (matchedCount > 0) break;
-    }
-  }
-  publishAllLater(deps, carried.org_ids);
 };

@@ -1,5 +1,6 @@
 import { ObjectId } from "bson";
 import { type Account, type AccountDoc, attemptKey, hasAccount, joinAccount, leaveAccounts, openAccount, USERS } from "../accounts/accounts";
+import { joinOperation } from "../accounts/joining";
 import { hashPassword } from "../accounts/passwords";
 import { checkAccountPassword, tokenFor } from "../auth/auth";
 import { publishLater } from "../events/outbox";
@@ -8,6 +9,7 @@ import type { Deps } from "../kernel/deps";
 import { AppError } from "../kernel/errors";
 import { newEvent, userActor, withEvents } from "../kernel/event";
 import { freshTokenVersion, type MemberRecord, memberOf, memberPath, type OrganizationDoc } from "../kernel/model";
+import { defineOperation, runForRequest } from "../kernel/operation";
 import { isCurrent, type Principal } from "../kernel/principal";
 import { invitersOf } from "../kernel/roles";
 import { INVITATIONS, type InvitationDoc, inviterHoldsAuthority, tokenHash } from "./invitations";
@@ -68,38 +70,82 @@ export const acceptInvitation = async (deps: Deps, input: AcceptInput, principal
     { returnNewDocument: true },
   );
   if (!claimed) throw new AppError("INVITATION_INVALID");
-  const org = await finishAccept(deps, claimed, key);
+  const run: Accepting = { claimed, key };
+  await runForRequest(acceptOperation, deps, run);
+  const org = run.org as OrganizationDoc;
   // Joined before a suspension (an earlier attempt of this accept): the membership stands, but no token is issued.
   if (!admitsCallers(org)) throw new AppError("ORGANIZATION_SUSPENDED");
   const member = memberOf(org, userId) as MemberRecord;
-  deps.background((later) => later.data.collection(USERS).updateOne({ user_id: userId }, { $unset: { joining_at: "" } }));
+  await runForRequest(joinOperation, deps, { userId });
   return { access_token: await tokenFor(deps, org, member), token_type: "bearer" as const, org };
 };
 
+/** An accept under way: the claimed invitation (the marker), and what the run learns. */
+export interface Accepting {
+  claimed: InvitationDoc;
+  /** The e-mail's account key, when the request already worked it out. */
+  key?: string;
+  /** The organization joined, once the membership step ran. */
+  org?: OrganizationDoc;
+}
+
 /**
- * The steps after the claim, shared with the reconciler; each repeats harmlessly. The account
- * first (so it never vanishes while it belongs somewhere), then the membership, then the invitation.
+ * After the claim: the account first (so it never vanishes while it belongs somewhere), then the
+ * membership, then the invitation goes. A step that finds the accept cannot finish undoes it and
+ * throws why (abandonAccept).
  */
-export const finishAccept = async (deps: Deps, claimed: InvitationDoc, key?: string): Promise<OrganizationDoc> => {
-  const claim = claimed.claim;
-  if (!claim) throw new AppError("INVITATION_INVALID");
-  const accountKey = key ?? (await attemptKey(claimed.email_key));
-  let joined: Account | null = null;
-  if (claim.new_account && claim.password_hash) {
-    const opened = await openAccount(deps, accountKey, {
-      user_id: claim.user_id,
-      email: claimed.email,
-      password_hash: claim.password_hash,
-      org_id: claimed.org_id,
-    });
-    // Taken meanwhile: by this very claim on an earlier attempt (then join), or by someone else.
-    joined = opened ? null : await joinAccount(deps, claim.user_id, claimed.org_id);
-    if (!opened && !joined) return abandonAccept(deps, claimed, "ACCOUNT_EXISTS");
-  } else {
-    joined = await joinAccount(deps, claim.user_id, claimed.org_id);
-    // The account closed meanwhile (its last membership ended): the invitation stays, to accept again as a new account.
-    if (!joined) return abandonAccept(deps, claimed, "ORGANIZATION_BUSY");
-  }
+export const acceptOperation = defineOperation<Accepting>({
+  kind: "invitation.accept",
+  marker: "the invitation, `claim` set",
+  abandoned: async (deps, olderThan, limit) => (await invitations(deps).find({ "claim.at": { $lt: olderThan } }, { limit })).map((claimed) => ({ claimed })),
+  steps: [
+    {
+      name: "open or join the account",
+      run: async (deps, run) => {
+        const { claimed } = run;
+        const claim = claimOf(claimed);
+        const accountKey = run.key ?? (await attemptKey(claimed.email_key));
+        if (claim.new_account && claim.password_hash) {
+          const opened = await openAccount(deps, accountKey, {
+            user_id: claim.user_id,
+            email: claimed.email,
+            password_hash: claim.password_hash,
+            org_id: claimed.org_id,
+          });
+          // Taken meanwhile: by this very claim on an earlier attempt (then join), or by someone else.
+          if (!opened && !(await joinAccount(deps, claim.user_id, claimed.org_id))) return abandonAccept(deps, claimed, "ACCOUNT_EXISTS");
+        } else if (!(await joinAccount(deps, claim.user_id, claimed.org_id))) {
+          // The account closed meanwhile (its last membership ended): the invitation stays, to accept again as a new account.
+          return abandonAccept(deps, claimed, "ORGANIZATION_BUSY");
+        }
+      },
+    },
+    {
+      name: "add the member",
+      run: async (deps, run) => {
+        run.org = await addMember(deps, run.claimed);
+      },
+    },
+    {
+      // Before the answer, never after: a claim left behind would be finished again by the reconciler, re-adding a member removed since.
+      name: "remove the invitation",
+      run: (deps, { claimed }) => invitations(deps).deleteOne({ _id: claimed._id }),
+    },
+  ],
+});
+
+const claimOf = (claimed: InvitationDoc) => {
+  if (!claimed.claim) throw new AppError("INVITATION_INVALID");
+  return claimed.claim;
+};
+
+/**
+ * The inviter is checked in the same update that adds the member: still a member whose role may
+ * invite this role now. A removal or demotion of the inviter, even one racing the invitation's
+ * create, leaves the invitation unusable, and no sweep at removal could miss one.
+ */
+const addMember = async (deps: Deps, claimed: InvitationDoc): Promise<OrganizationDoc> => {
+  const claim = claimOf(claimed);
   const member: MemberRecord = {
     user_id: claim.user_id,
     email: claimed.email,
@@ -109,17 +155,13 @@ export const finishAccept = async (deps: Deps, claimed: InvitationDoc, key?: str
     joined_at: claim.at,
   };
   const path = memberPath(claim.user_id);
-  const at = deps.now();
   const joinedEvent = newEvent(
     "member.joined",
     userActor({ userId: claim.user_id }),
     { user_id: claim.user_id.toHexString(), email: claimed.email, role: claimed.role, invitation_id: claimed._id.toHexString() },
-    at,
+    deps.now(),
   );
-  // The inviter is checked in the same update that adds the member: still a member whose role may
-  // invite this role now. A removal or demotion of the inviter, even one racing the invitation's
-  // create, leaves the invitation unusable, and no sweep at removal could miss one.
-  let org = await deps.organizations.findOneAndUpdate(
+  const org = await deps.organizations.findOneAndUpdate(
     {
       _id: claimed.org_id,
       status: "active",
@@ -127,24 +169,22 @@ export const finishAccept = async (deps: Deps, claimed: InvitationDoc, key?: str
       [path]: { $exists: false },
       [memberPath(claimed.invited_by, "role")]: { $in: invitersOf(claimed.role) },
     },
-    withEvents({ $set: { [path]: member, updated_at: at }, $inc: { owner_count: claimed.role === "owner" ? 1 : 0 } }, joinedEvent),
+    withEvents({ $set: { [path]: member, updated_at: joinedEvent.at }, $inc: { owner_count: claimed.role === "owner" ? 1 : 0 } }, joinedEvent),
     { returnNewDocument: true },
   );
-  if (org) publishLater(deps, org._id);
-  if (!org) {
-    // Already a member (an earlier attempt of this accept got that far), or why not.
-    const now = await deps.organizations.findOne({ _id: claimed.org_id });
-    if (now && memberOf(now, claim.user_id)) org = now;
-    // The inviter lost the authority to invite: the invitation is dead, answered as any used one.
-    else if (now && !inviterHoldsAuthority(now, claimed)) return abandonAccept(deps, claimed, "INVITATION_INVALID");
-    // Suspended: nobody joins meanwhile; the invitation is pending again, to accept once reactivated.
-    else if (now && now.status !== "deleting" && !admitsCallers(now)) return abandonAccept(deps, claimed, "ORGANIZATION_SUSPENDED");
-    else if (now && now.status !== "deleting") return abandonAccept(deps, claimed, "ORGANIZATION_BUSY");
-    else return abandonAccept(deps, claimed, "INVITATION_INVALID");
+  if (org) {
+    publishLater(deps, org._id);
+    return org;
   }
-  // Before the answer, never after: a claim left behind would be finished again by the reconciler, re-adding a member removed since.
-  await invitations(deps).deleteOne({ _id: claimed._id });
-  return org;
+  // Already a member (an earlier attempt of this accept got that far), or why not.
+  const now = await deps.organizations.findOne({ _id: claimed.org_id });
+  if (now && memberOf(now, claim.user_id)) return now;
+  // The inviter lost the authority to invite: the invitation is dead, answered as any used one.
+  if (now && !inviterHoldsAuthority(now, claimed)) return abandonAccept(deps, claimed, "INVITATION_INVALID");
+  // Suspended: nobody joins meanwhile; the invitation is pending again, to accept once reactivated.
+  if (now && now.status !== "deleting" && !admitsCallers(now)) return abandonAccept(deps, claimed, "ORGANIZATION_SUSPENDED");
+  if (now && now.status !== "deleting") return abandonAccept(deps, claimed, "ORGANIZATION_BUSY");
+  return abandonAccept(deps, claimed, "INVITATION_INVALID");
 };
 
 /**

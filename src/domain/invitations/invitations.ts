@@ -1,13 +1,14 @@
 import { ObjectId } from "bson";
 import type { Collection } from "../../data/client";
 import type { IndexSpec } from "../../dataapi/engine";
-import { type CarriedEvent, relay } from "../events/outbox";
+import { type CarriedEvent, carriedEventOperation, relayNew } from "../events/carried";
 import { admitsCallers } from "../kernel/admission";
 import type { Deps } from "../kernel/deps";
 import { AppError } from "../kernel/errors";
 import { newEvent, userActor } from "../kernel/event";
 import { acquireWriteLease } from "../kernel/leases";
 import { memberOf, normalizeEmail, type OrganizationDoc } from "../kernel/model";
+import { runForRequest } from "../kernel/operation";
 import { currentToken, isCurrent, type Principal } from "../kernel/principal";
 import { invitersOf, mayAssign, ROLES, type Role } from "../kernel/roles";
 import { insertInSlot, SLOT_INDEX } from "../kernel/slots";
@@ -118,10 +119,26 @@ const reclaimSlot = async (deps: Deps, fenced: Collection<InvitationDoc>, org: P
   const victims = await fenced.find({ org_id: org._id, slot: { $exists: true }, ...givesWay(org, now) }, { limit: 10 });
   const victim = victims[Math.floor(Math.random() * victims.length)];
   if (!victim) return false;
-  for (const carried of victim.carried ?? []) await relay(deps, carried);
+  for (const carried of victim.carried ?? []) await relayNew(deps, carried);
   await fenced.deleteOne({ _id: victim._id, ...givesWay(org, now) });
   return true;
 };
+
+/** An invitation carries its `invitation.created`, cleared after the answer. */
+export const createInvitationOperation = carriedEventOperation({
+  kind: "invitation.create",
+  collection: INVITATIONS,
+  type: "invitation.created",
+  clearAfterAnswer: true,
+});
+
+/** A revoke marks the invitation (refused from then on) with its `invitation.revoked`; the invitation goes once that is relayed. */
+export const revokeInvitationOperation = carriedEventOperation({
+  kind: "invitation.revoke",
+  collection: INVITATIONS,
+  type: "invitation.revoked",
+  removes: { revoked: true },
+});
 
 /**
  * Invites an e-mail with a role. At most `maxPendingInvitations` (MAX_PENDING_INVITATIONS, 1000 by
@@ -187,8 +204,7 @@ export const createInvitation = async (deps: Deps, principal: Principal, input: 
       if (!replaced) throw new AppError("INVITATION_EXISTS");
       answer = replaced;
     }
-    await relay(deps, event);
-    deps.background((later) => later.data.collection(INVITATIONS).updateOne({ _id: answer._id }, { $pullAll: { carried: [event] } }));
+    await runForRequest(createInvitationOperation, deps, { carrier: answer._id, carried: event });
     return { ...viewOf(answer), token };
   } finally {
     lease.release();
@@ -231,8 +247,7 @@ export const revokeInvitation = async (deps: Deps, principal: Principal, id: Obj
       { $set: { revoked: true }, $push: { carried: revoked } },
     );
     if (!marked) throw new AppError("INVITATION_NOT_FOUND");
-    await relay(deps, revoked);
-    await fenced.deleteOne({ _id: id, revoked: true });
+    await runForRequest(revokeInvitationOperation, deps, { carrier: id, carried: revoked });
   } finally {
     lease.release();
   }

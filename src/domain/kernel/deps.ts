@@ -38,8 +38,8 @@ export interface Deps {
   background: (task: (deps: Deps) => Promise<unknown>) => void;
   /** Wakes the organization's webhook dispatcher (events were published for it); absent where there is none. */
   wakeWebhooks?: (orgId: ObjectId) => void;
-  /** Hands a deleted organization's last deliveries to its dispatcher (farewells.ts); absent where there is none. */
-  handOffFarewells?: (orgId: ObjectId, farewells: Farewell[]) => Promise<void>;
+  /** Hands a deleted organization's last deliveries to its dispatcher (webhooks/last-deliveries.ts); absent where there is none. */
+  handOverLastDeliveries?: (orgId: ObjectId, deliveries: LastDelivery[]) => Promise<void>;
   /**
    * The per-client throttle of password checks (429 once spent). Part of the one credential
    * check, so no endpoint that takes a password can be a cheaper oracle than another. Absent
@@ -68,7 +68,7 @@ export interface EndpointSecrets {
  * The dispatcher keeps them in its own storage until each is accepted or its attempts run out, then
  * forgets them: that is all that remains of a deleted organization, for at most the retry schedule.
  */
-export interface Farewell {
+export interface LastDelivery {
   /** The endpoint and the event: handing the same over twice (a delete the reconciler finishes) keeps one. */
   key: string;
   url: string;

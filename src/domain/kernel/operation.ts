@@ -1,5 +1,6 @@
 import { DataError, DataUnavailableError } from "../../data/errors";
 import type { Deps } from "./deps";
+import { AppError, type ErrorCode } from "./errors";
 
 /**
  * The one way to do a multi-step operation.
@@ -33,8 +34,15 @@ export interface Operation<Marker> {
 
 export interface Step<Marker> {
   name: string;
-  /** `"undone"`: the step found the operation impossible and put things back; no later step runs. */
-  run: (deps: Deps, marker: Marker) => Promise<undefined | "undone">;
+  /** Answering `"undone"` says the step found the operation impossible and put things back: no later step runs. */
+  run: (deps: Deps, marker: Marker) => Promise<unknown>;
+  /**
+   * A cheaper form for the request that marked the operation, which knows this step never ran
+   * (an event made just now cannot be in any outbox yet). The reconciler always uses `run`.
+   */
+  onRequest?: (deps: Deps, marker: Marker) => Promise<unknown>;
+  /** On the request path this step and the ones after it run once the answer is sent (they only tidy up). */
+  afterAnswer?: true;
 }
 
 export type Outcome = "finished" | "undone";
@@ -42,18 +50,45 @@ export type Outcome = "finished" | "undone";
 /** Declares an operation; the registry (src/domain/operations.ts) lists every one. */
 export const defineOperation = <Marker>(operation: Operation<Marker>): Operation<Marker> => operation;
 
-/**
- * Runs the steps of an operation whose marker is written, from the first. The crash matrix cuts
- * through `deps.cut`, which a running service never sets.
- */
-export const runSteps = async <Marker>(operation: Operation<Marker>, deps: Deps, marker: Marker): Promise<Outcome> => {
-  for (const step of operation.steps) {
+/** Runs steps from `from` on, each under the crash matrix's seam (`deps.cut`, which a running service never sets). */
+const runFrom = async <Marker>(operation: Operation<Marker>, deps: Deps, marker: Marker, from: number, onRequest: boolean): Promise<Outcome> => {
+  for (const step of operation.steps.slice(from)) {
     deps.cut?.(operation.kind, step.name, "before");
-    const outcome = await step.run(deps, marker);
+    const outcome = await (onRequest && step.onRequest ? step.onRequest : step.run)(deps, marker);
     deps.cut?.(operation.kind, step.name, "after");
     if (outcome === "undone") return "undone";
   }
   return "finished";
+};
+
+/** The reconciler's run: every step from the first, inline. */
+export const runSteps = <Marker>(operation: Operation<Marker>, deps: Deps, marker: Marker): Promise<Outcome> => runFrom(operation, deps, marker, 0, false);
+
+/**
+ * The request's run, right after it wrote the marker: the steps before the first `afterAnswer`
+ * one inline, the rest after the answer.
+ */
+export const runForRequest = async <Marker>(operation: Operation<Marker>, deps: Deps, marker: Marker): Promise<Outcome> => {
+  const tail = operation.steps.findIndex((step) => step.afterAnswer);
+  const inline = tail === -1 ? operation.steps.length : tail;
+  const outcome = await runFrom({ ...operation, steps: operation.steps.slice(0, inline) }, deps, marker, 0, true);
+  if (outcome === "finished" && tail !== -1) deps.background((after) => runFrom(operation, after, marker, inline, true));
+  return outcome;
+};
+
+/**
+ * Runs the steps for the request that marked the operation: a step the store refuses for good
+ * undoes the operation and answers `refused` (e.g. a collection name one store allows and another
+ * refuses); any other failure leaves the marker to the reconciler.
+ */
+export const runUndoingRefusal = async <Marker>(operation: Operation<Marker>, deps: Deps, marker: Marker, refused: ErrorCode): Promise<Outcome> => {
+  try {
+    return await runForRequest(operation, deps, marker);
+  } catch (error) {
+    if (!isPermanentFailure(error) || !operation.undo) throw error;
+    await operation.undo(deps, marker, error);
+    throw new AppError(refused);
+  }
 };
 
 /**

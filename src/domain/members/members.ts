@@ -1,14 +1,14 @@
 import type { ObjectId } from "bson";
-import { leaveAccounts } from "../accounts/accounts";
 import { publishLater } from "../events/outbox";
-import { INVITATIONS } from "../invitations/invitations";
 import { ADMITS_CALLERS, admitsCallers } from "../kernel/admission";
 import type { Deps } from "../kernel/deps";
 import { AppError } from "../kernel/errors";
 import { newEvent, userActor, withEvents } from "../kernel/event";
-import { type Departure, type MemberRecord, memberOf, memberPath, type OrganizationDoc } from "../kernel/model";
+import { type MemberRecord, memberOf, memberPath, type OrganizationDoc } from "../kernel/model";
+import { runForRequest } from "../kernel/operation";
 import { currentToken, isCurrent, type Principal } from "../kernel/principal";
 import { mayAssign, type Role } from "../kernel/roles";
+import { endMembershipOperation } from "./departure";
 
 export const DEFAULT_MEMBER_PAGE = 50;
 export const MAX_MEMBER_PAGE = 200;
@@ -147,25 +147,11 @@ const endMembership = async (deps: Deps, principal: Principal, target: ObjectId)
   );
   if (!before) throw await diagnose(deps, principal, target);
   publishLater(deps, principal.orgId);
-  await finishDeparture(deps, principal.orgId, { user_id: target, at: now }, false, before.has_invitations === true);
-};
-
-/**
- * The account step of a removal, then the departure record goes (after the answer, on the request
- * path). An accept of theirs whose last step a crash interrupted goes too: finished later, it would
- * bring back the member just removed.
- */
-export const finishDeparture = async (deps: Deps, orgId: ObjectId, departure: Departure, clearNow = false, hasInvitations = true): Promise<void> => {
-  const userId = departure.user_id;
-  await Promise.all([
-    leaveAccounts(deps, [userId], orgId),
-    // Only claims from before the departure: a later one is an invitation accepted anew.
-    hasInvitations ? deps.data.collection(INVITATIONS).deleteMany({ org_id: orgId, "claim.user_id": userId, "claim.at": { $lt: departure.at } }) : undefined,
-  ]);
-  // The departure itself, field for field: FerretDB pulls by equal value, not by a condition on the element.
-  const clear = (d: Deps) => d.organizations.updateOne({ _id: orgId }, { $pull: { departures: { user_id: userId, at: departure.at } } });
-  if (clearNow) await clear(deps);
-  else deps.background(clear);
+  await runForRequest(endMembershipOperation, deps, {
+    orgId: principal.orgId,
+    departure: { user_id: target, at: now },
+    hasInvitations: before.has_invitations === true,
+  });
 };
 
 export const removeMember = (deps: Deps, principal: Principal, target: ObjectId): Promise<void> => endMembership(deps, principal, target);

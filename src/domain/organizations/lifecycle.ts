@@ -1,18 +1,20 @@
 import { ObjectId } from "bson";
 import { DuplicateKeyError } from "../../data/errors";
-import { attemptKey, joinAccount, leaveAccounts, openAccount, USERS } from "../accounts/accounts";
+import { attemptKey, joinAccount, leaveAccounts, openAccount } from "../accounts/accounts";
+import { joinOperation } from "../accounts/joining";
 import { hashPassword } from "../accounts/passwords";
 import { verifyCredentials } from "../auth/auth";
 import { publishLater } from "../events/outbox";
 import { ADMITS_CALLERS, admitsCallers } from "../kernel/admission";
 import type { Deps } from "../kernel/deps";
 import { AppError } from "../kernel/errors";
-import { newEvent, userActor, withEvents } from "../kernel/event";
-import { freshTokenVersion, type MemberRecord, memberOf, memberPath, normalizeEmail, type OrganizationDoc } from "../kernel/model";
+import { userActor, withEvents } from "../kernel/event";
+import { freshTokenVersion, type MemberRecord, memberOf, memberPath, normalizeEmail, type OrganizationDoc, type PendingOperation } from "../kernel/model";
+import { runForRequest, runUndoingRefusal } from "../kernel/operation";
 import { currentToken, isCurrent, type Principal } from "../kernel/principal";
 import { can } from "../kernel/roles";
+import { createOperation, deleteOperation, markDeleting, renamedEvent, renameOperation } from "./operations";
 import { collectionNameFor, slugify } from "./slug";
-import { abandonCreate, finishCreate, finishDelete, finishRename, isPermanentFailure, moveTenantCollection, renamedEvent, undoRename } from "./steps";
 import { type OrganizationView, viewOf } from "./view";
 
 const VISIBLE_STATUSES = ["active", "renaming"];
@@ -110,19 +112,10 @@ export const createOrganization = async (deps: Deps, input: CreateInput | { orga
     await leaveAccounts(deps, [userId], orgId);
     throw new AppError("ORGANIZATION_EXISTS");
   }
-  try {
-    await finishCreate(deps, org);
-  } catch (error) {
-    if (!isPermanentFailure(error)) throw error;
-    await abandonCreate(deps, org);
-    throw new AppError("NAME_REFUSED_BY_STORE");
-  }
-  deps.background((later) => settleJoin(later, userId));
+  await runUndoingRefusal(createOperation, deps, org, "NAME_REFUSED_BY_STORE");
+  await runForRequest(joinOperation, deps, { userId });
   return { organization_name: org.organization_name, collection_name, admin_email: email };
 };
-
-/** The account's pending join is confirmed: nothing left for the reconciler to prune. */
-const settleJoin = (deps: Deps, userId: ObjectId) => deps.data.collection(USERS).updateOne({ user_id: userId }, { $unset: { joining_at: "" } });
 
 export const getOrganization = async (deps: Deps, name: string, principal?: Principal): Promise<OrganizationView> => {
   const org = await deps.organizations.findOne({ slug: slugify(name), status: { $in: VISIBLE_STATUSES } });
@@ -178,6 +171,15 @@ export const renameOrganization = async (deps: Deps, input: RenameInput, credent
     return viewOf(org, shownEmail(org));
   }
 
+  const pending: PendingOperation = {
+    op: "rename",
+    started_at: now,
+    from_name: input.organization_name,
+    from_slug: fromSlug,
+    from_collection: from,
+    to_collection: to,
+    event: renamed,
+  };
   let before: OrganizationDoc | null;
   try {
     before = await deps.organizations.findOneAndUpdate(guard, {
@@ -186,15 +188,7 @@ export const renameOrganization = async (deps: Deps, input: RenameInput, credent
         slug: toSlug,
         status: "renaming",
         updated_at: now,
-        pending: {
-          op: "rename",
-          started_at: now,
-          from_name: input.organization_name,
-          from_slug: fromSlug,
-          from_collection: from,
-          to_collection: to,
-          event: renamed,
-        },
+        pending,
       },
     });
   } catch (error) {
@@ -203,22 +197,12 @@ export const renameOrganization = async (deps: Deps, input: RenameInput, credent
   }
   if (!before) throw await diagnose(deps, principal, fromSlug);
 
-  let moved: Awaited<ReturnType<typeof moveTenantCollection>>;
-  try {
-    moved = await moveTenantCollection(deps, before, from, to);
-  } catch (error) {
-    if (!isPermanentFailure(error)) throw error;
-    await undoRename(deps, before._id, before.organization_name, fromSlug);
-    throw new AppError("NAME_REFUSED_BY_STORE");
-  }
-  if (moved === "target-exists") {
-    await undoRename(deps, before._id, before.organization_name, fromSlug);
-    throw new AppError("COLLECTION_EXISTS");
-  }
-  const updated_at = await finishRename(deps, before._id, to, renamed);
+  // The marker as stored, except that an undo puts back the name as it was spelled, not as the caller spelled it.
+  const marker: OrganizationDoc = { ...before, organization_name: input.new_organization_name, pending: { ...pending, from_name: before.organization_name } };
+  if ((await runUndoingRefusal(renameOperation, deps, marker, "NAME_REFUSED_BY_STORE")) === "undone") throw new AppError("COLLECTION_EXISTS");
   const { pending: _pending, ...rest } = before;
   return viewOf(
-    { ...rest, organization_name: input.new_organization_name, slug: toSlug, collection_name: to, status: "active", updated_at },
+    { ...rest, organization_name: input.new_organization_name, slug: toSlug, collection_name: to, status: "active", updated_at: marker.updated_at },
     shownEmail(before),
   );
 };
@@ -229,19 +213,11 @@ export const deleteOrganization = async (deps: Deps, name: string, principal: Pr
   const guard = {
     _id: principal.orgId,
     slug,
-    status: "active",
     ...currentToken(principal),
     ...ADMITS_CALLERS,
     ...(adminEmail === undefined ? {} : { [memberPath(principal.userId, "email_key")]: normalizeEmail(adminEmail) }),
   };
-  const now = deps.now();
-  const deleted = newEvent("organization.deleted", userActor(principal), {}, now);
-  const org = await deps.organizations.findOneAndUpdate(
-    guard,
-    // Recorded with the mark, from which the delete always finishes (its feed goes with it; see events.ts).
-    withEvents({ $set: { status: "deleting", updated_at: now, pending: { op: "delete", started_at: now } } }, deleted),
-    { returnNewDocument: true },
-  );
+  const org = await markDeleting(deps, guard, userActor(principal));
   if (!org) throw await diagnose(deps, principal, slug, adminEmail);
-  await finishDelete(deps, org);
+  await runForRequest(deleteOperation, deps, org);
 };

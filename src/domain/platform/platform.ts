@@ -5,9 +5,10 @@ import { AppError } from "../kernel/errors";
 import { newEvent, withEvents } from "../kernel/event";
 import { drainWriters } from "../kernel/leases";
 import type { OrganizationDoc, OrgStatus, Suspension } from "../kernel/model";
+import { runForRequest } from "../kernel/operation";
 import type { Role } from "../kernel/roles";
+import { deleteOperation, markDeleting } from "../organizations/operations";
 import { slugify } from "../organizations/slug";
-import { finishDelete } from "../organizations/steps";
 
 /**
  * The platform operator's view of every organization: list and search, inspect, suspend,
@@ -262,18 +263,12 @@ export const reactivateOrganization = async (deps: Deps, id: ObjectId, keyId: st
  * until it is gone.
  */
 export const removeOrganization = async (deps: Deps, id: ObjectId, keyId: string): Promise<{ organization_name: string }> => {
-  const now = deps.now();
-  const deleted = newEvent("organization.deleted", { type: "operator", key_id: keyId }, {}, now);
-  const org = await deps.organizations.findOneAndUpdate(
-    { _id: id, status: "active" },
-    withEvents({ $set: { status: "deleting", updated_at: now, pending: { op: "delete", started_at: now } } }, deleted),
-    { returnNewDocument: true },
-  );
+  const org = await markDeleting(deps, { _id: id }, { type: "operator", key_id: keyId });
   if (!org) {
     const exists = await deps.organizations.findOne({ _id: id }, { projection: { _id: 1 } });
     throw new AppError(exists ? "ORGANIZATION_BUSY" : "ORGANIZATION_NOT_FOUND");
   }
-  await finishDelete(deps, org);
+  await runForRequest(deleteOperation, deps, org);
   return { organization_name: org.organization_name };
 };
 

@@ -1,52 +1,42 @@
-import type { DataError } from "../../data/errors";
 import { AUDIT_LOG, type AuditAction, type AuditEvent } from "../audit/audit";
-import { publishLeftovers } from "../events/outbox";
 import type { Deps } from "../kernel/deps";
+import { AppError } from "../kernel/errors";
 import type { OrganizationDoc } from "../kernel/model";
-import {
-  abandonCreate,
-  finishCreate,
-  finishDelete,
-  finishRename,
-  isPermanentFailure,
-  markFailed,
-  moveTenantCollection,
-  renamedEvent,
-  undoRename,
-} from "../organizations/steps";
-import { relayLeftovers } from "./events";
-import { type MembershipReport, reconcileMemberships } from "./members";
+import { isPermanentFailure, type Operation, RECONCILE_BATCH, runSteps } from "../kernel/operation";
+import { OPERATIONS, type Registered } from "../operations";
 
-export interface ReconcileReport extends MembershipReport {
-  /** Organizations whose events waited in the outbox (failed logins, or their publisher died), published. */
-  events: number;
-  /** Events carried on an invitation or an account that their request did not relay, relayed. */
-  relayed: number;
+export interface ReconcileReport {
+  /** Creates, renames and deletes found half-done. */
   examined: number;
   finished: number;
   rolledBack: number;
-  /** Operations a store refused for good: undone where possible, else marked failed; never retried. */
+  /** Operations a store refused for good: undone where possible, else flagged failed; never retried. */
   abandoned: number;
   failed: number;
+  /** Accepted invitations whose later steps a crash interrupted, finished (or undone when the organization went). */
+  accepts: number;
+  /** Removals whose account step a crash interrupted, finished. */
+  departures: number;
+  /** Accounts that listed an organization they never joined (a create or accept that died), pruned. */
+  accounts: number;
+  /** Events carried on an invitation, an endpoint or an account that their request did not relay, relayed. */
+  relayed: number;
+  /** Organizations whose events waited in the outbox (failed logins, or their publisher died), published. */
+  events: number;
 }
 
-/** How many stuck operations one run looks at; the next run takes the rest. */
-const BATCH = 100;
-
 /**
- * Settles operations that a crash, timeout or lost response left half-done. It uses the same
- * idempotent, status-guarded steps as the requests, so it may overlap live requests (it only
- * takes operations older than `olderThan`) and other runs: whoever comes second finds the step
- * done, or the guard unmatched, and moves on. A step the store refuses for good (not a timeout)
- * is given up: a create is undone, a rename put back, anything else marked failed and left alone.
+ * The one reconciler: asks every registered operation (src/domain/operations.ts) for the markers
+ * a crash, a timeout or a lost answer left, older than `olderThan`, and runs the same steps the
+ * requests run. It may overlap live requests (it only takes markers older than any request can
+ * be) and other runs: whoever comes second finds the step done, or its guard unmatched, and moves
+ * on. A step the store refuses for good is given up: the operation undone where it can be, else
+ * flagged for an operator; a step that throws a caller's error (AppError) ended the operation by
+ * its own rules, and counts as settled.
  */
 export const reconcile = async (deps: Deps, olderThan: Date): Promise<ReconcileReport> => {
-  const stuck = await deps.organizations.find(
-    { status: { $in: ["creating", "renaming", "deleting"] }, "pending.started_at": { $lt: olderThan }, "pending.failed_at": { $exists: false } },
-    { limit: BATCH },
-  );
   const report: ReconcileReport = {
-    examined: stuck.length,
+    examined: 0,
     finished: 0,
     rolledBack: 0,
     abandoned: 0,
@@ -54,74 +44,66 @@ export const reconcile = async (deps: Deps, olderThan: Date): Promise<ReconcileR
     accepts: 0,
     departures: 0,
     accounts: 0,
-    events: 0,
     relayed: 0,
+    events: 0,
   };
-  for (const org of stuck) {
+  for (const entry of OPERATIONS) {
+    let markers: unknown[];
     try {
-      report[await settle(deps, org)]++;
+      markers = await entry.operation.abandoned(deps, olderThan, RECONCILE_BATCH);
     } catch (error) {
-      if (isPermanentFailure(error)) {
-        await giveUp(deps, org, error).catch(() => {});
-        report.abandoned++;
-        continue;
-      }
       report.failed++;
-      console.error(JSON.stringify({ msg: "reconcile failed", org_id: org._id.toHexString(), status: org.status, error: String(error) }));
+      console.error(JSON.stringify({ msg: "reconcile failed", kind: entry.operation.kind, error: String(error) }));
+      continue;
     }
-  }
-  try {
-    Object.assign(report, await reconcileMemberships(deps, olderThan));
-  } catch (error) {
-    report.failed++;
-    console.error(JSON.stringify({ msg: "reconcile memberships failed", error: String(error) }));
-  }
-  try {
-    // Last: the steps above record events of their own as they finish.
-    report.relayed = await relayLeftovers(deps, olderThan);
-    // Every outbox waiting now, not only those a publisher left: failed logins are published here (auth.ts).
-    report.events = await publishLeftovers(deps, new Date(Math.max(olderThan.getTime(), deps.now().getTime())));
-  } catch (error) {
-    report.failed++;
-    console.error(JSON.stringify({ msg: "reconcile events failed", error: String(error) }));
+    for (const marker of markers) await settle(deps, entry, marker, report);
   }
   return report;
 };
 
-const settle = async (deps: Deps, org: OrganizationDoc): Promise<"finished" | "rolledBack"> => {
-  const pending = org.pending;
-  if (org.status === "creating") {
-    // The record is complete, admin included: finishing is always possible and loses nothing.
-    await finishCreate(deps, org);
-    return "finished";
+const settle = async (deps: Deps, { operation, counter }: Registered, marker: unknown, report: ReconcileReport): Promise<void> => {
+  if (counter === "lifecycle") report.examined++;
+  try {
+    const outcome = await runSteps(operation, deps, marker);
+    if (counter === "lifecycle") report[outcome === "undone" ? "rolledBack" : "finished"]++;
+    else report[counter]++;
+  } catch (error) {
+    if (error instanceof AppError) {
+      if (counter !== "lifecycle") report[counter]++;
+      return;
+    }
+    if (isPermanentFailure(error)) {
+      await giveUp(deps, operation, marker, error).catch(() => {});
+      report.abandoned++;
+      return;
+    }
+    report.failed++;
+    console.error(JSON.stringify({ msg: "reconcile failed", kind: operation.kind, error: String(error) }));
   }
-  if (org.status === "deleting") {
-    await finishDelete(deps, org);
-    return "finished";
-  }
-  if (org.status !== "renaming" || pending?.op !== "rename") throw new Error(`cannot settle status ${org.status}`);
-  if ((await moveTenantCollection(deps, org, pending.from_collection, pending.to_collection)) === "target-exists") {
-    // The target existed before the move and the source still holds the data: undo the rename.
-    await undoRename(deps, org._id, pending.from_name, pending.from_slug);
-    return "rolledBack";
-  }
-  // A rename marked before events existed has none prepared: the service records it as its own.
-  const renamed = pending.event ?? renamedEvent({ type: "system" }, pending.from_name, org.organization_name, pending.to_collection, deps.now());
-  await finishRename(deps, org._id, pending.to_collection, renamed);
-  return "finished";
 };
 
-const ACTION_OF: Record<string, AuditAction> = { creating: "org.create", renaming: "org.update", deleting: "org.delete" };
+const ACTION_OF: Record<string, AuditAction> = {
+  "organization.create": "org.create",
+  "organization.rename": "org.update",
+  "organization.delete": "org.delete",
+};
 
-const giveUp = async (deps: Deps, org: OrganizationDoc, error: DataError): Promise<void> => {
-  const pending = org.pending;
-  if (org.status === "creating") await abandonCreate(deps, org);
-  else if (org.status === "renaming" && pending?.op === "rename") await undoRename(deps, org._id, pending.from_name, pending.from_slug);
-  else await markFailed(deps, org, error);
-  console.error(JSON.stringify({ msg: "reconcile gave up", org_id: org._id.toHexString(), status: org.status, error_code: error.code, error: error.message }));
+/** Undoes, or flags, an operation the store refused for good, and says so in the log and, for an organization's, the audit trail. */
+const giveUp = async (
+  deps: Deps,
+  operation: Operation<unknown>,
+  marker: unknown,
+  error: Parameters<NonNullable<Operation<unknown>["undo"]>>[2],
+): Promise<void> => {
+  if (operation.undo) await operation.undo(deps, marker, error);
+  else await operation.flagFailed?.(deps, marker, error);
+  console.error(JSON.stringify({ msg: "reconcile gave up", kind: operation.kind, error_code: error.code, error: error.message }));
+  const action = ACTION_OF[operation.kind];
+  if (!action) return;
+  const org = marker as OrganizationDoc;
   const event: AuditEvent = {
     at: deps.now(),
-    action: ACTION_OF[org.status] ?? "org.update",
+    action,
     outcome: "abandoned",
     status: 422,
     request_id: "reconciler",

@@ -1,12 +1,13 @@
 import { ObjectId } from "bson";
 import type { IndexSpec } from "../../dataapi/engine";
-import { type CarriedEvent, relay } from "../events/outbox";
+import { type CarriedEvent, carriedEventOperation } from "../events/carried";
 import { admitsCallers } from "../kernel/admission";
 import type { Deps, EndpointSecrets } from "../kernel/deps";
 import { AppError } from "../kernel/errors";
 import { newEvent, userActor } from "../kernel/event";
 import { acquireWriteLease } from "../kernel/leases";
 import type { EventType } from "../kernel/model";
+import { runForRequest } from "../kernel/operation";
 import { currentToken, type Principal } from "../kernel/principal";
 import { insertInSlot, SLOT_INDEX } from "../kernel/slots";
 import { checkEndpointUrl, redactedUrl } from "./endpoint-url";
@@ -123,6 +124,17 @@ const refusal = async (deps: Deps, principal: Principal): Promise<AppError> => {
   return admitsCallers(org) ? new AppError("ORGANIZATION_BUSY") : new AppError("ORGANIZATION_SUSPENDED");
 };
 
+/** A registration carries its `webhook.created`, cleared after the answer. */
+export const createWebhookOperation = carriedEventOperation({ kind: "webhook.create", collection: WEBHOOKS, type: "webhook.created", clearAfterAnswer: true });
+
+/** A deletion marks the endpoint (nothing more is delivered to it) with its `webhook.deleted`; the endpoint goes once that is relayed. */
+export const deleteWebhookOperation = carriedEventOperation({
+  kind: "webhook.delete",
+  collection: WEBHOOKS,
+  type: "webhook.deleted",
+  removes: { deleted: true },
+});
+
 /**
  * Registers an endpoint; answers it with its signing secret, shown only here. Under a write lease
  * (a delete waits for it, so no endpoint outlives its organization), which also marks the
@@ -164,8 +176,7 @@ export const createWebhook = async (deps: Deps, principal: Principal, input: { u
     const placed = await insertInSlot(fenced, { ...doc, carried: [created] }, MAX_WEBHOOKS, { readFirst: true });
     if (placed === "full") throw new AppError("WEBHOOK_LIMIT");
     if (placed !== "inserted") throw new AppError("ORGANIZATION_BUSY");
-    await relay(deps, created);
-    deps.background((later) => hooks(later).updateOne({ _id: id }, { $pullAll: { carried: [created] } }));
+    await runForRequest(createWebhookOperation, deps, { carrier: id, carried: created });
     return { ...webhookView(doc, now), secret };
   } finally {
     lease.release();
@@ -195,8 +206,7 @@ export const deleteWebhook = async (deps: Deps, principal: Principal, id: Object
       { $set: { deleted: true, status: "disabled" }, $push: { carried: deleted } },
     );
     if (!marked) throw new AppError("WEBHOOK_NOT_FOUND");
-    await relay(deps, deleted);
-    await fenced.deleteOne({ _id: id, deleted: true });
+    await runForRequest(deleteWebhookOperation, deps, { carrier: id, carried: deleted });
     deps.background((later) => later.data.collection(WEBHOOK_DELIVERIES).deleteMany({ webhook_id: id }));
   } finally {
     lease.release();

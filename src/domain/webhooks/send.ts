@@ -1,8 +1,10 @@
 import { ObjectId } from "bson";
-import { type CarriedEvent, type EventDoc, eventView, relay } from "../events/outbox";
+import { type CarriedEvent, carriedEventOperation } from "../events/carried";
+import { type EventDoc, eventView } from "../events/outbox";
 import type { Deps, EndpointSecrets } from "../kernel/deps";
 import { AppError } from "../kernel/errors";
 import { newEvent } from "../kernel/event";
+import { runForRequest } from "../kernel/operation";
 import { attemptDelivery, type DeliveryResult } from "./deliver";
 import { checkEndpointUrl, redactedUrl } from "./endpoint-url";
 import { type DeliveryDoc, WEBHOOK_DELIVERIES, WEBHOOKS, type WebhookDoc } from "./endpoints";
@@ -10,7 +12,7 @@ import { DEFAULT_JITTER, nextAttemptAt } from "./schedule";
 import { webhookHeaders } from "./signature";
 
 /**
- * What every way of calling an endpoint shares (the feed, redeliveries, `/test`, farewells): the
+ * What every way of calling an endpoint shares (the feed, redeliveries, `/test`, a deleted organization's last deliveries): the
  * URL judged again by the deployment's policy as it stands now, the signed attempt, and its log.
  */
 
@@ -84,6 +86,8 @@ export const nextAttempt = (deps: Deps, attemptsMade: number, now: Date): Date |
   return new Date(now.getTime() + Math.round((at.getTime() - now.getTime()) / deps.settings.webhooks.scheduleDivisor));
 };
 
+export const disableEndpointOperation = carriedEventOperation({ kind: "webhook.disable", collection: WEBHOOKS, type: "webhook.disabled" });
+
 /**
  * Disables an endpoint (it keeps failing, or the URL policy now refuses it), with `webhook.disabled`
  * carried on it and relayed (as for a deletion), so the organization learns it from its feed, and
@@ -103,8 +107,7 @@ export const disableEndpoint = async (deps: Deps, hook: WebhookDoc, reason: stri
     },
   );
   if (!marked) return;
-  await relay(deps, disabled);
-  await hooks(deps).updateOne({ _id: hook._id }, { $pullAll: { carried: [disabled] } });
+  await runForRequest(disableEndpointOperation, deps, { carrier: hook._id, carried: disabled });
 };
 
 /** The reason an endpoint is disabled when the URL policy refuses its URL at delivery. */

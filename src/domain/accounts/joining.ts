@@ -1,0 +1,52 @@
+import type { ObjectId } from "bson";
+import type { Deps } from "../kernel/deps";
+import { memberOf } from "../kernel/model";
+import { defineOperation } from "../kernel/operation";
+import { type AccountDoc, leaveAccounts, USERS } from "./accounts";
+
+/** An account gaining an organization: who, and (from the reconciler) the account as it was found. */
+export interface Joining {
+  userId: ObjectId;
+  account?: AccountDoc;
+}
+
+const users = (deps: Deps) => deps.data.collection<AccountDoc>(USERS);
+
+/**
+ * An account lists an organization before the membership exists (a create or an accept takes the
+ * e-mail first, so an account never vanishes while it belongs somewhere), and `joining_at` marks
+ * that. The request that made the membership only confirms; after a crash the reconciler drops the
+ * organizations the account lists but never joined, then confirms.
+ */
+export const joinOperation = defineOperation<Joining>({
+  kind: "account.join",
+  marker: "the account, `joining_at` set",
+  abandoned: async (deps, olderThan, limit) => {
+    const joining = await users(deps).find({ joining_at: { $lt: olderThan } }, { limit });
+    return joining.flatMap((account) => (account.user_id ? [{ userId: account.user_id, account }] : []));
+  },
+  steps: [
+    {
+      name: "leave organizations never joined",
+      run: async (deps, { userId, account }) => {
+        const listed = account?.org_ids ?? [];
+        const orgs = await deps.organizations.find({ _id: { $in: listed } }, { projection: { members: 1, status: 1 } });
+        // A `creating` organization is its create's to finish or undo; every other one lists its members.
+        const stray = listed.filter((id) => {
+          const org = orgs.find((o) => o._id.equals(id));
+          return !org || (org.status !== "creating" && !memberOf(org, userId));
+        });
+        for (const orgId of stray) await leaveAccounts(deps, [userId], orgId);
+      },
+      // The request just made the membership: nothing to drop.
+      onRequest: async () => {},
+    },
+    {
+      name: "confirm",
+      afterAnswer: true,
+      // Guarded by the mark as read: a join that began since is its own request's to confirm.
+      run: (deps, { userId, account }) => users(deps).updateOne({ user_id: userId, joining_at: account?.joining_at }, { $unset: { joining_at: "" } }),
+      onRequest: (deps, { userId }) => users(deps).updateOne({ user_id: userId }, { $unset: { joining_at: "" } }),
+    },
+  ],
+});
