@@ -71,3 +71,46 @@ export const checkAccounts = async (deps: Deps, orgs: OrganizationDoc[]) => {
     }
   }
 };
+
+/** Where the crash matrix stops the Worker: around one step of one declared operation. */
+export interface Cut {
+  kind: string;
+  step: string;
+  when: "before" | "after";
+}
+
+export class Crash extends Error {}
+
+/**
+ * Dependencies that die at `cut`: the step's call never made (before), or made and its answer lost
+ * (after). From then on the store answers nothing, so work in flight or queued after the answer
+ * (a lease given back, a publish) is lost, as when the Worker dies. `settled()` waits for the work
+ * after the answer that was still going.
+ */
+export const crashingDeps = (database: string, cut: Cut) => {
+  const state = { reached: false, tasks: [] as Promise<unknown>[] };
+  const data = storeClient(database, (send) => async (request) => {
+    if (state.reached) throw new Crash("the Worker is gone");
+    return send(request);
+  });
+  const deps: Deps = {
+    ...depsFor(database),
+    data,
+    organizations: data.collection<OrganizationDoc>(ORGANIZATIONS),
+    background: (task) => {
+      if (!state.reached) state.tasks.push(task(deps).catch(() => {}));
+    },
+    cut: (kind, step, when) => {
+      if (state.reached || kind !== cut.kind || step !== cut.step || when !== cut.when) return;
+      state.reached = true;
+      throw new Crash(`stopped ${when} ${kind}: ${step}`);
+    },
+  };
+  const settled = async () => {
+    for (let seen = 0; seen < state.tasks.length; seen = state.tasks.length) await Promise.all(state.tasks);
+  };
+  return { deps, state, settled };
+};
+
+/** Deps whose clock runs ahead: the reconciler, once no request can still be at work (a relay's window, a lease). */
+export const laterDeps = (database: string): Deps => ({ ...depsFor(database), now: () => new Date(Date.now() + 120_000) });

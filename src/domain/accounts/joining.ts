@@ -12,11 +12,16 @@ export interface Joining {
 
 const users = (deps: Deps) => deps.data.collection<AccountDoc>(USERS);
 
+/** The last step of an operation that made a membership: the account's join is confirmed, nothing left to prune. */
+export const confirmJoin = (deps: Deps, userId: ObjectId) => users(deps).updateOne({ user_id: userId }, { $unset: { joining_at: "" } });
+
 /**
  * An account lists an organization before the membership exists (a create or an accept takes the
  * e-mail first, so an account never vanishes while it belongs somewhere), and `joining_at` marks
- * that. The request that made the membership only confirms; after a crash the reconciler drops the
- * organizations the account lists but never joined, then confirms.
+ * that; the create or the accept confirms the join as its last step. An account still joining
+ * after that is one whose operation died before its own marker was written (a create before its
+ * insert, an accept before its claim): the reconciler drops the organizations it lists but never
+ * joined, then confirms.
  */
 export const joinOperation = defineOperation<Joining>({
   kind: "account.join",
@@ -38,15 +43,11 @@ export const joinOperation = defineOperation<Joining>({
         });
         for (const orgId of stray) await leaveAccounts(deps, [userId], orgId);
       },
-      // The request just made the membership: nothing to drop.
-      onRequest: async () => {},
     },
     {
       name: "confirm",
-      afterAnswer: true,
-      // Guarded by the mark as read: a join that began since is its own request's to confirm.
+      // Guarded by the mark as read: a join that began since is its own operation's to confirm.
       run: (deps, { userId, account }) => users(deps).updateOne({ user_id: userId, joining_at: account?.joining_at }, { $unset: { joining_at: "" } }),
-      onRequest: (deps, { userId }) => users(deps).updateOne({ user_id: userId }, { $unset: { joining_at: "" } }),
     },
   ],
 });

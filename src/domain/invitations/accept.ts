@@ -1,6 +1,6 @@
 import { ObjectId } from "bson";
 import { type Account, type AccountDoc, attemptKey, hasAccount, joinAccount, leaveAccounts, openAccount, USERS } from "../accounts/accounts";
-import { joinOperation } from "../accounts/joining";
+import { confirmJoin } from "../accounts/joining";
 import { hashPassword } from "../accounts/passwords";
 import { checkAccountPassword, tokenFor } from "../auth/auth";
 import { publishLater } from "../events/outbox";
@@ -76,7 +76,6 @@ export const acceptInvitation = async (deps: Deps, input: AcceptInput, principal
   // Joined before a suspension (an earlier attempt of this accept): the membership stands, but no token is issued.
   if (!admitsCallers(org)) throw new AppError("ORGANIZATION_SUSPENDED");
   const member = memberOf(org, userId) as MemberRecord;
-  await runForRequest(joinOperation, deps, { userId });
   return { access_token: await tokenFor(deps, org, member), token_type: "bearer" as const, org };
 };
 
@@ -130,6 +129,11 @@ export const acceptOperation = defineOperation<Accepting>({
       // Before the answer, never after: a claim left behind would be finished again by the reconciler, re-adding a member removed since.
       name: "remove the invitation",
       run: (deps, { claimed }) => invitations(deps).deleteOne({ _id: claimed._id }),
+    },
+    {
+      name: "confirm the account's join",
+      afterAnswer: true,
+      run: (deps, { claimed }) => confirmJoin(deps, claimOf(claimed).user_id),
     },
   ],
 });

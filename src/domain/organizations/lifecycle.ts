@@ -1,7 +1,6 @@
 import { ObjectId } from "bson";
 import { DuplicateKeyError } from "../../data/errors";
 import { attemptKey, joinAccount, leaveAccounts, openAccount } from "../accounts/accounts";
-import { joinOperation } from "../accounts/joining";
 import { hashPassword } from "../accounts/passwords";
 import { verifyCredentials } from "../auth/auth";
 import { publishLater } from "../events/outbox";
@@ -113,7 +112,6 @@ export const createOrganization = async (deps: Deps, input: CreateInput | { orga
     throw new AppError("ORGANIZATION_EXISTS");
   }
   await runUndoingRefusal(createOperation, deps, org, "NAME_REFUSED_BY_STORE");
-  await runForRequest(joinOperation, deps, { userId });
   return { organization_name: org.organization_name, collection_name, admin_email: email };
 };
 

@@ -1,6 +1,7 @@
 import { ObjectId } from "bson";
 import { DataError } from "../../data/errors";
 import { leaveAccounts } from "../accounts/accounts";
+import { confirmJoin } from "../accounts/joining";
 import { EVENTS, publishLater } from "../events/outbox";
 import { INVITATIONS } from "../invitations/invitations";
 import type { Deps } from "../kernel/deps";
@@ -68,6 +69,14 @@ export const createOperation: Operation<OrganizationDoc> = defineOperation({
           withEvents({ $set: { status: "active", updated_at: now }, $unset: { pending: "" } }, created),
         );
         publishLater(deps, org._id);
+      },
+    },
+    {
+      name: "confirm the creator's join",
+      afterAnswer: true,
+      run: async (deps, org) => {
+        const creator = Object.values(org.members ?? {})[0];
+        if (creator) await confirmJoin(deps, creator.user_id);
       },
     },
   ],

@@ -1,0 +1,285 @@
+import { ObjectId } from "bson";
+import { expect, inject } from "vitest";
+import { type AccountDoc, attemptKey, joinAccount, openAccount, USERS } from "../../src/domain/accounts/accounts";
+import { changePassword, login } from "../../src/domain/auth/auth";
+import { organizationEvents, publishOperation } from "../../src/domain/events/outbox";
+import { acceptInvitation } from "../../src/domain/invitations/accept";
+import { createInvitation, INVITATIONS, type InvitationDoc, revokeInvitation } from "../../src/domain/invitations/invitations";
+import type { Deps } from "../../src/domain/kernel/deps";
+import type { EventType } from "../../src/domain/kernel/model";
+import { memberOf, ORGANIZATION_INDEXES, type OrganizationDoc } from "../../src/domain/kernel/model";
+import { runForRequest } from "../../src/domain/kernel/operation";
+import type { Principal } from "../../src/domain/kernel/principal";
+import { removeMember } from "../../src/domain/members/members";
+import { createOrganization, deleteOrganization, renameOrganization } from "../../src/domain/organizations/lifecycle";
+import { collectionNameFor } from "../../src/domain/organizations/slug";
+import { reconcile } from "../../src/domain/reconciler/reconciler";
+import { createWebhook, deleteWebhook, WEBHOOKS, type WebhookDoc } from "../../src/domain/webhooks/endpoints";
+import { disableEndpoint } from "../../src/domain/webhooks/send";
+import { ownerOf } from "../helpers";
+import { checkAccounts, depsFor } from "./faults";
+
+/**
+ * What the crash matrix (crash-matrix.test.ts) runs for each declared operation: a world made on a
+ * healthy store, the request that runs the operation (on the crashing store), and what must hold
+ * once the reconciler ran: the operation happened whole, or not at all, and its events with it.
+ */
+export interface Scenario<World = unknown> {
+  setUp: (database: string) => Promise<World>;
+  start: (deps: Deps, world: World) => Promise<unknown>;
+  check: (deps: Deps, world: World) => Promise<void>;
+}
+
+const scenario = <World>(declared: Scenario<World>): Scenario => declared as unknown as Scenario;
+
+const PASSWORD = "Test1234";
+const TENANT_DOCS = 3;
+// The suites' loopback receiver answers this unknown name 404 at once: no delivery leaves the machine.
+const HOOK_URL = () => `${inject("receiverUrl")}/hooks/crash-matrix-unregistered`;
+
+interface Org {
+  owner: Principal;
+  email: string;
+}
+
+/** An organization "Acme" with its owner and a few records, made whole on the healthy store. */
+const acme = async (database: string): Promise<Org> => {
+  const healthy = depsFor(database);
+  await healthy.organizations.createIndexes(ORGANIZATION_INDEXES);
+  const email = "owner@acme.example.com";
+  await createOrganization(healthy, { organization_name: "Acme", email, password: PASSWORD });
+  const tenant = healthy.data.collection(collectionNameFor("acme"));
+  for (let n = 0; n < TENANT_DOCS; n++) await tenant.insertOne({ n });
+  const org = (await healthy.organizations.findOne({ slug: "acme" })) as OrganizationDoc;
+  return { owner: ownerOf(org), email };
+};
+
+/** Accounts and memberships agree, and no tenant collection is left without its organization. */
+const consistent = async (deps: Deps): Promise<OrganizationDoc[]> => {
+  const orgs = await deps.organizations.find({});
+  await checkAccounts(deps, orgs);
+  const collections = (await deps.data.listCollections()).map((c) => c.name).filter((name) => name.startsWith("org_"));
+  expect(collections.sort()).toEqual(orgs.map((org) => org.collection_name).sort());
+  for (const org of orgs) expect(org.status).toBe("active");
+  return orgs;
+};
+
+/** How often the organization's feed lists events of `type`, after checking it numbers them without a gap or a repeat. */
+const countInFeed = async (deps: Deps, owner: Principal, type: EventType): Promise<number> => {
+  const { events } = await organizationEvents(deps, owner, { limit: 200 });
+  expect(events.map((e) => Number(e.cursor))).toEqual(events.map((_, i) => i + 1));
+  expect(new Set(events.map((e) => e.id)).size).toBe(events.length);
+  return events.filter((e) => e.type === type).length;
+};
+
+const freshOwner = async (deps: Deps, owner: Principal): Promise<Principal> =>
+  ownerOf((await deps.organizations.findOne({ _id: owner.orgId })) as OrganizationDoc);
+
+/** A member who joined through the healthy store. */
+const withMember = async (database: string) => {
+  const org = await acme(database);
+  const healthy = depsFor(database);
+  const { token } = await createInvitation(healthy, org.owner, { email: "member@example.com", role: "member" });
+  await acceptInvitation(healthy, { token, password: PASSWORD });
+  const doc = (await healthy.organizations.findOne({ _id: org.owner.orgId })) as OrganizationDoc;
+  const member = Object.values(doc.members).find((m) => m.email === "member@example.com");
+  return { ...org, member: member?.user_id as ObjectId };
+};
+
+const indexesOnly = async (database: string) => {
+  await depsFor(database).organizations.createIndexes(ORGANIZATION_INDEXES);
+  return {};
+};
+
+const createFresh = (deps: Deps) => createOrganization(deps, { organization_name: "Fresh", email: "owner@fresh.example.com", password: PASSWORD });
+
+const checkCreated = async (deps: Deps) => {
+  const orgs = await consistent(deps);
+  const fresh = orgs.find((org) => org.slug === "fresh");
+  // Its account exists exactly when it does (consistent() checks both ways), and it can log in.
+  if (fresh) await login(deps, "owner@fresh.example.com", PASSWORD);
+  expect(await deps.data.collection(USERS).countDocuments({ user_id: { $exists: true } })).toBe(fresh ? 1 : 0);
+};
+
+const created = scenario({ setUp: indexesOnly, start: createFresh, check: checkCreated });
+
+const renamed = scenario<Org>({
+  setUp: acme,
+  start: (deps, { owner }) => renameOrganization(deps, { organization_name: "Acme", new_organization_name: "Apex" }, { kind: "token", principal: owner }),
+  check: async (deps, { owner }) => {
+    const [org] = await consistent(deps);
+    expect(["acme", "apex"]).toContain(org?.slug);
+    expect(await deps.data.collection(org?.collection_name ?? "").countDocuments()).toBe(TENANT_DOCS);
+    expect(await countInFeed(deps, owner, "organization.renamed")).toBe(org?.slug === "apex" ? 1 : 0);
+  },
+});
+
+const deleted = scenario<Org>({
+  setUp: acme,
+  start: (deps, { owner }) => deleteOrganization(deps, "Acme", owner),
+  check: async (deps, { owner }) => {
+    // A delete, once marked, always finishes: nothing of the organization is left anywhere.
+    const orgs = await consistent(deps);
+    if (orgs.length === 0) {
+      for (const name of ["users", "events", "invitations", WEBHOOKS]) expect(await deps.data.collection(name).countDocuments({})).toBe(0);
+    } else expect(await countInFeed(deps, owner, "organization.deleted")).toBe(0);
+  },
+});
+
+const membershipEnded = scenario<Org & { member: ObjectId }>({
+  setUp: withMember,
+  start: (deps, { owner, member }) => removeMember(deps, owner, member),
+  check: async (deps, { owner, member }) => {
+    const [org] = await consistent(deps);
+    const stays = org ? memberOf(org, member) !== undefined : false;
+    expect(org?.departures ?? []).toEqual([]);
+    expect(await countInFeed(deps, owner, "member.removed")).toBe(stays ? 0 : 1);
+  },
+});
+
+const accepted = scenario<Org & { token: string }>({
+  setUp: async (database) => {
+    const org = await acme(database);
+    const { token } = await createInvitation(depsFor(database), org.owner, { email: "guest@example.com", role: "member" });
+    return { ...org, token };
+  },
+  start: (deps, { token }) => acceptInvitation(deps, { token, password: PASSWORD }),
+  check: async (deps, { owner }) => {
+    const [org] = await consistent(deps);
+    const joined = Object.values(org?.members ?? {}).some((m) => m.email === "guest@example.com");
+    const invitation = await deps.data.collection<InvitationDoc>(INVITATIONS).findOne({ email_key: "guest@example.com" });
+    // Joined and the invitation gone, or not joined and the invitation pending again (no claim left).
+    expect(invitation === null).toBe(joined);
+    expect(invitation?.claim).toBeUndefined();
+    expect(await countInFeed(deps, owner, "member.joined")).toBe(joined ? 1 : 0);
+  },
+});
+
+/**
+ * Accounts whose operation died before writing its own marker: a create that reserved a new
+ * account before its insert, and an owner's account that gained an organization never created.
+ * Only the reconciler meets them, so it is what runs here.
+ */
+const joined = scenario<Org>({
+  setUp: async (database) => {
+    const org = await acme(database);
+    const healthy = depsFor(database);
+    const never = new ObjectId();
+    const user_id = new ObjectId();
+    await openAccount(healthy, await attemptKey("stray@example.com"), { user_id, email: "stray@example.com", password_hash: "x", org_id: never });
+    await joinAccount(healthy, org.owner.userId, never);
+    return org;
+  },
+  start: (deps) => reconcile(deps, new Date(Date.now() + 60_000)),
+  check: async (deps) => {
+    await consistent(deps);
+    expect(await deps.data.collection(USERS).countDocuments({ email: "stray@example.com" })).toBe(0);
+    expect(await deps.data.collection<AccountDoc>(USERS).countDocuments({ joining_at: { $exists: true } })).toBe(0);
+  },
+});
+
+/** A change carrying its event on another document: the event is in the feed, once, exactly when the change happened. */
+const carried = <World extends Org>(declared: {
+  setUp?: (database: string) => Promise<World>;
+  start: (deps: Deps, world: World) => Promise<unknown>;
+  type: EventType;
+  happened: (deps: Deps, world: World) => Promise<boolean>;
+}) =>
+  scenario<World>({
+    setUp: declared.setUp ?? (acme as (database: string) => Promise<World>),
+    start: declared.start,
+    check: async (deps, world) => {
+      await consistent(deps);
+      const happened = await declared.happened(deps, world);
+      expect(await countInFeed(deps, await freshOwner(deps, world.owner), declared.type)).toBe(happened ? 1 : 0);
+      for (const collection of [INVITATIONS, WEBHOOKS, USERS]) {
+        expect(await deps.data.collection(collection).countDocuments({ "carried.0": { $exists: true } }), `${collection} carry nothing`).toBe(0);
+      }
+    },
+  });
+
+const withInvitation = async (database: string) => {
+  const org = await acme(database);
+  const { id } = await createInvitation(depsFor(database), org.owner, { email: "guest@example.com", role: "member" });
+  return { ...org, invitation: ObjectId.createFromHexString(id) };
+};
+
+const withWebhook = async (database: string) => {
+  const org = await acme(database);
+  const { id } = await createWebhook(depsFor(database), org.owner, { url: HOOK_URL() });
+  return { ...org, hook: ObjectId.createFromHexString(id) };
+};
+
+const hookOf = (deps: Deps, id: ObjectId) => deps.data.collection<WebhookDoc>(WEBHOOKS).findOne({ _id: id });
+
+/** Every declared operation's scenario, by the operation's kind (src/domain/operations.ts). */
+export const SCENARIOS: Record<string, Scenario> = {
+  "organization.create": created,
+  "organization.rename": renamed,
+  "organization.delete": deleted,
+  "membership.end": membershipEnded,
+  "invitation.accept": accepted,
+  "account.join": joined,
+  "invitation.create": carried({
+    start: (deps, { owner }) => createInvitation(deps, owner, { email: "guest@example.com", role: "member" }),
+    type: "invitation.created",
+    happened: async (deps) => (await deps.data.collection(INVITATIONS).countDocuments({ email_key: "guest@example.com" })) > 0,
+  }),
+  "invitation.revoke": carried({
+    setUp: withInvitation,
+    start: (deps, { owner, invitation }) => revokeInvitation(deps, owner, invitation),
+    type: "invitation.revoked",
+    happened: async (deps, { invitation }) => {
+      const left = await deps.data.collection<InvitationDoc>(INVITATIONS).findOne({ _id: invitation });
+      // Revoked means gone: a revoked invitation left behind would be a half-done revoke.
+      if (left) expect(left.revoked).toBeUndefined();
+      return left === null;
+    },
+  }),
+  "webhook.create": carried({
+    start: (deps, { owner }) => createWebhook(deps, owner, { url: HOOK_URL() }),
+    type: "webhook.created",
+    happened: async (deps, { owner }) => (await deps.data.collection(WEBHOOKS).countDocuments({ org_id: owner.orgId })) > 0,
+  }),
+  "webhook.delete": carried({
+    setUp: withWebhook,
+    start: (deps, { owner, hook }) => deleteWebhook(deps, owner, hook),
+    type: "webhook.deleted",
+    happened: async (deps, { hook }) => {
+      const left = await hookOf(deps, hook);
+      if (left) expect(left.deleted).toBeUndefined();
+      return left === null;
+    },
+  }),
+  "webhook.disable": carried({
+    setUp: withWebhook,
+    start: async (deps, { hook }) => disableEndpoint(deps, (await hookOf(deps, hook)) as WebhookDoc, "it keeps failing"),
+    type: "webhook.disabled",
+    happened: async (deps, { hook }) => (await hookOf(deps, hook))?.status === "disabled",
+  }),
+  "password.change": carried({
+    start: (deps, { owner }) => changePassword(deps, owner, PASSWORD, "Brand-new-9"),
+    type: "admin.password_changed",
+    happened: (deps, { email }) =>
+      login(deps, email, "Brand-new-9").then(
+        () => true,
+        () => false,
+      ),
+  }),
+  "events.publish": scenario<Org>({
+    // A rename whose publisher never ran (work after its answer dropped): its event waits in the outbox.
+    setUp: async (database) => {
+      const org = await acme(database);
+      const unpublished = { ...depsFor(database), background: () => {} };
+      await renameOrganization(unpublished, { organization_name: "Acme", new_organization_name: "Apex" }, { kind: "token", principal: org.owner });
+      return org;
+    },
+    start: (deps, { owner }) => runForRequest(publishOperation, deps, { _id: owner.orgId }),
+    check: async (deps, { owner }) => {
+      await consistent(deps);
+      expect(await countInFeed(deps, owner, "organization.renamed")).toBe(1);
+      const org = (await deps.organizations.findOne({ _id: owner.orgId })) as OrganizationDoc;
+      expect(org.outbox ?? []).toEqual([]);
+    },
+  }),
+};
