@@ -4,7 +4,7 @@
 // checks that every page it times holds what it asked for.
 //
 // The embedded store is driven with the Data API through the bench store Worker (bench/store-worker.ts),
-// with the query the listing sends (src/domain/platform.ts, pageQuery; mirrored below, as this
+// with the query the listing sends (src/domain/platform/, pageQuery; mirrored below, as this
 // script runs in Node without the Worker's bundler); the gateway on FerretDB, when it can run here,
 // through the service itself (wrangler dev), so its figures include the Worker and its round trips.
 // Beside each page, the same page in an order no index has (organization_name) shows what a
@@ -75,7 +75,7 @@ const seed = async (call, from, to) => {
     await call("insertMany", "organizations", { documents: organizations(start, Math.min(to, start + BATCH)) });
 };
 
-/** The listing's query (pageQuery in src/domain/platform.ts) for the pages timed here. */
+/** The listing's query (pageQuery in src/domain/platform/) for the pages timed here. */
 const PAGES = [
   { label: "name, first page", query: "sort=name", filter: {}, sort: { slug: 1 } },
   {

@@ -5,14 +5,17 @@
 //   round-trips   the data round trips per endpoint, from test/round-trips.json (which a test asserts)
 //   latency       the latency model (bench/latency.ts) on the same round trips
 //   image-context what `docker build` would send, counted as `npm run image:check` counts it
+//   operations    every multi-step operation, its marker and steps, from src/domain/operations.ts
 //   bundle        the Worker's bundle size, from docs/figures.json (written by `-- --measure`,
 //                 checked by `npm run deploy:check`)
 // `-- --check` rewrites nothing and fails when a section is stale or a doc names an `npm run`
 // script package.json does not have (CI runs it; the links are remark-validate-links' job).
 // `-- --measure` builds the bundle first (wrangler deploy --dry-run) and stores its size.
-import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { build } from "esbuild";
 import { loadLatencyTrips, loadRtt, render } from "../bench/latency.ts";
 import { checkContext } from "./check-image-context.ts";
 
@@ -76,7 +79,42 @@ const bundle = (): string => {
   return `Today the bundle is about ${rawKiB} KiB minified, ${gzipKiB} KiB gzipped.`;
 };
 
+interface DeclaredOperation {
+  kind: string;
+  marker: string;
+  steps: { name: string; afterAnswer?: true }[];
+  undo?: unknown;
+  flagFailed?: unknown;
+}
+
+/** The registry itself, bundled for Node (src/ imports without extensions, as the Worker's bundler wants). */
+const loadOperations = async (): Promise<DeclaredOperation[]> => {
+  const dir = mkdtempSync(join(tmpdir(), "operations-"));
+  try {
+    const outfile = join(dir, "operations.mjs");
+    await build({ entryPoints: [join(ROOT, "src", "domain", "operations.ts")], outfile, bundle: true, platform: "node", format: "esm", logLevel: "warning" });
+    const { OPERATIONS } = (await import(pathToFileURL(outfile).href)) as { OPERATIONS: { operation: DeclaredOperation }[] };
+    return OPERATIONS.map((entry) => entry.operation);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+};
+
+const operationTable = (operations: DeclaredOperation[]): string =>
+  [
+    "| operation | its marker | its steps, in order (⏎: after the answer, on the request path) | refused for good |",
+    "| --- | --- | --- | --- |",
+    ...operations.map((op) => {
+      const steps = op.steps.map((step, i) => `${i + 1}. ${step.name}${step.afterAnswer ? " ⏎" : ""}`).join("<br>");
+      const refused = op.undo ? "undone" : op.flagFailed ? "flagged for an operator" : "retried";
+      return `| \`${op.kind}\` | ${op.marker} | ${steps} | ${refused} |`;
+    }),
+  ].join("\n");
+
+const operations = await loadOperations();
+
 const SECTIONS: Record<string, (markdown: string) => string> = {
+  operations: () => operationTable(operations),
   toc,
   "round-trips": roundTripTable,
   latency: () => render(loadRtt(), loadLatencyTrips(), "fra", true),

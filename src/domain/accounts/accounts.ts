@@ -38,7 +38,7 @@ export interface AccountDoc {
   org_ids?: ObjectId[];
   /** Set when `org_ids` gained an organization whose membership is not yet confirmed; the reconciler prunes after a crash. */
   joining_at?: Date;
-  /** Events of this account's changes (a password change) not yet relayed to its organizations (events.ts). */
+  /** Events of this account's changes (a password change) not yet relayed to its organizations (events/carried.ts). */
   carried?: CarriedEvent[];
 }
 

@@ -93,7 +93,7 @@ export const checkAccountPassword = async (deps: Deps, emailKey: string, passwor
  * e-mail without an account makes the same one update then (matching nothing), so nothing a
  * known e-mail's report costs is in its answer's time. Publishing those events to the feed's
  * collection and to webhooks is left to the next publish of the organization or the minute cron
- * (events.ts): started here it would keep the store busy after a known e-mail's answer only,
+ * (events/outbox.ts): started here it would keep the store busy after a known e-mail's answer only,
  * which the next request would feel. Who typed the password is unknown: the actor is anonymous.
  */
 const failedCheck = (deps: Deps, before: PriorFailures): AppError => {

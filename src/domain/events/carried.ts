@@ -82,7 +82,7 @@ export const carriedEventOperation = (declaration: {
   const carriers = (deps: Deps) => deps.data.collection<Carrier>(collection);
   return defineOperation<Carrying>({
     kind,
-    marker: `the ${collection} document carrying its ${type} event`,
+    marker: `the document in \`${collection}\` carrying its \`${type}\` event`,
     abandoned: async (deps, olderThan, limit) => {
       const cutoff = relayCutoff(deps, olderThan);
       const docs = await carriers(deps).find({ "carried.event.type": type, "carried.event.at": { $lt: cutoff } }, { limit, projection: { carried: 1 } });

@@ -28,7 +28,7 @@ import { currentToken, type Principal } from "../kernel/principal";
  *    that count: an event is in one or the other throughout, so every page lists each event
  *    once, in the order their changes were made.
  *
- * Publishing holds a write lease (write-leases.ts), so a delete, which drains leases before it
+ * Publishing holds a lease (kernel/leases.ts), so a delete, which drains leases before it
  * removes the organization's events, never leaves an event behind.
  */
 export const EVENTS = "events";
@@ -117,7 +117,7 @@ const publishBatch = async (deps: Deps, orgId: ObjectId): Promise<number> => {
 /**
  * Publishing: the organization's outbox holding events is the marker, and the one step moves them
  * to the feed. Requests publish after the answer; the reconciler publishes every outbox waiting
- * now, not only those whose publisher died: failed logins are published only here (auth.ts).
+ * now, not only those whose publisher died: failed logins are published only here (auth/auth.ts).
  */
 export const publishOperation = defineOperation<Pick<OrganizationDoc, "_id">>({
   kind: "events.publish",

@@ -16,7 +16,7 @@ import { insertInSlot, SLOT_INDEX } from "../kernel/slots";
 /**
  * Invitations, in the master database's `invitations` collection: one pending per e-mail and
  * organization (a unique index), its token stored only as a SHA-256, at most
- * `maxPendingInvitations` pending per organization (slots.ts). Accepting is invitation-accept.ts.
+ * `maxPendingInvitations` pending per organization (kernel/slots.ts). Accepting is accept.ts.
  */
 export const INVITATIONS = "invitations";
 
@@ -37,7 +37,7 @@ export interface InvitationDoc {
   claim?: { user_id: ObjectId; at: Date; password_hash?: string; new_account: boolean };
   /** Revoked: refused from then on, and removed once its event is relayed. */
   revoked?: true;
-  /** Events of this invitation's changes not yet relayed to the organization (events.ts). */
+  /** Events of this invitation's changes not yet relayed to the organization (events/carried.ts). */
   carried?: CarriedEvent[];
 }
 

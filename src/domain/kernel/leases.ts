@@ -70,7 +70,7 @@ export const acquireWriteLease = async (
   );
 
 /**
- * A lease for publishing the organization's events (events.ts), taken only when its outbox holds
+ * A lease for publishing the organization's events (events/outbox.ts), taken only when its outbox holds
  * some: a delete then waits for the publisher before it removes the events. Active organizations
  * only, as for record writes, so a rename (which clears leases as it finishes) never has one to
  * lose; a suspended organization's events are still published.

@@ -42,7 +42,7 @@ export type WriteLeases = Record<string, Date>;
 export type OrgStatus = "creating" | "active" | "renaming" | "deleting";
 
 /** What a multi-step operation records on the organization before its first side effect. */
-export type PendingOperation =
+export type PendingOperation = (
   | { op: "create"; started_at: Date }
   | {
       op: "rename";
@@ -54,7 +54,13 @@ export type PendingOperation =
       /** Recorded when the rename finishes, never when it is undone. */
       event?: OutboxEvent;
     }
-  | { op: "delete"; started_at: Date };
+  | { op: "delete"; started_at: Date }
+) & {
+  /** Set when a store refused a step for good and nothing could undo it: the reconciler leaves it to an operator. */
+  failed_at?: Date;
+  /** The store's error code for that refusal. */
+  error?: string;
+};
 
 /** Who suspended an organization, when and why (the operator key's id, never the key). */
 export interface Suspension {
@@ -100,7 +106,7 @@ export interface AdminRecord {
  * One document per organization in the master database's `organizations` collection, its
  * members embedded, so that authorising a call and acting on the organization is one guarded
  * update of one document. Unique indexes on `slug` and `collection_name` make every name a
- * reservation; e-mails are reserved by the accounts (src/domain/accounts.ts).
+ * reservation; e-mails are reserved by the accounts (src/domain/accounts/accounts.ts).
  */
 export interface OrganizationDoc {
   [key: string]: unknown;
@@ -125,13 +131,13 @@ export interface OrganizationDoc {
    */
   suspended?: true;
   suspension?: Suspension;
-  /** Record writes in flight, each with the instant after which it can no longer apply (see write-leases.ts). */
+  /** Record writes in flight, each with the instant after which it can no longer apply (see leases.ts). */
   write_leases?: WriteLeases;
-  /** Event publishers at work (see write-leases.ts): a delete waits for them. */
+  /** Event publishers at work (see leases.ts): a delete waits for them. */
   publish_leases?: WriteLeases;
   /** Set once a webhook endpoint was registered: publishing then wakes the dispatcher, and a delete removes the endpoints. */
   has_webhooks?: true;
-  /** Events recorded with their changes, not yet published to the feed (events.ts). */
+  /** Events recorded with their changes, not yet published to the feed (events/outbox.ts). */
   outbox?: OutboxEvent[];
   /** How many events were published: the feed's number of the last one. */
   event_seq?: number;
@@ -143,7 +149,7 @@ export const ORGANIZATION_INDEXES: IndexSpec[] = [
   { key: { slug: 1 }, name: "slug_unique", unique: true },
   { key: { collection_name: 1 }, name: "collection_name_unique", unique: true },
   { key: { status: 1 }, name: "status" },
-  // The platform operator's listing (platform.ts): each order and filter a page is read in.
+  // The platform operator's listing (src/domain/platform): each order and filter a page is read in.
   { key: { created_at: 1, _id: 1 }, name: "created" },
   { key: { status: 1, slug: 1 }, name: "status_slug" },
   { key: { status: 1, created_at: 1, _id: 1 }, name: "status_created" },

@@ -11,7 +11,7 @@ import type { IndexSpec } from "../../dataapi/engine";
  * crash to fall into: the insert is the check. A document keeps its slot until it is removed.
  *
  * The index is sparse: documents stored before slots existed have none and do not block its build
- * (the layout migration gives them one where a slot is free, migrate-slots.ts).
+ * (the layout migration gives them one where a slot is free, layout/slots.ts).
  */
 export const SLOT_INDEX: IndexSpec = { key: { slot: 1 }, name: "slot_unique", unique: true, sparse: true };
 

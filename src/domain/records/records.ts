@@ -77,7 +77,7 @@ const tenantOf = async (deps: Deps, principal: Principal): Promise<Tenant> => {
 };
 
 /**
- * Runs a record write under a write lease (see write-leases.ts): authorisation and the lease are
+ * Runs a record write under a write lease (see kernel/leases.ts): authorisation and the lease are
  * one round trip, like the read above, and the write carries the lease's deadline to the store, so
  * it can never land in a collection that a rename or delete has since moved or dropped.
  */
