@@ -120,7 +120,7 @@ export interface Route<R extends RequestSpec = RequestSpec, C = unknown> {
   description?: string;
   /** `optional`: a token changes the answer but is not required; `platform`: an operator key, not a member's token. */
   auth?: "required" | "optional" | "platform";
-  /** What the caller's role must allow; checked in one place, when the route asks for its principal (src/http/authenticate.ts). */
+  /** What the caller's role must allow; checked in one place, when serve authenticates the member (src/http/authenticate.ts). */
   permission?: Permission;
   /**
    * `in-handler`: the handler checks part of its input before it calls `authenticate()`, because
@@ -131,9 +131,9 @@ export interface Route<R extends RequestSpec = RequestSpec, C = unknown> {
   /** A route without `auth` that still reads the store: serve builds its deps. */
   data?: true;
   /**
-   * The audit trail's action for the route. Serve opens the note before the route's own checks,
-   * so a refused call is audited too. `opens: "on-note"`: only once the handler notes a detail (an
-   * operator's call, once it names its organization: a call refused before that concerns none).
+   * The audit trail's action for the route. Serve opens the note before the deps and the member's
+   * token, so a refused call is audited too. `opens: "on-note"`: only once the route notes a detail
+   * (an operator's call, once it names its organization: a call refused before that concerns none).
    */
   audit?: AuditAction | { action: AuditAction; opens: "on-note" };
   request?: R;
