@@ -1,9 +1,13 @@
 import { ObjectId } from "bson";
+import type { PlatformKey } from "../config/settings";
+import type { AuditAction } from "../domain/audit/audit";
+import type { Deps } from "../domain/kernel/deps";
 import { AppError, type ErrorCode } from "../domain/kernel/errors";
+import type { Principal } from "../domain/kernel/principal";
 import { type Permission, ROLES, rolesWith } from "../domain/kernel/roles";
 import type { Env } from "../env";
 import type * as z from "../zod";
-import type { AppRequest } from "./context";
+import type { AppRequest, AuditNote } from "./context";
 
 export type Method = "get" | "post" | "put" | "patch" | "delete" | "head";
 
@@ -72,11 +76,42 @@ export interface Input<R extends RequestSpec> {
   headers: () => Parsed<R["headers"]>;
 }
 
+/** The details a handler learns on the way (an e-mail, an organization, a reason), added to its route's audit note. */
+export interface AuditTrail {
+  note: (details: Omit<AuditNote, "action">) => void;
+}
+
+/**
+ * What serve hands a handler, derived from its route's declaration. A field the declaration does
+ * not provide (`principal` on a route without `auth: "required"`, say) throws a TypeError when read.
+ */
+export interface Context<R extends RequestSpec, C = undefined> {
+  request: AppRequest;
+  env: Env;
+  input: Input<R>;
+  /** The domain's dependencies, on routes that declare `auth` or `data`. */
+  deps: Deps;
+  /** `auth: "required"`: the member whose token came with the request, allowed the route's `permission`. */
+  principal: Principal;
+  /** `auth: "platform"`: the operator key presented, with the scope the method needs (`get`: read, any other: write). */
+  operator: PlatformKey;
+  /** Whether an `Authorization: Bearer` token came with the request. */
+  hasToken: boolean;
+  /**
+   * `auth: "optional"` and `authenticate: "in-handler"`: the token's principal, checked as
+   * `principal` is, at the point the handler decides the token matters. Without a token, a 401.
+   */
+  authenticate: () => Promise<Principal>;
+  audit: AuditTrail;
+  /** What the route's `check` answered. */
+  checked: C;
+}
+
 /**
  * One HTTP operation, declared once: the router, the 405 answers, response validation and the
  * OpenAPI document are all derived from these fields.
  */
-export interface Route<R extends RequestSpec = RequestSpec> {
+export interface Route<R extends RequestSpec = RequestSpec, C = unknown> {
   method: Method;
   /** OpenAPI's form (`/org/records/{id}`); the router's form is derived from it. */
   path: string;
@@ -85,22 +120,42 @@ export interface Route<R extends RequestSpec = RequestSpec> {
   description?: string;
   /** `optional`: a token changes the answer but is not required; `platform`: an operator key, not a member's token. */
   auth?: "required" | "optional" | "platform";
-  /** What the caller's role must allow; checked in one place, when the route asks for its principal (src/http/authenticate.ts). */
+  /** What the caller's role must allow; checked in one place, when serve authenticates the member (src/http/authenticate.ts). */
   permission?: Permission;
+  /**
+   * `in-handler`: the handler checks part of its input before it calls `authenticate()`, because
+   * the contract answers that check first (a 422 before a 401); serve makes sure it did call it.
+   * By default serve authenticates before the handler runs, so before any input is read.
+   */
+  authenticate?: "in-handler";
+  /** A route without `auth` that still reads the store: serve builds its deps. */
+  data?: true;
+  /**
+   * The audit trail's action for the route. Serve opens the note before the deps and the member's
+   * token, so a refused call is audited too. `opens: "on-note"`: only once the route notes a detail
+   * (an operator's call, once it names its organization: a call refused before that concerns none).
+   */
+  audit?: AuditAction | { action: AuditAction; opens: "on-note" };
   request?: R;
   responses: Record<number, ResponseSpec>;
   /** Every error the route may answer, by registry code; their statuses join `responses` in the document. */
   errors: ErrorCode[];
   /** Left out of the document (the docs pages' static files). */
   internal?: boolean;
-  handler: (request: AppRequest, env: Env, input: Input<R>) => Promise<Response | Reply> | Response | Reply;
+  /**
+   * The route's own checks of its input, where they must come before the store is reached: serve
+   * runs them after the operator key and before it builds the deps, and hands the handler their
+   * result as `checked`. A member's token needs the store, so member routes check in the handler.
+   */
+  check?: (context: Omit<Context<R>, "deps" | "checked">) => Promise<C> | C;
+  handler: (context: Context<R, C>) => Promise<Response | Reply> | Response | Reply;
 }
 
 /**
  * Keeps the handler's input typed by the route's own schemas. A route with a permission that some
  * role lacks documents the 403 that role gets.
  */
-export const defineRoute = <R extends RequestSpec>(route: Route<R>): Route => {
+export const defineRoute = <R extends RequestSpec, C = undefined>(route: Route<R, C>): Route => {
   const deniable = route.permission !== undefined && rolesWith(route.permission).length < ROLES.length;
   const errors: ErrorCode[] = deniable && !route.errors.includes("PERMISSION_DENIED") ? [...route.errors, "PERMISSION_DENIED"] : route.errors;
   return { ...route, errors } as unknown as Route;

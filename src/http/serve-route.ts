@@ -1,9 +1,14 @@
+import type { PlatformKey } from "../config/settings";
 import { settingsFor } from "../deps";
+import type { Deps } from "../domain/kernel/deps";
+import type { Principal } from "../domain/kernel/principal";
 import type { Env } from "../env";
+import { bearerToken, requirePrincipal } from "./authenticate";
 import { readJson } from "./body";
-import type { AppRequest } from "./context";
+import { type AppRequest, depsFor } from "./context";
 import { secured } from "./headers";
-import type { Input, Reply, Route } from "./route";
+import { requireOperator } from "./platform-auth";
+import type { AuditTrail, Context, Input, Reply, Route } from "./route";
 import { parseOrThrow } from "./validation";
 
 const presentParams = (query: AppRequest["query"]) => Object.fromEntries(Object.entries(query).filter(([, value]) => value !== ""));
@@ -46,11 +51,78 @@ export const respond = (route: Route, reply: Reply): Response => {
   return secured((headers) => Response.json(declared.verbatim ? reply.body : parsed, { status, headers }), reply.headers);
 };
 
-/** The router's handler for a declared route. */
+/** What serve found out about the caller before and while the handler runs. */
+interface Found {
+  deps?: Deps;
+  principal?: Principal;
+  operator?: PlatformKey;
+  checked?: unknown;
+}
+
+const auditOf = (route: Route, request: AppRequest): AuditTrail => {
+  const declared = typeof route.audit === "string" ? { action: route.audit } : route.audit;
+  if (declared && !("opens" in declared)) request.state.audit = { action: declared.action };
+  return {
+    note: (details) => {
+      if (!declared) throw new TypeError(`${route.method.toUpperCase()} ${route.path} declares no audit action`);
+      request.state.audit = Object.assign(request.state.audit ?? { action: declared.action }, details);
+    },
+  };
+};
+
+const contextOf = (route: Route, request: AppRequest, env: Env, audit: AuditTrail, found: Found): Context<NonNullable<Route["request"]>, unknown> => {
+  const absent = (what: string): never => {
+    throw new TypeError(`${route.method.toUpperCase()} ${route.path} declares no ${what}`);
+  };
+  const late = route.auth === "optional" || route.authenticate === "in-handler";
+  return {
+    request,
+    env,
+    input: inputOf(route, request, env),
+    audit,
+    hasToken: bearerToken(request) !== null,
+    get deps() {
+      return found.deps ?? absent("auth or data");
+    },
+    get principal() {
+      return found.principal ?? absent(`auth: "required"`);
+    },
+    get operator() {
+      return found.operator ?? absent(`auth: "platform"`);
+    },
+    get checked() {
+      return "checked" in found ? found.checked : absent("check");
+    },
+    authenticate: async () => {
+      if (!late || !found.deps) return absent(`auth: "optional" or authenticate: "in-handler"`);
+      found.principal = await requirePrincipal(request, found.deps);
+      return found.principal;
+    },
+  };
+};
+
+/** A read key may read; anything else an operator does needs a write key. */
+const scopeOf = (route: Route): "read" | "write" => (route.method === "get" ? "read" : "write");
+
+/**
+ * The router's handler for a declared route: what its declaration asks for, in the contract's
+ * order (the operator key, the audit note, the route's own checks, the deps, the member's token),
+ * then the handler.
+ */
 export const serve =
   (route: Route) =>
   async (request: AppRequest, env: Env): Promise<Response> => {
     if (route.permission) request.state.permission = route.permission;
-    const reply = await route.handler(request, env, inputOf(route, request, env));
+    const found: Found = {};
+    if (route.auth === "platform") found.operator = await requireOperator(request, env, scopeOf(route));
+    const context = contextOf(route, request, env, auditOf(route, request), found);
+    if (route.check) found.checked = await route.check(context);
+    if (route.auth || route.data) {
+      const deps = await depsFor(request, env);
+      found.deps = deps;
+      if (route.auth === "required" && route.authenticate !== "in-handler") found.principal = await requirePrincipal(request, deps);
+    }
+    const reply = await route.handler(context);
+    if (route.auth === "required" && !found.principal) throw new TypeError(`${route.method.toUpperCase()} ${route.path} answered without authenticating`);
     return reply instanceof Response ? reply : respond(route, reply);
   };

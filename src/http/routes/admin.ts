@@ -1,6 +1,4 @@
 import { changePassword, login, logout } from "../../domain/auth/auth";
-import { requirePrincipal } from "../authenticate";
-import { depsFor } from "../context";
 import { defineRoute, NO_STORE } from "../route";
 import { Detail, LoginBody, PasswordChangeBody, TokenResponse } from "../schemas";
 
@@ -12,6 +10,8 @@ export const loginRoute = defineRoute({
   tag: "admin",
   summary: "Log an admin in and receive a bearer token",
   description: "An unknown e-mail and a wrong password get the same 401, and a locked e-mail the same 429 whether an admin has it or not.",
+  data: true,
+  audit: "admin.login",
   request: { body: { schema: LoginBody } },
   responses: { 200: { description: "Logged in", schema: TokenResponse } },
   errors: [
@@ -25,11 +25,9 @@ export const loginRoute = defineRoute({
     "VALIDATION_FAILED",
     "STORE_UNAVAILABLE",
   ],
-  handler: async (request, env, input) => {
-    request.state.audit = { action: "admin.login" };
-    const deps = await depsFor(request, env);
+  handler: async ({ request, deps, input, audit }) => {
     const body = await input.body();
-    request.state.audit.email = body.email;
+    audit.note({ email: body.email });
     const { org, ...token } = await login(deps, body.email, body.password, body.organization_name);
     request.state.orgId = org._id.toHexString();
     return { body: token, headers: NO_STORE };
@@ -42,12 +40,11 @@ export const logoutRoute = defineRoute({
   tag: "admin",
   summary: "Log out: every token issued to this admin so far stops working",
   auth: "required",
+  audit: "admin.logout",
   responses: { 200: { description: "Logged out", schema: Detail, examples: { logged_out: { summary: "Logged out", value: { detail: "logged out" } } } } },
   errors: ["NOT_AUTHENTICATED", "INVALID_TOKEN", "STORE_UNAVAILABLE"],
-  handler: async (request, env) => {
-    request.state.audit = { action: "admin.logout" };
-    const deps = await depsFor(request, env);
-    await logout(deps, await requirePrincipal(request, deps));
+  handler: async ({ deps, principal }) => {
+    await logout(deps, principal);
     return { body: { detail: "logged out" } };
   },
 });
@@ -58,6 +55,7 @@ export const passwordRoute = defineRoute({
   tag: "admin",
   summary: "Change the admin's password and receive a fresh token; earlier tokens stop working",
   auth: "required",
+  audit: "admin.password",
   request: { body: { schema: PasswordChangeBody } },
   responses: { 200: { description: "Changed", schema: TokenResponse } },
   errors: [
@@ -72,10 +70,7 @@ export const passwordRoute = defineRoute({
     "VALIDATION_FAILED",
     "STORE_UNAVAILABLE",
   ],
-  handler: async (request, env, input) => {
-    request.state.audit = { action: "admin.password" };
-    const deps = await depsFor(request, env);
-    const principal = await requirePrincipal(request, deps);
+  handler: async ({ deps, principal, input }) => {
     const body = await input.body();
     const { org: _org, ...token } = await changePassword(deps, principal, body.current_password, body.new_password);
     return { body: token, headers: NO_STORE };

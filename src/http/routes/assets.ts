@@ -8,7 +8,7 @@ import { defineRoute, type Method, type Route } from "../route";
  * every request (`run_worker_first`), so these files get the same headers and request id as any
  * other answer; a file that is not there is the API's own 404.
  */
-const serveAsset = async (request: AppRequest, env: Env): Promise<Response> => {
+const serveAsset = async ({ request, env }: { request: AppRequest; env: Env }): Promise<Response> => {
   const file = await staticFile(env, request.url, request.method);
   if (!file) throw new AppError("NOT_FOUND");
   return file;

@@ -27,7 +27,7 @@ const REDOC_CSP = "default-src 'self'; img-src 'self' data:; style-src 'self' 'u
  * The OpenAPI document, a static file made from the route declarations before the Worker is built
  * (src/http/openapi.ts says why). A missing file is a broken deployment, not the caller's doing.
  */
-const serveDocument = async (request: AppRequest, env: Env): Promise<Response> => {
+const serveDocument = async ({ request, env }: { request: AppRequest; env: Env }): Promise<Response> => {
   const file = await staticFile(env, new URL("/openapi.json", request.url));
   if (file?.status !== 200) throw new Error("public/openapi.json is missing from the deployed assets: run `npm install` before deploying");
   return new Response(file.body, { headers: { "content-type": "application/json" } });

@@ -1,6 +1,4 @@
 import { organizationEvents } from "../../domain/events/outbox";
-import { requirePrincipal } from "../authenticate";
-import { depsFor } from "../context";
 import { EventListQuery, EventPage } from "../event-schemas";
 import { defineRoute, TOKEN_ERRORS } from "../route";
 
@@ -17,9 +15,7 @@ export const listEventsRoute = defineRoute({
   request: { query: EventListQuery, blankQueryIsAbsent: true },
   responses: { 200: { description: "A page of events", schema: EventPage } },
   errors: [...TOKEN_ERRORS, "VALIDATION_FAILED", "EVENT_CURSOR_INVALID"],
-  handler: async (request, env, input) => {
-    const deps = await depsFor(request, env);
-    const principal = await requirePrincipal(request, deps);
+  handler: async ({ deps, principal, input }) => {
     const { after, limit, type } = input.query();
     return { body: await organizationEvents(deps, principal, { after, limit, types: type }) };
   },

@@ -1,5 +1,4 @@
 import * as z from "../../zod";
-import { depsFor } from "../context";
 import { defineRoute } from "../route";
 
 /** Liveness: answers without any I/O. */
@@ -19,10 +18,10 @@ export const readyRoute = defineRoute({
   path: "/ready",
   tag: "operations",
   summary: "Readiness: the data store answers",
+  data: true,
   responses: { 200: { description: "Ready", schema: z.object({ status: z.literal("ready") }) } },
   errors: ["STORE_UNAVAILABLE"],
-  handler: async (request, env) => {
-    const deps = await depsFor(request, env);
+  handler: async ({ deps }) => {
     await deps.organizations.countDocuments({ _id: null });
     return { body: { status: "ready" } };
   },

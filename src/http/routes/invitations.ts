@@ -1,7 +1,5 @@
 import { acceptInvitation } from "../../domain/invitations/accept";
 import { createInvitation, listInvitations, revokeInvitation } from "../../domain/invitations/invitations";
-import { bearerToken, requirePrincipal } from "../authenticate";
-import { depsFor } from "../context";
 import { AcceptBody, CreatedInvitation, InvitationBody, InvitationList, InvitationPath } from "../member-schemas";
 import { BODY_ERRORS, defineRoute, idOr404, NO_STORE, TOKEN_ERRORS } from "../route";
 import { Detail, TokenResponse } from "../schemas";
@@ -15,15 +13,13 @@ export const createInvitationRoute = defineRoute({
   description:
     "The service sends no e-mail: the caller delivers the token. One pending invitation per e-mail and organization, at most `MAX_PENDING_INVITATIONS` per organization (1000 by default) (expired ones, and those whose inviter may no longer invite, give way); it expires after `INVITATION_TTL_HOURS` (7 days by default). Only owners invite owners.",
   auth: "required",
+  audit: "invitation.create",
   request: { body: { schema: InvitationBody } },
   responses: { 201: { description: "Invited", schema: CreatedInvitation } },
   errors: [...TOKEN_ERRORS, "ALREADY_MEMBER", "INVITATION_EXISTS", "INVITATION_LIMIT", "ORGANIZATION_BUSY", ...BODY_ERRORS],
-  handler: async (request, env, input) => {
-    request.state.audit = { action: "invitation.create" };
-    const deps = await depsFor(request, env);
-    const principal = await requirePrincipal(request, deps);
+  handler: async ({ deps, principal, input, audit }) => {
     const body = await input.body();
-    request.state.audit.email = body.email;
+    audit.note({ email: body.email });
     return { status: 201, body: await createInvitation(deps, principal, body), headers: NO_STORE };
   },
 });
@@ -37,10 +33,7 @@ export const listInvitationsRoute = defineRoute({
   auth: "required",
   responses: { 200: { description: "Pending invitations, oldest first", schema: InvitationList } },
   errors: TOKEN_ERRORS,
-  handler: async (request, env) => {
-    const deps = await depsFor(request, env);
-    return { body: await listInvitations(deps, await requirePrincipal(request, deps)) };
-  },
+  handler: async ({ deps, principal }) => ({ body: await listInvitations(deps, principal) }),
 });
 
 export const revokeInvitationRoute = defineRoute({
@@ -50,13 +43,11 @@ export const revokeInvitationRoute = defineRoute({
   tag: "members",
   summary: "Revoke a pending invitation; its token stops working",
   auth: "required",
+  audit: "invitation.revoke",
   request: { path: InvitationPath },
   responses: { 200: { description: "Revoked", schema: Detail, examples: { revoked: { summary: "Revoked", value: { detail: "revoked" } } } } },
   errors: [...TOKEN_ERRORS, "INVITATION_NOT_FOUND", "ORGANIZATION_BUSY"],
-  handler: async (request, env, input) => {
-    request.state.audit = { action: "invitation.revoke" };
-    const deps = await depsFor(request, env);
-    const principal = await requirePrincipal(request, deps);
+  handler: async ({ deps, principal, input }) => {
     const { id } = input.params();
     await revokeInvitation(deps, principal, idOr404(id, "INVITATION_NOT_FOUND"));
     return { body: { detail: "revoked" } };
@@ -71,6 +62,7 @@ export const acceptInvitationRoute = defineRoute({
   description:
     "A new e-mail becomes an account with the password given. An e-mail that already has an account needs that account's password, or its bearer token, so an invitation alone never takes an account over. Expired, revoked and used tokens all answer the same 410, as does one whose inviter has since left or lost the right to invite its role. Counted against the per-client-address throttle of password checks (once per request).",
   auth: "optional",
+  audit: "invitation.accept",
   request: { body: { schema: AcceptBody } },
   responses: { 200: { description: "Joined", schema: TokenResponse } },
   errors: [
@@ -86,10 +78,8 @@ export const acceptInvitationRoute = defineRoute({
     "STORE_UNAVAILABLE",
     ...BODY_ERRORS,
   ],
-  handler: async (request, env, input) => {
-    request.state.audit = { action: "invitation.accept" };
-    const deps = await depsFor(request, env);
-    const principal = bearerToken(request) ? await requirePrincipal(request, deps) : undefined;
+  handler: async ({ request, deps, input, hasToken, authenticate }) => {
+    const principal = hasToken ? await authenticate() : undefined;
     const body = await input.body();
     const { org, ...token } = await acceptInvitation(deps, body, principal);
     request.state.orgId = org._id.toHexString();

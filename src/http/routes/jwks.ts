@@ -15,7 +15,7 @@ export const jwksRoute = defineRoute({
   summary: "The public keys of ES256/EdDSA tokens (empty when tokens are signed with a shared secret)",
   responses: { 200: { description: "JSON Web Key Set", schema: Jwks, verbatim: true } },
   errors: [],
-  handler: async (_request, env) => {
+  handler: async ({ env }) => {
     const { jwks } = await keyRing(settingsFor(env).token);
     return { body: { keys: jwks }, headers: { "cache-control": "public, max-age=300" } };
   },

@@ -1,12 +1,9 @@
 import { settingsFor } from "../../deps";
 import type { Deps } from "../../domain/kernel/deps";
-import { authenticateToken } from "../../domain/kernel/principal";
 import { type Credentials, createOrganization, deleteOrganization, getOrganization, renameOrganization } from "../../domain/organizations/lifecycle";
 import { slugProblem } from "../../domain/organizations/slug";
 import * as z from "../../zod";
-import { bearerToken, requirePrincipal } from "../authenticate";
 import { readJson } from "../body";
-import { depsFor } from "../context";
 import { ValidationError } from "../http-error";
 import { defineRoute } from "../route";
 import {
@@ -31,6 +28,7 @@ export const createRoute = defineRoute({
   tag: "organizations",
   summary: "Create an organization, its admin and its tenant collection",
   auth: "optional",
+  audit: "org.create",
   request: { body: { schema: CreateOrganizationBody } },
   responses: { 200: { description: "Created", schema: CreatedOrganization } },
   errors: [
@@ -44,15 +42,13 @@ export const createRoute = defineRoute({
     "ORGANIZATION_SUSPENDED",
     "STORE_UNAVAILABLE",
   ],
-  handler: async (request, env) => {
-    request.state.audit = { action: "org.create" };
-    const deps = await depsFor(request, env);
+  handler: async ({ request, env, deps, hasToken, authenticate, audit }) => {
     const value = await readJson(request, z.unknown(), settingsFor(env).maxBodyBytes);
-    if (bearerToken(request) && namesOnly(value)) {
+    if (hasToken && namesOnly(value)) {
       // A signed-in user creates another organization: the token names its owner, so the body is the name alone.
-      const principal = await requirePrincipal(request, deps);
+      const principal = await authenticate();
       const body = parseOrThrow(CreateOrganizationByTokenBody, value, "body");
-      request.state.audit.organizationName = body.organization_name;
+      audit.note({ organizationName: body.organization_name });
       checkName(deps, body.organization_name, ["body", "organization_name"]);
       return { body: await createOrganization(deps, body, principal) };
     }
@@ -60,7 +56,7 @@ export const createRoute = defineRoute({
     // ignored it, and clients that send their token with every call (Swagger UI once authorised,
     // for one) must keep creating organizations with an e-mail and a password.
     const body = parseOrThrow(CreateOrganizationBody, value, "body");
-    Object.assign(request.state.audit, { organizationName: body.organization_name, email: body.email });
+    audit.note({ organizationName: body.organization_name, email: body.email });
     checkName(deps, body.organization_name, ["body", "organization_name"]);
     return { body: await createOrganization(deps, body) };
   },
@@ -79,13 +75,10 @@ export const getRoute = defineRoute({
   request: { query: OrganizationQuery },
   responses: { 200: { description: "Found", schema: OrganizationMetadata } },
   errors: ["ORGANIZATION_NOT_FOUND", "VALIDATION_FAILED", "STORE_UNAVAILABLE"],
-  handler: async (request, env, input) => {
-    const deps = await depsFor(request, env);
+  handler: async ({ deps, input, hasToken, authenticate }) => {
     const { organization_name } = input.query();
-    const token = bearerToken(request);
     // The token is optional here: a bad one only means the caller is not shown the admin e-mail.
-    const principal = token ? await authenticateToken(deps, token).catch(() => undefined) : undefined;
-    if (principal) request.state.orgId = principal.orgId.toHexString();
+    const principal = hasToken ? await authenticate().catch(() => undefined) : undefined;
     return { body: await getOrganization(deps, organization_name, principal) };
   },
 });
@@ -97,6 +90,7 @@ export const updateRoute = defineRoute({
   tag: "organizations",
   summary: "Rename an organization; its tenant data moves with it",
   auth: "optional",
+  audit: "org.update",
   request: { body: { schema: UpdateOrganizationBody } },
   responses: { 200: { description: "Renamed", schema: OrganizationMetadata } },
   errors: [
@@ -116,17 +110,15 @@ export const updateRoute = defineRoute({
     "RATE_LIMITED",
     "STORE_UNAVAILABLE",
   ],
-  handler: async (request, env, input) => {
-    request.state.audit = { action: "org.update" };
-    const deps = await depsFor(request, env);
+  handler: async ({ deps, input, hasToken, authenticate, audit }) => {
     const body = await input.body();
-    Object.assign(request.state.audit, { organizationName: body.organization_name, email: body.email });
+    audit.note({ organizationName: body.organization_name, email: body.email });
     checkName(deps, body.new_organization_name, ["body", "new_organization_name"]);
     let credentials: Credentials;
     if (body.email !== undefined && body.password !== undefined) {
       credentials = { kind: "password", email: body.email, password: body.password, organizationName: body.organization_name };
-    } else if (bearerToken(request)) {
-      credentials = { kind: "token", principal: await requirePrincipal(request, deps) };
+    } else if (hasToken) {
+      credentials = { kind: "token", principal: await authenticate() };
     } else {
       // Without a token the old contract applies: both credentials are required fields.
       const missing = (["email", "password"] as const).filter((field) => body[field] === undefined);
@@ -143,6 +135,9 @@ export const deleteRoute = defineRoute({
   tag: "organizations",
   summary: "Delete an organization, its admin and its tenant collection",
   auth: "required",
+  // The name is read before the token: a refused delete is audited with the organization it aimed at (and a missing name is a 422 before a 401).
+  authenticate: "in-handler",
+  audit: "org.delete",
   request: {
     query: OrganizationQuery,
     headers: z.object({ "x-admin-email": z.optional(z.string()).check(z.describe("When sent, must be the authenticated admin's e-mail")) }),
@@ -159,12 +154,10 @@ export const deleteRoute = defineRoute({
     "VALIDATION_FAILED",
     "STORE_UNAVAILABLE",
   ],
-  handler: async (request, env, input) => {
-    request.state.audit = { action: "org.delete" };
-    const deps = await depsFor(request, env);
+  handler: async ({ deps, input, authenticate, audit }) => {
     const { organization_name } = input.query();
-    request.state.audit.organizationName = organization_name;
-    const principal = await requirePrincipal(request, deps);
+    audit.note({ organizationName: organization_name });
+    const principal = await authenticate();
     await deleteOrganization(deps, organization_name, principal, input.headers()["x-admin-email"]);
     return { body: { detail: "deleted" } };
   },

@@ -1,3 +1,4 @@
+import type { ObjectId } from "bson";
 import type { ErrorCode } from "../../domain/kernel/errors";
 import { slugify } from "../../domain/organizations/slug";
 import {
@@ -14,10 +15,8 @@ import {
   suspendOrganization,
 } from "../../domain/platform/platform";
 import * as z from "../../zod";
-import { depsFor } from "../context";
-import { requireOperator } from "../platform-auth";
 import { optionalPageCursor, pageLimitOr } from "../record-schemas";
-import { defineRoute } from "../route";
+import { type AuditTrail, defineRoute } from "../route";
 import { Detail } from "../schemas";
 import { invalid } from "../validation";
 
@@ -25,6 +24,8 @@ import { invalid } from "../validation";
  * The platform operator's API: every organization, not the one a token names. Authenticated by
  * the operator keys of `PLATFORM_API_KEYS` (platform-auth.ts), checked before anything else, so
  * that without a valid key every /platform path answers the 404 of a path that does not exist.
+ * Each route checks its input before the store is reached (`check`), and its call is audited
+ * from the moment it names the organization.
  */
 
 const exampleId = "6650f1c2e8b3e4a012345678";
@@ -94,6 +95,13 @@ const SuspendBody = z
   .strictObject({ reason: z.string().check(z.trim(), z.minLength(1), z.maxLength(500), z.describe("Kept with the suspension and audited")) })
   .check(z.meta({ example: { reason: "Invoice 2026-11 unpaid" } }));
 
+/** The organization a path names; from here on, the call is audited as concerning it. */
+const organizationNamed = (text: string, audit: AuditTrail): ObjectId => {
+  const id = organizationIdOf(text);
+  audit.note({ orgId: id.toHexString() });
+  return id;
+};
+
 const READ_ERRORS: ErrorCode[] = ["PLATFORM_KEY_REQUIRED", "STORE_UNAVAILABLE"];
 const WRITE_ERRORS: ErrorCode[] = ["PLATFORM_KEY_REQUIRED", "PLATFORM_READ_ONLY", "STORE_UNAVAILABLE"];
 
@@ -107,16 +115,15 @@ export const listOrganizationsRoute = defineRoute({
   request: { query: ListQuery, blankQueryIsAbsent: true },
   responses: { 200: { description: "A page of organizations", schema: OrganizationPageSchema } },
   errors: [...READ_ERRORS, "VALIDATION_FAILED"],
-  handler: async (request, env, input) => {
-    await requireOperator(request, env, "read");
+  check: ({ input }) => {
     const query = input.query();
     if (query.query !== undefined && slugify(query.query) === "") throw invalid(["query", "query"], "query must contain at least one letter or digit");
     if (query.query !== undefined && !query.sort.endsWith("name"))
       throw invalid(["query", "sort"], "a query prefix is matched in name order: sort by name or -name");
     if (query.cursor && query.cursor.sort !== query.sort) throw invalid(["query", "cursor"], "this cursor belongs to another sort order");
-    const deps = await depsFor(request, env);
-    return { body: await listOrganizations(deps, query) };
+    return query;
   },
+  handler: async ({ deps, checked }) => ({ body: await listOrganizations(deps, checked) }),
 });
 
 export const inspectOrganizationRoute = defineRoute({
@@ -125,16 +132,12 @@ export const inspectOrganizationRoute = defineRoute({
   tag: "platform",
   summary: "One organization: metadata, owners and admins, member and record counts, operation in progress",
   auth: "platform",
+  audit: { action: "platform.inspect", opens: "on-note" },
   request: { path: IdPath },
   responses: { 200: { description: "Found", schema: Detail_ } },
   errors: [...READ_ERRORS, "ORGANIZATION_NOT_FOUND"],
-  handler: async (request, env, input) => {
-    await requireOperator(request, env, "read");
-    const id = organizationIdOf(input.params().id);
-    request.state.audit = { action: "platform.inspect", orgId: id.toHexString() };
-    const deps = await depsFor(request, env);
-    return { body: await inspectOrganization(deps, id) };
-  },
+  check: ({ input, audit }) => organizationNamed(input.params().id, audit),
+  handler: async ({ deps, checked }) => ({ body: await inspectOrganization(deps, checked) }),
 });
 
 export const suspendOrganizationRoute = defineRoute({
@@ -144,18 +147,17 @@ export const suspendOrganizationRoute = defineRoute({
   summary: "Suspend an organization (nothing is deleted)",
   description: "Login, tokens, records: 403. Answered once no record write can land.",
   auth: "platform",
+  audit: { action: "platform.suspend", opens: "on-note" },
   request: { path: IdPath, body: { schema: SuspendBody } },
   responses: { 200: { description: "Suspended", schema: Detail_ } },
   errors: [...WRITE_ERRORS, "ORGANIZATION_NOT_FOUND", "PAYLOAD_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE", "VALIDATION_FAILED"],
-  handler: async (request, env, input) => {
-    const key = await requireOperator(request, env, "write");
-    const id = organizationIdOf(input.params().id);
-    request.state.audit = { action: "platform.suspend", orgId: id.toHexString() };
-    const body = await input.body();
-    request.state.audit.reason = body.reason;
-    const deps = await depsFor(request, env);
-    return { body: await suspendOrganization(deps, id, body.reason, key.id) };
+  check: async ({ input, audit }) => {
+    const id = organizationNamed(input.params().id, audit);
+    const { reason } = await input.body();
+    audit.note({ reason });
+    return { id, reason };
   },
+  handler: async ({ deps, operator, checked: { id, reason } }) => ({ body: await suspendOrganization(deps, id, reason, operator.id) }),
 });
 
 export const reactivateOrganizationRoute = defineRoute({
@@ -165,16 +167,12 @@ export const reactivateOrganizationRoute = defineRoute({
   summary: "Lift a suspension",
   description: "Tokens issued before the suspension work again until they expire.",
   auth: "platform",
+  audit: { action: "platform.reactivate", opens: "on-note" },
   request: { path: IdPath },
   responses: { 200: { description: "Active again (or never suspended)", schema: Detail_ } },
   errors: [...WRITE_ERRORS, "ORGANIZATION_NOT_FOUND"],
-  handler: async (request, env, input) => {
-    const key = await requireOperator(request, env, "write");
-    const id = organizationIdOf(input.params().id);
-    request.state.audit = { action: "platform.reactivate", orgId: id.toHexString() };
-    const deps = await depsFor(request, env);
-    return { body: await reactivateOrganization(deps, id, key.id) };
-  },
+  check: ({ input, audit }) => organizationNamed(input.params().id, audit),
+  handler: async ({ deps, operator, checked }) => ({ body: await reactivateOrganization(deps, checked, operator.id) }),
 });
 
 export const removeOrganizationRoute = defineRoute({
@@ -184,16 +182,14 @@ export const removeOrganizationRoute = defineRoute({
   summary: "Delete an organization, its memberships, invitations and tenant collection",
   description: "An owner's resumable delete.",
   auth: "platform",
+  audit: { action: "platform.delete", opens: "on-note" },
   request: { path: IdPath },
   responses: { 200: { description: "Deleted", schema: Detail, examples: { deleted: { summary: "Deleted", value: { detail: "deleted" } } } } },
   errors: [...WRITE_ERRORS, "ORGANIZATION_NOT_FOUND", "ORGANIZATION_BUSY"],
-  handler: async (request, env, input) => {
-    const key = await requireOperator(request, env, "write");
-    const id = organizationIdOf(input.params().id);
-    request.state.audit = { action: "platform.delete", orgId: id.toHexString() };
-    const deps = await depsFor(request, env);
-    const { organization_name } = await removeOrganization(deps, id, key.id);
-    request.state.audit.organizationName = organization_name;
+  check: ({ input, audit }) => organizationNamed(input.params().id, audit),
+  handler: async ({ deps, operator, checked, audit }) => {
+    const { organization_name } = await removeOrganization(deps, checked, operator.id);
+    audit.note({ organizationName: organization_name });
     return { body: { detail: "deleted" } };
   },
 });
@@ -206,11 +202,7 @@ export const statsRoute = defineRoute({
   auth: "platform",
   responses: { 200: { description: "Counts", schema: Stats } },
   errors: READ_ERRORS,
-  handler: async (request, env) => {
-    await requireOperator(request, env, "read");
-    const deps = await depsFor(request, env);
-    return { body: await platformStats(deps) };
-  },
+  handler: async ({ deps }) => ({ body: await platformStats(deps) }),
 });
 
 export const platformRoutes = [

@@ -1,23 +1,15 @@
 import type { ObjectId } from "bson";
-import type { Deps } from "../../domain/kernel/deps";
 import { AppError, type ErrorCode } from "../../domain/kernel/errors";
-import type { Principal } from "../../domain/kernel/principal";
 import { createRecord, deleteRecord, getRecord, listRecords, RECORD_MAX_BODY_BYTES, replaceRecord } from "../../domain/records/records";
-import type { Env } from "../../env";
 import * as z from "../../zod";
-import { requirePrincipal } from "../authenticate";
-import { type AppRequest, depsFor } from "../context";
 import { RecordBody, RecordFieldsSchema, RecordListQuery, RecordPage, recordIdOf, StoredRecord } from "../record-schemas";
 import { BODY_ERRORS, defineRoute } from "../route";
 
 /**
  * The token is verified before the request is read (401 first, as FastAPI's security dependencies
- * answer), and every input is validated before the store is asked, so refusals cost no round trip.
+ * answer: serve authenticates before the handler runs), and every input is validated before the
+ * store is asked, so refusals cost no round trip.
  */
-const callerOf = async (request: AppRequest, env: Env): Promise<{ deps: Deps; principal: Principal }> => {
-  const deps = await depsFor(request, env);
-  return { deps, principal: await requirePrincipal(request, deps) };
-};
 
 const RecordPath = z.object({
   id: z.string().check(
@@ -57,8 +49,7 @@ export const createRecordRoute = defineRoute({
   request: { body },
   responses: { 201: { description: "Stored; `Location` names the new record", schema: StoredRecord, verbatim: true } },
   errors: [...AUTH_ERRORS, ...BODY_ERRORS],
-  handler: async (request, env, input) => {
-    const { deps, principal } = await callerOf(request, env);
+  handler: async ({ deps, principal, input }) => {
     const record = await createRecord(deps, principal, await input.body());
     return { status: 201, body: record, headers: { location: pathOf(getRecordRoute, record.id) } };
   },
@@ -75,8 +66,7 @@ export const listRecordsRoute = defineRoute({
   request: { query: RecordListQuery, blankQueryIsAbsent: true },
   responses: { 200: { description: "A page of records", schema: RecordPage, verbatim: true } },
   errors: [...AUTH_ERRORS, "VALIDATION_FAILED"],
-  handler: async (request, env, input) => {
-    const { deps, principal } = await callerOf(request, env);
+  handler: async ({ deps, principal, input }) => {
     const { limit, cursor } = input.query();
     return { body: await listRecords(deps, principal, { limit, after: cursor }) };
   },
@@ -92,8 +82,7 @@ export const getRecordRoute = defineRoute({
   request: { path: RecordPath },
   responses: { 200: { description: "Found", schema: StoredRecord, verbatim: true } },
   errors: [...AUTH_ERRORS, "RECORD_NOT_FOUND"],
-  handler: async (request, env, input) => {
-    const { deps, principal } = await callerOf(request, env);
+  handler: async ({ deps, principal, input }) => {
     return { body: await getRecord(deps, principal, idOf(input.params().id)) };
   },
 });
@@ -108,8 +97,7 @@ export const replaceRecordRoute = defineRoute({
   request: { path: RecordPath, body },
   responses: { 200: { description: "Replaced", schema: StoredRecord, verbatim: true } },
   errors: [...AUTH_ERRORS, "RECORD_NOT_FOUND", ...BODY_ERRORS],
-  handler: async (request, env, input) => {
-    const { deps, principal } = await callerOf(request, env);
+  handler: async ({ deps, principal, input }) => {
     const id = idOf(input.params().id);
     return { body: await replaceRecord(deps, principal, id, await input.body()) };
   },
@@ -125,8 +113,7 @@ export const deleteRecordRoute = defineRoute({
   request: { path: RecordPath },
   responses: { 204: { description: "Deleted" } },
   errors: [...AUTH_ERRORS, "RECORD_NOT_FOUND"],
-  handler: async (request, env, input) => {
-    const { deps, principal } = await callerOf(request, env);
+  handler: async ({ deps, principal, input }) => {
     await deleteRecord(deps, principal, idOf(input.params().id));
     return { status: 204 };
   },

@@ -1,8 +1,6 @@
 import { ObjectId } from "bson";
 import { createWebhook, deleteWebhook, listDeliveries, listWebhooks, ownWebhook, redeliver, rotateWebhookSecret } from "../../domain/webhooks/endpoints";
 import { deliverTest } from "../../domain/webhooks/send";
-import { requirePrincipal } from "../authenticate";
-import { depsFor } from "../context";
 import { BODY_ERRORS, defineRoute, idOr404, NO_STORE, TOKEN_ERRORS } from "../route";
 import { Detail } from "../schemas";
 import { DeliveryListQuery, DeliveryPage, DeliveryPath, TestDelivery, WebhookBody, WebhookList, WebhookPath, WebhookWithSecret } from "../webhook-schemas";
@@ -19,9 +17,7 @@ export const createWebhookRoute = defineRoute({
   request: { body: { schema: WebhookBody } },
   responses: { 201: { description: "Registered", schema: WebhookWithSecret } },
   errors: [...TOKEN_ERRORS, "WEBHOOK_URL_REFUSED", "WEBHOOK_LIMIT", "ORGANIZATION_BUSY", ...BODY_ERRORS],
-  handler: async (request, env, input) => {
-    const deps = await depsFor(request, env);
-    const principal = await requirePrincipal(request, deps);
+  handler: async ({ deps, principal, input }) => {
     return { status: 201, body: await createWebhook(deps, principal, await input.body()), headers: NO_STORE };
   },
 });
@@ -35,10 +31,7 @@ export const listWebhooksRoute = defineRoute({
   auth: "required",
   responses: { 200: { description: "The endpoints", schema: WebhookList } },
   errors: TOKEN_ERRORS,
-  handler: async (request, env) => {
-    const deps = await depsFor(request, env);
-    return { body: await listWebhooks(deps, await requirePrincipal(request, deps)) };
-  },
+  handler: async ({ deps, principal }) => ({ body: await listWebhooks(deps, principal) }),
 });
 
 export const deleteWebhookRoute = defineRoute({
@@ -51,9 +44,7 @@ export const deleteWebhookRoute = defineRoute({
   request: { path: WebhookPath },
   responses: { 200: { description: "Deleted", schema: Detail, examples: { deleted: { summary: "Deleted", value: { detail: "deleted" } } } } },
   errors: [...TOKEN_ERRORS, "WEBHOOK_NOT_FOUND", "ORGANIZATION_BUSY"],
-  handler: async (request, env, input) => {
-    const deps = await depsFor(request, env);
-    const principal = await requirePrincipal(request, deps);
+  handler: async ({ deps, principal, input }) => {
     await deleteWebhook(deps, principal, idOr404(input.params().id, "WEBHOOK_NOT_FOUND"));
     return { body: { detail: "deleted" } };
   },
@@ -70,9 +61,7 @@ export const rotateWebhookRoute = defineRoute({
   request: { path: WebhookPath },
   responses: { 200: { description: "Rotated", schema: WebhookWithSecret } },
   errors: [...TOKEN_ERRORS, "WEBHOOK_NOT_FOUND", "ORGANIZATION_BUSY"],
-  handler: async (request, env, input) => {
-    const deps = await depsFor(request, env);
-    const principal = await requirePrincipal(request, deps);
+  handler: async ({ deps, principal, input }) => {
     return { body: await rotateWebhookSecret(deps, principal, idOr404(input.params().id, "WEBHOOK_NOT_FOUND")), headers: NO_STORE };
   },
 });
@@ -89,9 +78,7 @@ export const testWebhookRoute = defineRoute({
   request: { path: WebhookPath },
   responses: { 200: { description: "Sent (whatever the endpoint answered)", schema: TestDelivery } },
   errors: [...TOKEN_ERRORS, "WEBHOOK_NOT_FOUND", "WEBHOOK_DISABLED"],
-  handler: async (request, env, input) => {
-    const deps = await depsFor(request, env);
-    const principal = await requirePrincipal(request, deps);
+  handler: async ({ deps, principal, input }) => {
     const hook = await ownWebhook(deps, principal, idOr404(input.params().id, "WEBHOOK_NOT_FOUND"));
     return { body: await deliverTest(deps, { fetch: (url, init) => fetch(url, init) }, hook) };
   },
@@ -108,9 +95,7 @@ export const listDeliveriesRoute = defineRoute({
   request: { path: WebhookPath, query: DeliveryListQuery, blankQueryIsAbsent: true },
   responses: { 200: { description: "A page of attempts", schema: DeliveryPage } },
   errors: [...TOKEN_ERRORS, "WEBHOOK_NOT_FOUND", "VALIDATION_FAILED"],
-  handler: async (request, env, input) => {
-    const deps = await depsFor(request, env);
-    const principal = await requirePrincipal(request, deps);
+  handler: async ({ deps, principal, input }) => {
     const { limit, cursor } = input.query();
     const before = cursor === undefined ? undefined : ObjectId.createFromHexString(cursor);
     return { body: await listDeliveries(deps, principal, idOr404(input.params().id, "WEBHOOK_NOT_FOUND"), { limit, before }) };
@@ -128,9 +113,7 @@ export const redeliverRoute = defineRoute({
   request: { path: DeliveryPath },
   responses: { 202: { description: "Queued", schema: Detail, examples: { queued: { summary: "Queued", value: { detail: "queued" } } } } },
   errors: [...TOKEN_ERRORS, "WEBHOOK_NOT_FOUND", "DELIVERY_NOT_FOUND", "WEBHOOK_DISABLED"],
-  handler: async (request, env, input) => {
-    const deps = await depsFor(request, env);
-    const principal = await requirePrincipal(request, deps);
+  handler: async ({ deps, principal, input }) => {
     const { id, delivery_id } = input.params();
     await redeliver(deps, principal, idOr404(id, "WEBHOOK_NOT_FOUND"), idOr404(delivery_id, "DELIVERY_NOT_FOUND"));
     deps.wakeWebhooks?.(principal.orgId);
