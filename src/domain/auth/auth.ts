@@ -6,12 +6,13 @@ import { ADMITS_CALLERS, admitsCallers } from "../kernel/admission";
 import type { Deps } from "../kernel/deps";
 import { AppError } from "../kernel/errors";
 import { newEvent, userActor } from "../kernel/event";
+import { isReadable } from "../kernel/guard";
 import { type MemberRecord, memberOf, memberPath, normalizeEmail, type OrganizationDoc, type OutboxEvent } from "../kernel/model";
-import { currentToken, LOGIN_STATUSES, type Principal } from "../kernel/principal";
+import { currentToken, type Principal } from "../kernel/principal";
 import { issueToken } from "../kernel/tokens";
 import { slugify } from "../organizations/slug";
 
-const canLogIn = (org: OrganizationDoc): boolean => (LOGIN_STATUSES as readonly string[]).includes(org.status);
+const canLogIn = (org: OrganizationDoc): boolean => isReadable(org.status);
 
 export interface SignedIn {
   org: OrganizationDoc;
@@ -54,13 +55,13 @@ const checkPassword = async (deps: Deps, emailKey: string, password: string, cho
   // Past this point the caller proved the password: what follows tells them nothing they could not see.
   const org = await organizationFor(deps, account, choice);
   if (org === "several") {
-    deps.background((later) => afterSuccess(later, key, before.countedAt, account, password));
+    deps.background((background) => afterSuccess(background, key, before.countedAt, account, password));
     throw new AppError("ORGANIZATION_REQUIRED");
   }
   const member = org ? memberOf(org, account.user_id) : undefined;
   if (!org || !member || !canLogIn(org)) throw new AppError("INVALID_CREDENTIALS");
   // A right password ends the run of failures even when refused below, so a suspension never turns into a lockout.
-  deps.background((later) => afterSuccess(later, key, before.countedAt, account, password));
+  deps.background((background) => afterSuccess(background, key, before.countedAt, account, password));
   // Told only to whoever knows the password: the suspension is no oracle for a guesser.
   if (!admitsCallers(org)) throw new AppError("ORGANIZATION_SUSPENDED");
   return { org, member, account };
@@ -79,8 +80,8 @@ export const checkAccountPassword = async (deps: Deps, emailKey: string, passwor
   const account = before.account;
   const valid = await verifyPassword(password, account?.password_hash ?? dummyHash(deps.settings.pbkdf2Iterations));
   if (account && !valid) throw failedCheck(deps, before);
-  deps.background((later) =>
-    account ? afterSuccess(later, key, before.countedAt, account, password) : clearFailures(later, key, before.countedAt, "unknown"),
+  deps.background((background) =>
+    account ? afterSuccess(background, key, before.countedAt, account, password) : clearFailures(background, key, before.countedAt, "unknown"),
   );
   return account;
 };
@@ -104,7 +105,7 @@ const failedCheck = (deps: Deps, before: PriorFailures): AppError => {
     const lockedMs = lockedForMs(before.failures + 1, now, now, deps.settings.lockoutThreshold);
     if (lockedMs > 0) events.push(newEvent("admin.locked", { type: "anonymous" }, { ...who, until: new Date(now.getTime() + lockedMs).toISOString() }, now));
   }
-  deps.background((later) => pushUnpublished(later, account?.org_ids ?? [], events));
+  deps.background((background) => pushUnpublished(background, account?.org_ids ?? [], events));
   return new AppError("INVALID_CREDENTIALS");
 };
 
@@ -122,7 +123,7 @@ export const verifyCredentials = (deps: Deps, email: string, password: string, o
 
 export const tokenFor = (deps: Deps, org: Pick<OrganizationDoc, "_id" | "organization_name">, member: MemberRecord, tokenVersion = member.token_version) =>
   issueToken(
-    { adminId: member.user_id.toHexString(), orgId: org._id.toHexString(), orgName: org.organization_name, tokenVersion, role: member.role },
+    { userId: member.user_id.toHexString(), orgId: org._id.toHexString(), orgName: org.organization_name, tokenVersion, role: member.role },
     deps.settings.token,
     deps.now(),
   );
@@ -206,7 +207,7 @@ export const changePassword = async (deps: Deps, principal: Principal, currentPa
     );
   if (changedCount > 0) {
     await relay(deps, changed);
-    deps.background((later) => later.data.collection(USERS).updateOne({ user_id: principal.userId }, { $pullAll: { carried: [changed] } }));
+    deps.background((background) => background.data.collection(USERS).updateOne({ user_id: principal.userId }, { $pullAll: { carried: [changed] } }));
   }
   return { access_token: await tokenFor(deps, own, member, principal.tokenVersion + 1), token_type: "bearer" as const, org: own };
 };

@@ -4,10 +4,11 @@ import { attemptKey, joinAccount, leaveAccounts, openAccount, USERS } from "../a
 import { hashPassword } from "../accounts/passwords";
 import { verifyCredentials } from "../auth/auth";
 import { publishLater } from "../events/outbox";
-import { ADMITS_CALLERS, admitsCallers } from "../kernel/admission";
+import { admitsCallers } from "../kernel/admission";
 import type { Deps } from "../kernel/deps";
 import { AppError } from "../kernel/errors";
 import { newEvent, userActor, withEvents } from "../kernel/event";
+import { admission, READABLE_STATUSES, writable } from "../kernel/guard";
 import { freshTokenVersion, type MemberRecord, memberOf, memberPath, normalizeEmail, type OrganizationDoc } from "../kernel/model";
 import { currentToken, isCurrent, type Principal } from "../kernel/principal";
 import { can } from "../kernel/roles";
@@ -15,16 +16,16 @@ import { collectionNameFor, slugify } from "./slug";
 import { abandonCreate, finishCreate, finishDelete, finishRename, isPermanentFailure, moveTenantCollection, renamedEvent, undoRename } from "./steps";
 import { type OrganizationView, viewOf } from "./view";
 
-const VISIBLE_STATUSES = ["active", "renaming"];
-
 /**
  * Why a guarded update found nothing, worked out only on that (rare) path: the caller's token
  * is stale, the e-mail header names someone else, the organization is busy, someone else's, or absent.
+ * Whatever the caller's organization's lifecycle: one being renamed or deleted is answered as busy
+ * once the name is its own.
  */
 const diagnose = async (deps: Deps, principal: Principal, slug: string, adminEmail?: string): Promise<AppError> => {
   const own = await deps.organizations.findOne({ _id: principal.orgId });
-  if (!own || !isCurrent(own, principal)) return new AppError("INVALID_TOKEN");
-  if (!admitsCallers(own)) return new AppError("ORGANIZATION_SUSPENDED");
+  const refused = admission(own, principal);
+  if (!own || refused) return refused ?? new AppError("INVALID_TOKEN");
   if (adminEmail !== undefined && normalizeEmail(adminEmail) !== memberOf(own, principal.userId)?.email_key) return new AppError("ADMIN_EMAIL_MISMATCH");
   if (own.slug === slug) return new AppError("ORGANIZATION_BUSY");
   const target = await deps.organizations.findOne({ slug }, { projection: { _id: 1 } });
@@ -117,7 +118,7 @@ export const createOrganization = async (deps: Deps, input: CreateInput | { orga
     await abandonCreate(deps, org);
     throw new AppError("NAME_REFUSED_BY_STORE");
   }
-  deps.background((later) => settleJoin(later, userId));
+  deps.background((background) => settleJoin(background, userId));
   return { organization_name: org.organization_name, collection_name, admin_email: email };
 };
 
@@ -125,7 +126,7 @@ export const createOrganization = async (deps: Deps, input: CreateInput | { orga
 const settleJoin = (deps: Deps, userId: ObjectId) => deps.data.collection(USERS).updateOne({ user_id: userId }, { $unset: { joining_at: "" } });
 
 export const getOrganization = async (deps: Deps, name: string, principal?: Principal): Promise<OrganizationView> => {
-  const org = await deps.organizations.findOne({ slug: slugify(name), status: { $in: VISIBLE_STATUSES } });
+  const org = await deps.organizations.findOne({ slug: slugify(name), status: { $in: READABLE_STATUSES } });
   if (!org) throw new AppError("ORGANIZATION_NOT_FOUND");
   // The e-mail is shown to a current member who manages the organization: their own, as the old contract showed its admin's to its admin.
   const caller = principal?.orgId.equals(org._id) && isCurrent(org, principal) && admitsCallers(org) ? memberOf(org, principal.userId) : undefined;
@@ -158,7 +159,7 @@ export const renameOrganization = async (deps: Deps, input: RenameInput, credent
   const fromSlug = slugify(input.organization_name);
   const toSlug = slugify(input.new_organization_name);
   const principal = await principalFor(deps, credentials, fromSlug);
-  const guard = { _id: principal.orgId, slug: fromSlug, status: "active", ...currentToken(principal), ...ADMITS_CALLERS };
+  const guard = { ...writable(principal), slug: fromSlug };
   const shownEmail = (org: OrganizationDoc) => memberOf(org, principal.userId)?.email;
   const now = deps.now();
 
@@ -227,11 +228,8 @@ export const renameOrganization = async (deps: Deps, input: RenameInput, credent
 export const deleteOrganization = async (deps: Deps, name: string, principal: Principal, adminEmail?: string): Promise<void> => {
   const slug = slugify(name);
   const guard = {
-    _id: principal.orgId,
+    ...writable(principal),
     slug,
-    status: "active",
-    ...currentToken(principal),
-    ...ADMITS_CALLERS,
     ...(adminEmail === undefined ? {} : { [memberPath(principal.userId, "email_key")]: normalizeEmail(adminEmail) }),
   };
   const now = deps.now();
