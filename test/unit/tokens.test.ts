@@ -4,7 +4,7 @@ import { AppError } from "../../src/domain/kernel/errors";
 import { CLOCK_TOLERANCE_SECONDS, issueToken, type TokenSettings, verifyToken } from "../../src/domain/kernel/tokens";
 
 const settings: TokenSettings = { secret: "k".repeat(40), algorithm: "HS256", ttlSeconds: 3600, issuer: "iss-test", audience: "aud-test" };
-const subject = { adminId: "a".repeat(24), orgId: "b".repeat(24), orgName: "TestOrg", tokenVersion: 3, role: "owner" as const };
+const subject = { userId: "a".repeat(24), orgId: "b".repeat(24), orgName: "TestOrg", tokenVersion: 3, role: "owner" as const };
 const now = new Date("2026-01-01T00:00:00Z");
 
 const expectInvalid = async (promise: Promise<unknown>) => {
@@ -19,10 +19,10 @@ describe("tokens", () => {
     const [, payload] = token.split(".");
     const claims = JSON.parse(atob((payload ?? "").replace(/-/g, "+").replace(/_/g, "/")));
     expect(claims).toMatchObject({
-      admin_id: subject.adminId,
+      admin_id: subject.userId,
       org_id: subject.orgId,
       org_name: "TestOrg",
-      sub: subject.adminId,
+      sub: subject.userId,
       iss: "iss-test",
       aud: "aud-test",
     });
@@ -54,8 +54,8 @@ describe("tokens", () => {
   });
 
   it("refuse unsigned and tampered tokens", async () => {
-    const unsigned = new UnsecuredJWT({ admin_id: subject.adminId, org_id: subject.orgId, org_name: "x", tv: 3 })
-      .setSubject(subject.adminId)
+    const unsigned = new UnsecuredJWT({ admin_id: subject.userId, org_id: subject.orgId, org_name: "x", tv: 3 })
+      .setSubject(subject.userId)
       .setIssuer("iss-test")
       .setAudience("aud-test")
       .setIssuedAt()
@@ -64,7 +64,7 @@ describe("tokens", () => {
     await expectInvalid(verifyToken(unsigned, settings, new Date()));
     const token = await issueToken(subject, settings, now);
     const [h, , s] = token.split(".");
-    const forged = btoa(JSON.stringify({ admin_id: subject.adminId, org_id: "c".repeat(24), org_name: "x", tv: 3 })).replace(/=+$/, "");
+    const forged = btoa(JSON.stringify({ admin_id: subject.userId, org_id: "c".repeat(24), org_name: "x", tv: 3 })).replace(/=+$/, "");
     await expectInvalid(verifyToken(`${h}.${forged}.${s}`, settings, now));
     await expectInvalid(verifyToken("not-a-jwt", settings, now));
   });

@@ -9,7 +9,8 @@ import { ORGANIZATION_INDEXES, ORGANIZATIONS, type OrganizationDoc } from "../..
 import type { Principal } from "../../src/domain/kernel/principal";
 import { createOrganization, deleteOrganization, renameOrganization } from "../../src/domain/organizations/lifecycle";
 import { collectionNameFor, slugify } from "../../src/domain/organizations/slug";
-import { reactivateOrganization, removeOrganization, suspendOrganization } from "../../src/domain/platform/platform";
+import { removeOrganization } from "../../src/domain/platform/removal";
+import { reactivateOrganization, suspendOrganization } from "../../src/domain/platform/suspension";
 import { reconcile } from "../../src/domain/reconciler/reconciler";
 import { createRecord } from "../../src/domain/records/records";
 import worker from "../../src/index";

@@ -10,7 +10,7 @@ import type { Principal } from "../../src/domain/kernel/principal";
 import type { Role } from "../../src/domain/kernel/roles";
 import { removeMember } from "../../src/domain/members/members";
 import { createOrganization, deleteOrganization } from "../../src/domain/organizations/lifecycle";
-import { reactivateOrganization, suspendOrganization } from "../../src/domain/platform/platform";
+import { reactivateOrganization, suspendOrganization } from "../../src/domain/platform/suspension";
 import { reconcile } from "../../src/domain/reconciler/reconciler";
 import { ownerOf } from "../helpers";
 import { checkAccounts, depsFor, faults, freshDatabase } from "./faults";

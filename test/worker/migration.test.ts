@@ -10,7 +10,7 @@ import { ORGANIZATION_INDEXES } from "../../src/domain/kernel/model";
 import { authenticateToken } from "../../src/domain/kernel/principal";
 import { ensureLayout, LAYOUT_VERSION, SERVICE_META } from "../../src/domain/layout/migrate";
 import { createOrganization } from "../../src/domain/organizations/lifecycle";
-import { reactivateOrganization } from "../../src/domain/platform/platform";
+import { reactivateOrganization } from "../../src/domain/platform/suspension";
 import { createRecord, listRecords } from "../../src/domain/records/records";
 import { depsFor, freshDatabase } from "./faults";
 

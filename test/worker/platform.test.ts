@@ -9,7 +9,8 @@ import { INVITATIONS } from "../../src/domain/invitations/invitations";
 import { ERRORS } from "../../src/domain/kernel/errors";
 import { ORGANIZATIONS, type OrganizationDoc } from "../../src/domain/kernel/model";
 import { collectionNameFor, slugify } from "../../src/domain/organizations/slug";
-import { PLATFORM_SORTS, PLATFORM_STATUSES, pageQuery } from "../../src/domain/platform/platform";
+import { PLATFORM_SORTS } from "../../src/domain/platform/cursor";
+import { PLATFORM_STATUSES, pageQuery } from "../../src/domain/platform/listing";
 import { orderedIndexFor } from "../../src/store/key-order";
 import {
   call,

@@ -11,7 +11,7 @@ import { CLOCK_SKEW_MS } from "../../src/domain/kernel/leases";
 import { type MemberRecord, ORGANIZATION_INDEXES, ORGANIZATIONS, type OrganizationDoc } from "../../src/domain/kernel/model";
 import { can, type Permission, type Role } from "../../src/domain/kernel/roles";
 import { createOrganization, deleteOrganization, renameOrganization } from "../../src/domain/organizations/lifecycle";
-import { suspendOrganization } from "../../src/domain/platform/platform";
+import { suspendOrganization } from "../../src/domain/platform/suspension";
 import { createRecord } from "../../src/domain/records/records";
 import {
   bearer,

@@ -7,13 +7,14 @@ import { ADMITS_CALLERS, admitsCallers } from "../kernel/admission";
 import type { Deps } from "../kernel/deps";
 import { AppError } from "../kernel/errors";
 import { newEvent, userActor } from "../kernel/event";
+import { isReadable } from "../kernel/guard";
 import { type MemberRecord, memberOf, memberPath, normalizeEmail, type OrganizationDoc, type OutboxEvent } from "../kernel/model";
 import { runForRequest } from "../kernel/operation";
-import { currentToken, LOGIN_STATUSES, type Principal } from "../kernel/principal";
+import { currentToken, type Principal } from "../kernel/principal";
 import { issueToken } from "../kernel/tokens";
 import { slugify } from "../organizations/slug";
 
-const canLogIn = (org: OrganizationDoc): boolean => (LOGIN_STATUSES as readonly string[]).includes(org.status);
+const canLogIn = (org: OrganizationDoc): boolean => isReadable(org.status);
 
 export interface SignedIn {
   org: OrganizationDoc;
@@ -56,13 +57,13 @@ const checkPassword = async (deps: Deps, emailKey: string, password: string, cho
   // Past this point the caller proved the password: what follows tells them nothing they could not see.
   const org = await organizationFor(deps, account, choice);
   if (org === "several") {
-    deps.background((later) => afterSuccess(later, key, before.countedAt, account, password));
+    deps.background((background) => afterSuccess(background, key, before.countedAt, account, password));
     throw new AppError("ORGANIZATION_REQUIRED");
   }
   const member = org ? memberOf(org, account.user_id) : undefined;
   if (!org || !member || !canLogIn(org)) throw new AppError("INVALID_CREDENTIALS");
   // A right password ends the run of failures even when refused below, so a suspension never turns into a lockout.
-  deps.background((later) => afterSuccess(later, key, before.countedAt, account, password));
+  deps.background((background) => afterSuccess(background, key, before.countedAt, account, password));
   // Told only to whoever knows the password: the suspension is no oracle for a guesser.
   if (!admitsCallers(org)) throw new AppError("ORGANIZATION_SUSPENDED");
   return { org, member, account };
@@ -81,8 +82,8 @@ export const checkAccountPassword = async (deps: Deps, emailKey: string, passwor
   const account = before.account;
   const valid = await verifyPassword(password, account?.password_hash ?? dummyHash(deps.settings.pbkdf2Iterations));
   if (account && !valid) throw failedCheck(deps, before);
-  deps.background((later) =>
-    account ? afterSuccess(later, key, before.countedAt, account, password) : clearFailures(later, key, before.countedAt, "unknown"),
+  deps.background((background) =>
+    account ? afterSuccess(background, key, before.countedAt, account, password) : clearFailures(background, key, before.countedAt, "unknown"),
   );
   return account;
 };
@@ -106,7 +107,7 @@ const failedCheck = (deps: Deps, before: PriorFailures): AppError => {
     const lockedMs = lockedForMs(before.failures + 1, now, now, deps.settings.lockoutThreshold);
     if (lockedMs > 0) events.push(newEvent("admin.locked", { type: "anonymous" }, { ...who, until: new Date(now.getTime() + lockedMs).toISOString() }, now));
   }
-  deps.background((later) => pushUnpublished(later, account?.org_ids ?? [], events));
+  deps.background((background) => pushUnpublished(background, account?.org_ids ?? [], events));
   return new AppError("INVALID_CREDENTIALS");
 };
 
@@ -124,7 +125,7 @@ export const verifyCredentials = (deps: Deps, email: string, password: string, o
 
 export const tokenFor = (deps: Deps, org: Pick<OrganizationDoc, "_id" | "organization_name">, member: MemberRecord, tokenVersion = member.token_version) =>
   issueToken(
-    { adminId: member.user_id.toHexString(), orgId: org._id.toHexString(), orgName: org.organization_name, tokenVersion, role: member.role },
+    { userId: member.user_id.toHexString(), orgId: org._id.toHexString(), orgName: org.organization_name, tokenVersion, role: member.role },
     deps.settings.token,
     deps.now(),
   );

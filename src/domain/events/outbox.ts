@@ -1,15 +1,15 @@
 import type { ObjectId } from "bson";
 import { DuplicateKeyError } from "../../data/errors";
 import type { IndexSpec } from "../../dataapi/engine";
-import { admitsCallers } from "../kernel/admission";
 import type { Deps } from "../kernel/deps";
 import { AppError } from "../kernel/errors";
 import type { EventState } from "../kernel/event";
+import { readOrganization } from "../kernel/guard";
 import { acquireEventLease } from "../kernel/leases";
 import type { Actor, EventType, OutboxEvent } from "../kernel/model";
 import { ORGANIZATIONS, type OrganizationDoc } from "../kernel/model";
 import { defineOperation, runSteps } from "../kernel/operation";
-import { currentToken, type Principal } from "../kernel/principal";
+import type { Principal } from "../kernel/principal";
 
 /**
  * An organization's events: a transactional outbox on its own document, published to a feed.
@@ -165,12 +165,7 @@ export const organizationEvents = async (
   principal: Principal,
   page: { after?: number; limit: number; types?: EventType[] },
 ): Promise<EventPage> => {
-  const org = await deps.organizations.findOne(
-    { _id: principal.orgId, status: { $in: ["active", "renaming"] }, ...currentToken(principal) },
-    { projection: { outbox: 1, event_seq: 1, suspended: 1 } },
-  );
-  if (!org) throw new AppError("INVALID_TOKEN");
-  if (!admitsCallers(org)) throw new AppError("ORGANIZATION_SUSPENDED");
+  const org = await readOrganization(deps, principal, { outbox: 1, event_seq: 1 });
   const listed = await listEvents(deps, org, { ...page, after: page.after ?? 0 });
   if (!listed) throw new AppError("EVENT_CURSOR_INVALID");
   return listed;
@@ -210,7 +205,7 @@ export const pushFresh = async (deps: Deps, orgIds: ObjectId[], events: OutboxEv
 
 /**
  * The same update without the publish: the events wait in the outboxes (listed by the feed at
- * once) for the organization's next publish or the minute cron's (`publishLeftovers`). No
+ * once) for the organization's next publish or the minute cron's (the reconciler's `events.publish`). No
  * organization matches when `orgIds` is empty; the update is made all the same.
  */
 export const pushUnpublished = async (deps: Deps, orgIds: ObjectId[], events: OutboxEvent[], deadline?: Date): Promise<void> => {

@@ -2,14 +2,14 @@ import { ObjectId } from "bson";
 import type { Collection } from "../../data/client";
 import type { IndexSpec } from "../../dataapi/engine";
 import { type CarriedEvent, carriedEventOperation, relayNew } from "../events/carried";
-import { admitsCallers } from "../kernel/admission";
 import type { Deps } from "../kernel/deps";
 import { AppError } from "../kernel/errors";
 import { newEvent, userActor } from "../kernel/event";
+import { readOrganization, whyRefused } from "../kernel/guard";
 import { acquireWriteLease } from "../kernel/leases";
 import { memberOf, normalizeEmail, type OrganizationDoc } from "../kernel/model";
 import { runForRequest } from "../kernel/operation";
-import { currentToken, isCurrent, type Principal } from "../kernel/principal";
+import type { Principal } from "../kernel/principal";
 import { invitersOf, mayAssign, ROLES, type Role } from "../kernel/roles";
 import { insertInSlot, SLOT_INDEX } from "../kernel/slots";
 
@@ -77,13 +77,6 @@ const newToken = (): string => {
 
 const invitations = (deps: Deps) => deps.data.collection<InvitationDoc>(INVITATIONS);
 
-const ownOrganization = async (deps: Deps, principal: Principal): Promise<OrganizationDoc> => {
-  const org = await deps.organizations.findOne({ _id: principal.orgId, status: { $in: ["active", "renaming"] }, ...currentToken(principal) });
-  if (!org) throw new AppError("INVALID_TOKEN");
-  if (!admitsCallers(org)) throw new AppError("ORGANIZATION_SUSPENDED");
-  return org;
-};
-
 /** Whether the invitation's inviter is still a member whose role may invite its role. */
 export const inviterHoldsAuthority = (org: Pick<OrganizationDoc, "members">, invitation: Pick<InvitationDoc, "invited_by" | "role">): boolean => {
   const inviter = memberOf(org as OrganizationDoc, invitation.invited_by);
@@ -115,12 +108,12 @@ const givesWay = (org: Pick<OrganizationDoc, "members">, now: Date) => {
  * creates do not all pick the same: its events relayed first (the create relayed them already
  * unless it crashed), then it goes. Answers false when none gives way.
  */
-const reclaimSlot = async (deps: Deps, fenced: Collection<InvitationDoc>, org: Pick<OrganizationDoc, "_id" | "members">, now: Date) => {
-  const victims = await fenced.find({ org_id: org._id, slot: { $exists: true }, ...givesWay(org, now) }, { limit: 10 });
+const reclaimSlot = async (deps: Deps, leased: Collection<InvitationDoc>, org: Pick<OrganizationDoc, "_id" | "members">, now: Date) => {
+  const victims = await leased.find({ org_id: org._id, slot: { $exists: true }, ...givesWay(org, now) }, { limit: 10 });
   const victim = victims[Math.floor(Math.random() * victims.length)];
   if (!victim) return false;
   for (const carried of victim.carried ?? []) await relayNew(deps, carried);
-  await fenced.deleteOne({ _id: victim._id, ...givesWay(org, now) });
+  await leased.deleteOne({ _id: victim._id, ...givesWay(org, now) });
   return true;
 };
 
@@ -153,7 +146,7 @@ export const createInvitation = async (deps: Deps, principal: Principal, input: 
   if (!mayAssign(principal.role, undefined, input.role)) throw new AppError("PERMISSION_DENIED");
   // Under a write lease, like a record write: a delete waits for it, so no invitation outlives its organization.
   const lease = await acquireWriteLease(deps, principal, { set: { has_invitations: true }, members: true });
-  if (!lease) throw await refusalOf(deps, principal);
+  if (!lease) throw await whyRefused(deps, principal);
   try {
     const email_key = normalizeEmail(input.email);
     if (Object.values(lease.org.members ?? {}).some((m) => m.email_key === email_key)) throw new AppError("ALREADY_MEMBER");
@@ -170,7 +163,7 @@ export const createInvitation = async (deps: Deps, principal: Principal, input: 
       created_at: now,
       invited_by: principal.userId,
     };
-    const fenced = deps.data.collection<InvitationDoc>(INVITATIONS, { deadline: lease.until });
+    const leased = deps.data.collection<InvitationDoc>(INVITATIONS, { deadline: lease.until });
     const created = (id: ObjectId): CarriedEvent => ({
       org_ids: [lease.org._id],
       event: newEvent(
@@ -182,21 +175,21 @@ export const createInvitation = async (deps: Deps, principal: Principal, input: 
     });
     let answer: InvitationDoc = doc;
     let event = created(doc._id);
-    const sameEmail = async () => (await fenced.findOne({ org_id: lease.org._id, email_key }, { projection: { _id: 1 } })) !== null;
-    let placed = await insertInSlot(fenced, { ...doc, carried: [event] }, deps.settings.maxPendingInvitations, { isOtherConflict: sameEmail });
+    const sameEmail = async () => (await leased.findOne({ org_id: lease.org._id, email_key }, { projection: { _id: 1 } })) !== null;
+    let placed = await insertInSlot(leased, { ...doc, carried: [event] }, deps.settings.maxPendingInvitations, { isOtherConflict: sameEmail });
     // Full: one that gives way is removed and its place tried, while any is left (a parallel create may take it first).
-    for (let round = 0; placed === "full" && round < 8 && (await reclaimSlot(deps, fenced, lease.org, now)); round++) {
-      placed = await insertInSlot(fenced, { ...doc, carried: [event] }, deps.settings.maxPendingInvitations, { readFirst: true, isOtherConflict: sameEmail });
+    for (let round = 0; placed === "full" && round < 8 && (await reclaimSlot(deps, leased, lease.org, now)); round++) {
+      placed = await insertInSlot(leased, { ...doc, carried: [event] }, deps.settings.maxPendingInvitations, { readFirst: true, isOtherConflict: sameEmail });
     }
     if (placed === "full") throw new AppError((await sameEmail()) ? "INVITATION_EXISTS" : "INVITATION_LIMIT");
     if (placed === "busy") throw new AppError("ORGANIZATION_BUSY");
     if (placed === "conflict") {
       // The pending one for this e-mail gives way if expired or dead, keeping its slot and any event it still carries.
       const { _id: _new, ...fresh } = doc;
-      const stale = await fenced.findOne({ org_id: lease.org._id, email_key, ...givesWay(lease.org, now) });
+      const stale = await leased.findOne({ org_id: lease.org._id, email_key, ...givesWay(lease.org, now) });
       if (!stale) throw new AppError("INVITATION_EXISTS");
       event = created(stale._id);
-      const replaced = await fenced.findOneAndUpdate(
+      const replaced = await leased.findOneAndUpdate(
         { _id: stale._id, ...givesWay(lease.org, now) },
         { $set: fresh, $push: { carried: event } },
         { returnNewDocument: true },
@@ -211,15 +204,8 @@ export const createInvitation = async (deps: Deps, principal: Principal, input: 
   }
 };
 
-/** Why a lease was refused: a stale token, a suspended organization, or one mid-operation. */
-const refusalOf = async (deps: Deps, principal: Principal): Promise<AppError> => {
-  const org = await deps.organizations.findOne({ _id: principal.orgId }, { projection: { status: 1, members: 1, suspended: 1 } });
-  if (!org || !isCurrent(org, principal) || org.status === "deleting") return new AppError("INVALID_TOKEN");
-  return admitsCallers(org) ? new AppError("ORGANIZATION_BUSY") : new AppError("ORGANIZATION_SUSPENDED");
-};
-
 export const listInvitations = async (deps: Deps, principal: Principal): Promise<{ invitations: InvitationView[] }> => {
-  const org = await ownOrganization(deps, principal);
+  const org = await readOrganization(deps, principal);
   // Uncapped (the limit bounds it), without those whose inviter no longer may invite them: the accept refuses those.
   const docs = await invitations(deps).find(
     { org_id: org._id, expires_at: { $gt: deps.now() }, claim: { $exists: false }, revoked: { $exists: false } },
@@ -234,15 +220,15 @@ export const listInvitations = async (deps: Deps, principal: Principal): Promise
  */
 export const revokeInvitation = async (deps: Deps, principal: Principal, id: ObjectId): Promise<void> => {
   const lease = await acquireWriteLease(deps, principal);
-  if (!lease) throw await refusalOf(deps, principal);
+  if (!lease) throw await whyRefused(deps, principal);
   try {
-    const fenced = deps.data.collection<InvitationDoc>(INVITATIONS, { deadline: lease.until });
+    const leased = deps.data.collection<InvitationDoc>(INVITATIONS, { deadline: lease.until });
     const revoked: CarriedEvent = {
       org_ids: [lease.org._id],
       event: newEvent("invitation.revoked", userActor(principal), { invitation_id: id.toHexString() }, deps.now()),
     };
     // Marked (refused from now on) with its event, relayed, then removed: the reconciler finishes the last two.
-    const marked = await fenced.findOneAndUpdate(
+    const marked = await leased.findOneAndUpdate(
       { _id: id, org_id: lease.org._id, claim: { $exists: false }, revoked: { $exists: false } },
       { $set: { revoked: true }, $push: { carried: revoked } },
     );

@@ -1,9 +1,9 @@
 import type { ObjectId } from "bson";
-import { ADMITS_CALLERS } from "./admission";
 import type { Deps } from "./deps";
 import type { EventState } from "./event";
+import { writable } from "./guard";
 import type { OrganizationDoc, WriteLeases } from "./model";
-import { currentToken, type Principal } from "./principal";
+import type { Principal } from "./principal";
 
 /**
  * Write leases fence record writes against the operations that move or drop a tenant collection.
@@ -62,12 +62,7 @@ export const acquireWriteLease = async (
   /** More for the same update: an invitation marks the organization as having some, and reads its members; a webhook reads its event count. */
   extra: { set?: Record<string, unknown>; members?: true; fields?: Record<string, 1> } = {},
 ): Promise<(WriteLease & { org: Partial<EventState> }) | null> =>
-  takeLease(
-    deps,
-    { _id: principal.orgId, status: "active", ...currentToken(principal), ...ADMITS_CALLERS },
-    { collection_name: 1, ...(extra.members ? { members: 1 } : {}), ...extra.fields },
-    extra.set,
-  );
+  takeLease(deps, writable(principal), { collection_name: 1, ...(extra.members ? { members: 1 } : {}), ...extra.fields }, extra.set);
 
 /**
  * A lease for publishing the organization's events (events/outbox.ts), taken only when its outbox holds
@@ -105,7 +100,7 @@ const takeLease = async (
     .filter(([other, expiry]) => other !== id && !isLive(expiry, now))
     .map(([other]) => other);
   const unset = Object.fromEntries([id, ...dead].map((lease) => [leaseKey(lease, field), ""])) as Record<string, "">;
-  const release = () => deps.background((later) => later.organizations.updateOne({ _id: org._id }, { $unset: unset }));
+  const release = () => deps.background((background) => background.organizations.updateOne({ _id: org._id }, { $unset: unset }));
   return { org, until, release, unset };
 };
 

@@ -149,7 +149,7 @@ export const ORGANIZATION_INDEXES: IndexSpec[] = [
   { key: { slug: 1 }, name: "slug_unique", unique: true },
   { key: { collection_name: 1 }, name: "collection_name_unique", unique: true },
   { key: { status: 1 }, name: "status" },
-  // The platform operator's listing (src/domain/platform): each order and filter a page is read in.
+  // The platform operator's listing (platform/listing.ts): each order and filter a page is read in.
   { key: { created_at: 1, _id: 1 }, name: "created" },
   { key: { status: 1, slug: 1 }, name: "status_slug" },
   { key: { status: 1, created_at: 1, _id: 1 }, name: "status_created" },

@@ -13,9 +13,6 @@ export interface Principal {
   role: Role;
 }
 
-/** Organizations whose members may log in: not half-created, not being deleted. */
-export const LOGIN_STATUSES = ["active", "renaming"] as const;
-
 const objectIdOf = (hex: string): ObjectId => {
   if (!ObjectId.isValid(hex) || hex.length !== 24) throw new AppError("INVALID_TOKEN");
   return ObjectId.createFromHexString(hex);
@@ -23,7 +20,7 @@ const objectIdOf = (hex: string): ObjectId => {
 
 export const principalOf = (claims: TokenClaims): Principal => ({
   orgId: objectIdOf(claims.orgId),
-  userId: objectIdOf(claims.adminId),
+  userId: objectIdOf(claims.userId),
   tokenVersion: claims.tokenVersion,
   role: claims.role,
 });

@@ -15,7 +15,8 @@ export interface TokenSettings extends KeySettings {
 export const CLOCK_TOLERANCE_SECONDS = 30;
 
 export interface TokenSubject {
-  adminId: string;
+  /** The member's user id: the `admin_id` claim (and `sub`), the old contract's name for it. */
+  userId: string;
   orgId: string;
   orgName: string;
   /** The member's token version: raising it revokes every token issued before. */
@@ -31,9 +32,9 @@ export interface TokenClaims extends TokenSubject {
 export const issueToken = async (subject: TokenSubject, settings: TokenSettings, now: Date): Promise<string> => {
   const ring = await keyRing(settings);
   const issuedAt = Math.floor(now.getTime() / 1000);
-  return new SignJWT({ admin_id: subject.adminId, org_id: subject.orgId, org_name: subject.orgName, tv: subject.tokenVersion, role: subject.role })
+  return new SignJWT({ admin_id: subject.userId, org_id: subject.orgId, org_name: subject.orgName, tv: subject.tokenVersion, role: subject.role })
     .setProtectedHeader({ alg: ring.alg, typ: "JWT", kid: ring.kid })
-    .setSubject(subject.adminId)
+    .setSubject(subject.userId)
     .setIssuer(settings.issuer)
     .setAudience(settings.audience)
     .setIssuedAt(issuedAt)
@@ -66,7 +67,7 @@ const claimsOf = (payload: Record<string, unknown>): TokenClaims => {
   ) {
     throw new AppError("INVALID_TOKEN");
   }
-  return { adminId: admin_id, orgId: org_id, orgName: org_name, tokenVersion: tv, role, jti, expiresAt: exp };
+  return { userId: admin_id, orgId: org_id, orgName: org_name, tokenVersion: tv, role, jti, expiresAt: exp };
 };
 
 /**

@@ -1,12 +1,12 @@
 import type { ObjectId } from "bson";
 import { publishLater } from "../events/outbox";
-import { ADMITS_CALLERS, admitsCallers } from "../kernel/admission";
 import type { Deps } from "../kernel/deps";
 import { AppError } from "../kernel/errors";
 import { newEvent, userActor, withEvents } from "../kernel/event";
+import { readOrganization, refusal, writable } from "../kernel/guard";
 import { type MemberRecord, memberOf, memberPath, type OrganizationDoc } from "../kernel/model";
 import { runForRequest } from "../kernel/operation";
-import { currentToken, isCurrent, type Principal } from "../kernel/principal";
+import type { Principal } from "../kernel/principal";
 import { mayAssign, type Role } from "../kernel/roles";
 import { endMembershipOperation } from "./departure";
 
@@ -27,20 +27,13 @@ export const memberView = (member: MemberRecord): MemberView => ({
   joined_at: member.joined_at.toISOString(),
 });
 
-/** Members are listed while the organization is usable; they change only while it is active (not mid-rename), as records do. */
-const LISTED_STATUSES = ["active", "renaming"];
-
-/** The caller's organization, if their token is current: one read. */
-const ownOrganization = async (deps: Deps, principal: Principal): Promise<OrganizationDoc> => {
-  const org = await deps.organizations.findOne({ _id: principal.orgId, status: { $in: LISTED_STATUSES }, ...currentToken(principal) });
-  if (!org) throw new AppError("INVALID_TOKEN");
-  if (!admitsCallers(org)) throw new AppError("ORGANIZATION_SUSPENDED");
-  return org;
-};
-
-/** Members in user-id order, resuming after the cursor's id: each member present throughout is listed once. */
+/**
+ * Members in user-id order, resuming after the cursor's id: each member present throughout is
+ * listed once. Listed while the organization is readable; they change only while it is active
+ * (not mid-rename), as records do.
+ */
 export const listMembers = async (deps: Deps, principal: Principal, page: { limit: number; after?: string }) => {
-  const org = await ownOrganization(deps, principal);
+  const org = await readOrganization(deps, principal);
   const ids = Object.keys(org.members)
     .filter((id) => page.after === undefined || id > page.after)
     .sort();
@@ -55,9 +48,8 @@ export const listMembers = async (deps: Deps, principal: Principal, page: { limi
 /** Why a guarded membership change matched nothing, worked out only on that path. */
 const diagnose = async (deps: Deps, principal: Principal, target: ObjectId, to?: Role): Promise<AppError> => {
   const org = await deps.organizations.findOne({ _id: principal.orgId });
-  if (!org || !isCurrent(org, principal) || org.status === "deleting") return new AppError("INVALID_TOKEN");
-  if (!admitsCallers(org)) return new AppError("ORGANIZATION_SUSPENDED");
-  if (org.status !== "active") return new AppError("ORGANIZATION_BUSY");
+  const refused = refusal(org, principal);
+  if (refused || !org) return refused ?? new AppError("INVALID_TOKEN");
   const member = memberOf(org, target);
   if (!member) return new AppError("MEMBER_NOT_FOUND");
   if (!mayAssign(principal.role, member.role, to ?? member.role)) return new AppError("PERMISSION_DENIED");
@@ -72,10 +64,7 @@ const diagnose = async (deps: Deps, principal: Principal, target: ObjectId, to?:
  * parallel removals of the last two owners exactly one matches.
  */
 const guardFor = (principal: Principal, target: ObjectId, roles: Role[], losingOwner: boolean) => ({
-  _id: principal.orgId,
-  status: "active",
-  ...currentToken(principal),
-  ...ADMITS_CALLERS,
+  ...writable(principal),
   [memberPath(target, "role")]: { $in: roles },
   ...(losingOwner ? { owner_count: { $gt: 1 } } : {}),
 });

@@ -4,10 +4,11 @@ import { attemptKey, joinAccount, leaveAccounts, openAccount } from "../accounts
 import { hashPassword } from "../accounts/passwords";
 import { verifyCredentials } from "../auth/auth";
 import { publishLater } from "../events/outbox";
-import { ADMITS_CALLERS, admitsCallers } from "../kernel/admission";
+import { admitsCallers } from "../kernel/admission";
 import type { Deps } from "../kernel/deps";
 import { AppError } from "../kernel/errors";
 import { userActor, withEvents } from "../kernel/event";
+import { admission, READABLE_STATUSES, writable } from "../kernel/guard";
 import { freshTokenVersion, type MemberRecord, memberOf, memberPath, normalizeEmail, type OrganizationDoc, type PendingOperation } from "../kernel/model";
 import { runForRequest, runUndoingRefusal } from "../kernel/operation";
 import { currentToken, isCurrent, type Principal } from "../kernel/principal";
@@ -16,16 +17,16 @@ import { createOperation, deleteOperation, markDeleting, renamedEvent, renameOpe
 import { collectionNameFor, slugify } from "./slug";
 import { type OrganizationView, viewOf } from "./view";
 
-const VISIBLE_STATUSES = ["active", "renaming"];
-
 /**
  * Why a guarded update found nothing, worked out only on that (rare) path: the caller's token
  * is stale, the e-mail header names someone else, the organization is busy, someone else's, or absent.
+ * Whatever the caller's organization's lifecycle: one being renamed or deleted is answered as busy
+ * once the name is its own.
  */
 const diagnose = async (deps: Deps, principal: Principal, slug: string, adminEmail?: string): Promise<AppError> => {
   const own = await deps.organizations.findOne({ _id: principal.orgId });
-  if (!own || !isCurrent(own, principal)) return new AppError("INVALID_TOKEN");
-  if (!admitsCallers(own)) return new AppError("ORGANIZATION_SUSPENDED");
+  const refused = admission(own, principal);
+  if (!own || refused) return refused ?? new AppError("INVALID_TOKEN");
   if (adminEmail !== undefined && normalizeEmail(adminEmail) !== memberOf(own, principal.userId)?.email_key) return new AppError("ADMIN_EMAIL_MISMATCH");
   if (own.slug === slug) return new AppError("ORGANIZATION_BUSY");
   const target = await deps.organizations.findOne({ slug }, { projection: { _id: 1 } });
@@ -116,7 +117,7 @@ export const createOrganization = async (deps: Deps, input: CreateInput | { orga
 };
 
 export const getOrganization = async (deps: Deps, name: string, principal?: Principal): Promise<OrganizationView> => {
-  const org = await deps.organizations.findOne({ slug: slugify(name), status: { $in: VISIBLE_STATUSES } });
+  const org = await deps.organizations.findOne({ slug: slugify(name), status: { $in: READABLE_STATUSES } });
   if (!org) throw new AppError("ORGANIZATION_NOT_FOUND");
   // The e-mail is shown to a current member who manages the organization: their own, as the old contract showed its admin's to its admin.
   const caller = principal?.orgId.equals(org._id) && isCurrent(org, principal) && admitsCallers(org) ? memberOf(org, principal.userId) : undefined;
@@ -149,7 +150,7 @@ export const renameOrganization = async (deps: Deps, input: RenameInput, credent
   const fromSlug = slugify(input.organization_name);
   const toSlug = slugify(input.new_organization_name);
   const principal = await principalFor(deps, credentials, fromSlug);
-  const guard = { _id: principal.orgId, slug: fromSlug, status: "active", ...currentToken(principal), ...ADMITS_CALLERS };
+  const guard = { ...writable(principal), slug: fromSlug };
   const shownEmail = (org: OrganizationDoc) => memberOf(org, principal.userId)?.email;
   const now = deps.now();
 
@@ -209,10 +210,8 @@ export const renameOrganization = async (deps: Deps, input: RenameInput, credent
 export const deleteOrganization = async (deps: Deps, name: string, principal: Principal, adminEmail?: string): Promise<void> => {
   const slug = slugify(name);
   const guard = {
-    _id: principal.orgId,
+    ...writable(principal),
     slug,
-    ...currentToken(principal),
-    ...ADMITS_CALLERS,
     ...(adminEmail === undefined ? {} : { [memberPath(principal.userId, "email_key")]: normalizeEmail(adminEmail) }),
   };
   const org = await markDeleting(deps, guard, userActor(principal));

@@ -1,11 +1,10 @@
 import { ObjectId } from "bson";
 import type { Collection } from "../../data/client";
-import { admitsCallers } from "../kernel/admission";
 import type { Deps } from "../kernel/deps";
 import { AppError } from "../kernel/errors";
+import { readStanding, refusal, whyRefused } from "../kernel/guard";
 import { acquireWriteLease } from "../kernel/leases";
-import { memberPath, type OrganizationDoc } from "../kernel/model";
-import { isCurrent, type Principal } from "../kernel/principal";
+import type { Principal } from "../kernel/principal";
 import { encodeCursor } from "./cursor";
 
 /** Records may be larger than the other endpoints' bodies; this bounds one request, not the store. */
@@ -50,20 +49,6 @@ interface Tenant {
   records: Collection<RecordDoc>;
 }
 
-type TenantProjection = Pick<OrganizationDoc, "_id" | "collection_name" | "status" | "members" | "suspended">;
-
-/** Why a record call was refused: the token is stale, the organization suspended, or mid-operation. */
-const refusal = (org: TenantProjection | null, principal: Principal): AppError => {
-  if (!isCurrent(org, principal) || !org || !["active", "renaming"].includes(org.status)) return new AppError("INVALID_TOKEN");
-  return admitsCallers(org) ? new AppError("ORGANIZATION_BUSY") : new AppError("ORGANIZATION_SUSPENDED");
-};
-
-const readTenant = (deps: Deps, principal: Principal) =>
-  deps.organizations.findOne(
-    { _id: principal.orgId },
-    { projection: { collection_name: 1, status: 1, suspended: 1, [memberPath(principal.userId, "token_version")]: 1 } },
-  ) as Promise<TenantProjection | null>;
-
 /**
  * Authorises a record read and finds where the records live: one read of the organization, since
  * the token names the organization but not its collection, which a rename moves. The token must
@@ -71,8 +56,9 @@ const readTenant = (deps: Deps, principal: Principal) =>
  * collection, record calls wait rather than reach the wrong one.
  */
 const tenantOf = async (deps: Deps, principal: Principal): Promise<Tenant> => {
-  const org = await readTenant(deps, principal);
-  if (org?.status !== "active" || !isCurrent(org, principal) || !admitsCallers(org)) throw refusal(org, principal);
+  const org = await readStanding(deps, principal, { collection_name: 1 });
+  const refused = refusal(org, principal);
+  if (!org || refused) throw refused;
   return { orgId: org._id, records: deps.data.collection<RecordDoc>(org.collection_name) };
 };
 
@@ -83,7 +69,7 @@ const tenantOf = async (deps: Deps, principal: Principal): Promise<Tenant> => {
  */
 const withWriteLease = async <T>(deps: Deps, principal: Principal, write: (tenant: Tenant) => Promise<T>): Promise<T> => {
   const lease = await acquireWriteLease(deps, principal);
-  if (!lease) throw refusal(await readTenant(deps, principal), principal);
+  if (!lease) throw await whyRefused(deps, principal);
   try {
     return await write({ orgId: lease.org._id, records: deps.data.collection<RecordDoc>(lease.org.collection_name, { deadline: lease.until }) });
   } finally {

@@ -1,14 +1,14 @@
 import { ObjectId } from "bson";
 import type { IndexSpec } from "../../dataapi/engine";
 import { type CarriedEvent, carriedEventOperation } from "../events/carried";
-import { admitsCallers } from "../kernel/admission";
 import type { Deps, EndpointSecrets } from "../kernel/deps";
 import { AppError } from "../kernel/errors";
 import { newEvent, userActor } from "../kernel/event";
+import { readOrganization, whyRefused } from "../kernel/guard";
 import { acquireWriteLease } from "../kernel/leases";
 import type { EventType } from "../kernel/model";
 import { runForRequest } from "../kernel/operation";
-import { currentToken, type Principal } from "../kernel/principal";
+import type { Principal } from "../kernel/principal";
 import { insertInSlot, SLOT_INDEX } from "../kernel/slots";
 import { checkEndpointUrl, redactedUrl } from "./endpoint-url";
 import { generateSecret, rotate } from "./signature";
@@ -107,22 +107,8 @@ export const webhookView = (doc: WebhookDoc, now: Date): WebhookView => ({
 
 const hooks = (deps: Deps, deadline?: Date) => deps.data.collection<WebhookDoc>(WEBHOOKS, deadline ? { deadline } : undefined);
 
-/** The caller's organization, readable (token current, not suspended): one read, its event count with it. */
-const ownOrganization = async (deps: Deps, principal: Principal) => {
-  const org = await deps.organizations.findOne(
-    { _id: principal.orgId, status: { $in: ["active", "renaming"] }, ...currentToken(principal) },
-    { projection: { suspended: 1, event_seq: 1 } },
-  );
-  if (!org) throw new AppError("INVALID_TOKEN");
-  if (!admitsCallers(org)) throw new AppError("ORGANIZATION_SUSPENDED");
-  return org;
-};
-
-const refusal = async (deps: Deps, principal: Principal): Promise<AppError> => {
-  const org = await deps.organizations.findOne({ _id: principal.orgId }, { projection: { status: 1, members: 1, suspended: 1 } });
-  if (!org || org.status === "deleting" || !org.members?.[principal.userId.toHexString()]) return new AppError("INVALID_TOKEN");
-  return admitsCallers(org) ? new AppError("ORGANIZATION_BUSY") : new AppError("ORGANIZATION_SUSPENDED");
-};
+/** Why a write lease was refused; here a token counts while its member remains (see `memberOnly`). */
+const refusal = (deps: Deps, principal: Principal): Promise<AppError> => whyRefused(deps, principal, { memberOnly: true });
 
 /** A registration carries its `webhook.created`, cleared after the answer. */
 export const createWebhookOperation = carriedEventOperation({ kind: "webhook.create", collection: WEBHOOKS, type: "webhook.created", clearAfterAnswer: true });
@@ -147,7 +133,7 @@ export const createWebhook = async (deps: Deps, principal: Principal, input: { u
   const lease = await acquireWriteLease(deps, principal, { set: { has_webhooks: true }, fields: { event_seq: 1, outbox: 1 } });
   if (!lease) throw await refusal(deps, principal);
   try {
-    const fenced = hooks(deps, lease.until);
+    const leased = hooks(deps, lease.until);
     const now = deps.now();
     const secret = generateSecret();
     const id = new ObjectId();
@@ -173,7 +159,7 @@ export const createWebhook = async (deps: Deps, principal: Principal, input: { u
       health: { consecutive_exhausted: 0 },
     };
     // A deleted endpoint keeps its slot until its document is removed, as it counted before.
-    const placed = await insertInSlot(fenced, { ...doc, carried: [created] }, MAX_WEBHOOKS, { readFirst: true });
+    const placed = await insertInSlot(leased, { ...doc, carried: [created] }, MAX_WEBHOOKS, { readFirst: true });
     if (placed === "full") throw new AppError("WEBHOOK_LIMIT");
     if (placed !== "inserted") throw new AppError("ORGANIZATION_BUSY");
     await runForRequest(createWebhookOperation, deps, { carrier: id, carried: created });
@@ -184,7 +170,7 @@ export const createWebhook = async (deps: Deps, principal: Principal, input: { u
 };
 
 export const listWebhooks = async (deps: Deps, principal: Principal): Promise<{ webhooks: WebhookView[] }> => {
-  await ownOrganization(deps, principal);
+  await readOrganization(deps, principal, { _id: 1 });
   // Uncapped: every live endpoint is shown, including any an older version let past the limit.
   const docs = await hooks(deps).find({ org_id: principal.orgId, deleted: { $exists: false } }, { sort: { _id: 1 } });
   const now = deps.now();
@@ -196,18 +182,18 @@ export const deleteWebhook = async (deps: Deps, principal: Principal, id: Object
   const lease = await acquireWriteLease(deps, principal);
   if (!lease) throw await refusal(deps, principal);
   try {
-    const fenced = hooks(deps, lease.until);
+    const leased = hooks(deps, lease.until);
     const deleted: CarriedEvent = {
       org_ids: [lease.org._id],
       event: newEvent("webhook.deleted", userActor(principal), { webhook_id: id.toHexString() }, deps.now()),
     };
-    const marked = await fenced.findOneAndUpdate(
+    const marked = await leased.findOneAndUpdate(
       { _id: id, org_id: lease.org._id, deleted: { $exists: false } },
       { $set: { deleted: true, status: "disabled" }, $push: { carried: deleted } },
     );
     if (!marked) throw new AppError("WEBHOOK_NOT_FOUND");
     await runForRequest(deleteWebhookOperation, deps, { carrier: id, carried: deleted });
-    deps.background((later) => later.data.collection(WEBHOOK_DELIVERIES).deleteMany({ webhook_id: id }));
+    deps.background((background) => background.data.collection(WEBHOOK_DELIVERIES).deleteMany({ webhook_id: id }));
   } finally {
     lease.release();
   }
@@ -219,12 +205,12 @@ export const rotateWebhookSecret = async (deps: Deps, principal: Principal, id: 
   const lease = await acquireWriteLease(deps, principal);
   if (!lease) throw await refusal(deps, principal);
   try {
-    const fenced = hooks(deps, lease.until);
+    const leased = hooks(deps, lease.until);
     const now = deps.now();
-    const found = await fenced.findOne({ _id: id, org_id: lease.org._id, deleted: { $exists: false } });
+    const found = await leased.findOne({ _id: id, org_id: lease.org._id, deleted: { $exists: false } });
     if (!found) throw new AppError("WEBHOOK_NOT_FOUND");
     const secret = generateSecret();
-    const updated = await fenced.findOneAndUpdate(
+    const updated = await leased.findOneAndUpdate(
       { _id: id, "secrets.current": found.secrets.current, deleted: { $exists: false } },
       { $set: { secrets: rotate(found.secrets, secret, now) } },
       { returnNewDocument: true },
@@ -239,7 +225,7 @@ export const rotateWebhookSecret = async (deps: Deps, principal: Principal, id: 
 
 /** A webhook of the caller's organization, readable by them. */
 export const ownWebhook = async (deps: Deps, principal: Principal, id: ObjectId): Promise<WebhookDoc> => {
-  await ownOrganization(deps, principal);
+  await readOrganization(deps, principal, { _id: 1 });
   const found = await hooks(deps).findOne({ _id: id, org_id: principal.orgId, deleted: { $exists: false } });
   if (!found) throw new AppError("WEBHOOK_NOT_FOUND");
   return found;

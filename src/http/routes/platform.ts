@@ -1,19 +1,12 @@
 import type { ObjectId } from "bson";
 import type { ErrorCode } from "../../domain/kernel/errors";
 import { slugify } from "../../domain/organizations/slug";
-import {
-  DEFAULT_PLATFORM_PAGE,
-  decodePlatformCursor,
-  inspectOrganization,
-  listOrganizations,
-  organizationIdOf,
-  PLATFORM_SORTS,
-  PLATFORM_STATUSES,
-  platformStats,
-  reactivateOrganization,
-  removeOrganization,
-  suspendOrganization,
-} from "../../domain/platform/platform";
+import { decodePlatformCursor, PLATFORM_SORTS } from "../../domain/platform/cursor";
+import { inspectOrganization, organizationIdOf } from "../../domain/platform/detail";
+import { DEFAULT_PLATFORM_PAGE, listOrganizations, PLATFORM_STATUSES } from "../../domain/platform/listing";
+import { removeOrganization } from "../../domain/platform/removal";
+import { platformStats } from "../../domain/platform/stats";
+import { reactivateOrganization, suspendOrganization } from "../../domain/platform/suspension";
 import * as z from "../../zod";
 import { optionalPageCursor, pageLimitOr } from "../record-schemas";
 import { type AuditTrail, defineRoute } from "../route";

@@ -1,0 +1,83 @@
+import { ADMITS_CALLERS, admitsCallers } from "./admission";
+import type { Deps } from "./deps";
+import { AppError } from "./errors";
+import { memberOf, memberPath, type OrganizationDoc } from "./model";
+import { currentToken, isCurrent, type Principal } from "./principal";
+
+/**
+ * The guarded repository of the caller's own organization: the filters a token-authenticated
+ * feature reads and changes it with, and the one diagnosis of why such a guard matched nothing.
+ * Answering why only on the refused path keeps the common path at one round trip.
+ */
+
+/** Organizations whose members may log in and read: created, and not being deleted. */
+export const READABLE_STATUSES = ["active", "renaming"] as const;
+
+export const isReadable = (status: string): boolean => (READABLE_STATUSES as readonly string[]).includes(status);
+
+/**
+ * The caller's organization while they may read it: their token current, the organization
+ * readable. Suspension is checked on the document read instead, so that it is answered apart.
+ */
+export const readable = (principal: Principal) => ({ _id: principal.orgId, status: { $in: READABLE_STATUSES }, ...currentToken(principal) });
+
+/** The caller's organization while they may change it: also active (no rename or delete in flight) and admitting callers. */
+export const writable = (principal: Principal) => ({ _id: principal.orgId, status: "active", ...currentToken(principal), ...ADMITS_CALLERS });
+
+/**
+ * The caller's organization, read with `readable` in one round trip, or INVALID_TOKEN (a stale
+ * token, an organization gone) or ORGANIZATION_SUSPENDED. Without `fields` the whole document is
+ * read; with them, those fields and `suspended`.
+ */
+export const readOrganization = async (deps: Deps, principal: Principal, fields?: Record<string, 1>): Promise<OrganizationDoc> => {
+  const org = fields
+    ? await deps.organizations.findOne(readable(principal), { projection: { ...fields, suspended: 1 } })
+    : await deps.organizations.findOne(readable(principal));
+  if (!org) throw new AppError("INVALID_TOKEN");
+  if (!admitsCallers(org)) throw new AppError("ORGANIZATION_SUSPENDED");
+  return org;
+};
+
+type Standing = Pick<OrganizationDoc, "status" | "members" | "suspended">;
+
+export interface RefusalOptions {
+  /**
+   * The token counts while its member remains, at any version. The webhook routes have always
+   * answered so: there a token whose version moved on (a role change) is refused as busy, not as stale.
+   */
+  memberOnly?: boolean;
+}
+
+const holds = (org: Pick<OrganizationDoc, "members">, principal: Principal, options: RefusalOptions): boolean =>
+  options.memberOnly ? memberOf(org, principal.userId) !== undefined : isCurrent(org, principal);
+
+/** Whether the token lets its caller in at all, whatever the organization's lifecycle: INVALID_TOKEN when stale, then ORGANIZATION_SUSPENDED. */
+export const admission = (org: Omit<Standing, "status"> | null, principal: Principal, options: RefusalOptions = {}): AppError | undefined => {
+  if (!org || !holds(org, principal, options)) return new AppError("INVALID_TOKEN");
+  if (!admitsCallers(org)) return new AppError("ORGANIZATION_SUSPENDED");
+  return undefined;
+};
+
+/**
+ * Why `writable` would not match the caller's organization, from its document: INVALID_TOKEN for a
+ * stale token or an organization gone, being created or being deleted, then ORGANIZATION_SUSPENDED,
+ * then ORGANIZATION_BUSY mid-rename. Undefined when nothing in the document refuses.
+ */
+export const refusal = (org: Standing | null, principal: Principal, options: RefusalOptions = {}): AppError | undefined => {
+  if (org && !isReadable(org.status)) return new AppError("INVALID_TOKEN");
+  return admission(org, principal, options) ?? (org?.status === "active" ? undefined : new AppError("ORGANIZATION_BUSY"));
+};
+
+/** The caller's organization read by `_id` alone, with what `refusal` needs and `fields`: one read that can say why. */
+export const readStanding = <K extends keyof OrganizationDoc = "_id">(deps: Deps, principal: Principal, fields: { [F in K]?: 1 } = {}) =>
+  deps.organizations.findOne(
+    { _id: principal.orgId },
+    { projection: { ...fields, status: 1, suspended: 1, [memberPath(principal.userId, "token_version")]: 1 } },
+  ) as Promise<(Standing & Pick<OrganizationDoc, "_id" | K>) | null>;
+
+/**
+ * Why a guarded change (a write lease, a `writable` update) matched nothing, read again on that
+ * path only. Busy when nothing in the document refuses: a concurrent change came first.
+ */
+export const whyRefused = async (deps: Deps, principal: Principal, options: RefusalOptions = {}): Promise<AppError> =>
+  refusal(await readStanding(deps, principal), principal, options) ?? new AppError("ORGANIZATION_BUSY");
