@@ -5,7 +5,7 @@ import { ERRORS } from "../../src/domain/kernel/errors";
 import { dispatchOrganization } from "../../src/domain/webhooks/dispatch";
 import { WEBHOOKS, type WebhookDoc } from "../../src/domain/webhooks/endpoints";
 import { sendLastDeliveries } from "../../src/domain/webhooks/last-deliveries";
-import { bearer, call, callWith, createOrg, join, loginToken, storeClient, useOwnDatabase } from "../helpers";
+import { bearer, call, callWith, createOrg, join, loginToken, postJson, storeClient, useOwnDatabase } from "../helpers";
 import {
   configure,
   depsWith,
@@ -185,5 +185,26 @@ describe("/test on a disabled endpoint", () => {
     expect(res.status).toBe(409);
     expect(await res.json()).toEqual({ detail: ERRORS.WEBHOOK_DISABLED.message });
     expect((await receivedAt(name)).length).toBe(before);
+  });
+});
+
+describe("a token revoked by a password change", () => {
+  it("is refused 401 INVALID_TOKEN by every endpoint change, as everywhere else, and changes nothing", async () => {
+    const org = await createOrg();
+    const stale = await loginToken(org.email, org.password);
+    const hook = await register(stale, endpointName("stale-token"));
+    const changed = await postJson("/admin/password", { current_password: org.password, new_password: "N3w-passphrase" }, bearer(stale));
+    expect(changed.status).toBe(200);
+    const fresh = ((await changed.json()) as { access_token: string }).access_token;
+    const attempts = [
+      postJson("/org/webhooks", { url: `${receiver}/hooks/${endpointName("stale-token-2")}` }, bearer(stale)),
+      call(`/org/webhooks/${hook.id}`, { method: "DELETE", headers: bearer(stale) }),
+      call(`/org/webhooks/${hook.id}/rotate-secret`, { method: "POST", headers: bearer(stale) }),
+    ];
+    for (const res of await Promise.all(attempts)) {
+      expect(res.status).toBe(401);
+      expect(await res.json()).toEqual({ detail: ERRORS.INVALID_TOKEN.message });
+    }
+    expect((await listed(fresh)).map((h) => h.id)).toEqual([hook.id]);
   });
 });

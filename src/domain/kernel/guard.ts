@@ -1,7 +1,7 @@
 import { ADMITS_CALLERS, admitsCallers } from "./admission";
 import type { Deps } from "./deps";
 import { AppError } from "./errors";
-import { memberOf, memberPath, type OrganizationDoc } from "./model";
+import { memberPath, type OrganizationDoc } from "./model";
 import { currentToken, isCurrent, type Principal } from "./principal";
 
 /**
@@ -40,20 +40,9 @@ export const readOrganization = async (deps: Deps, principal: Principal, fields?
 
 type Standing = Pick<OrganizationDoc, "status" | "members" | "suspended">;
 
-export interface RefusalOptions {
-  /**
-   * The token counts while its member remains, at any version. The webhook routes have always
-   * answered so: there a token whose version moved on (a role change) is refused as busy, not as stale.
-   */
-  memberOnly?: boolean;
-}
-
-const holds = (org: Pick<OrganizationDoc, "members">, principal: Principal, options: RefusalOptions): boolean =>
-  options.memberOnly ? memberOf(org, principal.userId) !== undefined : isCurrent(org, principal);
-
 /** Whether the token lets its caller in at all, whatever the organization's lifecycle: INVALID_TOKEN when stale, then ORGANIZATION_SUSPENDED. */
-export const admission = (org: Omit<Standing, "status"> | null, principal: Principal, options: RefusalOptions = {}): AppError | undefined => {
-  if (!org || !holds(org, principal, options)) return new AppError("INVALID_TOKEN");
+export const admission = (org: Omit<Standing, "status"> | null, principal: Principal): AppError | undefined => {
+  if (!org || !isCurrent(org, principal)) return new AppError("INVALID_TOKEN");
   if (!admitsCallers(org)) return new AppError("ORGANIZATION_SUSPENDED");
   return undefined;
 };
@@ -63,9 +52,9 @@ export const admission = (org: Omit<Standing, "status"> | null, principal: Princ
  * stale token or an organization gone, being created or being deleted, then ORGANIZATION_SUSPENDED,
  * then ORGANIZATION_BUSY mid-rename. Undefined when nothing in the document refuses.
  */
-export const refusal = (org: Standing | null, principal: Principal, options: RefusalOptions = {}): AppError | undefined => {
+export const refusal = (org: Standing | null, principal: Principal): AppError | undefined => {
   if (org && !isReadable(org.status)) return new AppError("INVALID_TOKEN");
-  return admission(org, principal, options) ?? (org?.status === "active" ? undefined : new AppError("ORGANIZATION_BUSY"));
+  return admission(org, principal) ?? (org?.status === "active" ? undefined : new AppError("ORGANIZATION_BUSY"));
 };
 
 /** The caller's organization read by `_id` alone, with what `refusal` needs and `fields`: one read that can say why. */
@@ -79,5 +68,5 @@ export const readStanding = <K extends keyof OrganizationDoc = "_id">(deps: Deps
  * Why a guarded change (a write lease, a `writable` update) matched nothing, read again on that
  * path only. Busy when nothing in the document refuses: a concurrent change came first.
  */
-export const whyRefused = async (deps: Deps, principal: Principal, options: RefusalOptions = {}): Promise<AppError> =>
-  refusal(await readStanding(deps, principal), principal, options) ?? new AppError("ORGANIZATION_BUSY");
+export const whyRefused = async (deps: Deps, principal: Principal): Promise<AppError> =>
+  refusal(await readStanding(deps, principal), principal) ?? new AppError("ORGANIZATION_BUSY");

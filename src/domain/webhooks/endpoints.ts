@@ -107,9 +107,6 @@ export const webhookView = (doc: WebhookDoc, now: Date): WebhookView => ({
 
 const hooks = (deps: Deps, deadline?: Date) => deps.data.collection<WebhookDoc>(WEBHOOKS, deadline ? { deadline } : undefined);
 
-/** Why a write lease was refused; here a token counts while its member remains (see `memberOnly`). */
-const refusal = (deps: Deps, principal: Principal): Promise<AppError> => whyRefused(deps, principal, { memberOnly: true });
-
 /** A registration carries its `webhook.created`, cleared after the answer. */
 export const createWebhookOperation = carriedEventOperation({ kind: "webhook.create", collection: WEBHOOKS, type: "webhook.created", clearAfterAnswer: true });
 
@@ -131,7 +128,7 @@ export const createWebhook = async (deps: Deps, principal: Principal, input: { u
   const checked = checkEndpointUrl(input.url, { allowHttpLoopback: deps.settings.webhooks.allowHttpLoopback });
   if (!checked.ok) throw new AppError("WEBHOOK_URL_REFUSED");
   const lease = await acquireWriteLease(deps, principal, { set: { has_webhooks: true }, fields: { event_seq: 1, outbox: 1 } });
-  if (!lease) throw await refusal(deps, principal);
+  if (!lease) throw await whyRefused(deps, principal);
   try {
     const leased = hooks(deps, lease.until);
     const now = deps.now();
@@ -180,7 +177,7 @@ export const listWebhooks = async (deps: Deps, principal: Principal): Promise<{ 
 /** Deletes an endpoint: marked (nothing more is delivered to it) with its event, relayed, then removed. */
 export const deleteWebhook = async (deps: Deps, principal: Principal, id: ObjectId): Promise<void> => {
   const lease = await acquireWriteLease(deps, principal);
-  if (!lease) throw await refusal(deps, principal);
+  if (!lease) throw await whyRefused(deps, principal);
   try {
     const leased = hooks(deps, lease.until);
     const deleted: CarriedEvent = {
@@ -203,7 +200,7 @@ export const deleteWebhook = async (deps: Deps, principal: Principal, id: Object
 export const rotateWebhookSecret = async (deps: Deps, principal: Principal, id: ObjectId) => {
   // A change to the organization's data, as a create or delete of an endpoint: under a write lease.
   const lease = await acquireWriteLease(deps, principal);
-  if (!lease) throw await refusal(deps, principal);
+  if (!lease) throw await whyRefused(deps, principal);
   try {
     const leased = hooks(deps, lease.until);
     const now = deps.now();
