@@ -1,7 +1,7 @@
 import { type Db, type Document, MongoServerError, ObjectId } from "mongodb";
 import { attemptKey, USERS } from "../src/domain/accounts/accounts";
 import { freshTokenVersion, memberPath, normalizeEmail, ORGANIZATION_INDEXES, ORGANIZATIONS, type OrganizationDoc } from "../src/domain/kernel/model";
-import { collectionNameFor, slugify } from "../src/domain/organizations/slug";
+import { collectionNameFor, slugify } from "../src/domain/kernel/slug";
 
 /**
  * Folds the FastAPI service's master database (`organizations` plus a separate `admins`

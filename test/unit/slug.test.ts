@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { collectionNameFor, maxSlugLength, slugify, slugProblem } from "../../src/domain/organizations/slug";
+import { collectionNameFor, maxSlugLength, slugify, slugProblem } from "../../src/domain/kernel/slug";
 
 describe("slugify", () => {
   it.each([

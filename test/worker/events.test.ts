@@ -7,9 +7,9 @@ import { createInvitation, INVITATIONS, type InvitationDoc, revokeInvitation } f
 import type { Deps } from "../../src/domain/kernel/deps";
 import { ERRORS } from "../../src/domain/kernel/errors";
 import { ORGANIZATION_INDEXES, type OrganizationDoc } from "../../src/domain/kernel/model";
+import { collectionNameFor, slugify } from "../../src/domain/kernel/slug";
 import { changeRole } from "../../src/domain/members/members";
 import { createOrganization, deleteOrganization, renameOrganization } from "../../src/domain/organizations/lifecycle";
-import { collectionNameFor, slugify } from "../../src/domain/organizations/slug";
 import { reconcile } from "../../src/domain/reconciler/reconciler";
 import { dispatchOrganization } from "../../src/domain/webhooks/dispatch";
 import { createWebhook, deleteWebhook, WEBHOOKS, type WebhookDoc } from "../../src/domain/webhooks/endpoints";

@@ -8,7 +8,7 @@ import { AUDIT_LOG, type AuditEvent } from "../../src/domain/audit/audit";
 import { INVITATIONS } from "../../src/domain/invitations/invitations";
 import { ERRORS } from "../../src/domain/kernel/errors";
 import { ORGANIZATIONS, type OrganizationDoc } from "../../src/domain/kernel/model";
-import { collectionNameFor, slugify } from "../../src/domain/organizations/slug";
+import { collectionNameFor, slugify } from "../../src/domain/kernel/slug";
 import { PLATFORM_SORTS } from "../../src/domain/platform/cursor";
 import { PLATFORM_STATUSES, pageQuery } from "../../src/domain/platform/listing";
 import { orderedIndexFor } from "../../src/store/key-order";

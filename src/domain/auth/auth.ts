@@ -11,8 +11,8 @@ import { isReadable } from "../kernel/guard";
 import { type MemberRecord, memberOf, memberPath, normalizeEmail, type OrganizationDoc, type OutboxEvent } from "../kernel/model";
 import { runForRequest } from "../kernel/operation";
 import { currentToken, type Principal } from "../kernel/principal";
+import { slugify } from "../kernel/slug";
 import { issueToken } from "../kernel/tokens";
-import { slugify } from "../organizations/slug";
 
 const canLogIn = (org: OrganizationDoc): boolean => isReadable(org.status);
 

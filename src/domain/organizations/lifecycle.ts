@@ -13,8 +13,8 @@ import { freshTokenVersion, type MemberRecord, memberOf, memberPath, normalizeEm
 import { runForRequest, runUndoingRefusal } from "../kernel/operation";
 import { currentToken, isCurrent, type Principal } from "../kernel/principal";
 import { can } from "../kernel/roles";
+import { collectionNameFor, slugify } from "../kernel/slug";
 import { createOperation, deleteOperation, markDeleting, renamedEvent, renameOperation } from "./operations";
-import { collectionNameFor, slugify } from "./slug";
 import { type OrganizationView, viewOf } from "./view";
 
 /**

@@ -1,6 +1,6 @@
 import type { Deps } from "../kernel/deps";
 import type { OrganizationDoc, OrgStatus } from "../kernel/model";
-import { slugify } from "../organizations/slug";
+import { slugify } from "../kernel/slug";
 import { encodePlatformCursor, type PlatformCursor, type PlatformSort } from "./cursor";
 
 /**

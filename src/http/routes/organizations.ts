@@ -1,7 +1,7 @@
 import { settingsFor } from "../../deps";
 import type { Deps } from "../../domain/kernel/deps";
+import { slugProblem } from "../../domain/kernel/slug";
 import { type Credentials, createOrganization, deleteOrganization, getOrganization, renameOrganization } from "../../domain/organizations/lifecycle";
-import { slugProblem } from "../../domain/organizations/slug";
 import * as z from "../../zod";
 import { readJson } from "../body";
 import { ValidationError } from "../http-error";

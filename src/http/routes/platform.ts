@@ -1,6 +1,6 @@
 import type { ObjectId } from "bson";
 import type { ErrorCode } from "../../domain/kernel/errors";
-import { slugify } from "../../domain/organizations/slug";
+import { slugify } from "../../domain/kernel/slug";
 import { decodePlatformCursor, PLATFORM_SORTS } from "../../domain/platform/cursor";
 import { inspectOrganization, organizationIdOf } from "../../domain/platform/detail";
 import { DEFAULT_PLATFORM_PAGE, listOrganizations, PLATFORM_STATUSES } from "../../domain/platform/listing";

@@ -4,7 +4,7 @@ import { parseSettings } from "../../../src/config/settings";
 import { connectData } from "../../../src/data/connect";
 import type { ErrorCode } from "../../../src/domain/kernel/errors";
 import { ORGANIZATIONS, type OrganizationDoc } from "../../../src/domain/kernel/model";
-import { collectionNameFor, slugify } from "../../../src/domain/organizations/slug";
+import { collectionNameFor, slugify } from "../../../src/domain/kernel/slug";
 import { WEBHOOK_DELIVERIES } from "../../../src/domain/webhooks/endpoints";
 import {
   createOrg,
