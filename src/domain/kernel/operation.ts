@@ -14,8 +14,10 @@ import { AppError, type ErrorCode } from "./errors";
  * older than the longest a request can take, and runs the same steps again from the first: a step
  * that already happened matches nothing or finds its work done.
  *
- * A step the store refuses for good (a 4xx that is not a timeout) is not retried forever: the
- * operation is undone where it can be, else its marker is flagged failed for an operator.
+ * A step the store refuses for good (a 4xx that is not a timeout) is not retried forever where the
+ * operation says what to do: it is undone, or its marker is flagged failed for an operator. An
+ * operation that declares neither (its steps only relay, clear or confirm) is tried again by the
+ * next run.
  */
 export interface Operation<Marker> {
   /** The registry's name of the operation, as the crash matrix and the reconciler's log name it. */
