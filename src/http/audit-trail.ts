@@ -19,6 +19,7 @@ export const recordAudit = (response: Response, request: AppRequest, env: Env): 
     ...(note.organizationName ? { organization_name: note.organizationName } : {}),
     ...(note.email ? { email: note.email.toLowerCase() } : {}),
     ...(request.state.operatorKeyId ? { key_id: request.state.operatorKeyId } : {}),
+    ...(request.state.apiKeyId ? { api_key_id: request.state.apiKeyId } : {}),
     ...(note.reason ? { reason: note.reason } : {}),
   };
   writeAudit(env, request.state.ctx, event);

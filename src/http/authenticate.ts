@@ -1,6 +1,8 @@
+import { noteKeyUse } from "../domain/api-keys/last-used";
 import type { Deps } from "../domain/kernel/deps";
 import { AppError } from "../domain/kernel/errors";
-import { authenticateToken, type Principal } from "../domain/kernel/principal";
+import { admission, readStanding } from "../domain/kernel/guard";
+import { authenticateBearer, type Caller, isApiKey, type Principal } from "../domain/kernel/principal";
 import { can } from "../domain/kernel/roles";
 import type { AppRequest } from "./context";
 
@@ -11,14 +13,39 @@ export const bearerToken = (request: Request): string | null => {
   return match?.[1] ?? null;
 };
 
-/** The admin a protected route acts for; also names the organization in the log line and audit trail. */
-export const requirePrincipal = async (request: AppRequest, deps: Deps): Promise<Principal> => {
+/**
+ * A key used outside its scopes is refused with a 403, but only once the store says the key is
+ * real: a wrong, revoked or expired key answers the same 401 as an unknown one, wherever it is
+ * used. This read is on the refused path only.
+ */
+const deniedKey = async (deps: Deps, caller: Caller): Promise<AppError> =>
+  admission(await readStanding(deps, caller), caller) ?? new AppError("PERMISSION_DENIED");
+
+/**
+ * The caller a protected route acts for (a member by token, or an API key); also names the
+ * organization in the log line and audit trail. A key is admitted only where the route's
+ * permission is one of its scopes, so routes without a permission (logout, password, leave,
+ * switch) and routes whose permission no key can hold stay with members.
+ */
+export const requirePrincipal = async (request: AppRequest, deps: Deps): Promise<Caller> => {
   const token = bearerToken(request);
   if (!token) throw new AppError("NOT_AUTHENTICATED");
-  const principal = await authenticateToken(deps, token);
-  request.state.orgId = principal.orgId.toHexString();
-  // The one permission check: the role a current token names (a role change revokes the token, and every write checks that it is current).
+  const caller = await authenticateBearer(deps, token);
+  request.state.orgId = caller.orgId.toHexString();
   const needed = request.state.permission;
-  if (needed && !can(principal.role, needed)) throw new AppError("PERMISSION_DENIED");
-  return principal;
+  if (isApiKey(caller)) {
+    request.state.apiKeyId = caller.keyId;
+    if (!needed || !caller.scopes.includes(needed)) throw await deniedKey(deps, caller);
+    noteKeyUse(deps, caller);
+    return caller;
+  }
+  // The one permission check: the role a current token names (a role change revokes the token, and every write checks that it is current).
+  if (needed && !can(caller.role, needed)) throw new AppError("PERMISSION_DENIED");
+  return caller;
+};
+
+/** The member behind a caller, on the routes only members may use (which `requirePrincipal` keeps keys from). */
+export const memberOnly = (caller: Caller): Principal => {
+  if (isApiKey(caller)) throw new AppError("PERMISSION_DENIED");
+  return caller;
 };

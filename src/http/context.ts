@@ -27,6 +27,8 @@ export interface RequestState {
   orgId?: string;
   /** The platform operator key's id (never the key), once a /platform request presented a valid one. */
   operatorKeyId?: string;
+  /** The organization's API key's id (never its secret), when one authenticated the request. */
+  apiKeyId?: string;
   audit?: AuditNote;
   /** The permission the matched route declares; the principal's role must allow it. */
   permission?: Permission;

@@ -37,11 +37,16 @@ export const EventListQuery = z.object({
 const actor = z
   .union([
     z.object({ type: z.literal("user"), id: z.string() }),
+    z.object({ type: z.literal("api_key"), id: z.string() }),
     z.object({ type: z.literal("operator"), key_id: z.string() }),
     z.object({ type: z.literal("system") }),
     z.object({ type: z.literal("anonymous") }),
   ])
-  .check(z.describe("Who made the change: a member, the platform operator, the service itself, or (for a failed login) an unknown caller"));
+  .check(
+    z.describe(
+      "Who made the change: a member, one of the organization's API keys (by id), the platform operator, the service itself, or (for a failed login) an unknown caller",
+    ),
+  );
 
 export const EventView = z.object({
   id: z.string().check(z.describe("Stable: a webhook delivery of this event carries it as `webhook-id`")),

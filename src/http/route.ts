@@ -3,7 +3,7 @@ import type { PlatformKey } from "../config/settings";
 import type { AuditAction } from "../domain/audit/audit";
 import type { Deps } from "../domain/kernel/deps";
 import { AppError, type ErrorCode } from "../domain/kernel/errors";
-import type { Principal } from "../domain/kernel/principal";
+import type { Caller, Principal } from "../domain/kernel/principal";
 import { type Permission, ROLES, rolesWith } from "../domain/kernel/roles";
 import type { Env } from "../env";
 import type * as z from "../zod";
@@ -16,6 +16,11 @@ export const TAGS = {
   organizations: { name: "Organizations", description: "Create, read, rename and delete organizations (the original FastAPI contract)" },
   admin: { name: "Admin authentication", description: "Log in, log out, change the password" },
   members: { name: "Members and invitations", description: "The people of an organization, their roles, and invitations to join it" },
+  apiKeys: {
+    name: "API keys",
+    description:
+      "Credentials that belong to the organization, not to a person, for its backend jobs and integrations: managed by owners and admins (`api_key:manage`), used as `Authorization: Bearer oms_…` within their scopes",
+  },
   events: { name: "Events", description: "What happened in the organization, in order: a feed to pull (members with `audit:read`)" },
   records: { name: "Records", description: "Documents in the caller's organization's own collection" },
   keys: { name: "Keys", description: "Public keys that verify the service's tokens" },
@@ -91,8 +96,10 @@ export interface Context<R extends RequestSpec, C = undefined> {
   input: Input<R>;
   /** The domain's dependencies, on routes that declare `auth` or `data`. */
   deps: Deps;
-  /** `auth: "required"`: the member whose token came with the request, allowed the route's `permission`. */
+  /** `auth: "required"`: the member whose token came with the request, allowed the route's `permission` (a key is refused with a 403). */
   principal: Principal;
+  /** `auth: "required"`: the member or API key whose credential came with the request, allowed the route's `permission`. */
+  caller: Caller;
   /** `auth: "platform"`: the operator key presented, with the scope the method needs (`get`: read, any other: write). */
   operator: PlatformKey;
   /** Whether an `Authorization: Bearer` token came with the request. */

@@ -1,9 +1,9 @@
 import type { PlatformKey } from "../config/settings";
 import { settingsFor } from "../deps";
 import type { Deps } from "../domain/kernel/deps";
-import type { Principal } from "../domain/kernel/principal";
+import type { Caller } from "../domain/kernel/principal";
 import type { Env } from "../env";
-import { bearerToken, requirePrincipal } from "./authenticate";
+import { bearerToken, memberOnly, requirePrincipal } from "./authenticate";
 import { readJson } from "./body";
 import { type AppRequest, depsFor } from "./context";
 import { secured } from "./headers";
@@ -54,7 +54,7 @@ export const respond = (route: Route, reply: Reply): Response => {
 /** What serve found out about the caller before and while the handler runs. */
 interface Found {
   deps?: Deps;
-  principal?: Principal;
+  principal?: Caller;
   operator?: PlatformKey;
   checked?: unknown;
 }
@@ -85,6 +85,9 @@ const contextOf = (route: Route, request: AppRequest, env: Env, audit: AuditTrai
       return found.deps ?? absent("auth or data");
     },
     get principal() {
+      return memberOnly(found.principal ?? absent(`auth: "required"`));
+    },
+    get caller() {
       return found.principal ?? absent(`auth: "required"`);
     },
     get operator() {
@@ -95,8 +98,9 @@ const contextOf = (route: Route, request: AppRequest, env: Env, audit: AuditTrai
     },
     authenticate: async () => {
       if (!late || !found.deps) return absent(`auth: "optional" or authenticate: "in-handler"`);
-      found.principal = await requirePrincipal(request, found.deps);
-      return found.principal;
+      const caller = await requirePrincipal(request, found.deps);
+      found.principal = caller;
+      return memberOnly(caller);
     },
   };
 };

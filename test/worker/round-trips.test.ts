@@ -61,6 +61,15 @@ describe("data round trips per endpoint", () => {
 
     await count("POST /org/records", postJson("/org/records", { plan: "pro" }, bearer(owner)), 201);
     await count("GET /org/records", call("/org/records", { headers: bearer(owner) }));
+    const key = (await (
+      await count("POST /org/api-keys", postJson("/org/api-keys", { name: "trips", scopes: ["records:read", "records:write"] }, bearer(owner)), 201)
+    ).json()) as {
+      id: string;
+      secret: string;
+    };
+    await count("POST /org/records (API key)", postJson("/org/records", { plan: "pro" }, bearer(key.secret)), 201);
+    await count("GET /org/records (API key)", call("/org/records", { headers: bearer(key.secret) }));
+    await count("DELETE /org/api-keys/{id}", remove(`/org/api-keys/${key.id}`, bearer(owner)));
 
     await count("GET /org/events", call("/org/events", { headers: bearer(owner) }));
 

@@ -1966,6 +1966,509 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/org/api-keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The organization's API keys (never their secrets) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The keys, oldest first */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            api_keys: {
+                                id: string;
+                                name: string;
+                                scopes: ("member:read" | "records:read" | "records:write" | "audit:read" | "webhook:manage")[];
+                                /** @description The secret's first characters (no part of its random half): to recognise it */
+                                prefix: string;
+                                /** @description The `user_id` of the member who created it; the key outlives their membership */
+                                created_by: string;
+                                /** Format: date-time */
+                                created_at: string;
+                                expires_at: string | null;
+                                /** @description Updated at most once a minute */
+                                last_used_at: string | null;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Not authenticated; Invalid or expired token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description This organization is suspended; contact the service's operator; Your role in this organization does not allow this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description Data store unavailable; retry shortly */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Create an API key for the organization; its secret is answered once
+         * @description The key belongs to the organization: it keeps working after its creator leaves, within its scopes, until it is revoked or expires, or the organization is suspended or deleted. Send it as `Authorization: Bearer oms_…`.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description For people: what the key is for */
+                        name: string;
+                        /** @description The permissions the key holds: never more than its creator's role */
+                        scopes: ("member:read" | "records:read" | "records:write" | "audit:read" | "webhook:manage")[];
+                        /**
+                         * Format: date-time
+                         * @description When the key stops working (in the future); omitted: never
+                         */
+                        expires_at?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Created */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            name: string;
+                            scopes: ("member:read" | "records:read" | "records:write" | "audit:read" | "webhook:manage")[];
+                            /** @description The secret's first characters (no part of its random half): to recognise it */
+                            prefix: string;
+                            /** @description The `user_id` of the member who created it; the key outlives their membership */
+                            created_by: string;
+                            /** Format: date-time */
+                            created_at: string;
+                            expires_at: string | null;
+                            /** @description Updated at most once a minute */
+                            last_used_at: string | null;
+                            /** @description The key (`oms_…`), to send as `Authorization: Bearer`; shown only here */
+                            secret: string;
+                        };
+                    };
+                };
+                /** @description Not authenticated; Invalid or expired token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description This organization is suspended; contact the service's operator; Your role in this organization does not allow this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description This organization has as many API keys as it may (20); Another operation on this organization is in progress; retry shortly */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description Request body too large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description Content-Type must be application/json */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description Validation error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": [
+                         *         {
+                         *           "loc": [
+                         *             "body",
+                         *             "email"
+                         *           ],
+                         *           "msg": "value is not a valid email address",
+                         *           "type": "value_error"
+                         *         }
+                         *       ]
+                         *     }
+                         */
+                        "application/json": {
+                            detail: {
+                                loc: (string | number)[];
+                                msg: string;
+                                type: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Data store unavailable; retry shortly */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/org/api-keys/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Revoke an API key: no request with it is accepted once this answers */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /**
+                     * @description The key's `id`
+                     * @example 6650f1c2e8b3e4a0123456ab
+                     */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Revoked */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description Not authenticated; Invalid or expired token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description This organization is suspended; contact the service's operator; Your role in this organization does not allow this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description API key not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description Another operation on this organization is in progress; retry shortly */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description Data store unavailable; retry shortly */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/org/api-keys/{id}/roll": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Replace an API key's secret; the old one may keep working for an overlap
+         * @description The new secret is answered once. The old one works until `overlap_seconds` from now (never past the key's expiry), then stops.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /**
+                     * @description The key's `id`
+                     * @example 6650f1c2e8b3e4a0123456ab
+                     */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description How long the old secret keeps working beside the new one (at most a week); 0: it stops at once */
+                        overlap_seconds: number;
+                    };
+                };
+            };
+            responses: {
+                /** @description Rolled */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            name: string;
+                            scopes: ("member:read" | "records:read" | "records:write" | "audit:read" | "webhook:manage")[];
+                            /** @description The secret's first characters (no part of its random half): to recognise it */
+                            prefix: string;
+                            /** @description The `user_id` of the member who created it; the key outlives their membership */
+                            created_by: string;
+                            /** Format: date-time */
+                            created_at: string;
+                            expires_at: string | null;
+                            /** @description Updated at most once a minute */
+                            last_used_at: string | null;
+                            /** @description The key (`oms_…`), to send as `Authorization: Bearer`; shown only here */
+                            secret: string;
+                        };
+                    };
+                };
+                /** @description Not authenticated; Invalid or expired token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description This organization is suspended; contact the service's operator; Your role in this organization does not allow this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description API key not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description Another operation on this organization is in progress; retry shortly */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description Request body too large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description Content-Type must be application/json */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description Validation error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": [
+                         *         {
+                         *           "loc": [
+                         *             "body",
+                         *             "email"
+                         *           ],
+                         *           "msg": "value is not a valid email address",
+                         *           "type": "value_error"
+                         *         }
+                         *       ]
+                         *     }
+                         */
+                        "application/json": {
+                            detail: {
+                                loc: (string | number)[];
+                                msg: string;
+                                type: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Data store unavailable; retry shortly */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/org/events": {
         parameters: {
             query?: never;
@@ -1984,7 +2487,7 @@ export interface paths {
                     after?: string;
                     limit?: number;
                     /**
-                     * @description Comma-separated event types, of: organization.created, organization.renamed, organization.deleted, organization.suspended, organization.reactivated, member.joined, member.role_changed, member.removed, member.left, invitation.created, invitation.revoked, admin.password_changed, admin.login_failed, admin.locked, webhook.created, webhook.deleted, webhook.disabled
+                     * @description Comma-separated event types, of: organization.created, organization.renamed, organization.deleted, organization.suspended, organization.reactivated, member.joined, member.role_changed, member.removed, member.left, invitation.created, invitation.revoked, admin.password_changed, admin.login_failed, admin.locked, webhook.created, webhook.deleted, webhook.disabled, api_key.created, api_key.revoked, api_key.rolled
                      * @example member.joined,member.removed
                      */
                     type?: string;
@@ -2006,16 +2509,20 @@ export interface paths {
                                 /** @description Stable: a webhook delivery of this event carries it as `webhook-id` */
                                 id: string;
                                 /** @enum {string} */
-                                type: "organization.created" | "organization.renamed" | "organization.deleted" | "organization.suspended" | "organization.reactivated" | "member.joined" | "member.role_changed" | "member.removed" | "member.left" | "invitation.created" | "invitation.revoked" | "admin.password_changed" | "admin.login_failed" | "admin.locked" | "webhook.created" | "webhook.deleted" | "webhook.disabled";
+                                type: "organization.created" | "organization.renamed" | "organization.deleted" | "organization.suspended" | "organization.reactivated" | "member.joined" | "member.role_changed" | "member.removed" | "member.left" | "invitation.created" | "invitation.revoked" | "admin.password_changed" | "admin.login_failed" | "admin.locked" | "webhook.created" | "webhook.deleted" | "webhook.disabled" | "api_key.created" | "api_key.revoked" | "api_key.rolled";
                                 /** Format: date-time */
                                 created_at: string;
                                 /** @description Pass as `after` to list the events after this one */
                                 cursor: string;
                                 organization_id: string;
-                                /** @description Who made the change: a member, the platform operator, the service itself, or (for a failed login) an unknown caller */
+                                /** @description Who made the change: a member, one of the organization's API keys (by id), the platform operator, the service itself, or (for a failed login) an unknown caller */
                                 actor: {
                                     /** @constant */
                                     type: "user";
+                                    id: string;
+                                } | {
+                                    /** @constant */
+                                    type: "api_key";
                                     id: string;
                                 } | {
                                     /** @constant */
@@ -2125,7 +2632,7 @@ export interface paths {
                             webhooks: {
                                 id: string;
                                 url: string;
-                                events: ("organization.created" | "organization.renamed" | "organization.deleted" | "organization.suspended" | "organization.reactivated" | "member.joined" | "member.role_changed" | "member.removed" | "member.left" | "invitation.created" | "invitation.revoked" | "admin.password_changed" | "admin.login_failed" | "admin.locked" | "webhook.created" | "webhook.deleted" | "webhook.disabled")[] | null;
+                                events: ("organization.created" | "organization.renamed" | "organization.deleted" | "organization.suspended" | "organization.reactivated" | "member.joined" | "member.role_changed" | "member.removed" | "member.left" | "invitation.created" | "invitation.revoked" | "admin.password_changed" | "admin.login_failed" | "admin.locked" | "webhook.created" | "webhook.deleted" | "webhook.disabled" | "api_key.created" | "api_key.revoked" | "api_key.rolled")[] | null;
                                 /** @enum {string} */
                                 status: "enabled" | "disabled";
                                 disabled_reason: string | null;
@@ -2190,7 +2697,7 @@ export interface paths {
                         /** @description `https://` (plain `http` only to loopback, where the deployment allows it) */
                         url: string;
                         /** @description The event types to deliver; omitted: all of them */
-                        events?: ("organization.created" | "organization.renamed" | "organization.deleted" | "organization.suspended" | "organization.reactivated" | "member.joined" | "member.role_changed" | "member.removed" | "member.left" | "invitation.created" | "invitation.revoked" | "admin.password_changed" | "admin.login_failed" | "admin.locked" | "webhook.created" | "webhook.deleted" | "webhook.disabled")[];
+                        events?: ("organization.created" | "organization.renamed" | "organization.deleted" | "organization.suspended" | "organization.reactivated" | "member.joined" | "member.role_changed" | "member.removed" | "member.left" | "invitation.created" | "invitation.revoked" | "admin.password_changed" | "admin.login_failed" | "admin.locked" | "webhook.created" | "webhook.deleted" | "webhook.disabled" | "api_key.created" | "api_key.revoked" | "api_key.rolled")[];
                     };
                 };
             };
@@ -2204,7 +2711,7 @@ export interface paths {
                         "application/json": {
                             id: string;
                             url: string;
-                            events: ("organization.created" | "organization.renamed" | "organization.deleted" | "organization.suspended" | "organization.reactivated" | "member.joined" | "member.role_changed" | "member.removed" | "member.left" | "invitation.created" | "invitation.revoked" | "admin.password_changed" | "admin.login_failed" | "admin.locked" | "webhook.created" | "webhook.deleted" | "webhook.disabled")[] | null;
+                            events: ("organization.created" | "organization.renamed" | "organization.deleted" | "organization.suspended" | "organization.reactivated" | "member.joined" | "member.role_changed" | "member.removed" | "member.left" | "invitation.created" | "invitation.revoked" | "admin.password_changed" | "admin.login_failed" | "admin.locked" | "webhook.created" | "webhook.deleted" | "webhook.disabled" | "api_key.created" | "api_key.revoked" | "api_key.rolled")[] | null;
                             /** @enum {string} */
                             status: "enabled" | "disabled";
                             disabled_reason: string | null;
@@ -2444,7 +2951,7 @@ export interface paths {
                         "application/json": {
                             id: string;
                             url: string;
-                            events: ("organization.created" | "organization.renamed" | "organization.deleted" | "organization.suspended" | "organization.reactivated" | "member.joined" | "member.role_changed" | "member.removed" | "member.left" | "invitation.created" | "invitation.revoked" | "admin.password_changed" | "admin.login_failed" | "admin.locked" | "webhook.created" | "webhook.deleted" | "webhook.disabled")[] | null;
+                            events: ("organization.created" | "organization.renamed" | "organization.deleted" | "organization.suspended" | "organization.reactivated" | "member.joined" | "member.role_changed" | "member.removed" | "member.left" | "invitation.created" | "invitation.revoked" | "admin.password_changed" | "admin.login_failed" | "admin.locked" | "webhook.created" | "webhook.deleted" | "webhook.disabled" | "api_key.created" | "api_key.revoked" | "api_key.rolled")[] | null;
                             /** @enum {string} */
                             status: "enabled" | "disabled";
                             disabled_reason: string | null;
@@ -3784,6 +4291,21 @@ export interface paths {
                                 failed_at?: string;
                                 error?: string;
                             } | null;
+                            /** @description The organization's API keys, never their secrets */
+                            api_keys: {
+                                id: string;
+                                name: string;
+                                scopes: ("member:read" | "records:read" | "records:write" | "audit:read" | "webhook:manage")[];
+                                /** @description The secret's first characters (no part of its random half): to recognise it */
+                                prefix: string;
+                                /** @description The `user_id` of the member who created it; the key outlives their membership */
+                                created_by: string;
+                                /** Format: date-time */
+                                created_at: string;
+                                expires_at: string | null;
+                                /** @description Updated at most once a minute */
+                                last_used_at: string | null;
+                            }[];
                         };
                     };
                 };
@@ -3970,6 +4492,21 @@ export interface paths {
                                 failed_at?: string;
                                 error?: string;
                             } | null;
+                            /** @description The organization's API keys, never their secrets */
+                            api_keys: {
+                                id: string;
+                                name: string;
+                                scopes: ("member:read" | "records:read" | "records:write" | "audit:read" | "webhook:manage")[];
+                                /** @description The secret's first characters (no part of its random half): to recognise it */
+                                prefix: string;
+                                /** @description The `user_id` of the member who created it; the key outlives their membership */
+                                created_by: string;
+                                /** Format: date-time */
+                                created_at: string;
+                                expires_at: string | null;
+                                /** @description Updated at most once a minute */
+                                last_used_at: string | null;
+                            }[];
                         };
                     };
                 };
@@ -4137,6 +4674,21 @@ export interface paths {
                                 failed_at?: string;
                                 error?: string;
                             } | null;
+                            /** @description The organization's API keys, never their secrets */
+                            api_keys: {
+                                id: string;
+                                name: string;
+                                scopes: ("member:read" | "records:read" | "records:write" | "audit:read" | "webhook:manage")[];
+                                /** @description The secret's first characters (no part of its random half): to recognise it */
+                                prefix: string;
+                                /** @description The `user_id` of the member who created it; the key outlives their membership */
+                                created_by: string;
+                                /** Format: date-time */
+                                created_at: string;
+                                expires_at: string | null;
+                                /** @description Updated at most once a minute */
+                                last_used_at: string | null;
+                            }[];
                         };
                     };
                 };
@@ -4176,6 +4728,88 @@ export interface paths {
             };
         };
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/platform/organizations/{id}/api-keys/{key_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Revoke one of an organization's API keys
+         * @description Whatever the organization's state; recorded in its feed as `api_key.revoked` by the operator key.
+         */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @example 6650f1c2e8b3e4a012345678 */
+                    id: string;
+                    /**
+                     * @description The key's `id`
+                     * @example 6650f1c2e8b3e4a0123456ab
+                     */
+                    key_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Revoked */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description This API key may only read */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description Not Found; Organization not found; API key not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description Data store unavailable; retry shortly */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+            };
+        };
         options?: never;
         head?: never;
         patch?: never;

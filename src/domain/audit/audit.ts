@@ -20,7 +20,11 @@ export type AuditAction =
   | "member.leave"
   | "invitation.create"
   | "invitation.revoke"
-  | "invitation.accept";
+  | "invitation.accept"
+  | "api_key.create"
+  | "api_key.revoke"
+  | "api_key.roll"
+  | "platform.api_key.revoke";
 export type AuditOutcome = "success" | "failure" | "locked" | "rate_limited" | "abandoned";
 
 /** One audited event. Never a password, a hash or a token. */
@@ -37,6 +41,8 @@ export interface AuditEvent {
   email?: string;
   /** For the platform operator's actions: the id of the key used, never the key. */
   key_id?: string;
+  /** When the organization's API key acted: its id, never its secret. */
+  api_key_id?: string;
   /** Why an operator suspended an organization. */
   reason?: string;
 }

@@ -9,7 +9,7 @@ import { acquireEventLease } from "../kernel/leases";
 import type { Actor, EventType, OutboxEvent } from "../kernel/model";
 import { ORGANIZATIONS, type OrganizationDoc } from "../kernel/model";
 import { defineOperation, runSteps } from "../kernel/operation";
-import type { Principal } from "../kernel/principal";
+import type { Caller } from "../kernel/principal";
 
 /**
  * An organization's events: a transactional outbox on its own document, published to a feed.
@@ -160,11 +160,7 @@ export interface EventPage {
 }
 
 /** The caller's organization's feed: one read of its document (the authorisation), then the published events it needs. */
-export const organizationEvents = async (
-  deps: Deps,
-  principal: Principal,
-  page: { after?: number; limit: number; types?: EventType[] },
-): Promise<EventPage> => {
+export const organizationEvents = async (deps: Deps, principal: Caller, page: { after?: number; limit: number; types?: EventType[] }): Promise<EventPage> => {
   const org = await readOrganization(deps, principal, { outbox: 1, event_seq: 1 });
   const listed = await listEvents(deps, org, { ...page, after: page.after ?? 0 });
   if (!listed) throw new AppError("EVENT_CURSOR_INVALID");

@@ -46,6 +46,8 @@ export const ERRORS = {
   },
   WEBHOOK_LIMIT: { status: 409, message: "This organization has as many webhook endpoints as it may (10)" },
   WEBHOOK_NOT_FOUND: { status: 404, message: "Webhook endpoint not found" },
+  API_KEY_LIMIT: { status: 409, message: "This organization has as many API keys as it may (20)" },
+  API_KEY_NOT_FOUND: { status: 404, message: "API key not found" },
   DELIVERY_NOT_FOUND: { status: 404, message: "Delivery not found" },
   WEBHOOK_DISABLED: { status: 409, message: "This webhook endpoint is disabled" },
   ACCOUNT_EXISTS: { status: 409, message: "An account with this e-mail exists: sign in with its password or bearer token to accept" },

@@ -1,6 +1,6 @@
 import { ObjectId } from "bson";
 import { type Actor, EVENT_TYPES, type EventType, type OrganizationDoc, type OutboxEvent } from "./model";
-import type { Principal } from "./principal";
+import { type Caller, isApiKey, type Principal } from "./principal";
 
 /**
  * What an event is, as a change records it on its organization's document (the outbox,
@@ -9,6 +9,9 @@ import type { Principal } from "./principal";
 export const isEventType = (value: string): value is EventType => (EVENT_TYPES as readonly string[]).includes(value);
 
 export const userActor = (principal: Pick<Principal, "userId">): Actor => ({ type: "user", id: principal.userId.toHexString() });
+
+/** Who a change is recorded as made by: the member, or the key (never its secret). */
+export const actorOf = (caller: Caller): Actor => (isApiKey(caller) ? { type: "api_key", id: caller.keyId } : userActor(caller));
 
 export const newEvent = (type: EventType, actor: Actor, data: Record<string, unknown>, at: Date): OutboxEvent => ({
   id: `evt_${new ObjectId().toHexString()}`,

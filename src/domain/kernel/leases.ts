@@ -3,7 +3,7 @@ import type { Deps } from "./deps";
 import type { EventState } from "./event";
 import { writable } from "./guard";
 import type { OrganizationDoc, WriteLeases } from "./model";
-import type { Principal } from "./principal";
+import type { Caller } from "./principal";
 
 /**
  * Write leases fence record writes against the operations that move or drop a tenant collection.
@@ -58,7 +58,7 @@ export interface WriteLease {
  */
 export const acquireWriteLease = async (
   deps: Deps,
-  principal: Principal,
+  principal: Caller,
   /** More for the same update: an invitation marks the organization as having some, and reads its members; a webhook reads its event count. */
   extra: { set?: Record<string, unknown>; members?: true; fields?: Record<string, 1> } = {},
 ): Promise<(WriteLease & { org: Partial<EventState> }) | null> =>

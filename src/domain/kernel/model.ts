@@ -1,6 +1,6 @@
 import type { ObjectId } from "bson";
 import type { IndexSpec } from "../../dataapi/engine";
-import type { Role } from "./roles";
+import type { Permission, Role } from "./roles";
 
 export const EVENT_TYPES = [
   "organization.created",
@@ -20,12 +20,20 @@ export const EVENT_TYPES = [
   "webhook.created",
   "webhook.deleted",
   "webhook.disabled",
+  "api_key.created",
+  "api_key.revoked",
+  "api_key.rolled",
 ] as const;
 
 export type EventType = (typeof EVENT_TYPES)[number];
 
-/** Who made the change: a member (by token or password), the platform operator (by key id), or the service itself. */
-export type Actor = { type: "user"; id: string } | { type: "operator"; key_id: string } | { type: "system" } | { type: "anonymous" };
+/** Who made the change: a member (by token or password), one of the organization's API keys, the platform operator (by key id), or the service itself. */
+export type Actor =
+  | { type: "user"; id: string }
+  | { type: "api_key"; id: string }
+  | { type: "operator"; key_id: string }
+  | { type: "system" }
+  | { type: "anonymous" };
 
 /** An event as it waits in the outbox. */
 export interface OutboxEvent {
@@ -85,6 +93,28 @@ export interface MemberRecord {
   joined_at: Date;
 }
 
+/**
+ * One of the organization's API keys, inside its document (keyed by the key's id in hex): it
+ * belongs to the organization, so it outlives its creator's membership and goes with a delete.
+ */
+export interface ApiKeyRecord {
+  name: string;
+  scopes: Permission[];
+  /** The secret's first characters (its fixed prefix and ids, none of the random part), to recognise it. */
+  prefix: string;
+  created_by: ObjectId;
+  created_at: Date;
+  expires_at?: Date;
+  /**
+   * The SHA-256 of each secret that opens the key, with the instant it stops: the current one's is
+   * the key's expiry (or never), a rolled-out one's the end of its overlap. The guard of every
+   * request with the key compares one of these, so verification rides on the request's own read.
+   */
+  secrets: Record<string, Date>;
+  rolled_at?: Date;
+  last_used_at?: Date;
+}
+
 /** A member removed whose account still lists the organization: the removal's last step, which the reconciler finishes. */
 export interface Departure {
   user_id: ObjectId;
@@ -122,6 +152,9 @@ export interface OrganizationDoc {
   /** How many members are owners: the guard that keeps the last one from leaving. */
   owner_count: number;
   departures?: Departure[];
+  api_keys?: Record<string, ApiKeyRecord>;
+  /** How many keys `api_keys` holds: the guard of the cap on keys. */
+  api_key_count?: number;
   /** Set once an invitation was made: a delete then also clears the invitations (one call saved for the many that never invite). */
   has_invitations?: boolean;
   pending?: PendingOperation;

@@ -15,6 +15,7 @@ export const PERMISSIONS = [
   "records:write",
   "audit:read",
   "webhook:manage",
+  "api_key:manage",
 ] as const;
 
 export type Permission = (typeof PERMISSIONS)[number];
@@ -29,6 +30,15 @@ const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
   admin: PERMISSIONS.filter((permission) => permission !== "organization:delete"),
   member: ["member:read", "records:read", "records:write"],
 };
+
+/**
+ * What an API key may be given, in a fixed order (a key's secret carries its scopes as bits in
+ * this order, so it only grows at the end). Managing members, the organization itself and keys
+ * stays with people: those rules are about who a member is.
+ */
+export const KEY_SCOPES = ["member:read", "records:read", "records:write", "audit:read", "webhook:manage"] as const satisfies readonly Permission[];
+
+export const isKeyScope = (value: string): value is (typeof KEY_SCOPES)[number] => (KEY_SCOPES as readonly string[]).includes(value);
 
 export const can = (role: Role, permission: Permission): boolean => ROLE_PERMISSIONS[role].includes(permission);
 

@@ -6,7 +6,7 @@ import { newEvent, userActor, withEvents } from "../kernel/event";
 import { readOrganization, refusal, writable } from "../kernel/guard";
 import { type MemberRecord, memberOf, memberPath, type OrganizationDoc } from "../kernel/model";
 import { runForRequest } from "../kernel/operation";
-import type { Principal } from "../kernel/principal";
+import type { Caller, Principal } from "../kernel/principal";
 import { mayAssign, type Role } from "../kernel/roles";
 import { endMembershipOperation } from "./departure";
 
@@ -32,7 +32,7 @@ export const memberView = (member: MemberRecord): MemberView => ({
  * listed once. Listed while the organization is readable; they change only while it is active
  * (not mid-rename), as records do.
  */
-export const listMembers = async (deps: Deps, principal: Principal, page: { limit: number; after?: string }) => {
+export const listMembers = async (deps: Deps, principal: Caller, page: { limit: number; after?: string }) => {
   const org = await readOrganization(deps, principal);
   const ids = Object.keys(org.members)
     .filter((id) => page.after === undefined || id > page.after)

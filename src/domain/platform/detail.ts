@@ -1,4 +1,5 @@
 import { ObjectId } from "bson";
+import { type ApiKeyView, apiKeyViews } from "../api-keys/api-keys";
 import type { Deps } from "../kernel/deps";
 import { AppError } from "../kernel/errors";
 import type { OrganizationDoc, Suspension } from "../kernel/model";
@@ -31,6 +32,8 @@ export interface OrganizationDetail extends OrganizationSummary, PeopleView {
   /** Null while a rename moves the collection or a delete drops it: the count would describe neither. */
   record_count: number | null;
   pending: { op: string; started_at: string; failed_at?: string; error?: string } | null;
+  /** Its API keys, never their secrets. */
+  api_keys: ApiKeyView[];
 }
 
 const suspensionView = (s: Suspension | undefined) => (s ? { at: s.at.toISOString(), reason: s.reason, by_key_id: s.by_key_id } : null);
@@ -52,6 +55,7 @@ export const detailOf = (org: OrganizationDoc, recordCount: number | null): Orga
   suspension: suspensionView(org.suspension),
   record_count: recordCount,
   pending: pendingView(org),
+  api_keys: apiKeyViews(org),
 });
 
 /** An id from a path: anything that is not 24 hexadecimal digits names no organization. */

@@ -4,7 +4,7 @@ import type { Deps } from "../kernel/deps";
 import { AppError } from "../kernel/errors";
 import { readStanding, refusal, whyRefused } from "../kernel/guard";
 import { acquireWriteLease } from "../kernel/leases";
-import type { Principal } from "../kernel/principal";
+import type { Caller } from "../kernel/principal";
 import { encodeCursor } from "./cursor";
 
 /** Records may be larger than the other endpoints' bodies; this bounds one request, not the store. */
@@ -55,7 +55,7 @@ interface Tenant {
  * still be current (its organization exists, its version matches); while a rename moves the
  * collection, record calls wait rather than reach the wrong one.
  */
-const tenantOf = async (deps: Deps, principal: Principal): Promise<Tenant> => {
+const tenantOf = async (deps: Deps, principal: Caller): Promise<Tenant> => {
   const org = await readStanding(deps, principal, { collection_name: 1 });
   const refused = refusal(org, principal);
   if (!org || refused) throw refused;
@@ -67,7 +67,7 @@ const tenantOf = async (deps: Deps, principal: Principal): Promise<Tenant> => {
  * one round trip, like the read above, and the write carries the lease's deadline to the store, so
  * it can never land in a collection that a rename or delete has since moved or dropped.
  */
-const withWriteLease = async <T>(deps: Deps, principal: Principal, write: (tenant: Tenant) => Promise<T>): Promise<T> => {
+const withWriteLease = async <T>(deps: Deps, principal: Caller, write: (tenant: Tenant) => Promise<T>): Promise<T> => {
   const lease = await acquireWriteLease(deps, principal);
   if (!lease) throw await whyRefused(deps, principal);
   try {
@@ -77,7 +77,7 @@ const withWriteLease = async <T>(deps: Deps, principal: Principal, write: (tenan
   }
 };
 
-export const createRecord = (deps: Deps, principal: Principal, data: RecordFields): Promise<RecordView> =>
+export const createRecord = (deps: Deps, principal: Caller, data: RecordFields): Promise<RecordView> =>
   withWriteLease(deps, principal, async ({ orgId, records }) => {
     const now = deps.now();
     // The store assigns `_id`: one store process hands out increasing ObjectIds, which keeps records
@@ -89,7 +89,7 @@ export const createRecord = (deps: Deps, principal: Principal, data: RecordField
   });
 
 /** Pages in `_id` order, resuming after the cursor's id: each record that exists throughout is returned exactly once. */
-export const listRecords = async (deps: Deps, principal: Principal, page: { limit: number; after?: ObjectId }): Promise<RecordPage> => {
+export const listRecords = async (deps: Deps, principal: Caller, page: { limit: number; after?: ObjectId }): Promise<RecordPage> => {
   const { orgId, records } = await tenantOf(deps, principal);
   const filter = page.after ? { org_id: orgId, _id: { $gt: page.after } } : { org_id: orgId };
   // One record more than asked tells whether another page exists without a second query.
@@ -99,7 +99,7 @@ export const listRecords = async (deps: Deps, principal: Principal, page: { limi
   return { records: shown.map(viewOf), next_cursor: docs.length > page.limit && last ? encodeCursor(last._id) : null };
 };
 
-export const getRecord = async (deps: Deps, principal: Principal, id: ObjectId): Promise<RecordView> => {
+export const getRecord = async (deps: Deps, principal: Caller, id: ObjectId): Promise<RecordView> => {
   const { orgId, records } = await tenantOf(deps, principal);
   const doc = await records.findOne({ _id: id, org_id: orgId });
   if (!doc) throw new AppError("RECORD_NOT_FOUND");
@@ -107,14 +107,14 @@ export const getRecord = async (deps: Deps, principal: Principal, id: ObjectId):
 };
 
 /** Replaces the caller's fields in one atomic step that keeps `id` and `created_at` without reading them first. */
-export const replaceRecord = (deps: Deps, principal: Principal, id: ObjectId, data: RecordFields): Promise<RecordView> =>
+export const replaceRecord = (deps: Deps, principal: Caller, id: ObjectId, data: RecordFields): Promise<RecordView> =>
   withWriteLease(deps, principal, async ({ orgId, records }) => {
     const doc = await records.findOneAndUpdate({ _id: id, org_id: orgId }, { $set: { data, updated_at: deps.now() } }, { returnNewDocument: true });
     if (!doc) throw new AppError("RECORD_NOT_FOUND");
     return viewOf(doc);
   });
 
-export const deleteRecord = (deps: Deps, principal: Principal, id: ObjectId): Promise<void> =>
+export const deleteRecord = (deps: Deps, principal: Caller, id: ObjectId): Promise<void> =>
   withWriteLease(deps, principal, async ({ orgId, records }) => {
     if ((await records.deleteOne({ _id: id, org_id: orgId })) === 0) throw new AppError("RECORD_NOT_FOUND");
   });

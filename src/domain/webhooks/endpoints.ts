@@ -3,12 +3,12 @@ import type { IndexSpec } from "../../dataapi/engine";
 import { type CarriedEvent, carriedEventOperation } from "../events/carried";
 import type { Deps, EndpointSecrets } from "../kernel/deps";
 import { AppError } from "../kernel/errors";
-import { newEvent, userActor } from "../kernel/event";
+import { actorOf, newEvent } from "../kernel/event";
 import { readOrganization, whyRefused } from "../kernel/guard";
 import { acquireWriteLease } from "../kernel/leases";
 import type { EventType } from "../kernel/model";
 import { runForRequest } from "../kernel/operation";
-import type { Principal } from "../kernel/principal";
+import type { Caller } from "../kernel/principal";
 import { insertInSlot, SLOT_INDEX } from "../kernel/slots";
 import { checkEndpointUrl, redactedUrl } from "./endpoint-url";
 import { generateSecret, rotate } from "./signature";
@@ -124,7 +124,7 @@ export const deleteWebhookOperation = carriedEventOperation({
  * organization as having webhooks (its publisher then wakes the dispatcher) and reads where its
  * feed stands: the endpoint receives the events recorded after it.
  */
-export const createWebhook = async (deps: Deps, principal: Principal, input: { url: string; events?: EventType[] }) => {
+export const createWebhook = async (deps: Deps, principal: Caller, input: { url: string; events?: EventType[] }) => {
   const checked = checkEndpointUrl(input.url, { allowHttpLoopback: deps.settings.webhooks.allowHttpLoopback });
   if (!checked.ok) throw new AppError("WEBHOOK_URL_REFUSED");
   const lease = await acquireWriteLease(deps, principal, { set: { has_webhooks: true }, fields: { event_seq: 1, outbox: 1 } });
@@ -138,7 +138,7 @@ export const createWebhook = async (deps: Deps, principal: Principal, input: { u
       org_ids: [lease.org._id],
       event: newEvent(
         "webhook.created",
-        userActor(principal),
+        actorOf(principal),
         { webhook_id: id.toHexString(), url: redactedUrl(checked.url), events: input.events ?? null },
         now,
       ),
@@ -166,7 +166,7 @@ export const createWebhook = async (deps: Deps, principal: Principal, input: { u
   }
 };
 
-export const listWebhooks = async (deps: Deps, principal: Principal): Promise<{ webhooks: WebhookView[] }> => {
+export const listWebhooks = async (deps: Deps, principal: Caller): Promise<{ webhooks: WebhookView[] }> => {
   await readOrganization(deps, principal, { _id: 1 });
   // Uncapped: every live endpoint is shown, including any an older version let past the limit.
   const docs = await hooks(deps).find({ org_id: principal.orgId, deleted: { $exists: false } }, { sort: { _id: 1 } });
@@ -175,14 +175,14 @@ export const listWebhooks = async (deps: Deps, principal: Principal): Promise<{ 
 };
 
 /** Deletes an endpoint: marked (nothing more is delivered to it) with its event, relayed, then removed. */
-export const deleteWebhook = async (deps: Deps, principal: Principal, id: ObjectId): Promise<void> => {
+export const deleteWebhook = async (deps: Deps, principal: Caller, id: ObjectId): Promise<void> => {
   const lease = await acquireWriteLease(deps, principal);
   if (!lease) throw await whyRefused(deps, principal);
   try {
     const leased = hooks(deps, lease.until);
     const deleted: CarriedEvent = {
       org_ids: [lease.org._id],
-      event: newEvent("webhook.deleted", userActor(principal), { webhook_id: id.toHexString() }, deps.now()),
+      event: newEvent("webhook.deleted", actorOf(principal), { webhook_id: id.toHexString() }, deps.now()),
     };
     const marked = await leased.findOneAndUpdate(
       { _id: id, org_id: lease.org._id, deleted: { $exists: false } },
@@ -197,7 +197,7 @@ export const deleteWebhook = async (deps: Deps, principal: Principal, id: Object
 };
 
 /** A new signing secret, answered once; the one it replaces keeps signing for a day (both signatures sent). */
-export const rotateWebhookSecret = async (deps: Deps, principal: Principal, id: ObjectId) => {
+export const rotateWebhookSecret = async (deps: Deps, principal: Caller, id: ObjectId) => {
   // A change to the organization's data, as a create or delete of an endpoint: under a write lease.
   const lease = await acquireWriteLease(deps, principal);
   if (!lease) throw await whyRefused(deps, principal);
@@ -221,7 +221,7 @@ export const rotateWebhookSecret = async (deps: Deps, principal: Principal, id: 
 };
 
 /** A webhook of the caller's organization, readable by them. */
-export const ownWebhook = async (deps: Deps, principal: Principal, id: ObjectId): Promise<WebhookDoc> => {
+export const ownWebhook = async (deps: Deps, principal: Caller, id: ObjectId): Promise<WebhookDoc> => {
   await readOrganization(deps, principal, { _id: 1 });
   const found = await hooks(deps).findOne({ _id: id, org_id: principal.orgId, deleted: { $exists: false } });
   if (!found) throw new AppError("WEBHOOK_NOT_FOUND");
@@ -255,7 +255,7 @@ export const deliveryView = (doc: DeliveryDoc): DeliveryView => ({
 });
 
 /** The endpoint's delivery log, newest first, a page at a time (cursor: the last delivery's id). */
-export const listDeliveries = async (deps: Deps, principal: Principal, id: ObjectId, page: { limit: number; before?: ObjectId }) => {
+export const listDeliveries = async (deps: Deps, principal: Caller, id: ObjectId, page: { limit: number; before?: ObjectId }) => {
   const hook = await ownWebhook(deps, principal, id);
   const docs = await deps.data
     .collection<DeliveryDoc>(WEBHOOK_DELIVERIES)
@@ -265,7 +265,7 @@ export const listDeliveries = async (deps: Deps, principal: Principal, id: Objec
 };
 
 /** Asks for an event to be delivered to the endpoint once more, ahead of the feed; answers at once (the dispatcher sends it). */
-export const redeliver = async (deps: Deps, principal: Principal, id: ObjectId, deliveryId: ObjectId): Promise<void> => {
+export const redeliver = async (deps: Deps, principal: Caller, id: ObjectId, deliveryId: ObjectId): Promise<void> => {
   const hook = await ownWebhook(deps, principal, id);
   const delivery = await deps.data.collection<DeliveryDoc>(WEBHOOK_DELIVERIES).findOne({ _id: deliveryId, webhook_id: hook._id });
   if (!delivery || delivery.seq === null) throw new AppError("DELIVERY_NOT_FOUND");

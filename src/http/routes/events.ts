@@ -15,8 +15,8 @@ export const listEventsRoute = defineRoute({
   request: { query: EventListQuery, blankQueryIsAbsent: true },
   responses: { 200: { description: "A page of events", schema: EventPage } },
   errors: [...TOKEN_ERRORS, "VALIDATION_FAILED", "EVENT_CURSOR_INVALID"],
-  handler: async ({ deps, principal, input }) => {
+  handler: async ({ deps, caller, input }) => {
     const { after, limit, type } = input.query();
-    return { body: await organizationEvents(deps, principal, { after, limit, types: type }) };
+    return { body: await organizationEvents(deps, caller, { after, limit, types: type }) };
   },
 });

@@ -1,5 +1,6 @@
 import type { Route } from "../route";
 import { loginRoute, logoutRoute, passwordRoute } from "./admin";
+import { apiKeyRoutes } from "./api-keys";
 import { assetRoutes } from "./assets";
 import { docsRoutes } from "./docs";
 import { listEventsRoute } from "./events";
@@ -30,6 +31,7 @@ const API: Route[] = [
   listInvitationsRoute,
   revokeInvitationRoute,
   acceptInvitationRoute,
+  ...apiKeyRoutes,
   listEventsRoute,
   ...webhookRoutes,
   createRecordRoute,

@@ -15,9 +15,9 @@ export const listMembersRoute = defineRoute({
   request: { query: MemberListQuery, blankQueryIsAbsent: true },
   responses: { 200: { description: "A page of members", schema: MemberPage } },
   errors: [...TOKEN_ERRORS, "VALIDATION_FAILED"],
-  handler: async ({ deps, principal, input }) => {
+  handler: async ({ deps, caller, input }) => {
     const { limit, cursor } = input.query();
-    return { body: await listMembers(deps, principal, { limit, after: cursor }) };
+    return { body: await listMembers(deps, caller, { limit, after: cursor }) };
   },
 });
 

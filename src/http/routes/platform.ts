@@ -1,5 +1,6 @@
 import type { ObjectId } from "bson";
-import type { ErrorCode } from "../../domain/kernel/errors";
+import { revokeApiKeyAsOperator } from "../../domain/api-keys/api-keys";
+import { AppError, type ErrorCode } from "../../domain/kernel/errors";
 import { slugify } from "../../domain/kernel/slug";
 import { decodePlatformCursor, PLATFORM_SORTS } from "../../domain/platform/cursor";
 import { inspectOrganization, organizationIdOf } from "../../domain/platform/detail";
@@ -8,6 +9,7 @@ import { removeOrganization } from "../../domain/platform/removal";
 import { platformStats } from "../../domain/platform/stats";
 import { reactivateOrganization, suspendOrganization } from "../../domain/platform/suspension";
 import * as z from "../../zod";
+import { ApiKeyView } from "../api-key-schemas";
 import { optionalPageCursor, pageLimitOr } from "../record-schemas";
 import { type AuditTrail, defineRoute } from "../route";
 import { Detail } from "../schemas";
@@ -62,6 +64,7 @@ const Detail_ = z.extend(Summary, {
   pending: z
     .nullable(z.object({ op: z.string(), started_at: z.iso.datetime(), failed_at: z.optional(z.iso.datetime()), error: z.optional(z.string()) }))
     .check(z.describe("The operation in progress, if any")),
+  api_keys: z.array(ApiKeyView).check(z.describe("The organization's API keys, never their secrets")),
 });
 
 const Stats = z.object({
@@ -187,6 +190,34 @@ export const removeOrganizationRoute = defineRoute({
   },
 });
 
+const ApiKeyIdPath = z.object({
+  id: z.string().check(z.meta({ example: exampleId })),
+  key_id: z.string().check(z.meta({ description: "The key's `id`", example: "6650f1c2e8b3e4a0123456ab" })),
+});
+
+export const revokeApiKeyRoute = defineRoute({
+  method: "delete",
+  path: "/platform/organizations/{id}/api-keys/{key_id}",
+  tag: "platform",
+  summary: "Revoke one of an organization's API keys",
+  description: "Whatever the organization's state; recorded in its feed as `api_key.revoked` by the operator key.",
+  auth: "platform",
+  audit: { action: "platform.api_key.revoke", opens: "on-note" },
+  request: { path: ApiKeyIdPath },
+  responses: { 200: { description: "Revoked", schema: Detail, examples: { revoked: { summary: "Revoked", value: { detail: "revoked" } } } } },
+  errors: [...WRITE_ERRORS, "ORGANIZATION_NOT_FOUND", "API_KEY_NOT_FOUND"],
+  check: ({ input, audit }) => {
+    const { id, key_id } = input.params();
+    const orgId = organizationNamed(id, audit);
+    if (!/^[0-9a-f]{24}$/.test(key_id)) throw new AppError("API_KEY_NOT_FOUND");
+    return { orgId, keyId: key_id };
+  },
+  handler: async ({ deps, operator, checked: { orgId, keyId } }) => {
+    await revokeApiKeyAsOperator(deps, orgId, keyId, operator.id);
+    return { body: { detail: "revoked" } };
+  },
+});
+
 export const statsRoute = defineRoute({
   method: "get",
   path: "/platform/stats",
@@ -204,5 +235,6 @@ export const platformRoutes = [
   suspendOrganizationRoute,
   reactivateOrganizationRoute,
   removeOrganizationRoute,
+  revokeApiKeyRoute,
   statsRoute,
 ];

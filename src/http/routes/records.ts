@@ -49,8 +49,8 @@ export const createRecordRoute = defineRoute({
   request: { body },
   responses: { 201: { description: "Stored; `Location` names the new record", schema: StoredRecord, verbatim: true } },
   errors: [...AUTH_ERRORS, ...BODY_ERRORS],
-  handler: async ({ deps, principal, input }) => {
-    const record = await createRecord(deps, principal, await input.body());
+  handler: async ({ deps, caller, input }) => {
+    const record = await createRecord(deps, caller, await input.body());
     return { status: 201, body: record, headers: { location: pathOf(getRecordRoute, record.id) } };
   },
 });
@@ -66,9 +66,9 @@ export const listRecordsRoute = defineRoute({
   request: { query: RecordListQuery, blankQueryIsAbsent: true },
   responses: { 200: { description: "A page of records", schema: RecordPage, verbatim: true } },
   errors: [...AUTH_ERRORS, "VALIDATION_FAILED"],
-  handler: async ({ deps, principal, input }) => {
+  handler: async ({ deps, caller, input }) => {
     const { limit, cursor } = input.query();
-    return { body: await listRecords(deps, principal, { limit, after: cursor }) };
+    return { body: await listRecords(deps, caller, { limit, after: cursor }) };
   },
 });
 
@@ -82,8 +82,8 @@ export const getRecordRoute = defineRoute({
   request: { path: RecordPath },
   responses: { 200: { description: "Found", schema: StoredRecord, verbatim: true } },
   errors: [...AUTH_ERRORS, "RECORD_NOT_FOUND"],
-  handler: async ({ deps, principal, input }) => {
-    return { body: await getRecord(deps, principal, idOf(input.params().id)) };
+  handler: async ({ deps, caller, input }) => {
+    return { body: await getRecord(deps, caller, idOf(input.params().id)) };
   },
 });
 
@@ -97,9 +97,9 @@ export const replaceRecordRoute = defineRoute({
   request: { path: RecordPath, body },
   responses: { 200: { description: "Replaced", schema: StoredRecord, verbatim: true } },
   errors: [...AUTH_ERRORS, "RECORD_NOT_FOUND", ...BODY_ERRORS],
-  handler: async ({ deps, principal, input }) => {
+  handler: async ({ deps, caller, input }) => {
     const id = idOf(input.params().id);
-    return { body: await replaceRecord(deps, principal, id, await input.body()) };
+    return { body: await replaceRecord(deps, caller, id, await input.body()) };
   },
 });
 
@@ -113,8 +113,8 @@ export const deleteRecordRoute = defineRoute({
   request: { path: RecordPath },
   responses: { 204: { description: "Deleted" } },
   errors: [...AUTH_ERRORS, "RECORD_NOT_FOUND"],
-  handler: async ({ deps, principal, input }) => {
-    await deleteRecord(deps, principal, idOf(input.params().id));
+  handler: async ({ deps, caller, input }) => {
+    await deleteRecord(deps, caller, idOf(input.params().id));
     return { status: 204 };
   },
 });

@@ -17,8 +17,8 @@ export const createWebhookRoute = defineRoute({
   request: { body: { schema: WebhookBody } },
   responses: { 201: { description: "Registered", schema: WebhookWithSecret } },
   errors: [...TOKEN_ERRORS, "WEBHOOK_URL_REFUSED", "WEBHOOK_LIMIT", "ORGANIZATION_BUSY", ...BODY_ERRORS],
-  handler: async ({ deps, principal, input }) => {
-    return { status: 201, body: await createWebhook(deps, principal, await input.body()), headers: NO_STORE };
+  handler: async ({ deps, caller, input }) => {
+    return { status: 201, body: await createWebhook(deps, caller, await input.body()), headers: NO_STORE };
   },
 });
 
@@ -31,7 +31,7 @@ export const listWebhooksRoute = defineRoute({
   auth: "required",
   responses: { 200: { description: "The endpoints", schema: WebhookList } },
   errors: TOKEN_ERRORS,
-  handler: async ({ deps, principal }) => ({ body: await listWebhooks(deps, principal) }),
+  handler: async ({ deps, caller }) => ({ body: await listWebhooks(deps, caller) }),
 });
 
 export const deleteWebhookRoute = defineRoute({
@@ -44,8 +44,8 @@ export const deleteWebhookRoute = defineRoute({
   request: { path: WebhookPath },
   responses: { 200: { description: "Deleted", schema: Detail, examples: { deleted: { summary: "Deleted", value: { detail: "deleted" } } } } },
   errors: [...TOKEN_ERRORS, "WEBHOOK_NOT_FOUND", "ORGANIZATION_BUSY"],
-  handler: async ({ deps, principal, input }) => {
-    await deleteWebhook(deps, principal, idOr404(input.params().id, "WEBHOOK_NOT_FOUND"));
+  handler: async ({ deps, caller, input }) => {
+    await deleteWebhook(deps, caller, idOr404(input.params().id, "WEBHOOK_NOT_FOUND"));
     return { body: { detail: "deleted" } };
   },
 });
@@ -61,8 +61,8 @@ export const rotateWebhookRoute = defineRoute({
   request: { path: WebhookPath },
   responses: { 200: { description: "Rotated", schema: WebhookWithSecret } },
   errors: [...TOKEN_ERRORS, "WEBHOOK_NOT_FOUND", "ORGANIZATION_BUSY"],
-  handler: async ({ deps, principal, input }) => {
-    return { body: await rotateWebhookSecret(deps, principal, idOr404(input.params().id, "WEBHOOK_NOT_FOUND")), headers: NO_STORE };
+  handler: async ({ deps, caller, input }) => {
+    return { body: await rotateWebhookSecret(deps, caller, idOr404(input.params().id, "WEBHOOK_NOT_FOUND")), headers: NO_STORE };
   },
 });
 
@@ -78,8 +78,8 @@ export const testWebhookRoute = defineRoute({
   request: { path: WebhookPath },
   responses: { 200: { description: "Sent (whatever the endpoint answered)", schema: TestDelivery } },
   errors: [...TOKEN_ERRORS, "WEBHOOK_NOT_FOUND", "WEBHOOK_DISABLED"],
-  handler: async ({ deps, principal, input }) => {
-    const hook = await ownWebhook(deps, principal, idOr404(input.params().id, "WEBHOOK_NOT_FOUND"));
+  handler: async ({ deps, caller, input }) => {
+    const hook = await ownWebhook(deps, caller, idOr404(input.params().id, "WEBHOOK_NOT_FOUND"));
     return { body: await deliverTest(deps, { fetch: (url, init) => fetch(url, init) }, hook) };
   },
 });
@@ -95,10 +95,10 @@ export const listDeliveriesRoute = defineRoute({
   request: { path: WebhookPath, query: DeliveryListQuery, blankQueryIsAbsent: true },
   responses: { 200: { description: "A page of attempts", schema: DeliveryPage } },
   errors: [...TOKEN_ERRORS, "WEBHOOK_NOT_FOUND", "VALIDATION_FAILED"],
-  handler: async ({ deps, principal, input }) => {
+  handler: async ({ deps, caller, input }) => {
     const { limit, cursor } = input.query();
     const before = cursor === undefined ? undefined : ObjectId.createFromHexString(cursor);
-    return { body: await listDeliveries(deps, principal, idOr404(input.params().id, "WEBHOOK_NOT_FOUND"), { limit, before }) };
+    return { body: await listDeliveries(deps, caller, idOr404(input.params().id, "WEBHOOK_NOT_FOUND"), { limit, before }) };
   },
 });
 
@@ -113,10 +113,10 @@ export const redeliverRoute = defineRoute({
   request: { path: DeliveryPath },
   responses: { 202: { description: "Queued", schema: Detail, examples: { queued: { summary: "Queued", value: { detail: "queued" } } } } },
   errors: [...TOKEN_ERRORS, "WEBHOOK_NOT_FOUND", "DELIVERY_NOT_FOUND", "WEBHOOK_DISABLED"],
-  handler: async ({ deps, principal, input }) => {
+  handler: async ({ deps, caller, input }) => {
     const { id, delivery_id } = input.params();
-    await redeliver(deps, principal, idOr404(id, "WEBHOOK_NOT_FOUND"), idOr404(delivery_id, "DELIVERY_NOT_FOUND"));
-    deps.wakeWebhooks?.(principal.orgId);
+    await redeliver(deps, caller, idOr404(id, "WEBHOOK_NOT_FOUND"), idOr404(delivery_id, "DELIVERY_NOT_FOUND"));
+    deps.wakeWebhooks?.(caller.orgId);
     return { status: 202, body: { detail: "queued" } };
   },
 });

@@ -48,6 +48,8 @@ export interface Tenant {
   secondOrganization?: string;
   /** A webhook endpoint (subscribed to an event that does not happen here, so nothing is sent unasked) and one logged delivery of it. */
   webhook?: { id: string; deliveryId: string };
+  /** An API key of the organization (records:read), for the routes about keys. */
+  apiKey?: { id: string; secret: string };
 }
 
 /**
@@ -79,6 +81,12 @@ const webhookFor = async (t: { token: string; orgId: string }) => {
       latency_ms: 1,
     });
   return { id, deliveryId: deliveryId.toHexString() };
+};
+
+const apiKeyFor = async (token: string) => {
+  const res = await postJson("/org/api-keys", { name: "sweep", scopes: ["records:read"] }, { authorization: `Bearer ${token}` });
+  if (res.status !== 201) throw new Error(`api key failed: ${res.status} ${await res.text()}`);
+  return (await res.json()) as { id: string; secret: string };
 };
 
 const claimsOf = (token: string) => JSON.parse(atob((token.split(".")[1] ?? "").replace(/-/g, "+").replace(/_/g, "/"))) as { admin_id: string; org_id: string };
@@ -118,6 +126,7 @@ export const newTenant = async (route?: string): Promise<Tenant> => {
   } else if (route?.includes("invitations")) tenant.invitation = await pendingInvitation(token);
   if (route === "POST /auth/switch") tenant.secondOrganization = await secondOrganization(token);
   if (route?.includes("/org/webhooks/")) tenant.webhook = await webhookFor(tenant);
+  if (route?.includes("api-keys/")) tenant.apiKey = await apiKeyFor(token);
   return tenant;
 };
 
@@ -207,6 +216,20 @@ export const SUCCESS: Record<string, (t: Tenant) => Ask> = {
     path: `/org/webhooks/${t.webhook?.id}/deliveries/${t.webhook?.deliveryId}/redeliver`,
     headers: bearer(t.token),
   }),
+  "POST /org/api-keys": (t) => ({
+    method: "POST",
+    path: "/org/api-keys",
+    headers: jsonHeaders(t.token),
+    body: json({ name: "sweep", scopes: ["records:read", "member:read"] }),
+  }),
+  "GET /org/api-keys": (t) => ({ method: "GET", path: "/org/api-keys", headers: bearer(t.token) }),
+  "DELETE /org/api-keys/{id}": (t) => ({ method: "DELETE", path: `/org/api-keys/${t.apiKey?.id}`, headers: bearer(t.token) }),
+  "POST /org/api-keys/{id}/roll": (t) => ({
+    method: "POST",
+    path: `/org/api-keys/${t.apiKey?.id}/roll`,
+    headers: jsonHeaders(t.token),
+    body: json({ overlap_seconds: 60 }),
+  }),
   "DELETE /org/invitations/{id}": (t) => ({ method: "DELETE", path: `/org/invitations/${t.invitation?.id}`, headers: bearer(t.token) }),
   "POST /invitations/accept": (t) => ({
     method: "POST",
@@ -234,6 +257,11 @@ export const SUCCESS: Record<string, (t: Tenant) => Ask> = {
     headers: operator(PLATFORM_WRITE_KEY),
   }),
   "DELETE /platform/organizations/{id}": (t) => ({ method: "DELETE", path: `/platform/organizations/${t.orgId}`, headers: operator(PLATFORM_WRITE_KEY) }),
+  "DELETE /platform/organizations/{id}/api-keys/{key_id}": (t) => ({
+    method: "DELETE",
+    path: `/platform/organizations/${t.orgId}/api-keys/${t.apiKey?.id}`,
+    headers: operator(PLATFORM_WRITE_KEY),
+  }),
   "GET /platform/stats": () => ({ method: "GET", path: "/platform/stats", headers: operator(PLATFORM_READ_KEY) }),
 };
 
@@ -370,6 +398,13 @@ export const PROVOKE: Record<ErrorCode, Provoke | undefined> = {
         .updateOne({ _id: ObjectId.createFromHexString(t.webhook.id) }, { $set: { status: "disabled" } });
     return ask;
   },
+  // As many keys as an organization may hold first: only creating another can meet the cap.
+  API_KEY_LIMIT: async (ask, t, route) => {
+    if (route !== "POST /org/api-keys") return ask;
+    for (let i = 0; i < 20; i++) await postJson("/org/api-keys", { name: `k${i}`, scopes: ["records:read"] }, bearer(t.token));
+    return ask;
+  },
+  API_KEY_NOT_FOUND: (ask) => ({ ...ask, path: ask.path.replace(/\/api-keys\/[0-9a-f]{24}/, "/api-keys/ffffffffffffffffffffffff") }),
   // A cursor past every event the organization has recorded: no page ever gave it.
   EVENT_CURSOR_INVALID: (ask) => ({ ...ask, path: `${ask.path}${ask.path.includes("?") ? "&" : "?"}after=999999999` }),
   ORGANIZATION_REQUIRED: async (ask, t) => {
