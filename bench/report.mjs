@@ -35,6 +35,7 @@ const ROUND_TRIPS = {
   "GET /org/get": 1,
   "POST /org/records": 2,
   [PAGE]: 2,
+  [`${PAGE}, API key`]: 2,
   "POST /admin/login": 2,
   "POST /org/create": 4,
   "PUT /org/update": 5,

@@ -59,6 +59,10 @@ export const prepareService = async (origin, plan) => {
     ...Array.from({ length: plan.orgs }, (_, i) => seedRecords(origin, `${run}t${i}`, 0)),
   ]);
   await checkFullPage(origin, pageReader);
+  // The same page read with an organization API key instead of the admin's token (the issue's comparison).
+  const key = await postJson(origin, "/org/api-keys", { name: "bench page reader", scopes: ["records:read"] }, pageReader);
+  const pageKey = { authorization: `Bearer ${key.secret}` };
+  await checkFullPage(origin, pageKey);
   // From addresses of their own (RFC 5737), clear of the per-address throttle the measured logins use.
   const tokens = await inParallel(doomed, 2, async (org, i) => {
     const headers = { "cf-connecting-ip": `203.0.113.${i % 250}` };
@@ -93,6 +97,12 @@ export const prepareService = async (origin, plan) => {
       ...timed,
       connections: 10,
       next: () => ({ path: `/org/records?limit=${RECORDS_PAGE}`, headers: pageReader }),
+    });
+
+    results[`GET /org/records?limit=${RECORDS_PAGE}, API key`] = await measure({
+      ...timed,
+      connections: 10,
+      next: () => ({ path: `/org/records?limit=${RECORDS_PAGE}`, headers: pageKey }),
     });
 
     // Many organizations written at once: on the embedded store all of them share the one Durable
