@@ -4,7 +4,7 @@ import type { Deps } from "../kernel/deps";
 import { CLOCK_SKEW_MS } from "../kernel/leases";
 import type { EventType, OutboxEvent } from "../kernel/model";
 import { defineOperation, type Operation } from "../kernel/operation";
-import { eventKey, eventsOf, publishLater, pushFresh } from "./outbox";
+import { eventKey, eventsOf, publishAllLater, pushFresh } from "./outbox";
 
 /**
  * An event whose change is made on another document than the organization's (an invitation, a
@@ -54,7 +54,7 @@ const relayIfMissing = async (deps: Deps, carried: CarriedEvent): Promise<void> 
       if (matchedCount > 0) break;
     }
   }
-  for (const orgId of carried.org_ids) publishLater(deps, orgId);
+  publishAllLater(deps, carried.org_ids);
 };
 
 /** The marker of a carried event: the document carrying it, and the event. */

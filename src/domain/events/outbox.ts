@@ -209,6 +209,7 @@ export const pushUnpublished = async (deps: Deps, orgIds: ObjectId[], events: Ou
   await organizations.updateMany({ _id: { $in: orgIds }, status: { $ne: "deleting" } }, { $push: { outbox: { $each: events } } });
 };
 
-const publishAllLater = (deps: Deps, orgIds: ObjectId[]): void => {
+/** Publishes each organization's outbox after the answer. */
+export const publishAllLater = (deps: Deps, orgIds: ObjectId[]): void => {
   for (const orgId of orgIds) publishLater(deps, orgId);
 };

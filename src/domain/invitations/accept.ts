@@ -5,6 +5,7 @@ import { hashPassword } from "../accounts/passwords";
 import { checkAccountPassword, tokenFor } from "../auth/auth";
 import { publishLater } from "../events/outbox";
 import { ADMITS_CALLERS, admitsCallers } from "../kernel/admission";
+import { hashSecret } from "../kernel/api-key-secret";
 import type { Deps } from "../kernel/deps";
 import { AppError } from "../kernel/errors";
 import { newEvent, userActor, withEvents } from "../kernel/event";
@@ -12,7 +13,7 @@ import { freshTokenVersion, type MemberRecord, memberOf, memberPath, type Organi
 import { defineOperation, runForRequest } from "../kernel/operation";
 import { isCurrent, type Principal } from "../kernel/principal";
 import { invitersOf } from "../kernel/roles";
-import { INVITATIONS, type InvitationDoc, inviterHoldsAuthority, tokenHash } from "./invitations";
+import { INVITATIONS, type InvitationDoc, inviterHoldsAuthority } from "./invitations";
 
 /**
  * Accepting an invitation: the claim first (one atomic update: of two accepts of one token, one
@@ -56,7 +57,7 @@ const acceptingAccount = async (deps: Deps, invitation: InvitationDoc, input: Ac
 export const acceptInvitation = async (deps: Deps, input: AcceptInput, principal?: Principal) => {
   // Token guesses count against the caller's address before any lookup, as password guesses do.
   await deps.throttleCredentials?.();
-  const hash = await tokenHash(input.token);
+  const hash = await hashSecret(input.token);
   const invitation = await invitations(deps).findOne({ token_hash: hash });
   const now = deps.now();
   if (!invitation || invitation.claim || invitation.revoked || invitation.expires_at <= now) throw new AppError("INVITATION_INVALID");

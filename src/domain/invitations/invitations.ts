@@ -1,7 +1,9 @@
 import { ObjectId } from "bson";
+import { base64url } from "jose";
 import type { Collection } from "../../data/client";
 import type { IndexSpec } from "../../dataapi/engine";
 import { type CarriedEvent, carriedEventOperation, relayNew } from "../events/carried";
+import { hashSecret } from "../kernel/api-key-secret";
 import type { Deps } from "../kernel/deps";
 import { AppError } from "../kernel/errors";
 import { newEvent, userActor } from "../kernel/event";
@@ -63,17 +65,7 @@ const viewOf = (doc: InvitationDoc): InvitationView => ({
   created_at: doc.created_at.toISOString(),
 });
 
-const hex = (bytes: Uint8Array) => Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-
-export const tokenHash = async (token: string): Promise<string> => hex(new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(token))));
-
-const newToken = (): string => {
-  const bytes = crypto.getRandomValues(new Uint8Array(32));
-  return btoa(String.fromCharCode(...bytes))
-    .replaceAll("+", "-")
-    .replaceAll("/", "_")
-    .replace(/=+$/, "");
-};
+const newToken = (): string => base64url.encode(crypto.getRandomValues(new Uint8Array(32)));
 
 const invitations = (deps: Deps) => deps.data.collection<InvitationDoc>(INVITATIONS);
 
@@ -158,7 +150,7 @@ export const createInvitation = async (deps: Deps, principal: Principal, input: 
       email: input.email,
       email_key,
       role: input.role,
-      token_hash: await tokenHash(token),
+      token_hash: await hashSecret(token),
       expires_at: new Date(now.getTime() + deps.settings.invitationTtlSeconds * 1000),
       created_at: now,
       invited_by: principal.userId,

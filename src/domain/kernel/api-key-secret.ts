@@ -1,4 +1,5 @@
 import { ObjectId } from "bson";
+import { base64url } from "jose";
 import type { Permission } from "./roles";
 import { KEY_SCOPES } from "./roles";
 
@@ -45,12 +46,7 @@ const scopesOf = (bits: string): Permission[] => {
   return KEY_SCOPES.filter((_, index) => (mask & (1 << index)) !== 0);
 };
 
-const base64url = (bytes: Uint8Array): string =>
-  btoa(String.fromCharCode(...bytes))
-    .replace(/\+/g, "-")
-    .replace(/\//g, "_")
-    .replace(/=+$/, "");
-
+/** The SHA-256 of a high-entropy secret (a key, an invitation's token), in hex: what is stored in its place. */
 export const hashSecret = async (secret: string): Promise<string> => {
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(secret));
   return [...new Uint8Array(digest)].map((byte) => byte.toString(16).padStart(2, "0")).join("");
@@ -58,7 +54,7 @@ export const hashSecret = async (secret: string): Promise<string> => {
 
 /** A new secret for a key: answered once, stored only as its hash. */
 export const newSecret = async (orgId: ObjectId, keyId: string, scopes: readonly Permission[]) => {
-  const secret = `${API_KEY_PREFIX}${orgId.toHexString()}${keyId}${scopeBits(scopes)}_${base64url(crypto.getRandomValues(new Uint8Array(32)))}`;
+  const secret = `${API_KEY_PREFIX}${orgId.toHexString()}${keyId}${scopeBits(scopes)}_${base64url.encode(crypto.getRandomValues(new Uint8Array(32)))}`;
   // Enough to tell keys apart in a list, nothing of the random part that would help a guess.
   return { secret, hash: await hashSecret(secret), prefix: secret.slice(0, API_KEY_PREFIX.length + 52) };
 };

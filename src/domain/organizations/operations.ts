@@ -5,7 +5,7 @@ import { confirmJoin } from "../accounts/joining";
 import { EVENTS, publishLater } from "../events/outbox";
 import { INVITATIONS } from "../invitations/invitations";
 import type { Deps } from "../kernel/deps";
-import { newEvent, withEvents } from "../kernel/event";
+import { newEvent, userActor, withEvents } from "../kernel/event";
 import { drainWriters } from "../kernel/leases";
 import type { Actor, OrganizationDoc, OrgStatus, OutboxEvent } from "../kernel/model";
 import { defineOperation, type Operation } from "../kernel/operation";
@@ -36,6 +36,9 @@ const peopleOf = (org: Pick<OrganizationDoc, "members" | "departures">): ObjectI
   ...(org.departures ?? []).map((d) => d.user_id),
 ];
 
+/** A `creating` organization has one member: the person creating it. */
+const creatorOf = (org: OrganizationDoc) => Object.values(org.members ?? {})[0];
+
 /**
  * Create: the request reserves the creator's account, then inserts the organization `creating`
  * (its owner and both names reserved by unique indexes); the steps make its collection and
@@ -57,10 +60,10 @@ export const createOperation: Operation<OrganizationDoc> = defineOperation({
       name: "activate",
       run: async (deps, org) => {
         const now = deps.now();
-        const creator = Object.values(org.members ?? {})[0];
+        const creator = creatorOf(org);
         const created = newEvent(
           "organization.created",
-          creator ? { type: "user", id: creator.user_id.toHexString() } : { type: "system" },
+          creator ? userActor({ userId: creator.user_id }) : { type: "system" },
           { organization_name: org.organization_name, collection_name: org.collection_name },
           now,
         );
@@ -75,7 +78,7 @@ export const createOperation: Operation<OrganizationDoc> = defineOperation({
       name: "confirm the creator's join",
       afterAnswer: true,
       run: async (deps, org) => {
-        const creator = Object.values(org.members ?? {})[0];
+        const creator = creatorOf(org);
         if (creator) await confirmJoin(deps, creator.user_id);
       },
     },
