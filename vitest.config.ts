@@ -44,6 +44,9 @@ export default defineConfig({
           ...gateway,
           ...fuzz,
         },
+        // A key's allowance small enough to spend in a test (test/worker/api-keys.test.ts), beside
+        // the configured ones wrangler.toml declares.
+        ratelimits: { SMALL_KEY_RATE_LIMITER: { namespace_id: "9001", simple: { limit: 5, period: 60 } } },
       },
     }),
   ],

@@ -23,13 +23,15 @@ export const ApiKeyBody = z
 
 export const RollBody = z
   .strictObject({
-    overlap_seconds: z
-      .int()
-      .check(
-        z.minimum(0),
-        z.maximum(MAX_ROLL_OVERLAP_SECONDS),
-        z.describe("How long the old secret keeps working beside the new one (at most a week); 0: it stops at once"),
-      ),
+    overlap_seconds: z.optional(
+      z
+        .int()
+        .check(
+          z.minimum(0),
+          z.maximum(MAX_ROLL_OVERLAP_SECONDS),
+          z.describe("How long the old secret keeps working beside the new one (at most a week); 0 or omitted: it stops at once"),
+        ),
+    ),
   })
   .check(z.meta({ example: { overlap_seconds: 3600 } }));
 

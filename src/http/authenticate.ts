@@ -4,7 +4,8 @@ import { AppError } from "../domain/kernel/errors";
 import { admission, readStanding } from "../domain/kernel/guard";
 import { authenticateBearer, type Caller, isApiKey, type Principal } from "../domain/kernel/principal";
 import { can } from "../domain/kernel/roles";
-import type { AppRequest } from "./context";
+import type { Env } from "../env";
+import { type AppRequest, throttleKey } from "./context";
 
 /** The token of an `Authorization: Bearer …` header, or null when there is none. */
 export const bearerToken = (request: Request): string | null => {
@@ -27,7 +28,7 @@ const deniedKey = async (deps: Deps, caller: Caller): Promise<AppError> =>
  * permission is one of its scopes, so routes without a permission (logout, password, leave,
  * switch) and routes whose permission no key can hold stay with members.
  */
-export const requirePrincipal = async (request: AppRequest, deps: Deps): Promise<Caller> => {
+export const requirePrincipal = async (request: AppRequest, env: Env, deps: Deps): Promise<Caller> => {
   const token = bearerToken(request);
   if (!token) throw new AppError("NOT_AUTHENTICATED");
   const caller = await authenticateBearer(deps, token);
@@ -36,6 +37,7 @@ export const requirePrincipal = async (request: AppRequest, deps: Deps): Promise
   if (isApiKey(caller)) {
     request.state.apiKeyId = caller.keyId;
     if (!needed || !caller.scopes.includes(needed)) throw await deniedKey(deps, caller);
+    await throttleKey(request, env, caller.secretHash);
     noteKeyUse(deps, caller);
     return caller;
   }

@@ -61,10 +61,21 @@ export const depsFor = async (request: AppRequest, env: Env): Promise<Deps> => {
  * `cf-connecting-ip` is set by Cloudflare's edge, which overwrites any value a client sends; under
  * `wrangler dev` nothing sets it, so there it is whatever the client says.
  */
-const throttleClient = async (request: AppRequest, env: Env): Promise<void> => {
-  if (!env.LOGIN_RATE_LIMITER) return;
-  const key = request.headers.get("cf-connecting-ip") ?? "unknown";
-  const { success } = await env.LOGIN_RATE_LIMITER.limit({ key });
+const throttleClient = (request: AppRequest, env: Env): Promise<void> =>
+  throttle(request, env.LOGIN_RATE_LIMITER, request.headers.get("cf-connecting-ip") ?? "unknown");
+
+/**
+ * The per-key throttle of what an organization's API key calls. It counts per secret (its hash),
+ * not per key id: the id is readable in the secret, and a stranger's wrong secrets must not spend
+ * a real key's allowance. It runs before the request's guarded read, which is where a key is
+ * verified, so a wrong key is throttled by its own bucket and then refused with a 401.
+ */
+export const throttleKey = (request: AppRequest, env: Env, secretHash: string): Promise<void> => throttle(request, env.API_KEY_RATE_LIMITER, secretHash);
+
+/** One count against a Rate Limiting binding (none configured: no limit); 429 once spent. */
+const throttle = async (request: AppRequest, limiter: RateLimit | undefined, key: string): Promise<void> => {
+  if (!limiter) return;
+  const { success } = await limiter.limit({ key });
   if (!success) {
     if (request.state.audit) request.state.audit.outcome = "rate_limited";
     throw new AppError("RATE_LIMITED", undefined, 60);

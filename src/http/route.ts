@@ -4,7 +4,7 @@ import type { AuditAction } from "../domain/audit/audit";
 import type { Deps } from "../domain/kernel/deps";
 import { AppError, type ErrorCode } from "../domain/kernel/errors";
 import type { Caller, Principal } from "../domain/kernel/principal";
-import { type Permission, ROLES, rolesWith } from "../domain/kernel/roles";
+import { isKeyScope, type Permission, ROLES, rolesWith } from "../domain/kernel/roles";
 import type { Env } from "../env";
 import type * as z from "../zod";
 import type { AppRequest, AuditNote } from "./context";
@@ -159,12 +159,17 @@ export interface Route<R extends RequestSpec = RequestSpec, C = unknown> {
 }
 
 /**
- * Keeps the handler's input typed by the route's own schemas. A route with a permission that some
- * role lacks documents the 403 that role gets.
+ * Keeps the handler's input typed by the route's own schemas, and documents the answers a required
+ * credential brings: the 403 of a role that lacks the route's permission or of an organization's
+ * API key without it (as scope, or on a route no key may use); the 429 of a key's spent allowance
+ * where keys are admitted. A route whose credential is optional declares its own.
  */
 export const defineRoute = <R extends RequestSpec, C = undefined>(route: Route<R, C>): Route => {
-  const deniable = route.permission !== undefined && rolesWith(route.permission).length < ROLES.length;
-  const errors: ErrorCode[] = deniable && !route.errors.includes("PERMISSION_DENIED") ? [...route.errors, "PERMISSION_DENIED"] : route.errors;
+  const required = route.auth === "required";
+  const keyUsable = required && route.permission !== undefined && isKeyScope(route.permission);
+  const deniable = required || (route.permission !== undefined && rolesWith(route.permission).length < ROLES.length);
+  const derived: ErrorCode[] = [...(deniable ? ["PERMISSION_DENIED" as const] : []), ...(keyUsable ? ["RATE_LIMITED" as const] : [])];
+  const errors = [...route.errors, ...derived.filter((code) => !route.errors.includes(code))];
   return { ...route, errors } as unknown as Route;
 };
 

@@ -98,7 +98,7 @@ const contextOf = (route: Route, request: AppRequest, env: Env, audit: AuditTrai
     },
     authenticate: async () => {
       if (!late || !found.deps) return absent(`auth: "optional" or authenticate: "in-handler"`);
-      const caller = await requirePrincipal(request, found.deps);
+      const caller = await requirePrincipal(request, env, found.deps);
       found.principal = caller;
       return memberOnly(caller);
     },
@@ -124,7 +124,7 @@ export const serve =
     if (route.auth || route.data) {
       const deps = await depsFor(request, env);
       found.deps = deps;
-      if (route.auth === "required" && route.authenticate !== "in-handler") found.principal = await requirePrincipal(request, deps);
+      if (route.auth === "required" && route.authenticate !== "in-handler") found.principal = await requirePrincipal(request, env, deps);
     }
     const reply = await route.handler(context);
     if (route.auth === "required" && !found.principal) throw new TypeError(`${route.method.toUpperCase()} ${route.path} answered without authenticating`);

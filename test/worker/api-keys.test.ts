@@ -19,6 +19,7 @@ import {
   postJson,
   putJson,
   roundTrips,
+  sendWith,
   storeClient,
   uniqueName,
   useOwnDatabase,
@@ -256,6 +257,33 @@ describe("using a key", () => {
     expect(await organizations().findOne({ organization_name: renamed })).toBeNull();
   });
 
+  it("is throttled per secret: a spent key answers 429 while other keys and the members' tokens go on, and wrong secrets spend none of it", async () => {
+    const t = await tenant();
+    const [spent, other] = [await createKey(t.token), await createKey(t.token)];
+    // A real Rate Limiting binding of 5 a minute in place of the configured 1,000, so the test can spend one.
+    const limited = { ...env, API_KEY_RATE_LIMITER: (env as unknown as Record<string, RateLimit>).SMALL_KEY_RATE_LIMITER };
+    const page = (secret: string) =>
+      sendWith(
+        limited as typeof env,
+        new Request("https://org.example/org/records?limit=50", { headers: { ...bearer(secret), "cf-connecting-ip": "10.77.0.1" } }),
+      );
+
+    // Six wrong secrets that name the spent key's id, each counted on its own allowance.
+    const wrong = "CDEFGH".split("").map((last) => `${spent.secret.slice(0, -2)}${last}${last}`);
+    for (const secret of wrong) expect((await page(secret)).status).toBe(401);
+    // Windows are aligned to the clock: one may turn over between two requests, so the 429 comes after 5 to 10.
+    const statuses: number[] = [];
+    while (statuses.length < 11 && !statuses.includes(429)) statuses.push((await page(spent.secret)).status);
+    expect(statuses.indexOf(429)).toBeGreaterThanOrEqual(5);
+    const refused = await page(spent.secret);
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get("retry-after")).toBe("60");
+    expect(await codeOf(refused)).toBe("RATE_LIMITED");
+
+    expect((await page(other.secret)).status).toBe(200);
+    expect((await sendWith(limited as typeof env, new Request("https://org.example/org/records?limit=50", { headers: bearer(t.token) }))).status).toBe(200);
+  });
+
   it("stops at its expiry", async () => {
     const t = await tenant();
     const key = await createKey(t.token, { name: "short", scopes: ["records:read"], expires_at: new Date(Date.now() + 3_600_000).toISOString() });
@@ -338,10 +366,17 @@ describe("revoking and rolling", () => {
     expect((await records(key.secret)).status).toBe(401);
     expect((await records(second.secret)).status).toBe(200);
 
+    // Without an overlap, the old secret stops with the roll's answer.
+    const bare = await postJson(`/org/api-keys/${key.id}/roll`, {}, bearer(t.token));
+    expect(bare.status).toBe(200);
+    const fourth = (await bare.json()) as KeyAnswer;
+    expect((await records(second.secret)).status).toBe(401);
+    expect((await records(fourth.secret)).status).toBe(200);
+
     const atOnce = await roll(0);
     expect(atOnce.status).toBe(200);
     const third = (await atOnce.json()) as KeyAnswer;
-    expect((await records(second.secret)).status).toBe(401);
+    expect((await records(fourth.secret)).status).toBe(401);
     expect((await records(third.secret)).status).toBe(200);
     const after = await organizations().findOne({ organization_name: t.name });
     expect(Object.keys(after?.api_keys?.[key.id]?.secrets ?? {})).toHaveLength(1);

@@ -53,7 +53,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description This organization is suspended; contact the service's operator */
+                /** @description Your role in this organization does not allow this; This organization is suspended; contact the service's operator */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -721,6 +721,17 @@ export interface paths {
                         };
                     };
                 };
+                /** @description Your role in this organization does not allow this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
                 /** @description Data store unavailable; retry shortly */
                 503: {
                     headers: {
@@ -790,7 +801,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description This organization is suspended; contact the service's operator */
+                /** @description This organization is suspended; contact the service's operator; Your role in this organization does not allow this */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -931,7 +942,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description This organization is suspended; contact the service's operator */
+                /** @description This organization is suspended; contact the service's operator; Your role in this organization does not allow this */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -1081,7 +1092,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description This organization is suspended; contact the service's operator */
+                /** @description This organization is suspended; contact the service's operator; Your role in this organization does not allow this */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -1118,6 +1129,17 @@ export interface paths {
                                 msg: string;
                                 type: string;
                             }[];
+                        };
+                    };
+                };
+                /** @description Too many requests; try again later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
                         };
                     };
                 };
@@ -1443,7 +1465,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description This organization is suspended; contact the service's operator */
+                /** @description This organization is suspended; contact the service's operator; Your role in this organization does not allow this */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -1864,7 +1886,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description This organization is suspended; contact the service's operator */
+                /** @description Your role in this organization does not allow this; This organization is suspended; contact the service's operator */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -2307,7 +2329,7 @@ export interface paths {
         put?: never;
         /**
          * Replace an API key's secret; the old one may keep working for an overlap
-         * @description The new secret is answered once. The old one works until `overlap_seconds` from now (never past the key's expiry), then stops.
+         * @description The new secret is answered once. The old one works until `overlap_seconds` from now (never past the key's expiry), then stops; without `overlap_seconds` it stops at once.
          */
         post: {
             parameters: {
@@ -2325,8 +2347,8 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
-                        /** @description How long the old secret keeps working beside the new one (at most a week); 0: it stops at once */
-                        overlap_seconds: number;
+                        /** @description How long the old secret keeps working beside the new one (at most a week); 0 or omitted: it stops at once */
+                        overlap_seconds?: number;
                     };
                 };
             };
@@ -2584,6 +2606,17 @@ export interface paths {
                         };
                     };
                 };
+                /** @description Too many requests; try again later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
                 /** @description Data store unavailable; retry shortly */
                 503: {
                     headers: {
@@ -2657,6 +2690,17 @@ export interface paths {
                 };
                 /** @description This organization is suspended; contact the service's operator; Your role in this organization does not allow this */
                 403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description Too many requests; try again later */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2796,6 +2840,17 @@ export interface paths {
                         };
                     };
                 };
+                /** @description Too many requests; try again later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
                 /** @description Data store unavailable; retry shortly */
                 503: {
                     headers: {
@@ -2887,6 +2942,17 @@ export interface paths {
                 };
                 /** @description Another operation on this organization is in progress; retry shortly */
                 409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description Too many requests; try again later */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3008,6 +3074,17 @@ export interface paths {
                         };
                     };
                 };
+                /** @description Too many requests; try again later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
                 /** @description Data store unavailable; retry shortly */
                 503: {
                     headers: {
@@ -3104,6 +3181,17 @@ export interface paths {
                 };
                 /** @description This webhook endpoint is disabled */
                 409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description Too many requests; try again later */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3249,6 +3337,17 @@ export interface paths {
                         };
                     };
                 };
+                /** @description Too many requests; try again later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
                 /** @description Data store unavailable; retry shortly */
                 503: {
                     headers: {
@@ -3358,6 +3457,17 @@ export interface paths {
                         };
                     };
                 };
+                /** @description Too many requests; try again later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
                 /** @description Data store unavailable; retry shortly */
                 503: {
                     headers: {
@@ -3434,7 +3544,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description This organization is suspended; contact the service's operator */
+                /** @description This organization is suspended; contact the service's operator; Your role in this organization does not allow this */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -3482,6 +3592,17 @@ export interface paths {
                                 msg: string;
                                 type: string;
                             }[];
+                        };
+                    };
+                };
+                /** @description Too many requests; try again later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
                         };
                     };
                 };
@@ -3548,7 +3669,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description This organization is suspended; contact the service's operator */
+                /** @description This organization is suspended; contact the service's operator; Your role in this organization does not allow this */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -3618,6 +3739,17 @@ export interface paths {
                                 msg: string;
                                 type: string;
                             }[];
+                        };
+                    };
+                };
+                /** @description Too many requests; try again later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
                         };
                     };
                 };
@@ -3692,7 +3824,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description This organization is suspended; contact the service's operator */
+                /** @description This organization is suspended; contact the service's operator; Your role in this organization does not allow this */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -3716,6 +3848,17 @@ export interface paths {
                 };
                 /** @description Another operation on this organization is in progress; retry shortly */
                 409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description Too many requests; try again later */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3790,7 +3933,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description This organization is suspended; contact the service's operator */
+                /** @description This organization is suspended; contact the service's operator; Your role in this organization does not allow this */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -3874,6 +4017,17 @@ export interface paths {
                         };
                     };
                 };
+                /** @description Too many requests; try again later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
                 /** @description Data store unavailable; retry shortly */
                 503: {
                     headers: {
@@ -3922,7 +4076,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description This organization is suspended; contact the service's operator */
+                /** @description This organization is suspended; contact the service's operator; Your role in this organization does not allow this */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -3946,6 +4100,17 @@ export interface paths {
                 };
                 /** @description Another operation on this organization is in progress; retry shortly */
                 409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description Too many requests; try again later */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };

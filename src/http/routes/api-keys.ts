@@ -64,7 +64,8 @@ const rollApiKeyRoute = defineRoute({
   permission: "api_key:manage",
   tag: "apiKeys",
   summary: "Replace an API key's secret; the old one may keep working for an overlap",
-  description: "The new secret is answered once. The old one works until `overlap_seconds` from now (never past the key's expiry), then stops.",
+  description:
+    "The new secret is answered once. The old one works until `overlap_seconds` from now (never past the key's expiry), then stops; without `overlap_seconds` it stops at once.",
   auth: "required",
   audit: "api_key.roll",
   request: { path: ApiKeyPath, body: { schema: RollBody } },
@@ -72,7 +73,7 @@ const rollApiKeyRoute = defineRoute({
   errors: [...TOKEN_ERRORS, "API_KEY_NOT_FOUND", "ORGANIZATION_BUSY", ...BODY_ERRORS],
   handler: async ({ deps, principal, input }) => {
     const id = keyIdOr404(input.params().id);
-    const { overlap_seconds } = await input.body();
+    const { overlap_seconds = 0 } = await input.body();
     return { body: await rollApiKey(deps, principal, id, overlap_seconds), headers: NO_STORE };
   },
 });

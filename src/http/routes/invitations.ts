@@ -69,6 +69,8 @@ export const acceptInvitationRoute = defineRoute({
     "INVITATION_INVALID",
     "INVALID_CREDENTIALS",
     "INVALID_TOKEN",
+    // An organization's API key is no account to join with.
+    "PERMISSION_DENIED",
     "ACCOUNT_EXISTS",
     "NEW_ACCOUNT_PASSWORD",
     "ACCOUNT_LOCKED",

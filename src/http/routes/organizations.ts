@@ -39,6 +39,8 @@ export const createRoute = defineRoute({
     "VALIDATION_FAILED",
     "NAME_REFUSED_BY_STORE",
     "INVALID_TOKEN",
+    // An organization's API key creates no organization.
+    "PERMISSION_DENIED",
     "ORGANIZATION_SUSPENDED",
     "STORE_UNAVAILABLE",
   ],

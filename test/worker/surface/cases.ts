@@ -4,6 +4,7 @@ import { parseSettings } from "../../../src/config/settings";
 import { connectData } from "../../../src/data/connect";
 import type { ErrorCode } from "../../../src/domain/kernel/errors";
 import { ORGANIZATIONS, type OrganizationDoc } from "../../../src/domain/kernel/model";
+import { KEY_SCOPES } from "../../../src/domain/kernel/roles";
 import { collectionNameFor, slugify } from "../../../src/domain/kernel/slug";
 import { WEBHOOK_DELIVERIES } from "../../../src/domain/webhooks/endpoints";
 import {
@@ -50,6 +51,9 @@ export interface Tenant {
   webhook?: { id: string; deliveryId: string };
   /** An API key of the organization (records:read), for the routes about keys. */
   apiKey?: { id: string; secret: string };
+  /** An API key with every scope a key may hold, and keys of one scope, made when a provocation needs them. */
+  fullKey?: { id: string; secret: string };
+  narrowKeys?: Record<string, { id: string; secret: string }>;
 }
 
 /**
@@ -83,8 +87,8 @@ const webhookFor = async (t: { token: string; orgId: string }) => {
   return { id, deliveryId: deliveryId.toHexString() };
 };
 
-const apiKeyFor = async (token: string) => {
-  const res = await postJson("/org/api-keys", { name: "sweep", scopes: ["records:read"] }, { authorization: `Bearer ${token}` });
+const apiKeyFor = async (token: string, scopes: readonly string[] = ["records:read"]) => {
+  const res = await postJson("/org/api-keys", { name: "sweep", scopes }, { authorization: `Bearer ${token}` });
   if (res.status !== 201) throw new Error(`api key failed: ${res.status} ${await res.text()}`);
   return (await res.json()) as { id: string; secret: string };
 };
@@ -302,7 +306,15 @@ const byToken = (ask: Ask, token: string): Ask => ({
 });
 
 const DEAD_STORE = { DATA_API_URL: "http://127.0.0.1:9", DATA_API_TIMEOUT_MS: "500" };
-const CLOSED_LIMITER = { LOGIN_RATE_LIMITER: { limit: async () => ({ success: false }) } };
+const CLOSED = { limit: async () => ({ success: false }) };
+const CLOSED_LIMITERS = { LOGIN_RATE_LIMITER: CLOSED, API_KEY_RATE_LIMITER: CLOSED };
+
+/** The request with an organization's API key in place of its bearer token (or its credentials, for a rename or a create). */
+const byKey = (ask: Ask, route: string, secret: string): Ask => {
+  if (route === "PUT /org/update") return byToken(ask, secret);
+  const keyed = { ...ask, headers: { ...ask.headers, ...bearer(secret) } };
+  return route === "POST /org/create" ? withBody(keyed, ({ organization_name }) => ({ organization_name })) : keyed;
+};
 
 /**
  * How to make a route answer each error code, written from the outside (requests, and the store
@@ -321,15 +333,22 @@ export const PROVOKE: Record<ErrorCode, Provoke | undefined> = {
   PAYLOAD_TOO_LARGE: (ask) => (ask.body === undefined ? ask : { ...ask, body: json({ padding: "x".repeat(70 * 1024) }) }),
   VALIDATION_FAILED: (ask) => {
     const records = ask.path.startsWith("/org/records") || ask.path.startsWith("/platform/organizations?");
-    // Field names starting with `$` are refused in records; every other body misses required fields.
-    if (ask.body !== undefined) return { ...ask, body: records ? json({ $set: 1 }) : "{}" };
+    // Field names starting with `$` are refused in records; a roll's one field is optional, so it
+    // gets a negative overlap; every other body misses required fields.
+    if (ask.body !== undefined) return { ...ask, body: records ? json({ $set: 1 }) : ask.path.endsWith("/roll") ? json({ overlap_seconds: -1 }) : "{}" };
     const [path = "", query] = ask.path.split("?");
     if (query === undefined) return ask;
     // A page of nothing is refused; any other query misses its required parameter.
     return { ...ask, path: query.includes("limit=") ? `${path}?limit=0` : path };
   },
   STORE_UNAVAILABLE: (ask) => ({ ...ask, env: DEAD_STORE }),
-  RATE_LIMITED: (ask) => ({ ...ask, env: CLOSED_LIMITER }),
+  // Every allowance spent: a password's per-address one, and, where a token alone authenticates the request, a key's in its place.
+  RATE_LIMITED: async (ask, t, route) => {
+    const password = ask.body !== undefined && /"(current_)?password"/.test(ask.body);
+    if (!ask.headers.authorization || password) return { ...ask, env: CLOSED_LIMITERS };
+    t.fullKey ??= await apiKeyFor(t.token, KEY_SCOPES);
+    return { ...byKey(ask, route, t.fullKey.secret), env: CLOSED_LIMITERS };
+  },
   ACCOUNT_LOCKED: async (ask, t) => {
     await failLogins(t.email);
     return ask;
@@ -411,9 +430,13 @@ export const PROVOKE: Record<ErrorCode, Provoke | undefined> = {
     await secondOrganization(t.token);
     return ask;
   },
+  // A credential the route does not allow: an API key that may only read the event feed, or, on
+  // the feed, only records (a role's 403s have their matrix in members.test.ts).
   PERMISSION_DENIED: async (ask, t, route) => {
-    const member = t.member ?? (await join(t.token));
-    return route === "PUT /org/update" ? byToken(ask, member.token) : { ...ask, headers: { ...ask.headers, ...bearer(member.token) } };
+    const scope = ask.path.startsWith("/org/events") ? "records:read" : "audit:read";
+    t.narrowKeys ??= {};
+    t.narrowKeys[scope] ??= await apiKeyFor(t.token, [scope]);
+    return byKey(ask, route, t.narrowKeys[scope].secret);
   },
   // The tenant's owner is its only one: demoting, removing or withdrawing them would leave none.
   LAST_OWNER: (ask, t) => ({
