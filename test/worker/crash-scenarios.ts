@@ -1,6 +1,7 @@
 import { ObjectId } from "bson";
 import { expect, inject } from "vitest";
 import { type AccountDoc, attemptKey, joinAccount, openAccount, USERS } from "../../src/domain/accounts/accounts";
+import { createApiKey, revokeApiKey } from "../../src/domain/api-keys/api-keys";
 import { changePassword, login } from "../../src/domain/auth/auth";
 import { organizationEvents, publishOperation } from "../../src/domain/events/outbox";
 import { acceptInvitation } from "../../src/domain/invitations/accept";
@@ -266,20 +267,28 @@ export const SCENARIOS: Record<string, Scenario> = {
         () => false,
       ),
   }),
-  "events.publish": scenario<Org>({
-    // A rename whose publisher never ran (work after its answer dropped): its event waits in the outbox.
+  "events.publish": scenario<Org & { kept: string; revoked: string }>({
+    // A rename, an API key created and another created then revoked, whose publishers never ran
+    // (work after their answers dropped): each one's event waits in the outbox, its change made.
     setUp: async (database) => {
       const org = await acme(database);
       const unpublished = { ...depsFor(database), background: () => {} };
       await renameOrganization(unpublished, { organization_name: "Acme", new_organization_name: "Apex" }, { kind: "token", principal: org.owner });
-      return org;
+      const kept = await createApiKey(unpublished, org.owner, { name: "kept", scopes: ["records:read"] });
+      const revoked = await createApiKey(unpublished, org.owner, { name: "revoked", scopes: ["records:read"] });
+      await revokeApiKey(unpublished, org.owner, revoked.id);
+      return { ...org, kept: kept.id, revoked: revoked.id };
     },
     start: (deps, { owner }) => runForRequest(publishOperation, deps, { _id: owner.orgId }),
-    check: async (deps, { owner }) => {
+    check: async (deps, { owner, kept, revoked }) => {
       await consistent(deps);
       expect(await countInFeed(deps, owner, "organization.renamed")).toBe(1);
+      expect(await countInFeed(deps, owner, "api_key.created")).toBe(2);
+      expect(await countInFeed(deps, owner, "api_key.revoked")).toBe(1);
       const org = (await deps.organizations.findOne({ _id: owner.orgId })) as OrganizationDoc;
       expect(org.outbox ?? []).toEqual([]);
+      expect(Object.keys(org.api_keys ?? {})).toEqual([kept]);
+      expect(org.api_keys?.[revoked]).toBeUndefined();
     },
   }),
 };
