@@ -1,6 +1,6 @@
 import type { ObjectId } from "bson";
 import { publishLater } from "../events/outbox";
-import { keyPath, newKeyId, newSecret } from "../kernel/api-key-secret";
+import { keyPath, keyValidPath, newKeyId, newSecret } from "../kernel/api-key-secret";
 import type { Deps } from "../kernel/deps";
 import { AppError } from "../kernel/errors";
 import { newEvent, userActor, withEvents } from "../kernel/event";
@@ -142,11 +142,19 @@ export const rollApiKey = async (deps: Deps, principal: Principal, keyId: string
     .map(([hash, until]) => [hash, until.getTime() < overlapEnds.getTime() ? until : overlapEnds] as const)
     .filter(([, until]) => until.getTime() > now.getTime());
   const { secret, hash, prefix } = await newSecret(principal.orgId, keyId, key.scopes);
+  // Each secret by its own path rather than the `secrets` map at once: FerretDB leaves a map in
+  // place when an update sets it beside other fields and it keeps its size.
+  const keptHashes = new Set(kept.map(([old]) => old));
+  const dropped = Object.keys(key.secrets).filter((old) => !keptHashes.has(old));
   const secrets = { ...Object.fromEntries(kept), [hash]: key.expires_at ?? NEVER };
+  const secretPaths = Object.fromEntries(Object.entries(secrets).map(([each, until]) => [keyValidPath(keyId, each), until]));
   const { matchedCount } = await deps.organizations.updateOne(
     { ...writable(principal), [keyPath(keyId, "rolled_at")]: key.rolled_at ?? { $exists: false } },
     withEvents(
-      { $set: { [keyPath(keyId, "secrets")]: secrets, [keyPath(keyId, "rolled_at")]: now, [keyPath(keyId, "prefix")]: prefix, updated_at: now } },
+      {
+        $set: { ...secretPaths, [keyPath(keyId, "rolled_at")]: now, [keyPath(keyId, "prefix")]: prefix, updated_at: now },
+        ...(dropped.length ? { $unset: Object.fromEntries(dropped.map((old) => [keyValidPath(keyId, old), ""])) } : {}),
+      },
       newEvent("api_key.rolled", userActor(principal), { api_key_id: keyId, previous_valid_until: overlapSeconds > 0 ? overlapEnds.toISOString() : null }, now),
     ),
   );
