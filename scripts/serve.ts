@@ -211,7 +211,7 @@ const main = async () => {
   const origin = `http://${options.host.includes(":") ? `[${options.host}]` : options.host}:${options.port}`;
   const local = `http://127.0.0.1:${options.port}`;
   for (let i = 0; ; i++) {
-    const ok = await fetch(`${options.host === "0.0.0.0" ? local : origin}/health`).then(
+    const ok = await fetch(`${options.host === "0.0.0.0" || options.host === "::" ? local : origin}/health`).then(
       (r) => r.ok,
       () => false,
     );
