@@ -2,31 +2,29 @@
 // CPU goes, then every goal with its figures and PASS or FAIL.
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { BUDGET_START_MS } from "../scripts/bundle-report.ts";
 import { BUDGET_GZIP_KIB } from "../scripts/deploy-dry-run.ts";
 import { RECORDS_PAGE } from "./scenarios.mjs";
 
 export const PRODUCTION = "workerd";
 export const DEV = "wrangler dev";
+/** The self-hosted server: the same build on the workerd binary (scripts/serve.ts). */
+export const SERVE = "npm run serve";
 export const BASELINE_FILE = join(import.meta.dirname, "baseline.json");
 /** The rows of bench/store-ceiling.mjs: the service's Durable Object driven with Data API actions. */
 export const STORE_CEILING = "one DO";
 
 const PAGE = `GET /org/records?limit=${RECORDS_PAGE}`;
+/** Issue 33's goals, judged on medians of the workerd mode with the embedded store. */
 const GOALS = {
+  /** CPU per request of a record write and of a page of 50, each (from 4.40 and 3.89 ms). */
+  recordsCpuMs: 2.0,
   /** GET /org/get against a bare Worker that logs one line and reads one row of a Durable Object over RPC, by req/s. */
-  getShare: 0.7,
-  /** The old FastAPI service's best endpoint, GET /org/get at 10 connections, on this machine. */
-  getRps: 900,
-  getP50Ms: 11,
+  getShare: 0.85,
   /** Login against one PBKDF2 at the configured cost plus one log line, by mean latency at one connection. */
-  loginOverCeiling: 1.25,
-  /** The record endpoints' CPU per request against the baseline: down by a third. */
-  recordsCpu: 2 / 3,
-  /** Every other endpoint's CPU per request against the baseline: no worse (10% for the noise of a quick run). */
-  otherCpu: 1.1,
+  loginOverCeiling: 1.3,
+  /** Module evaluation of the built bundle, as scripts/bundle-report.ts measures it, in ms. */
+  startMs: 25,
   bundleKiB: BUDGET_GZIP_KIB,
-  startMs: BUDGET_START_MS,
 };
 
 /** Data round trips per request, as README's table has them (x-data-round-trips, before the answer). */
@@ -172,46 +170,69 @@ const mark = (ok, ...rows) => {
 
 const readBaseline = () => (existsSync(BASELINE_FILE) ? JSON.parse(readFileSync(BASELINE_FILE, "utf8")) : undefined);
 
+const verdictOf = (ok, ...rows) => mark(ok, ...rows);
+const shown = (verdict) => `${verdict.replace(/^(PASS|FAIL)/, (m) => m.toLowerCase())}, not judged`;
+
 export const printGoals = (rows, bundle) => {
   for (const r of rows.filter((row) => row.failures > 0))
     console.log(`\nwarning: ${r.mode} ${r.store} ${r.endpoint}: ${r.failures} of ${r.requests} requests failed`);
-  console.log(`\ngoals (judged in the ${PRODUCTION} mode, as production runs the Worker; ${DEV} shown beside it)`);
-  for (const mode of [PRODUCTION, DEV]) {
-    const judged = mode === PRODUCTION;
-    const tag = (verdict) => (judged ? verdict : `${verdict.replace(/^(PASS|FAIL)/, (m) => m.toLowerCase())}, not judged`);
-    const logged = find(rows, mode, "bare", "GET /logged (+1 log line)");
-    const hashed = find(rows, mode, "bare", "GET /pbkdf2 (PBKDF2 + 1 log line)");
-    for (const store of ["embedded", "gateway"]) {
-      const get = find(rows, mode, store, "GET /org/get");
-      const login = find(rows, mode, store, "POST /admin/login");
-      if (!get) continue;
-      const label = `${mode}, ${store}`;
-      // The endpoint's unavoidable work is a log line and one read of the organization: no state
-      // is cached in the isolate (README, "Round trips over caching"), so its fair ceiling reads
-      // one row of a SQLite Durable Object over RPC. Against the log line alone, beside it.
-      const fair = find(rows, mode, "bare", "GET /store-rpc (+1 store call, RPC)");
-      const share = get.rps / fair?.rps;
-      console.log(
-        `  ${label}: GET /org/get ÷ its ceiling (bare Worker + 1 log line + 1 store read over RPC, ${fixed(fair?.rps, 0)} req/s, ${fixed(fair?.cpuMs, 2)} ms CPU) = ` +
-          `${fixed(share, 2)} by req/s, ${fixed(fair?.cpuMs / get.cpuMs, 2)} by CPU per request (goal ≥ ${GOALS.getShare}: ${store === "embedded" ? tag(mark(share >= GOALS.getShare, get, fair)) : "shown"}); ` +
-          `against the log line alone (${fixed(logged?.rps, 0)} req/s): ${fixed(get.rps / logged?.rps, 2)} by req/s, ${fixed(logged?.cpuMs / get.cpuMs, 2)} by CPU (shown)`,
-      );
-      if (store === "embedded") {
-        const ok = get.rps >= GOALS.getRps && get.p50 <= GOALS.getP50Ms;
-        console.log(
-          `  ${label}: GET /org/get at ${get.connections} connections: ${fixed(get.rps, 0)} req/s, p50 ${fixed(get.p50, 0)} ms, p99 ${fixed(get.p99, 0)} ms ` +
-            `(the FastAPI peer's figures to set beside it; goal ≥ ${GOALS.getRps} req/s and p50 ≤ ${GOALS.getP50Ms} ms: ${tag(mark(ok, get))})`,
-        );
-      }
-      if (login && hashed) {
-        const cost = login.mean / hashed.mean;
-        console.log(
-          `  ${label}: login ${fixed(login.mean, 1)} ms mean (${fixed(login.cpuMs, 1)} ms CPU) ÷ its ceiling (PBKDF2 + 1 log line, ${fixed(hashed.mean, 1)} ms, ${fixed(hashed.cpuMs, 1)} ms CPU) ` +
-            `= ${fixed(cost, 2)}× by latency, ${fixed(login.cpuMs / hashed.cpuMs, 2)}× by CPU (goal ≤ ${GOALS.loginOverCeiling}×: ${store === "embedded" ? tag(mark(cost <= GOALS.loginOverCeiling, login, hashed)) : "shown"})`,
-        );
-      }
-    }
+  const at = (mode, endpoint, store = "embedded") => find(rows, mode, store, endpoint);
+  const ceiling = (mode) => find(rows, mode, "bare", "GET /store-rpc (+1 store call, RPC)");
+  const hashed = (mode) => find(rows, mode, "bare", "GET /pbkdf2 (PBKDF2 + 1 log line)");
+
+  console.log(`\ngoals of issue 33 (medians of the ${PRODUCTION} mode, embedded store, as production runs the Worker)`);
+  for (const endpoint of ["POST /org/records", PAGE]) {
+    const row = at(PRODUCTION, endpoint);
+    console.log(
+      `  ${endpoint}: ${fixed(row?.cpuMs, 2)} ms CPU per request (goal ≤ ${fixed(GOALS.recordsCpuMs, 1)} ms: ${verdictOf(row?.cpuMs <= GOALS.recordsCpuMs, row)})`,
+    );
   }
+  const get = at(PRODUCTION, "GET /org/get");
+  const fair = ceiling(PRODUCTION);
+  console.log(
+    `  GET /org/get ÷ its ceiling (bare Worker + 1 log line + 1 store read over RPC, ${fixed(fair?.rps, 0)} req/s, ${fixed(fair?.cpuMs, 2)} ms CPU): ` +
+      `${fixed(get?.rps / fair?.rps, 2)} by req/s, ${fixed(fair?.cpuMs / get?.cpuMs, 2)} by CPU (goal ≥ ${GOALS.getShare} by req/s: ${verdictOf(get?.rps / fair?.rps >= GOALS.getShare, get, fair)})`,
+  );
+  const login = at(PRODUCTION, "POST /admin/login");
+  const hash = hashed(PRODUCTION);
+  console.log(
+    `  login ${fixed(login?.mean, 1)} ms mean (${fixed(login?.cpuMs, 1)} ms CPU) ÷ its ceiling (PBKDF2 + 1 log line, ${fixed(hash?.mean, 1)} ms, ${fixed(hash?.cpuMs, 1)} ms CPU): ` +
+      `${fixed(login?.mean / hash?.mean, 2)}× by latency, ${fixed(login?.cpuMs / hash?.cpuMs, 2)}× by CPU (goal ≤ ${GOALS.loginOverCeiling}× by latency: ${verdictOf(login?.mean / hash?.mean <= GOALS.loginOverCeiling, login, hash)})`,
+  );
+  const create = at(PRODUCTION, "POST /org/create");
+  const remove = at(PRODUCTION, "DELETE /org/delete");
+  console.log(
+    `  DELETE /org/delete ${fixed(remove?.cpuMs, 2)} ms CPU against POST /org/create ${fixed(create?.cpuMs, 2)} ms (goal: no more than create's: ${verdictOf(remove?.cpuMs <= create?.cpuMs, remove, create)})`,
+  );
+  printStart(bundle);
+
+  console.log(`\nbeside them (shown, not judged)`);
+  printServe(rows);
+  for (const [mode, store] of [
+    [PRODUCTION, "gateway"],
+    [DEV, "embedded"],
+  ]) {
+    const getHere = at(mode, "GET /org/get", store);
+    if (!getHere) continue;
+    const fairHere = ceiling(mode);
+    const loginHere = at(mode, "POST /admin/login", store);
+    const hashHere = hashed(mode);
+    console.log(
+      `  ${mode}, ${store}: GET /org/get ÷ its ceiling ${fixed(getHere.rps / fairHere?.rps, 2)} by req/s (${shown(verdictOf(getHere.rps / fairHere?.rps >= GOALS.getShare, getHere, fairHere))}); ` +
+        `login ÷ its ceiling ${fixed(loginHere?.mean / hashHere?.mean, 2)}× by latency (${shown(verdictOf(loginHere?.mean / hashHere?.mean <= GOALS.loginOverCeiling, loginHere, hashHere))})`,
+    );
+  }
+  if (get) {
+    const logged = find(rows, PRODUCTION, "bare", "GET /logged (+1 log line)");
+    console.log(
+      `  ${PRODUCTION}, embedded: GET /org/get at ${get.connections} connections: ${fixed(get.rps, 0)} req/s, p50 ${fixed(get.p50, 0)} ms, p99 ${fixed(get.p99, 0)} ms; ` +
+        `against the log line alone (${fixed(logged?.rps, 0)} req/s): ${fixed(get.rps / logged?.rps, 2)} by req/s`,
+    );
+  }
+  printCpuAgainstBaseline(rows);
+  printScale(rows);
+
+  console.log(`\nchecks`);
   for (const store of ["embedded", "gateway"]) {
     const rowsHere = rows.filter((r) => r.mode === PRODUCTION && r.store === store && ROUND_TRIPS[r.endpoint] !== undefined);
     if (!rowsHere.length) continue;
@@ -219,16 +240,36 @@ export const printGoals = (rows, bundle) => {
     const text = wrong.map((r) => `${r.endpoint} ${fixed(r.roundTrips, 2)} (expected ${ROUND_TRIPS[r.endpoint]})`).join(", ");
     console.log(`  ${PRODUCTION}, ${store}: data round trips per request as README states them: ${wrong.length ? `FAIL: ${text}` : "PASS"}`);
   }
-  printCpuAgainstBaseline(rows);
-  printScale(rows);
   printBundle(bundle);
+};
+
+/**
+ * The self-hosted server against the development server it replaces in the image, and against
+ * the bench's own workerd mode (the same bundle through Miniflare's API): what serving the built
+ * Worker on the workerd binary, with serve's edge Worker in front, costs or saves.
+ */
+const printServe = (rows) => {
+  for (const endpoint of ["GET /org/get", "POST /org/records", PAGE, "POST /admin/login"]) {
+    const served = find(rows, SERVE, "embedded", endpoint);
+    if (!served) continue;
+    const others = [DEV, PRODUCTION]
+      .map((mode) => [mode, find(rows, mode, "embedded", endpoint)])
+      .filter(([, row]) => row)
+      .map(
+        ([mode, row]) =>
+          `${mode} ${fixed(row.rps, 0)} req/s, ${fixed(row.cpuMs, 2)} ms (serve ${fixed(served.rps / row.rps, 2)}× the req/s, ${fixed(served.cpuMs / row.cpuMs, 2)}× the CPU)`,
+      );
+    console.log(
+      `  ${SERVE}, embedded: ${endpoint} ${fixed(served.rps, 0)} req/s, ${fixed(served.cpuMs, 2)} ms CPU per request; ${others.join("; ") || "nothing beside it"}`,
+    );
+  }
 };
 
 /** CPU per request against the figures saved before the changes they judge (bench/baseline.json). */
 const printCpuAgainstBaseline = (rows) => {
   const baseline = readBaseline();
   if (!baseline) {
-    console.log(`  CPU per request against the baseline: FAIL (no ${BASELINE_FILE}; \`npm run bench -- --save-baseline\` writes one)`);
+    console.log(`  CPU per request against the baseline: none (no ${BASELINE_FILE}; \`npm run bench -- --save-baseline\` writes one)`);
     return;
   }
   for (const mode of [PRODUCTION, DEV]) {
@@ -239,18 +280,14 @@ const printCpuAgainstBaseline = (rows) => {
     for (const row of rows.filter((r) => r.mode === mode && r.store === "embedded")) {
       const before = saved[row.endpoint];
       if (before === undefined || row.cpuMs === undefined) continue;
-      const records = row.endpoint === "POST /org/records" || row.endpoint === PAGE;
-      const limit = before * (records ? GOALS.recordsCpu : GOALS.otherCpu);
-      const ok = row.cpuMs <= limit;
+      // No worse than the baseline, with 10% for the noise of a quick run: a regression to look at.
+      const ok = row.cpuMs <= before * 1.1;
       if (!ok) failed++;
-      lines.push(
-        `${row.endpoint} ${fixed(before, 2)} → ${fixed(row.cpuMs, 2)} ms (${fixed(row.cpuMs / before, 2)}×, ${records ? "goal ≤ ⅔" : "goal ≤ 1.1×"}${ok ? "" : ", over"})`,
-      );
+      lines.push(`${row.endpoint} ${fixed(before, 2)} → ${fixed(row.cpuMs, 2)} ms (${fixed(row.cpuMs / before, 2)}×${ok ? "" : ", over 1.1×"})`);
     }
-    const judged = mode === PRODUCTION;
-    const verdict = failed ? `FAIL (${failed} over)` : "PASS";
+    if (!lines.length) continue;
     console.log(
-      `  ${mode}, embedded: CPU per request against the baseline of ${baseline.measured} (${baseline.run} run): ${judged ? verdict : `${verdict.toLowerCase()}, not judged`}\n    ${lines.join("\n    ")}`,
+      `  ${mode}, embedded: CPU per request against the baseline of ${baseline.measured} (${baseline.run} run): ${failed ? `${failed} over 1.1×` : "none over 1.1×"}\n    ${lines.join("\n    ")}`,
     );
   }
 };
@@ -281,9 +318,12 @@ const printBundle = (bundle) => {
   const kib = bundle.gzipped / 1024;
   const cross = bundle.wranglerGzipKiB ? `; wrangler says ${bundle.wranglerGzipKiB} KiB` : "";
   console.log(
-    `  bundle (wrangler deploy --dry-run): ${fixed(bundle.raw / 1024, 1)} KiB, ${fixed(kib, 1)} KiB gzipped${cross} (goal ≤ ${GOALS.bundleKiB} KiB: ${mark(kib <= GOALS.bundleKiB)})`,
+    `  bundle (wrangler deploy --dry-run): ${fixed(bundle.raw / 1024, 1)} KiB, ${fixed(kib, 1)} KiB gzipped${cross} (budget ≤ ${GOALS.bundleKiB} KiB: ${mark(kib <= GOALS.bundleKiB)})`,
   );
-  const start = bundle.start;
+};
+
+const printStart = (bundle) => {
+  const start = bundle.error ? { error: bundle.error } : bundle.start;
   if (!start || start.error) {
     console.log(`  module evaluation: FAIL (not measured${start?.error ? `: ${start.error.message}` : ""})`);
     return;

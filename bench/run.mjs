@@ -1,7 +1,8 @@
-// `npm run bench [-- --quick] [-- --save-baseline]`: measures the service on this machine in two
-// modes, `wrangler dev` (what `npm start` runs) and the same build under workerd as production
-// runs it (bench/workerd.mjs), each beside a bare Worker that does only the unavoidable work of
-// each endpoint (its ceiling). Every target is measured in several rounds, in turn, so that a
+// `npm run bench [-- --quick] [-- --save-baseline]`: measures the service on this machine in three
+// modes, `wrangler dev` (what `npm start` runs), the same build under workerd as production runs
+// it (bench/workerd.mjs), and `npm run serve` (the self-hosted server: that build on the workerd
+// binary, scripts/serve.ts), the first two beside a bare Worker that does only the unavoidable
+// work of each endpoint (its ceiling). Every target is measured in several rounds, in turn, so that a
 // change in the machine's load falls on all of them; the report gives medians and the spread,
 // each endpoint's ratio to its ceiling, its CPU split by part, and every goal with PASS or FAIL.
 // Everything runs on loopback and every load is bounded in time or count; the processes it starts
@@ -10,17 +11,31 @@ import { randomBytes } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
+import { answers, waitFor } from "../scripts/processes.ts";
 import { bundleSize } from "./bundle.mjs";
 import { groupCpuMs } from "./cpu.mjs";
-import { gatewayUnavailable, ROOT, startBare, startGateway, startProduction, startService, stopEverything } from "./processes.mjs";
+import {
+  freePort,
+  gatewayUnavailable,
+  QUIET_ENV,
+  ROOT,
+  spawnGroup,
+  startBare,
+  startGateway,
+  startProduction,
+  startService,
+  stopEverything,
+  throwaway,
+} from "./processes.mjs";
 import { printProfile, profileEndpoints } from "./profile.mjs";
-import { BASELINE_FILE, DEV, PRODUCTION, printBreakdowns, printGoals, printTable, STORE_CEILING, summarise } from "./report.mjs";
+import { BASELINE_FILE, DEV, PRODUCTION, printBreakdowns, printGoals, printTable, SERVE, STORE_CEILING, summarise } from "./report.mjs";
 import { measureBare, prepareService } from "./scenarios.mjs";
 import { prepareStoreCeiling, startStoreCeiling } from "./store-ceiling.mjs";
 
 const quick = process.argv.includes("--quick");
 const saveBaseline = process.argv.includes("--save-baseline");
-// `--workerd-only`: the production-like mode alone, embedded store alone: a short check of one change.
+// `--workerd-only`: the workerd modes alone (the production-like one and `npm run serve`), embedded
+// store alone: a short check of one change.
 const workerdOnly = process.argv.includes("--workerd-only");
 // --quick stays within a few minutes on 2 cores; the full run gives steadier medians.
 // `records`: how many the page-read organization holds (more than one page; a few pages in a full run).
@@ -28,6 +43,20 @@ const workerdOnly = process.argv.includes("--workerd-only");
 const plan = quick
   ? { rounds: 3, duration: 1, warmup: 0.5, count: 6, records: 60, orgs: 8, profileSeconds: 3 }
   : { rounds: 5, duration: 4, warmup: 1, count: 12, records: 300, orgs: 32, profileSeconds: 8 };
+
+/**
+ * The service as `npm run serve` runs it (scripts/serve.ts, no build: the bench's bundle), on a
+ * free port with a throwaway state folder. `--trust-proxy`: the load generator stands for the
+ * proxy in front, whose cf-connecting-ip spreads the measured logins over many addresses.
+ */
+const startServe = async (built, secret) => {
+  const port = await freePort();
+  const args = ["--no-build", "--outdir", built, "--port", String(port), "--persist", throwaway("oms-bench-serve-"), "--trust-proxy"];
+  const proc = spawnGroup(process.execPath, [join(ROOT, "scripts", "serve.ts"), ...args], { ...QUIET_ENV, JWT_SECRET: secret });
+  const origin = `http://127.0.0.1:${port}`;
+  await waitFor("the service (npm run serve)", answers(`${origin}/health`), proc, 90_000);
+  return { origin, stop: proc.stop, groups: [proc.group] };
+};
 
 for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => stopEverything().then(() => process.exit(130)));
 
@@ -57,9 +86,10 @@ const main = async () => {
   };
   // A gateway that will not start (FerretDB or the gateway build broken) costs its rows, not the run.
   const gateway = reason ? { error: reason } : viaGateway().catch((error) => ({ error: `failed to start: ${error.message.split("\n")[0]}` }));
-  const [prodBare, prodService, storeCeiling, devBare, devService] = await Promise.all([
+  const [prodBare, prodService, serveService, storeCeiling, devBare, devService] = await Promise.all([
     startProduction("the bare Worker (workerd)", bareConfig, bareScript),
     startProduction("the service (workerd)", config, built, { JWT_SECRET: secret }, "/health"),
+    startServe(size.outdir, secret),
     startStoreCeiling(),
     workerdOnly ? undefined : startBare(),
     workerdOnly ? undefined : startService("the service (wrangler dev)"),
@@ -73,6 +103,7 @@ const main = async () => {
     { mode: PRODUCTION, store: "embedded", server: prodService },
     ...(gatewayService.error ? [] : [{ mode: PRODUCTION, store: "gateway", server: gatewayService }]),
     { mode: PRODUCTION, store: STORE_CEILING, server: storeCeiling },
+    { mode: SERVE, store: "embedded", server: serveService },
     ...(workerdOnly
       ? []
       : [
