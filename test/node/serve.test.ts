@@ -135,14 +135,21 @@ describe("npm run serve", () => {
   it("throttles logins by the TCP peer's address, whatever cf-connecting-ip a client sends", async () => {
     // wrangler.toml allows 100 a minute per address. Each attempt names another address and an
     // unknown e-mail of its own (no account lockout): the throttle still counts them as one client.
+    // Windows are aligned to the clock, so one may turn over during the run: at most two windows'
+    // worth get through, and with the addresses believed none would ever be refused.
     const statuses: number[] = [];
-    for (let i = 0; i < 105; i += 5) {
+    for (let i = 0; i < 210 && !(statuses.length >= 5 && statuses.slice(-5).every((s) => s === 429)); i += 5) {
       const batch = Array.from({ length: 5 }, (_, j) =>
-        json("POST", "/admin/login", { email: `nobody-${i + j}@example.com`, password: PASSWORD }, { "cf-connecting-ip": `198.51.100.${i + j}` }),
+        json(
+          "POST",
+          "/admin/login",
+          { email: `nobody-${i + j}@example.com`, password: PASSWORD },
+          { "cf-connecting-ip": `198.51.${100 + Math.floor((i + j) / 250)}.${(i + j) % 250}` },
+        ),
       );
       statuses.push(...(await Promise.all(batch)).map((r) => r.status));
     }
-    expect(statuses.filter((s) => s === 401).length).toBeLessThanOrEqual(100);
+    expect(statuses.filter((s) => s === 401).length).toBeLessThanOrEqual(200);
     expect(statuses.slice(-5)).toEqual([429, 429, 429, 429, 429]);
   });
 });
