@@ -101,6 +101,10 @@ const buildDeps = (env: Env, settings: Settings, ctx?: ExecutionContext): Deps =
       const dispatcher = env.WEBHOOK_DISPATCHER.get(env.WEBHOOK_DISPATCHER.idFromName(hex));
       keepAlive(ctx, dispatcher.poke(hex, settings.data.database));
     },
+    wakeMail: () => {
+      const dispatcher = env.MAIL_DISPATCHER.get(env.MAIL_DISPATCHER.idFromName(settings.data.database));
+      keepAlive(ctx, dispatcher.poke(settings.data.database));
+    },
     handOverLastDeliveries: async (orgId, deliveries) => {
       const hex = orgId.toHexString();
       await env.WEBHOOK_DISPATCHER.get(env.WEBHOOK_DISPATCHER.idFromName(hex)).takeLastDeliveries(deliveries, settings.data.database);

@@ -38,6 +38,8 @@ export interface Deps {
   background: (task: (deps: Deps) => Promise<unknown>) => void;
   /** Wakes the organization's webhook dispatcher (events were published for it); absent where there is none. */
   wakeWebhooks?: (orgId: ObjectId) => void;
+  /** Wakes the mail dispatcher (a message was added to the outbox, domain/mail/outbox.ts); absent where there is none. */
+  wakeMail?: () => void;
   /** Hands a deleted organization's last deliveries to its dispatcher (webhooks/last-deliveries.ts); absent where there is none. */
   handOverLastDeliveries?: (orgId: ObjectId, deliveries: LastDelivery[]) => Promise<void>;
   /**
