@@ -24,7 +24,8 @@ export class UndeliverableError extends Error {
  */
 const safeAddress = (a: MailAddress): MailAddress => {
   if (!isDeliverable(a.email)) throw new UndeliverableError("address not deliverable");
-  const name = a.name === undefined ? "" : headerText(a.name);
+  // A name stored without a value may come back from the store as null.
+  const name = a.name ? headerText(a.name) : "";
   return name ? { email: a.email, name } : { email: a.email };
 };
 

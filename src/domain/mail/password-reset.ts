@@ -26,5 +26,10 @@ export const passwordResetMessage = (settings: MailSettings, to: MailAddress, to
     `<p><a href="${escapeHtml(link)}">${escapeHtml(link)}</a></p>`,
     "<p>If you did not ask for it, ignore this message: your password stays as it is.</p>",
   ].join("\n");
-  return { to: { email: to.email, name: to.name && headerText(to.name) }, subject: `Reset your ${product} password`, text: lines.join("\n"), html };
+  return {
+    to: to.name ? { email: to.email, name: headerText(to.name) } : { email: to.email },
+    subject: `Reset your ${product} password`,
+    text: lines.join("\n"),
+    html,
+  };
 };
