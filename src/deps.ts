@@ -76,6 +76,7 @@ const domainSettings = ({
   invitationTtlSeconds,
   maxPendingInvitations,
   webhooks,
+  mail,
   data,
 }: Settings): DomainSettings => ({
   token,
@@ -84,6 +85,7 @@ const domainSettings = ({
   invitationTtlSeconds,
   maxPendingInvitations,
   webhooks,
+  mail: { from: mail.from, productName: mail.productName, linkBaseUrl: mail.linkBaseUrl },
   data: { database: data.database, timeoutMs: data.timeoutMs },
 });
 

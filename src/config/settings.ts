@@ -35,12 +35,17 @@ export interface SmtpSettings {
   timeoutMs: number;
 }
 
-/** Outgoing mail: how it leaves (`none`: it does not; the application mails from the events) and how it reads. */
-export interface MailConfig {
-  transport: { kind: "none" } | { kind: "smtp"; smtp: SmtpSettings };
+/** How mailed messages read: who they are from, the product's name, where their links point. */
+export interface MailSettings {
   from: { email: string; name?: string };
   productName: string;
+  /** Links in messages are this base plus a path and the one-time token, e.g. https://app.example.com. */
   linkBaseUrl: string;
+}
+
+/** Outgoing mail: how it leaves (`none`: it does not; the application mails from the events) and how it reads. */
+export interface MailConfig extends MailSettings {
+  transport: { kind: "none" } | { kind: "smtp"; smtp: SmtpSettings };
 }
 
 /** One operator key of the platform API (`PLATFORM_API_KEYS`). */

@@ -1,5 +1,5 @@
 import type { ObjectId } from "bson";
-import type { WebhookSettings } from "../../config/settings";
+import type { MailSettings, WebhookSettings } from "../../config/settings";
 import type { Collection, DataClient } from "../../data/client";
 import type { OrganizationDoc } from "./model";
 import type { TokenSettings } from "./tokens";
@@ -15,6 +15,8 @@ export interface DomainSettings {
   /** Pending invitations an organization may have at once. */
   maxPendingInvitations: number;
   webhooks: WebhookSettings;
+  /** How mailed messages read: the sender, the product's name, where links point. */
+  mail: MailSettings;
   /** The master database: it bounds how long a collection name (and so a slug) may be. */
   data: {
     database: string;

@@ -1,3 +1,5 @@
+import type { MailSettings } from "../../config/settings";
+
 /**
  * What the service mails, as plain data a transport (src/mail/) sends: the transport never decides
  * what a message says, and a message never knows how it travels.
@@ -9,19 +11,13 @@ export interface MailAddress {
   name?: string;
 }
 
+export type { MailSettings };
+
 export interface MailMessage {
   to: MailAddress;
   subject: string;
   text: string;
   html: string;
-}
-
-/** The operator's wording of every message: who it is from, the product's name, where links point. */
-export interface MailSettings {
-  from: MailAddress;
-  productName: string;
-  /** Links in messages are this base plus a path and the one-time token, e.g. https://app.example.com. */
-  linkBaseUrl: string;
 }
 
 /**
