@@ -27,7 +27,8 @@ export interface ResetDoc {
   used_at?: Date;
 }
 
-export const RESET_INDEXES = [{ key: { expires_at: 1 }, name: "expires_at_ttl", expireAfterSeconds: 0 }];
+/** Expired links are removed by the cron (src/scheduled.ts): a link is refused once expired whether or not it is still stored. */
+export const sweepExpiredResets = (deps: Deps, now: Date): Promise<number> => resets(deps).deleteMany({ expires_at: { $lte: now } });
 
 const sha256 = async (text: string): Promise<string> =>
   [...new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)))].map((b) => b.toString(16).padStart(2, "0")).join("");
