@@ -85,7 +85,7 @@ const domainSettings = ({
   invitationTtlSeconds,
   maxPendingInvitations,
   webhooks,
-  mail: { from: mail.from, productName: mail.productName, linkBaseUrl: mail.linkBaseUrl },
+  mail: { from: mail.from, productName: mail.productName, linkBaseUrl: mail.linkBaseUrl, sends: mail.sends },
   data: { database: data.database, timeoutMs: data.timeoutMs },
 });
 

@@ -12,5 +12,7 @@ export const scheduled = async (controller: ScheduledController, env: Env): Prom
   // Stores without TTL indexes (FerretDB) keep stale lockout counters until swept.
   const stale_login_counters = await sweepStaleAttempts(deps, new Date(controller.scheduledTime));
   const expired_reset_links = await sweepExpiredResets(deps, new Date(controller.scheduledTime));
-  console.log(JSON.stringify({ msg: "reconcile", cron: controller.cron, ...report, stale_login_counters, expired_reset_links, data_round_trips: deps.data.roundTrips }));
+  console.log(
+    JSON.stringify({ msg: "reconcile", cron: controller.cron, ...report, stale_login_counters, expired_reset_links, data_round_trips: deps.data.roundTrips }),
+  );
 };

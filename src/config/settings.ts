@@ -35,18 +35,16 @@ export interface SmtpSettings {
   timeoutMs: number;
 }
 
-/** How mailed messages read: who they are from, the product's name, where their links point. */
+/** How mailed messages read (the sender, the product's name, the base of their links, e.g. https://app.example.com), and whether any leave (not with MAIL_TRANSPORT=none: then none is queued). */
 export interface MailSettings {
   from: { email: string; name?: string };
   productName: string;
-  /** Links in messages are this base plus a path and the one-time token, e.g. https://app.example.com. */
   linkBaseUrl: string;
+  sends: boolean;
 }
 
 /** Outgoing mail: how it leaves (`none`: it does not; the application mails from the events) and how it reads. */
-export interface MailConfig extends MailSettings {
-  transport: { kind: "none" } | { kind: "smtp"; smtp: SmtpSettings };
-}
+export type MailConfig = MailSettings & { transport: { kind: "none" } | { kind: "smtp"; smtp: SmtpSettings } };
 
 /** One operator key of the platform API (`PLATFORM_API_KEYS`). */
 export interface PlatformKey {
@@ -295,6 +293,7 @@ export const parseSettings = (env: Record<string, unknown>): Settings => {
       from: { email: c.MAIL_FROM ?? "", name: c.MAIL_FROM_NAME || undefined },
       productName: c.MAIL_PRODUCT_NAME,
       linkBaseUrl: c.MAIL_LINK_BASE_URL ?? "",
+      sends: c.MAIL_TRANSPORT !== "none",
     },
   };
 };

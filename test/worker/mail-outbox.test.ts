@@ -64,9 +64,21 @@ describe.skipIf(!mailpitUrl)("the mail outbox, sent to Mailpit", () => {
   });
 });
 
+describe("the mail outbox without a transport", () => {
+  it("stores nothing: no message would ever leave, and none should sit in the store with its link", async () => {
+    const base = await createDeps(env);
+    const deps = { ...base, settings: { ...base.settings, mail: { ...base.settings.mail, sends: false } } };
+    const to = address("no-transport");
+    expect(await enqueueMail(deps, "password_reset", message(to))).toBeNull();
+    expect(await deps.data.collection<MailDoc>(MAIL_OUTBOX).countDocuments({ "message.to.email": to })).toBe(0);
+  });
+});
+
 describe("the mail outbox's bound", () => {
   it("refuses a message past the bound without throwing, and sends nothing for it", async () => {
-    const deps = await createDeps(env);
+    const base = await createDeps(env);
+    // As with a transport configured, whether or not this run has Mailpit.
+    const deps = { ...base, settings: { ...base.settings, mail: { ...base.settings.mail, sends: true } } };
     const outbox = deps.data.collection<MailDoc>(MAIL_OUTBOX);
     const now = new Date();
     // Far in the future, so no dispatcher run of another test sends them.

@@ -15,7 +15,7 @@ export interface DomainSettings {
   /** Pending invitations an organization may have at once. */
   maxPendingInvitations: number;
   webhooks: WebhookSettings;
-  /** How mailed messages read: the sender, the product's name, where links point. */
+  /** How mailed messages read (the sender, the product's name, where links point), and whether any leave. */
   mail: MailSettings;
   /** The master database: it bounds how long a collection name (and so a slug) may be. */
   data: {

@@ -46,9 +46,11 @@ const outbox = (deps: Deps) => deps.data.collection<MailDoc>(MAIL_OUTBOX);
 
 /**
  * Adds a message and wakes the dispatcher. Returns the message's id, or null when the outbox is full
- * (the caller's answer does not change: mail is best effort past the bound, and the refusal is logged).
+ * (the caller's answer does not change: mail is best effort past the bound, and the refusal is logged)
+ * or when no transport is configured: then nothing is stored, as nothing would ever send it.
  */
 export const enqueueMail = async (deps: Deps, kind: MailKind, message: MailMessage): Promise<ObjectId | null> => {
+  if (!deps.settings.mail.sends) return null;
   if ((await outbox(deps).countDocuments({ status: "pending" })) >= MAX_PENDING_MAIL) {
     console.error(JSON.stringify({ msg: "mail outbox full; message dropped", kind }));
     return null;
