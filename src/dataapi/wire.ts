@@ -71,7 +71,9 @@ const forRequestObject = (value: object, depth: number): unknown => {
     for (let i = 0; i < value.length; i++) {
       const item = forRequest(value[i], depth + 1);
       if (item === NOT_CARRIED) return NOT_CARRIED;
-      if (item !== value[i]) (out ??= value.slice())[i] = item;
+      if (item === value[i]) continue;
+      out ??= value.slice();
+      out[i] = item;
     }
     return out ?? value;
   }
@@ -81,7 +83,9 @@ const forRequestObject = (value: object, depth: number): unknown => {
     if (!plainKey(key)) return NOT_CARRIED;
     const item = forRequest(value[key], depth + 1);
     if (item === NOT_CARRIED) return NOT_CARRIED;
-    if (item !== value[key]) (out ??= { ...value })[key] = item;
+    if (item === value[key]) continue;
+    out ??= { ...value };
+    out[key] = item;
   }
   return out ?? value;
 };
@@ -134,8 +138,7 @@ export const requestBytes = (body: Record<string, unknown>): Uint8Array | undefi
 export const readRequestBytes = (bytes: Uint8Array): Record<string, unknown> => BSON.deserialize(bytes, { promoteValues: false, bsonRegExp: true });
 
 /** An answer as BSON bytes, or undefined when it must go as EJSON text. */
-export const answerBytes = (result: unknown): Uint8Array | undefined =>
-  isPlainObject(result) && answerCarried(result, 0) ? serialize(result) : undefined;
+export const answerBytes = (result: unknown): Uint8Array | undefined => (isPlainObject(result) && answerCarried(result, 0) ? serialize(result) : undefined);
 
 /** An answer from its bytes, as relaxed EJSON reads it: numbers as JS numbers, other BSON types as their classes. */
 export const readAnswerBytes = (bytes: Uint8Array): unknown => BSON.deserialize(bytes, { bsonRegExp: true });

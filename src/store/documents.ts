@@ -3,6 +3,7 @@ import { isPlainObject } from "../dataapi/ejson";
 import type { Doc } from "../dataapi/engine";
 import { DataApiError } from "../dataapi/errors";
 import { forKey } from "./bson-numbers";
+import { readStoredDocument } from "./stored-form";
 
 const INT32_MIN = -(2 ** 31);
 const INT32_MAX = 2 ** 31 - 1;
@@ -30,7 +31,7 @@ const compactNumbers = (key: string, value: unknown): unknown => {
 /** Stored form of a document: EJSON that gives back every BSON type as it was stored. */
 export const encodeDocument = (doc: Doc): string =>
   EJSON.stringify(doc, compactNumbers as (key: string, value: unknown) => unknown, undefined, { relaxed: false });
-export const decodeDocument = (text: string): Doc => EJSON.parse(text, { relaxed: false }) as Doc;
+export const decodeDocument = readStoredDocument;
 
 /** A deterministic text key for any BSON value, used for `_id` and index entries; numbers equal in value share one key. */
 export const encodeKey = (value: unknown): string => EJSON.stringify({ v: forKey(value ?? null) } as Doc, { relaxed: false });
