@@ -1,4 +1,5 @@
 import { Decimal128, Double, EJSON, Int32, Long, ObjectId } from "bson";
+import { isPlainObject } from "../dataapi/ejson";
 import type { Doc } from "../dataapi/engine";
 
 /**
@@ -15,6 +16,18 @@ export const readStoredDocument = (text: string): Doc => {
 };
 
 const UNREAD = Symbol("left to EJSON");
+
+/**
+ * The stored form of a document (see compactNumbers), written as `EJSON.stringify` with that
+ * replacer writes it, without a replacer call per value: one walk builds the JSON tree, then one
+ * plain `JSON.stringify`. A document holding another type or a `$` name is left to EJSON.
+ */
+export const writeStoredDocument = (doc: Doc): string => {
+  const tree = storedValue(doc, 0);
+  return tree === UNREAD
+    ? EJSON.stringify(doc, compactNumbers as (key: string, value: unknown) => unknown, undefined, { relaxed: false })
+    : JSON.stringify(tree);
+};
 
 const INT32_MIN = -(2 ** 31);
 const INT32_MAX = 2 ** 31 - 1;
@@ -34,6 +47,78 @@ const typedNumber = (n: number): unknown => {
     if (n >= INT64_MIN && n <= INT64_MAX) return Long.fromNumber(n);
   }
   return new Double(n);
+};
+
+/**
+ * Canonical EJSON, with the numbers whose bare JSON form reads back as the same type written
+ * bare: an integer in the Int32 range (Int32), a Long beyond it but within 2^53 (Int64), and a
+ * finite double with a fraction (Double). Whole doubles, -0, NaN, Infinity, other Longs and
+ * Decimal128 keep their wrappers. Documents stored in relaxed EJSON before read back the same way.
+ */
+export const compactNumbers = (key: string, value: unknown): unknown => {
+  if (!isPlainObject(value) || key === "$date") return value;
+  if (typeof value.$numberInt === "string") return Number(value.$numberInt);
+  if (typeof value.$numberLong === "string") {
+    const n = Number(value.$numberLong);
+    return Number.isSafeInteger(n) && (n < INT32_MIN || n > INT32_MAX) ? n : value;
+  }
+  if (typeof value.$numberDouble === "string") {
+    const n = Number(value.$numberDouble);
+    return Number.isFinite(n) && !Number.isInteger(n) ? n : value;
+  }
+  return value;
+};
+
+/** The classes' canonical EJSON writers: public at run time, left out of bson's declarations. */
+type Writable = { toExtendedJSON(options: { relaxed: boolean }): Wrapper };
+
+/** A JS number as canonical EJSON wraps it, compacted. */
+const storedNumber = (n: number): unknown => {
+  if (Number.isInteger(n) && !Object.is(n, -0)) {
+    if (n >= INT32_MIN && n <= INT32_MAX) return n;
+    if (n >= INT64_MIN && n <= INT64_MAX) return compactNumbers("", { $numberLong: n.toString() });
+  }
+  return compactNumbers("", { $numberDouble: Object.is(n, -0) ? "-0.0" : n.toString() });
+};
+
+const storedValue = (value: unknown, depth: number): unknown => {
+  switch (typeof value) {
+    case "number":
+      return storedNumber(value);
+    case "string":
+    case "boolean":
+      return value;
+    case "undefined":
+      return null;
+    case "object":
+      break;
+    default:
+      return UNREAD;
+  }
+  if (value === null) return null;
+  if (value instanceof Date) return { $date: { $numberLong: value.getTime().toString() } };
+  if (value instanceof ObjectId || value instanceof Int32 || value instanceof Long || value instanceof Double || value instanceof Decimal128) {
+    return compactNumbers("", (value as unknown as Writable).toExtendedJSON(CANONICAL));
+  }
+  if (depth > 200) return UNREAD;
+  if (Array.isArray(value)) {
+    const out = new Array(value.length);
+    for (let i = 0; i < value.length; i++) {
+      const item = storedValue(value[i], depth + 1);
+      if (item === UNREAD) return UNREAD;
+      out[i] = item;
+    }
+    return out;
+  }
+  if (!isPlainObject(value)) return UNREAD;
+  const out: Wrapper = {};
+  for (const key in value) {
+    if (key.charCodeAt(0) === 0x24 /* $ */ || key === "__proto__") return UNREAD;
+    const item = storedValue(value[key], depth + 1);
+    if (item === UNREAD) return UNREAD;
+    out[key] = item;
+  }
+  return out;
 };
 
 const WRAPPERS: Record<string, Reader> = {

@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { parseEjson, parseTypedEjson, stringifyEjson } from "../../src/dataapi/ejson";
 import { answerValue, readAnswerValue, readRequestValue, requestValue } from "../../src/dataapi/wire";
 import { decodeDocument, encodeDocument } from "../../src/store/documents";
+import { compactNumbers } from "../../src/store/stored-form";
 
 /**
  * The Worker and its Durable Object trade structured-clone values where EJSON text used to pass, and the object
@@ -76,7 +77,7 @@ describe("structured-clone values between the Worker and its Durable Object", ()
   });
 });
 
-const outcome = (read: (text: string) => unknown, text: string): unknown => {
+const outcome = <T>(read: (input: T) => unknown, text: T): unknown => {
   try {
     return read(text);
   } catch (error) {
@@ -85,6 +86,18 @@ const outcome = (read: (text: string) => unknown, text: string): unknown => {
 };
 
 describe("stored documents read without EJSON's reviver", () => {
+  it("are written as EJSON with the compacting replacer writes them", () => {
+    const replacer = compactNumbers as (key: string, value: unknown) => unknown;
+    fc.assert(
+      fc.property(value, (doc) => {
+        expect(outcome(encodeDocument, doc as never)).toStrictEqual(
+          outcome((d) => EJSON.stringify(d as never, replacer, undefined, { relaxed: false }), doc as never),
+        );
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
   it("read back as EJSON.parse reads them", () => {
     fc.assert(
       fc.property(value, (doc) => {
