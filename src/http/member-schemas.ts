@@ -8,11 +8,9 @@ import { isHexId } from "./route";
 const exampleUser = "6650f1c2e8b3e4a0123456aa";
 const exampleTime = "2026-01-01T00:00:00.000Z";
 
-const role = z
-  .enum(ROLES)
-  .register(z.globalRegistry, {
-    description: "`owner`: everything; `admin`: all but deleting the organization and making or touching owners; `member`: records and the member list",
-  });
+const role = z.enum(ROLES).register(z.globalRegistry, {
+  description: "`owner`: everything; `admin`: all but deleting the organization and making or touching owners; `member`: records and the member list",
+});
 const email = z.email().check(z.maxLength(254));
 const organizationName = z.string().check(z.minLength(1), z.maxLength(255));
 
@@ -75,10 +73,8 @@ export const InvitationPath = z.object({
 export const AcceptBody = z
   .strictObject({
     token: z.string().check(z.minLength(1), z.maxLength(256)),
-    password: z
-      .optional(z.string().check(z.minLength(1), z.maxLength(256)))
-      .register(z.globalRegistry, {
-        description: "A new account's password (8 characters or more), or an existing account's password; not needed with that account's bearer token",
-      }),
+    password: z.optional(z.string().check(z.minLength(1), z.maxLength(256))).register(z.globalRegistry, {
+      description: "A new account's password (8 characters or more), or an existing account's password; not needed with that account's bearer token",
+    }),
   })
   .register(z.globalRegistry, { example: { token: "q0Xk3v…", password: "Colleague-1234" } });
