@@ -1,17 +1,17 @@
 import { parseEjson, stringifyEjson } from "../dataapi/ejson";
 import type { Doc, IndexSpec, UpdateResult } from "../dataapi/engine";
 import { isDataErrorCode } from "../dataapi/errors";
-import { readAnswerBytes, requestBytes } from "../dataapi/wire";
+import { readAnswerValue, requestValue } from "../dataapi/wire";
 import { DataError, DataUnavailableError, DuplicateKeyError } from "./errors";
 
 export type Fetcher = (request: Request) => Promise<Response>;
 
 /**
  * An action sent without HTTP (the Worker's RPC call into its Durable Object): the action's name
- * and its body, as BSON bytes or canonical EJSON text (see dataapi/wire.ts), in; the status and
- * body a request would have got out (BSON bytes answer BSON bytes, unless the object chose text).
+ * and its body, as a structured-clone value or canonical EJSON text (see dataapi/wire.ts), in;
+ * the status and body a request would have got out (a value answers a value, unless the object chose text).
  */
-export type ActionCaller = (action: string, body: string | Uint8Array) => Promise<{ status: number; body: string | Uint8Array }>;
+export type ActionCaller = (action: string, body: string | Doc) => Promise<{ status: number; body: string | Doc }>;
 
 export interface DataClientOptions {
   fetch: Fetcher;
@@ -103,7 +103,7 @@ export class DataClient {
     if (status >= 500) throw new DataUnavailableError(`data store answered ${status}`);
     let payload: unknown;
     try {
-      payload = typeof text === "string" ? parseEjson(text) : readAnswerBytes(text);
+      payload = typeof text === "string" ? parseEjson(text) : readAnswerValue(text);
     } catch {
       throw new DataUnavailableError("data store answered with a body that is not EJSON");
     }
@@ -116,12 +116,12 @@ export class DataClient {
 
   /**
    * One action on the wire, given up after `timeoutMs`; a store that cannot be reached is
-   * unavailable. Over RPC as BSON bytes where they carry the body alike, else as EJSON text.
+   * unavailable. Over RPC as a structured-clone value where one carries the body alike, else as EJSON text.
    */
-  private async send(action: string, envelope: Doc, timeoutMs: number): Promise<{ status: number; text: string | Uint8Array }> {
+  private async send(action: string, envelope: Doc, timeoutMs: number): Promise<{ status: number; text: string | Doc }> {
     const { rpc, baseUrl, apiKey } = this.options;
-    const bytes = rpc ? requestBytes(envelope) : undefined;
-    const text = bytes ? undefined : stringifyEjson(envelope);
+    const value = rpc ? requestValue(envelope) : undefined;
+    const text = value ? undefined : stringifyEjson(envelope);
     // A timer cleared as soon as the answer is read: AbortSignal.timeout would keep one alive for
     // the whole deadline after every call, and the runtime caps how many may be pending at once.
     let expire: (reason: unknown) => void = () => {};
@@ -131,7 +131,7 @@ export class DataClient {
     const timer = setTimeout(() => expire(new DOMException("data call timed out", "TimeoutError")), timeoutMs);
     try {
       if (rpc) {
-        const answer = await Promise.race([rpc(action, bytes ?? (text as string)), timedOut]);
+        const answer = await Promise.race([rpc(action, value ?? (text as string)), timedOut]);
         return { status: answer.status, text: answer.body };
       }
       const headers: Record<string, string> = { "content-type": "application/ejson", accept: "application/ejson" };

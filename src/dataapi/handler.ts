@@ -7,7 +7,7 @@ import { DataApiError } from "./errors";
 import { assertNoCodeOperators, assertNoCodeValues, assertSingleCollectionPipeline } from "./forbidden";
 import { assertBodyValueBudget } from "./limits";
 import { checkCollectionName, checkDatabaseName } from "./names";
-import { answerBytes, readRequestBytes } from "./wire";
+import { answerValue, readRequestValue } from "./wire";
 
 /** The largest BSON document MongoDB stores, plus room for the envelope. */
 export const DEFAULT_MAX_BODY_BYTES = 17 * 1024 * 1024;
@@ -57,18 +57,6 @@ const readText = (text: string, contentType: string): Record<string, unknown> =>
   return parseBody(text, contentType);
 };
 
-/**
- * A BSON body from the Worker. BSON is decoded without a reviver, at a small part of EJSON's cost
- * per value, so the size limit alone bounds the time its decoding takes.
- */
-const readBytes = (bytes: Uint8Array): Record<string, unknown> => {
-  try {
-    return readRequestBytes(bytes);
-  } catch {
-    throw new DataApiError("InvalidParameter", "request body is not valid BSON");
-  }
-};
-
 /** The fields that carry the caller's data: they keep their BSON types; every other field is an option. */
 const DATA_FIELDS = new Set(["filter", "document", "documents", "update", "replacement", "pipeline"]);
 
@@ -95,10 +83,10 @@ const requireString = (body: Record<string, unknown>, field: string): string => 
   return value;
 };
 
-/** An action's answer without HTTP: the status a request would get and its body (EJSON text or BSON bytes, or the error as JSON). */
+/** An action's answer without HTTP: the status a request would get and its body (EJSON text or a structured-clone value, or the error as JSON). */
 export interface ActionAnswer {
   status: number;
-  body: string | Uint8Array;
+  body: string | Record<string, unknown>;
 }
 
 /**
@@ -176,17 +164,17 @@ export const createDataApiHandler = (options: DataApiOptions) => {
   /**
    * The same action without HTTP, for a caller in the same runtime (the Worker calling its Durable
    * Object over RPC), with the status and error body a request would get. Canonical EJSON text in
-   * gets EJSON text out; BSON bytes in (see wire.ts) get BSON bytes out, or EJSON text for an
-   * answer BSON would not give back alike. Only for a store that asks no key: a key-protected
-   * store is reached over HTTP.
+   * gets EJSON text out; a structured-clone value in (see wire.ts) gets one out, or EJSON text
+   * for an answer that one would not carry alike. Only for a store that asks no key: a
+   * key-protected store is reached over HTTP.
    */
-  const action = async (name: string, body: string | Uint8Array): Promise<ActionAnswer> => {
+  const action = async (name: string, body: string | Record<string, unknown>): Promise<ActionAnswer> => {
     try {
       if (options.apiKeys?.length) throw new DataApiError("InvalidSession", "invalid or missing API key");
       if (typeof body !== "string") {
-        if (body.byteLength > maxBodyBytes) throw new DataApiError("PayloadTooLarge", `request body exceeds ${maxBodyBytes} bytes`);
-        const result = await run(name, () => readBytes(body));
-        return { status: 200, body: answerBytes(result) ?? stringifyEjson(result) };
+        // The Worker's own value: its size was bounded where it was built, and no text is decoded.
+        const result = await run(name, () => readRequestValue(body));
+        return { status: 200, body: answerValue(result) ?? stringifyEjson(result) };
       }
       // A UTF-16 length three times within the limit is within it in UTF-8 too; only longer text is measured.
       if (body.length * 3 > maxBodyBytes && new TextEncoder().encode(body).byteLength > maxBodyBytes) {

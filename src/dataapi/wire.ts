@@ -1,19 +1,20 @@
-import { BSON, Decimal128, Double, Int32, Long, ObjectId } from "bson";
+import { Decimal128, Double, Int32, Long, ObjectId } from "bson";
 import { isPlainObject } from "./ejson";
 
 /**
- * The Worker and its Durable Object exchange actions as BSON bytes over RPC: the bytes pass as
- * one structured-clone value, and BSON decodes without the per-value reviver that EJSON text
- * costs on both sides. The values must come out exactly as the EJSON text would have given them
- * (canonical EJSON for requests, relaxed for answers), so only a tree whose every value both
- * encodings carry alike takes this way; anything else (rare types, EJSON's `$` wrapper names,
- * ill-formed UTF-16) is sent as EJSON text, which every caller still accepts.
+ * The Worker and its Durable Object exchange actions over RPC as structured-clone values rather
+ * than EJSON text: the runtime copies a plain tree natively, where EJSON text cost a reviver call
+ * per value on each side. BSON classes do not survive the copy, so they travel as the one-key
+ * `$` objects of EJSON (`{$oid}`, `{$numberLong}`, …); a plain object with such a name is never
+ * carried, so the tags cannot be mistaken. The values must come out exactly as EJSON text gave
+ * them (canonical for requests, relaxed for answers); a tree holding anything else (rare BSON
+ * types, EJSON's `$` names, unsafe integers) goes as EJSON text, which every caller still accepts.
  */
 
 const INT32_MIN = -(2 ** 31);
 const INT32_MAX = 2 ** 31 - 1;
 
-/** Object keys EJSON reads as a type wrapper or a DBRef: BSON would keep them as plain objects. */
+/** Object names EJSON reads as a type wrapper or a DBRef, and the tags below. */
 const EJSON_KEYS = new Set([
   "$oid",
   "$binary",
@@ -35,110 +36,107 @@ const EJSON_KEYS = new Set([
   "$ref",
 ]);
 
-/** BSON writes UTF-8, which has no lone surrogates; EJSON text escapes them and gives them back. */
-const wellFormed = (text: string): boolean => (text as unknown as { isWellFormed(): boolean }).isWellFormed();
+/** EJSON refuses NUL in names, and a copied `__proto__` name could set a prototype. */
+const plainKey = (key: string): boolean => !(key.charCodeAt(0) === 0x24 && EJSON_KEYS.has(key)) && key !== "__proto__" && !key.includes("\0");
 
 const NOT_CARRIED = Symbol("not carried");
 
-/**
- * A value as BSON must carry it to read back as canonical EJSON would: a whole JS number past
- * Int32 is an Int64 there (BSON would write a double), so it becomes a Long; every other value is
- * kept, and objects are copied only where something changed. NOT_CARRIED when it must go as text.
- */
-const forRequest = (value: unknown, depth: number): unknown => {
-  switch (typeof value) {
-    case "string":
-      return wellFormed(value) ? value : NOT_CARRIED;
-    case "number":
-      if (!Number.isInteger(value) || (value >= INT32_MIN && value <= INT32_MAX)) return value;
-      return Number.isSafeInteger(value) ? Long.fromNumber(value) : NOT_CARRIED;
-    case "boolean":
-    case "undefined":
-      return value;
-    case "object":
-      return value === null ? value : forRequestObject(value, depth);
-    default:
-      return NOT_CARRIED;
-  }
-};
-
-const forRequestObject = (value: object, depth: number): unknown => {
+/** How a BSON class travels; `relaxed` for answers, whose numbers the reader gets as JS numbers. */
+const tagged = (value: object, relaxed: boolean): unknown => {
   if (value instanceof Date) return Number.isNaN(value.getTime()) ? NOT_CARRIED : value;
-  if (value instanceof ObjectId || value instanceof Int32 || value instanceof Double || value instanceof Long || value instanceof Decimal128) return value;
-  if (depth > 100) return NOT_CARRIED;
-  if (Array.isArray(value)) {
-    let out: unknown[] | undefined;
-    for (let i = 0; i < value.length; i++) {
-      const item = forRequest(value[i], depth + 1);
-      if (item === NOT_CARRIED) return NOT_CARRIED;
-      if (item === value[i]) continue;
-      out ??= value.slice();
-      out[i] = item;
-    }
-    return out ?? value;
-  }
-  if (!isPlainObject(value)) return NOT_CARRIED;
-  let out: Record<string, unknown> | undefined;
-  for (const key in value) {
-    if (!plainKey(key)) return NOT_CARRIED;
-    const item = forRequest(value[key], depth + 1);
-    if (item === NOT_CARRIED) return NOT_CARRIED;
-    if (item === value[key]) continue;
-    out ??= { ...value };
-    out[key] = item;
-  }
-  return out ?? value;
+  if (value instanceof ObjectId) return { $oid: value.toHexString() };
+  if (value instanceof Int32) return value.value;
+  if (value instanceof Double) return relaxed ? value.value : { $numberDouble: value.value };
+  if (value instanceof Long) return value.unsigned ? NOT_CARRIED : relaxed ? value.toNumber() : { $numberLong: value.toString() };
+  if (value instanceof Decimal128) return { $numberDecimal: value.toString() };
+  return NOT_CARRIED;
 };
 
-const plainKey = (key: string): boolean => !(key.startsWith("$") && EJSON_KEYS.has(key)) && !key.includes("\0") && key !== "__proto__" && wellFormed(key);
-
-/**
- * Whether an answer reads back from BSON as from relaxed EJSON: numbers become JS numbers either
- * way, except an Int64 beyond 2^53, which relaxed EJSON rounds and BSON keeps as a Long.
- */
-const answerCarried = (value: unknown, depth: number): boolean => {
+/** The tree as it travels, or NOT_CARRIED. */
+const outbound = (value: unknown, relaxed: boolean, depth: number): unknown => {
   switch (typeof value) {
-    case "string":
-      return wellFormed(value);
     case "number":
+      // A whole number past 2^53 would be typed from its rounded value; EJSON writes its digits.
+      return !Number.isInteger(value) || Number.isSafeInteger(value) ? value : NOT_CARRIED;
+    case "string":
     case "boolean":
+      return value;
     case "undefined":
-      return true;
+      return null;
     case "object":
       break;
     default:
-      return false;
+      return NOT_CARRIED;
   }
-  if (value === null || value instanceof ObjectId || value instanceof Int32 || value instanceof Double || value instanceof Decimal128) return true;
-  if (value instanceof Date) return !Number.isNaN(value.getTime());
-  if (value instanceof Long) return Number.isSafeInteger(value.toNumber());
-  if (depth > 100) return false;
-  if (Array.isArray(value)) return value.every((item) => answerCarried(item, depth + 1));
-  if (!isPlainObject(value)) return false;
-  for (const key in value) if (!plainKey(key) || !answerCarried(value[key], depth + 1)) return false;
-  return true;
-};
-
-/** BSON refuses a document past its size limit; such a body goes as text too. */
-const serialize = (value: Record<string, unknown>): Uint8Array | undefined => {
-  try {
-    return BSON.serialize(value);
-  } catch {
-    return undefined;
+  if (value === null) return null;
+  if (depth > 100) return NOT_CARRIED;
+  if (Array.isArray(value)) {
+    const out = new Array(value.length);
+    for (let i = 0; i < value.length; i++) {
+      const item = outbound(value[i], relaxed, depth + 1);
+      if (item === NOT_CARRIED) return NOT_CARRIED;
+      out[i] = item;
+    }
+    return out;
   }
+  if (!isPlainObject(value)) return tagged(value, relaxed);
+  const out: Record<string, unknown> = {};
+  for (const key in value) {
+    if (!plainKey(key)) return NOT_CARRIED;
+    const item = outbound(value[key], relaxed, depth + 1);
+    if (item === NOT_CARRIED) return NOT_CARRIED;
+    out[key] = item;
+  }
+  return out;
 };
 
-/** A request body as BSON bytes, or undefined when it must go as EJSON text. */
-export const requestBytes = (body: Record<string, unknown>): Uint8Array | undefined => {
-  const carried = forRequest(body, 0);
-  return carried === NOT_CARRIED ? undefined : serialize(carried as Record<string, unknown>);
+/** A number as canonical EJSON types it. */
+const canonicalNumber = (n: number): unknown => {
+  if (Number.isInteger(n) && !Object.is(n, -0)) return n >= INT32_MIN && n <= INT32_MAX ? new Int32(n) : Long.fromNumber(n);
+  return new Double(n);
 };
 
-/** A request body from its bytes, typed as canonical EJSON types it: every number keeps its BSON class. */
-export const readRequestBytes = (bytes: Uint8Array): Record<string, unknown> => BSON.deserialize(bytes, { promoteValues: false, bsonRegExp: true });
+/** A tag back to its class. */
+const untagged = (value: Record<string, unknown>): unknown => {
+  if (typeof value.$oid === "string") return new ObjectId(value.$oid);
+  if (typeof value.$numberDouble === "number") return new Double(value.$numberDouble);
+  if (typeof value.$numberLong === "string") return Long.fromString(value.$numberLong);
+  if (typeof value.$numberDecimal === "string") return Decimal128.fromString(value.$numberDecimal);
+  return undefined;
+};
 
-/** An answer as BSON bytes, or undefined when it must go as EJSON text. */
-export const answerBytes = (result: unknown): Uint8Array | undefined => (isPlainObject(result) && answerCarried(result, 0) ? serialize(result) : undefined);
+/** The copied tree with its classes back, changed in place (the copy is the reader's own). */
+const inbound = (value: unknown, canonical: boolean): unknown => {
+  if (typeof value === "number") return canonical ? canonicalNumber(value) : value;
+  if (typeof value !== "object" || value === null || value instanceof Date) return value;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) value[i] = inbound(value[i], canonical);
+    return value;
+  }
+  const object = value as Record<string, unknown>;
+  for (const key in object) {
+    if (key.charCodeAt(0) === 0x24 && EJSON_KEYS.has(key)) return untagged(object);
+    const item = inbound(object[key], canonical);
+    if (item !== object[key]) object[key] = item;
+  }
+  return object;
+};
 
-/** An answer from its bytes, as relaxed EJSON reads it: numbers as JS numbers, other BSON types as their classes. */
-export const readAnswerBytes = (bytes: Uint8Array): unknown => BSON.deserialize(bytes, { bsonRegExp: true });
+/** A request body as it travels over RPC, or undefined when it must go as EJSON text. */
+export const requestValue = (body: Record<string, unknown>): Record<string, unknown> | undefined => {
+  const out = outbound(body, false, 0);
+  return out === NOT_CARRIED ? undefined : (out as Record<string, unknown>);
+};
+
+/** A request body as canonical EJSON types it: every number keeps a BSON class. */
+export const readRequestValue = (value: Record<string, unknown>): Record<string, unknown> => inbound(value, true) as Record<string, unknown>;
+
+/** An answer as it travels over RPC, or undefined when it must go as EJSON text. */
+export const answerValue = (result: unknown): Record<string, unknown> | undefined => {
+  if (!isPlainObject(result)) return undefined;
+  const out = outbound(result, true, 0);
+  return out === NOT_CARRIED ? undefined : (out as Record<string, unknown>);
+};
+
+/** An answer as relaxed EJSON reads it: numbers as JS numbers, other BSON types as their classes. */
+export const readAnswerValue = (value: Record<string, unknown>): unknown => inbound(value, false);

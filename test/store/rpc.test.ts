@@ -96,7 +96,7 @@ describe("the Durable Object over RPC", () => {
         if (!withRpc) return { fetch };
         return {
           fetch,
-          action: (name: string, body: string | Uint8Array) => {
+          action: (name: string, body: string | Record<string, unknown>) => {
             calls.push(name);
             return target.action(name, body);
           },
