@@ -235,7 +235,14 @@ describe("endpoints", () => {
     await until(name, token, (r) => r.length >= 1);
     const orgId = ObjectId.createFromHexString(orgIdOf(token));
     const store = storeClient(env.DATABASE ?? "master_db");
-    expect(await store.collection(WEBHOOK_DELIVERIES).countDocuments({ org_id: orgId })).toBeGreaterThan(0);
+    // The dispatcher logs a delivery once the receiver has answered it: wait for the log, so the
+    // delete below has deliveries to remove.
+    let logged = 0;
+    for (let i = 0; i < 100 && logged === 0; i++) {
+      logged = await store.collection(WEBHOOK_DELIVERIES).countDocuments({ org_id: orgId });
+      if (logged === 0) await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(logged).toBeGreaterThan(0);
     expect((await call(`/org/delete?organization_name=${encodeURIComponent(org.name)}`, { method: "DELETE", headers: bearer(token) })).status).toBe(200);
     for (const collection of [WEBHOOKS, WEBHOOK_DELIVERIES, EVENTS])
       expect(await store.collection(collection).countDocuments({ org_id: orgId }), collection).toBe(0);
