@@ -1,5 +1,5 @@
 import { Decimal128, Double, Int32, Long, ObjectId } from "bson";
-import { isPlainObject } from "./ejson";
+import { canonicalNumber, isPlainObject } from "./ejson";
 
 /**
  * The Worker and its Durable Object exchange actions over RPC as structured-clone values rather
@@ -10,9 +10,6 @@ import { isPlainObject } from "./ejson";
  * them (canonical for requests, relaxed for answers); a tree holding anything else (rare BSON
  * types, EJSON's `$` names, unsafe integers) goes as EJSON text, which every caller still accepts.
  */
-
-const INT32_MIN = -(2 ** 31);
-const INT32_MAX = 2 ** 31 - 1;
 
 /** Object names EJSON reads as a type wrapper or a DBRef, and the tags below. */
 const EJSON_KEYS = new Set([
@@ -88,12 +85,6 @@ const outbound = (value: unknown, relaxed: boolean, depth: number): unknown => {
     out[key] = item;
   }
   return out;
-};
-
-/** A number as canonical EJSON types it. */
-const canonicalNumber = (n: number): unknown => {
-  if (Number.isInteger(n) && !Object.is(n, -0)) return n >= INT32_MIN && n <= INT32_MAX ? new Int32(n) : Long.fromNumber(n);
-  return new Double(n);
 };
 
 /** A tag back to its class. */

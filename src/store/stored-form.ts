@@ -1,5 +1,5 @@
 import { Decimal128, Double, EJSON, Int32, Long, ObjectId } from "bson";
-import { isPlainObject } from "../dataapi/ejson";
+import { canonicalNumber, INT32_MAX, INT32_MIN, INT64_MAX, INT64_MIN, isPlainObject } from "../dataapi/ejson";
 import type { Doc } from "../dataapi/engine";
 
 /**
@@ -29,25 +29,10 @@ export const writeStoredDocument = (doc: Doc): string => {
     : JSON.stringify(tree);
 };
 
-const INT32_MIN = -(2 ** 31);
-const INT32_MAX = 2 ** 31 - 1;
-// As bson writes them: 2^63 - 1 rounds to 2^63 as a double.
-const INT64_MIN = -(2 ** 63);
-const INT64_MAX = 2 ** 63 - 1;
-
 type Wrapper = Record<string, unknown>;
 /** The classes' EJSON readers: public at run time, left out of bson's declarations. */
 type Reader = { fromExtendedJSON(doc: Wrapper, options: { relaxed: boolean }): unknown };
 const CANONICAL = { relaxed: false };
-
-/** A bare JSON number as canonical EJSON types it. */
-const typedNumber = (n: number): unknown => {
-  if (Number.isInteger(n) && !Object.is(n, -0)) {
-    if (n >= INT32_MIN && n <= INT32_MAX) return new Int32(n);
-    if (n >= INT64_MIN && n <= INT64_MAX) return Long.fromNumber(n);
-  }
-  return new Double(n);
-};
 
 /**
  * Canonical EJSON, with the numbers whose bare JSON form reads back as the same type written
@@ -159,7 +144,7 @@ const onlyKey = (value: Wrapper): string | undefined => {
 
 /** The value typed in place (parsed JSON is ours to change), or UNREAD. */
 const typedValue = (value: unknown): unknown => {
-  if (typeof value === "number") return typedNumber(value);
+  if (typeof value === "number") return canonicalNumber(value);
   if (typeof value !== "object" || value === null) return value;
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
