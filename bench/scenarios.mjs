@@ -59,10 +59,16 @@ export const prepareService = async (origin, plan) => {
     ...Array.from({ length: plan.orgs }, (_, i) => seedRecords(origin, `${run}t${i}`, 0)),
   ]);
   await checkFullPage(origin, pageReader);
-  // The same page read with an organization API key instead of the admin's token (the issue's comparison).
-  const key = await postJson(origin, "/org/api-keys", { name: "bench page reader", scopes: ["records:read"] }, pageReader);
-  const pageKey = { authorization: `Bearer ${key.secret}` };
-  await checkFullPage(origin, pageKey);
+  // The same page read with an organization API key instead of the admin's token (the issue's
+  // comparison). Each key may make 1,000 requests a minute (wrangler.toml), fewer than a run sends:
+  // the requests take turns among 20 keys, each one still counted against its own allowance.
+  const keys = await inParallel(
+    Array.from({ length: 20 }, (_, i) => i),
+    2,
+    (i) => postJson(origin, "/org/api-keys", { name: `bench page reader ${i}`, scopes: ["records:read"] }, pageReader),
+  );
+  const pageKeys = cycle(keys.map((key) => ({ authorization: `Bearer ${key.secret}` })));
+  await checkFullPage(origin, { authorization: `Bearer ${keys[0].secret}` });
   // From addresses of their own (RFC 5737), clear of the per-address throttle the measured logins use.
   const tokens = await inParallel(doomed, 2, async (org, i) => {
     const headers = { "cf-connecting-ip": `203.0.113.${i % 250}` };
@@ -102,7 +108,7 @@ export const prepareService = async (origin, plan) => {
     results[`GET /org/records?limit=${RECORDS_PAGE}, API key`] = await measure({
       ...timed,
       connections: 10,
-      next: () => ({ path: `/org/records?limit=${RECORDS_PAGE}`, headers: pageKey }),
+      next: () => ({ path: `/org/records?limit=${RECORDS_PAGE}`, headers: pageKeys() }),
     });
 
     // Many organizations written at once: on the embedded store all of them share the one Durable

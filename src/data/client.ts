@@ -1,15 +1,17 @@
 import { parseEjson, stringifyEjson } from "../dataapi/ejson";
 import type { Doc, IndexSpec, UpdateResult } from "../dataapi/engine";
 import { isDataErrorCode } from "../dataapi/errors";
+import { readAnswerValue, requestValue } from "../dataapi/wire";
 import { DataError, DataUnavailableError, DuplicateKeyError } from "./errors";
 
 export type Fetcher = (request: Request) => Promise<Response>;
 
 /**
  * An action sent without HTTP (the Worker's RPC call into its Durable Object): the action's name
- * and canonical EJSON body in, the status and body text a request would have got out.
+ * and its body, as a structured-clone value or canonical EJSON text (see dataapi/wire.ts), in;
+ * the status and body a request would have got out (a value answers a value, unless the object chose text).
  */
-export type ActionCaller = (action: string, body: string) => Promise<{ status: number; body: string }>;
+export type ActionCaller = (action: string, body: string | Doc) => Promise<{ status: number; body: string | Doc }>;
 
 export interface DataClientOptions {
   fetch: Fetcher;
@@ -95,13 +97,13 @@ export class DataClient {
     const { dataSource, database } = this.options;
     const timeoutMs = Math.min(this.options.timeoutMs ?? 10_000, deadline ? deadline.getTime() - Date.now() : Number.POSITIVE_INFINITY);
     if (timeoutMs <= 0) throw new DataUnavailableError("data call deadline passed before it was sent");
-    const payloadText = stringifyEjson({ dataSource, database, ...(collection === undefined ? {} : { collection }), ...body });
+    const envelope = { dataSource, database, ...(collection === undefined ? {} : { collection }), ...body };
     this.roundTrips++;
-    const { status, text } = await this.send(action, payloadText, timeoutMs);
+    const { status, text } = await this.send(action, envelope, timeoutMs);
     if (status >= 500) throw new DataUnavailableError(`data store answered ${status}`);
     let payload: unknown;
     try {
-      payload = parseEjson(text);
+      payload = typeof text === "string" ? parseEjson(text) : readAnswerValue(text);
     } catch {
       throw new DataUnavailableError("data store answered with a body that is not EJSON");
     }
@@ -112,9 +114,14 @@ export class DataClient {
     throw new DataError(isDataErrorCode(code) ? code : "InternalServerError", text_);
   }
 
-  /** One action on the wire (RPC or HTTP), given up after `timeoutMs`; a store that cannot be reached is unavailable. */
-  private async send(action: string, payload: string, timeoutMs: number): Promise<{ status: number; text: string }> {
+  /**
+   * One action on the wire, given up after `timeoutMs`; a store that cannot be reached is
+   * unavailable. Over RPC as a structured-clone value where one carries the body alike, else as EJSON text.
+   */
+  private async send(action: string, envelope: Doc, timeoutMs: number): Promise<{ status: number; text: string | Doc }> {
     const { rpc, baseUrl, apiKey } = this.options;
+    const value = rpc ? requestValue(envelope) : undefined;
+    const text = value ? undefined : stringifyEjson(envelope);
     // A timer cleared as soon as the answer is read: AbortSignal.timeout would keep one alive for
     // the whole deadline after every call, and the runtime caps how many may be pending at once.
     let expire: (reason: unknown) => void = () => {};
@@ -124,18 +131,17 @@ export class DataClient {
     const timer = setTimeout(() => expire(new DOMException("data call timed out", "TimeoutError")), timeoutMs);
     try {
       if (rpc) {
-        const answer = await Promise.race([rpc(action, payload), timedOut]);
+        const answer = await Promise.race([rpc(action, value ?? (text as string)), timedOut]);
         return { status: answer.status, text: answer.body };
       }
       const headers: Record<string, string> = { "content-type": "application/ejson", accept: "application/ejson" };
       if (apiKey) headers.apiKey = apiKey;
       const abort = new AbortController();
       timedOut.catch((reason) => abort.abort(reason));
-      const request = new Request(`${baseUrl.replace(/\/$/, "")}/action/${action}`, { method: "POST", headers, body: payload, signal: abort.signal });
+      const request = new Request(`${baseUrl.replace(/\/$/, "")}/action/${action}`, { method: "POST", headers, body: text, signal: abort.signal });
       const response = await Promise.race([this.options.fetch(request), timedOut]);
       // EJSON is UTF-8 JSON; decode the bytes ourselves (the runtime only trusts text/* for .text()).
-      const text = new TextDecoder().decode(await Promise.race([response.arrayBuffer(), timedOut]));
-      return { status: response.status, text };
+      return { status: response.status, text: new TextDecoder().decode(await Promise.race([response.arrayBuffer(), timedOut])) };
     } catch (error) {
       throw new DataUnavailableError(`data store unreachable: ${error instanceof Error ? error.name : "error"}`);
     } finally {

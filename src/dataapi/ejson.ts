@@ -1,6 +1,21 @@
-import { type Binary, type Decimal128, type Double, EJSON, type Int32, type Long, type ObjectId } from "bson";
+import { type Binary, type Decimal128, Double, EJSON, Int32, Long, type ObjectId } from "bson";
 
 type Serializable = Parameters<typeof EJSON.stringify>[0];
+
+export const INT32_MIN = -(2 ** 31);
+export const INT32_MAX = 2 ** 31 - 1;
+// As bson writes them: 2^63 - 1 rounds to 2^63 as a double.
+export const INT64_MIN = -(2 ** 63);
+export const INT64_MAX = 2 ** 63 - 1;
+
+/** A bare JSON number as canonical EJSON types it: Int32 in its range, Int64 beyond it, else Double. */
+export const canonicalNumber = (n: number): Int32 | Long | Double => {
+  if (Number.isInteger(n) && !Object.is(n, -0)) {
+    if (n >= INT32_MIN && n <= INT32_MAX) return new Int32(n);
+    if (n >= INT64_MIN && n <= INT64_MAX) return Long.fromNumber(n);
+  }
+  return new Double(n);
+};
 
 /**
  * A BSON value's type name. Read from `_bsontype`, not by `instanceof`: the driver's values come

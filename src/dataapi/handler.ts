@@ -7,6 +7,7 @@ import { DataApiError } from "./errors";
 import { assertNoCodeOperators, assertNoCodeValues, assertSingleCollectionPipeline } from "./forbidden";
 import { assertBodyValueBudget } from "./limits";
 import { checkCollectionName, checkDatabaseName } from "./names";
+import { answerValue, readRequestValue } from "./wire";
 
 /** The largest BSON document MongoDB stores, plus room for the envelope. */
 export const DEFAULT_MAX_BODY_BYTES = 17 * 1024 * 1024;
@@ -50,6 +51,12 @@ const parseBody = (text: string, contentType: string): Record<string, unknown> =
   return parsed;
 };
 
+/** A text body, counted before it is decoded (see limits.ts). */
+const readText = (text: string, contentType: string): Record<string, unknown> => {
+  assertBodyValueBudget(text);
+  return parseBody(text, contentType);
+};
+
 /** The fields that carry the caller's data: they keep their BSON types; every other field is an option. */
 const DATA_FIELDS = new Set(["filter", "document", "documents", "update", "replacement", "pipeline"]);
 
@@ -76,10 +83,10 @@ const requireString = (body: Record<string, unknown>, field: string): string => 
   return value;
 };
 
-/** An action's answer without HTTP: the status a request would get and its body (EJSON, or the error). */
+/** An action's answer without HTTP: the status a request would get and its body (EJSON text or a structured-clone value, or the error as JSON). */
 export interface ActionAnswer {
   status: number;
-  body: string;
+  body: string | Record<string, unknown>;
 }
 
 /**
@@ -107,12 +114,11 @@ export const createDataApiHandler = (options: DataApiOptions) => {
     return { collections: collections.filter((c) => pattern.test(c.name)) };
   };
 
-  /** One action from its name and body text: everything after the transport. */
-  const run = async (name: string | undefined, text: string, contentType: string): Promise<unknown> => {
+  /** One action from its name and a reader of its body: everything after the transport. */
+  const run = async (name: string | undefined, read: () => Record<string, unknown>): Promise<unknown> => {
     const action = name && Object.hasOwn(ACTIONS, name) ? ACTIONS[name] : undefined;
     if (!action) throw new DataApiError("ActionNotFound", "unknown action");
-    assertBodyValueBudget(text);
-    const body = parseBody(text, contentType);
+    const body = read();
     requireString(body, "dataSource");
     const database = requireString(body, "database");
     checkDatabaseName(database);
@@ -152,22 +158,29 @@ export const createDataApiHandler = (options: DataApiOptions) => {
     if (!name || !Object.hasOwn(ACTIONS, name)) throw new DataApiError("ActionNotFound", "unknown action");
     if (request.method !== "POST") throw new DataApiError("InvalidParameter", "actions are called with POST");
     const text = await readBodyText(request, maxBodyBytes);
-    return respond(200, await run(name, text, request.headers.get("content-type") ?? ""), ejsonOut);
+    return respond(200, await run(name, () => readText(text, request.headers.get("content-type") ?? "")), ejsonOut);
   };
 
   /**
    * The same action without HTTP, for a caller in the same runtime (the Worker calling its Durable
-   * Object over RPC): canonical EJSON in and out, the status and error body a request would get.
-   * Only for a store that asks no key: a key-protected store is reached over HTTP.
+   * Object over RPC), with the status and error body a request would get. Canonical EJSON text in
+   * gets EJSON text out; a structured-clone value in (see wire.ts) gets one out, or EJSON text
+   * for an answer that one would not carry alike. Only for a store that asks no key: a
+   * key-protected store is reached over HTTP.
    */
-  const action = async (name: string, text: string): Promise<ActionAnswer> => {
+  const action = async (name: string, body: string | Record<string, unknown>): Promise<ActionAnswer> => {
     try {
       if (options.apiKeys?.length) throw new DataApiError("InvalidSession", "invalid or missing API key");
+      if (typeof body !== "string") {
+        // The Worker's own value: its size was bounded where it was built, and no text is decoded.
+        const result = await run(name, () => readRequestValue(body));
+        return { status: 200, body: answerValue(result) ?? stringifyEjson(result) };
+      }
       // A UTF-16 length three times within the limit is within it in UTF-8 too; only longer text is measured.
-      if (text.length * 3 > maxBodyBytes && new TextEncoder().encode(text).byteLength > maxBodyBytes) {
+      if (body.length * 3 > maxBodyBytes && new TextEncoder().encode(body).byteLength > maxBodyBytes) {
         throw new DataApiError("PayloadTooLarge", `request body exceeds ${maxBodyBytes} bytes`);
       }
-      return { status: 200, body: stringifyEjson(await run(name, text, "application/ejson")) };
+      return { status: 200, body: stringifyEjson(await run(name, () => readText(body, "application/ejson"))) };
     } catch (error) {
       const failure = asDataApiError(error);
       return { status: failure.status, body: JSON.stringify({ error: failure.message, error_code: failure.code }) };

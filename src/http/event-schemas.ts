@@ -26,7 +26,7 @@ const eventTypes = z
       }),
     ),
   )
-  .check(z.meta({ description: `Comma-separated event types, of: ${EVENT_TYPES.join(", ")}`, example: "member.joined,member.removed" }));
+  .register(z.globalRegistry, { description: `Comma-separated event types, of: ${EVENT_TYPES.join(", ")}`, example: "member.joined,member.removed" });
 
 export const EventListQuery = z.object({
   after: optionalPageCursor(decodeAfter),
@@ -42,17 +42,16 @@ const actor = z
     z.object({ type: z.literal("system") }),
     z.object({ type: z.literal("anonymous") }),
   ])
-  .check(
-    z.describe(
+  .register(z.globalRegistry, {
+    description:
       "Who made the change: a member, one of the organization's API keys (by id), the platform operator, the service itself, or (for a failed login) an unknown caller",
-    ),
-  );
+  });
 
 export const EventView = z.object({
-  id: z.string().check(z.describe("Stable: a webhook delivery of this event carries it as `webhook-id`")),
+  id: z.string().register(z.globalRegistry, { description: "Stable: a webhook delivery of this event carries it as `webhook-id`" }),
   type: z.enum(EVENT_TYPES),
   created_at: z.iso.datetime(),
-  cursor: z.string().check(z.describe("Pass as `after` to list the events after this one")),
+  cursor: z.string().register(z.globalRegistry, { description: "Pass as `after` to list the events after this one" }),
   organization_id: z.string(),
   actor,
   data: z.record(z.string(), z.unknown()),
@@ -61,25 +60,23 @@ export const EventView = z.object({
 export const EventPage = z
   .object({
     events: z.array(EventView),
-    next_cursor: z.string().check(z.describe("Pass as `after` for the next page; on the last page, where to resume polling")),
+    next_cursor: z.string().register(z.globalRegistry, { description: "Pass as `after` for the next page; on the last page, where to resume polling" }),
     has_more: z.boolean(),
   })
-  .check(
-    z.meta({
-      example: {
-        events: [
-          {
-            id: "evt_6650f1c2e8b3e4a0123456cc",
-            type: "member.joined",
-            created_at: "2026-01-01T00:00:00.000Z",
-            cursor: "7",
-            organization_id: "6650f1c2e8b3e4a0123456dd",
-            actor: { type: "user", id: "6650f1c2e8b3e4a0123456aa" },
-            data: { user_id: "6650f1c2e8b3e4a0123456aa", email: "colleague@testorg.com", role: "member", invitation_id: "6650f1c2e8b3e4a0123456bb" },
-          },
-        ],
-        next_cursor: "7",
-        has_more: false,
-      },
-    }),
-  );
+  .register(z.globalRegistry, {
+    example: {
+      events: [
+        {
+          id: "evt_6650f1c2e8b3e4a0123456cc",
+          type: "member.joined",
+          created_at: "2026-01-01T00:00:00.000Z",
+          cursor: "7",
+          organization_id: "6650f1c2e8b3e4a0123456dd",
+          actor: { type: "user", id: "6650f1c2e8b3e4a0123456aa" },
+          data: { user_id: "6650f1c2e8b3e4a0123456aa", email: "colleague@testorg.com", role: "member", invitation_id: "6650f1c2e8b3e4a0123456bb" },
+        },
+      ],
+      next_cursor: "7",
+      has_more: false,
+    },
+  });

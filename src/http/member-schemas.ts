@@ -8,9 +8,9 @@ import { isHexId } from "./route";
 const exampleUser = "6650f1c2e8b3e4a0123456aa";
 const exampleTime = "2026-01-01T00:00:00.000Z";
 
-const role = z
-  .enum(ROLES)
-  .check(z.describe("`owner`: everything; `admin`: all but deleting the organization and making or touching owners; `member`: records and the member list"));
+const role = z.enum(ROLES).register(z.globalRegistry, {
+  description: "`owner`: everything; `admin`: all but deleting the organization and making or touching owners; `member`: records and the member list",
+});
 const email = z.email().check(z.maxLength(254));
 const organizationName = z.string().check(z.minLength(1), z.maxLength(255));
 
@@ -19,61 +19,62 @@ export const MemberView = z.object({ user_id: z.string(), email: z.string(), rol
 export const MemberPage = z
   .object({
     members: z.array(MemberView),
-    next_cursor: z.nullable(z.string()).check(z.describe("Pass as `cursor` for the next page; null on the last page")),
+    next_cursor: z.nullable(z.string()).register(z.globalRegistry, { description: "Pass as `cursor` for the next page; null on the last page" }),
   })
-  .check(z.meta({ example: { members: [{ user_id: exampleUser, email: "admin@testorg.com", role: "owner", joined_at: exampleTime }], next_cursor: null } }));
+  .register(z.globalRegistry, {
+    example: { members: [{ user_id: exampleUser, email: "admin@testorg.com", role: "owner", joined_at: exampleTime }], next_cursor: null },
+  });
 
 export const MemberListQuery = z.object({
   limit: pageLimitOr(DEFAULT_MEMBER_PAGE, MAX_MEMBER_PAGE),
   cursor: optionalPageCursor((text) => (isHexId(text) ? text : null)),
 });
 
-export const MemberPath = z.object({ user_id: z.string().check(z.meta({ description: "The member's `user_id`", example: exampleUser })) });
+export const MemberPath = z.object({ user_id: z.string().register(z.globalRegistry, { description: "The member's `user_id`", example: exampleUser }) });
 
-export const RoleBody = z.strictObject({ role }).check(z.meta({ example: { role: "admin" } }));
+export const RoleBody = z.strictObject({ role }).register(z.globalRegistry, { example: { role: "admin" } });
 
-export const SwitchBody = z.strictObject({ organization_name: organizationName }).check(z.meta({ example: { organization_name: "OtherOrg" } }));
+export const SwitchBody = z.strictObject({ organization_name: organizationName }).register(z.globalRegistry, { example: { organization_name: "OtherOrg" } });
 
-export const InvitationBody = z.strictObject({ email, role }).check(z.meta({ example: { email: "colleague@testorg.com", role: "member" } }));
+export const InvitationBody = z.strictObject({ email, role }).register(z.globalRegistry, { example: { email: "colleague@testorg.com", role: "member" } });
 
 const invitationFields = { id: z.string(), email: z.string(), role, expires_at: z.iso.datetime(), created_at: z.iso.datetime() };
 
 export const Invitation = z.object(invitationFields);
 
 export const CreatedInvitation = z
-  .object({ ...invitationFields, token: z.string().check(z.describe("The one-time token, shown only here: deliver it to the invitee")) })
-  .check(
-    z.meta({
-      example: {
-        id: "6650f1c2e8b3e4a0123456bb",
-        email: "colleague@testorg.com",
-        role: "member",
-        expires_at: "2026-01-08T00:00:00.000Z",
-        created_at: exampleTime,
-        token: "q0Xk3v…",
-      },
-    }),
-  );
-
-export const InvitationList = z.object({ invitations: z.array(Invitation) }).check(
-  z.meta({
+  .object({
+    ...invitationFields,
+    token: z.string().register(z.globalRegistry, { description: "The one-time token, shown only here: deliver it to the invitee" }),
+  })
+  .register(z.globalRegistry, {
     example: {
-      invitations: [
-        { id: "6650f1c2e8b3e4a0123456bb", email: "colleague@testorg.com", role: "member", expires_at: "2026-01-08T00:00:00.000Z", created_at: exampleTime },
-      ],
+      id: "6650f1c2e8b3e4a0123456bb",
+      email: "colleague@testorg.com",
+      role: "member",
+      expires_at: "2026-01-08T00:00:00.000Z",
+      created_at: exampleTime,
+      token: "q0Xk3v…",
     },
-  }),
-);
+  });
+
+export const InvitationList = z.object({ invitations: z.array(Invitation) }).register(z.globalRegistry, {
+  example: {
+    invitations: [
+      { id: "6650f1c2e8b3e4a0123456bb", email: "colleague@testorg.com", role: "member", expires_at: "2026-01-08T00:00:00.000Z", created_at: exampleTime },
+    ],
+  },
+});
 
 export const InvitationPath = z.object({
-  id: z.string().check(z.meta({ description: "The invitation's `id`", example: "6650f1c2e8b3e4a0123456bb" })),
+  id: z.string().register(z.globalRegistry, { description: "The invitation's `id`", example: "6650f1c2e8b3e4a0123456bb" }),
 });
 
 export const AcceptBody = z
   .strictObject({
     token: z.string().check(z.minLength(1), z.maxLength(256)),
-    password: z
-      .optional(z.string().check(z.minLength(1), z.maxLength(256)))
-      .check(z.describe("A new account's password (8 characters or more), or an existing account's password; not needed with that account's bearer token")),
+    password: z.optional(z.string().check(z.minLength(1), z.maxLength(256))).register(z.globalRegistry, {
+      description: "A new account's password (8 characters or more), or an existing account's password; not needed with that account's bearer token",
+    }),
   })
-  .check(z.meta({ example: { token: "q0Xk3v…", password: "Colleague-1234" } }));
+  .register(z.globalRegistry, { example: { token: "q0Xk3v…", password: "Colleague-1234" } });

@@ -1,5 +1,5 @@
 import { BSONRegExp, Decimal128, Double, Int32, Long } from "bson";
-import { isPlainObject } from "../dataapi/ejson";
+import { INT32_MAX, INT32_MIN, isPlainObject } from "../dataapi/ejson";
 
 /** The BSON number types documents keep: Int32, Int64 (Long), Double and Decimal128. */
 export type BsonNumber = Int32 | Long | Double | Decimal128;
@@ -31,8 +31,6 @@ export const forMingo = <T>(value: T, regexps = false, depth = 0): T => {
   return out as T;
 };
 
-const INT32_MIN = -(2 ** 31);
-const INT32_MAX = 2 ** 31 - 1;
 const LONG_MIN = -(2n ** 63n);
 const LONG_MAX = 2n ** 63n - 1n;
 

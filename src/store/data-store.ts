@@ -31,10 +31,11 @@ export class DataStore extends DurableObject<Env> {
   }
 
   /**
-   * The same actions over RPC, for the Worker: `name` and canonical EJSON text in, the status and
-   * body an HTTP request would get out, with no Request or Response built on either side.
+   * The same actions over RPC, for the Worker: `name` and the body (canonical EJSON text, or a
+   * structured-clone value) in, the status and body an HTTP request would get out, with no Request or Response
+   * built on either side.
    */
-  async action(name: string, body: string): Promise<ActionAnswer> {
+  async action(name: string, body: string | Record<string, unknown>): Promise<ActionAnswer> {
     const answer = await this.handle.action(name, body);
     if (name === "createIndexes") await this.afterCreateIndexes();
     return answer;

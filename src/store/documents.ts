@@ -3,34 +3,11 @@ import { isPlainObject } from "../dataapi/ejson";
 import type { Doc } from "../dataapi/engine";
 import { DataApiError } from "../dataapi/errors";
 import { forKey } from "./bson-numbers";
-
-const INT32_MIN = -(2 ** 31);
-const INT32_MAX = 2 ** 31 - 1;
-
-/**
- * Canonical EJSON, with the numbers whose bare JSON form reads back as the same type written
- * bare: an integer in the Int32 range (Int32), a Long beyond it but within 2^53 (Int64), and a
- * finite double with a fraction (Double). Whole doubles, -0, NaN, Infinity, other Longs and
- * Decimal128 keep their wrappers. Documents stored in relaxed EJSON before read back the same way.
- */
-const compactNumbers = (key: string, value: unknown): unknown => {
-  if (!isPlainObject(value) || key === "$date") return value;
-  if (typeof value.$numberInt === "string") return Number(value.$numberInt);
-  if (typeof value.$numberLong === "string") {
-    const n = Number(value.$numberLong);
-    return Number.isSafeInteger(n) && (n < INT32_MIN || n > INT32_MAX) ? n : value;
-  }
-  if (typeof value.$numberDouble === "string") {
-    const n = Number(value.$numberDouble);
-    return Number.isFinite(n) && !Number.isInteger(n) ? n : value;
-  }
-  return value;
-};
+import { readStoredDocument, writeStoredDocument } from "./stored-form";
 
 /** Stored form of a document: EJSON that gives back every BSON type as it was stored. */
-export const encodeDocument = (doc: Doc): string =>
-  EJSON.stringify(doc, compactNumbers as (key: string, value: unknown) => unknown, undefined, { relaxed: false });
-export const decodeDocument = (text: string): Doc => EJSON.parse(text, { relaxed: false }) as Doc;
+export const encodeDocument = writeStoredDocument;
+export const decodeDocument = readStoredDocument;
 
 /** A deterministic text key for any BSON value, used for `_id` and index entries; numbers equal in value share one key. */
 export const encodeKey = (value: unknown): string => EJSON.stringify({ v: forKey(value ?? null) } as Doc, { relaxed: false });

@@ -32,7 +32,10 @@ describe("the Durable Object over RPC", () => {
     const viaHttp = await overHttp.collection("same").findOne({ _id: "typed" });
     expect(ejson(viaRpc)).toBe(ejson(viaHttp));
     // On the wire the answer is canonical EJSON: an Int64 beyond 2^53 keeps every digit.
-    const raw = await stub().action("findOne", ejson({ dataSource: "t", database, collection: "same", filter: { _id: "typed" } }));
+    const raw = (await stub().action("findOne", ejson({ dataSource: "t", database, collection: "same", filter: { _id: "typed" } }))) as {
+      status: number;
+      body: string;
+    };
     expect(raw.status).toBe(200);
     expect(raw.body).toContain('"$numberLong":"9007199254740993"');
     await expect(overRpc.collection("same").insertOne(doc)).rejects.toBeInstanceOf(DuplicateKeyError);
@@ -93,7 +96,7 @@ describe("the Durable Object over RPC", () => {
         if (!withRpc) return { fetch };
         return {
           fetch,
-          action: (name: string, body: string) => {
+          action: (name: string, body: string | Record<string, unknown>) => {
             calls.push(name);
             return target.action(name, body);
           },

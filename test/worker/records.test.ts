@@ -481,7 +481,8 @@ describe("the OpenAPI document", () => {
       created_at: expect.stringMatching(ISO),
       updated_at: expect.stringMatching(ISO),
     });
-    expect(Object.keys(post.responses).sort()).toEqual(["201", "401", "403", "409", "413", "415", "422", "503"]);
+    // 429: an organization API key past its allowance (records:write is a key scope).
+    expect(Object.keys(post.responses).sort()).toEqual(["201", "401", "403", "409", "413", "415", "422", "429", "503"]);
     const list = doc.paths["/org/records"]?.get as { responses: Record<string, { content: { "application/json": { schema: { example: unknown } } } }> };
     expect(list.responses["200"]?.content["application/json"].schema.example).toMatchObject({ next_cursor: expect.stringMatching(/^[A-Za-z0-9_-]{16}$/) });
 

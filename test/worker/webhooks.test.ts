@@ -5,6 +5,7 @@ import { EVENTS } from "../../src/domain/events/outbox";
 import { ERRORS } from "../../src/domain/kernel/errors";
 import { WEBHOOK_DELIVERIES, WEBHOOKS } from "../../src/domain/webhooks/endpoints";
 import { bearer, call, createOrg, env, join, loginToken, patchJson, postJson, putJson, storeClient, uniqueName, useOwnDatabase } from "../helpers";
+import { waitFor } from "./webhook-receiver";
 
 /**
  * Signed webhooks, end to end: the Worker registers endpoints, its dispatcher (a Durable Object,
@@ -235,7 +236,11 @@ describe("endpoints", () => {
     await until(name, token, (r) => r.length >= 1);
     const orgId = ObjectId.createFromHexString(orgIdOf(token));
     const store = storeClient(env.DATABASE ?? "master_db");
-    expect(await store.collection(WEBHOOK_DELIVERIES).countDocuments({ org_id: orgId })).toBeGreaterThan(0);
+    // The dispatcher logs a delivery once the receiver has answered it: wait for the log, so the
+    // delete below has deliveries to remove.
+    const logged = () => store.collection(WEBHOOK_DELIVERIES).countDocuments({ org_id: orgId });
+    await waitFor(async () => (await logged()) > 0, 5_000);
+    expect(await logged()).toBeGreaterThan(0);
     expect((await call(`/org/delete?organization_name=${encodeURIComponent(org.name)}`, { method: "DELETE", headers: bearer(token) })).status).toBe(200);
     for (const collection of [WEBHOOKS, WEBHOOK_DELIVERIES, EVENTS])
       expect(await store.collection(collection).countDocuments({ org_id: orgId }), collection).toBe(0);

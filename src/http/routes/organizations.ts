@@ -142,7 +142,9 @@ export const deleteRoute = defineRoute({
   audit: "org.delete",
   request: {
     query: OrganizationQuery,
-    headers: z.object({ "x-admin-email": z.optional(z.string()).check(z.describe("When sent, must be the authenticated admin's e-mail")) }),
+    headers: z.object({
+      "x-admin-email": z.optional(z.string()).register(z.globalRegistry, { description: "When sent, must be the authenticated admin's e-mail" }),
+    }),
   },
   responses: { 200: { description: "Deleted", schema: Detail, examples: { deleted: { summary: "Deleted", value: { detail: "deleted" } } } } },
   errors: [

@@ -27,10 +27,10 @@ const exampleId = "6650f1c2e8b3e4a012345678";
 const exampleTime = "2026-01-01T00:00:00.000Z";
 
 const Summary = z.object({
-  id: z.string().check(z.describe("24 hexadecimal digits")),
+  id: z.string().register(z.globalRegistry, { description: "24 hexadecimal digits" }),
   organization_name: z.string(),
   slug: z.string(),
-  status: z.enum(["creating", "active", "renaming", "deleting"]).check(z.describe("Lifecycle status; see `suspended`")),
+  status: z.enum(["creating", "active", "renaming", "deleting"]).register(z.globalRegistry, { description: "Lifecycle status; see `suspended`" }),
   suspended: z.boolean(),
   created_at: z.iso.datetime(),
   updated_at: z.iso.datetime(),
@@ -49,22 +49,24 @@ const exampleSummary = {
 const OrganizationPageSchema = z
   .object({
     organizations: z.array(Summary),
-    next_cursor: z.nullable(z.string()).check(z.describe("`cursor` of the next page (same `sort`); null on the last")),
+    next_cursor: z.nullable(z.string()).register(z.globalRegistry, { description: "`cursor` of the next page (same `sort`); null on the last" }),
   })
-  .check(z.meta({ example: { organizations: [exampleSummary], next_cursor: null } }));
+  .register(z.globalRegistry, { example: { organizations: [exampleSummary], next_cursor: null } });
 
 const count = () => z.number().check(z.int());
 
 const Detail_ = z.extend(Summary, {
   collection_name: z.string(),
-  admins: z.array(z.object({ id: z.string(), email: z.string(), role: z.enum(["owner", "admin"]) })).check(z.describe("Owners, then admins")),
+  admins: z
+    .array(z.object({ id: z.string(), email: z.string(), role: z.enum(["owner", "admin"]) }))
+    .register(z.globalRegistry, { description: "Owners, then admins" }),
   member_count: count(),
-  record_count: z.nullable(count()).check(z.describe("Null unless active")),
+  record_count: z.nullable(count()).register(z.globalRegistry, { description: "Null unless active" }),
   suspension: z.nullable(z.object({ at: z.iso.datetime(), reason: z.string(), by_key_id: z.string() })),
   pending: z
     .nullable(z.object({ op: z.string(), started_at: z.iso.datetime(), failed_at: z.optional(z.iso.datetime()), error: z.optional(z.string()) }))
-    .check(z.describe("The operation in progress, if any")),
-  api_keys: z.array(ApiKeyView).check(z.describe("The organization's API keys, never their secrets")),
+    .register(z.globalRegistry, { description: "The operation in progress, if any" }),
+  api_keys: z.array(ApiKeyView).register(z.globalRegistry, { description: "The organization's API keys, never their secrets" }),
 });
 
 const Stats = z.object({
@@ -76,20 +78,20 @@ const Stats = z.object({
 });
 
 const ListQuery = z.object({
-  query: z.optional(z.string().check(z.maxLength(255))).check(z.meta({ description: "Name or slug prefix (in slug form); name order only" })),
-  status: z.optional(z.enum(PLATFORM_STATUSES)).check(z.meta({ description: "`active` excludes `suspended`" })),
-  sort: z._default(z.enum(PLATFORM_SORTS), "name").check(z.meta({ description: "`-`: descending" })),
+  query: z.optional(z.string().check(z.maxLength(255))).register(z.globalRegistry, { description: "Name or slug prefix (in slug form); name order only" }),
+  status: z.optional(z.enum(PLATFORM_STATUSES)).register(z.globalRegistry, { description: "`active` excludes `suspended`" }),
+  sort: z._default(z.enum(PLATFORM_SORTS), "name").register(z.globalRegistry, { description: "`-`: descending" }),
   limit: pageLimitOr(DEFAULT_PLATFORM_PAGE),
   cursor: optionalPageCursor(decodePlatformCursor),
 });
 
 const IdPath = z.object({
-  id: z.string().check(z.meta({ example: exampleId })),
+  id: z.string().register(z.globalRegistry, { example: exampleId }),
 });
 
 const SuspendBody = z
   .strictObject({ reason: z.string().check(z.trim(), z.minLength(1), z.maxLength(500), z.describe("Kept with the suspension and audited")) })
-  .check(z.meta({ example: { reason: "Invoice 2026-11 unpaid" } }));
+  .register(z.globalRegistry, { example: { reason: "Invoice 2026-11 unpaid" } });
 
 /** The organization a path names; from here on, the call is audited as concerning it. */
 const organizationNamed = (text: string, audit: AuditTrail): ObjectId => {
@@ -191,8 +193,8 @@ export const removeOrganizationRoute = defineRoute({
 });
 
 const ApiKeyIdPath = z.object({
-  id: z.string().check(z.meta({ example: exampleId })),
-  key_id: z.string().check(z.meta({ description: "The key's `id`", example: "6650f1c2e8b3e4a0123456ab" })),
+  id: z.string().register(z.globalRegistry, { example: exampleId }),
+  key_id: z.string().register(z.globalRegistry, { description: "The key's `id`", example: "6650f1c2e8b3e4a0123456ab" }),
 });
 
 export const revokeApiKeyRoute = defineRoute({

@@ -309,11 +309,15 @@ const DEAD_STORE = { DATA_API_URL: "http://127.0.0.1:9", DATA_API_TIMEOUT_MS: "5
 const CLOSED = { limit: async () => ({ success: false }) };
 const CLOSED_LIMITERS = { LOGIN_RATE_LIMITER: CLOSED, API_KEY_RATE_LIMITER: CLOSED };
 
-/** The request with an organization's API key in place of its bearer token (or its credentials, for a rename or a create). */
-const byKey = (ask: Ask, route: string, secret: string): Ask => {
-  if (route === "PUT /org/update") return byToken(ask, secret);
-  const keyed = { ...ask, headers: { ...ask.headers, ...bearer(secret) } };
-  return route === "POST /org/create" ? withBody(keyed, ({ organization_name }) => ({ organization_name })) : keyed;
+/**
+ * The request with this bearer credential in place of its own: in place of the token, or of the
+ * e-mail and password for a rename, and for a create beside the name alone (a create with an
+ * e-mail and a password ignores any token, as the old service did).
+ */
+const byBearer = (ask: Ask, route: string, credential: string): Ask => {
+  if (route === "PUT /org/update") return byToken(ask, credential);
+  const sent = { ...ask, headers: { ...ask.headers, ...bearer(credential) } };
+  return route === "POST /org/create" ? withBody(sent, ({ organization_name }) => ({ organization_name })) : sent;
 };
 
 /**
@@ -323,12 +327,7 @@ const byKey = (ask: Ask, route: string, secret: string): Ask => {
  */
 export const PROVOKE: Record<ErrorCode, Provoke | undefined> = {
   NOT_AUTHENTICATED: (ask) => ({ ...ask, headers: without(ask.headers, "authorization") }),
-  INVALID_TOKEN: (ask, _t, route) => {
-    if (route === "PUT /org/update") return byToken(ask, "not.a.token");
-    const forged = { ...ask, headers: { ...ask.headers, ...bearer("not.a.token") } };
-    // A create with an e-mail and a password ignores any token, as the old service did: the token counts with the name alone.
-    return route === "POST /org/create" ? withBody(forged, ({ organization_name }) => ({ organization_name })) : forged;
-  },
+  INVALID_TOKEN: (ask, _t, route) => byBearer(ask, route, "not.a.token"),
   UNSUPPORTED_MEDIA_TYPE: (ask) => ({ ...ask, headers: { ...ask.headers, "content-type": "text/plain" } }),
   PAYLOAD_TOO_LARGE: (ask) => (ask.body === undefined ? ask : { ...ask, body: json({ padding: "x".repeat(70 * 1024) }) }),
   VALIDATION_FAILED: (ask) => {
@@ -347,7 +346,7 @@ export const PROVOKE: Record<ErrorCode, Provoke | undefined> = {
     const password = ask.body !== undefined && /"(current_)?password"/.test(ask.body);
     if (!ask.headers.authorization || password) return { ...ask, env: CLOSED_LIMITERS };
     t.fullKey ??= await apiKeyFor(t.token, KEY_SCOPES);
-    return { ...byKey(ask, route, t.fullKey.secret), env: CLOSED_LIMITERS };
+    return { ...byBearer(ask, route, t.fullKey.secret), env: CLOSED_LIMITERS };
   },
   ACCOUNT_LOCKED: async (ask, t) => {
     await failLogins(t.email);
@@ -436,7 +435,7 @@ export const PROVOKE: Record<ErrorCode, Provoke | undefined> = {
     const scope = ask.path.startsWith("/org/events") ? "records:read" : "audit:read";
     t.narrowKeys ??= {};
     t.narrowKeys[scope] ??= await apiKeyFor(t.token, [scope]);
-    return byKey(ask, route, t.narrowKeys[scope].secret);
+    return byBearer(ask, route, t.narrowKeys[scope].secret);
   },
   // The tenant's owner is its only one: demoting, removing or withdrawing them would leave none.
   LAST_OWNER: (ask, t) => ({
