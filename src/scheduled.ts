@@ -1,6 +1,5 @@
 import { createDeps, settingsFor } from "./deps";
 import { sweepStaleAttempts } from "./domain/accounts/accounts";
-import { sweepExpiredResets } from "./domain/auth/password-reset";
 import { reconcile } from "./domain/reconciler/reconciler";
 import type { Env } from "./env";
 
@@ -11,8 +10,5 @@ export const scheduled = async (controller: ScheduledController, env: Env): Prom
   const report = await reconcile(deps, olderThan);
   // Stores without TTL indexes (FerretDB) keep stale lockout counters until swept.
   const stale_login_counters = await sweepStaleAttempts(deps, new Date(controller.scheduledTime));
-  const expired_reset_links = await sweepExpiredResets(deps, new Date(controller.scheduledTime));
-  console.log(
-    JSON.stringify({ msg: "reconcile", cron: controller.cron, ...report, stale_login_counters, expired_reset_links, data_round_trips: deps.data.roundTrips }),
-  );
+  console.log(JSON.stringify({ msg: "reconcile", cron: controller.cron, ...report, stale_login_counters, data_round_trips: deps.data.roundTrips }));
 };

@@ -18,11 +18,18 @@ export const MemberView = z.object({ user_id: z.string(), email: z.string(), rol
 
 export const MemberPage = z
   .object({
-    members: z.array(MemberView),
+    members: z.array(
+      z.extend(MemberView, {
+        email_verified: z.boolean().register(z.globalRegistry, { description: "The member followed a mailed link that proved the address is theirs" }),
+      }),
+    ),
     next_cursor: z.nullable(z.string()).register(z.globalRegistry, { description: "Pass as `cursor` for the next page; null on the last page" }),
   })
   .register(z.globalRegistry, {
-    example: { members: [{ user_id: exampleUser, email: "admin@testorg.com", role: "owner", joined_at: exampleTime }], next_cursor: null },
+    example: {
+      members: [{ user_id: exampleUser, email: "admin@testorg.com", role: "owner", joined_at: exampleTime, email_verified: true }],
+      next_cursor: null,
+    },
   });
 
 export const MemberListQuery = z.object({

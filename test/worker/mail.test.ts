@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parseSettings } from "../../src/config/settings";
-import { passwordResetMessage } from "../../src/domain/mail/password-reset";
+import { passwordResetMessage } from "../../src/domain/mail/templates";
 import { mailTransport, UndeliverableError } from "../../src/mail/transport";
 import { env, uniqueName } from "../helpers";
 import { headersOf, mailpitUrl, mailTo } from "./mail-mailpit";
@@ -42,7 +42,7 @@ describe("the password reset message", () => {
     // Quotes go with the header cleaning the name shares with the To header; the rest is escaped.
     expect(m.html).toContain("&lt;script&gt;alert( x )&lt;/script&gt;");
     expect(m.html).toContain("Acme &lt;b&gt;");
-    expect(m.text).toContain("https://app.service.test/reset-password?token=tok%26en%3C");
+    expect(m.text).toContain("https://app.service.test/reset-password#token=tok%26en%3C");
     expect(m.subject).not.toMatch(/["\r\n]/);
   });
 });
@@ -56,8 +56,8 @@ describe.skipIf(!mailpitUrl)("the SMTP transport, to Mailpit", () => {
     expect(got?.From).toEqual({ Name: "Org Service", Address: "accounts@service.test" });
     expect(got?.To).toEqual([{ Name: "Ada Lovelace", Address: to }]);
     expect(got?.Subject).toBe("Reset your Organization Management password");
-    expect(got?.Text).toContain("https://app.service.test/reset-password?token=abc123");
-    expect(got?.HTML).toContain('href="https://app.service.test/reset-password?token=abc123"');
+    expect(got?.Text).toContain("https://app.service.test/reset-password#token=abc123");
+    expect(got?.HTML).toContain('href="https://app.service.test/reset-password#token=abc123"');
   });
 
   it("cannot be made to add headers or recipients by a hostile display name or subject", async () => {

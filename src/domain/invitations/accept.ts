@@ -77,7 +77,7 @@ export const acceptInvitation = async (deps: Deps, input: AcceptInput, principal
   // Joined before a suspension (an earlier attempt of this accept): the membership stands, but no token is issued.
   if (!admitsCallers(org)) throw new AppError("ORGANIZATION_SUSPENDED");
   const member = memberOf(org, userId) as MemberRecord;
-  return { access_token: await tokenFor(deps, org, member), token_type: "bearer" as const, org };
+  return { access_token: await tokenFor(deps, org, member, member.token_version, account?.email_verified === true), token_type: "bearer" as const, org };
 };
 
 /** An accept under way: the claimed invitation (the marker), and what the run learns. */

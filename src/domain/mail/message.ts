@@ -44,9 +44,12 @@ const HTML_ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "
 /** Every value placed in an HTML part goes through this, text and attribute alike. */
 export const escapeHtml = (value: string): string => value.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c] ?? c);
 
-/** A link into the application: the base, a path, and the token as a query parameter (encoded). */
+/**
+ * A link into the application: the base, a path, and the token in the fragment, which a browser
+ * never sends to a server, so it stays out of access logs and Referer headers.
+ */
 export const mailLink = (settings: MailSettings, path: string, token: string): string => {
   const url = new URL(path, settings.linkBaseUrl.endsWith("/") ? settings.linkBaseUrl : `${settings.linkBaseUrl}/`);
-  url.searchParams.set("token", token);
+  url.hash = `token=${encodeURIComponent(token)}`;
   return url.toString();
 };
