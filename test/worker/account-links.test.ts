@@ -1,7 +1,7 @@
 import { runDurableObjectAlarm } from "cloudflare:test";
 import { decodeJwt } from "jose";
 import { describe, expect, it } from "vitest";
-import { bearer, call, createOrg, env, invite, loginToken, postJson, uniqueName, useOwnDatabase } from "../helpers";
+import { bearer, call, createOrg, env, invite, loginToken, postJson, roundTrips, uniqueName, useOwnDatabase } from "../helpers";
 import { headersOf, type MailpitMessage, mailpitUrl, mailTo } from "./mail-mailpit";
 
 /**
@@ -36,11 +36,15 @@ describe.skipIf(!mailpitUrl)("password reset from the mailed link", () => {
     const oldToken = await loginToken(org.email, org.password);
     const asked = await askReset(org.email.toUpperCase());
     expect(asked.status).toBe(202);
+    // Nothing before the answer: the account is looked up, and the link written and queued, after it.
+    expect(roundTrips(asked)).toBe(0);
     const token = tokenIn(await mailNumber(org.email, 1), "reset-password");
 
     const done = await confirmReset(token, "Fresh-Pass-123");
     expect(done.status).toBe(200);
     expect(done.headers.get("cache-control")).toBe("no-store");
+    // The account by the link's user id, the tokens revoked, the link spent with the new hash and its event, the event relayed.
+    expect(roundTrips(done)).toBe(4);
     const fresh = await loginToken(org.email, "Fresh-Pass-123");
     expect((await postJson("/admin/login", { email: org.email, password: org.password })).status).toBe(401);
     expect((await call("/org/events?limit=50", { headers: bearer(oldToken) })).status).toBe(401);
@@ -117,7 +121,10 @@ describe.skipIf(!mailpitUrl)("address verification from the mailed link", () => 
       ((await (await call("/org/members", { headers: bearer(token) })).json()) as { members: { email: string; email_verified: boolean }[] }).members;
     expect((await listed()).map((m) => m.email_verified)).toEqual([false]);
 
-    expect((await postJson("/auth/verify-email", {}, bearer(token))).status).toBe(202);
+    const asked = await postJson("/auth/verify-email", {}, bearer(token));
+    expect(asked.status).toBe(202);
+    // In parallel: is the token current, the account; the link is written and queued after the answer.
+    expect(roundTrips(asked)).toBe(2);
     const mail = await mailNumber(org.email, 1);
     expect(mail.Subject).toMatch(/Confirm your address/);
     const headers = await headersOf(mail.ID);
@@ -125,6 +132,7 @@ describe.skipIf(!mailpitUrl)("address verification from the mailed link", () => 
     const link = tokenIn(mail, "verify-email");
     const confirmed = await postJson("/auth/verify-email/confirm", { token: link });
     expect(confirmed.status).toBe(200);
+    expect(roundTrips(confirmed)).toBe(1);
     expect((await postJson("/auth/verify-email/confirm", { token: link })).status).toBe(410);
 
     expect((await listed()).map((m) => m.email_verified)).toEqual([true]);

@@ -26,7 +26,7 @@ export const passwordResetRoute = defineRoute({
   audit: "account.password_reset",
   request: { body: { schema: PasswordResetBody } },
   responses: { 202: { description: "Asked", schema: Detail, examples: { asked: { summary: "Asked", value: { detail: RESET_ASKED } } } } },
-  errors: ["MAIL_DISABLED", "RATE_LIMITED", ...BODY_ERRORS],
+  errors: ["MAIL_DISABLED", "RATE_LIMITED", "STORE_UNAVAILABLE", ...BODY_ERRORS],
   handler: async ({ request, env, deps, input, audit }) => {
     needsMail(deps);
     const { email } = await input.body();
