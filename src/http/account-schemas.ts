@@ -1,5 +1,5 @@
 import * as z from "../zod";
-import { Detail } from "./schemas";
+import { Detail, newPassword } from "./schemas";
 
 /** Bodies and answers of the account routes (routes/account.ts): mailed links for a reset and a verification. */
 
@@ -11,7 +11,7 @@ export const PasswordResetBody = z
   .register(z.globalRegistry, { example: { email: "admin@testorg.com" } });
 
 export const PasswordResetConfirmBody = z
-  .strictObject({ token: linkToken, new_password: z.string().check(z.minLength(8), z.maxLength(256)) })
+  .strictObject({ token: linkToken, new_password: newPassword })
   .register(z.globalRegistry, { example: { token: "65f0c0ffee0000000000000aV2hhdCBhIGxvbmcgcmFuZG9tIHRva2VuIGl0IGlzIQ", new_password: "N3w-passphrase" } });
 
 export const VerifyConfirmBody = z

@@ -1,4 +1,4 @@
-import { WorkerMailer } from "worker-mailer";
+import { LogLevel, WorkerMailer } from "worker-mailer";
 import type { MailConfig, SmtpSettings } from "../config/settings";
 import { headerText, isDeliverable, type MailAddress, type MailMessage } from "../domain/mail/message";
 
@@ -43,6 +43,8 @@ const smtp = (s: SmtpSettings, from: MailAddress): MailTransport => ({
         authType: ["plain", "login"],
         socketTimeoutMs: s.timeoutMs,
         responseTimeoutMs: s.timeoutMs,
+        // The outbox logs each failure as one JSON line with the message's id; the client's own lines would be noise beside it.
+        logLevel: LogLevel.NONE,
       },
       { from: sender, to, subject: headerText(message.subject, 300), text: message.text, html: message.html },
     );

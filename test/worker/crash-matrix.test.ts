@@ -39,7 +39,11 @@ const nothingLeft = async (database: string) => {
 /** Each operation with its own scenario, then with every other request that starts it. */
 const entries = OPERATIONS.flatMap(({ operation }) => {
   const own = SCENARIOS[operation.kind];
-  const others = Object.entries(ALSO_STARTED_BY[operation.kind] ?? {}).map(([by, scenario]) => ({ name: `${operation.kind}, started by ${by}`, operation, scenario }));
+  const others = Object.entries(ALSO_STARTED_BY[operation.kind] ?? {}).map(([by, scenario]) => ({
+    name: `${operation.kind}, started by ${by}`,
+    operation,
+    scenario,
+  }));
   return [...(own ? [{ name: operation.kind, operation, scenario: own }] : []), ...others];
 });
 

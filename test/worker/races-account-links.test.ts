@@ -43,8 +43,7 @@ const signsIn = (deps: Deps, email: string, password: string) =>
     () => false,
   );
 
-const report = (race: string, results: string[]) =>
-  console.info(`race ${race}: store=${env.DATA_API_URL ? "gateway" : "embedded"} ${JSON.stringify(results)}`);
+const report = (race: string, results: string[]) => console.info(`race ${race}: store=${env.DATA_API_URL ? "gateway" : "embedded"} ${JSON.stringify(results)}`);
 
 describe("mailed links raced", () => {
   it("one reset link confirmed eight times at once: exactly one new password", async () => {
@@ -66,7 +65,9 @@ describe("mailed links raced", () => {
   it("a reset racing a password change: the passwords that passed are the ones that can sign in, in order", async () => {
     const { deps, owner, email } = await world();
     const link = await placeLink(deps, owner, "password_reset");
-    const [reset, change] = outcomes(await Promise.allSettled([confirmPasswordReset(deps, link, "Reset-pass-1"), changePassword(deps, owner, PASSWORD, "Change-pass-1")]));
+    const [reset, change] = outcomes(
+      await Promise.allSettled([confirmPasswordReset(deps, link, "Reset-pass-1"), changePassword(deps, owner, PASSWORD, "Change-pass-1")]),
+    );
     report("reset vs change", [reset ?? "", change ?? ""]);
     expect([reset, change]).toContain("ok");
     const byReset = await signsIn(deps, email, "Reset-pass-1");
