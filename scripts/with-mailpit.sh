@@ -3,6 +3,7 @@
 # it over HTTP), for the e-mail tests:
 #
 #   scripts/with-mailpit.sh <command...>
+#   scripts/with-mailpit.sh --build        (builds it and exits)
 #
 # Builds Mailpit once from the Go module proxy at the pinned version into .cache/mailpit, starts it
 # on free SMTP and HTTP ports on 127.0.0.1, exports MAILPIT_SMTP_PORT and MAILPIT_API_URL, runs the
@@ -10,7 +11,7 @@
 set -euo pipefail
 
 if (( $# == 0 )); then
-  echo "usage: $0 <command...>" >&2
+  echo "usage: $0 <command...>   (or --build: only build it, e.g. ahead of time in CI)" >&2
   exit 2
 fi
 
@@ -38,6 +39,8 @@ if [[ ! -x "$bin" || "$(cat "$stamp" 2>/dev/null || true)" != "$version" ]]; the
   rm -rf "$gobin"
   echo "$version" >"$stamp"
 fi
+
+if [[ "$1" == "--build" ]]; then exit 0; fi
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/with-mailpit.XXXXXX")"
 log="$work/mailpit.log"
