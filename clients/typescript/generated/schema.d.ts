@@ -2044,6 +2044,13 @@ export interface paths {
                                 expires_at: string;
                                 /** Format: date-time */
                                 created_at: string;
+                                /** @description The invitation's mail: `pending` (queued, or retried after `last_error`), `sent` (the mail server accepted it) or `failed` (given up after a day of attempts); null when no mail was sent (no transport, or not queued yet) */
+                                delivery: {
+                                    /** @enum {string} */
+                                    status: "pending" | "sent" | "failed";
+                                    attempts: number;
+                                    last_error: string | null;
+                                } | null;
                             }[];
                         };
                     };

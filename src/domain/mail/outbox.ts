@@ -19,7 +19,7 @@ export const MAIL_RETENTION_DAYS = 7;
 /** Messages one run sends before it yields to the next alarm. */
 const BATCH = 20;
 
-export type MailKind = "password_reset" | "password_changed" | "email_verification";
+export type MailKind = "invitation" | "password_reset" | "password_changed" | "email_verification";
 export type MailStatus = "pending" | "sent" | "failed";
 
 export interface MailDoc {

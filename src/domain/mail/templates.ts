@@ -7,7 +7,7 @@ import { escapeHtml, headerText, type MailAddress, type MailMessage, type MailSe
  */
 
 /** Where each link leads in the application, under MAIL_LINK_BASE_URL; the token rides in the fragment. */
-export const LINK_PATHS = { passwordReset: "reset-password", verifyEmail: "verify-email" } as const;
+export const LINK_PATHS = { invitation: "accept", passwordReset: "reset-password", verifyEmail: "verify-email" } as const;
 
 interface Composed {
   subject: string;
@@ -53,4 +53,19 @@ export const verifyEmailMessage = (settings: MailSettings, to: MailAddress, toke
     paragraphs: [`To confirm that this address is yours, open this link within ${ttlMinutes} minutes:`],
     link: mailLink(settings, LINK_PATHS.verifyEmail, token),
     after: ["If you did not ask for it, ignore this message."],
+  });
+
+export const invitationMessage = (
+  settings: MailSettings,
+  to: MailAddress,
+  token: string,
+  from: { inviter: string; organization: string; expiresAt: Date },
+): MailMessage =>
+  compose(to, {
+    subject: `${from.inviter} invited you to ${from.organization} on ${settings.productName}`,
+    paragraphs: [
+      `${from.inviter} invited you to join ${from.organization} on ${settings.productName}. To accept, open this link before ${from.expiresAt.toUTCString()}:`,
+    ],
+    link: mailLink(settings, LINK_PATHS.invitation, token),
+    after: ["If you did not expect this invitation, ignore this message: nothing happens unless the link is followed."],
   });
