@@ -9,7 +9,7 @@ import { headersOf, type MailpitMessage, mailpitUrl, mailTo } from "./mail-mailp
  * Password reset and address verification through the HTTP routes, with the real Mailpit: each
  * link is read from the message Mailpit received and followed as its holder would.
  */
-const database = useOwnDatabase("account_links");
+const database = useOwnDatabase("account_links", { mail: true });
 const dispatcher = () => env.MAIL_DISPATCHER.get(env.MAIL_DISPATCHER.idFromName(database));
 
 /** Waits for the `count`-th message to this address (the request's work after its answer, then the dispatcher's alarm). */

@@ -8,7 +8,7 @@ import { headersOf, type MailpitMessage, mailpitUrl, mailTo } from "./mail-mailp
  * Invitations mailed to their address, with the real Mailpit: the link is read from the message
  * and followed. Accepting from it proves the address; the token answered to the inviter does not.
  */
-const database = useOwnDatabase("invitation_mail");
+const database = useOwnDatabase("invitation_mail", { mail: true });
 const dispatcher = () => env.MAIL_DISPATCHER.get(env.MAIL_DISPATCHER.idFromName(database));
 
 const mailNumber = async (email: string, count: number): Promise<MailpitMessage> => {

@@ -13,7 +13,7 @@ import { mailpitUrl, mailTo } from "./mail-mailpit";
  * dispatcher's alarm; a mail server that is down delays them (retried on the schedule) and loses
  * none; a full outbox refuses more without failing the caller.
  */
-const database = useOwnDatabase("mail_outbox");
+const database = useOwnDatabase("mail_outbox", { mail: true });
 const address = (tag: string) =>
   `${uniqueName(tag)
     .toLowerCase()

@@ -2,13 +2,15 @@ import { describe, expect, it } from "vitest";
 import { parseSettings } from "../../src/config/settings";
 import { passwordResetMessage } from "../../src/domain/mail/templates";
 import { mailTransport, UndeliverableError } from "../../src/mail/transport";
-import { env, uniqueName } from "../helpers";
+import { env, uniqueName, useOwnDatabase } from "../helpers";
 import { headersOf, mailpitUrl, mailTo } from "./mail-mailpit";
 
 /**
  * The SMTP transport from inside workerd, over `cloudflare:sockets`, to a real Mailpit on loopback
  * (scripts/with-mailpit.sh); what arrived is read back through Mailpit's API.
  */
+useOwnDatabase("mail", { mail: true });
+
 const settings = () => parseSettings(env as unknown as Record<string, unknown>);
 const address = (tag: string) =>
   `${uniqueName(tag)

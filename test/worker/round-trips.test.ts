@@ -1,9 +1,7 @@
 // The data round trips each endpoint makes before it answers, against the one table the docs
 // (docs/architecture.md) and the latency model (npm run latency) are generated from: a change
 // that adds or saves a call fails here until test/round-trips.json says so.
-import { ObjectId } from "bson";
 import { describe, expect, it } from "vitest";
-import { INVITATIONS, type InvitationDoc } from "../../src/domain/invitations/invitations";
 import { ORGANIZATIONS, type OrganizationDoc } from "../../src/domain/kernel/model";
 import {
   bearer,
@@ -27,19 +25,6 @@ const tokenOf = async (res: Response) => ((await res.json()) as { access_token: 
 const userIdOf = (token: string) => (JSON.parse(atob((token.split(".")[1] ?? "").replace(/-/g, "+").replace(/_/g, "/"))) as { admin_id: string }).admin_id;
 const remove = (path: string, headers: Record<string, string>) => call(path, { method: "DELETE", headers });
 const organizations = () => storeClient(env.DATABASE ?? "master_db").collection<OrganizationDoc>(ORGANIZATIONS);
-
-/** With a mail transport, invitations are mailed after their answer: waits until each notes its message, which its listing then reads. */
-const mailed = async (orgToken: string): Promise<boolean> => {
-  if (env.MAIL_TRANSPORT !== "smtp") return false;
-  const orgId = (JSON.parse(atob((orgToken.split(".")[1] ?? "").replace(/-/g, "+").replace(/_/g, "/"))) as { org_id: string }).org_id;
-  const invitations = storeClient(env.DATABASE ?? "master_db").collection<InvitationDoc>(INVITATIONS);
-  for (let i = 0; i < 100; i++) {
-    const pending = await invitations.find({ org_id: ObjectId.createFromHexString(orgId) });
-    if (pending.length > 0 && pending.every((doc) => doc.mail_id)) return true;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  throw new Error("the invitations were never mailed");
-};
 
 /** Waits until no event publisher holds a lease on the organization (they run after the answer). */
 const publisherDone = async (name: string) => {
@@ -105,10 +90,7 @@ describe("data round trips per endpoint", () => {
     const invited = await count("POST /org/invitations", postJson("/org/invitations", { email: `trips-${team.email}`, role: "member" }, bearer(lead)), 201);
     const other = (await (await postJson("/org/invitations", { email: `other-${team.email}`, role: "member" }, bearer(lead))).json()) as { id: string };
     await count("DELETE /org/invitations/{id}", remove(`/org/invitations/${other.id}`, bearer(lead)));
-    // Its delivery status is one more read when the invitations were mailed (the table says so).
-    const withMail = await mailed(lead);
     await count("GET /org/invitations", call("/org/invitations", { headers: bearer(lead) }));
-    if (withMail) measured["GET /org/invitations"] = (measured["GET /org/invitations"] ?? 0) - 1;
     const { token } = (await invited.json()) as { token: string };
     const member = userIdOf(await tokenOf(await count("POST /invitations/accept", postJson("/invitations/accept", { token, password: "Joiner-1234" }))));
     await count("GET /org/members", call("/org/members", { headers: bearer(lead) }));
