@@ -8,6 +8,22 @@ const gateway: Record<string, string> = process.env.DATA_API_URL
   ? { DATA_API_URL: process.env.DATA_API_URL, DATA_API_KEY: process.env.DATA_API_KEY ?? "", DATA_API_SERVER: process.env.DATA_API_SERVER ?? "" }
   : {};
 
+// With MAILPIT_SMTP_PORT set (scripts/with-mailpit.sh), the Worker under test mails over plain SMTP
+// to that Mailpit on loopback and the mail suites read what it received from MAILPIT_API_URL;
+// without it, the transport is `none` and those suites are skipped.
+const mailpit: Record<string, string> = process.env.MAILPIT_SMTP_PORT
+  ? {
+      MAIL_TRANSPORT: "smtp",
+      SMTP_HOST: "127.0.0.1",
+      SMTP_PORT: process.env.MAILPIT_SMTP_PORT,
+      SMTP_SECURITY: "off",
+      // Mailpit accepts any credentials: set, so the client's AUTH is exercised too.
+      SMTP_USER: "worker",
+      SMTP_PASSWORD: "test-only",
+      MAILPIT_API_URL: process.env.MAILPIT_API_URL ?? "",
+    }
+  : {};
+
 // FUZZ_SEED / FUZZ_RUNS from the shell reach the property-based suite (test/worker/fuzz.test.ts).
 const fuzz: Record<string, string> = Object.fromEntries(["FUZZ_SEED", "FUZZ_RUNS"].flatMap((k) => (process.env[k] ? [[k, process.env[k]]] : [])));
 
@@ -41,7 +57,12 @@ export default defineConfig({
           WEBHOOK_ALLOW_HTTP_LOOPBACK: "1",
           WEBHOOK_SCHEDULE_DIVISOR: "1000",
           WEBHOOK_TIMEOUT_MS: "1000",
+          // The sender and where links point, set whatever the transport: mail tests check the wording.
+          MAIL_FROM: "accounts@service.test",
+          MAIL_FROM_NAME: "Org Service",
+          MAIL_LINK_BASE_URL: "https://app.service.test/",
           ...gateway,
+          ...mailpit,
           ...fuzz,
         },
         // A key's allowance small enough to spend in a test (test/worker/api-keys.test.ts), beside

@@ -55,13 +55,14 @@ export const sharesOf = (metafile: Metafile, output = "index.js"): Share[] => {
 };
 
 // Workers has no Node stand-in for its built-in modules: the bundle imports `cloudflare:workers`
-// for the Durable Object base class, which Node cannot resolve. A stub with the same exports lets
-// Node evaluate everything else exactly as built.
+// for the Durable Object base class and `cloudflare:sockets` for SMTP, which Node cannot resolve. A
+// stub with the same exports lets Node evaluate everything else exactly as built.
 const CLOUDFLARE_STUB = `export class DurableObject { constructor(ctx, env) { this.ctx = ctx; this.env = env; } }
 export class WorkerEntrypoint { constructor(ctx, env) { this.ctx = ctx; this.env = env; } }
 export class WorkflowEntrypoint { constructor(ctx, env) { this.ctx = ctx; this.env = env; } }
 export class RpcTarget {}
 export const env = {};
+export const connect = () => { throw new Error("no sockets where the bundle is measured"); };
 `;
 
 // One fresh process per sample: a second import in the same process would be served from the

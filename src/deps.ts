@@ -76,6 +76,7 @@ const domainSettings = ({
   invitationTtlSeconds,
   maxPendingInvitations,
   webhooks,
+  mail,
   data,
 }: Settings): DomainSettings => ({
   token,
@@ -84,6 +85,7 @@ const domainSettings = ({
   invitationTtlSeconds,
   maxPendingInvitations,
   webhooks,
+  mail: { from: mail.from, productName: mail.productName, linkBaseUrl: mail.linkBaseUrl, sends: mail.sends },
   data: { database: data.database, timeoutMs: data.timeoutMs },
 });
 
@@ -100,6 +102,10 @@ const buildDeps = (env: Env, settings: Settings, ctx?: ExecutionContext): Deps =
       const hex = orgId.toHexString();
       const dispatcher = env.WEBHOOK_DISPATCHER.get(env.WEBHOOK_DISPATCHER.idFromName(hex));
       keepAlive(ctx, dispatcher.poke(hex, settings.data.database));
+    },
+    wakeMail: () => {
+      const dispatcher = env.MAIL_DISPATCHER.get(env.MAIL_DISPATCHER.idFromName(settings.data.database));
+      keepAlive(ctx, dispatcher.poke(settings.data.database));
     },
     handOverLastDeliveries: async (orgId, deliveries) => {
       const hex = orgId.toHexString();

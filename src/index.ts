@@ -2,6 +2,7 @@ import type { Env } from "./env";
 import { router } from "./http/router";
 import { scheduled } from "./scheduled";
 
+export { MailDispatcher } from "./mail-dispatcher";
 export { DataStore } from "./store/data-store";
 export { WebhookDispatcher } from "./webhook-dispatcher";
 

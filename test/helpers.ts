@@ -8,10 +8,17 @@ import type { Principal } from "../src/domain/kernel/principal";
 import worker from "../src/index";
 
 /**
+ * Mail leaves only from the files that test it (`useOwnDatabase(prefix, { mail: true })`): every
+ * invitation of every other suite would otherwise travel to the mail server, which the suites pay
+ * for on the gateway store. The mail dispatcher keeps the configuration's transport.
+ */
+const QUIET = { MAIL_TRANSPORT: "none" } as const;
+
+/**
  * The bindings the helpers send with: the test configuration's, or the same with a database of
  * the calling test file's own (`useOwnDatabase`). A live binding, so importers see the switch.
  */
-let env: typeof bindings = bindings;
+let env: typeof bindings = { ...bindings, ...QUIET };
 
 /**
  * Points every helper of the calling test file (requests, store clients, the sweep's cases) at a
@@ -20,9 +27,9 @@ let env: typeof bindings = bindings;
  * database shared by every file would make each later lookup pay for every earlier file's data.
  * Each test file runs with its own module instances, so the switch never leaks into another file.
  */
-export const useOwnDatabase = (prefix: string): string => {
+export const useOwnDatabase = (prefix: string, options: { mail?: true } = {}): string => {
   const database = `${prefix}_${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
-  env = { ...bindings, DATABASE: database };
+  env = { ...bindings, ...(options.mail ? {} : QUIET), DATABASE: database };
   return database;
 };
 

@@ -24,6 +24,28 @@ export interface TokenConfig {
   audience: string;
 }
 
+/** The SMTP server the Worker sends mail through, over `cloudflare:sockets` (src/mail/transport.ts). */
+export interface SmtpSettings {
+  host: string;
+  port: number;
+  /** `tls`: TLS from the first byte (port 465); `starttls`: upgraded when the server offers it; `off`: plain (loopback, tests). */
+  security: "tls" | "starttls" | "off";
+  user?: string;
+  password?: string;
+  timeoutMs: number;
+}
+
+/** How mailed messages read (the sender, the product's name, the base of their links, e.g. https://app.example.com), and whether any leave (not with MAIL_TRANSPORT=none: then none is queued). */
+export interface MailSettings {
+  from: { email: string; name?: string };
+  productName: string;
+  linkBaseUrl: string;
+  sends: boolean;
+}
+
+/** Outgoing mail: how it leaves (`none`: it does not; the application mails from the events) and how it reads. */
+export type MailConfig = MailSettings & { transport: { kind: "none" } | { kind: "smtp"; smtp: SmtpSettings } };
+
 /** One operator key of the platform API (`PLATFORM_API_KEYS`). */
 export interface PlatformKey {
   /** Named in the audit trail; the secret never is. */
@@ -60,6 +82,7 @@ export interface Settings {
   corsOrigins: string[];
   /** The platform operator's keys; none: the /platform API answers 404 throughout. */
   platformKeys: PlatformKey[];
+  mail: MailConfig;
 }
 
 const PLATFORM_KEY_ID = /^[A-Za-z0-9._-]{1,64}$/;
@@ -177,12 +200,30 @@ const buildSchema = () =>
       WEBHOOK_SCHEDULE_DIVISOR: number(1, 1_000_000, 1),
       CORS_ALLOWED_ORIGINS: z._default(z.string(), ""),
       PLATFORM_API_KEYS: platformKeys(),
+      MAIL_TRANSPORT: z._default(z.enum(["none", "smtp"]), "none"),
+      MAIL_FROM: emptyIsUnset(z.email()),
+      MAIL_FROM_NAME: z.optional(z.string()),
+      MAIL_PRODUCT_NAME: nonEmpty("Organization Management"),
+      MAIL_LINK_BASE_URL: emptyIsUnset(z.url({ protocol: /^https?$/ })),
+      SMTP_HOST: emptyIsUnset(z.string().check(z.minLength(1))),
+      SMTP_PORT: number(1, 65_535, 587),
+      SMTP_SECURITY: z._default(z.enum(["tls", "starttls", "off"]), "starttls"),
+      SMTP_USER: emptyIsUnset(z.string()),
+      SMTP_PASSWORD: emptyIsUnset(z.string()),
+      SMTP_TIMEOUT_MS: number(1000, 60_000, 10_000),
     })
     .check(
       z.superRefine((c, ctx) => {
         if (c.JWT_ALGORITHM.startsWith("HS") ? !c.JWT_SECRET : !c.JWT_PRIVATE_KEY) {
           const name = c.JWT_ALGORITHM.startsWith("HS") ? "JWT_SECRET" : "JWT_PRIVATE_KEY";
           ctx.addIssue({ code: "custom", path: [name], message: `${name} is required for ${c.JWT_ALGORITHM}` });
+        }
+        // A transport that would send mail with no sender, no server or links to nowhere stops the Worker at start.
+        if (c.MAIL_TRANSPORT !== "none") {
+          const required = ["MAIL_FROM", "MAIL_LINK_BASE_URL", "SMTP_HOST"] as const;
+          for (const name of required) {
+            if (!c[name]) ctx.addIssue({ code: "custom", path: [name], message: `${name} is required for MAIL_TRANSPORT=${c.MAIL_TRANSPORT}` });
+          }
         }
       }),
     );
@@ -234,5 +275,25 @@ export const parseSettings = (env: Record<string, unknown>): Settings => {
       .map((o) => o.trim())
       .filter(Boolean),
     platformKeys: c.PLATFORM_API_KEYS,
+    mail: {
+      transport:
+        c.MAIL_TRANSPORT === "smtp"
+          ? {
+              kind: "smtp",
+              smtp: {
+                host: c.SMTP_HOST ?? "",
+                port: c.SMTP_PORT,
+                security: c.SMTP_SECURITY,
+                user: c.SMTP_USER,
+                password: c.SMTP_PASSWORD,
+                timeoutMs: c.SMTP_TIMEOUT_MS,
+              },
+            }
+          : { kind: "none" },
+      from: { email: c.MAIL_FROM ?? "", name: c.MAIL_FROM_NAME || undefined },
+      productName: c.MAIL_PRODUCT_NAME,
+      linkBaseUrl: c.MAIL_LINK_BASE_URL ?? "",
+      sends: c.MAIL_TRANSPORT !== "none",
+    },
   };
 };

@@ -72,6 +72,12 @@ const throttleClient = (request: AppRequest, env: Env): Promise<void> =>
  */
 export const throttleKey = (request: AppRequest, env: Env, secretHash: string): Promise<void> => throttle(request, env.API_KEY_RATE_LIMITER, secretHash);
 
+/**
+ * The per-address throttle of mailed links, counted for any address asked about (known or not, so
+ * the 429 tells nothing), keyed by the address's hash as the lockout counter is.
+ */
+export const throttleAddress = (request: AppRequest, env: Env, addressKey: string): Promise<void> => throttle(request, env.MAIL_RATE_LIMITER, addressKey);
+
 /** One count against a Rate Limiting binding (none configured: no limit); 429 once spent. */
 const throttle = async (request: AppRequest, limiter: RateLimit | undefined, key: string): Promise<void> => {
   if (!limiter) return;

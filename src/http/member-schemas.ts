@@ -18,11 +18,18 @@ export const MemberView = z.object({ user_id: z.string(), email: z.string(), rol
 
 export const MemberPage = z
   .object({
-    members: z.array(MemberView),
+    members: z.array(
+      z.extend(MemberView, {
+        email_verified: z.boolean().register(z.globalRegistry, { description: "The member followed a mailed link that proved the address is theirs" }),
+      }),
+    ),
     next_cursor: z.nullable(z.string()).register(z.globalRegistry, { description: "Pass as `cursor` for the next page; null on the last page" }),
   })
   .register(z.globalRegistry, {
-    example: { members: [{ user_id: exampleUser, email: "admin@testorg.com", role: "owner", joined_at: exampleTime }], next_cursor: null },
+    example: {
+      members: [{ user_id: exampleUser, email: "admin@testorg.com", role: "owner", joined_at: exampleTime, email_verified: true }],
+      next_cursor: null,
+    },
   });
 
 export const MemberListQuery = z.object({
@@ -40,8 +47,6 @@ export const InvitationBody = z.strictObject({ email, role }).register(z.globalR
 
 const invitationFields = { id: z.string(), email: z.string(), role, expires_at: z.iso.datetime(), created_at: z.iso.datetime() };
 
-export const Invitation = z.object(invitationFields);
-
 export const CreatedInvitation = z
   .object({
     ...invitationFields,
@@ -58,10 +63,25 @@ export const CreatedInvitation = z
     },
   });
 
-export const InvitationList = z.object({ invitations: z.array(Invitation) }).register(z.globalRegistry, {
+/** How the invitation's mail went, with a mail transport configured; null when none was mailed. */
+const delivery = z
+  .nullable(z.object({ status: z.enum(["pending", "sent", "failed"]), attempts: z.number(), last_error: z.nullable(z.string()) }))
+  .register(z.globalRegistry, {
+    description:
+      "The invitation's mail: `pending` (queued, or retried after `last_error`), `sent` (the mail server accepted it) or `failed` (given up after a day of attempts); null when no mail was sent (no transport, or not queued yet)",
+  });
+
+export const InvitationList = z.object({ invitations: z.array(z.object({ ...invitationFields, delivery })) }).register(z.globalRegistry, {
   example: {
     invitations: [
-      { id: "6650f1c2e8b3e4a0123456bb", email: "colleague@testorg.com", role: "member", expires_at: "2026-01-08T00:00:00.000Z", created_at: exampleTime },
+      {
+        id: "6650f1c2e8b3e4a0123456bb",
+        email: "colleague@testorg.com",
+        role: "member",
+        expires_at: "2026-01-08T00:00:00.000Z",
+        created_at: exampleTime,
+        delivery: { status: "sent", attempts: 1, last_error: null },
+      },
     ],
   },
 });

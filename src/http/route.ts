@@ -15,6 +15,11 @@ export type Method = "get" | "post" | "put" | "patch" | "delete" | "head";
 export const TAGS = {
   organizations: { name: "Organizations", description: "Create, read, rename and delete organizations (the original FastAPI contract)" },
   admin: { name: "Admin authentication", description: "Log in, log out, change the password" },
+  account: {
+    name: "Account",
+    description:
+      "A forgotten password reset and an address verified, each by a one-time link mailed to the account's address (with a mail transport configured; `MAIL_TRANSPORT=none` answers 409)",
+  },
   members: { name: "Members and invitations", description: "The people of an organization, their roles, and invitations to join it" },
   apiKeys: {
     name: "API keys",

@@ -4,7 +4,7 @@ import * as z from "../zod";
 const organizationName = z.string().check(z.minLength(1), z.maxLength(255));
 const email = z.email().check(z.maxLength(254));
 /** New passwords: long enough to resist guessing, short enough to bound hashing work. */
-const newPassword = z.string().check(z.minLength(8), z.maxLength(256));
+export const newPassword = z.string().check(z.minLength(8), z.maxLength(256));
 /** Existing passwords are checked as they are: accounts from the old service may predate the rules. */
 const anyPassword = z.string().check(z.minLength(1), z.maxLength(256));
 

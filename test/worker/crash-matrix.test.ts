@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { Operation } from "../../src/domain/kernel/operation";
 import { OPERATIONS } from "../../src/domain/operations";
 import { reconcile } from "../../src/domain/reconciler/reconciler";
-import { SCENARIOS } from "./crash-scenarios";
+import { ALSO_STARTED_BY, SCENARIOS, type Scenario } from "./crash-scenarios";
 import { Crash, type Cut, crashingDeps, depsFor, freshDatabase, laterDeps } from "./faults";
 
 /**
@@ -23,6 +23,7 @@ const kinds = OPERATIONS.map(({ operation }) => operation.kind);
 
 it("every declared operation has a crash scenario, and every scenario a declared operation", () => {
   expect(Object.keys(SCENARIOS).sort()).toEqual([...kinds].sort());
+  expect(Object.keys(ALSO_STARTED_BY).filter((kind) => !kinds.includes(kind))).toEqual([]);
   expect(new Set(kinds).size).toBe(kinds.length);
 });
 
@@ -35,10 +36,18 @@ const nothingLeft = async (database: string) => {
   }
 };
 
-describe.each(OPERATIONS.map(({ operation }) => ({ kind: operation.kind, operation })))("$kind", ({ kind, operation }) => {
-  const scenario = SCENARIOS[kind];
-  if (!scenario) return;
+/** Each operation with its own scenario, then with every other request that starts it. */
+const entries = OPERATIONS.flatMap(({ operation }) => {
+  const own = SCENARIOS[operation.kind];
+  const others = Object.entries(ALSO_STARTED_BY[operation.kind] ?? {}).map(([by, scenario]) => ({
+    name: `${operation.kind}, started by ${by}`,
+    operation,
+    scenario,
+  }));
+  return [...(own ? [{ name: operation.kind, operation, scenario: own }] : []), ...others];
+});
 
+describe.each(entries)("$name", ({ operation, scenario }: { operation: Operation<unknown>; scenario: Scenario }) => {
   it("runs whole without a crash", async () => {
     const database = freshDatabase();
     const world = await scenario.setUp(database);

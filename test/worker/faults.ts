@@ -20,7 +20,7 @@ export const freshDatabase = () => `lifecycle_${Date.now().toString(36)}_${datab
 export type Hold = { at: number; until: Promise<unknown> };
 
 export const depsFor = (database: string, fault?: Fault, hold?: Hold): Deps => {
-  const settings = parseSettings({ ...env, DATABASE: database, PBKDF2_ITERATIONS: "10000" });
+  const settings = parseSettings({ ...env, DATABASE: database, PBKDF2_ITERATIONS: "10000", MAIL_TRANSPORT: "none" });
   const data = storeClient(database, (send) => {
     let calls = 0;
     return async (request) => {

@@ -40,6 +40,18 @@ export interface AccountDoc {
   joining_at?: Date;
   /** Events of this account's changes (a password change) not yet relayed to its organizations (events/carried.ts). */
   carried?: CarriedEvent[];
+  /** True once the holder proved the address is theirs (a mailed link followed); absent: not proven. */
+  email_verified?: true;
+  /** The open password reset link, if any (auth/password-reset.ts). */
+  password_reset?: PendingLink;
+  /** The open address verification link, if any (auth/verify-email.ts). */
+  email_verification?: PendingLink;
+}
+
+/** A mailed one-time link's hash and expiry, kept on the account it opens (auth/mailed-link.ts). */
+export interface PendingLink {
+  hash: string;
+  expires_at: Date;
 }
 
 export type Account = AccountDoc & Required<Pick<AccountDoc, "user_id" | "email" | "password_hash" | "org_ids">>;

@@ -13,6 +13,8 @@ import { runForRequest } from "../kernel/operation";
 import { currentToken, type Principal } from "../kernel/principal";
 import { slugify } from "../kernel/slug";
 import { issueToken } from "../kernel/tokens";
+import { enqueueMail } from "../mail/outbox";
+import { passwordChangedMessage } from "../mail/templates";
 
 const canLogIn = (org: OrganizationDoc): boolean => isReadable(org.status);
 
@@ -123,9 +125,15 @@ const afterSuccess = async (deps: Deps, key: string, countedAt: Date, account: A
 export const verifyCredentials = (deps: Deps, email: string, password: string, organizationName?: string): Promise<SignedIn> =>
   checkPassword(deps, normalizeEmail(email), password, organizationName === undefined ? {} : { slug: slugify(organizationName) });
 
-export const tokenFor = (deps: Deps, org: Pick<OrganizationDoc, "_id" | "organization_name">, member: MemberRecord, tokenVersion = member.token_version) =>
+export const tokenFor = (
+  deps: Deps,
+  org: Pick<OrganizationDoc, "_id" | "organization_name">,
+  member: MemberRecord,
+  tokenVersion = member.token_version,
+  emailVerified = false,
+) =>
   issueToken(
-    { userId: member.user_id.toHexString(), orgId: org._id.toHexString(), orgName: org.organization_name, tokenVersion, role: member.role },
+    { userId: member.user_id.toHexString(), orgId: org._id.toHexString(), orgName: org.organization_name, tokenVersion, role: member.role, emailVerified },
     deps.settings.token,
     deps.now(),
   );
@@ -136,9 +144,9 @@ export interface TokenAnswer {
 }
 
 export const login = async (deps: Deps, email: string, password: string, organizationName?: string): Promise<TokenAnswer & { org: OrganizationDoc }> => {
-  const { org, member } = await verifyCredentials(deps, email, password, organizationName);
+  const { org, member, account } = await verifyCredentials(deps, email, password, organizationName);
   if (organizationName !== undefined && org.slug !== slugify(organizationName)) throw new AppError("INVALID_CREDENTIALS");
-  return { access_token: await tokenFor(deps, org, member), token_type: "bearer", org };
+  return { access_token: await tokenFor(deps, org, member, member.token_version, account.email_verified === true), token_type: "bearer", org };
 };
 
 /** A token for another organization of the signed-in user: the presented token must still be current. */
@@ -154,7 +162,7 @@ export const switchOrganization = async (deps: Deps, principal: Principal, organ
   const member = target ? memberOf(target, principal.userId) : undefined;
   if (!target || !member || !canLogIn(target)) throw new AppError("ORGANIZATION_NOT_FOUND");
   if (!admitsCallers(target)) throw new AppError("ORGANIZATION_SUSPENDED");
-  return { access_token: await tokenFor(deps, target, member), token_type: "bearer", org: target };
+  return { access_token: await tokenFor(deps, target, member, member.token_version, principal.emailVerified), token_type: "bearer", org: target };
 };
 
 /** Revokes every token of the member for this organization issued so far, the presented one included. */
@@ -217,6 +225,12 @@ export const changePassword = async (deps: Deps, principal: Principal, currentPa
     );
   if (changedCount > 0) {
     await runForRequest(changePasswordOperation, deps, { carrier: account._id, carried: changed });
+    if (deps.settings.mail.sends)
+      deps.background((after) => enqueueMail(after, "password_changed", passwordChangedMessage(after.settings.mail, { email: account.email })));
   }
-  return { access_token: await tokenFor(deps, own, member, principal.tokenVersion + 1), token_type: "bearer" as const, org: own };
+  return {
+    access_token: await tokenFor(deps, own, member, principal.tokenVersion + 1, account.email_verified === true),
+    token_type: "bearer" as const,
+    org: own,
+  };
 };

@@ -14,6 +14,7 @@ import { defineOperation, runForRequest } from "../kernel/operation";
 import { isCurrent, type Principal } from "../kernel/principal";
 import { invitersOf } from "../kernel/roles";
 import { INVITATIONS, type InvitationDoc, inviterHoldsAuthority } from "./invitations";
+import { mailedInvitationId } from "./mail";
 
 /**
  * Accepting an invitation: the claim first (one atomic update: of two accepts of one token, one
@@ -58,7 +59,9 @@ export const acceptInvitation = async (deps: Deps, input: AcceptInput, principal
   // Token guesses count against the caller's address before any lookup, as password guesses do.
   await deps.throttleCredentials?.();
   const hash = await hashSecret(input.token);
-  const invitation = await invitations(deps).findOne({ token_hash: hash });
+  // The mailed link names its invitation; the inviter's token is found by its hash.
+  const mailedId = mailedInvitationId(input.token);
+  const invitation = await invitations(deps).findOne(mailedId ? { _id: ObjectId.createFromHexString(mailedId), mail_token_hash: hash } : { token_hash: hash });
   const now = deps.now();
   if (!invitation || invitation.claim || invitation.revoked || invitation.expires_at <= now) throw new AppError("INVITATION_INVALID");
   const { key, account } = await acceptingAccount(deps, invitation, input, principal);
@@ -67,7 +70,11 @@ export const acceptInvitation = async (deps: Deps, input: AcceptInput, principal
   const password_hash = account ? undefined : await hashPassword(input.password as string, deps.settings.pbkdf2Iterations);
   const claimed = await invitations(deps).findOneAndUpdate(
     { _id: invitation._id, claim: { $exists: false }, revoked: { $exists: false }, expires_at: { $gt: now } },
-    { $set: { claim: { user_id: userId, at: now, new_account: !account, ...(password_hash ? { password_hash } : {}) } } },
+    {
+      $set: {
+        claim: { user_id: userId, at: now, new_account: !account, ...(password_hash ? { password_hash } : {}), ...(mailedId ? { verified: true } : {}) },
+      },
+    },
     { returnNewDocument: true },
   );
   if (!claimed) throw new AppError("INVITATION_INVALID");
@@ -77,7 +84,8 @@ export const acceptInvitation = async (deps: Deps, input: AcceptInput, principal
   // Joined before a suspension (an earlier attempt of this accept): the membership stands, but no token is issued.
   if (!admitsCallers(org)) throw new AppError("ORGANIZATION_SUSPENDED");
   const member = memberOf(org, userId) as MemberRecord;
-  return { access_token: await tokenFor(deps, org, member), token_type: "bearer" as const, org };
+  const verified = account?.email_verified === true || mailedId !== null;
+  return { access_token: await tokenFor(deps, org, member, member.token_version, verified), token_type: "bearer" as const, org };
 };
 
 /** An accept under way: the claimed invitation (the marker), and what the run learns. */
@@ -118,6 +126,9 @@ export const acceptOperation = defineOperation<Accepting>({
           // The account closed meanwhile (its last membership ended): the invitation stays, to accept again as a new account.
           return abandonAccept(deps, claimed, "ORGANIZATION_BUSY");
         }
+        // Accepted from the mailed link: the address is the accepter's.
+        if (claim.verified)
+          await deps.data.collection<AccountDoc>(USERS).updateOne({ _id: accountKey, user_id: claim.user_id }, { $set: { email_verified: true } });
       },
     },
     {

@@ -14,6 +14,7 @@ import { runForRequest } from "../kernel/operation";
 import type { Principal } from "../kernel/principal";
 import { invitersOf, mayAssign, ROLES, type Role } from "../kernel/roles";
 import { insertInSlot, SLOT_INDEX } from "../kernel/slots";
+import { type Delivery, deliveriesOf, mailedHash, mailInvitation, newMailSecret } from "./mail";
 
 /**
  * Invitations, in the master database's `invitations` collection: one pending per e-mail and
@@ -36,7 +37,11 @@ export interface InvitationDoc {
   /** Which of the organization's `maxPendingInvitations` places it holds (slots.ts), until it is removed. */
   slot?: string;
   /** Set by the accept that won: who joins, and for a new account its hash. */
-  claim?: { user_id: ObjectId; at: Date; password_hash?: string; new_account: boolean };
+  claim?: { user_id: ObjectId; at: Date; password_hash?: string; new_account: boolean; verified?: true };
+  /** With a mail transport: the SHA-256 of the mailed link's token (mail.ts), which verifies the address it was sent to. */
+  mail_token_hash?: string;
+  /** The mailed message in the outbox, for the delivery status the listing shows. */
+  mail_id?: ObjectId;
   /** Revoked: refused from then on, and removed once its event is relayed. */
   revoked?: true;
   /** Events of this invitation's changes not yet relayed to the organization (events/carried.ts). */
@@ -137,13 +142,15 @@ export const revokeInvitationOperation = carriedEventOperation({
 export const createInvitation = async (deps: Deps, principal: Principal, input: { email: string; role: Role }) => {
   if (!mayAssign(principal.role, undefined, input.role)) throw new AppError("PERMISSION_DENIED");
   // Under a write lease, like a record write: a delete waits for it, so no invitation outlives its organization.
-  const lease = await acquireWriteLease(deps, principal, { set: { has_invitations: true }, members: true });
+  const lease = await acquireWriteLease(deps, principal, { set: { has_invitations: true }, members: true, fields: { organization_name: 1 } });
   if (!lease) throw await whyRefused(deps, principal);
   try {
     const email_key = normalizeEmail(input.email);
     if (Object.values(lease.org.members ?? {}).some((m) => m.email_key === email_key)) throw new AppError("ALREADY_MEMBER");
     const now = deps.now();
     const token = newToken();
+    // A second secret for the mailed link, bound to the invitation's id (mail.ts); none without a transport.
+    const secret = deps.settings.mail.sends ? newMailSecret() : undefined;
     const doc: InvitationDoc = {
       _id: new ObjectId(),
       org_id: lease.org._id,
@@ -155,6 +162,7 @@ export const createInvitation = async (deps: Deps, principal: Principal, input: 
       created_at: now,
       invited_by: principal.userId,
     };
+    if (secret) doc.mail_token_hash = await mailedHash(doc._id, secret);
     const leased = deps.data.collection<InvitationDoc>(INVITATIONS, { deadline: lease.until });
     const created = (id: ObjectId): CarriedEvent => ({
       org_ids: [lease.org._id],
@@ -181,29 +189,48 @@ export const createInvitation = async (deps: Deps, principal: Principal, input: 
       const stale = await leased.findOne({ org_id: lease.org._id, email_key, ...givesWay(lease.org, now) });
       if (!stale) throw new AppError("INVITATION_EXISTS");
       event = created(stale._id);
+      // The replaced invitation's mailed link, if any, stops working with it.
+      const link = secret ? { $set: { ...fresh, mail_token_hash: await mailedHash(stale._id, secret) } } : { $set: fresh, $unset: { mail_token_hash: "" } };
       const replaced = await leased.findOneAndUpdate(
         { _id: stale._id, ...givesWay(lease.org, now) },
-        { $set: fresh, $push: { carried: event } },
+        { ...link, $unset: { ...link.$unset, mail_id: "" }, $push: { carried: event } },
         { returnNewDocument: true },
       );
       if (!replaced) throw new AppError("INVITATION_EXISTS");
       answer = replaced;
     }
     await runForRequest(createInvitationOperation, deps, { carrier: answer._id, carried: event });
+    if (secret) {
+      const from = {
+        inviter: lease.org.members?.[principal.userId.toHexString()]?.email ?? "A member",
+        organization: (lease.org as Partial<OrganizationDoc>).organization_name ?? "",
+      };
+      const mailed = answer;
+      // Queued after the answer; its id noted on the invitation while it still carries this link, for the listing's delivery status.
+      deps.background(async (after) => {
+        const mailId = await mailInvitation(after, mailed, secret, from);
+        if (mailId)
+          await after.data
+            .collection<InvitationDoc>(INVITATIONS)
+            .updateOne({ _id: mailed._id, mail_token_hash: await mailedHash(mailed._id, secret) }, { $set: { mail_id: mailId } });
+      });
+    }
     return { ...viewOf(answer), token };
   } finally {
     lease.release();
   }
 };
 
-export const listInvitations = async (deps: Deps, principal: Principal): Promise<{ invitations: InvitationView[] }> => {
+export const listInvitations = async (deps: Deps, principal: Principal): Promise<{ invitations: (InvitationView & { delivery: Delivery | null })[] }> => {
   const org = await readOrganization(deps, principal);
   // Uncapped (the limit bounds it), without those whose inviter no longer may invite them: the accept refuses those.
   const docs = await invitations(deps).find(
     { org_id: org._id, expires_at: { $gt: deps.now() }, claim: { $exists: false }, revoked: { $exists: false } },
     { sort: { _id: 1 } },
   );
-  return { invitations: docs.filter((doc) => inviterHoldsAuthority(org, doc)).map(viewOf) };
+  const listed = docs.filter((doc) => inviterHoldsAuthority(org, doc));
+  const deliveries = await deliveriesOf(deps, listed);
+  return { invitations: listed.map((doc) => ({ ...viewOf(doc), delivery: (doc.mail_id && deliveries.get(doc.mail_id.toHexString())) || null })) };
 };
 
 /**

@@ -1,5 +1,5 @@
 import type { ObjectId } from "bson";
-import type { WebhookSettings } from "../../config/settings";
+import type { MailSettings, WebhookSettings } from "../../config/settings";
 import type { Collection, DataClient } from "../../data/client";
 import type { OrganizationDoc } from "./model";
 import type { TokenSettings } from "./tokens";
@@ -15,6 +15,8 @@ export interface DomainSettings {
   /** Pending invitations an organization may have at once. */
   maxPendingInvitations: number;
   webhooks: WebhookSettings;
+  /** How mailed messages read (the sender, the product's name, where links point), and whether any leave. */
+  mail: MailSettings;
   /** The master database: it bounds how long a collection name (and so a slug) may be. */
   data: {
     database: string;
@@ -38,6 +40,8 @@ export interface Deps {
   background: (task: (deps: Deps) => Promise<unknown>) => void;
   /** Wakes the organization's webhook dispatcher (events were published for it); absent where there is none. */
   wakeWebhooks?: (orgId: ObjectId) => void;
+  /** Wakes the mail dispatcher (a message was added to the outbox, domain/mail/outbox.ts); absent where there is none. */
+  wakeMail?: () => void;
   /** Hands a deleted organization's last deliveries to its dispatcher (webhooks/last-deliveries.ts); absent where there is none. */
   handOverLastDeliveries?: (orgId: ObjectId, deliveries: LastDelivery[]) => Promise<void>;
   /**

@@ -51,6 +51,8 @@ export const ERRORS = {
   DELIVERY_NOT_FOUND: { status: 404, message: "Delivery not found" },
   WEBHOOK_DISABLED: { status: 409, message: "This webhook endpoint is disabled" },
   ACCOUNT_EXISTS: { status: 409, message: "An account with this e-mail exists: sign in with its password or bearer token to accept" },
+  LINK_INVALID: { status: 410, message: "This link is invalid, expired, replaced by a later one or already used" },
+  MAIL_DISABLED: { status: 409, message: "This service sends no mail (MAIL_TRANSPORT=none); ask its operator" },
 } as const;
 
 export type ErrorCode = keyof typeof ERRORS;

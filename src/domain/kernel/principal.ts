@@ -12,6 +12,8 @@ export interface Principal {
   userId: ObjectId;
   tokenVersion: number;
   role: Role;
+  /** The token's `email_verified` claim: carried into the token a switch issues. */
+  emailVerified?: boolean;
 }
 
 /** Whoever a bearer credential names: a member (by token) or one of the organization's API keys. */
@@ -29,6 +31,7 @@ export const principalOf = (claims: TokenClaims): Principal => ({
   userId: objectIdOf(claims.userId),
   tokenVersion: claims.tokenVersion,
   role: claims.role,
+  emailVerified: claims.emailVerified,
 });
 
 /**

@@ -22,6 +22,8 @@ export interface TokenSubject {
   /** The member's token version: raising it revokes every token issued before. */
   tokenVersion: number;
   role: Role;
+  /** The holder proved the address is theirs (a mailed link): the `email_verified` claim, as of the token's issue. */
+  emailVerified?: boolean;
 }
 
 export interface TokenClaims extends TokenSubject {
@@ -32,7 +34,14 @@ export interface TokenClaims extends TokenSubject {
 export const issueToken = async (subject: TokenSubject, settings: TokenSettings, now: Date): Promise<string> => {
   const ring = await keyRing(settings);
   const issuedAt = Math.floor(now.getTime() / 1000);
-  return new SignJWT({ admin_id: subject.userId, org_id: subject.orgId, org_name: subject.orgName, tv: subject.tokenVersion, role: subject.role })
+  return new SignJWT({
+    admin_id: subject.userId,
+    org_id: subject.orgId,
+    org_name: subject.orgName,
+    tv: subject.tokenVersion,
+    role: subject.role,
+    ...(subject.emailVerified ? { email_verified: true } : {}),
+  })
     .setProtectedHeader({ alg: ring.alg, typ: "JWT", kid: ring.kid })
     .setSubject(subject.userId)
     .setIssuer(settings.issuer)
@@ -67,7 +76,7 @@ const claimsOf = (payload: Record<string, unknown>): TokenClaims => {
   ) {
     throw new AppError("INVALID_TOKEN");
   }
-  return { userId: admin_id, orgId: org_id, orgName: org_name, tokenVersion: tv, role, jti, expiresAt: exp };
+  return { userId: admin_id, orgId: org_id, orgName: org_name, tokenVersion: tv, role, jti, expiresAt: exp, emailVerified: payload.email_verified === true };
 };
 
 /**

@@ -1,4 +1,5 @@
-import type { ObjectId } from "bson";
+import { ObjectId } from "bson";
+import { type AccountDoc, USERS } from "../accounts/accounts";
 import { publishLater } from "../events/outbox";
 import type { Deps } from "../kernel/deps";
 import { AppError } from "../kernel/errors";
@@ -39,10 +40,20 @@ export const listMembers = async (deps: Deps, principal: Caller, page: { limit: 
     .sort();
   const shown = ids.slice(0, page.limit);
   const last = shown.at(-1);
+  const verified = await verifiedAmong(deps, shown);
   return {
-    members: shown.map((id) => memberView(org.members[id] as MemberRecord)),
+    members: shown.map((id) => ({ ...memberView(org.members[id] as MemberRecord), email_verified: verified.has(id) })),
     next_cursor: ids.length > page.limit && last ? last : null,
   };
+};
+
+/** Which of these user ids have proven their address: one read of the accounts for the page (none for an empty page). */
+const verifiedAmong = async (deps: Deps, userIds: string[]): Promise<Set<string>> => {
+  if (userIds.length === 0) return new Set();
+  const accounts = await deps.data
+    .collection<AccountDoc>(USERS)
+    .find({ user_id: { $in: userIds.map((id) => ObjectId.createFromHexString(id)) }, email_verified: true }, { projection: { user_id: 1 } });
+  return new Set(accounts.flatMap((account) => (account.user_id ? [account.user_id.toHexString()] : [])));
 };
 
 /** Why a guarded membership change matched nothing, worked out only on that path. */

@@ -1,4 +1,5 @@
 import type { Route } from "../route";
+import { accountRoutes } from "./account";
 import { loginRoute, logoutRoute, passwordRoute } from "./admin";
 import { apiKeyRoutes } from "./api-keys";
 import { assetRoutes } from "./assets";
@@ -22,6 +23,7 @@ const API: Route[] = [
   loginRoute,
   logoutRoute,
   passwordRoute,
+  ...accountRoutes,
   switchRoute,
   listMembersRoute,
   changeRoleRoute,

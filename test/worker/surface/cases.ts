@@ -2,6 +2,8 @@ import { ObjectId } from "bson";
 import { inject } from "vitest";
 import { parseSettings } from "../../../src/config/settings";
 import { connectData } from "../../../src/data/connect";
+import { type AccountDoc, USERS } from "../../../src/domain/accounts/accounts";
+import { newLink } from "../../../src/domain/auth/mailed-link";
 import type { ErrorCode } from "../../../src/domain/kernel/errors";
 import { ORGANIZATIONS, type OrganizationDoc } from "../../../src/domain/kernel/model";
 import { KEY_SCOPES } from "../../../src/domain/kernel/roles";
@@ -46,6 +48,8 @@ export interface Tenant {
   ownerId: string;
   member?: Member;
   invitation?: PendingInvitation;
+  /** The token of a mailed link of the owner's account (a reset or a verification), put in place as mailing it would. */
+  link?: string;
   secondOrganization?: string;
   /** A webhook endpoint (subscribed to an event that does not happen here, so nothing is sent unasked) and one logged delivery of it. */
   webhook?: { id: string; deliveryId: string };
@@ -113,6 +117,16 @@ const secondOrganization = async (token: string): Promise<string> => {
   return name;
 };
 
+const accounts = () => store().collection<AccountDoc>(USERS);
+
+/** A link of the owner's account, written where mailing one writes it. */
+const mailedLink = async (t: Pick<Tenant, "ownerId">, field: "password_reset" | "email_verification"): Promise<string> => {
+  const userId = ObjectId.createFromHexString(t.ownerId);
+  const { token, pending } = await newLink(userId, new Date(Date.now() + 600_000));
+  await accounts().updateOne({ user_id: userId }, { $set: { [field]: pending } });
+  return token;
+};
+
 export const newTenant = async (route?: string): Promise<Tenant> => {
   const org = await createOrg(uniqueName("Sweep"));
   const token = await loginToken(org.email, org.password);
@@ -131,6 +145,11 @@ export const newTenant = async (route?: string): Promise<Tenant> => {
   if (route === "POST /auth/switch") tenant.secondOrganization = await secondOrganization(token);
   if (route?.includes("/org/webhooks/")) tenant.webhook = await webhookFor(tenant);
   if (route?.includes("api-keys/")) tenant.apiKey = await apiKeyFor(token);
+  if (route === "POST /auth/password-reset/confirm") tenant.link = await mailedLink(tenant, "password_reset");
+  if (route === "POST /auth/verify-email/confirm") tenant.link = await mailedLink(tenant, "email_verification");
+  // Already verified: the route's first documented answer (200); asking to mail a link is the account suite's.
+  if (route === "POST /auth/verify-email")
+    await accounts().updateOne({ user_id: ObjectId.createFromHexString(tenant.ownerId) }, { $set: { email_verified: true } });
   return tenant;
 };
 
@@ -180,6 +199,22 @@ export const SUCCESS: Record<string, (t: Tenant) => Ask> = {
     path: "/admin/password",
     headers: jsonHeaders(t.token),
     body: json({ current_password: t.password, new_password: "N3w-passphrase" }),
+  }),
+  "POST /auth/password-reset": (t) => ({ method: "POST", path: "/auth/password-reset", headers: jsonHeaders(), body: json({ email: t.email }), env: MAILS }),
+  "POST /auth/password-reset/confirm": (t) => ({
+    method: "POST",
+    path: "/auth/password-reset/confirm",
+    headers: jsonHeaders(),
+    body: json({ token: t.link, new_password: "N3w-passphrase" }),
+    env: MAILS,
+  }),
+  "POST /auth/verify-email": (t) => ({ method: "POST", path: "/auth/verify-email", headers: bearer(t.token), env: MAILS }),
+  "POST /auth/verify-email/confirm": (t) => ({
+    method: "POST",
+    path: "/auth/verify-email/confirm",
+    headers: jsonHeaders(),
+    body: json({ token: t.link }),
+    env: MAILS,
   }),
   "POST /org/records": (t) => ({ method: "POST", path: "/org/records", headers: jsonHeaders(t.token), body: json({ plan: "pro" }) }),
   "GET /org/records": (t) => ({ method: "GET", path: "/org/records?limit=10", headers: bearer(t.token) }),
@@ -307,7 +342,22 @@ const byToken = (ask: Ask, token: string): Ask => ({
 
 const DEAD_STORE = { DATA_API_URL: "http://127.0.0.1:9", DATA_API_TIMEOUT_MS: "500" };
 const CLOSED = { limit: async () => ({ success: false }) };
-const CLOSED_LIMITERS = { LOGIN_RATE_LIMITER: CLOSED, API_KEY_RATE_LIMITER: CLOSED };
+const CLOSED_LIMITERS = { LOGIN_RATE_LIMITER: CLOSED, API_KEY_RATE_LIMITER: CLOSED, MAIL_RATE_LIMITER: CLOSED };
+/**
+ * A deployment that mails, to a port where nothing listens: the account routes work, and what they
+ * queue stays pending (the mail suites deliver to a real server).
+ */
+const MAILS = {
+  MAIL_TRANSPORT: "smtp",
+  SMTP_HOST: "127.0.0.1",
+  SMTP_PORT: "9",
+  SMTP_SECURITY: "off",
+  MAIL_FROM: "accounts@service.test",
+  MAIL_LINK_BASE_URL: "https://app.service.test/",
+};
+
+/** The request run with these bindings as well as its own. */
+const withEnv = (ask: Ask, extra: Record<string, unknown>): Ask => ({ ...ask, env: { ...ask.env, ...extra } });
 
 /**
  * The request with this bearer credential in place of its own: in place of the token, or of the
@@ -340,13 +390,13 @@ export const PROVOKE: Record<ErrorCode, Provoke | undefined> = {
     // A page of nothing is refused; any other query misses its required parameter.
     return { ...ask, path: query.includes("limit=") ? `${path}?limit=0` : path };
   },
-  STORE_UNAVAILABLE: (ask) => ({ ...ask, env: DEAD_STORE }),
+  STORE_UNAVAILABLE: (ask) => withEnv(ask, DEAD_STORE),
   // Every allowance spent: a password's per-address one, and, where a token alone authenticates the request, a key's in its place.
   RATE_LIMITED: async (ask, t, route) => {
     const password = ask.body !== undefined && /"(current_)?password"/.test(ask.body);
-    if (!ask.headers.authorization || password) return { ...ask, env: CLOSED_LIMITERS };
+    if (!ask.headers.authorization || password) return withEnv(ask, CLOSED_LIMITERS);
     t.fullKey ??= await apiKeyFor(t.token, KEY_SCOPES);
-    return { ...byBearer(ask, route, t.fullKey.secret), env: CLOSED_LIMITERS };
+    return withEnv(byBearer(ask, route, t.fullKey.secret), CLOSED_LIMITERS);
   },
   ACCOUNT_LOCKED: async (ask, t) => {
     await failLogins(t.email);
@@ -382,10 +432,7 @@ export const PROVOKE: Record<ErrorCode, Provoke | undefined> = {
       .insertOne({ stray: true });
     return withBody(ask, (body) => ({ ...body, new_organization_name: target }));
   },
-  NAME_REFUSED_BY_STORE: (ask, _t, route) => ({
-    ...ask,
-    env: { DATA_STORE: refusing(route === "POST /org/create" ? "createCollection" : "renameCollection") },
-  }),
+  NAME_REFUSED_BY_STORE: (ask, _t, route) => withEnv(ask, { DATA_STORE: refusing(route === "POST /org/create" ? "createCollection" : "renameCollection") }),
   ORGANIZATION_SUSPENDED: async (ask, t, route) => {
     const suspension = { at: new Date(), reason: "sweep", by_key_id: "sweep" };
     await store()
@@ -466,6 +513,9 @@ export const PROVOKE: Record<ErrorCode, Provoke | undefined> = {
     const { token } = await invite(t.token, other.email);
     return withBody(ask, () => ({ token }));
   },
+  // A link nobody was mailed; and a deployment that mails nothing.
+  LINK_INVALID: (ask) => withBody(ask, (body) => ({ ...body, token: "0123456789abcdef01234567NoSuchLinkNoSuchLinkNoSuchLinkNoSuchLin" })),
+  MAIL_DISABLED: (ask) => withEnv(ask, { MAIL_TRANSPORT: "none" }),
   // Answered by the router or for a broken deployment, never declared by a route.
   NOT_FOUND: undefined,
   METHOD_NOT_ALLOWED: undefined,

@@ -1,0 +1,49 @@
+import { type AccountDoc, findAccount, USERS } from "../accounts/accounts";
+import type { Deps } from "../kernel/deps";
+import { AppError } from "../kernel/errors";
+import { currentToken, type Principal } from "../kernel/principal";
+import { enqueueMail } from "../mail/outbox";
+import { verifyEmailMessage } from "../mail/templates";
+import { newLink, readLink } from "./mailed-link";
+
+/**
+ * Address verification: a signed-in member asks for a link mailed to their account's address, and
+ * following it marks the account `email_verified`. The confirmation is one guarded write (the link
+ * matches, is open, and goes with the same update), so it has no step a crash could split and two
+ * confirmations of one link cannot both pass.
+ */
+export const VERIFY_TTL_MINUTES = 24 * 60;
+
+/** "sent", or "verified" when the address already is (then nothing is mailed). */
+export const requestEmailVerification = async (deps: Deps, principal: Principal): Promise<"sent" | "verified"> => {
+  if (!deps.settings.mail.sends) throw new AppError("MAIL_DISABLED");
+  const [own, account] = await Promise.all([
+    deps.organizations.findOne({ _id: principal.orgId, ...currentToken(principal) }, { projection: { _id: 1 } }),
+    findAccount(deps, principal.userId),
+  ]);
+  if (!own || !account) throw new AppError("INVALID_TOKEN");
+  if (account.email_verified) return "verified";
+  deps.background(async (after) => {
+    const { token, pending } = await newLink(account.user_id, new Date(after.now().getTime() + VERIFY_TTL_MINUTES * 60_000));
+    const { matchedCount } = await after.data
+      .collection<AccountDoc>(USERS)
+      .updateOne({ _id: account._id, user_id: account.user_id }, { $set: { email_verification: pending } });
+    if (matchedCount > 0)
+      await enqueueMail(after, "email_verification", verifyEmailMessage(after.settings.mail, { email: account.email }, token, VERIFY_TTL_MINUTES));
+  });
+  return "sent";
+};
+
+/** Marks the address of the account a mailed link names as verified; LINK_INVALID for any other token. */
+export const confirmEmailVerification = async (deps: Deps, token: string): Promise<void> => {
+  const link = await readLink(token);
+  const { matchedCount } = link
+    ? await deps.data
+        .collection<AccountDoc>(USERS)
+        .updateOne(
+          { user_id: link.userId, "email_verification.hash": link.hash, "email_verification.expires_at": { $gt: deps.now() } },
+          { $set: { email_verified: true }, $unset: { email_verification: "" } },
+        )
+    : { matchedCount: 0 };
+  if (matchedCount === 0) throw new AppError("LINK_INVALID");
+};

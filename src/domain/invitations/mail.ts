@@ -1,0 +1,53 @@
+import type { ObjectId } from "bson";
+import { base64url } from "jose";
+import { hashSecret } from "../kernel/api-key-secret";
+import type { Deps } from "../kernel/deps";
+import { enqueueMail, MAIL_OUTBOX, type MailDoc } from "../mail/outbox";
+import { invitationMessage } from "../mail/templates";
+
+/**
+ * An invitation mailed to its address. The mailed link carries a secret of its own, apart from the
+ * token answered to the inviter: accepting with it proves the address is the accepter's, so it
+ * verifies the account's address, which the inviter's token cannot. It reads
+ * `<invitation id><32 random bytes>`, so an accept finds the invitation by its id; the invitation
+ * keeps only the SHA-256 of the whole token.
+ */
+const MAILED = /^([0-9a-f]{24})[A-Za-z0-9_-]{43}$/;
+
+/** A fresh mailed secret; `tokenFor` binds it to an invitation's id. */
+export const newMailSecret = (): string => base64url.encode(crypto.getRandomValues(new Uint8Array(32)));
+export const mailedToken = (id: ObjectId, secret: string): string => `${id.toHexString()}${secret}`;
+export const mailedHash = (id: ObjectId, secret: string): Promise<string> => hashSecret(mailedToken(id, secret));
+
+/** The invitation id a mailed token names, or null for any other token (the inviter's among them). */
+export const mailedInvitationId = (token: string): string | null => MAILED.exec(token)?.[1] ?? null;
+
+/** The delivery of an invitation's mail, as its inviter sees it. */
+export interface Delivery {
+  status: MailDoc["status"];
+  attempts: number;
+  last_error: string | null;
+}
+
+/** Queues the invitation's message (after the invitation's answer); answers the message's id, or null when none was queued. */
+export const mailInvitation = (
+  deps: Deps,
+  invitation: { _id: ObjectId; email: string; expires_at: Date },
+  secret: string,
+  from: { inviter: string; organization: string },
+): Promise<ObjectId | null> => {
+  const token = mailedToken(invitation._id, secret);
+  return enqueueMail(
+    deps,
+    "invitation",
+    invitationMessage(deps.settings.mail, { email: invitation.email }, token, { ...from, expiresAt: invitation.expires_at }),
+  );
+};
+
+/** Each listed invitation's delivery: one read of the outbox for the page, none when nothing was mailed. */
+export const deliveriesOf = async (deps: Deps, docs: { mail_id?: ObjectId }[]): Promise<Map<string, Delivery>> => {
+  const ids = docs.flatMap((doc) => (doc.mail_id ? [doc.mail_id] : []));
+  if (ids.length === 0) return new Map();
+  const mails = await deps.data.collection<MailDoc>(MAIL_OUTBOX).find({ _id: { $in: ids } }, { projection: { status: 1, attempts: 1, last_error: 1 } });
+  return new Map(mails.map((m) => [m._id.toHexString(), { status: m.status, attempts: m.attempts, last_error: m.last_error ?? null }]));
+};

@@ -1,0 +1,106 @@
+import { ObjectId } from "bson";
+import type { IndexSpec } from "../../dataapi/engine";
+import type { Deps } from "../kernel/deps";
+import { nextAttemptAt } from "../webhooks/schedule";
+import type { MailMessage } from "./message";
+
+/**
+ * The mail outbox: messages waiting to be sent, in the master database, so a restart, a deploy or a
+ * mail server that is down loses none of them. A request only adds to it (after its answer); the
+ * mail dispatcher (src/mail-dispatcher.ts) sends from it on its alarm and retries on the webhook
+ * schedule (webhooks/schedule.ts): a day of attempts, then the message is marked failed.
+ */
+export const MAIL_OUTBOX = "mail_outbox";
+
+/** Messages waiting at once; past it a new one is refused (logged), so a flood cannot grow the store without end. */
+export const MAX_PENDING_MAIL = 1000;
+/** How long a sent or failed message's status stays readable. */
+export const MAIL_RETENTION_DAYS = 7;
+/** Messages one run sends before it yields to the next alarm. */
+const BATCH = 20;
+
+export type MailKind = "invitation" | "password_reset" | "password_changed" | "email_verification";
+export type MailStatus = "pending" | "sent" | "failed";
+
+export interface MailDoc {
+  [key: string]: unknown;
+  _id: ObjectId;
+  kind: MailKind;
+  /** The message itself while it waits; emptied once it is sent or given up, as it may carry a one-time link. */
+  message: MailMessage | null;
+  status: MailStatus;
+  attempts: number;
+  next_at: Date;
+  created_at: Date;
+  /** When the status last changed: sent and failed messages expire from here. */
+  at: Date;
+  last_error?: string;
+}
+
+export const MAIL_INDEXES: IndexSpec[] = [
+  { key: { status: 1, next_at: 1 }, name: "status_next" },
+  { key: { at: 1 }, name: "at_ttl", expireAfterSeconds: MAIL_RETENTION_DAYS * 86_400 },
+];
+
+const outbox = (deps: Deps) => deps.data.collection<MailDoc>(MAIL_OUTBOX);
+
+/**
+ * Adds a message and wakes the dispatcher. Returns the message's id, or null when the outbox is full
+ * (the caller's answer does not change: mail is best effort past the bound, and the refusal is logged)
+ * or when no transport is configured: then nothing is stored, as nothing would ever send it.
+ */
+export const enqueueMail = async (deps: Deps, kind: MailKind, message: MailMessage): Promise<ObjectId | null> => {
+  if (!deps.settings.mail.sends) return null;
+  if ((await outbox(deps).countDocuments({ status: "pending" })) >= MAX_PENDING_MAIL) {
+    console.error(JSON.stringify({ msg: "mail outbox full; message dropped", kind }));
+    return null;
+  }
+  const now = deps.now();
+  const id = new ObjectId();
+  await outbox(deps).insertOne({ _id: id, kind, message, status: "pending", attempts: 0, next_at: now, created_at: now, at: now });
+  deps.wakeMail?.();
+  return id;
+};
+
+/** The delivery status of one message, for whoever asked for it to be sent. */
+export const mailStatus = async (deps: Deps, id: ObjectId): Promise<Pick<MailDoc, "status" | "attempts" | "last_error"> | null> =>
+  outbox(deps).findOne({ _id: id }, { projection: { status: 1, attempts: 1, last_error: 1 } });
+
+/**
+ * Sends the messages that are due, oldest first, one at a time. A failure is recorded on the message
+ * (attempts, the error, the next attempt's time) and logged, never thrown: the next message still
+ * goes. Returns when to run again: the earliest pending message's time, or null when none waits.
+ */
+export const sendDueMail = async (deps: Deps, send: (message: MailMessage) => Promise<void>): Promise<Date | null> => {
+  const due = await outbox(deps).find({ status: "pending", next_at: { $lte: deps.now() } }, { sort: { next_at: 1 }, limit: BATCH });
+  for (const mail of due) {
+    if (!mail.message) continue;
+    try {
+      await send(mail.message);
+      await outbox(deps).updateOne({ _id: mail._id, status: "pending" }, { $set: { status: "sent", message: null, at: deps.now() }, $inc: { attempts: 1 } });
+    } catch (error) {
+      const attempts = mail.attempts + 1;
+      const now = deps.now();
+      const next = nextAttemptAt(attempts, now, { jitter: 0.2 });
+      const delay = next && Math.max(0, Math.round((next.getTime() - now.getTime()) / deps.settings.webhooks.scheduleDivisor));
+      const lastError = String(error).slice(0, 300);
+      console.error(
+        JSON.stringify({
+          msg: next ? "mail send failed; retrying later" : "mail send failed; giving up",
+          mail_id: mail._id.toHexString(),
+          kind: mail.kind,
+          attempts,
+          error: lastError,
+        }),
+      );
+      await outbox(deps).updateOne(
+        { _id: mail._id, status: "pending" },
+        delay === null
+          ? { $set: { status: "failed", message: null, attempts, last_error: lastError, at: now } }
+          : { $set: { attempts, last_error: lastError, next_at: new Date(now.getTime() + delay) } },
+      );
+    }
+  }
+  const [first] = await outbox(deps).find({ status: "pending" }, { sort: { next_at: 1 }, limit: 1, projection: { next_at: 1 } });
+  return first ? first.next_at : null;
+};

@@ -1,0 +1,100 @@
+import { attemptKey } from "../../domain/accounts/accounts";
+import { confirmPasswordReset, requestPasswordReset } from "../../domain/auth/password-reset";
+import { confirmEmailVerification, requestEmailVerification } from "../../domain/auth/verify-email";
+import type { Deps } from "../../domain/kernel/deps";
+import { AppError } from "../../domain/kernel/errors";
+import { normalizeEmail } from "../../domain/kernel/model";
+import { Detail, PasswordResetBody, PasswordResetConfirmBody, VerifyConfirmBody } from "../account-schemas";
+import { throttleAddress } from "../context";
+import { BODY_ERRORS, defineRoute, NO_STORE } from "../route";
+
+/** A mailed link needs mail that leaves: without a transport these routes answer 409 before reading anything. */
+const needsMail = (deps: Deps): void => {
+  if (!deps.settings.mail.sends) throw new AppError("MAIL_DISABLED");
+};
+
+const RESET_ASKED = "If an account has this address, a reset link is on its way";
+
+export const passwordResetRoute = defineRoute({
+  method: "post",
+  path: "/auth/password-reset",
+  tag: "account",
+  summary: "Mail a one-time password reset link to an account's address",
+  description:
+    "The same 202 whether or not an account has the address, sent before the service looks: the link (valid 30 minutes, replacing any earlier one) is mailed after the answer. Throttled per client address and per e-mail address.",
+  data: true,
+  audit: "account.password_reset",
+  request: { body: { schema: PasswordResetBody } },
+  responses: { 202: { description: "Asked", schema: Detail, examples: { asked: { summary: "Asked", value: { detail: RESET_ASKED } } } } },
+  errors: ["MAIL_DISABLED", "RATE_LIMITED", "STORE_UNAVAILABLE", ...BODY_ERRORS],
+  handler: async ({ request, env, deps, input, audit }) => {
+    needsMail(deps);
+    const { email } = await input.body();
+    audit.note({ email });
+    await deps.throttleCredentials?.();
+    await throttleAddress(request, env, await attemptKey(normalizeEmail(email)));
+    deps.background((after) => requestPasswordReset(after, email));
+    return { status: 202, body: { detail: RESET_ASKED } };
+  },
+});
+
+export const passwordResetConfirmRoute = defineRoute({
+  method: "post",
+  path: "/auth/password-reset/confirm",
+  tag: "account",
+  summary: "Set a new password with a mailed reset link's token",
+  description:
+    "Spends the link, sets the password, ends any lockout of the address, and revokes every token of the account in every organization (`admin.password_changed` with `by: reset`); the holder then signs in with the new password, and is mailed a notice.",
+  data: true,
+  audit: "account.password_reset_confirm",
+  request: { body: { schema: PasswordResetConfirmBody } },
+  responses: { 200: { description: "Password set", schema: Detail, examples: { set: { summary: "Set", value: { detail: "password changed" } } } } },
+  errors: ["MAIL_DISABLED", "LINK_INVALID", "RATE_LIMITED", "STORE_UNAVAILABLE", ...BODY_ERRORS],
+  handler: async ({ deps, input }) => {
+    needsMail(deps);
+    const { token, new_password } = await input.body();
+    await deps.throttleCredentials?.();
+    await confirmPasswordReset(deps, token, new_password);
+    return { body: { detail: "password changed" }, headers: NO_STORE };
+  },
+});
+
+export const verifyEmailRoute = defineRoute({
+  method: "post",
+  path: "/auth/verify-email",
+  tag: "account",
+  summary: "Mail a link that verifies the signed-in member's address",
+  description:
+    "202 once the link (valid 24 hours, replacing any earlier one) is queued to be mailed after the answer; 200 when the address is already verified. The token's `email_verified` claim follows at the next sign-in.",
+  auth: "required",
+  audit: "account.verify_email",
+  responses: {
+    200: { description: "Already verified", schema: Detail, examples: { verified: { summary: "Already verified", value: { detail: "already verified" } } } },
+    202: { description: "Mailed", schema: Detail, examples: { sent: { summary: "Mailed", value: { detail: "verification link sent" } } } },
+  },
+  errors: ["NOT_AUTHENTICATED", "INVALID_TOKEN", "MAIL_DISABLED", "STORE_UNAVAILABLE"],
+  handler: async ({ deps, principal }) =>
+    (await requestEmailVerification(deps, principal)) === "verified"
+      ? { body: { detail: "already verified" } }
+      : { status: 202, body: { detail: "verification link sent" } },
+});
+
+export const verifyEmailConfirmRoute = defineRoute({
+  method: "post",
+  path: "/auth/verify-email/confirm",
+  tag: "account",
+  summary: "Prove an address with a mailed verification link's token",
+  data: true,
+  audit: "account.verify_email_confirm",
+  request: { body: { schema: VerifyConfirmBody } },
+  responses: { 200: { description: "Verified", schema: Detail, examples: { verified: { summary: "Verified", value: { detail: "address verified" } } } } },
+  errors: ["MAIL_DISABLED", "LINK_INVALID", "STORE_UNAVAILABLE", ...BODY_ERRORS],
+  handler: async ({ deps, input }) => {
+    needsMail(deps);
+    const { token } = await input.body();
+    await confirmEmailVerification(deps, token);
+    return { body: { detail: "address verified" } };
+  },
+});
+
+export const accountRoutes = [passwordResetRoute, passwordResetConfirmRoute, verifyEmailRoute, verifyEmailConfirmRoute];

@@ -1,0 +1,102 @@
+import { runDurableObjectAlarm } from "cloudflare:test";
+import { ObjectId } from "bson";
+import { describe, expect, it } from "vitest";
+import { createDeps, settingsFor } from "../../src/deps";
+import type { MailMessage } from "../../src/domain/mail/message";
+import { enqueueMail, MAIL_OUTBOX, MAX_PENDING_MAIL, type MailDoc, mailStatus, sendDueMail } from "../../src/domain/mail/outbox";
+import { mailTransport } from "../../src/mail/transport";
+import { env, uniqueName, useOwnDatabase } from "../helpers";
+import { mailpitUrl, mailTo } from "./mail-mailpit";
+
+/**
+ * The mail outbox and its dispatcher: messages wait in the data store and are sent from the
+ * dispatcher's alarm; a mail server that is down delays them (retried on the schedule) and loses
+ * none; a full outbox refuses more without failing the caller.
+ */
+const database = useOwnDatabase("mail_outbox", { mail: true });
+const address = (tag: string) =>
+  `${uniqueName(tag)
+    .toLowerCase()
+    .replace(/[^a-z0-9-]/g, "")}@member.test`;
+const message = (to: string, subject = "Hello"): MailMessage => ({ to: { email: to, name: "Member" }, subject, text: "text part", html: "<p>html part</p>" });
+const dispatcher = () => env.MAIL_DISPATCHER.get(env.MAIL_DISPATCHER.idFromName(database));
+
+describe.skipIf(!mailpitUrl)("the mail outbox, sent to Mailpit", () => {
+  it("sends a queued message from the dispatcher's alarm and keeps its status, not its content", async () => {
+    const deps = await createDeps(env);
+    const to = address("queued");
+    const id = await enqueueMail(deps, "password_reset", message(to, "Queued"));
+    expect(id).toBeInstanceOf(ObjectId);
+    await dispatcher().poke(database);
+    await runDurableObjectAlarm(dispatcher());
+    const [got] = await mailTo(to);
+    expect(got?.Subject).toBe("Queued");
+    expect(await mailStatus(deps, id as ObjectId)).toMatchObject({ status: "sent", attempts: 1 });
+    const stored = await deps.data.collection<MailDoc>(MAIL_OUTBOX).findOne({ _id: id });
+    expect(stored?.message).toBeNull();
+  });
+
+  it("keeps every message while the mail server is down and sends them all once it is back", async () => {
+    // The dispatcher is not woken: the sends of this test are its own, down then up.
+    const deps = { ...(await createDeps(env)), wakeMail: undefined };
+    const { mail } = settingsFor(env);
+    if (mail.transport.kind !== "smtp") throw new Error("the suite runs with SMTP");
+    // Port 9 (discard) on loopback: nothing listens, the connection is refused.
+    const down = mailTransport({ kind: "smtp", smtp: { ...mail.transport.smtp, port: 9, timeoutMs: 1000 } }, mail.from);
+    const up = mailTransport(mail.transport, mail.from);
+    const recipients = [address("down-a"), address("down-b"), address("down-c")];
+    const ids = await Promise.all(recipients.map((to) => enqueueMail(deps, "password_reset", message(to, "After the outage"))));
+
+    await sendDueMail(deps, (m) => down.send(m));
+    for (const id of ids) {
+      const status = await mailStatus(deps, id as ObjectId);
+      expect(status).toMatchObject({ status: "pending", attempts: 1 });
+      expect(status?.last_error).toBeTruthy();
+    }
+    // The test schedule is a thousand times shorter (vitest.config.ts): the second attempt is due within milliseconds.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    for (let i = 0; i < 20 && (await Promise.all(ids.map((id) => mailStatus(deps, id as ObjectId)))).some((s) => s?.status !== "sent"); i++) {
+      await sendDueMail(deps, (m) => up.send(m));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    for (const id of ids) expect(await mailStatus(deps, id as ObjectId)).toMatchObject({ status: "sent", attempts: 2 });
+    for (const to of recipients) expect((await mailTo(to)).map((m) => m.Subject)).toEqual(["After the outage"]);
+  });
+});
+
+describe("the mail outbox without a transport", () => {
+  it("stores nothing: no message would ever leave, and none should sit in the store with its link", async () => {
+    const base = await createDeps(env);
+    const deps = { ...base, settings: { ...base.settings, mail: { ...base.settings.mail, sends: false } } };
+    const to = address("no-transport");
+    expect(await enqueueMail(deps, "password_reset", message(to))).toBeNull();
+    expect(await deps.data.collection<MailDoc>(MAIL_OUTBOX).countDocuments({ "message.to.email": to })).toBe(0);
+  });
+});
+
+describe("the mail outbox's bound", () => {
+  it("refuses a message past the bound without throwing, and sends nothing for it", async () => {
+    const base = await createDeps(env);
+    // As with a transport configured, whether or not this run has Mailpit.
+    const deps = { ...base, settings: { ...base.settings, mail: { ...base.settings.mail, sends: true } } };
+    const outbox = deps.data.collection<MailDoc>(MAIL_OUTBOX);
+    const now = new Date();
+    // Far in the future, so no dispatcher run of another test sends them.
+    const later = new Date(now.getTime() + 86_400_000);
+    await outbox.insertMany(
+      Array.from({ length: MAX_PENDING_MAIL }, () => ({
+        _id: new ObjectId(),
+        kind: "password_reset" as const,
+        message: message("filler@member.test"),
+        status: "pending" as const,
+        attempts: 0,
+        next_at: later,
+        created_at: now,
+        at: now,
+      })),
+    );
+    expect(await enqueueMail(deps, "password_reset", message(address("overflow")))).toBeNull();
+    await outbox.deleteMany({ next_at: later });
+    expect(await enqueueMail(deps, "password_reset", message(address("room-again")))).toBeInstanceOf(ObjectId);
+  });
+});
