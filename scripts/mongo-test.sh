@@ -11,6 +11,8 @@
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=lib/throwaway.sh
+source "$root/scripts/lib/throwaway.sh"
 src="$root/test/ferretdb"
 bin="$root/.cache/ferretdb/ferretdb"
 
@@ -31,8 +33,7 @@ needs_build() {
 }
 
 if needs_build; then
-  go_cmd="$(command -v go || true)"
-  if [[ -z "$go_cmd" && -x /usr/local/go/bin/go ]]; then go_cmd=/usr/local/go/bin/go; fi
+  go_cmd="$(go_command)"
   if [[ -z "$go_cmd" ]]; then
     echo "mongo-test: Go toolchain not found (need go >= 1.24 on PATH or /usr/local/go/bin/go) to build FerretDB" >&2
     exit 3

@@ -14,38 +14,24 @@ if (( $# == 0 )); then
 fi
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=lib/throwaway.sh
+source "$root/scripts/lib/throwaway.sh"
 "$root/scripts/mongo-test.sh" --build-only
 
-work="$(mktemp -d "${TMPDIR:-/tmp}/with-ferretdb.XXXXXX")"
-log="$work/ferretdb.log"
-# Created here, not by the background job's redirect, so the wait loop never reads it before it exists.
-: >"$log"
-pid=""
-
-cleanup() {
-  if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then
-    kill -TERM "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-  fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
-# Turn signals into a normal exit so the EXIT trap stops FerretDB.
-trap 'exit 130' INT
-trap 'exit 143' TERM
+throwaway_start ferretdb
 
 # Port 0 lets the kernel pick a free port atomically (no probe-then-bind race
 # between parallel runs); the binary prints the real port in its ready line.
 # Data goes to $work so it is removed even if FerretDB is killed hard.
 MONGO_PORT="${MONGO_PORT:-0}" FERRETDB_DATA_DIR="$work/data" \
   "$root/.cache/ferretdb/ferretdb" >"$log" 2>&1 &
-pid=$!
+server_pid=$!
 
 url=""
 for (( i = 0; i < 600; i++ )); do   # 600 x 0.1 s = 60 s
   url="$(sed -n 's/^ferretdb ready \(mongodb:[^ ]*\)$/\1/p' "$log")"
   [[ -n "$url" ]] && break
-  kill -0 "$pid" 2>/dev/null || break
+  kill -0 "$server_pid" 2>/dev/null || break
   sleep 0.1
 done
 
@@ -58,9 +44,4 @@ fi
 export MONGO_URL="$url"
 echo "with-ferretdb: $MONGO_URL" >&2
 
-# Not exec: we must outlive the command to stop FerretDB afterwards.
-set +e
-"$@"
-status=$?
-set -e
-exit "$status"
+run_then_exit "$@"

@@ -18,14 +18,15 @@ fi
 # Pinned: the tests read Mailpit's HTTP API, whose shape is this version's.
 version="v1.33.1"
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=lib/throwaway.sh
+source "$root/scripts/lib/throwaway.sh"
 bin="$root/.cache/mailpit/mailpit"
 stamp="$bin.version"
 
 # The binary does not say its module version (a `go install` build reports "dev"), so a stamp
 # beside it records which one was built; a missing or other stamp rebuilds.
 if [[ ! -x "$bin" || "$(cat "$stamp" 2>/dev/null || true)" != "$version" ]]; then
-  go_cmd="$(command -v go || true)"
-  if [[ -z "$go_cmd" && -x /usr/local/go/bin/go ]]; then go_cmd=/usr/local/go/bin/go; fi
+  go_cmd="$(go_command)"
   if [[ -z "$go_cmd" ]]; then
     echo "with-mailpit: Go toolchain not found (need go on PATH or /usr/local/go/bin/go) to build Mailpit" >&2
     exit 3
@@ -42,21 +43,7 @@ fi
 
 if [[ "$1" == "--build" ]]; then exit 0; fi
 
-work="$(mktemp -d "${TMPDIR:-/tmp}/with-mailpit.XXXXXX")"
-log="$work/mailpit.log"
-: >"$log"
-pid=""
-
-cleanup() {
-  if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then
-    kill -TERM "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-  fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+throwaway_start mailpit
 
 # Mailpit does not report the port the kernel gives it for port 0, so two free ports are found
 # first; another process may take one in between, so a start that fails is tried again.
@@ -74,9 +61,9 @@ for (( attempt = 0; attempt < 5; attempt++ )); do
   # Any user and password are accepted on plain SMTP, so the client's AUTH path is exercised too.
   "$bin" --smtp "127.0.0.1:$smtp_port" --listen "127.0.0.1:$http_port" --database "$work/mailpit.db" \
     --smtp-auth-accept-any --smtp-auth-allow-insecure --disable-version-check >"$log" 2>&1 &
-  pid=$!
+  server_pid=$!
   for (( i = 0; i < 300; i++ )); do   # 300 x 0.1 s = 30 s
-    if ! kill -0 "$pid" 2>/dev/null; then break; fi
+    if ! kill -0 "$server_pid" 2>/dev/null; then break; fi
     if node -e 'fetch(process.argv[1] + "/api/v1/info").then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))' "http://127.0.0.1:$http_port"; then
       api="http://127.0.0.1:$http_port"
       break
@@ -84,9 +71,9 @@ for (( attempt = 0; attempt < 5; attempt++ )); do
     sleep 0.1
   done
   if [[ -z "$api" ]]; then
-    kill -TERM "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-    pid=""
+    kill -TERM "$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+    server_pid=""
   fi
 done
 
@@ -100,8 +87,4 @@ export MAILPIT_SMTP_PORT="$smtp_port"
 export MAILPIT_API_URL="$api"
 echo "with-mailpit: SMTP 127.0.0.1:$MAILPIT_SMTP_PORT, API $MAILPIT_API_URL" >&2
 
-set +e
-"$@"
-status=$?
-set -e
-exit "$status"
+run_then_exit "$@"

@@ -1,7 +1,6 @@
-import { DurableObject } from "cloudflare:workers";
 import { createDeps, settingsFor } from "./deps";
+import { Dispatcher } from "./dispatcher";
 import { MAIL_INDEXES, MAIL_OUTBOX, sendDueMail } from "./domain/mail/outbox";
-import type { Env } from "./env";
 import { mailTransport } from "./mail/transport";
 
 /** With the outbox empty, the dispatcher still looks again this often: the net under a wake-up that was lost. */
@@ -16,11 +15,8 @@ const AFTER_FAILURE_MS = 60 * 1000;
  * is lost when the object or the Worker restarts. One object, one run at a time: a message is
  * never sent twice by two runs at once.
  */
-export class MailDispatcher extends DurableObject<Env> {
-  private poked = false;
-  private scoped: Env | undefined;
+export class MailDispatcher extends Dispatcher {
   private indexed = false;
-  private running: Promise<void> | undefined;
 
   /** A message was added: run now (or right after the run under way). */
   async poke(database: string): Promise<void> {
@@ -30,29 +26,19 @@ export class MailDispatcher extends DurableObject<Env> {
     if (alarm === null || alarm > Date.now()) await this.ctx.storage.setAlarm(Date.now());
   }
 
-  override async alarm(): Promise<void> {
-    while (this.running) await this.running;
-    this.running = this.run();
-    try {
-      await this.running;
-    } finally {
-      this.running = undefined;
-    }
-  }
-
-  private async run(): Promise<void> {
+  protected async run(): Promise<void> {
     this.poked = false;
     const database = await this.ctx.storage.get<string>("database");
     if (!database) return;
-    if (this.scoped?.DATABASE !== database) this.scoped = { ...this.env, DATABASE: database };
+    const scoped = this.envFor(database);
     let next: number;
     try {
-      const deps = await createDeps(this.scoped);
+      const deps = await createDeps(scoped);
       if (!this.indexed) {
         await deps.data.collection(MAIL_OUTBOX).createIndexes(MAIL_INDEXES);
         this.indexed = true;
       }
-      const { mail } = settingsFor(this.scoped);
+      const { mail } = settingsFor(scoped);
       const wake = await sendDueMail(deps, (message) => mailTransport(mail.transport, mail.from).send(message));
       next = wake ? Math.max(Date.now(), wake.getTime()) : Date.now() + IDLE_LOOK_MS;
     } catch (error) {

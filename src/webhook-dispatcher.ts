@@ -1,10 +1,9 @@
-import { DurableObject } from "cloudflare:workers";
 import { ObjectId } from "bson";
 import { createDeps } from "./deps";
+import { Dispatcher } from "./dispatcher";
 import type { LastDelivery } from "./domain/kernel/deps";
 import { dispatchOrganization } from "./domain/webhooks/dispatch";
 import { sendLastDeliveries } from "./domain/webhooks/last-deliveries";
-import type { Env } from "./env";
 
 /** With every endpoint caught up, the dispatcher still looks again this often: the net under a wake-up that was lost. */
 export const IDLE_LOOK_MS = 5 * 60 * 1000;
@@ -21,11 +20,8 @@ const AFTER_FAILURE_MS = 60 * 1000;
  * endpoint's events must leave in order (a queue retries one message while the next go on), and an
  * alarm is durable, retried by the platform when it throws, and runs in Miniflare as deployed.
  */
-export class WebhookDispatcher extends DurableObject<Env> {
-  private poked = false;
-  private scoped: Env | undefined;
+export class WebhookDispatcher extends Dispatcher {
   /** The run under way: an alarm that comes during one (a retry of the platform's, a test's) waits for it, so runs never overlap. */
-  private running: Promise<void> | undefined;
 
   /**
    * There is something to deliver for this organization: run now (or right after the run under
@@ -54,23 +50,7 @@ export class WebhookDispatcher extends DurableObject<Env> {
     if (alarm === null || alarm > Date.now()) await this.ctx.storage.setAlarm(Date.now());
   }
 
-  /** One env object per database: the Worker's per-env caches (settings, indexes made) then hold across runs. */
-  private envFor(database: string): Env {
-    if (this.scoped?.DATABASE !== database) this.scoped = { ...this.env, DATABASE: database };
-    return this.scoped;
-  }
-
-  override async alarm(): Promise<void> {
-    while (this.running) await this.running;
-    this.running = this.run();
-    try {
-      await this.running;
-    } finally {
-      this.running = undefined;
-    }
-  }
-
-  private async run(): Promise<void> {
+  protected async run(): Promise<void> {
     this.poked = false;
     const http = { fetch: (input: string, init: RequestInit) => fetch(input, init) };
     let next: number | null = null;

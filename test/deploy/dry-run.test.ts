@@ -34,9 +34,10 @@ describe("assess", () => {
 
   it("fails a bundle past the service's budget, and passes one at it", () => {
     const sized = (gzip: number) => `Total Upload: 400 KiB / gzip: ${gzip} KiB\n`;
-    expect(BUDGET_GZIP_KIB).toBe(110);
-    expect(assess(sized(110)).failures).toEqual([]);
-    expect(assess(sized(110.01)).failures).toEqual(["bundle 110.01 KiB gzipped, over the service's budget of 110 KiB"]);
+    // 120 since e-mail (scripts/deploy-dry-run.ts says why); a change of budget is a decision this line records.
+    expect(BUDGET_GZIP_KIB).toBe(120);
+    expect(assess(sized(120)).failures).toEqual([]);
+    expect(assess(sized(120.01)).failures).toEqual(["bundle 120.01 KiB gzipped, over the service's budget of 120 KiB"]);
   });
 });
 

@@ -1,26 +1,15 @@
-import { runDurableObjectAlarm } from "cloudflare:test";
 import { decodeJwt } from "jose";
 import { describe, expect, it } from "vitest";
 import { type AccountDoc, USERS } from "../../src/domain/accounts/accounts";
 import { bearer, call, createOrg, env, invite, loginToken, postJson, roundTrips, storeClient, uniqueName, useOwnDatabase } from "../helpers";
-import { headersOf, type MailpitMessage, mailpitUrl, mailTo } from "./mail-mailpit";
+import { headersOf, type MailpitMessage, mailpitUrl, mailTo, nthMailTo } from "./mail-mailpit";
 
 /**
  * Password reset and address verification through the HTTP routes, with the real Mailpit: each
  * link is read from the message Mailpit received and followed as its holder would.
  */
 const database = useOwnDatabase("account_links", { mail: true });
-const dispatcher = () => env.MAIL_DISPATCHER.get(env.MAIL_DISPATCHER.idFromName(database));
-
-/** Waits for the `count`-th message to this address (the request's work after its answer, then the dispatcher's alarm). */
-const mailNumber = async (email: string, count: number): Promise<MailpitMessage> => {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    await runDurableObjectAlarm(dispatcher());
-    const mails = await mailTo(email, count, 200);
-    if (mails.length >= count) return mails[count - 1] as MailpitMessage;
-  }
-  throw new Error(`message ${count} never reached ${email}`);
-};
+const mailNumber = (email: string, count: number) => nthMailTo(database, email, count);
 
 const tokenIn = (mail: MailpitMessage, path: string): string => {
   const token = mail.Text.match(new RegExp(`/${path}#token=([A-Za-z0-9_-]+)`))?.[1];

@@ -1,24 +1,14 @@
-import { runDurableObjectAlarm } from "cloudflare:test";
 import { decodeJwt } from "jose";
 import { describe, expect, it } from "vitest";
-import { bearer, call, createOrg, env, invite, loginToken, postJson, roundTrips, uniqueName, useOwnDatabase } from "../helpers";
-import { headersOf, type MailpitMessage, mailpitUrl, mailTo } from "./mail-mailpit";
+import { bearer, call, createOrg, invite, loginToken, postJson, roundTrips, uniqueName, useOwnDatabase } from "../helpers";
+import { headersOf, type MailpitMessage, mailpitUrl, mailTo, nthMailTo } from "./mail-mailpit";
 
 /**
  * Invitations mailed to their address, with the real Mailpit: the link is read from the message
  * and followed. Accepting from it proves the address; the token answered to the inviter does not.
  */
 const database = useOwnDatabase("invitation_mail", { mail: true });
-const dispatcher = () => env.MAIL_DISPATCHER.get(env.MAIL_DISPATCHER.idFromName(database));
-
-const mailNumber = async (email: string, count: number): Promise<MailpitMessage> => {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    await runDurableObjectAlarm(dispatcher());
-    const mails = await mailTo(email, count, 200);
-    if (mails.length >= count) return mails[count - 1] as MailpitMessage;
-  }
-  throw new Error(`message ${count} never reached ${email}`);
-};
+const mailNumber = (email: string, count: number) => nthMailTo(database, email, count);
 
 const linkIn = (mail: MailpitMessage): string => {
   const token = mail.Text.match(/\/accept#token=([A-Za-z0-9_-]+)/)?.[1];

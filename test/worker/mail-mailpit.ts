@@ -1,3 +1,4 @@
+import { runDurableObjectAlarm } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 
 /**
@@ -39,3 +40,17 @@ export const mailTo = async (address: string, count = 1, ms = 10_000): Promise<M
 
 /** A message's headers as Mailpit parsed them: name to values. */
 export const headersOf = (id: string): Promise<Record<string, string[]>> => get(`/api/v1/message/${id}/headers`);
+
+/**
+ * The `count`-th message to this address, once the request's work after its answer queued it and the
+ * database's mail dispatcher sent it (its alarm run here rather than awaited).
+ */
+export const nthMailTo = async (database: string, email: string, count: number): Promise<MailpitMessage> => {
+  const dispatcher = env.MAIL_DISPATCHER.get(env.MAIL_DISPATCHER.idFromName(database));
+  for (let attempt = 0; attempt < 50; attempt++) {
+    await runDurableObjectAlarm(dispatcher);
+    const mails = await mailTo(email, count, 200);
+    if (mails.length >= count) return mails[count - 1] as MailpitMessage;
+  }
+  throw new Error(`message ${count} never reached ${email}`);
+};

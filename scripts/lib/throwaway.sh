@@ -1,0 +1,40 @@
+# Sourced by the scripts that run a command against a throwaway server built from Go
+# (with-ferretdb.sh, with-mailpit.sh) and by the build itself (mongo-test.sh).
+
+# The Go toolchain: on PATH, or where CI installs it; empty when there is none.
+go_command() {
+  command -v go && return 0
+  if [[ -x /usr/local/go/bin/go ]]; then echo /usr/local/go/bin/go; fi
+  return 0
+}
+
+# A work folder ($work) for the server's data and its log ($log), and traps that stop the server
+# ($server_pid, once it is started) and remove the folder on any exit, a signal's included.
+throwaway_start() {
+  work="$(mktemp -d "${TMPDIR:-/tmp}/$1.XXXXXX")"
+  log="$work/$1.log"
+  # Created here, not by the background job's redirect, so a wait loop never reads it before it exists.
+  : >"$log"
+  server_pid=""
+  trap throwaway_stop EXIT
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
+}
+
+throwaway_stop() {
+  if [[ -n "$server_pid" ]] && kill -0 "$server_pid" 2>/dev/null; then
+    kill -TERM "$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+  fi
+  server_pid=""
+  rm -rf "$work"
+}
+
+# Runs the command while the server is up and exits with its status (not exec: the server must be stopped after).
+run_then_exit() {
+  set +e
+  "$@"
+  local status=$?
+  set -e
+  exit "$status"
+}
