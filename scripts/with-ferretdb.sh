@@ -35,11 +35,7 @@ for (( i = 0; i < 600; i++ )); do   # 600 x 0.1 s = 60 s
   sleep 0.1
 done
 
-if [[ -z "$url" ]]; then
-  echo "with-ferretdb: FerretDB did not come up; its log:" >&2
-  sed 's/^/  /' "$log" >&2
-  exit 1
-fi
+throwaway_up_or_fail with-ferretdb FerretDB "$url"
 
 export MONGO_URL="$url"
 echo "with-ferretdb: $MONGO_URL" >&2

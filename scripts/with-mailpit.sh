@@ -77,11 +77,7 @@ for (( attempt = 0; attempt < 5; attempt++ )); do
   fi
 done
 
-if [[ -z "$api" ]]; then
-  echo "with-mailpit: Mailpit did not come up; its log:" >&2
-  sed 's/^/  /' "$log" >&2
-  exit 1
-fi
+throwaway_up_or_fail with-mailpit Mailpit "$api"
 
 export MAILPIT_SMTP_PORT="$smtp_port"
 export MAILPIT_API_URL="$api"

@@ -30,6 +30,14 @@ throwaway_stop() {
   rm -rf "$work"
 }
 
+# Stops the script with the server's log when it never came up: $1 says who, $2 names the server, $3 is what it answered (empty: nothing).
+throwaway_up_or_fail() {
+  if [[ -n "$3" ]]; then return 0; fi
+  echo "$1: $2 did not come up; its log:" >&2
+  sed 's/^/  /' "$log" >&2
+  exit 1
+}
+
 # Runs the command while the server is up and exits with its status (not exec: the server must be stopped after).
 run_then_exit() {
   set +e

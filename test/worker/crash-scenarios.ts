@@ -8,10 +8,11 @@ import { confirmPasswordReset } from "../../src/domain/auth/password-reset";
 import { organizationEvents, publishOperation } from "../../src/domain/events/outbox";
 import { acceptInvitation } from "../../src/domain/invitations/accept";
 import { createInvitation, INVITATIONS, type InvitationDoc, revokeInvitation } from "../../src/domain/invitations/invitations";
-import { mailedHash, mailedToken, newMailSecret } from "../../src/domain/invitations/mail";
+import { mailedHash } from "../../src/domain/invitations/mail";
 import type { Deps } from "../../src/domain/kernel/deps";
 import type { EventType } from "../../src/domain/kernel/model";
 import { memberOf, ORGANIZATION_INDEXES, type OrganizationDoc } from "../../src/domain/kernel/model";
+import { idSecret, randomSecret } from "../../src/domain/kernel/one-time-secret";
 import { runForRequest } from "../../src/domain/kernel/operation";
 import type { Principal } from "../../src/domain/kernel/principal";
 import { collectionNameFor } from "../../src/domain/kernel/slug";
@@ -310,11 +311,11 @@ export const ALSO_STARTED_BY: Record<string, Record<string, Scenario>> = {
         const healthy = depsFor(database);
         const { id } = await createInvitation(healthy, org.owner, { email: "guest@example.com", role: "member" });
         const invitation = ObjectId.createFromHexString(id);
-        const secret = newMailSecret();
+        const secret = randomSecret();
         await healthy.data
           .collection<InvitationDoc>(INVITATIONS)
           .updateOne({ _id: invitation }, { $set: { mail_token_hash: await mailedHash(invitation, secret) } });
-        return { ...org, token: mailedToken(invitation, secret) };
+        return { ...org, token: idSecret(invitation, secret) };
       },
       start: (deps, { token }) => acceptInvitation(deps, { token, password: PASSWORD }),
       check: async (deps, world) => {

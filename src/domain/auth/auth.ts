@@ -1,3 +1,4 @@
+import type { ObjectId } from "bson";
 import { type Account, attemptKey, clearFailures, countFailure, type PriorFailures, USERS } from "../accounts/accounts";
 import { lockedForMs } from "../accounts/lockout";
 import { dummyHash, hashPassword, needsRehash, verifyPassword } from "../accounts/passwords";
@@ -187,6 +188,20 @@ export const changePasswordOperation = carriedEventOperation({
   clearAfterAnswer: true,
 });
 
+/** Every token of the user in these organizations stops working (none: no call). */
+export const revokeTokens = async (deps: Deps, userId: ObjectId, orgIds: ObjectId[]): Promise<void> => {
+  if (orgIds.length > 0)
+    await deps.organizations.updateMany(
+      { _id: { $in: orgIds }, [memberPath(userId)]: { $exists: true } },
+      { $inc: { [memberPath(userId, "token_version")]: 1 } },
+    );
+};
+
+/** After the answer, the holder is told their password changed (a change or a reset), where mail leaves. */
+export const mailPasswordChanged = (deps: Deps, email: string): void => {
+  if (deps.settings.mail.sends) deps.background((after) => enqueueMail(after, "password_changed", passwordChangedMessage(after.settings.mail, { email })));
+};
+
 /**
  * Changes the user's password: the current one must be right (failures count toward the
  * lockout, shared with login), and every earlier token, in every organization of the account,
@@ -209,9 +224,11 @@ export const changePassword = async (deps: Deps, principal: Principal, currentPa
   const tv = memberPath(principal.userId, "token_version");
   const { matchedCount } = await deps.organizations.updateOne({ _id: own._id, ...currentToken(principal), ...ADMITS_CALLERS }, { $inc: { [tv]: 1 } });
   if (matchedCount === 0) throw new AppError("INVALID_TOKEN");
-  const others = account.org_ids.filter((id) => !id.equals(own._id));
-  if (others.length > 0)
-    await deps.organizations.updateMany({ _id: { $in: others }, [memberPath(principal.userId)]: { $exists: true } }, { $inc: { [tv]: 1 } });
+  await revokeTokens(
+    deps,
+    principal.userId,
+    account.org_ids.filter((id) => !id.equals(own._id)),
+  );
   // The event is carried on the account, in the same write as the new hash, then relayed to each organization.
   const changed: CarriedEvent = {
     org_ids: account.org_ids,
@@ -225,8 +242,7 @@ export const changePassword = async (deps: Deps, principal: Principal, currentPa
     );
   if (changedCount > 0) {
     await runForRequest(changePasswordOperation, deps, { carrier: account._id, carried: changed });
-    if (deps.settings.mail.sends)
-      deps.background((after) => enqueueMail(after, "password_changed", passwordChangedMessage(after.settings.mail, { email: account.email })));
+    mailPasswordChanged(deps, account.email);
   }
   return {
     access_token: await tokenFor(deps, own, member, principal.tokenVersion + 1, account.email_verified === true),

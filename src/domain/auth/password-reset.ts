@@ -4,11 +4,11 @@ import type { CarriedEvent } from "../events/carried";
 import type { Deps } from "../kernel/deps";
 import { AppError } from "../kernel/errors";
 import { newEvent, userActor } from "../kernel/event";
-import { memberPath, normalizeEmail } from "../kernel/model";
+import { normalizeEmail } from "../kernel/model";
 import { runForRequest } from "../kernel/operation";
 import { enqueueMail } from "../mail/outbox";
-import { passwordChangedMessage, passwordResetMessage } from "../mail/templates";
-import { changePasswordOperation } from "./auth";
+import { passwordResetMessage } from "../mail/templates";
+import { changePasswordOperation, mailPasswordChanged, revokeTokens } from "./auth";
 import { newLink, opens, readLink } from "./mailed-link";
 
 /**
@@ -47,11 +47,7 @@ export const confirmPasswordReset = async (deps: Deps, token: string, newPasswor
   const account = link ? await findAccount(deps, link.userId) : null;
   if (!link || !account || !opens(account.password_reset, link.hash, deps.now())) throw new AppError("LINK_INVALID");
   const fresh = await hashPassword(newPassword, deps.settings.pbkdf2Iterations);
-  if (account.org_ids.length > 0)
-    await deps.organizations.updateMany(
-      { _id: { $in: account.org_ids }, [memberPath(account.user_id)]: { $exists: true } },
-      { $inc: { [memberPath(account.user_id, "token_version")]: 1 } },
-    );
+  await revokeTokens(deps, account.user_id, account.org_ids);
   const changed: CarriedEvent = {
     org_ids: account.org_ids,
     event: newEvent("admin.password_changed", userActor({ userId: account.user_id }), { user_id: account.user_id.toHexString(), by: "reset" }, deps.now()),
@@ -64,6 +60,5 @@ export const confirmPasswordReset = async (deps: Deps, token: string, newPasswor
     );
   if (matchedCount === 0) throw new AppError("LINK_INVALID");
   await runForRequest(changePasswordOperation, deps, { carrier: account._id, carried: changed });
-  if (deps.settings.mail.sends)
-    deps.background((after) => enqueueMail(after, "password_changed", passwordChangedMessage(after.settings.mail, { email: account.email })));
+  mailPasswordChanged(deps, account.email);
 };

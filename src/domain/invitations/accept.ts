@@ -10,11 +10,11 @@ import type { Deps } from "../kernel/deps";
 import { AppError } from "../kernel/errors";
 import { newEvent, userActor, withEvents } from "../kernel/event";
 import { freshTokenVersion, type MemberRecord, memberOf, memberPath, type OrganizationDoc } from "../kernel/model";
+import { readIdSecret } from "../kernel/one-time-secret";
 import { defineOperation, runForRequest } from "../kernel/operation";
 import { isCurrent, type Principal } from "../kernel/principal";
 import { invitersOf } from "../kernel/roles";
 import { INVITATIONS, type InvitationDoc, inviterHoldsAuthority } from "./invitations";
-import { mailedInvitationId } from "./mail";
 
 /**
  * Accepting an invitation: the claim first (one atomic update: of two accepts of one token, one
@@ -58,10 +58,9 @@ const acceptingAccount = async (deps: Deps, invitation: InvitationDoc, input: Ac
 export const acceptInvitation = async (deps: Deps, input: AcceptInput, principal?: Principal) => {
   // Token guesses count against the caller's address before any lookup, as password guesses do.
   await deps.throttleCredentials?.();
-  const hash = await hashSecret(input.token);
   // The mailed link names its invitation; the inviter's token is found by its hash.
-  const mailedId = mailedInvitationId(input.token);
-  const invitation = await invitations(deps).findOne(mailedId ? { _id: ObjectId.createFromHexString(mailedId), mail_token_hash: hash } : { token_hash: hash });
+  const mailed = await readIdSecret(input.token);
+  const invitation = await invitations(deps).findOne(mailed ? { _id: mailed.id, mail_token_hash: mailed.hash } : { token_hash: await hashSecret(input.token) });
   const now = deps.now();
   if (!invitation || invitation.claim || invitation.revoked || invitation.expires_at <= now) throw new AppError("INVITATION_INVALID");
   const { key, account } = await acceptingAccount(deps, invitation, input, principal);
@@ -72,7 +71,7 @@ export const acceptInvitation = async (deps: Deps, input: AcceptInput, principal
     { _id: invitation._id, claim: { $exists: false }, revoked: { $exists: false }, expires_at: { $gt: now } },
     {
       $set: {
-        claim: { user_id: userId, at: now, new_account: !account, ...(password_hash ? { password_hash } : {}), ...(mailedId ? { verified: true } : {}) },
+        claim: { user_id: userId, at: now, new_account: !account, ...(password_hash ? { password_hash } : {}), ...(mailed ? { verified: true } : {}) },
       },
     },
     { returnNewDocument: true },
@@ -84,7 +83,7 @@ export const acceptInvitation = async (deps: Deps, input: AcceptInput, principal
   // Joined before a suspension (an earlier attempt of this accept): the membership stands, but no token is issued.
   if (!admitsCallers(org)) throw new AppError("ORGANIZATION_SUSPENDED");
   const member = memberOf(org, userId) as MemberRecord;
-  const verified = account?.email_verified === true || mailedId !== null;
+  const verified = account?.email_verified === true || mailed !== null;
   return { access_token: await tokenFor(deps, org, member, member.token_version, verified), token_type: "bearer" as const, org };
 };
 

@@ -1,5 +1,4 @@
 import { ObjectId } from "bson";
-import { base64url } from "jose";
 import type { Collection } from "../../data/client";
 import type { IndexSpec } from "../../dataapi/engine";
 import { type CarriedEvent, carriedEventOperation, relayNew } from "../events/carried";
@@ -10,11 +9,12 @@ import { newEvent, userActor } from "../kernel/event";
 import { readOrganization, whyRefused } from "../kernel/guard";
 import { acquireWriteLease } from "../kernel/leases";
 import { memberOf, normalizeEmail, type OrganizationDoc } from "../kernel/model";
+import { randomSecret } from "../kernel/one-time-secret";
 import { runForRequest } from "../kernel/operation";
 import type { Principal } from "../kernel/principal";
 import { invitersOf, mayAssign, ROLES, type Role } from "../kernel/roles";
 import { insertInSlot, SLOT_INDEX } from "../kernel/slots";
-import { type Delivery, deliveriesOf, mailedHash, mailInvitation, newMailSecret } from "./mail";
+import { type Delivery, deliveriesOf, mailedHash, mailInvitation } from "./mail";
 
 /**
  * Invitations, in the master database's `invitations` collection: one pending per e-mail and
@@ -69,8 +69,6 @@ const viewOf = (doc: InvitationDoc): InvitationView => ({
   expires_at: doc.expires_at.toISOString(),
   created_at: doc.created_at.toISOString(),
 });
-
-const newToken = (): string => base64url.encode(crypto.getRandomValues(new Uint8Array(32)));
 
 const invitations = (deps: Deps) => deps.data.collection<InvitationDoc>(INVITATIONS);
 
@@ -148,9 +146,9 @@ export const createInvitation = async (deps: Deps, principal: Principal, input: 
     const email_key = normalizeEmail(input.email);
     if (Object.values(lease.org.members ?? {}).some((m) => m.email_key === email_key)) throw new AppError("ALREADY_MEMBER");
     const now = deps.now();
-    const token = newToken();
+    const token = randomSecret();
     // A second secret for the mailed link, bound to the invitation's id (mail.ts); none without a transport.
-    const secret = deps.settings.mail.sends ? newMailSecret() : undefined;
+    const secret = deps.settings.mail.sends ? randomSecret() : undefined;
     const doc: InvitationDoc = {
       _id: new ObjectId(),
       org_id: lease.org._id,

@@ -1,26 +1,18 @@
 import type { ObjectId } from "bson";
-import { base64url } from "jose";
 import { hashSecret } from "../kernel/api-key-secret";
 import type { Deps } from "../kernel/deps";
+import { idSecret } from "../kernel/one-time-secret";
 import { enqueueMail, MAIL_OUTBOX, type MailDoc } from "../mail/outbox";
 import { invitationMessage } from "../mail/templates";
 
 /**
  * An invitation mailed to its address. The mailed link carries a secret of its own, apart from the
  * token answered to the inviter: accepting with it proves the address is the accepter's, so it
- * verifies the account's address, which the inviter's token cannot. It reads
- * `<invitation id><32 random bytes>`, so an accept finds the invitation by its id; the invitation
- * keeps only the SHA-256 of the whole token.
+ * verifies the account's address, which the inviter's token cannot. It is an `idSecret` of the
+ * invitation's id, so an accept finds the invitation by its id; the invitation keeps only the
+ * SHA-256 of the whole token.
  */
-const MAILED = /^([0-9a-f]{24})[A-Za-z0-9_-]{43}$/;
-
-/** A fresh mailed secret; `tokenFor` binds it to an invitation's id. */
-export const newMailSecret = (): string => base64url.encode(crypto.getRandomValues(new Uint8Array(32)));
-export const mailedToken = (id: ObjectId, secret: string): string => `${id.toHexString()}${secret}`;
-export const mailedHash = (id: ObjectId, secret: string): Promise<string> => hashSecret(mailedToken(id, secret));
-
-/** The invitation id a mailed token names, or null for any other token (the inviter's among them). */
-export const mailedInvitationId = (token: string): string | null => MAILED.exec(token)?.[1] ?? null;
+export const mailedHash = (id: ObjectId, random: string): Promise<string> => hashSecret(idSecret(id, random));
 
 /** The delivery of an invitation's mail, as its inviter sees it. */
 export interface Delivery {
@@ -33,10 +25,10 @@ export interface Delivery {
 export const mailInvitation = (
   deps: Deps,
   invitation: { _id: ObjectId; email: string; expires_at: Date },
-  secret: string,
+  random: string,
   from: { inviter: string; organization: string },
 ): Promise<ObjectId | null> => {
-  const token = mailedToken(invitation._id, secret);
+  const token = idSecret(invitation._id, random);
   return enqueueMail(
     deps,
     "invitation",
