@@ -2,8 +2,9 @@ import { runDurableObjectAlarm } from "cloudflare:test";
 import { ObjectId } from "bson";
 import { describe, expect, it } from "vitest";
 import { createDeps, settingsFor } from "../../src/deps";
+import type { Deps } from "../../src/domain/kernel/deps";
 import type { MailMessage } from "../../src/domain/mail/message";
-import { enqueueMail, MAIL_OUTBOX, MAX_PENDING_MAIL, type MailDoc, mailStatus, sendDueMail } from "../../src/domain/mail/outbox";
+import { MAIL_OUTBOX, MAX_PENDING_MAIL, type MailDoc, mailStatus, newMail, OUTBOX_FULL, queueMail, sendDueMail } from "../../src/domain/mail/outbox";
 import { mailTransport } from "../../src/mail/transport";
 import { env, uniqueName, useOwnDatabase } from "../helpers";
 import { mailpitUrl, mailTo } from "./mail-mailpit";
@@ -19,6 +20,12 @@ const address = (tag: string) =>
     .toLowerCase()
     .replace(/[^a-z0-9-]/g, "")}@member.test`;
 const message = (to: string, subject = "Hello"): MailMessage => ({ to: { email: to, name: "Member" }, subject, text: "text part", html: "<p>html part</p>" });
+/** Queues a message as a change's relay does (mail/carried.ts); its id, or null when none would leave. */
+const enqueueMail = async (deps: Deps, kind: "password_reset", m: MailMessage): Promise<ObjectId | null> => {
+  const mail = newMail(deps, kind, m);
+  if (mail) await queueMail(deps, mail);
+  return mail?.id ?? null;
+};
 const dispatcher = () => env.MAIL_DISPATCHER.get(env.MAIL_DISPATCHER.idFromName(database));
 
 describe.skipIf(!mailpitUrl)("the mail outbox, sent to Mailpit", () => {
@@ -75,7 +82,7 @@ describe("the mail outbox without a transport", () => {
 });
 
 describe("the mail outbox's bound", () => {
-  it("refuses a message past the bound without throwing, and sends nothing for it", async () => {
+  it("stores a message past the bound as failed, without its content, and sends nothing for it", async () => {
     const base = await createDeps(env);
     // As with a transport configured, whether or not this run has Mailpit.
     const deps = { ...base, settings: { ...base.settings, mail: { ...base.settings.mail, sends: true } } };
@@ -95,8 +102,14 @@ describe("the mail outbox's bound", () => {
         at: now,
       })),
     );
-    expect(await enqueueMail(deps, "password_reset", message(address("overflow")))).toBeNull();
+    const refused = (await enqueueMail(deps, "password_reset", message(address("overflow")))) as ObjectId;
+    expect(await mailStatus(deps, refused)).toMatchObject({ status: "failed", attempts: 0, last_error: OUTBOX_FULL });
+    expect((await outbox.findOne({ _id: refused }))?.message).toBeNull();
     await outbox.deleteMany({ next_at: later });
-    expect(await enqueueMail(deps, "password_reset", message(address("room-again")))).toBeInstanceOf(ObjectId);
+    const queued = (await enqueueMail(deps, "password_reset", message(address("room-again")))) as ObjectId;
+    expect(await mailStatus(deps, queued)).toMatchObject({ status: "pending" });
+    // Queued again (a step run twice after a crash): still one message.
+    await queueMail(deps, { id: queued, kind: "password_reset", message: message(address("room-again")), at: new Date() });
+    expect(await outbox.countDocuments({ _id: queued })).toBe(1);
   });
 });

@@ -3,6 +3,7 @@ import { DuplicateKeyError } from "../../data/errors";
 import type { IndexSpec } from "../../dataapi/engine";
 import type { CarriedEvent } from "../events/carried";
 import type { Deps } from "../kernel/deps";
+import { carriedMailOperation } from "../mail/carried";
 
 /**
  * One document per e-mail a caller has named, in the master database's `users` collection,
@@ -19,6 +20,9 @@ import type { Deps } from "../kernel/deps";
  * So a login is one call here (count and read the account) and one to the organization.
  */
 export const USERS = "users";
+
+/** Mail to an account's holder (a reset link, a verification link, a notice), carried on the account until it is in the outbox. */
+export const accountMailOperation = carriedMailOperation({ kind: "account.mail", collection: USERS });
 
 export interface AccountDoc {
   [key: string]: unknown;

@@ -1,4 +1,5 @@
 import { ObjectId } from "bson";
+import { DuplicateKeyError } from "../../data/errors";
 import type { IndexSpec } from "../../dataapi/engine";
 import type { Deps } from "../kernel/deps";
 import { nextAttemptAt } from "../webhooks/schedule";
@@ -6,13 +7,14 @@ import type { MailMessage } from "./message";
 
 /**
  * The mail outbox: messages waiting to be sent, in the master database, so a restart, a deploy or a
- * mail server that is down loses none of them. A request only adds to it (after its answer); the
- * mail dispatcher (src/mail-dispatcher.ts) sends from it on its alarm and retries on the webhook
- * schedule (webhooks/schedule.ts): a day of attempts, then the message is marked failed.
+ * mail server that is down loses none of them. A message reaches it from the document whose change
+ * asked for it (carried.ts), after that request's answer; the mail dispatcher (src/mail-dispatcher.ts)
+ * sends from it on its alarm and retries on the webhook schedule (webhooks/schedule.ts): a day of
+ * attempts, then the message is marked failed.
  */
 export const MAIL_OUTBOX = "mail_outbox";
 
-/** Messages waiting at once; past it a new one is refused (logged), so a flood cannot grow the store without end. */
+/** Messages waiting at once; past it a new one is stored as failed (and logged), so a flood cannot grow the sending work without end. */
 export const MAX_PENDING_MAIL = 1000;
 /** How long a sent or failed message's status stays readable. */
 export const MAIL_RETENTION_DAYS = 7;
@@ -45,22 +47,46 @@ export const MAIL_INDEXES: IndexSpec[] = [
 const outbox = (deps: Deps) => deps.data.collection<MailDoc>(MAIL_OUTBOX);
 
 /**
- * Adds a message and wakes the dispatcher. Returns the message's id, or null when the outbox is full
- * (the caller's answer does not change: mail is best effort past the bound, and the refusal is logged)
- * or when no transport is configured: then nothing is stored, as nothing would ever send it.
+ * A message on its way to the outbox: made by the change that asks for it and carried on the
+ * document that change writes, in the same write (carried.ts), so that it is queued whatever
+ * happens after that write. Its id is the outbox document's, chosen here: queueing it twice finds
+ * it there.
  */
-export const enqueueMail = async (deps: Deps, kind: MailKind, message: MailMessage): Promise<ObjectId | null> => {
-  if (!deps.settings.mail.sends) return null;
-  if ((await outbox(deps).countDocuments({ status: "pending" })) >= MAX_PENDING_MAIL) {
-    console.error(JSON.stringify({ msg: "mail outbox full; message dropped", kind }));
-    return null;
-  }
+export interface QueuedMail {
+  id: ObjectId;
+  kind: MailKind;
+  message: MailMessage;
+  at: Date;
+}
+
+/** A message to carry, or null when no transport is configured: then nothing is stored, as nothing would ever send it. */
+export const newMail = (deps: Deps, kind: MailKind, message: MailMessage): QueuedMail | null =>
+  deps.settings.mail.sends ? { id: new ObjectId(), kind, message, at: deps.now() } : null;
+
+/**
+ * Adds a message to the outbox and wakes the dispatcher; a message already there (queued by an
+ * earlier run of the same step) is left as it is. Past MAX_PENDING_MAIL waiting messages it is
+ * stored as failed, without its content, so the bound holds and whoever asked for it sees why it
+ * never left (an invitation's delivery status); it is logged too.
+ */
+export const queueMail = async (deps: Deps, mail: QueuedMail): Promise<void> => {
   const now = deps.now();
-  const id = new ObjectId();
-  await outbox(deps).insertOne({ _id: id, kind, message, status: "pending", attempts: 0, next_at: now, created_at: now, at: now });
-  deps.wakeMail?.();
-  return id;
+  const full = (await outbox(deps).countDocuments({ status: "pending" })) >= MAX_PENDING_MAIL;
+  if (full) console.error(JSON.stringify({ msg: "mail outbox full; message not sent", mail_id: mail.id.toHexString(), kind: mail.kind }));
+  const doc: MailDoc = full
+    ? { _id: mail.id, kind: mail.kind, message: null, status: "failed", attempts: 0, next_at: now, created_at: mail.at, at: now, last_error: OUTBOX_FULL }
+    : { _id: mail.id, kind: mail.kind, message: mail.message, status: "pending", attempts: 0, next_at: now, created_at: mail.at, at: now };
+  try {
+    await outbox(deps).insertOne(doc);
+  } catch (error) {
+    if (error instanceof DuplicateKeyError) return;
+    throw error;
+  }
+  if (!full) deps.wakeMail?.();
 };
+
+/** The error a message refused by the outbox's bound carries. */
+export const OUTBOX_FULL = "not sent: too many messages were waiting";
 
 /** The delivery status of one message, for whoever asked for it to be sent. */
 export const mailStatus = async (deps: Deps, id: ObjectId): Promise<Pick<MailDoc, "status" | "attempts" | "last_error"> | null> =>
