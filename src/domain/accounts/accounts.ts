@@ -4,6 +4,7 @@ import type { IndexSpec } from "../../dataapi/engine";
 import type { CarriedEvent } from "../events/carried";
 import type { Deps } from "../kernel/deps";
 import { carriedMailOperation } from "../mail/carried";
+import type { QueuedMail } from "../mail/outbox";
 
 /**
  * One document per e-mail a caller has named, in the master database's `users` collection,
@@ -44,6 +45,8 @@ export interface AccountDoc {
   joining_at?: Date;
   /** Events of this account's changes (a password change) not yet relayed to its organizations (events/carried.ts). */
   carried?: CarriedEvent[];
+  /** Mail on its way to the outbox (mail/carried.ts). */
+  carried_mail?: QueuedMail[];
   /** True once the holder proved the address is theirs (a mailed link followed); absent: not proven. */
   email_verified?: true;
   /** The open password reset link, if any (auth/password-reset.ts). */
