@@ -39,7 +39,7 @@ export class MailDispatcher extends Dispatcher {
         this.indexed = true;
       }
       const { mail } = settingsFor(scoped);
-      const wake = await sendDueMail(deps, (message) => mailTransport(mail.transport, mail.from).send(message));
+      const wake = await sendDueMail(deps, (message) => mailTransport(mail.transport, mail.from, scoped.SEND_EMAIL).send(message));
       next = wake ? Math.max(Date.now(), wake.getTime()) : Date.now() + IDLE_LOOK_MS;
     } catch (error) {
       console.error(JSON.stringify({ msg: "mail dispatch failed; retrying later", error: String(error) }));
