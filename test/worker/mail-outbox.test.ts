@@ -2,9 +2,22 @@ import { runDurableObjectAlarm } from "cloudflare:test";
 import { ObjectId } from "bson";
 import { describe, expect, it } from "vitest";
 import { createDeps, settingsFor } from "../../src/deps";
+import { requestPasswordReset } from "../../src/domain/auth/password-reset";
 import type { Deps } from "../../src/domain/kernel/deps";
 import type { MailMessage } from "../../src/domain/mail/message";
-import { MAIL_OUTBOX, MAX_PENDING_MAIL, type MailDoc, mailStatus, newMail, OUTBOX_FULL, queueMail, sendDueMail } from "../../src/domain/mail/outbox";
+import {
+  MAIL_OUTBOX,
+  MAX_PENDING_MAIL,
+  type MailDoc,
+  mailStatus,
+  newMail,
+  OUTBOX_FULL,
+  queueMail,
+  queueReset,
+  RESET_DELAY_MS,
+  sendDueMail,
+} from "../../src/domain/mail/outbox";
+import { createOrganization } from "../../src/domain/organizations/lifecycle";
 import { mailTransport } from "../../src/mail/transport";
 import { env, uniqueName, useOwnDatabase } from "../helpers";
 import { mailpitUrl, mailTo } from "./mail-mailpit";
@@ -78,6 +91,40 @@ describe("the mail outbox without a transport", () => {
     const to = address("no-transport");
     expect(await enqueueMail(deps, "password_reset", message(to))).toBeNull();
     expect(await deps.data.collection<MailDoc>(MAIL_OUTBOX).countDocuments({ "message.to.email": to })).toBe(0);
+  });
+});
+
+describe("a password reset asked for", () => {
+  it("is queued as the address alone, the same for every address, and written by the dispatcher's run a moment later", async () => {
+    const base = await createDeps(env);
+    // As with a transport configured; nothing is sent here (no dispatcher is woken, no transport runs).
+    const deps = { ...base, settings: { ...base.settings, mail: { ...base.settings.mail, sends: true } }, wakeMail: undefined };
+    const known = address("known");
+    await createOrganization(deps, { organization_name: uniqueName("Reset Asked"), email: known, password: "Test1234" });
+    const unknown = address("unknown");
+    const asked = Date.now();
+    await queueReset(deps, known);
+    await queueReset(deps, unknown);
+    const outbox = deps.data.collection<MailDoc>(MAIL_OUTBOX);
+    const requests = await outbox.find({ reset_for: { $in: [known, unknown] } });
+    expect(requests.map((r) => ({ kind: r.kind, message: r.message, status: r.status }))).toEqual([
+      { kind: "password_reset", message: null, status: "pending" },
+      { kind: "password_reset", message: null, status: "pending" },
+    ]);
+    for (const r of requests) {
+      expect(r.next_at.getTime()).toBeGreaterThanOrEqual(asked + RESET_DELAY_MS.min);
+      expect(r.next_at.getTime()).toBeLessThanOrEqual(Date.now() + RESET_DELAY_MS.max);
+    }
+    await new Promise((resolve) => setTimeout(resolve, RESET_DELAY_MS.max + 50));
+    await sendDueMail(
+      deps,
+      async () => {},
+      (email) => requestPasswordReset(deps, email),
+    );
+    // Both requests gone; a link message for the known address only.
+    expect(await outbox.countDocuments({ reset_for: { $in: [known, unknown] } })).toBe(0);
+    expect(await outbox.countDocuments({ "message.to.email": known, kind: "password_reset" })).toBe(1);
+    expect(await outbox.countDocuments({ "message.to.email": unknown })).toBe(0);
   });
 });
 

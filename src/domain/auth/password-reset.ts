@@ -22,8 +22,9 @@ import { newLink, opens, readLink } from "./mailed-link";
 export const RESET_TTL_MINUTES = 30;
 
 /**
- * Mails a reset link when the address has an account, and does nothing otherwise: it runs after
- * the answer, so the caller learns nothing from the answer or its timing. A new link replaces an
+ * Mails a reset link when the address has an account, and does nothing otherwise. The mail
+ * dispatcher runs it for a request queued by `POST /auth/password-reset` (mail/outbox.ts,
+ * queueReset), so the caller learns nothing from the answer or its timing. A new link replaces an
  * earlier one.
  */
 export const requestPasswordReset = async (deps: Deps, email: string): Promise<void> => {

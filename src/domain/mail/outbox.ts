@@ -18,6 +18,8 @@ export const MAIL_OUTBOX = "mail_outbox";
 export const MAX_PENDING_MAIL = 1000;
 /** How long a sent or failed message's status stays readable. */
 export const MAIL_RETENTION_DAYS = 7;
+/** How long after a reset request the dispatcher looks the address up: drawn at random between these. */
+export const RESET_DELAY_MS = { min: 250, max: 1000 } as const;
 /** Messages one run sends before it yields to the next alarm. */
 const BATCH = 20;
 
@@ -30,6 +32,8 @@ export interface MailDoc {
   kind: MailKind;
   /** The message itself while it waits; emptied once it is sent or given up, as it may carry a one-time link. */
   message: MailMessage | null;
+  /** Instead of a message, the address a password reset was asked for: the dispatcher writes the message, if any (queueReset). */
+  reset_for?: string;
   status: MailStatus;
   attempts: number;
   next_at: Date;
@@ -88,20 +92,64 @@ export const queueMail = async (deps: Deps, mail: QueuedMail): Promise<void> => 
 /** The error a message refused by the outbox's bound carries. */
 export const OUTBOX_FULL = "not sent: too many messages were waiting";
 
+/**
+ * Asks the dispatcher to mail a password reset link to `email` if it has an account. The request
+ * that asks does this and nothing else after its answer, whether or not the address is known: the
+ * lookup, the link and the message happen in the dispatcher's run (sendDueMail's `compose`), so
+ * what a caller can time is the same for every address. That run comes a random quarter to whole
+ * second later (RESET_DELAY_MS), so its work, which does depend on the address, falls on no
+ * request in particular: on one machine (workerd self-hosted) the dispatcher shares a thread with
+ * the requests. Counted against the outbox's bound; past it the request is dropped and logged.
+ */
+export const queueReset = async (deps: Deps, email: string): Promise<void> => {
+  if (!deps.settings.mail.sends) return;
+  if ((await outbox(deps).countDocuments({ status: "pending" })) >= MAX_PENDING_MAIL) {
+    console.error(JSON.stringify({ msg: "mail outbox full; password reset request dropped" }));
+    return;
+  }
+  const now = deps.now();
+  const next_at = new Date(now.getTime() + RESET_DELAY_MS.min + Math.random() * (RESET_DELAY_MS.max - RESET_DELAY_MS.min));
+  const doc: MailDoc = {
+    _id: new ObjectId(),
+    kind: "password_reset",
+    message: null,
+    reset_for: email,
+    status: "pending",
+    attempts: 0,
+    next_at,
+    created_at: now,
+    at: now,
+  };
+  await outbox(deps).insertOne(doc);
+  deps.wakeMail?.();
+};
+
 /** The delivery status of one message, for whoever asked for it to be sent. */
 export const mailStatus = async (deps: Deps, id: ObjectId): Promise<Pick<MailDoc, "status" | "attempts" | "last_error"> | null> =>
   outbox(deps).findOne({ _id: id }, { projection: { status: 1, attempts: 1, last_error: 1 } });
 
 /**
- * Sends the messages that are due, oldest first, one at a time. A failure is recorded on the message
- * (attempts, the error, the next attempt's time) and logged, never thrown: the next message still
- * goes. Returns when to run again: the earliest pending message's time, or null when none waits.
+ * Sends the messages that are due, oldest first, one at a time, and writes those asked for by
+ * address (`compose`, which queues what it writes; the request is then removed). A failure is
+ * recorded on the message (attempts, the error, the next attempt's time) and logged, never thrown:
+ * the next message still goes. Returns when to run again: the earliest pending message's time, or
+ * null when none waits.
  */
-export const sendDueMail = async (deps: Deps, send: (message: MailMessage) => Promise<void>): Promise<Date | null> => {
+export const sendDueMail = async (
+  deps: Deps,
+  send: (message: MailMessage) => Promise<void>,
+  compose: (resetFor: string) => Promise<void> = async () => {},
+): Promise<Date | null> => {
   const due = await outbox(deps).find({ status: "pending", next_at: { $lte: deps.now() } }, { sort: { next_at: 1 }, limit: BATCH });
   for (const mail of due) {
-    if (!mail.message) continue;
     try {
+      if (mail.reset_for !== undefined) {
+        // Removed once written: a crash in between writes it again, and the newer link replaces the first.
+        await compose(mail.reset_for);
+        await outbox(deps).deleteOne({ _id: mail._id, status: "pending" });
+        continue;
+      }
+      if (!mail.message) continue;
       await send(mail.message);
       await outbox(deps).updateOne({ _id: mail._id, status: "pending" }, { $set: { status: "sent", message: null, at: deps.now() }, $inc: { attempts: 1 } });
     } catch (error) {
