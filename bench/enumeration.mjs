@@ -16,6 +16,7 @@
 import { randomBytes, randomInt } from "node:crypto";
 import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
+import { MAIL_TO_NOWHERE } from "../scripts/processes.ts";
 import { bundleSize } from "./bundle.mjs";
 import { inParallel } from "./load.mjs";
 import { ROOT, startProduction, stopEverything } from "./processes.mjs";
@@ -61,13 +62,7 @@ const main = async () => {
     {
       JWT_SECRET: randomBytes(32).toString("hex"),
       PBKDF2_ITERATIONS: "10000",
-      MAIL_TRANSPORT: "smtp",
-      SMTP_HOST: "127.0.0.1",
-      SMTP_PORT: "9",
-      SMTP_SECURITY: "off",
-      SMTP_TIMEOUT_MS: "1000",
-      MAIL_FROM: "accounts@bench.example.com",
-      MAIL_LINK_BASE_URL: "https://app.bench.example.com",
+      ...MAIL_TO_NOWHERE,
     },
     "/health",
   );

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort, type Launched } from "../../scripts/processes.ts";
+import { freePort, type Launched, MAIL_TO_NOWHERE } from "../../scripts/processes.ts";
 import { median, randomIp, separability, shuffled } from "../timing";
 import { launchServe } from "./serve-process.ts";
 
@@ -28,13 +28,7 @@ const env = {
   ...process.env,
   JWT_SECRET: randomBytes(32).toString("hex"),
   PBKDF2_ITERATIONS: "10000",
-  MAIL_TRANSPORT: "smtp",
-  SMTP_HOST: "127.0.0.1",
-  SMTP_PORT: "9",
-  SMTP_SECURITY: "off",
-  SMTP_TIMEOUT_MS: "1000",
-  MAIL_FROM: "accounts@timing.example.com",
-  MAIL_LINK_BASE_URL: "https://app.timing.example.com",
+  ...MAIL_TO_NOWHERE,
   WRANGLER_SEND_METRICS: "false",
 };
 let origin = "";
