@@ -137,13 +137,14 @@ const renamed = scenario<Org>({
 });
 
 const deleted = scenario<Org>({
-  setUp: acme,
+  // With a pending invitation, mailed: its message goes with the organization too.
+  setUp: (database) => withInvitation(database),
   start: (deps, { owner }) => deleteOrganization(deps, "Acme", owner),
   check: async (deps, { owner }) => {
     // A delete, once marked, always finishes: nothing of the organization is left anywhere.
     const orgs = await consistent(deps);
     if (orgs.length === 0) {
-      for (const name of ["users", "events", "invitations", WEBHOOKS]) expect(await deps.data.collection(name).countDocuments({})).toBe(0);
+      for (const name of ["users", "events", "invitations", WEBHOOKS, MAIL_OUTBOX]) expect(await deps.data.collection(name).countDocuments({}), name).toBe(0);
     } else expect(await countInFeed(deps, owner, "organization.deleted")).toBe(0);
   },
 });

@@ -173,7 +173,8 @@ export const createInvitation = async (deps: Deps, principal: Principal, input: 
       organization: (lease.org as Partial<OrganizationDoc>).organization_name ?? "",
     };
     // The message is carried on the invitation, in the write that stores it (mail/carried.ts).
-    const mailFor = (id: ObjectId) => (secret ? invitationMail(deps, { _id: id, email: input.email, expires_at: doc.expires_at }, secret, from) : null);
+    const mailFor = (id: ObjectId) =>
+      secret ? invitationMail(deps, { _id: id, org_id: doc.org_id, email: input.email, expires_at: doc.expires_at }, secret, from) : null;
     let mail = mailFor(doc._id);
     if (mail) doc.mail_id = mail.id;
     const leased = deps.data.collection<InvitationDoc>(INVITATIONS, { deadline: lease.until });

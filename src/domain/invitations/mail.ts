@@ -24,7 +24,7 @@ export interface Delivery {
 /** The invitation's message, to carry on the invitation (mail/carried.ts); null without a transport. */
 export const invitationMail = (
   deps: Deps,
-  invitation: { _id: ObjectId; email: string; expires_at: Date },
+  invitation: { _id: ObjectId; org_id: ObjectId; email: string; expires_at: Date },
   random: string,
   from: { inviter: string; organization: string },
 ): QueuedMail | null =>
@@ -32,6 +32,7 @@ export const invitationMail = (
     deps,
     "invitation",
     invitationMessage(deps.settings.mail, { email: invitation.email }, idSecret(invitation._id, random), { ...from, expiresAt: invitation.expires_at }),
+    { org_id: invitation.org_id },
   );
 
 /** Each listed invitation's delivery: one read of the outbox for the page, none when nothing was mailed. */

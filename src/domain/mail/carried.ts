@@ -33,7 +33,14 @@ export const carriedMailOperation = (declaration: { kind: string; collection: st
     },
     steps: [
       // Both after the answer: the caller waits for neither, and the reconciler finishes either.
-      { name: "queue", run: (deps, { mail }) => queueMail(deps, mail), afterAnswer: true },
+      // A carrier gone by then (an organization's deletion took its invitation) leaves nothing to send.
+      {
+        name: "queue",
+        run: async (deps, { carrier, mail }) => {
+          if ((await carriers(deps).countDocuments({ _id: carrier })) > 0) await queueMail(deps, mail);
+        },
+        afterAnswer: true,
+      },
       { name: "clear", run: (deps, { carrier, mail }) => carriers(deps).updateOne({ _id: carrier }, { $pullAll: { carried_mail: [mail] } }) },
     ],
   });

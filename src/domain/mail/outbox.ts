@@ -32,6 +32,8 @@ export interface MailDoc {
   kind: MailKind;
   /** The message itself while it waits; emptied once it is sent or given up, as it may carry a one-time link. */
   message: MailMessage | null;
+  /** The organization a message is about (an invitation's): its deletion removes the message, sent or not. */
+  org_id?: ObjectId;
   /** Instead of a message, the address a password reset was asked for: the dispatcher writes the message, if any (queueReset). */
   reset_for?: string;
   status: MailStatus;
@@ -61,11 +63,12 @@ export interface QueuedMail {
   kind: MailKind;
   message: MailMessage;
   at: Date;
+  org_id?: ObjectId;
 }
 
 /** A message to carry, or null when no transport is configured: then nothing is stored, as nothing would ever send it. */
-export const newMail = (deps: Deps, kind: MailKind, message: MailMessage): QueuedMail | null =>
-  deps.settings.mail.sends ? { id: new ObjectId(), kind, message, at: deps.now() } : null;
+export const newMail = (deps: Deps, kind: MailKind, message: MailMessage, about?: { org_id: ObjectId }): QueuedMail | null =>
+  deps.settings.mail.sends ? { id: new ObjectId(), kind, message, at: deps.now(), ...about } : null;
 
 /**
  * Adds a message to the outbox and wakes the dispatcher; a message already there (queued by an
@@ -77,9 +80,21 @@ export const queueMail = async (deps: Deps, mail: QueuedMail): Promise<void> => 
   const now = deps.now();
   const full = (await outbox(deps).countDocuments({ status: "pending" })) >= MAX_PENDING_MAIL;
   if (full) console.error(JSON.stringify({ msg: "mail outbox full; message not sent", mail_id: mail.id.toHexString(), kind: mail.kind }));
+  const about = mail.org_id ? { org_id: mail.org_id } : {};
   const doc: MailDoc = full
-    ? { _id: mail.id, kind: mail.kind, message: null, status: "failed", attempts: 0, next_at: now, created_at: mail.at, at: now, last_error: OUTBOX_FULL }
-    : { _id: mail.id, kind: mail.kind, message: mail.message, status: "pending", attempts: 0, next_at: now, created_at: mail.at, at: now };
+    ? {
+        _id: mail.id,
+        kind: mail.kind,
+        message: null,
+        status: "failed",
+        attempts: 0,
+        next_at: now,
+        created_at: mail.at,
+        at: now,
+        last_error: OUTBOX_FULL,
+        ...about,
+      }
+    : { _id: mail.id, kind: mail.kind, message: mail.message, status: "pending", attempts: 0, next_at: now, created_at: mail.at, at: now, ...about };
   try {
     await outbox(deps).insertOne(doc);
   } catch (error) {
