@@ -68,6 +68,18 @@ export default defineConfig({
         // A key's allowance small enough to spend in a test (test/worker/api-keys.test.ts), beside
         // the configured ones wrangler.toml declares.
         ratelimits: { SMALL_KEY_RATE_LIMITER: { namespace_id: "9001", simple: { limit: 5, period: 60 } } },
+        // Cloudflare's Email Service as Miniflare simulates it, for MAIL_TRANSPORT=send_email
+        // (test/worker/mail-send-email.test.ts): restricted as an operator may restrict it, so
+        // that a refusal can be provoked.
+        email: {
+          send_email: [
+            {
+              name: "SEND_EMAIL",
+              allowed_sender_addresses: ["accounts@service.test"],
+              allowed_destination_addresses: ["member@email-service.test", "named@email-service.test"],
+            },
+          ],
+        },
       },
     }),
   ],

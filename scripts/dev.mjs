@@ -1,6 +1,7 @@
 // `npm start`: runs the Worker with `wrangler dev` on the embedded store. Before that it makes
 // sure a local JWT_SECRET exists in .dev.vars (random, never committed), and that the docs
-// assets are in place. Arguments after `npm start --` go to wrangler unchanged.
+// assets are in place. Arguments after `npm start --` go to wrangler unchanged. `npm run
+// start:mail` runs it beside a throwaway Mailpit, mailing there.
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
@@ -19,6 +20,23 @@ await import("./docs-assets.mjs");
 
 const args = process.argv.slice(2);
 const hasFlag = (flag) => args.some((a) => a === flag || a.startsWith(`${flag}=`));
+// Under scripts/with-mailpit.sh (`npm run start:mail`): mail goes over SMTP to that Mailpit, and
+// its web page shows what arrived. A MAIL_TRANSPORT given with --var wins.
+if (process.env.MAILPIT_SMTP_PORT && !args.some((a) => a.startsWith("MAIL_TRANSPORT:"))) {
+  const mail = {
+    MAIL_TRANSPORT: "smtp",
+    SMTP_HOST: "127.0.0.1",
+    SMTP_PORT: process.env.MAILPIT_SMTP_PORT,
+    SMTP_SECURITY: "off",
+    // Mailpit takes any credentials, and a server that offers AUTH expects some.
+    SMTP_USER: "local",
+    SMTP_PASSWORD: "local-only",
+    MAIL_FROM: "accounts@localhost.test",
+    MAIL_LINK_BASE_URL: "http://127.0.0.1:8787/",
+  };
+  args.push(...Object.entries(mail).flatMap(([name, value]) => ["--var", `${name}:${value}`]));
+  console.log(`Mail goes to Mailpit: read it at ${process.env.MAILPIT_API_URL}`);
+}
 const defaults = [...(hasFlag("--ip") ? [] : ["--ip", "127.0.0.1"]), ...(hasFlag("--port") ? [] : ["--port", "8787"])];
 const wrangler = join(root, "node_modules", "wrangler", "bin", "wrangler.js");
 // Quiet offline: wrangler's banner asks the registry for a newer wrangler (the version is pinned

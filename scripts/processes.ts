@@ -33,6 +33,21 @@ export const QUIET_WRANGLER_ENV = { CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGL
  * A loopback port nothing listens on right now: the kernel picks it, then it is released (the
  * short race with other processes is accepted). Used both to start servers and as a closed port.
  */
+/**
+ * Settings for a Worker whose mail goes nowhere yet does all of its work: SMTP to the discard port
+ * on loopback, where nothing listens, so every send fails fast and is retried as a real server's
+ * failure would be (the timing test and bench of the password reset).
+ */
+export const MAIL_TO_NOWHERE = {
+  MAIL_TRANSPORT: "smtp",
+  SMTP_HOST: "127.0.0.1",
+  SMTP_PORT: "9",
+  SMTP_SECURITY: "off",
+  SMTP_TIMEOUT_MS: "1000",
+  MAIL_FROM: "accounts@nowhere.example.com",
+  MAIL_LINK_BASE_URL: "https://app.nowhere.example.com",
+};
+
 export const freePort = async (): Promise<number> => {
   const server = createServer();
   server.listen(0, "127.0.0.1");

@@ -22,6 +22,8 @@ export interface Unlisted {
   DATA_API_KEY?: string;
   /** The platform operator's keys, `<key id>:<read|write>:<secret>,…`; unset: no /platform API. */
   PLATFORM_API_KEYS?: string;
+  /** Cloudflare's Email Service, for MAIL_TRANSPORT=send_email: a `[[send_email]]` binding an operator adds (docs/operations.md#mail). */
+  SEND_EMAIL?: SendEmail;
   /** Optional settings (src/config/settings.ts) are read by name and validated there. */
   [key: string]: unknown;
 }

@@ -1,5 +1,6 @@
 import { createDeps, settingsFor } from "./deps";
 import { Dispatcher } from "./dispatcher";
+import { requestPasswordReset } from "./domain/auth/password-reset";
 import { MAIL_INDEXES, MAIL_OUTBOX, sendDueMail } from "./domain/mail/outbox";
 import { mailTransport } from "./mail/transport";
 
@@ -39,7 +40,11 @@ export class MailDispatcher extends Dispatcher {
         this.indexed = true;
       }
       const { mail } = settingsFor(scoped);
-      const wake = await sendDueMail(deps, (message) => mailTransport(mail.transport, mail.from).send(message));
+      const wake = await sendDueMail(
+        deps,
+        (message) => mailTransport(mail.transport, mail.from, scoped.SEND_EMAIL).send(message),
+        (email) => requestPasswordReset(deps, email),
+      );
       next = wake ? Math.max(Date.now(), wake.getTime()) : Date.now() + IDLE_LOOK_MS;
     } catch (error) {
       console.error(JSON.stringify({ msg: "mail dispatch failed; retrying later", error: String(error) }));

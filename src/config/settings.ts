@@ -43,8 +43,12 @@ export interface MailSettings {
   sends: boolean;
 }
 
-/** Outgoing mail: how it leaves (`none`: it does not; the application mails from the events) and how it reads. */
-export type MailConfig = MailSettings & { transport: { kind: "none" } | { kind: "smtp"; smtp: SmtpSettings } };
+/**
+ * Outgoing mail: how it leaves and how it reads. `smtp`: to a mail server over TCP; `send_email`:
+ * through Cloudflare's Email Service binding named SEND_EMAIL; `none`: it does not leave (the
+ * application mails from the events).
+ */
+export type MailConfig = MailSettings & { transport: { kind: "none" } | { kind: "send_email" } | { kind: "smtp"; smtp: SmtpSettings } };
 
 /** One operator key of the platform API (`PLATFORM_API_KEYS`). */
 export interface PlatformKey {
@@ -200,7 +204,9 @@ const buildSchema = () =>
       WEBHOOK_SCHEDULE_DIVISOR: number(1, 1_000_000, 1),
       CORS_ALLOWED_ORIGINS: z._default(z.string(), ""),
       PLATFORM_API_KEYS: platformKeys(),
-      MAIL_TRANSPORT: z._default(z.enum(["none", "smtp"]), "none"),
+      MAIL_TRANSPORT: z._default(z.enum(["none", "smtp", "send_email"]), "none"),
+      // Only whether it is there: the binding is the runtime's, and src/mail/transport.ts calls it.
+      SEND_EMAIL: z.optional(z.unknown()),
       MAIL_FROM: emptyIsUnset(z.email()),
       MAIL_FROM_NAME: z.optional(z.string()),
       MAIL_PRODUCT_NAME: nonEmpty("Organization Management"),
@@ -220,7 +226,7 @@ const buildSchema = () =>
         }
         // A transport that would send mail with no sender, no server or links to nowhere stops the Worker at start.
         if (c.MAIL_TRANSPORT !== "none") {
-          const required = ["MAIL_FROM", "MAIL_LINK_BASE_URL", "SMTP_HOST"] as const;
+          const required = ["MAIL_FROM", "MAIL_LINK_BASE_URL", c.MAIL_TRANSPORT === "smtp" ? "SMTP_HOST" : "SEND_EMAIL"] as const;
           for (const name of required) {
             if (!c[name]) ctx.addIssue({ code: "custom", path: [name], message: `${name} is required for MAIL_TRANSPORT=${c.MAIL_TRANSPORT}` });
           }
@@ -289,7 +295,7 @@ export const parseSettings = (env: Record<string, unknown>): Settings => {
                 timeoutMs: c.SMTP_TIMEOUT_MS,
               },
             }
-          : { kind: "none" },
+          : { kind: c.MAIL_TRANSPORT },
       from: { email: c.MAIL_FROM ?? "", name: c.MAIL_FROM_NAME || undefined },
       productName: c.MAIL_PRODUCT_NAME,
       linkBaseUrl: c.MAIL_LINK_BASE_URL ?? "",

@@ -1,8 +1,9 @@
+import { accountMailOperation } from "./accounts/accounts";
 import { joinOperation } from "./accounts/joining";
 import { changePasswordOperation } from "./auth/auth";
 import { publishOperation } from "./events/outbox";
 import { acceptOperation } from "./invitations/accept";
-import { createInvitationOperation, revokeInvitationOperation } from "./invitations/invitations";
+import { createInvitationOperation, invitationMailOperation, revokeInvitationOperation } from "./invitations/invitations";
 import type { Operation } from "./kernel/operation";
 import { endMembershipOperation } from "./members/departure";
 import { createOperation, deleteOperation, renameOperation } from "./organizations/operations";
@@ -43,5 +44,7 @@ export const OPERATIONS: readonly Registered[] = [
   registered(deleteWebhookOperation, "relayed"),
   registered(disableEndpointOperation, "relayed"),
   registered(changePasswordOperation, "relayed"),
+  registered(invitationMailOperation, "relayed"),
+  registered(accountMailOperation, "relayed"),
   registered(publishOperation, "events"),
 ];

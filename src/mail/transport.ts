@@ -51,11 +51,24 @@ const smtp = (s: SmtpSettings, from: MailAddress): MailTransport => ({
   },
 });
 
+/**
+ * Cloudflare's Email Service: the binding takes the message as fields and writes the MIME itself,
+ * so no raw message is built here. An address that has no name goes as the bare address.
+ */
+const sendEmail = (binding: SendEmail | undefined, from: MailAddress): MailTransport => ({
+  async send(message) {
+    if (!binding) throw new Error("MAIL_TRANSPORT=send_email needs a [[send_email]] binding named SEND_EMAIL");
+    const as = (a: MailAddress) => (a.name ? { email: a.email, name: a.name } : a.email);
+    const to = safeAddress(message.to);
+    await binding.send({ from: as(safeAddress(from)), to: as(to), subject: headerText(message.subject, 300), text: message.text, html: message.html });
+  },
+});
+
 const none: MailTransport = { send: async () => {} };
 
-/**
- * The transport the settings choose. Cloudflare's `send_email` binding goes here as a third kind:
- * it takes a raw MIME message, so it would build one from the same `MailMessage` (worker-mailer's
- * `Email` class renders it) and hand it to `env.SEND_EMAIL.send`.
- */
-export const mailTransport = (settings: TransportSettings, from: MailAddress): MailTransport => (settings.kind === "smtp" ? smtp(settings.smtp, from) : none);
+/** The transport the settings choose; `send_email` sends through this binding. */
+export const mailTransport = (settings: TransportSettings, from: MailAddress, binding?: SendEmail): MailTransport => {
+  if (settings.kind === "smtp") return smtp(settings.smtp, from);
+  if (settings.kind === "send_email") return sendEmail(binding, from);
+  return none;
+};

@@ -5,15 +5,15 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort, type Launched, launch } from "../../scripts/processes.ts";
+import { freePort, type Launched } from "../../scripts/processes.ts";
 import { cronPeriodSeconds } from "../../scripts/serve/cron.ts";
+import { launchServe } from "./serve-process.ts";
 
 // `npm run serve` as a container runs it: the built Worker on workerd, its state in a folder of
 // its own, its secret from the environment, and the scheduled work ticked by serve itself (every
 // second here instead of every minute). Everything goes over HTTP on loopback, where a receiver
 // stands for a customer's webhook endpoint.
 
-const ROOT = join(import.meta.dirname, "..", "..");
 const PASSWORD = "Test1234";
 const state = mkdtempSync(join(tmpdir(), "serve-test-state-"));
 const build = mkdtempSync(join(tmpdir(), "serve-test-build-"));
@@ -27,14 +27,7 @@ let receiver: Server | undefined;
 
 /** Starts `npm run serve` on the test's port and folder; `build` false reuses the first start's bundle. */
 const start = async (build_ = true) => {
-  const args = ["run", "--silent", "serve", "--", "--port", String(port), "--persist", state, "--outdir", build, "--tick-seconds", "1"];
-  serve = launch("npm", build_ ? args : [...args, "--no-build"], { cwd: ROOT, env, group: true });
-  const began = Date.now();
-  while (!serve.output().includes("serve: listening on")) {
-    const exited = await Promise.race([serve.exited, new Promise((r) => setTimeout(r, 100))]);
-    if (exited) throw new Error(`npm run serve exited: ${serve.output()}`);
-    if (Date.now() - began > 45_000) throw new Error(`npm run serve not ready after 45 s: ${serve.output()}`);
-  }
+  serve = await launchServe({ port, state, outdir: build, env, build: build_, args: ["--tick-seconds", "1"] });
 };
 
 const json = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>

@@ -56,7 +56,9 @@ describe.skipIf(!mailpitUrl)("password reset from the mailed link", () => {
     const second = tokenIn(await mailNumber(org.email, 2), "reset-password");
     expect(second).not.toBe(first);
     expect((await confirmReset(first, "First-Pass-123")).status).toBe(410);
-    expect((await confirmReset(`${second.slice(0, -1)}A`, "Tamper-Pass-123")).status).toBe(410);
+    // One character changed (never to itself: a token may end in "A").
+    const tampered = `${second.slice(0, -1)}${second.endsWith("A") ? "E" : "A"}`;
+    expect((await confirmReset(tampered, "Tamper-Pass-123")).status).toBe(410);
     expect((await confirmReset("not a token", "Tamper-Pass-123")).status).toBe(410);
     expect((await confirmReset(second, "short")).status).toBe(422);
     await loginToken(org.email, org.password);
@@ -87,12 +89,14 @@ describe.skipIf(!mailpitUrl)("password reset from the mailed link", () => {
 
   it("mails the link within moments of the answer, sent by the dispatcher's own alarm", async () => {
     const org = await createOrg(uniqueName("Latency"));
+    const started = Date.now();
     const asked = await askReset(org.email);
-    const answered = Date.now();
     expect(asked.status).toBe(202);
     const [mail] = await mailTo(org.email, 1, 10_000);
     expect(mail?.Subject).toMatch(/Reset your/);
-    console.info(`send latency after the answer: ${Date.now() - answered} ms (store=${env.DATA_API_URL ? "gateway" : "embedded"})`);
+    // From the request to the message in Mailpit (polled every 100 ms), of which a random quarter to
+    // whole second is the dispatcher's deliberate wait (mail/outbox.ts, queueReset).
+    console.info(`reset from request to mailbox: ${Date.now() - started} ms (store=${env.DATA_API_URL ? "gateway" : "embedded"})`);
   });
 
   it("answers an unknown address exactly as a known one, and mails it nothing", async () => {

@@ -3,7 +3,7 @@ import type { Operation } from "../../src/domain/kernel/operation";
 import { OPERATIONS } from "../../src/domain/operations";
 import { reconcile } from "../../src/domain/reconciler/reconciler";
 import { ALSO_STARTED_BY, SCENARIOS, type Scenario } from "./crash-scenarios";
-import { Crash, type Cut, crashingDeps, depsFor, freshDatabase, laterDeps } from "./faults";
+import { Crash, type Cut, crashingDeps, depsFor, freshDatabase, laterDeps, withMailQueued } from "./faults";
 
 /**
  * The crash matrix, derived from the operation declarations (src/domain/operations.ts): every step
@@ -12,6 +12,9 @@ import { Crash, type Cut, crashingDeps, depsFor, freshDatabase, laterDeps } from
  * operation's own invariants hold (crash-scenarios.ts). An operation added to the registry is
  * crash-tested by being declared: without a scenario, the first test here fails.
  */
+
+// Every change that asks for mail carries it here, so the operations that queue it are reached.
+withMailQueued();
 
 const cutsOf = (operation: Operation<unknown>): Cut[] =>
   operation.steps.flatMap((step) => [

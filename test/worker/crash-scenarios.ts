@@ -4,7 +4,8 @@ import { type AccountDoc, attemptKey, joinAccount, openAccount, USERS } from "..
 import { createApiKey, revokeApiKey } from "../../src/domain/api-keys/api-keys";
 import { changePassword, login } from "../../src/domain/auth/auth";
 import { newLink } from "../../src/domain/auth/mailed-link";
-import { confirmPasswordReset } from "../../src/domain/auth/password-reset";
+import { confirmPasswordReset, requestPasswordReset } from "../../src/domain/auth/password-reset";
+import { requestEmailVerification } from "../../src/domain/auth/verify-email";
 import { organizationEvents, publishOperation } from "../../src/domain/events/outbox";
 import { acceptInvitation } from "../../src/domain/invitations/accept";
 import { createInvitation, INVITATIONS, type InvitationDoc, revokeInvitation } from "../../src/domain/invitations/invitations";
@@ -16,6 +17,7 @@ import { idSecret, randomSecret } from "../../src/domain/kernel/one-time-secret"
 import { runForRequest } from "../../src/domain/kernel/operation";
 import type { Principal } from "../../src/domain/kernel/principal";
 import { collectionNameFor } from "../../src/domain/kernel/slug";
+import { MAIL_OUTBOX, type MailDoc, type MailKind } from "../../src/domain/mail/outbox";
 import { removeMember } from "../../src/domain/members/members";
 import { createOrganization, deleteOrganization, renameOrganization } from "../../src/domain/organizations/lifecycle";
 import { reconcile } from "../../src/domain/reconciler/reconciler";
@@ -66,6 +68,9 @@ const consistent = async (deps: Deps): Promise<OrganizationDoc[]> => {
   const collections = (await deps.data.listCollections()).map((c) => c.name).filter((name) => name.startsWith("org_"));
   expect(collections.sort()).toEqual(orgs.map((org) => org.collection_name).sort());
   for (const org of orgs) expect(org.status).toBe("active");
+  // An invitation stored with a mailed link is an invitation mailed.
+  const mailedLinks = await deps.data.collection<InvitationDoc>(INVITATIONS).find({ mail_token_hash: { $exists: true } });
+  for (const { mail_id } of mailedLinks) expect(await deps.data.collection(MAIL_OUTBOX).countDocuments({ _id: mail_id }), "its message is queued").toBe(1);
   return orgs;
 };
 
@@ -76,6 +81,18 @@ const countInFeed = async (deps: Deps, owner: Principal, type: EventType): Promi
   expect(new Set(events.map((e) => e.id)).size).toBe(events.length);
   return events.filter((e) => e.type === type).length;
 };
+
+/** Nothing is left carried for a relay: no event, no message. */
+const nothingCarried = async (deps: Deps) => {
+  for (const collection of [INVITATIONS, WEBHOOKS, USERS]) {
+    for (const field of ["carried", "carried_mail"]) {
+      expect(await deps.data.collection(collection).countDocuments({ [`${field}.0`]: { $exists: true } }), `${collection} carry no ${field}`).toBe(0);
+    }
+  }
+};
+
+/** Messages of `kind` to `to` in the mail outbox (none is sent here: no dispatcher runs). */
+const mailed = (deps: Deps, kind: MailKind, to: string) => deps.data.collection<MailDoc>(MAIL_OUTBOX).countDocuments({ kind, "message.to.email": to });
 
 const freshOwner = async (deps: Deps, owner: Principal): Promise<Principal> =>
   ownerOf((await deps.organizations.findOne({ _id: owner.orgId })) as OrganizationDoc);
@@ -120,13 +137,14 @@ const renamed = scenario<Org>({
 });
 
 const deleted = scenario<Org>({
-  setUp: acme,
+  // With a pending invitation, mailed: its message goes with the organization too.
+  setUp: (database) => withInvitation(database),
   start: (deps, { owner }) => deleteOrganization(deps, "Acme", owner),
   check: async (deps, { owner }) => {
     // A delete, once marked, always finishes: nothing of the organization is left anywhere.
     const orgs = await consistent(deps);
     if (orgs.length === 0) {
-      for (const name of ["users", "events", "invitations", WEBHOOKS]) expect(await deps.data.collection(name).countDocuments({})).toBe(0);
+      for (const name of ["users", "events", "invitations", WEBHOOKS, MAIL_OUTBOX]) expect(await deps.data.collection(name).countDocuments({}), name).toBe(0);
     } else expect(await countInFeed(deps, owner, "organization.deleted")).toBe(0);
   },
 });
@@ -183,25 +201,61 @@ const joined = scenario<Org>({
   },
 });
 
-/** A change carrying its event on another document: the event is in the feed, once, exactly when the change happened. */
-const carried = <World extends Org>(declared: {
+/**
+ * A change relayed from a document that carries it: once settled, nothing is left carried, and
+ * what it relays (`relayed`: how many there are of it) is there once exactly when the change happened.
+ */
+const relayedOnce = <World extends Org>(declared: {
   setUp?: (database: string) => Promise<World>;
   start: (deps: Deps, world: World) => Promise<unknown>;
-  type: EventType;
   happened: (deps: Deps, world: World) => Promise<boolean>;
+  relayed: (deps: Deps, world: World) => Promise<number>;
 }) =>
   scenario<World>({
     setUp: declared.setUp ?? (acme as (database: string) => Promise<World>),
     start: declared.start,
     check: async (deps, world) => {
       await consistent(deps);
+      await nothingCarried(deps);
       const happened = await declared.happened(deps, world);
-      expect(await countInFeed(deps, await freshOwner(deps, world.owner), declared.type)).toBe(happened ? 1 : 0);
-      for (const collection of [INVITATIONS, WEBHOOKS, USERS]) {
-        expect(await deps.data.collection(collection).countDocuments({ "carried.0": { $exists: true } }), `${collection} carry nothing`).toBe(0);
-      }
+      expect(await declared.relayed(deps, world)).toBe(happened ? 1 : 0);
     },
   });
+
+/** A change carrying its event on another document: the event is in the feed, once, exactly when the change happened. */
+const carried = <World extends Org>(declared: {
+  setUp?: (database: string) => Promise<World>;
+  start: (deps: Deps, world: World) => Promise<unknown>;
+  type: EventType;
+  happened: (deps: Deps, world: World) => Promise<boolean>;
+}) => relayedOnce<World>({ ...declared, relayed: async (deps, world) => countInFeed(deps, await freshOwner(deps, world.owner), declared.type) });
+
+/** A change that asks for mail: its message is queued, once, exactly when the change happened. */
+const mailing = <World extends Org>(declared: {
+  setUp?: (database: string) => Promise<World>;
+  start: (deps: Deps, world: World) => Promise<unknown>;
+  kind: MailKind;
+  to: (world: World) => string;
+  happened: (deps: Deps, world: World) => Promise<boolean>;
+}) => relayedOnce<World>({ ...declared, relayed: (deps, world) => mailed(deps, declared.kind, declared.to(world)) });
+
+const passwordChanged = (deps: Deps, { email }: Org) =>
+  login(deps, email, "Brand-new-9").then(
+    () => true,
+    () => false,
+  );
+
+/** An owner holding an open reset link, and its token. */
+const withResetLink = async (database: string) => {
+  const org = await acme(database);
+  const { token, pending } = await newLink(org.owner.userId, new Date(Date.now() + 600_000));
+  await depsFor(database)
+    .data.collection<AccountDoc>(USERS)
+    .updateOne({ user_id: org.owner.userId }, { $set: { password_reset: pending } });
+  return { ...org, link: token };
+};
+
+const ownAccount = (deps: Deps, { owner }: Org) => deps.data.collection<AccountDoc>(USERS).findOne({ user_id: owner.userId });
 
 const withInvitation = async (database: string) => {
   const org = await acme(database);
@@ -265,11 +319,25 @@ export const SCENARIOS: Record<string, Scenario> = {
   "password.change": carried({
     start: (deps, { owner }) => changePassword(deps, owner, PASSWORD, "Brand-new-9"),
     type: "admin.password_changed",
-    happened: (deps, { email }) =>
-      login(deps, email, "Brand-new-9").then(
-        () => true,
-        () => false,
-      ),
+    happened: passwordChanged,
+  }),
+  "invitation.mail": mailing({
+    start: (deps, { owner }) => createInvitation(deps, owner, { email: "guest@example.com", role: "member" }),
+    kind: "invitation",
+    to: () => "guest@example.com",
+    happened: async (deps) => {
+      const invitation = await deps.data.collection<InvitationDoc>(INVITATIONS).findOne({ email_key: "guest@example.com" });
+      // Its message is the one the invitation names, for the delivery status the listing shows.
+      if (invitation) expect(await deps.data.collection(MAIL_OUTBOX).countDocuments({ _id: invitation.mail_id })).toBe(1);
+      return invitation !== null;
+    },
+  }),
+  "account.mail": mailing({
+    start: (deps, { email }) => requestPasswordReset(deps, email),
+    kind: "password_reset",
+    to: ({ email }) => email,
+    // A link set is a link mailed.
+    happened: async (deps, world) => (await ownAccount(deps, world))?.password_reset !== undefined,
   }),
   "events.publish": scenario<Org & { kept: string; revoked: string }>({
     // A rename, an API key created and another created then revoked, whose publishers never ran
@@ -330,25 +398,37 @@ export const ALSO_STARTED_BY: Record<string, Record<string, Scenario>> = {
   },
   "password.change": {
     "a password reset link": carried<Org & { link: string }>({
-      setUp: async (database) => {
-        const org = await acme(database);
-        const healthy = depsFor(database);
-        const { token, pending } = await newLink(org.owner.userId, new Date(Date.now() + 600_000));
-        await healthy.data.collection<AccountDoc>(USERS).updateOne({ user_id: org.owner.userId }, { $set: { password_reset: pending } });
-        return { ...org, link: token };
-      },
+      setUp: withResetLink,
       start: (deps, { link }) => confirmPasswordReset(deps, link, "Brand-new-9"),
       type: "admin.password_changed",
-      happened: async (deps, { email, owner }) => {
-        const changed = await login(deps, email, "Brand-new-9").then(
-          () => true,
-          () => false,
-        );
+      happened: async (deps, world) => {
+        const changed = await passwordChanged(deps, world);
         // Spent exactly when the password changed: a reset that did not happen leaves its link open.
-        const account = await deps.data.collection<AccountDoc>(USERS).findOne({ user_id: owner.userId });
-        expect(account?.password_reset === undefined).toBe(changed);
+        expect((await ownAccount(deps, world))?.password_reset === undefined).toBe(changed);
         return changed;
       },
+    }),
+  },
+  "account.mail": {
+    // The notice after a change: mailed exactly when the password changed.
+    "a password change": mailing({
+      start: (deps, { owner }) => changePassword(deps, owner, PASSWORD, "Brand-new-9"),
+      kind: "password_changed",
+      to: ({ email }) => email,
+      happened: passwordChanged,
+    }),
+    "a password reset link": mailing<Org & { link: string }>({
+      setUp: withResetLink,
+      start: (deps, { link }) => confirmPasswordReset(deps, link, "Brand-new-9"),
+      kind: "password_changed",
+      to: ({ email }) => email,
+      happened: passwordChanged,
+    }),
+    "a verification request": mailing({
+      start: (deps, { owner }) => requestEmailVerification(deps, owner),
+      kind: "email_verification",
+      to: ({ email }) => email,
+      happened: async (deps, world) => (await ownAccount(deps, world))?.email_verification !== undefined,
     }),
   },
 };

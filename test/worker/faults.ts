@@ -19,8 +19,17 @@ export const freshDatabase = () => `lifecycle_${Date.now().toString(36)}_${datab
 /** Holds one call of the store until `until` settles: a Worker paused mid-operation while others go on. */
 export type Hold = { at: number; until: Promise<unknown> };
 
+/**
+ * Mail is off for these deps unless a file turns it on (the crash matrix, whose operations include
+ * queueing mail): then messages are queued in the outbox, and never sent, as no dispatcher is woken.
+ */
+let mail: Record<string, string> = { MAIL_TRANSPORT: "none" };
+export const withMailQueued = () => {
+  mail = { MAIL_TRANSPORT: "smtp", SMTP_HOST: "127.0.0.1" };
+};
+
 export const depsFor = (database: string, fault?: Fault, hold?: Hold): Deps => {
-  const settings = parseSettings({ ...env, DATABASE: database, PBKDF2_ITERATIONS: "10000", MAIL_TRANSPORT: "none" });
+  const settings = parseSettings({ ...env, DATABASE: database, PBKDF2_ITERATIONS: "10000", ...mail });
   const data = storeClient(database, (send) => {
     let calls = 0;
     return async (request) => {

@@ -1,6 +1,6 @@
 import { decodeJwt } from "jose";
 import { describe, expect, it } from "vitest";
-import { bearer, call, createOrg, invite, loginToken, postJson, roundTrips, uniqueName, useOwnDatabase } from "../helpers";
+import { bearer, call, createOrg, env, invite, loginToken, postJson, roundTrips, uniqueName, useOwnDatabase } from "../helpers";
 import { headersOf, type MailpitMessage, mailpitUrl, mailTo, nthMailTo } from "./mail-mailpit";
 
 /**
@@ -52,6 +52,18 @@ describe.skipIf(!mailpitUrl)("invitations by mail", () => {
     const members = (await (await call("/org/members", { headers: bearer(owner) })).json()) as { members: { email: string; email_verified: boolean }[] };
     expect(Object.fromEntries(members.members.map((m) => [m.email, m.email_verified]))).toEqual({ [org.email]: false, [guest]: true });
     expect((await postJson("/invitations/accept", { token: linkIn(mail), password: "Guest-Pass-123" })).status).toBe(410);
+  });
+
+  it("mails the invitation within moments of the answer, sent by the dispatcher's own alarm", async () => {
+    const org = await createOrg(uniqueName("Prompt"));
+    const owner = await loginToken(org.email, org.password);
+    const guest = fresh("prompt");
+    const asked = Date.now();
+    expect((await postJson("/org/invitations", { email: guest, role: "member" }, bearer(owner))).status).toBe(201);
+    const [mail] = await mailTo(guest, 1, 10_000);
+    expect(mail?.Subject).toContain(org.name);
+    // From the request, through its answer and its work after it, to the message in Mailpit (polled every 100 ms).
+    console.info(`invitation from request to mailbox: ${Date.now() - asked} ms (store=${env.DATA_API_URL ? "gateway" : "embedded"})`);
   });
 
   it("an existing account accepts from the link with its password and is verified; the inviter's token verifies nothing", async () => {

@@ -2,6 +2,7 @@ import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test"
 import { describe, expect, it } from "vitest";
 import worker from "../../src/index";
 import { createOrg, env, uniqueName, useOwnDatabase } from "../helpers";
+import { median, randomIp, separability, shuffled } from "../timing";
 
 // Hundreds of counters and organizations of its own: a database of this file's own (see useOwnDatabase).
 useOwnDatabase("timing");
@@ -15,8 +16,6 @@ const PER_CLASS = 400;
 /** Wrong passwords per account: below the lockout threshold (10), so no sample is a 429. */
 const USES = 4;
 const LIMIT = 0.6;
-
-const randomIp = () => `10.${[0, 0, 0].map(() => Math.floor(Math.random() * 256)).join(".")}`;
 
 /**
  * The time from sending a wrong-password login to reading its whole answer, as a client would
@@ -37,33 +36,6 @@ const timedFailure = async (email: string): Promise<number> => {
   expect(res.status, body).toBe(401);
   await waitOnExecutionContext(ctx);
   return took;
-};
-
-const median = (xs: number[]): number => {
-  const sorted = [...xs].sort((a, b) => a - b);
-  const mid = sorted.length / 2;
-  return sorted.length % 2 ? (sorted[Math.floor(mid)] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
-};
-
-/**
- * How often an observer who sees one attempt's time tells the classes apart, by the Mann-Whitney
- * AUC: P(a random known e-mail's time < a random unknown one's), ties counting half, folded to
- * at least 0.5 whichever way the difference points.
- */
-const separability = (known: number[], unknown: number[]): number => {
-  let wins = 0;
-  for (const k of known) for (const u of unknown) wins += k < u ? 1 : k === u ? 0.5 : 0;
-  const auc = wins / (known.length * unknown.length);
-  return Math.max(auc, 1 - auc);
-};
-
-const shuffled = <T>(items: T[]): T[] => {
-  const out = [...items];
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = Math.floor(Math.random() * (i + 1));
-    [out[i], out[j]] = [out[j] as T, out[i] as T];
-  }
-  return out;
 };
 
 describe("login timing", () => {

@@ -2,8 +2,22 @@ import { runDurableObjectAlarm } from "cloudflare:test";
 import { ObjectId } from "bson";
 import { describe, expect, it } from "vitest";
 import { createDeps, settingsFor } from "../../src/deps";
+import { requestPasswordReset } from "../../src/domain/auth/password-reset";
+import type { Deps } from "../../src/domain/kernel/deps";
 import type { MailMessage } from "../../src/domain/mail/message";
-import { enqueueMail, MAIL_OUTBOX, MAX_PENDING_MAIL, type MailDoc, mailStatus, sendDueMail } from "../../src/domain/mail/outbox";
+import {
+  MAIL_OUTBOX,
+  MAX_PENDING_MAIL,
+  type MailDoc,
+  mailStatus,
+  newMail,
+  OUTBOX_FULL,
+  queueMail,
+  queueReset,
+  RESET_DELAY_MS,
+  sendDueMail,
+} from "../../src/domain/mail/outbox";
+import { createOrganization } from "../../src/domain/organizations/lifecycle";
 import { mailTransport } from "../../src/mail/transport";
 import { env, uniqueName, useOwnDatabase } from "../helpers";
 import { mailpitUrl, mailTo } from "./mail-mailpit";
@@ -19,6 +33,12 @@ const address = (tag: string) =>
     .toLowerCase()
     .replace(/[^a-z0-9-]/g, "")}@member.test`;
 const message = (to: string, subject = "Hello"): MailMessage => ({ to: { email: to, name: "Member" }, subject, text: "text part", html: "<p>html part</p>" });
+/** Queues a message as a change's relay does (mail/carried.ts); its id, or null when none would leave. */
+const enqueueMail = async (deps: Deps, kind: "password_reset", m: MailMessage): Promise<ObjectId | null> => {
+  const mail = newMail(deps, kind, m);
+  if (mail) await queueMail(deps, mail);
+  return mail?.id ?? null;
+};
 const dispatcher = () => env.MAIL_DISPATCHER.get(env.MAIL_DISPATCHER.idFromName(database));
 
 describe.skipIf(!mailpitUrl)("the mail outbox, sent to Mailpit", () => {
@@ -74,8 +94,42 @@ describe("the mail outbox without a transport", () => {
   });
 });
 
+describe("a password reset asked for", () => {
+  it("is queued as the address alone, the same for every address, and written by the dispatcher's run a moment later", async () => {
+    const base = await createDeps(env);
+    // As with a transport configured; nothing is sent here (no dispatcher is woken, no transport runs).
+    const deps = { ...base, settings: { ...base.settings, mail: { ...base.settings.mail, sends: true } }, wakeMail: undefined };
+    const known = address("known");
+    await createOrganization(deps, { organization_name: uniqueName("Reset Asked"), email: known, password: "Test1234" });
+    const unknown = address("unknown");
+    const asked = Date.now();
+    await queueReset(deps, known);
+    await queueReset(deps, unknown);
+    const outbox = deps.data.collection<MailDoc>(MAIL_OUTBOX);
+    const requests = await outbox.find({ reset_for: { $in: [known, unknown] } });
+    expect(requests.map((r) => ({ kind: r.kind, message: r.message, status: r.status }))).toEqual([
+      { kind: "password_reset", message: null, status: "pending" },
+      { kind: "password_reset", message: null, status: "pending" },
+    ]);
+    for (const r of requests) {
+      expect(r.next_at.getTime()).toBeGreaterThanOrEqual(asked + RESET_DELAY_MS.min);
+      expect(r.next_at.getTime()).toBeLessThanOrEqual(Date.now() + RESET_DELAY_MS.max);
+    }
+    await new Promise((resolve) => setTimeout(resolve, RESET_DELAY_MS.max + 50));
+    await sendDueMail(
+      deps,
+      async () => {},
+      (email) => requestPasswordReset(deps, email),
+    );
+    // Both requests gone; a link message for the known address only.
+    expect(await outbox.countDocuments({ reset_for: { $in: [known, unknown] } })).toBe(0);
+    expect(await outbox.countDocuments({ "message.to.email": known, kind: "password_reset" })).toBe(1);
+    expect(await outbox.countDocuments({ "message.to.email": unknown })).toBe(0);
+  });
+});
+
 describe("the mail outbox's bound", () => {
-  it("refuses a message past the bound without throwing, and sends nothing for it", async () => {
+  it("stores a message past the bound as failed, without its content, and sends nothing for it", async () => {
     const base = await createDeps(env);
     // As with a transport configured, whether or not this run has Mailpit.
     const deps = { ...base, settings: { ...base.settings, mail: { ...base.settings.mail, sends: true } } };
@@ -95,8 +149,14 @@ describe("the mail outbox's bound", () => {
         at: now,
       })),
     );
-    expect(await enqueueMail(deps, "password_reset", message(address("overflow")))).toBeNull();
+    const refused = (await enqueueMail(deps, "password_reset", message(address("overflow")))) as ObjectId;
+    expect(await mailStatus(deps, refused)).toMatchObject({ status: "failed", attempts: 0, last_error: OUTBOX_FULL });
+    expect((await outbox.findOne({ _id: refused }))?.message).toBeNull();
     await outbox.deleteMany({ next_at: later });
-    expect(await enqueueMail(deps, "password_reset", message(address("room-again")))).toBeInstanceOf(ObjectId);
+    const queued = (await enqueueMail(deps, "password_reset", message(address("room-again")))) as ObjectId;
+    expect(await mailStatus(deps, queued)).toMatchObject({ status: "pending" });
+    // Queued again (a step run twice after a crash): still one message.
+    await queueMail(deps, { id: queued, kind: "password_reset", message: message(address("room-again")), at: new Date() });
+    expect(await outbox.countDocuments({ _id: queued })).toBe(1);
   });
 });

@@ -2,15 +2,19 @@ import { describe, expect, it } from "vitest";
 import { type AccountDoc, USERS } from "../../src/domain/accounts/accounts";
 import { changePassword, login } from "../../src/domain/auth/auth";
 import { newLink } from "../../src/domain/auth/mailed-link";
-import { confirmPasswordReset } from "../../src/domain/auth/password-reset";
+import { confirmPasswordReset, requestPasswordReset } from "../../src/domain/auth/password-reset";
 import { confirmEmailVerification } from "../../src/domain/auth/verify-email";
 import type { Deps } from "../../src/domain/kernel/deps";
 import { ORGANIZATION_INDEXES, type OrganizationDoc } from "../../src/domain/kernel/model";
 import type { Principal } from "../../src/domain/kernel/principal";
+import { MAIL_OUTBOX, type MailDoc } from "../../src/domain/mail/outbox";
 import { createOrganization } from "../../src/domain/organizations/lifecycle";
 import { reconcile } from "../../src/domain/reconciler/reconciler";
 import { env, ownerOf } from "../helpers";
-import { depsFor, freshDatabase } from "./faults";
+import { depsFor, freshDatabase, laterDeps, withMailQueued } from "./faults";
+
+// Changes carry their mail (queued in the outbox, never sent: no dispatcher runs here).
+withMailQueued();
 
 /**
  * Mailed links under concurrency, on whichever store the Worker is configured with: a link is spent
@@ -20,12 +24,13 @@ import { depsFor, freshDatabase } from "./faults";
  */
 const PASSWORD = "Test1234";
 
-const world = async (): Promise<{ deps: Deps; owner: Principal; email: string }> => {
-  const deps = depsFor(freshDatabase());
+const world = async (): Promise<{ deps: Deps; owner: Principal; email: string; database: string }> => {
+  const database = freshDatabase();
+  const deps = depsFor(database);
   await deps.organizations.createIndexes(ORGANIZATION_INDEXES);
   const email = "owner@links.example.com";
   await createOrganization(deps, { organization_name: "Links", email, password: PASSWORD });
-  return { deps, owner: ownerOf((await deps.organizations.findOne({ slug: "links" })) as OrganizationDoc), email };
+  return { deps, owner: ownerOf((await deps.organizations.findOne({ slug: "links" })) as OrganizationDoc), email, database };
 };
 
 const placeLink = async (deps: Deps, owner: Principal, field: "password_reset" | "email_verification"): Promise<string> => {
@@ -90,5 +95,20 @@ describe("mailed links raced", () => {
     const account = await deps.data.collection<AccountDoc>(USERS).findOne({ user_id: owner.userId });
     expect(account?.email_verified).toBe(true);
     expect(account?.email_verification).toBeUndefined();
+  });
+
+  it("eight reset requests at once, the reconciler queueing beside them: each message queued once, and only the last link opens", async () => {
+    const { deps, owner, email, database } = await world();
+    // The reconciler's clock is ahead, so every carried message is its to queue too, while the requests queue them.
+    await Promise.all([...Array.from({ length: 8 }, () => requestPasswordReset(deps, email)), reconcile(laterDeps(database), new Date(Date.now() + 120_000))]);
+    await reconcile(laterDeps(database), new Date(Date.now() + 120_000));
+    const messages = await deps.data.collection<MailDoc>(MAIL_OUTBOX).find({ kind: "password_reset", "message.to.email": email });
+    expect(messages).toHaveLength(8);
+    const account = await deps.data.collection<AccountDoc>(USERS).findOne({ user_id: owner.userId });
+    expect(account?.carried_mail ?? []).toEqual([]);
+    const links = messages.map((m) => decodeURIComponent(/#token=([^\s"<]+)/.exec(m.message?.text ?? "")?.[1] ?? ""));
+    const results = outcomes(await Promise.allSettled(links.map((link, i) => confirmPasswordReset(deps, link, `From-mail-${i}`))));
+    report("reset requests x8", results);
+    expect(results.filter((r) => r === "ok")).toHaveLength(1);
   });
 });

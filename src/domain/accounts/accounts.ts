@@ -3,6 +3,8 @@ import { DuplicateKeyError } from "../../data/errors";
 import type { IndexSpec } from "../../dataapi/engine";
 import type { CarriedEvent } from "../events/carried";
 import type { Deps } from "../kernel/deps";
+import { carriedMailOperation } from "../mail/carried";
+import type { QueuedMail } from "../mail/outbox";
 
 /**
  * One document per e-mail a caller has named, in the master database's `users` collection,
@@ -19,6 +21,9 @@ import type { Deps } from "../kernel/deps";
  * So a login is one call here (count and read the account) and one to the organization.
  */
 export const USERS = "users";
+
+/** Mail to an account's holder (a reset link, a verification link, a notice), carried on the account until it is in the outbox. */
+export const accountMailOperation = carriedMailOperation({ kind: "account.mail", collection: USERS });
 
 export interface AccountDoc {
   [key: string]: unknown;
@@ -40,6 +45,8 @@ export interface AccountDoc {
   joining_at?: Date;
   /** Events of this account's changes (a password change) not yet relayed to its organizations (events/carried.ts). */
   carried?: CarriedEvent[];
+  /** Mail on its way to the outbox (mail/carried.ts). */
+  carried_mail?: QueuedMail[];
   /** True once the holder proved the address is theirs (a mailed link followed); absent: not proven. */
   email_verified?: true;
   /** The open password reset link, if any (auth/password-reset.ts). */

@@ -1,5 +1,5 @@
 import type { ObjectId } from "bson";
-import { type Account, attemptKey, clearFailures, countFailure, type PriorFailures, USERS } from "../accounts/accounts";
+import { type Account, accountMailOperation, attemptKey, clearFailures, countFailure, type PriorFailures, USERS } from "../accounts/accounts";
 import { lockedForMs } from "../accounts/lockout";
 import { dummyHash, hashPassword, needsRehash, verifyPassword } from "../accounts/passwords";
 import { type CarriedEvent, carriedEventOperation } from "../events/carried";
@@ -14,7 +14,8 @@ import { runForRequest } from "../kernel/operation";
 import { currentToken, type Principal } from "../kernel/principal";
 import { slugify } from "../kernel/slug";
 import { issueToken } from "../kernel/tokens";
-import { enqueueMail } from "../mail/outbox";
+import { carryMail } from "../mail/carried";
+import { newMail, type QueuedMail } from "../mail/outbox";
 import { passwordChangedMessage } from "../mail/templates";
 
 const canLogIn = (org: OrganizationDoc): boolean => isReadable(org.status);
@@ -197,10 +198,9 @@ export const revokeTokens = async (deps: Deps, userId: ObjectId, orgIds: ObjectI
     );
 };
 
-/** After the answer, the holder is told their password changed (a change or a reset), where mail leaves. */
-export const mailPasswordChanged = (deps: Deps, email: string): void => {
-  if (deps.settings.mail.sends) deps.background((after) => enqueueMail(after, "password_changed", passwordChangedMessage(after.settings.mail, { email })));
-};
+/** The notice that the holder's password changed (a change or a reset), carried in the change's write; null where mail does not leave. */
+export const passwordChangedMail = (deps: Deps, email: string): QueuedMail | null =>
+  newMail(deps, "password_changed", passwordChangedMessage(deps.settings.mail, { email }));
 
 /**
  * Changes the user's password: the current one must be right (failures count toward the
@@ -229,7 +229,9 @@ export const changePassword = async (deps: Deps, principal: Principal, currentPa
     principal.userId,
     account.org_ids.filter((id) => !id.equals(own._id)),
   );
-  // The event is carried on the account, in the same write as the new hash, then relayed to each organization.
+  // The event is carried on the account, in the same write as the new hash, then relayed to each
+  // organization; the notice to the holder too, then queued for mail.
+  const notice = passwordChangedMail(deps, account.email);
   const changed: CarriedEvent = {
     org_ids: account.org_ids,
     event: newEvent("admin.password_changed", userActor(principal), { user_id: principal.userId.toHexString() }, deps.now()),
@@ -238,11 +240,11 @@ export const changePassword = async (deps: Deps, principal: Principal, currentPa
     .collection(USERS)
     .updateOne(
       { user_id: principal.userId, password_hash: account.password_hash },
-      { $set: { password_hash: fresh, failures: 0 }, $push: { carried: changed } },
+      { $set: { password_hash: fresh, failures: 0 }, $push: { carried: changed, ...carryMail(notice) } },
     );
   if (changedCount > 0) {
     await runForRequest(changePasswordOperation, deps, { carrier: account._id, carried: changed });
-    mailPasswordChanged(deps, account.email);
+    if (notice) await runForRequest(accountMailOperation, deps, { carrier: account._id, mail: notice });
   }
   return {
     access_token: await tokenFor(deps, own, member, principal.tokenVersion + 1, account.email_verified === true),

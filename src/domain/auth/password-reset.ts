@@ -1,14 +1,15 @@
-import { type AccountDoc, attemptKey, findAccount, hasAccount, USERS } from "../accounts/accounts";
+import { type AccountDoc, accountMailOperation, attemptKey, findAccount, hasAccount, USERS } from "../accounts/accounts";
 import { hashPassword } from "../accounts/passwords";
 import type { CarriedEvent } from "../events/carried";
 import type { Deps } from "../kernel/deps";
 import { AppError } from "../kernel/errors";
 import { newEvent, userActor } from "../kernel/event";
 import { normalizeEmail } from "../kernel/model";
-import { runForRequest } from "../kernel/operation";
-import { enqueueMail } from "../mail/outbox";
+import { runForRequest, runSteps } from "../kernel/operation";
+import { carryMail } from "../mail/carried";
+import { newMail } from "../mail/outbox";
 import { passwordResetMessage } from "../mail/templates";
-import { changePasswordOperation, mailPasswordChanged, revokeTokens } from "./auth";
+import { changePasswordOperation, passwordChangedMail, revokeTokens } from "./auth";
 import { newLink, opens, readLink } from "./mailed-link";
 
 /**
@@ -21,8 +22,9 @@ import { newLink, opens, readLink } from "./mailed-link";
 export const RESET_TTL_MINUTES = 30;
 
 /**
- * Mails a reset link when the address has an account, and does nothing otherwise: it runs after
- * the answer, so the caller learns nothing from the answer or its timing. A new link replaces an
+ * Mails a reset link when the address has an account, and does nothing otherwise. The mail
+ * dispatcher runs it for a request queued by `POST /auth/password-reset` (mail/outbox.ts,
+ * queueReset), so the caller learns nothing from the answer or its timing. A new link replaces an
  * earlier one.
  */
 export const requestPasswordReset = async (deps: Deps, email: string): Promise<void> => {
@@ -31,8 +33,10 @@ export const requestPasswordReset = async (deps: Deps, email: string): Promise<v
   const account = await users.findOne({ _id: key });
   if (!hasAccount(account) || !deps.settings.mail.sends) return;
   const { token, pending } = await newLink(account.user_id, new Date(deps.now().getTime() + RESET_TTL_MINUTES * 60_000));
-  const { matchedCount } = await users.updateOne({ _id: key, user_id: account.user_id }, { $set: { password_reset: pending } });
-  if (matchedCount > 0) await enqueueMail(deps, "password_reset", passwordResetMessage(deps.settings.mail, { email: account.email }, token, RESET_TTL_MINUTES));
+  // The link and its message in one write: a link set is a link mailed (mail/carried.ts).
+  const mail = newMail(deps, "password_reset", passwordResetMessage(deps.settings.mail, { email: account.email }, token, RESET_TTL_MINUTES));
+  const { matchedCount } = await users.updateOne({ _id: key, user_id: account.user_id }, { $set: { password_reset: pending }, $push: carryMail(mail) });
+  if (matchedCount > 0 && mail) await runSteps(accountMailOperation, deps, { carrier: key, mail });
 };
 
 /**
@@ -52,13 +56,14 @@ export const confirmPasswordReset = async (deps: Deps, token: string, newPasswor
     org_ids: account.org_ids,
     event: newEvent("admin.password_changed", userActor({ userId: account.user_id }), { user_id: account.user_id.toHexString(), by: "reset" }, deps.now()),
   };
+  const notice = passwordChangedMail(deps, account.email);
   const { matchedCount } = await deps.data
     .collection(USERS)
     .updateOne(
       { _id: account._id, user_id: account.user_id, "password_reset.hash": link.hash, password_hash: account.password_hash },
-      { $set: { password_hash: fresh, failures: 0 }, $unset: { password_reset: "" }, $push: { carried: changed } },
+      { $set: { password_hash: fresh, failures: 0 }, $unset: { password_reset: "" }, $push: { carried: changed, ...carryMail(notice) } },
     );
   if (matchedCount === 0) throw new AppError("LINK_INVALID");
   await runForRequest(changePasswordOperation, deps, { carrier: account._id, carried: changed });
-  mailPasswordChanged(deps, account.email);
+  if (notice) await runForRequest(accountMailOperation, deps, { carrier: account._id, mail: notice });
 };

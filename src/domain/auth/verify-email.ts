@@ -1,8 +1,10 @@
-import { type AccountDoc, findAccount, USERS } from "../accounts/accounts";
+import { type AccountDoc, accountMailOperation, findAccount, USERS } from "../accounts/accounts";
 import type { Deps } from "../kernel/deps";
 import { AppError } from "../kernel/errors";
+import { runSteps } from "../kernel/operation";
 import { currentToken, type Principal } from "../kernel/principal";
-import { enqueueMail } from "../mail/outbox";
+import { carryMail } from "../mail/carried";
+import { newMail } from "../mail/outbox";
 import { verifyEmailMessage } from "../mail/templates";
 import { newLink, readLink } from "./mailed-link";
 
@@ -25,11 +27,12 @@ export const requestEmailVerification = async (deps: Deps, principal: Principal)
   if (account.email_verified) return "verified";
   deps.background(async (after) => {
     const { token, pending } = await newLink(account.user_id, new Date(after.now().getTime() + VERIFY_TTL_MINUTES * 60_000));
+    // The link and its message in one write: a link set is a link mailed (mail/carried.ts).
+    const mail = newMail(after, "email_verification", verifyEmailMessage(after.settings.mail, { email: account.email }, token, VERIFY_TTL_MINUTES));
     const { matchedCount } = await after.data
       .collection<AccountDoc>(USERS)
-      .updateOne({ _id: account._id, user_id: account.user_id }, { $set: { email_verification: pending } });
-    if (matchedCount > 0)
-      await enqueueMail(after, "email_verification", verifyEmailMessage(after.settings.mail, { email: account.email }, token, VERIFY_TTL_MINUTES));
+      .updateOne({ _id: account._id, user_id: account.user_id }, { $set: { email_verification: pending }, $push: carryMail(mail) });
+    if (matchedCount > 0 && mail) await runSteps(accountMailOperation, after, { carrier: account._id, mail });
   });
   return "sent";
 };

@@ -14,7 +14,9 @@ import { runForRequest } from "../kernel/operation";
 import type { Principal } from "../kernel/principal";
 import { invitersOf, mayAssign, ROLES, type Role } from "../kernel/roles";
 import { insertInSlot, SLOT_INDEX } from "../kernel/slots";
-import { type Delivery, deliveriesOf, mailedHash, mailInvitation } from "./mail";
+import { carriedMailOperation } from "../mail/carried";
+import type { QueuedMail } from "../mail/outbox";
+import { type Delivery, deliveriesOf, invitationMail, mailedHash } from "./mail";
 
 /**
  * Invitations, in the master database's `invitations` collection: one pending per e-mail and
@@ -42,6 +44,8 @@ export interface InvitationDoc {
   mail_token_hash?: string;
   /** The mailed message in the outbox, for the delivery status the listing shows. */
   mail_id?: ObjectId;
+  /** The message on its way to the outbox (mail/carried.ts). */
+  carried_mail?: QueuedMail[];
   /** Revoked: refused from then on, and removed once its event is relayed. */
   revoked?: true;
   /** Events of this invitation's changes not yet relayed to the organization (events/carried.ts). */
@@ -128,6 +132,9 @@ export const revokeInvitationOperation = carriedEventOperation({
   removes: { revoked: true },
 });
 
+/** The invitation's message, carried on it until it is in the mail outbox. */
+export const invitationMailOperation = carriedMailOperation({ kind: "invitation.mail", collection: INVITATIONS });
+
 /**
  * Invites an e-mail with a role. At most `maxPendingInvitations` (MAX_PENDING_INVITATIONS, 1000 by
  * default: what the listing answered at most before) are pending per organization: each is a stored
@@ -161,6 +168,15 @@ export const createInvitation = async (deps: Deps, principal: Principal, input: 
       invited_by: principal.userId,
     };
     if (secret) doc.mail_token_hash = await mailedHash(doc._id, secret);
+    const from = {
+      inviter: lease.org.members?.[principal.userId.toHexString()]?.email ?? "A member",
+      organization: (lease.org as Partial<OrganizationDoc>).organization_name ?? "",
+    };
+    // The message is carried on the invitation, in the write that stores it (mail/carried.ts).
+    const mailFor = (id: ObjectId) =>
+      secret ? invitationMail(deps, { _id: id, org_id: doc.org_id, email: input.email, expires_at: doc.expires_at }, secret, from) : null;
+    let mail = mailFor(doc._id);
+    if (mail) doc.mail_id = mail.id;
     const leased = deps.data.collection<InvitationDoc>(INVITATIONS, { deadline: lease.until });
     const created = (id: ObjectId): CarriedEvent => ({
       org_ids: [lease.org._id],
@@ -173,11 +189,12 @@ export const createInvitation = async (deps: Deps, principal: Principal, input: 
     });
     let answer: InvitationDoc = doc;
     let event = created(doc._id);
+    const carrying = { ...doc, carried: [event], ...(mail ? { carried_mail: [mail] } : {}) };
     const sameEmail = async () => (await leased.findOne({ org_id: lease.org._id, email_key }, { projection: { _id: 1 } })) !== null;
-    let placed = await insertInSlot(leased, { ...doc, carried: [event] }, deps.settings.maxPendingInvitations, { isOtherConflict: sameEmail });
+    let placed = await insertInSlot(leased, carrying, deps.settings.maxPendingInvitations, { isOtherConflict: sameEmail });
     // Full: one that gives way is removed and its place tried, while any is left (a parallel create may take it first).
     for (let round = 0; placed === "full" && round < 8 && (await reclaimSlot(deps, leased, lease.org, now)); round++) {
-      placed = await insertInSlot(leased, { ...doc, carried: [event] }, deps.settings.maxPendingInvitations, { readFirst: true, isOtherConflict: sameEmail });
+      placed = await insertInSlot(leased, carrying, deps.settings.maxPendingInvitations, { readFirst: true, isOtherConflict: sameEmail });
     }
     if (placed === "full") throw new AppError((await sameEmail()) ? "INVITATION_EXISTS" : "INVITATION_LIMIT");
     if (placed === "busy") throw new AppError("ORGANIZATION_BUSY");
@@ -187,32 +204,22 @@ export const createInvitation = async (deps: Deps, principal: Principal, input: 
       const stale = await leased.findOne({ org_id: lease.org._id, email_key, ...givesWay(lease.org, now) });
       if (!stale) throw new AppError("INVITATION_EXISTS");
       event = created(stale._id);
-      // The replaced invitation's mailed link, if any, stops working with it.
-      const link = secret ? { $set: { ...fresh, mail_token_hash: await mailedHash(stale._id, secret) } } : { $set: fresh, $unset: { mail_token_hash: "" } };
+      mail = mailFor(stale._id);
+      // The replaced invitation's mailed link, if any, stops working with it, and a message of it not yet queued goes too.
+      const link =
+        secret && mail
+          ? { $set: { ...fresh, mail_token_hash: await mailedHash(stale._id, secret), mail_id: mail.id, carried_mail: [mail] } }
+          : { $set: fresh, $unset: { mail_token_hash: "", mail_id: "", carried_mail: "" } };
       const replaced = await leased.findOneAndUpdate(
         { _id: stale._id, ...givesWay(lease.org, now) },
-        { ...link, $unset: { ...link.$unset, mail_id: "" }, $push: { carried: event } },
+        { ...link, $push: { carried: event } },
         { returnNewDocument: true },
       );
       if (!replaced) throw new AppError("INVITATION_EXISTS");
       answer = replaced;
     }
     await runForRequest(createInvitationOperation, deps, { carrier: answer._id, carried: event });
-    if (secret) {
-      const from = {
-        inviter: lease.org.members?.[principal.userId.toHexString()]?.email ?? "A member",
-        organization: (lease.org as Partial<OrganizationDoc>).organization_name ?? "",
-      };
-      const mailed = answer;
-      // Queued after the answer; its id noted on the invitation while it still carries this link, for the listing's delivery status.
-      deps.background(async (after) => {
-        const mailId = await mailInvitation(after, mailed, secret, from);
-        if (mailId)
-          await after.data
-            .collection<InvitationDoc>(INVITATIONS)
-            .updateOne({ _id: mailed._id, mail_token_hash: await mailedHash(mailed._id, secret) }, { $set: { mail_id: mailId } });
-      });
-    }
+    if (mail) await runForRequest(invitationMailOperation, deps, { carrier: answer._id, mail });
     return { ...viewOf(answer), token };
   } finally {
     lease.release();
@@ -228,7 +235,10 @@ export const listInvitations = async (deps: Deps, principal: Principal): Promise
   );
   const listed = docs.filter((doc) => inviterHoldsAuthority(org, doc));
   const deliveries = await deliveriesOf(deps, listed);
-  return { invitations: listed.map((doc) => ({ ...viewOf(doc), delivery: (doc.mail_id && deliveries.get(doc.mail_id.toHexString())) || null })) };
+  // A message still carried (not yet in the outbox) is as good as pending.
+  const deliveryOf = (doc: InvitationDoc): Delivery | null =>
+    (doc.mail_id && deliveries.get(doc.mail_id.toHexString())) || (doc.carried_mail?.length ? { status: "pending", attempts: 0, last_error: null } : null);
+  return { invitations: listed.map((doc) => ({ ...viewOf(doc), delivery: deliveryOf(doc) })) };
 };
 
 /**

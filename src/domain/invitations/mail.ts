@@ -2,7 +2,7 @@ import type { ObjectId } from "bson";
 import { hashSecret } from "../kernel/api-key-secret";
 import type { Deps } from "../kernel/deps";
 import { idSecret } from "../kernel/one-time-secret";
-import { enqueueMail, MAIL_OUTBOX, type MailDoc } from "../mail/outbox";
+import { MAIL_OUTBOX, type MailDoc, newMail, type QueuedMail } from "../mail/outbox";
 import { invitationMessage } from "../mail/templates";
 
 /**
@@ -21,20 +21,19 @@ export interface Delivery {
   last_error: string | null;
 }
 
-/** Queues the invitation's message (after the invitation's answer); answers the message's id, or null when none was queued. */
-export const mailInvitation = (
+/** The invitation's message, to carry on the invitation (mail/carried.ts); null without a transport. */
+export const invitationMail = (
   deps: Deps,
-  invitation: { _id: ObjectId; email: string; expires_at: Date },
+  invitation: { _id: ObjectId; org_id: ObjectId; email: string; expires_at: Date },
   random: string,
   from: { inviter: string; organization: string },
-): Promise<ObjectId | null> => {
-  const token = idSecret(invitation._id, random);
-  return enqueueMail(
+): QueuedMail | null =>
+  newMail(
     deps,
     "invitation",
-    invitationMessage(deps.settings.mail, { email: invitation.email }, token, { ...from, expiresAt: invitation.expires_at }),
+    invitationMessage(deps.settings.mail, { email: invitation.email }, idSecret(invitation._id, random), { ...from, expiresAt: invitation.expires_at }),
+    { org_id: invitation.org_id },
   );
-};
 
 /** Each listed invitation's delivery: one read of the outbox for the page, none when nothing was mailed. */
 export const deliveriesOf = async (deps: Deps, docs: { mail_id?: ObjectId }[]): Promise<Map<string, Delivery>> => {

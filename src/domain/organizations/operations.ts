@@ -9,6 +9,7 @@ import { newEvent, userActor, withEvents } from "../kernel/event";
 import { drainWriters } from "../kernel/leases";
 import type { Actor, OrganizationDoc, OrgStatus, OutboxEvent } from "../kernel/model";
 import { defineOperation, type Operation } from "../kernel/operation";
+import { MAIL_OUTBOX } from "../mail/outbox";
 import { WEBHOOK_DELIVERIES, WEBHOOKS } from "../webhooks/endpoints";
 import { lastDeliveriesOf } from "../webhooks/last-deliveries";
 
@@ -234,7 +235,13 @@ export const deleteOperation: Operation<OrganizationDoc> = defineOperation({
       run: async (deps, org) => {
         await Promise.all([
           leaveAccounts(deps, peopleOf(org), org._id),
-          org.has_invitations ? deps.data.collection(INVITATIONS).deleteMany({ org_id: org._id }) : undefined,
+          // The invitations, then their messages, sent or not (mail/outbox.ts): one queued meanwhile finds its invitation gone.
+          org.has_invitations
+            ? deps.data
+                .collection(INVITATIONS)
+                .deleteMany({ org_id: org._id })
+                .then(() => deps.data.collection(MAIL_OUTBOX).deleteMany({ org_id: org._id }))
+            : undefined,
           // After the drain: no publisher (it holds a lease) can add one back.
           deps.data.collection(EVENTS).deleteMany({ org_id: org._id }),
           // The endpoints before their log: an attempt in flight logs, then looks for its endpoint, and
