@@ -1,4 +1,5 @@
 import type { JWK } from "jose";
+import { parseWording, type WordingOverrides } from "../domain/mail/wording";
 import { WORKERS_PBKDF2_MAX_ITERATIONS } from "../workers-limits";
 import * as z from "../zod";
 
@@ -41,6 +42,8 @@ export interface MailSettings {
   productName: string;
   linkBaseUrl: string;
   sends: boolean;
+  /** The operator's wording of any message (MAIL_TEMPLATES), over the defaults of domain/mail/wording.ts. */
+  wording?: WordingOverrides;
 }
 
 /**
@@ -211,6 +214,7 @@ const buildSchema = () =>
       MAIL_FROM_NAME: z.optional(z.string()),
       MAIL_PRODUCT_NAME: nonEmpty("Organization Management"),
       MAIL_LINK_BASE_URL: emptyIsUnset(z.url({ protocol: /^https?$/ })),
+      MAIL_TEMPLATES: emptyIsUnset(z.string()),
       SMTP_HOST: emptyIsUnset(z.string().check(z.minLength(1))),
       SMTP_PORT: number(1, 65_535, 587),
       SMTP_SECURITY: z._default(z.enum(["tls", "starttls", "off"]), "starttls"),
@@ -224,11 +228,18 @@ const buildSchema = () =>
           const name = c.JWT_ALGORITHM.startsWith("HS") ? "JWT_SECRET" : "JWT_PRIVATE_KEY";
           ctx.addIssue({ code: "custom", path: [name], message: `${name} is required for ${c.JWT_ALGORITHM}` });
         }
+        if (c.MAIL_TEMPLATES) {
+          const read = parseWording(c.MAIL_TEMPLATES);
+          if ("problems" in read) for (const problem of read.problems) ctx.addIssue({ code: "custom", path: ["MAIL_TEMPLATES"], message: problem });
+        }
         // A transport that would send mail with no sender, no server or links to nowhere stops the Worker at start.
         if (c.MAIL_TRANSPORT !== "none") {
           const required = ["MAIL_FROM", "MAIL_LINK_BASE_URL", c.MAIL_TRANSPORT === "smtp" ? "SMTP_HOST" : "SEND_EMAIL"] as const;
+          // The binding, not a variable of its name: only the runtime's has a `send`.
+          const present = (name: (typeof required)[number]) =>
+            name === "SEND_EMAIL" ? typeof (c.SEND_EMAIL as { send?: unknown } | undefined)?.send === "function" : !!c[name];
           for (const name of required) {
-            if (!c[name]) ctx.addIssue({ code: "custom", path: [name], message: `${name} is required for MAIL_TRANSPORT=${c.MAIL_TRANSPORT}` });
+            if (!present(name)) ctx.addIssue({ code: "custom", path: [name], message: `${name} is required for MAIL_TRANSPORT=${c.MAIL_TRANSPORT}` });
           }
         }
       }),
@@ -300,6 +311,7 @@ export const parseSettings = (env: Record<string, unknown>): Settings => {
       productName: c.MAIL_PRODUCT_NAME,
       linkBaseUrl: c.MAIL_LINK_BASE_URL ?? "",
       sends: c.MAIL_TRANSPORT !== "none",
+      ...(c.MAIL_TEMPLATES ? { wording: (parseWording(c.MAIL_TEMPLATES) as { overrides: WordingOverrides }).overrides } : {}),
     },
   };
 };

@@ -27,6 +27,8 @@ const invitation = (to: string, name?: string) =>
 describe("send_email settings", () => {
   it("need the binding as well as a sender and a link base", () => {
     expect(() => parseSettings({ ...base, MAIL_TRANSPORT: "send_email" })).toThrow(/SEND_EMAIL is required for MAIL_TRANSPORT=send_email/);
+    // A variable of that name (an environment passed on as text) is not the binding.
+    expect(() => parseSettings({ ...base, MAIL_TRANSPORT: "send_email", SEND_EMAIL: "yes" })).toThrow(/SEND_EMAIL is required/);
     expect(() => parseSettings({ JWT_SECRET: base.JWT_SECRET, MAIL_TRANSPORT: "send_email", SEND_EMAIL: env.SEND_EMAIL })).toThrow(
       /MAIL_FROM is required.*MAIL_LINK_BASE_URL is required/,
     );

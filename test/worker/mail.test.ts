@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parseSettings } from "../../src/config/settings";
-import { passwordResetMessage } from "../../src/domain/mail/templates";
+import { invitationMessage, passwordResetMessage } from "../../src/domain/mail/templates";
 import { mailTransport, UndeliverableError } from "../../src/mail/transport";
 import { env, uniqueName, useOwnDatabase } from "../helpers";
 import { headersOf, mailpitUrl, mailTo } from "./mail-mailpit";
@@ -46,6 +46,47 @@ describe("the password reset message", () => {
     expect(m.html).toContain("Acme &lt;b&gt;");
     expect(m.text).toContain("https://app.service.test/reset-password#token=tok%26en%3C");
     expect(m.subject).not.toMatch(/["\r\n]/);
+  });
+});
+
+describe("an operator's wording (MAIL_TEMPLATES)", () => {
+  const base = { JWT_SECRET: "x".repeat(32) };
+  const worded = (templates: unknown) => parseSettings({ ...base, MAIL_TEMPLATES: JSON.stringify(templates) }).mail;
+
+  it("replaces the parts it names, fills its placeholders, and keeps the link between the paragraphs", () => {
+    const mail = {
+      ...worded({ invitation: { subject: "{organization}: an invitation from {inviter}", paragraphs: ["Bonjour ! {inviter} vous invite ({product})."] } }),
+      linkBaseUrl: "https://app.test",
+    };
+    const m = invitationMessage(mail, { email: "a@b.test" }, "tok", { inviter: "ann@acme.test", organization: "Acme", expiresAt: new Date(0) });
+    expect(m.subject).toBe("Acme: an invitation from ann@acme.test");
+    expect(m.text.split("\n\n")).toEqual([
+      "Hello,",
+      "Bonjour ! ann@acme.test vous invite (Organization Management).",
+      "https://app.test/accept#token=tok",
+      // A part not named keeps the default.
+      "If you did not expect this invitation, ignore this message: nothing happens unless the link is followed.",
+    ]);
+    // Another message keeps its default wording.
+    expect(passwordResetMessage(mail, { email: "a@b.test" }, "tok", 30).subject).toBe("Reset your Organization Management password");
+  });
+
+  it("escapes the values it is filled with, and the wording itself, in the HTML part; a value is never read as a placeholder", () => {
+    const mail = { ...worded({ invitation: { paragraphs: ["<i>{organization}</i> and {inviter}"] } }), linkBaseUrl: "https://app.test" };
+    const m = invitationMessage(mail, { email: "a@b.test" }, "tok", { inviter: "{organization}", organization: "<script>x</script>", expiresAt: new Date(0) });
+    expect(m.html).toContain("&lt;i&gt;&lt;script&gt;x&lt;/script&gt;&lt;/i&gt; and {organization}");
+    expect(m.html).not.toMatch(/<script>|<i>/);
+  });
+
+  it("stops the Worker at start when it is not JSON, names an unknown message or part, or a placeholder the message does not fill", () => {
+    expect(() => parseSettings({ ...base, MAIL_TEMPLATES: "{not json" })).toThrow(/MAIL_TEMPLATES: is not JSON/);
+    expect(() => worded({ invoice: { subject: "x" } })).toThrow(/MAIL_TEMPLATES: .*invoice/);
+    expect(() => worded({ invitation: { footer: "x" } })).toThrow(/MAIL_TEMPLATES: invitation: .*footer/);
+    expect(() => worded({ password_reset: { subject: "Reset for {organization}" } })).toThrow(
+      /MAIL_TEMPLATES: password_reset.subject: names a placeholder this message does not fill \(it fills \{product\}, \{minutes\}\)/,
+    );
+    expect(() => worded({ password_changed: { paragraphs: [] } })).toThrow(/MAIL_TEMPLATES: password_changed.paragraphs: /);
+    expect(() => worded({ email_verification: { subject: "" } })).toThrow(/MAIL_TEMPLATES: email_verification.subject: /);
   });
 });
 

@@ -1,9 +1,11 @@
 import { escapeHtml, headerText, type MailAddress, type MailMessage, type MailSettings, mailLink } from "./message";
+import { fill, type WordedKind, wordingOf } from "./wording";
 
 /**
  * The messages the service mails to an account's holder. Each is a few paragraphs and at most one
- * link, the only secret a message ever holds. A name is its holder's to choose, so every value is
- * escaped in the HTML part and cleaned for the headers.
+ * link, the only secret a message ever holds, in the wording of wording.ts or the operator's. A
+ * name is its holder's to choose, so every value (and the wording) is escaped in the HTML part and
+ * cleaned for the headers.
  */
 
 /** Where each link leads in the application, under MAIL_LINK_BASE_URL; the token rides in the fragment. */
@@ -28,32 +30,25 @@ const compose = (to: MailAddress, { subject, paragraphs, link, after = [] }: Com
   return { to: to.name ? { email: to.email, name: headerText(to.name) } : { email: to.email }, subject: headerText(subject), text, html };
 };
 
-export const passwordResetMessage = (settings: MailSettings, to: MailAddress, token: string, ttlMinutes: number): MailMessage =>
-  compose(to, {
-    subject: `Reset your ${settings.productName} password`,
-    paragraphs: [
-      `Someone asked to reset the password of your ${settings.productName} account. To choose a new one, open this link within ${ttlMinutes} minutes:`,
-    ],
-    link: mailLink(settings, LINK_PATHS.passwordReset, token),
-    after: ["If you did not ask for it, ignore this message: your password stays as it is."],
+/** A message in its wording (the operator's, or the default), its placeholders filled, and its link. */
+const render = (settings: MailSettings, kind: WordedKind, to: MailAddress, values: Record<string, string>, link?: string): MailMessage => {
+  const wording = wordingOf(kind, settings.wording);
+  const filled = { product: settings.productName, ...values };
+  return compose(to, {
+    subject: fill(wording.subject, filled),
+    paragraphs: wording.paragraphs.map((p) => fill(p, filled)),
+    link,
+    after: wording.after.map((p) => fill(p, filled)),
   });
+};
 
-export const passwordChangedMessage = (settings: MailSettings, to: MailAddress): MailMessage =>
-  compose(to, {
-    subject: `Your ${settings.productName} password was changed`,
-    paragraphs: [
-      `The password of your ${settings.productName} account was just changed, and every session signed in before stopped working.`,
-      "If you did not change it, reset it now from the sign-in page and tell your organization's administrators.",
-    ],
-  });
+export const passwordResetMessage = (settings: MailSettings, to: MailAddress, token: string, ttlMinutes: number): MailMessage =>
+  render(settings, "password_reset", to, { minutes: String(ttlMinutes) }, mailLink(settings, LINK_PATHS.passwordReset, token));
+
+export const passwordChangedMessage = (settings: MailSettings, to: MailAddress): MailMessage => render(settings, "password_changed", to, {});
 
 export const verifyEmailMessage = (settings: MailSettings, to: MailAddress, token: string, ttlMinutes: number): MailMessage =>
-  compose(to, {
-    subject: `Confirm your address for ${settings.productName}`,
-    paragraphs: [`To confirm that this address is yours, open this link within ${ttlMinutes} minutes:`],
-    link: mailLink(settings, LINK_PATHS.verifyEmail, token),
-    after: ["If you did not ask for it, ignore this message."],
-  });
+  render(settings, "email_verification", to, { minutes: String(ttlMinutes) }, mailLink(settings, LINK_PATHS.verifyEmail, token));
 
 export const invitationMessage = (
   settings: MailSettings,
@@ -61,11 +56,10 @@ export const invitationMessage = (
   token: string,
   from: { inviter: string; organization: string; expiresAt: Date },
 ): MailMessage =>
-  compose(to, {
-    subject: `${from.inviter} invited you to ${from.organization} on ${settings.productName}`,
-    paragraphs: [
-      `${from.inviter} invited you to join ${from.organization} on ${settings.productName}. To accept, open this link before ${from.expiresAt.toUTCString()}:`,
-    ],
-    link: mailLink(settings, LINK_PATHS.invitation, token),
-    after: ["If you did not expect this invitation, ignore this message: nothing happens unless the link is followed."],
-  });
+  render(
+    settings,
+    "invitation",
+    to,
+    { inviter: from.inviter, organization: from.organization, expires: from.expiresAt.toUTCString() },
+    mailLink(settings, LINK_PATHS.invitation, token),
+  );
