@@ -2,7 +2,7 @@ import { BSON } from "bson";
 import { Query } from "mingo";
 import { type Document, type IndexDescription, type MongoClient, MongoServerError } from "mongodb";
 import { isPlainObject } from "../src/dataapi/ejson";
-import type { Doc, Engine, FindOneAndUpdateSpec, FindSpec, IndexSpec, Namespace, ReplaceSpec, UpdateResult, UpdateSpec } from "../src/dataapi/engine";
+import type { Doc, Engine, Fence, FindOneAndUpdateSpec, FindSpec, IndexSpec, Namespace, ReplaceSpec, UpdateResult, UpdateSpec } from "../src/dataapi/engine";
 import { DataApiError } from "../src/dataapi/errors";
 import { Budget } from "./budget";
 import { unstorableOnFerretDb } from "./ferretdb-values";
@@ -195,6 +195,37 @@ export class MongoEngine implements Engine {
       const result = await this.write(ns, budget, () => this.collection(ns).insertMany(documents, { ordered: true, ...budget.maxTime() }));
       return documents.map((_, i) => result.insertedIds[i]);
     });
+  }
+
+  /**
+   * MongoDB checks one document and inserts into another only in a transaction (FerretDB has
+   * none), so a lease in the guard's `lease` map (`<lease>.<id>: deadline`), set by the same update
+   * that checks the filter, holds off whatever waits for that map to empty (a rename or delete of
+   * an organization, src/domain/kernel/leases.ts) until the insert applied. It is given back
+   * before the answer, whatever happened; one never given back (the gateway died) expires at the
+   * deadline, after which no insert of this call can begin.
+   */
+  async insertFenced(ns: Namespace & { deadline: number }, fence: Fence, document: Doc): Promise<unknown | null> {
+    const guardNs = { ...ns, collection: fence.collection };
+    const held = `${fence.lease}.${crypto.randomUUID().replaceAll("-", "")}`;
+    const guard = await this.findOneAndUpdate(guardNs, {
+      filter: fence.filter,
+      update: { $set: { [held]: new Date(ns.deadline) } },
+      upsert: false,
+      returnNewDocument: true,
+      projection: { [fence.target]: 1 },
+    });
+    if (!guard) return null;
+    try {
+      const target = guard[fence.target];
+      if (typeof target !== "string") throw new DataApiError("InvalidParameter", `the fence's document has no collection name in ${fence.target}`);
+      ns.admit?.(target);
+      return (await this.insertMany({ ...ns, collection: target }, [document]))[0];
+    } finally {
+      // Without the deadline: the lease goes even when the insert ran out of time.
+      const { deadline: _, ...untimed } = guardNs;
+      await this.update(untimed, { filter: { _id: guard._id }, update: { $unset: { [held]: "" } }, upsert: false, multi: false });
+    }
   }
 
   update(ns: Namespace, spec: UpdateSpec): Promise<UpdateResult> {

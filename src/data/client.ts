@@ -69,6 +69,15 @@ export class DataClient {
     return new Collection<T>(this, name, options.deadline);
   }
 
+  /**
+   * Inserts `document` into the collection a document of `fence.collection` names in its
+   * `fence.target` field, if that document matches `fence.filter` as the insert applies
+   * (`insertOneFenced`): the new id, or null when none matched. One call, by `deadline`.
+   */
+  async insertFenced(fence: { collection: string; filter: Doc; target: string; lease: string }, document: Doc, deadline: Date): Promise<unknown | null> {
+    return (await this.call<{ insertedId: unknown | null }>("insertOneFenced", { fence, document }, undefined, deadline)).insertedId;
+  }
+
   async listCollections(filter: Doc = {}): Promise<{ name: string }[]> {
     const answer = await this.call<{ collections: { name: string }[] }>("listCollections", { filter });
     return answer.collections;

@@ -1,6 +1,7 @@
 import * as z from "../zod";
 import { isPlainObject } from "./ejson";
 import type { Doc, Engine, Namespace } from "./engine";
+import { DataApiError } from "./errors";
 import { MAX_BULK_DOCUMENTS, MAX_INDEXES_PER_REQUEST } from "./limits";
 
 /**
@@ -43,6 +44,9 @@ const parts = once(() => {
     }),
   };
 });
+
+/** A top-level field name: no operator, no path. */
+const fieldName = () => z.string().check(z.regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, "must be a plain field name"));
 
 /** The hosted API's documented bounds for `find`. */
 export const DEFAULT_FIND_LIMIT = 1000;
@@ -91,6 +95,19 @@ export const ACTIONS: Record<string, Action> = {
   insertOne: action(
     (p) => z.object({ document: p.doc }),
     async (e, ns, b) => ({ insertedId: (await e.insertMany(ns, [b.document]))[0] }),
+  ),
+  insertOneFenced: action(
+    (p) =>
+      z.object({
+        document: p.doc,
+        fence: z.strictObject({ collection: z.string(), filter: p.doc, target: fieldName(), lease: fieldName() }),
+      }),
+    async (e, ns, b) => {
+      // Required of every store alike, though only a store that leases needs it: how long a lease may last.
+      if (ns.deadline === undefined) throw new DataApiError("InvalidParameter", "insertOneFenced needs a deadline");
+      return { insertedId: await e.insertFenced({ ...ns, deadline: ns.deadline }, b.fence, b.document) };
+    },
+    false,
   ),
   insertMany: action(
     (p) =>

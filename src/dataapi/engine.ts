@@ -15,6 +15,21 @@ export interface Namespace {
    * runs each action at once, in one transaction, and needs no more than the handler's check).
    */
   deadline?: number;
+  /** Checks a collection an action learns only as it runs (a fenced insert's target), as the request's own was checked. */
+  admit?: (collection: string) => void;
+}
+
+/**
+ * What fences an insert (`insertOneFenced`): a document of `collection` that must match `filter`
+ * as the insert applies, and whose `target` field names the collection the document goes to. A
+ * store that cannot check and insert atomically holds a lease in the guard's `lease` map for the
+ * time of the insert instead, as any writer fenced by that document does.
+ */
+export interface Fence {
+  collection: string;
+  filter: Doc;
+  target: string;
+  lease: string;
 }
 
 export interface FindSpec {
@@ -65,6 +80,13 @@ export interface IndexSpec {
 export interface Engine {
   find(ns: Namespace, spec: FindSpec): Promise<Doc[]>;
   insertMany(ns: Namespace, documents: Doc[]): Promise<unknown[]>;
+  /**
+   * Inserts `document` into the collection the fence's guard document names, once that document
+   * matches, with nothing between the check and the insert that could move the collection: the
+   * new `_id`, or null when no document matched. The SQLite engine does both in one transaction;
+   * the MongoDB engine holds a lease (`<fence.lease>.<id>: deadline`) on the guard around them.
+   */
+  insertFenced(ns: Namespace & { deadline: number }, fence: Fence, document: Doc): Promise<unknown | null>;
   update(ns: Namespace, spec: UpdateSpec): Promise<UpdateResult>;
   replaceOne(ns: Namespace, spec: ReplaceSpec): Promise<UpdateResult>;
   findOneAndUpdate(ns: Namespace, spec: FindOneAndUpdateSpec): Promise<Doc | null>;

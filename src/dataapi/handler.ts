@@ -142,9 +142,19 @@ export const createDataApiHandler = (options: DataApiOptions) => {
       checkCollectionName(database, rest.to);
       checkAccess(database, rest.to);
     }
+    // A fenced insert reaches the fence's collection, and the one its document names, checked as it runs.
+    const fence = (parsed.data as { fence?: { collection: string } }).fence;
+    if (fence) {
+      checkCollectionName(database, fence.collection);
+      checkAccess(database, fence.collection);
+    }
     // Checked last, right before the work starts: a late request must change nothing.
     if (deadline !== undefined && now() >= deadline) throw new DataApiError("DeadlineExceeded", "the request's deadline has passed");
-    const ns = { database, collection: collection ?? "", ...(deadline === undefined ? {} : { deadline }) };
+    const admit = (name: string) => {
+      checkCollectionName(database, name);
+      checkAccess(database, name);
+    };
+    const ns = { database, collection: collection ?? "", admit, ...(deadline === undefined ? {} : { deadline }) };
     const result = await action.run(options.engine, ns, parsed.data as never);
     return name === "listCollections" ? visibleCollections(result) : result;
   };

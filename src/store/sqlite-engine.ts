@@ -1,4 +1,5 @@
-import type { Doc, Engine, FindOneAndUpdateSpec, FindSpec, IndexSpec, Namespace, ReplaceSpec, UpdateResult, UpdateSpec } from "../dataapi/engine";
+import type { Doc, Engine, Fence, FindOneAndUpdateSpec, FindSpec, IndexSpec, Namespace, ReplaceSpec, UpdateResult, UpdateSpec } from "../dataapi/engine";
+import { DataApiError } from "../dataapi/errors";
 import { ensureCollection, forgetCatalog, hasTtlIndexes, indexesOf } from "./catalog";
 import { createIndexes, dropCollection, dropIndex, listCollections, renameCollection } from "./collections";
 import { assertReplacementDocument } from "./documents";
@@ -45,6 +46,21 @@ export class SqliteEngine implements Engine {
 
   async insertMany(ns: Namespace, documents: Doc[]): Promise<unknown[]> {
     return this.transaction(() => insertMany(this.sql, ns, documents));
+  }
+
+  /**
+   * The check and the insert in one transaction of this object, which runs one action at a time:
+   * no rename or delete of the guard's organization can come between them, so no lease is needed.
+   */
+  async insertFenced(ns: Namespace, fence: Fence, document: Doc): Promise<unknown | null> {
+    return this.transaction(() => {
+      const [guard] = select(this.sql, { ...ns, collection: fence.collection }, { filter: fence.filter, projection: { [fence.target]: 1 }, limit: 1 });
+      if (!guard) return null;
+      const target = guard[fence.target];
+      if (typeof target !== "string") throw new DataApiError("InvalidParameter", `the fence's document has no collection name in ${fence.target}`);
+      ns.admit?.(target);
+      return insertMany(this.sql, { ...ns, collection: target }, [document])[0];
+    });
   }
 
   async update(ns: Namespace, spec: UpdateSpec): Promise<UpdateResult> {

@@ -2,6 +2,7 @@ import { describe } from "vitest";
 import { atomicityCases } from "./cases/atomicity";
 import { collectionCases } from "./cases/collections";
 import { documentCases } from "./cases/documents";
+import { fencedInsertCases } from "./cases/fenced";
 import { indexCases } from "./cases/indexes";
 import { limitCases } from "./cases/limits";
 import { protocolCases } from "./cases/protocol";
@@ -20,6 +21,7 @@ export type { ContractTarget } from "./target";
 export const defineDataApiContract = (label: string, target: TargetOf) =>
   describe(`Data API contract: ${label}`, () => {
     documentCases(target);
+    fencedInsertCases(target);
     updateCases(target);
     indexCases(target);
     atomicityCases(target);

@@ -7,6 +7,8 @@ import type { Caller } from "./principal";
 
 /**
  * Write leases fence record writes against the operations that move or drop a tenant collection.
+ * (A record insert is fenced by the store instead, in one call: `insertOneFenced`, which on the
+ * gateway takes a lease of this kind inside the call; replaces, deletes and invitations lease here.)
  *
  * A record write learns its organization's collection in one step and writes to it in the next.
  * Without a fence, a rename or delete can run in between, and the write lands in the collection

@@ -2,8 +2,9 @@ import { ObjectId } from "bson";
 import type { Collection } from "../../data/client";
 import type { Deps } from "../kernel/deps";
 import { AppError } from "../kernel/errors";
-import { readStanding, refusal, whyRefused } from "../kernel/guard";
+import { readStanding, refusal, whyRefused, writable } from "../kernel/guard";
 import { acquireWriteLease } from "../kernel/leases";
+import { ORGANIZATIONS } from "../kernel/model";
 import type { Caller } from "../kernel/principal";
 import { encodeCursor } from "./cursor";
 
@@ -77,16 +78,23 @@ const withWriteLease = async <T>(deps: Deps, principal: Caller, write: (tenant: 
   }
 };
 
-export const createRecord = (deps: Deps, principal: Caller, data: RecordFields): Promise<RecordView> =>
-  withWriteLease(deps, principal, async ({ orgId, records }) => {
-    const now = deps.now();
-    // The store assigns `_id`: one store process hands out increasing ObjectIds, which keeps records
-    // inserted during a pagination after the cursor better than ids minted by many isolates would.
-    const fields = { org_id: orgId, created_at: now, updated_at: now, data };
-    const insertedId = await records.insertOne(fields as RecordDoc);
-    if (!(insertedId instanceof ObjectId)) throw new Error("the store assigned a record id that is not an ObjectId");
-    return viewOf({ _id: insertedId, ...fields });
-  });
+/**
+ * One store call: the record goes into the collection the organization's document names, in one
+ * step with the check that authorises it (the token current, the organization active and admitting
+ * callers), so no rename or delete can come between (`insertOneFenced`; a store that cannot do
+ * both at once fences the insert with a write lease, kernel/leases.ts).
+ */
+export const createRecord = async (deps: Deps, principal: Caller, data: RecordFields): Promise<RecordView> => {
+  const now = deps.now();
+  // The store assigns `_id`: one store process hands out increasing ObjectIds, which keeps records
+  // inserted during a pagination after the cursor better than ids minted by many isolates would.
+  const fields = { org_id: principal.orgId, created_at: now, updated_at: now, data };
+  const fence = { collection: ORGANIZATIONS, filter: writable(principal), target: "collection_name", lease: "write_leases" };
+  const insertedId = await deps.data.insertFenced(fence, fields, new Date(now.getTime() + deps.settings.data.timeoutMs));
+  if (insertedId === null) throw await whyRefused(deps, principal);
+  if (!(insertedId instanceof ObjectId)) throw new Error("the store assigned a record id that is not an ObjectId");
+  return viewOf({ _id: insertedId, ...fields });
+};
 
 /** Pages in `_id` order, resuming after the cursor's id: each record that exists throughout is returned exactly once. */
 export const listRecords = async (deps: Deps, principal: Caller, page: { limit: number; after?: ObjectId }): Promise<RecordPage> => {
