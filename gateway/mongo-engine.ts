@@ -2,7 +2,19 @@ import { BSON } from "bson";
 import { Query } from "mingo";
 import { type Document, type IndexDescription, type MongoClient, MongoServerError } from "mongodb";
 import { isPlainObject } from "../src/dataapi/ejson";
-import type { Doc, Engine, Fence, FindOneAndUpdateSpec, FindSpec, IndexSpec, Namespace, ReplaceSpec, UpdateResult, UpdateSpec } from "../src/dataapi/engine";
+import type {
+  Doc,
+  Engine,
+  Fence,
+  FindOneAndUpdateSpec,
+  FindSpec,
+  IndexSpec,
+  Namespace,
+  ReadFence,
+  ReplaceSpec,
+  UpdateResult,
+  UpdateSpec,
+} from "../src/dataapi/engine";
 import { DataApiError } from "../src/dataapi/errors";
 import { Budget } from "./budget";
 import { unstorableOnFerretDb } from "./ferretdb-values";
@@ -226,6 +238,16 @@ export class MongoEngine implements Engine {
       const { deadline: _, ...untimed } = guardNs;
       await this.update(untimed, { filter: { _id: guard._id }, update: { $unset: { [held]: "" } }, upsert: false, multi: false });
     }
+  }
+
+  /** Two reads: one that meets a rename between them finds the old name empty, as any read racing it could. */
+  async findFenced(ns: Namespace, fence: ReadFence, spec: FindSpec): Promise<Doc[] | null> {
+    const [guard] = await this.find({ ...ns, collection: fence.collection }, { filter: fence.filter, projection: { [fence.target]: 1 }, limit: 1 });
+    if (!guard) return null;
+    const target = guard[fence.target];
+    if (typeof target !== "string") throw new DataApiError("InvalidParameter", `the fence's document has no collection name in ${fence.target}`);
+    ns.admit?.(target);
+    return this.find({ ...ns, collection: target }, spec);
   }
 
   update(ns: Namespace, spec: UpdateSpec): Promise<UpdateResult> {

@@ -40,6 +40,7 @@ export interface FindOptions {
 const SAFE_TO_REPEAT = new Set([
   "findOne",
   "find",
+  "findFenced",
   "aggregate",
   "countDocuments",
   "listCollections",
@@ -74,6 +75,18 @@ export class DataClient {
    * `fence.target` field, if that document matches `fence.filter` as the insert applies
    * (`insertOneFenced`): the new id, or null when none matched. One call, by `deadline`.
    */
+  /**
+   * Finds in the collection a document of `fence.collection` names in its `fence.target` field,
+   * if that document matches `fence.filter` (`findFenced`): the documents, or null when none matched.
+   */
+  async findFenced<T extends Doc = Doc>(
+    fence: { collection: string; filter: Doc; target: string },
+    filter: Doc,
+    options: FindOptions = {},
+  ): Promise<T[] | null> {
+    return (await this.call<{ documents: T[] | null }>("findFenced", { fence, filter, ...options })).documents;
+  }
+
   async insertFenced(fence: { collection: string; filter: Doc; target: string; lease: string }, document: Doc, deadline: Date): Promise<unknown | null> {
     return (await this.call<{ insertedId: unknown | null }>("insertOneFenced", { fence, document }, undefined, deadline)).insertedId;
   }

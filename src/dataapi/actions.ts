@@ -109,6 +109,18 @@ export const ACTIONS: Record<string, Action> = {
     },
     false,
   ),
+  findFenced: action(
+    (p) =>
+      z.object({
+        fence: z.strictObject({ collection: z.string(), filter: p.doc, target: fieldName() }),
+        filter: p.filter,
+        projection: z.optional(p.doc),
+        sort: z.optional(p.sort),
+        limit: z._default(z.number().check(z.int(), z.gte(1), z.lte(MAX_FIND_LIMIT)), DEFAULT_FIND_LIMIT),
+      }),
+    async (e, ns, { fence, ...spec }) => ({ documents: await e.findFenced(ns, fence, spec) }),
+    false,
+  ),
   insertMany: action(
     (p) =>
       z.object({

@@ -25,11 +25,15 @@ export interface Namespace {
  * store that cannot check and insert atomically holds a lease in the guard's `lease` map for the
  * time of the insert instead, as any writer fenced by that document does.
  */
-export interface Fence {
+export interface Fence extends ReadFence {
+  lease: string;
+}
+
+/** What points a read at its collection (`findFenced`): the first document of `collection` matching `filter` names it in its `target` field. */
+export interface ReadFence {
   collection: string;
   filter: Doc;
   target: string;
-  lease: string;
 }
 
 export interface FindSpec {
@@ -87,6 +91,12 @@ export interface Engine {
    * the MongoDB engine holds a lease (`<fence.lease>.<id>: deadline`) on the guard around them.
    */
   insertFenced(ns: Namespace & { deadline: number }, fence: Fence, document: Doc): Promise<unknown | null>;
+  /**
+   * Finds in the collection the fence's guard document names, once that document matches: the
+   * documents, or null when no document matched. A read needs no lease: one that meets a rename
+   * between the two reads finds the old name empty, as any read that raced it could.
+   */
+  findFenced(ns: Namespace, fence: ReadFence, spec: FindSpec): Promise<Doc[] | null>;
   update(ns: Namespace, spec: UpdateSpec): Promise<UpdateResult>;
   replaceOne(ns: Namespace, spec: ReplaceSpec): Promise<UpdateResult>;
   findOneAndUpdate(ns: Namespace, spec: FindOneAndUpdateSpec): Promise<Doc | null>;

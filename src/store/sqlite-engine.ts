@@ -1,4 +1,16 @@
-import type { Doc, Engine, Fence, FindOneAndUpdateSpec, FindSpec, IndexSpec, Namespace, ReplaceSpec, UpdateResult, UpdateSpec } from "../dataapi/engine";
+import type {
+  Doc,
+  Engine,
+  Fence,
+  FindOneAndUpdateSpec,
+  FindSpec,
+  IndexSpec,
+  Namespace,
+  ReadFence,
+  ReplaceSpec,
+  UpdateResult,
+  UpdateSpec,
+} from "../dataapi/engine";
 import { DataApiError } from "../dataapi/errors";
 import { ensureCollection, forgetCatalog, hasTtlIndexes, indexesOf } from "./catalog";
 import { createIndexes, dropCollection, dropIndex, listCollections, renameCollection } from "./collections";
@@ -54,13 +66,25 @@ export class SqliteEngine implements Engine {
    */
   async insertFenced(ns: Namespace, fence: Fence, document: Doc): Promise<unknown | null> {
     return this.transaction(() => {
-      const [guard] = select(this.sql, { ...ns, collection: fence.collection }, { filter: fence.filter, projection: { [fence.target]: 1 }, limit: 1 });
-      if (!guard) return null;
-      const target = guard[fence.target];
-      if (typeof target !== "string") throw new DataApiError("InvalidParameter", `the fence's document has no collection name in ${fence.target}`);
-      ns.admit?.(target);
-      return insertMany(this.sql, { ...ns, collection: target }, [document])[0];
+      const target = this.fencedTarget(ns, fence);
+      return target === null ? null : insertMany(this.sql, { ...ns, collection: target }, [document])[0];
     });
+  }
+
+  /** Both reads at once in this object: no rename can come between them here. */
+  async findFenced(ns: Namespace, fence: ReadFence, spec: FindSpec): Promise<Doc[] | null> {
+    const target = this.fencedTarget(ns, fence);
+    return target === null ? null : select(this.sql, { ...ns, collection: target }, spec);
+  }
+
+  /** The collection the fence's guard names, checked as the request's own; null when no guard matches. */
+  private fencedTarget(ns: Namespace, fence: ReadFence): string | null {
+    const [guard] = select(this.sql, { ...ns, collection: fence.collection }, { filter: fence.filter, projection: { [fence.target]: 1 }, limit: 1 });
+    if (!guard) return null;
+    const target = guard[fence.target];
+    if (typeof target !== "string") throw new DataApiError("InvalidParameter", `the fence's document has no collection name in ${fence.target}`);
+    ns.admit?.(target);
+    return target;
   }
 
   async update(ns: Namespace, spec: UpdateSpec): Promise<UpdateResult> {

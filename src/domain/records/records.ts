@@ -1,8 +1,9 @@
 import { ObjectId } from "bson";
-import type { Collection } from "../../data/client";
+import type { Collection, FindOptions } from "../../data/client";
+import type { Doc } from "../../dataapi/engine";
 import type { Deps } from "../kernel/deps";
 import { AppError } from "../kernel/errors";
-import { readStanding, refusal, whyRefused, writable } from "../kernel/guard";
+import { whyRefused, writable } from "../kernel/guard";
 import { acquireWriteLease } from "../kernel/leases";
 import { ORGANIZATIONS } from "../kernel/model";
 import type { Caller } from "../kernel/principal";
@@ -51,16 +52,16 @@ interface Tenant {
 }
 
 /**
- * Authorises a record read and finds where the records live: one read of the organization, since
- * the token names the organization but not its collection, which a rename moves. The token must
- * still be current (its organization exists, its version matches); while a rename moves the
- * collection, record calls wait rather than reach the wrong one.
+ * Reads the caller's records in one store call: the store finds them in the collection the
+ * organization names, once the organization lets the caller in (`findFenced`: the token current,
+ * the organization active and admitting callers; while a rename moves the collection, record
+ * calls wait rather than reach the wrong one). Why it did not, read again on that path only.
  */
-const tenantOf = async (deps: Deps, principal: Caller): Promise<Tenant> => {
-  const org = await readStanding(deps, principal, { collection_name: 1 });
-  const refused = refusal(org, principal);
-  if (!org || refused) throw refused;
-  return { orgId: org._id, records: deps.data.collection<RecordDoc>(org.collection_name) };
+const readRecords = async (deps: Deps, principal: Caller, filter: Doc, options: FindOptions): Promise<RecordDoc[]> => {
+  const fence = { collection: ORGANIZATIONS, filter: writable(principal), target: "collection_name" };
+  const docs = await deps.data.findFenced<RecordDoc>(fence, { ...filter, org_id: principal.orgId }, options);
+  if (docs === null) throw await whyRefused(deps, principal);
+  return docs;
 };
 
 /**
@@ -98,18 +99,15 @@ export const createRecord = async (deps: Deps, principal: Caller, data: RecordFi
 
 /** Pages in `_id` order, resuming after the cursor's id: each record that exists throughout is returned exactly once. */
 export const listRecords = async (deps: Deps, principal: Caller, page: { limit: number; after?: ObjectId }): Promise<RecordPage> => {
-  const { orgId, records } = await tenantOf(deps, principal);
-  const filter = page.after ? { org_id: orgId, _id: { $gt: page.after } } : { org_id: orgId };
   // One record more than asked tells whether another page exists without a second query.
-  const docs = await records.find(filter, { sort: { _id: 1 }, limit: page.limit + 1 });
+  const docs = await readRecords(deps, principal, page.after ? { _id: { $gt: page.after } } : {}, { sort: { _id: 1 }, limit: page.limit + 1 });
   const shown = docs.slice(0, page.limit);
   const last = shown.at(-1);
   return { records: shown.map(viewOf), next_cursor: docs.length > page.limit && last ? encodeCursor(last._id) : null };
 };
 
 export const getRecord = async (deps: Deps, principal: Caller, id: ObjectId): Promise<RecordView> => {
-  const { orgId, records } = await tenantOf(deps, principal);
-  const doc = await records.findOne({ _id: id, org_id: orgId });
+  const [doc] = await readRecords(deps, principal, { _id: id }, { limit: 1 });
   if (!doc) throw new AppError("RECORD_NOT_FOUND");
   return viewOf(doc);
 };

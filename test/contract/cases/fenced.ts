@@ -53,4 +53,19 @@ export const fencedInsertCases = (target: TargetOf) =>
       expect(Object.keys((guard?.write_leases as object | undefined) ?? {})).toEqual([]);
       expect((await client.listCollections()).map((c) => c.name).sort()).toEqual(["guards"]);
     });
+
+    it("findFenced reads the collection the matching guard names, with its filter, sort and limit; null when no guard matches", async () => {
+      const { client, guards, id, fence } = await guarded();
+      await client.collection("fenced_target").insertMany([{ n: 3 }, { n: 1 }, { n: 2 }, { n: 9, other: true }]);
+      const read = { collection: fence.collection, filter: fence.filter, target: fence.target };
+      const found = await client.findFenced(read, { other: { $exists: false } }, { sort: { n: -1 }, limit: 2, projection: { _id: 0 } });
+      expect(found).toEqual([{ n: 3 }, { n: 2 }]);
+      await guards.updateOne({ _id: id }, { $set: { into: "fenced_moved" } });
+      expect(await client.findFenced(read, {})).toEqual([]);
+      await guards.updateOne({ _id: id }, { $set: { status: "deleting" } });
+      expect(await client.findFenced(read, {})).toBeNull();
+      await expect(client.findFenced({ ...read, target: "missing" }, {})).resolves.toBeNull();
+      await guards.updateOne({ _id: id }, { $set: { status: "active", into: "$bad" } });
+      await expect(client.findFenced(read, {})).rejects.toMatchObject({ code: "InvalidParameter" });
+    });
   });
