@@ -16,6 +16,7 @@ import type {
   UpdateSpec,
 } from "../src/dataapi/engine";
 import { DataApiError } from "../src/dataapi/errors";
+import { fencedTarget } from "../src/dataapi/fence";
 import { Budget } from "./budget";
 import { unstorableOnFerretDb } from "./ferretdb-values";
 import { CODE, toDataApiError } from "./mongo-errors";
@@ -229,9 +230,7 @@ export class MongoEngine implements Engine {
     });
     if (!guard) return null;
     try {
-      const target = guard[fence.target];
-      if (typeof target !== "string") throw new DataApiError("InvalidParameter", `the fence's document has no collection name in ${fence.target}`);
-      ns.admit?.(target);
+      const target = fencedTarget(ns, fence, guard) as string;
       return (await this.insertMany({ ...ns, collection: target }, [document]))[0];
     } finally {
       // Without the deadline: the lease goes even when the insert ran out of time.
@@ -243,11 +242,8 @@ export class MongoEngine implements Engine {
   /** Two reads: one that meets a rename between them finds the old name empty, as any read racing it could. */
   async findFenced(ns: Namespace, fence: ReadFence, spec: FindSpec): Promise<Doc[] | null> {
     const [guard] = await this.find({ ...ns, collection: fence.collection }, { filter: fence.filter, projection: { [fence.target]: 1 }, limit: 1 });
-    if (!guard) return null;
-    const target = guard[fence.target];
-    if (typeof target !== "string") throw new DataApiError("InvalidParameter", `the fence's document has no collection name in ${fence.target}`);
-    ns.admit?.(target);
-    return this.find({ ...ns, collection: target }, spec);
+    const target = fencedTarget(ns, fence, guard);
+    return target === null ? null : this.find({ ...ns, collection: target }, spec);
   }
 
   update(ns: Namespace, spec: UpdateSpec): Promise<UpdateResult> {

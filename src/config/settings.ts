@@ -135,6 +135,20 @@ const platformKeys = () =>
     }),
   );
 
+/** MAIL_TEMPLATES, read once: the operator's wording (empty is unset), or a refusal for each problem in it (domain/mail/wording.ts). */
+const mailWording = () =>
+  z.optional(
+    z.pipe(
+      z.string(),
+      z.transform((json: string, ctx): WordingOverrides | undefined => {
+        if (json === "") return undefined;
+        const read = parseWording(json);
+        if ("problems" in read) for (const problem of read.problems) z.refuse(ctx, problem);
+        return "overrides" in read ? read.overrides : undefined;
+      }),
+    ),
+  );
+
 /**
  * Cloudflare's Durable Object location hints. A Durable Object never moves after it is created,
  * so a mistyped hint must stop the Worker at start rather than let the store be created, for
@@ -214,7 +228,7 @@ const buildSchema = () =>
       MAIL_FROM_NAME: z.optional(z.string()),
       MAIL_PRODUCT_NAME: nonEmpty("Organization Management"),
       MAIL_LINK_BASE_URL: emptyIsUnset(z.url({ protocol: /^https?$/ })),
-      MAIL_TEMPLATES: emptyIsUnset(z.string()),
+      MAIL_TEMPLATES: mailWording(),
       SMTP_HOST: emptyIsUnset(z.string().check(z.minLength(1))),
       SMTP_PORT: number(1, 65_535, 587),
       SMTP_SECURITY: z._default(z.enum(["tls", "starttls", "off"]), "starttls"),
@@ -227,10 +241,6 @@ const buildSchema = () =>
         if (c.JWT_ALGORITHM.startsWith("HS") ? !c.JWT_SECRET : !c.JWT_PRIVATE_KEY) {
           const name = c.JWT_ALGORITHM.startsWith("HS") ? "JWT_SECRET" : "JWT_PRIVATE_KEY";
           ctx.addIssue({ code: "custom", path: [name], message: `${name} is required for ${c.JWT_ALGORITHM}` });
-        }
-        if (c.MAIL_TEMPLATES) {
-          const read = parseWording(c.MAIL_TEMPLATES);
-          if ("problems" in read) for (const problem of read.problems) ctx.addIssue({ code: "custom", path: ["MAIL_TEMPLATES"], message: problem });
         }
         // A transport that would send mail with no sender, no server or links to nowhere stops the Worker at start.
         if (c.MAIL_TRANSPORT !== "none") {
@@ -311,7 +321,7 @@ export const parseSettings = (env: Record<string, unknown>): Settings => {
       productName: c.MAIL_PRODUCT_NAME,
       linkBaseUrl: c.MAIL_LINK_BASE_URL ?? "",
       sends: c.MAIL_TRANSPORT !== "none",
-      ...(c.MAIL_TEMPLATES ? { wording: (parseWording(c.MAIL_TEMPLATES) as { overrides: WordingOverrides }).overrides } : {}),
+      ...(c.MAIL_TEMPLATES ? { wording: c.MAIL_TEMPLATES } : {}),
     },
   };
 };

@@ -71,11 +71,6 @@ export class DataClient {
   }
 
   /**
-   * Inserts `document` into the collection a document of `fence.collection` names in its
-   * `fence.target` field, if that document matches `fence.filter` as the insert applies
-   * (`insertOneFenced`): the new id, or null when none matched. One call, by `deadline`.
-   */
-  /**
    * Finds in the collection a document of `fence.collection` names in its `fence.target` field,
    * if that document matches `fence.filter` (`findFenced`): the documents, or null when none matched.
    */
@@ -87,6 +82,11 @@ export class DataClient {
     return (await this.call<{ documents: T[] | null }>("findFenced", { fence, filter, ...options })).documents;
   }
 
+  /**
+   * Inserts `document` into the collection a document of `fence.collection` names in its
+   * `fence.target` field, if that document matches `fence.filter` as the insert applies
+   * (`insertOneFenced`): the new id, or null when none matched. One call, by `deadline`.
+   */
   async insertFenced(fence: { collection: string; filter: Doc; target: string; lease: string }, document: Doc, deadline: Date): Promise<unknown | null> {
     return (await this.call<{ insertedId: unknown | null }>("insertOneFenced", { fence, document }, undefined, deadline)).insertedId;
   }

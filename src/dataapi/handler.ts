@@ -138,22 +138,17 @@ export const createDataApiHandler = (options: DataApiOptions) => {
       const where = issue?.path.length ? `${issue.path.join(".")}: ` : "";
       throw new DataApiError("InvalidParameter", `${where}${issue?.message ?? "invalid request"}`);
     }
-    if (typeof rest.to === "string") {
-      checkCollectionName(database, rest.to);
-      checkAccess(database, rest.to);
-    }
-    // A fenced insert reaches the fence's collection, and the one its document names, checked as it runs.
-    const fence = (parsed.data as { fence?: { collection: string } }).fence;
-    if (fence) {
-      checkCollectionName(database, fence.collection);
-      checkAccess(database, fence.collection);
-    }
-    // Checked last, right before the work starts: a late request must change nothing.
-    if (deadline !== undefined && now() >= deadline) throw new DataApiError("DeadlineExceeded", "the request's deadline has passed");
+    // Every other collection an action reaches is checked as the request's own: a rename's target, a
+    // fence's guard now, and the collection a guard names as the action runs (`ns.admit`).
     const admit = (name: string) => {
       checkCollectionName(database, name);
       checkAccess(database, name);
     };
+    if (typeof rest.to === "string") admit(rest.to);
+    const fence = (parsed.data as { fence?: { collection: string } }).fence;
+    if (fence) admit(fence.collection);
+    // Checked last, right before the work starts: a late request must change nothing.
+    if (deadline !== undefined && now() >= deadline) throw new DataApiError("DeadlineExceeded", "the request's deadline has passed");
     const ns = { database, collection: collection ?? "", admit, ...(deadline === undefined ? {} : { deadline }) };
     const result = await action.run(options.engine, ns, parsed.data as never);
     return name === "listCollections" ? visibleCollections(result) : result;

@@ -11,7 +11,7 @@ import type {
   UpdateResult,
   UpdateSpec,
 } from "../dataapi/engine";
-import { DataApiError } from "../dataapi/errors";
+import { fencedTarget } from "../dataapi/fence";
 import { ensureCollection, forgetCatalog, hasTtlIndexes, indexesOf } from "./catalog";
 import { createIndexes, dropCollection, dropIndex, listCollections, renameCollection } from "./collections";
 import { assertReplacementDocument } from "./documents";
@@ -77,14 +77,10 @@ export class SqliteEngine implements Engine {
     return target === null ? null : select(this.sql, { ...ns, collection: target }, spec);
   }
 
-  /** The collection the fence's guard names, checked as the request's own; null when no guard matches. */
+  /** The collection the fence's guard names; null when no guard matches. */
   private fencedTarget(ns: Namespace, fence: ReadFence): string | null {
     const [guard] = select(this.sql, { ...ns, collection: fence.collection }, { filter: fence.filter, projection: { [fence.target]: 1 }, limit: 1 });
-    if (!guard) return null;
-    const target = guard[fence.target];
-    if (typeof target !== "string") throw new DataApiError("InvalidParameter", `the fence's document has no collection name in ${fence.target}`);
-    ns.admit?.(target);
-    return target;
+    return fencedTarget(ns, fence, guard);
   }
 
   async update(ns: Namespace, spec: UpdateSpec): Promise<UpdateResult> {
