@@ -42,3 +42,7 @@ const swaggerInit = `window.ui = SwaggerUIBundle({ url: "/openapi.json", dom_id:
 const redocInit = `Redoc.init("/openapi.json", {}, document.getElementById("redoc"));\n`;
 writeFileSync(join(target, "swagger-init.js"), swaggerInit);
 writeFileSync(join(target, "redoc-init.js"), redocInit);
+
+// The console (console/), bundled into public/console.
+const { buildConsole } = await import("./console-build.mjs");
+await buildConsole();

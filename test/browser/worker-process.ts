@@ -12,14 +12,22 @@ const ROOT = join(import.meta.dirname, "..", "..");
 
 /**
  * Starts the Worker as `npm start` does (scripts/dev.mjs → wrangler dev) on a free loopback port
- * with its own throwaway state, and resolves once it answers /health.
+ * with its own throwaway state (and any `vars`, as `--var NAME:value`), and resolves once it answers /health.
  */
-export const startWorker = async (timeoutMs = 90_000): Promise<RunningWorker> => {
+export const startWorker = async ({ timeoutMs = 90_000, vars = {} }: { timeoutMs?: number; vars?: Record<string, string> } = {}): Promise<RunningWorker> => {
   const port = await freePort();
   const state = mkdtempSync(join(tmpdir(), "oms-browser-"));
   const origin = `http://127.0.0.1:${port}`;
   // Its own inspector port too: left to wrangler, two `wrangler dev` starting at once both take 9229.
-  const args = ["--port", String(port), "--inspector-port", String(await freePort()), "--persist-to", state];
+  const args = [
+    "--port",
+    String(port),
+    "--inspector-port",
+    String(await freePort()),
+    "--persist-to",
+    state,
+    ...Object.entries(vars).flatMap(([name, value]) => ["--var", `${name}:${value}`]),
+  ];
   const proc = launch(process.execPath, [join(ROOT, "scripts", "dev.mjs"), ...args], {
     cwd: ROOT,
     env: { ...process.env, ...QUIET_WRANGLER_ENV },

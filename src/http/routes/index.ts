@@ -3,6 +3,7 @@ import { accountRoutes } from "./account";
 import { loginRoute, logoutRoute, passwordRoute } from "./admin";
 import { apiKeyRoutes } from "./api-keys";
 import { assetRoutes } from "./assets";
+import { consoleRoutes } from "./console";
 import { docsRoutes } from "./docs";
 import { listEventsRoute } from "./events";
 import { healthRoute, readyRoute } from "./health";
@@ -48,4 +49,4 @@ const API: Route[] = [
 ];
 
 /** The one list the router, the 405 answers and the OpenAPI document are built from. */
-export const ROUTES: Route[] = [...API, ...docsRoutes, ...assetRoutes];
+export const ROUTES: Route[] = [...API, ...docsRoutes, ...assetRoutes, ...consoleRoutes];

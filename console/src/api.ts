@@ -1,0 +1,73 @@
+import { createOrgClient } from "../../clients/typescript/index";
+import { session, signOut } from "./session";
+
+/**
+ * The console's only way to the service: the generated client (clients/typescript), the public
+ * API and nothing else. The member's token goes on every call; a call the service refuses for the
+ * token (revoked by a role change, a removal, a sign-out elsewhere, or expired) ends the session.
+ */
+export const api = createOrgClient({ baseUrl: location.origin });
+
+api.use({
+  onRequest({ request }) {
+    const token = session()?.token;
+    if (token && !request.headers.has("authorization")) request.headers.set("authorization", `Bearer ${token}`);
+    return request;
+  },
+  onResponse({ request, response }) {
+    const sent = request.headers.get("authorization");
+    const token = session()?.token;
+    if (response.status === 401 && token && sent === `Bearer ${token}`) signOut("Your session ended (your access changed, or it expired): sign in again.");
+    return response;
+  },
+});
+
+/** A refusal from the service: its `detail` as a sentence, and per field for a 422. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    /** For a 422: the message of each field, by its name (the last part of `loc`). */
+    readonly fields: Record<string, string> = {},
+  ) {
+    super(message);
+    this.name = "ApiError";
+  }
+}
+
+interface Issue {
+  loc?: (string | number)[];
+  msg?: string;
+}
+
+const errorOf = (status: number, body: unknown): ApiError => {
+  const detail = (body as { detail?: unknown } | null)?.detail;
+  if (typeof detail === "string") return new ApiError(status, detail);
+  if (Array.isArray(detail)) {
+    const fields: Record<string, string> = {};
+    const lines = (detail as Issue[]).map((issue) => {
+      const field = issue.loc?.[issue.loc.length - 1];
+      if (field !== undefined && !(String(field) in fields)) fields[String(field)] = issue.msg ?? "Invalid";
+      return `${issue.loc?.slice(1).join(".") || "request"}: ${issue.msg ?? "invalid"}`;
+    });
+    return new ApiError(status, lines.join("; "), fields);
+  }
+  return new ApiError(status, `The service answered ${status}.`);
+};
+
+type Pending<T> = Promise<{ data?: T; error?: unknown; response: Response }>;
+
+/** The data of a call and its status, or an ApiError with the service's own words. */
+export const answer = async <T>(pending: Pending<T>): Promise<{ data: T; status: number }> => {
+  let result: Awaited<Pending<T>>;
+  try {
+    result = await pending;
+  } catch {
+    throw new ApiError(0, "The service could not be reached. Check your connection and try again.");
+  }
+  if (!result.response.ok) throw errorOf(result.response.status, result.error);
+  return { data: result.data as T, status: result.response.status };
+};
+
+/** The data of a call, or an ApiError. Every page calls through this, so every refusal reads the same way. */
+export const call = async <T>(pending: Pending<T>): Promise<T> => (await answer(pending)).data;

@@ -1,0 +1,7 @@
+import { Page } from "../ui";
+
+export const Events = () => (
+  <Page title="Events">
+    <p>Not built yet.</p>
+  </Page>
+);

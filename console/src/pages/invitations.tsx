@@ -1,0 +1,7 @@
+import { Page } from "../ui";
+
+export const Invitations = () => (
+  <Page title="Invitations">
+    <p>Not built yet.</p>
+  </Page>
+);

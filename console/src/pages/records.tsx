@@ -1,0 +1,7 @@
+import { Page } from "../ui";
+
+export const Records = () => (
+  <Page title="Records">
+    <p>Not built yet.</p>
+  </Page>
+);

@@ -1,0 +1,94 @@
+import { isRole, type Permission, type Role, can as roleCan } from "../../src/domain/kernel/roles";
+
+/**
+ * Who is signed in: the bearer token and what its claims say (the organization, the role), plus
+ * the e-mail typed at sign-in. Kept in `sessionStorage`: it survives a reload of the tab (a console
+ * that forgets its user on every reload is not usable) and goes when the tab closes; it is never
+ * shared with other tabs, never sent by the browser on its own (no cookie, so no cross-site
+ * request can use it) and never put in a URL. The page's policy admits only this origin's
+ * scripts, the only code that could read it. The operator key is more powerful and stays in
+ * memory alone (see platform.ts).
+ */
+export interface Session {
+  token: string;
+  email: string;
+  userId: string;
+  orgId: string;
+  orgName: string;
+  role: Role;
+  emailVerified: boolean;
+  expiresAt: number;
+}
+
+const KEY = "oms.console.session";
+
+const decodeClaims = (token: string): Record<string, unknown> | null => {
+  const [, payload] = token.split(".");
+  if (!payload) return null;
+  try {
+    const json = atob(payload.replace(/-/g, "+").replace(/_/g, "/"));
+    return JSON.parse(new TextDecoder().decode(Uint8Array.from(json, (c) => c.charCodeAt(0)))) as Record<string, unknown>;
+  } catch {
+    return null;
+  }
+};
+
+/** The session a token opens; the service checks the token on every call, the console only reads it to know what to show. */
+export const sessionFrom = (token: string, email: string): Session | null => {
+  const claims = decodeClaims(token);
+  if (!claims) return null;
+  const { admin_id, org_id, org_name, exp } = claims;
+  const role = claims.role ?? "owner";
+  if (typeof admin_id !== "string" || typeof org_id !== "string" || typeof org_name !== "string" || typeof exp !== "number" || !isRole(role)) return null;
+  return { token, email, userId: admin_id, orgId: org_id, orgName: org_name, role, emailVerified: claims.email_verified === true, expiresAt: exp * 1000 };
+};
+
+let current: Session | null = null;
+/** Why the last session ended, when the console ended it (shown on the sign-in page). */
+let endedBecause: string | null = null;
+const listeners = new Set<() => void>();
+
+const load = (): Session | null => {
+  try {
+    const stored = JSON.parse(sessionStorage.getItem(KEY) ?? "null") as { token?: string; email?: string } | null;
+    const session = stored?.token ? sessionFrom(stored.token, stored.email ?? "") : null;
+    return session && session.expiresAt > Date.now() ? session : null;
+  } catch {
+    return null;
+  }
+};
+current = load();
+
+const changed = () => {
+  for (const listener of listeners) listener();
+};
+
+export const session = (): Session | null => current;
+
+export const signedOutReason = (): string | null => endedBecause;
+
+export const subscribe = (listener: () => void): (() => void) => {
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+};
+
+/** Starts a session with a token the service just answered. */
+export const signIn = (token: string, email: string): Session => {
+  const next = sessionFrom(token, email);
+  if (!next) throw new Error("The service answered a token the console cannot read.");
+  current = next;
+  endedBecause = null;
+  sessionStorage.setItem(KEY, JSON.stringify({ token, email }));
+  changed();
+  return next;
+};
+
+export const signOut = (reason: string | null = null): void => {
+  current = null;
+  endedBecause = reason;
+  sessionStorage.removeItem(KEY);
+  changed();
+};
+
+/** What the signed-in member's role allows: what the console shows. The service still checks every call. */
+export const can = (permission: Permission): boolean => (current ? roleCan(current.role, permission) : false);
