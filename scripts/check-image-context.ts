@@ -40,6 +40,10 @@ export const REQUIRED = [
   "gateway/server.ts",
   "src/index.ts",
   "src/dataapi/handler.ts",
+  "clients/typescript/generated/openapi.json",
+  "clients/typescript/index.ts",
+  "console/index.html",
+  "console/src/main.tsx",
   "wrangler.toml",
 ];
 

@@ -32,7 +32,8 @@ if (process.env.MAILPIT_SMTP_PORT && !args.some((a) => a.startsWith("MAIL_TRANSP
     SMTP_USER: "local",
     SMTP_PASSWORD: "local-only",
     MAIL_FROM: "accounts@localhost.test",
-    MAIL_LINK_BASE_URL: "http://127.0.0.1:8787/",
+    // The console answers the mailed links (docs/console.md).
+    MAIL_LINK_BASE_URL: "http://127.0.0.1:8787/console/",
   };
   args.push(...Object.entries(mail).flatMap(([name, value]) => ["--var", `${name}:${value}`]));
   console.log(`Mail goes to Mailpit: read it at ${process.env.MAILPIT_API_URL}`);

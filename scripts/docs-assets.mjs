@@ -1,8 +1,8 @@
-// Puts the API's documentation into public/ so the Worker serves it itself (Workers static
-// assets), with no CDN: /docs works offline. The OpenAPI document comes from the checked-in copy
+// Puts the API's documentation and the console into public/ so the Worker serves them itself
+// (Workers static assets), with no CDN: /docs and /console work offline. The OpenAPI document comes from the checked-in copy
 // that `npm run client:generate` writes from the route declarations (CI fails if it is stale);
 // the Swagger UI and ReDoc bundles come from their packages.
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -10,7 +10,14 @@ import { fileURLToPath } from "node:url";
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const require = createRequire(join(root, "package.json"));
 
-const document = JSON.parse(readFileSync(join(root, "clients", "typescript", "generated", "openapi.json"), "utf8"));
+// The image installs its dependencies before the sources are copied in (gateway/Dockerfile's
+// `deps` stage), then runs this again with them: without them there is nothing to put in place yet.
+const documentFile = join(root, "clients", "typescript", "generated", "openapi.json");
+if (!existsSync(documentFile) || !existsSync(join(root, "console"))) {
+  console.log("docs-assets: the sources are not here yet (an image's dependency stage); nothing to build");
+  process.exit(0);
+}
+const document = JSON.parse(readFileSync(documentFile, "utf8"));
 mkdirSync(join(root, "public"), { recursive: true });
 writeFileSync(join(root, "public", "openapi.json"), JSON.stringify(document));
 

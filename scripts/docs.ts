@@ -8,6 +8,8 @@
 //   operations    every multi-step operation, its marker and steps, from src/domain/operations.ts
 //   bundle        the Worker's bundle size, from docs/figures.json (written by `-- --measure`,
 //                 checked by `npm run deploy:check`)
+//   console-pages the console's views, from its registry (console/src/pages/registry.ts)
+//   console-size  the console's script and stylesheet, built here and gzipped
 // `-- --check` rewrites nothing and fails when a section is stale or a doc names an `npm run`
 // script package.json does not have (CI runs it; the links are remark-validate-links' job).
 // `-- --measure` builds the bundle first (wrangler deploy --dry-run) and stores its size.
@@ -18,6 +20,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { build } from "esbuild";
 import { loadLatencyTrips, loadRtt, render } from "../bench/latency.ts";
 import { checkContext } from "./check-image-context.ts";
+import { buildConsole, CONSOLE_BUDGET_GZIP_KIB, consoleSize } from "./console-build.mjs";
 
 const ROOT = join(fileURLToPath(import.meta.url), "..", "..");
 const FIGURES_FILE = join(ROOT, "docs", "figures.json");
@@ -79,6 +82,37 @@ const bundle = (): string => {
   return `Today the bundle is about ${rawKiB} KiB minified, ${gzipKiB} KiB gzipped.`;
 };
 
+/**
+ * The registry's entries, read from its source: its views import the browser's globals at load,
+ * so the module itself does not run in Node. A registry entry this cannot read is an error.
+ */
+const consolePages = (): string => {
+  const source = readFileSync(join(ROOT, "console", "src", "pages", "registry.ts"), "utf8");
+  const list = source.slice(source.indexOf("export const PAGES"));
+  const entries = [...list.matchAll(/^ {2}\{ (.+) \},$/gm)].map(([, body]) => {
+    const field = (name: string) => new RegExp(`${name}: "([^"]+)"`).exec(body ?? "")?.[1];
+    const [path, title, audience] = [field("path"), field("title"), field("audience")];
+    if (!path || !title || !audience) throw new Error(`console/src/pages/registry.ts: cannot read the entry { ${body} }`);
+    return { path, title, audience, permission: field("permission") };
+  });
+  const who = (audience: string, permission?: string) =>
+    audience === "guest" ? "anyone" : audience === "operator" ? "an operator key" : permission ? `a member whose role has \`${permission}\`` : "any member";
+  return ["| view | path | who may open it |", "| --- | --- | --- |", ...entries.map((e) => `| ${e.title} | \`${e.path}\` | ${who(e.audience, e.permission)} |`)].join(
+    "\n",
+  );
+};
+
+/** Built into a throwaway folder; rounded to whole KiB so that a small change does not make the docs stale. */
+const consoleBundle = async (): Promise<string> => {
+  const dir = mkdtempSync(join(tmpdir(), "console-"));
+  try {
+    const { rawKiB, gzipKiB } = consoleSize(await buildConsole(dir));
+    return `Today the console's script and stylesheet are about ${Math.round(rawKiB)} KiB minified, ${Math.round(gzipKiB)} KiB gzipped (budget ${CONSOLE_BUDGET_GZIP_KIB} KiB).`;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+};
+
 interface DeclaredOperation {
   kind: string;
   marker: string;
@@ -112,6 +146,7 @@ const operationTable = (operations: DeclaredOperation[]): string =>
   ].join("\n");
 
 const operations = await loadOperations();
+const consoleSizeLine = await consoleBundle();
 
 const SECTIONS: Record<string, (markdown: string) => string> = {
   operations: () => operationTable(operations),
@@ -120,6 +155,8 @@ const SECTIONS: Record<string, (markdown: string) => string> = {
   latency: () => render(loadRtt(), loadLatencyTrips(), "fra", true),
   "image-context": imageContext,
   bundle,
+  "console-pages": consolePages,
+  "console-size": () => consoleSizeLine,
 };
 
 // A section keeps its markers' indentation, so that one inside a list item stays in it.

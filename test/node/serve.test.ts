@@ -76,6 +76,18 @@ describe("npm run serve", () => {
     expect((await fetch(`${origin}/docs-assets/nothing-here.js`)).status).toBe(404);
   });
 
+  it("serves the console: its page under its own policy at every console path, and its script", async () => {
+    for (const path of ["/console", "/console/accept"]) {
+      const page = await fetch(`${origin}${path}`);
+      expect(page.status).toBe(200);
+      expect(page.headers.get("content-security-policy")).toContain("frame-ancestors 'none'");
+      expect(await page.text()).toContain('src="/console/assets/app.js"');
+    }
+    const script = await fetch(`${origin}/console/assets/app.js`);
+    expect(script.status).toBe(200);
+    expect(script.headers.get("content-type")).toMatch(/javascript/);
+  });
+
   it("runs the main flow, and the scheduled work with no request asking for it", async () => {
     const created = await json("POST", "/org/create", { organization_name: name, email, password: PASSWORD });
     expect(created.status).toBe(200);
