@@ -1,4 +1,5 @@
 import { createOrgClient } from "../../clients/typescript/index";
+import { ERRORS } from "../../src/domain/kernel/errors";
 import { session, signOut } from "./session";
 
 /**
@@ -14,10 +15,13 @@ api.use({
     if (token && !request.headers.has("authorization")) request.headers.set("authorization", `Bearer ${token}`);
     return request;
   },
-  onResponse({ request, response }) {
-    const sent = request.headers.get("authorization");
+  async onResponse({ request, response }) {
     const token = session()?.token;
-    if (response.status === 401 && token && sent === `Bearer ${token}`) signOut("Your session ended (your access changed, or it expired): sign in again.");
+    if (response.status !== 401 || !token || request.headers.get("authorization") !== `Bearer ${token}`) return response;
+    // A wrong password typed into a form (a password change, a rename) is a 401 too, and ends nothing.
+    const detail = ((await response.clone().json().catch(() => null)) as { detail?: unknown } | null)?.detail;
+    if (detail === ERRORS.INVALID_TOKEN.message || detail === ERRORS.NOT_AUTHENTICATED.message)
+      signOut("Your session ended (your access changed, or it expired): sign in again.");
     return response;
   },
 });

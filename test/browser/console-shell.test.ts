@@ -95,8 +95,13 @@ describe.runIf(browserAvailable())("the console's shell: sign-up, sign-in, the a
     await page.getByRole("heading", { name: "Your account" }).waitFor();
     await expectAccessible(page);
     await screenshot(page, "account");
-    await page.getByLabel("Current password").fill(owner.password);
+    // A wrong current password is the service's 401 for the password, shown in the form: the session goes on.
+    await page.getByLabel("Current password").fill("not-the-password");
     await page.getByLabel("New password").fill("Another1234!");
+    await page.getByRole("button", { name: "Change password" }).click();
+    await expect.poll(() => page.getByRole("alert").textContent()).toBe("Invalid email or password");
+    expect(await page.getByRole("button", { name: "Sign out", exact: true }).isVisible()).toBe(true);
+    await page.getByLabel("Current password").fill(owner.password);
     await page.getByRole("button", { name: "Change password" }).click();
     await page.getByText("Password changed").waitFor();
     expect((await api(rig.worker.origin, "POST", "/admin/login", { body: { email: owner.email, password: owner.password } })).status).toBe(401);
