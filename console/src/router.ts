@@ -45,9 +45,18 @@ export const followLink = (event: MouseEvent): void => {
  * A fragment never reaches a server, so it is in no log either.
  */
 export const useFragmentToken = (): string => {
-  const [token] = useState(() => new URLSearchParams(location.hash.slice(1)).get("token") ?? "");
+  const read = () => new URLSearchParams(location.hash.slice(1)).get("token") ?? "";
+  const [token, setToken] = useState(read);
   useEffect(() => {
-    if (location.hash) history.replaceState(null, "", location.pathname + location.search);
+    const take = () => {
+      if (!location.hash) return;
+      setToken(read());
+      history.replaceState(null, "", location.pathname + location.search);
+    };
+    take();
+    // A second link opened in the same tab changes only the fragment: no page load, one event.
+    addEventListener("hashchange", take);
+    return () => removeEventListener("hashchange", take);
   }, []);
   return token;
 };

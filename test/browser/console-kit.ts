@@ -31,8 +31,8 @@ export interface ConsoleRig {
   stop: () => Promise<void>;
 }
 
-export const startRig = async (vars: Record<string, string> = {}): Promise<ConsoleRig> => {
-  const worker = await startWorker({ vars: { ...CONSOLE_VARS, ...vars } });
+export const startRig = async (vars: Record<string, string> | ((origin: string) => Record<string, string>) = {}): Promise<ConsoleRig> => {
+  const worker = await startWorker({ vars: (origin) => ({ ...CONSOLE_VARS, ...(typeof vars === "function" ? vars(origin) : vars) }) });
   const browser = await launchChromium();
   return {
     worker,

@@ -14,10 +14,18 @@ const ROOT = join(import.meta.dirname, "..", "..");
  * Starts the Worker as `npm start` does (scripts/dev.mjs → wrangler dev) on a free loopback port
  * with its own throwaway state (and any `vars`, as `--var NAME:value`), and resolves once it answers /health.
  */
-export const startWorker = async ({ timeoutMs = 90_000, vars = {} }: { timeoutMs?: number; vars?: Record<string, string> } = {}): Promise<RunningWorker> => {
+export const startWorker = async ({
+  timeoutMs = 90_000,
+  vars: given = {},
+}: {
+  timeoutMs?: number;
+  /** Or made from the Worker's origin (a link base that must point back at it). */
+  vars?: Record<string, string> | ((origin: string) => Record<string, string>);
+} = {}): Promise<RunningWorker> => {
   const port = await freePort();
   const state = mkdtempSync(join(tmpdir(), "oms-browser-"));
   const origin = `http://127.0.0.1:${port}`;
+  const vars = typeof given === "function" ? given(origin) : given;
   // Its own inspector port too: left to wrangler, two `wrangler dev` starting at once both take 9229.
   const args = [
     "--port",
