@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { can, type Role } from "../../src/domain/kernel/roles";
 import { browserAvailable } from "./chromium";
 import { api, type ConsoleRig, createOrganization, expectAccessible, fitsWidth, openConsole, screenshot, signIn, startRig, unique } from "./console-kit";
 
@@ -128,6 +129,41 @@ describe.runIf(browserAvailable())("the console's shell: sign-up, sign-in, the a
     await screenshot(page, "hostile-name-390px");
     expect(problems).toEqual([]);
     await page.close();
+  });
+
+  it("shows each role exactly the views its permissions allow, and refuses the others when opened directly", async () => {
+    // The registry's member views and the permission each needs, as the console lists them.
+    const views = [
+      { title: "Overview", path: "/console" },
+      { title: "Members", path: "/console/members", permission: "member:read" },
+      { title: "Invitations", path: "/console/invitations", permission: "member:invite" },
+      { title: "Records", path: "/console/records", permission: "records:read" },
+      { title: "Events", path: "/console/events", permission: "audit:read" },
+      { title: "Webhooks", path: "/console/webhooks", permission: "webhook:manage" },
+      { title: "Settings", path: "/console/settings", permission: "organization:update" },
+    ] as const;
+    const owner = await createOrganization(rig.worker.origin);
+    const people: { role: Role; email: string; password: string }[] = [{ role: "owner", email: owner.email, password: owner.password }];
+    for (const role of ["admin", "member"] as const) {
+      const email = `${role}-${unique()}@example.com`;
+      const invited = await api(rig.worker.origin, "POST", "/org/invitations", { token: owner.token, body: { email, role } });
+      expect(invited.status).toBe(201);
+      expect((await api(rig.worker.origin, "POST", "/invitations/accept", { body: { token: invited.json.token, password: "Test1234!" } })).status).toBe(200);
+      people.push({ role, email, password: "Test1234!" });
+    }
+    for (const person of people) {
+      const { page, problems } = await openConsole(rig.browser.context, rig.worker.origin, "/console/sign-in");
+      await signIn(page, person);
+      const listed = await page.locator('nav[aria-label="Sections"] a').allTextContents();
+      const allowed = views.filter((view) => !("permission" in view) || can(person.role, view.permission));
+      expect(listed, person.role).toEqual(allowed.map((view) => view.title));
+      for (const view of views.filter((v) => !allowed.includes(v))) {
+        await page.goto(`${rig.worker.origin}${view.path}`);
+        await page.getByRole("heading", { name: "Not available" }).waitFor();
+      }
+      expect(problems).toEqual([]);
+      await page.close();
+    }
   });
 
   it("is usable from the keyboard: the skip link comes first and focus is visible", async () => {
