@@ -9,8 +9,16 @@ import { session, signOut } from "./session";
  */
 export const api = createOrgClient({ baseUrl: location.origin });
 
+const WITHOUT_SESSION_HEADER = "x-console-without-session";
+/** Headers of a call made as nobody in particular, though the tab is signed in (accepting an invitation with a password). */
+export const WITHOUT_SESSION = { [WITHOUT_SESSION_HEADER]: "1" };
+
 api.use({
   onRequest({ request }) {
+    if (request.headers.has(WITHOUT_SESSION_HEADER)) {
+      request.headers.delete(WITHOUT_SESSION_HEADER);
+      return request;
+    }
     const token = session()?.token;
     if (token && !request.headers.has("authorization")) request.headers.set("authorization", `Bearer ${token}`);
     return request;
@@ -19,7 +27,12 @@ api.use({
     const token = session()?.token;
     if (response.status !== 401 || !token || request.headers.get("authorization") !== `Bearer ${token}`) return response;
     // A wrong password typed into a form (a password change, a rename) is a 401 too, and ends nothing.
-    const detail = ((await response.clone().json().catch(() => null)) as { detail?: unknown } | null)?.detail;
+    const detail = (
+      (await response
+        .clone()
+        .json()
+        .catch(() => null)) as { detail?: unknown } | null
+    )?.detail;
     if (detail === ERRORS.INVALID_TOKEN.message || detail === ERRORS.NOT_AUTHENTICATED.message)
       signOut("Your session ended (your access changed, or it expired): sign in again.");
     return response;

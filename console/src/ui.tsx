@@ -272,7 +272,7 @@ export const ConfirmButton = ({
   danger = true,
 }: {
   label: string;
-  confirm: string;
+  confirm: ComponentChildren;
   onConfirm: () => Promise<unknown>;
   danger?: boolean;
 }) => {

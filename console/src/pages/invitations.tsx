@@ -1,7 +1,100 @@
-import { Page } from "../ui";
+import { useState } from "preact/hooks";
+import { ROLES, type Role } from "../../../src/domain/kernel/roles";
+import { api, call } from "../api";
+import { ConfirmButton, Empty, ErrorNote, Field, Form, fieldError, Loading, Name, OneTimeSecret, Page, Select, Time, useLoad } from "../ui";
 
-export const Invitations = () => (
-  <Page title="Invitations">
-    <p>Not built yet.</p>
-  </Page>
-);
+/** The invitation's link: the accept view reads the token from the fragment, which no server ever receives. */
+const acceptLink = (token: string) => `${location.origin}/console/accept#token=${encodeURIComponent(token)}`;
+
+const deliveryText = (delivery: { status: string; attempts: number; last_error: string | null } | null) => {
+  if (!delivery) return "not mailed (no mail transport)";
+  if (delivery.status === "failed") return `mail failed: ${delivery.last_error ?? "unknown error"}`;
+  if (delivery.status === "sent") return "mailed";
+  return delivery.attempts > 0 ? `mail retrying (${delivery.last_error ?? "…"})` : "mail pending";
+};
+
+/**
+ * Inviting by e-mail with a role. The answer's one-time token is shown once, as the link to pass
+ * on (the service keeps only its hash); with a mail transport the invitee also gets it by mail.
+ */
+export const Invitations = () => {
+  const [email, setEmail] = useState("");
+  const [role, setRole] = useState<Role>("member");
+  const [link, setLink] = useState<{ email: string; url: string } | null>(null);
+  const pending = useLoad(async () => (await call(api.GET("/org/invitations"))).invitations);
+  const invite = async () => {
+    const made = await call(api.POST("/org/invitations", { body: { email, role } }));
+    setLink({ email: made.email, url: acceptLink(made.token) });
+    setEmail("");
+    await pending.reload();
+  };
+  return (
+    <Page title="Invitations">
+      <h2>Invite someone</h2>
+      <Form onSubmit={invite} submit="Invite" label="Invite someone">
+        {(error) => (
+          <>
+            <Field label="E-mail" name="email" type="email" required value={email} onValue={setEmail} error={fieldError(error, "email")} />
+            <Select label="Role" name="role" value={role} onValue={(value) => setRole(value as Role)} options={ROLES} />
+          </>
+        )}
+      </Form>
+      {link ? (
+        <div class="invitation-link">
+          <p>
+            Invitation for <Name>{link.email}</Name> made. Pass on this link; it works once, until the invitation expires.
+          </p>
+          <OneTimeSecret label="Invitation link" value={link.url} />
+        </div>
+      ) : null}
+      <h2>Pending</h2>
+      {pending.loading && !pending.data ? <Loading what="Loading the invitations" /> : null}
+      <ErrorNote error={pending.error} />
+      {pending.data && pending.data.length === 0 ? <Empty>No pending invitations.</Empty> : null}
+      {pending.data && pending.data.length > 0 ? (
+        <div class="table-wrap">
+          <table>
+            <caption class="visually-hidden">Pending invitations</caption>
+            <thead>
+              <tr>
+                <th scope="col">E-mail</th>
+                <th scope="col">Role</th>
+                <th scope="col">Expires</th>
+                <th scope="col">Status</th>
+                <th scope="col">Actions</th>
+              </tr>
+            </thead>
+            <tbody>
+              {pending.data.map((invitation) => (
+                <tr key={invitation.id}>
+                  <td>
+                    <Name>{invitation.email}</Name>
+                  </td>
+                  <td>{invitation.role}</td>
+                  <td>
+                    <Time at={invitation.expires_at} />
+                  </td>
+                  <td>{deliveryText(invitation.delivery)}</td>
+                  <td>
+                    <ConfirmButton
+                      label="Revoke"
+                      confirm={
+                        <>
+                          Revoke the invitation for <Name>{invitation.email}</Name>?
+                        </>
+                      }
+                      onConfirm={async () => {
+                        await call(api.DELETE("/org/invitations/{id}", { params: { path: { id: invitation.id } } }));
+                        await pending.reload();
+                      }}
+                    />
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      ) : null}
+    </Page>
+  );
+};
