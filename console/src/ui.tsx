@@ -316,3 +316,95 @@ export const ConfirmButton = ({
     </span>
   );
 };
+
+/** A table of records the service listed: scrolls sideways on its own at narrow widths, its caption for screen readers. */
+export const DataTable = ({ caption, columns, children }: { caption: string; columns: readonly string[]; children: ComponentChildren }) => (
+  <div class="table-wrap">
+    <table>
+      <caption class="visually-hidden">{caption}</caption>
+      <thead>
+        <tr>
+          {columns.map((column) => (
+            <th key={column} scope="col">
+              {column}
+            </th>
+          ))}
+        </tr>
+      </thead>
+      <tbody>{children}</tbody>
+    </table>
+  </div>
+);
+
+/** The next page of a list, on request; a refusal shows beside the button. */
+export const LoadMore = ({ onMore }: { onMore: () => Promise<unknown> }) => {
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  return (
+    <div class="row">
+      <button
+        type="button"
+        class="secondary"
+        disabled={busy}
+        onClick={async () => {
+          setBusy(true);
+          setError(null);
+          try {
+            await onMore();
+          } catch (failure) {
+            setError(failure);
+          } finally {
+            setBusy(false);
+          }
+        }}
+      >
+        Load more
+      </button>
+      <ErrorNote error={error} />
+    </div>
+  );
+};
+
+/** The e-mail of an account, as every form that signs in or asks for a link takes it. */
+export const EmailField = ({
+  label = "E-mail",
+  value,
+  onValue,
+  error,
+}: {
+  label?: string;
+  value: string;
+  onValue: (value: string) => void;
+  error: unknown;
+}) => <Field label={label} name="email" type="email" autoComplete="username" required value={value} onValue={onValue} error={fieldError(error, "email")} />;
+
+/** A password: the account's current one, or a new one (with the service's rule as its hint). */
+export const PasswordField = ({
+  label = "Password",
+  name = "password",
+  fresh = false,
+  hint,
+  value,
+  onValue,
+  error,
+}: {
+  label?: string;
+  name?: string;
+  fresh?: boolean;
+  hint?: string;
+  value: string;
+  onValue: (value: string) => void;
+  error: unknown;
+}) => (
+  <Field
+    label={label}
+    name={name}
+    type="password"
+    autoComplete={fresh ? "new-password" : "current-password"}
+    hint={hint ?? (fresh ? "At least 8 characters." : undefined)}
+    required
+    value={value}
+    onValue={onValue}
+    error={fieldError(error, name)}
+  />
+);

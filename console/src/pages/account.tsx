@@ -1,7 +1,7 @@
 import { useState } from "preact/hooks";
 import { answer, api, call } from "../api";
 import { session, signIn, signOut } from "../session";
-import { ConfirmButton, ErrorNote, Field, Form, fieldError, Name, Notice, Page } from "../ui";
+import { ConfirmButton, ErrorNote, Form, Name, Notice, Page, PasswordField } from "../ui";
 
 /** The signed-in member's own account: the password, the address's verification, and signing out everywhere. */
 export const Account = () => {
@@ -58,27 +58,8 @@ export const Account = () => {
       <Form onSubmit={change} submit="Change password" label="Change your password">
         {(error) => (
           <>
-            <Field
-              label="Current password"
-              name="current_password"
-              type="password"
-              autoComplete="current-password"
-              required
-              value={currentPassword}
-              onValue={setCurrentPassword}
-              error={fieldError(error, "current_password")}
-            />
-            <Field
-              label="New password"
-              name="new_password"
-              type="password"
-              autoComplete="new-password"
-              hint="At least 8 characters."
-              required
-              value={newPassword}
-              onValue={setNewPassword}
-              error={fieldError(error, "new_password")}
-            />
+            <PasswordField label="Current password" name="current_password" value={currentPassword} onValue={setCurrentPassword} error={error} />
+            <PasswordField label="New password" name="new_password" fresh value={newPassword} onValue={setNewPassword} error={error} />
           </>
         )}
       </Form>

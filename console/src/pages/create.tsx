@@ -2,7 +2,7 @@ import { useState } from "preact/hooks";
 import { api, call } from "../api";
 import { navigate } from "../router";
 import { signIn } from "../session";
-import { Field, Form, fieldError, Link, Page } from "../ui";
+import { EmailField, Field, Form, fieldError, Link, Page, PasswordField } from "../ui";
 
 /** Sign-up: a new organization with its owner, then signed in as that owner. */
 export const Create = () => {
@@ -32,27 +32,8 @@ export const Create = () => {
               onValue={setOrganization}
               error={fieldError(error, "organization_name")}
             />
-            <Field
-              label="Your e-mail"
-              name="email"
-              type="email"
-              autoComplete="username"
-              required
-              value={email}
-              onValue={setEmail}
-              error={fieldError(error, "email")}
-            />
-            <Field
-              label="Password"
-              name="password"
-              type="password"
-              autoComplete="new-password"
-              hint="At least 8 characters."
-              required
-              value={password}
-              onValue={setPassword}
-              error={fieldError(error, "password")}
-            />
+            <EmailField label="Your e-mail" value={email} onValue={setEmail} error={error} />
+            <PasswordField fresh value={password} onValue={setPassword} error={error} />
           </>
         )}
       </Form>

@@ -1,7 +1,7 @@
 import { useState } from "preact/hooks";
 import { ROLES, type Role } from "../../../src/domain/kernel/roles";
 import { api, call } from "../api";
-import { ConfirmButton, Empty, ErrorNote, Field, Form, fieldError, Loading, Name, OneTimeSecret, Page, Select, Time, useLoad } from "../ui";
+import { ConfirmButton, DataTable, Empty, ErrorNote, Field, Form, fieldError, Loading, Name, OneTimeSecret, Page, Select, Time, useLoad } from "../ui";
 
 /** The invitation's link: the accept view reads the token from the fragment, which no server ever receives. */
 const acceptLink = (token: string) => `${location.origin}/console/accept#token=${encodeURIComponent(token)}`;
@@ -52,48 +52,34 @@ export const Invitations = () => {
       <ErrorNote error={pending.error} />
       {pending.data && pending.data.length === 0 ? <Empty>No pending invitations.</Empty> : null}
       {pending.data && pending.data.length > 0 ? (
-        <div class="table-wrap">
-          <table>
-            <caption class="visually-hidden">Pending invitations</caption>
-            <thead>
-              <tr>
-                <th scope="col">E-mail</th>
-                <th scope="col">Role</th>
-                <th scope="col">Expires</th>
-                <th scope="col">Status</th>
-                <th scope="col">Actions</th>
-              </tr>
-            </thead>
-            <tbody>
-              {pending.data.map((invitation) => (
-                <tr key={invitation.id}>
-                  <td>
-                    <Name>{invitation.email}</Name>
-                  </td>
-                  <td>{invitation.role}</td>
-                  <td>
-                    <Time at={invitation.expires_at} />
-                  </td>
-                  <td>{deliveryText(invitation.delivery)}</td>
-                  <td>
-                    <ConfirmButton
-                      label="Revoke"
-                      confirm={
-                        <>
-                          Revoke the invitation for <Name>{invitation.email}</Name>?
-                        </>
-                      }
-                      onConfirm={async () => {
-                        await call(api.DELETE("/org/invitations/{id}", { params: { path: { id: invitation.id } } }));
-                        await pending.reload();
-                      }}
-                    />
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable caption="Pending invitations" columns={["E-mail", "Role", "Expires", "Status", "Actions"]}>
+          {pending.data.map((invitation) => (
+            <tr key={invitation.id}>
+              <td>
+                <Name>{invitation.email}</Name>
+              </td>
+              <td>{invitation.role}</td>
+              <td>
+                <Time at={invitation.expires_at} />
+              </td>
+              <td>{deliveryText(invitation.delivery)}</td>
+              <td>
+                <ConfirmButton
+                  label="Revoke"
+                  confirm={
+                    <>
+                      Revoke the invitation for <Name>{invitation.email}</Name>?
+                    </>
+                  }
+                  onConfirm={async () => {
+                    await call(api.DELETE("/org/invitations/{id}", { params: { path: { id: invitation.id } } }));
+                    await pending.reload();
+                  }}
+                />
+              </td>
+            </tr>
+          ))}
+        </DataTable>
       ) : null}
     </Page>
   );

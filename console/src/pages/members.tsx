@@ -4,7 +4,7 @@ import { ROLES, type Role } from "../../../src/domain/kernel/roles";
 import { api, call } from "../api";
 import { navigate } from "../router";
 import { can, session, signOut } from "../session";
-import { ConfirmButton, Empty, ErrorNote, Loading, Name, Page, Time, useLoad } from "../ui";
+import { ConfirmButton, DataTable, Empty, ErrorNote, Loading, LoadMore, Name, Page, Time, useLoad } from "../ui";
 
 type Member = paths["/org/members"]["get"]["responses"][200]["content"]["application/json"]["members"][number];
 
@@ -72,7 +72,6 @@ export const Members = () => {
   const me = session();
   const mayUpdate = can("member:update");
   const mayRemove = can("member:remove");
-  const [moreError, setMoreError] = useState<unknown>(null);
   return (
     <Page title="Members">
       <p class="hint">
@@ -82,77 +81,52 @@ export const Members = () => {
       <ErrorNote error={error} />
       {!loading && !error && members.length === 0 ? <Empty>No members.</Empty> : null}
       {members.length > 0 ? (
-        <div class="table-wrap">
-          <table>
-            <caption class="visually-hidden">Members of the organization</caption>
-            <thead>
-              <tr>
-                <th scope="col">E-mail</th>
-                <th scope="col">Role</th>
-                <th scope="col">Joined</th>
-                <th scope="col">Actions</th>
+        <DataTable caption="Members of the organization" columns={["E-mail", "Role", "Joined", "Actions"]}>
+          {members.map((member) => {
+            const mine = member.user_id === me?.userId;
+            return (
+              <tr key={member.user_id}>
+                <td>
+                  <Name>{member.email}</Name>
+                  {mine ? <span class="you"> (you)</span> : null}
+                  {member.email_verified ? null : <span class="hint"> · address not verified</span>}
+                </td>
+                <td>{mayUpdate && !mine ? <RoleControl member={member} onChanged={reload} /> : member.role}</td>
+                <td>
+                  <Time at={member.joined_at} />
+                </td>
+                <td>
+                  {mine ? (
+                    <ConfirmButton
+                      label="Leave"
+                      confirm="Leave this organization?"
+                      onConfirm={async () => {
+                        await call(api.POST("/org/leave"));
+                        signOut("You left the organization.");
+                        navigate("/console/sign-in");
+                      }}
+                    />
+                  ) : mayRemove ? (
+                    <ConfirmButton
+                      label="Remove"
+                      confirm={
+                        <>
+                          Remove <Name>{member.email}</Name>?
+                        </>
+                      }
+                      onConfirm={async () => {
+                        await call(api.DELETE("/org/members/{user_id}", { params: { path: { user_id: member.user_id } } }));
+                        await reload();
+                      }}
+                    />
+                  ) : null}
+                </td>
               </tr>
-            </thead>
-            <tbody>
-              {members.map((member) => {
-                const mine = member.user_id === me?.userId;
-                return (
-                  <tr key={member.user_id}>
-                    <td>
-                      <Name>{member.email}</Name>
-                      {mine ? <span class="you"> (you)</span> : null}
-                      {member.email_verified ? null : <span class="hint"> · address not verified</span>}
-                    </td>
-                    <td>{mayUpdate && !mine ? <RoleControl member={member} onChanged={reload} /> : member.role}</td>
-                    <td>
-                      <Time at={member.joined_at} />
-                    </td>
-                    <td>
-                      {mine ? (
-                        <ConfirmButton
-                          label="Leave"
-                          confirm="Leave this organization?"
-                          onConfirm={async () => {
-                            await call(api.POST("/org/leave"));
-                            signOut("You left the organization.");
-                            navigate("/console/sign-in");
-                          }}
-                        />
-                      ) : mayRemove ? (
-                        <ConfirmButton
-                          label="Remove"
-                          confirm={
-                            <>
-                              Remove <Name>{member.email}</Name>?
-                            </>
-                          }
-                          onConfirm={async () => {
-                            await call(api.DELETE("/org/members/{user_id}", { params: { path: { user_id: member.user_id } } }));
-                            await reload();
-                          }}
-                        />
-                      ) : null}
-                    </td>
-                  </tr>
-                );
-              })}
-            </tbody>
-          </table>
-        </div>
+            );
+          })}
+        </DataTable>
       ) : null}
-      {cursor ? (
-        <button
-          type="button"
-          class="secondary"
-          onClick={async () => {
-            setMoreError(null);
-            await more().catch(setMoreError);
-          }}
-        >
-          Load more
-        </button>
-      ) : null}
-      <ErrorNote error={moreError} />
+      {cursor ? <LoadMore onMore={more} /> : null}
     </Page>
   );
 };

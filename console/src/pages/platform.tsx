@@ -3,7 +3,7 @@ import { useState } from "preact/hooks";
 import type { paths } from "../../../clients/typescript/index";
 import { ApiError, api, call, WITHOUT_SESSION } from "../api";
 import { navigate, useLocation } from "../router";
-import { ConfirmButton, Empty, ErrorNote, Field, Form, fieldError, Link, Loading, Name, Notice, Page, Select, Time, useLoad } from "../ui";
+import { ConfirmButton, DataTable, Empty, ErrorNote, Field, Form, fieldError, Link, Loading, LoadMore, Name, Notice, Page, Select, Time, useLoad } from "../ui";
 
 type Detail = paths["/platform/organizations/{id}"]["get"]["responses"][200]["content"]["application/json"];
 
@@ -110,42 +110,26 @@ const Search = () => {
       </Form>
       {found && found.items.length === 0 ? <Empty>No organization matches.</Empty> : null}
       {found && found.items.length > 0 ? (
-        <div class="table-wrap">
-          <table>
-            <caption class="visually-hidden">Organizations found</caption>
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Status</th>
-                <th scope="col">Created</th>
-              </tr>
-            </thead>
-            <tbody>
-              {found.items.map((org) => (
-                <tr key={org.id}>
-                  <td>
-                    <Link href={`/console/platform?org=${org.id}`}>
-                      <Name>{org.organization_name}</Name>
-                    </Link>
-                  </td>
-                  <td>
-                    {org.status}
-                    {org.suspended ? ", suspended" : ""}
-                  </td>
-                  <td>
-                    <Time at={org.created_at} />
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable caption="Organizations found" columns={["Name", "Status", "Created"]}>
+          {found.items.map((org) => (
+            <tr key={org.id}>
+              <td>
+                <Link href={`/console/platform?org=${org.id}`}>
+                  <Name>{org.organization_name}</Name>
+                </Link>
+              </td>
+              <td>
+                {org.status}
+                {org.suspended ? ", suspended" : ""}
+              </td>
+              <td>
+                <Time at={org.created_at} />
+              </td>
+            </tr>
+          ))}
+        </DataTable>
       ) : null}
-      {found?.next ? (
-        <button type="button" class="secondary" onClick={() => search(found.next ?? undefined)}>
-          Load more
-        </button>
-      ) : null}
+      {found?.next ? <LoadMore onMore={() => search(found.next ?? undefined)} /> : null}
     </>
   );
 };

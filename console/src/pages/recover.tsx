@@ -1,7 +1,7 @@
 import { useState } from "preact/hooks";
 import { api, call } from "../api";
 import { useFragmentToken } from "../router";
-import { ErrorNote, Field, Form, fieldError, Link, Notice, Page } from "../ui";
+import { EmailField, ErrorNote, Form, Link, Notice, Page, PasswordField } from "../ui";
 
 /** Asks for a reset link; the answer is the same for every address, known or not. */
 export const ForgotPassword = () => {
@@ -20,18 +20,7 @@ export const ForgotPassword = () => {
           submit="Send a reset link"
           label="Forgot your password"
         >
-          {(error) => (
-            <Field
-              label="E-mail"
-              name="email"
-              type="email"
-              autoComplete="username"
-              required
-              value={email}
-              onValue={setEmail}
-              error={fieldError(error, "email")}
-            />
-          )}
+          {(error) => <EmailField value={email} onValue={setEmail} error={error} />}
         </Form>
       )}
       <p>
@@ -65,19 +54,7 @@ export const ResetPassword = () => {
           submit="Set the new password"
           label="Choose a new password"
         >
-          {(error) => (
-            <Field
-              label="New password"
-              name="new_password"
-              type="password"
-              autoComplete="new-password"
-              hint="At least 8 characters."
-              required
-              value={password}
-              onValue={setPassword}
-              error={fieldError(error, "new_password")}
-            />
-          )}
+          {(error) => <PasswordField label="New password" name="new_password" fresh value={password} onValue={setPassword} error={error} />}
         </Form>
       )}
     </Page>

@@ -1,7 +1,7 @@
 import { useState } from "preact/hooks";
 import { ApiError, api, call } from "../api";
 import { signedOutReason, signIn } from "../session";
-import { Field, Form, fieldError, Link, Notice, Page } from "../ui";
+import { EmailField, Field, Form, fieldError, Link, Notice, Page, PasswordField } from "../ui";
 
 /** E-mail and password; the organization too when the account belongs to several (the service answers 409 without it). */
 export const SignIn = () => {
@@ -26,26 +26,8 @@ export const SignIn = () => {
       <Form onSubmit={submit} submit="Sign in" label="Sign in">
         {(error) => (
           <>
-            <Field
-              label="E-mail"
-              name="email"
-              type="email"
-              autoComplete="username"
-              required
-              value={email}
-              onValue={setEmail}
-              error={fieldError(error, "email")}
-            />
-            <Field
-              label="Password"
-              name="password"
-              type="password"
-              autoComplete="current-password"
-              required
-              value={password}
-              onValue={setPassword}
-              error={fieldError(error, "password")}
-            />
+            <EmailField value={email} onValue={setEmail} error={error} />
+            <PasswordField value={password} onValue={setPassword} error={error} />
             {needsOrganization || organization ? (
               <Field
                 label="Organization"

@@ -2,7 +2,7 @@ import { useState } from "preact/hooks";
 import type { paths } from "../../../clients/typescript/index";
 import { EVENT_TYPES } from "../../../src/domain/kernel/model";
 import { api, call } from "../api";
-import { ConfirmButton, Empty, ErrorNote, Field, Form, fieldError, Loading, Notice, OneTimeSecret, Page, Time, useLoad } from "../ui";
+import { ConfirmButton, DataTable, Empty, ErrorNote, Field, Form, fieldError, Loading, LoadMore, Notice, OneTimeSecret, Page, Time, useLoad } from "../ui";
 
 type Endpoint = paths["/org/webhooks"]["get"]["responses"][200]["content"]["application/json"]["webhooks"][number];
 type Delivery = paths["/org/webhooks/{id}/deliveries"]["get"]["responses"][200]["content"]["application/json"]["deliveries"][number];
@@ -78,71 +78,53 @@ const DeliveryLog = ({ endpoint }: { endpoint: Endpoint }) => {
       <ErrorNote error={first.error} />
       {first.data && items.length === 0 ? <Empty>No deliveries yet.</Empty> : null}
       {items.length > 0 ? (
-        <div class="table-wrap">
-          <table>
-            <caption class="visually-hidden">Delivery attempts, newest first</caption>
-            <thead>
-              <tr>
-                <th scope="col">When</th>
-                <th scope="col">Event</th>
-                <th scope="col">Attempt</th>
-                <th scope="col">Outcome</th>
-                <th scope="col">Actions</th>
-              </tr>
-            </thead>
-            <tbody>
-              {items.map((delivery) => (
-                <tr key={delivery.id} class={delivery.status === "failed" ? "failed" : ""}>
-                  <td>
-                    <Time at={delivery.at} />
-                  </td>
-                  <td>
-                    <code>{delivery.event_type}</code>
-                  </td>
-                  <td>
-                    {delivery.attempt}
-                    {delivery.manual ? " (by hand)" : ""}
-                  </td>
-                  <td>
-                    {attemptText(delivery)}, {delivery.latency_ms} ms
-                  </td>
-                  <td>
-                    {/* A test delivery has no event in the feed to send again: "Send a test" makes another. */}
-                    {endpoint.status === "enabled" && delivery.event_type !== "webhook.test" ? (
-                      <ConfirmButton
-                        label="Redeliver"
-                        confirm="Send this event once more?"
-                        danger={false}
-                        onConfirm={async () => {
-                          const answer = await call(
-                            api.POST("/org/webhooks/{id}/deliveries/{delivery_id}/redeliver", {
-                              params: { path: { id: endpoint.id, delivery_id: delivery.id } },
-                            }),
-                          );
-                          setQueued(`Redelivery ${answer.detail}: refresh the log in a moment to see it.`);
-                        }}
-                      />
-                    ) : null}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable caption="Delivery attempts, newest first" columns={["When", "Event", "Attempt", "Outcome", "Actions"]}>
+          {items.map((delivery) => (
+            <tr key={delivery.id} class={delivery.status === "failed" ? "failed" : ""}>
+              <td>
+                <Time at={delivery.at} />
+              </td>
+              <td>
+                <code>{delivery.event_type}</code>
+              </td>
+              <td>
+                {delivery.attempt}
+                {delivery.manual ? " (by hand)" : ""}
+              </td>
+              <td>
+                {attemptText(delivery)}, {delivery.latency_ms} ms
+              </td>
+              <td>
+                {/* A test delivery has no event in the feed to send again: "Send a test" makes another. */}
+                {endpoint.status === "enabled" && delivery.event_type !== "webhook.test" ? (
+                  <ConfirmButton
+                    label="Redeliver"
+                    confirm="Send this event once more?"
+                    danger={false}
+                    onConfirm={async () => {
+                      const answer = await call(
+                        api.POST("/org/webhooks/{id}/deliveries/{delivery_id}/redeliver", {
+                          params: { path: { id: endpoint.id, delivery_id: delivery.id } },
+                        }),
+                      );
+                      setQueued(`Redelivery ${answer.detail}: refresh the log in a moment to see it.`);
+                    }}
+                  />
+                ) : null}
+              </td>
+            </tr>
+          ))}
+        </DataTable>
       ) : null}
       {more.next ? (
-        <button
-          type="button"
-          class="secondary"
-          onClick={async () => {
+        <LoadMore
+          onMore={async () => {
             const page = await call(
               api.GET("/org/webhooks/{id}/deliveries", { params: { path: { id: endpoint.id }, query: { limit: 20, cursor: more.next ?? undefined } } }),
             );
             setMore((previous) => ({ items: [...previous.items, ...page.deliveries], next: page.next_cursor }));
           }}
-        >
-          Load more
-        </button>
+        />
       ) : null}
     </section>
   );
