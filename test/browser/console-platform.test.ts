@@ -53,7 +53,7 @@ describe.runIf(browserAvailable())("the console's platform view for the operator
     await page.getByLabel("Reason for the suspension").fill("Invoice unpaid");
     await page.getByRole("button", { name: "Suspend" }).click();
     await page.getByText("Suspended.").waitFor();
-    expect(await page.locator(".platform-org .facts").textContent()).toContain("Invoice unpaid");
+    await expect.poll(() => page.locator(".platform-org .facts").textContent()).toContain("Invoice unpaid");
     await expectAccessible(page);
     await screenshot(page, "platform-organization");
 

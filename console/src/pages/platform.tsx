@@ -142,9 +142,10 @@ const Organization = ({ id }: { id: string }) => {
   if (detail.error) return <ErrorNote error={detail.error} />;
   const org: Detail | undefined = detail.data;
   if (!org) return <Loading what="Loading the organization" />;
+  // The notice comes with the organization as it now stands, never before it.
   const done = async (message: string) => {
-    setChanged(message);
     await detail.reload();
+    setChanged(message);
   };
   const suspend = async () => {
     await operatorCall(api.POST("/platform/organizations/{id}/suspend", { params: { path: { id } }, body: { reason }, headers: asOperator() }));
