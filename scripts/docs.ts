@@ -97,9 +97,11 @@ const consolePages = (): string => {
   });
   const who = (audience: string, permission?: string) =>
     audience === "guest" ? "anyone" : audience === "operator" ? "an operator key" : permission ? `a member whose role has \`${permission}\`` : "any member";
-  return ["| view | path | who may open it |", "| --- | --- | --- |", ...entries.map((e) => `| ${e.title} | \`${e.path}\` | ${who(e.audience, e.permission)} |`)].join(
-    "\n",
-  );
+  return [
+    "| view | path | who may open it |",
+    "| --- | --- | --- |",
+    ...entries.map((e) => `| ${e.title} | \`${e.path}\` | ${who(e.audience, e.permission)} |`),
+  ].join("\n");
 };
 
 /** Built into a throwaway folder; rounded to whole KiB so that a small change does not make the docs stale. */

@@ -166,6 +166,21 @@ describe.runIf(browserAvailable())("the console's shell: sign-up, sign-in, the a
     }
   });
 
+  it("has no serious accessibility violation on the views without data: a lost password, an unknown path, a link without its token", async () => {
+    for (const [path, heading] of [
+      ["/console/forgot-password", "Forgot your password"],
+      ["/console/no-such-view", "Not found"],
+      ["/console/accept", "Accept an invitation"],
+      ["/console/verify-email", "Verify your address"],
+    ] as const) {
+      const { page, problems } = await openConsole(rig.browser.context, rig.worker.origin, path);
+      await page.getByRole("heading", { name: heading }).waitFor();
+      await expectAccessible(page);
+      expect(problems).toEqual([]);
+      await page.close();
+    }
+  });
+
   it("is usable from the keyboard: the skip link comes first and focus is visible", async () => {
     const { page } = await openConsole(rig.browser.context, rig.worker.origin, "/console/sign-in");
     await page.keyboard.press("Tab");

@@ -134,6 +134,39 @@ describe.runIf(browserAvailable())("the console's webhooks view, delivering to a
     await page.close();
   });
 
+  it("explains an endpoint the service disabled, and offers no test or redelivery for it", async () => {
+    const owner = await createOrganization(rig.worker.origin);
+    const added = await api(rig.worker.origin, "POST", "/org/webhooks", { token: owner.token, body: { url: hookUrl, events: ["invitation.created"] } });
+    expect(added.status).toBe(201);
+    // 410 Gone: the receiver asks never to be called again.
+    receiver.status = 410;
+    try {
+      expect(
+        (await api(rig.worker.origin, "POST", "/org/invitations", { token: owner.token, body: { email: `gone-${unique()}@example.com`, role: "member" } }))
+          .status,
+      ).toBe(201);
+      await expect
+        .poll(async () => ((await api(rig.worker.origin, "GET", "/org/webhooks", { token: owner.token })).json.webhooks as { status: string }[])[0]?.status, {
+          timeout: 20_000,
+        })
+        .toBe("disabled");
+    } finally {
+      receiver.status = 200;
+    }
+    const { page, problems } = await openConsole(rig.browser.context, rig.worker.origin, "/console/webhooks");
+    await signIn(page, owner);
+    const note = page.locator(".endpoint .error");
+    await expect.poll(() => note.textContent()).toContain("410 Gone");
+    expect(await note.textContent()).toContain("add it anew");
+    expect(await page.getByRole("button", { name: "Send a test" }).count()).toBe(0);
+    await page.getByRole("button", { name: "Show the delivery log" }).click();
+    await page.locator(".delivery-log tbody tr").first().waitFor();
+    expect(await page.locator(".delivery-log").getByRole("button", { name: "Redeliver" }).count()).toBe(0);
+    await expectAccessible(page);
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
   it("is not offered to a member whose role cannot manage webhooks", async () => {
     const owner = await createOrganization(rig.worker.origin);
     const email = `member-${unique()}@example.com`;
