@@ -63,7 +63,17 @@ describe(".dockerignore", () => {
 
   it("sends only the folders the images are built from", () => {
     const tops = new Set(checkContext(checkout).context.map((path) => path.split("/")[0]));
-    expect([...tops].sort()).toEqual(["gateway", "package-lock.json", "package.json", "scripts", "src", "tsconfig.json", "wrangler.toml"]);
+    expect([...tops].sort()).toEqual([
+      "clients",
+      "console",
+      "gateway",
+      "package-lock.json",
+      "package.json",
+      "scripts",
+      "src",
+      "tsconfig.json",
+      "wrangler.toml",
+    ]);
   });
 
   it("is refused when written with .gitignore's rules, which Docker reads as root-only", () => {
