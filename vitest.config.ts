@@ -32,6 +32,8 @@ const EXPECTED_BACKGROUND_FAILURE = /^\{"msg":"background task failed","error":"
 
 // The Worker suite runs inside workerd (Miniflare) with the real Durable Object store.
 export default defineConfig({
+  // Route documentation is kept where tests run (src/build-flags.d.ts); the deployed Worker drops it.
+  define: { __DOCS__: "true" },
   plugins: [
     cloudflareTest({
       // Not workerd's --verbose (the plugin's default), which reports every exception thrown to

@@ -19,6 +19,8 @@ const bundle = await build({
   bundle: true,
   platform: "node",
   format: "esm",
+  // The document needs the route documentation the Worker's own bundle leaves out (src/build-flags.d.ts).
+  define: { __DOCS__: "true" },
   write: false,
   logLevel: "error",
 });

@@ -13,28 +13,30 @@ export type Method = "get" | "post" | "put" | "patch" | "delete" | "head";
 
 /** The groups of /docs, in the order they are shown. */
 export const TAGS = {
-  organizations: { name: "Organizations", description: "Create, read, rename and delete organizations (the original FastAPI contract)" },
-  admin: { name: "Admin authentication", description: "Log in, log out, change the password" },
+  organizations: { name: "Organizations", description: __DOCS__ && "Create, read, rename and delete organizations (the original FastAPI contract)" },
+  admin: { name: "Admin authentication", description: __DOCS__ && "Log in, log out, change the password" },
   account: {
     name: "Account",
     description:
+      __DOCS__ &&
       "A forgotten password reset and an address verified, each by a one-time link mailed to the account's address (with a mail transport configured; `MAIL_TRANSPORT=none` answers 409)",
   },
-  members: { name: "Members and invitations", description: "The people of an organization, their roles, and invitations to join it" },
+  members: { name: "Members and invitations", description: __DOCS__ && "The people of an organization, their roles, and invitations to join it" },
   apiKeys: {
     name: "API keys",
     description:
+      __DOCS__ &&
       "Credentials that belong to the organization, not to a person, for its backend jobs and integrations: managed by owners and admins (`api_key:manage`), used as `Authorization: Bearer oms_…` within their scopes",
   },
-  events: { name: "Events", description: "What happened in the organization, in order: a feed to pull (members with `audit:read`)" },
-  records: { name: "Records", description: "Documents in the caller's organization's own collection" },
-  keys: { name: "Keys", description: "Public keys that verify the service's tokens" },
-  operations: { name: "Operations", description: "Liveness and readiness probes" },
+  events: { name: "Events", description: __DOCS__ && "What happened in the organization, in order: a feed to pull (members with `audit:read`)" },
+  records: { name: "Records", description: __DOCS__ && "Documents in the caller's organization's own collection" },
+  keys: { name: "Keys", description: __DOCS__ && "Public keys that verify the service's tokens" },
+  operations: { name: "Operations", description: __DOCS__ && "Liveness and readiness probes" },
   platform: {
     name: "Platform",
-    description: "Every organization, for the service's operator: a `PLATFORM_API_KEYS` key (read or write); without one, 404",
+    description: __DOCS__ && "Every organization, for the service's operator: a `PLATFORM_API_KEYS` key (read or write); without one, 404",
   },
-  docs: { name: "Documentation", description: "This document and the pages that show it" },
+  docs: { name: "Documentation", description: __DOCS__ && "This document and the pages that show it" },
 } as const;
 
 export type Tag = keyof typeof TAGS;

@@ -20,13 +20,16 @@ export const passwordResetRoute = defineRoute({
   method: "post",
   path: "/auth/password-reset",
   tag: "account",
-  summary: "Mail a one-time password reset link to an account's address",
+  summary: __DOCS__ && "Mail a one-time password reset link to an account's address",
   description:
+    __DOCS__ &&
     "The same 202 whether or not an account has the address, sent before the service looks: the link (valid 30 minutes, replacing any earlier one) is mailed after the answer. Throttled per client address and per e-mail address.",
   data: true,
   audit: "account.password_reset",
   request: { body: { schema: PasswordResetBody } },
-  responses: { 202: { description: "Asked", schema: Detail, examples: { asked: { summary: "Asked", value: { detail: RESET_ASKED } } } } },
+  responses: {
+    202: { description: __DOCS__ && "Asked", schema: Detail, examples: { asked: { summary: __DOCS__ && "Asked", value: { detail: RESET_ASKED } } } },
+  },
   errors: ["MAIL_DISABLED", "RATE_LIMITED", "STORE_UNAVAILABLE", ...BODY_ERRORS],
   handler: async ({ request, env, deps, input, audit }) => {
     needsMail(deps);
@@ -44,13 +47,16 @@ export const passwordResetConfirmRoute = defineRoute({
   method: "post",
   path: "/auth/password-reset/confirm",
   tag: "account",
-  summary: "Set a new password with a mailed reset link's token",
+  summary: __DOCS__ && "Set a new password with a mailed reset link's token",
   description:
+    __DOCS__ &&
     "Spends the link, sets the password, ends any lockout of the address, and revokes every token of the account in every organization (`admin.password_changed` with `by: reset`); the holder then signs in with the new password, and is mailed a notice.",
   data: true,
   audit: "account.password_reset_confirm",
   request: { body: { schema: PasswordResetConfirmBody } },
-  responses: { 200: { description: "Password set", schema: Detail, examples: { set: { summary: "Set", value: { detail: "password changed" } } } } },
+  responses: {
+    200: { description: __DOCS__ && "Password set", schema: Detail, examples: { set: { summary: __DOCS__ && "Set", value: { detail: "password changed" } } } },
+  },
   errors: ["MAIL_DISABLED", "LINK_INVALID", "RATE_LIMITED", "STORE_UNAVAILABLE", ...BODY_ERRORS],
   handler: async ({ deps, input }) => {
     needsMail(deps);
@@ -65,14 +71,23 @@ export const verifyEmailRoute = defineRoute({
   method: "post",
   path: "/auth/verify-email",
   tag: "account",
-  summary: "Mail a link that verifies the signed-in member's address",
+  summary: __DOCS__ && "Mail a link that verifies the signed-in member's address",
   description:
+    __DOCS__ &&
     "202 once the link (valid 24 hours, replacing any earlier one) is queued to be mailed after the answer; 200 when the address is already verified. The token's `email_verified` claim follows at the next sign-in.",
   auth: "required",
   audit: "account.verify_email",
   responses: {
-    200: { description: "Already verified", schema: Detail, examples: { verified: { summary: "Already verified", value: { detail: "already verified" } } } },
-    202: { description: "Mailed", schema: Detail, examples: { sent: { summary: "Mailed", value: { detail: "verification link sent" } } } },
+    200: {
+      description: __DOCS__ && "Already verified",
+      schema: Detail,
+      examples: { verified: { summary: __DOCS__ && "Already verified", value: { detail: "already verified" } } },
+    },
+    202: {
+      description: __DOCS__ && "Mailed",
+      schema: Detail,
+      examples: { sent: { summary: __DOCS__ && "Mailed", value: { detail: "verification link sent" } } },
+    },
   },
   errors: ["NOT_AUTHENTICATED", "INVALID_TOKEN", "MAIL_DISABLED", "STORE_UNAVAILABLE"],
   handler: async ({ deps, principal }) =>
@@ -85,11 +100,17 @@ export const verifyEmailConfirmRoute = defineRoute({
   method: "post",
   path: "/auth/verify-email/confirm",
   tag: "account",
-  summary: "Prove an address with a mailed verification link's token",
+  summary: __DOCS__ && "Prove an address with a mailed verification link's token",
   data: true,
   audit: "account.verify_email_confirm",
   request: { body: { schema: VerifyConfirmBody } },
-  responses: { 200: { description: "Verified", schema: Detail, examples: { verified: { summary: "Verified", value: { detail: "address verified" } } } } },
+  responses: {
+    200: {
+      description: __DOCS__ && "Verified",
+      schema: Detail,
+      examples: { verified: { summary: __DOCS__ && "Verified", value: { detail: "address verified" } } },
+    },
+  },
   errors: ["MAIL_DISABLED", "LINK_INVALID", "STORE_UNAVAILABLE", ...BODY_ERRORS],
   handler: async ({ deps, input }) => {
     needsMail(deps);

@@ -8,12 +8,12 @@ export const loginRoute = defineRoute({
   method: "post",
   path: "/admin/login",
   tag: "admin",
-  summary: "Log an admin in and receive a bearer token",
-  description: "An unknown e-mail and a wrong password get the same 401, and a locked e-mail the same 429 whether an admin has it or not.",
+  summary: __DOCS__ && "Log an admin in and receive a bearer token",
+  description: __DOCS__ && "An unknown e-mail and a wrong password get the same 401, and a locked e-mail the same 429 whether an admin has it or not.",
   data: true,
   audit: "admin.login",
   request: { body: { schema: LoginBody } },
-  responses: { 200: { description: "Logged in", schema: TokenResponse } },
+  responses: { 200: { description: __DOCS__ && "Logged in", schema: TokenResponse } },
   errors: [
     "INVALID_CREDENTIALS",
     "ORGANIZATION_SUSPENDED",
@@ -38,10 +38,16 @@ export const logoutRoute = defineRoute({
   method: "post",
   path: "/admin/logout",
   tag: "admin",
-  summary: "Log out: every token issued to this admin so far stops working",
+  summary: __DOCS__ && "Log out: every token issued to this admin so far stops working",
   auth: "required",
   audit: "admin.logout",
-  responses: { 200: { description: "Logged out", schema: Detail, examples: { logged_out: { summary: "Logged out", value: { detail: "logged out" } } } } },
+  responses: {
+    200: {
+      description: __DOCS__ && "Logged out",
+      schema: Detail,
+      examples: { logged_out: { summary: __DOCS__ && "Logged out", value: { detail: "logged out" } } },
+    },
+  },
   errors: ["NOT_AUTHENTICATED", "INVALID_TOKEN", "STORE_UNAVAILABLE"],
   handler: async ({ deps, principal }) => {
     await logout(deps, principal);
@@ -53,11 +59,11 @@ export const passwordRoute = defineRoute({
   method: "post",
   path: "/admin/password",
   tag: "admin",
-  summary: "Change the admin's password and receive a fresh token; earlier tokens stop working",
+  summary: __DOCS__ && "Change the admin's password and receive a fresh token; earlier tokens stop working",
   auth: "required",
   audit: "admin.password",
   request: { body: { schema: PasswordChangeBody } },
-  responses: { 200: { description: "Changed", schema: TokenResponse } },
+  responses: { 200: { description: __DOCS__ && "Changed", schema: TokenResponse } },
   errors: [
     "NOT_AUTHENTICATED",
     "INVALID_TOKEN",

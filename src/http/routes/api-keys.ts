@@ -14,13 +14,14 @@ const createApiKeyRoute = defineRoute({
   path: "/org/api-keys",
   permission: "api_key:manage",
   tag: "apiKeys",
-  summary: "Create an API key for the organization; its secret is answered once",
+  summary: __DOCS__ && "Create an API key for the organization; its secret is answered once",
   description:
+    __DOCS__ &&
     "The key belongs to the organization: it keeps working after its creator leaves, within its scopes, until it is revoked or expires, or the organization is suspended or deleted. Send it as `Authorization: Bearer oms_…`.",
   auth: "required",
   audit: "api_key.create",
   request: { body: { schema: ApiKeyBody } },
-  responses: { 201: { description: "Created", schema: ApiKeyWithSecret } },
+  responses: { 201: { description: __DOCS__ && "Created", schema: ApiKeyWithSecret } },
   errors: [...TOKEN_ERRORS, "API_KEY_LIMIT", "ORGANIZATION_BUSY", ...BODY_ERRORS],
   handler: async ({ deps, principal, input }) => {
     const { name, scopes, expires_at } = await input.body();
@@ -34,9 +35,9 @@ const listApiKeysRoute = defineRoute({
   path: "/org/api-keys",
   permission: "api_key:manage",
   tag: "apiKeys",
-  summary: "The organization's API keys (never their secrets)",
+  summary: __DOCS__ && "The organization's API keys (never their secrets)",
   auth: "required",
-  responses: { 200: { description: "The keys, oldest first", schema: ApiKeyList } },
+  responses: { 200: { description: __DOCS__ && "The keys, oldest first", schema: ApiKeyList } },
   errors: TOKEN_ERRORS,
   handler: async ({ deps, principal }) => ({ body: await listApiKeys(deps, principal) }),
 });
@@ -46,11 +47,13 @@ const revokeApiKeyRoute = defineRoute({
   path: "/org/api-keys/{id}",
   permission: "api_key:manage",
   tag: "apiKeys",
-  summary: "Revoke an API key: no request with it is accepted once this answers",
+  summary: __DOCS__ && "Revoke an API key: no request with it is accepted once this answers",
   auth: "required",
   audit: "api_key.revoke",
   request: { path: ApiKeyPath },
-  responses: { 200: { description: "Revoked", schema: Detail, examples: { revoked: { summary: "Revoked", value: { detail: "revoked" } } } } },
+  responses: {
+    200: { description: __DOCS__ && "Revoked", schema: Detail, examples: { revoked: { summary: __DOCS__ && "Revoked", value: { detail: "revoked" } } } },
+  },
   errors: [...TOKEN_ERRORS, "API_KEY_NOT_FOUND", "ORGANIZATION_BUSY"],
   handler: async ({ deps, principal, input }) => {
     await revokeApiKey(deps, principal, keyIdOr404(input.params().id));
@@ -63,13 +66,14 @@ const rollApiKeyRoute = defineRoute({
   path: "/org/api-keys/{id}/roll",
   permission: "api_key:manage",
   tag: "apiKeys",
-  summary: "Replace an API key's secret; the old one may keep working for an overlap",
+  summary: __DOCS__ && "Replace an API key's secret; the old one may keep working for an overlap",
   description:
+    __DOCS__ &&
     "The new secret is answered once. The old one works until `overlap_seconds` from now (never past the key's expiry), then stops; without `overlap_seconds` it stops at once.",
   auth: "required",
   audit: "api_key.roll",
   request: { path: ApiKeyPath, body: { schema: RollBody } },
-  responses: { 200: { description: "Rolled", schema: ApiKeyWithSecret } },
+  responses: { 200: { description: __DOCS__ && "Rolled", schema: ApiKeyWithSecret } },
   errors: [...TOKEN_ERRORS, "API_KEY_NOT_FOUND", "ORGANIZATION_BUSY", ...BODY_ERRORS],
   handler: async ({ deps, principal, input }) => {
     const id = keyIdOr404(input.params().id);

@@ -25,9 +25,9 @@ const assetRoute = (method: Method): Route =>
     method,
     path: "/docs-assets/*",
     tag: "docs",
-    summary: "A static file of the docs pages",
+    summary: __DOCS__ && "A static file of the docs pages",
     internal: true,
-    responses: { 200: { description: "The file", contentType: "application/octet-stream" } },
+    responses: { 200: { description: __DOCS__ && "The file", contentType: "application/octet-stream" } },
     errors: ["NOT_FOUND"],
     handler: serveAsset,
   });

@@ -15,7 +15,7 @@ const page = (title: string, head: string, body: string, headers: Record<string,
     { headers: { "content-type": "text/html; charset=utf-8", ...headers } },
   );
 
-const html = { description: "An HTML page", contentType: "text/html" };
+const html = { description: __DOCS__ && "An HTML page", contentType: "text/html" };
 
 /**
  * ReDoc runs its search index in a Worker made from a blob: URL; the site-wide policy would block
@@ -39,8 +39,8 @@ export const docsRoutes: Route[] = [
     method: "get",
     path: "/openapi.json",
     tag: "docs",
-    summary: "This OpenAPI 3.1 document",
-    responses: { 200: { description: "The document", contentType: "application/json" } },
+    summary: __DOCS__ && "This OpenAPI 3.1 document",
+    responses: { 200: { description: __DOCS__ && "The document", contentType: "application/json" } },
     errors: [],
     handler: serveDocument,
   }),
@@ -49,7 +49,7 @@ export const docsRoutes: Route[] = [
     method: "get",
     path: "/docs",
     tag: "docs",
-    summary: "Swagger UI",
+    summary: __DOCS__ && "Swagger UI",
     responses: { 200: html },
     errors: [],
     handler: () =>
@@ -63,7 +63,7 @@ export const docsRoutes: Route[] = [
     method: "get",
     path: "/redoc",
     tag: "docs",
-    summary: "ReDoc",
+    summary: __DOCS__ && "ReDoc",
     responses: { 200: html },
     errors: [],
     handler: () =>

@@ -6,8 +6,8 @@ export const healthRoute = defineRoute({
   method: "get",
   path: "/health",
   tag: "operations",
-  summary: "Liveness: the Worker answers (no I/O)",
-  responses: { 200: { description: "Alive", schema: z.object({ status: z.literal("ok") }) } },
+  summary: __DOCS__ && "Liveness: the Worker answers (no I/O)",
+  responses: { 200: { description: __DOCS__ && "Alive", schema: z.object({ status: z.literal("ok") }) } },
   errors: [],
   handler: () => ({ body: { status: "ok" } }),
 });
@@ -17,9 +17,9 @@ export const readyRoute = defineRoute({
   method: "get",
   path: "/ready",
   tag: "operations",
-  summary: "Readiness: the data store answers",
+  summary: __DOCS__ && "Readiness: the data store answers",
   data: true,
-  responses: { 200: { description: "Ready", schema: z.object({ status: z.literal("ready") }) } },
+  responses: { 200: { description: __DOCS__ && "Ready", schema: z.object({ status: z.literal("ready") }) } },
   errors: ["STORE_UNAVAILABLE"],
   handler: async ({ deps }) => {
     await deps.organizations.countDocuments({ _id: null });

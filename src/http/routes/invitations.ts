@@ -9,13 +9,14 @@ export const createInvitationRoute = defineRoute({
   path: "/org/invitations",
   permission: "member:invite",
   tag: "members",
-  summary: "Invite someone by e-mail with a role; answers the one-time token to deliver",
+  summary: __DOCS__ && "Invite someone by e-mail with a role; answers the one-time token to deliver",
   description:
+    __DOCS__ &&
     "The service sends no e-mail: the caller delivers the token. One pending invitation per e-mail and organization, at most `MAX_PENDING_INVITATIONS` per organization (1000 by default) (expired ones, and those whose inviter may no longer invite, give way); it expires after `INVITATION_TTL_HOURS` (7 days by default). Only owners invite owners.",
   auth: "required",
   audit: "invitation.create",
   request: { body: { schema: InvitationBody } },
-  responses: { 201: { description: "Invited", schema: CreatedInvitation } },
+  responses: { 201: { description: __DOCS__ && "Invited", schema: CreatedInvitation } },
   errors: [...TOKEN_ERRORS, "ALREADY_MEMBER", "INVITATION_EXISTS", "INVITATION_LIMIT", "ORGANIZATION_BUSY", ...BODY_ERRORS],
   handler: async ({ deps, principal, input, audit }) => {
     const body = await input.body();
@@ -29,9 +30,9 @@ export const listInvitationsRoute = defineRoute({
   path: "/org/invitations",
   permission: "member:invite",
   tag: "members",
-  summary: "List the organization's pending invitations",
+  summary: __DOCS__ && "List the organization's pending invitations",
   auth: "required",
-  responses: { 200: { description: "Pending invitations, oldest first", schema: InvitationList } },
+  responses: { 200: { description: __DOCS__ && "Pending invitations, oldest first", schema: InvitationList } },
   errors: TOKEN_ERRORS,
   handler: async ({ deps, principal }) => ({ body: await listInvitations(deps, principal) }),
 });
@@ -41,11 +42,13 @@ export const revokeInvitationRoute = defineRoute({
   path: "/org/invitations/{id}",
   permission: "member:invite",
   tag: "members",
-  summary: "Revoke a pending invitation; its token stops working",
+  summary: __DOCS__ && "Revoke a pending invitation; its token stops working",
   auth: "required",
   audit: "invitation.revoke",
   request: { path: InvitationPath },
-  responses: { 200: { description: "Revoked", schema: Detail, examples: { revoked: { summary: "Revoked", value: { detail: "revoked" } } } } },
+  responses: {
+    200: { description: __DOCS__ && "Revoked", schema: Detail, examples: { revoked: { summary: __DOCS__ && "Revoked", value: { detail: "revoked" } } } },
+  },
   errors: [...TOKEN_ERRORS, "INVITATION_NOT_FOUND", "ORGANIZATION_BUSY"],
   handler: async ({ deps, principal, input }) => {
     const { id } = input.params();
@@ -58,13 +61,14 @@ export const acceptInvitationRoute = defineRoute({
   method: "post",
   path: "/invitations/accept",
   tag: "members",
-  summary: "Accept an invitation and receive a token for its organization",
+  summary: __DOCS__ && "Accept an invitation and receive a token for its organization",
   description:
+    __DOCS__ &&
     "A new e-mail becomes an account with the password given. An e-mail that already has an account needs that account's password, or its bearer token, so an invitation alone never takes an account over. Expired, revoked and used tokens all answer the same 410, as does one whose inviter has since left or lost the right to invite its role. Counted against the per-client-address throttle of password checks (once per request).",
   auth: "optional",
   audit: "invitation.accept",
   request: { body: { schema: AcceptBody } },
-  responses: { 200: { description: "Joined", schema: TokenResponse } },
+  responses: { 200: { description: __DOCS__ && "Joined", schema: TokenResponse } },
   errors: [
     "INVITATION_INVALID",
     "INVALID_CREDENTIALS",

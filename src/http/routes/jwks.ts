@@ -12,8 +12,8 @@ export const jwksRoute = defineRoute({
   method: "get",
   path: "/.well-known/jwks.json",
   tag: "keys",
-  summary: "The public keys of ES256/EdDSA tokens (empty when tokens are signed with a shared secret)",
-  responses: { 200: { description: "JSON Web Key Set", schema: Jwks, verbatim: true } },
+  summary: __DOCS__ && "The public keys of ES256/EdDSA tokens (empty when tokens are signed with a shared secret)",
+  responses: { 200: { description: __DOCS__ && "JSON Web Key Set", schema: Jwks, verbatim: true } },
   errors: [],
   handler: async ({ env }) => {
     const { jwks } = await keyRing(settingsFor(env).token);

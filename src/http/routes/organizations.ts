@@ -26,11 +26,11 @@ export const createRoute = defineRoute({
   method: "post",
   path: "/org/create",
   tag: "organizations",
-  summary: "Create an organization, its admin and its tenant collection",
+  summary: __DOCS__ && "Create an organization, its admin and its tenant collection",
   auth: "optional",
   audit: "org.create",
   request: { body: { schema: CreateOrganizationBody } },
-  responses: { 200: { description: "Created", schema: CreatedOrganization } },
+  responses: { 200: { description: __DOCS__ && "Created", schema: CreatedOrganization } },
   errors: [
     "ORGANIZATION_EXISTS",
     "ADMIN_EMAIL_EXISTS",
@@ -72,10 +72,10 @@ export const getRoute = defineRoute({
   method: "get",
   path: "/org/get",
   tag: "organizations",
-  summary: "Organization metadata (the admin e-mail only for its own admin)",
+  summary: __DOCS__ && "Organization metadata (the admin e-mail only for its own admin)",
   auth: "optional",
   request: { query: OrganizationQuery },
-  responses: { 200: { description: "Found", schema: OrganizationMetadata } },
+  responses: { 200: { description: __DOCS__ && "Found", schema: OrganizationMetadata } },
   errors: ["ORGANIZATION_NOT_FOUND", "VALIDATION_FAILED", "STORE_UNAVAILABLE"],
   handler: async ({ deps, input, hasToken, authenticate }) => {
     const { organization_name } = input.query();
@@ -90,11 +90,11 @@ export const updateRoute = defineRoute({
   path: "/org/update",
   permission: "organization:update",
   tag: "organizations",
-  summary: "Rename an organization; its tenant data moves with it",
+  summary: __DOCS__ && "Rename an organization; its tenant data moves with it",
   auth: "optional",
   audit: "org.update",
   request: { body: { schema: UpdateOrganizationBody } },
-  responses: { 200: { description: "Renamed", schema: OrganizationMetadata } },
+  responses: { 200: { description: __DOCS__ && "Renamed", schema: OrganizationMetadata } },
   errors: [
     "INVALID_CREDENTIALS",
     "INVALID_TOKEN",
@@ -135,7 +135,7 @@ export const deleteRoute = defineRoute({
   path: "/org/delete",
   permission: "organization:delete",
   tag: "organizations",
-  summary: "Delete an organization, its admin and its tenant collection",
+  summary: __DOCS__ && "Delete an organization, its admin and its tenant collection",
   auth: "required",
   // The name is read before the token: a refused delete is audited with the organization it aimed at (and a missing name is a 422 before a 401).
   authenticate: "in-handler",
@@ -143,10 +143,12 @@ export const deleteRoute = defineRoute({
   request: {
     query: OrganizationQuery,
     headers: z.object({
-      "x-admin-email": z.optional(z.string()).register(z.globalRegistry, { description: "When sent, must be the authenticated admin's e-mail" }),
+      "x-admin-email": z.optional(z.string()).register(z.globalRegistry, { description: __DOCS__ && "When sent, must be the authenticated admin's e-mail" }),
     }),
   },
-  responses: { 200: { description: "Deleted", schema: Detail, examples: { deleted: { summary: "Deleted", value: { detail: "deleted" } } } } },
+  responses: {
+    200: { description: __DOCS__ && "Deleted", schema: Detail, examples: { deleted: { summary: __DOCS__ && "Deleted", value: { detail: "deleted" } } } },
+  },
   errors: [
     "NOT_AUTHENTICATED",
     "INVALID_TOKEN",

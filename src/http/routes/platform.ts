@@ -27,10 +27,10 @@ const exampleId = "6650f1c2e8b3e4a012345678";
 const exampleTime = "2026-01-01T00:00:00.000Z";
 
 const Summary = z.object({
-  id: z.string().register(z.globalRegistry, { description: "24 hexadecimal digits" }),
+  id: z.string().register(z.globalRegistry, { description: __DOCS__ && "24 hexadecimal digits" }),
   organization_name: z.string(),
   slug: z.string(),
-  status: z.enum(["creating", "active", "renaming", "deleting"]).register(z.globalRegistry, { description: "Lifecycle status; see `suspended`" }),
+  status: z.enum(["creating", "active", "renaming", "deleting"]).register(z.globalRegistry, { description: __DOCS__ && "Lifecycle status; see `suspended`" }),
   suspended: z.boolean(),
   created_at: z.iso.datetime(),
   updated_at: z.iso.datetime(),
@@ -49,7 +49,7 @@ const exampleSummary = {
 const OrganizationPageSchema = z
   .object({
     organizations: z.array(Summary),
-    next_cursor: z.nullable(z.string()).register(z.globalRegistry, { description: "`cursor` of the next page (same `sort`); null on the last" }),
+    next_cursor: z.nullable(z.string()).register(z.globalRegistry, { description: __DOCS__ && "`cursor` of the next page (same `sort`); null on the last" }),
   })
   .register(z.globalRegistry, { example: { organizations: [exampleSummary], next_cursor: null } });
 
@@ -59,14 +59,14 @@ const Detail_ = z.extend(Summary, {
   collection_name: z.string(),
   admins: z
     .array(z.object({ id: z.string(), email: z.string(), role: z.enum(["owner", "admin"]) }))
-    .register(z.globalRegistry, { description: "Owners, then admins" }),
+    .register(z.globalRegistry, { description: __DOCS__ && "Owners, then admins" }),
   member_count: count(),
-  record_count: z.nullable(count()).register(z.globalRegistry, { description: "Null unless active" }),
+  record_count: z.nullable(count()).register(z.globalRegistry, { description: __DOCS__ && "Null unless active" }),
   suspension: z.nullable(z.object({ at: z.iso.datetime(), reason: z.string(), by_key_id: z.string() })),
   pending: z
     .nullable(z.object({ op: z.string(), started_at: z.iso.datetime(), failed_at: z.optional(z.iso.datetime()), error: z.optional(z.string()) }))
-    .register(z.globalRegistry, { description: "The operation in progress, if any" }),
-  api_keys: z.array(ApiKeyView).register(z.globalRegistry, { description: "The organization's API keys, never their secrets" }),
+    .register(z.globalRegistry, { description: __DOCS__ && "The operation in progress, if any" }),
+  api_keys: z.array(ApiKeyView).register(z.globalRegistry, { description: __DOCS__ && "The organization's API keys, never their secrets" }),
 });
 
 const Stats = z.object({
@@ -78,9 +78,11 @@ const Stats = z.object({
 });
 
 const ListQuery = z.object({
-  query: z.optional(z.string().check(z.maxLength(255))).register(z.globalRegistry, { description: "Name or slug prefix (in slug form); name order only" }),
-  status: z.optional(z.enum(PLATFORM_STATUSES)).register(z.globalRegistry, { description: "`active` excludes `suspended`" }),
-  sort: z._default(z.enum(PLATFORM_SORTS), "name").register(z.globalRegistry, { description: "`-`: descending" }),
+  query: z
+    .optional(z.string().check(z.maxLength(255)))
+    .register(z.globalRegistry, { description: __DOCS__ && "Name or slug prefix (in slug form); name order only" }),
+  status: z.optional(z.enum(PLATFORM_STATUSES)).register(z.globalRegistry, { description: __DOCS__ && "`active` excludes `suspended`" }),
+  sort: z._default(z.enum(PLATFORM_SORTS), "name").register(z.globalRegistry, { description: __DOCS__ && "`-`: descending" }),
   limit: pageLimitOr(DEFAULT_PLATFORM_PAGE),
   cursor: optionalPageCursor(decodePlatformCursor),
 });
@@ -107,11 +109,11 @@ export const listOrganizationsRoute = defineRoute({
   method: "get",
   path: "/platform/organizations",
   tag: "platform",
-  summary: "List and search every organization, a page at a time",
-  description: "Each organization once along `next_cursor` (by name: unless renamed meanwhile)",
+  summary: __DOCS__ && "List and search every organization, a page at a time",
+  description: __DOCS__ && "Each organization once along `next_cursor` (by name: unless renamed meanwhile)",
   auth: "platform",
   request: { query: ListQuery, blankQueryIsAbsent: true },
-  responses: { 200: { description: "A page of organizations", schema: OrganizationPageSchema } },
+  responses: { 200: { description: __DOCS__ && "A page of organizations", schema: OrganizationPageSchema } },
   errors: [...READ_ERRORS, "VALIDATION_FAILED"],
   check: ({ input }) => {
     const query = input.query();
@@ -128,11 +130,11 @@ export const inspectOrganizationRoute = defineRoute({
   method: "get",
   path: "/platform/organizations/{id}",
   tag: "platform",
-  summary: "One organization: metadata, owners and admins, member and record counts, operation in progress",
+  summary: __DOCS__ && "One organization: metadata, owners and admins, member and record counts, operation in progress",
   auth: "platform",
   audit: { action: "platform.inspect", opens: "on-note" },
   request: { path: IdPath },
-  responses: { 200: { description: "Found", schema: Detail_ } },
+  responses: { 200: { description: __DOCS__ && "Found", schema: Detail_ } },
   errors: [...READ_ERRORS, "ORGANIZATION_NOT_FOUND"],
   check: ({ input, audit }) => organizationNamed(input.params().id, audit),
   handler: async ({ deps, checked }) => ({ body: await inspectOrganization(deps, checked) }),
@@ -142,12 +144,12 @@ export const suspendOrganizationRoute = defineRoute({
   method: "post",
   path: "/platform/organizations/{id}/suspend",
   tag: "platform",
-  summary: "Suspend an organization (nothing is deleted)",
-  description: "Login, tokens, records: 403. Answered once no record write can land.",
+  summary: __DOCS__ && "Suspend an organization (nothing is deleted)",
+  description: __DOCS__ && "Login, tokens, records: 403. Answered once no record write can land.",
   auth: "platform",
   audit: { action: "platform.suspend", opens: "on-note" },
   request: { path: IdPath, body: { schema: SuspendBody } },
-  responses: { 200: { description: "Suspended", schema: Detail_ } },
+  responses: { 200: { description: __DOCS__ && "Suspended", schema: Detail_ } },
   errors: [...WRITE_ERRORS, "ORGANIZATION_NOT_FOUND", "PAYLOAD_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE", "VALIDATION_FAILED"],
   check: async ({ input, audit }) => {
     const id = organizationNamed(input.params().id, audit);
@@ -162,12 +164,12 @@ export const reactivateOrganizationRoute = defineRoute({
   method: "post",
   path: "/platform/organizations/{id}/reactivate",
   tag: "platform",
-  summary: "Lift a suspension",
-  description: "Tokens issued before the suspension work again until they expire.",
+  summary: __DOCS__ && "Lift a suspension",
+  description: __DOCS__ && "Tokens issued before the suspension work again until they expire.",
   auth: "platform",
   audit: { action: "platform.reactivate", opens: "on-note" },
   request: { path: IdPath },
-  responses: { 200: { description: "Active again (or never suspended)", schema: Detail_ } },
+  responses: { 200: { description: __DOCS__ && "Active again (or never suspended)", schema: Detail_ } },
   errors: [...WRITE_ERRORS, "ORGANIZATION_NOT_FOUND"],
   check: ({ input, audit }) => organizationNamed(input.params().id, audit),
   handler: async ({ deps, operator, checked }) => ({ body: await reactivateOrganization(deps, checked, operator.id) }),
@@ -177,12 +179,14 @@ export const removeOrganizationRoute = defineRoute({
   method: "delete",
   path: "/platform/organizations/{id}",
   tag: "platform",
-  summary: "Delete an organization, its memberships, invitations and tenant collection",
-  description: "An owner's resumable delete.",
+  summary: __DOCS__ && "Delete an organization, its memberships, invitations and tenant collection",
+  description: __DOCS__ && "An owner's resumable delete.",
   auth: "platform",
   audit: { action: "platform.delete", opens: "on-note" },
   request: { path: IdPath },
-  responses: { 200: { description: "Deleted", schema: Detail, examples: { deleted: { summary: "Deleted", value: { detail: "deleted" } } } } },
+  responses: {
+    200: { description: __DOCS__ && "Deleted", schema: Detail, examples: { deleted: { summary: __DOCS__ && "Deleted", value: { detail: "deleted" } } } },
+  },
   errors: [...WRITE_ERRORS, "ORGANIZATION_NOT_FOUND", "ORGANIZATION_BUSY"],
   check: ({ input, audit }) => organizationNamed(input.params().id, audit),
   handler: async ({ deps, operator, checked, audit }) => {
@@ -194,19 +198,21 @@ export const removeOrganizationRoute = defineRoute({
 
 const ApiKeyIdPath = z.object({
   id: z.string().register(z.globalRegistry, { example: exampleId }),
-  key_id: z.string().register(z.globalRegistry, { description: "The key's `id`", example: "6650f1c2e8b3e4a0123456ab" }),
+  key_id: z.string().register(z.globalRegistry, { description: __DOCS__ && "The key's `id`", example: "6650f1c2e8b3e4a0123456ab" }),
 });
 
 export const revokeApiKeyRoute = defineRoute({
   method: "delete",
   path: "/platform/organizations/{id}/api-keys/{key_id}",
   tag: "platform",
-  summary: "Revoke one of an organization's API keys",
-  description: "Whatever the organization's state; recorded in its feed as `api_key.revoked` by the operator key.",
+  summary: __DOCS__ && "Revoke one of an organization's API keys",
+  description: __DOCS__ && "Whatever the organization's state; recorded in its feed as `api_key.revoked` by the operator key.",
   auth: "platform",
   audit: { action: "platform.api_key.revoke", opens: "on-note" },
   request: { path: ApiKeyIdPath },
-  responses: { 200: { description: "Revoked", schema: Detail, examples: { revoked: { summary: "Revoked", value: { detail: "revoked" } } } } },
+  responses: {
+    200: { description: __DOCS__ && "Revoked", schema: Detail, examples: { revoked: { summary: __DOCS__ && "Revoked", value: { detail: "revoked" } } } },
+  },
   errors: [...WRITE_ERRORS, "ORGANIZATION_NOT_FOUND", "API_KEY_NOT_FOUND"],
   check: ({ input, audit }) => {
     const { id, key_id } = input.params();
@@ -224,9 +230,9 @@ export const statsRoute = defineRoute({
   method: "get",
   path: "/platform/stats",
   tag: "platform",
-  summary: "Organization counts by status",
+  summary: __DOCS__ && "Organization counts by status",
   auth: "platform",
-  responses: { 200: { description: "Counts", schema: Stats } },
+  responses: { 200: { description: __DOCS__ && "Counts", schema: Stats } },
   errors: READ_ERRORS,
   handler: async ({ deps }) => ({ body: await platformStats(deps) }),
 });

@@ -13,7 +13,7 @@ import { BODY_ERRORS, defineRoute } from "../route";
 
 const RecordPath = z.object({
   id: z.string().register(z.globalRegistry, {
-    description: "The record's `id`. Ids of other organizations and ids that are not 24 hexadecimal digits answer 404, like unknown ones.",
+    description: __DOCS__ && "The record's `id`. Ids of other organizations and ids that are not 24 hexadecimal digits answer 404, like unknown ones.",
     example: "6650f1c2e8b3e4a012345678",
   }),
 });
@@ -31,7 +31,7 @@ const body = {
   schema: RecordBody,
   documentAs: RecordFieldsSchema,
   maxBytes: RECORD_MAX_BODY_BYTES,
-  description: `A JSON object of at most ${RECORD_MAX_BODY_BYTES / 1024} KiB (the other endpoints allow less).`,
+  description: __DOCS__ && `A JSON object of at most ${RECORD_MAX_BODY_BYTES / 1024} KiB (the other endpoints allow less).`,
 };
 
 const AUTH_ERRORS: ErrorCode[] = ["NOT_AUTHENTICATED", "INVALID_TOKEN", "ORGANIZATION_SUSPENDED", "ORGANIZATION_BUSY", "STORE_UNAVAILABLE"];
@@ -41,11 +41,11 @@ export const createRecordRoute = defineRoute({
   path: "/org/records",
   permission: "records:write",
   tag: "records",
-  summary: "Store a record in the caller's organization",
-  description: "The bearer token decides the organization, and so the collection (`org_<slug>`) the record lives in.",
+  summary: __DOCS__ && "Store a record in the caller's organization",
+  description: __DOCS__ && "The bearer token decides the organization, and so the collection (`org_<slug>`) the record lives in.",
   auth: "required",
   request: { body },
-  responses: { 201: { description: "Stored; `Location` names the new record", schema: StoredRecord, verbatim: true } },
+  responses: { 201: { description: __DOCS__ && "Stored; `Location` names the new record", schema: StoredRecord, verbatim: true } },
   errors: [...AUTH_ERRORS, ...BODY_ERRORS],
   handler: async ({ deps, caller, input }) => {
     const record = await createRecord(deps, caller, await input.body());
@@ -58,11 +58,11 @@ export const listRecordsRoute = defineRoute({
   path: "/org/records",
   permission: "records:read",
   tag: "records",
-  summary: "List the caller's records, a page at a time",
-  description: "Records in a stable order (by `id`); following `next_cursor` until it is null returns every record exactly once.",
+  summary: __DOCS__ && "List the caller's records, a page at a time",
+  description: __DOCS__ && "Records in a stable order (by `id`); following `next_cursor` until it is null returns every record exactly once.",
   auth: "required",
   request: { query: RecordListQuery, blankQueryIsAbsent: true },
-  responses: { 200: { description: "A page of records", schema: RecordPage, verbatim: true } },
+  responses: { 200: { description: __DOCS__ && "A page of records", schema: RecordPage, verbatim: true } },
   errors: [...AUTH_ERRORS, "VALIDATION_FAILED"],
   handler: async ({ deps, caller, input }) => {
     const { limit, cursor } = input.query();
@@ -75,10 +75,10 @@ export const getRecordRoute = defineRoute({
   path: "/org/records/{id}",
   permission: "records:read",
   tag: "records",
-  summary: "Read one record",
+  summary: __DOCS__ && "Read one record",
   auth: "required",
   request: { path: RecordPath },
-  responses: { 200: { description: "Found", schema: StoredRecord, verbatim: true } },
+  responses: { 200: { description: __DOCS__ && "Found", schema: StoredRecord, verbatim: true } },
   errors: [...AUTH_ERRORS, "RECORD_NOT_FOUND"],
   handler: async ({ deps, caller, input }) => {
     return { body: await getRecord(deps, caller, idOf(input.params().id)) };
@@ -90,10 +90,10 @@ export const replaceRecordRoute = defineRoute({
   path: "/org/records/{id}",
   permission: "records:write",
   tag: "records",
-  summary: "Replace a record's fields (its `id` and `created_at` stay)",
+  summary: __DOCS__ && "Replace a record's fields (its `id` and `created_at` stay)",
   auth: "required",
   request: { path: RecordPath, body },
-  responses: { 200: { description: "Replaced", schema: StoredRecord, verbatim: true } },
+  responses: { 200: { description: __DOCS__ && "Replaced", schema: StoredRecord, verbatim: true } },
   errors: [...AUTH_ERRORS, "RECORD_NOT_FOUND", ...BODY_ERRORS],
   handler: async ({ deps, caller, input }) => {
     const id = idOf(input.params().id);
@@ -106,10 +106,10 @@ export const deleteRecordRoute = defineRoute({
   path: "/org/records/{id}",
   permission: "records:write",
   tag: "records",
-  summary: "Delete a record",
+  summary: __DOCS__ && "Delete a record",
   auth: "required",
   request: { path: RecordPath },
-  responses: { 204: { description: "Deleted" } },
+  responses: { 204: { description: __DOCS__ && "Deleted" } },
   errors: [...AUTH_ERRORS, "RECORD_NOT_FOUND"],
   handler: async ({ deps, caller, input }) => {
     await deleteRecord(deps, caller, idOf(input.params().id));

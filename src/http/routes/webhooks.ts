@@ -10,12 +10,13 @@ export const createWebhookRoute = defineRoute({
   path: "/org/webhooks",
   permission: "webhook:manage",
   tag: "events",
-  summary: "Register a webhook endpoint; its signing secret is answered once",
+  summary: __DOCS__ && "Register a webhook endpoint; its signing secret is answered once",
   description:
+    __DOCS__ &&
     "Events recorded from now on are delivered to it in the feed's order, signed as Standard Webhooks specifies (`webhook-id`, `webhook-timestamp`, `webhook-signature`), at least once: a failed attempt is retried over about a day.",
   auth: "required",
   request: { body: { schema: WebhookBody } },
-  responses: { 201: { description: "Registered", schema: WebhookWithSecret } },
+  responses: { 201: { description: __DOCS__ && "Registered", schema: WebhookWithSecret } },
   errors: [...TOKEN_ERRORS, "WEBHOOK_URL_REFUSED", "WEBHOOK_LIMIT", "ORGANIZATION_BUSY", ...BODY_ERRORS],
   handler: async ({ deps, caller, input }) => {
     return { status: 201, body: await createWebhook(deps, caller, await input.body()), headers: NO_STORE };
@@ -27,9 +28,9 @@ export const listWebhooksRoute = defineRoute({
   path: "/org/webhooks",
   permission: "webhook:manage",
   tag: "events",
-  summary: "The organization's webhook endpoints (without their secrets)",
+  summary: __DOCS__ && "The organization's webhook endpoints (without their secrets)",
   auth: "required",
-  responses: { 200: { description: "The endpoints", schema: WebhookList } },
+  responses: { 200: { description: __DOCS__ && "The endpoints", schema: WebhookList } },
   errors: TOKEN_ERRORS,
   handler: async ({ deps, caller }) => ({ body: await listWebhooks(deps, caller) }),
 });
@@ -39,10 +40,12 @@ export const deleteWebhookRoute = defineRoute({
   path: "/org/webhooks/{id}",
   permission: "webhook:manage",
   tag: "events",
-  summary: "Delete a webhook endpoint and its delivery log",
+  summary: __DOCS__ && "Delete a webhook endpoint and its delivery log",
   auth: "required",
   request: { path: WebhookPath },
-  responses: { 200: { description: "Deleted", schema: Detail, examples: { deleted: { summary: "Deleted", value: { detail: "deleted" } } } } },
+  responses: {
+    200: { description: __DOCS__ && "Deleted", schema: Detail, examples: { deleted: { summary: __DOCS__ && "Deleted", value: { detail: "deleted" } } } },
+  },
   errors: [...TOKEN_ERRORS, "WEBHOOK_NOT_FOUND", "ORGANIZATION_BUSY"],
   handler: async ({ deps, caller, input }) => {
     await deleteWebhook(deps, caller, idOr404(input.params().id, "WEBHOOK_NOT_FOUND"));
@@ -55,11 +58,11 @@ export const rotateWebhookRoute = defineRoute({
   path: "/org/webhooks/{id}/rotate-secret",
   permission: "webhook:manage",
   tag: "events",
-  summary: "Replace the signing secret; the old one keeps signing for a day beside it",
-  description: "The new secret is answered once. Until `previous_secret_expires_at` every delivery carries two signatures, one per secret.",
+  summary: __DOCS__ && "Replace the signing secret; the old one keeps signing for a day beside it",
+  description: __DOCS__ && "The new secret is answered once. Until `previous_secret_expires_at` every delivery carries two signatures, one per secret.",
   auth: "required",
   request: { path: WebhookPath },
-  responses: { 200: { description: "Rotated", schema: WebhookWithSecret } },
+  responses: { 200: { description: __DOCS__ && "Rotated", schema: WebhookWithSecret } },
   errors: [...TOKEN_ERRORS, "WEBHOOK_NOT_FOUND", "ORGANIZATION_BUSY"],
   handler: async ({ deps, caller, input }) => {
     return { body: await rotateWebhookSecret(deps, caller, idOr404(input.params().id, "WEBHOOK_NOT_FOUND")), headers: NO_STORE };
@@ -71,12 +74,13 @@ export const testWebhookRoute = defineRoute({
   path: "/org/webhooks/{id}/test",
   permission: "webhook:manage",
   tag: "events",
-  summary: "Send the endpoint a signed `webhook.test` delivery now, and answer how it went",
+  summary: __DOCS__ && "Send the endpoint a signed `webhook.test` delivery now, and answer how it went",
   description:
+    __DOCS__ &&
     "Logged with the endpoint's deliveries; not an event of the feed, and never retried. A disabled endpoint is not called (409); nor is one whose URL the deployment's URL policy refuses now, which this disables.",
   auth: "required",
   request: { path: WebhookPath },
-  responses: { 200: { description: "Sent (whatever the endpoint answered)", schema: TestDelivery } },
+  responses: { 200: { description: __DOCS__ && "Sent (whatever the endpoint answered)", schema: TestDelivery } },
   errors: [...TOKEN_ERRORS, "WEBHOOK_NOT_FOUND", "WEBHOOK_DISABLED"],
   handler: async ({ deps, caller, input }) => {
     const hook = await ownWebhook(deps, caller, idOr404(input.params().id, "WEBHOOK_NOT_FOUND"));
@@ -89,11 +93,11 @@ export const listDeliveriesRoute = defineRoute({
   path: "/org/webhooks/{id}/deliveries",
   permission: "webhook:manage",
   tag: "events",
-  summary: "The endpoint's delivery log, newest first: each attempt's status, response code, latency and number",
-  description: "Kept 30 days. Follow `next_cursor` for older attempts.",
+  summary: __DOCS__ && "The endpoint's delivery log, newest first: each attempt's status, response code, latency and number",
+  description: __DOCS__ && "Kept 30 days. Follow `next_cursor` for older attempts.",
   auth: "required",
   request: { path: WebhookPath, query: DeliveryListQuery, blankQueryIsAbsent: true },
-  responses: { 200: { description: "A page of attempts", schema: DeliveryPage } },
+  responses: { 200: { description: __DOCS__ && "A page of attempts", schema: DeliveryPage } },
   errors: [...TOKEN_ERRORS, "WEBHOOK_NOT_FOUND", "VALIDATION_FAILED"],
   handler: async ({ deps, caller, input }) => {
     const { limit, cursor } = input.query();
@@ -107,11 +111,13 @@ export const redeliverRoute = defineRoute({
   path: "/org/webhooks/{id}/deliveries/{delivery_id}/redeliver",
   permission: "webhook:manage",
   tag: "events",
-  summary: "Deliver that attempt's event to the endpoint once more",
-  description: "Queued ahead of the feed and sent shortly, once, with the event's own `webhook-id`; the attempt shows in the log as manual.",
+  summary: __DOCS__ && "Deliver that attempt's event to the endpoint once more",
+  description: __DOCS__ && "Queued ahead of the feed and sent shortly, once, with the event's own `webhook-id`; the attempt shows in the log as manual.",
   auth: "required",
   request: { path: DeliveryPath },
-  responses: { 202: { description: "Queued", schema: Detail, examples: { queued: { summary: "Queued", value: { detail: "queued" } } } } },
+  responses: {
+    202: { description: __DOCS__ && "Queued", schema: Detail, examples: { queued: { summary: __DOCS__ && "Queued", value: { detail: "queued" } } } },
+  },
   errors: [...TOKEN_ERRORS, "WEBHOOK_NOT_FOUND", "DELIVERY_NOT_FOUND", "WEBHOOK_DISABLED"],
   handler: async ({ deps, caller, input }) => {
     const { id, delivery_id } = input.params();
