@@ -1,4 +1,4 @@
-import { isRole, type Permission, type Role, can as roleCan } from "../../src/domain/kernel/roles";
+import { isRole, isRoleName, type Permission, can as roleCan } from "../../src/domain/kernel/roles";
 
 /**
  * Who is signed in: the bearer token and what its claims say (the organization, the role), plus
@@ -15,7 +15,10 @@ export interface Session {
   userId: string;
   orgId: string;
   orgName: string;
-  role: Role;
+  /** The first role: built-in, or one of the organization's own. */
+  role: string;
+  /** Whether the member also holds roles of the organization's own, whose permissions the token does not carry. */
+  customRoles: boolean;
   emailVerified: boolean;
   expiresAt: number;
 }
@@ -39,8 +42,26 @@ export const sessionFrom = (token: string, email: string): Session | null => {
   if (!claims) return null;
   const { admin_id, org_id, org_name, exp } = claims;
   const role = claims.role ?? "owner";
-  if (typeof admin_id !== "string" || typeof org_id !== "string" || typeof org_name !== "string" || typeof exp !== "number" || !isRole(role)) return null;
-  return { token, email, userId: admin_id, orgId: org_id, orgName: org_name, role, emailVerified: claims.email_verified === true, expiresAt: exp * 1000 };
+  if (
+    typeof admin_id !== "string" ||
+    typeof org_id !== "string" ||
+    typeof org_name !== "string" ||
+    typeof exp !== "number" ||
+    !(isRole(role) || isRoleName(role))
+  )
+    return null;
+  const customRoles = Array.isArray(claims.roles) && claims.roles.some((each) => !isRole(each));
+  return {
+    token,
+    email,
+    userId: admin_id,
+    orgId: org_id,
+    orgName: org_name,
+    role,
+    customRoles,
+    emailVerified: claims.email_verified === true,
+    expiresAt: exp * 1000,
+  };
 };
 
 let current: Session | null = null;
@@ -90,5 +111,9 @@ export const signOut = (reason: string | null = null): void => {
   changed();
 };
 
-/** What the signed-in member's role allows: what the console shows. The service still checks every call. */
-export const can = (permission: Permission): boolean => (current ? roleCan(current.role, permission) : false);
+/**
+ * What the signed-in member's role allows: what the console shows. The service still checks every
+ * call; a custom role's permissions live in the organization, so with one the console offers every
+ * view and lets the service answer.
+ */
+export const can = (permission: Permission): boolean => (current ? roleCan(current.role, permission) || current.customRoles : false);

@@ -2,8 +2,7 @@ import { noteKeyUse } from "../domain/api-keys/last-used";
 import type { Deps } from "../domain/kernel/deps";
 import { AppError } from "../domain/kernel/errors";
 import { admission, readStanding } from "../domain/kernel/guard";
-import { authenticateBearer, type Caller, isApiKey, type Principal } from "../domain/kernel/principal";
-import { can } from "../domain/kernel/roles";
+import { authenticateBearer, type Caller, isApiKey, type Principal, withPermission } from "../domain/kernel/principal";
 import type { Env } from "../env";
 import { type AppRequest, throttleKey } from "./context";
 
@@ -41,9 +40,9 @@ export const requirePrincipal = async (request: AppRequest, env: Env, deps: Deps
     noteKeyUse(deps, caller);
     return caller;
   }
-  // The one permission check: the role a current token names (a role change revokes the token, and every write checks that it is current).
-  if (needed && !can(caller.role, needed)) throw new AppError("PERMISSION_DENIED");
-  return caller;
+  // The one permission check: the roles a current token names (a role change revokes the token, and
+  // every write checks that it is current); a custom role's permission is confirmed by the request's own guard.
+  return withPermission(caller, needed);
 };
 
 /** The member behind a caller, on the routes only members may use (which `requirePrincipal` keeps keys from). */

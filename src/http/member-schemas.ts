@@ -2,6 +2,7 @@ import { ROLES } from "../domain/kernel/roles";
 import { DEFAULT_MEMBER_PAGE, MAX_MEMBER_PAGE } from "../domain/members/members";
 import * as z from "../zod";
 import { optionalPageCursor, pageLimitOr } from "./record-schemas";
+import { RoleList } from "./role-schemas";
 import { isHexId } from "./route";
 
 /** Members, roles and invitations: request and response schemas. */
@@ -14,23 +15,35 @@ const role = z.enum(ROLES).register(z.globalRegistry, {
 const email = z.email().check(z.maxLength(254));
 const organizationName = z.string().check(z.minLength(1), z.maxLength(255));
 
-export const MemberView = z.object({ user_id: z.string(), email: z.string(), role, joined_at: z.iso.datetime() });
+// The member answers are built on their first use, not at every isolate's start (`z.lazy`).
+const memberFields = () => ({
+  user_id: z.string(),
+  email: z.string(),
+  role: z.string().register(z.globalRegistry, { description: "The member's first role: the built-in one they hold, or else their first custom role" }),
+  roles: z.array(z.string()).register(z.globalRegistry, { description: "Every role the member holds, the built-in one first" }),
+  joined_at: z.iso.datetime(),
+});
 
-export const MemberPage = z
-  .object({
-    members: z.array(
-      z.extend(MemberView, {
-        email_verified: z.boolean().register(z.globalRegistry, { description: "The member followed a mailed link that proved the address is theirs" }),
-      }),
-    ),
-    next_cursor: z.nullable(z.string()).register(z.globalRegistry, { description: "Pass as `cursor` for the next page; null on the last page" }),
-  })
-  .register(z.globalRegistry, {
-    example: {
-      members: [{ user_id: exampleUser, email: "admin@testorg.com", role: "owner", joined_at: exampleTime, email_verified: true }],
-      next_cursor: null,
-    },
-  });
+export const MemberView = z.lazy(() => z.object(memberFields()));
+
+export const MemberPage = z.lazy(() =>
+  z
+    .object({
+      members: z.array(
+        z.object({
+          ...memberFields(),
+          email_verified: z.boolean().register(z.globalRegistry, { description: "The member followed a mailed link that proved the address is theirs" }),
+        }),
+      ),
+      next_cursor: z.nullable(z.string()).register(z.globalRegistry, { description: "Pass as `cursor` for the next page; null on the last page" }),
+    })
+    .register(z.globalRegistry, {
+      example: {
+        members: [{ user_id: exampleUser, email: "admin@testorg.com", role: "owner", roles: ["owner"], joined_at: exampleTime, email_verified: true }],
+        next_cursor: null,
+      },
+    }),
+);
 
 export const MemberListQuery = z.object({
   limit: pageLimitOr(DEFAULT_MEMBER_PAGE, MAX_MEMBER_PAGE),
@@ -39,7 +52,17 @@ export const MemberListQuery = z.object({
 
 export const MemberPath = z.object({ user_id: z.string().register(z.globalRegistry, { description: "The member's `user_id`", example: exampleUser }) });
 
-export const RoleBody = z.strictObject({ role }).register(z.globalRegistry, { example: { role: "admin" } });
+export const RoleBody = z.lazy(() =>
+  z
+    .strictObject({ role: z.optional(role), roles: z.optional(RoleList) })
+    .check(
+      z.refine(
+        (body) => (body.role === undefined) !== (body.roles === undefined),
+        "name either role (one built-in role) or roles (every role, custom ones included)",
+      ),
+    )
+    .register(z.globalRegistry, { example: { roles: ["member", "billing"] } }),
+);
 
 export const SwitchBody = z.strictObject({ organization_name: organizationName }).register(z.globalRegistry, { example: { organization_name: "OtherOrg" } });
 

@@ -113,7 +113,7 @@ describe("the feed over the API", () => {
     expect(firstRename?.data).toMatchObject({ from: org.name, to: renamed });
     expect(joined?.data).toMatchObject({ user_id: member.userId, email: member.email, role: "member" });
     expect(joined?.actor).toEqual({ type: "user", id: member.userId });
-    expect(changed?.data).toEqual({ user_id: member.userId, role: "admin" });
+    expect(changed?.data).toEqual({ user_id: member.userId, role: "admin", roles: ["admin"] });
     expect(removed?.data).toEqual({ user_id: member.userId });
     expect(suspended?.actor).toMatchObject({ type: "operator" });
     expect(suspended?.data).toEqual({ reason: "unpaid" });

@@ -95,6 +95,13 @@ describe("data round trips per endpoint", () => {
     const member = userIdOf(await tokenOf(await count("POST /invitations/accept", postJson("/invitations/accept", { token, password: "Joiner-1234" }))));
     await count("GET /org/members", call("/org/members", { headers: bearer(lead) }));
     await count("PATCH /org/members/{id}", patchJson(`/org/members/${member}`, { role: "admin" }, bearer(lead)));
+    await count("POST /org/roles", postJson("/org/roles", { name: "trips", permissions: ["records:read"] }, bearer(lead)), 201);
+    await count("GET /org/roles", call("/org/roles", { headers: bearer(lead) }));
+    await count("PATCH /org/members/{id} (roles)", patchJson(`/org/members/${member}`, { roles: ["trips"] }, bearer(lead)));
+    const holder = await loginToken(`trips-${team.email}`, "Joiner-1234");
+    await count("GET /org/records (custom role)", call("/org/records", { headers: bearer(holder) }));
+    await count("PATCH /org/roles/{name}", patchJson("/org/roles/trips", { permissions: ["records:read", "audit:read"] }, bearer(lead)));
+    await count("DELETE /org/roles/{name}", remove("/org/roles/trips?replace_with=member", bearer(lead)));
     await count("DELETE /org/members/{id}", remove(`/org/members/${member}`, bearer(lead)));
     const second = uniqueName("Trips");
     await postJson("/org/create", { organization_name: second }, bearer(lead));

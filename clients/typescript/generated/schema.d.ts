@@ -1568,11 +1568,10 @@ export interface paths {
                             members: {
                                 user_id: string;
                                 email: string;
-                                /**
-                                 * @description `owner`: everything; `admin`: all but deleting the organization and making or touching owners; `member`: records and the member list
-                                 * @enum {string}
-                                 */
-                                role: "owner" | "admin" | "member";
+                                /** @description The member's first role: the built-in one they hold, or else their first custom role */
+                                role: string;
+                                /** @description Every role the member holds, the built-in one first */
+                                roles: string[];
                                 /** Format: date-time */
                                 joined_at: string;
                                 /** @description The member followed a mailed link that proved the address is theirs */
@@ -1766,8 +1765,8 @@ export interface paths {
         options?: never;
         head?: never;
         /**
-         * Change a member's role; their earlier tokens for this organization stop working
-         * @description Only an owner can make an owner or change an owner's role; the last owner cannot be demoted (409).
+         * Change a member's roles; their earlier tokens for this organization stop working
+         * @description `role` gives one built-in role (and takes any custom ones); `roles` gives exactly the roles named. Only an owner can make an owner or change an owner's role, only an admin or owner an admin's; no one gives or takes a custom role that allows more than they may; the last owner cannot be demoted (409).
          */
         patch: {
             parameters: {
@@ -1789,7 +1788,9 @@ export interface paths {
                          * @description `owner`: everything; `admin`: all but deleting the organization and making or touching owners; `member`: records and the member list
                          * @enum {string}
                          */
-                        role: "owner" | "admin" | "member";
+                        role?: "owner" | "admin" | "member";
+                        /** @description Every role the member is to hold (1 to 8, at most one built-in); what they may do is what any of them allows */
+                        roles?: string[];
                     };
                 };
             };
@@ -1803,11 +1804,10 @@ export interface paths {
                         "application/json": {
                             user_id: string;
                             email: string;
-                            /**
-                             * @description `owner`: everything; `admin`: all but deleting the organization and making or touching owners; `member`: records and the member list
-                             * @enum {string}
-                             */
-                            role: "owner" | "admin" | "member";
+                            /** @description The member's first role: the built-in one they hold, or else their first custom role */
+                            role: string;
+                            /** @description Every role the member holds, the built-in one first */
+                            roles: string[];
                             /** Format: date-time */
                             joined_at: string;
                         };
@@ -1879,32 +1879,20 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Validation error */
+                /** @description Validation error; A role named in the request does not exist in this organization */
                 422: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "detail": [
-                         *         {
-                         *           "loc": [
-                         *             "body",
-                         *             "email"
-                         *           ],
-                         *           "msg": "value is not a valid email address",
-                         *           "type": "value_error"
-                         *         }
-                         *       ]
-                         *     }
-                         */
                         "application/json": {
                             detail: {
                                 loc: (string | number)[];
                                 msg: string;
                                 type: string;
                             }[];
+                        } | {
+                            detail: string;
                         };
                     };
                 };
@@ -2006,6 +1994,518 @@ export interface paths {
         options?: never;
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/org/roles": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The roles members may hold: the three built in, then the organization's own
+         * @description Each with its permissions and how many members hold it. An API key with `member:read` may list them too.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The roles */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            roles: {
+                                name: string;
+                                permissions: ("organization:update" | "organization:delete" | "member:read" | "member:invite" | "member:update" | "member:remove" | "records:read" | "records:write" | "audit:read" | "webhook:manage" | "api_key:manage" | "role:manage")[];
+                                /** @description `owner`, `admin` and `member`: fixed, never changed or deleted */
+                                built_in: boolean;
+                                description: string | null;
+                                /** @description How many members hold it */
+                                members: number;
+                                created_at: string | null;
+                                updated_at: string | null;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Not authenticated; Invalid or expired token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description This organization is suspended; contact the service's operator; Your role in this organization does not allow this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description Too many requests; try again later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description Data store unavailable; retry shortly */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Define a role of the organization's own: a name and the permissions it gives
+         * @description A member who is not an owner gives a role only permissions they hold. At most 50 roles per organization.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description `owner`, `admin`, `member`, or the name of one of the organization's own roles */
+                        name: string;
+                        /** @description What the role allows; never `organization:delete` (an owner's) nor `member:invite` (the built-in roles'), never more than its creator holds */
+                        permissions: ("organization:update" | "member:read" | "member:update" | "member:remove" | "records:read" | "records:write" | "audit:read" | "webhook:manage" | "api_key:manage" | "role:manage")[];
+                        /** @description For people: what the role is for */
+                        description?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Defined */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            name: string;
+                            permissions: ("organization:update" | "organization:delete" | "member:read" | "member:invite" | "member:update" | "member:remove" | "records:read" | "records:write" | "audit:read" | "webhook:manage" | "api_key:manage" | "role:manage")[];
+                            /** @description `owner`, `admin` and `member`: fixed, never changed or deleted */
+                            built_in: boolean;
+                            description: string | null;
+                            /** @description How many members hold it */
+                            members: number;
+                            created_at: string | null;
+                            updated_at: string | null;
+                        };
+                    };
+                };
+                /** @description Not authenticated; Invalid or expired token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description This organization is suspended; contact the service's operator; Your role in this organization does not allow this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description A role with this name exists in this organization (owner, admin and member are built in); This organization has as many custom roles as it may (50); Another operation on this organization is in progress; retry shortly */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description Request body too large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description Content-Type must be application/json */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description Validation error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": [
+                         *         {
+                         *           "loc": [
+                         *             "body",
+                         *             "email"
+                         *           ],
+                         *           "msg": "value is not a valid email address",
+                         *           "type": "value_error"
+                         *         }
+                         *       ]
+                         *     }
+                         */
+                        "application/json": {
+                            detail: {
+                                loc: (string | number)[];
+                                msg: string;
+                                type: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Data store unavailable; retry shortly */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/org/roles/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete one of the organization's roles
+         * @description While members hold it, `replace_with` names the role they are given in its place (their tokens stop, as with any change of their roles); without it, 409. Built-in roles cannot be deleted (403).
+         */
+        delete: {
+            parameters: {
+                query?: {
+                    /**
+                     * @description The role its holders are given in its place; required while members hold it (409 without)
+                     * @example member
+                     */
+                    replace_with?: string;
+                };
+                header?: never;
+                path: {
+                    /**
+                     * @description The role's name
+                     * @example billing
+                     */
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Deleted */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description Not authenticated; Invalid or expired token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description This organization is suspended; contact the service's operator; Your role in this organization does not allow this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description Role not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description Members hold this role: name a role to give them instead (replace_with) to delete it; Another operation on this organization is in progress; retry shortly */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description Validation error; A role named in the request does not exist in this organization */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: {
+                                loc: (string | number)[];
+                                msg: string;
+                                type: string;
+                            }[];
+                        } | {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description Data store unavailable; retry shortly */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /**
+         * Change what one of the organization's roles gives; its holders' next requests follow it
+         * @description No token is reissued: every request whose permission comes from a custom role checks the role as it stands. Built-in roles cannot be changed (403).
+         */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /**
+                     * @description The role's name
+                     * @example billing
+                     */
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description What the role allows; never `organization:delete` (an owner's) nor `member:invite` (the built-in roles'), never more than its creator holds */
+                        permissions?: ("organization:update" | "member:read" | "member:update" | "member:remove" | "records:read" | "records:write" | "audit:read" | "webhook:manage" | "api_key:manage" | "role:manage")[];
+                        description?: string | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description Changed */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            name: string;
+                            permissions: ("organization:update" | "organization:delete" | "member:read" | "member:invite" | "member:update" | "member:remove" | "records:read" | "records:write" | "audit:read" | "webhook:manage" | "api_key:manage" | "role:manage")[];
+                            /** @description `owner`, `admin` and `member`: fixed, never changed or deleted */
+                            built_in: boolean;
+                            description: string | null;
+                            /** @description How many members hold it */
+                            members: number;
+                            created_at: string | null;
+                            updated_at: string | null;
+                        };
+                    };
+                };
+                /** @description Not authenticated; Invalid or expired token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description This organization is suspended; contact the service's operator; Your role in this organization does not allow this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description Role not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description Another operation on this organization is in progress; retry shortly */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description Request body too large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description Content-Type must be application/json */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description Validation error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": [
+                         *         {
+                         *           "loc": [
+                         *             "body",
+                         *             "email"
+                         *           ],
+                         *           "msg": "value is not a valid email address",
+                         *           "type": "value_error"
+                         *         }
+                         *       ]
+                         *     }
+                         */
+                        "application/json": {
+                            detail: {
+                                loc: (string | number)[];
+                                msg: string;
+                                type: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Data store unavailable; retry shortly */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+            };
+        };
         trace?: never;
     };
     "/org/invitations": {
@@ -3018,7 +3518,7 @@ export interface paths {
                     after?: string;
                     limit?: number;
                     /**
-                     * @description Comma-separated event types, of: organization.created, organization.renamed, organization.deleted, organization.suspended, organization.reactivated, member.joined, member.role_changed, member.removed, member.left, invitation.created, invitation.revoked, admin.password_changed, admin.login_failed, admin.locked, webhook.created, webhook.deleted, webhook.disabled, api_key.created, api_key.revoked, api_key.rolled
+                     * @description Comma-separated event types, of: organization.created, organization.renamed, organization.deleted, organization.suspended, organization.reactivated, member.joined, member.role_changed, member.removed, member.left, invitation.created, invitation.revoked, admin.password_changed, admin.login_failed, admin.locked, webhook.created, webhook.deleted, webhook.disabled, api_key.created, api_key.revoked, api_key.rolled, role.created, role.updated, role.deleted
                      * @example member.joined,member.removed
                      */
                     type?: string;
@@ -3040,7 +3540,7 @@ export interface paths {
                                 /** @description Stable: a webhook delivery of this event carries it as `webhook-id` */
                                 id: string;
                                 /** @enum {string} */
-                                type: "organization.created" | "organization.renamed" | "organization.deleted" | "organization.suspended" | "organization.reactivated" | "member.joined" | "member.role_changed" | "member.removed" | "member.left" | "invitation.created" | "invitation.revoked" | "admin.password_changed" | "admin.login_failed" | "admin.locked" | "webhook.created" | "webhook.deleted" | "webhook.disabled" | "api_key.created" | "api_key.revoked" | "api_key.rolled";
+                                type: "organization.created" | "organization.renamed" | "organization.deleted" | "organization.suspended" | "organization.reactivated" | "member.joined" | "member.role_changed" | "member.removed" | "member.left" | "invitation.created" | "invitation.revoked" | "admin.password_changed" | "admin.login_failed" | "admin.locked" | "webhook.created" | "webhook.deleted" | "webhook.disabled" | "api_key.created" | "api_key.revoked" | "api_key.rolled" | "role.created" | "role.updated" | "role.deleted";
                                 /** Format: date-time */
                                 created_at: string;
                                 /** @description Pass as `after` to list the events after this one */
@@ -3174,7 +3674,7 @@ export interface paths {
                             webhooks: {
                                 id: string;
                                 url: string;
-                                events: ("organization.created" | "organization.renamed" | "organization.deleted" | "organization.suspended" | "organization.reactivated" | "member.joined" | "member.role_changed" | "member.removed" | "member.left" | "invitation.created" | "invitation.revoked" | "admin.password_changed" | "admin.login_failed" | "admin.locked" | "webhook.created" | "webhook.deleted" | "webhook.disabled" | "api_key.created" | "api_key.revoked" | "api_key.rolled")[] | null;
+                                events: ("organization.created" | "organization.renamed" | "organization.deleted" | "organization.suspended" | "organization.reactivated" | "member.joined" | "member.role_changed" | "member.removed" | "member.left" | "invitation.created" | "invitation.revoked" | "admin.password_changed" | "admin.login_failed" | "admin.locked" | "webhook.created" | "webhook.deleted" | "webhook.disabled" | "api_key.created" | "api_key.revoked" | "api_key.rolled" | "role.created" | "role.updated" | "role.deleted")[] | null;
                                 /** @enum {string} */
                                 status: "enabled" | "disabled";
                                 disabled_reason: string | null;
@@ -3250,7 +3750,7 @@ export interface paths {
                         /** @description `https://` (plain `http` only to loopback, where the deployment allows it) */
                         url: string;
                         /** @description The event types to deliver; omitted: all of them */
-                        events?: ("organization.created" | "organization.renamed" | "organization.deleted" | "organization.suspended" | "organization.reactivated" | "member.joined" | "member.role_changed" | "member.removed" | "member.left" | "invitation.created" | "invitation.revoked" | "admin.password_changed" | "admin.login_failed" | "admin.locked" | "webhook.created" | "webhook.deleted" | "webhook.disabled" | "api_key.created" | "api_key.revoked" | "api_key.rolled")[];
+                        events?: ("organization.created" | "organization.renamed" | "organization.deleted" | "organization.suspended" | "organization.reactivated" | "member.joined" | "member.role_changed" | "member.removed" | "member.left" | "invitation.created" | "invitation.revoked" | "admin.password_changed" | "admin.login_failed" | "admin.locked" | "webhook.created" | "webhook.deleted" | "webhook.disabled" | "api_key.created" | "api_key.revoked" | "api_key.rolled" | "role.created" | "role.updated" | "role.deleted")[];
                     };
                 };
             };
@@ -3264,7 +3764,7 @@ export interface paths {
                         "application/json": {
                             id: string;
                             url: string;
-                            events: ("organization.created" | "organization.renamed" | "organization.deleted" | "organization.suspended" | "organization.reactivated" | "member.joined" | "member.role_changed" | "member.removed" | "member.left" | "invitation.created" | "invitation.revoked" | "admin.password_changed" | "admin.login_failed" | "admin.locked" | "webhook.created" | "webhook.deleted" | "webhook.disabled" | "api_key.created" | "api_key.revoked" | "api_key.rolled")[] | null;
+                            events: ("organization.created" | "organization.renamed" | "organization.deleted" | "organization.suspended" | "organization.reactivated" | "member.joined" | "member.role_changed" | "member.removed" | "member.left" | "invitation.created" | "invitation.revoked" | "admin.password_changed" | "admin.login_failed" | "admin.locked" | "webhook.created" | "webhook.deleted" | "webhook.disabled" | "api_key.created" | "api_key.revoked" | "api_key.rolled" | "role.created" | "role.updated" | "role.deleted")[] | null;
                             /** @enum {string} */
                             status: "enabled" | "disabled";
                             disabled_reason: string | null;
@@ -3526,7 +4026,7 @@ export interface paths {
                         "application/json": {
                             id: string;
                             url: string;
-                            events: ("organization.created" | "organization.renamed" | "organization.deleted" | "organization.suspended" | "organization.reactivated" | "member.joined" | "member.role_changed" | "member.removed" | "member.left" | "invitation.created" | "invitation.revoked" | "admin.password_changed" | "admin.login_failed" | "admin.locked" | "webhook.created" | "webhook.deleted" | "webhook.disabled" | "api_key.created" | "api_key.revoked" | "api_key.rolled")[] | null;
+                            events: ("organization.created" | "organization.renamed" | "organization.deleted" | "organization.suspended" | "organization.reactivated" | "member.joined" | "member.role_changed" | "member.removed" | "member.left" | "invitation.created" | "invitation.revoked" | "admin.password_changed" | "admin.login_failed" | "admin.locked" | "webhook.created" | "webhook.deleted" | "webhook.disabled" | "api_key.created" | "api_key.revoked" | "api_key.rolled" | "role.created" | "role.updated" | "role.deleted")[] | null;
                             /** @enum {string} */
                             status: "enabled" | "disabled";
                             disabled_reason: string | null;

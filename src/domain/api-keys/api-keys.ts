@@ -4,10 +4,10 @@ import { keyPath, keyValidPath, newKeyId, newSecret } from "../kernel/api-key-se
 import type { Deps } from "../kernel/deps";
 import { AppError } from "../kernel/errors";
 import { newEvent, userActor, withEvents } from "../kernel/event";
-import { readOrganization, readStanding, refusal, writable } from "../kernel/guard";
-import type { Actor, ApiKeyRecord, OrganizationDoc } from "../kernel/model";
-import type { Principal } from "../kernel/principal";
-import { can, type KEY_SCOPES, type Permission } from "../kernel/roles";
+import { readOrganization, refusal, writable } from "../kernel/guard";
+import { type Actor, type ApiKeyRecord, holds, memberOf, type OrganizationDoc } from "../kernel/model";
+import { holdingFilter, type Principal } from "../kernel/principal";
+import type { KEY_SCOPES, Permission } from "../kernel/roles";
 
 /**
  * The organization's API keys, kept in its document beside its members: creating, rolling and
@@ -53,10 +53,13 @@ export const apiKeyViews = (org: Pick<OrganizationDoc, "api_keys">): ApiKeyView[
     .map(([id, key]) => apiKeyView(id, key));
 
 /** Why a guarded change of a key matched nothing: the caller's standing, then the key, then a concurrent change. */
-const diagnose = async (deps: Deps, principal: Principal, keyId: string, full?: true): Promise<AppError> => {
-  const org = await readStanding(deps, principal, { [keyPath(keyId)]: 1, api_key_count: 1 } as Record<string, 1>);
+const diagnose = async (deps: Deps, principal: Principal, keyId: string, full?: true, scopes: readonly Permission[] = []): Promise<AppError> => {
+  // The whole document (on the refused path only): the caller's roles as they stand decide a scope.
+  const org = await deps.organizations.findOne({ _id: principal.orgId });
   const refused = refusal(org, principal);
   if (refused) return refused;
+  const member = org && memberOf(org, principal.userId);
+  if (member && !scopes.every((scope) => holds(org, member, scope))) return new AppError("PERMISSION_DENIED");
   if (full && Number(org?.api_key_count ?? 0) >= MAX_API_KEYS) return new AppError("API_KEY_LIMIT");
   if (!full && !org?.api_keys?.[keyId]) return new AppError("API_KEY_NOT_FOUND");
   return new AppError("ORGANIZATION_BUSY");
@@ -70,7 +73,8 @@ export interface NewApiKey {
 
 /** A new key, its secret answered once. Its scopes are never more than its creator's role holds. */
 export const createApiKey = async (deps: Deps, principal: Principal, input: NewApiKey): Promise<ApiKeyView & { secret: string }> => {
-  if (!input.scopes.every((scope) => can(principal.role, scope))) throw new AppError("PERMISSION_DENIED");
+  // Checked in the update's guard where a custom role gives a scope, as it stands then.
+  const holding = holdingFilter(principal, input.scopes);
   const now = deps.now();
   const id = newKeyId();
   const scopes = [...new Set(input.scopes)];
@@ -86,13 +90,13 @@ export const createApiKey = async (deps: Deps, principal: Principal, input: NewA
   };
   // The count in the same document caps the keys: of parallel creations past the cap, none matches.
   const { matchedCount } = await deps.organizations.updateOne(
-    { ...writable(principal), [keyPath(id)]: { $exists: false }, api_key_count: { $not: { $gte: MAX_API_KEYS } } },
+    { ...writable(principal), ...holding, [keyPath(id)]: { $exists: false }, api_key_count: { $not: { $gte: MAX_API_KEYS } } },
     withEvents(
       { $set: { [keyPath(id)]: key, updated_at: now }, $inc: { api_key_count: 1 } },
       newEvent("api_key.created", userActor(principal), { api_key_id: id, name: key.name, scopes }, now),
     ),
   );
-  if (matchedCount === 0) throw await diagnose(deps, principal, id, true);
+  if (matchedCount === 0) throw await diagnose(deps, principal, id, true, input.scopes);
   publishLater(deps, principal.orgId);
   return { ...apiKeyView(id, key), secret };
 };

@@ -28,6 +28,9 @@ export type AuditAction =
   | "api_key.create"
   | "api_key.revoke"
   | "api_key.roll"
+  | "role.create"
+  | "role.update"
+  | "role.delete"
   | "platform.api_key.revoke";
 export type AuditOutcome = "success" | "failure" | "locked" | "rate_limited" | "abandoned";
 

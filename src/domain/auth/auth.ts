@@ -135,7 +135,15 @@ export const tokenFor = (
   emailVerified = false,
 ) =>
   issueToken(
-    { userId: member.user_id.toHexString(), orgId: org._id.toHexString(), orgName: org.organization_name, tokenVersion, role: member.role, emailVerified },
+    {
+      userId: member.user_id.toHexString(),
+      orgId: org._id.toHexString(),
+      orgName: org.organization_name,
+      tokenVersion,
+      role: member.role,
+      ...(member.roles ? { roles: member.roles } : {}),
+      emailVerified,
+    },
     deps.settings.token,
     deps.now(),
   );

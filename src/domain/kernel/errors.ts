@@ -52,6 +52,11 @@ export const ERRORS = {
   WEBHOOK_DISABLED: { status: 409, message: "This webhook endpoint is disabled" },
   ACCOUNT_EXISTS: { status: 409, message: "An account with this e-mail exists: sign in with its password or bearer token to accept" },
   LINK_INVALID: { status: 410, message: "This link is invalid, expired, replaced by a later one or already used" },
+  ROLE_NOT_FOUND: { status: 404, message: "Role not found" },
+  ROLE_EXISTS: { status: 409, message: "A role with this name exists in this organization (owner, admin and member are built in)" },
+  ROLE_IN_USE: { status: 409, message: "Members hold this role: name a role to give them instead (replace_with) to delete it" },
+  ROLE_LIMIT: { status: 409, message: "This organization has as many custom roles as it may (50)" },
+  ROLE_UNKNOWN: { status: 422, message: "A role named in the request does not exist in this organization" },
   MAIL_DISABLED: { status: 409, message: "This service sends no mail (MAIL_TRANSPORT=none); ask its operator" },
 } as const;
 

@@ -2,7 +2,7 @@ import { ADMITS_CALLERS, admitsCallers } from "./admission";
 import type { Deps } from "./deps";
 import { AppError } from "./errors";
 import type { OrganizationDoc } from "./model";
-import { type Caller, credentialPath, currentToken, isCurrent } from "./principal";
+import { type Caller, credentialFields, currentToken, isCurrent, isGranted } from "./principal";
 
 /**
  * The guarded repository of the caller's own organization: the filters a token-authenticated
@@ -33,17 +33,30 @@ export const readOrganization = async (deps: Deps, principal: Caller, fields?: R
   const org = fields
     ? await deps.organizations.findOne(readable(principal), { projection: { ...fields, suspended: 1 } })
     : await deps.organizations.findOne(readable(principal));
-  if (!org) throw new AppError("INVALID_TOKEN");
+  if (!org) throw await whyUnreadable(deps, principal);
   if (!admitsCallers(org)) throw new AppError("ORGANIZATION_SUSPENDED");
   return org;
 };
 
-type Standing = Pick<OrganizationDoc, "status" | "members" | "api_keys" | "suspended">;
+/** Why `readable` matched nothing: INVALID_TOKEN, unless the token is current and a custom role no longer gives the permission (read on that path only). */
+const whyUnreadable = async (deps: Deps, principal: Caller): Promise<AppError> => {
+  if (!("grant" in principal) || !principal.grant) return new AppError("INVALID_TOKEN");
+  const org = await readStanding(deps, principal);
+  if (!org || !isReadable(org.status)) return new AppError("INVALID_TOKEN");
+  return admission(org, principal) ?? new AppError("INVALID_TOKEN");
+};
 
-/** Whether the token lets its caller in at all, whatever the organization's lifecycle: INVALID_TOKEN when stale, then ORGANIZATION_SUSPENDED. */
+type Standing = Pick<OrganizationDoc, "status" | "members" | "api_keys" | "suspended" | "role_grants">;
+
+/**
+ * Whether the token lets its caller in at all, whatever the organization's lifecycle: INVALID_TOKEN
+ * when stale, then ORGANIZATION_SUSPENDED, then PERMISSION_DENIED when the custom role the request
+ * relied on no longer gives its permission.
+ */
 export const admission = (org: Omit<Standing, "status"> | null, principal: Caller): AppError | undefined => {
   if (!org || !isCurrent(org, principal)) return new AppError("INVALID_TOKEN");
   if (!admitsCallers(org)) return new AppError("ORGANIZATION_SUSPENDED");
+  if (!isGranted(org, principal)) return new AppError("PERMISSION_DENIED");
   return undefined;
 };
 
@@ -59,7 +72,7 @@ export const refusal = (org: Standing | null, principal: Caller): AppError | und
 
 /** The caller's organization read by `_id` alone, with what `refusal` needs and `fields`: one read that can say why. */
 export const readStanding = <K extends keyof OrganizationDoc = "_id">(deps: Deps, principal: Caller, fields: { [F in K]?: 1 } = {}) =>
-  deps.organizations.findOne({ _id: principal.orgId }, { projection: { ...fields, status: 1, suspended: 1, [credentialPath(principal)]: 1 } }) as Promise<
+  deps.organizations.findOne({ _id: principal.orgId }, { projection: { ...fields, status: 1, suspended: 1, ...credentialFields(principal) } }) as Promise<
     (Standing & Pick<OrganizationDoc, "_id" | K>) | null
   >;
 

@@ -1,6 +1,6 @@
 import type { ObjectId } from "bson";
 import type { IndexSpec } from "../../dataapi/engine";
-import type { Permission, Role } from "./roles";
+import { can, isRole, type Permission } from "./roles";
 
 export const EVENT_TYPES = [
   "organization.created",
@@ -23,6 +23,9 @@ export const EVENT_TYPES = [
   "api_key.created",
   "api_key.revoked",
   "api_key.rolled",
+  "role.created",
+  "role.updated",
+  "role.deleted",
 ] as const;
 
 export type EventType = (typeof EVENT_TYPES)[number];
@@ -84,7 +87,10 @@ export interface MemberRecord {
   email: string;
   /** Lower-cased, as on the account. */
   email_key: string;
-  role: Role;
+  /** The member's first role: the built-in one they hold, or else their first custom role (what `role` has always answered). */
+  role: string;
+  /** Every role the member holds, built-in first, when they hold a custom one (absent otherwise: `role` alone). */
+  roles?: string[];
   /**
    * Raising it revokes every token of this member for this organization. It starts at a random
    * value, so a member removed and invited back never revives a token from before.
@@ -113,6 +119,14 @@ export interface ApiKeyRecord {
   secrets: Record<string, Date>;
   rolled_at?: Date;
   last_used_at?: Date;
+}
+
+/** One of the organization's own roles, inside its document (keyed by the role's name). */
+export interface CustomRoleRecord {
+  permissions: Permission[];
+  description?: string;
+  created_at: Date;
+  updated_at: Date;
 }
 
 /** A member removed whose account still lists the organization: the removal's last step, which the reconciler finishes. */
@@ -155,6 +169,15 @@ export interface OrganizationDoc {
   api_keys?: Record<string, ApiKeyRecord>;
   /** How many keys `api_keys` holds: the guard of the cap on keys. */
   api_key_count?: number;
+  /** The organization's own roles, by name (src/domain/roles/). */
+  custom_roles?: Record<string, CustomRoleRecord>;
+  /**
+   * For each permission a custom role gives, the roles that give it: what the guard of a request
+   * whose permission comes from a custom role compares (principal.ts), in one field.
+   */
+  role_grants?: Partial<Record<Permission, string[]>>;
+  /** Raised by every change to the custom roles or to who holds one: the guard of those changes, so that each is made against what it read. */
+  roles_rev?: number;
   /** Set once an invitation was made: a delete then also clears the invitations (one call saved for the many that never invite). */
   has_invitations?: boolean;
   pending?: PendingOperation;
@@ -204,3 +227,13 @@ export const freshTokenVersion = (): number => {
 
 export const memberOf = (org: Pick<OrganizationDoc, "members">, userId: ObjectId | string): MemberRecord | undefined =>
   org.members?.[typeof userId === "string" ? userId : userId.toHexString()];
+
+/** Every role a member holds: the built-in one (if any) first. */
+export const rolesOfMember = (member: Pick<MemberRecord, "role" | "roles">): string[] => member.roles ?? [member.role];
+
+/** The custom roles among them. */
+export const customRolesOf = (member: Pick<MemberRecord, "role" | "roles">): string[] => rolesOfMember(member).filter((role) => !isRole(role));
+
+/** Whether one of the member's roles, built-in or the organization's own as its document stands, allows the permission. */
+export const holds = (org: Pick<OrganizationDoc, "role_grants">, member: Pick<MemberRecord, "role" | "roles">, permission: Permission): boolean =>
+  rolesOfMember(member).some((role) => can(role, permission) || (org.role_grants?.[permission] ?? []).includes(role));

@@ -3,6 +3,12 @@
  * layer checks the caller's role against it in one place (src/http/authenticate.ts), and every
  * domain write is guarded by the caller's current token version, which a role change raises, so
  * a role read from a token is never trusted past a change.
+ *
+ * Besides the three built-in roles, an organization may define its own (src/domain/roles/): a
+ * name and a set of permissions, kept in its document. A member holds one or more roles and may
+ * do what any of them allows. A custom role's permissions are checked against the document by the
+ * request's own guarded read or write (principal.ts), so a change to the role reaches its holders
+ * on their next request without a new token and without a round trip of its own.
  */
 export const PERMISSIONS = [
   "organization:update",
@@ -16,6 +22,7 @@ export const PERMISSIONS = [
   "audit:read",
   "webhook:manage",
   "api_key:manage",
+  "role:manage",
 ] as const;
 
 export type Permission = (typeof PERMISSIONS)[number];
@@ -40,7 +47,11 @@ export const KEY_SCOPES = ["member:read", "records:read", "records:write", "audi
 
 export const isKeyScope = (value: string): value is (typeof KEY_SCOPES)[number] => (KEY_SCOPES as readonly string[]).includes(value);
 
-export const can = (role: Role, permission: Permission): boolean => ROLE_PERMISSIONS[role].includes(permission);
+/** What a built-in role allows; a custom role's name allows nothing here (its permissions are the organization's). */
+export const can = (role: string, permission: Permission): boolean => isRole(role) && ROLE_PERMISSIONS[role].includes(permission);
+
+/** The permissions of a built-in role. */
+export const permissionsOfRole = (role: Role): readonly Permission[] => ROLE_PERMISSIONS[role];
 
 /** The roles that hold a permission: what a guarded update puts in its filter. */
 export const rolesWith = (permission: Permission): Role[] => ROLES.filter((role) => can(role, permission));
@@ -48,14 +59,32 @@ export const rolesWith = (permission: Permission): Role[] => ROLES.filter((role)
 export const isRole = (value: unknown): value is Role => typeof value === "string" && (ROLES as readonly string[]).includes(value);
 
 /**
+ * What only an owner may hold. Inviting stays with the built-in roles too: an invitation carries
+ * its inviter's authority to the accept, which checks it against the built-in ladder in the same
+ * update that adds the member (invitations/accept.ts).
+ */
+export const NOT_FOR_CUSTOM_ROLES: readonly Permission[] = ["organization:delete", "member:invite"];
+
+/** The permissions a custom role may be given. */
+export const CUSTOM_ROLE_PERMISSIONS = PERMISSIONS.filter((permission) => !NOT_FOR_CUSTOM_ROLES.includes(permission));
+
+/** A custom role's name: a lower-case word, usable as a field name in the organization's document, never a built-in role's. */
+export const ROLE_NAME_PATTERN = /^[a-z][a-z0-9_-]{0,31}$/;
+
+export const isRoleName = (value: unknown): value is string => typeof value === "string" && ROLE_NAME_PATTERN.test(value);
+
+/** The roles one member may hold at once (every one is in their token). */
+export const MAX_ROLES_PER_MEMBER = 8;
+
+/**
  * Who may give or take which role: owners manage everyone; admins manage admins and members but
  * can neither make an owner nor touch one.
  */
-export const mayAssign = (actor: Role, from: Role | undefined, to: Role): boolean => {
+export const mayAssign = (actor: string, from: string | undefined, to: string): boolean => {
   if (actor === "owner") return true;
   if (actor !== "admin") return false;
   return to !== "owner" && from !== "owner";
 };
 
 /** The roles whose holders may invite someone as `role` (an invitation is accepted only while its inviter holds one). */
-export const invitersOf = (role: Role): Role[] => rolesWith("member:invite").filter((actor) => mayAssign(actor, undefined, role));
+export const invitersOf = (role: Role): string[] => rolesWith("member:invite").filter((actor) => mayAssign(actor, undefined, role));

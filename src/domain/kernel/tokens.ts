@@ -1,7 +1,7 @@
 import { decodeProtectedHeader, errors as joseErrors, jwtVerify, SignJWT } from "jose";
 import { AppError } from "./errors";
 import { type KeySettings, keyRing } from "./keys";
-import { isRole, type Role } from "./roles";
+import { isRole, isRoleName, MAX_ROLES_PER_MEMBER } from "./roles";
 
 export type { JwtAlgorithm } from "./keys";
 
@@ -21,7 +21,10 @@ export interface TokenSubject {
   orgName: string;
   /** The member's token version: raising it revokes every token issued before. */
   tokenVersion: number;
-  role: Role;
+  /** The member's first role (the `role` claim): the built-in one, or else their first custom role. */
+  role: string;
+  /** Every role, when the member holds a custom one (the `roles` claim, at most MAX_ROLES_PER_MEMBER names); absent otherwise. */
+  roles?: string[];
   /** The holder proved the address is theirs (a mailed link): the `email_verified` claim, as of the token's issue. */
   emailVerified?: boolean;
 }
@@ -40,6 +43,7 @@ export const issueToken = async (subject: TokenSubject, settings: TokenSettings,
     org_name: subject.orgName,
     tv: subject.tokenVersion,
     role: subject.role,
+    ...(subject.roles ? { roles: subject.roles } : {}),
     ...(subject.emailVerified ? { email_verified: true } : {}),
   })
     .setProtectedHeader({ alg: ring.alg, typ: "JWT", kid: ring.kid })
@@ -61,6 +65,9 @@ const headerOf = (token: string) => {
   }
 };
 
+const isRoleList = (value: unknown): value is string[] =>
+  Array.isArray(value) && value.length <= MAX_ROLES_PER_MEMBER && value.every((role) => isRole(role) || isRoleName(role));
+
 const claimsOf = (payload: Record<string, unknown>): TokenClaims => {
   const { admin_id, org_id, org_name, tv, jti, exp } = payload;
   // Tokens from before roles were their organization's one admin's, now its owner.
@@ -72,11 +79,22 @@ const claimsOf = (payload: Record<string, unknown>): TokenClaims => {
     typeof tv !== "number" ||
     typeof jti !== "string" ||
     typeof exp !== "number" ||
-    !isRole(role)
+    !(isRole(role) || isRoleName(role)) ||
+    !(payload.roles === undefined || isRoleList(payload.roles))
   ) {
     throw new AppError("INVALID_TOKEN");
   }
-  return { userId: admin_id, orgId: org_id, orgName: org_name, tokenVersion: tv, role, jti, expiresAt: exp, emailVerified: payload.email_verified === true };
+  return {
+    userId: admin_id,
+    orgId: org_id,
+    orgName: org_name,
+    tokenVersion: tv,
+    role,
+    ...(payload.roles ? { roles: payload.roles } : {}),
+    jti,
+    expiresAt: exp,
+    emailVerified: payload.email_verified === true,
+  };
 };
 
 /**

@@ -5,10 +5,11 @@ import type { Deps } from "../kernel/deps";
 import { AppError } from "../kernel/errors";
 import { newEvent, userActor, withEvents } from "../kernel/event";
 import { readOrganization, refusal, writable } from "../kernel/guard";
-import { type MemberRecord, memberOf, memberPath, type OrganizationDoc } from "../kernel/model";
+import { type MemberRecord, memberOf, memberPath, type OrganizationDoc, rolesOfMember } from "../kernel/model";
 import { runForRequest } from "../kernel/operation";
 import type { Caller, Principal } from "../kernel/principal";
-import { mayAssign, type Role } from "../kernel/roles";
+import { isRole, mayAssign, type Role } from "../kernel/roles";
+import { mayChangeRoles, roleExists, storedRoles } from "../roles/roles";
 import { endMembershipOperation } from "./departure";
 
 export const DEFAULT_MEMBER_PAGE = 50;
@@ -17,7 +18,8 @@ export const MAX_MEMBER_PAGE = 200;
 export interface MemberView {
   user_id: string;
   email: string;
-  role: Role;
+  role: string;
+  roles: string[];
   joined_at: string;
 }
 
@@ -25,6 +27,7 @@ export const memberView = (member: MemberRecord): MemberView => ({
   user_id: member.user_id.toHexString(),
   email: member.email,
   role: member.role,
+  roles: rolesOfMember(member),
   joined_at: member.joined_at.toISOString(),
 });
 
@@ -56,18 +59,6 @@ const verifiedAmong = async (deps: Deps, userIds: string[]): Promise<Set<string>
   return new Set(accounts.flatMap((account) => (account.user_id ? [account.user_id.toHexString()] : [])));
 };
 
-/** Why a guarded membership change matched nothing, worked out only on that path. */
-const diagnose = async (deps: Deps, principal: Principal, target: ObjectId, to?: Role): Promise<AppError> => {
-  const org = await deps.organizations.findOne({ _id: principal.orgId });
-  const refused = refusal(org, principal);
-  if (refused || !org) return refused ?? new AppError("INVALID_TOKEN");
-  const member = memberOf(org, target);
-  if (!member) return new AppError("MEMBER_NOT_FOUND");
-  if (!mayAssign(principal.role, member.role, to ?? member.role)) return new AppError("PERMISSION_DENIED");
-  if (member.role === "owner" && org.owner_count <= 1) return new AppError("LAST_OWNER");
-  return new AppError("ORGANIZATION_BUSY");
-};
-
 /**
  * The guard of a change to `target`'s membership: the caller's token is current, the organization
  * takes changes (active, not suspended), and the target holds one of `roles`. A target who is an owner may only lose that
@@ -77,12 +68,14 @@ const diagnose = async (deps: Deps, principal: Principal, target: ObjectId, to?:
 const guardFor = (principal: Principal, target: ObjectId, roles: Role[], losingOwner: boolean) => ({
   ...writable(principal),
   [memberPath(target, "role")]: { $in: roles },
+  [memberPath(target, "roles")]: { $exists: false },
   ...(losingOwner ? { owner_count: { $gt: 1 } } : {}),
 });
 
 /**
- * Tries the change for each role the target might hold (the caller may act on), most likely first:
- * one guarded update when the guess is right, two otherwise; no read before.
+ * Tries the change for each built-in role the target might hold alone (the caller's built-in role
+ * may act on), most likely first: one guarded update when the guess is right; no read before. A
+ * target or a caller with a custom role, and every refusal, goes on to `changeAfterRead`.
  */
 const changeMembership = async (
   deps: Deps,
@@ -102,6 +95,47 @@ const changeMembership = async (
   return null;
 };
 
+/**
+ * The change as any roles allow it: one read decides whether the caller may (`mayChangeRoles`) or
+ * why not, then one update guarded by what was read (the target's token version, which every change
+ * of their membership raises, and `roles_rev`); tried again from a new read when another change came between.
+ */
+const changeAfterRead = async (
+  deps: Deps,
+  principal: Principal,
+  target: ObjectId,
+  to: string[] | "removed",
+  update: (from: MemberRecord, org: OrganizationDoc) => Record<string, unknown>,
+): Promise<OrganizationDoc> => {
+  for (let attempt = 0; attempt < 4; attempt++) {
+    const org = await deps.organizations.findOne({ _id: principal.orgId });
+    const refused = refusal(org, principal);
+    if (refused || !org) throw refused ?? new AppError("INVALID_TOKEN");
+    const member = memberOf(org, target);
+    if (!member) throw new AppError("MEMBER_NOT_FOUND");
+    const from = rolesOfMember(member);
+    const roles = to === "removed" ? [] : to;
+    if (roles.some((role) => !roleExists(org, role))) throw new AppError("ROLE_UNKNOWN");
+    // Leaving is one's own to decide; anything else asks whether the caller may give and take these roles.
+    const leaving = to === "removed" && principal.userId.equals(target);
+    if (!leaving && !mayChangeRoles(org, memberOf(org, principal.userId) as MemberRecord, from, roles)) throw new AppError("PERMISSION_DENIED");
+    const losingOwner = from.includes("owner") && !roles.includes("owner");
+    if (losingOwner && org.owner_count <= 1) throw new AppError("LAST_OWNER");
+    const guard = {
+      ...writable(principal),
+      [memberPath(target, "token_version")]: member.token_version,
+      roles_rev: org.roles_rev ?? { $exists: false },
+      ...(losingOwner ? { owner_count: { $gt: 1 } } : {}),
+    };
+    const { matchedCount } = await deps.organizations.updateOne(guard, update(member, org));
+    if (matchedCount > 0) return org;
+  }
+  throw new AppError("ORGANIZATION_BUSY");
+};
+
+/** How many owners a change of roles adds (or, negative, takes away). */
+const ownerDelta = (from: readonly string[], to: readonly string[]): number => (to.includes("owner") ? 1 : 0) - (from.includes("owner") ? 1 : 0);
+
 /** Changes a member's role; their earlier tokens for this organization stop working. */
 export const changeRole = async (deps: Deps, principal: Principal, target: ObjectId, role: Role): Promise<MemberView> => {
   const now = deps.now();
@@ -109,19 +143,46 @@ export const changeRole = async (deps: Deps, principal: Principal, target: Objec
     withEvents(
       {
         $set: { [memberPath(target, "role")]: role, updated_at: now },
-        $inc: {
-          [memberPath(target, "token_version")]: 1,
-          owner_count: (role === "owner" ? 1 : 0) - (from === "owner" ? 1 : 0),
-        },
+        $inc: { [memberPath(target, "token_version")]: 1, owner_count: ownerDelta([from], [role]) },
       },
-      newEvent("member.role_changed", userActor(principal), { user_id: target.toHexString(), role }, now),
+      newEvent("member.role_changed", userActor(principal), { user_id: target.toHexString(), role, roles: [role] }, now),
     ),
   );
-  if (!before) throw await diagnose(deps, principal, target, role);
+  if (!before) return assignRoles(deps, principal, target, [role]);
   publishLater(deps, principal.orgId);
   const member = memberOf(before, target) as MemberRecord;
   // A change to the same owner role matched as the owner guess with +1 -1: no count moved.
   return memberView({ ...member, role });
+};
+
+/**
+ * Gives a member exactly these roles (built-in and custom, at most one built-in); their earlier
+ * tokens for this organization stop working, and their next token names every role.
+ */
+export const assignRoles = async (deps: Deps, principal: Principal, target: ObjectId, roles: string[]): Promise<MemberView> => {
+  if (roles.filter(isRole).length > 1) throw new AppError("VALIDATION_FAILED", "A member holds at most one of owner, admin and member");
+  const stored = storedRoles(roles);
+  const all = stored.roles ?? [stored.role];
+  const now = deps.now();
+  const custom = (names: readonly string[]) => names.some((name) => !isRole(name));
+  const org = await changeAfterRead(deps, principal, target, all, (member) =>
+    withEvents(
+      {
+        $set: { [memberPath(target, "role")]: stored.role, ...(stored.roles ? { [memberPath(target, "roles")]: stored.roles } : {}), updated_at: now },
+        ...(stored.roles ? {} : { $unset: { [memberPath(target, "roles")]: "" } }),
+        $inc: {
+          [memberPath(target, "token_version")]: 1,
+          owner_count: ownerDelta(rolesOfMember(member), all),
+          // Who holds a custom role is what deleting one decides on: a change of it is a role change.
+          ...(custom(rolesOfMember(member)) || custom(all) ? { roles_rev: 1 } : {}),
+        },
+      },
+      newEvent("member.role_changed", userActor(principal), { user_id: target.toHexString(), role: stored.role, roles: all }, now),
+    ),
+  );
+  publishLater(deps, principal.orgId);
+  const { roles: _, ...member } = memberOf(org, target) as MemberRecord;
+  return memberView({ ...member, ...stored });
 };
 
 /**
@@ -134,18 +195,19 @@ const endMembership = async (deps: Deps, principal: Principal, target: ObjectId)
   const ended = principal.userId.equals(target)
     ? newEvent("member.left", userActor(principal), { user_id: target.toHexString() }, now)
     : newEvent("member.removed", userActor(principal), { user_id: target.toHexString() }, now);
-  const before = await changeMembership(deps, principal, target, "removed", (from) =>
+  const removal = (from: readonly string[]) =>
     withEvents(
       {
         $unset: { [memberPath(target)]: "" },
         $push: { departures: { user_id: target, at: now } },
         $set: { updated_at: now },
-        ...(from === "owner" ? { $inc: { owner_count: -1 } } : {}),
+        ...(from.includes("owner") ? { $inc: { owner_count: -1 } } : {}),
       },
       ended,
-    ),
-  );
-  if (!before) throw await diagnose(deps, principal, target);
+    );
+  const before =
+    (await changeMembership(deps, principal, target, "removed", (from) => removal([from]))) ??
+    (await changeAfterRead(deps, principal, target, "removed", (member) => removal(rolesOfMember(member))));
   publishLater(deps, principal.orgId);
   await runForRequest(endMembershipOperation, deps, {
     orgId: principal.orgId,

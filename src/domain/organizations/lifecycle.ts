@@ -9,10 +9,19 @@ import type { Deps } from "../kernel/deps";
 import { AppError } from "../kernel/errors";
 import { userActor, withEvents } from "../kernel/event";
 import { admission, READABLE_STATUSES, writable } from "../kernel/guard";
-import { freshTokenVersion, type MemberRecord, memberOf, memberPath, normalizeEmail, type OrganizationDoc, type PendingOperation } from "../kernel/model";
+import {
+  customRolesOf,
+  freshTokenVersion,
+  holds,
+  type MemberRecord,
+  memberOf,
+  memberPath,
+  normalizeEmail,
+  type OrganizationDoc,
+  type PendingOperation,
+} from "../kernel/model";
 import { runForRequest, runUndoingRefusal } from "../kernel/operation";
-import { currentToken, isCurrent, type Principal } from "../kernel/principal";
-import { can } from "../kernel/roles";
+import { currentToken, isCurrent, type Principal, withPermission } from "../kernel/principal";
 import { collectionNameFor, slugify } from "../kernel/slug";
 import { createOperation, deleteOperation, markDeleting, renamedEvent, renameOperation } from "./operations";
 import { type OrganizationView, viewOf } from "./view";
@@ -121,7 +130,7 @@ export const getOrganization = async (deps: Deps, name: string, principal?: Prin
   if (!org) throw new AppError("ORGANIZATION_NOT_FOUND");
   // The e-mail is shown to a current member who manages the organization: their own, as the old contract showed its admin's to its admin.
   const caller = principal?.orgId.equals(org._id) && isCurrent(org, principal) && admitsCallers(org) ? memberOf(org, principal.userId) : undefined;
-  return viewOf(org, caller && can(caller.role, "organization:update") ? caller.email : undefined);
+  return viewOf(org, caller && holds(org, caller, "organization:update") ? caller.email : undefined);
 };
 
 export type Credentials = { kind: "password"; email: string; password: string; organizationName?: string } | { kind: "token"; principal: Principal };
@@ -134,11 +143,16 @@ export interface RenameInput {
 const principalFor = async (deps: Deps, credentials: Credentials, slug: string): Promise<Principal> => {
   if (credentials.kind === "token") return credentials.principal;
   const { org, member } = await verifyCredentials(deps, credentials.email, credentials.password, credentials.organizationName ?? slug);
-  const principal: Principal = { orgId: org._id, userId: member.user_id, tokenVersion: member.token_version, role: member.role };
+  const principal: Principal = {
+    orgId: org._id,
+    userId: member.user_id,
+    tokenVersion: member.token_version,
+    role: member.role,
+    customRoles: customRolesOf(member),
+  };
   if (org.slug !== slug) throw await diagnose(deps, principal, slug);
   // A password stands in for a token here, so the permission a route checks for tokens is checked here too.
-  if (!can(member.role, "organization:update")) throw new AppError("PERMISSION_DENIED");
-  return principal;
+  return withPermission(principal, "organization:update");
 };
 
 /**

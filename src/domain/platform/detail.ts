@@ -2,7 +2,7 @@ import { ObjectId } from "bson";
 import { type ApiKeyView, apiKeyViews } from "../api-keys/api-keys";
 import type { Deps } from "../kernel/deps";
 import { AppError } from "../kernel/errors";
-import type { OrganizationDoc, Suspension } from "../kernel/model";
+import type { MemberRecord, OrganizationDoc, Suspension } from "../kernel/model";
 import type { Role } from "../kernel/roles";
 import { type OrganizationSummary, summaryOf } from "./listing";
 
@@ -18,7 +18,7 @@ export const peopleOf = (org: Pick<OrganizationDoc, "members">): PeopleView => {
   const members = Object.values(org.members ?? {});
   return {
     admins: members
-      .filter((m) => m.role === "owner" || m.role === "admin")
+      .filter((m): m is MemberRecord & { role: "owner" | "admin" } => m.role === "owner" || m.role === "admin")
       // Owners first, then by e-mail: the same order on every read.
       .sort((a, b) => (a.role === b.role ? (a.email_key < b.email_key ? -1 : a.email_key > b.email_key ? 1 : 0) : a.role === "owner" ? -1 : 1))
       .map((m) => ({ id: m.user_id.toHexString(), email: m.email, role: m.role })),

@@ -13,6 +13,7 @@ import { changeRoleRoute, leaveRoute, listMembersRoute, removeMemberRoute, switc
 import { createRoute, deleteRoute, getRoute, updateRoute } from "./organizations";
 import { platformRoutes } from "./platform";
 import { createRecordRoute, deleteRecordRoute, getRecordRoute, listRecordsRoute, replaceRecordRoute } from "./records";
+import { roleRoutes } from "./roles";
 import { webhookRoutes } from "./webhooks";
 
 /** Every operation of the API, in the order /docs shows them within each tag. */
@@ -30,6 +31,7 @@ const API: Route[] = [
   changeRoleRoute,
   removeMemberRoute,
   leaveRoute,
+  ...roleRoutes,
   createInvitationRoute,
   listInvitationsRoute,
   revokeInvitationRoute,

@@ -1,5 +1,5 @@
 import { switchOrganization } from "../../domain/auth/auth";
-import { changeRole, leaveOrganization, listMembers, removeMember } from "../../domain/members/members";
+import { assignRoles, changeRole, leaveOrganization, listMembers, removeMember } from "../../domain/members/members";
 import { MemberListQuery, MemberPage, MemberPath, MemberView, RoleBody, SwitchBody } from "../member-schemas";
 import { BODY_ERRORS, defineRoute, idOr404, NO_STORE, TOKEN_ERRORS } from "../route";
 import { Detail, TokenResponse } from "../schemas";
@@ -9,11 +9,11 @@ export const listMembersRoute = defineRoute({
   path: "/org/members",
   permission: "member:read",
   tag: "members",
-  summary: "List the organization's members, a page at a time",
-  description: "In a stable order (by `user_id`); following `next_cursor` until it is null lists every member present throughout exactly once.",
+  summary: __DOCS__ && "List the organization's members, a page at a time",
+  description: __DOCS__ && "In a stable order (by `user_id`); following `next_cursor` until it is null lists every member present throughout exactly once.",
   auth: "required",
   request: { query: MemberListQuery, blankQueryIsAbsent: true },
-  responses: { 200: { description: "A page of members", schema: MemberPage } },
+  responses: { 200: { description: __DOCS__ && "A page of members", schema: MemberPage } },
   errors: [...TOKEN_ERRORS, "VALIDATION_FAILED"],
   handler: async ({ deps, caller, input }) => {
     const { limit, cursor } = input.query();
@@ -26,17 +26,19 @@ export const changeRoleRoute = defineRoute({
   path: "/org/members/{user_id}",
   permission: "member:update",
   tag: "members",
-  summary: "Change a member's role; their earlier tokens for this organization stop working",
-  description: "Only an owner can make an owner or change an owner's role; the last owner cannot be demoted (409).",
+  summary: __DOCS__ && "Change a member's roles; their earlier tokens for this organization stop working",
+  description:
+    __DOCS__ &&
+    "`role` gives one built-in role (and takes any custom ones); `roles` gives exactly the roles named. Only an owner can make an owner or change an owner's role, only an admin or owner an admin's; no one gives or takes a custom role that allows more than they may; the last owner cannot be demoted (409).",
   auth: "required",
   audit: "member.update",
   request: { path: MemberPath, body: { schema: RoleBody } },
-  responses: { 200: { description: "Changed", schema: MemberView } },
-  errors: [...TOKEN_ERRORS, "MEMBER_NOT_FOUND", "LAST_OWNER", "ORGANIZATION_BUSY", ...BODY_ERRORS],
+  responses: { 200: { description: __DOCS__ && "Changed", schema: MemberView } },
+  errors: [...TOKEN_ERRORS, "MEMBER_NOT_FOUND", "LAST_OWNER", "ROLE_UNKNOWN", "ORGANIZATION_BUSY", ...BODY_ERRORS],
   handler: async ({ deps, principal, input }) => {
     const target = idOr404(input.params().user_id, "MEMBER_NOT_FOUND");
-    const { role } = await input.body();
-    return { body: await changeRole(deps, principal, target, role) };
+    const { role, roles } = await input.body();
+    return { body: role ? await changeRole(deps, principal, target, role) : await assignRoles(deps, principal, target, roles ?? []) };
   },
 });
 
@@ -45,12 +47,14 @@ export const removeMemberRoute = defineRoute({
   path: "/org/members/{user_id}",
   permission: "member:remove",
   tag: "members",
-  summary: "Remove a member; their tokens for this organization stop working at once",
-  description: "Only an owner can remove an owner; the last owner cannot be removed (409). An account left in no organization is closed.",
+  summary: __DOCS__ && "Remove a member; their tokens for this organization stop working at once",
+  description: __DOCS__ && "Only an owner can remove an owner; the last owner cannot be removed (409). An account left in no organization is closed.",
   auth: "required",
   audit: "member.remove",
   request: { path: MemberPath },
-  responses: { 200: { description: "Removed", schema: Detail, examples: { removed: { summary: "Removed", value: { detail: "removed" } } } } },
+  responses: {
+    200: { description: __DOCS__ && "Removed", schema: Detail, examples: { removed: { summary: __DOCS__ && "Removed", value: { detail: "removed" } } } },
+  },
   errors: [...TOKEN_ERRORS, "MEMBER_NOT_FOUND", "LAST_OWNER", "ORGANIZATION_BUSY"],
   handler: async ({ deps, principal, input }) => {
     await removeMember(deps, principal, idOr404(input.params().user_id, "MEMBER_NOT_FOUND"));
@@ -62,11 +66,11 @@ export const leaveRoute = defineRoute({
   method: "post",
   path: "/org/leave",
   tag: "members",
-  summary: "Leave the organization the token names",
-  description: "Any member may leave except the last owner (409). An account left in no organization is closed.",
+  summary: __DOCS__ && "Leave the organization the token names",
+  description: __DOCS__ && "Any member may leave except the last owner (409). An account left in no organization is closed.",
   auth: "required",
   audit: "member.leave",
-  responses: { 200: { description: "Left", schema: Detail, examples: { left: { summary: "Left", value: { detail: "left" } } } } },
+  responses: { 200: { description: __DOCS__ && "Left", schema: Detail, examples: { left: { summary: __DOCS__ && "Left", value: { detail: "left" } } } } },
   errors: [...TOKEN_ERRORS, "LAST_OWNER", "ORGANIZATION_BUSY"],
   handler: async ({ deps, principal }) => {
     await leaveOrganization(deps, principal);
@@ -78,11 +82,11 @@ export const switchRoute = defineRoute({
   method: "post",
   path: "/auth/switch",
   tag: "admin",
-  summary: "Get a token for another organization the signed-in user belongs to",
+  summary: __DOCS__ && "Get a token for another organization the signed-in user belongs to",
   auth: "required",
   audit: "admin.switch",
   request: { body: { schema: SwitchBody } },
-  responses: { 200: { description: "A token for that organization", schema: TokenResponse } },
+  responses: { 200: { description: __DOCS__ && "A token for that organization", schema: TokenResponse } },
   errors: [...TOKEN_ERRORS, "ORGANIZATION_NOT_FOUND", ...BODY_ERRORS],
   handler: async ({ deps, principal, input, audit }) => {
     const { organization_name } = await input.body();

@@ -97,6 +97,13 @@ const apiKeyFor = async (token: string, scopes: readonly string[] = ["records:re
   return (await res.json()) as { id: string; secret: string };
 };
 
+/** The custom role a role route's tenant defines, held by nobody. */
+const SWEEP_ROLE = { name: "sweep", permissions: ["records:read"] };
+
+const expectStatus = (status: number) => async (res: Response) => {
+  if (res.status !== status) throw new Error(`expected ${status}: ${res.status} ${await res.text()}`);
+};
+
 const claimsOf = (token: string) => JSON.parse(atob((token.split(".")[1] ?? "").replace(/-/g, "+").replace(/_/g, "/"))) as { admin_id: string; org_id: string };
 
 const freshEmail = () =>
@@ -145,6 +152,7 @@ export const newTenant = async (route?: string): Promise<Tenant> => {
   if (route === "POST /auth/switch") tenant.secondOrganization = await secondOrganization(token);
   if (route?.includes("/org/webhooks/")) tenant.webhook = await webhookFor(tenant);
   if (route?.includes("api-keys/")) tenant.apiKey = await apiKeyFor(token);
+  if (route?.includes("/org/roles/")) await postJson("/org/roles", SWEEP_ROLE, bearer(token)).then(expectStatus(201));
   if (route === "POST /auth/password-reset/confirm") tenant.link = await mailedLink(tenant, "password_reset");
   if (route === "POST /auth/verify-email/confirm") tenant.link = await mailedLink(tenant, "email_verification");
   // Already verified: the route's first documented answer (200); asking to mail a link is the account suite's.
@@ -236,6 +244,20 @@ export const SUCCESS: Record<string, (t: Tenant) => Ask> = {
   }),
   "DELETE /org/members/{user_id}": (t) => ({ method: "DELETE", path: `/org/members/${t.member?.userId}`, headers: bearer(t.token) }),
   "POST /org/leave": (t) => ({ method: "POST", path: "/org/leave", headers: bearer(t.member?.token ?? t.token) }),
+  "GET /org/roles": (t) => ({ method: "GET", path: "/org/roles", headers: bearer(t.token) }),
+  "POST /org/roles": (t) => ({
+    method: "POST",
+    path: "/org/roles",
+    headers: jsonHeaders(t.token),
+    body: json({ name: "auditor", permissions: ["audit:read"] }),
+  }),
+  "PATCH /org/roles/{name}": (t) => ({
+    method: "PATCH",
+    path: "/org/roles/sweep",
+    headers: jsonHeaders(t.token),
+    body: json({ permissions: ["records:read", "records:write"] }),
+  }),
+  "DELETE /org/roles/{name}": (t) => ({ method: "DELETE", path: "/org/roles/sweep", headers: bearer(t.token) }),
   "POST /org/invitations": (t) => ({
     method: "POST",
     path: "/org/invitations",
@@ -385,6 +407,8 @@ export const PROVOKE: Record<ErrorCode, Provoke | undefined> = {
     // Field names starting with `$` are refused in records; a roll's one field is optional, so it
     // gets a negative overlap; every other body misses required fields.
     if (ask.body !== undefined) return { ...ask, body: records ? json({ $set: 1 }) : ask.path.endsWith("/roll") ? json({ overlap_seconds: -1 }) : "{}" };
+    // A role's delete has only an optional parameter: a replacement that is no role's name.
+    if (ask.path.startsWith("/org/roles/")) return { ...ask, path: `${ask.path}?replace_with=Not%20A%20Name` };
     const [path = "", query] = ask.path.split("?");
     if (query === undefined) return ask;
     // A page of nothing is refused; any other query misses its required parameter.
@@ -512,6 +536,33 @@ export const PROVOKE: Record<ErrorCode, Provoke | undefined> = {
     const other = await createOrg(uniqueName("Holder"));
     const { token } = await invite(t.token, other.email);
     return withBody(ask, () => ({ token }));
+  },
+  ROLE_NOT_FOUND: (ask) => ({ ...ask, path: ask.path.replace("/org/roles/sweep", "/org/roles/ghost") }),
+  // A built-in role's name is taken in every organization.
+  ROLE_EXISTS: (ask) => withBody(ask, (body) => ({ ...body, name: "admin" })),
+  // As many roles as an organization may define first: only defining another can meet the cap.
+  ROLE_LIMIT: async (ask, t, route) => {
+    if (route !== "POST /org/roles") return ask;
+    for (let i = 0; i < 50; i++) await postJson("/org/roles", { name: `r${i}`, permissions: ["records:read"] }, bearer(t.token)).then(expectStatus(201));
+    return ask;
+  },
+  // A member given the role: it can go only with a replacement.
+  ROLE_IN_USE: async (ask, t, route) => {
+    if (route !== "DELETE /org/roles/{name}") return ask;
+    const member = await join(t.token);
+    await sendWith(
+      env,
+      new Request(`https://org.example/org/members/${member.userId}`, {
+        method: "PATCH",
+        headers: jsonHeaders(t.token),
+        body: json({ roles: ["member", "sweep"] }),
+      }),
+    ).then(expectStatus(200));
+    return ask;
+  },
+  ROLE_UNKNOWN: (ask, _t, route) => {
+    if (route === "DELETE /org/roles/{name}") return { ...ask, path: `${ask.path}?replace_with=ghost` };
+    return route === "PATCH /org/members/{user_id}" ? { ...ask, body: json({ roles: ["member", "ghost"] }) } : ask;
   },
   // A link nobody was mailed; and a deployment that mails nothing.
   LINK_INVALID: (ask) => withBody(ask, (body) => ({ ...body, token: "0123456789abcdef01234567NoSuchLinkNoSuchLinkNoSuchLinkNoSuchLin" })),
