@@ -19,7 +19,7 @@ export const ApiKeyBody = z
       ),
     ),
   })
-  .register(z.globalRegistry, { example: { name: "nightly export", scopes: ["records:read"] } });
+  .register(z.globalRegistry, __DOCS__ && { example: { name: "nightly export", scopes: ["records:read"] } });
 
 export const RollBody = z
   .strictObject({
@@ -33,17 +33,19 @@ export const RollBody = z
         ),
     ),
   })
-  .register(z.globalRegistry, { example: { overlap_seconds: 3600 } });
+  .register(z.globalRegistry, __DOCS__ && { example: { overlap_seconds: 3600 } });
 
 const keyFields = {
   id: z.string(),
   name: z.string(),
   scopes: z.array(z.enum(KEY_SCOPES)),
-  prefix: z.string().register(z.globalRegistry, { description: "The secret's first characters (no part of its random half): to recognise it" }),
-  created_by: z.string().register(z.globalRegistry, { description: "The `user_id` of the member who created it; the key outlives their membership" }),
+  prefix: z.string().register(z.globalRegistry, __DOCS__ && { description: "The secret's first characters (no part of its random half): to recognise it" }),
+  created_by: z
+    .string()
+    .register(z.globalRegistry, __DOCS__ && { description: "The `user_id` of the member who created it; the key outlives their membership" }),
   created_at: z.iso.datetime(),
   expires_at: z.nullable(z.iso.datetime()),
-  last_used_at: z.nullable(z.iso.datetime()).register(z.globalRegistry, { description: "Updated at most once a minute" }),
+  last_used_at: z.nullable(z.iso.datetime()).register(z.globalRegistry, __DOCS__ && { description: "Updated at most once a minute" }),
 };
 
 const exampleKey = {
@@ -62,10 +64,10 @@ export const ApiKeyView = z.object(keyFields);
 export const ApiKeyWithSecret = z
   .object({
     ...keyFields,
-    secret: z.string().register(z.globalRegistry, { description: "The key (`oms_…`), to send as `Authorization: Bearer`; shown only here" }),
+    secret: z.string().register(z.globalRegistry, __DOCS__ && { description: "The key (`oms_…`), to send as `Authorization: Bearer`; shown only here" }),
   })
-  .register(z.globalRegistry, { example: { ...exampleKey, secret: `${exampleKey.prefix}_Yl3mH2Kq9vXb7cQe1RzT0pWn4sAu6dJf8gLk5hNiOoM` } });
+  .register(z.globalRegistry, __DOCS__ && { example: { ...exampleKey, secret: `${exampleKey.prefix}_Yl3mH2Kq9vXb7cQe1RzT0pWn4sAu6dJf8gLk5hNiOoM` } });
 
-export const ApiKeyList = z.object({ api_keys: z.array(ApiKeyView) }).register(z.globalRegistry, { example: { api_keys: [exampleKey] } });
+export const ApiKeyList = z.object({ api_keys: z.array(ApiKeyView) }).register(z.globalRegistry, __DOCS__ && { example: { api_keys: [exampleKey] } });
 
-export const ApiKeyPath = z.object({ id: z.string().register(z.globalRegistry, { description: "The key's `id`", example: exampleId }) });
+export const ApiKeyPath = z.object({ id: z.string().register(z.globalRegistry, __DOCS__ && { description: "The key's `id`", example: exampleId }) });

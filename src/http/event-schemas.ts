@@ -26,7 +26,10 @@ const eventTypes = z
       }),
     ),
   )
-  .register(z.globalRegistry, { description: `Comma-separated event types, of: ${EVENT_TYPES.join(", ")}`, example: "member.joined,member.removed" });
+  .register(
+    z.globalRegistry,
+    __DOCS__ && { description: `Comma-separated event types, of: ${EVENT_TYPES.join(", ")}`, example: "member.joined,member.removed" },
+  );
 
 export const EventListQuery = z.object({
   after: optionalPageCursor(decodeAfter),
@@ -42,16 +45,19 @@ const actor = z
     z.object({ type: z.literal("system") }),
     z.object({ type: z.literal("anonymous") }),
   ])
-  .register(z.globalRegistry, {
-    description:
-      "Who made the change: a member, one of the organization's API keys (by id), the platform operator, the service itself, or (for a failed login) an unknown caller",
-  });
+  .register(
+    z.globalRegistry,
+    __DOCS__ && {
+      description:
+        "Who made the change: a member, one of the organization's API keys (by id), the platform operator, the service itself, or (for a failed login) an unknown caller",
+    },
+  );
 
 export const EventView = z.object({
-  id: z.string().register(z.globalRegistry, { description: "Stable: a webhook delivery of this event carries it as `webhook-id`" }),
+  id: z.string().register(z.globalRegistry, __DOCS__ && { description: "Stable: a webhook delivery of this event carries it as `webhook-id`" }),
   type: z.enum(EVENT_TYPES),
   created_at: z.iso.datetime(),
-  cursor: z.string().register(z.globalRegistry, { description: "Pass as `after` to list the events after this one" }),
+  cursor: z.string().register(z.globalRegistry, __DOCS__ && { description: "Pass as `after` to list the events after this one" }),
   organization_id: z.string(),
   actor,
   data: z.record(z.string(), z.unknown()),
@@ -60,23 +66,28 @@ export const EventView = z.object({
 export const EventPage = z
   .object({
     events: z.array(EventView),
-    next_cursor: z.string().register(z.globalRegistry, { description: "Pass as `after` for the next page; on the last page, where to resume polling" }),
+    next_cursor: z
+      .string()
+      .register(z.globalRegistry, __DOCS__ && { description: "Pass as `after` for the next page; on the last page, where to resume polling" }),
     has_more: z.boolean(),
   })
-  .register(z.globalRegistry, {
-    example: {
-      events: [
-        {
-          id: "evt_6650f1c2e8b3e4a0123456cc",
-          type: "member.joined",
-          created_at: "2026-01-01T00:00:00.000Z",
-          cursor: "7",
-          organization_id: "6650f1c2e8b3e4a0123456dd",
-          actor: { type: "user", id: "6650f1c2e8b3e4a0123456aa" },
-          data: { user_id: "6650f1c2e8b3e4a0123456aa", email: "colleague@testorg.com", role: "member", invitation_id: "6650f1c2e8b3e4a0123456bb" },
-        },
-      ],
-      next_cursor: "7",
-      has_more: false,
+  .register(
+    z.globalRegistry,
+    __DOCS__ && {
+      example: {
+        events: [
+          {
+            id: "evt_6650f1c2e8b3e4a0123456cc",
+            type: "member.joined",
+            created_at: "2026-01-01T00:00:00.000Z",
+            cursor: "7",
+            organization_id: "6650f1c2e8b3e4a0123456dd",
+            actor: { type: "user", id: "6650f1c2e8b3e4a0123456aa" },
+            data: { user_id: "6650f1c2e8b3e4a0123456aa", email: "colleague@testorg.com", role: "member", invitation_id: "6650f1c2e8b3e4a0123456bb" },
+          },
+        ],
+        next_cursor: "7",
+        has_more: false,
+      },
     },
-  });
+  );

@@ -13,13 +13,16 @@ const exampleTime = "2026-01-01T00:00:00.000Z";
 const isPlainJsonObject = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === "object" && !Array.isArray(value);
 
 /** What a record body looks like (for the document); `RecordBody` adds the checks on names. */
-export const RecordFieldsSchema = z.looseObject({}).register(z.globalRegistry, {
-  description:
-    `Any JSON object of at most ${RECORD_MAX_BODY_BYTES / 1024} KiB. Refused with 422: ${SERVER_FIELDS.map((f) => `\`${f}\``).join(", ")} at the top level ` +
-    `(set by the server), and at any depth names that are empty, start with \`$\`, contain \`.\` or NUL, or are \`__proto__\`, ` +
-    `and nesting deeper than ${MAX_RECORD_DEPTH} levels.`,
-  example: exampleFields,
-});
+export const RecordFieldsSchema = z.looseObject({}).register(
+  z.globalRegistry,
+  __DOCS__ && {
+    description:
+      `Any JSON object of at most ${RECORD_MAX_BODY_BYTES / 1024} KiB. Refused with 422: ${SERVER_FIELDS.map((f) => `\`${f}\``).join(", ")} at the top level ` +
+      `(set by the server), and at any depth names that are empty, start with \`$\`, contain \`.\` or NUL, or are \`__proto__\`, ` +
+      `and nesting deeper than ${MAX_RECORD_DEPTH} levels.`,
+    example: exampleFields,
+  },
+);
 
 /** The field names are checked on the raw parsed JSON, before the object schema copies it. */
 export const RecordBody = z.pipe(
@@ -34,23 +37,26 @@ export const RecordBody = z.pipe(
 
 export const StoredRecord = z
   .looseObject({
-    id: z.string().register(z.globalRegistry, { description: "24 hexadecimal digits" }),
+    id: z.string().register(z.globalRegistry, __DOCS__ && { description: "24 hexadecimal digits" }),
     created_at: z.iso.datetime(),
     updated_at: z.iso.datetime(),
   })
-  .register(z.globalRegistry, { example: { id: exampleId, ...exampleFields, created_at: exampleTime, updated_at: exampleTime } });
+  .register(z.globalRegistry, __DOCS__ && { example: { id: exampleId, ...exampleFields, created_at: exampleTime, updated_at: exampleTime } });
 
 export const RecordPage = z
   .object({
     records: z.array(StoredRecord),
-    next_cursor: z.nullable(z.string()).register(z.globalRegistry, { description: "Pass as `cursor` for the next page; null on the last page" }),
+    next_cursor: z.nullable(z.string()).register(z.globalRegistry, __DOCS__ && { description: "Pass as `cursor` for the next page; null on the last page" }),
   })
-  .register(z.globalRegistry, {
-    example: {
-      records: [{ id: exampleId, ...exampleFields, created_at: exampleTime, updated_at: exampleTime }],
-      next_cursor: encodeCursor(ObjectId.createFromHexString(exampleId)),
+  .register(
+    z.globalRegistry,
+    __DOCS__ && {
+      example: {
+        records: [{ id: exampleId, ...exampleFields, created_at: exampleTime, updated_at: exampleTime }],
+        next_cursor: encodeCursor(ObjectId.createFromHexString(exampleId)),
+      },
     },
-  });
+  );
 
 /** A page size in a query string, 1 to `max`. */
 const pageLimit = (max: number) =>
@@ -87,9 +93,9 @@ export const pageCursor = <T>(decode: (text: string) => T | null) =>
  * previous page's cursor); the transforms above are what the Worker makes of them.
  */
 export const pageLimitOr = (fallback: number, max = MAX_PAGE_LIMIT) =>
-  z._default(pageLimit(max), fallback).register(z.globalRegistry, { type: "integer", minimum: 1, maximum: max, default: fallback } as never);
+  z._default(pageLimit(max), fallback).register(z.globalRegistry, __DOCS__ && ({ type: "integer", minimum: 1, maximum: max, default: fallback } as never));
 export const optionalPageCursor = <T>(decode: (text: string) => T | null) =>
-  z.optional(pageCursor(decode)).register(z.globalRegistry, { description: "The `next_cursor` of the previous page" });
+  z.optional(pageCursor(decode)).register(z.globalRegistry, __DOCS__ && { description: "The `next_cursor` of the previous page" });
 
 export const RecordListQuery = z.object({ limit: pageLimitOr(DEFAULT_PAGE_LIMIT), cursor: optionalPageCursor(decodeCursor) });
 

@@ -12,7 +12,7 @@ const roleName = () =>
   z
     .string()
     .check(z.regex(ROLE_NAME_PATTERN, "a role's name: a lower-case letter, then up to 31 lower-case letters, digits, '_' or '-'"))
-    .register(z.globalRegistry, { description: "`owner`, `admin`, `member`, or the name of one of the organization's own roles" });
+    .register(z.globalRegistry, __DOCS__ && { description: "`owner`, `admin`, `member`, or the name of one of the organization's own roles" });
 
 /** Every role a member holds: at most one built-in. */
 export const RoleList = z.lazy(() =>
@@ -26,38 +26,58 @@ export const RoleList = z.lazy(() =>
         "at most one of owner, admin and member",
       ),
     )
-    .register(z.globalRegistry, {
-      description: `Every role the member is to hold (1 to ${MAX_ROLES_PER_MEMBER}, at most one built-in); what they may do is what any of them allows`,
-    }),
+    .register(
+      z.globalRegistry,
+      __DOCS__ && {
+        description: `Every role the member is to hold (1 to ${MAX_ROLES_PER_MEMBER}, at most one built-in); what they may do is what any of them allows`,
+      },
+    ),
 );
 
 const permissions = () =>
-  z.array(z.enum(CUSTOM_ROLE_PERMISSIONS)).check(z.minLength(1), z.maxLength(CUSTOM_ROLE_PERMISSIONS.length)).register(z.globalRegistry, {
-    description: "What the role allows; never `organization:delete` (an owner's) nor `member:invite` (the built-in roles'), never more than its creator holds",
-  });
+  z
+    .array(z.enum(CUSTOM_ROLE_PERMISSIONS))
+    .check(z.minLength(1), z.maxLength(CUSTOM_ROLE_PERMISSIONS.length))
+    .register(
+      z.globalRegistry,
+      __DOCS__ && {
+        description:
+          "What the role allows; never `organization:delete` (an owner's) nor `member:invite` (the built-in roles'), never more than its creator holds",
+      },
+    );
 
-const description = () => z.string().check(z.minLength(1), z.maxLength(200)).register(z.globalRegistry, { description: "For people: what the role is for" });
+const description = () =>
+  z
+    .string()
+    .check(z.minLength(1), z.maxLength(200))
+    .register(z.globalRegistry, __DOCS__ && { description: "For people: what the role is for" });
 
 export const RoleCreateBody = z.lazy(() =>
-  z.strictObject({ name: roleName(), permissions: permissions(), description: z.optional(description()) }).register(z.globalRegistry, {
-    example: { name: "billing", permissions: ["records:read", "audit:read"], description: "Reads invoices and the event feed" },
-  }),
+  z.strictObject({ name: roleName(), permissions: permissions(), description: z.optional(description()) }).register(
+    z.globalRegistry,
+    __DOCS__ && {
+      example: { name: "billing", permissions: ["records:read", "audit:read"], description: "Reads invoices and the event feed" },
+    },
+  ),
 );
 
 export const RoleUpdateBody = z.lazy(() =>
   z
     .strictObject({ permissions: z.optional(permissions()), description: z.optional(z.nullable(description())) })
     .check(z.refine((body) => body.permissions !== undefined || body.description !== undefined, "name permissions, description or both"))
-    .register(z.globalRegistry, { example: { permissions: ["records:read", "records:write", "audit:read"] } }),
+    .register(z.globalRegistry, __DOCS__ && { example: { permissions: ["records:read", "records:write", "audit:read"] } }),
 );
 
-export const RolePath = z.object({ name: z.string().register(z.globalRegistry, { description: "The role's name", example: "billing" }) });
+export const RolePath = z.object({ name: z.string().register(z.globalRegistry, __DOCS__ && { description: "The role's name", example: "billing" }) });
 
 export const RoleDeleteQuery = z.object({
-  replace_with: z.optional(z.lazy(roleName)).register(z.globalRegistry, {
-    description: "The role its holders are given in its place; required while members hold it (409 without)",
-    example: "member",
-  }),
+  replace_with: z.optional(z.lazy(roleName)).register(
+    z.globalRegistry,
+    __DOCS__ && {
+      description: "The role its holders are given in its place; required while members hold it (409 without)",
+      example: "member",
+    },
+  ),
 });
 
 const roleView = () =>
@@ -65,23 +85,26 @@ const roleView = () =>
     .object({
       name: z.string(),
       permissions: z.array(z.enum(PERMISSIONS)),
-      built_in: z.boolean().register(z.globalRegistry, { description: "`owner`, `admin` and `member`: fixed, never changed or deleted" }),
+      built_in: z.boolean().register(z.globalRegistry, __DOCS__ && { description: "`owner`, `admin` and `member`: fixed, never changed or deleted" }),
       description: z.nullable(z.string()),
-      members: z.number().register(z.globalRegistry, { description: "How many members hold it" }),
+      members: z.number().register(z.globalRegistry, __DOCS__ && { description: "How many members hold it" }),
       created_at: z.nullable(z.iso.datetime()),
       updated_at: z.nullable(z.iso.datetime()),
     })
-    .register(z.globalRegistry, {
-      example: {
-        name: "billing",
-        permissions: ["records:read", "audit:read"],
-        built_in: false,
-        description: "Reads invoices and the event feed",
-        members: 2,
-        created_at: exampleTime,
-        updated_at: exampleTime,
+    .register(
+      z.globalRegistry,
+      __DOCS__ && {
+        example: {
+          name: "billing",
+          permissions: ["records:read", "audit:read"],
+          built_in: false,
+          description: "Reads invoices and the event feed",
+          members: 2,
+          created_at: exampleTime,
+          updated_at: exampleTime,
+        },
       },
-    });
+    );
 
 export const RoleView = z.lazy(roleView);
 

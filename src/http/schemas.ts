@@ -8,11 +8,14 @@ export const newPassword = z.string().check(z.minLength(8), z.maxLength(256));
 /** Existing passwords are checked as they are: accounts from the old service may predate the rules. */
 const anyPassword = z.string().check(z.minLength(1), z.maxLength(256));
 
-export const CreateOrganizationBody = z.strictObject({ organization_name: organizationName, email, password: newPassword }).register(z.globalRegistry, {
-  description:
-    "The first owner's e-mail and password (a new account); any `Authorization` header is then ignored, as it always was. With a bearer token the body may instead be `{organization_name}` alone: the signed-in user becomes the owner.",
-  example: { organization_name: "TestOrg", email: "admin@testorg.com", password: "Test1234" },
-});
+export const CreateOrganizationBody = z.strictObject({ organization_name: organizationName, email, password: newPassword }).register(
+  z.globalRegistry,
+  __DOCS__ && {
+    description:
+      "The first owner's e-mail and password (a new account); any `Authorization` header is then ignored, as it always was. With a bearer token the body may instead be `{organization_name}` alone: the signed-in user becomes the owner.",
+    example: { organization_name: "TestOrg", email: "admin@testorg.com", password: "Test1234" },
+  },
+);
 
 /** A signed-in user creating another organization: the token names its owner. */
 export const CreateOrganizationByTokenBody = z.strictObject({ organization_name: organizationName });
@@ -24,10 +27,13 @@ export const UpdateOrganizationBody = z
     email: z.optional(email),
     password: z.optional(anyPassword),
   })
-  .register(z.globalRegistry, {
-    description: "The admin's email and password, or instead an `Authorization: Bearer` token of that organization's admin.",
-    example: { organization_name: "TestOrg", new_organization_name: "TestOrgNew", email: "admin@testorg.com", password: "Test1234" },
-  });
+  .register(
+    z.globalRegistry,
+    __DOCS__ && {
+      description: "The admin's email and password, or instead an `Authorization: Bearer` token of that organization's admin.",
+      example: { organization_name: "TestOrg", new_organization_name: "TestOrgNew", email: "admin@testorg.com", password: "Test1234" },
+    },
+  );
 
 export const LoginBody = z
   .strictObject({
@@ -35,19 +41,19 @@ export const LoginBody = z
     password: anyPassword,
     organization_name: z
       .optional(organizationName)
-      .register(z.globalRegistry, { description: "Which organization to sign in to, for an account in several (409 without it)" }),
+      .register(z.globalRegistry, __DOCS__ && { description: "Which organization to sign in to, for an account in several (409 without it)" }),
   })
-  .register(z.globalRegistry, { example: { email: "admin@testorg.com", password: "Test1234" } });
+  .register(z.globalRegistry, __DOCS__ && { example: { email: "admin@testorg.com", password: "Test1234" } });
 
 export const PasswordChangeBody = z
   .strictObject({ current_password: anyPassword, new_password: newPassword })
-  .register(z.globalRegistry, { example: { current_password: "Test1234", new_password: "N3w-passphrase" } });
+  .register(z.globalRegistry, __DOCS__ && { example: { current_password: "Test1234", new_password: "N3w-passphrase" } });
 
 export const OrganizationQuery = z.object({ organization_name: organizationName });
 
 export const CreatedOrganization = z
   .object({ organization_name: z.string(), collection_name: z.string(), admin_email: z.string() })
-  .register(z.globalRegistry, { example: { organization_name: "TestOrg", collection_name: "org_testorg", admin_email: "admin@testorg.com" } });
+  .register(z.globalRegistry, __DOCS__ && { example: { organization_name: "TestOrg", collection_name: "org_testorg", admin_email: "admin@testorg.com" } });
 
 export const OrganizationMetadata = z
   .object({
@@ -56,23 +62,26 @@ export const OrganizationMetadata = z
     status: z.enum(["active", "renaming", "suspended"]),
     created_at: z.iso.datetime(),
     updated_at: z.iso.datetime(),
-    admin_email: z.optional(z.string()).register(z.globalRegistry, { description: "Only for that organization's own admin" }),
+    admin_email: z.optional(z.string()).register(z.globalRegistry, __DOCS__ && { description: "Only for that organization's own admin" }),
   })
-  .register(z.globalRegistry, {
-    example: {
-      organization_name: "TestOrg",
-      collection_name: "org_testorg",
-      status: "active",
-      created_at: "2026-01-01T00:00:00.000Z",
-      updated_at: "2026-01-01T00:00:00.000Z",
+  .register(
+    z.globalRegistry,
+    __DOCS__ && {
+      example: {
+        organization_name: "TestOrg",
+        collection_name: "org_testorg",
+        status: "active",
+        created_at: "2026-01-01T00:00:00.000Z",
+        updated_at: "2026-01-01T00:00:00.000Z",
+      },
     },
-  });
+  );
 
 export const TokenResponse = z
   .object({ access_token: z.string(), token_type: z.literal("bearer") })
-  .register(z.globalRegistry, { example: { access_token: "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9…", token_type: "bearer" } });
+  .register(z.globalRegistry, __DOCS__ && { example: { access_token: "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9…", token_type: "bearer" } });
 
-export const Detail = z.object({ detail: z.string() }).register(z.globalRegistry, { example: { detail: "Organization not found" } });
+export const Detail = z.object({ detail: z.string() }).register(z.globalRegistry, __DOCS__ && { example: { detail: "Organization not found" } });
 
 export const ValidationDetail = z.object({
   detail: z.array(z.object({ loc: z.array(z.union([z.string(), z.number()])), msg: z.string(), type: z.string() })),

@@ -14,7 +14,7 @@ export const WebhookBody = z
       z.array(z.enum(EVENT_TYPES)).check(z.minLength(1), z.maxLength(EVENT_TYPES.length), z.describe("The event types to deliver; omitted: all of them")),
     ),
   })
-  .register(z.globalRegistry, { example: { url: "https://hooks.example.com/org-events", events: ["member.joined", "member.removed"] } });
+  .register(z.globalRegistry, __DOCS__ && { example: { url: "https://hooks.example.com/org-events", events: ["member.joined", "member.removed"] } });
 
 const webhookFields = {
   id: z.string(),
@@ -25,7 +25,7 @@ const webhookFields = {
   created_at: z.iso.datetime(),
   previous_secret_expires_at: z
     .nullable(z.iso.datetime())
-    .register(z.globalRegistry, { description: "After a rotation, until when the replaced secret still signs (both signatures are sent)" }),
+    .register(z.globalRegistry, __DOCS__ && { description: "After a rotation, until when the replaced secret still signs (both signatures are sent)" }),
 };
 
 const exampleWebhook = {
@@ -41,16 +41,18 @@ const exampleWebhook = {
 export const WebhookView = z.object(webhookFields);
 
 export const WebhookWithSecret = z
-  .object({ ...webhookFields, secret: z.string().register(z.globalRegistry, { description: "The signing secret (`whsec_…`), shown only here" }) })
-  .register(z.globalRegistry, { example: { ...exampleWebhook, secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw" } });
+  .object({ ...webhookFields, secret: z.string().register(z.globalRegistry, __DOCS__ && { description: "The signing secret (`whsec_…`), shown only here" }) })
+  .register(z.globalRegistry, __DOCS__ && { example: { ...exampleWebhook, secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw" } });
 
-export const WebhookList = z.object({ webhooks: z.array(WebhookView) }).register(z.globalRegistry, { example: { webhooks: [exampleWebhook] } });
+export const WebhookList = z.object({ webhooks: z.array(WebhookView) }).register(z.globalRegistry, __DOCS__ && { example: { webhooks: [exampleWebhook] } });
 
-export const WebhookPath = z.object({ id: z.string().register(z.globalRegistry, { description: "The endpoint's `id`", example: exampleId }) });
+export const WebhookPath = z.object({ id: z.string().register(z.globalRegistry, __DOCS__ && { description: "The endpoint's `id`", example: exampleId }) });
 
 export const DeliveryPath = z.object({
-  id: z.string().register(z.globalRegistry, { description: "The endpoint's `id`", example: exampleId }),
-  delivery_id: z.string().register(z.globalRegistry, { description: "A delivery's `id`, from the endpoint's log", example: "6650f1c2e8b3e4a0123456ff" }),
+  id: z.string().register(z.globalRegistry, __DOCS__ && { description: "The endpoint's `id`", example: exampleId }),
+  delivery_id: z
+    .string()
+    .register(z.globalRegistry, __DOCS__ && { description: "A delivery's `id`, from the endpoint's log", example: "6650f1c2e8b3e4a0123456ff" }),
 });
 
 export const DeliveryView = z.object({
@@ -66,25 +68,28 @@ export const DeliveryView = z.object({
   error: z.nullable(z.string()),
 });
 
-export const DeliveryPage = z.object({ deliveries: z.array(DeliveryView), next_cursor: z.nullable(z.string()) }).register(z.globalRegistry, {
-  example: {
-    deliveries: [
-      {
-        id: "6650f1c2e8b3e4a0123456ff",
-        event_id: "evt_6650f1c2e8b3e4a0123456cc",
-        event_type: "member.joined",
-        attempt: 2,
-        manual: false,
-        at: exampleTime,
-        status: "succeeded",
-        response_status: 204,
-        latency_ms: 41,
-        error: null,
-      },
-    ],
-    next_cursor: null,
+export const DeliveryPage = z.object({ deliveries: z.array(DeliveryView), next_cursor: z.nullable(z.string()) }).register(
+  z.globalRegistry,
+  __DOCS__ && {
+    example: {
+      deliveries: [
+        {
+          id: "6650f1c2e8b3e4a0123456ff",
+          event_id: "evt_6650f1c2e8b3e4a0123456cc",
+          event_type: "member.joined",
+          attempt: 2,
+          manual: false,
+          at: exampleTime,
+          status: "succeeded",
+          response_status: 204,
+          latency_ms: 41,
+          error: null,
+        },
+      ],
+      next_cursor: null,
+    },
   },
-});
+);
 
 export const DeliveryListQuery = z.object({
   limit: pageLimitOr(50, 200),
@@ -93,4 +98,4 @@ export const DeliveryListQuery = z.object({
 
 export const TestDelivery = z
   .object({ delivered: z.boolean(), response_status: z.nullable(z.number()), latency_ms: z.number(), error: z.nullable(z.string()) })
-  .register(z.globalRegistry, { example: { delivered: true, response_status: 200, latency_ms: 38, error: null } });
+  .register(z.globalRegistry, __DOCS__ && { example: { delivered: true, response_status: 200, latency_ms: 38, error: null } });

@@ -250,7 +250,9 @@ describe("defining roles", () => {
   });
 });
 
-describe("races", () => {
+// Each round builds an organization and its members first; on the gateway over FerretDB, with the
+// other suites beside it, a round takes seconds.
+describe("races", { timeout: 180_000 }, () => {
   const settle = <T>(promises: Promise<T>[]) => Promise.all(promises);
 
   it("a role deleted while it is given: it is either held and kept, or gone and held by no one", async () => {

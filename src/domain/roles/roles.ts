@@ -2,9 +2,10 @@ import { publishLater } from "../events/outbox";
 import type { Deps } from "../kernel/deps";
 import { AppError } from "../kernel/errors";
 import { newEvent, userActor, withEvents } from "../kernel/event";
-import { readOrganization, refusal, writable } from "../kernel/guard";
+import { readOrganization } from "../kernel/guard";
 import { type CustomRoleRecord, type MemberRecord, memberOf, memberPath, type OrganizationDoc, rolesOfMember } from "../kernel/model";
 import { type Caller, grantPath, type Principal } from "../kernel/principal";
+import { changeAgainstRead, type Plan } from "../kernel/revised";
 import { CUSTOM_ROLE_PERMISSIONS, isRole, type Permission, permissionsOfRole, ROLES } from "../kernel/roles";
 
 /**
@@ -20,9 +21,6 @@ import { CUSTOM_ROLE_PERMISSIONS, isRole, type Permission, permissionsOfRole, RO
 
 /** Custom roles an organization may define. */
 export const MAX_CUSTOM_ROLES = 50;
-
-/** How often a change made against a read is tried again when another change came between. */
-const ATTEMPTS = 4;
 
 export interface RoleView {
   name: string;
@@ -119,39 +117,11 @@ const grantsUpdate = (roles: Record<string, CustomRoleRecord>): { $set: Record<s
   return { $set: set, $unset: unset };
 };
 
-/** The guard of a change made against `org` as read: the caller may still change the organization, and no role change came between. */
-const unchangedSince = (principal: Principal, org: Pick<OrganizationDoc, "roles_rev">) => ({
-  ...writable(principal),
-  roles_rev: org.roles_rev ?? { $exists: false },
-});
-
-/** The document as a role change needs it, or why the caller may not change it. */
-const readForChange = async (deps: Deps, principal: Principal) => {
-  const org = await deps.organizations.findOne({ _id: principal.orgId });
-  const refused = refusal(org, principal);
-  if (refused || !org) throw refused ?? new AppError("INVALID_TOKEN");
-  return { org, actor: memberOf(org, principal.userId) as MemberRecord };
-};
-
-/**
- * Reads the organization, lets `plan` decide the update (or refuse), and applies it if no role
- * change came between; tries again from a new read when one did.
- */
-const changeRoles = async <T>(
-  deps: Deps,
-  principal: Principal,
-  plan: (org: OrganizationDoc, actor: MemberRecord) => { guard?: Record<string, unknown>; update: Record<string, unknown>; result: T },
-): Promise<T> => {
-  for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
-    const { org, actor } = await readForChange(deps, principal);
-    const { guard, update, result } = plan(org, actor);
-    const { matchedCount } = await deps.organizations.updateOne({ ...unchangedSince(principal, org), ...guard }, update);
-    if (matchedCount > 0) {
-      publishLater(deps, principal.orgId);
-      return result;
-    }
-  }
-  throw new AppError("ORGANIZATION_BUSY");
+/** A role change against the document as read, its event published after. */
+const changeRoles = async <T>(deps: Deps, principal: Principal, plan: (org: OrganizationDoc, actor: MemberRecord) => Plan<T>): Promise<T> => {
+  const result = await changeAgainstRead(deps, principal, "roles_rev", plan);
+  publishLater(deps, principal.orgId);
+  return result;
 };
 
 /** A non-owner gives a role only permissions they hold themselves. */

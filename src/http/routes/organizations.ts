@@ -143,7 +143,9 @@ export const deleteRoute = defineRoute({
   request: {
     query: OrganizationQuery,
     headers: z.object({
-      "x-admin-email": z.optional(z.string()).register(z.globalRegistry, { description: __DOCS__ && "When sent, must be the authenticated admin's e-mail" }),
+      "x-admin-email": z
+        .optional(z.string())
+        .register(z.globalRegistry, __DOCS__ && { description: __DOCS__ && "When sent, must be the authenticated admin's e-mail" }),
     }),
   },
   responses: {

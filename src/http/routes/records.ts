@@ -12,10 +12,13 @@ import { BODY_ERRORS, defineRoute } from "../route";
  */
 
 const RecordPath = z.object({
-  id: z.string().register(z.globalRegistry, {
-    description: __DOCS__ && "The record's `id`. Ids of other organizations and ids that are not 24 hexadecimal digits answer 404, like unknown ones.",
-    example: "6650f1c2e8b3e4a012345678",
-  }),
+  id: z.string().register(
+    z.globalRegistry,
+    __DOCS__ && {
+      description: __DOCS__ && "The record's `id`. Ids of other organizations and ids that are not 24 hexadecimal digits answer 404, like unknown ones.",
+      example: "6650f1c2e8b3e4a012345678",
+    },
+  ),
 });
 
 const idOf = (text: string): ObjectId => {
