@@ -42,7 +42,12 @@ export const requirePrincipal = async (request: AppRequest, env: Env, deps: Deps
   }
   // The one permission check: the roles a current token names (a role change revokes the token, and
   // every write checks that it is current); a custom role's permission is confirmed by the request's own guard.
-  return withPermission(caller, needed);
+  try {
+    return withPermission(caller, needed);
+  } catch (error) {
+    if (!request.state.leadMay || !(error instanceof AppError) || error.code !== "PERMISSION_DENIED") throw error;
+    return { ...caller, asLead: true };
+  }
 };
 
 /** The member behind a caller, on the routes only members may use (which `requirePrincipal` keeps keys from). */

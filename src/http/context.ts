@@ -32,6 +32,8 @@ export interface RequestState {
   audit?: AuditNote;
   /** The permission the matched route declares; the principal's role must allow it. */
   permission?: Permission;
+  /** The matched route admits a team's lead without its permission (`Route.leadMay`). */
+  leadMay?: true;
 }
 
 export type AppRequest = IRequest & { state: RequestState };

@@ -9,9 +9,12 @@ import { isHexId } from "./route";
 const exampleUser = "6650f1c2e8b3e4a0123456aa";
 const exampleTime = "2026-01-01T00:00:00.000Z";
 
-const role = z.enum(ROLES).register(z.globalRegistry, {
-  description: "`owner`: everything; `admin`: all but deleting the organization and making or touching owners; `member`: records and the member list",
-});
+const role = z.enum(ROLES).register(
+  z.globalRegistry,
+  __DOCS__ && {
+    description: "`owner`: everything; `admin`: all but deleting the organization and making or touching owners; `member`: records and the member list",
+  },
+);
 const email = z.email().check(z.maxLength(254));
 const organizationName = z.string().check(z.minLength(1), z.maxLength(255));
 
@@ -19,8 +22,13 @@ const organizationName = z.string().check(z.minLength(1), z.maxLength(255));
 const memberFields = () => ({
   user_id: z.string(),
   email: z.string(),
-  role: z.string().register(z.globalRegistry, { description: "The member's first role: the built-in one they hold, or else their first custom role" }),
-  roles: z.array(z.string()).register(z.globalRegistry, { description: "Every role the member holds, the built-in one first" }),
+  role: z
+    .string()
+    .register(z.globalRegistry, __DOCS__ && { description: "The member's first role: the built-in one they hold, or else their first custom role" }),
+  roles: z.array(z.string()).register(z.globalRegistry, __DOCS__ && { description: "Every role the member holds, the built-in one first" }),
+  teams: z
+    .array(z.object({ id: z.string(), role: z.enum(["lead", "member"]) }))
+    .register(z.globalRegistry, __DOCS__ && { description: "The teams the member is in, with their role in each" }),
   joined_at: z.iso.datetime(),
 });
 
@@ -32,17 +40,24 @@ export const MemberPage = z.lazy(() =>
       members: z.array(
         z.object({
           ...memberFields(),
-          email_verified: z.boolean().register(z.globalRegistry, { description: "The member followed a mailed link that proved the address is theirs" }),
+          email_verified: z
+            .boolean()
+            .register(z.globalRegistry, __DOCS__ && { description: "The member followed a mailed link that proved the address is theirs" }),
         }),
       ),
-      next_cursor: z.nullable(z.string()).register(z.globalRegistry, { description: "Pass as `cursor` for the next page; null on the last page" }),
+      next_cursor: z.nullable(z.string()).register(z.globalRegistry, __DOCS__ && { description: "Pass as `cursor` for the next page; null on the last page" }),
     })
-    .register(z.globalRegistry, {
-      example: {
-        members: [{ user_id: exampleUser, email: "admin@testorg.com", role: "owner", roles: ["owner"], joined_at: exampleTime, email_verified: true }],
-        next_cursor: null,
+    .register(
+      z.globalRegistry,
+      __DOCS__ && {
+        example: {
+          members: [
+            { user_id: exampleUser, email: "admin@testorg.com", role: "owner", roles: ["owner"], teams: [], joined_at: exampleTime, email_verified: true },
+          ],
+          next_cursor: null,
+        },
       },
-    }),
+    ),
 );
 
 export const MemberListQuery = z.object({
@@ -50,7 +65,9 @@ export const MemberListQuery = z.object({
   cursor: optionalPageCursor((text) => (isHexId(text) ? text : null)),
 });
 
-export const MemberPath = z.object({ user_id: z.string().register(z.globalRegistry, { description: "The member's `user_id`", example: exampleUser }) });
+export const MemberPath = z.object({
+  user_id: z.string().register(z.globalRegistry, __DOCS__ && { description: "The member's `user_id`", example: exampleUser }),
+});
 
 export const RoleBody = z.lazy(() =>
   z
@@ -61,63 +78,83 @@ export const RoleBody = z.lazy(() =>
         "name either role (one built-in role) or roles (every role, custom ones included)",
       ),
     )
-    .register(z.globalRegistry, { example: { roles: ["member", "billing"] } }),
+    .register(z.globalRegistry, __DOCS__ && { example: { roles: ["member", "billing"] } }),
 );
 
-export const SwitchBody = z.strictObject({ organization_name: organizationName }).register(z.globalRegistry, { example: { organization_name: "OtherOrg" } });
+export const SwitchBody = z
+  .strictObject({ organization_name: organizationName })
+  .register(z.globalRegistry, __DOCS__ && { example: { organization_name: "OtherOrg" } });
 
-export const InvitationBody = z.strictObject({ email, role }).register(z.globalRegistry, { example: { email: "colleague@testorg.com", role: "member" } });
+export const InvitationBody = z
+  .strictObject({ email, role })
+  .register(z.globalRegistry, __DOCS__ && { example: { email: "colleague@testorg.com", role: "member" } });
 
-const invitationFields = { id: z.string(), email: z.string(), role, expires_at: z.iso.datetime(), created_at: z.iso.datetime() };
+// The invitation answers are built on their first use, as the member answers are.
+const invitationFields = () => ({ id: z.string(), email: z.string(), role, expires_at: z.iso.datetime(), created_at: z.iso.datetime() });
 
-export const CreatedInvitation = z
-  .object({
-    ...invitationFields,
-    token: z.string().register(z.globalRegistry, { description: "The one-time token, shown only here: deliver it to the invitee" }),
-  })
-  .register(z.globalRegistry, {
-    example: {
-      id: "6650f1c2e8b3e4a0123456bb",
-      email: "colleague@testorg.com",
-      role: "member",
-      expires_at: "2026-01-08T00:00:00.000Z",
-      created_at: exampleTime,
-      token: "q0Xk3v…",
-    },
-  });
+export const CreatedInvitation = z.lazy(() =>
+  z
+    .object({
+      ...invitationFields(),
+      token: z.string().register(z.globalRegistry, __DOCS__ && { description: "The one-time token, shown only here: deliver it to the invitee" }),
+    })
+    .register(
+      z.globalRegistry,
+      __DOCS__ && {
+        example: {
+          id: "6650f1c2e8b3e4a0123456bb",
+          email: "colleague@testorg.com",
+          role: "member",
+          expires_at: "2026-01-08T00:00:00.000Z",
+          created_at: exampleTime,
+          token: "q0Xk3v…",
+        },
+      },
+    ),
+);
 
 /** How the invitation's mail went, with a mail transport configured; null when none was mailed. */
-const delivery = z
-  .nullable(z.object({ status: z.enum(["pending", "sent", "failed"]), attempts: z.number(), last_error: z.nullable(z.string()) }))
-  .register(z.globalRegistry, {
-    description:
-      "The invitation's mail: `pending` (queued, or retried after `last_error`), `sent` (the mail server accepted it) or `failed` (given up after a day of attempts); null when no mail was sent (no transport, or not queued yet)",
-  });
+const delivery = () =>
+  z.nullable(z.object({ status: z.enum(["pending", "sent", "failed"]), attempts: z.number(), last_error: z.nullable(z.string()) })).register(
+    z.globalRegistry,
+    __DOCS__ && {
+      description:
+        "The invitation's mail: `pending` (queued, or retried after `last_error`), `sent` (the mail server accepted it) or `failed` (given up after a day of attempts); null when no mail was sent (no transport, or not queued yet)",
+    },
+  );
 
-export const InvitationList = z.object({ invitations: z.array(z.object({ ...invitationFields, delivery })) }).register(z.globalRegistry, {
-  example: {
-    invitations: [
-      {
-        id: "6650f1c2e8b3e4a0123456bb",
-        email: "colleague@testorg.com",
-        role: "member",
-        expires_at: "2026-01-08T00:00:00.000Z",
-        created_at: exampleTime,
-        delivery: { status: "sent", attempts: 1, last_error: null },
+export const InvitationList = z.lazy(() =>
+  z.object({ invitations: z.array(z.object({ ...invitationFields(), delivery: delivery() })) }).register(
+    z.globalRegistry,
+    __DOCS__ && {
+      example: {
+        invitations: [
+          {
+            id: "6650f1c2e8b3e4a0123456bb",
+            email: "colleague@testorg.com",
+            role: "member",
+            expires_at: "2026-01-08T00:00:00.000Z",
+            created_at: exampleTime,
+            delivery: { status: "sent", attempts: 1, last_error: null },
+          },
+        ],
       },
-    ],
-  },
-});
+    },
+  ),
+);
 
 export const InvitationPath = z.object({
-  id: z.string().register(z.globalRegistry, { description: "The invitation's `id`", example: "6650f1c2e8b3e4a0123456bb" }),
+  id: z.string().register(z.globalRegistry, __DOCS__ && { description: "The invitation's `id`", example: "6650f1c2e8b3e4a0123456bb" }),
 });
 
 export const AcceptBody = z
   .strictObject({
     token: z.string().check(z.minLength(1), z.maxLength(256)),
-    password: z.optional(z.string().check(z.minLength(1), z.maxLength(256))).register(z.globalRegistry, {
-      description: "A new account's password (8 characters or more), or an existing account's password; not needed with that account's bearer token",
-    }),
+    password: z.optional(z.string().check(z.minLength(1), z.maxLength(256))).register(
+      z.globalRegistry,
+      __DOCS__ && {
+        description: "A new account's password (8 characters or more), or an existing account's password; not needed with that account's bearer token",
+      },
+    ),
   })
-  .register(z.globalRegistry, { example: { token: "q0Xk3v…", password: "Colleague-1234" } });
+  .register(z.globalRegistry, __DOCS__ && { example: { token: "q0Xk3v…", password: "Colleague-1234" } });

@@ -136,6 +136,8 @@ export interface Route<R extends RequestSpec = RequestSpec, C = unknown> {
   auth?: "required" | "optional" | "platform";
   /** What the caller's role must allow; checked in one place, when serve authenticates the member (src/http/authenticate.ts). */
   permission?: Permission;
+  /** A member whose roles lack `permission` is still admitted, as a team's lead: the feature checks the lead (`Principal.asLead`). */
+  leadMay?: true;
   /**
    * `in-handler`: the handler checks part of its input before it calls `authenticate()`, because
    * the contract answers that check first (a 422 before a 401); serve makes sure it did call it.

@@ -117,6 +117,7 @@ export const serve =
   (route: Route) =>
   async (request: AppRequest, env: Env): Promise<Response> => {
     if (route.permission) request.state.permission = route.permission;
+    if (route.leadMay) request.state.leadMay = true;
     const found: Found = {};
     if (route.auth === "platform") found.operator = await requireOperator(request, env, scopeOf(route));
     const context = contextOf(route, request, env, auditOf(route, request), found);

@@ -102,6 +102,9 @@ describe("data round trips per endpoint", () => {
     await count("GET /org/records (custom role)", call("/org/records", { headers: bearer(holder) }));
     await count("PATCH /org/roles/{name}", patchJson("/org/roles/trips", { permissions: ["records:read", "audit:read"] }, bearer(lead)));
     await count("DELETE /org/roles/{name}", remove("/org/roles/trips?replace_with=member", bearer(lead)));
+    const trips = (await (await count("POST /org/teams", postJson("/org/teams", { name: "Trips" }, bearer(lead)), 201)).json()) as { id: string };
+    await count("POST /org/teams/{id}/members", postJson(`/org/teams/${trips.id}/members`, { user_id: member }, bearer(lead)));
+    await count("GET /org/teams", call("/org/teams", { headers: bearer(lead) }));
     await count("DELETE /org/members/{id}", remove(`/org/members/${member}`, bearer(lead)));
     const second = uniqueName("Trips");
     await postJson("/org/create", { organization_name: second }, bearer(lead));

@@ -31,6 +31,11 @@ export type AuditAction =
   | "role.create"
   | "role.update"
   | "role.delete"
+  | "team.create"
+  | "team.update"
+  | "team.delete"
+  | "team.member_add"
+  | "team.member_remove"
   | "platform.api_key.revoke";
 export type AuditOutcome = "success" | "failure" | "locked" | "rate_limited" | "abandoned";
 

@@ -142,6 +142,7 @@ export const tokenFor = (
       tokenVersion,
       role: member.role,
       ...(member.roles ? { roles: member.roles } : {}),
+      teams: Object.keys(member.teams ?? {}),
       emailVerified,
     },
     deps.settings.token,

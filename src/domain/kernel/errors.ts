@@ -57,6 +57,9 @@ export const ERRORS = {
   ROLE_IN_USE: { status: 409, message: "Members hold this role: name a role to give them instead (replace_with) to delete it" },
   ROLE_LIMIT: { status: 409, message: "This organization has as many custom roles as it may (50)" },
   ROLE_UNKNOWN: { status: 422, message: "A role named in the request does not exist in this organization" },
+  TEAM_NOT_FOUND: { status: 404, message: "Team not found" },
+  TEAM_EXISTS: { status: 409, message: "A team with this name exists in this organization" },
+  TEAM_LIMIT: { status: 409, message: "This organization has as many teams as it may (100)" },
   MAIL_DISABLED: { status: 409, message: "This service sends no mail (MAIL_TRANSPORT=none); ask its operator" },
 } as const;
 

@@ -26,6 +26,11 @@ export const EVENT_TYPES = [
   "role.created",
   "role.updated",
   "role.deleted",
+  "team.created",
+  "team.updated",
+  "team.deleted",
+  "team.member_added",
+  "team.member_removed",
 ] as const;
 
 export type EventType = (typeof EVENT_TYPES)[number];
@@ -91,6 +96,8 @@ export interface MemberRecord {
   role: string;
   /** Every role the member holds, built-in first, when they hold a custom one (absent otherwise: `role` alone). */
   roles?: string[];
+  /** The teams the member is in, by team id, with their role in each: kept on the membership, so it goes with it. */
+  teams?: Record<string, TeamRole>;
   /**
    * Raising it revokes every token of this member for this organization. It starts at a random
    * value, so a member removed and invited back never revives a token from before.
@@ -124,6 +131,19 @@ export interface ApiKeyRecord {
 /** One of the organization's own roles, inside its document (keyed by the role's name). */
 export interface CustomRoleRecord {
   permissions: Permission[];
+  description?: string;
+  created_at: Date;
+  updated_at: Date;
+}
+
+/** A member's role in a team: a lead may add and remove the team's members without `team:manage`. */
+export type TeamRole = "lead" | "member";
+
+/** One of the organization's teams, inside its document (keyed by the team's id); who is in it is on each member (`MemberRecord.teams`). */
+export interface TeamRecord {
+  name: string;
+  /** Lower-cased: names are unique within the organization, whatever their case. */
+  name_key: string;
   description?: string;
   created_at: Date;
   updated_at: Date;
@@ -178,6 +198,10 @@ export interface OrganizationDoc {
   role_grants?: Partial<Record<Permission, string[]>>;
   /** Raised by every change to the custom roles or to who holds one: the guard of those changes, so that each is made against what it read. */
   roles_rev?: number;
+  /** The organization's teams, by id (src/domain/teams/). */
+  teams?: Record<string, TeamRecord>;
+  /** Raised by every change to the teams or to who is in one: the guard of those changes, as `roles_rev` is of roles. */
+  teams_rev?: number;
   /** Set once an invitation was made: a delete then also clears the invitations (one call saved for the many that never invite). */
   has_invitations?: boolean;
   pending?: PendingOperation;

@@ -21,6 +21,11 @@ export interface Principal {
    * whether one of them still gives it (`currentToken`).
    */
   grant?: Permission;
+  /**
+   * Set on a route a team's lead may use without its permission (`leadMay`) when the member's
+   * roles do not give it: the feature then admits them only as a lead of the team concerned.
+   */
+  asLead?: true;
   /** The token's `email_verified` claim: carried into the token a switch issues. */
   emailVerified?: boolean;
 }

@@ -23,6 +23,7 @@ export const PERMISSIONS = [
   "webhook:manage",
   "api_key:manage",
   "role:manage",
+  "team:manage",
 ] as const;
 
 export type Permission = (typeof PERMISSIONS)[number];

@@ -25,6 +25,8 @@ export interface TokenSubject {
   role: string;
   /** Every role, when the member holds a custom one (the `roles` claim, at most MAX_ROLES_PER_MEMBER names); absent otherwise. */
   roles?: string[];
+  /** The member's teams (the `teams` claim, team ids): at most MAX_TEAMS_IN_TOKEN, as of the token's issue. */
+  teams?: string[];
   /** The holder proved the address is theirs (a mailed link): the `email_verified` claim, as of the token's issue. */
   emailVerified?: boolean;
 }
@@ -33,6 +35,18 @@ export interface TokenClaims extends TokenSubject {
   jti: string;
   expiresAt: number;
 }
+
+/**
+ * The most teams a token names. Past it the token names the first of them by id and says
+ * `teams_more: true`: `GET /org/members` lists them all. Teams are what the member was in when
+ * the token was issued (a team change does not revoke tokens); what a member may do never depends on them.
+ */
+export const MAX_TEAMS_IN_TOKEN = 20;
+
+const teamsClaim = (teams: string[]) => {
+  const sorted = [...teams].sort();
+  return { teams: sorted.slice(0, MAX_TEAMS_IN_TOKEN), ...(sorted.length > MAX_TEAMS_IN_TOKEN ? { teams_more: true } : {}) };
+};
 
 export const issueToken = async (subject: TokenSubject, settings: TokenSettings, now: Date): Promise<string> => {
   const ring = await keyRing(settings);
@@ -44,6 +58,7 @@ export const issueToken = async (subject: TokenSubject, settings: TokenSettings,
     tv: subject.tokenVersion,
     role: subject.role,
     ...(subject.roles ? { roles: subject.roles } : {}),
+    ...(subject.teams?.length ? teamsClaim(subject.teams) : {}),
     ...(subject.emailVerified ? { email_verified: true } : {}),
   })
     .setProtectedHeader({ alg: ring.alg, typ: "JWT", kid: ring.kid })

@@ -5,7 +5,7 @@ import type { Deps } from "../kernel/deps";
 import { AppError } from "../kernel/errors";
 import { newEvent, userActor, withEvents } from "../kernel/event";
 import { readOrganization, refusal, writable } from "../kernel/guard";
-import { type MemberRecord, memberOf, memberPath, type OrganizationDoc, rolesOfMember } from "../kernel/model";
+import { type MemberRecord, memberOf, memberPath, type OrganizationDoc, rolesOfMember, type TeamRole } from "../kernel/model";
 import { runForRequest } from "../kernel/operation";
 import type { Caller, Principal } from "../kernel/principal";
 import { isRole, mayAssign, type Role } from "../kernel/roles";
@@ -20,6 +20,7 @@ export interface MemberView {
   email: string;
   role: string;
   roles: string[];
+  teams: { id: string; role: TeamRole }[];
   joined_at: string;
 }
 
@@ -28,6 +29,9 @@ export const memberView = (member: MemberRecord): MemberView => ({
   email: member.email,
   role: member.role,
   roles: rolesOfMember(member),
+  teams: Object.entries(member.teams ?? {})
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([id, role]) => ({ id, role })),
   joined_at: member.joined_at.toISOString(),
 });
 

@@ -14,6 +14,7 @@ import { createRoute, deleteRoute, getRoute, updateRoute } from "./organizations
 import { platformRoutes } from "./platform";
 import { createRecordRoute, deleteRecordRoute, getRecordRoute, listRecordsRoute, replaceRecordRoute } from "./records";
 import { roleRoutes } from "./roles";
+import { teamRoutes } from "./teams";
 import { webhookRoutes } from "./webhooks";
 
 /** Every operation of the API, in the order /docs shows them within each tag. */
@@ -32,6 +33,7 @@ const API: Route[] = [
   removeMemberRoute,
   leaveRoute,
   ...roleRoutes,
+  ...teamRoutes,
   createInvitationRoute,
   listInvitationsRoute,
   revokeInvitationRoute,

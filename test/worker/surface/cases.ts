@@ -55,6 +55,8 @@ export interface Tenant {
   webhook?: { id: string; deliveryId: string };
   /** An API key of the organization (records:read), for the routes about keys. */
   apiKey?: { id: string; secret: string };
+  /** A team of the organization, with the member in it where the route is about the team's members. */
+  team?: { id: string };
   /** An API key with every scope a key may hold, and keys of one scope, made when a provocation needs them. */
   fullKey?: { id: string; secret: string };
   narrowKeys?: Record<string, { id: string; secret: string }>;
@@ -102,6 +104,15 @@ const SWEEP_ROLE = { name: "sweep", permissions: ["records:read"] };
 
 const expectStatus = (status: number) => async (res: Response) => {
   if (res.status !== status) throw new Error(`expected ${status}: ${res.status} ${await res.text()}`);
+};
+
+/** A team, with the tenant's member in it when it has one. */
+const teamFor = async (t: Pick<Tenant, "token" | "member">) => {
+  const res = await postJson("/org/teams", { name: uniqueName("Team") }, bearer(t.token));
+  await expectStatus(201)(res.clone());
+  const { id } = (await res.json()) as { id: string };
+  if (t.member) await postJson(`/org/teams/${id}/members`, { user_id: t.member.userId }, bearer(t.token)).then(expectStatus(200));
+  return { id };
 };
 
 const claimsOf = (token: string) => JSON.parse(atob((token.split(".")[1] ?? "").replace(/-/g, "+").replace(/_/g, "/"))) as { admin_id: string; org_id: string };
@@ -153,6 +164,7 @@ export const newTenant = async (route?: string): Promise<Tenant> => {
   if (route?.includes("/org/webhooks/")) tenant.webhook = await webhookFor(tenant);
   if (route?.includes("api-keys/")) tenant.apiKey = await apiKeyFor(token);
   if (route?.includes("/org/roles/")) await postJson("/org/roles", SWEEP_ROLE, bearer(token)).then(expectStatus(201));
+  if (route?.includes("/org/teams/")) tenant.team = await teamFor(tenant);
   if (route === "POST /auth/password-reset/confirm") tenant.link = await mailedLink(tenant, "password_reset");
   if (route === "POST /auth/verify-email/confirm") tenant.link = await mailedLink(tenant, "email_verification");
   // Already verified: the route's first documented answer (200); asking to mail a link is the account suite's.
@@ -258,6 +270,21 @@ export const SUCCESS: Record<string, (t: Tenant) => Ask> = {
     body: json({ permissions: ["records:read", "records:write"] }),
   }),
   "DELETE /org/roles/{name}": (t) => ({ method: "DELETE", path: "/org/roles/sweep", headers: bearer(t.token) }),
+  "GET /org/teams": (t) => ({ method: "GET", path: "/org/teams", headers: bearer(t.token) }),
+  "POST /org/teams": (t) => ({ method: "POST", path: "/org/teams", headers: jsonHeaders(t.token), body: json({ name: "Finance" }) }),
+  "PATCH /org/teams/{id}": (t) => ({ method: "PATCH", path: `/org/teams/${t.team?.id}`, headers: jsonHeaders(t.token), body: json({ name: "Billing" }) }),
+  "DELETE /org/teams/{id}": (t) => ({ method: "DELETE", path: `/org/teams/${t.team?.id}`, headers: bearer(t.token) }),
+  "POST /org/teams/{id}/members": (t) => ({
+    method: "POST",
+    path: `/org/teams/${t.team?.id}/members`,
+    headers: jsonHeaders(t.token),
+    body: json({ user_id: t.member?.userId, role: "member" }),
+  }),
+  "DELETE /org/teams/{id}/members/{user_id}": (t) => ({
+    method: "DELETE",
+    path: `/org/teams/${t.team?.id}/members/${t.member?.userId}`,
+    headers: bearer(t.token),
+  }),
   "POST /org/invitations": (t) => ({
     method: "POST",
     path: "/org/invitations",
@@ -469,7 +496,25 @@ export const PROVOKE: Record<ErrorCode, Provoke | undefined> = {
   PLATFORM_KEY_REQUIRED: (ask) => ({ ...ask, headers: without(ask.headers, "authorization") }),
   PLATFORM_READ_ONLY: (ask) => ({ ...ask, headers: { ...ask.headers, ...operator(PLATFORM_READ_KEY) } }),
   RECORD_NOT_FOUND: (ask) => ({ ...ask, path: ask.path.replace(/[0-9a-f]{24}/, "ffffffffffffffffffffffff") }),
-  MEMBER_NOT_FOUND: (ask) => ({ ...ask, path: ask.path.replace(/[0-9a-f]{24}/, "ffffffffffffffffffffffff") }),
+  // A team's member: named in the body, or the path's second id.
+  MEMBER_NOT_FOUND: (ask) => {
+    if (!ask.path.startsWith("/org/teams/")) return { ...ask, path: ask.path.replace(/[0-9a-f]{24}/, "ffffffffffffffffffffffff") };
+    if (ask.body !== undefined) return withBody(ask, (body) => ({ ...body, user_id: "ffffffffffffffffffffffff" }));
+    return { ...ask, path: ask.path.replace(/\/members\/[0-9a-f]{24}/, "/members/ffffffffffffffffffffffff") };
+  },
+  TEAM_NOT_FOUND: (ask) => ({ ...ask, path: ask.path.replace(/\/org\/teams\/[0-9a-f]{24}/, "/org/teams/ffffffffffffffffffffffff") }),
+  // A team of that name first (in another case): only creating or renaming one can meet it.
+  TEAM_EXISTS: async (ask, t, route) => {
+    if (route !== "POST /org/teams" && route !== "PATCH /org/teams/{id}") return ask;
+    const res = await postJson("/org/teams", { name: "Taken" }, bearer(t.token));
+    if (res.status !== 201 && res.status !== 409) throw new Error(`team failed: ${res.status}`);
+    return withBody(ask, (body) => ({ ...body, name: "taken" }));
+  },
+  TEAM_LIMIT: async (ask, t, route) => {
+    if (route !== "POST /org/teams") return ask;
+    for (let i = 0; i < 100; i++) await postJson("/org/teams", { name: `t${i}` }, bearer(t.token)).then(expectStatus(201));
+    return ask;
+  },
   INVITATION_NOT_FOUND: (ask) => ({ ...ask, path: ask.path.replace(/[0-9a-f]{24}/, "ffffffffffffffffffffffff") }),
   WEBHOOK_URL_REFUSED: (ask) => withBody(ask, (body) => ({ ...body, url: "http://hooks.example.com/plain" })),
   // Ten endpoints first: only registering another can meet the limit, so only that route pays for them.
