@@ -4,7 +4,8 @@ import type { paths } from "../../../clients/typescript/index";
 import { ERRORS } from "../../../src/domain/kernel/errors";
 import { EVENT_TYPES, type EventType } from "../../../src/domain/kernel/model";
 import { DELIVERY_ERRORS } from "../../../src/domain/webhooks/deliver";
-import { DISABLE_AFTER_EXHAUSTED_EVENTS, DISABLE_AFTER_FAILING_MS } from "../../../src/domain/webhooks/schedule";
+import { DISABLE_AFTER_EXHAUSTED_EVENTS, DISABLE_AFTER_FAILING_MS, MAX_ATTEMPTS } from "../../../src/domain/webhooks/schedule";
+import { ROTATION_OVERLAP_MS } from "../../../src/domain/webhooks/signature";
 import { ApiError, api, call } from "../api";
 import { can } from "../session";
 import {
@@ -30,7 +31,10 @@ type DeliveryPage = paths["/org/webhooks/{id}/deliveries"]["get"]["responses"][2
 type Delivery = DeliveryPage["deliveries"][number];
 type TestOutcome = paths["/org/webhooks/{id}/test"]["post"]["responses"][200]["content"]["application/json"];
 
+/** Attempts per page of the delivery log. */
 const LOG_PAGE = 20;
+const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
 
 /** What an attempt's answer was: its HTTP status, and why it failed where the status does not say it. */
 const answerText = (status: number | null, error: string | null): string => {
@@ -101,7 +105,7 @@ const AddEndpoint = ({ onAdded }: { onAdded: (secret: string) => Promise<void> }
               required
               value={url}
               onValue={setUrl}
-              hint="https:// to a public host; each delivery is signed (Standard Webhooks)."
+              hint="https:// to a public host: no private or local network address, no user name or password, no #fragment."
               error={refused?.reason ?? fieldError(error, "url")}
             />
           </div>
@@ -202,15 +206,13 @@ const DeliveryLog = ({ endpoint, version }: { endpoint: Endpoint; version: numbe
   );
 };
 
-const DAY_MS = 86_400_000;
-
 /** Why an endpoint is disabled, from the reason the service recorded, and the way back (there is no re-enabling). */
 const Disabled = ({ reason }: { reason: string | null }) => (
   <div class="error" role="note">
     <p>
       <strong>Why it is disabled:</strong> {reason ?? "the service gave up on it"}. The service stops calling an endpoint that answers 410 Gone, whose URL its
       policy no longer allows, or that accepted no delivery for {DISABLE_AFTER_FAILING_MS / DAY_MS} days while {DISABLE_AFTER_EXHAUSTED_EVENTS} events in a row
-      failed every attempt.
+      used up their {MAX_ATTEMPTS} attempts.
     </p>
     <p>
       It is never called again and cannot be turned back on: once the receiver works, at a URL the service accepts, add it as a new endpoint (with a new secret;
@@ -272,7 +274,7 @@ const EndpointCard = ({ endpoint, onChange }: { endpoint: Endpoint; onChange: ()
             </button>
             <ConfirmButton
               label="Rotate the secret"
-              confirm="Make a new signing secret? The current one keeps signing beside it for a day."
+              confirm={`Make a new signing secret? The current one keeps signing beside it for ${ROTATION_OVERLAP_MS / HOUR_MS} hours.`}
               danger={false}
               onConfirm={async () => {
                 const rotated = await call(api.POST("/org/webhooks/{id}/rotate-secret", { params: { path: { id: endpoint.id } } }));
@@ -311,6 +313,10 @@ export const Webhooks = () => {
   const [secret, setSecret] = useState<string | null>(null);
   return (
     <Page title="Webhooks">
+      <p class="hint">
+        The organization's events are sent to each endpoint as they happen, in order, signed as Standard Webhooks specifies. A failed delivery is tried again,
+        up to {MAX_ATTEMPTS} attempts over about a day.
+      </p>
       <h2>Add an endpoint</h2>
       <AddEndpoint
         onAdded={async (made) => {
