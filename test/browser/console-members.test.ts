@@ -214,7 +214,7 @@ describe.runIf(browserAvailable())("the console's members, invitations and accep
     await guest.page.close();
   });
 
-  it("accepts with the session of the invited account; a session of another account is told so; a used link is dead", async () => {
+  it("accepts with the session of the invited account; a session of another account is told so and kept; a used link is dead; an ended session signs out", async () => {
     const owner = await createOrganization(rig.worker.origin);
     const first = await createOrganization(rig.worker.origin);
     const second = await createOrganization(rig.worker.origin);
@@ -238,23 +238,35 @@ describe.runIf(browserAvailable())("the console's members, invitations and accep
     expect(await tab.page.getByRole("button", { name: /^Accept as/ }).count()).toBe(0);
     expect(await tab.page.getByText("You are signed in as").count()).toBe(1);
 
-    // Another account's invitation: the session is refused (and ends); its own password then accepts it.
+    // Another account's invitation: the session is refused, said so, and kept; the invited account's password then accepts it.
     await tab.page.goto(secondLink);
     await tab.page.getByText("The invited address has an account").waitFor();
     await tab.page.getByRole("button", { name: /^Accept as/ }).click();
-    await expect.poll(() => tab.page.getByRole("alert").textContent()).toContain("the invitation is for another address");
-    expect(await tab.page.getByRole("button", { name: "Sign out", exact: true }).count()).toBe(0);
+    await expect.poll(() => tab.page.getByRole("alert").textContent()).toContain(`This invitation is not for ${first.email}`);
+    expect(await tab.page.getByRole("button", { name: "Sign out", exact: true }).count()).toBe(1);
+    expect(await tab.page.locator(".who bdi").first().textContent()).toBe(owner.organization);
+    await expectAccessible(tab.page);
     await tab.page.getByLabel("Password", { exact: true }).fill(second.password);
     await tab.page.getByRole("button", { name: "Accept the invitation" }).click();
-    await tab.page.getByRole("button", { name: "Sign out", exact: true }).waitFor();
+    // The tab now works as the invited account, in the organization it joined.
+    await expect.poll(() => tab.page.locator(".role").textContent()).toBe("admin");
     expect(await tab.page.locator(".who bdi").first().textContent()).toBe(owner.organization);
-    expect(await tab.page.locator(".role").textContent()).toBe("admin");
 
     // A used link answers that it is dead, with no form to fill in.
     await tab.page.goto(firstLink);
     await expect.poll(() => tab.page.getByRole("alert").textContent()).toBe(ERRORS.INVITATION_INVALID.message);
     expect(await tab.page.getByLabel("Password", { exact: true }).count()).toBe(0);
     await expectAccessible(tab.page);
+
+    // A session ended elsewhere is refused with the same 401: that one does sign the tab out, and the page says so.
+    const third = await createOrganization(rig.worker.origin);
+    const thirdLink = await invite(owner, third.email);
+    const stored = await tab.page.evaluate(() => JSON.parse(sessionStorage.getItem("oms.console.session") ?? "{}") as { token?: string });
+    expect((await api(rig.worker.origin, "POST", "/admin/logout", { token: stored.token })).status).toBe(200);
+    await tab.page.goto(thirdLink);
+    await tab.page.getByRole("button", { name: /^Accept as/ }).click();
+    await expect.poll(() => tab.page.getByRole("alert").first().textContent()).toContain("Your session had ended");
+    expect(await tab.page.getByRole("button", { name: "Sign out", exact: true }).count()).toBe(0);
     expectClean(tab);
     await tab.page.close();
   });

@@ -1,6 +1,6 @@
 import { useState } from "preact/hooks";
 import { ERRORS } from "../../../src/domain/kernel/errors";
-import { ApiError, api, call, WITHOUT_SESSION } from "../api";
+import { ApiError, api, call, OWN_REFUSAL, WITHOUT_SESSION } from "../api";
 import { navigate, useFragmentToken } from "../router";
 import { session, signIn } from "../session";
 import { ErrorNote, Form, Link, Loading, Name, Page, PasswordField, useLoad } from "../ui";
@@ -69,17 +69,23 @@ export const Accept = () => {
   const kind = need.data ?? "unknown";
   const acceptWithSession = async () => {
     setSessionError(null);
+    const email = current?.email ?? "";
     try {
-      const answer = await call(api.POST("/invitations/accept", { body: { token } }));
-      accepted(answer.access_token, current?.email ?? "");
+      // Its 401 ends no session: the service answers a session of another account as it answers an ended one.
+      const answer = await call(api.POST("/invitations/accept", { body: { token }, headers: OWN_REFUSAL }));
+      accepted(answer.access_token, email);
     } catch (error) {
-      // The service refuses a session of another account as it refuses an ended one, and the console then signs the tab out.
+      if (!(error instanceof ApiError && error.status === 401)) return setSessionError(error);
+      try {
+        // Which of the two: a call the session may always make. An ended session is refused there, which signs the tab out.
+        await call(api.GET("/org/members", { params: { query: { limit: 1 } } }));
+      } catch {
+        return setSessionError(new Error("Your session had ended, so this tab is signed out: accept with the invited address's password below."));
+      }
       setSessionError(
-        error instanceof ApiError && error.status === 401
-          ? new Error(
-              "The service refused the session: the invitation is for another address, or the session had ended. This tab is signed out; accept with the invited address's password.",
-            )
-          : error,
+        new Error(
+          `This invitation is not for ${email || "the account signed in here"}: accept it with the invited address's password below. You stay signed in meanwhile.`,
+        ),
       );
     }
   };
