@@ -19,7 +19,8 @@ describe.runIf(browserAvailable())("the console's overview and settings: the org
     const origin = rig.worker.origin;
     const owner = await createOrganization(origin);
     for (let i = 0; i < 3; i++) expect((await api(origin, "POST", "/org/records", { token: owner.token, body: { n: i } })).status).toBe(201);
-    const invited = await api(origin, "POST", "/org/invitations", { token: owner.token, body: { email: `m-${unique()}@example.com`, role: "member" } });
+    const memberEmail = `m-${unique()}@example.com`;
+    const invited = await api(origin, "POST", "/org/invitations", { token: owner.token, body: { email: memberEmail, role: "member" } });
     expect((await api(origin, "POST", "/invitations/accept", { body: { token: invited.json.token, password: "Test1234!" } })).status).toBe(200);
     const collection = String((await metadata(owner.organization)).json.collection_name);
 
@@ -37,6 +38,11 @@ describe.runIf(browserAvailable())("the console's overview and settings: the org
     expect(events).toContain("invitation.created");
     await expectAccessible(page);
     await screenshot(page, "overview");
+
+    // A member, signed in elsewhere before the rename.
+    const member = await openConsole(rig.browser.context, origin, "/console");
+    await signIn(member.page, { email: memberEmail, password: "Test1234!" });
+    await expect.poll(() => member.page.getByTestId("record-count").textContent()).toBe("3");
 
     // The rename form: the service's own refusals, in place, and nothing renamed.
     const taken = await createOrganization(origin);
@@ -72,6 +78,14 @@ describe.runIf(browserAvailable())("the console's overview and settings: the org
       expect(records.status).toBe(200);
       expect(records.json.records).toHaveLength(3);
     }
+
+    // The member's token still works but names the old name: the overview says what happened.
+    await member.page.reload();
+    await member.page.getByText("any more: it was renamed or deleted").waitFor();
+    expect(await member.page.getByTestId("record-count").count()).toBe(0);
+    expect(member.foreign).toEqual([]);
+    expect(member.problems).toEqual([]);
+    await member.page.close();
 
     // The console goes on under the new name: the overview finds it, with its new collection.
     await page.getByRole("link", { name: "Overview" }).click();
