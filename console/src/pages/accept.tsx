@@ -79,8 +79,10 @@ export const Accept = () => {
       try {
         // Which of the two: a call the session may always make. An ended session is refused there, which signs the tab out.
         await call(api.GET("/org/members", { params: { query: { limit: 1 } } }));
-      } catch {
-        return setSessionError(new Error("Your session had ended, so this tab is signed out: accept with the invited address's password below."));
+      } catch (check) {
+        return setSessionError(
+          session() ? check : new Error("Your session had ended, so this tab is signed out: accept with the invited address's password below."),
+        );
       }
       setSessionError(
         new Error(
