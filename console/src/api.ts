@@ -13,11 +13,24 @@ const WITHOUT_SESSION_HEADER = "x-console-without-session";
 /** Headers of a call made as nobody in particular, though the tab is signed in (accepting an invitation with a password). */
 export const WITHOUT_SESSION = { [WITHOUT_SESSION_HEADER]: "1" };
 
+const OWN_REFUSAL_HEADER = "x-console-own-refusal";
+/**
+ * Headers of a call made with the session whose 401 is about the call, not the session: accepting
+ * an invitation meant for another address is refused with the same INVALID_TOKEN as an ended
+ * session. The tab stays signed in; the page tells the two apart (see accept.tsx).
+ */
+export const OWN_REFUSAL = { [OWN_REFUSAL_HEADER]: "1" };
+const ownRefusals = new WeakSet<Request>();
+
 api.use({
   onRequest({ request }) {
     if (request.headers.has(WITHOUT_SESSION_HEADER)) {
       request.headers.delete(WITHOUT_SESSION_HEADER);
       return request;
+    }
+    if (request.headers.has(OWN_REFUSAL_HEADER)) {
+      request.headers.delete(OWN_REFUSAL_HEADER);
+      ownRefusals.add(request);
     }
     const token = session()?.token;
     if (token && !request.headers.has("authorization")) request.headers.set("authorization", `Bearer ${token}`);
@@ -25,7 +38,7 @@ api.use({
   },
   async onResponse({ request, response }) {
     const token = session()?.token;
-    if (response.status !== 401 || !token || request.headers.get("authorization") !== `Bearer ${token}`) return response;
+    if (response.status !== 401 || !token || ownRefusals.has(request) || request.headers.get("authorization") !== `Bearer ${token}`) return response;
     // A wrong password typed into a form (a password change, a rename) is a 401 too, and ends nothing.
     const detail = (
       (await response

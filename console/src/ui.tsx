@@ -317,9 +317,14 @@ export const ConfirmButton = ({
   );
 };
 
-/** A table of records the service listed: scrolls sideways on its own at narrow widths, its caption for screen readers. */
+/**
+ * A table of records the service listed: scrolls sideways on its own at narrow widths, its caption
+ * for screen readers. The scrolling frame takes the keyboard's focus (a named region), so a table
+ * with no button in it can still be scrolled without a mouse.
+ */
 export const DataTable = ({ caption, columns, children }: { caption: string; columns: readonly string[]; children: ComponentChildren }) => (
-  <div class="table-wrap">
+  // biome-ignore lint/a11y/noNoninteractiveTabindex: a frame that scrolls must be reachable by the keyboard, or a table with no button in it cannot be scrolled without a mouse.
+  <section class="table-wrap" tabIndex={0} aria-label={caption}>
     <table>
       <caption class="visually-hidden">{caption}</caption>
       <thead>
@@ -333,7 +338,7 @@ export const DataTable = ({ caption, columns, children }: { caption: string; col
       </thead>
       <tbody>{children}</tbody>
     </table>
-  </div>
+  </section>
 );
 
 /** The next page of a list, on request; a refusal shows beside the button. */

@@ -1,16 +1,20 @@
 import { useState } from "preact/hooks";
-import { ROLES, type Role } from "../../../src/domain/kernel/roles";
+import { mayAssign, ROLES, type Role } from "../../../src/domain/kernel/roles";
 import { api, call } from "../api";
+import { session } from "../session";
 import { ConfirmButton, DataTable, Empty, ErrorNote, Field, Form, fieldError, Loading, Name, OneTimeSecret, Page, Select, Time, useLoad } from "../ui";
 
 /** The invitation's link: the accept view reads the token from the fragment, which no server ever receives. */
 const acceptLink = (token: string) => `${location.origin}/console/accept#token=${encodeURIComponent(token)}`;
 
-const deliveryText = (delivery: { status: string; attempts: number; last_error: string | null } | null) => {
-  if (!delivery) return "not mailed (no mail transport)";
-  if (delivery.status === "failed") return `mail failed: ${delivery.last_error ?? "unknown error"}`;
-  if (delivery.status === "sent") return "mailed";
-  return delivery.attempts > 0 ? `mail retrying (${delivery.last_error ?? "…"})` : "mail pending";
+type Delivery = { status: string; attempts: number; last_error: string | null } | null;
+
+/** A listed invitation is pending (the service lists no other); what is left to say is how its mail went. */
+const statusText = (delivery: Delivery) => {
+  if (!delivery) return "Pending, not mailed";
+  if (delivery.status === "failed") return `Pending, the mail failed: ${delivery.last_error ?? "unknown error"}`;
+  if (delivery.status === "sent") return "Pending, mailed";
+  return delivery.attempts > 0 ? `Pending, mail retrying (${delivery.last_error ?? "…"})` : "Pending, mail queued";
 };
 
 /**
@@ -20,11 +24,13 @@ const deliveryText = (delivery: { status: string; attempts: number; last_error: 
 export const Invitations = () => {
   const [email, setEmail] = useState("");
   const [role, setRole] = useState<Role>("member");
-  const [link, setLink] = useState<{ email: string; url: string } | null>(null);
+  // Only the roles this member may give: an admin invites admins and members, never an owner.
+  const roles = ROLES.filter((candidate) => mayAssign(session()?.role ?? "member", undefined, candidate));
+  const [link, setLink] = useState<{ id: string; email: string; url: string } | null>(null);
   const pending = useLoad(async () => (await call(api.GET("/org/invitations"))).invitations);
   const invite = async () => {
     const made = await call(api.POST("/org/invitations", { body: { email, role } }));
-    setLink({ email: made.email, url: acceptLink(made.token) });
+    setLink({ id: made.id, email: made.email, url: acceptLink(made.token) });
     setEmail("");
     await pending.reload();
   };
@@ -35,7 +41,7 @@ export const Invitations = () => {
         {(error) => (
           <>
             <Field label="E-mail" name="email" type="email" required value={email} onValue={setEmail} error={fieldError(error, "email")} />
-            <Select label="Role" name="role" value={role} onValue={(value) => setRole(value as Role)} options={ROLES} />
+            <Select label="Role" name="role" value={role} onValue={(value) => setRole(value as Role)} options={roles} />
           </>
         )}
       </Form>
@@ -51,6 +57,9 @@ export const Invitations = () => {
       {pending.loading && !pending.data ? <Loading what="Loading the invitations" /> : null}
       <ErrorNote error={pending.error} />
       {pending.data && pending.data.length === 0 ? <Empty>No pending invitations.</Empty> : null}
+      {pending.data?.some((invitation) => invitation.delivery === null) ? (
+        <p class="hint">"Not mailed": the service has no mail transport (or has not queued the mail yet); pass the link on yourself.</p>
+      ) : null}
       {pending.data && pending.data.length > 0 ? (
         <DataTable caption="Pending invitations" columns={["E-mail", "Role", "Expires", "Status", "Actions"]}>
           {pending.data.map((invitation) => (
@@ -58,12 +67,12 @@ export const Invitations = () => {
               <td>
                 <Name>{invitation.email}</Name>
               </td>
-              <td>{invitation.role}</td>
+              <td class="invitation-role">{invitation.role}</td>
               <td>
                 <Time at={invitation.expires_at} />
               </td>
-              <td>{deliveryText(invitation.delivery)}</td>
-              <td>
+              <td>{statusText(invitation.delivery)}</td>
+              <td class="invitation-actions">
                 <ConfirmButton
                   label="Revoke"
                   confirm={
@@ -73,6 +82,8 @@ export const Invitations = () => {
                   }
                   onConfirm={async () => {
                     await call(api.DELETE("/org/invitations/{id}", { params: { path: { id: invitation.id } } }));
+                    // A revoked invitation's link is dead: it is not left on show.
+                    if (link?.id === invitation.id) setLink(null);
                     await pending.reload();
                   }}
                 />

@@ -1,6 +1,6 @@
 import { useState } from "preact/hooks";
 import type { paths } from "../../../clients/typescript/index";
-import { ROLES, type Role } from "../../../src/domain/kernel/roles";
+import { mayAssign, ROLES, type Role } from "../../../src/domain/kernel/roles";
 import { api, call } from "../api";
 import { navigate } from "../router";
 import { can, session, signOut } from "../session";
@@ -8,33 +8,41 @@ import { ConfirmButton, DataTable, Empty, ErrorNote, Loading, LoadMore, Name, Pa
 
 type Member = paths["/org/members"]["get"]["responses"][200]["content"]["application/json"]["members"][number];
 
+/** Members a page at a time: a screenful, the rest behind "Load more". */
+const PAGE_SIZE = 25;
+
 /** Members come a page at a time; "Load more" follows the cursor. */
 const useMembers = () => {
   const [extra, setExtra] = useState<{ members: Member[]; cursor: string | null }>({ members: [], cursor: null });
   const first = useLoad(async () => {
-    const page = await call(api.GET("/org/members", { params: { query: { limit: 50 } } }));
+    const page = await call(api.GET("/org/members", { params: { query: { limit: PAGE_SIZE } } }));
     setExtra({ members: [], cursor: page.next_cursor });
     return page.members;
   });
   const more = async () => {
     if (!extra.cursor) return;
-    const page = await call(api.GET("/org/members", { params: { query: { limit: 50, cursor: extra.cursor } } }));
+    const page = await call(api.GET("/org/members", { params: { query: { limit: PAGE_SIZE, cursor: extra.cursor } } }));
     setExtra((previous) => ({ members: [...previous.members, ...page.members], cursor: page.next_cursor }));
   };
   return { ...first, members: [...(first.data ?? []), ...extra.members], cursor: extra.cursor, more };
 };
 
-/** A role picker for one member: the change is sent at once; the service refuses what the caller may not do, and says why here. */
-const RoleControl = ({ member, onChanged }: { member: Member; onChanged: () => void }) => {
+/**
+ * A role picker for one member, offering only the roles the signed-in role may give this member
+ * (an admin never makes an owner). The change is sent at once; a refusal (the member left
+ * meanwhile, say) is said here and the picker goes back to the role the member holds.
+ */
+const RoleControl = ({ member, roles, onChanged }: { member: Member; roles: Role[]; onChanged: () => void }) => {
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
-  const change = async (role: Role) => {
+  const change = async (select: HTMLSelectElement) => {
     setBusy(true);
     setError(null);
     try {
-      await call(api.PATCH("/org/members/{user_id}", { params: { path: { user_id: member.user_id } }, body: { role } }));
+      await call(api.PATCH("/org/members/{user_id}", { params: { path: { user_id: member.user_id } }, body: { role: select.value as Role } }));
       onChanged();
     } catch (failure) {
+      select.value = member.role;
       setError(failure);
     } finally {
       setBusy(false);
@@ -45,13 +53,8 @@ const RoleControl = ({ member, onChanged }: { member: Member; onChanged: () => v
       <label class="visually-hidden" for={`role-${member.user_id}`}>
         Role of {member.email}
       </label>
-      <select
-        id={`role-${member.user_id}`}
-        value={member.role}
-        disabled={busy}
-        onChange={(event) => change((event.currentTarget as HTMLSelectElement).value as Role)}
-      >
-        {ROLES.map((role) => (
+      <select id={`role-${member.user_id}`} value={member.role} disabled={busy} onChange={(event) => change(event.currentTarget as HTMLSelectElement)}>
+        {roles.map((role) => (
           <option key={role} value={role}>
             {role}
           </option>
@@ -62,6 +65,29 @@ const RoleControl = ({ member, onChanged }: { member: Member; onChanged: () => v
   );
 };
 
+/** Leaving: any member may, but the last owner (the service says so, here). The session ends with the membership. */
+const Leave = ({ orgName }: { orgName: string }) => (
+  <section class="member-leave" aria-labelledby="leave-title">
+    <h2 id="leave-title">Leave this organization</h2>
+    <p>
+      You stop being a member of <Name>{orgName}</Name> and are signed out of it; your account and its other organizations stay.
+    </p>
+    <ConfirmButton
+      label="Leave this organization"
+      confirm={
+        <>
+          Leave <Name>{orgName}</Name>?
+        </>
+      }
+      onConfirm={async () => {
+        await call(api.POST("/org/leave"));
+        signOut("You left the organization.");
+        navigate("/console/sign-in");
+      }}
+    />
+  </section>
+);
+
 /**
  * The organization's people with their roles. Changing a role or removing someone ends that
  * person's sessions in this organization at once (the service revokes their tokens), which the
@@ -70,20 +96,27 @@ const RoleControl = ({ member, onChanged }: { member: Member; onChanged: () => v
 export const Members = () => {
   const { loading, error, members, cursor, more, reload } = useMembers();
   const me = session();
+  if (!me) return null;
   const mayUpdate = can("member:update");
   const mayRemove = can("member:remove");
   return (
     <Page title="Members">
-      <p class="hint">
-        A change of role or a removal ends that person's sessions in this organization at once; they sign in again to see what they may do now.
+      <p>
+        The people of <Name>{me.orgName}</Name> and their roles.
+        {mayUpdate || mayRemove
+          ? " A change of role or a removal ends that person's sessions in this organization at once; they sign in again to see what they may do now."
+          : null}
       </p>
       {loading && members.length === 0 ? <Loading what="Loading the members" /> : null}
       <ErrorNote error={error} />
       {!loading && !error && members.length === 0 ? <Empty>No members.</Empty> : null}
       {members.length > 0 ? (
-        <DataTable caption="Members of the organization" columns={["E-mail", "Role", "Joined", "Actions"]}>
+        <DataTable caption="Members of the organization" columns={mayRemove ? ["E-mail", "Role", "Joined", "Actions"] : ["E-mail", "Role", "Joined"]}>
           {members.map((member) => {
-            const mine = member.user_id === me?.userId;
+            const mine = member.user_id === me.userId;
+            // Whom the signed-in role may act on at all: an admin leaves owners alone.
+            const manageable = !mine && mayAssign(me.role, member.role, member.role);
+            const roles = ROLES.filter((role) => mayAssign(me.role, member.role, role));
             return (
               <tr key={member.user_id}>
                 <td>
@@ -91,42 +124,35 @@ export const Members = () => {
                   {mine ? <span class="you"> (you)</span> : null}
                   {member.email_verified ? null : <span class="hint"> · address not verified</span>}
                 </td>
-                <td>{mayUpdate && !mine ? <RoleControl member={member} onChanged={reload} /> : member.role}</td>
+                <td>{mayUpdate && manageable ? <RoleControl member={member} roles={roles} onChanged={reload} /> : member.role}</td>
                 <td>
                   <Time at={member.joined_at} />
                 </td>
-                <td>
-                  {mine ? (
-                    <ConfirmButton
-                      label="Leave"
-                      confirm="Leave this organization?"
-                      onConfirm={async () => {
-                        await call(api.POST("/org/leave"));
-                        signOut("You left the organization.");
-                        navigate("/console/sign-in");
-                      }}
-                    />
-                  ) : mayRemove ? (
-                    <ConfirmButton
-                      label="Remove"
-                      confirm={
-                        <>
-                          Remove <Name>{member.email}</Name>?
-                        </>
-                      }
-                      onConfirm={async () => {
-                        await call(api.DELETE("/org/members/{user_id}", { params: { path: { user_id: member.user_id } } }));
-                        await reload();
-                      }}
-                    />
-                  ) : null}
-                </td>
+                {mayRemove ? (
+                  <td>
+                    {manageable ? (
+                      <ConfirmButton
+                        label="Remove"
+                        confirm={
+                          <>
+                            Remove <Name>{member.email}</Name>?
+                          </>
+                        }
+                        onConfirm={async () => {
+                          await call(api.DELETE("/org/members/{user_id}", { params: { path: { user_id: member.user_id } } }));
+                          await reload();
+                        }}
+                      />
+                    ) : null}
+                  </td>
+                ) : null}
               </tr>
             );
           })}
         </DataTable>
       ) : null}
       {cursor ? <LoadMore onMore={more} /> : null}
+      <Leave orgName={me.orgName} />
     </Page>
   );
 };

@@ -1,27 +1,47 @@
 import { Fragment } from "preact";
-import { useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 import type { paths } from "../../../clients/typescript/index";
-import { ApiError, api, call, WITHOUT_SESSION } from "../api";
+import { ERRORS } from "../../../src/domain/kernel/errors";
+import { ApiError, api, call } from "../api";
 import { navigate, useLocation } from "../router";
 import { ConfirmButton, DataTable, Empty, ErrorNote, Field, Form, fieldError, Link, Loading, LoadMore, Name, Notice, Page, Select, Time, useLoad } from "../ui";
+import { DeleteByName } from "./settings";
 
 type Detail = paths["/platform/organizations/{id}"]["get"]["responses"][200]["content"]["application/json"];
+type Summary = paths["/platform/organizations"]["get"]["responses"][200]["content"]["application/json"]["organizations"][number];
+type ListQuery = NonNullable<paths["/platform/organizations"]["get"]["parameters"]["query"]>;
+type Status = NonNullable<ListQuery["status"]>;
+type Sort = NonNullable<ListQuery["sort"]>;
+
+const STATUSES: readonly Status[] = ["active", "suspended", "creating", "renaming", "deleting"];
+const SORTS: readonly { value: Sort; label: string }[] = [
+  { value: "name", label: "Name, A to Z" },
+  { value: "-name", label: "Name, Z to A" },
+  { value: "-created_at", label: "Newest first" },
+  { value: "created_at", label: "Oldest first" },
+];
+const PAGE_SIZE = 25;
 
 /**
- * The operator key: it can act on every organization, so it lives in this variable only, never
- * in storage or a URL, and a reload asks for it again. Closing the tab forgets it.
+ * The operator key can read, suspend and delete every organization of the deployment, so it lives
+ * in this variable only: never in storage (which outlives the page, where any later script of the
+ * origin could read it) nor in a URL (kept in the history and in logs). A reload forgets it.
  */
 let operatorKey = "";
 
-/** Headers of an operator call: the key instead of any member's session in this tab. */
-const asOperator = () => ({ ...WITHOUT_SESSION, authorization: `Bearer ${operatorKey}` });
+/** The last search, run again when the list is shown again (back from an organization). */
+let lastSearch: { query: string; status: Status | ""; sort: Sort } | null = null;
+
+/** An operator call carries the key as its own Authorization header, so the console adds no member token to it. */
+const asOperator = () => ({ authorization: `Bearer ${operatorKey}` });
 
 /** The service answers a wrong key as a path that does not exist (it does not advertise the operator API): said plainly here. */
 const operatorCall = async <T,>(pending: Parameters<typeof call<T>>[0]): Promise<T> => {
   try {
     return await call(pending);
   } catch (error) {
-    if (error instanceof ApiError && error.status === 404 && error.message === "Not Found") throw new ApiError(404, "No such operator key, or it was revoked.");
+    if (error instanceof ApiError && error.status === 404 && error.message === ERRORS.PLATFORM_KEY_REQUIRED.message)
+      throw new ApiError(404, "No such operator key, or it was revoked.");
     throw error;
   }
 };
@@ -57,57 +77,86 @@ const KeyForm = ({ onKey }: { onKey: () => void }) => {
   );
 };
 
+const mebibytes = (bytes: number) => `${(bytes / 1024 / 1024).toLocaleString("en", { maximumFractionDigits: 1 })} MiB`;
+
 const Stats = () => {
   const stats = useLoad(() => operatorCall(api.GET("/platform/stats", { headers: asOperator() })));
   if (stats.error) return <ErrorNote error={stats.error} />;
   if (!stats.data) return <Loading what="Loading the platform's figures" />;
-  const { total, by_status } = stats.data.organizations;
+  const { organizations, storage_bytes } = stats.data;
   return (
     <dl class="facts platform-stats">
       <dt>Organizations</dt>
-      <dd>{total}</dd>
-      {Object.entries(by_status).map(([status, count]) => (
+      <dd data-testid="platform-total">{organizations.total}</dd>
+      {Object.entries(organizations.by_status).map(([status, count]) => (
         <Fragment key={status}>
           <dt>{status}</dt>
           <dd>{count}</dd>
         </Fragment>
       ))}
+      {storage_bytes === null ? null : (
+        <>
+          <dt>Storage</dt>
+          <dd>{mebibytes(storage_bytes)}</dd>
+        </>
+      )}
     </dl>
   );
 };
 
 const Search = () => {
-  const [query, setQuery] = useState("");
-  const [status, setStatus] = useState("");
-  const [found, setFound] = useState<{
-    items: paths["/platform/organizations"]["get"]["responses"][200]["content"]["application/json"]["organizations"];
-    next: string | null;
-  } | null>(null);
+  const [query, setQuery] = useState(lastSearch?.query ?? "");
+  const [status, setStatus] = useState<Status | "">(lastSearch?.status ?? "");
+  const [sort, setSort] = useState<Sort>(lastSearch?.sort ?? "name");
+  const [found, setFound] = useState<{ items: Summary[]; next: string | null } | null>(null);
+  const [error, setError] = useState<unknown>(null);
   const search = async (cursor?: string) => {
     const page = await operatorCall(
       api.GET("/platform/organizations", {
-        params: { query: { query: query || undefined, status: (status || undefined) as "active" | undefined, limit: 25, cursor } },
+        params: { query: { query: query || undefined, status: status || undefined, sort, limit: PAGE_SIZE, cursor } },
         headers: asOperator(),
       }),
     );
+    lastSearch = { query, status, sort };
     setFound((previous) => ({ items: cursor && previous ? [...previous.items, ...page.organizations] : page.organizations, next: page.next_cursor }));
   };
+  // Back from an organization: the same search again, as things now stand (it may have been suspended or deleted).
+  useEffect(() => {
+    if (lastSearch) search().catch(setError);
+  }, []);
   return (
     <>
-      <Form onSubmit={() => search()} submit="Search" label="Search organizations">
-        {(error) => (
+      <Form
+        onSubmit={() => {
+          setError(null);
+          return search();
+        }}
+        submit="Search"
+        label="Search organizations"
+      >
+        {(refusal) => (
           <>
-            <Field label="Name starts with" name="query" type="search" value={query} onValue={setQuery} error={fieldError(error, "query")} />
+            <Field
+              label="Name starts with"
+              name="query"
+              type="search"
+              value={query}
+              onValue={setQuery}
+              hint="Matched as the name's slug: case, accents and punctuation do not matter. A search lists by name."
+              error={fieldError(refusal, "query")}
+            />
             <Select
               label="Status"
               name="status"
               value={status}
-              onValue={setStatus}
-              options={[{ value: "", label: "any" }, ...["active", "suspended", "creating", "renaming", "deleting"].map((s) => ({ value: s, label: s }))]}
+              onValue={(value) => setStatus(value as Status | "")}
+              options={[{ value: "", label: "any" }, ...STATUSES.map((value) => ({ value, label: value }))]}
             />
+            <Select label="Order" name="sort" value={sort} onValue={(value) => setSort(value as Sort)} options={SORTS} />
           </>
         )}
       </Form>
+      <ErrorNote error={error} />
       {found && found.items.length === 0 ? <Empty>No organization matches.</Empty> : null}
       {found && found.items.length > 0 ? (
         <DataTable caption="Organizations found" columns={["Name", "Status", "Created"]}>
@@ -134,10 +183,9 @@ const Search = () => {
   );
 };
 
-const Organization = ({ id }: { id: string }) => {
+const Organization = ({ id, onDeleted }: { id: string; onDeleted: (name: string) => void }) => {
   const detail = useLoad(() => operatorCall(api.GET("/platform/organizations/{id}", { params: { path: { id } }, headers: asOperator() })), [id]);
   const [reason, setReason] = useState("");
-  const [typed, setTyped] = useState("");
   const [changed, setChanged] = useState<string | null>(null);
   if (detail.error) return <ErrorNote error={detail.error} />;
   const org: Detail | undefined = detail.data;
@@ -148,12 +196,20 @@ const Organization = ({ id }: { id: string }) => {
     setChanged(message);
   };
   const suspend = async () => {
+    setChanged(null);
     await operatorCall(api.POST("/platform/organizations/{id}/suspend", { params: { path: { id } }, body: { reason }, headers: asOperator() }));
+    setReason("");
     await done("Suspended.");
   };
   const reactivate = async () => {
+    setChanged(null);
     await operatorCall(api.POST("/platform/organizations/{id}/reactivate", { params: { path: { id } }, headers: asOperator() }));
     await done("Reactivated.");
+  };
+  const remove = async () => {
+    await operatorCall(api.DELETE("/platform/organizations/{id}", { params: { path: { id } }, headers: asOperator() }));
+    onDeleted(org.organization_name);
+    navigate("/console/platform");
   };
   return (
     <section aria-labelledby="org-heading" class="platform-org">
@@ -163,7 +219,7 @@ const Organization = ({ id }: { id: string }) => {
       {changed ? <Notice>{changed}</Notice> : null}
       <dl class="facts">
         <dt>Status</dt>
-        <dd>
+        <dd data-testid="platform-status">
           {org.status}
           {org.suspended ? ", suspended" : ""}
         </dd>
@@ -175,6 +231,15 @@ const Organization = ({ id }: { id: string }) => {
             </dd>
           </>
         ) : null}
+        {org.pending ? (
+          <>
+            <dt>In progress</dt>
+            <dd>
+              {org.pending.op} since <Time at={org.pending.started_at} />
+              {org.pending.error ? `, failed: ${org.pending.error}` : ""}
+            </dd>
+          </>
+        ) : null}
         <dt>Collection</dt>
         <dd>
           <code>{org.collection_name}</code>
@@ -182,7 +247,9 @@ const Organization = ({ id }: { id: string }) => {
         <dt>Members</dt>
         <dd data-testid="platform-member-count">{org.member_count}</dd>
         <dt>Records</dt>
-        <dd>{org.record_count ?? "–"}</dd>
+        <dd data-testid="platform-record-count">{org.record_count ?? "–"}</dd>
+        <dt>API keys</dt>
+        <dd>{org.api_keys.length}</dd>
         <dt>Created</dt>
         <dd>
           <Time at={org.created_at} />
@@ -209,25 +276,15 @@ const Organization = ({ id }: { id: string }) => {
               required
               value={reason}
               onValue={setReason}
-              hint="Kept with the suspension and in the audit trail; its members are refused everywhere until it is lifted."
+              hint="Kept with the suspension and in the audit trail. Its members are refused everywhere, nothing is deleted, until it is lifted."
               error={fieldError(error, "reason")}
             />
           )}
         </Form>
       )}
       <h3>Delete</h3>
-      <Form
-        onSubmit={async () => {
-          if (typed !== org.organization_name) throw new Error("To delete, type the organization's name exactly as it is shown above.");
-          await operatorCall(api.DELETE("/platform/organizations/{id}", { params: { path: { id } }, headers: asOperator() }));
-          navigate("/console/platform");
-        }}
-        submit="Delete the organization"
-        label="Delete the organization"
-        class="form danger-zone"
-      >
-        <Field label="Organization name, to confirm" name="confirm" value={typed} onValue={setTyped} autoComplete="off" spellcheck={false} />
-      </Form>
+      <p>Deletes the organization with its collection, memberships, invitations, webhooks, API keys and events. It cannot be undone.</p>
+      <DeleteByName name={org.organization_name} onDelete={remove} />
     </section>
   );
 };
@@ -235,21 +292,25 @@ const Organization = ({ id }: { id: string }) => {
 /** The platform operator's view of every organization, behind an operator key. */
 export const Platform = () => {
   const [, setOpened] = useState(0);
+  const [deleted, setDeleted] = useState<string | null>(null);
   const { query } = useLocation();
   const id = query.get("org");
+  // The notice of a delete belongs to the list it returned to, not to the next organization opened.
+  useEffect(() => {
+    if (id) setDeleted(null);
+  }, [id]);
+  const forget = () => {
+    operatorKey = "";
+    lastSearch = null;
+    setDeleted(null);
+    setOpened((n) => n + 1);
+  };
   return (
     <Page
       title="Platform"
       actions={
         operatorKey ? (
-          <button
-            type="button"
-            class="secondary"
-            onClick={() => {
-              operatorKey = "";
-              setOpened((n) => n + 1);
-            }}
-          >
+          <button type="button" class="secondary" onClick={forget}>
             Forget the key
           </button>
         ) : null
@@ -265,10 +326,15 @@ export const Platform = () => {
           <p>
             <Link href="/console/platform">All organizations</Link>
           </p>
-          <Organization id={id} />
+          <Organization id={id} onDeleted={setDeleted} />
         </>
       ) : (
         <>
+          {deleted ? (
+            <Notice>
+              Deleted <Name>{deleted}</Name>.
+            </Notice>
+          ) : null}
           <Stats />
           <h2>Organizations</h2>
           <Search />
