@@ -115,7 +115,10 @@ describe("a billing role: a member can do exactly what it gives", () => {
   });
 });
 
-describe("custom roles × routes: a role with one permission can do exactly that", () => {
+// On the embedded store only, as the sweep's provocations are: the matrix checks where the HTTP
+// layer asks for a permission, the same code on either store; the guard it relies on
+// (`role_grants` in the request's own filter) runs through the gateway in every other test here.
+describe.skipIf(env.DATA_API_URL)("custom roles × routes: a role with one permission can do exactly that", () => {
   const protectedRoutes = ROUTES.filter((route) => !route.internal && route.auth === "required" && route.permission !== undefined);
   const cases = protectedRoutes.flatMap((route) => {
     const name = `${route.method.toUpperCase()} ${route.path}`;
