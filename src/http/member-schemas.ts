@@ -1,5 +1,6 @@
 import { ROLES } from "../domain/kernel/roles";
 import { DEFAULT_MEMBER_PAGE, MAX_MEMBER_PAGE } from "../domain/members/members";
+import { MAX_TEAMS } from "../domain/teams/teams";
 import * as z from "../zod";
 import { optionalPageCursor, pageLimitOr } from "./record-schemas";
 import { RoleList } from "./role-schemas";
@@ -85,12 +86,27 @@ export const SwitchBody = z
   .strictObject({ organization_name: organizationName })
   .register(z.globalRegistry, __DOCS__ && { example: { organization_name: "OtherOrg" } });
 
-export const InvitationBody = z
-  .strictObject({ email, role })
-  .register(z.globalRegistry, __DOCS__ && { example: { email: "colleague@testorg.com", role: "member" } });
+const invitedTeams = () =>
+  z
+    .array(z.string().check(z.refine(isHexId, "a team's id")))
+    .check(z.maxLength(MAX_TEAMS))
+    .register(z.globalRegistry, __DOCS__ && { description: "Teams (ids) the invitee joins as a plain member on accepting: each the inviter's to fill" });
+
+export const InvitationBody = z.lazy(() =>
+  z
+    .strictObject({ email, role, teams: z.optional(invitedTeams()) })
+    .register(z.globalRegistry, __DOCS__ && { example: { email: "colleague@testorg.com", role: "member" } }),
+);
 
 // The invitation answers are built on their first use, as the member answers are.
-const invitationFields = () => ({ id: z.string(), email: z.string(), role, expires_at: z.iso.datetime(), created_at: z.iso.datetime() });
+const invitationFields = () => ({
+  id: z.string(),
+  email: z.string(),
+  role,
+  teams: z.array(z.string()),
+  expires_at: z.iso.datetime(),
+  created_at: z.iso.datetime(),
+});
 
 export const CreatedInvitation = z.lazy(() =>
   z
@@ -105,6 +121,7 @@ export const CreatedInvitation = z.lazy(() =>
           id: "6650f1c2e8b3e4a0123456bb",
           email: "colleague@testorg.com",
           role: "member",
+          teams: [],
           expires_at: "2026-01-08T00:00:00.000Z",
           created_at: exampleTime,
           token: "q0Xk3v…",
@@ -133,6 +150,7 @@ export const InvitationList = z.lazy(() =>
             id: "6650f1c2e8b3e4a0123456bb",
             email: "colleague@testorg.com",
             role: "member",
+            teams: [],
             expires_at: "2026-01-08T00:00:00.000Z",
             created_at: exampleTime,
             delivery: { status: "sent", attempts: 1, last_error: null },

@@ -1,4 +1,5 @@
-import { CUSTOM_ROLE_PERMISSIONS, MAX_ROLES_PER_MEMBER, PERMISSIONS, ROLE_NAME_PATTERN } from "../domain/kernel/roles";
+import { CUSTOM_ROLE_PERMISSIONS, isRole, MAX_ROLES_PER_MEMBER, PERMISSIONS, ROLE_NAME_PATTERN } from "../domain/kernel/roles";
+import { MAX_CUSTOM_ROLES } from "../domain/roles/roles";
 import * as z from "../zod";
 
 /**
@@ -42,7 +43,7 @@ const permissions = () =>
       z.globalRegistry,
       __DOCS__ && {
         description:
-          "What the role allows; never `organization:delete` (an owner's) nor `member:invite` (the built-in roles'), never more than its creator holds",
+          "What the role allows; never `organization:delete` (an owner's), never more than its creator holds. With `member:invite` its holders invite members only, and only while their roles give everything a member may do",
       },
     );
 
@@ -109,3 +110,26 @@ const roleView = () =>
 export const RoleView = z.lazy(roleView);
 
 export const RoleViews = z.lazy(() => z.object({ roles: z.array(roleView()) }));
+
+/** The platform's role templates: what every new organization's own roles start as. */
+export const RoleTemplatesBody = z.lazy(() =>
+  z
+    .strictObject({
+      templates: z.array(z.strictObject({ name: roleName(), permissions: permissions(), description: z.optional(description()) })).check(
+        z.maxLength(MAX_CUSTOM_ROLES),
+        z.refine((templates) => templates.every((template) => !isRole(template.name)), "never a built-in role's name"),
+        z.refine((templates) => new Set(templates.map((template) => template.name)).size === templates.length, "each name once"),
+      ),
+    })
+    .register(
+      z.globalRegistry,
+      __DOCS__ && { example: { templates: [{ name: "billing", permissions: ["records:read", "audit:read"], description: "Reads invoices" }] } },
+    ),
+);
+
+export const RoleTemplatesView = z.lazy(() =>
+  z.object({
+    templates: z.array(z.object({ name: z.string(), permissions: z.array(z.enum(PERMISSIONS)), description: z.nullable(z.string()) })),
+    updated_at: z.nullable(z.iso.datetime()).register(z.globalRegistry, __DOCS__ && { description: "When an operator last set them; null if never" }),
+  }),
+);

@@ -66,9 +66,9 @@ const settle = async (deps: Deps) => {
 };
 
 // A rename by password first makes the credential check's two calls (the account with its lockout
-// count, and the organization); a create first reserves the e-mail's account; a delete ends by
-// closing the accounts it leaves empty.
-const STEPS = { create: 4, rename: 5, delete: 4 };
+// count, and the organization); a create first reads the platform's role templates and reserves the
+// e-mail's account; a delete ends by closing the accounts it leaves empty.
+const STEPS = { create: 5, rename: 5, delete: 4 };
 describe("create survives a failure at every step", () => {
   it.each(faults(STEPS.create))("fails at call $failAt ($mode)", async (fault) => {
     const database = freshDatabase();
@@ -402,7 +402,8 @@ describe("the Cron Trigger", () => {
     const healthy = depsFor(database);
     await healthy.organizations.createIndexes(ORGANIZATION_INDEXES);
     await expect(
-      createOrganization(depsFor(database, { failAt: 3, mode: "before" }), { organization_name: "Cron", email: "cron@example.com", password: "Test1234" }),
+      // The fourth call is the collection's creation (after the templates, the account and the insert).
+      createOrganization(depsFor(database, { failAt: 4, mode: "before" }), { organization_name: "Cron", email: "cron@example.com", password: "Test1234" }),
     ).rejects.toThrow();
     expect((await healthy.organizations.findOne({ slug: "cron" }))?.status).toBe("creating");
     await worker.scheduled(createScheduledController({ scheduledTime: Date.now(), cron: "* * * * *" }), {

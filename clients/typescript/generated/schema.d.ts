@@ -2112,8 +2112,8 @@ export interface paths {
                     "application/json": {
                         /** @description `owner`, `admin`, `member`, or the name of one of the organization's own roles */
                         name: string;
-                        /** @description What the role allows; never `organization:delete` (an owner's) nor `member:invite` (the built-in roles'), never more than its creator holds */
-                        permissions: ("organization:update" | "member:read" | "member:update" | "member:remove" | "records:read" | "records:write" | "audit:read" | "webhook:manage" | "api_key:manage" | "role:manage" | "team:manage")[];
+                        /** @description What the role allows; never `organization:delete` (an owner's), never more than its creator holds. With `member:invite` its holders invite members only, and only while their roles give everything a member may do */
+                        permissions: ("organization:update" | "member:read" | "member:invite" | "member:update" | "member:remove" | "records:read" | "records:write" | "audit:read" | "webhook:manage" | "api_key:manage" | "role:manage" | "team:manage")[];
                         /** @description For people: what the role is for */
                         description?: string;
                     };
@@ -2384,8 +2384,8 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
-                        /** @description What the role allows; never `organization:delete` (an owner's) nor `member:invite` (the built-in roles'), never more than its creator holds */
-                        permissions?: ("organization:update" | "member:read" | "member:update" | "member:remove" | "records:read" | "records:write" | "audit:read" | "webhook:manage" | "api_key:manage" | "role:manage" | "team:manage")[];
+                        /** @description What the role allows; never `organization:delete` (an owner's), never more than its creator holds. With `member:invite` its holders invite members only, and only while their roles give everything a member may do */
+                        permissions?: ("organization:update" | "member:read" | "member:invite" | "member:update" | "member:remove" | "records:read" | "records:write" | "audit:read" | "webhook:manage" | "api_key:manage" | "role:manage" | "team:manage")[];
                         description?: string | null;
                     };
                 };
@@ -3337,6 +3337,7 @@ export interface paths {
                                  * @enum {string}
                                  */
                                 role: "owner" | "admin" | "member";
+                                teams: string[];
                                 /** Format: date-time */
                                 expires_at: string;
                                 /** Format: date-time */
@@ -3390,7 +3391,7 @@ export interface paths {
         put?: never;
         /**
          * Invite someone by e-mail with a role; answers the one-time token to deliver
-         * @description The service sends no e-mail: the caller delivers the token. One pending invitation per e-mail and organization, at most `MAX_PENDING_INVITATIONS` per organization (1000 by default) (expired ones, and those whose inviter may no longer invite, give way); it expires after `INVITATION_TTL_HOURS` (7 days by default). Only owners invite owners.
+         * @description The service sends no e-mail: the caller delivers the token. One pending invitation per e-mail and organization, at most `MAX_PENDING_INVITATIONS` per organization (1000 by default) (expired ones, and those whose inviter may no longer invite, give way); it expires after `INVITATION_TTL_HOURS` (7 days by default). Only owners invite owners; a member whose `member:invite` comes from a role of the organization's own invites members only, while holding everything a member may do. `teams` names teams the invitee joins on accepting, each the inviter's to fill (`team:manage`, or its lead); one deleted before the accept is left out.
          */
         post: {
             parameters: {
@@ -3409,6 +3410,8 @@ export interface paths {
                          * @enum {string}
                          */
                         role: "owner" | "admin" | "member";
+                        /** @description Teams (ids) the invitee joins as a plain member on accepting: each the inviter's to fill */
+                        teams?: string[];
                     };
                 };
             };
@@ -3427,6 +3430,7 @@ export interface paths {
                              * @enum {string}
                              */
                             role: "owner" | "admin" | "member";
+                            teams: string[];
                             /** Format: date-time */
                             expires_at: string;
                             /** Format: date-time */
@@ -3449,6 +3453,17 @@ export interface paths {
                 };
                 /** @description This organization is suspended; contact the service's operator; Your role in this organization does not allow this */
                 403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description Team not found */
+                404: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -6849,6 +6864,200 @@ export interface paths {
             };
         };
         put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/platform/role-templates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The roles every new organization starts with */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The templates */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            templates: {
+                                name: string;
+                                permissions: ("organization:update" | "organization:delete" | "member:read" | "member:invite" | "member:update" | "member:remove" | "records:read" | "records:write" | "audit:read" | "webhook:manage" | "api_key:manage" | "role:manage" | "team:manage")[];
+                                description: string | null;
+                            }[];
+                            /** @description When an operator last set them; null if never */
+                            updated_at: string | null;
+                        };
+                    };
+                };
+                /** @description Not Found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description Data store unavailable; retry shortly */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+            };
+        };
+        /**
+         * Set the roles every new organization starts with
+         * @description Replaces the whole list (empty: none). Each organization created from then on starts with these as its own roles, to change or delete as any other; organizations that exist keep theirs.
+         */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        templates: {
+                            /** @description `owner`, `admin`, `member`, or the name of one of the organization's own roles */
+                            name: string;
+                            /** @description What the role allows; never `organization:delete` (an owner's), never more than its creator holds. With `member:invite` its holders invite members only, and only while their roles give everything a member may do */
+                            permissions: ("organization:update" | "member:read" | "member:invite" | "member:update" | "member:remove" | "records:read" | "records:write" | "audit:read" | "webhook:manage" | "api_key:manage" | "role:manage" | "team:manage")[];
+                            /** @description For people: what the role is for */
+                            description?: string;
+                        }[];
+                    };
+                };
+            };
+            responses: {
+                /** @description The templates now */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            templates: {
+                                name: string;
+                                permissions: ("organization:update" | "organization:delete" | "member:read" | "member:invite" | "member:update" | "member:remove" | "records:read" | "records:write" | "audit:read" | "webhook:manage" | "api_key:manage" | "role:manage" | "team:manage")[];
+                                description: string | null;
+                            }[];
+                            /** @description When an operator last set them; null if never */
+                            updated_at: string | null;
+                        };
+                    };
+                };
+                /** @description This API key may only read */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description Not Found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description Request body too large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description Content-Type must be application/json */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description Validation error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": [
+                         *         {
+                         *           "loc": [
+                         *             "body",
+                         *             "email"
+                         *           ],
+                         *           "msg": "value is not a valid email address",
+                         *           "type": "value_error"
+                         *         }
+                         *       ]
+                         *     }
+                         */
+                        "application/json": {
+                            detail: {
+                                loc: (string | number)[];
+                                msg: string;
+                                type: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Data store unavailable; retry shortly */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+            };
+        };
         post?: never;
         delete?: never;
         options?: never;

@@ -36,7 +36,8 @@ export type AuditAction =
   | "team.delete"
   | "team.member_add"
   | "team.member_remove"
-  | "platform.api_key.revoke";
+  | "platform.api_key.revoke"
+  | "platform.role_templates";
 export type AuditOutcome = "success" | "failure" | "locked" | "rate_limited" | "abandoned";
 
 /** One audited event. Never a password, a hash or a token. */

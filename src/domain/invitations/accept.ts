@@ -14,7 +14,7 @@ import { readIdSecret } from "../kernel/one-time-secret";
 import { defineOperation, runForRequest } from "../kernel/operation";
 import { isCurrent, type Principal } from "../kernel/principal";
 import { invitersOf } from "../kernel/roles";
-import { INVITATIONS, type InvitationDoc, inviterHoldsAuthority } from "./invitations";
+import { INVITATIONS, type InvitationDoc, mayFillTeam, mayInvite } from "./invitations";
 
 /**
  * Accepting an invitation: the claim first (one atomic update: of two accepts of one token, one
@@ -154,12 +154,11 @@ const claimOf = (claimed: InvitationDoc) => {
   return claimed.claim;
 };
 
-/**
- * The inviter is checked in the same update that adds the member: still a member whose role may
- * invite this role now. A removal or demotion of the inviter, even one racing the invitation's
- * create, leaves the invitation unusable, and no sweep at removal could miss one.
- */
-const addMember = async (deps: Deps, claimed: InvitationDoc): Promise<OrganizationDoc> => {
+/** How often a join decided on a read is tried again when the organization changed in between. */
+const JOIN_ATTEMPTS = 4;
+
+/** The update that adds the invitee, in the named teams as a plain member, with its events. */
+const joinUpdate = (deps: Deps, claimed: InvitationDoc, teams: string[]) => {
   const claim = claimOf(claimed);
   const member: MemberRecord = {
     user_id: claim.user_id,
@@ -168,38 +167,91 @@ const addMember = async (deps: Deps, claimed: InvitationDoc): Promise<Organizati
     role: claimed.role,
     token_version: freshTokenVersion(),
     joined_at: claim.at,
+    ...(teams.length ? { teams: Object.fromEntries(teams.map((id) => [id, "member" as const])) } : {}),
   };
-  const path = memberPath(claim.user_id);
-  const joinedEvent = newEvent(
+  const actor = userActor({ userId: claim.user_id });
+  const at = deps.now();
+  const user_id = claim.user_id.toHexString();
+  const joined = newEvent(
     "member.joined",
-    userActor({ userId: claim.user_id }),
-    { user_id: claim.user_id.toHexString(), email: claimed.email, role: claimed.role, invitation_id: claimed._id.toHexString() },
-    deps.now(),
+    actor,
+    { user_id, email: claimed.email, role: claimed.role, ...(teams.length ? { teams } : {}), invitation_id: claimed._id.toHexString() },
+    at,
   );
-  const org = await deps.organizations.findOneAndUpdate(
+  const added = teams.map((team_id) => newEvent("team.member_added", actor, { team_id, user_id, role: "member" }, at));
+  return withEvents(
     {
-      _id: claimed.org_id,
-      status: "active",
-      ...ADMITS_CALLERS,
-      [path]: { $exists: false },
-      [memberPath(claimed.invited_by, "role")]: { $in: invitersOf(claimed.role) },
+      $set: { [memberPath(claim.user_id)]: member, updated_at: at },
+      // Joining teams is a change of who is in them: a team change decided on an earlier read tries again.
+      $inc: { owner_count: claimed.role === "owner" ? 1 : 0, ...(teams.length ? { teams_rev: 1 } : {}) },
     },
-    withEvents({ $set: { [path]: member, updated_at: joinedEvent.at }, $inc: { owner_count: claimed.role === "owner" ? 1 : 0 } }, joinedEvent),
+    joined,
+    ...added,
+  );
+};
+
+/** Where the invitee may join: the organization active, admitting callers, and they not in it yet. */
+const joinable = (claimed: InvitationDoc) => ({
+  _id: claimed.org_id,
+  status: "active",
+  ...ADMITS_CALLERS,
+  [memberPath(claimOf(claimed).user_id)]: { $exists: false },
+});
+
+/**
+ * The inviter is checked in the same update that adds the member: still a member who may invite
+ * this role now. A removal or demotion of the inviter, even one racing the invitation's create,
+ * leaves the invitation unusable, and no sweep at removal could miss one.
+ *
+ * An owner's or admin's invitation whose teams all still exist joins in one update, its guard the
+ * inviter's role. Any other (an inviter whose `member:invite` comes from a role of the
+ * organization's own, a team deleted meanwhile) is decided on a read and applied while the inviter,
+ * the roles and the teams are as read: the invitee joins the named teams that are still there and
+ * still the inviter's to fill.
+ */
+const addMember = async (deps: Deps, claimed: InvitationDoc): Promise<OrganizationDoc> => {
+  const claim = claimOf(claimed);
+  const teams = claimed.teams ?? [];
+  const direct = await deps.organizations.findOneAndUpdate(
+    {
+      ...joinable(claimed),
+      [memberPath(claimed.invited_by, "role")]: { $in: invitersOf(claimed.role) },
+      ...Object.fromEntries(teams.map((id) => [`teams.${id}`, { $exists: true }])),
+    },
+    joinUpdate(deps, claimed, teams),
     { returnNewDocument: true },
   );
-  if (org) {
-    publishLater(deps, org._id);
-    return org;
+  if (direct) {
+    publishLater(deps, direct._id);
+    return direct;
   }
-  // Already a member (an earlier attempt of this accept got that far), or why not.
-  const now = await deps.organizations.findOne({ _id: claimed.org_id });
-  if (now && memberOf(now, claim.user_id)) return now;
-  // The inviter lost the authority to invite: the invitation is dead, answered as any used one.
-  if (now && !inviterHoldsAuthority(now, claimed)) return abandonAccept(deps, claimed, "INVITATION_INVALID");
-  // Suspended: nobody joins meanwhile; the invitation is pending again, to accept once reactivated.
-  if (now && now.status !== "deleting" && !admitsCallers(now)) return abandonAccept(deps, claimed, "ORGANIZATION_SUSPENDED");
-  if (now && now.status !== "deleting") return abandonAccept(deps, claimed, "ORGANIZATION_BUSY");
-  return abandonAccept(deps, claimed, "INVITATION_INVALID");
+  for (let attempt = 0; attempt < JOIN_ATTEMPTS; attempt++) {
+    const now = await deps.organizations.findOne({ _id: claimed.org_id });
+    // Already a member (an earlier attempt of this accept got that far), or why not.
+    if (now && memberOf(now, claim.user_id)) return now;
+    const inviter = now && memberOf(now, claimed.invited_by);
+    // The inviter lost the authority to invite: the invitation is dead, answered as any used one.
+    if (!now || now.status === "deleting" || !inviter || !mayInvite(now, inviter, claimed.role)) return abandonAccept(deps, claimed, "INVITATION_INVALID");
+    // Suspended: nobody joins meanwhile; the invitation is pending again, to accept once reactivated.
+    if (!admitsCallers(now)) return abandonAccept(deps, claimed, "ORGANIZATION_SUSPENDED");
+    if (now.status !== "active") return abandonAccept(deps, claimed, "ORGANIZATION_BUSY");
+    const kept = teams.filter((id) => now.teams?.[id] && mayFillTeam(now, inviter, id));
+    const org = await deps.organizations.findOneAndUpdate(
+      {
+        ...joinable(claimed),
+        [memberPath(inviter.user_id, "token_version")]: inviter.token_version,
+        roles_rev: now.roles_rev ?? { $exists: false },
+        teams_rev: now.teams_rev ?? { $exists: false },
+      },
+      joinUpdate(deps, claimed, kept),
+      { returnNewDocument: true },
+    );
+    if (org) {
+      publishLater(deps, org._id);
+      return org;
+    }
+  }
+  return abandonAccept(deps, claimed, "ORGANIZATION_BUSY");
 };
 
 /**

@@ -8,14 +8,15 @@ import { AppError } from "../kernel/errors";
 import { newEvent, userActor } from "../kernel/event";
 import { readOrganization, whyRefused } from "../kernel/guard";
 import { acquireWriteLease } from "../kernel/leases";
-import { memberOf, normalizeEmail, type OrganizationDoc } from "../kernel/model";
+import { type MemberRecord, memberOf, normalizeEmail, type OrganizationDoc, rolesOfMember } from "../kernel/model";
 import { randomSecret } from "../kernel/one-time-secret";
 import { runForRequest } from "../kernel/operation";
 import type { Principal } from "../kernel/principal";
-import { invitersOf, mayAssign, ROLES, type Role } from "../kernel/roles";
+import { invitersOf, mayAssign, permissionsOfRole, ROLES, type Role } from "../kernel/roles";
 import { insertInSlot, SLOT_INDEX } from "../kernel/slots";
 import { carriedMailOperation } from "../mail/carried";
 import type { QueuedMail } from "../mail/outbox";
+import { permissionsOf } from "../roles/roles";
 import { type Delivery, deliveriesOf, invitationMail, mailedHash } from "./mail";
 
 /**
@@ -36,6 +37,8 @@ export interface InvitationDoc {
   expires_at: Date;
   created_at: Date;
   invited_by: ObjectId;
+  /** The teams (ids) the invitee joins as a plain member on accepting, those that still exist and the inviter may still fill. */
+  teams?: string[];
   /** Which of the organization's `maxPendingInvitations` places it holds (slots.ts), until it is removed. */
   slot?: string;
   /** Set by the accept that won: who joins, and for a new account its hash. */
@@ -62,6 +65,7 @@ export interface InvitationView {
   id: string;
   email: string;
   role: Role;
+  teams: string[];
   expires_at: string;
   created_at: string;
 }
@@ -70,16 +74,36 @@ const viewOf = (doc: InvitationDoc): InvitationView => ({
   id: doc._id.toHexString(),
   email: doc.email,
   role: doc.role,
+  teams: doc.teams ?? [],
   expires_at: doc.expires_at.toISOString(),
   created_at: doc.created_at.toISOString(),
 });
 
 const invitations = (deps: Deps) => deps.data.collection<InvitationDoc>(INVITATIONS);
 
-/** Whether the invitation's inviter is still a member whose role may invite its role. */
-export const inviterHoldsAuthority = (org: Pick<OrganizationDoc, "members">, invitation: Pick<InvitationDoc, "invited_by" | "role">): boolean => {
+/** What the invitation rules read of the organization: its members, and what its own roles give. */
+type InviterState = Pick<OrganizationDoc, "members" | "custom_roles">;
+
+/**
+ * Whether a member may invite someone as `role`: an owner or admin as the built-in ladder says
+ * (invitersOf); a member whose `member:invite` comes from a role of the organization's own only as
+ * a member, and only while their roles give everything a member may do, so that no one hands out
+ * more than they hold.
+ */
+export const mayInvite = (org: InviterState, inviter: MemberRecord, role: Role): boolean => {
+  if (invitersOf(role).includes(inviter.role)) return true;
+  const own = permissionsOf(org, rolesOfMember(inviter));
+  return role === "member" && own.has("member:invite") && permissionsOfRole("member").every((permission) => own.has(permission));
+};
+
+/** Whether a member may put someone in a team: with `team:manage`, or as the team's lead. */
+export const mayFillTeam = (org: InviterState, member: MemberRecord, teamId: string): boolean =>
+  member.teams?.[teamId] === "lead" || permissionsOf(org, rolesOfMember(member)).has("team:manage");
+
+/** Whether the invitation's inviter is still a member who may invite its role. */
+export const inviterHoldsAuthority = (org: InviterState, invitation: Pick<InvitationDoc, "invited_by" | "role">): boolean => {
   const inviter = memberOf(org as OrganizationDoc, invitation.invited_by);
-  return inviter !== undefined && invitersOf(invitation.role).includes(inviter.role);
+  return inviter !== undefined && mayInvite(org, inviter, invitation.role);
 };
 
 /**
@@ -87,7 +111,7 @@ export const inviterHoldsAuthority = (org: Pick<OrganizationDoc, "members">, inv
  * inviter no longer holds the authority to invite them (removed, or demoted) as the members read
  * under the lease stand; the accept checks the inviter again, atomically.
  */
-const givesWay = (org: Pick<OrganizationDoc, "members">, now: Date) => {
+const givesWay = (org: InviterState, now: Date) => {
   const members = Object.values(org.members ?? {});
   return {
     claim: { $exists: false },
@@ -96,7 +120,7 @@ const givesWay = (org: Pick<OrganizationDoc, "members">, now: Date) => {
       { expires_at: { $lte: now } },
       ...ROLES.map((role) => ({
         role,
-        invited_by: { $nin: members.filter((m) => invitersOf(role).includes(m.role)).map((m) => m.user_id) },
+        invited_by: { $nin: members.filter((member) => mayInvite(org, member, role)).map((member) => member.user_id) },
       })),
     ],
   };
@@ -107,7 +131,7 @@ const givesWay = (org: Pick<OrganizationDoc, "members">, now: Date) => {
  * creates do not all pick the same: its events relayed first (the create relayed them already
  * unless it crashed), then it goes. Answers false when none gives way.
  */
-const reclaimSlot = async (deps: Deps, leased: Collection<InvitationDoc>, org: Pick<OrganizationDoc, "_id" | "members">, now: Date) => {
+const reclaimSlot = async (deps: Deps, leased: Collection<InvitationDoc>, org: InviterState & Pick<OrganizationDoc, "_id">, now: Date) => {
   const victims = await leased.find({ org_id: org._id, slot: { $exists: true }, ...givesWay(org, now) }, { limit: 10 });
   const victim = victims[Math.floor(Math.random() * victims.length)];
   if (!victim) return false;
@@ -142,14 +166,26 @@ export const invitationMailOperation = carriedMailOperation({ kind: "invitation.
  * spray them without bound. The organization is read in the same guarded step that checks the
  * caller (and that the e-mail is not a member yet); an expired or dead invitation for the same
  * e-mail is replaced, and one of another e-mail gives its slot up when the organization is at its
- * limit. Answers the token once: only its hash is stored.
+ * limit. Answers the token once: only its hash is stored. The teams it names must exist and be
+ * the inviter's to fill (`team:manage`, or their lead).
  */
-export const createInvitation = async (deps: Deps, principal: Principal, input: { email: string; role: Role }) => {
-  if (!mayAssign(principal.role, undefined, input.role)) throw new AppError("PERMISSION_DENIED");
+export const createInvitation = async (deps: Deps, principal: Principal, input: { email: string; role: Role; teams?: string[] }) => {
+  // A member of built-in roles alone is refused before any read; roles of the organization's own are read with the lease.
+  if (!principal.customRoles?.length && !mayAssign(principal.role, undefined, input.role)) throw new AppError("PERMISSION_DENIED");
   // Under a write lease, like a record write: a delete waits for it, so no invitation outlives its organization.
-  const lease = await acquireWriteLease(deps, principal, { set: { has_invitations: true }, members: true, fields: { organization_name: 1 } });
+  const lease = await acquireWriteLease(deps, principal, {
+    set: { has_invitations: true },
+    members: true,
+    fields: { organization_name: 1, custom_roles: 1, teams: 1 },
+  });
   if (!lease) throw await whyRefused(deps, principal);
   try {
+    const org = lease.org as OrganizationDoc;
+    const inviter = memberOf(org, principal.userId);
+    if (!inviter || !mayInvite(org, inviter, input.role)) throw new AppError("PERMISSION_DENIED");
+    const teams = [...new Set(input.teams ?? [])];
+    if (teams.some((id) => !org.teams?.[id])) throw new AppError("TEAM_NOT_FOUND");
+    if (!teams.every((id) => mayFillTeam(org, inviter, id))) throw new AppError("PERMISSION_DENIED");
     const email_key = normalizeEmail(input.email);
     if (Object.values(lease.org.members ?? {}).some((m) => m.email_key === email_key)) throw new AppError("ALREADY_MEMBER");
     const now = deps.now();
@@ -166,6 +202,7 @@ export const createInvitation = async (deps: Deps, principal: Principal, input: 
       expires_at: new Date(now.getTime() + deps.settings.invitationTtlSeconds * 1000),
       created_at: now,
       invited_by: principal.userId,
+      ...(teams.length ? { teams } : {}),
     };
     if (secret) doc.mail_token_hash = await mailedHash(doc._id, secret);
     const from = {
@@ -183,7 +220,13 @@ export const createInvitation = async (deps: Deps, principal: Principal, input: 
       event: newEvent(
         "invitation.created",
         userActor(principal),
-        { invitation_id: id.toHexString(), email: input.email, role: input.role, expires_at: doc.expires_at.toISOString() },
+        {
+          invitation_id: id.toHexString(),
+          email: input.email,
+          role: input.role,
+          ...(teams.length ? { teams } : {}),
+          expires_at: doc.expires_at.toISOString(),
+        },
         now,
       ),
     });
@@ -193,7 +236,7 @@ export const createInvitation = async (deps: Deps, principal: Principal, input: 
     const sameEmail = async () => (await leased.findOne({ org_id: lease.org._id, email_key }, { projection: { _id: 1 } })) !== null;
     let placed = await insertInSlot(leased, carrying, deps.settings.maxPendingInvitations, { isOtherConflict: sameEmail });
     // Full: one that gives way is removed and its place tried, while any is left (a parallel create may take it first).
-    for (let round = 0; placed === "full" && round < 8 && (await reclaimSlot(deps, leased, lease.org, now)); round++) {
+    for (let round = 0; placed === "full" && round < 8 && (await reclaimSlot(deps, leased, org, now)); round++) {
       placed = await insertInSlot(leased, carrying, deps.settings.maxPendingInvitations, { readFirst: true, isOtherConflict: sameEmail });
     }
     if (placed === "full") throw new AppError((await sameEmail()) ? "INVITATION_EXISTS" : "INVITATION_LIMIT");
@@ -201,17 +244,22 @@ export const createInvitation = async (deps: Deps, principal: Principal, input: 
     if (placed === "conflict") {
       // The pending one for this e-mail gives way if expired or dead, keeping its slot and any event it still carries.
       const { _id: _new, ...fresh } = doc;
-      const stale = await leased.findOne({ org_id: lease.org._id, email_key, ...givesWay(lease.org, now) });
+      const stale = await leased.findOne({ org_id: lease.org._id, email_key, ...givesWay(org, now) });
       if (!stale) throw new AppError("INVITATION_EXISTS");
       event = created(stale._id);
       mail = mailFor(stale._id);
       // The replaced invitation's mailed link, if any, stops working with it, and a message of it not yet queued goes too.
+      // Teams the replaced one named and this one does not go too.
+      const noTeams = teams.length ? {} : { teams: "" as const };
       const link =
         secret && mail
-          ? { $set: { ...fresh, mail_token_hash: await mailedHash(stale._id, secret), mail_id: mail.id, carried_mail: [mail] } }
-          : { $set: fresh, $unset: { mail_token_hash: "", mail_id: "", carried_mail: "" } };
+          ? {
+              $set: { ...fresh, mail_token_hash: await mailedHash(stale._id, secret), mail_id: mail.id, carried_mail: [mail] },
+              ...(teams.length ? {} : { $unset: noTeams }),
+            }
+          : { $set: fresh, $unset: { mail_token_hash: "", mail_id: "", carried_mail: "", ...noTeams } };
       const replaced = await leased.findOneAndUpdate(
-        { _id: stale._id, ...givesWay(lease.org, now) },
+        { _id: stale._id, ...givesWay(org, now) },
         { ...link, $push: { carried: event } },
         { returnNewDocument: true },
       );

@@ -60,11 +60,10 @@ export const rolesWith = (permission: Permission): Role[] => ROLES.filter((role)
 export const isRole = (value: unknown): value is Role => typeof value === "string" && (ROLES as readonly string[]).includes(value);
 
 /**
- * What only an owner may hold. Inviting stays with the built-in roles too: an invitation carries
- * its inviter's authority to the accept, which checks it against the built-in ladder in the same
- * update that adds the member (invitations/accept.ts).
+ * What only an owner may hold. A custom role may give `member:invite`: its holders invite members
+ * only, while they hold everything a member may do (invitations/invitations.ts).
  */
-export const NOT_FOR_CUSTOM_ROLES: readonly Permission[] = ["organization:delete", "member:invite"];
+export const NOT_FOR_CUSTOM_ROLES: readonly Permission[] = ["organization:delete"];
 
 /** The permissions a custom role may be given. */
 export const CUSTOM_ROLE_PERMISSIONS = PERMISSIONS.filter((permission) => !NOT_FOR_CUSTOM_ROLES.includes(permission));
@@ -87,5 +86,5 @@ export const mayAssign = (actor: string, from: string | undefined, to: string): 
   return to !== "owner" && from !== "owner";
 };
 
-/** The roles whose holders may invite someone as `role` (an invitation is accepted only while its inviter holds one). */
+/** The built-in roles whose holders may invite someone as `role` (an invitation is accepted only while its inviter may still invite it). */
 export const invitersOf = (role: Role): string[] => rolesWith("member:invite").filter((actor) => mayAssign(actor, undefined, role));

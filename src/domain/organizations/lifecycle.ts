@@ -23,6 +23,7 @@ import {
 import { runForRequest, runUndoingRefusal } from "../kernel/operation";
 import { currentToken, isCurrent, type Principal, withPermission } from "../kernel/principal";
 import { collectionNameFor, slugify } from "../kernel/slug";
+import { startingRoles } from "../platform/role-templates";
 import { createOperation, deleteOperation, markDeleting, renamedEvent, renameOperation } from "./operations";
 import { type OrganizationView, viewOf } from "./view";
 
@@ -101,7 +102,8 @@ export const createOrganization = async (deps: Deps, input: CreateInput | { orga
   const collection_name = collectionNameFor(slug);
   const now = deps.now();
   const orgId = new ObjectId();
-  const { userId, email } = await accountFor(deps, creator, orgId, slug);
+  // The platform's role templates are read beside the account's step, not after it: no wait of their own.
+  const [{ userId, email }, roles] = await Promise.all([accountFor(deps, creator, orgId, slug), startingRoles(deps, now)]);
   const org: OrganizationDoc = {
     _id: orgId,
     organization_name: name,
@@ -112,6 +114,7 @@ export const createOrganization = async (deps: Deps, input: CreateInput | { orga
     updated_at: now,
     members: { [userId.toHexString()]: ownerEntry(userId, email, now) },
     owner_count: 1,
+    ...roles,
     pending: { op: "create", started_at: now },
   };
   try {

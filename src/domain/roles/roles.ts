@@ -3,7 +3,7 @@ import type { Deps } from "../kernel/deps";
 import { AppError } from "../kernel/errors";
 import { newEvent, userActor, withEvents } from "../kernel/event";
 import { readOrganization } from "../kernel/guard";
-import { type CustomRoleRecord, type MemberRecord, memberOf, memberPath, type OrganizationDoc, rolesOfMember } from "../kernel/model";
+import { type CustomRoleRecord, type MemberRecord, memberPath, type OrganizationDoc, rolesOfMember } from "../kernel/model";
 import { type Caller, grantPath, type Principal } from "../kernel/principal";
 import { changeAgainstRead, type Plan } from "../kernel/revised";
 import { CUSTOM_ROLE_PERMISSIONS, isRole, type Permission, permissionsOfRole, ROLES } from "../kernel/roles";
@@ -102,16 +102,27 @@ export const storedRoles = (roles: readonly string[]): { role: string; roles?: s
   return ordered.length === 1 && isRole(first) ? { role: first } : { role: first, roles: ordered };
 };
 
-/** The update of `role_grants` that matches these definitions: each permission a role gives set, the others removed. */
-const grantsUpdate = (roles: Record<string, CustomRoleRecord>): { $set: Record<string, string[]>; $unset: Record<string, ""> } => {
-  const set: Record<string, string[]> = {};
-  const unset: Record<string, ""> = {};
+/** For each permission the roles give, the roles that give it, by name: the document's `role_grants`. */
+export const grantsOf = (roles: Record<string, Pick<CustomRoleRecord, "permissions">>): Partial<Record<Permission, string[]>> => {
+  const grants: Partial<Record<Permission, string[]>> = {};
   for (const permission of CUSTOM_ROLE_PERMISSIONS) {
     const givers = Object.entries(roles)
       .filter(([, role]) => role.permissions.includes(permission))
       .map(([name]) => name)
       .sort();
-    if (givers.length) set[grantPath(permission)] = givers;
+    if (givers.length) grants[permission] = givers;
+  }
+  return grants;
+};
+
+/** The update of `role_grants` that matches these definitions: each permission a role gives set, the others removed. */
+const grantsUpdate = (roles: Record<string, CustomRoleRecord>): { $set: Record<string, string[]>; $unset: Record<string, ""> } => {
+  const grants = grantsOf(roles);
+  const set: Record<string, string[]> = {};
+  const unset: Record<string, ""> = {};
+  for (const permission of CUSTOM_ROLE_PERMISSIONS) {
+    const givers = grants[permission];
+    if (givers) set[grantPath(permission)] = givers;
     else unset[grantPath(permission)] = "";
   }
   return { $set: set, $unset: unset };

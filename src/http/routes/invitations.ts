@@ -12,12 +12,12 @@ export const createInvitationRoute = defineRoute({
   summary: __DOCS__ && "Invite someone by e-mail with a role; answers the one-time token to deliver",
   description:
     __DOCS__ &&
-    "The service sends no e-mail: the caller delivers the token. One pending invitation per e-mail and organization, at most `MAX_PENDING_INVITATIONS` per organization (1000 by default) (expired ones, and those whose inviter may no longer invite, give way); it expires after `INVITATION_TTL_HOURS` (7 days by default). Only owners invite owners.",
+    "The service sends no e-mail: the caller delivers the token. One pending invitation per e-mail and organization, at most `MAX_PENDING_INVITATIONS` per organization (1000 by default) (expired ones, and those whose inviter may no longer invite, give way); it expires after `INVITATION_TTL_HOURS` (7 days by default). Only owners invite owners; a member whose `member:invite` comes from a role of the organization's own invites members only, while holding everything a member may do. `teams` names teams the invitee joins on accepting, each the inviter's to fill (`team:manage`, or its lead); one deleted before the accept is left out.",
   auth: "required",
   audit: "invitation.create",
   request: { body: { schema: InvitationBody } },
   responses: { 201: { description: __DOCS__ && "Invited", schema: CreatedInvitation } },
-  errors: [...TOKEN_ERRORS, "ALREADY_MEMBER", "INVITATION_EXISTS", "INVITATION_LIMIT", "ORGANIZATION_BUSY", ...BODY_ERRORS],
+  errors: [...TOKEN_ERRORS, "ALREADY_MEMBER", "INVITATION_EXISTS", "INVITATION_LIMIT", "TEAM_NOT_FOUND", "ORGANIZATION_BUSY", ...BODY_ERRORS],
   handler: async ({ deps, principal, input, audit }) => {
     const body = await input.body();
     audit.note({ email: body.email });

@@ -6,11 +6,13 @@ import { decodePlatformCursor, PLATFORM_SORTS } from "../../domain/platform/curs
 import { inspectOrganization, organizationIdOf } from "../../domain/platform/detail";
 import { DEFAULT_PLATFORM_PAGE, listOrganizations, PLATFORM_STATUSES } from "../../domain/platform/listing";
 import { removeOrganization } from "../../domain/platform/removal";
+import { readRoleTemplates, replaceRoleTemplates } from "../../domain/platform/role-templates";
 import { platformStats } from "../../domain/platform/stats";
 import { reactivateOrganization, suspendOrganization } from "../../domain/platform/suspension";
 import * as z from "../../zod";
 import { ApiKeyView } from "../api-key-schemas";
 import { optionalPageCursor, pageLimitOr } from "../record-schemas";
+import { RoleTemplatesBody, RoleTemplatesView } from "../role-schemas";
 import { type AuditTrail, defineRoute } from "../route";
 import { Detail } from "../schemas";
 import { invalid } from "../validation";
@@ -241,6 +243,33 @@ export const statsRoute = defineRoute({
   handler: async ({ deps }) => ({ body: await platformStats(deps) }),
 });
 
+export const roleTemplatesRoute = defineRoute({
+  method: "get",
+  path: "/platform/role-templates",
+  tag: "platform",
+  summary: __DOCS__ && "The roles every new organization starts with",
+  auth: "platform",
+  responses: { 200: { description: __DOCS__ && "The templates", schema: RoleTemplatesView } },
+  errors: READ_ERRORS,
+  handler: async ({ deps }) => ({ body: await readRoleTemplates(deps) }),
+});
+
+export const replaceRoleTemplatesRoute = defineRoute({
+  method: "put",
+  path: "/platform/role-templates",
+  tag: "platform",
+  summary: __DOCS__ && "Set the roles every new organization starts with",
+  description:
+    __DOCS__ &&
+    "Replaces the whole list (empty: none). Each organization created from then on starts with these as its own roles, to change or delete as any other; organizations that exist keep theirs.",
+  auth: "platform",
+  audit: "platform.role_templates",
+  request: { body: { schema: RoleTemplatesBody } },
+  responses: { 200: { description: __DOCS__ && "The templates now", schema: RoleTemplatesView } },
+  errors: [...WRITE_ERRORS, "PAYLOAD_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE", "VALIDATION_FAILED"],
+  handler: async ({ deps, operator, input }) => ({ body: await replaceRoleTemplates(deps, (await input.body()).templates, operator.id) }),
+});
+
 export const platformRoutes = [
   listOrganizationsRoute,
   inspectOrganizationRoute,
@@ -249,4 +278,6 @@ export const platformRoutes = [
   removeOrganizationRoute,
   revokeApiKeyRoute,
   statsRoute,
+  roleTemplatesRoute,
+  replaceRoleTemplatesRoute,
 ];

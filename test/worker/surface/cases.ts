@@ -351,6 +351,14 @@ export const SUCCESS: Record<string, (t: Tenant) => Ask> = {
     headers: operator(PLATFORM_WRITE_KEY),
   }),
   "GET /platform/stats": () => ({ method: "GET", path: "/platform/stats", headers: operator(PLATFORM_READ_KEY) }),
+  "GET /platform/role-templates": () => ({ method: "GET", path: "/platform/role-templates", headers: operator(PLATFORM_READ_KEY) }),
+  // None: every organization the sweep creates after it starts as it would have.
+  "PUT /platform/role-templates": () => ({
+    method: "PUT",
+    path: "/platform/role-templates",
+    headers: { "content-type": "application/json", ...operator(PLATFORM_WRITE_KEY) },
+    body: json({ templates: [] }),
+  }),
 };
 
 const store = () => connectData(env, parseSettings(env));
@@ -502,7 +510,11 @@ export const PROVOKE: Record<ErrorCode, Provoke | undefined> = {
     if (ask.body !== undefined) return withBody(ask, (body) => ({ ...body, user_id: "ffffffffffffffffffffffff" }));
     return { ...ask, path: ask.path.replace(/\/members\/[0-9a-f]{24}/, "/members/ffffffffffffffffffffffff") };
   },
-  TEAM_NOT_FOUND: (ask) => ({ ...ask, path: ask.path.replace(/\/org\/teams\/[0-9a-f]{24}/, "/org/teams/ffffffffffffffffffffffff") }),
+  // A team's path, or an invitation into a team that is no team.
+  TEAM_NOT_FOUND: (ask, _t, route) =>
+    route === "POST /org/invitations"
+      ? withBody(ask, (body) => ({ ...body, teams: ["ffffffffffffffffffffffff"] }))
+      : { ...ask, path: ask.path.replace(/\/org\/teams\/[0-9a-f]{24}/, "/org/teams/ffffffffffffffffffffffff") },
   // A team of that name first (in another case): only creating or renaming one can meet it.
   TEAM_EXISTS: async (ask, t, route) => {
     if (route !== "POST /org/teams" && route !== "PATCH /org/teams/{id}") return ask;
