@@ -49,6 +49,8 @@ const expectConsistent = (org: OrganizationDoc) => {
     expect(member.email, JSON.stringify(member)).toEqual(expect.any(String));
     for (const role of member.roles ?? [member.role]) expect(defined.has(role), `${member.email} holds ${role}`).toBe(true);
     if ((member.roles ?? [member.role]).includes("owner")) owners++;
+    const builtIn = (member.roles ?? [member.role]).filter((role) => role === "owner" || role === "admin" || role === "member");
+    expect(builtIn.length, `${member.email} holds ${builtIn}`).toBeLessThanOrEqual(1);
   }
   expect(org.owner_count).toBe(owners);
   expect(owners).toBeGreaterThan(0);
@@ -242,6 +244,18 @@ describe("defining roles", () => {
     expect(types).toEqual(expect.arrayContaining(["role.created", "role.deleted", "member.role_changed"]));
     expect(feed.events.find((event) => event.type === "role.deleted")?.data).toEqual({ name: "billing", replaced_by: "finance", user_ids: [member.userId] });
     expect(feed.events.find((event) => event.type === "member.role_changed")?.data).toMatchObject({ roles: ["member", "billing"] });
+  });
+
+  it("a built-in replacement goes to holders without a built-in role; one who has one keeps it, never holding two", async () => {
+    const { org, owner, member } = await withHolder(["member", "billing"], { billing: ["audit:read"] });
+    const alone = await join(owner);
+    await giveRoles(owner, alone.userId, ["billing"]);
+    expect((await del("/org/roles/billing?replace_with=admin", owner)).status).toBe(200);
+    const doc = await stored(org.name);
+    expect(doc.members[member.userId]).toMatchObject({ role: "member" });
+    expect(doc.members[member.userId]?.roles).toBeUndefined();
+    expect(doc.members[alone.userId]).toMatchObject({ role: "admin" });
+    expectConsistent(doc);
   });
 
   it("a member who holds a custom role can be removed, and can leave", async () => {

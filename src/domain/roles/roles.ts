@@ -200,7 +200,8 @@ export const updateRole = (deps: Deps, principal: Principal, name: string, input
 
 /**
  * Deletes a role. While members hold it, only with a replacement, which each of them is given in
- * its place in the same update (their tokens stop, as with any change of their roles).
+ * its place in the same update (their tokens stop, as with any change of their roles); a built-in
+ * replacement only to those who hold no built-in role, since a member holds one at most.
  */
 export const deleteRole = (deps: Deps, principal: Principal, name: string, replacement?: string) =>
   changeRoles(deps, principal, (org, actor) => {
@@ -218,7 +219,9 @@ export const deleteRole = (deps: Deps, principal: Principal, name: string, repla
     let ownersGained = 0;
     for (const holder of holders) {
       const from = rolesOfMember(holder);
-      const to = from.map((role) => (role === name ? (replacement as string) : role));
+      // A member holds one built-in role at most: one who has one keeps it, and a built-in replacement goes to those who have none.
+      const kept = isRole(replacement) && from.some(isRole);
+      const to = from.flatMap((role) => (role !== name ? [role] : kept ? [] : [replacement as string]));
       if (!mayChangeRoles(org, actor, from, to)) throw new AppError("PERMISSION_DENIED");
       const stored = storedRoles(to);
       memberSets[memberPath(holder.user_id, "role")] = stored.role;
