@@ -112,6 +112,12 @@ describe.runIf(browserAvailable())("the console's roles and teams views", () => 
     await expect.poll(() => rowOf(page, "billing").locator("td:nth-child(3)").textContent()).toBe("1");
     await page.getByRole("link", { name: "Members" }).click();
     await expect.poll(() => rowOf(page, member.email).textContent()).toContain("Also: billing");
+    // A change of the built-in role from the picker keeps the custom one.
+    await rowOf(page, member.email)
+      .getByLabel(/Role of/)
+      .selectOption("admin");
+    await expect.poll(() => memberRolesOf(owner, member.email)).toEqual(["admin", "billing"]);
+    await expect.poll(() => rowOf(page, member.email).textContent()).toContain("Also: billing");
     await page.getByRole("link", { name: "Roles" }).click();
 
     // Its permissions edited in place.
@@ -142,7 +148,7 @@ describe.runIf(browserAvailable())("the console's roles and teams views", () => 
     await replace.getByRole("button", { name: "Replace and delete" }).click();
     await expect.poll(() => rowOf(page, "billing").count()).toBe(0);
     expect((await rolesOf(owner)).map((role) => role.name)).toEqual(["owner", "admin", "member", "support"]);
-    expect(await memberRolesOf(owner, member.email)).toEqual(["member", "support"]);
+    expect(await memberRolesOf(owner, member.email)).toEqual(["admin", "support"]);
 
     // At 390 px nothing scrolls sideways but the table's own frame.
     await page.setViewportSize({ width: 390, height: 844 });
