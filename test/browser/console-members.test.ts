@@ -101,7 +101,7 @@ describe.runIf(browserAvailable())("the console's members, invitations and accep
     expect(await guest.page.locator(".who bdi").first().textContent()).toBe(owner.organization);
     expect(await guest.page.locator(".role").textContent()).toBe("member");
     expect(await guest.page.locator("#main b, header b").count()).toBe(0);
-    expect(await navTitles(guest.page)).toEqual(["Overview", "Members", "Records"]);
+    expect(await navTitles(guest.page)).toEqual(["Overview", "Members", "Roles", "Teams", "Records"]);
 
     // The owner's members list shows them; the owner's own row is marked and has no role picker.
     await ownerTab.page.getByRole("link", { name: "Members" }).click();
@@ -145,7 +145,7 @@ describe.runIf(browserAvailable())("the console's members, invitations and accep
     await guest.page.reload();
     await guest.page.getByText("Your session ended").waitFor();
     await signIn(guest.page, { email: newcomer, password: "Newcomer1234!" });
-    expect(await navTitles(guest.page)).toEqual(["Overview", "Members", "Records"]);
+    expect(await navTitles(guest.page)).toEqual(["Overview", "Members", "Roles", "Teams", "Records"]);
     await guest.page.getByRole("link", { name: "Members" }).click();
     await memberRow(guest.page, owner.email).waitFor();
     expect(await guest.page.locator("#main table").getByRole("combobox").count()).toBe(0);

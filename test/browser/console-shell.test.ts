@@ -136,6 +136,8 @@ describe.runIf(browserAvailable())("the console's shell: sign-up, sign-in, the a
     const views = [
       { title: "Overview", path: "/console" },
       { title: "Members", path: "/console/members", permission: "member:read" },
+      { title: "Roles", path: "/console/roles", permission: "member:read" },
+      { title: "Teams", path: "/console/teams", permission: "member:read" },
       { title: "Invitations", path: "/console/invitations", permission: "member:invite" },
       { title: "Records", path: "/console/records", permission: "records:read" },
       { title: "Events", path: "/console/events", permission: "audit:read" },

@@ -1,6 +1,6 @@
 import { useState } from "preact/hooks";
 import type { paths } from "../../../clients/typescript/index";
-import { mayAssign, ROLES, type Role } from "../../../src/domain/kernel/roles";
+import { isRole, mayAssign, ROLES, type Role } from "../../../src/domain/kernel/roles";
 import { api, call } from "../api";
 import { navigate } from "../router";
 import { can, session, signOut } from "../session";
@@ -39,7 +39,10 @@ const RoleControl = ({ member, roles, onChanged }: { member: Member; roles: Role
     setBusy(true);
     setError(null);
     try {
-      await call(api.PATCH("/org/members/{user_id}", { params: { path: { user_id: member.user_id } }, body: { role: select.value as Role } }));
+      // A lone `role` would take the member's custom roles away with the old built-in one; they are kept.
+      const custom = member.roles.filter((role) => !isRole(role));
+      const body = custom.length ? { roles: [select.value, ...custom] } : { role: select.value as Role };
+      await call(api.PATCH("/org/members/{user_id}", { params: { path: { user_id: member.user_id } }, body }));
       onChanged();
     } catch (failure) {
       select.value = member.role;
@@ -64,6 +67,27 @@ const RoleControl = ({ member, roles, onChanged }: { member: Member; roles: Role
     </div>
   );
 };
+
+/** The member's roles of the organization's own, beside the built-in one the picker shows. */
+const CustomRoles = ({ member }: { member: Member }) => {
+  const custom = member.roles.filter((role) => !isRole(role) && role !== member.role);
+  return custom.length ? <small class="member-custom-roles">Also: {custom.join(", ")}</small> : null;
+};
+
+/** The teams a member is in, by name (the member list answers their ids), each with the member's role in it. */
+const TeamsOf = ({ member, names }: { member: Member; names: Map<string, string> }) =>
+  member.teams.length ? (
+    <ul class="member-teams">
+      {member.teams.map((team) => (
+        <li key={team.id}>
+          <Name>{names.get(team.id) ?? team.id}</Name>
+          {team.role === "lead" ? " (lead)" : null}
+        </li>
+      ))}
+    </ul>
+  ) : (
+    <span>–</span>
+  );
 
 /** Leaving: any member may, but the last owner (the service says so, here). The session ends with the membership. */
 const Leave = ({ orgName }: { orgName: string }) => (
@@ -95,6 +119,8 @@ const Leave = ({ orgName }: { orgName: string }) => (
  */
 export const Members = () => {
   const { loading, error, members, cursor, more, reload } = useMembers();
+  // The teams' names; without them (a refusal) a team shows by its id.
+  const teams = useLoad(async () => new Map((await call(api.GET("/org/teams"))).teams.map((team) => [team.id, team.name])));
   const me = session();
   if (!me) return null;
   const mayUpdate = can("member:update");
@@ -111,7 +137,10 @@ export const Members = () => {
       <ErrorNote error={error} />
       {!loading && !error && members.length === 0 ? <Empty>No members.</Empty> : null}
       {members.length > 0 ? (
-        <DataTable caption="Members of the organization" columns={mayRemove ? ["E-mail", "Role", "Joined", "Actions"] : ["E-mail", "Role", "Joined"]}>
+        <DataTable
+          caption="Members of the organization"
+          columns={mayRemove ? ["E-mail", "Role", "Teams", "Joined", "Actions"] : ["E-mail", "Role", "Teams", "Joined"]}
+        >
           {members.map((member) => {
             const mine = member.user_id === me.userId;
             // Whom the signed-in role may act on at all: an admin leaves owners alone.
@@ -124,7 +153,13 @@ export const Members = () => {
                   {mine ? <span class="you"> (you)</span> : null}
                   {member.email_verified ? null : <span class="hint"> · address not verified</span>}
                 </td>
-                <td>{mayUpdate && manageable ? <RoleControl member={member} roles={roles} onChanged={reload} /> : member.role}</td>
+                <td>
+                  {mayUpdate && manageable ? <RoleControl member={member} roles={roles} onChanged={reload} /> : member.role}
+                  <CustomRoles member={member} />
+                </td>
+                <td>
+                  <TeamsOf member={member} names={teams.data ?? new Map()} />
+                </td>
                 <td>
                   <Time at={member.joined_at} />
                 </td>

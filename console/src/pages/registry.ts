@@ -10,8 +10,10 @@ import { Overview } from "./overview";
 import { Platform } from "./platform";
 import { Records } from "./records";
 import { ForgotPassword, ResetPassword, VerifyEmail } from "./recover";
+import { Roles } from "./roles";
 import { Settings } from "./settings";
 import { SignIn } from "./sign-in";
+import { Teams } from "./teams";
 import { Webhooks } from "./webhooks";
 
 /**
@@ -36,6 +38,8 @@ export interface ConsolePage {
 export const PAGES: readonly ConsolePage[] = [
   { path: "/console", title: "Overview", audience: "member", nav: true, view: Overview },
   { path: "/console/members", title: "Members", audience: "member", permission: "member:read", nav: true, view: Members },
+  { path: "/console/roles", title: "Roles", audience: "member", permission: "member:read", nav: true, view: Roles },
+  { path: "/console/teams", title: "Teams", audience: "member", permission: "member:read", nav: true, view: Teams },
   { path: "/console/invitations", title: "Invitations", audience: "member", permission: "member:invite", nav: true, view: Invitations },
   { path: "/console/records", title: "Records", audience: "member", permission: "records:read", nav: true, view: Records },
   { path: "/console/events", title: "Events", audience: "member", permission: "audit:read", nav: true, view: Events },
