@@ -4,10 +4,11 @@ import { publishLater } from "../events/outbox";
 import type { Deps } from "../kernel/deps";
 import { AppError } from "../kernel/errors";
 import { newEvent, userActor, withEvents } from "../kernel/event";
-import { readOrganization, refusal, writable } from "../kernel/guard";
+import { readOrganization, writable } from "../kernel/guard";
 import { type MemberRecord, memberOf, memberPath, type OrganizationDoc, rolesOfMember, type TeamRole } from "../kernel/model";
 import { runForRequest } from "../kernel/operation";
 import type { Caller, Principal } from "../kernel/principal";
+import { changeAgainstRead } from "../kernel/revised";
 import { isRole, mayAssign, type Role } from "../kernel/roles";
 import { mayChangeRoles, roleExists, storedRoles } from "../roles/roles";
 import { endMembershipOperation } from "./departure";
@@ -104,17 +105,14 @@ const changeMembership = async (
  * why not, then one update guarded by what was read (the target's token version, which every change
  * of their membership raises, and `roles_rev`); tried again from a new read when another change came between.
  */
-const changeAfterRead = async (
+const changeAfterRead = (
   deps: Deps,
   principal: Principal,
   target: ObjectId,
   to: string[] | "removed",
   update: (from: MemberRecord, org: OrganizationDoc) => Record<string, unknown>,
-): Promise<OrganizationDoc> => {
-  for (let attempt = 0; attempt < 4; attempt++) {
-    const org = await deps.organizations.findOne({ _id: principal.orgId });
-    const refused = refusal(org, principal);
-    if (refused || !org) throw refused ?? new AppError("INVALID_TOKEN");
+): Promise<OrganizationDoc> =>
+  changeAgainstRead(deps, principal, "roles_rev", (org, actor) => {
     const member = memberOf(org, target);
     if (!member) throw new AppError("MEMBER_NOT_FOUND");
     const from = rolesOfMember(member);
@@ -122,20 +120,15 @@ const changeAfterRead = async (
     if (roles.some((role) => !roleExists(org, role))) throw new AppError("ROLE_UNKNOWN");
     // Leaving is one's own to decide; anything else asks whether the caller may give and take these roles.
     const leaving = to === "removed" && principal.userId.equals(target);
-    if (!leaving && !mayChangeRoles(org, memberOf(org, principal.userId) as MemberRecord, from, roles)) throw new AppError("PERMISSION_DENIED");
+    if (!leaving && !mayChangeRoles(org, actor, from, roles)) throw new AppError("PERMISSION_DENIED");
     const losingOwner = from.includes("owner") && !roles.includes("owner");
     if (losingOwner && org.owner_count <= 1) throw new AppError("LAST_OWNER");
-    const guard = {
-      ...writable(principal),
-      [memberPath(target, "token_version")]: member.token_version,
-      roles_rev: org.roles_rev ?? { $exists: false },
-      ...(losingOwner ? { owner_count: { $gt: 1 } } : {}),
+    return {
+      guard: { [memberPath(target, "token_version")]: member.token_version, ...(losingOwner ? { owner_count: { $gt: 1 } } : {}) },
+      update: update(member, org),
+      result: org,
     };
-    const { matchedCount } = await deps.organizations.updateOne(guard, update(member, org));
-    if (matchedCount > 0) return org;
-  }
-  throw new AppError("ORGANIZATION_BUSY");
-};
+  });
 
 /** How many owners a change of roles adds (or, negative, takes away). */
 const ownerDelta = (from: readonly string[], to: readonly string[]): number => (to.includes("owner") ? 1 : 0) - (from.includes("owner") ? 1 : 0);
