@@ -6,9 +6,9 @@
 #   scripts/with-dns.sh --build        (builds it and exits)
 #
 # Builds test/dns from the Go module proxy into .cache/dns/dnsd when missing or older than its
-# sources, starts it on free ports on 127.0.0.1, exports DNS_DOH_URL (its DNS over HTTPS endpoint)
-# and DNS_CONTROL_URL (where records are published), runs the command, stops the server and exits
-# with the command's exit code.
+# sources, starts it on free ports on 127.0.0.1, exports DNS_DOH_URL (its DNS over HTTPS endpoint),
+# DNS_CONTROL_URL (where records are published) and DNS_UDP_ADDR (host:port of plain DNS over
+# UDP and TCP, for dig), runs the command, stops the server and exits with the command's exit code.
 set -euo pipefail
 
 if (( $# == 0 )); then
@@ -65,8 +65,8 @@ throwaway_up_or_fail with-dns "the DNS server" "$ready"
 
 DNS_DOH_URL="$(sed -n 's/.*"doh":"\([^"]*\)".*/\1/p' <<<"$ready")"
 DNS_CONTROL_URL="$(sed -n 's/.*"control":"\([^"]*\)".*/\1/p' <<<"$ready")"
-udp="$(sed -n 's/.*"udp":"\([^"]*\)".*/\1/p' <<<"$ready")"
-export DNS_DOH_URL DNS_CONTROL_URL
-echo "with-dns: DoH $DNS_DOH_URL, records $DNS_CONTROL_URL/records, plain DNS $udp (dig @${udp%:*} -p ${udp##*:})" >&2
+DNS_UDP_ADDR="$(sed -n 's/.*"udp":"\([^"]*\)".*/\1/p' <<<"$ready")"
+export DNS_DOH_URL DNS_CONTROL_URL DNS_UDP_ADDR
+echo "with-dns: DoH $DNS_DOH_URL, records $DNS_CONTROL_URL/records, plain DNS $DNS_UDP_ADDR (dig @${DNS_UDP_ADDR%:*} -p ${DNS_UDP_ADDR##*:})" >&2
 
 run_then_exit "$@"
