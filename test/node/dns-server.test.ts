@@ -15,7 +15,7 @@ const RCODE_NXDOMAIN = 3;
 const FLAG_AA = 0x0400;
 
 /** A standard query for one name and type (class IN), recursion desired, as a stub resolver sends it. */
-const encodeQuery = (name: string, type: number, id = 0): Uint8Array => {
+const encodeQuery = (name: string, type: number, id = 0): Uint8Array<ArrayBuffer> => {
   const labels = name.replace(/\.$/, "").split(".");
   const bytes: number[] = [id >> 8, id & 0xff, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0];
   for (const label of labels) {
@@ -83,7 +83,7 @@ const decodeReply = (message: Uint8Array): Reply => {
 
 const base64url = (bytes: Uint8Array): string => Buffer.from(bytes).toString("base64url");
 
-const post = (body: Uint8Array, contentType = "application/dns-message"): Promise<Response> =>
+const post = (body: Uint8Array<ArrayBuffer>, contentType = "application/dns-message"): Promise<Response> =>
   fetch(dohUrl, { method: "POST", headers: { "content-type": contentType, accept: "application/dns-message" }, body });
 
 /** Asks over DoH (POST unless `get`) and reads the reply, which must be a DNS message. */
