@@ -24,6 +24,11 @@ const mailpit: Record<string, string> = process.env.MAILPIT_SMTP_PORT
     }
   : {};
 
+// With DNS_DOH_URL set (scripts/with-dns.sh), the Worker under test is given that throwaway server
+// (test/dns) as its DNS over HTTPS resolver, and the suites publish the records it answers with at
+// DNS_CONTROL_URL; without it, suites that need DNS are to be skipped.
+const dns: Record<string, string> = Object.fromEntries(["DNS_DOH_URL", "DNS_CONTROL_URL"].flatMap((k) => (process.env[k] ? [[k, process.env[k]]] : [])));
+
 // FUZZ_SEED / FUZZ_RUNS from the shell reach the property-based suite (test/worker/fuzz.test.ts).
 const fuzz: Record<string, string> = Object.fromEntries(["FUZZ_SEED", "FUZZ_RUNS"].flatMap((k) => (process.env[k] ? [[k, process.env[k]]] : [])));
 
@@ -65,6 +70,7 @@ export default defineConfig({
           MAIL_LINK_BASE_URL: "https://app.service.test/",
           ...gateway,
           ...mailpit,
+          ...dns,
           ...fuzz,
         },
         // A key's allowance small enough to spend in a test (test/worker/api-keys.test.ts), beside

@@ -1,5 +1,5 @@
 # Sourced by the scripts that run a command against a throwaway server built from Go
-# (with-ferretdb.sh, with-mailpit.sh) and by the build itself (mongo-test.sh).
+# (with-dns.sh, with-ferretdb.sh, with-mailpit.sh) and by the build itself (mongo-test.sh).
 
 # The Go toolchain: on PATH, or where CI installs it; empty when there is none.
 go_command() {
