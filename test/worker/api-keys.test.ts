@@ -86,7 +86,11 @@ const eventually = async <T>(read: () => Promise<T>, done: (value: T) => boolean
   throw new Error("never happened");
 };
 
-describe("scopes × routes: a key is admitted exactly where the route's permission is one of its scopes", () => {
+// On the embedded store only, as the custom-role matrix and the sweep's provocations are: it checks
+// where the HTTP layer admits a key, the same code on either store (and, through the gateway, four
+// minutes of CI a run); the guard a key relies on (its secret in the request's own filter) runs
+// through the gateway in every other test here.
+describe.skipIf(env.DATA_API_URL)("scopes × routes: a key is admitted exactly where the route's permission is one of its scopes", () => {
   const protectedRoutes = ROUTES.filter((route) => !route.internal && route.auth === "required");
   const cases = protectedRoutes.flatMap((route) =>
     KEY_SCOPES.map((scope) => [`${route.method.toUpperCase()} ${route.path}`, scope, route.permission] as const),
