@@ -24,10 +24,13 @@ const mailpit: Record<string, string> = process.env.MAILPIT_SMTP_PORT
     }
   : {};
 
-// With DNS_DOH_URL set (scripts/with-dns.sh), the Worker under test is given that throwaway server
-// (test/dns) as its DNS over HTTPS resolver, and the suites publish the records it answers with at
-// DNS_CONTROL_URL; without it, suites that need DNS are to be skipped.
-const dns: Record<string, string> = Object.fromEntries(["DNS_DOH_URL", "DNS_CONTROL_URL"].flatMap((k) => (process.env[k] ? [[k, process.env[k]]] : [])));
+// With DNS_DOH_URL set (scripts/with-dns.sh), the Worker under test resolves through that throwaway
+// server (test/dns), and the suites publish the records it answers with at DNS_CONTROL_URL; without
+// it, on a port where nothing listens, so a lookup fails at once instead of leaving the machine, and
+// suites that need DNS are skipped.
+const dns: Record<string, string> = process.env.DNS_DOH_URL
+  ? { DNS_RESOLVER_URL: process.env.DNS_DOH_URL, DNS_CONTROL_URL: process.env.DNS_CONTROL_URL ?? "" }
+  : { DNS_RESOLVER_URL: "http://127.0.0.1:9/dns-query" };
 
 // FUZZ_SEED / FUZZ_RUNS from the shell reach the property-based suite (test/worker/fuzz.test.ts).
 const fuzz: Record<string, string> = Object.fromEntries(["FUZZ_SEED", "FUZZ_RUNS"].flatMap((k) => (process.env[k] ? [[k, process.env[k]]] : [])));

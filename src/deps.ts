@@ -3,6 +3,7 @@ import { connectData } from "./data/connect";
 import type { Doc } from "./dataapi/engine";
 import { USER_INDEXES, USERS } from "./domain/accounts/accounts";
 import { AUDIT_LOG, type AuditEvent, auditIndexes } from "./domain/audit/audit";
+import { DOMAIN_INDEXES, DOMAINS } from "./domain/domains/domains";
 import { EVENT_INDEXES, EVENTS } from "./domain/events/outbox";
 import { INVITATION_INDEXES, INVITATIONS } from "./domain/invitations/invitations";
 import type { Deps, DomainSettings } from "./domain/kernel/deps";
@@ -55,6 +56,7 @@ const ensureIndexes = (env: Env, settings: Settings): Promise<unknown> => {
       data.collection(EVENTS).createIndexes(EVENT_INDEXES),
       data.collection(WEBHOOKS).createIndexes(WEBHOOK_INDEXES),
       data.collection(WEBHOOK_DELIVERIES).createIndexes(DELIVERY_INDEXES),
+      data.collection(DOMAINS).createIndexes(DOMAIN_INDEXES),
     ]).then(() => ensureLayout(buildDeps(env, settings)));
     ready.catch(() => indexesReady.delete(env));
     indexesReady.set(env, ready);
@@ -75,6 +77,7 @@ const domainSettings = ({
   lockoutThreshold,
   invitationTtlSeconds,
   maxPendingInvitations,
+  domains,
   webhooks,
   mail,
   data,
@@ -84,6 +87,7 @@ const domainSettings = ({
   lockoutThreshold,
   invitationTtlSeconds,
   maxPendingInvitations,
+  domains,
   webhooks,
   mail: { from: mail.from, productName: mail.productName, linkBaseUrl: mail.linkBaseUrl, sends: mail.sends },
   data: { database: data.database, timeoutMs: data.timeoutMs },

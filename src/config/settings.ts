@@ -84,6 +84,7 @@ export interface Settings {
   invitationTtlSeconds: number;
   /** Pending invitations an organization may have at once (held by slots, src/domain/slots.ts). */
   maxPendingInvitations: number;
+  domains: DomainLookupSettings;
   webhooks: WebhookSettings;
   /** Origins allowed to call the API from a browser; empty: CORS closed. */
   corsOrigins: string[];
@@ -216,6 +217,9 @@ const buildSchema = () =>
       AUDIT_RETENTION_DAYS: number(1, 3650, 90),
       INVITATION_TTL_HOURS: number(1, 24 * 90, 24 * 7),
       MAX_PENDING_INVITATIONS: number(1, 10_000, 1000),
+      // A public resolver by default: a Worker has no system resolver, so domains are looked up over DNS over HTTPS.
+      DNS_RESOLVER_URL: z._default(z.url({ protocol: /^https?$/ }), "https://cloudflare-dns.com/dns-query"),
+      DOMAIN_REVERIFY_HOURS: number(0, 24 * 30, 24),
       WEBHOOK_ALLOW_HTTP_LOOPBACK: z._default(z.enum(["0", "1"]), "0"),
       WEBHOOK_TIMEOUT_MS: number(1000, 30_000, 15_000),
       WEBHOOK_SCHEDULE_DIVISOR: number(1, 1_000_000, 1),
@@ -254,6 +258,12 @@ const buildSchema = () =>
         }
       }),
     );
+
+/** Where domains are looked up (DNS over HTTPS, RFC 8484), and how often a verified one is looked up again. */
+export interface DomainLookupSettings {
+  resolverUrl: string;
+  reverifySeconds: number;
+}
 
 export class ConfigError extends Error {
   constructor(message: string) {
@@ -297,6 +307,7 @@ export const parseSettings = (env: Record<string, unknown>): Settings => {
     auditRetentionDays: c.AUDIT_RETENTION_DAYS,
     invitationTtlSeconds: c.INVITATION_TTL_HOURS * 3600,
     maxPendingInvitations: c.MAX_PENDING_INVITATIONS,
+    domains: { resolverUrl: c.DNS_RESOLVER_URL, reverifySeconds: c.DOMAIN_REVERIFY_HOURS * 3600 },
     webhooks: { allowHttpLoopback: c.WEBHOOK_ALLOW_HTTP_LOOPBACK === "1", timeoutMs: c.WEBHOOK_TIMEOUT_MS, scheduleDivisor: c.WEBHOOK_SCHEDULE_DIVISOR },
     corsOrigins: c.CORS_ALLOWED_ORIGINS.split(",")
       .map((o) => o.trim())

@@ -1,6 +1,7 @@
 import { accountMailOperation } from "./accounts/accounts";
 import { joinOperation } from "./accounts/joining";
 import { changePasswordOperation } from "./auth/auth";
+import { claimDomainOperation, deleteDomainOperation, lapseDomainOperation, verifyDomainOperation } from "./domains/domains";
 import { publishOperation } from "./events/outbox";
 import { acceptOperation } from "./invitations/accept";
 import { createInvitationOperation, invitationMailOperation, revokeInvitationOperation } from "./invitations/invitations";
@@ -46,5 +47,9 @@ export const OPERATIONS: readonly Registered[] = [
   registered(changePasswordOperation, "relayed"),
   registered(invitationMailOperation, "relayed"),
   registered(accountMailOperation, "relayed"),
+  registered(claimDomainOperation, "relayed"),
+  registered(verifyDomainOperation, "relayed"),
+  registered(lapseDomainOperation, "relayed"),
+  registered(deleteDomainOperation, "relayed"),
   registered(publishOperation, "events"),
 ];

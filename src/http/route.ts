@@ -28,6 +28,10 @@ export const TAGS = {
       __DOCS__ &&
       "Credentials that belong to the organization, not to a person, for its backend jobs and integrations: managed by owners and admins (`api_key:manage`), used as `Authorization: Bearer oms_…` within their scopes",
   },
+  domains: {
+    name: "Domains",
+    description: __DOCS__ && "E-mail domains the organization proves it owns, by a DNS TXT record looked up over DNS over HTTPS (`domain:manage`)",
+  },
   events: { name: "Events", description: __DOCS__ && "What happened in the organization, in order: a feed to pull (members with `audit:read`)" },
   records: { name: "Records", description: __DOCS__ && "Documents in the caller's organization's own collection" },
   keys: { name: "Keys", description: __DOCS__ && "Public keys that verify the service's tokens" },

@@ -2037,7 +2037,7 @@ export interface paths {
                         "application/json": {
                             roles: {
                                 name: string;
-                                permissions: ("organization:update" | "organization:delete" | "member:read" | "member:invite" | "member:update" | "member:remove" | "records:read" | "records:write" | "audit:read" | "webhook:manage" | "api_key:manage" | "role:manage" | "team:manage")[];
+                                permissions: ("organization:update" | "organization:delete" | "member:read" | "member:invite" | "member:update" | "member:remove" | "records:read" | "records:write" | "audit:read" | "webhook:manage" | "api_key:manage" | "role:manage" | "team:manage" | "domain:manage")[];
                                 /** @description `owner`, `admin` and `member`: fixed, never changed or deleted */
                                 built_in: boolean;
                                 description: string | null;
@@ -2113,7 +2113,7 @@ export interface paths {
                         /** @description `owner`, `admin`, `member`, or the name of one of the organization's own roles */
                         name: string;
                         /** @description What the role allows; never `organization:delete` (an owner's), never more than its creator holds. With `member:invite` its holders invite members only, and only while their roles give everything a member may do */
-                        permissions: ("organization:update" | "member:read" | "member:invite" | "member:update" | "member:remove" | "records:read" | "records:write" | "audit:read" | "webhook:manage" | "api_key:manage" | "role:manage" | "team:manage")[];
+                        permissions: ("organization:update" | "member:read" | "member:invite" | "member:update" | "member:remove" | "records:read" | "records:write" | "audit:read" | "webhook:manage" | "api_key:manage" | "role:manage" | "team:manage" | "domain:manage")[];
                         /** @description For people: what the role is for */
                         description?: string;
                     };
@@ -2128,7 +2128,7 @@ export interface paths {
                     content: {
                         "application/json": {
                             name: string;
-                            permissions: ("organization:update" | "organization:delete" | "member:read" | "member:invite" | "member:update" | "member:remove" | "records:read" | "records:write" | "audit:read" | "webhook:manage" | "api_key:manage" | "role:manage" | "team:manage")[];
+                            permissions: ("organization:update" | "organization:delete" | "member:read" | "member:invite" | "member:update" | "member:remove" | "records:read" | "records:write" | "audit:read" | "webhook:manage" | "api_key:manage" | "role:manage" | "team:manage" | "domain:manage")[];
                             /** @description `owner`, `admin` and `member`: fixed, never changed or deleted */
                             built_in: boolean;
                             description: string | null;
@@ -2385,7 +2385,7 @@ export interface paths {
                 content: {
                     "application/json": {
                         /** @description What the role allows; never `organization:delete` (an owner's), never more than its creator holds. With `member:invite` its holders invite members only, and only while their roles give everything a member may do */
-                        permissions?: ("organization:update" | "member:read" | "member:invite" | "member:update" | "member:remove" | "records:read" | "records:write" | "audit:read" | "webhook:manage" | "api_key:manage" | "role:manage" | "team:manage")[];
+                        permissions?: ("organization:update" | "member:read" | "member:invite" | "member:update" | "member:remove" | "records:read" | "records:write" | "audit:read" | "webhook:manage" | "api_key:manage" | "role:manage" | "team:manage" | "domain:manage")[];
                         description?: string | null;
                     };
                 };
@@ -2399,7 +2399,7 @@ export interface paths {
                     content: {
                         "application/json": {
                             name: string;
-                            permissions: ("organization:update" | "organization:delete" | "member:read" | "member:invite" | "member:update" | "member:remove" | "records:read" | "records:write" | "audit:read" | "webhook:manage" | "api_key:manage" | "role:manage" | "team:manage")[];
+                            permissions: ("organization:update" | "organization:delete" | "member:read" | "member:invite" | "member:update" | "member:remove" | "records:read" | "records:write" | "audit:read" | "webhook:manage" | "api_key:manage" | "role:manage" | "team:manage" | "domain:manage")[];
                             /** @description `owner`, `admin` and `member`: fixed, never changed or deleted */
                             built_in: boolean;
                             description: string | null;
@@ -4312,6 +4312,455 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/org/domains": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The organization's domains, each with the record that verifies it and its status */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The domains */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            domains: {
+                                id: string;
+                                domain: string;
+                                /**
+                                 * @description `lapsed`: was verified, and its record was gone when looked up again
+                                 * @enum {string}
+                                 */
+                                status: "pending" | "verified" | "lapsed";
+                                /** @description The TXT record to publish, then `POST /org/domains/{id}/verify` */
+                                record: {
+                                    /** @constant */
+                                    type: "TXT";
+                                    name: string;
+                                    value: string;
+                                };
+                                verified_at: string | null;
+                                /** @description The last lookup, whatever it found */
+                                checked_at: string | null;
+                                /** @description Why the last lookup did not verify it (no record, another value, a resolver that failed) */
+                                last_error: string | null;
+                                /** Format: date-time */
+                                created_at: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Not authenticated; Invalid or expired token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description This organization is suspended; contact the service's operator; Your role in this organization does not allow this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description Data store unavailable; retry shortly */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Claim an e-mail domain; answers the TXT record to publish
+         * @description Publish the answered record (`_org-verification.<domain>`, a random value), then ask for it to be verified. At most 20 per organization. A public mail domain (gmail.com, outlook.com, …) is refused, and so is one another organization has verified.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description The e-mail domain to claim; compared lower-case, without a final dot */
+                        domain: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Claimed, pending */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            domain: string;
+                            /**
+                             * @description `lapsed`: was verified, and its record was gone when looked up again
+                             * @enum {string}
+                             */
+                            status: "pending" | "verified" | "lapsed";
+                            /** @description The TXT record to publish, then `POST /org/domains/{id}/verify` */
+                            record: {
+                                /** @constant */
+                                type: "TXT";
+                                name: string;
+                                value: string;
+                            };
+                            verified_at: string | null;
+                            /** @description The last lookup, whatever it found */
+                            checked_at: string | null;
+                            /** @description Why the last lookup did not verify it (no record, another value, a resolver that failed) */
+                            last_error: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                        };
+                    };
+                };
+                /** @description Not authenticated; Invalid or expired token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description This organization is suspended; contact the service's operator; Your role in this organization does not allow this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description This organization has already claimed this domain; This domain is verified by another organization; This organization has as many domains as it may (20); Another operation on this organization is in progress; retry shortly */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description Request body too large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description Content-Type must be application/json */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description Validation error; A public mail domain cannot be claimed */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: {
+                                loc: (string | number)[];
+                                msg: string;
+                                type: string;
+                            }[];
+                        } | {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description Data store unavailable; retry shortly */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/org/domains/{id}/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Look the domain's record up now, over DNS over HTTPS
+         * @description Answers the domain as the lookup left it: `verified` when the record holds its value; otherwise as it was, with `last_error` saying why (no record, another value, a resolver that failed (`DNS_RESOLVER_URL`), another organization that verified it first).
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /**
+                     * @description The domain's `id`
+                     * @example 6650f1c2e8b3e4a0123456dd
+                     */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Looked up */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            domain: string;
+                            /**
+                             * @description `lapsed`: was verified, and its record was gone when looked up again
+                             * @enum {string}
+                             */
+                            status: "pending" | "verified" | "lapsed";
+                            /** @description The TXT record to publish, then `POST /org/domains/{id}/verify` */
+                            record: {
+                                /** @constant */
+                                type: "TXT";
+                                name: string;
+                                value: string;
+                            };
+                            verified_at: string | null;
+                            /** @description The last lookup, whatever it found */
+                            checked_at: string | null;
+                            /** @description Why the last lookup did not verify it (no record, another value, a resolver that failed) */
+                            last_error: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                        };
+                    };
+                };
+                /** @description Not authenticated; Invalid or expired token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description This organization is suspended; contact the service's operator; Your role in this organization does not allow this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description Domain not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description Another operation on this organization is in progress; retry shortly */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description Data store unavailable; retry shortly */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/org/domains/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Release a domain: another organization may verify it from then on */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /**
+                     * @description The domain's `id`
+                     * @example 6650f1c2e8b3e4a0123456dd
+                     */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Deleted */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description Not authenticated; Invalid or expired token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description This organization is suspended; contact the service's operator; Your role in this organization does not allow this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description Domain not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description Another operation on this organization is in progress; retry shortly */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description Data store unavailable; retry shortly */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/org/events": {
         parameters: {
             query?: never;
@@ -4330,7 +4779,7 @@ export interface paths {
                     after?: string;
                     limit?: number;
                     /**
-                     * @description Comma-separated event types, of: organization.created, organization.renamed, organization.deleted, organization.suspended, organization.reactivated, member.joined, member.role_changed, member.removed, member.left, invitation.created, invitation.revoked, admin.password_changed, admin.login_failed, admin.locked, webhook.created, webhook.deleted, webhook.disabled, api_key.created, api_key.revoked, api_key.rolled, role.created, role.updated, role.deleted, team.created, team.updated, team.deleted, team.member_added, team.member_removed
+                     * @description Comma-separated event types, of: organization.created, organization.renamed, organization.deleted, organization.suspended, organization.reactivated, member.joined, member.role_changed, member.removed, member.left, invitation.created, invitation.revoked, admin.password_changed, admin.login_failed, admin.locked, webhook.created, webhook.deleted, webhook.disabled, api_key.created, api_key.revoked, api_key.rolled, role.created, role.updated, role.deleted, team.created, team.updated, team.deleted, team.member_added, team.member_removed, domain.claimed, domain.verified, domain.lapsed, domain.deleted
                      * @example member.joined,member.removed
                      */
                     type?: string;
@@ -4352,7 +4801,7 @@ export interface paths {
                                 /** @description Stable: a webhook delivery of this event carries it as `webhook-id` */
                                 id: string;
                                 /** @enum {string} */
-                                type: "organization.created" | "organization.renamed" | "organization.deleted" | "organization.suspended" | "organization.reactivated" | "member.joined" | "member.role_changed" | "member.removed" | "member.left" | "invitation.created" | "invitation.revoked" | "admin.password_changed" | "admin.login_failed" | "admin.locked" | "webhook.created" | "webhook.deleted" | "webhook.disabled" | "api_key.created" | "api_key.revoked" | "api_key.rolled" | "role.created" | "role.updated" | "role.deleted" | "team.created" | "team.updated" | "team.deleted" | "team.member_added" | "team.member_removed";
+                                type: "organization.created" | "organization.renamed" | "organization.deleted" | "organization.suspended" | "organization.reactivated" | "member.joined" | "member.role_changed" | "member.removed" | "member.left" | "invitation.created" | "invitation.revoked" | "admin.password_changed" | "admin.login_failed" | "admin.locked" | "webhook.created" | "webhook.deleted" | "webhook.disabled" | "api_key.created" | "api_key.revoked" | "api_key.rolled" | "role.created" | "role.updated" | "role.deleted" | "team.created" | "team.updated" | "team.deleted" | "team.member_added" | "team.member_removed" | "domain.claimed" | "domain.verified" | "domain.lapsed" | "domain.deleted";
                                 /** Format: date-time */
                                 created_at: string;
                                 /** @description Pass as `after` to list the events after this one */
@@ -4486,7 +4935,7 @@ export interface paths {
                             webhooks: {
                                 id: string;
                                 url: string;
-                                events: ("organization.created" | "organization.renamed" | "organization.deleted" | "organization.suspended" | "organization.reactivated" | "member.joined" | "member.role_changed" | "member.removed" | "member.left" | "invitation.created" | "invitation.revoked" | "admin.password_changed" | "admin.login_failed" | "admin.locked" | "webhook.created" | "webhook.deleted" | "webhook.disabled" | "api_key.created" | "api_key.revoked" | "api_key.rolled" | "role.created" | "role.updated" | "role.deleted" | "team.created" | "team.updated" | "team.deleted" | "team.member_added" | "team.member_removed")[] | null;
+                                events: ("organization.created" | "organization.renamed" | "organization.deleted" | "organization.suspended" | "organization.reactivated" | "member.joined" | "member.role_changed" | "member.removed" | "member.left" | "invitation.created" | "invitation.revoked" | "admin.password_changed" | "admin.login_failed" | "admin.locked" | "webhook.created" | "webhook.deleted" | "webhook.disabled" | "api_key.created" | "api_key.revoked" | "api_key.rolled" | "role.created" | "role.updated" | "role.deleted" | "team.created" | "team.updated" | "team.deleted" | "team.member_added" | "team.member_removed" | "domain.claimed" | "domain.verified" | "domain.lapsed" | "domain.deleted")[] | null;
                                 /** @enum {string} */
                                 status: "enabled" | "disabled";
                                 disabled_reason: string | null;
@@ -4562,7 +5011,7 @@ export interface paths {
                         /** @description `https://` (plain `http` only to loopback, where the deployment allows it) */
                         url: string;
                         /** @description The event types to deliver; omitted: all of them */
-                        events?: ("organization.created" | "organization.renamed" | "organization.deleted" | "organization.suspended" | "organization.reactivated" | "member.joined" | "member.role_changed" | "member.removed" | "member.left" | "invitation.created" | "invitation.revoked" | "admin.password_changed" | "admin.login_failed" | "admin.locked" | "webhook.created" | "webhook.deleted" | "webhook.disabled" | "api_key.created" | "api_key.revoked" | "api_key.rolled" | "role.created" | "role.updated" | "role.deleted" | "team.created" | "team.updated" | "team.deleted" | "team.member_added" | "team.member_removed")[];
+                        events?: ("organization.created" | "organization.renamed" | "organization.deleted" | "organization.suspended" | "organization.reactivated" | "member.joined" | "member.role_changed" | "member.removed" | "member.left" | "invitation.created" | "invitation.revoked" | "admin.password_changed" | "admin.login_failed" | "admin.locked" | "webhook.created" | "webhook.deleted" | "webhook.disabled" | "api_key.created" | "api_key.revoked" | "api_key.rolled" | "role.created" | "role.updated" | "role.deleted" | "team.created" | "team.updated" | "team.deleted" | "team.member_added" | "team.member_removed" | "domain.claimed" | "domain.verified" | "domain.lapsed" | "domain.deleted")[];
                     };
                 };
             };
@@ -4576,7 +5025,7 @@ export interface paths {
                         "application/json": {
                             id: string;
                             url: string;
-                            events: ("organization.created" | "organization.renamed" | "organization.deleted" | "organization.suspended" | "organization.reactivated" | "member.joined" | "member.role_changed" | "member.removed" | "member.left" | "invitation.created" | "invitation.revoked" | "admin.password_changed" | "admin.login_failed" | "admin.locked" | "webhook.created" | "webhook.deleted" | "webhook.disabled" | "api_key.created" | "api_key.revoked" | "api_key.rolled" | "role.created" | "role.updated" | "role.deleted" | "team.created" | "team.updated" | "team.deleted" | "team.member_added" | "team.member_removed")[] | null;
+                            events: ("organization.created" | "organization.renamed" | "organization.deleted" | "organization.suspended" | "organization.reactivated" | "member.joined" | "member.role_changed" | "member.removed" | "member.left" | "invitation.created" | "invitation.revoked" | "admin.password_changed" | "admin.login_failed" | "admin.locked" | "webhook.created" | "webhook.deleted" | "webhook.disabled" | "api_key.created" | "api_key.revoked" | "api_key.rolled" | "role.created" | "role.updated" | "role.deleted" | "team.created" | "team.updated" | "team.deleted" | "team.member_added" | "team.member_removed" | "domain.claimed" | "domain.verified" | "domain.lapsed" | "domain.deleted")[] | null;
                             /** @enum {string} */
                             status: "enabled" | "disabled";
                             disabled_reason: string | null;
@@ -4838,7 +5287,7 @@ export interface paths {
                         "application/json": {
                             id: string;
                             url: string;
-                            events: ("organization.created" | "organization.renamed" | "organization.deleted" | "organization.suspended" | "organization.reactivated" | "member.joined" | "member.role_changed" | "member.removed" | "member.left" | "invitation.created" | "invitation.revoked" | "admin.password_changed" | "admin.login_failed" | "admin.locked" | "webhook.created" | "webhook.deleted" | "webhook.disabled" | "api_key.created" | "api_key.revoked" | "api_key.rolled" | "role.created" | "role.updated" | "role.deleted" | "team.created" | "team.updated" | "team.deleted" | "team.member_added" | "team.member_removed")[] | null;
+                            events: ("organization.created" | "organization.renamed" | "organization.deleted" | "organization.suspended" | "organization.reactivated" | "member.joined" | "member.role_changed" | "member.removed" | "member.left" | "invitation.created" | "invitation.revoked" | "admin.password_changed" | "admin.login_failed" | "admin.locked" | "webhook.created" | "webhook.deleted" | "webhook.disabled" | "api_key.created" | "api_key.revoked" | "api_key.rolled" | "role.created" | "role.updated" | "role.deleted" | "team.created" | "team.updated" | "team.deleted" | "team.member_added" | "team.member_removed" | "domain.claimed" | "domain.verified" | "domain.lapsed" | "domain.deleted")[] | null;
                             /** @enum {string} */
                             status: "enabled" | "disabled";
                             disabled_reason: string | null;
@@ -6897,7 +7346,7 @@ export interface paths {
                         "application/json": {
                             templates: {
                                 name: string;
-                                permissions: ("organization:update" | "organization:delete" | "member:read" | "member:invite" | "member:update" | "member:remove" | "records:read" | "records:write" | "audit:read" | "webhook:manage" | "api_key:manage" | "role:manage" | "team:manage")[];
+                                permissions: ("organization:update" | "organization:delete" | "member:read" | "member:invite" | "member:update" | "member:remove" | "records:read" | "records:write" | "audit:read" | "webhook:manage" | "api_key:manage" | "role:manage" | "team:manage" | "domain:manage")[];
                                 description: string | null;
                             }[];
                             /** @description When an operator last set them; null if never */
@@ -6947,7 +7396,7 @@ export interface paths {
                             /** @description `owner`, `admin`, `member`, or the name of one of the organization's own roles */
                             name: string;
                             /** @description What the role allows; never `organization:delete` (an owner's), never more than its creator holds. With `member:invite` its holders invite members only, and only while their roles give everything a member may do */
-                            permissions: ("organization:update" | "member:read" | "member:invite" | "member:update" | "member:remove" | "records:read" | "records:write" | "audit:read" | "webhook:manage" | "api_key:manage" | "role:manage" | "team:manage")[];
+                            permissions: ("organization:update" | "member:read" | "member:invite" | "member:update" | "member:remove" | "records:read" | "records:write" | "audit:read" | "webhook:manage" | "api_key:manage" | "role:manage" | "team:manage" | "domain:manage")[];
                             /** @description For people: what the role is for */
                             description?: string;
                         }[];
@@ -6964,7 +7413,7 @@ export interface paths {
                         "application/json": {
                             templates: {
                                 name: string;
-                                permissions: ("organization:update" | "organization:delete" | "member:read" | "member:invite" | "member:update" | "member:remove" | "records:read" | "records:write" | "audit:read" | "webhook:manage" | "api_key:manage" | "role:manage" | "team:manage")[];
+                                permissions: ("organization:update" | "organization:delete" | "member:read" | "member:invite" | "member:update" | "member:remove" | "records:read" | "records:write" | "audit:read" | "webhook:manage" | "api_key:manage" | "role:manage" | "team:manage" | "domain:manage")[];
                                 description: string | null;
                             }[];
                             /** @description When an operator last set them; null if never */

@@ -37,7 +37,10 @@ export type AuditAction =
   | "team.member_add"
   | "team.member_remove"
   | "platform.api_key.revoke"
-  | "platform.role_templates";
+  | "platform.role_templates"
+  | "domain.claim"
+  | "domain.verify"
+  | "domain.delete";
 export type AuditOutcome = "success" | "failure" | "locked" | "rate_limited" | "abandoned";
 
 /** One audited event. Never a password, a hash or a token. */

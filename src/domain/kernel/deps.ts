@@ -1,5 +1,5 @@
 import type { ObjectId } from "bson";
-import type { MailSettings, WebhookSettings } from "../../config/settings";
+import type { DomainLookupSettings, MailSettings, WebhookSettings } from "../../config/settings";
 import type { Collection, DataClient } from "../../data/client";
 import type { OrganizationDoc } from "./model";
 import type { TokenSettings } from "./tokens";
@@ -14,6 +14,7 @@ export interface DomainSettings {
   invitationTtlSeconds: number;
   /** Pending invitations an organization may have at once. */
   maxPendingInvitations: number;
+  domains: DomainLookupSettings;
   webhooks: WebhookSettings;
   /** How mailed messages read (the sender, the product's name, where links point), and whether any leave. */
   mail: MailSettings;

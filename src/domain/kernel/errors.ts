@@ -60,6 +60,11 @@ export const ERRORS = {
   TEAM_NOT_FOUND: { status: 404, message: "Team not found" },
   TEAM_EXISTS: { status: 409, message: "A team with this name exists in this organization" },
   TEAM_LIMIT: { status: 409, message: "This organization has as many teams as it may (100)" },
+  DOMAIN_NOT_FOUND: { status: 404, message: "Domain not found" },
+  DOMAIN_EXISTS: { status: 409, message: "This organization has already claimed this domain" },
+  DOMAIN_TAKEN: { status: 409, message: "This domain is verified by another organization" },
+  DOMAIN_LIMIT: { status: 409, message: "This organization has as many domains as it may (20)" },
+  DOMAIN_PUBLIC: { status: 422, message: "A public mail domain cannot be claimed" },
   MAIL_DISABLED: { status: 409, message: "This service sends no mail (MAIL_TRANSPORT=none); ask its operator" },
 } as const;
 

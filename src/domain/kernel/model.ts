@@ -31,6 +31,10 @@ export const EVENT_TYPES = [
   "team.deleted",
   "team.member_added",
   "team.member_removed",
+  "domain.claimed",
+  "domain.verified",
+  "domain.lapsed",
+  "domain.deleted",
 ] as const;
 
 export type EventType = (typeof EVENT_TYPES)[number];
@@ -217,6 +221,8 @@ export interface OrganizationDoc {
   publish_leases?: WriteLeases;
   /** Set once a webhook endpoint was registered: publishing then wakes the dispatcher, and a delete removes the endpoints. */
   has_webhooks?: true;
+  /** Set once it claims a domain: a delete then removes its domains. */
+  has_domains?: true;
   /** Events recorded with their changes, not yet published to the feed (events/outbox.ts). */
   outbox?: OutboxEvent[];
   /** How many events were published: the feed's number of the last one. */

@@ -24,6 +24,7 @@ export const PERMISSIONS = [
   "api_key:manage",
   "role:manage",
   "team:manage",
+  "domain:manage",
 ] as const;
 
 export type Permission = (typeof PERMISSIONS)[number];

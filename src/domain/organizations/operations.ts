@@ -2,6 +2,7 @@ import { ObjectId } from "bson";
 import { DataError } from "../../data/errors";
 import { leaveAccounts } from "../accounts/accounts";
 import { confirmJoin } from "../accounts/joining";
+import { DOMAINS } from "../domains/domains";
 import { EVENTS, publishLater } from "../events/outbox";
 import { INVITATIONS } from "../invitations/invitations";
 import type { Deps } from "../kernel/deps";
@@ -252,6 +253,8 @@ export const deleteOperation: Operation<OrganizationDoc> = defineOperation({
                 .deleteMany({ org_id: org._id })
                 .then(() => deps.data.collection(WEBHOOK_DELIVERIES).deleteMany({ org_id: org._id }))
             : undefined,
+          // Its domains, verified or not: released for another organization to claim.
+          org.has_domains ? deps.data.collection(DOMAINS).deleteMany({ org_id: org._id }) : undefined,
         ]);
       },
     },

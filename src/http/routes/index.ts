@@ -5,6 +5,7 @@ import { apiKeyRoutes } from "./api-keys";
 import { assetRoutes } from "./assets";
 import { consoleRoutes } from "./console";
 import { docsRoutes } from "./docs";
+import { domainRoutes } from "./domains";
 import { listEventsRoute } from "./events";
 import { healthRoute, readyRoute } from "./health";
 import { acceptInvitationRoute, createInvitationRoute, listInvitationsRoute, revokeInvitationRoute } from "./invitations";
@@ -39,6 +40,7 @@ const API: Route[] = [
   revokeInvitationRoute,
   acceptInvitationRoute,
   ...apiKeyRoutes,
+  ...domainRoutes,
   listEventsRoute,
   ...webhookRoutes,
   createRecordRoute,

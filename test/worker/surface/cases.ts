@@ -4,6 +4,7 @@ import { parseSettings } from "../../../src/config/settings";
 import { connectData } from "../../../src/data/connect";
 import { type AccountDoc, USERS } from "../../../src/domain/accounts/accounts";
 import { newLink } from "../../../src/domain/auth/mailed-link";
+import { DOMAINS, MAX_DOMAINS } from "../../../src/domain/domains/domains";
 import type { ErrorCode } from "../../../src/domain/kernel/errors";
 import { ORGANIZATIONS, type OrganizationDoc } from "../../../src/domain/kernel/model";
 import { KEY_SCOPES } from "../../../src/domain/kernel/roles";
@@ -55,6 +56,8 @@ export interface Tenant {
   webhook?: { id: string; deliveryId: string };
   /** An API key of the organization (records:read), for the routes about keys. */
   apiKey?: { id: string; secret: string };
+  /** A domain the organization claimed (pending), for the routes about one. */
+  domain?: { id: string; name: string };
   /** A team of the organization, with the member in it where the route is about the team's members. */
   team?: { id: string };
   /** An API key with every scope a key may hold, and keys of one scope, made when a provocation needs them. */
@@ -104,6 +107,18 @@ const SWEEP_ROLE = { name: "sweep", permissions: ["records:read"] };
 
 const expectStatus = (status: number) => async (res: Response) => {
   if (res.status !== status) throw new Error(`expected ${status}: ${res.status} ${await res.text()}`);
+};
+
+/** A domain name nobody else in the sweep claims. */
+const sweepDomain = () =>
+  `${uniqueName("sweep")
+    .replace(/[^a-z0-9]/gi, "")
+    .toLowerCase()}.test`;
+
+const domainFor = async (token: string, name = sweepDomain()) => {
+  const res = await postJson("/org/domains", { domain: name }, bearer(token));
+  await expectStatus(201)(res.clone());
+  return { id: ((await res.json()) as { id: string }).id, name };
 };
 
 /** A team, with the tenant's member in it when it has one. */
@@ -165,6 +180,7 @@ export const newTenant = async (route?: string): Promise<Tenant> => {
   if (route?.includes("api-keys/")) tenant.apiKey = await apiKeyFor(token);
   if (route?.includes("/org/roles/")) await postJson("/org/roles", SWEEP_ROLE, bearer(token)).then(expectStatus(201));
   if (route?.includes("/org/teams/")) tenant.team = await teamFor(tenant);
+  if (route?.includes("/org/domains/")) tenant.domain = await domainFor(token);
   if (route === "POST /auth/password-reset/confirm") tenant.link = await mailedLink(tenant, "password_reset");
   if (route === "POST /auth/verify-email/confirm") tenant.link = await mailedLink(tenant, "email_verification");
   // Already verified: the route's first documented answer (200); asking to mail a link is the account suite's.
@@ -271,6 +287,10 @@ export const SUCCESS: Record<string, (t: Tenant) => Ask> = {
   }),
   "DELETE /org/roles/{name}": (t) => ({ method: "DELETE", path: "/org/roles/sweep", headers: bearer(t.token) }),
   "GET /org/teams": (t) => ({ method: "GET", path: "/org/teams", headers: bearer(t.token) }),
+  "GET /org/domains": (t) => ({ method: "GET", path: "/org/domains", headers: bearer(t.token) }),
+  "POST /org/domains": (t) => ({ method: "POST", path: "/org/domains", headers: jsonHeaders(t.token), body: json({ domain: `${t.orgId}.sweep.test` }) }),
+  "POST /org/domains/{id}/verify": (t) => ({ method: "POST", path: `/org/domains/${t.domain?.id}/verify`, headers: bearer(t.token) }),
+  "DELETE /org/domains/{id}": (t) => ({ method: "DELETE", path: `/org/domains/${t.domain?.id}`, headers: bearer(t.token) }),
   "POST /org/teams": (t) => ({ method: "POST", path: "/org/teams", headers: jsonHeaders(t.token), body: json({ name: "Finance" }) }),
   "PATCH /org/teams/{id}": (t) => ({ method: "PATCH", path: `/org/teams/${t.team?.id}`, headers: jsonHeaders(t.token), body: json({ name: "Billing" }) }),
   "DELETE /org/teams/{id}": (t) => ({ method: "DELETE", path: `/org/teams/${t.team?.id}`, headers: bearer(t.token) }),
@@ -528,6 +548,29 @@ export const PROVOKE: Record<ErrorCode, Provoke | undefined> = {
     return ask;
   },
   INVITATION_NOT_FOUND: (ask) => ({ ...ask, path: ask.path.replace(/[0-9a-f]{24}/, "ffffffffffffffffffffffff") }),
+  DOMAIN_NOT_FOUND: (ask) => ({ ...ask, path: ask.path.replace(/[0-9a-f]{24}/, "ffffffffffffffffffffffff") }),
+  DOMAIN_PUBLIC: (ask) => withBody(ask, (body) => ({ ...body, domain: "gmail.com" })),
+  // The same domain claimed first: only a claim can meet it.
+  DOMAIN_EXISTS: async (ask, t, route) => {
+    if (route !== "POST /org/domains") return ask;
+    await domainFor(t.token, `${t.orgId}.sweep.test`);
+    return ask;
+  },
+  // Verified by another organization, as its verification would have left it.
+  DOMAIN_TAKEN: async (ask, _t, route) => {
+    if (route !== "POST /org/domains") return ask;
+    const domain = sweepDomain();
+    const other = new ObjectId();
+    await store()
+      .collection(DOMAINS)
+      .insertOne({ _id: new ObjectId(), org_id: other, domain, value: "taken", status: "verified", verified_domain: domain, created_at: new Date() });
+    return withBody(ask, (body) => ({ ...body, domain }));
+  },
+  DOMAIN_LIMIT: async (ask, t, route) => {
+    if (route !== "POST /org/domains") return ask;
+    for (let i = 0; i < MAX_DOMAINS; i++) await domainFor(t.token);
+    return ask;
+  },
   WEBHOOK_URL_REFUSED: (ask) => withBody(ask, (body) => ({ ...body, url: "http://hooks.example.com/plain" })),
   // Ten endpoints first: only registering another can meet the limit, so only that route pays for them.
   WEBHOOK_LIMIT: async (ask, t, route) => {
