@@ -23,16 +23,7 @@ case "${1:-}" in
   *) echo "usage: $0 [--build-only]" >&2; exit 2 ;;
 esac
 
-needs_build() {
-  [[ -x "$bin" ]] || return 0
-  local f
-  for f in "$src/main.go" "$src/go.mod" "$src/go.sum"; do
-    [[ "$f" -nt "$bin" ]] && return 0
-  done
-  return 1
-}
-
-if needs_build; then
+if needs_go_build "$src" "$bin"; then
   go_cmd="$(go_command)"
   if [[ -z "$go_cmd" ]]; then
     echo "mongo-test: Go toolchain not found (need go >= 1.24 on PATH or /usr/local/go/bin/go) to build FerretDB" >&2

@@ -22,17 +22,7 @@ source "$root/scripts/lib/throwaway.sh"
 src="$root/test/dns"
 bin="$root/.cache/dns/dnsd"
 
-# The module pins its dependencies, so only its own files decide whether the binary is current.
-needs_build() {
-  [[ -x "$bin" ]] || return 0
-  local f
-  for f in "$src/main.go" "$src/go.mod" "$src/go.sum"; do
-    [[ "$f" -nt "$bin" ]] && return 0
-  done
-  return 1
-}
-
-if needs_build; then
+if needs_go_build "$src" "$bin"; then
   go_cmd="$(go_command)"
   if [[ -z "$go_cmd" ]]; then
     echo "with-dns: Go toolchain not found (need go >= 1.25 on PATH or /usr/local/go/bin/go) to build the DNS server" >&2

@@ -8,6 +8,17 @@ go_command() {
   return 0
 }
 
+# Whether the Go module in $1 must be built into the binary $2: missing, or older than one of the
+# module's own files (it pins its dependencies, so nothing else decides whether the binary is current).
+needs_go_build() {
+  [[ -x "$2" ]] || return 0
+  local f
+  for f in "$1/main.go" "$1/go.mod" "$1/go.sum"; do
+    [[ "$f" -nt "$2" ]] && return 0
+  done
+  return 1
+}
+
 # A work folder ($work) for the server's data and its log ($log), and traps that stop the server
 # ($server_pid, once it is started) and remove the folder on any exit, a signal's included.
 throwaway_start() {
