@@ -155,7 +155,7 @@ const claimOf = (claimed: InvitationDoc) => {
 };
 
 /** How often a join decided on a read is tried again when the organization changed in between. */
-const JOIN_ATTEMPTS = 4;
+const JOIN_ATTEMPTS = 6;
 
 /** The update that adds the invitee, in the named teams as a plain member, with its events. */
 const joinUpdate = (deps: Deps, claimed: InvitationDoc, teams: string[]) => {
@@ -206,8 +206,8 @@ const joinable = (claimed: InvitationDoc) => ({
  * An owner's or admin's invitation whose teams all still exist joins in one update, its guard the
  * inviter's role. Any other (an inviter whose `member:invite` comes from a role of the
  * organization's own, a team deleted meanwhile) is decided on a read and applied while the inviter,
- * the roles and the teams are as read: the invitee joins the named teams that are still there and
- * still the inviter's to fill.
+ * the roles and the teams it keeps are as read: the invitee joins the named teams that are still
+ * there and still the inviter's to fill.
  */
 const addMember = async (deps: Deps, claimed: InvitationDoc): Promise<OrganizationDoc> => {
   const claim = claimOf(claimed);
@@ -236,12 +236,20 @@ const addMember = async (deps: Deps, claimed: InvitationDoc): Promise<Organizati
     if (!admitsCallers(now)) return abandonAccept(deps, claimed, "ORGANIZATION_SUSPENDED");
     if (now.status !== "active") return abandonAccept(deps, claimed, "ORGANIZATION_BUSY");
     const kept = teams.filter((id) => now.teams?.[id] && mayFillTeam(now, inviter, id));
+    // Guarded by what the decision read, and no more: the teams kept (and a lead's standing in each),
+    // not every team change, so parallel accepts into the same teams do not send each other back.
+    const keptAsRead = Object.fromEntries(
+      kept.flatMap((id) => [
+        [`teams.${id}`, { $exists: true }],
+        ...(inviter.teams?.[id] === "lead" ? [[`${memberPath(inviter.user_id, "teams")}.${id}`, "lead"]] : []),
+      ]),
+    );
     const org = await deps.organizations.findOneAndUpdate(
       {
         ...joinable(claimed),
         [memberPath(inviter.user_id, "token_version")]: inviter.token_version,
         roles_rev: now.roles_rev ?? { $exists: false },
-        teams_rev: now.teams_rev ?? { $exists: false },
+        ...keptAsRead,
       },
       joinUpdate(deps, claimed, kept),
       { returnNewDocument: true },
