@@ -82,6 +82,14 @@ export interface ConsolePage {
 }
 
 /** A page of the console in `context`, watched for requests off the origin and for errors. */
+/** Nothing the page loaded came from elsewhere, and nothing it logged was a problem. */
+export const expectClean = (...tabs: ConsolePage[]) => {
+  for (const tab of tabs) {
+    expect(tab.foreign).toEqual([]);
+    expect(tab.problems).toEqual([]);
+  }
+};
+
 export const openConsole = async (context: BrowserContext, origin: string, path = "/console"): Promise<ConsolePage> => {
   const page = await context.newPage();
   const foreign: string[] = [];

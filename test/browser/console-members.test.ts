@@ -4,10 +4,10 @@ import { ERRORS } from "../../src/domain/kernel/errors";
 import { browserAvailable } from "./chromium";
 import {
   api,
-  type ConsolePage,
   type ConsoleRig,
   createOrganization,
   expectAccessible,
+  expectClean,
   fitsWidth,
   type Owner,
   openConsole,
@@ -41,13 +41,6 @@ const invite = async (owner: Owner, email: string, role = "member"): Promise<str
 const navTitles = (page: Page) => page.locator('nav[aria-label="Sections"] a').allTextContents();
 const roleOptions = (page: Page) => page.getByLabel("Role", { exact: true }).locator("option").allTextContents();
 const memberRow = (page: Page, email: string) => page.getByRole("row", { name: new RegExp(email.replace(/[.+]/g, "\\$&")) });
-
-const expectClean = (...tabs: ConsolePage[]) => {
-  for (const tab of tabs) {
-    expect(tab.foreign).toEqual([]);
-    expect(tab.problems).toEqual([]);
-  }
-};
 
 describe.runIf(browserAvailable())("the console's members, invitations and accept views", () => {
   beforeAll(async () => {

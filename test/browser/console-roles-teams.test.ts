@@ -4,10 +4,10 @@ import { ERRORS } from "../../src/domain/kernel/errors";
 import { browserAvailable } from "./chromium";
 import {
   api,
-  type ConsolePage,
   type ConsoleRig,
   createOrganization,
   expectAccessible,
+  expectClean,
   fitsWidth,
   type Owner,
   screenshot,
@@ -55,13 +55,6 @@ const memberRolesOf = async (owner: Owner, email: string) =>
 const rowOf = (page: Page, text: string) =>
   page.locator("#main tbody tr", { has: page.locator("td:first-child bdi", { hasText: new RegExp(`^${text.replace(/[.+]/g, "\\$&")}$`) }) });
 const teamCard = (page: Page, name: string) => page.getByRole("region", { name, exact: true });
-
-const expectClean = (...tabs: ConsolePage[]) => {
-  for (const tab of tabs) {
-    expect(tab.foreign).toEqual([]);
-    expect(tab.problems).toEqual([]);
-  }
-};
 
 describe.runIf(browserAvailable())("the console's roles and teams views", () => {
   beforeAll(async () => {
