@@ -187,7 +187,7 @@ export const createInvitation = async (deps: Deps, principal: Principal, input: 
     if (teams.some((id) => !org.teams?.[id])) throw new AppError("TEAM_NOT_FOUND");
     if (!teams.every((id) => mayFillTeam(org, inviter, id))) throw new AppError("PERMISSION_DENIED");
     const email_key = normalizeEmail(input.email);
-    if (Object.values(lease.org.members ?? {}).some((m) => m.email_key === email_key)) throw new AppError("ALREADY_MEMBER");
+    if (Object.values(org.members ?? {}).some((m) => m.email_key === email_key)) throw new AppError("ALREADY_MEMBER");
     const now = deps.now();
     const token = randomSecret();
     // A second secret for the mailed link, bound to the invitation's id (mail.ts); none without a transport.
@@ -206,8 +206,8 @@ export const createInvitation = async (deps: Deps, principal: Principal, input: 
     };
     if (secret) doc.mail_token_hash = await mailedHash(doc._id, secret);
     const from = {
-      inviter: lease.org.members?.[principal.userId.toHexString()]?.email ?? "A member",
-      organization: (lease.org as Partial<OrganizationDoc>).organization_name ?? "",
+      inviter: inviter.email,
+      organization: org.organization_name ?? "",
     };
     // The message is carried on the invitation, in the write that stores it (mail/carried.ts).
     const mailFor = (id: ObjectId) =>
@@ -248,16 +248,11 @@ export const createInvitation = async (deps: Deps, principal: Principal, input: 
       if (!stale) throw new AppError("INVITATION_EXISTS");
       event = created(stale._id);
       mail = mailFor(stale._id);
-      // The replaced invitation's mailed link, if any, stops working with it, and a message of it not yet queued goes too.
-      // Teams the replaced one named and this one does not go too.
-      const noTeams = teams.length ? {} : { teams: "" as const };
-      const link =
-        secret && mail
-          ? {
-              $set: { ...fresh, mail_token_hash: await mailedHash(stale._id, secret), mail_id: mail.id, carried_mail: [mail] },
-              ...(teams.length ? {} : { $unset: noTeams }),
-            }
-          : { $set: fresh, $unset: { mail_token_hash: "", mail_id: "", carried_mail: "", ...noTeams } };
+      // The replaced invitation's mailed link, if any, stops working with it, and a message of it not
+      // yet queued goes too; so do teams it named and this one does not.
+      const mailed = secret && mail ? { mail_token_hash: await mailedHash(stale._id, secret), mail_id: mail.id, carried_mail: [mail] } : null;
+      const unset = { ...(mailed ? {} : { mail_token_hash: "", mail_id: "", carried_mail: "" }), ...(teams.length ? {} : { teams: "" }) };
+      const link = { $set: { ...fresh, ...mailed }, ...(Object.keys(unset).length ? { $unset: unset } : {}) };
       const replaced = await leased.findOneAndUpdate(
         { _id: stale._id, ...givesWay(org, now) },
         { ...link, $push: { carried: event } },
