@@ -2,6 +2,7 @@ import { accountMailOperation } from "./accounts/accounts";
 import { joinOperation } from "./accounts/joining";
 import { changePasswordOperation } from "./auth/auth";
 import { claimDomainOperation, deleteDomainOperation, lapseDomainOperation, verifyDomainOperation } from "./domains/domains";
+import { domainJoinOperation } from "./domains/joining";
 import { publishOperation } from "./events/outbox";
 import { acceptOperation } from "./invitations/accept";
 import { createInvitationOperation, invitationMailOperation, revokeInvitationOperation } from "./invitations/invitations";
@@ -17,7 +18,7 @@ export type ReportCounter = "lifecycle" | "departures" | "accepts" | "accounts" 
 /**
  * Every multi-step operation of the service, in the order the reconciler settles them: a departure
  * before an accept (it drops an interrupted accept of the departed member, which finished later
- * would bring them back), an accept before the accounts still joining (finishing one confirms the
+ * would bring them back), an accept or a join by domain before the accounts still joining (finishing one confirms the
  * join), the events carried on other documents before the outboxes are published. The crash
  * matrix (test/worker/crash-matrix.test.ts) cuts every step of every operation listed here.
  */
@@ -38,6 +39,7 @@ export const OPERATIONS: readonly Registered[] = [
   registered(deleteOperation, "lifecycle"),
   registered(endMembershipOperation, "departures"),
   registered(acceptOperation, "accepts"),
+  registered(domainJoinOperation, "accepts"),
   registered(joinOperation, "accounts"),
   registered(createInvitationOperation, "relayed"),
   registered(revokeInvitationOperation, "relayed"),

@@ -533,7 +533,7 @@ export interface paths {
         put?: never;
         /**
          * Log an admin in and receive a bearer token
-         * @description An unknown e-mail and a wrong password get the same 401, and a locked e-mail the same 429 whether an admin has it or not.
+         * @description An unknown e-mail and a wrong password get the same 401, and a locked e-mail the same 429 whether an admin has it or not. An account that belongs to no organization (opened by `POST /auth/signup`) gets an account token, which opens `/auth/suggestions` only.
          */
         post: {
             parameters: {
@@ -1273,7 +1273,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Prove an address with a mailed verification link's token */
+        /**
+         * Prove an address with a mailed verification link's token
+         * @description Then joins the organization whose verified domain the address is at, when its policy is `auto_join` (`joined`).
+         */
         post: {
             parameters: {
                 query?: never;
@@ -1298,6 +1301,12 @@ export interface paths {
                     content: {
                         "application/json": {
                             detail: string;
+                            /** @description The organizations joined by their `auto_join` domain, as the address is now verified */
+                            joined?: {
+                                org_id: string;
+                                organization_name: string;
+                                role: string;
+                            }[];
                         };
                     };
                 };
@@ -1371,6 +1380,347 @@ export interface paths {
                                 msg: string;
                                 type: string;
                             }[];
+                        };
+                    };
+                };
+                /** @description Data store unavailable; retry shortly */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/signup": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Open an account that belongs to no organization yet; its address is verified by a mailed link
+         * @description Answers an account token (it opens `/auth/suggestions`, nothing of any organization) and, with mail configured, mails a verification link. Once the address is verified, an organization whose verified domain it is takes it in by its policy: at once (`auto_join`), or on an owner's or admin's approval (`suggest`). An unverified address joins nothing. Throttled per client address and per e-mail address.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** Format: email */
+                        email: string;
+                        password: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Signed up */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            user_id: string;
+                            email: string;
+                            email_verified: boolean;
+                            /** @description An account token: it opens `/auth/suggestions` and nothing of any organization */
+                            access_token: string;
+                            /** @constant */
+                            token_type: "bearer";
+                        };
+                    };
+                };
+                /** @description An account with this e-mail exists: sign in with it instead */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description Request body too large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description Content-Type must be application/json */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description Validation error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": [
+                         *         {
+                         *           "loc": [
+                         *             "body",
+                         *             "email"
+                         *           ],
+                         *           "msg": "value is not a valid email address",
+                         *           "type": "value_error"
+                         *         }
+                         *       ]
+                         *     }
+                         */
+                        "application/json": {
+                            detail: {
+                                loc: (string | number)[];
+                                msg: string;
+                                type: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Too many requests; try again later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description Data store unavailable; retry shortly */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/suggestions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The organizations the signed-in account's verified address may join, or ask to join, by its domain
+         * @description With an account token or a member's token. Empty while the address is unverified, and for a domain no organization verified or whose policy is `none`.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The suggestions */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            email: string;
+                            email_verified: boolean;
+                            suggestions: {
+                                org_id: string;
+                                organization_name: string;
+                                domain: string;
+                                /** @enum {string} */
+                                policy: "auto_join" | "suggest";
+                                role: ("member" | "admin") | null;
+                                requested: boolean;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Not authenticated; Invalid or expired token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description Data store unavailable; retry shortly */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/suggestions/{org_id}/join": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Join a suggested organization (`auto_join`), or ask to (`suggest`)
+         * @description 201 with a token for the organization when its domain's policy is `auto_join`; 202 when it is `suggest` (the request waits for an owner or admin; asking again answers the same).
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /**
+                     * @description The suggested organization's `org_id`
+                     * @example 6650f1c2e8b3e4a0123456bb
+                     */
+                    org_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Joined */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            status: "joined" | "requested";
+                            org_id: string;
+                            organization_name: string;
+                            role?: string;
+                            /** @description Joined: a token for the organization */
+                            access_token?: string;
+                            /** @constant */
+                            token_type?: "bearer";
+                        };
+                    };
+                };
+                /** @description Asked */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            status: "joined" | "requested";
+                            org_id: string;
+                            organization_name: string;
+                            role?: string;
+                            /** @description Joined: a token for the organization */
+                            access_token?: string;
+                            /** @constant */
+                            token_type?: "bearer";
+                        };
+                    };
+                };
+                /** @description Not authenticated; Invalid or expired token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description Verify the account's address first (POST /auth/verify-email/request); This organization is suspended; contact the service's operator */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description No verified domain of this organization lets this address join or ask to */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description This person is already a member of the organization; This organization has as many open join requests as it holds (100): ask again later; Another operation on this organization is in progress; retry shortly */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
                         };
                     };
                 };
@@ -3809,6 +4159,349 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/org/join-requests": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** People at a `suggest` domain who asked to join */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The requests */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            requests: {
+                                user_id: string;
+                                email: string;
+                                domain: string;
+                                /** Format: date-time */
+                                requested_at: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Not authenticated; Invalid or expired token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description This organization is suspended; contact the service's operator; Your role in this organization does not allow this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description Data store unavailable; retry shortly */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/org/join-requests/{user_id}/approve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Let a requester in (an owner or admin)
+         * @description The body is optional: `{"role":"admin"}` makes the requester an admin; without it, a member.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /**
+                     * @description The requester's `user_id`
+                     * @example 6650f1c2e8b3e4a0123456aa
+                     */
+                    user_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /**
+                         * @description Default `member`; `admin` by an owner or admin
+                         * @enum {string}
+                         */
+                        role?: "member" | "admin";
+                    };
+                };
+            };
+            responses: {
+                /** @description Joined */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            user_id: string;
+                            email: string;
+                            role: string;
+                            /** Format: date-time */
+                            joined_at: string;
+                        };
+                    };
+                };
+                /** @description Not authenticated; Invalid or expired token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description This organization is suspended; contact the service's operator; Your role in this organization does not allow this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description Join request not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description This person is already a member of the organization; Another operation on this organization is in progress; retry shortly */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description Request body too large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description Content-Type must be application/json */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description Validation error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": [
+                         *         {
+                         *           "loc": [
+                         *             "body",
+                         *             "email"
+                         *           ],
+                         *           "msg": "value is not a valid email address",
+                         *           "type": "value_error"
+                         *         }
+                         *       ]
+                         *     }
+                         */
+                        "application/json": {
+                            detail: {
+                                loc: (string | number)[];
+                                msg: string;
+                                type: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Data store unavailable; retry shortly */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/org/join-requests/{user_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Turn a request down; the person may ask again */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /**
+                     * @description The requester's `user_id`
+                     * @example 6650f1c2e8b3e4a0123456aa
+                     */
+                    user_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Declined */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description Not authenticated; Invalid or expired token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description This organization is suspended; contact the service's operator; Your role in this organization does not allow this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description Join request not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description Another operation on this organization is in progress; retry shortly */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description Data store unavailable; retry shortly */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/org/api-keys": {
         parameters: {
             query?: never;
@@ -4358,6 +5051,10 @@ export interface paths {
                                 last_error: string | null;
                                 /** Format: date-time */
                                 created_at: string;
+                                /** @description What people at the domain may do while it is verified (`PATCH /org/domains/{id}`) */
+                                policy: ("auto_join" | "suggest") | null;
+                                /** @description The role an `auto_join` gives */
+                                role: ("member" | "admin") | null;
                             }[];
                         };
                     };
@@ -4446,6 +5143,10 @@ export interface paths {
                             last_error: string | null;
                             /** Format: date-time */
                             created_at: string;
+                            /** @description What people at the domain may do while it is verified (`PATCH /org/domains/{id}`) */
+                            policy: ("auto_join" | "suggest") | null;
+                            /** @description The role an `auto_join` gives */
+                            role: ("member" | "admin") | null;
                         };
                     };
                 };
@@ -4596,6 +5297,10 @@ export interface paths {
                             last_error: string | null;
                             /** Format: date-time */
                             created_at: string;
+                            /** @description What people at the domain may do while it is verified (`PATCH /org/domains/{id}`) */
+                            policy: ("auto_join" | "suggest") | null;
+                            /** @description The role an `auto_join` gives */
+                            role: ("member" | "admin") | null;
                         };
                     };
                 };
@@ -4758,6 +5463,380 @@ export interface paths {
         };
         options?: never;
         head?: never;
+        /**
+         * Set what people at the domain may do: join at once, ask to join, or neither
+         * @description `auto_join`: a person whose address is verified at the domain joins at once as `role` (at sign-up once they verify it, or from `POST /auth/suggestions/{org_id}/join`); `suggest`: they may ask, and an owner or admin approves (`/org/join-requests`). A policy applies while the domain is verified: a lapsed or released domain lets nobody in.
+         */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /**
+                     * @description The domain's `id`
+                     * @example 6650f1c2e8b3e4a0123456dd
+                     */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /**
+                         * @description `auto_join`: a person whose address is verified at the domain joins at once, as `role`; `suggest`: they may ask to join, and an owner or admin approves; `none`: neither. Applies while the domain is verified.
+                         * @enum {string}
+                         */
+                        policy: "auto_join" | "suggest" | "none";
+                        /**
+                         * @description The role an `auto_join` gives (default `member`); `admin` only by an owner or admin
+                         * @enum {string}
+                         */
+                        role?: "member" | "admin";
+                    };
+                };
+            };
+            responses: {
+                /** @description Set */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            domain: string;
+                            /**
+                             * @description `lapsed`: was verified, and its record was gone when looked up again
+                             * @enum {string}
+                             */
+                            status: "pending" | "verified" | "lapsed";
+                            /** @description The TXT record to publish, then `POST /org/domains/{id}/verify` */
+                            record: {
+                                /** @constant */
+                                type: "TXT";
+                                name: string;
+                                value: string;
+                            };
+                            verified_at: string | null;
+                            /** @description The last lookup, whatever it found */
+                            checked_at: string | null;
+                            /** @description Why the last lookup did not verify it (no record, another value, a resolver that failed) */
+                            last_error: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** @description What people at the domain may do while it is verified (`PATCH /org/domains/{id}`) */
+                            policy: ("auto_join" | "suggest") | null;
+                            /** @description The role an `auto_join` gives */
+                            role: ("member" | "admin") | null;
+                        };
+                    };
+                };
+                /** @description Not authenticated; Invalid or expired token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description This organization is suspended; contact the service's operator; Your role in this organization does not allow this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description Domain not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description Another operation on this organization is in progress; retry shortly */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description Request body too large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description Content-Type must be application/json */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description Validation error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": [
+                         *         {
+                         *           "loc": [
+                         *             "body",
+                         *             "email"
+                         *           ],
+                         *           "msg": "value is not a valid email address",
+                         *           "type": "value_error"
+                         *         }
+                         *       ]
+                         *     }
+                         */
+                        "application/json": {
+                            detail: {
+                                loc: (string | number)[];
+                                msg: string;
+                                type: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Data store unavailable; retry shortly */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/org/invitation-domains": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The domains invitations may go to (empty: any) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The list */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            domains: string[];
+                        };
+                    };
+                };
+                /** @description Not authenticated; Invalid or expired token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description This organization is suspended; contact the service's operator; Your role in this organization does not allow this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description Data store unavailable; retry shortly */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+            };
+        };
+        /**
+         * Invite only addresses at these domains; an empty list lets invitations go anywhere
+         * @description An invitation to another domain is refused with a 422 from then on; invitations already pending stay.
+         */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description The domains invitations may go to (at most 20); empty: any */
+                        domains: string[];
+                    };
+                };
+            };
+            responses: {
+                /** @description Set */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            domains: string[];
+                        };
+                    };
+                };
+                /** @description Not authenticated; Invalid or expired token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description This organization is suspended; contact the service's operator; Your role in this organization does not allow this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description Another operation on this organization is in progress; retry shortly */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description Request body too large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description Content-Type must be application/json */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description Validation error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": [
+                         *         {
+                         *           "loc": [
+                         *             "body",
+                         *             "email"
+                         *           ],
+                         *           "msg": "value is not a valid email address",
+                         *           "type": "value_error"
+                         *         }
+                         *       ]
+                         *     }
+                         */
+                        "application/json": {
+                            detail: {
+                                loc: (string | number)[];
+                                msg: string;
+                                type: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Data store unavailable; retry shortly */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                        };
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
         patch?: never;
         trace?: never;
     };
@@ -4779,7 +5858,7 @@ export interface paths {
                     after?: string;
                     limit?: number;
                     /**
-                     * @description Comma-separated event types, of: organization.created, organization.renamed, organization.deleted, organization.suspended, organization.reactivated, member.joined, member.role_changed, member.removed, member.left, invitation.created, invitation.revoked, admin.password_changed, admin.login_failed, admin.locked, webhook.created, webhook.deleted, webhook.disabled, api_key.created, api_key.revoked, api_key.rolled, role.created, role.updated, role.deleted, team.created, team.updated, team.deleted, team.member_added, team.member_removed, domain.claimed, domain.verified, domain.lapsed, domain.deleted
+                     * @description Comma-separated event types, of: organization.created, organization.renamed, organization.deleted, organization.suspended, organization.reactivated, member.joined, member.role_changed, member.removed, member.left, invitation.created, invitation.revoked, admin.password_changed, admin.login_failed, admin.locked, webhook.created, webhook.deleted, webhook.disabled, api_key.created, api_key.revoked, api_key.rolled, role.created, role.updated, role.deleted, team.created, team.updated, team.deleted, team.member_added, team.member_removed, domain.claimed, domain.verified, domain.lapsed, domain.deleted, domain.policy_changed, member.join_requested, member.join_declined
                      * @example member.joined,member.removed
                      */
                     type?: string;
@@ -4801,7 +5880,7 @@ export interface paths {
                                 /** @description Stable: a webhook delivery of this event carries it as `webhook-id` */
                                 id: string;
                                 /** @enum {string} */
-                                type: "organization.created" | "organization.renamed" | "organization.deleted" | "organization.suspended" | "organization.reactivated" | "member.joined" | "member.role_changed" | "member.removed" | "member.left" | "invitation.created" | "invitation.revoked" | "admin.password_changed" | "admin.login_failed" | "admin.locked" | "webhook.created" | "webhook.deleted" | "webhook.disabled" | "api_key.created" | "api_key.revoked" | "api_key.rolled" | "role.created" | "role.updated" | "role.deleted" | "team.created" | "team.updated" | "team.deleted" | "team.member_added" | "team.member_removed" | "domain.claimed" | "domain.verified" | "domain.lapsed" | "domain.deleted";
+                                type: "organization.created" | "organization.renamed" | "organization.deleted" | "organization.suspended" | "organization.reactivated" | "member.joined" | "member.role_changed" | "member.removed" | "member.left" | "invitation.created" | "invitation.revoked" | "admin.password_changed" | "admin.login_failed" | "admin.locked" | "webhook.created" | "webhook.deleted" | "webhook.disabled" | "api_key.created" | "api_key.revoked" | "api_key.rolled" | "role.created" | "role.updated" | "role.deleted" | "team.created" | "team.updated" | "team.deleted" | "team.member_added" | "team.member_removed" | "domain.claimed" | "domain.verified" | "domain.lapsed" | "domain.deleted" | "domain.policy_changed" | "member.join_requested" | "member.join_declined";
                                 /** Format: date-time */
                                 created_at: string;
                                 /** @description Pass as `after` to list the events after this one */
@@ -4935,7 +6014,7 @@ export interface paths {
                             webhooks: {
                                 id: string;
                                 url: string;
-                                events: ("organization.created" | "organization.renamed" | "organization.deleted" | "organization.suspended" | "organization.reactivated" | "member.joined" | "member.role_changed" | "member.removed" | "member.left" | "invitation.created" | "invitation.revoked" | "admin.password_changed" | "admin.login_failed" | "admin.locked" | "webhook.created" | "webhook.deleted" | "webhook.disabled" | "api_key.created" | "api_key.revoked" | "api_key.rolled" | "role.created" | "role.updated" | "role.deleted" | "team.created" | "team.updated" | "team.deleted" | "team.member_added" | "team.member_removed" | "domain.claimed" | "domain.verified" | "domain.lapsed" | "domain.deleted")[] | null;
+                                events: ("organization.created" | "organization.renamed" | "organization.deleted" | "organization.suspended" | "organization.reactivated" | "member.joined" | "member.role_changed" | "member.removed" | "member.left" | "invitation.created" | "invitation.revoked" | "admin.password_changed" | "admin.login_failed" | "admin.locked" | "webhook.created" | "webhook.deleted" | "webhook.disabled" | "api_key.created" | "api_key.revoked" | "api_key.rolled" | "role.created" | "role.updated" | "role.deleted" | "team.created" | "team.updated" | "team.deleted" | "team.member_added" | "team.member_removed" | "domain.claimed" | "domain.verified" | "domain.lapsed" | "domain.deleted" | "domain.policy_changed" | "member.join_requested" | "member.join_declined")[] | null;
                                 /** @enum {string} */
                                 status: "enabled" | "disabled";
                                 disabled_reason: string | null;
@@ -5011,7 +6090,7 @@ export interface paths {
                         /** @description `https://` (plain `http` only to loopback, where the deployment allows it) */
                         url: string;
                         /** @description The event types to deliver; omitted: all of them */
-                        events?: ("organization.created" | "organization.renamed" | "organization.deleted" | "organization.suspended" | "organization.reactivated" | "member.joined" | "member.role_changed" | "member.removed" | "member.left" | "invitation.created" | "invitation.revoked" | "admin.password_changed" | "admin.login_failed" | "admin.locked" | "webhook.created" | "webhook.deleted" | "webhook.disabled" | "api_key.created" | "api_key.revoked" | "api_key.rolled" | "role.created" | "role.updated" | "role.deleted" | "team.created" | "team.updated" | "team.deleted" | "team.member_added" | "team.member_removed" | "domain.claimed" | "domain.verified" | "domain.lapsed" | "domain.deleted")[];
+                        events?: ("organization.created" | "organization.renamed" | "organization.deleted" | "organization.suspended" | "organization.reactivated" | "member.joined" | "member.role_changed" | "member.removed" | "member.left" | "invitation.created" | "invitation.revoked" | "admin.password_changed" | "admin.login_failed" | "admin.locked" | "webhook.created" | "webhook.deleted" | "webhook.disabled" | "api_key.created" | "api_key.revoked" | "api_key.rolled" | "role.created" | "role.updated" | "role.deleted" | "team.created" | "team.updated" | "team.deleted" | "team.member_added" | "team.member_removed" | "domain.claimed" | "domain.verified" | "domain.lapsed" | "domain.deleted" | "domain.policy_changed" | "member.join_requested" | "member.join_declined")[];
                     };
                 };
             };
@@ -5025,7 +6104,7 @@ export interface paths {
                         "application/json": {
                             id: string;
                             url: string;
-                            events: ("organization.created" | "organization.renamed" | "organization.deleted" | "organization.suspended" | "organization.reactivated" | "member.joined" | "member.role_changed" | "member.removed" | "member.left" | "invitation.created" | "invitation.revoked" | "admin.password_changed" | "admin.login_failed" | "admin.locked" | "webhook.created" | "webhook.deleted" | "webhook.disabled" | "api_key.created" | "api_key.revoked" | "api_key.rolled" | "role.created" | "role.updated" | "role.deleted" | "team.created" | "team.updated" | "team.deleted" | "team.member_added" | "team.member_removed" | "domain.claimed" | "domain.verified" | "domain.lapsed" | "domain.deleted")[] | null;
+                            events: ("organization.created" | "organization.renamed" | "organization.deleted" | "organization.suspended" | "organization.reactivated" | "member.joined" | "member.role_changed" | "member.removed" | "member.left" | "invitation.created" | "invitation.revoked" | "admin.password_changed" | "admin.login_failed" | "admin.locked" | "webhook.created" | "webhook.deleted" | "webhook.disabled" | "api_key.created" | "api_key.revoked" | "api_key.rolled" | "role.created" | "role.updated" | "role.deleted" | "team.created" | "team.updated" | "team.deleted" | "team.member_added" | "team.member_removed" | "domain.claimed" | "domain.verified" | "domain.lapsed" | "domain.deleted" | "domain.policy_changed" | "member.join_requested" | "member.join_declined")[] | null;
                             /** @enum {string} */
                             status: "enabled" | "disabled";
                             disabled_reason: string | null;
@@ -5287,7 +6366,7 @@ export interface paths {
                         "application/json": {
                             id: string;
                             url: string;
-                            events: ("organization.created" | "organization.renamed" | "organization.deleted" | "organization.suspended" | "organization.reactivated" | "member.joined" | "member.role_changed" | "member.removed" | "member.left" | "invitation.created" | "invitation.revoked" | "admin.password_changed" | "admin.login_failed" | "admin.locked" | "webhook.created" | "webhook.deleted" | "webhook.disabled" | "api_key.created" | "api_key.revoked" | "api_key.rolled" | "role.created" | "role.updated" | "role.deleted" | "team.created" | "team.updated" | "team.deleted" | "team.member_added" | "team.member_removed" | "domain.claimed" | "domain.verified" | "domain.lapsed" | "domain.deleted")[] | null;
+                            events: ("organization.created" | "organization.renamed" | "organization.deleted" | "organization.suspended" | "organization.reactivated" | "member.joined" | "member.role_changed" | "member.removed" | "member.left" | "invitation.created" | "invitation.revoked" | "admin.password_changed" | "admin.login_failed" | "admin.locked" | "webhook.created" | "webhook.deleted" | "webhook.disabled" | "api_key.created" | "api_key.revoked" | "api_key.rolled" | "role.created" | "role.updated" | "role.deleted" | "team.created" | "team.updated" | "team.deleted" | "team.member_added" | "team.member_removed" | "domain.claimed" | "domain.verified" | "domain.lapsed" | "domain.deleted" | "domain.policy_changed" | "member.join_requested" | "member.join_declined")[] | null;
                             /** @enum {string} */
                             status: "enabled" | "disabled";
                             disabled_reason: string | null;

@@ -53,6 +53,24 @@ export interface AccountDoc {
   password_reset?: PendingLink;
   /** The open address verification link, if any (auth/verify-email.ts). */
   email_verification?: PendingLink;
+  /** Opened by sign-up (accounts/signup.ts): the account stays while it belongs to no organization. */
+  signed_up_at?: Date;
+  /** Raised by a password change or reset: account tokens issued before stop working (kernel/tokens.ts). */
+  token_version?: number;
+  /** A join by domain under way (domains/joining.ts): its marker. */
+  domain_join?: DomainJoinMark;
+}
+
+/** A join by domain under way: which organization, how, and as what (domains/joining.ts). */
+export interface DomainJoinMark {
+  org_id: ObjectId;
+  at: Date;
+  role: "member" | "admin";
+  /** `auto_join`: by the domain's policy (its id); `approval`: an admin approved the account's request. */
+  via: "auto_join" | "approval";
+  domain_id?: ObjectId;
+  domain: string;
+  approved_by?: ObjectId;
 }
 
 /** A mailed one-time link's hash and expiry, kept on the account it opens (auth/mailed-link.ts). */
@@ -200,21 +218,24 @@ export const joinAccount = (deps: Deps, userId: ObjectId, orgId: ObjectId): Prom
  * behind, not even a counter). Idempotent: the last step of a removal, a leave and a delete, and
  * the reconciler's. One round trip when every account had only this organization, the usual case.
  */
+/** The accounts a departure may close: not one opened by sign-up, nor one joining an organization by domain. */
+const KEPT_EMPTY = { signed_up_at: { $exists: false }, domain_join: { $exists: false } };
+
 export const leaveAccounts = async (deps: Deps, userIds: ObjectId[], orgId: ObjectId): Promise<void> => {
   const [only] = userIds;
   if (!only) return;
   const users = deps.data.collection<AccountDoc>(USERS);
   const whose = userIds.length === 1 ? { user_id: only } : { user_id: { $in: userIds } };
-  const closed = await users.deleteMany({ ...whose, org_ids: [orgId] });
+  const closed = await users.deleteMany({ ...whose, org_ids: [orgId], ...KEPT_EMPTY });
   if (closed === userIds.length) return;
   if (userIds.length === 1) {
     const after = await users.findOneAndUpdate(whose, { $pull: { org_ids: orgId } }, { returnNewDocument: true });
     // Emptied meanwhile by another departure: close it now.
-    if (after && (after.org_ids ?? []).length === 0) await users.deleteOne({ ...whose, org_ids: { $size: 0 } });
+    if (after && (after.org_ids ?? []).length === 0) await users.deleteOne({ ...whose, org_ids: { $size: 0 }, ...KEPT_EMPTY });
     return;
   }
   await users.updateMany(whose, { $pull: { org_ids: orgId } });
-  await users.deleteMany({ ...whose, org_ids: { $size: 0 } });
+  await users.deleteMany({ ...whose, org_ids: { $size: 0 }, ...KEPT_EMPTY });
 };
 
 export const findAccount = (deps: Deps, userId: ObjectId): Promise<Account | null> =>

@@ -37,7 +37,9 @@ export const joinOperation = defineOperation<Joining>({
         const listed = account?.org_ids ?? [];
         const orgs = await deps.organizations.find({ _id: { $in: listed } }, { projection: { members: 1, status: 1 } });
         // A `creating` organization is its create's to finish or undo; every other one lists its members.
+        // An organization a join by domain is adding is that join's to settle (domains/joining.ts).
         const stray = listed.filter((id) => {
+          if (account?.domain_join?.org_id.equals(id)) return false;
           const org = orgs.find((o) => o._id.equals(id));
           return !org || (org.status !== "creating" && !memberOf(org, userId));
         });

@@ -40,7 +40,13 @@ export type AuditAction =
   | "platform.role_templates"
   | "domain.claim"
   | "domain.verify"
-  | "domain.delete";
+  | "domain.delete"
+  | "domain.policy"
+  | "domain.invitation_domains"
+  | "account.signup"
+  | "account.join"
+  | "member.join_approve"
+  | "member.join_decline";
 export type AuditOutcome = "success" | "failure" | "locked" | "rate_limited" | "abandoned";
 
 /** One audited event. Never a password, a hash or a token. */

@@ -13,7 +13,7 @@ import { type MemberRecord, memberOf, memberPath, normalizeEmail, type Organizat
 import { runForRequest } from "../kernel/operation";
 import { currentToken, type Principal } from "../kernel/principal";
 import { slugify } from "../kernel/slug";
-import { issueToken } from "../kernel/tokens";
+import { issueAccountToken, issueToken } from "../kernel/tokens";
 import { carryMail } from "../mail/carried";
 import { newMail, type QueuedMail } from "../mail/outbox";
 import { passwordChangedMessage } from "../mail/templates";
@@ -26,12 +26,19 @@ export interface SignedIn {
   account: Account;
 }
 
-/** Which organization a password check signs in to: the named one, else the only one. */
-type Choice = { slug?: string };
+/** Which organization a password check signs in to: the named one, else the only one; `orNone`: an account in none signs in as itself. */
+type Choice = { slug?: string; orNone?: true };
+
+/** An account that belongs to no organization (opened by sign-up), signed in as itself. */
+export interface SignedInAccount {
+  org?: undefined;
+  account: Account;
+}
 
 /** Reads the organization to sign in to, once the password is proven: a failed check reads none, known e-mail or not. */
-const organizationFor = (deps: Deps, account: Account, choice: Choice): Promise<OrganizationDoc | null | "several"> => {
+const organizationFor = (deps: Deps, account: Account, choice: Choice): Promise<OrganizationDoc | null | "several" | "none"> => {
   const [only, ...others] = account.org_ids;
+  if (!only) return Promise.resolve("none");
   // An account in one organization is the old contract's admin: its organization, whatever the name given (the caller says why not later).
   if (only && others.length === 0) return deps.organizations.findOne({ _id: only });
   if (choice.slug !== undefined) return deps.organizations.findOne({ slug: choice.slug });
@@ -48,7 +55,7 @@ const organizationFor = (deps: Deps, account: Account, choice: Choice): Promise<
  * password: reading a real document for a known e-mail and nothing for an unknown one took
  * measurably different times.
  */
-const checkPassword = async (deps: Deps, emailKey: string, password: string, choice: Choice): Promise<SignedIn> => {
+const checkPassword = async (deps: Deps, emailKey: string, password: string, choice: Choice): Promise<SignedIn | SignedInAccount> => {
   const { pbkdf2Iterations: iterations, lockoutThreshold } = deps.settings;
   await deps.throttleCredentials?.();
   const key = await attemptKey(emailKey);
@@ -60,9 +67,10 @@ const checkPassword = async (deps: Deps, emailKey: string, password: string, cho
   if (!account || !valid) throw failedCheck(deps, before);
   // Past this point the caller proved the password: what follows tells them nothing they could not see.
   const org = await organizationFor(deps, account, choice);
-  if (org === "several") {
+  if (org === "several" || org === "none") {
     deps.background((background) => afterSuccess(background, key, before.countedAt, account, password));
-    throw new AppError("ORGANIZATION_REQUIRED");
+    if (org === "none" && choice.orNone && choice.slug === undefined) return { account };
+    throw new AppError(org === "none" ? "INVALID_CREDENTIALS" : "ORGANIZATION_REQUIRED");
   }
   const member = org ? memberOf(org, account.user_id) : undefined;
   if (!org || !member || !canLogIn(org)) throw new AppError("INVALID_CREDENTIALS");
@@ -125,7 +133,7 @@ const afterSuccess = async (deps: Deps, key: string, countedAt: Date, account: A
 
 /** Checks a member's e-mail and password (login, renames authorised by password), for the named organization when the account has several. */
 export const verifyCredentials = (deps: Deps, email: string, password: string, organizationName?: string): Promise<SignedIn> =>
-  checkPassword(deps, normalizeEmail(email), password, organizationName === undefined ? {} : { slug: slugify(organizationName) });
+  checkPassword(deps, normalizeEmail(email), password, organizationName === undefined ? {} : { slug: slugify(organizationName) }) as Promise<SignedIn>;
 
 export const tokenFor = (
   deps: Deps,
@@ -154,8 +162,20 @@ export interface TokenAnswer {
   token_type: "bearer";
 }
 
-export const login = async (deps: Deps, email: string, password: string, organizationName?: string): Promise<TokenAnswer & { org: OrganizationDoc }> => {
-  const { org, member, account } = await verifyCredentials(deps, email, password, organizationName);
+/** The token of an account that belongs to no organization: it opens the account's own routes only (tokens.ts). */
+export const accountTokenFor = async (deps: Deps, account: Account): Promise<TokenAnswer> => ({
+  access_token: await issueAccountToken({ userId: account.user_id.toHexString(), tokenVersion: account.token_version ?? 0 }, deps.settings.token, deps.now()),
+  token_type: "bearer",
+});
+
+/** Signs in: a member's token for their organization, or an account token for an account that belongs to none. */
+export const login = async (deps: Deps, email: string, password: string, organizationName?: string): Promise<TokenAnswer & { org?: OrganizationDoc }> => {
+  const signed = await checkPassword(deps, normalizeEmail(email), password, {
+    orNone: true,
+    ...(organizationName === undefined ? {} : { slug: slugify(organizationName) }),
+  });
+  if (!signed.org) return accountTokenFor(deps, signed.account);
+  const { org, member, account } = signed;
   if (organizationName !== undefined && org.slug !== slugify(organizationName)) throw new AppError("INVALID_CREDENTIALS");
   return { access_token: await tokenFor(deps, org, member, member.token_version, account.email_verified === true), token_type: "bearer", org };
 };
@@ -249,7 +269,7 @@ export const changePassword = async (deps: Deps, principal: Principal, currentPa
     .collection(USERS)
     .updateOne(
       { user_id: principal.userId, password_hash: account.password_hash },
-      { $set: { password_hash: fresh, failures: 0 }, $push: { carried: changed, ...carryMail(notice) } },
+      { $set: { password_hash: fresh, failures: 0 }, $inc: { token_version: 1 }, $push: { carried: changed, ...carryMail(notice) } },
     );
   if (changedCount > 0) {
     await runForRequest(changePasswordOperation, deps, { carrier: account._id, carried: changed });

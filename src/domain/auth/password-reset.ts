@@ -57,12 +57,15 @@ export const confirmPasswordReset = async (deps: Deps, token: string, newPasswor
     event: newEvent("admin.password_changed", userActor({ userId: account.user_id }), { user_id: account.user_id.toHexString(), by: "reset" }, deps.now()),
   };
   const notice = passwordChangedMail(deps, account.email);
-  const { matchedCount } = await deps.data
-    .collection(USERS)
-    .updateOne(
-      { _id: account._id, user_id: account.user_id, "password_reset.hash": link.hash, password_hash: account.password_hash },
-      { $set: { password_hash: fresh, failures: 0 }, $unset: { password_reset: "" }, $push: { carried: changed, ...carryMail(notice) } },
-    );
+  const { matchedCount } = await deps.data.collection(USERS).updateOne(
+    { _id: account._id, user_id: account.user_id, "password_reset.hash": link.hash, password_hash: account.password_hash },
+    {
+      $set: { password_hash: fresh, failures: 0 },
+      $inc: { token_version: 1 },
+      $unset: { password_reset: "" },
+      $push: { carried: changed, ...carryMail(notice) },
+    },
+  );
   if (matchedCount === 0) throw new AppError("LINK_INVALID");
   await runForRequest(changePasswordOperation, deps, { carrier: account._id, carried: changed });
   if (notice) await runForRequest(accountMailOperation, deps, { carrier: account._id, mail: notice });

@@ -1,4 +1,4 @@
-import { type AccountDoc, accountMailOperation, findAccount, USERS } from "../accounts/accounts";
+import { type Account, type AccountDoc, accountMailOperation, findAccount, hasAccount, USERS } from "../accounts/accounts";
 import type { Deps } from "../kernel/deps";
 import { AppError } from "../kernel/errors";
 import { runSteps } from "../kernel/operation";
@@ -25,6 +25,13 @@ export const requestEmailVerification = async (deps: Deps, principal: Principal)
   ]);
   if (!own || !account) throw new AppError("INVALID_TOKEN");
   if (account.email_verified) return "verified";
+  mailVerificationLink(deps, account);
+  return "sent";
+};
+
+/** After the answer: a new link (replacing any earlier one), set on the account with its message in one write. */
+export const mailVerificationLink = (deps: Deps, account: Account): void => {
+  if (!deps.settings.mail.sends) return;
   deps.background(async (after) => {
     const { token, pending } = await newLink(account.user_id, new Date(after.now().getTime() + VERIFY_TTL_MINUTES * 60_000));
     // The link and its message in one write: a link set is a link mailed (mail/carried.ts).
@@ -34,19 +41,20 @@ export const requestEmailVerification = async (deps: Deps, principal: Principal)
       .updateOne({ _id: account._id, user_id: account.user_id }, { $set: { email_verification: pending }, $push: carryMail(mail) });
     if (matchedCount > 0 && mail) await runSteps(accountMailOperation, after, { carrier: account._id, mail });
   });
-  return "sent";
 };
 
-/** Marks the address of the account a mailed link names as verified; LINK_INVALID for any other token. */
-export const confirmEmailVerification = async (deps: Deps, token: string): Promise<void> => {
+/** Marks the address of the account a mailed link names as verified and answers the account; LINK_INVALID for any other token. */
+export const confirmEmailVerification = async (deps: Deps, token: string): Promise<Account> => {
   const link = await readLink(token);
-  const { matchedCount } = link
+  const account = link
     ? await deps.data
         .collection<AccountDoc>(USERS)
-        .updateOne(
+        .findOneAndUpdate(
           { user_id: link.userId, "email_verification.hash": link.hash, "email_verification.expires_at": { $gt: deps.now() } },
           { $set: { email_verified: true }, $unset: { email_verification: "" } },
+          { returnNewDocument: true },
         )
-    : { matchedCount: 0 };
-  if (matchedCount === 0) throw new AppError("LINK_INVALID");
+    : null;
+  if (!hasAccount(account)) throw new AppError("LINK_INVALID");
+  return account;
 };

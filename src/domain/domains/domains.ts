@@ -8,7 +8,7 @@ import { AppError } from "../kernel/errors";
 import { actorOf, newEvent } from "../kernel/event";
 import { readOrganization, whyRefused } from "../kernel/guard";
 import { acquireWriteLease } from "../kernel/leases";
-import type { Actor, EventType } from "../kernel/model";
+import type { Actor, DomainPolicyEntry, EventType, OrganizationDoc } from "../kernel/model";
 import { randomSecret } from "../kernel/one-time-secret";
 import { runForRequest } from "../kernel/operation";
 import type { Caller } from "../kernel/principal";
@@ -73,9 +73,18 @@ export interface DomainView {
   checked_at: string | null;
   last_error: string | null;
   created_at: string;
+  /** What people at the domain may do once it is verified (policies.ts). */
+  policy: "auto_join" | "suggest" | null;
+  role: "member" | "admin" | null;
 }
 
-const viewOf = (doc: DomainDoc): DomainView => ({
+/** Where the organization's document keeps a domain's policy, or one field of it. */
+export const policyPath = (id: ObjectId, field?: keyof DomainPolicyEntry): string => `domain_policies.${id.toHexString()}${field ? `.${field}` : ""}`;
+
+export const policyOf = (org: Pick<OrganizationDoc, "domain_policies"> | null, id: ObjectId): DomainPolicyEntry | undefined =>
+  org?.domain_policies?.[id.toHexString()];
+
+export const viewOf = (doc: DomainDoc, entry?: DomainPolicyEntry): DomainView => ({
   id: doc._id.toHexString(),
   domain: doc.domain,
   status: doc.status,
@@ -84,9 +93,11 @@ const viewOf = (doc: DomainDoc): DomainView => ({
   checked_at: doc.checked_at?.toISOString() ?? null,
   last_error: doc.last_error ?? null,
   created_at: doc.created_at.toISOString(),
+  policy: entry?.policy ?? null,
+  role: entry?.policy === "auto_join" ? (entry.role ?? "member") : null,
 });
 
-const domains = (deps: Deps, deadline?: Date) => deps.data.collection<DomainDoc>(DOMAINS, deadline ? { deadline } : undefined);
+export const domains = (deps: Deps, deadline?: Date) => deps.data.collection<DomainDoc>(DOMAINS, deadline ? { deadline } : undefined);
 
 // One operation per event a domain change carries: relayed to the feed, then cleared (or the domain removed).
 export const claimDomainOperation = carriedEventOperation({ kind: "domain.claim", collection: DOMAINS, type: "domain.claimed", clearAfterAnswer: true });
@@ -139,9 +150,11 @@ export const claimDomain = async (deps: Deps, caller: Caller, domain: string): P
 };
 
 export const listDomains = async (deps: Deps, caller: Caller): Promise<{ domains: DomainView[] }> => {
-  await readOrganization(deps, caller, { _id: 1 });
-  const docs = await domains(deps).find({ org_id: caller.orgId, deleted: { $exists: false } }, { sort: { domain: 1 } });
-  return { domains: docs.map(viewOf) };
+  const [org, docs] = await Promise.all([
+    readOrganization(deps, caller, { domain_policies: 1 }),
+    domains(deps).find({ org_id: caller.orgId, deleted: { $exists: false } }, { sort: { domain: 1 } }),
+  ]);
+  return { domains: docs.map((doc) => viewOf(doc, policyOf(org, doc._id))) };
 };
 
 const TAKEN = "Verified by another organization: a domain belongs to one organization at a time";
@@ -170,7 +183,8 @@ export const verifyDomain = async (deps: Deps, caller: Caller, id: ObjectId): Pr
   try {
     const updated = await recordLookup(deps, doc, found, actorOf(caller), lease.until);
     if (!updated) throw new AppError("DOMAIN_NOT_FOUND");
-    return viewOf(updated);
+    const org = await deps.organizations.findOne({ _id: doc.org_id }, { projection: { domain_policies: 1 } });
+    return viewOf(updated, policyOf(org, id));
   } finally {
     lease.release();
   }
@@ -199,6 +213,7 @@ export const recordLookup = async (deps: Deps, doc: DomainDoc, found: TxtLookup,
         { returnNewDocument: true },
       );
       if (updated && fresh) await runForRequest(verifyDomainOperation, deps, { carrier: doc._id, carried: verified });
+      if (updated) await markVerified(deps, updated);
       return updated;
     } catch (error) {
       if (!(error instanceof DuplicateKeyError)) throw error;
@@ -211,11 +226,14 @@ export const recordLookup = async (deps: Deps, doc: DomainDoc, found: TxtLookup,
     return store.findOneAndUpdate(current, { $set: { checked_at: now, last_error: outcome.reason } }, { returnNewDocument: true });
   }
   const lapsed = carriedOf(doc, "domain.lapsed", actor, now, { reason: outcome.reason });
+  // Its policy stops applying before the domain says lapsed, and again after (markVerified).
+  await markUnverified(deps, doc);
   const updated = await store.findOneAndUpdate(
     { ...current, status: "verified" },
     { $set: { status: "lapsed", checked_at: now, last_error: outcome.reason }, $unset: { verified_domain: "" }, $push: { carried: lapsed } },
     { returnNewDocument: true },
   );
+  await markUnverified(deps, doc);
   if (updated) await runForRequest(lapseDomainOperation, deps, { carrier: doc._id, carried: lapsed });
   return updated;
 };
@@ -228,17 +246,39 @@ export const deleteDomain = async (deps: Deps, caller: Caller, id: ObjectId): Pr
     const doc = await domains(deps, lease.until).findOne({ _id: id, org_id: lease.org._id, deleted: { $exists: false } });
     if (!doc) throw new AppError("DOMAIN_NOT_FOUND");
     const deleted = carriedOf(doc, "domain.deleted", actorOf(caller), deps.now());
+    // Its policy goes before the release, and again after it (markVerified).
+    await forgetPolicy(deps, doc);
     // Released at once: the domain is free for another organization to verify from this moment.
     const marked = await domains(deps, lease.until).findOneAndUpdate(
       { _id: id, deleted: { $exists: false } },
       { $set: { deleted: true }, $unset: { verified_domain: "" }, $push: { carried: deleted } },
     );
+    await forgetPolicy(deps, doc);
     if (!marked) throw new AppError("DOMAIN_NOT_FOUND");
     await runForRequest(deleteDomainOperation, deps, { carrier: id, carried: deleted });
   } finally {
     lease.release();
   }
 };
+
+/**
+ * A domain's policy applies while the organization's document says it is verified. That flag is
+ * set after the domain's own update says verified, and cleared before (and again after) a lapse or
+ * a release says otherwise; setting it looks at the domain once more, so a lapse or a release
+ * racing it always has the last word. A crash between the two writes leaves the flag unset (the
+ * policy not applying) until the domain is looked up again, which re-verification does daily.
+ */
+const markVerified = async (deps: Deps, doc: DomainDoc): Promise<void> => {
+  await deps.organizations.updateOne({ _id: doc.org_id }, { $set: { [policyPath(doc._id, "domain")]: doc.domain, [policyPath(doc._id, "verified")]: true } });
+  const now = await domains(deps).findOne({ _id: doc._id }, { projection: { status: 1, deleted: 1 } });
+  if (!now || now.deleted || now.status !== "verified") await markUnverified(deps, doc);
+};
+
+const markUnverified = (deps: Deps, doc: Pick<DomainDoc, "_id" | "org_id">) =>
+  deps.organizations.updateOne({ _id: doc.org_id, [policyPath(doc._id, "verified")]: true }, { $unset: { [policyPath(doc._id, "verified")]: "" } });
+
+const forgetPolicy = (deps: Deps, doc: Pick<DomainDoc, "_id" | "org_id">) =>
+  deps.organizations.updateOne({ _id: doc.org_id, [policyPath(doc._id)]: { $exists: true } }, { $unset: { [policyPath(doc._id)]: "" } });
 
 /**
  * The cron's re-verification: verified domains not looked up for `reverifySeconds` are looked up

@@ -1,6 +1,7 @@
 import { ObjectId } from "bson";
 import type { Collection } from "../../data/client";
 import type { IndexSpec } from "../../dataapi/engine";
+import { invitationAllowed } from "../domains/policies";
 import { type CarriedEvent, carriedEventOperation, relayNew } from "../events/carried";
 import { hashSecret } from "../kernel/api-key-secret";
 import type { Deps } from "../kernel/deps";
@@ -176,7 +177,7 @@ export const createInvitation = async (deps: Deps, principal: Principal, input: 
   const lease = await acquireWriteLease(deps, principal, {
     set: { has_invitations: true },
     members: true,
-    fields: { organization_name: 1, custom_roles: 1, teams: 1 },
+    fields: { organization_name: 1, custom_roles: 1, teams: 1, invitation_domains: 1 },
   });
   if (!lease) throw await whyRefused(deps, principal);
   try {
@@ -187,6 +188,7 @@ export const createInvitation = async (deps: Deps, principal: Principal, input: 
     if (teams.some((id) => !org.teams?.[id])) throw new AppError("TEAM_NOT_FOUND");
     if (!teams.every((id) => mayFillTeam(org, inviter, id))) throw new AppError("PERMISSION_DENIED");
     const email_key = normalizeEmail(input.email);
+    if (!invitationAllowed(org, email_key)) throw new AppError("INVITATION_DOMAIN");
     if (Object.values(org.members ?? {}).some((m) => m.email_key === email_key)) throw new AppError("ALREADY_MEMBER");
     const now = deps.now();
     const token = randomSecret();

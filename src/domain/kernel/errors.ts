@@ -65,6 +65,12 @@ export const ERRORS = {
   DOMAIN_TAKEN: { status: 409, message: "This domain is verified by another organization" },
   DOMAIN_LIMIT: { status: 409, message: "This organization has as many domains as it may (20)" },
   DOMAIN_PUBLIC: { status: 422, message: "A public mail domain cannot be claimed" },
+  EMAIL_TAKEN: { status: 409, message: "An account with this e-mail exists: sign in with it instead" },
+  INVITATION_DOMAIN: { status: 422, message: "This organization invites only addresses at its allowed domains (GET /org/invitation-domains)" },
+  SUGGESTION_NOT_FOUND: { status: 404, message: "No verified domain of this organization lets this address join or ask to" },
+  EMAIL_NOT_VERIFIED: { status: 403, message: "Verify the account's address first (POST /auth/verify-email/request)" },
+  JOIN_REQUEST_NOT_FOUND: { status: 404, message: "Join request not found" },
+  JOIN_REQUESTS_FULL: { status: 409, message: "This organization has as many open join requests as it holds (100): ask again later" },
   MAIL_DISABLED: { status: 409, message: "This service sends no mail (MAIL_TRANSPORT=none); ask its operator" },
 } as const;
 

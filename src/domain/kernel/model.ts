@@ -35,6 +35,9 @@ export const EVENT_TYPES = [
   "domain.verified",
   "domain.lapsed",
   "domain.deleted",
+  "domain.policy_changed",
+  "member.join_requested",
+  "member.join_declined",
 ] as const;
 
 export type EventType = (typeof EVENT_TYPES)[number];
@@ -223,10 +226,37 @@ export interface OrganizationDoc {
   has_webhooks?: true;
   /** Set once it claims a domain: a delete then removes its domains. */
   has_domains?: true;
+  /**
+   * What people at each of its domains may do, by domain id (domains/policies.ts): the policy and
+   * role set here, and `verified` while the domain is. A join by domain is guarded by this entry in
+   * the update that adds the member, so a lapse, a release or a policy change is never raced past.
+   */
+  domain_policies?: Record<string, DomainPolicyEntry>;
+  /** People at a `suggest` domain who asked to join, waiting for an admin (domains/joining.ts). */
+  join_requests?: JoinRequest[];
+  /** When set, invitations go only to addresses at these domains. */
+  invitation_domains?: string[];
   /** Events recorded with their changes, not yet published to the feed (events/outbox.ts). */
   outbox?: OutboxEvent[];
   /** How many events were published: the feed's number of the last one. */
   event_seq?: number;
+}
+
+/** A domain's policy as the organization's document holds it. */
+export interface DomainPolicyEntry {
+  domain: string;
+  /** `auto_join`: a verified address there joins at once, as `role`; `suggest`: it may ask, an admin approves. Absent: neither. */
+  policy?: "auto_join" | "suggest";
+  role?: "member" | "admin";
+  /** The domain is verified: set after its claim is, cleared before a lapse or a release. */
+  verified?: true;
+}
+
+export interface JoinRequest {
+  user_id: ObjectId;
+  email: string;
+  domain: string;
+  at: Date;
 }
 
 export const ORGANIZATIONS = "organizations";

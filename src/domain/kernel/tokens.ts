@@ -112,11 +112,8 @@ const claimsOf = (payload: Record<string, unknown>): TokenClaims => {
   };
 };
 
-/**
- * Verifies signature, algorithm (pinned to the key the `kid` names: never `none`, never another
- * family), issuer, audience, expiry and issue time. Every failure is the same 401: a caller learns nothing about why.
- */
-export const verifyToken = async (token: string, settings: TokenSettings, now: Date): Promise<TokenClaims> => {
+/** The verified payload, or the same 401 as any other bad token. */
+const verifiedPayload = async (token: string, settings: TokenSettings, now: Date): Promise<Record<string, unknown>> => {
   try {
     const ring = await keyRing(settings);
     const { kid } = headerOf(token);
@@ -134,9 +131,51 @@ export const verifyToken = async (token: string, settings: TokenSettings, now: D
     // jose checks `iat` only against a maximum age: a token stamped in the future would outlive
     // its lifetime by as much, so one issued beyond the clock tolerance is refused.
     if (typeof payload.iat !== "number" || payload.iat > now.getTime() / 1000 + CLOCK_TOLERANCE_SECONDS) throw new AppError("INVALID_TOKEN");
-    return claimsOf(payload);
+    return payload;
   } catch (error) {
     if (error instanceof AppError || error instanceof joseErrors.JOSEError) throw new AppError("INVALID_TOKEN");
     throw error;
   }
+};
+
+/**
+ * Verifies signature, algorithm (pinned to the key the `kid` names: never `none`, never another
+ * family), issuer, audience, expiry and issue time. Every failure is the same 401: a caller learns nothing about why.
+ * An account token (no organization) is such a failure: it opens no organization's routes.
+ */
+export const verifyToken = async (token: string, settings: TokenSettings, now: Date): Promise<TokenClaims> =>
+  claimsOf(await verifiedPayload(token, settings, now));
+
+/**
+ * An account token: the signed-in person with no organization chosen (an account opened by sign-up
+ * that belongs to none yet). It opens the account's own routes (the organizations it may join) and
+ * nothing of any organization's. `tv` is the account's token version, which a password change raises.
+ */
+export interface AccountClaims {
+  userId: string;
+  tokenVersion: number;
+}
+
+export const ACCOUNT_SCOPE = "account";
+
+export const issueAccountToken = async (subject: AccountClaims, settings: TokenSettings, now: Date): Promise<string> => {
+  const ring = await keyRing(settings);
+  const issuedAt = Math.floor(now.getTime() / 1000);
+  return new SignJWT({ admin_id: subject.userId, tv: subject.tokenVersion, scope: ACCOUNT_SCOPE })
+    .setProtectedHeader({ alg: ring.alg, typ: "JWT", kid: ring.kid })
+    .setSubject(subject.userId)
+    .setIssuer(settings.issuer)
+    .setAudience(settings.audience)
+    .setIssuedAt(issuedAt)
+    .setExpirationTime(issuedAt + settings.ttlSeconds)
+    .setJti(crypto.randomUUID())
+    .sign(ring.signingKey);
+};
+
+/** An account token's claims, or null for a member's token (which names an organization); a bad token is a 401. */
+export const verifyAccountToken = async (token: string, settings: TokenSettings, now: Date): Promise<AccountClaims | TokenClaims> => {
+  const payload = await verifiedPayload(token, settings, now);
+  if (payload.scope !== ACCOUNT_SCOPE) return claimsOf(payload);
+  if (typeof payload.admin_id !== "string" || typeof payload.tv !== "number" || payload.org_id !== undefined) throw new AppError("INVALID_TOKEN");
+  return { userId: payload.admin_id, tokenVersion: payload.tv };
 };

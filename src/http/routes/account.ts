@@ -1,11 +1,12 @@
 import { attemptKey } from "../../domain/accounts/accounts";
 import { confirmPasswordReset } from "../../domain/auth/password-reset";
 import { confirmEmailVerification, requestEmailVerification } from "../../domain/auth/verify-email";
+import { joinOnVerification } from "../../domain/domains/joining";
 import type { Deps } from "../../domain/kernel/deps";
 import { AppError } from "../../domain/kernel/errors";
 import { normalizeEmail } from "../../domain/kernel/model";
 import { queueReset } from "../../domain/mail/outbox";
-import { Detail, PasswordResetBody, PasswordResetConfirmBody, VerifyConfirmBody } from "../account-schemas";
+import { Detail, PasswordResetBody, PasswordResetConfirmBody, VerifiedAnswer, VerifyConfirmBody } from "../account-schemas";
 import { throttleAddress } from "../context";
 import { BODY_ERRORS, defineRoute, NO_STORE } from "../route";
 
@@ -101,22 +102,24 @@ export const verifyEmailConfirmRoute = defineRoute({
   path: "/auth/verify-email/confirm",
   tag: "account",
   summary: __DOCS__ && "Prove an address with a mailed verification link's token",
+  description: __DOCS__ && "Then joins the organization whose verified domain the address is at, when its policy is `auto_join` (`joined`).",
   data: true,
   audit: "account.verify_email_confirm",
   request: { body: { schema: VerifyConfirmBody } },
   responses: {
     200: {
       description: __DOCS__ && "Verified",
-      schema: Detail,
-      examples: { verified: { summary: __DOCS__ && "Verified", value: { detail: "address verified" } } },
+      schema: VerifiedAnswer,
+      examples: { verified: { summary: __DOCS__ && "Verified", value: { detail: "address verified", joined: [] } } },
     },
   },
   errors: ["MAIL_DISABLED", "LINK_INVALID", "STORE_UNAVAILABLE", ...BODY_ERRORS],
   handler: async ({ deps, input }) => {
     needsMail(deps);
     const { token } = await input.body();
-    await confirmEmailVerification(deps, token);
-    return { body: { detail: "address verified" } };
+    const account = await confirmEmailVerification(deps, token);
+    // The address is now proven: an organization whose `auto_join` domain it is takes it in.
+    return { body: { detail: "address verified", joined: await joinOnVerification(deps, account) } };
   },
 });
 

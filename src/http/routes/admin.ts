@@ -9,7 +9,9 @@ export const loginRoute = defineRoute({
   path: "/admin/login",
   tag: "admin",
   summary: __DOCS__ && "Log an admin in and receive a bearer token",
-  description: __DOCS__ && "An unknown e-mail and a wrong password get the same 401, and a locked e-mail the same 429 whether an admin has it or not.",
+  description:
+    __DOCS__ &&
+    "An unknown e-mail and a wrong password get the same 401, and a locked e-mail the same 429 whether an admin has it or not. An account that belongs to no organization (opened by `POST /auth/signup`) gets an account token, which opens `/auth/suggestions` only.",
   data: true,
   audit: "admin.login",
   request: { body: { schema: LoginBody } },
@@ -29,7 +31,8 @@ export const loginRoute = defineRoute({
     const body = await input.body();
     audit.note({ email: body.email });
     const { org, ...token } = await login(deps, body.email, body.password, body.organization_name);
-    request.state.orgId = org._id.toHexString();
+    // An account in no organization signs in as itself (an account token).
+    if (org) request.state.orgId = org._id.toHexString();
     return { body: token, headers: NO_STORE };
   },
 });

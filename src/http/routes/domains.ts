@@ -1,5 +1,7 @@
 import { claimDomain, deleteDomain, listDomains, verifyDomain } from "../../domain/domains/domains";
-import { DomainBody, DomainList, DomainPath, DomainView } from "../domain-schemas";
+import { setDomainPolicy, setInvitationDomains } from "../../domain/domains/policies";
+import { readOrganization } from "../../domain/kernel/guard";
+import { DomainBody, DomainList, DomainPath, DomainPolicyBody, DomainView, InvitationDomains, InvitationDomainsBody } from "../domain-schemas";
 import { BODY_ERRORS, defineRoute, idOr404, type Route, TOKEN_ERRORS } from "../route";
 import { Detail } from "../schemas";
 
@@ -68,4 +70,59 @@ const deleteDomainRoute = defineRoute({
   },
 });
 
-export const domainRoutes: Route[] = [listDomainsRoute, claimDomainRoute, verifyDomainRoute, deleteDomainRoute];
+const domainPolicyRoute = defineRoute({
+  method: "patch",
+  path: "/org/domains/{id}",
+  permission: "domain:manage",
+  tag: "domains",
+  summary: __DOCS__ && "Set what people at the domain may do: join at once, ask to join, or neither",
+  description:
+    __DOCS__ &&
+    "`auto_join`: a person whose address is verified at the domain joins at once as `role` (at sign-up once they verify it, or from `POST /auth/suggestions/{org_id}/join`); `suggest`: they may ask, and an owner or admin approves (`/org/join-requests`). A policy applies while the domain is verified: a lapsed or released domain lets nobody in.",
+  auth: "required",
+  audit: "domain.policy",
+  request: { path: DomainPath, body: { schema: DomainPolicyBody } },
+  responses: { 200: { description: __DOCS__ && "Set", schema: DomainView } },
+  errors: [...TOKEN_ERRORS, "PERMISSION_DENIED", "DOMAIN_NOT_FOUND", "ORGANIZATION_BUSY", ...BODY_ERRORS],
+  handler: async ({ deps, caller, input }) => {
+    const id = idOr404(input.params().id, "DOMAIN_NOT_FOUND");
+    return { body: await setDomainPolicy(deps, caller, id, await input.body()) };
+  },
+});
+
+const getInvitationDomainsRoute = defineRoute({
+  method: "get",
+  path: "/org/invitation-domains",
+  permission: "member:invite",
+  tag: "domains",
+  summary: __DOCS__ && "The domains invitations may go to (empty: any)",
+  auth: "required",
+  responses: { 200: { description: __DOCS__ && "The list", schema: InvitationDomains } },
+  errors: TOKEN_ERRORS,
+  handler: async ({ deps, caller }) => ({ body: { domains: (await readOrganization(deps, caller, { invitation_domains: 1 })).invitation_domains ?? [] } }),
+});
+
+const setInvitationDomainsRoute = defineRoute({
+  method: "put",
+  path: "/org/invitation-domains",
+  permission: "domain:manage",
+  tag: "domains",
+  summary: __DOCS__ && "Invite only addresses at these domains; an empty list lets invitations go anywhere",
+  description: __DOCS__ && "An invitation to another domain is refused with a 422 from then on; invitations already pending stay.",
+  auth: "required",
+  audit: "domain.invitation_domains",
+  request: { body: { schema: InvitationDomainsBody } },
+  responses: { 200: { description: __DOCS__ && "Set", schema: InvitationDomains } },
+  errors: [...TOKEN_ERRORS, "ORGANIZATION_BUSY", ...BODY_ERRORS],
+  handler: async ({ deps, caller, input }) => ({ body: await setInvitationDomains(deps, caller, (await input.body()).domains) }),
+});
+
+export const domainRoutes: Route[] = [
+  listDomainsRoute,
+  claimDomainRoute,
+  verifyDomainRoute,
+  domainPolicyRoute,
+  deleteDomainRoute,
+  getInvitationDomainsRoute,
+  setInvitationDomainsRoute,
+];

@@ -9,6 +9,7 @@ import { domainRoutes } from "./domains";
 import { listEventsRoute } from "./events";
 import { healthRoute, readyRoute } from "./health";
 import { acceptInvitationRoute, createInvitationRoute, listInvitationsRoute, revokeInvitationRoute } from "./invitations";
+import { joinRequestRoutes, signupRoutes } from "./joining";
 import { jwksRoute } from "./jwks";
 import { changeRoleRoute, leaveRoute, listMembersRoute, removeMemberRoute, switchRoute } from "./members";
 import { createRoute, deleteRoute, getRoute, updateRoute } from "./organizations";
@@ -28,6 +29,7 @@ const API: Route[] = [
   logoutRoute,
   passwordRoute,
   ...accountRoutes,
+  ...signupRoutes,
   switchRoute,
   listMembersRoute,
   changeRoleRoute,
@@ -39,6 +41,7 @@ const API: Route[] = [
   listInvitationsRoute,
   revokeInvitationRoute,
   acceptInvitationRoute,
+  ...joinRequestRoutes,
   ...apiKeyRoutes,
   ...domainRoutes,
   listEventsRoute,
