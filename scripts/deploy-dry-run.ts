@@ -40,12 +40,13 @@ export const MAX_GZIP_KIB = (3 * 1000 * 1000) / 1024;
  * script before its first request, so every KiB is paid again at each cold start. Growing past
  * it is a decision to take (and to write down here), not an accident of an import.
  */
-export const BUDGET_GZIP_KIB = 126;
+export const BUDGET_GZIP_KIB = 130;
 // 110 until e-mail: the SMTP client (worker-mailer, about 5 KiB gzipped, chosen over writing SMTP
 // ourselves), the mail outbox and its dispatcher, and the account routes brought it to about 118;
 // 120 with the rest of e-mail; 121 with the fenced record insert (insertOneFenced), which takes a
 // store call out of every record write; 126 with verified domains (the DNS-over-HTTPS client, the
-// claims and their re-verification, and email-providers' list of public mail domains, about 2 KiB).
+// claims and their re-verification, and email-providers' list of public mail domains, about 2 KiB);
+// 130 with joining by domain (sign-up, account tokens, policies, suggestions, join requests: about 4 KiB).
 
 // Wrangler colours its output; the checks read the text.
 // biome-ignore lint/suspicious/noControlCharactersInRegex: ANSI escape sequences start with ESC.

@@ -115,9 +115,8 @@ export const JoinRequests = z.lazy(() =>
   z.object({ requests: z.array(z.object({ user_id: z.string(), email: z.string(), domain: z.string(), requested_at: z.iso.datetime() })) }),
 );
 
-export const JoinRequestPath = z.object({
-  user_id: z.string().register(z.globalRegistry, __DOCS__ && { description: "The requester's `user_id`", example: "6650f1c2e8b3e4a0123456aa" }),
-});
+/** The requester's `user_id`, in the members' path shape: the same schema, built once. */
+export { MemberPath as JoinRequestPath } from "./member-schemas";
 
 export const ApproveBody = z.lazy(() =>
   z

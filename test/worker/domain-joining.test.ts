@@ -59,7 +59,7 @@ describe.skipIf(!DNS_CONTROL)("joining by a verified domain", () => {
     expect((await call("/org/members", { headers: bearer(memberToken) })).status).toBe(200);
     // Once a member, nothing more is suggested, and joining again is refused.
     expect((await suggestions(access_token)).suggestions).toEqual([]);
-    expect((await postJson(`/auth/suggestions/${orgIdOf(owner)}/join`, {}, bearer(access_token))).status).toBe(404);
+    expect((await postJson(`/auth/suggestions/${orgIdOf(owner)}/join`, {}, bearer(access_token))).status).toBe(409);
     // Someone at another domain, verified or not, sees nothing.
     const stranger = await signUp(`frank@${freshDomain()}`);
     await proveAddress(`frank@${freshDomain()}`);

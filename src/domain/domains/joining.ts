@@ -94,6 +94,7 @@ export type JoinAnswer =
 /** Joins the suggested organization (`auto_join`) or asks to (`suggest`). */
 export const joinSuggested = async (deps: Deps, account: Account, orgId: ObjectId): Promise<JoinAnswer> => {
   if (!account.email_verified) throw new AppError("EMAIL_NOT_VERIFIED");
+  if (account.org_ids.some((id) => id.equals(orgId))) throw new AppError("ALREADY_MEMBER");
   const found = await findSuggestion(deps, account, orgId);
   if (!found) throw new AppError("SUGGESTION_NOT_FOUND");
   if (!admitsCallers(found.org)) throw new AppError("ORGANIZATION_SUSPENDED");
