@@ -1,6 +1,6 @@
 import { ObjectId } from "bson";
 import { expect, inject } from "vitest";
-import { type AccountDoc, attemptKey, joinAccount, openAccount, USERS } from "../../src/domain/accounts/accounts";
+import { type Account, type AccountDoc, attemptKey, joinAccount, openAccount, USERS } from "../../src/domain/accounts/accounts";
 import { createApiKey, revokeApiKey } from "../../src/domain/api-keys/api-keys";
 import { changePassword, login } from "../../src/domain/auth/auth";
 import { newLink } from "../../src/domain/auth/mailed-link";
@@ -478,7 +478,7 @@ export const ALSO_STARTED_BY: Record<string, Record<string, Scenario>> = {
       happened: passwordChanged,
     }),
     "a verification request": mailing({
-      start: (deps, { owner }) => requestEmailVerification(deps, owner),
+      start: async (deps, world) => requestEmailVerification(deps, (await ownAccount(deps, world)) as Account),
       kind: "email_verification",
       to: ({ email }) => email,
       happened: async (deps, world) => (await ownAccount(deps, world))?.email_verification !== undefined,

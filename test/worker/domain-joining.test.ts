@@ -161,9 +161,21 @@ describe("sign-up and invitations", () => {
     expect((await call("/auth/suggestions")).status).toBe(401);
     await accounts().updateOne({ email }, { $inc: { token_version: 1 } });
     expect((await call("/auth/suggestions", { headers: bearer(access_token) })).status).toBe(401);
-    // An organization of their own: the account stays an account, now with a membership.
-    const created = await postJson("/org/create", { organization_name: uniqueName("Own") }, bearer(token));
-    expect(created.status).toBe(401);
+    expect((await postJson("/auth/verify-email", {}, bearer(token))).status).toBe(401);
+    // A revoked account token creates nothing; a current one creates the account's first organization.
+    expect((await postJson("/org/create", { organization_name: uniqueName("Own") }, bearer(access_token))).status).toBe(401);
+    const name = uniqueName("Own");
+    const current = await loginToken(email, "Sign-up-123");
+    const created = await postJson("/org/create", { organization_name: name }, bearer(current));
+    expect(created.status, await created.clone().text()).toBe(200);
+    expect(await created.json()).toMatchObject({ organization_name: name, admin_email: email });
+    const owner = await loginToken(email, "Sign-up-123");
+    expect(decodeJwt(owner)).toMatchObject({ org_name: name, role: "owner" });
+    // Leaving it again would close an account an invitation or a create opened; one opened by sign-up stays.
+    expect((await call(`/org/delete?organization_name=${encodeURIComponent(name)}`, { method: "DELETE", headers: bearer(owner) })).status).toBe(200);
+    const after = await postJson("/admin/login", { email, password: "Sign-up-123" });
+    expect(after.status).toBe(200);
+    expect(decodeJwt(((await after.json()) as { access_token: string }).access_token).scope).toBe("account");
   });
 
   it("an allowed-domains list refuses invitations elsewhere, and an empty one lifts it", async () => {

@@ -1178,7 +1178,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Mail a link that verifies the signed-in member's address
+         * Mail a link that verifies the signed-in person's address
          * @description 202 once the link (valid 24 hours, replacing any earlier one) is queued to be mailed after the answer; 200 when the address is already verified. The token's `email_verified` claim follows at the next sign-in.
          */
         post: {
@@ -1223,7 +1223,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Your role in this organization does not allow this */
+                /** @description This organization is suspended; contact the service's operator */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -4255,7 +4255,7 @@ export interface paths {
                 header?: never;
                 path: {
                     /**
-                     * @description The requester's `user_id`
+                     * @description The member's `user_id`
                      * @example 6650f1c2e8b3e4a0123456aa
                      */
                     user_id: string;
@@ -4420,7 +4420,7 @@ export interface paths {
                 header?: never;
                 path: {
                     /**
-                     * @description The requester's `user_id`
+                     * @description The member's `user_id`
                      * @example 6650f1c2e8b3e4a0123456aa
                      */
                     user_id: string;

@@ -202,12 +202,15 @@ export const openAccount = async (
   }
 };
 
-/** Adds an organization the account is joining (before the membership exists). Null when the account is gone. */
-export const joinAccount = (deps: Deps, userId: ObjectId, orgId: ObjectId): Promise<Account | null> =>
+/**
+ * Adds an organization the account is joining (before the membership exists). Null when the
+ * account is gone, or, for an account token's `tokenVersion`, no longer at that version.
+ */
+export const joinAccount = (deps: Deps, userId: ObjectId, orgId: ObjectId, tokenVersion?: number): Promise<Account | null> =>
   deps.data
     .collection<AccountDoc>(USERS)
     .findOneAndUpdate(
-      { user_id: userId },
+      { user_id: userId, ...(tokenVersion === undefined ? {} : { token_version: tokenVersion === 0 ? { $in: [null, 0] } : tokenVersion }) },
       { $addToSet: { org_ids: orgId }, $set: { joining_at: deps.now() } },
       { returnNewDocument: true },
     ) as Promise<Account | null>;

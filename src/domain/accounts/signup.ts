@@ -2,11 +2,12 @@ import { ObjectId } from "bson";
 import { DuplicateKeyError } from "../../data/errors";
 import { accountTokenFor, type TokenAnswer } from "../auth/auth";
 import { mailVerificationLink } from "../auth/verify-email";
+import { admitsCallers } from "../kernel/admission";
 import type { Deps } from "../kernel/deps";
 import { AppError } from "../kernel/errors";
 import { memberPath, normalizeEmail } from "../kernel/model";
 import { isCurrent, principalOf } from "../kernel/principal";
-import { verifyAccountToken } from "../kernel/tokens";
+import { type AccountClaims, verifyAccountToken } from "../kernel/tokens";
 import { type Account, type AccountDoc, attemptKey, findAccount, hasAccount, USERS } from "./accounts";
 import { hashPassword } from "./passwords";
 
@@ -59,13 +60,22 @@ export const accountOfBearer = async (deps: Deps, token: string | null): Promise
   if ("orgId" in claims) {
     const principal = principalOf(claims);
     const [own, account] = await Promise.all([
-      deps.organizations.findOne({ _id: principal.orgId }, { projection: { [memberPath(principal.userId)]: 1 } }),
+      deps.organizations.findOne({ _id: principal.orgId }, { projection: { [memberPath(principal.userId)]: 1, suspended: 1 } }),
       findAccount(deps, principal.userId),
     ]);
     if (!isCurrent(own, principal) || !hasAccount(account)) throw new AppError("INVALID_TOKEN");
+    // The token of a suspended organization admits its member nowhere.
+    if (own && !admitsCallers(own)) throw new AppError("ORGANIZATION_SUSPENDED");
     return account;
   }
   const account = ObjectId.isValid(claims.userId) && claims.userId.length === 24 ? await findAccount(deps, ObjectId.createFromHexString(claims.userId)) : null;
   if (!hasAccount(account) || (account.token_version ?? 0) !== claims.tokenVersion) throw new AppError("INVALID_TOKEN");
   return account;
+};
+
+/** The claims of an account token; null for anything else (a member's token, a key, a bad token), which the caller authenticates as usual. */
+export const accountTokenClaims = async (deps: Deps, token: string | null): Promise<AccountClaims | null> => {
+  if (!token) return null;
+  const claims = await verifyAccountToken(token, deps.settings.token, deps.now()).catch(() => null);
+  return claims && !("orgId" in claims) ? claims : null;
 };

@@ -23,6 +23,7 @@ import {
 import { runForRequest, runUndoingRefusal } from "../kernel/operation";
 import { currentToken, isCurrent, type Principal, withPermission } from "../kernel/principal";
 import { collectionNameFor, slugify } from "../kernel/slug";
+import type { AccountClaims } from "../kernel/tokens";
 import { startingRoles } from "../platform/role-templates";
 import { createOperation, deleteOperation, markDeleting, renamedEvent, renameOperation } from "./operations";
 import { type OrganizationView, viewOf } from "./view";
@@ -49,14 +50,18 @@ export interface CreateInput {
   password: string;
 }
 
-const creatorOf = (input: CreateInput | { organization_name: string }, principal?: Principal): Creator => {
-  if (principal) return { kind: "member", principal };
+const creatorOf = (input: CreateInput | { organization_name: string }, signedIn?: Principal | AccountClaims): Creator => {
+  if (signedIn && "orgId" in signedIn) return { kind: "member", principal: signedIn };
+  if (signedIn) return { kind: "account", userId: signedIn.userId, tokenVersion: signedIn.tokenVersion };
   const { email, password } = input as CreateInput;
   return { kind: "new", email, password };
 };
 
-/** Who creates an organization: a new person (e-mail and password), or a signed-in user by token. */
-export type Creator = { kind: "new"; email: string; password: string } | { kind: "member"; principal: Principal };
+/** Who creates an organization: a new person (e-mail and password), or a signed-in user by token (a member's, or an account's of no organization). */
+export type Creator =
+  | { kind: "new"; email: string; password: string }
+  | { kind: "member"; principal: Principal }
+  | { kind: "account"; userId: string; tokenVersion: number };
 
 const ownerEntry = (userId: ObjectId, email: string, now: Date): MemberRecord => ({
   user_id: userId,
@@ -78,6 +83,15 @@ const accountFor = async (deps: Deps, creator: Creator, orgId: ObjectId, slug: s
     if (!account) throw new AppError("INVALID_TOKEN");
     return { userId: account.user_id, email: account.email };
   }
+  if (creator.kind === "account") {
+    // An account token is current while its version is the account's (a password change raises it).
+    const account =
+      ObjectId.isValid(creator.userId) && creator.userId.length === 24
+        ? await joinAccount(deps, ObjectId.createFromHexString(creator.userId), orgId, creator.tokenVersion)
+        : null;
+    if (!account) throw new AppError("INVALID_TOKEN");
+    return { userId: account.user_id, email: account.email };
+  }
   const userId = new ObjectId();
   const password_hash = await hashPassword(creator.password, deps.settings.pbkdf2Iterations);
   const key = await attemptKey(normalizeEmail(creator.email));
@@ -95,9 +109,9 @@ const accountFor = async (deps: Deps, creator: Creator, orgId: ObjectId, slug: s
  * creates the tenant collection, then activates. A crash in between leaves a `creating` record
  * the reconciler finishes, or an account joining an organization that never came, which it prunes.
  */
-export const createOrganization = async (deps: Deps, input: CreateInput | { organization_name: string }, principal?: Principal) => {
+export const createOrganization = async (deps: Deps, input: CreateInput | { organization_name: string }, signedIn?: Principal | AccountClaims) => {
   const name = input.organization_name;
-  const creator = creatorOf(input, principal);
+  const creator = creatorOf(input, signedIn);
   const slug = slugify(name);
   const collection_name = collectionNameFor(slug);
   const now = deps.now();

@@ -1,4 +1,5 @@
 import { attemptKey } from "../../domain/accounts/accounts";
+import { accountOfBearer } from "../../domain/accounts/signup";
 import { confirmPasswordReset } from "../../domain/auth/password-reset";
 import { confirmEmailVerification, requestEmailVerification } from "../../domain/auth/verify-email";
 import { joinOnVerification } from "../../domain/domains/joining";
@@ -7,6 +8,7 @@ import { AppError } from "../../domain/kernel/errors";
 import { normalizeEmail } from "../../domain/kernel/model";
 import { queueReset } from "../../domain/mail/outbox";
 import { Detail, PasswordResetBody, PasswordResetConfirmBody, VerifiedAnswer, VerifyConfirmBody } from "../account-schemas";
+import { bearerToken } from "../authenticate";
 import { throttleAddress } from "../context";
 import { BODY_ERRORS, defineRoute, NO_STORE } from "../route";
 
@@ -72,11 +74,12 @@ export const verifyEmailRoute = defineRoute({
   method: "post",
   path: "/auth/verify-email",
   tag: "account",
-  summary: __DOCS__ && "Mail a link that verifies the signed-in member's address",
+  summary: __DOCS__ && "Mail a link that verifies the signed-in person's address",
   description:
     __DOCS__ &&
     "202 once the link (valid 24 hours, replacing any earlier one) is queued to be mailed after the answer; 200 when the address is already verified. The token's `email_verified` claim follows at the next sign-in.",
-  auth: "required",
+  // A member's token, or the account token of an account in no organization (signed up): the address is the account's.
+  data: true,
   audit: "account.verify_email",
   responses: {
     200: {
@@ -90,9 +93,9 @@ export const verifyEmailRoute = defineRoute({
       examples: { sent: { summary: __DOCS__ && "Mailed", value: { detail: "verification link sent" } } },
     },
   },
-  errors: ["NOT_AUTHENTICATED", "INVALID_TOKEN", "MAIL_DISABLED", "STORE_UNAVAILABLE"],
-  handler: async ({ deps, principal }) =>
-    (await requestEmailVerification(deps, principal)) === "verified"
+  errors: ["NOT_AUTHENTICATED", "INVALID_TOKEN", "ORGANIZATION_SUSPENDED", "MAIL_DISABLED", "STORE_UNAVAILABLE"],
+  handler: async ({ request, deps }) =>
+    requestEmailVerification(deps, await accountOfBearer(deps, bearerToken(request))) === "verified"
       ? { body: { detail: "already verified" } }
       : { status: 202, body: { detail: "verification link sent" } },
 });

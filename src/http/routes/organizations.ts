@@ -1,8 +1,10 @@
 import { settingsFor } from "../../deps";
+import { accountTokenClaims } from "../../domain/accounts/signup";
 import type { Deps } from "../../domain/kernel/deps";
 import { slugProblem } from "../../domain/kernel/slug";
 import { type Credentials, createOrganization, deleteOrganization, getOrganization, renameOrganization } from "../../domain/organizations/lifecycle";
 import * as z from "../../zod";
+import { bearerToken } from "../authenticate";
 import { readJson } from "../body";
 import { ValidationError } from "../http-error";
 import { defineRoute } from "../route";
@@ -48,11 +50,12 @@ export const createRoute = defineRoute({
     const value = await readJson(request, z.unknown(), settingsFor(env).maxBodyBytes);
     if (hasToken && namesOnly(value)) {
       // A signed-in user creates another organization: the token names its owner, so the body is the name alone.
-      const principal = await authenticate();
+      // An account of no organization (signed up) creates its first one with its account token.
+      const signedIn = (await accountTokenClaims(deps, bearerToken(request))) ?? (await authenticate());
       const body = parseOrThrow(CreateOrganizationByTokenBody, value, "body");
       audit.note({ organizationName: body.organization_name });
       checkName(deps, body.organization_name, ["body", "organization_name"]);
-      return { body: await createOrganization(deps, body, principal) };
+      return { body: await createOrganization(deps, body, signedIn) };
     }
     // The old contract's create, whatever Authorization header comes with it: the old service
     // ignored it, and clients that send their token with every call (Swagger UI once authorised,
