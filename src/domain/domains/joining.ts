@@ -60,14 +60,20 @@ const findSuggestion = async (deps: Deps, account: Account, orgId?: ObjectId): P
   if (!doc) return null;
   const org = await deps.organizations.findOne(
     { _id: doc.org_id, status: "active" },
-    { projection: { organization_name: 1, domain_policies: 1, join_requests: 1, suspended: 1, [memberPath(account.user_id)]: 1 } },
+    { projection: { organization_name: 1, domain_policies: 1, [requestPath(account.user_id)]: 1, suspended: 1, [memberPath(account.user_id)]: 1 } },
   );
   const entry = policyOf(org, doc._id);
   if (!org || !entry?.verified || !entry.policy || memberOf(org, account.user_id)) return null;
   return { doc, org, policy: entry.policy, role: entry.role ?? "member" };
 };
 
-const requested = (org: Pick<OrganizationDoc, "join_requests">, userId: ObjectId) => (org.join_requests ?? []).some((r) => r.user_id.equals(userId));
+/** Where a request lives in the organization's document: keyed by the user, so one update adds or removes it exactly. */
+const requestPath = (userId: ObjectId) => `join_requests.${userId.toHexString()}`;
+
+const requested = (org: Pick<OrganizationDoc, "join_requests">, userId: ObjectId) => org.join_requests?.[userId.toHexString()] !== undefined;
+
+/** Removes a request known to be there (the filter says so), keeping the count exact. */
+const withdrawn = (userId: ObjectId) => ({ $unset: { [requestPath(userId)]: "" }, $inc: { join_request_count: -1 } });
 
 export const suggestionsFor = async (deps: Deps, account: Account): Promise<{ email: string; email_verified: boolean; suggestions: Suggestion[] }> => {
   const found = await findSuggestion(deps, account);
@@ -155,18 +161,18 @@ const askToJoin = async (deps: Deps, account: Account, found: Found): Promise<vo
       [memberPath(account.user_id)]: { $exists: false },
       [policyPath(found.doc._id, "verified")]: true,
       [policyPath(found.doc._id, "policy")]: "suggest",
-      "join_requests.user_id": { $ne: account.user_id },
-      [`join_requests.${MAX_JOIN_REQUESTS - 1}`]: { $exists: false },
+      [requestPath(account.user_id)]: { $exists: false },
+      $or: [{ join_request_count: { $exists: false } }, { join_request_count: { $lt: MAX_JOIN_REQUESTS } }],
     },
-    withEvents({ $push: { join_requests: request } }, event),
+    withEvents({ $set: { [requestPath(account.user_id)]: request }, $inc: { join_request_count: 1 } }, event),
   );
   if (matchedCount > 0) {
     publishLater(deps, found.org._id);
     return;
   }
-  const now2 = await deps.organizations.findOne({ _id: found.org._id }, { projection: { join_requests: 1 } });
-  if (now2 && requested(now2, account.user_id)) return;
-  if ((now2?.join_requests?.length ?? 0) >= MAX_JOIN_REQUESTS) throw new AppError("JOIN_REQUESTS_FULL");
+  const after = await deps.organizations.findOne({ _id: found.org._id }, { projection: { [requestPath(account.user_id)]: 1, join_request_count: 1 } });
+  if (after && requested(after, account.user_id)) return;
+  if ((after?.join_request_count ?? 0) >= MAX_JOIN_REQUESTS) throw new AppError("JOIN_REQUESTS_FULL");
   throw new AppError("SUGGESTION_NOT_FOUND");
 };
 
@@ -179,17 +185,21 @@ export interface JoinRequestView {
 
 export const listJoinRequests = async (deps: Deps, caller: Caller): Promise<{ requests: JoinRequestView[] }> => {
   const org = await readOrganization(deps, caller, { join_requests: 1 });
-  return {
-    requests: (org.join_requests ?? []).map((r) => ({ user_id: r.user_id.toHexString(), email: r.email, domain: r.domain, requested_at: r.at.toISOString() })),
-  };
+  const requests = Object.values(org.join_requests ?? {}).sort((a, b) => a.at.getTime() - b.at.getTime());
+  return { requests: requests.map((r) => ({ user_id: r.user_id.toHexString(), email: r.email, domain: r.domain, requested_at: r.at.toISOString() })) };
 };
 
 /** An owner or admin lets a requester in, as a member or (an owner or admin approving) an admin. */
 export const approveJoinRequest = async (deps: Deps, principal: Principal, userId: ObjectId, role: "member" | "admin") => {
   if (!invitersOf(role).includes(principal.role)) throw new AppError("PERMISSION_DENIED");
-  const [org, account] = await Promise.all([readOrganization(deps, principal, { join_requests: 1 }), findAccount(deps, userId)]);
-  const request = org.join_requests?.find((r) => r.user_id.equals(userId));
+  const [org, account] = await Promise.all([readOrganization(deps, principal, { [requestPath(userId)]: 1 }), findAccount(deps, userId)]);
+  const request = org.join_requests?.[userId.toHexString()];
   if (!request || !account) throw new AppError("JOIN_REQUEST_NOT_FOUND");
+  if (account.org_ids.some((id) => id.equals(org._id))) {
+    // Joined meanwhile another way (an invitation): the request has its answer.
+    await deps.organizations.updateOne({ _id: org._id, [requestPath(userId)]: { $exists: true } }, withdrawn(userId));
+    throw new AppError("ALREADY_MEMBER");
+  }
   const joined = await joinByDomain(deps, account, { org_id: org._id, via: "approval", approved_by: principal.userId, domain: request.domain, role });
   const member = memberOf(joined, userId) as MemberRecord;
   return { user_id: userId.toHexString(), email: member.email, role: member.role, joined_at: member.joined_at.toISOString() };
@@ -199,8 +209,8 @@ export const approveJoinRequest = async (deps: Deps, principal: Principal, userI
 export const declineJoinRequest = async (deps: Deps, caller: Caller, userId: ObjectId): Promise<void> => {
   const event = newEvent("member.join_declined", actorOf(caller), { user_id: userId.toHexString() }, deps.now());
   const { matchedCount } = await deps.organizations.updateOne(
-    { ...writable(caller), "join_requests.user_id": userId },
-    withEvents({ $pull: { join_requests: { user_id: userId } } }, event),
+    { ...writable(caller), [requestPath(userId)]: { $exists: true } },
+    withEvents(withdrawn(userId), event),
   );
   if (matchedCount > 0) return publishLater(deps, caller.orgId);
   const refused = await whyRefused(deps, caller);
@@ -243,7 +253,7 @@ const admits = (mark: DomainJoinMark, userId: ObjectId): Record<string, unknown>
         [policyPath(mark.domain_id, "policy")]: "auto_join",
         [policyPath(mark.domain_id, "role")]: mark.role,
       }
-    : { "join_requests.user_id": userId, [memberPath(mark.approved_by ?? userId, "role")]: { $in: invitersOf(mark.role) } };
+    : { [requestPath(userId)]: { $exists: true }, [memberPath(mark.approved_by ?? userId, "role")]: { $in: invitersOf(mark.role) } };
 
 const addMember = async (deps: Deps, run: DomainJoining): Promise<"undone" | undefined> => {
   const { account, mark } = run;
@@ -264,7 +274,10 @@ const addMember = async (deps: Deps, run: DomainJoining): Promise<"undone" | und
   );
   const org = await deps.organizations.findOneAndUpdate(
     { _id: mark.org_id, status: "active", ...ADMITS_CALLERS, [memberPath(account.user_id)]: { $exists: false }, ...admits(mark, account.user_id) },
-    withEvents({ $set: { [memberPath(account.user_id)]: member, updated_at: deps.now() }, $pull: { join_requests: { user_id: account.user_id } } }, joined),
+    withEvents(
+      { $set: { [memberPath(account.user_id)]: member, updated_at: deps.now() }, ...(mark.via === "approval" ? withdrawn(account.user_id) : {}) },
+      joined,
+    ),
     { returnNewDocument: true },
   );
   if (org) {
