@@ -7,7 +7,7 @@ import { ObjectId } from "bson";
 import { decodeJwt } from "jose";
 import { describe, expect, it } from "vitest";
 import worker from "../../src/index";
-import { bearer, call, createOrg, env, join, loginToken, patchJson, postJson, uniqueName, useOwnDatabase } from "../helpers";
+import { bearer, call, createOrg, env, invite, join, loginToken, patchJson, postJson, uniqueName, useOwnDatabase } from "../helpers";
 import { accounts, DNS_CONTROL, freshDomain, membersOf, organizations, orgIdOf, proveAddress, signUp, suggestions, verifiedOrganization } from "./domain-kit";
 import { mailpitUrl, nthMailTo } from "./mail-mailpit";
 
@@ -93,6 +93,11 @@ describe.skipIf(!DNS_CONTROL)("joining by a verified domain", () => {
     expect(orgIdOf(await loginToken(asker, "Sign-up-123"))).toBe(orgId);
     // The declined account is still an account of its own, and may ask again.
     expect((await postJson(`/auth/suggestions/${orgId}/join`, {}, bearer(b.access_token))).status).toBe(202);
+    // Invited meanwhile and accepted: the request has its answer, and approving it is a 409 that clears it.
+    const { token: invitation } = await invite(owner, other);
+    expect((await postJson("/invitations/accept", { token: invitation, password: "Sign-up-123" })).status).toBe(200);
+    expect((await call(`/org/join-requests/${b.user_id}/approve`, { method: "POST", headers: bearer(owner) })).status).toBe(409);
+    expect(await (await call("/org/join-requests", { headers: bearer(owner) })).json()).toEqual({ requests: [] });
   });
 
   it("a lapsed or released domain lets nobody in, and a policy of none neither", async () => {
