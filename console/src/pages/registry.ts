@@ -13,8 +13,10 @@ import { ForgotPassword, ResetPassword, VerifyEmail } from "./recover";
 import { Roles } from "./roles";
 import { Settings } from "./settings";
 import { SignIn } from "./sign-in";
+import { SignUp } from "./sign-up";
 import { Teams } from "./teams";
 import { Webhooks } from "./webhooks";
+import { Welcome } from "./welcome";
 
 /**
  * Every view of the console, in one list: the shell routes by it, builds the navigation from it
@@ -22,12 +24,14 @@ import { Webhooks } from "./webhooks";
  *
  * - `guest`: shown to anyone (signing in, creating an organization, the mailed links);
  * - `member`: needs a session, and the permission when one is named;
+ * - `account`: needs a session, of an account in no organization or a member's (the organizations
+ *   the address may join);
  * - `operator`: the platform's pages, behind an operator key (platform.tsx).
  */
 export interface ConsolePage {
   path: string;
   title: string;
-  audience: "guest" | "member" | "operator";
+  audience: "guest" | "member" | "account" | "operator";
   /** What the member's role must allow for the page to be listed and opened. */
   permission?: Permission;
   /** Listed in the member navigation. */
@@ -46,7 +50,9 @@ export const PAGES: readonly ConsolePage[] = [
   { path: "/console/webhooks", title: "Webhooks", audience: "member", permission: "webhook:manage", nav: true, view: Webhooks },
   { path: "/console/settings", title: "Settings", audience: "member", permission: "organization:update", nav: true, view: Settings },
   { path: "/console/account", title: "Your account", audience: "member", view: Account },
+  { path: "/console/welcome", title: "Join your organization", audience: "account", view: Welcome },
   { path: "/console/sign-in", title: "Sign in", audience: "guest", view: SignIn },
+  { path: "/console/sign-up", title: "Sign up", audience: "guest", view: SignUp },
   { path: "/console/create", title: "Create an organization", audience: "guest", view: Create },
   { path: "/console/accept", title: "Accept an invitation", audience: "guest", view: Accept },
   { path: "/console/forgot-password", title: "Forgot your password", audience: "guest", view: ForgotPassword },
