@@ -139,6 +139,7 @@ describe.runIf(browserAvailable())("the console's shell: sign-up, sign-in, the a
       { title: "Roles", path: "/console/roles", permission: "member:read" },
       { title: "Teams", path: "/console/teams", permission: "member:read" },
       { title: "Invitations", path: "/console/invitations", permission: "member:invite" },
+      { title: "Domains", path: "/console/domains", permission: "domain:manage" },
       { title: "Records", path: "/console/records", permission: "records:read" },
       { title: "Events", path: "/console/events", permission: "audit:read" },
       { title: "Webhooks", path: "/console/webhooks", permission: "webhook:manage" },

@@ -3,6 +3,7 @@ import type { Permission } from "../../../src/domain/kernel/roles";
 import { Accept } from "./accept";
 import { Account } from "./account";
 import { Create } from "./create";
+import { Domains } from "./domains";
 import { Events } from "./events";
 import { Invitations } from "./invitations";
 import { Members } from "./members";
@@ -45,6 +46,7 @@ export const PAGES: readonly ConsolePage[] = [
   { path: "/console/roles", title: "Roles", audience: "member", permission: "member:read", nav: true, view: Roles },
   { path: "/console/teams", title: "Teams", audience: "member", permission: "member:read", nav: true, view: Teams },
   { path: "/console/invitations", title: "Invitations", audience: "member", permission: "member:invite", nav: true, view: Invitations },
+  { path: "/console/domains", title: "Domains", audience: "member", permission: "domain:manage", nav: true, view: Domains },
   { path: "/console/records", title: "Records", audience: "member", permission: "records:read", nav: true, view: Records },
   { path: "/console/events", title: "Events", audience: "member", permission: "audit:read", nav: true, view: Events },
   { path: "/console/webhooks", title: "Webhooks", audience: "member", permission: "webhook:manage", nav: true, view: Webhooks },
