@@ -169,9 +169,10 @@ describe.runIf(browserAvailable())("the console's shell: sign-up, sign-in, the a
     }
   });
 
-  it("has no serious accessibility violation on the views without data: a lost password, an unknown path, a link without its token", async () => {
+  it("has no serious accessibility violation on the views without data: a lost password, sign-up, an unknown path, a link without its token", async () => {
     for (const [path, heading] of [
       ["/console/forgot-password", "Forgot your password"],
+      ["/console/sign-up", "Sign up"],
       ["/console/no-such-view", "Not found"],
       ["/console/accept", "Accept an invitation"],
       ["/console/verify-email", "Verify your address"],
