@@ -96,7 +96,15 @@ const consolePages = (): string => {
     return { path, title, audience, permission: field("permission") };
   });
   const who = (audience: string, permission?: string) =>
-    audience === "guest" ? "anyone" : audience === "operator" ? "an operator key" : permission ? `a member whose role has \`${permission}\`` : "any member";
+    audience === "guest"
+      ? "anyone"
+      : audience === "operator"
+        ? "an operator key"
+        : audience === "account"
+          ? "anyone signed in, in an organization or not"
+          : permission
+            ? `a member whose role has \`${permission}\``
+            : "any member";
   return [
     "| view | path | who may open it |",
     "| --- | --- | --- |",

@@ -1,6 +1,6 @@
 import { createOrgClient } from "../../clients/typescript/index";
 import { ERRORS } from "../../src/domain/kernel/errors";
-import { session, signOut } from "./session";
+import { signedIn, signOut } from "./session";
 
 /**
  * The console's only way to the service: the generated client (clients/typescript), the public
@@ -32,12 +32,12 @@ api.use({
       request.headers.delete(OWN_REFUSAL_HEADER);
       ownRefusals.add(request);
     }
-    const token = session()?.token;
+    const token = signedIn()?.token;
     if (token && !request.headers.has("authorization")) request.headers.set("authorization", `Bearer ${token}`);
     return request;
   },
   async onResponse({ request, response }) {
-    const token = session()?.token;
+    const token = signedIn()?.token;
     if (response.status !== 401 || !token || ownRefusals.has(request) || request.headers.get("authorization") !== `Bearer ${token}`) return response;
     // A wrong password typed into a form (a password change, a rename) is a 401 too, and ends nothing.
     const detail = (

@@ -3,14 +3,17 @@ import { api, call } from "./api";
 import { type ConsolePage, PAGES, pageAt } from "./pages/registry";
 import { SignIn } from "./pages/sign-in";
 import { navigate, useLocation } from "./router";
-import { can, type Session, session, signIn, signOut, subscribe } from "./session";
+import { type AccountSession, can, type Session, session, signedIn, signIn, signOut, subscribe } from "./session";
 import { ErrorNote, Link, Name, Page } from "./ui";
 
-const useSession = (): Session | null => {
+const useSession = (): Session | AccountSession | null => {
   const [, tick] = useState(0);
   useEffect(() => subscribe(() => tick((n) => n + 1)), []);
-  return session();
+  return signedIn();
 };
+
+/** Where an account in no organization goes: the organizations its address may join. */
+const WELCOME = "/console/welcome";
 
 const allowed = (page: ConsolePage): boolean => !page.permission || can(page.permission);
 
@@ -97,6 +100,23 @@ const GuestHeader = () => (
   </header>
 );
 
+/** An account signed in to no organization: who it is, and a way out; no organization's sections. */
+const AccountHeader = ({ current }: { current: AccountSession }) => (
+  <header class="top">
+    <div class="top-row">
+      <Link href={WELCOME} class="brand">
+        Console
+      </Link>
+      <span class="top-actions">
+        {current.email ? <Name>{current.email}</Name> : null}
+        <button type="button" class="link-button" onClick={() => signOut()}>
+          Sign out
+        </button>
+      </span>
+    </div>
+  </header>
+);
+
 const NotFound = () => (
   <Page title="Not found">
     <p>
@@ -104,6 +124,9 @@ const NotFound = () => (
     </p>
   </Page>
 );
+
+/** Shown for the moment it takes to move elsewhere. */
+const Redirecting = () => null;
 
 const NotAllowed = () => (
   <Page title="Not available">
@@ -113,26 +136,37 @@ const NotAllowed = () => (
 
 /**
  * The shell: a skip link, the header for who is signed in, and the view for the path. A member
- * page opened without a session shows the sign-in form in place, and the page itself once signed in.
+ * page opened without a session shows the sign-in form in place, and the page itself once signed
+ * in; an account in no organization is sent to the organizations it may join instead.
  */
 export const App = () => {
   const current = useSession();
+  const member = session();
   const { path } = useLocation();
   const page = pageAt(path);
-  const signedIn = current !== null;
+  const needsSession = page?.audience === "member" || page?.audience === "account";
+  const outsideOrganization = current !== null && member === null && page?.audience === "member";
   let View = page?.view ?? NotFound;
-  if (page?.audience === "member" && !signedIn) View = SignIn;
+  if (needsSession && !current) View = SignIn;
+  else if (outsideOrganization) View = Redirecting;
   else if (page?.audience === "member" && !allowed(page)) View = NotAllowed;
-  // Signed in, the sign-in page leads to the console itself.
   useEffect(() => {
-    if (signedIn && path === "/console/sign-in") navigate("/console", { replace: true });
-  }, [signedIn, path]);
+    // Signed in, the sign-in page leads to the console itself, or for an account in no organization to the ones it may join.
+    if (current && path === "/console/sign-in") navigate(member ? "/console" : WELCOME, { replace: true });
+    else if (outsideOrganization) navigate(WELCOME, { replace: true });
+  }, [current, member, path, outsideOrganization]);
   return (
     <>
       <a class="skip" href="#main">
         Skip to content
       </a>
-      {page?.audience === "operator" ? null : current ? <MemberHeader current={current} path={path} /> : <GuestHeader />}
+      {page?.audience === "operator" ? null : member ? (
+        <MemberHeader current={member} path={path} />
+      ) : current ? (
+        <AccountHeader current={current} />
+      ) : (
+        <GuestHeader />
+      )}
       <main id="main">
         <View />
       </main>

@@ -19,10 +19,68 @@ const require = createRequire(join(ROOT, "package.json"));
 export const OPERATOR_WRITE = "test-console-operator-write-0123456789";
 export const OPERATOR_READ = "test-console-operator-read-01234567890";
 
+/**
+ * The test DNS server (scripts/with-dns.sh), where the domain tests publish the records the Worker
+ * looks up; without it the Worker asks a port where nothing answers, never a resolver on the internet.
+ */
+export const DNS_DOH_URL = process.env.DNS_DOH_URL ?? "";
+export const DNS_CONTROL_URL = process.env.DNS_CONTROL_URL ?? "";
+
 export const CONSOLE_VARS: Record<string, string> = {
   PLATFORM_API_KEYS: `console-read:read:${OPERATOR_READ},console-write:write:${OPERATOR_WRITE}`,
   // The webhook test delivers to a receiver on this machine.
   WEBHOOK_ALLOW_HTTP_LOOPBACK: "1",
+  DNS_RESOLVER_URL: DNS_DOH_URL || "http://127.0.0.1:9/dns-query",
+};
+
+/** Mailpit (scripts/with-mailpit.sh): its API, where the tests read what the Worker mailed, and its SMTP port. */
+export const MAILPIT = process.env.MAILPIT_API_URL ?? "";
+const SMTP_PORT = process.env.MAILPIT_SMTP_PORT ?? "";
+
+/**
+ * Whether the suites that need `what` have it: under CI a missing one fails the run rather than
+ * skipping them unseen; elsewhere they are skipped with a word saying how to run them.
+ */
+export const serversAvailable = (what: { mail?: boolean; dns?: boolean }, suite: string): boolean => {
+  const missing = [
+    what.mail && !(MAILPIT && SMTP_PORT) ? "scripts/with-mailpit.sh" : "",
+    what.dns && !(DNS_DOH_URL && DNS_CONTROL_URL) ? "scripts/with-dns.sh" : "",
+  ].filter(Boolean);
+  if (missing.length === 0) return true;
+  if (process.env.CI) throw new Error(`${suite} need ${missing.join(" and ")}: run the browser suite under them`);
+  console.warn(`skipping ${suite}: run them under ${missing.join(" and ")}`);
+  return false;
+};
+
+/** The Worker's settings for mailing to Mailpit over SMTP, its links pointing back at the console. */
+export const mailVars = (origin: string): Record<string, string> => ({
+  MAIL_TRANSPORT: "smtp",
+  SMTP_HOST: "127.0.0.1",
+  SMTP_PORT,
+  SMTP_SECURITY: "off",
+  SMTP_USER: "local",
+  SMTP_PASSWORD: "local-only",
+  MAIL_FROM: "accounts@console.test",
+  MAIL_LINK_BASE_URL: `${origin}/console/`,
+});
+
+/** The link of the newest message to `address` whose subject matches, once Mailpit has it. */
+export const linkMailedTo = async (address: string, subject: RegExp): Promise<string> => {
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline) {
+    const found = (await (await fetch(`${MAILPIT}/api/v1/search?query=${encodeURIComponent(`to:"${address}"`)}`)).json()) as {
+      messages: { ID: string; Subject: string }[];
+    };
+    const message = found.messages.find((m) => subject.test(m.Subject));
+    if (message) {
+      const { Text } = (await (await fetch(`${MAILPIT}/api/v1/message/${message.ID}`)).json()) as { Text: string };
+      const link = /https?:\/\/\S+#token=\S+/.exec(Text)?.[0];
+      if (!link) throw new Error(`no link in the message: ${Text}`);
+      return link;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`no message matching ${subject} reached ${address}`);
 };
 
 export interface ConsoleRig {

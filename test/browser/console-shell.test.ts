@@ -139,6 +139,7 @@ describe.runIf(browserAvailable())("the console's shell: sign-up, sign-in, the a
       { title: "Roles", path: "/console/roles", permission: "member:read" },
       { title: "Teams", path: "/console/teams", permission: "member:read" },
       { title: "Invitations", path: "/console/invitations", permission: "member:invite" },
+      { title: "Domains", path: "/console/domains", permission: "domain:manage" },
       { title: "Records", path: "/console/records", permission: "records:read" },
       { title: "Events", path: "/console/events", permission: "audit:read" },
       { title: "Webhooks", path: "/console/webhooks", permission: "webhook:manage" },
@@ -168,9 +169,10 @@ describe.runIf(browserAvailable())("the console's shell: sign-up, sign-in, the a
     }
   });
 
-  it("has no serious accessibility violation on the views without data: a lost password, an unknown path, a link without its token", async () => {
+  it("has no serious accessibility violation on the views without data: a lost password, sign-up, an unknown path, a link without its token", async () => {
     for (const [path, heading] of [
       ["/console/forgot-password", "Forgot your password"],
+      ["/console/sign-up", "Sign up"],
       ["/console/no-such-view", "Not found"],
       ["/console/accept", "Accept an invitation"],
       ["/console/verify-email", "Verify your address"],

@@ -7,6 +7,8 @@ import { can, session, signOut } from "../session";
 import { ConfirmButton, DataTable, Empty, ErrorNote, Loading, LoadMore, Name, Page, Time, useLoad } from "../ui";
 
 type Member = paths["/org/members"]["get"]["responses"][200]["content"]["application/json"]["members"][number];
+type JoinRequest = paths["/org/join-requests"]["get"]["responses"][200]["content"]["application/json"]["requests"][number];
+type JoinRole = "member" | "admin";
 
 /** Members a page at a time: a screenful, the rest behind "Load more". */
 const PAGE_SIZE = 25;
@@ -88,6 +90,106 @@ const TeamsOf = ({ member, names }: { member: Member; names: Map<string, string>
   ) : (
     <span>–</span>
   );
+
+/** Approves one request with the role picked beside it (admin only for those who may make admins), or declines it. */
+const JoinRequestRow = ({ request, roles, onDone }: { request: JoinRequest; roles: JoinRole[]; onDone: () => Promise<unknown> }) => {
+  const [role, setRole] = useState<JoinRole>("member");
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const approve = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      await call(api.POST("/org/join-requests/{user_id}/approve", { params: { path: { user_id: request.user_id } }, body: { role } }));
+      await onDone();
+    } catch (failure) {
+      setError(failure);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <tr>
+      <td>
+        <Name>{request.email}</Name>
+      </td>
+      <td class="join-domain">
+        <Name>{request.domain}</Name>
+      </td>
+      <td>
+        <Time at={request.requested_at} />
+      </td>
+      <td>
+        <div class="join-actions">
+          {roles.length > 1 ? (
+            <>
+              <label class="visually-hidden" for={`join-role-${request.user_id}`}>
+                Role for {request.email}
+              </label>
+              <select
+                id={`join-role-${request.user_id}`}
+                value={role}
+                onChange={(event) => setRole((event.currentTarget as HTMLSelectElement).value as JoinRole)}
+              >
+                {roles.map((each) => (
+                  <option key={each} value={each}>
+                    {each}
+                  </option>
+                ))}
+              </select>
+            </>
+          ) : null}
+          <button type="button" disabled={busy} aria-busy={busy} onClick={approve}>
+            {busy ? "Approving…" : "Approve"}
+          </button>
+          <ConfirmButton
+            label="Decline"
+            confirm={
+              <>
+                Decline <Name>{request.email}</Name>?
+              </>
+            }
+            onConfirm={async () => {
+              await call(api.DELETE("/org/join-requests/{user_id}", { params: { path: { user_id: request.user_id } } }));
+              await onDone();
+            }}
+          />
+        </div>
+        <ErrorNote error={error} />
+      </td>
+    </tr>
+  );
+};
+
+/**
+ * People at a `suggest` domain of the organization who asked to join (domains.tsx sets the policy);
+ * listed only while someone waits. An approved person joins at once and signs in to open it.
+ */
+const JoinRequests = ({ role, onJoined }: { role: string; onJoined: () => Promise<unknown> }) => {
+  const requests = useLoad(async () => (await call(api.GET("/org/join-requests"))).requests);
+  const roles = (["member", "admin"] as const).filter((each) => mayAssign(role, undefined, each));
+  if (!requests.error && !requests.data?.length) return null;
+  return (
+    <section aria-labelledby="join-requests-title">
+      <h2 id="join-requests-title">Asking to join</h2>
+      <ErrorNote error={requests.error} />
+      {requests.data?.length ? (
+        <DataTable caption="People asking to join" columns={["E-mail", "Domain", "Asked", "Actions"]}>
+          {requests.data.map((request) => (
+            <JoinRequestRow
+              key={request.user_id}
+              request={request}
+              roles={roles.length ? roles : ["member"]}
+              onDone={async () => {
+                await Promise.all([requests.reload(), onJoined()]);
+              }}
+            />
+          ))}
+        </DataTable>
+      ) : null}
+    </section>
+  );
+};
 
 /** Leaving: any member may, but the last owner (the service says so, here). The session ends with the membership. */
 const Leave = ({ orgName }: { orgName: string }) => (
@@ -187,6 +289,7 @@ export const Members = () => {
         </DataTable>
       ) : null}
       {cursor ? <LoadMore onMore={more} /> : null}
+      {can("member:invite") ? <JoinRequests role={me.role} onJoined={reload} /> : null}
       <Leave orgName={me.orgName} />
     </Page>
   );

@@ -1,7 +1,9 @@
 import { useState } from "preact/hooks";
+import type { paths } from "../../../clients/typescript/index";
 import { api, call } from "../api";
 import { useFragmentToken } from "../router";
-import { EmailField, ErrorNote, Form, Link, Notice, Page, PasswordField } from "../ui";
+import { session, signedIn, signOut } from "../session";
+import { EmailField, ErrorNote, Form, Link, Name, Notice, Page, PasswordField } from "../ui";
 
 /** Asks for a reset link; the answer is the same for every address, known or not. */
 export const ForgotPassword = () => {
@@ -61,29 +63,58 @@ export const ResetPassword = () => {
   );
 };
 
-/** The mailed verification link's page: one press proves the address (a link scanner that opens the page proves nothing). */
+type Joined = NonNullable<paths["/auth/verify-email/confirm"]["post"]["responses"][200]["content"]["application/json"]["joined"]>;
+
+/**
+ * The mailed verification link's page: one press proves the address (a link scanner that opens the
+ * page proves nothing). A verified address joins the organization whose `auto_join` domain it is
+ * at once; an account's session without organization cannot open it, so it ends, for a sign-in
+ * that can.
+ */
 export const VerifyEmail = () => {
   const token = useFragmentToken();
-  const [done, setDone] = useState(false);
+  const [joined, setJoined] = useState<Joined | null>(null);
   return (
     <Page title="Verify your address">
       {!token ? (
         <MissingToken />
-      ) : done ? (
-        <Notice>
-          Your address is verified. <Link href="/console">Open the console</Link>.
-        </Notice>
-      ) : (
+      ) : joined === null ? (
         <Form
           onSubmit={async () => {
-            await call(api.POST("/auth/verify-email/confirm", { body: { token } }));
-            setDone(true);
+            const answer = await call(api.POST("/auth/verify-email/confirm", { body: { token } }));
+            const now = answer.joined ?? [];
+            if (now.length > 0 && signedIn() && !session()) signOut(`You joined ${now.map((each) => each.organization_name).join(", ")}: sign in to open it.`);
+            setJoined(now);
           }}
           submit="Verify my address"
           label="Verify your address"
         >
           <p>Press the button to confirm that this address is yours.</p>
         </Form>
+      ) : joined.length === 0 ? (
+        <Notice>
+          Your address is verified. <Link href="/console">Open the console</Link>.
+        </Notice>
+      ) : (
+        <Notice>
+          Your address is verified, and you joined{" "}
+          {joined.map((each, index) => (
+            <span key={each.org_id}>
+              {index > 0 ? ", " : null}
+              <Name>{each.organization_name}</Name> as {each.role}
+            </span>
+          ))}{" "}
+          by its domain.{" "}
+          {session() ? (
+            <>
+              <Link href="/console">Open the console</Link> and switch to it.
+            </>
+          ) : (
+            <>
+              <Link href="/console/sign-in">Sign in</Link> to open {joined.length > 1 ? "them" : "it"}.
+            </>
+          )}
+        </Notice>
       )}
     </Page>
   );

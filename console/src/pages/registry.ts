@@ -3,6 +3,7 @@ import type { Permission } from "../../../src/domain/kernel/roles";
 import { Accept } from "./accept";
 import { Account } from "./account";
 import { Create } from "./create";
+import { Domains } from "./domains";
 import { Events } from "./events";
 import { Invitations } from "./invitations";
 import { Members } from "./members";
@@ -13,8 +14,10 @@ import { ForgotPassword, ResetPassword, VerifyEmail } from "./recover";
 import { Roles } from "./roles";
 import { Settings } from "./settings";
 import { SignIn } from "./sign-in";
+import { SignUp } from "./sign-up";
 import { Teams } from "./teams";
 import { Webhooks } from "./webhooks";
+import { Welcome } from "./welcome";
 
 /**
  * Every view of the console, in one list: the shell routes by it, builds the navigation from it
@@ -22,12 +25,14 @@ import { Webhooks } from "./webhooks";
  *
  * - `guest`: shown to anyone (signing in, creating an organization, the mailed links);
  * - `member`: needs a session, and the permission when one is named;
+ * - `account`: needs a session, of an account in no organization or a member's (the organizations
+ *   the address may join);
  * - `operator`: the platform's pages, behind an operator key (platform.tsx).
  */
 export interface ConsolePage {
   path: string;
   title: string;
-  audience: "guest" | "member" | "operator";
+  audience: "guest" | "member" | "account" | "operator";
   /** What the member's role must allow for the page to be listed and opened. */
   permission?: Permission;
   /** Listed in the member navigation. */
@@ -41,12 +46,15 @@ export const PAGES: readonly ConsolePage[] = [
   { path: "/console/roles", title: "Roles", audience: "member", permission: "member:read", nav: true, view: Roles },
   { path: "/console/teams", title: "Teams", audience: "member", permission: "member:read", nav: true, view: Teams },
   { path: "/console/invitations", title: "Invitations", audience: "member", permission: "member:invite", nav: true, view: Invitations },
+  { path: "/console/domains", title: "Domains", audience: "member", permission: "domain:manage", nav: true, view: Domains },
   { path: "/console/records", title: "Records", audience: "member", permission: "records:read", nav: true, view: Records },
   { path: "/console/events", title: "Events", audience: "member", permission: "audit:read", nav: true, view: Events },
   { path: "/console/webhooks", title: "Webhooks", audience: "member", permission: "webhook:manage", nav: true, view: Webhooks },
   { path: "/console/settings", title: "Settings", audience: "member", permission: "organization:update", nav: true, view: Settings },
   { path: "/console/account", title: "Your account", audience: "member", view: Account },
+  { path: "/console/welcome", title: "Join your organization", audience: "account", view: Welcome },
   { path: "/console/sign-in", title: "Sign in", audience: "guest", view: SignIn },
+  { path: "/console/sign-up", title: "Sign up", audience: "guest", view: SignUp },
   { path: "/console/create", title: "Create an organization", audience: "guest", view: Create },
   { path: "/console/accept", title: "Accept an invitation", audience: "guest", view: Accept },
   { path: "/console/forgot-password", title: "Forgot your password", audience: "guest", view: ForgotPassword },

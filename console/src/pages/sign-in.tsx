@@ -42,7 +42,8 @@ export const SignIn = () => {
         )}
       </Form>
       <p>
-        <Link href="/console/forgot-password">Forgot your password?</Link> · <Link href="/console/create">Create an organization</Link>
+        <Link href="/console/forgot-password">Forgot your password?</Link> · <Link href="/console/sign-up">Sign up</Link> ·{" "}
+        <Link href="/console/create">Create an organization</Link>
       </p>
     </Page>
   );
