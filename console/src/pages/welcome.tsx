@@ -1,5 +1,6 @@
+import { useState } from "preact/hooks";
 import type { paths } from "../../../clients/typescript/index";
-import { api, call } from "../api";
+import { answer, api, call } from "../api";
 import { navigate } from "../router";
 import { session, signedIn, signIn, signOut } from "../session";
 import { Empty, ErrorNote, Form, Link, Loading, Name, Notice, Page, useLoad } from "../ui";
@@ -50,6 +51,55 @@ const SuggestionCard = ({ suggestion, email, onAsked }: { suggestion: Suggestion
 };
 
 /**
+ * The address not yet verified: the suggestions checked again (after following the link), or a new
+ * link mailed (POST /auth/verify-email, which replaces the earlier ones: a lost or expired mail is
+ * no dead end). An address the service already counts as verified loads the suggestions again.
+ */
+const VerifyFirst = ({ email, onCheck }: { email: string; onCheck: () => Promise<unknown> }) => {
+  const [busy, setBusy] = useState(false);
+  const [sent, setSent] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const mailAgain = async () => {
+    setBusy(true);
+    // Cleared first, so the status line changes, and is read out, on every press.
+    setSent(false);
+    setError(null);
+    try {
+      const { status } = await answer(api.POST("/auth/verify-email"));
+      if (status === 202) setSent(true);
+      else await onCheck();
+    } catch (failure) {
+      setError(failure);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <>
+      <Notice>
+        Verify your address first: a link to verify <Name>{email}</Name> was mailed to it. Open it, then check again here.
+      </Notice>
+      <div class="row">
+        <button type="button" class="secondary" onClick={onCheck}>
+          Check again
+        </button>
+        <button type="button" class="secondary" disabled={busy} aria-busy={busy} onClick={mailAgain}>
+          {busy ? "Mail the link again…" : "Mail the link again"}
+        </button>
+      </div>
+      <div role="status">
+        {sent ? (
+          <p class="notice">
+            A new link is on its way to <Name>{email}</Name>: it replaces the earlier ones, which no longer verify.
+          </p>
+        ) : null}
+      </div>
+      <ErrorNote error={error} />
+    </>
+  );
+};
+
+/**
  * Where an account goes after sign-up, or signed in while it belongs to no organization: the
  * organizations its verified address may join by its domain (GET /auth/suggestions). An unverified
  * address joins nothing, so it is asked to follow the mailed link first.
@@ -67,16 +117,7 @@ export const Welcome = () => {
     <Page title="Join your organization">
       {list.loading && !list.data ? <Loading what="Looking for your organization" /> : null}
       <ErrorNote error={list.error} />
-      {list.data && !list.data.email_verified ? (
-        <>
-          <Notice>
-            Verify your address first: a link to verify <Name>{email}</Name> was mailed to it. Open it, then check again here.
-          </Notice>
-          <button type="button" class="secondary" onClick={list.reload}>
-            Check again
-          </button>
-        </>
-      ) : null}
+      {list.data && !list.data.email_verified ? <VerifyFirst email={email} onCheck={list.reload} /> : null}
       {list.data?.email_verified && list.data.suggestions.length > 0 ? (
         <ul class="suggestions">
           {list.data.suggestions.map((suggestion) => (
