@@ -11,6 +11,7 @@ import {
   expectClean,
   fitsWidth,
   linkMailedTo,
+  MAILPIT,
   mailVars,
   type Owner,
   openConsole,
@@ -94,6 +95,27 @@ const proveAddress = async (page: Page, email: string) => {
   await page.goto(await linkMailedTo(email, /verify|confirm/i));
   await page.getByRole("button", { name: "Verify my address" }).click();
   await page.getByText("Your address is verified").waitFor();
+};
+
+/** Every verification link mailed to `address`, the newest first. */
+const verificationLinksTo = async (address: string): Promise<string[]> => {
+  const found = (await (await fetch(`${MAILPIT}/api/v1/search?query=${encodeURIComponent(`to:"${address}"`)}`)).json()) as {
+    messages: { ID: string; Subject: string; Created: string }[];
+  };
+  const messages = found.messages.filter((m) => /verify|confirm/i.test(m.Subject)).sort((a, b) => Date.parse(b.Created) - Date.parse(a.Created));
+  return Promise.all(
+    messages.map(async ({ ID }) => {
+      const { Text } = (await (await fetch(`${MAILPIT}/api/v1/message/${ID}`)).json()) as { Text: string };
+      return /https?:\/\/\S+#token=\S+/.exec(Text)?.[0] ?? "";
+    }),
+  );
+};
+
+/** A mailed link opened in a tab of its own (no session in it) and its button pressed. */
+const followInNewTab = async (link: string) => {
+  const tab = await openConsole(rig.browser.context, rig.worker.origin, link.slice(rig.worker.origin.length));
+  await tab.page.getByRole("button", { name: "Verify my address" }).click();
+  return tab;
 };
 
 const card = (page: Page, name: string) => page.getByRole("region", { name, exact: true });
@@ -355,6 +377,84 @@ describe.runIf(browserAvailable() && serversAvailable({ mail: true, dns: true },
       await mine.waitForURL(`${rig.worker.origin}/console`);
       expectClean(ownerTab, askerTab);
       for (const tab of [ownerTab, askerTab]) await tab.page.close();
+    });
+
+    it("mails the verification link again from the welcome page; a person at a domain nobody verified creates an organization of their own there and opens it as its owner", async () => {
+      const domain = freshDomain();
+      const person = { email: `hal-${unique()}@${domain}`, password: "Sign-up-1234" };
+      const personTab = await openConsole(rig.browser.context, rig.worker.origin, "/console/sign-in");
+      const mine = personTab.page;
+      await signUpOnPage(mine, person);
+      await mine.getByText("Verify your address first").waitFor();
+      await linkMailedTo(person.email, /verify|confirm/i);
+      expect(await verificationLinksTo(person.email)).toHaveLength(1);
+
+      // The link mailed again: a second message reaches Mailpit, and the page says it is on its way.
+      await mine.getByRole("button", { name: "Mail the link again" }).click();
+      await mine.getByRole("status").filter({ hasText: "A new link is on its way" }).waitFor();
+      await expect.poll(async () => (await verificationLinksTo(person.email)).length, { timeout: 20_000 }).toBe(2);
+      const [newest, earlier] = await verificationLinksTo(person.email);
+      expect(newest).not.toBe(earlier);
+      expect(await suggestionsFor(person)).toMatchObject({ email_verified: false, suggestions: [] });
+      await expectAccessible(mine);
+      await screenshot(mine, "welcome-mail-again");
+      await mine.setViewportSize({ width: 390, height: 844 });
+      expect(await fitsWidth(mine)).toBe(true);
+      await mine.setViewportSize({ width: 1280, height: 800 });
+
+      // The earlier link no longer verifies; the newest does.
+      const earlierTab = await followInNewTab(String(earlier));
+      await expect.poll(() => earlierTab.page.getByRole("alert").textContent()).toBe(ERRORS.LINK_INVALID.message);
+      expect(await suggestionsFor(person)).toMatchObject({ email_verified: false });
+      const newestTab = await followInNewTab(String(newest));
+      await newestTab.page.getByText("Your address is verified").waitFor();
+      expect(await suggestionsFor(person)).toMatchObject({ email_verified: true, suggestions: [] });
+
+      // The welcome page, still asking for the link, mails none once the address is verified: it checks again instead.
+      await mine.getByRole("button", { name: "Mail the link again" }).click();
+      await mine.getByText("No organization uses your domain").waitFor();
+      expect(await mine.getByText(domain, { exact: true }).count()).toBe(1);
+      expect(await verificationLinksTo(person.email)).toHaveLength(2);
+
+      // The person creates an organization of their own from the welcome page: its name, and the account's password.
+      await mine.getByRole("link", { name: "create an organization" }).click();
+      await mine.getByRole("heading", { name: "Create an organization" }).waitFor();
+      const form = mine.getByRole("form", { name: "Create an organization" });
+      expect(await form.getByLabel("Your e-mail").count()).toBe(0);
+      await mine.locator("#main bdi", { hasText: person.email }).waitFor();
+      await expectAccessible(mine);
+      await screenshot(mine, "create-as-account");
+      await mine.setViewportSize({ width: 390, height: 844 });
+      expect(await fitsWidth(mine)).toBe(true);
+      await mine.setViewportSize({ width: 1280, height: 800 });
+      const organization = `Own Org ${unique()}`;
+      await form.getByLabel("Organization name").fill(organization);
+
+      // A mistyped password is refused before anything is created: the tab stays the account's.
+      await form.getByLabel("Your password").fill("not-the-password");
+      await form.getByRole("button", { name: "Create" }).click();
+      await expect.poll(() => form.getByRole("alert").textContent()).toBe(ERRORS.INVALID_CREDENTIALS.message);
+      expect((await api(rig.worker.origin, "GET", `/org/get?organization_name=${encodeURIComponent(organization)}`)).status).toBe(404);
+      expect(new URL(mine.url()).pathname).toBe("/console/create");
+
+      // The right one: created, the tab signed in to it, on its overview, as its owner.
+      await form.getByLabel("Your password").fill(person.password);
+      await form.getByRole("button", { name: "Create" }).click();
+      await mine.waitForURL(`${rig.worker.origin}/console`);
+      await expect.poll(() => mine.locator(".who bdi").first().textContent()).toBe(organization);
+      expect(await mine.locator(".role").textContent()).toBe("owner");
+      await mine.getByRole("navigation", { name: "Sections" }).waitFor();
+      const stored = await mine.evaluate(() => JSON.parse(sessionStorage.getItem("oms.console.session") ?? "{}") as { token?: string });
+      expect(claimsOf(String(stored.token))).toMatchObject({ org_name: organization, role: "owner" });
+      expect((await api(rig.worker.origin, "GET", `/org/get?organization_name=${encodeURIComponent(organization)}`)).status).toBe(200);
+      const login = await api(rig.worker.origin, "POST", "/admin/login", { body: person });
+      expect(login.status).toBe(200);
+      const token = String(login.json.access_token);
+      expect(claimsOf(token)).toMatchObject({ org_name: organization, role: "owner", email_verified: true });
+      expect(await membersOf({ ...person, organization, token })).toMatchObject([{ email: person.email, role: "owner" }]);
+      await expectAccessible(mine);
+      expectClean(personTab, earlierTab, newestTab);
+      for (const tab of [personTab, earlierTab, newestTab]) await tab.page.close();
     });
   },
 );
