@@ -1,8 +1,7 @@
-import { type Account, type AccountDoc, accountMailOperation, findAccount, hasAccount, USERS } from "../accounts/accounts";
+import { type Account, type AccountDoc, accountMailOperation, hasAccount, USERS } from "../accounts/accounts";
 import type { Deps } from "../kernel/deps";
 import { AppError } from "../kernel/errors";
 import { runSteps } from "../kernel/operation";
-import { currentToken, type Principal } from "../kernel/principal";
 import { carryMail } from "../mail/carried";
 import { newMail } from "../mail/outbox";
 import { verifyEmailMessage } from "../mail/templates";

@@ -127,7 +127,7 @@ export const joinSuggested = async (deps: Deps, account: Account, orgId: ObjectI
  */
 export const joinOnVerification = async (deps: Deps, account: Account): Promise<{ org_id: string; organization_name: string; role: string }[]> => {
   const found = await findSuggestion(deps, account);
-  if (!found || found.policy !== "auto_join" || !admitsCallers(found.org)) return [];
+  if (found?.policy !== "auto_join" || !admitsCallers(found.org)) return [];
   try {
     const org = await joinByDomain(deps, account, {
       org_id: found.org._id,
