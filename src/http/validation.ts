@@ -28,6 +28,8 @@ const toIssue = (issue: z.core.$ZodIssue, where: Where, input: unknown): Validat
     case "too_big":
       return [{ loc, msg: `String should have at most ${issue.maximum} characters`, type: "string_too_long" }];
     case "invalid_format":
+      // A pattern says what it wants in its own message (pydantic's string_pattern_mismatch); a named format does not.
+      if (issue.format === "regex") return [{ loc, msg: issue.message, type: "string_pattern_mismatch" }];
       return [{ loc, msg: `value is not a valid ${issue.format === "email" ? "email address" : issue.format}`, type: "value_error" }];
     default:
       return [{ loc, msg: issue.message, type: "value_error" }];
