@@ -6,7 +6,7 @@ import { ADMITS_CALLERS, admitsCallers } from "../kernel/admission";
 import type { Deps } from "../kernel/deps";
 import { AppError, type ErrorCode } from "../kernel/errors";
 import { actorOf, newEvent, userActor, withEvents } from "../kernel/event";
-import { readOrganization, whyRefused, writable } from "../kernel/guard";
+import { readOrganization, readStanding, refusal, writable } from "../kernel/guard";
 import { freshTokenVersion, type JoinRequest, type MemberRecord, memberOf, memberPath, normalizeEmail, type OrganizationDoc } from "../kernel/model";
 import { defineOperation, runForRequest } from "../kernel/operation";
 import type { Caller, Principal } from "../kernel/principal";
@@ -202,8 +202,8 @@ export const declineJoinRequest = async (deps: Deps, caller: Caller, userId: Obj
     withEvents({ $pull: { join_requests: { user_id: userId } } }, event),
   );
   if (matchedCount > 0) return publishLater(deps, caller.orgId);
-  const refused = await whyRefused(deps, caller);
-  throw refused.code === "ORGANIZATION_BUSY" ? new AppError("JOIN_REQUEST_NOT_FOUND") : refused;
+  // Nothing in the document refuses the caller: the request is what is missing (a rename in flight is busy).
+  throw refusal(await readStanding(deps, caller), caller) ?? new AppError("JOIN_REQUEST_NOT_FOUND");
 };
 
 /** A join by domain under way: the account as marked, and what the run learns. */
