@@ -6,7 +6,7 @@ import { ADMITS_CALLERS, admitsCallers } from "../kernel/admission";
 import type { Deps } from "../kernel/deps";
 import { AppError, type ErrorCode } from "../kernel/errors";
 import { actorOf, newEvent, userActor, withEvents } from "../kernel/event";
-import { readOrganization, readStanding, refusal, writable } from "../kernel/guard";
+import { READABLE_STATUSES, readOrganization, readStanding, refusal, writable } from "../kernel/guard";
 import { freshTokenVersion, type JoinRequest, type MemberRecord, memberOf, memberPath, normalizeEmail, type OrganizationDoc } from "../kernel/model";
 import { defineOperation, runForRequest } from "../kernel/operation";
 import type { Caller, Principal } from "../kernel/principal";
@@ -58,9 +58,10 @@ const findSuggestion = async (deps: Deps, account: Account, orgId?: ObjectId): P
   if (!account.email_verified) return null;
   const doc = await domains(deps).findOne({ verified_domain: domainOf(account), ...(orgId ? { org_id: orgId } : {}) });
   if (!doc) return null;
+  // Mid-rename it is still the organization to join: the join is answered busy, not missing.
   const org = await deps.organizations.findOne(
-    { _id: doc.org_id, status: "active" },
-    { projection: { organization_name: 1, domain_policies: 1, join_requests: 1, suspended: 1, [memberPath(account.user_id)]: 1 } },
+    { _id: doc.org_id, status: { $in: READABLE_STATUSES } },
+    { projection: { organization_name: 1, status: 1, domain_policies: 1, join_requests: 1, suspended: 1, [memberPath(account.user_id)]: 1 } },
   );
   const entry = policyOf(org, doc._id);
   if (!org || !entry?.verified || !entry.policy || memberOf(org, account.user_id)) return null;
@@ -97,6 +98,7 @@ export const joinSuggested = async (deps: Deps, account: Account, orgId: ObjectI
   const found = await findSuggestion(deps, account, orgId);
   if (!found) throw new AppError("SUGGESTION_NOT_FOUND");
   if (!admitsCallers(found.org)) throw new AppError("ORGANIZATION_SUSPENDED");
+  if (found.org.status !== "active") throw new AppError("ORGANIZATION_BUSY");
   const named = { org_id: found.org._id.toHexString(), organization_name: found.org.organization_name };
   if (found.policy === "suggest") {
     await askToJoin(deps, account, found);
@@ -120,7 +122,7 @@ export const joinSuggested = async (deps: Deps, account: Account, orgId: ObjectI
  */
 export const joinOnVerification = async (deps: Deps, account: Account): Promise<{ org_id: string; organization_name: string; role: string }[]> => {
   const found = await findSuggestion(deps, account);
-  if (!found || found.policy !== "auto_join" || !admitsCallers(found.org)) return [];
+  if (found?.policy !== "auto_join" || !admitsCallers(found.org) || found.org.status !== "active") return [];
   try {
     const org = await joinByDomain(deps, account, {
       org_id: found.org._id,
