@@ -3856,32 +3856,20 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Validation error */
+                /** @description Validation error; This organization invites only addresses at its allowed domains (GET /org/invitation-domains) */
                 422: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "detail": [
-                         *         {
-                         *           "loc": [
-                         *             "body",
-                         *             "email"
-                         *           ],
-                         *           "msg": "value is not a valid email address",
-                         *           "type": "value_error"
-                         *         }
-                         *       ]
-                         *     }
-                         */
                         "application/json": {
                             detail: {
                                 loc: (string | number)[];
                                 msg: string;
                                 type: string;
                             }[];
+                        } | {
+                            detail: string;
                         };
                     };
                 };
