@@ -1,12 +1,15 @@
 import { ObjectId } from "bson";
 import { expect, inject } from "vitest";
-import { type AccountDoc, attemptKey, joinAccount, openAccount, USERS } from "../../src/domain/accounts/accounts";
+import { type AccountDoc, attemptKey, findAccount, joinAccount, openAccount, USERS } from "../../src/domain/accounts/accounts";
+import { signUp } from "../../src/domain/accounts/signup";
 import { createApiKey, revokeApiKey } from "../../src/domain/api-keys/api-keys";
 import { changePassword, login } from "../../src/domain/auth/auth";
 import { newLink } from "../../src/domain/auth/mailed-link";
 import { confirmPasswordReset, requestPasswordReset } from "../../src/domain/auth/password-reset";
-import { requestEmailVerification } from "../../src/domain/auth/verify-email";
+import { confirmEmailVerification, requestEmailVerification } from "../../src/domain/auth/verify-email";
 import { claimDomain, DOMAINS, type DomainDoc, deleteDomain, recordLookup } from "../../src/domain/domains/domains";
+import { approveJoinRequest, joinOnVerification, joinSuggested } from "../../src/domain/domains/joining";
+import { setDomainPolicy } from "../../src/domain/domains/policies";
 import { organizationEvents, publishOperation } from "../../src/domain/events/outbox";
 import { acceptInvitation } from "../../src/domain/invitations/accept";
 import { createInvitation, INVITATIONS, type InvitationDoc, revokeInvitation } from "../../src/domain/invitations/invitations";
@@ -288,6 +291,68 @@ const withDomain = (verified: boolean) => async (database: string) => {
   return { ...org, domain };
 };
 
+interface Joinable extends Org {
+  /** The account opened by sign-up at the organization's verified domain, its address proven. */
+  joiner: ObjectId;
+  /** An open verification link of the joiner's address, for the join that verifying it starts. */
+  link: string;
+}
+
+const JOINER = "dana@acme.test";
+
+/**
+ * Acme verified acme.test (a lookup that found its record) with this policy, and someone there
+ * signed up; under `suggest`, they asked to join. Their address is proven unless `unproven`, and a
+ * verification link of theirs is open either way. The work after each answer (relays, the mailed
+ * link) is waited for, so nothing of the set-up is still running when the scenario starts.
+ */
+const withJoiner =
+  (policy: "auto_join" | "suggest", options: { unproven?: true } = {}) =>
+  async (database: string): Promise<Joinable> => {
+    const org = await acme(database);
+    const tasks: Promise<unknown>[] = [];
+    const healthy: Deps = { ...depsFor(database), background: (task) => void tasks.push(task(depsFor(database)).catch(() => {})) };
+    const { id } = await claimDomain(healthy, org.owner, "acme.test");
+    const domain = ObjectId.createFromHexString(id);
+    const doc = (await domainOf(healthy, domain)) as DomainDoc;
+    await recordLookup(healthy, doc, { ok: true, records: [doc.value] }, { type: "system" });
+    await setDomainPolicy(healthy, org.owner, domain, { policy });
+    const joiner = ObjectId.createFromHexString((await signUp(healthy, JOINER, PASSWORD)).user_id);
+    await Promise.all(tasks);
+    const { token, pending } = await newLink(joiner, new Date(Date.now() + 600_000));
+    const users = healthy.data.collection<AccountDoc>(USERS);
+    await users.updateOne({ user_id: joiner }, { $set: { email_verification: pending, ...(options.unproven ? {} : { email_verified: true }) } });
+    if (policy === "suggest") await joinSuggested(healthy, await joinerOf(healthy, joiner), org.owner.orgId);
+    await Promise.all(tasks);
+    return { ...org, joiner, link: token };
+  };
+
+const joinerOf = async (deps: Deps, joiner: ObjectId) => {
+  const account = await findAccount(deps, joiner);
+  if (!account) throw new Error("the joiner's account is gone");
+  return account;
+};
+
+/**
+ * A join by domain happened whole or not at all: a member whose account lists the organization, or
+ * no member and an account that does not list it (consistent() checks both ways); the account
+ * stays either way (sign-up opened it), no marker is left, and the member.joined event is in the
+ * feed exactly when the member is. `requested`: the join request is gone exactly when they joined.
+ */
+const checkJoined =
+  (requested: boolean) =>
+  async (deps: Deps, { owner, joiner }: Joinable) => {
+    const [org] = await consistent(deps);
+    const member = org ? memberOf(org, joiner) : undefined;
+    const account = await joinerOf(deps, joiner);
+    expect(account.domain_join).toBeUndefined();
+    expect(account.org_ids.some((id) => id.equals(owner.orgId))).toBe(member !== undefined);
+    if (member) expect(member).toMatchObject({ email: JOINER, role: "member" });
+    expect(await countInFeed(deps, owner, "member.joined")).toBe(member ? 1 : 0);
+    const pending = (org?.join_requests ?? []).some((r) => r.user_id.equals(joiner));
+    expect(pending).toBe(requested && member === undefined);
+  };
+
 /** Every declared operation's scenario, by the operation's kind (src/domain/operations.ts). */
 export const SCENARIOS: Record<string, Scenario> = {
   "organization.create": created,
@@ -369,6 +434,12 @@ export const SCENARIOS: Record<string, Scenario> = {
       return left === null;
     },
   }),
+  // A verified address joining an auto_join domain's organization on request.
+  "domain.join": scenario<Joinable>({
+    setUp: withJoiner("auto_join"),
+    start: async (deps, { owner, joiner }) => joinSuggested(deps, await joinerOf(deps, joiner), owner.orgId),
+    check: checkJoined(false),
+  }),
   "password.change": carried({
     start: (deps, { owner }) => changePassword(deps, owner, PASSWORD, "Brand-new-9"),
     type: "admin.password_changed",
@@ -446,6 +517,24 @@ export const ALSO_STARTED_BY: Record<string, Record<string, Scenario>> = {
         const account = await deps.data.collection<AccountDoc>(USERS).findOne({ _id: await attemptKey("guest@example.com") });
         // Verified exactly when joined: the mark is part of the accept's first step, run again after a crash.
         expect(account?.email_verified === true).toBe(guest !== undefined);
+      },
+    }),
+  },
+  "domain.join": {
+    // An owner approving the request of someone at a suggest domain.
+    "an approval": scenario<Joinable>({
+      setUp: withJoiner("suggest"),
+      start: (deps, { owner, joiner }) => approveJoinRequest(deps, owner, joiner, "member"),
+      check: checkJoined(true),
+    }),
+    // Following the mailed link at an auto_join domain: the address proven, then the join.
+    "the address's verification": scenario<Joinable>({
+      setUp: withJoiner("auto_join", { unproven: true }),
+      start: async (deps, { link }) => joinOnVerification(deps, await confirmEmailVerification(deps, link)),
+      check: async (deps, world) => {
+        await checkJoined(false)(deps, world);
+        // Proven whatever became of the join: the verification was answered before it began.
+        expect((await joinerOf(deps, world.joiner)).email_verified).toBe(true);
       },
     }),
   },
