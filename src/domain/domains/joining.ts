@@ -279,9 +279,13 @@ const addMember = async (deps: Deps, run: DomainJoining): Promise<"undone" | und
     run.org = now;
     return;
   }
+  // An organization gone or going is refused as after its delete: to the person, nothing to join;
+  // to the approver, a token whose organization is gone.
   run.refusal =
     !now || now.status === "deleting"
-      ? "ORGANIZATION_NOT_FOUND"
+      ? mark.via === "approval"
+        ? "INVALID_TOKEN"
+        : "SUGGESTION_NOT_FOUND"
       : !admitsCallers(now)
         ? "ORGANIZATION_SUSPENDED"
         : now.status !== "active"
