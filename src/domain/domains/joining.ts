@@ -68,7 +68,12 @@ const findSuggestion = async (deps: Deps, account: Account, orgId?: ObjectId): P
   return { doc, org, policy: entry.policy, role: entry.role ?? "member" };
 };
 
-const requested = (org: Pick<OrganizationDoc, "join_requests">, userId: ObjectId) => (org.join_requests ?? []).some((r) => r.user_id.equals(userId));
+const requestOf = (org: Pick<OrganizationDoc, "join_requests"> | null, userId: ObjectId) => org?.join_requests?.find((r) => r.user_id.equals(userId));
+
+const requested = (org: Pick<OrganizationDoc, "join_requests">, userId: ObjectId) => requestOf(org, userId) !== undefined;
+
+/** The request a join answers, for its mark: removed with the member by its exact value. */
+const withRequest = (request: JoinRequest | undefined) => (request ? { request } : {});
 
 export const suggestionsFor = async (deps: Deps, account: Account): Promise<{ email: string; email_verified: boolean; suggestions: Suggestion[] }> => {
   const found = await findSuggestion(deps, account);
@@ -110,6 +115,7 @@ export const joinSuggested = async (deps: Deps, account: Account, orgId: ObjectI
     domain_id: found.doc._id,
     domain: found.doc.domain,
     role: found.role,
+    ...withRequest(requestOf(found.org, account.user_id)),
   });
   const member = memberOf(org, account.user_id) as MemberRecord;
   const access_token = await tokenFor(deps, org, member, member.token_version, true);
@@ -130,6 +136,7 @@ export const joinOnVerification = async (deps: Deps, account: Account): Promise<
       domain_id: found.doc._id,
       domain: found.doc.domain,
       role: found.role,
+      ...withRequest(requestOf(found.org, account.user_id)),
     });
     return [{ org_id: org._id.toHexString(), organization_name: org.organization_name, role: found.role }];
   } catch (error) {
@@ -189,19 +196,26 @@ export const listJoinRequests = async (deps: Deps, caller: Caller): Promise<{ re
 export const approveJoinRequest = async (deps: Deps, principal: Principal, userId: ObjectId, role: "member" | "admin") => {
   if (!invitersOf(role).includes(principal.role)) throw new AppError("PERMISSION_DENIED");
   const [org, account] = await Promise.all([readOrganization(deps, principal, { join_requests: 1 }), findAccount(deps, userId)]);
-  const request = org.join_requests?.find((r) => r.user_id.equals(userId));
+  const request = requestOf(org, userId);
   if (!request || !account) throw new AppError("JOIN_REQUEST_NOT_FOUND");
-  const joined = await joinByDomain(deps, account, { org_id: org._id, via: "approval", approved_by: principal.userId, domain: request.domain, role });
+  const joined = await joinByDomain(deps, account, { org_id: org._id, via: "approval", approved_by: principal.userId, domain: request.domain, role, request });
   const member = memberOf(joined, userId) as MemberRecord;
   return { user_id: userId.toHexString(), email: member.email, role: member.role, joined_at: member.joined_at.toISOString() };
 };
 
-/** Turns a request down: it goes, with its event; the account may ask again. */
+/**
+ * Turns a request down: it goes, with its event; the account may ask again. Read first, so that
+ * the update pulls the request by its exact value, as every store does alike (FerretDB's `$pull`
+ * matches whole elements only, and a partial one removed nothing there).
+ */
 export const declineJoinRequest = async (deps: Deps, caller: Caller, userId: ObjectId): Promise<void> => {
+  const org = await readStanding(deps, caller, { join_requests: 1 });
+  const request = requestOf(org, userId);
+  if (!request) throw refusal(org, caller) ?? new AppError("JOIN_REQUEST_NOT_FOUND");
   const event = newEvent("member.join_declined", actorOf(caller), { user_id: userId.toHexString() }, deps.now());
   const { matchedCount } = await deps.organizations.updateOne(
-    { ...writable(caller), "join_requests.user_id": userId },
-    withEvents({ $pull: { join_requests: { user_id: userId } } }, event),
+    { ...writable(caller), "join_requests.user_id": userId, "join_requests.at": request.at },
+    withEvents({ $pull: { join_requests: request } }, event),
   );
   if (matchedCount > 0) return publishLater(deps, caller.orgId);
   // Nothing in the document refuses the caller: the request is what is missing (a rename in flight is busy).
@@ -244,7 +258,11 @@ const admits = (mark: DomainJoinMark, userId: ObjectId): Record<string, unknown>
         [policyPath(mark.domain_id, "policy")]: "auto_join",
         [policyPath(mark.domain_id, "role")]: mark.role,
       }
-    : { "join_requests.user_id": userId, [memberPath(mark.approved_by ?? userId, "role")]: { $in: invitersOf(mark.role) } };
+    : {
+        "join_requests.user_id": userId,
+        ...(mark.request ? { "join_requests.at": mark.request.at } : {}),
+        [memberPath(mark.approved_by ?? userId, "role")]: { $in: invitersOf(mark.role) },
+      };
 
 const addMember = async (deps: Deps, run: DomainJoining): Promise<"undone" | undefined> => {
   const { account, mark } = run;
@@ -265,7 +283,10 @@ const addMember = async (deps: Deps, run: DomainJoining): Promise<"undone" | und
   );
   const org = await deps.organizations.findOneAndUpdate(
     { _id: mark.org_id, status: "active", ...ADMITS_CALLERS, [memberPath(account.user_id)]: { $exists: false }, ...admits(mark, account.user_id) },
-    withEvents({ $set: { [memberPath(account.user_id)]: member, updated_at: deps.now() }, $pull: { join_requests: { user_id: account.user_id } } }, joined),
+    withEvents(
+      { $set: { [memberPath(account.user_id)]: member, updated_at: deps.now() }, ...(mark.request ? { $pull: { join_requests: mark.request } } : {}) },
+      joined,
+    ),
     { returnNewDocument: true },
   );
   if (org) {
