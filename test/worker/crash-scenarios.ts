@@ -302,12 +302,12 @@ const JOINER = "dana@acme.test";
 
 /**
  * Acme verified acme.test (a lookup that found its record) with this policy, and someone there
- * signed up; under `suggest`, they asked to join. Their address is proven unless `unproven`, and a
+ * signed up; under `suggest`, they asked to join (and the policy became `later` since). Their address is proven unless `unproven`, and a
  * verification link of theirs is open either way. The work after each answer (relays, the mailed
  * link) is waited for, so nothing of the set-up is still running when the scenario starts.
  */
 const withJoiner =
-  (policy: "auto_join" | "suggest", options: { unproven?: true } = {}) =>
+  (policy: "auto_join" | "suggest", options: { unproven?: true; later?: "auto_join" } = {}) =>
   async (database: string): Promise<Joinable> => {
     const org = await acme(database);
     const tasks: Promise<unknown>[] = [];
@@ -323,6 +323,7 @@ const withJoiner =
     const users = healthy.data.collection<AccountDoc>(USERS);
     await users.updateOne({ user_id: joiner }, { $set: { email_verification: pending, ...(options.unproven ? {} : { email_verified: true }) } });
     if (policy === "suggest") await joinSuggested(healthy, await joinerOf(healthy, joiner), org.owner.orgId);
+    if (options.later) await setDomainPolicy(healthy, org.owner, domain, { policy: options.later });
     await Promise.all(tasks);
     return { ...org, joiner, link: token };
   };
@@ -525,6 +526,12 @@ export const ALSO_STARTED_BY: Record<string, Record<string, Scenario>> = {
     "an approval": scenario<Joinable>({
       setUp: withJoiner("suggest"),
       start: (deps, { owner, joiner }) => approveJoinRequest(deps, owner, joiner, "member"),
+      check: checkJoined(true),
+    }),
+    // A join on request at a domain that asked for approval when they asked and lets them in now: their request goes with the join.
+    "a join after asking under suggest": scenario<Joinable>({
+      setUp: withJoiner("suggest", { later: "auto_join" }),
+      start: async (deps, { owner, joiner }) => joinSuggested(deps, await joinerOf(deps, joiner), owner.orgId),
       check: checkJoined(true),
     }),
     // Following the mailed link at an auto_join domain: the address proven, then the join.
