@@ -4234,8 +4234,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Let a requester in (an owner or admin)
-         * @description The body is optional: `{"role":"admin"}` makes the requester an admin; without it, a member.
+         * Let a requester in
+         * @description The body is optional: `{"role":"admin"}` makes the requester an admin (an owner or admin approving); without it, a member. Who may approve is who may invite: a member whose `member:invite` comes from a role of the organization's own approves members only.
          */
         post: {
             parameters: {

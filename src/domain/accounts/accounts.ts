@@ -77,6 +77,11 @@ export interface DomainJoinMark {
    * it goes with the member, pulled by its exact value (FerretDB's `$pull` matches whole elements only).
    */
   request?: JoinRequest;
+  /**
+   * An approver whose `member:invite` comes from a role of the organization's own: their token
+   * version and the roles' revision as the approval read them, which the update adding the member checks.
+   */
+  approver_standing?: { token_version: number; roles_rev?: number };
 }
 
 /** A mailed one-time link's hash and expiry, kept on the account it opens (auth/mailed-link.ts). */

@@ -2,6 +2,7 @@ import type { ObjectId } from "bson";
 import { type Account, type AccountDoc, type DomainJoinMark, findAccount, USERS } from "../accounts/accounts";
 import { tokenFor } from "../auth/auth";
 import { publishLater } from "../events/outbox";
+import { mayInvite } from "../invitations/invitations";
 import { ADMITS_CALLERS, admitsCallers } from "../kernel/admission";
 import type { Deps } from "../kernel/deps";
 import { AppError, type ErrorCode } from "../kernel/errors";
@@ -192,13 +193,33 @@ export const listJoinRequests = async (deps: Deps, caller: Caller): Promise<{ re
   };
 };
 
-/** An owner or admin lets a requester in, as a member or (an owner or admin approving) an admin. */
+/**
+ * Lets a requester in, as they could be invited (mayInvite): an owner or admin as a member or an
+ * admin (the update adding them checks the approver's role); a member whose `member:invite` comes
+ * from a role of the organization's own as a member only (the update checks that the approver and
+ * the roles are as this read found them).
+ */
 export const approveJoinRequest = async (deps: Deps, principal: Principal, userId: ObjectId, role: "member" | "admin") => {
-  if (!invitersOf(role).includes(principal.role)) throw new AppError("PERMISSION_DENIED");
-  const [org, account] = await Promise.all([readOrganization(deps, principal, { join_requests: 1 }), findAccount(deps, userId)]);
+  const [org, account] = await Promise.all([
+    readOrganization(deps, principal, { join_requests: 1, custom_roles: 1, roles_rev: 1, [memberPath(principal.userId)]: 1 }),
+    findAccount(deps, userId),
+  ]);
+  const approver = memberOf(org, principal.userId);
+  if (!approver || !mayInvite(org, approver, role)) throw new AppError("PERMISSION_DENIED");
   const request = requestOf(org, userId);
   if (!request || !account) throw new AppError("JOIN_REQUEST_NOT_FOUND");
-  const joined = await joinByDomain(deps, account, { org_id: org._id, via: "approval", approved_by: principal.userId, domain: request.domain, role, request });
+  const standing = invitersOf(role).includes(approver.role)
+    ? {}
+    : { approver_standing: { token_version: approver.token_version, ...(org.roles_rev !== undefined ? { roles_rev: org.roles_rev } : {}) } };
+  const joined = await joinByDomain(deps, account, {
+    org_id: org._id,
+    via: "approval",
+    approved_by: principal.userId,
+    domain: request.domain,
+    role,
+    request,
+    ...standing,
+  });
   const member = memberOf(joined, userId) as MemberRecord;
   return { user_id: userId.toHexString(), email: member.email, role: member.role, joined_at: member.joined_at.toISOString() };
 };
@@ -261,7 +282,12 @@ const admits = (mark: DomainJoinMark, userId: ObjectId): Record<string, unknown>
     : {
         "join_requests.user_id": userId,
         ...(mark.request ? { "join_requests.at": mark.request.at } : {}),
-        [memberPath(mark.approved_by ?? userId, "role")]: { $in: invitersOf(mark.role) },
+        ...(mark.approver_standing
+          ? {
+              [memberPath(mark.approved_by ?? userId, "token_version")]: mark.approver_standing.token_version,
+              roles_rev: mark.approver_standing.roles_rev ?? { $exists: false },
+            }
+          : { [memberPath(mark.approved_by ?? userId, "role")]: { $in: invitersOf(mark.role) } }),
       };
 
 const addMember = async (deps: Deps, run: DomainJoining): Promise<"undone" | undefined> => {
