@@ -16,15 +16,17 @@ import { createInvitation, INVITATIONS, type InvitationDoc, revokeInvitation } f
 import { mailedHash } from "../../src/domain/invitations/mail";
 import type { Deps } from "../../src/domain/kernel/deps";
 import type { EventType } from "../../src/domain/kernel/model";
-import { memberOf, ORGANIZATION_INDEXES, type OrganizationDoc } from "../../src/domain/kernel/model";
+import { type MemberRecord, memberOf, ORGANIZATION_INDEXES, type OrganizationDoc } from "../../src/domain/kernel/model";
 import { idSecret, randomSecret } from "../../src/domain/kernel/one-time-secret";
 import { runForRequest } from "../../src/domain/kernel/operation";
 import type { Principal } from "../../src/domain/kernel/principal";
+import { permissionsOfRole } from "../../src/domain/kernel/roles";
 import { collectionNameFor } from "../../src/domain/kernel/slug";
 import { MAIL_OUTBOX, type MailDoc, type MailKind } from "../../src/domain/mail/outbox";
-import { removeMember } from "../../src/domain/members/members";
+import { assignRoles, removeMember } from "../../src/domain/members/members";
 import { createOrganization, deleteOrganization, renameOrganization } from "../../src/domain/organizations/lifecycle";
 import { reconcile } from "../../src/domain/reconciler/reconciler";
+import { createRole } from "../../src/domain/roles/roles";
 import { createWebhook, deleteWebhook, WEBHOOKS, type WebhookDoc } from "../../src/domain/webhooks/endpoints";
 import { disableEndpoint } from "../../src/domain/webhooks/send";
 import { ownerOf } from "../helpers";
@@ -328,6 +330,29 @@ const withJoiner =
     return { ...org, joiner, link: token };
   };
 
+/**
+ * A member whose `member:invite` comes from a role of the organization's own ("gatekeeper", with
+ * all a member may do), as their token names them: they approve as a member only.
+ */
+const withGatekeeper = async (database: string, world: Joinable): Promise<Joinable & { gatekeeper: Principal }> => {
+  const healthy = depsFor(database);
+  await createRole(healthy, world.owner, { name: "gatekeeper", permissions: ["member:invite", ...permissionsOfRole("member")] });
+  const { token } = await createInvitation(healthy, world.owner, { email: "keeper@example.com", role: "member" });
+  await acceptInvitation(healthy, { token, password: PASSWORD });
+  const doc = (await healthy.organizations.findOne({ _id: world.owner.orgId })) as OrganizationDoc;
+  const keeper = Object.values(doc.members).find((m) => m.email === "keeper@example.com") as MemberRecord;
+  await assignRoles(healthy, world.owner, keeper.user_id, ["member", "gatekeeper"]);
+  const after = memberOf((await healthy.organizations.findOne({ _id: world.owner.orgId })) as OrganizationDoc, keeper.user_id) as MemberRecord;
+  const gatekeeper: Principal = {
+    orgId: world.owner.orgId,
+    userId: keeper.user_id,
+    tokenVersion: after.token_version,
+    role: "member",
+    customRoles: ["gatekeeper"],
+  };
+  return { ...world, gatekeeper };
+};
+
 const joinerOf = async (deps: Deps, joiner: ObjectId) => {
   const account = await findAccount(deps, joiner);
   if (!account) throw new Error("the joiner's account is gone");
@@ -349,7 +374,11 @@ const checkJoined =
     expect(account.domain_join).toBeUndefined();
     expect(account.org_ids.some((id) => id.equals(owner.orgId))).toBe(member !== undefined);
     if (member) expect(member).toMatchObject({ email: JOINER, role: "member" });
-    expect(await countInFeed(deps, owner, "member.joined")).toBe(member ? 1 : 0);
+    // The joiner's member.joined, once (others may have joined before: an approver by invitation).
+    await countInFeed(deps, owner, "member.joined");
+    const { events } = await organizationEvents(deps, owner, { limit: 200 });
+    const joinedEvents = events.filter((e) => e.type === "member.joined" && e.data.user_id === joiner.toHexString());
+    expect(joinedEvents).toHaveLength(member ? 1 : 0);
     const pending = (org?.join_requests ?? []).some((r) => r.user_id.equals(joiner));
     expect(pending).toBe(requested && member === undefined);
   };
@@ -526,6 +555,12 @@ export const ALSO_STARTED_BY: Record<string, Record<string, Scenario>> = {
     "an approval": scenario<Joinable>({
       setUp: withJoiner("suggest"),
       start: (deps, { owner, joiner }) => approveJoinRequest(deps, owner, joiner, "member"),
+      check: checkJoined(true),
+    }),
+    // A member approving by a role of the organization's own: the update adding the requester checks that the approver and the roles are as read.
+    "an approval by a holder of the organization's own role": scenario<Joinable & { gatekeeper: Principal }>({
+      setUp: async (database) => withGatekeeper(database, await withJoiner("suggest")(database)),
+      start: (deps, { gatekeeper, joiner }) => approveJoinRequest(deps, gatekeeper, joiner, "member"),
       check: checkJoined(true),
     }),
     // A join on request at a domain that asked for approval when they asked and lets them in now: their request goes with the join.

@@ -290,6 +290,42 @@ describe("joining by domain, raced", { timeout: 120_000 }, () => {
     await expectSettled();
   });
 
+  it("approvals by a holder of the organization's own role while that role stops giving member:invite: none lets anyone in once the change is answered", async () => {
+    const { owner, orgId, domain } = await verifiedInStore({ policy: "suggest" });
+    const memberPermissions = ["member:read", "records:read", "records:write"];
+    expect((await postJson("/org/roles", { name: "gatekeeper", permissions: ["member:invite", ...memberPermissions] }, bearer(owner))).status).toBe(201);
+    const holder = await join(owner);
+    expect((await patchJson(`/org/members/${holder.userId}`, { roles: ["member", "gatekeeper"] }, bearer(owner))).status).toBe(200);
+    const keeper = await loginToken(holder.email, holder.password);
+    const crowd = await people(domain, 8, "kept");
+    for (const person of crowd) expect((await joinAs(person, orgId)).status).toBe(202);
+    const approvals = new Map<Person, Promise<Answer>>();
+    let changed: Promise<Answer> | undefined;
+    // Approvals one store round trip apart, the role's change among them.
+    for (const [i, person] of crowd.entries()) {
+      if (i === 3) changed = timed(() => patchJson("/org/roles/gatekeeper", { permissions: memberPermissions }, bearer(owner)));
+      approvals.set(
+        person,
+        timed(() => postJson(`/org/join-requests/${person.userId}/approve`, {}, bearer(keeper))),
+      );
+      await tick();
+    }
+    const answered = await (changed as Promise<Answer>);
+    const answers = await Promise.all(approvals.values());
+    report("approve while the role changes", [answered, ...answers]);
+    expect(answered.status, JSON.stringify(answered.body)).toBe(200);
+    for (const a of answers) expectAnswered(a, 200, APPROVE, [403, 404, 409]);
+    expect(answers[0]?.status).toBe(200);
+    expect(answers.filter((a) => a.sentAt > answered.receivedAt && a.status === 200)).toEqual([]);
+    const org = await organization(orgId);
+    const outcomes = await Promise.all([...approvals].map(async ([person, answer]) => ({ person, status: (await answer).status })));
+    for (const { person, status } of outcomes) await expectWhole(org, orgId, person, status === 200);
+    // Whoever was not let in still waits for someone who may.
+    const waiting = (org?.join_requests ?? []).map((r) => r.user_id.toHexString()).sort();
+    expect(waiting).toEqual(outcomes.flatMap(({ person, status }) => (status === 200 ? [] : [person.userId])).sort());
+    await expectSettled();
+  });
+
   it("two organizations verifying the same domain at once, auto_join on both: the people join exactly the one that verified", async () => {
     const domain = freshDomain();
     const claimants = await Promise.all(
