@@ -326,6 +326,9 @@ const addMember = async (deps: Deps, run: DomainJoining): Promise<"undone" | und
     run.org = now;
     return;
   }
+  // An approval whose request is still there as approved was refused for the approver's standing (a role changed meanwhile).
+  const request = mark.request && requestOf(now, account.user_id);
+  const standingLost = mark.via === "approval" && request !== undefined && request.at.getTime() === mark.request?.at.getTime();
   // An organization gone or going is refused as after its delete: to the person, nothing to join;
   // to the approver, a token whose organization is gone.
   run.refusal =
@@ -337,9 +340,11 @@ const addMember = async (deps: Deps, run: DomainJoining): Promise<"undone" | und
         ? "ORGANIZATION_SUSPENDED"
         : now.status !== "active"
           ? "ORGANIZATION_BUSY"
-          : mark.via === "approval"
-            ? "JOIN_REQUEST_NOT_FOUND"
-            : "SUGGESTION_NOT_FOUND";
+          : mark.via !== "approval"
+            ? "SUGGESTION_NOT_FOUND"
+            : standingLost
+              ? "PERMISSION_DENIED"
+              : "JOIN_REQUEST_NOT_FOUND";
   await undoJoin(deps, account.user_id, mark);
   return "undone";
 };
