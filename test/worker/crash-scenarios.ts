@@ -1,27 +1,32 @@
 import { ObjectId } from "bson";
 import { expect, inject } from "vitest";
-import { type Account, type AccountDoc, attemptKey, joinAccount, openAccount, USERS } from "../../src/domain/accounts/accounts";
+import { type Account, type AccountDoc, attemptKey, findAccount, joinAccount, openAccount, USERS } from "../../src/domain/accounts/accounts";
+import { signUp } from "../../src/domain/accounts/signup";
 import { createApiKey, revokeApiKey } from "../../src/domain/api-keys/api-keys";
 import { changePassword, login } from "../../src/domain/auth/auth";
 import { newLink } from "../../src/domain/auth/mailed-link";
 import { confirmPasswordReset, requestPasswordReset } from "../../src/domain/auth/password-reset";
-import { requestEmailVerification } from "../../src/domain/auth/verify-email";
+import { confirmEmailVerification, requestEmailVerification } from "../../src/domain/auth/verify-email";
 import { claimDomain, DOMAINS, type DomainDoc, deleteDomain, recordLookup } from "../../src/domain/domains/domains";
+import { approveJoinRequest, joinOnVerification, joinSuggested } from "../../src/domain/domains/joining";
+import { setDomainPolicy } from "../../src/domain/domains/policies";
 import { organizationEvents, publishOperation } from "../../src/domain/events/outbox";
 import { acceptInvitation } from "../../src/domain/invitations/accept";
 import { createInvitation, INVITATIONS, type InvitationDoc, revokeInvitation } from "../../src/domain/invitations/invitations";
 import { mailedHash } from "../../src/domain/invitations/mail";
 import type { Deps } from "../../src/domain/kernel/deps";
 import type { EventType } from "../../src/domain/kernel/model";
-import { memberOf, ORGANIZATION_INDEXES, type OrganizationDoc } from "../../src/domain/kernel/model";
+import { type MemberRecord, memberOf, ORGANIZATION_INDEXES, type OrganizationDoc } from "../../src/domain/kernel/model";
 import { idSecret, randomSecret } from "../../src/domain/kernel/one-time-secret";
 import { runForRequest } from "../../src/domain/kernel/operation";
 import type { Principal } from "../../src/domain/kernel/principal";
+import { permissionsOfRole } from "../../src/domain/kernel/roles";
 import { collectionNameFor } from "../../src/domain/kernel/slug";
 import { MAIL_OUTBOX, type MailDoc, type MailKind } from "../../src/domain/mail/outbox";
-import { removeMember } from "../../src/domain/members/members";
+import { assignRoles, removeMember } from "../../src/domain/members/members";
 import { createOrganization, deleteOrganization, renameOrganization } from "../../src/domain/organizations/lifecycle";
 import { reconcile } from "../../src/domain/reconciler/reconciler";
+import { createRole } from "../../src/domain/roles/roles";
 import { createWebhook, deleteWebhook, WEBHOOKS, type WebhookDoc } from "../../src/domain/webhooks/endpoints";
 import { disableEndpoint } from "../../src/domain/webhooks/send";
 import { ownerOf } from "../helpers";
@@ -288,6 +293,96 @@ const withDomain = (verified: boolean) => async (database: string) => {
   return { ...org, domain };
 };
 
+interface Joinable extends Org {
+  /** The account opened by sign-up at the organization's verified domain, its address proven. */
+  joiner: ObjectId;
+  /** An open verification link of the joiner's address, for the join that verifying it starts. */
+  link: string;
+}
+
+const JOINER = "dana@acme.test";
+
+/**
+ * Acme verified acme.test (a lookup that found its record) with this policy, and someone there
+ * signed up; under `suggest`, they asked to join (and the policy became `later` since). Their address is proven unless `unproven`, and a
+ * verification link of theirs is open either way. The work after each answer (relays, the mailed
+ * link) is waited for, so nothing of the set-up is still running when the scenario starts.
+ */
+const withJoiner =
+  (policy: "auto_join" | "suggest", options: { unproven?: true; later?: "auto_join" } = {}) =>
+  async (database: string): Promise<Joinable> => {
+    const org = await acme(database);
+    const tasks: Promise<unknown>[] = [];
+    const healthy: Deps = { ...depsFor(database), background: (task) => void tasks.push(task(depsFor(database)).catch(() => {})) };
+    const { id } = await claimDomain(healthy, org.owner, "acme.test");
+    const domain = ObjectId.createFromHexString(id);
+    const doc = (await domainOf(healthy, domain)) as DomainDoc;
+    await recordLookup(healthy, doc, { ok: true, records: [doc.value] }, { type: "system" });
+    await setDomainPolicy(healthy, org.owner, domain, { policy });
+    const joiner = ObjectId.createFromHexString((await signUp(healthy, JOINER, PASSWORD)).user_id);
+    await Promise.all(tasks);
+    const { token, pending } = await newLink(joiner, new Date(Date.now() + 600_000));
+    const users = healthy.data.collection<AccountDoc>(USERS);
+    await users.updateOne({ user_id: joiner }, { $set: { email_verification: pending, ...(options.unproven ? {} : { email_verified: true }) } });
+    if (policy === "suggest") await joinSuggested(healthy, await joinerOf(healthy, joiner), org.owner.orgId);
+    if (options.later) await setDomainPolicy(healthy, org.owner, domain, { policy: options.later });
+    await Promise.all(tasks);
+    return { ...org, joiner, link: token };
+  };
+
+/**
+ * A member whose `member:invite` comes from a role of the organization's own ("gatekeeper", with
+ * all a member may do), as their token names them: they approve as a member only.
+ */
+const withGatekeeper = async (database: string, world: Joinable): Promise<Joinable & { gatekeeper: Principal }> => {
+  const healthy = depsFor(database);
+  await createRole(healthy, world.owner, { name: "gatekeeper", permissions: ["member:invite", ...permissionsOfRole("member")] });
+  const { token } = await createInvitation(healthy, world.owner, { email: "keeper@example.com", role: "member" });
+  await acceptInvitation(healthy, { token, password: PASSWORD });
+  const doc = (await healthy.organizations.findOne({ _id: world.owner.orgId })) as OrganizationDoc;
+  const keeper = Object.values(doc.members).find((m) => m.email === "keeper@example.com") as MemberRecord;
+  await assignRoles(healthy, world.owner, keeper.user_id, ["member", "gatekeeper"]);
+  const after = memberOf((await healthy.organizations.findOne({ _id: world.owner.orgId })) as OrganizationDoc, keeper.user_id) as MemberRecord;
+  const gatekeeper: Principal = {
+    orgId: world.owner.orgId,
+    userId: keeper.user_id,
+    tokenVersion: after.token_version,
+    role: "member",
+    customRoles: ["gatekeeper"],
+  };
+  return { ...world, gatekeeper };
+};
+
+const joinerOf = async (deps: Deps, joiner: ObjectId) => {
+  const account = await findAccount(deps, joiner);
+  if (!account) throw new Error("the joiner's account is gone");
+  return account;
+};
+
+/**
+ * A join by domain happened whole or not at all: a member whose account lists the organization, or
+ * no member and an account that does not list it (consistent() checks both ways); the account
+ * stays either way (sign-up opened it), no marker is left, and the member.joined event is in the
+ * feed exactly when the member is. `requested`: the join request is gone exactly when they joined.
+ */
+const checkJoined =
+  (requested: boolean) =>
+  async (deps: Deps, { owner, joiner }: Joinable) => {
+    const [org] = await consistent(deps);
+    const member = org ? memberOf(org, joiner) : undefined;
+    const account = await joinerOf(deps, joiner);
+    expect(account.domain_join).toBeUndefined();
+    expect(account.org_ids.some((id) => id.equals(owner.orgId))).toBe(member !== undefined);
+    if (member) expect(member).toMatchObject({ email: JOINER, role: "member" });
+    // The joiner's member.joined, once (others may have joined before: an approver by invitation).
+    await countInFeed(deps, owner, "member.joined");
+    const { events } = await organizationEvents(deps, owner, { limit: 200 });
+    const joinedEvents = events.filter((e) => e.type === "member.joined" && e.data.user_id === joiner.toHexString());
+    expect(joinedEvents).toHaveLength(member ? 1 : 0);
+    const pending = (org?.join_requests ?? []).some((r) => r.user_id.equals(joiner));
+    expect(pending).toBe(requested && member === undefined);
+  };
+
 /** Every declared operation's scenario, by the operation's kind (src/domain/operations.ts). */
 export const SCENARIOS: Record<string, Scenario> = {
   "organization.create": created,
@@ -369,6 +464,12 @@ export const SCENARIOS: Record<string, Scenario> = {
       return left === null;
     },
   }),
+  // A verified address joining an auto_join domain's organization on request.
+  "domain.join": scenario<Joinable>({
+    setUp: withJoiner("auto_join"),
+    start: async (deps, { owner, joiner }) => joinSuggested(deps, await joinerOf(deps, joiner), owner.orgId),
+    check: checkJoined(false),
+  }),
   "password.change": carried({
     start: (deps, { owner }) => changePassword(deps, owner, PASSWORD, "Brand-new-9"),
     type: "admin.password_changed",
@@ -446,6 +547,36 @@ export const ALSO_STARTED_BY: Record<string, Record<string, Scenario>> = {
         const account = await deps.data.collection<AccountDoc>(USERS).findOne({ _id: await attemptKey("guest@example.com") });
         // Verified exactly when joined: the mark is part of the accept's first step, run again after a crash.
         expect(account?.email_verified === true).toBe(guest !== undefined);
+      },
+    }),
+  },
+  "domain.join": {
+    // An owner approving the request of someone at a suggest domain.
+    "an approval": scenario<Joinable>({
+      setUp: withJoiner("suggest"),
+      start: (deps, { owner, joiner }) => approveJoinRequest(deps, owner, joiner, "member"),
+      check: checkJoined(true),
+    }),
+    // A member approving by a role of the organization's own: the update adding the requester checks that the approver and the roles are as read.
+    "an approval by a holder of the organization's own role": scenario<Joinable & { gatekeeper: Principal }>({
+      setUp: async (database) => withGatekeeper(database, await withJoiner("suggest")(database)),
+      start: (deps, { gatekeeper, joiner }) => approveJoinRequest(deps, gatekeeper, joiner, "member"),
+      check: checkJoined(true),
+    }),
+    // A join on request at a domain that asked for approval when they asked and lets them in now: their request goes with the join.
+    "a join after asking under suggest": scenario<Joinable>({
+      setUp: withJoiner("suggest", { later: "auto_join" }),
+      start: async (deps, { owner, joiner }) => joinSuggested(deps, await joinerOf(deps, joiner), owner.orgId),
+      check: checkJoined(true),
+    }),
+    // Following the mailed link at an auto_join domain: the address proven, then the join.
+    "the address's verification": scenario<Joinable>({
+      setUp: withJoiner("auto_join", { unproven: true }),
+      start: async (deps, { link }) => joinOnVerification(deps, await confirmEmailVerification(deps, link)),
+      check: async (deps, world) => {
+        await checkJoined(false)(deps, world);
+        // Proven whatever became of the join: the verification was answered before it began.
+        expect((await joinerOf(deps, world.joiner)).email_verified).toBe(true);
       },
     }),
   },

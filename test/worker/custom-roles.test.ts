@@ -132,8 +132,9 @@ describe.skipIf(env.DATA_API_URL)("custom roles × routes: a role with one permi
   /** What a route hands on, beside its own permission: a key's scope is one its creator holds. */
   const handsOn: Record<string, Permission[]> = {
     "POST /org/api-keys": ["records:read"],
-    // An invitation as a member hands on what a member may do.
+    // An invitation as a member hands on what a member may do, and so does letting a requester in as one.
     "POST /org/invitations": ["member:read", "records:read", "records:write"],
+    "POST /org/join-requests/{user_id}/approve": ["member:read", "records:read", "records:write"],
   };
 
   it.each(cases)("%s by a role %s %s", async (name, permission, mode) => {

@@ -2,6 +2,7 @@ import { ObjectId } from "bson";
 import { decodeJwt } from "jose";
 import { expect } from "vitest";
 import { type AccountDoc, USERS } from "../../src/domain/accounts/accounts";
+import { DOMAINS, type DomainDoc } from "../../src/domain/domains/domains";
 import type { OrganizationDoc } from "../../src/domain/kernel/model";
 import { bearer, call, createOrg, env, loginToken, patchJson, postJson, storeClient, uniqueName } from "../helpers";
 
@@ -37,6 +38,38 @@ export const verifiedOrganization = async (policy?: { policy: string; role?: str
     expect(set.status, await set.clone().text()).toBe(200);
   }
   return { org, owner, domain, id, record };
+};
+
+/**
+ * The domain verified where a verification that found its record writes it: the domain says
+ * verified, and then the organization's document says its policy applies. For suites that run
+ * without the DNS server too (the race suite runs on both stores, with or without it).
+ */
+export const markVerifiedInStore = async (orgId: string, id: string, domain: string) => {
+  const now = new Date();
+  await storeClient(database())
+    .collection<DomainDoc>(DOMAINS)
+    .updateOne({ _id: ObjectId.createFromHexString(id) }, { $set: { status: "verified", verified_domain: domain, verified_at: now, checked_at: now } });
+  await organizations().updateOne(
+    { _id: ObjectId.createFromHexString(orgId) },
+    { $set: { [`domain_policies.${id}.domain`]: domain, [`domain_policies.${id}.verified`]: true } },
+  );
+};
+
+/** An organization that claimed a fresh domain, verified in the store (markVerifiedInStore), with the policy set as an owner sets it. */
+export const verifiedInStore = async (policy?: { policy: string; role?: string }) => {
+  const org = await createOrg(uniqueName("Joinable"));
+  const owner = await loginToken(org.email, org.password);
+  const domain = freshDomain();
+  const claimed = await postJson("/org/domains", { domain }, bearer(owner));
+  expect(claimed.status, await claimed.clone().text()).toBe(201);
+  const { id } = (await claimed.json()) as { id: string };
+  await markVerifiedInStore(orgIdOf(owner), id, domain);
+  if (policy) {
+    const set = await patchJson(`/org/domains/${id}`, policy, bearer(owner));
+    expect(set.status, await set.clone().text()).toBe(200);
+  }
+  return { org, owner, orgId: orgIdOf(owner), domain, id };
 };
 
 export const signUp = async (email: string, password = "Sign-up-123") => {

@@ -20,6 +20,7 @@ import {
   uniqueName,
 } from "../helpers";
 import table from "../round-trips.json";
+import { proveAddress, verifiedInStore } from "./domain-kit";
 
 const tokenOf = async (res: Response) => ((await res.json()) as { access_token: string }).access_token;
 const userIdOf = (token: string) => (JSON.parse(atob((token.split(".")[1] ?? "").replace(/-/g, "+").replace(/_/g, "/"))) as { admin_id: string }).admin_id;
@@ -109,6 +110,31 @@ describe("data round trips per endpoint", () => {
     const second = uniqueName("Trips");
     await postJson("/org/create", { organization_name: second }, bearer(lead));
     await count("POST /auth/switch", postJson("/auth/switch", { organization_name: second }, bearer(lead)));
+
+    // Joining by domain: an organization whose domain is verified (in the store, as a lookup that
+    // found its record leaves it), people who signed up there, the policy switched between the joins.
+    const joinable = await verifiedInStore();
+    const policy = (body: unknown) => patchJson(`/org/domains/${joinable.id}`, body, bearer(joinable.owner));
+    await count("PATCH /org/domains/{id}", policy({ policy: "auto_join" }));
+    const signUp = async (local: string) => {
+      const signed = (await (
+        await count("POST /auth/signup", postJson("/auth/signup", { email: `${local}@${joinable.domain}`, password: "Sign-up-123" }), 201)
+      ).json()) as { user_id: string; access_token: string };
+      await proveAddress(`${local}@${joinable.domain}`);
+      return signed;
+    };
+    const [eager, asker, declined] = [await signUp("eager"), await signUp("asker"), await signUp("declined")];
+    await count("GET /auth/suggestions", call("/auth/suggestions", { headers: bearer(eager.access_token) }));
+    const joinPath = `/auth/suggestions/${joinable.orgId}/join`;
+    await count("POST /auth/suggestions/{org_id}/join", postJson(joinPath, {}, bearer(eager.access_token)), 201);
+    await policy({ policy: "suggest" });
+    await count("POST /auth/suggestions/{org_id}/join (suggest)", postJson(joinPath, {}, bearer(asker.access_token)), 202);
+    await postJson(joinPath, {}, bearer(declined.access_token));
+    await count("GET /org/join-requests", call("/org/join-requests", { headers: bearer(joinable.owner) }));
+    await count("POST /org/join-requests/{user_id}/approve", postJson(`/org/join-requests/${asker.user_id}/approve`, {}, bearer(joinable.owner)));
+    await count("DELETE /org/join-requests/{user_id}", remove(`/org/join-requests/${declined.user_id}`, bearer(joinable.owner)));
+    await count("GET /org/invitation-domains", call("/org/invitation-domains", { headers: bearer(joinable.owner) }));
+    await count("PUT /org/invitation-domains", putJson("/org/invitation-domains", { domains: [joinable.domain] }, bearer(joinable.owner)));
 
     const ops = operator(PLATFORM_WRITE_KEY);
     const target = await createOrg(uniqueName("Trips"));

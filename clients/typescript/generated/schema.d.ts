@@ -3856,32 +3856,20 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Validation error */
+                /** @description Validation error; This organization invites only addresses at its allowed domains (GET /org/invitation-domains) */
                 422: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "detail": [
-                         *         {
-                         *           "loc": [
-                         *             "body",
-                         *             "email"
-                         *           ],
-                         *           "msg": "value is not a valid email address",
-                         *           "type": "value_error"
-                         *         }
-                         *       ]
-                         *     }
-                         */
                         "application/json": {
                             detail: {
                                 loc: (string | number)[];
                                 msg: string;
                                 type: string;
                             }[];
+                        } | {
+                            detail: string;
                         };
                     };
                 };
@@ -4246,8 +4234,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Let a requester in (an owner or admin)
-         * @description The body is optional: `{"role":"admin"}` makes the requester an admin; without it, a member.
+         * Let a requester in
+         * @description The body is optional: `{"role":"admin"}` makes the requester an admin (an owner or admin approving); without it, a member. Who may approve is who may invite: a member whose `member:invite` comes from a role of the organization's own approves members only.
          */
         post: {
             parameters: {

@@ -3,6 +3,7 @@ import { DuplicateKeyError } from "../../data/errors";
 import type { IndexSpec } from "../../dataapi/engine";
 import type { CarriedEvent } from "../events/carried";
 import type { Deps } from "../kernel/deps";
+import type { JoinRequest } from "../kernel/model";
 import { carriedMailOperation } from "../mail/carried";
 import type { QueuedMail } from "../mail/outbox";
 
@@ -71,6 +72,16 @@ export interface DomainJoinMark {
   domain_id?: ObjectId;
   domain: string;
   approved_by?: ObjectId;
+  /**
+   * The account's request to join as the organization held it when the join began, if it had one:
+   * it goes with the member, pulled by its exact value (FerretDB's `$pull` matches whole elements only).
+   */
+  request?: JoinRequest;
+  /**
+   * An approver whose `member:invite` comes from a role of the organization's own: their token
+   * version and the roles' revision as the approval read them, which the update adding the member checks.
+   */
+  approver_standing?: { token_version: number; roles_rev?: number };
 }
 
 /** A mailed one-time link's hash and expiry, kept on the account it opens (auth/mailed-link.ts). */

@@ -212,8 +212,9 @@ export const recordLookup = async (deps: Deps, doc: DomainDoc, found: TxtLookup,
         },
         { returnNewDocument: true },
       );
-      if (updated && fresh) await runForRequest(verifyDomainOperation, deps, { carrier: doc._id, carried: verified });
+      // The flag before the relay: the relay's last step runs after the answer, so nothing of the request's own may follow it.
       if (updated) await markVerified(deps, updated);
+      if (updated && fresh) await runForRequest(verifyDomainOperation, deps, { carrier: doc._id, carried: verified });
       return updated;
     } catch (error) {
       if (!(error instanceof DuplicateKeyError)) throw error;

@@ -2,11 +2,12 @@ import type { ObjectId } from "bson";
 import { type Account, type AccountDoc, type DomainJoinMark, findAccount, USERS } from "../accounts/accounts";
 import { tokenFor } from "../auth/auth";
 import { publishLater } from "../events/outbox";
+import { mayInvite } from "../invitations/invitations";
 import { ADMITS_CALLERS, admitsCallers } from "../kernel/admission";
 import type { Deps } from "../kernel/deps";
 import { AppError, type ErrorCode } from "../kernel/errors";
 import { actorOf, newEvent, userActor, withEvents } from "../kernel/event";
-import { readOrganization, whyRefused, writable } from "../kernel/guard";
+import { READABLE_STATUSES, readOrganization, readStanding, refusal, writable } from "../kernel/guard";
 import { freshTokenVersion, type JoinRequest, type MemberRecord, memberOf, memberPath, normalizeEmail, type OrganizationDoc } from "../kernel/model";
 import { defineOperation, runForRequest } from "../kernel/operation";
 import type { Caller, Principal } from "../kernel/principal";
@@ -58,22 +59,22 @@ const findSuggestion = async (deps: Deps, account: Account, orgId?: ObjectId): P
   if (!account.email_verified) return null;
   const doc = await domains(deps).findOne({ verified_domain: domainOf(account), ...(orgId ? { org_id: orgId } : {}) });
   if (!doc) return null;
+  // Mid-rename it is still the organization to join: the join is answered busy, not missing.
   const org = await deps.organizations.findOne(
-    { _id: doc.org_id, status: "active" },
-    { projection: { organization_name: 1, domain_policies: 1, [requestPath(account.user_id)]: 1, suspended: 1, [memberPath(account.user_id)]: 1 } },
+    { _id: doc.org_id, status: { $in: READABLE_STATUSES } },
+    { projection: { organization_name: 1, status: 1, domain_policies: 1, join_requests: 1, suspended: 1, [memberPath(account.user_id)]: 1 } },
   );
   const entry = policyOf(org, doc._id);
   if (!org || !entry?.verified || !entry.policy || memberOf(org, account.user_id)) return null;
   return { doc, org, policy: entry.policy, role: entry.role ?? "member" };
 };
 
-/** Where a request lives in the organization's document: keyed by the user, so one update adds or removes it exactly. */
-const requestPath = (userId: ObjectId) => `join_requests.${userId.toHexString()}`;
+const requestOf = (org: Pick<OrganizationDoc, "join_requests"> | null, userId: ObjectId) => org?.join_requests?.find((r) => r.user_id.equals(userId));
 
-const requested = (org: Pick<OrganizationDoc, "join_requests">, userId: ObjectId) => org.join_requests?.[userId.toHexString()] !== undefined;
+const requested = (org: Pick<OrganizationDoc, "join_requests">, userId: ObjectId) => requestOf(org, userId) !== undefined;
 
-/** Removes a request known to be there (the filter says so), keeping the count exact. */
-const withdrawn = (userId: ObjectId) => ({ $unset: { [requestPath(userId)]: "" }, $inc: { join_request_count: -1 } });
+/** The request a join answers, for its mark: removed with the member by its exact value. */
+const withRequest = (request: JoinRequest | undefined) => (request ? { request } : {});
 
 export const suggestionsFor = async (deps: Deps, account: Account): Promise<{ email: string; email_verified: boolean; suggestions: Suggestion[] }> => {
   const found = await findSuggestion(deps, account);
@@ -104,6 +105,7 @@ export const joinSuggested = async (deps: Deps, account: Account, orgId: ObjectI
   const found = await findSuggestion(deps, account, orgId);
   if (!found) throw new AppError("SUGGESTION_NOT_FOUND");
   if (!admitsCallers(found.org)) throw new AppError("ORGANIZATION_SUSPENDED");
+  if (found.org.status !== "active") throw new AppError("ORGANIZATION_BUSY");
   const named = { org_id: found.org._id.toHexString(), organization_name: found.org.organization_name };
   if (found.policy === "suggest") {
     await askToJoin(deps, account, found);
@@ -115,6 +117,7 @@ export const joinSuggested = async (deps: Deps, account: Account, orgId: ObjectI
     domain_id: found.doc._id,
     domain: found.doc.domain,
     role: found.role,
+    ...withRequest(requestOf(found.org, account.user_id)),
   });
   const member = memberOf(org, account.user_id) as MemberRecord;
   const access_token = await tokenFor(deps, org, member, member.token_version, true);
@@ -127,7 +130,7 @@ export const joinSuggested = async (deps: Deps, account: Account, orgId: ObjectI
  */
 export const joinOnVerification = async (deps: Deps, account: Account): Promise<{ org_id: string; organization_name: string; role: string }[]> => {
   const found = await findSuggestion(deps, account);
-  if (found?.policy !== "auto_join" || !admitsCallers(found.org)) return [];
+  if (found?.policy !== "auto_join" || !admitsCallers(found.org) || found.org.status !== "active") return [];
   try {
     const org = await joinByDomain(deps, account, {
       org_id: found.org._id,
@@ -135,6 +138,7 @@ export const joinOnVerification = async (deps: Deps, account: Account): Promise<
       domain_id: found.doc._id,
       domain: found.doc.domain,
       role: found.role,
+      ...withRequest(requestOf(found.org, account.user_id)),
     });
     return [{ org_id: org._id.toHexString(), organization_name: org.organization_name, role: found.role }];
   } catch (error) {
@@ -161,18 +165,18 @@ const askToJoin = async (deps: Deps, account: Account, found: Found): Promise<vo
       [memberPath(account.user_id)]: { $exists: false },
       [policyPath(found.doc._id, "verified")]: true,
       [policyPath(found.doc._id, "policy")]: "suggest",
-      [requestPath(account.user_id)]: { $exists: false },
-      $or: [{ join_request_count: { $exists: false } }, { join_request_count: { $lt: MAX_JOIN_REQUESTS } }],
+      "join_requests.user_id": { $ne: account.user_id },
+      [`join_requests.${MAX_JOIN_REQUESTS - 1}`]: { $exists: false },
     },
-    withEvents({ $set: { [requestPath(account.user_id)]: request }, $inc: { join_request_count: 1 } }, event),
+    withEvents({ $push: { join_requests: request } }, event),
   );
   if (matchedCount > 0) {
     publishLater(deps, found.org._id);
     return;
   }
-  const after = await deps.organizations.findOne({ _id: found.org._id }, { projection: { [requestPath(account.user_id)]: 1, join_request_count: 1 } });
-  if (after && requested(after, account.user_id)) return;
-  if ((after?.join_request_count ?? 0) >= MAX_JOIN_REQUESTS) throw new AppError("JOIN_REQUESTS_FULL");
+  const now2 = await deps.organizations.findOne({ _id: found.org._id }, { projection: { join_requests: 1 } });
+  if (now2 && requested(now2, account.user_id)) return;
+  if ((now2?.join_requests?.length ?? 0) >= MAX_JOIN_REQUESTS) throw new AppError("JOIN_REQUESTS_FULL");
   throw new AppError("SUGGESTION_NOT_FOUND");
 };
 
@@ -185,36 +189,67 @@ export interface JoinRequestView {
 
 export const listJoinRequests = async (deps: Deps, caller: Caller): Promise<{ requests: JoinRequestView[] }> => {
   const org = await readOrganization(deps, caller, { join_requests: 1 });
-  const requests = Object.values(org.join_requests ?? {}).sort((a, b) => a.at.getTime() - b.at.getTime());
-  return { requests: requests.map((r) => ({ user_id: r.user_id.toHexString(), email: r.email, domain: r.domain, requested_at: r.at.toISOString() })) };
+  return {
+    requests: (org.join_requests ?? []).map((r) => ({ user_id: r.user_id.toHexString(), email: r.email, domain: r.domain, requested_at: r.at.toISOString() })),
+  };
 };
 
-/** An owner or admin lets a requester in, as a member or (an owner or admin approving) an admin. */
+/**
+ * Lets a requester in, as they could be invited (mayInvite): an owner or admin as a member or an
+ * admin (the update adding them checks the approver's role); a member whose `member:invite` comes
+ * from a role of the organization's own as a member only (the update checks that the approver and
+ * the roles are as this read found them).
+ */
 export const approveJoinRequest = async (deps: Deps, principal: Principal, userId: ObjectId, role: "member" | "admin") => {
-  if (!invitersOf(role).includes(principal.role)) throw new AppError("PERMISSION_DENIED");
-  const [org, account] = await Promise.all([readOrganization(deps, principal, { [requestPath(userId)]: 1 }), findAccount(deps, userId)]);
-  const request = org.join_requests?.[userId.toHexString()];
+  const [org, account] = await Promise.all([
+    readOrganization(deps, principal, { join_requests: 1, custom_roles: 1, roles_rev: 1, [memberPath(principal.userId)]: 1 }),
+    findAccount(deps, userId),
+  ]);
+  const approver = memberOf(org, principal.userId);
+  if (!approver || !mayInvite(org, approver, role)) throw new AppError("PERMISSION_DENIED");
+  const request = requestOf(org, userId);
   if (!request || !account) throw new AppError("JOIN_REQUEST_NOT_FOUND");
   if (account.org_ids.some((id) => id.equals(org._id))) {
     // Joined meanwhile another way (an invitation): the request has its answer.
-    await deps.organizations.updateOne({ _id: org._id, [requestPath(userId)]: { $exists: true } }, withdrawn(userId));
+    await deps.organizations.updateOne(
+      { _id: org._id, "join_requests.user_id": userId, "join_requests.at": request.at },
+      { $pull: { join_requests: request } },
+    );
     throw new AppError("ALREADY_MEMBER");
   }
-  const joined = await joinByDomain(deps, account, { org_id: org._id, via: "approval", approved_by: principal.userId, domain: request.domain, role });
+  const standing = invitersOf(role).includes(approver.role)
+    ? {}
+    : { approver_standing: { token_version: approver.token_version, ...(org.roles_rev !== undefined ? { roles_rev: org.roles_rev } : {}) } };
+  const joined = await joinByDomain(deps, account, {
+    org_id: org._id,
+    via: "approval",
+    approved_by: principal.userId,
+    domain: request.domain,
+    role,
+    request,
+    ...standing,
+  });
   const member = memberOf(joined, userId) as MemberRecord;
   return { user_id: userId.toHexString(), email: member.email, role: member.role, joined_at: member.joined_at.toISOString() };
 };
 
-/** Turns a request down: it goes, with its event; the account may ask again. */
+/**
+ * Turns a request down: it goes, with its event; the account may ask again. Read first, so that
+ * the update pulls the request by its exact value, as every store does alike (FerretDB's `$pull`
+ * matches whole elements only, and a partial one removed nothing there).
+ */
 export const declineJoinRequest = async (deps: Deps, caller: Caller, userId: ObjectId): Promise<void> => {
+  const org = await readStanding(deps, caller, { join_requests: 1 });
+  const request = requestOf(org, userId);
+  if (!request) throw refusal(org, caller) ?? new AppError("JOIN_REQUEST_NOT_FOUND");
   const event = newEvent("member.join_declined", actorOf(caller), { user_id: userId.toHexString() }, deps.now());
   const { matchedCount } = await deps.organizations.updateOne(
-    { ...writable(caller), [requestPath(userId)]: { $exists: true } },
-    withEvents(withdrawn(userId), event),
+    { ...writable(caller), "join_requests.user_id": userId, "join_requests.at": request.at },
+    withEvents({ $pull: { join_requests: request } }, event),
   );
   if (matchedCount > 0) return publishLater(deps, caller.orgId);
-  const refused = await whyRefused(deps, caller);
-  throw refused.code === "ORGANIZATION_BUSY" ? new AppError("JOIN_REQUEST_NOT_FOUND") : refused;
+  // Nothing in the document refuses the caller: the request is what is missing (a rename in flight is busy).
+  throw refusal(await readStanding(deps, caller), caller) ?? new AppError("JOIN_REQUEST_NOT_FOUND");
 };
 
 /** A join by domain under way: the account as marked, and what the run learns. */
@@ -253,7 +288,16 @@ const admits = (mark: DomainJoinMark, userId: ObjectId): Record<string, unknown>
         [policyPath(mark.domain_id, "policy")]: "auto_join",
         [policyPath(mark.domain_id, "role")]: mark.role,
       }
-    : { [requestPath(userId)]: { $exists: true }, [memberPath(mark.approved_by ?? userId, "role")]: { $in: invitersOf(mark.role) } };
+    : {
+        "join_requests.user_id": userId,
+        ...(mark.request ? { "join_requests.at": mark.request.at } : {}),
+        ...(mark.approver_standing
+          ? {
+              [memberPath(mark.approved_by ?? userId, "token_version")]: mark.approver_standing.token_version,
+              roles_rev: mark.approver_standing.roles_rev ?? { $exists: false },
+            }
+          : { [memberPath(mark.approved_by ?? userId, "role")]: { $in: invitersOf(mark.role) } }),
+      };
 
 const addMember = async (deps: Deps, run: DomainJoining): Promise<"undone" | undefined> => {
   const { account, mark } = run;
@@ -275,7 +319,7 @@ const addMember = async (deps: Deps, run: DomainJoining): Promise<"undone" | und
   const org = await deps.organizations.findOneAndUpdate(
     { _id: mark.org_id, status: "active", ...ADMITS_CALLERS, [memberPath(account.user_id)]: { $exists: false }, ...admits(mark, account.user_id) },
     withEvents(
-      { $set: { [memberPath(account.user_id)]: member, updated_at: deps.now() }, ...(mark.via === "approval" ? withdrawn(account.user_id) : {}) },
+      { $set: { [memberPath(account.user_id)]: member, updated_at: deps.now() }, ...(mark.request ? { $pull: { join_requests: mark.request } } : {}) },
       joined,
     ),
     { returnNewDocument: true },
@@ -291,16 +335,25 @@ const addMember = async (deps: Deps, run: DomainJoining): Promise<"undone" | und
     run.org = now;
     return;
   }
+  // An approval whose request is still there as approved was refused for the approver's standing (a role changed meanwhile).
+  const request = mark.request && requestOf(now, account.user_id);
+  const standingLost = mark.via === "approval" && request !== undefined && request.at.getTime() === mark.request?.at.getTime();
+  // An organization gone or going is refused as after its delete: to the person, nothing to join;
+  // to the approver, a token whose organization is gone.
   run.refusal =
     !now || now.status === "deleting"
-      ? "ORGANIZATION_NOT_FOUND"
+      ? mark.via === "approval"
+        ? "INVALID_TOKEN"
+        : "SUGGESTION_NOT_FOUND"
       : !admitsCallers(now)
         ? "ORGANIZATION_SUSPENDED"
         : now.status !== "active"
           ? "ORGANIZATION_BUSY"
-          : mark.via === "approval"
-            ? "JOIN_REQUEST_NOT_FOUND"
-            : "SUGGESTION_NOT_FOUND";
+          : mark.via !== "approval"
+            ? "SUGGESTION_NOT_FOUND"
+            : standingLost
+              ? "PERMISSION_DENIED"
+              : "JOIN_REQUEST_NOT_FOUND";
   await undoJoin(deps, account.user_id, mark);
   return "undone";
 };

@@ -232,10 +232,8 @@ export interface OrganizationDoc {
    * the update that adds the member, so a lapse, a release or a policy change is never raced past.
    */
   domain_policies?: Record<string, DomainPolicyEntry>;
-  /** People at a `suggest` domain who asked to join, waiting for an admin, by user id (domains/joining.ts). */
-  join_requests?: Record<string, JoinRequest>;
-  /** How many `join_requests` holds: the guard of their cap. */
-  join_request_count?: number;
+  /** People at a `suggest` domain who asked to join, waiting for an admin (domains/joining.ts). */
+  join_requests?: JoinRequest[];
   /** When set, invitations go only to addresses at these domains. */
   invitation_domains?: string[];
   /** Events recorded with their changes, not yet published to the feed (events/outbox.ts). */

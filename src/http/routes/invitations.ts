@@ -17,7 +17,16 @@ export const createInvitationRoute = defineRoute({
   audit: "invitation.create",
   request: { body: { schema: InvitationBody } },
   responses: { 201: { description: __DOCS__ && "Invited", schema: CreatedInvitation } },
-  errors: [...TOKEN_ERRORS, "ALREADY_MEMBER", "INVITATION_EXISTS", "INVITATION_LIMIT", "TEAM_NOT_FOUND", "ORGANIZATION_BUSY", ...BODY_ERRORS],
+  errors: [
+    ...TOKEN_ERRORS,
+    "ALREADY_MEMBER",
+    "INVITATION_EXISTS",
+    "INVITATION_LIMIT",
+    "INVITATION_DOMAIN",
+    "TEAM_NOT_FOUND",
+    "ORGANIZATION_BUSY",
+    ...BODY_ERRORS,
+  ],
   handler: async ({ deps, principal, input, audit }) => {
     const body = await input.body();
     audit.note({ email: body.email });

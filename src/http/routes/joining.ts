@@ -99,8 +99,10 @@ const approveJoinRequestRoute = defineRoute({
   path: "/org/join-requests/{user_id}/approve",
   permission: "member:invite",
   tag: "members",
-  summary: __DOCS__ && "Let a requester in (an owner or admin)",
-  description: __DOCS__ && 'The body is optional: `{"role":"admin"}` makes the requester an admin; without it, a member.',
+  summary: __DOCS__ && "Let a requester in",
+  description:
+    __DOCS__ &&
+    'The body is optional: `{"role":"admin"}` makes the requester an admin (an owner or admin approving); without it, a member. Who may approve is who may invite: a member whose `member:invite` comes from a role of the organization\'s own approves members only.',
   auth: "required",
   audit: "member.join_approve",
   request: { path: JoinRequestPath, body: { schema: ApproveBody } },

@@ -5,6 +5,7 @@ import { connectData } from "../../../src/data/connect";
 import { type AccountDoc, USERS } from "../../../src/domain/accounts/accounts";
 import { newLink } from "../../../src/domain/auth/mailed-link";
 import { DOMAINS, MAX_DOMAINS } from "../../../src/domain/domains/domains";
+import { MAX_JOIN_REQUESTS } from "../../../src/domain/domains/joining";
 import type { ErrorCode } from "../../../src/domain/kernel/errors";
 import { ORGANIZATIONS, type OrganizationDoc } from "../../../src/domain/kernel/model";
 import { KEY_SCOPES } from "../../../src/domain/kernel/roles";
@@ -20,7 +21,9 @@ import {
   operator,
   PLATFORM_READ_KEY,
   PLATFORM_WRITE_KEY,
+  patchJson,
   postJson,
+  putJson,
   sendWith,
   uniqueName,
 } from "../../helpers";
@@ -63,6 +66,14 @@ export interface Tenant {
   /** An API key with every scope a key may hold, and keys of one scope, made when a provocation needs them. */
   fullKey?: { id: string; secret: string };
   narrowKeys?: Record<string, { id: string; secret: string }>;
+  /**
+   * For the routes about joining by domain: an account opened by sign-up, its address verified at a
+   * domain the organization verified. For the join requests' routes the domain's policy is
+   * `suggest` and the account asked to join; for the others it is `auto_join`.
+   */
+  joiner?: { userId: string; email: string; token: string; domainId: string; domain: string };
+  /** A provocation changed the store for this tenant: it serves no other case. */
+  changed?: true;
 }
 
 /**
@@ -119,6 +130,37 @@ const domainFor = async (token: string, name = sweepDomain()) => {
   const res = await postJson("/org/domains", { domain: name }, bearer(token));
   await expectStatus(201)(res.clone());
   return { id: ((await res.json()) as { id: string }).id, name };
+};
+
+/**
+ * A domain the organization claimed and verified, written where a verification that found its
+ * record writes it (the domain says verified, and the organization's document that its policy
+ * applies): the sweep runs without the DNS server too. Its policy is set as an owner sets it.
+ */
+const verifiedDomainFor = async (t: Pick<Tenant, "token" | "orgId">, policy: "auto_join" | "suggest") => {
+  const { id, name } = await domainFor(t.token);
+  const now = new Date();
+  await store()
+    .collection(DOMAINS)
+    .updateOne({ _id: ObjectId.createFromHexString(id) }, { $set: { status: "verified", verified_domain: name, verified_at: now, checked_at: now } });
+  await store()
+    .collection<OrganizationDoc>(ORGANIZATIONS)
+    .updateOne({ _id: ObjectId.createFromHexString(t.orgId) }, { $set: { [`domain_policies.${id}.domain`]: name, [`domain_policies.${id}.verified`]: true } });
+  await patchJson(`/org/domains/${id}`, { policy }, bearer(t.token)).then(expectStatus(200));
+  return { id, name };
+};
+
+/** Someone at a verified domain of the organization who signed up and proved the address; under `suggest`, who asked to join too. */
+const joinerFor = async (t: Pick<Tenant, "token" | "orgId">, policy: "auto_join" | "suggest"): Promise<NonNullable<Tenant["joiner"]>> => {
+  const domain = await verifiedDomainFor(t, policy);
+  const email = `joiner@${domain.name}`;
+  const res = await postJson("/auth/signup", { email, password: "Sign-up-123" });
+  await expectStatus(201)(res.clone());
+  const { user_id, access_token } = (await res.json()) as { user_id: string; access_token: string };
+  // Proven as following the mailed link proves it.
+  await accounts().updateOne({ user_id: ObjectId.createFromHexString(user_id) }, { $set: { email_verified: true } });
+  if (policy === "suggest") await postJson(`/auth/suggestions/${t.orgId}/join`, {}, bearer(access_token)).then(expectStatus(202));
+  return { userId: user_id, email, token: access_token, domainId: domain.id, domain: domain.name };
 };
 
 /** A team, with the tenant's member in it when it has one. */
@@ -181,6 +223,8 @@ export const newTenant = async (route?: string): Promise<Tenant> => {
   if (route?.includes("/org/roles/")) await postJson("/org/roles", SWEEP_ROLE, bearer(token)).then(expectStatus(201));
   if (route?.includes("/org/teams/")) tenant.team = await teamFor(tenant);
   if (route?.includes("/org/domains/")) tenant.domain = await domainFor(token);
+  if (route?.includes("/auth/suggestions")) tenant.joiner = await joinerFor(tenant, "auto_join");
+  if (route?.includes("/org/join-requests")) tenant.joiner = await joinerFor(tenant, "suggest");
   if (route === "POST /auth/password-reset/confirm") tenant.link = await mailedLink(tenant, "password_reset");
   if (route === "POST /auth/verify-email/confirm") tenant.link = await mailedLink(tenant, "email_verification");
   // Already verified: the route's first documented answer (200); asking to mail a link is the account suite's.
@@ -291,6 +335,35 @@ export const SUCCESS: Record<string, (t: Tenant) => Ask> = {
   "POST /org/domains": (t) => ({ method: "POST", path: "/org/domains", headers: jsonHeaders(t.token), body: json({ domain: `${t.orgId}.sweep.test` }) }),
   "POST /org/domains/{id}/verify": (t) => ({ method: "POST", path: `/org/domains/${t.domain?.id}/verify`, headers: bearer(t.token) }),
   "DELETE /org/domains/{id}": (t) => ({ method: "DELETE", path: `/org/domains/${t.domain?.id}`, headers: bearer(t.token) }),
+  "PATCH /org/domains/{id}": (t) => ({
+    method: "PATCH",
+    path: `/org/domains/${t.domain?.id}`,
+    headers: jsonHeaders(t.token),
+    body: json({ policy: "auto_join", role: "member" }),
+  }),
+  "GET /org/invitation-domains": (t) => ({ method: "GET", path: "/org/invitation-domains", headers: bearer(t.token) }),
+  "PUT /org/invitation-domains": (t) => ({
+    method: "PUT",
+    path: "/org/invitation-domains",
+    headers: jsonHeaders(t.token),
+    body: json({ domains: ["example.com", "sweep.test"] }),
+  }),
+  "POST /auth/signup": () => ({
+    method: "POST",
+    path: "/auth/signup",
+    headers: jsonHeaders(),
+    body: json({ email: freshEmail().replace("invitee+", "signup+"), password: "Sign-up-123" }),
+  }),
+  "GET /auth/suggestions": (t) => ({ method: "GET", path: "/auth/suggestions", headers: bearer(t.joiner?.token ?? t.token) }),
+  "POST /auth/suggestions/{org_id}/join": (t) => ({ method: "POST", path: `/auth/suggestions/${t.orgId}/join`, headers: bearer(t.joiner?.token ?? t.token) }),
+  "GET /org/join-requests": (t) => ({ method: "GET", path: "/org/join-requests", headers: bearer(t.token) }),
+  "POST /org/join-requests/{user_id}/approve": (t) => ({
+    method: "POST",
+    path: `/org/join-requests/${t.joiner?.userId}/approve`,
+    headers: jsonHeaders(t.token),
+    body: json({ role: "member" }),
+  }),
+  "DELETE /org/join-requests/{user_id}": (t) => ({ method: "DELETE", path: `/org/join-requests/${t.joiner?.userId}`, headers: bearer(t.token) }),
   "POST /org/teams": (t) => ({ method: "POST", path: "/org/teams", headers: jsonHeaders(t.token), body: json({ name: "Finance" }) }),
   "PATCH /org/teams/{id}": (t) => ({ method: "PATCH", path: `/org/teams/${t.team?.id}`, headers: jsonHeaders(t.token), body: json({ name: "Billing" }) }),
   "DELETE /org/teams/{id}": (t) => ({ method: "DELETE", path: `/org/teams/${t.team?.id}`, headers: bearer(t.token) }),
@@ -460,8 +533,12 @@ export const PROVOKE: Record<ErrorCode, Provoke | undefined> = {
   VALIDATION_FAILED: (ask) => {
     const records = ask.path.startsWith("/org/records") || ask.path.startsWith("/platform/organizations?");
     // Field names starting with `$` are refused in records; a roll's one field is optional, so it
-    // gets a negative overlap; every other body misses required fields.
-    if (ask.body !== undefined) return { ...ask, body: records ? json({ $set: 1 }) : ask.path.endsWith("/roll") ? json({ overlap_seconds: -1 }) : "{}" };
+    // gets a negative overlap, and an approval's a role nobody is approved as; every other body
+    // misses required fields.
+    if (ask.body !== undefined) {
+      const optional = ask.path.endsWith("/roll") ? json({ overlap_seconds: -1 }) : ask.path.endsWith("/approve") ? json({ role: "owner" }) : "{}";
+      return { ...ask, body: records ? json({ $set: 1 }) : optional };
+    }
     // A role's delete has only an optional parameter: a replacement that is no role's name.
     if (ask.path.startsWith("/org/roles/")) return { ...ask, path: `${ask.path}?replace_with=Not%20A%20Name` };
     const [path = "", query] = ask.path.split("?");
@@ -614,10 +691,47 @@ export const PROVOKE: Record<ErrorCode, Provoke | undefined> = {
     path: ask.path.replace(/[0-9a-f]{24}/, t.ownerId),
     headers: { ...ask.headers, ...bearer(t.token) },
   }),
-  ALREADY_MEMBER: (ask, t) => withBody(ask, (body) => ({ ...body, email: t.email })),
+  // An invitation for the owner's address; for a joiner, their account listing the organization
+  // already, as an invitation's accept under way leaves it (the account joined, the member not yet added).
+  ALREADY_MEMBER: async (ask, t) => {
+    if (!t.joiner) return withBody(ask, (body) => ({ ...body, email: t.email }));
+    await accounts().updateOne(
+      { user_id: ObjectId.createFromHexString(t.joiner.userId) },
+      { $addToSet: { org_ids: ObjectId.createFromHexString(t.orgId) }, $set: { joining_at: new Date() } },
+    );
+    t.changed = true;
+    return ask;
+  },
   INVITATION_EXISTS: async (ask, t) => {
     const pending = t.invitation ?? (await pendingInvitation(t.token));
     return withBody(ask, (body) => ({ ...body, email: pending.email }));
+  },
+  // The organization invites only at other domains than the invitee's: only inviting can meet it.
+  INVITATION_DOMAIN: async (ask, t, route) => {
+    if (route !== "POST /org/invitations") return ask;
+    await putJson("/org/invitation-domains", { domains: ["elsewhere.test"] }, bearer(t.token)).then(expectStatus(200));
+    return ask;
+  },
+  // An account opened by sign-up already holds the owner's address.
+  EMAIL_TAKEN: (ask, t) => withBody(ask, (body) => ({ ...body, email: t.email })),
+  SUGGESTION_NOT_FOUND: (ask) => ({ ...ask, path: ask.path.replace(/[0-9a-f]{24}/, "ffffffffffffffffffffffff") }),
+  // The joiner's address not proven (yet): as before they followed the mailed link.
+  EMAIL_NOT_VERIFIED: async (ask, t) => {
+    if (t.joiner) await accounts().updateOne({ user_id: ObjectId.createFromHexString(t.joiner.userId) }, { $unset: { email_verified: "" } });
+    return ask;
+  },
+  JOIN_REQUEST_NOT_FOUND: (ask) => ({ ...ask, path: ask.path.replace(/[0-9a-f]{24}/, "ffffffffffffffffffffffff") }),
+  // The joiner's domain asks for approval, and as many others as an organization holds asked
+  // first (written as their requests leave the document): only asking to join can meet it.
+  JOIN_REQUESTS_FULL: async (ask, t, route) => {
+    if (route !== "POST /auth/suggestions/{org_id}/join" || !t.joiner) return ask;
+    const { domainId, domain } = t.joiner;
+    await patchJson(`/org/domains/${domainId}`, { policy: "suggest" }, bearer(t.token)).then(expectStatus(200));
+    const requests = Array.from({ length: MAX_JOIN_REQUESTS }, (_, i) => ({ user_id: new ObjectId(), email: `asker${i}@${domain}`, domain, at: new Date() }));
+    await store()
+      .collection<OrganizationDoc>(ORGANIZATIONS)
+      .updateOne({ _id: ObjectId.createFromHexString(t.orgId) }, { $set: { join_requests: requests } });
+    return ask;
   },
   // A deployment that allows one pending invitation, and one made there: inviting another meets the limit.
   INVITATION_LIMIT: async (ask) => {

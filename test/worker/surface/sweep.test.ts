@@ -50,11 +50,15 @@ const REWRITES_ONLY = new Set<ErrorCode>([
   "WEBHOOK_URL_REFUSED",
   "WEBHOOK_NOT_FOUND",
   "DELIVERY_NOT_FOUND",
+  "EMAIL_TAKEN",
+  "SUGGESTION_NOT_FOUND",
+  "JOIN_REQUEST_NOT_FOUND",
 ]);
 
 /**
  * A tenant for a case of `route`: the one the route's previous case left unchanged, or a new one.
- * A case leaves its tenant unchanged when its provocation only rewrote the request and the answer
+ * A case leaves its tenant unchanged when its provocation only rewrote the request (for this
+ * tenant: one that sets the store up for some tenants says so on them) and the answer
  * was a refusal (a refused request changes nothing: bad-input and fuzz check that on their own),
  * a read, or a success that does not involve the tenant (a create of another organization, the
  * operator's listings, the documents).
@@ -67,7 +71,7 @@ const tenantFor = async (route: string): Promise<Tenant> => {
 const keepIfUnchanged = (route: string, tenant: Tenant, code: ErrorCode, res: Response) => {
   const [method] = route.split(" ");
   const untouched = res.status >= 400 || method === "GET" || SUCCESS[route]?.length === 0;
-  if (REWRITES_ONLY.has(code) && untouched) spare.set(route, tenant);
+  if (REWRITES_ONLY.has(code) && untouched && !tenant.changed) spare.set(route, tenant);
 };
 
 const errorCases = documented.flatMap((route) => route.errors.map((code) => [key(route), code] as const));
