@@ -32,7 +32,11 @@ const del = (path: string, token: string) => call(path, { method: "DELETE", head
 useOwnDatabase("members");
 const database = () => storeClient(env.DATABASE ?? "master_db");
 
-describe("roles × routes: every protected route checks its permission", () => {
+// On the embedded store only, as the scopes × routes and custom-role matrices are: a built-in role is
+// admitted or refused by the HTTP layer (the token's role against the route's permission), the same
+// code on either store, and through the gateway it was three minutes of CI a run; the guards that
+// keep a token current run through the gateway in every other suite.
+describe.skipIf(env.DATA_API_URL)("roles × routes: every protected route checks its permission", () => {
   const protectedRoutes = ROUTES.filter((route) => !route.internal && route.auth === "required");
   const cases = protectedRoutes.flatMap((route) => ROLES.map((role) => [`${route.method.toUpperCase()} ${route.path}`, role, route.permission] as const));
 
