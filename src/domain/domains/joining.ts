@@ -111,7 +111,15 @@ export const joinSuggested = async (deps: Deps, account: Account, orgId: ObjectI
     await askToJoin(deps, account, found);
     return { status: "requested", ...named };
   }
-  const org = await joinByDomain(deps, account, {
+  const org = await autoJoin(deps, account, found);
+  const member = memberOf(org, account.user_id) as MemberRecord;
+  const access_token = await tokenFor(deps, org, member, member.token_version, true);
+  return { status: "joined", ...named, role: member.role, access_token, token_type: "bearer" };
+};
+
+/** Joins by the domain's `auto_join` policy, taking along any request the account made while it was `suggest`. */
+const autoJoin = (deps: Deps, account: Account, found: Found) =>
+  joinByDomain(deps, account, {
     org_id: found.org._id,
     via: "auto_join",
     domain_id: found.doc._id,
@@ -119,10 +127,6 @@ export const joinSuggested = async (deps: Deps, account: Account, orgId: ObjectI
     role: found.role,
     ...withRequest(requestOf(found.org, account.user_id)),
   });
-  const member = memberOf(org, account.user_id) as MemberRecord;
-  const access_token = await tokenFor(deps, org, member, member.token_version, true);
-  return { status: "joined", ...named, role: member.role, access_token, token_type: "bearer" };
-};
 
 /**
  * At the address's verification: joins the organization whose `auto_join` domain it is, if any.
@@ -132,14 +136,7 @@ export const joinOnVerification = async (deps: Deps, account: Account): Promise<
   const found = await findSuggestion(deps, account);
   if (found?.policy !== "auto_join" || !admitsCallers(found.org) || found.org.status !== "active") return [];
   try {
-    const org = await joinByDomain(deps, account, {
-      org_id: found.org._id,
-      via: "auto_join",
-      domain_id: found.doc._id,
-      domain: found.doc.domain,
-      role: found.role,
-      ...withRequest(requestOf(found.org, account.user_id)),
-    });
+    const org = await autoJoin(deps, account, found);
     return [{ org_id: org._id.toHexString(), organization_name: org.organization_name, role: found.role }];
   } catch (error) {
     if (error instanceof AppError && error.status < 500) return [];

@@ -48,21 +48,13 @@ const teamsClaim = (teams: string[]) => {
   return { teams: sorted.slice(0, MAX_TEAMS_IN_TOKEN), ...(sorted.length > MAX_TEAMS_IN_TOKEN ? { teams_more: true } : {}) };
 };
 
-export const issueToken = async (subject: TokenSubject, settings: TokenSettings, now: Date): Promise<string> => {
+/** Signs claims for a user with the current key: the registered claims every token of the service carries. */
+const signToken = async (claims: Record<string, unknown>, userId: string, settings: TokenSettings, now: Date): Promise<string> => {
   const ring = await keyRing(settings);
   const issuedAt = Math.floor(now.getTime() / 1000);
-  return new SignJWT({
-    admin_id: subject.userId,
-    org_id: subject.orgId,
-    org_name: subject.orgName,
-    tv: subject.tokenVersion,
-    role: subject.role,
-    ...(subject.roles ? { roles: subject.roles } : {}),
-    ...(subject.teams?.length ? teamsClaim(subject.teams) : {}),
-    ...(subject.emailVerified ? { email_verified: true } : {}),
-  })
+  return new SignJWT(claims)
     .setProtectedHeader({ alg: ring.alg, typ: "JWT", kid: ring.kid })
-    .setSubject(subject.userId)
+    .setSubject(userId)
     .setIssuer(settings.issuer)
     .setAudience(settings.audience)
     .setIssuedAt(issuedAt)
@@ -70,6 +62,23 @@ export const issueToken = async (subject: TokenSubject, settings: TokenSettings,
     .setJti(crypto.randomUUID())
     .sign(ring.signingKey);
 };
+
+export const issueToken = (subject: TokenSubject, settings: TokenSettings, now: Date): Promise<string> =>
+  signToken(
+    {
+      admin_id: subject.userId,
+      org_id: subject.orgId,
+      org_name: subject.orgName,
+      tv: subject.tokenVersion,
+      role: subject.role,
+      ...(subject.roles ? { roles: subject.roles } : {}),
+      ...(subject.teams?.length ? teamsClaim(subject.teams) : {}),
+      ...(subject.emailVerified ? { email_verified: true } : {}),
+    },
+    subject.userId,
+    settings,
+    now,
+  );
 
 /** The protected header, or the same 401 as any other bad token when there is none to read. */
 const headerOf = (token: string) => {
@@ -158,19 +167,8 @@ export interface AccountClaims {
 
 export const ACCOUNT_SCOPE = "account";
 
-export const issueAccountToken = async (subject: AccountClaims, settings: TokenSettings, now: Date): Promise<string> => {
-  const ring = await keyRing(settings);
-  const issuedAt = Math.floor(now.getTime() / 1000);
-  return new SignJWT({ admin_id: subject.userId, tv: subject.tokenVersion, scope: ACCOUNT_SCOPE })
-    .setProtectedHeader({ alg: ring.alg, typ: "JWT", kid: ring.kid })
-    .setSubject(subject.userId)
-    .setIssuer(settings.issuer)
-    .setAudience(settings.audience)
-    .setIssuedAt(issuedAt)
-    .setExpirationTime(issuedAt + settings.ttlSeconds)
-    .setJti(crypto.randomUUID())
-    .sign(ring.signingKey);
-};
+export const issueAccountToken = (subject: AccountClaims, settings: TokenSettings, now: Date): Promise<string> =>
+  signToken({ admin_id: subject.userId, tv: subject.tokenVersion, scope: ACCOUNT_SCOPE }, subject.userId, settings, now);
 
 /** An account token's claims, or null for a member's token (which names an organization); a bad token is a 401. */
 export const verifyAccountToken = async (token: string, settings: TokenSettings, now: Date): Promise<AccountClaims | TokenClaims> => {
