@@ -4,6 +4,7 @@ import { isPlainObject } from "../dataapi/ejson";
 import type { Doc, FindSpec, Namespace } from "../dataapi/engine";
 import { forMingo } from "./bson-numbers";
 import { collectionId } from "./catalog";
+import { directProjection, directTest } from "./direct";
 import { encodeKey, inDocumentOrder } from "./documents";
 import { inIndexOrder } from "./key-order";
 import { evaluate, expression, MINGO_OPTIONS } from "./mingo";
@@ -17,23 +18,48 @@ export interface Match extends Row {
 }
 
 /** A projection of a stored document: typed as stored, in its field order (see `inDocumentOrder`). */
-export const project = (doc: Doc, view: Doc, projection: Doc | undefined): Doc => {
+export const project = (doc: Doc, view: () => Doc, projection: Doc | undefined): Doc => {
   if (!projection || Object.keys(projection).length === 0) return doc;
-  const [out] = evaluate(() => new Query({}, MINGO_OPTIONS).find([view], expression(projection)).all()) as Doc[];
+  const direct = directProjection(projection);
+  if (direct) return direct(doc);
+  const [out] = evaluate(() => new Query({}, MINGO_OPTIONS).find([view()], expression(projection)).all()) as Doc[];
   return inDocumentOrder(restoreTypes(out ?? {}, { before: doc }), doc);
 };
+
+/** A match whose view (the document as mingo sees it) is built when first asked for: a row decided directly may never need one. */
+const matched = (row: Row, view?: Doc): Match => {
+  let built = view;
+  return {
+    seq: row.seq,
+    doc: row.doc,
+    get view() {
+      built ??= forMingo(row.doc);
+      return built;
+    },
+  };
+};
+
+const compiled = (filter: Doc): Query => evaluate(() => new Query(expression(filter), MINGO_OPTIONS));
 
 /** The rows that match a filter, at most `limit`, from `source` or else the planned candidates. */
 export const matching = (sql: Sql, ns: Namespace, filter: Doc, limit = Number.POSITIVE_INFINITY, source?: RowSource): Match[] => {
   const coll = collectionId(sql, ns);
   if (coll === undefined || limit <= 0) return [];
-  const query = evaluate(() => new Query(expression(filter), MINGO_OPTIONS));
+  const direct = directTest(filter);
+  // A filter of a shape decided directly is one mingo accepts too: compiled only if a row needs it.
+  let query = direct ? undefined : compiled(filter);
   const rows: Match[] = [];
   // Candidates are found by the typed filter (index keys compare numbers by value), tested on views.
   for (const row of source?.(coll, filter) ?? candidates(sql, coll, filter)) {
-    const view = forMingo(row.doc);
-    if (!evaluate(() => query.test(view))) continue;
-    rows.push({ ...row, view });
+    const decided = direct?.(row.doc);
+    if (decided === false) continue;
+    if (decided === true) rows.push(matched(row));
+    else {
+      const view = forMingo(row.doc);
+      query ??= compiled(filter);
+      if (!evaluate(() => query?.test(view))) continue;
+      rows.push(matched(row, view));
+    }
     if (rows.length >= limit) break;
   }
   return rows;
@@ -61,7 +87,7 @@ export const select = (sql: Sql, ns: Namespace, spec: FindSpec): Doc[] => {
     );
     rows = sorted.map((view) => byView.get(view as Doc) as Match);
   }
-  return rows.slice(skip, Number.isFinite(limit) ? skip + limit : undefined).map((r) => project(r.doc, r.view, spec.projection));
+  return rows.slice(skip, Number.isFinite(limit) ? skip + limit : undefined).map((r) => project(r.doc, () => r.view, spec.projection));
 };
 
 export const aggregate = (sql: Sql, ns: Namespace, pipeline: Doc[]): Doc[] => {

@@ -166,7 +166,7 @@ export const findOneAndUpdate = (sql: Sql, ns: Namespace, spec: FindOneAndUpdate
   const { last } = updateRows(sql, ns, { filter, update: spec.update, upsert: spec.upsert, multi: false }, !spec.returnNewDocument);
   if (!last) return null;
   const chosen = spec.returnNewDocument ? last.after : last.before;
-  return chosen && project(chosen, forMingo(chosen), spec.projection);
+  return chosen && project(chosen, () => forMingo(chosen), spec.projection);
 };
 
 /** Deletes the first match, or every match with `multi`; returns how many went. */

@@ -1,0 +1,135 @@
+import { Decimal128, ObjectId } from "bson";
+import { isPlainObject } from "../dataapi/ejson";
+import type { Doc } from "../dataapi/engine";
+import { isBsonNumber, numberOf } from "./bson-numbers";
+
+/**
+ * Filters and projections the store answers without mingo. mingo tests a copy of each document
+ * with its numbers made plain (`forMingo`), a walk of the whole document: for an organization's,
+ * with every member in it, that walk was most of a guarded read. The service's own filters are
+ * a few conditions on known paths (`_id`, a member's token version, `status`, `suspended`), so
+ * those shapes are decided here on the stored document itself, and whatever this does not know
+ * for certain (an array on the path, a value of another kind, another operator) is left to mingo.
+ */
+
+/** An answer: true or false when decided here, undefined for mingo to decide. */
+type Answer = boolean | undefined;
+type Condition = (value: unknown) => Answer;
+
+const NOT_PLAIN = Symbol("not plain");
+
+/** True when every answer is, false as soon as one is not, undefined when none is false and one is undecided. */
+const all = <T>(parts: T[], answer: (part: T) => Answer): Answer => {
+  let decided: Answer = true;
+  for (const part of parts) {
+    const one = answer(part);
+    if (one === false) return false;
+    if (one === undefined) decided = undefined;
+  }
+  return decided;
+};
+
+/** The value at a dotted path through plain objects only (missing: undefined); NOT_PLAIN at or past anything else. */
+const valueAt = (doc: Doc, path: string[]): unknown => {
+  let value: unknown = doc;
+  for (const name of path) {
+    if (value === undefined) return undefined;
+    if (!isPlainObject(value)) return NOT_PLAIN;
+    value = Object.hasOwn(value, name) ? value[name] : undefined;
+  }
+  return Array.isArray(value) ? NOT_PLAIN : value;
+};
+
+/** A number compared by value (Int32 3 equals Double 3.0); undefined where the nearest double could mislead (Decimal128, past 2^53). */
+const numeric = (value: unknown): number | undefined => {
+  const n = typeof value === "number" ? value : isBsonNumber(value) && !(value instanceof Decimal128) ? numberOf(value) : undefined;
+  return n !== undefined && Number.isSafeInteger(Math.trunc(n)) ? n : undefined;
+};
+
+/** A date or a number as its range operators compare it (a date's time, 0 and invalid ones left to mingo). */
+const ordinal = (value: unknown): number | undefined => (value instanceof Date ? value.getTime() || undefined : numeric(value));
+
+/** Equality with a string, boolean, ObjectId, date or number; undefined (mingo's) against a value of another kind. */
+const equalTo = (wanted: unknown): Condition | undefined => {
+  if (typeof wanted === "string" || typeof wanted === "boolean") return (value) => (typeof value === typeof wanted ? value === wanted : undefined);
+  if (wanted instanceof ObjectId) return (value) => (value instanceof ObjectId ? value.equals(wanted) : undefined);
+  if (wanted instanceof Date && ordinal(wanted) !== undefined)
+    return (value) => (value instanceof Date && ordinal(value) !== undefined ? ordinal(value) === ordinal(wanted) : undefined);
+  const n = numeric(wanted);
+  return n === undefined ? undefined : (value) => (numeric(value) === undefined ? undefined : numeric(value) === n);
+};
+
+const RANGES: Record<string, (a: number, b: number) => boolean> = {
+  $gt: (a, b) => a > b,
+  $gte: (a, b) => a >= b,
+  $lt: (a, b) => a < b,
+  $lte: (a, b) => a <= b,
+};
+
+/** One operator: `$ne` and `$in` of the values above, the ranges on dates and numbers (each against its own kind). */
+const operator = (name: string, wanted: unknown): Condition | undefined => {
+  const equal = name === "$ne" ? equalTo(wanted) : undefined;
+  // A missing field equals nothing: `$ne` matches it.
+  if (equal) return (value) => (value === undefined ? true : equal(value) === undefined ? undefined : !equal(value));
+  if (name === "$in" && Array.isArray(wanted) && wanted.length <= 64) {
+    const each = wanted.map(equalTo);
+    if (each.includes(undefined)) return undefined;
+    return (value) => negate(all(each as Condition[], (one) => negate(one(value))));
+  }
+  const compare = RANGES[name];
+  const bound = ordinal(wanted);
+  if (!compare || bound === undefined) return undefined;
+  const kind = wanted instanceof Date;
+  return (value) => {
+    const at = value instanceof Date === kind ? ordinal(value) : undefined;
+    return at === undefined ? undefined : compare(at, bound);
+  };
+};
+
+const negate = (answer: Answer): Answer => (answer === undefined ? undefined : !answer);
+
+/** A field's condition: a value (equality), or an object of operators that must all hold. */
+const condition = (wanted: unknown): Condition | undefined => {
+  if (!isPlainObject(wanted)) return equalTo(wanted);
+  const parts = Object.entries(wanted).map(([name, operand]) => operator(name, operand));
+  if (parts.length === 0 || parts.includes(undefined)) return undefined;
+  return (value) => all(parts as Condition[], (part) => part(value));
+};
+
+/**
+ * The direct test of a filter, or undefined when its shape is not one decided here: every field a
+ * path of names (none empty, `$`, numeric or `__proto__`) with a condition above.
+ */
+export const directTest = (filter: Doc): ((doc: Doc) => Answer) | undefined => {
+  const fields: { path: string[]; test: Condition }[] = [];
+  for (const [key, wanted] of Object.entries(filter)) {
+    const path = key.split(".");
+    const test = condition(wanted);
+    if (!test || path.some((name) => /^(\$.*|\d*|__proto__)$/.test(name))) return undefined;
+    fields.push({ path, test });
+  }
+  return (doc) =>
+    all(fields, ({ path, test }) => {
+      const value = valueAt(doc, path);
+      return value === NOT_PLAIN ? undefined : test(value);
+    });
+};
+
+/**
+ * The projection of top-level fields by inclusion (`{name: 1}`, `_id` kept unless `_id: 0`), as
+ * MongoDB returns it (`_id` first, then the document's order); undefined for any other projection.
+ */
+export const directProjection = (projection: Doc): ((doc: Doc) => Doc) | undefined => {
+  const names = new Set(Object.keys(projection));
+  const id = projection._id;
+  names.delete("_id");
+  const keepId = id === undefined || id === 1 || id === true;
+  // `{_id: 0}` alone excludes, keeping every other field: mingo's.
+  if (!(keepId || id === 0 || id === false) || (names.size === 0 && !keepId)) return undefined;
+  for (const name of names) if (!(projection[name] === 1 || projection[name] === true) || /^\$|\.|^__proto__$/.test(name)) return undefined;
+  return (doc) => {
+    const out: Doc = keepId && Object.hasOwn(doc, "_id") ? { _id: doc._id } : {};
+    for (const key of Object.keys(doc)) if (names.has(key)) out[key] = doc[key];
+    return out;
+  };
+};

@@ -1,0 +1,129 @@
+import { Decimal128, Double, Int32, Long, ObjectId } from "bson";
+import { Query } from "mingo/query";
+import { describe, expect, it } from "vitest";
+import type { Doc } from "../../src/dataapi/engine";
+import { forMingo } from "../../src/store/bson-numbers";
+import { directProjection, directTest } from "../../src/store/direct";
+import { inDocumentOrder } from "../../src/store/documents";
+import { expression, MINGO_OPTIONS } from "../../src/store/mingo";
+import { project } from "../../src/store/reads";
+import { restoreTypes } from "../../src/store/retype";
+
+/**
+ * The store decides some filters without mingo (src/store/direct.ts). Wherever it decides, its
+ * answer must be mingo's: every filter below is run against every document, and each decided
+ * answer compared with mingo's on the same pair. A shape the direct test claims and gets wrong
+ * fails here, whatever the service's own filters happen to be.
+ */
+const id = new ObjectId("65a000000000000000000001");
+const otherId = new ObjectId("65a000000000000000000002");
+const at = new Date("2026-01-01T00:00:00Z");
+
+const values: unknown[] = [
+  "active",
+  "Active",
+  "",
+  true,
+  false,
+  null,
+  undefined,
+  id,
+  otherId,
+  new Int32(3),
+  new Double(3),
+  new Double(3.5),
+  Long.fromNumber(3),
+  Long.fromString("9007199254740993"),
+  Decimal128.fromString("3"),
+  Decimal128.fromString("0.1"),
+  new Double(0.1),
+  at,
+  new Date(at.getTime() + 1),
+  ["active", "x"],
+  [true],
+  [new Int32(3)],
+  { $oid: "not a wrapper here" },
+  { nested: "active" },
+];
+
+/** Documents holding each value at `a` and at `m.u.v` (a member's token version's shape). */
+const documents: Doc[] = [
+  { _id: id },
+  { _id: otherId, m: {} },
+  { _id: id, m: { u: [] } },
+  { _id: id, m: [{ u: { v: new Int32(3) } }] },
+  ...values.map((value) => ({ _id: id, a: value, m: { u: { v: value } } })),
+];
+
+const conditions: unknown[] = [
+  ...values.filter((v) => v !== undefined && !Array.isArray(v)),
+  ...["$eq", "$ne"].flatMap((op) => values.filter((v) => v !== undefined && !Array.isArray(v)).map((v) => ({ [op]: v }))),
+  new Date(at.getTime() + 1),
+  new Date(0),
+  ...["$gt", "$gte", "$lt", "$lte"].flatMap((op) => [new Int32(3), new Double(2.5), Long.fromNumber(4), at].map((v) => ({ [op]: v }))),
+  { $in: ["active", "suspended"] },
+  { $in: [id, otherId] },
+  { $in: [new Int32(3), true] },
+  { $in: [] },
+  { $in: ["x", null] },
+  { $gt: new Int32(1), $lt: new Int32(5) },
+  { $ne: true, $in: [false] },
+];
+
+const filters: Doc[] = [{}, { _id: id }, { _id: otherId, a: "active" }, ...conditions.flatMap((c) => [{ a: c }, { "m.u.v": c }, { _id: id, a: c }])];
+
+const mingoMatches = (filter: Doc, doc: Doc): boolean => new Query(expression(filter), MINGO_OPTIONS).test(forMingo(doc));
+
+describe("filters the store decides without mingo", () => {
+  it("answers as mingo does wherever it decides, and decides the service's own shapes", () => {
+    let decided = 0;
+    for (const filter of filters) {
+      const test = directTest(filter);
+      if (!test) continue;
+      for (const doc of documents) {
+        const answer = test(doc);
+        if (answer === undefined) continue;
+        decided++;
+        expect({ filter, doc, answer }).toEqual({ filter, doc, answer: mingoMatches(filter, doc) });
+      }
+    }
+    // The grid exercises the direct path, not only mingo's.
+    expect(decided).toBeGreaterThan(500);
+    const guard = { _id: id, status: "active", "m.u.v": new Int32(3), suspended: { $ne: true } };
+    expect(directTest(guard)?.({ _id: id, status: "active", m: { u: { v: new Int32(3) } } })).toBe(true);
+    expect(directTest(guard)?.({ _id: id, status: "active", m: { u: { v: new Int32(4) } } })).toBe(false);
+    expect(directTest({ status: { $in: ["active", "renaming"] } })?.({ status: "renaming" })).toBe(true);
+  });
+
+  it("leaves other shapes to mingo", () => {
+    for (const filter of [
+      { $or: [{ a: 1 }] },
+      { a: { $regex: "x" } },
+      { "a.0": "x" },
+      { a: { b: 1 } },
+      { a: { $exists: true } },
+      JSON.parse('{"__proto__": "x"}') as Doc,
+    ]) {
+      expect(directTest(filter), JSON.stringify(filter)).toBeUndefined();
+    }
+  });
+});
+
+describe("projections the store makes without mingo", () => {
+  const doc = { name: "n", _id: id, collection_name: "c", nested: { x: new Int32(1) }, n: new Int32(2) };
+  const projections: Doc[] = [{ collection_name: 1 }, { collection_name: 1, _id: 0 }, { _id: 1 }, { _id: 0, n: true, nested: 1 }, { missing: 1 }];
+
+  it("gives what mingo's projection gives, in the document's order", () => {
+    for (const projection of projections) {
+      const direct = directProjection(projection);
+      expect(direct, JSON.stringify(projection)).toBeDefined();
+      const [viaMingo] = new Query({}, MINGO_OPTIONS).find([forMingo(doc)], expression(projection)).all() as Doc[];
+      expect(direct?.(doc)).toEqual(inDocumentOrder(restoreTypes(viaMingo, { before: doc }), doc));
+      expect(Object.keys(direct?.(doc) ?? {})).toEqual(Object.keys(project(doc, () => forMingo(doc), projection)));
+    }
+  });
+
+  it("leaves exclusions and paths to mingo", () => {
+    for (const projection of [{ _id: 0 }, { name: 0 }, { "nested.x": 1 }, { n: { $slice: 1 } }]) expect(directProjection(projection)).toBeUndefined();
+  });
+});
