@@ -44,13 +44,18 @@ const jwkKid = (jwk: JWK, fallback: string): string => jwk.kid ?? fallback;
 
 const isHmac = (alg: JwtAlgorithm): alg is HmacAlgorithm => alg.startsWith("HS");
 
+/** A secret imported once: given the bytes, jose would import them again on every signature and check. */
+const hmacKey = (secret: string, alg: HmacAlgorithm): Promise<CryptoKey> =>
+  crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: `SHA-${alg.slice(2)}` }, false, ["sign", "verify"]) as Promise<CryptoKey>;
+
 const hmacRing = async (settings: KeySettings): Promise<KeyRing> => {
   if (!settings.secret) throw new TypeError("an HMAC algorithm needs JWT_SECRET");
+  const alg = settings.algorithm as HmacAlgorithm;
   const kid = await secretKid(settings.secret);
-  const verifyKeys = new Map<string, VerifyKey>([[kid, { alg: settings.algorithm, key: encoder.encode(settings.secret) }]]);
-  if (settings.previousSecret)
-    verifyKeys.set(await secretKid(settings.previousSecret), { alg: settings.algorithm, key: encoder.encode(settings.previousSecret) });
-  return { kid, alg: settings.algorithm, signingKey: encoder.encode(settings.secret), verifyKeys, jwks: [] };
+  const signingKey = await hmacKey(settings.secret, alg);
+  const verifyKeys = new Map<string, VerifyKey>([[kid, { alg, key: signingKey }]]);
+  if (settings.previousSecret) verifyKeys.set(await secretKid(settings.previousSecret), { alg, key: await hmacKey(settings.previousSecret, alg) });
+  return { kid, alg, signingKey, verifyKeys, jwks: [] };
 };
 
 const asymmetricRing = async (settings: KeySettings): Promise<KeyRing> => {
