@@ -30,7 +30,36 @@ const finalize = (response: Response, request: AppRequest, env: Env) => {
 /** OpenAPI's `{id}` is itty-router's `:id` (one non-empty segment). */
 const routerPath = (path: string) => path.replace(/\{(\w+)\}/g, ":$1");
 
-const base = Router<AppRequest, [Env, ExecutionContext]>({ before: [withState, preflight], catch: toResponse, finally: [finalize] });
+/**
+ * The routes without path parameters, by method and path, each unless a route declared before it
+ * would match its path (itty-router takes the first that matches): found in one lookup where
+ * itty-router tries the routes' patterns in turn. Built on the first request, not at start.
+ */
+let exact: Map<string, ReturnType<typeof serve>> | undefined;
+
+const exactRoutes = () => {
+  const found = new Map<string, ReturnType<typeof serve>>();
+  ROUTES.forEach((route, i) => {
+    const method = route.method.toUpperCase();
+    const key = `${method} ${route.path}`;
+    const shadowed = declared.slice(0, i).some(([other, pattern]) => other === method && pattern.test(route.path));
+    if (!route.path.includes("{") && !shadowed && !found.has(key)) found.set(key, serve(route));
+  });
+  return found;
+};
+
+/** Router `before` stage: a route found by its exact path is served at once; any other request goes on to itty-router's list. */
+const exactRoute = (request: AppRequest, env: Env) => {
+  const path = new URL(request.url).pathname;
+  exact ??= exactRoutes();
+  const handler = exact.get(`${request.method} ${path}`);
+  if (!handler) return undefined;
+  request.params = {};
+  request.route = path;
+  return handler(request, env);
+};
+
+const base = Router<AppRequest, [Env, ExecutionContext]>({ before: [withState, preflight, exactRoute], catch: toResponse, finally: [finalize] });
 for (const route of ROUTES) base[route.method](routerPath(route.path), serve(route));
 
 /** The declared routes as itty-router compiled them, so a 405 means exactly "another method would match". */
