@@ -41,7 +41,7 @@ const unprocessableResponse = (codes: ErrorCode[]) => {
     content: {
       "application/json": {
         schema: { anyOf: [media.schema, detailSchema()] },
-        examples: { VALIDATION_FAILED: { summary: "Validation error", value: example }, ...detailExamples(refusals) },
+        examples: __DOCS__ && { VALIDATION_FAILED: { summary: "Validation error", value: example }, ...detailExamples(refusals) },
       },
     },
   };

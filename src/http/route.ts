@@ -51,7 +51,7 @@ export interface ResponseSpec {
   schema?: z.ZodMiniType;
   /** Default `application/json`; other types (the docs pages) are documented, never validated. */
   contentType?: string;
-  examples?: Record<string, { summary: string; value: unknown }>;
+  examples?: Record<string, { summary: string; value: unknown }> | false;
   /**
    * Validated, then sent as the route gave it: a record's fields are the tenant's, in the tenant's
    * order, which parsing (known keys first) would reorder.

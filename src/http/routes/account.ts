@@ -31,7 +31,11 @@ export const passwordResetRoute = defineRoute({
   audit: "account.password_reset",
   request: { body: { schema: PasswordResetBody } },
   responses: {
-    202: { description: __DOCS__ && "Asked", schema: Detail, examples: { asked: { summary: __DOCS__ && "Asked", value: { detail: RESET_ASKED } } } },
+    202: {
+      description: __DOCS__ && "Asked",
+      schema: Detail,
+      examples: __DOCS__ && { asked: { summary: __DOCS__ && "Asked", value: { detail: RESET_ASKED } } },
+    },
   },
   errors: ["MAIL_DISABLED", "RATE_LIMITED", "STORE_UNAVAILABLE", ...BODY_ERRORS],
   handler: async ({ request, env, deps, input, audit }) => {
@@ -58,7 +62,11 @@ export const passwordResetConfirmRoute = defineRoute({
   audit: "account.password_reset_confirm",
   request: { body: { schema: PasswordResetConfirmBody } },
   responses: {
-    200: { description: __DOCS__ && "Password set", schema: Detail, examples: { set: { summary: __DOCS__ && "Set", value: { detail: "password changed" } } } },
+    200: {
+      description: __DOCS__ && "Password set",
+      schema: Detail,
+      examples: __DOCS__ && { set: { summary: __DOCS__ && "Set", value: { detail: "password changed" } } },
+    },
   },
   errors: ["MAIL_DISABLED", "LINK_INVALID", "RATE_LIMITED", "STORE_UNAVAILABLE", ...BODY_ERRORS],
   handler: async ({ deps, input }) => {
@@ -85,12 +93,12 @@ export const verifyEmailRoute = defineRoute({
     200: {
       description: __DOCS__ && "Already verified",
       schema: Detail,
-      examples: { verified: { summary: __DOCS__ && "Already verified", value: { detail: "already verified" } } },
+      examples: __DOCS__ && { verified: { summary: __DOCS__ && "Already verified", value: { detail: "already verified" } } },
     },
     202: {
       description: __DOCS__ && "Mailed",
       schema: Detail,
-      examples: { sent: { summary: __DOCS__ && "Mailed", value: { detail: "verification link sent" } } },
+      examples: __DOCS__ && { sent: { summary: __DOCS__ && "Mailed", value: { detail: "verification link sent" } } },
     },
   },
   errors: ["NOT_AUTHENTICATED", "INVALID_TOKEN", "ORGANIZATION_SUSPENDED", "MAIL_DISABLED", "STORE_UNAVAILABLE"],
@@ -113,7 +121,7 @@ export const verifyEmailConfirmRoute = defineRoute({
     200: {
       description: __DOCS__ && "Verified",
       schema: VerifiedAnswer,
-      examples: { verified: { summary: __DOCS__ && "Verified", value: { detail: "address verified", joined: [] } } },
+      examples: __DOCS__ && { verified: { summary: __DOCS__ && "Verified", value: { detail: "address verified", joined: [] } } },
     },
   },
   errors: ["MAIL_DISABLED", "LINK_INVALID", "STORE_UNAVAILABLE", ...BODY_ERRORS],

@@ -48,7 +48,7 @@ export const logoutRoute = defineRoute({
     200: {
       description: __DOCS__ && "Logged out",
       schema: Detail,
-      examples: { logged_out: { summary: __DOCS__ && "Logged out", value: { detail: "logged out" } } },
+      examples: __DOCS__ && { logged_out: { summary: __DOCS__ && "Logged out", value: { detail: "logged out" } } },
     },
   },
   errors: ["NOT_AUTHENTICATED", "INVALID_TOKEN", "STORE_UNAVAILABLE"],

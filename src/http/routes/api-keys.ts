@@ -52,7 +52,11 @@ const revokeApiKeyRoute = defineRoute({
   audit: "api_key.revoke",
   request: { path: ApiKeyPath },
   responses: {
-    200: { description: __DOCS__ && "Revoked", schema: Detail, examples: { revoked: { summary: __DOCS__ && "Revoked", value: { detail: "revoked" } } } },
+    200: {
+      description: __DOCS__ && "Revoked",
+      schema: Detail,
+      examples: __DOCS__ && { revoked: { summary: __DOCS__ && "Revoked", value: { detail: "revoked" } } },
+    },
   },
   errors: [...TOKEN_ERRORS, "API_KEY_NOT_FOUND", "ORGANIZATION_BUSY"],
   handler: async ({ deps, principal, input }) => {

@@ -61,7 +61,11 @@ const deleteDomainRoute = defineRoute({
   audit: "domain.delete",
   request: { path: DomainPath },
   responses: {
-    200: { description: __DOCS__ && "Deleted", schema: Detail, examples: { deleted: { summary: __DOCS__ && "Deleted", value: { detail: "deleted" } } } },
+    200: {
+      description: __DOCS__ && "Deleted",
+      schema: Detail,
+      examples: __DOCS__ && { deleted: { summary: __DOCS__ && "Deleted", value: { detail: "deleted" } } },
+    },
   },
   errors: [...TOKEN_ERRORS, "DOMAIN_NOT_FOUND", "ORGANIZATION_BUSY"],
   handler: async ({ deps, caller, input }) => {

@@ -56,7 +56,11 @@ export const revokeInvitationRoute = defineRoute({
   audit: "invitation.revoke",
   request: { path: InvitationPath },
   responses: {
-    200: { description: __DOCS__ && "Revoked", schema: Detail, examples: { revoked: { summary: __DOCS__ && "Revoked", value: { detail: "revoked" } } } },
+    200: {
+      description: __DOCS__ && "Revoked",
+      schema: Detail,
+      examples: __DOCS__ && { revoked: { summary: __DOCS__ && "Revoked", value: { detail: "revoked" } } },
+    },
   },
   errors: [...TOKEN_ERRORS, "INVITATION_NOT_FOUND", "ORGANIZATION_BUSY"],
   handler: async ({ deps, principal, input }) => {

@@ -126,7 +126,11 @@ const declineJoinRequestRoute = defineRoute({
   audit: "member.join_decline",
   request: { path: JoinRequestPath },
   responses: {
-    200: { description: __DOCS__ && "Declined", schema: Detail, examples: { declined: { summary: __DOCS__ && "Declined", value: { detail: "declined" } } } },
+    200: {
+      description: __DOCS__ && "Declined",
+      schema: Detail,
+      examples: __DOCS__ && { declined: { summary: __DOCS__ && "Declined", value: { detail: "declined" } } },
+    },
   },
   errors: [...TOKEN_ERRORS, "JOIN_REQUEST_NOT_FOUND", "ORGANIZATION_BUSY"],
   handler: async ({ deps, caller, input }) => {

@@ -53,7 +53,11 @@ export const removeMemberRoute = defineRoute({
   audit: "member.remove",
   request: { path: MemberPath },
   responses: {
-    200: { description: __DOCS__ && "Removed", schema: Detail, examples: { removed: { summary: __DOCS__ && "Removed", value: { detail: "removed" } } } },
+    200: {
+      description: __DOCS__ && "Removed",
+      schema: Detail,
+      examples: __DOCS__ && { removed: { summary: __DOCS__ && "Removed", value: { detail: "removed" } } },
+    },
   },
   errors: [...TOKEN_ERRORS, "MEMBER_NOT_FOUND", "LAST_OWNER", "ORGANIZATION_BUSY"],
   handler: async ({ deps, principal, input }) => {
@@ -70,7 +74,9 @@ export const leaveRoute = defineRoute({
   description: __DOCS__ && "Any member may leave except the last owner (409). An account left in no organization is closed.",
   auth: "required",
   audit: "member.leave",
-  responses: { 200: { description: __DOCS__ && "Left", schema: Detail, examples: { left: { summary: __DOCS__ && "Left", value: { detail: "left" } } } } },
+  responses: {
+    200: { description: __DOCS__ && "Left", schema: Detail, examples: __DOCS__ && { left: { summary: __DOCS__ && "Left", value: { detail: "left" } } } },
+  },
   errors: [...TOKEN_ERRORS, "LAST_OWNER", "ORGANIZATION_BUSY"],
   handler: async ({ deps, principal }) => {
     await leaveOrganization(deps, principal);

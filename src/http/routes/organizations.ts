@@ -152,7 +152,11 @@ export const deleteRoute = defineRoute({
     }),
   },
   responses: {
-    200: { description: __DOCS__ && "Deleted", schema: Detail, examples: { deleted: { summary: __DOCS__ && "Deleted", value: { detail: "deleted" } } } },
+    200: {
+      description: __DOCS__ && "Deleted",
+      schema: Detail,
+      examples: __DOCS__ && { deleted: { summary: __DOCS__ && "Deleted", value: { detail: "deleted" } } },
+    },
   },
   errors: [
     "NOT_AUTHENTICATED",

@@ -191,7 +191,11 @@ export const removeOrganizationRoute = defineRoute({
   audit: { action: "platform.delete", opens: "on-note" },
   request: { path: IdPath },
   responses: {
-    200: { description: __DOCS__ && "Deleted", schema: Detail, examples: { deleted: { summary: __DOCS__ && "Deleted", value: { detail: "deleted" } } } },
+    200: {
+      description: __DOCS__ && "Deleted",
+      schema: Detail,
+      examples: __DOCS__ && { deleted: { summary: __DOCS__ && "Deleted", value: { detail: "deleted" } } },
+    },
   },
   errors: [...WRITE_ERRORS, "ORGANIZATION_NOT_FOUND", "ORGANIZATION_BUSY"],
   check: ({ input, audit }) => organizationNamed(input.params().id, audit),
@@ -217,7 +221,11 @@ export const revokeApiKeyRoute = defineRoute({
   audit: { action: "platform.api_key.revoke", opens: "on-note" },
   request: { path: ApiKeyIdPath },
   responses: {
-    200: { description: __DOCS__ && "Revoked", schema: Detail, examples: { revoked: { summary: __DOCS__ && "Revoked", value: { detail: "revoked" } } } },
+    200: {
+      description: __DOCS__ && "Revoked",
+      schema: Detail,
+      examples: __DOCS__ && { revoked: { summary: __DOCS__ && "Revoked", value: { detail: "revoked" } } },
+    },
   },
   errors: [...WRITE_ERRORS, "ORGANIZATION_NOT_FOUND", "API_KEY_NOT_FOUND"],
   check: ({ input, audit }) => {

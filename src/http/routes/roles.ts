@@ -71,7 +71,11 @@ const deleteRoleRoute = defineRoute({
   audit: "role.delete",
   request: { path: RolePath, query: RoleDeleteQuery },
   responses: {
-    200: { description: __DOCS__ && "Deleted", schema: Detail, examples: { deleted: { summary: __DOCS__ && "Deleted", value: { detail: "deleted" } } } },
+    200: {
+      description: __DOCS__ && "Deleted",
+      schema: Detail,
+      examples: __DOCS__ && { deleted: { summary: __DOCS__ && "Deleted", value: { detail: "deleted" } } },
+    },
   },
   errors: [...TOKEN_ERRORS, "ROLE_NOT_FOUND", "ROLE_IN_USE", "ROLE_UNKNOWN", "ORGANIZATION_BUSY", "VALIDATION_FAILED"],
   handler: async ({ deps, principal, input }) => {

@@ -63,7 +63,11 @@ const deleteTeamRoute = defineRoute({
   audit: "team.delete",
   request: { path: TeamPath },
   responses: {
-    200: { description: __DOCS__ && "Deleted", schema: Detail, examples: { deleted: { summary: __DOCS__ && "Deleted", value: { detail: "deleted" } } } },
+    200: {
+      description: __DOCS__ && "Deleted",
+      schema: Detail,
+      examples: __DOCS__ && { deleted: { summary: __DOCS__ && "Deleted", value: { detail: "deleted" } } },
+    },
   },
   errors: [...TOKEN_ERRORS, "TEAM_NOT_FOUND", "ORGANIZATION_BUSY"],
   handler: async ({ deps, principal, input }) => {
@@ -104,7 +108,11 @@ const removeTeamMemberRoute = defineRoute({
   audit: "team.member_remove",
   request: { path: TeamMemberPath },
   responses: {
-    200: { description: __DOCS__ && "Removed", schema: Detail, examples: { removed: { summary: __DOCS__ && "Removed", value: { detail: "removed" } } } },
+    200: {
+      description: __DOCS__ && "Removed",
+      schema: Detail,
+      examples: __DOCS__ && { removed: { summary: __DOCS__ && "Removed", value: { detail: "removed" } } },
+    },
   },
   errors: [...TOKEN_ERRORS, "TEAM_NOT_FOUND", "MEMBER_NOT_FOUND", "ORGANIZATION_BUSY"],
   handler: async ({ deps, principal, input }) => {

@@ -44,7 +44,11 @@ export const deleteWebhookRoute = defineRoute({
   auth: "required",
   request: { path: WebhookPath },
   responses: {
-    200: { description: __DOCS__ && "Deleted", schema: Detail, examples: { deleted: { summary: __DOCS__ && "Deleted", value: { detail: "deleted" } } } },
+    200: {
+      description: __DOCS__ && "Deleted",
+      schema: Detail,
+      examples: __DOCS__ && { deleted: { summary: __DOCS__ && "Deleted", value: { detail: "deleted" } } },
+    },
   },
   errors: [...TOKEN_ERRORS, "WEBHOOK_NOT_FOUND", "ORGANIZATION_BUSY"],
   handler: async ({ deps, caller, input }) => {
@@ -116,7 +120,11 @@ export const redeliverRoute = defineRoute({
   auth: "required",
   request: { path: DeliveryPath },
   responses: {
-    202: { description: __DOCS__ && "Queued", schema: Detail, examples: { queued: { summary: __DOCS__ && "Queued", value: { detail: "queued" } } } },
+    202: {
+      description: __DOCS__ && "Queued",
+      schema: Detail,
+      examples: __DOCS__ && { queued: { summary: __DOCS__ && "Queued", value: { detail: "queued" } } },
+    },
   },
   errors: [...TOKEN_ERRORS, "WEBHOOK_NOT_FOUND", "DELIVERY_NOT_FOUND", "WEBHOOK_DISABLED"],
   handler: async ({ deps, caller, input }) => {
