@@ -40,7 +40,7 @@ export const MAX_GZIP_KIB = (3 * 1000 * 1000) / 1024;
  * script before its first request, so every KiB is paid again at each cold start. Growing past
  * it is a decision to take (and to write down here), not an accident of an import.
  */
-export const BUDGET_GZIP_KIB = 130;
+export const BUDGET_GZIP_KIB = 131;
 // 110 until e-mail: the SMTP client (worker-mailer, about 5 KiB gzipped, chosen over writing SMTP
 // ourselves), the mail outbox and its dispatcher, and the account routes brought it to about 118;
 // 120 with the rest of e-mail; 121 with the fenced record insert (insertOneFenced), which takes a

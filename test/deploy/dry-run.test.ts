@@ -34,10 +34,10 @@ describe("assess", () => {
 
   it("fails a bundle past the service's budget, and passes one at it", () => {
     const sized = (gzip: number) => `Total Upload: 400 KiB / gzip: ${gzip} KiB\n`;
-    // 130 since joining by domain (docs/operations.md says why); a change of budget is a decision this line records.
-    expect(BUDGET_GZIP_KIB).toBe(130);
-    expect(assess(sized(130)).failures).toEqual([]);
-    expect(assess(sized(130.01)).failures).toEqual(["bundle 130.01 KiB gzipped, over the service's budget of 130 KiB"]);
+    // 131 since the store's direct filters (docs/operations.md says why); a change of budget is a decision this line records.
+    expect(BUDGET_GZIP_KIB).toBe(131);
+    expect(assess(sized(131)).failures).toEqual([]);
+    expect(assess(sized(131.01)).failures).toEqual(["bundle 131.01 KiB gzipped, over the service's budget of 131 KiB"]);
   });
 });
 
