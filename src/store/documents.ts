@@ -10,7 +10,12 @@ export const encodeDocument = writeStoredDocument;
 export const decodeDocument = readStoredDocument;
 
 /** A deterministic text key for any BSON value, used for `_id` and index entries; numbers equal in value share one key. */
-export const encodeKey = (value: unknown): string => EJSON.stringify({ v: forKey(value ?? null) } as Doc, { relaxed: false });
+export const encodeKey = (value: unknown): string => {
+  // The kinds most keys are (an ObjectId `_id`, a slug), written as EJSON writes them, without its walk.
+  if (value instanceof ObjectId) return `{"v":{"$oid":"${value.toHexString()}"}}`;
+  if (typeof value === "string") return `{"v":${JSON.stringify(value)}}`;
+  return EJSON.stringify({ v: forKey(value ?? null) } as Doc, { relaxed: false });
+};
 
 /** Reads a dotted path the way MongoDB does for plain sub-documents. */
 export const getPath = (doc: unknown, path: string): unknown => {
