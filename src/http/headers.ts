@@ -1,4 +1,4 @@
-import type { AppRequest } from "./context";
+import type { AppRequest, RequestState } from "./context";
 
 const SECURITY_HEADERS: Record<string, string> = {
   "x-content-type-options": "nosniff",
@@ -9,16 +9,24 @@ const SECURITY_HEADERS: Record<string, string> = {
   "content-security-policy": "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'",
 };
 
-/** Responses built with the security headers already in place (see `secured`): `finish` adds only its own two. */
+/** Responses built with every header `finish` would add already in place (see `secured`). */
 const prepared = new WeakSet<Response>();
+
+/** The request's own headers: its id, and the data round trips it made before its answer. */
+const requestHeaders = (state: RequestState): Record<string, string> => ({
+  "x-request-id": state.requestId,
+  "x-data-round-trips": String(state.deps?.data.roundTrips ?? 0),
+});
 
 /**
  * A route's response with the security headers given at construction, under the route's own
- * (which win, as in `finish`): one header list built at once instead of a check and a write per name.
+ * (which win, as in `finish`), and the request's own after them: one header list built at once
+ * instead of a check and a write per name. The answer is built after the route's last store call
+ * before it, so the round trips counted here are those `finish` would count.
  */
-export const secured = (build: (headers: Record<string, string>) => Response, own?: HeadersInit): Response => {
-  const response = build(own ? { ...SECURITY_HEADERS, ...Object.fromEntries(new Headers(own)) } : { ...SECURITY_HEADERS });
-  prepared.add(response);
+export const secured = (build: (headers: Record<string, string>) => Response, own?: HeadersInit, state?: RequestState): Response => {
+  const response = build({ ...SECURITY_HEADERS, ...(own ? Object.fromEntries(new Headers(own)) : {}), ...(state ? requestHeaders(state) : {}) });
+  if (state) prepared.add(response);
   return response;
 };
 
@@ -33,13 +41,9 @@ export const finish = (response: Response, request: AppRequest): Response => {
     // The routes' own responses have mutable headers; only a response from elsewhere needs a copy.
     mutable = isMutable(response) ? response : new Response(response.body, response);
     for (const [name, value] of Object.entries(SECURITY_HEADERS)) if (!mutable.headers.has(name)) mutable.headers.set(name, value);
+    if (state) for (const [name, value] of Object.entries(requestHeaders(state))) mutable.headers.set(name, value);
   }
-  const headers = mutable.headers;
   const roundTrips = state?.deps?.data.roundTrips ?? 0;
-  if (state) {
-    headers.set("x-request-id", state.requestId);
-    headers.set("x-data-round-trips", String(roundTrips));
-  }
   console.log(
     JSON.stringify({
       request_id: state?.requestId,

@@ -5,7 +5,7 @@ import type { Caller } from "../domain/kernel/principal";
 import type { Env } from "../env";
 import { bearerToken, memberOnly, requirePrincipal } from "./authenticate";
 import { readJson } from "./body";
-import { type AppRequest, depsFor } from "./context";
+import { type AppRequest, depsFor, type RequestState } from "./context";
 import { secured } from "./headers";
 import { requireOperator } from "./platform-auth";
 import type { AuditTrail, Context, Input, Reply, Route } from "./route";
@@ -41,14 +41,14 @@ const inputOf = (route: Route, request: AppRequest, env: Env): Input<NonNullable
  * contract names leave the Worker (an internal field such as a hash can never slip out), and a
  * reply that breaks the contract fails loudly here instead of reaching a client.
  */
-export const respond = (route: Route, reply: Reply): Response => {
+export const respond = (route: Route, reply: Reply, state?: RequestState): Response => {
   const status = reply.status ?? 200;
   const declared = route.responses[status];
   if (!declared) throw new TypeError(`${route.method.toUpperCase()} ${route.path} answered ${status}, which it does not declare`);
-  if (reply.body === undefined) return secured((headers) => new Response(null, { status, headers }), reply.headers);
+  if (reply.body === undefined) return secured((headers) => new Response(null, { status, headers }), reply.headers, state);
   if (!declared.schema) throw new TypeError(`${route.method.toUpperCase()} ${route.path} declares no schema for ${status}`);
   const parsed = declared.schema.parse(reply.body);
-  return secured((headers) => Response.json(declared.verbatim ? reply.body : parsed, { status, headers }), reply.headers);
+  return secured((headers) => Response.json(declared.verbatim ? reply.body : parsed, { status, headers }), reply.headers, state);
 };
 
 /** What serve found out about the caller before and while the handler runs. */
@@ -129,5 +129,5 @@ export const serve =
     }
     const reply = await route.handler(context);
     if (route.auth === "required" && !found.principal) throw new TypeError(`${route.method.toUpperCase()} ${route.path} answered without authenticating`);
-    return reply instanceof Response ? reply : respond(route, reply);
+    return reply instanceof Response ? reply : respond(route, reply, request.state);
   };
