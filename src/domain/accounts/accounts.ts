@@ -108,8 +108,10 @@ export const USER_INDEXES: IndexSpec[] = [
 
 /** The document's key: the same for every spelling of one e-mail. */
 export const attemptKey = async (emailKey: string): Promise<string> => {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(emailKey));
-  return [...new Uint8Array(digest)].map((byte) => byte.toString(16).padStart(2, "0")).join("");
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(emailKey)));
+  let hex = "";
+  for (const byte of digest) hex += (byte < 16 ? "0" : "") + byte.toString(16);
+  return hex;
 };
 
 export interface PriorFailures {

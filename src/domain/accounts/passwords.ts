@@ -20,7 +20,11 @@ const fromAb64 = (text: string): Uint8Array<ArrayBuffer> | null => {
   if (!/^[A-Za-z0-9./]*$/.test(text)) return null;
   const padded = text.replace(/\./g, "+") + "=".repeat((4 - (text.length % 4)) % 4);
   try {
-    return Uint8Array.from(atob(padded), (c) => c.charCodeAt(0));
+    // A loop, not Uint8Array.from with a function: a login decodes a salt and a checksum twice.
+    const binary = atob(padded);
+    const bytes = new Uint8Array(binary.length);
+    for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+    return bytes;
   } catch {
     return null;
   }
