@@ -68,6 +68,8 @@ const RANGES: Record<string, (a: number, b: number) => boolean> = {
 
 /** One operator: `$ne` and `$in` of the values above, the ranges on dates and numbers (each against its own kind). */
 const operator = (name: string, wanted: unknown): Condition | undefined => {
+  // A name without `$` makes the object an embedded document to equal (`{a: {b: 1}}`): mingo's.
+  if (!name.startsWith("$")) return undefined;
   const equal = name === "$ne" ? equalTo(wanted) : undefined;
   // A missing field equals nothing: `$ne` matches it.
   if (equal) return (value) => (value === undefined ? true : equal(value) === undefined ? undefined : !equal(value));
@@ -76,7 +78,7 @@ const operator = (name: string, wanted: unknown): Condition | undefined => {
     if (each.includes(undefined)) return undefined;
     return (value) => negate(all(each as Condition[], (one) => negate(one(value))));
   }
-  const compare = RANGES[name];
+  const compare = Object.hasOwn(RANGES, name) ? RANGES[name] : undefined;
   const bound = ordinal(wanted);
   if (!compare || bound === undefined) return undefined;
   const kind = wanted instanceof Date;

@@ -101,6 +101,10 @@ describe("filters the store decides without mingo", () => {
       { a: { $regex: "x" } },
       { "a.0": "x" },
       { a: { b: 1 } },
+      { a: { constructor: 1 } },
+      { a: { $ne: true, toString: 1 } },
+      JSON.parse('{"a": {"__proto__": 1}}') as Doc,
+      { a: { $constructor: 1 } },
       { a: { $exists: true } },
       JSON.parse('{"__proto__": "x"}') as Doc,
     ]) {
