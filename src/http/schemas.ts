@@ -1,4 +1,5 @@
 import * as z from "../zod";
+import type { ResponseSpec } from "./route";
 
 /** Request and response schemas: they validate at the edge and generate the OpenAPI document. */
 const organizationName = z.string().check(z.minLength(1), z.maxLength(255));
@@ -82,6 +83,18 @@ export const TokenResponse = z
   .register(z.globalRegistry, __DOCS__ && { example: { access_token: "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9…", token_type: "bearer" } });
 
 export const Detail = z.object({ detail: z.string() }).register(z.globalRegistry, __DOCS__ && { example: { detail: "Organization not found" } });
+
+/**
+ * A `{detail}` answer with its one example, both documentation only: written `__DOCS__ && {…}`,
+ * so the Worker's bundle keeps none of the text. The example is named by its text (`"logged out"`
+ * is `logged_out`) and summarised by the description, unless told otherwise.
+ */
+export const detailAnswer = (docs: { description: string; detail: string; name?: string; summary?: string }): ResponseSpec => ({
+  description: docs.description,
+  schema: Detail,
+  // `docs` is false in the Worker's bundle, whatever its type says (see build-flags.d.ts).
+  examples: docs && { [docs.name ?? docs.detail.replaceAll(" ", "_")]: { summary: docs.summary ?? docs.description, value: { detail: docs.detail } } },
+});
 
 export const ValidationDetail = z.object({
   detail: z.array(z.object({ loc: z.array(z.union([z.string(), z.number()])), msg: z.string(), type: z.string() })),

@@ -7,10 +7,11 @@ import type { Deps } from "../../domain/kernel/deps";
 import { AppError } from "../../domain/kernel/errors";
 import { normalizeEmail } from "../../domain/kernel/model";
 import { queueReset } from "../../domain/mail/outbox";
-import { Detail, PasswordResetBody, PasswordResetConfirmBody, VerifiedAnswer, VerifyConfirmBody } from "../account-schemas";
+import { PasswordResetBody, PasswordResetConfirmBody, VerifiedAnswer, VerifyConfirmBody } from "../account-schemas";
 import { bearerToken } from "../authenticate";
 import { throttleAddress } from "../context";
 import { BODY_ERRORS, defineRoute, NO_STORE } from "../route";
+import { detailAnswer } from "../schemas";
 
 /** A mailed link needs mail that leaves: without a transport these routes answer 409 before reading anything. */
 const needsMail = (deps: Deps): void => {
@@ -31,11 +32,7 @@ export const passwordResetRoute = defineRoute({
   audit: "account.password_reset",
   request: { body: { schema: PasswordResetBody } },
   responses: {
-    202: {
-      description: __DOCS__ && "Asked",
-      schema: Detail,
-      examples: __DOCS__ && { asked: { summary: __DOCS__ && "Asked", value: { detail: RESET_ASKED } } },
-    },
+    202: detailAnswer(__DOCS__ && { description: "Asked", detail: RESET_ASKED, name: "asked" }),
   },
   errors: ["MAIL_DISABLED", "RATE_LIMITED", "STORE_UNAVAILABLE", ...BODY_ERRORS],
   handler: async ({ request, env, deps, input, audit }) => {
@@ -62,11 +59,7 @@ export const passwordResetConfirmRoute = defineRoute({
   audit: "account.password_reset_confirm",
   request: { body: { schema: PasswordResetConfirmBody } },
   responses: {
-    200: {
-      description: __DOCS__ && "Password set",
-      schema: Detail,
-      examples: __DOCS__ && { set: { summary: __DOCS__ && "Set", value: { detail: "password changed" } } },
-    },
+    200: detailAnswer(__DOCS__ && { description: "Password set", detail: "password changed", name: "set", summary: "Set" }),
   },
   errors: ["MAIL_DISABLED", "LINK_INVALID", "RATE_LIMITED", "STORE_UNAVAILABLE", ...BODY_ERRORS],
   handler: async ({ deps, input }) => {
@@ -90,16 +83,8 @@ export const verifyEmailRoute = defineRoute({
   data: true,
   audit: "account.verify_email",
   responses: {
-    200: {
-      description: __DOCS__ && "Already verified",
-      schema: Detail,
-      examples: __DOCS__ && { verified: { summary: __DOCS__ && "Already verified", value: { detail: "already verified" } } },
-    },
-    202: {
-      description: __DOCS__ && "Mailed",
-      schema: Detail,
-      examples: __DOCS__ && { sent: { summary: __DOCS__ && "Mailed", value: { detail: "verification link sent" } } },
-    },
+    200: detailAnswer(__DOCS__ && { description: "Already verified", detail: "already verified", name: "verified" }),
+    202: detailAnswer(__DOCS__ && { description: "Mailed", detail: "verification link sent", name: "sent" }),
   },
   errors: ["NOT_AUTHENTICATED", "INVALID_TOKEN", "ORGANIZATION_SUSPENDED", "MAIL_DISABLED", "STORE_UNAVAILABLE"],
   handler: async ({ request, deps }) =>
@@ -121,7 +106,7 @@ export const verifyEmailConfirmRoute = defineRoute({
     200: {
       description: __DOCS__ && "Verified",
       schema: VerifiedAnswer,
-      examples: __DOCS__ && { verified: { summary: __DOCS__ && "Verified", value: { detail: "address verified", joined: [] } } },
+      examples: __DOCS__ && { verified: { summary: "Verified", value: { detail: "address verified", joined: [] } } },
     },
   },
   errors: ["MAIL_DISABLED", "LINK_INVALID", "STORE_UNAVAILABLE", ...BODY_ERRORS],

@@ -1,6 +1,6 @@
 import { changePassword, login, logout } from "../../domain/auth/auth";
 import { defineRoute, NO_STORE } from "../route";
-import { Detail, LoginBody, PasswordChangeBody, TokenResponse } from "../schemas";
+import { detailAnswer, LoginBody, PasswordChangeBody, TokenResponse } from "../schemas";
 
 // A bearer token is a credential: no cache anywhere may keep it.
 
@@ -45,11 +45,7 @@ export const logoutRoute = defineRoute({
   auth: "required",
   audit: "admin.logout",
   responses: {
-    200: {
-      description: __DOCS__ && "Logged out",
-      schema: Detail,
-      examples: __DOCS__ && { logged_out: { summary: __DOCS__ && "Logged out", value: { detail: "logged out" } } },
-    },
+    200: detailAnswer(__DOCS__ && { description: "Logged out", detail: "logged out" }),
   },
   errors: ["NOT_AUTHENTICATED", "INVALID_TOKEN", "STORE_UNAVAILABLE"],
   handler: async ({ deps, principal }) => {

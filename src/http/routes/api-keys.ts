@@ -2,7 +2,7 @@ import { createApiKey, listApiKeys, revokeApiKey, rollApiKey } from "../../domai
 import { AppError } from "../../domain/kernel/errors";
 import { ApiKeyBody, ApiKeyList, ApiKeyPath, ApiKeyWithSecret, RollBody } from "../api-key-schemas";
 import { BODY_ERRORS, defineRoute, isHexId, NO_STORE, type Route, TOKEN_ERRORS } from "../route";
-import { Detail } from "../schemas";
+import { detailAnswer } from "../schemas";
 
 const keyIdOr404 = (text: string): string => {
   if (!isHexId(text)) throw new AppError("API_KEY_NOT_FOUND");
@@ -52,11 +52,7 @@ const revokeApiKeyRoute = defineRoute({
   audit: "api_key.revoke",
   request: { path: ApiKeyPath },
   responses: {
-    200: {
-      description: __DOCS__ && "Revoked",
-      schema: Detail,
-      examples: __DOCS__ && { revoked: { summary: __DOCS__ && "Revoked", value: { detail: "revoked" } } },
-    },
+    200: detailAnswer(__DOCS__ && { description: "Revoked", detail: "revoked" }),
   },
   errors: [...TOKEN_ERRORS, "API_KEY_NOT_FOUND", "ORGANIZATION_BUSY"],
   handler: async ({ deps, principal, input }) => {

@@ -3,7 +3,7 @@ import { setDomainPolicy, setInvitationDomains } from "../../domain/domains/poli
 import { readOrganization } from "../../domain/kernel/guard";
 import { DomainBody, DomainList, DomainPath, DomainPolicyBody, DomainView, InvitationDomains, InvitationDomainsBody } from "../domain-schemas";
 import { BODY_ERRORS, defineRoute, idOr404, type Route, TOKEN_ERRORS } from "../route";
-import { Detail } from "../schemas";
+import { detailAnswer } from "../schemas";
 
 const listDomainsRoute = defineRoute({
   method: "get",
@@ -61,11 +61,7 @@ const deleteDomainRoute = defineRoute({
   audit: "domain.delete",
   request: { path: DomainPath },
   responses: {
-    200: {
-      description: __DOCS__ && "Deleted",
-      schema: Detail,
-      examples: __DOCS__ && { deleted: { summary: __DOCS__ && "Deleted", value: { detail: "deleted" } } },
-    },
+    200: detailAnswer(__DOCS__ && { description: "Deleted", detail: "deleted" }),
   },
   errors: [...TOKEN_ERRORS, "DOMAIN_NOT_FOUND", "ORGANIZATION_BUSY"],
   handler: async ({ deps, caller, input }) => {

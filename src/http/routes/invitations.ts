@@ -2,7 +2,7 @@ import { acceptInvitation } from "../../domain/invitations/accept";
 import { createInvitation, listInvitations, revokeInvitation } from "../../domain/invitations/invitations";
 import { AcceptBody, CreatedInvitation, InvitationBody, InvitationList, InvitationPath } from "../member-schemas";
 import { BODY_ERRORS, defineRoute, idOr404, NO_STORE, TOKEN_ERRORS } from "../route";
-import { Detail, TokenResponse } from "../schemas";
+import { detailAnswer, TokenResponse } from "../schemas";
 
 export const createInvitationRoute = defineRoute({
   method: "post",
@@ -56,11 +56,7 @@ export const revokeInvitationRoute = defineRoute({
   audit: "invitation.revoke",
   request: { path: InvitationPath },
   responses: {
-    200: {
-      description: __DOCS__ && "Revoked",
-      schema: Detail,
-      examples: __DOCS__ && { revoked: { summary: __DOCS__ && "Revoked", value: { detail: "revoked" } } },
-    },
+    200: detailAnswer(__DOCS__ && { description: "Revoked", detail: "revoked" }),
   },
   errors: [...TOKEN_ERRORS, "INVITATION_NOT_FOUND", "ORGANIZATION_BUSY"],
   handler: async ({ deps, principal, input }) => {

@@ -6,7 +6,7 @@ import { ApproveBody, Approved, JoinAnswer, JoinRequestPath, JoinRequests, Signe
 import { bearerToken } from "../authenticate";
 import { throttleAddress } from "../context";
 import { BODY_ERRORS, defineRoute, idOr404, NO_STORE, type Route, TOKEN_ERRORS } from "../route";
-import { Detail } from "../schemas";
+import { detailAnswer } from "../schemas";
 
 /**
  * Finding a way in by the address's domain: sign-up (an account in no organization), the
@@ -126,11 +126,7 @@ const declineJoinRequestRoute = defineRoute({
   audit: "member.join_decline",
   request: { path: JoinRequestPath },
   responses: {
-    200: {
-      description: __DOCS__ && "Declined",
-      schema: Detail,
-      examples: __DOCS__ && { declined: { summary: __DOCS__ && "Declined", value: { detail: "declined" } } },
-    },
+    200: detailAnswer(__DOCS__ && { description: "Declined", detail: "declined" }),
   },
   errors: [...TOKEN_ERRORS, "JOIN_REQUEST_NOT_FOUND", "ORGANIZATION_BUSY"],
   handler: async ({ deps, caller, input }) => {

@@ -2,7 +2,7 @@ import { switchOrganization } from "../../domain/auth/auth";
 import { assignRoles, changeRole, leaveOrganization, listMembers, removeMember } from "../../domain/members/members";
 import { MemberListQuery, MemberPage, MemberPath, MemberView, RoleBody, SwitchBody } from "../member-schemas";
 import { BODY_ERRORS, defineRoute, idOr404, NO_STORE, TOKEN_ERRORS } from "../route";
-import { Detail, TokenResponse } from "../schemas";
+import { detailAnswer, TokenResponse } from "../schemas";
 
 export const listMembersRoute = defineRoute({
   method: "get",
@@ -53,11 +53,7 @@ export const removeMemberRoute = defineRoute({
   audit: "member.remove",
   request: { path: MemberPath },
   responses: {
-    200: {
-      description: __DOCS__ && "Removed",
-      schema: Detail,
-      examples: __DOCS__ && { removed: { summary: __DOCS__ && "Removed", value: { detail: "removed" } } },
-    },
+    200: detailAnswer(__DOCS__ && { description: "Removed", detail: "removed" }),
   },
   errors: [...TOKEN_ERRORS, "MEMBER_NOT_FOUND", "LAST_OWNER", "ORGANIZATION_BUSY"],
   handler: async ({ deps, principal, input }) => {
@@ -75,7 +71,7 @@ export const leaveRoute = defineRoute({
   auth: "required",
   audit: "member.leave",
   responses: {
-    200: { description: __DOCS__ && "Left", schema: Detail, examples: __DOCS__ && { left: { summary: __DOCS__ && "Left", value: { detail: "left" } } } },
+    200: detailAnswer(__DOCS__ && { description: "Left", detail: "left" }),
   },
   errors: [...TOKEN_ERRORS, "LAST_OWNER", "ORGANIZATION_BUSY"],
   handler: async ({ deps, principal }) => {

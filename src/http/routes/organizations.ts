@@ -12,7 +12,7 @@ import {
   CreatedOrganization,
   CreateOrganizationBody,
   CreateOrganizationByTokenBody,
-  Detail,
+  detailAnswer,
   OrganizationMetadata,
   OrganizationQuery,
   UpdateOrganizationBody,
@@ -152,11 +152,7 @@ export const deleteRoute = defineRoute({
     }),
   },
   responses: {
-    200: {
-      description: __DOCS__ && "Deleted",
-      schema: Detail,
-      examples: __DOCS__ && { deleted: { summary: __DOCS__ && "Deleted", value: { detail: "deleted" } } },
-    },
+    200: detailAnswer(__DOCS__ && { description: "Deleted", detail: "deleted" }),
   },
   errors: [
     "NOT_AUTHENTICATED",

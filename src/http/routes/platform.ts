@@ -14,7 +14,7 @@ import { ApiKeyView } from "../api-key-schemas";
 import { optionalPageCursor, pageLimitOr } from "../record-schemas";
 import { RoleTemplatesBody, RoleTemplatesView } from "../role-schemas";
 import { type AuditTrail, defineRoute } from "../route";
-import { Detail } from "../schemas";
+import { detailAnswer } from "../schemas";
 import { invalid } from "../validation";
 
 /**
@@ -191,11 +191,7 @@ export const removeOrganizationRoute = defineRoute({
   audit: { action: "platform.delete", opens: "on-note" },
   request: { path: IdPath },
   responses: {
-    200: {
-      description: __DOCS__ && "Deleted",
-      schema: Detail,
-      examples: __DOCS__ && { deleted: { summary: __DOCS__ && "Deleted", value: { detail: "deleted" } } },
-    },
+    200: detailAnswer(__DOCS__ && { description: "Deleted", detail: "deleted" }),
   },
   errors: [...WRITE_ERRORS, "ORGANIZATION_NOT_FOUND", "ORGANIZATION_BUSY"],
   check: ({ input, audit }) => organizationNamed(input.params().id, audit),
@@ -221,11 +217,7 @@ export const revokeApiKeyRoute = defineRoute({
   audit: { action: "platform.api_key.revoke", opens: "on-note" },
   request: { path: ApiKeyIdPath },
   responses: {
-    200: {
-      description: __DOCS__ && "Revoked",
-      schema: Detail,
-      examples: __DOCS__ && { revoked: { summary: __DOCS__ && "Revoked", value: { detail: "revoked" } } },
-    },
+    200: detailAnswer(__DOCS__ && { description: "Revoked", detail: "revoked" }),
   },
   errors: [...WRITE_ERRORS, "ORGANIZATION_NOT_FOUND", "API_KEY_NOT_FOUND"],
   check: ({ input, audit }) => {

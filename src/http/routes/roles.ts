@@ -3,7 +3,7 @@ import { isRoleName } from "../../domain/kernel/roles";
 import { createRole, deleteRole, listRoles, updateRole } from "../../domain/roles/roles";
 import { RoleCreateBody, RoleDeleteQuery, RolePath, RoleUpdateBody, RoleView, RoleViews } from "../role-schemas";
 import { BODY_ERRORS, defineRoute, type Route, TOKEN_ERRORS } from "../route";
-import { Detail } from "../schemas";
+import { detailAnswer } from "../schemas";
 
 const nameOr404 = (text: string): string => {
   if (!isRoleName(text)) throw new AppError("ROLE_NOT_FOUND");
@@ -71,11 +71,7 @@ const deleteRoleRoute = defineRoute({
   audit: "role.delete",
   request: { path: RolePath, query: RoleDeleteQuery },
   responses: {
-    200: {
-      description: __DOCS__ && "Deleted",
-      schema: Detail,
-      examples: __DOCS__ && { deleted: { summary: __DOCS__ && "Deleted", value: { detail: "deleted" } } },
-    },
+    200: detailAnswer(__DOCS__ && { description: "Deleted", detail: "deleted" }),
   },
   errors: [...TOKEN_ERRORS, "ROLE_NOT_FOUND", "ROLE_IN_USE", "ROLE_UNKNOWN", "ORGANIZATION_BUSY", "VALIDATION_FAILED"],
   handler: async ({ deps, principal, input }) => {

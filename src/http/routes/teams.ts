@@ -1,7 +1,7 @@
 import { AppError } from "../../domain/kernel/errors";
 import { addTeamMember, createTeam, deleteTeam, listTeams, removeTeamMember, updateTeam } from "../../domain/teams/teams";
 import { BODY_ERRORS, defineRoute, idOr404, isHexId, type Route, TOKEN_ERRORS } from "../route";
-import { Detail } from "../schemas";
+import { detailAnswer } from "../schemas";
 import { TeamCreateBody, TeamList, TeamMemberBody, TeamMemberPath, TeamPath, TeamUpdateBody, TeamView } from "../team-schemas";
 
 const teamIdOr404 = (text: string): string => {
@@ -63,11 +63,7 @@ const deleteTeamRoute = defineRoute({
   audit: "team.delete",
   request: { path: TeamPath },
   responses: {
-    200: {
-      description: __DOCS__ && "Deleted",
-      schema: Detail,
-      examples: __DOCS__ && { deleted: { summary: __DOCS__ && "Deleted", value: { detail: "deleted" } } },
-    },
+    200: detailAnswer(__DOCS__ && { description: "Deleted", detail: "deleted" }),
   },
   errors: [...TOKEN_ERRORS, "TEAM_NOT_FOUND", "ORGANIZATION_BUSY"],
   handler: async ({ deps, principal, input }) => {
@@ -108,11 +104,7 @@ const removeTeamMemberRoute = defineRoute({
   audit: "team.member_remove",
   request: { path: TeamMemberPath },
   responses: {
-    200: {
-      description: __DOCS__ && "Removed",
-      schema: Detail,
-      examples: __DOCS__ && { removed: { summary: __DOCS__ && "Removed", value: { detail: "removed" } } },
-    },
+    200: detailAnswer(__DOCS__ && { description: "Removed", detail: "removed" }),
   },
   errors: [...TOKEN_ERRORS, "TEAM_NOT_FOUND", "MEMBER_NOT_FOUND", "ORGANIZATION_BUSY"],
   handler: async ({ deps, principal, input }) => {

@@ -2,7 +2,7 @@ import { ObjectId } from "bson";
 import { createWebhook, deleteWebhook, listDeliveries, listWebhooks, ownWebhook, redeliver, rotateWebhookSecret } from "../../domain/webhooks/endpoints";
 import { deliverTest } from "../../domain/webhooks/send";
 import { BODY_ERRORS, defineRoute, idOr404, NO_STORE, TOKEN_ERRORS } from "../route";
-import { Detail } from "../schemas";
+import { detailAnswer } from "../schemas";
 import { DeliveryListQuery, DeliveryPage, DeliveryPath, TestDelivery, WebhookBody, WebhookList, WebhookPath, WebhookWithSecret } from "../webhook-schemas";
 
 export const createWebhookRoute = defineRoute({
@@ -44,11 +44,7 @@ export const deleteWebhookRoute = defineRoute({
   auth: "required",
   request: { path: WebhookPath },
   responses: {
-    200: {
-      description: __DOCS__ && "Deleted",
-      schema: Detail,
-      examples: __DOCS__ && { deleted: { summary: __DOCS__ && "Deleted", value: { detail: "deleted" } } },
-    },
+    200: detailAnswer(__DOCS__ && { description: "Deleted", detail: "deleted" }),
   },
   errors: [...TOKEN_ERRORS, "WEBHOOK_NOT_FOUND", "ORGANIZATION_BUSY"],
   handler: async ({ deps, caller, input }) => {
@@ -120,11 +116,7 @@ export const redeliverRoute = defineRoute({
   auth: "required",
   request: { path: DeliveryPath },
   responses: {
-    202: {
-      description: __DOCS__ && "Queued",
-      schema: Detail,
-      examples: __DOCS__ && { queued: { summary: __DOCS__ && "Queued", value: { detail: "queued" } } },
-    },
+    202: detailAnswer(__DOCS__ && { description: "Queued", detail: "queued" }),
   },
   errors: [...TOKEN_ERRORS, "WEBHOOK_NOT_FOUND", "DELIVERY_NOT_FOUND", "WEBHOOK_DISABLED"],
   handler: async ({ deps, caller, input }) => {
