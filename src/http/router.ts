@@ -39,11 +39,11 @@ let exact: Map<string, ReturnType<typeof serve>> | undefined;
 
 const exactRoutes = () => {
   const found = new Map<string, ReturnType<typeof serve>>();
-  ROUTES.forEach((route, i) => {
-    const method = route.method.toUpperCase();
-    const key = `${method} ${route.path}`;
-    const shadowed = declared.slice(0, i).some(([other, pattern]) => other === method && pattern.test(route.path));
-    if (!route.path.includes("{") && !shadowed && !found.has(key)) found.set(key, serve(route));
+  // Each route's own handler as itty-router holds it; a route kept without its path counts as one with parameters.
+  declared.forEach(([method, , [handler], path = ":"], i) => {
+    const key = `${method} ${path}`;
+    const shadowed = declared.slice(0, i).some(([other, pattern]) => other === method && pattern.test(path));
+    if (!path.includes(":") && !shadowed && !found.has(key)) found.set(key, handler as ReturnType<typeof serve>);
   });
   return found;
 };
