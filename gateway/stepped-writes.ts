@@ -24,6 +24,21 @@ const DELETE_STEP = 2_000;
 const matchingIds = async (coll: Collection<Doc>, filter: Doc, budget: Budget): Promise<unknown[]> =>
   (await coll.find(filter, { projection: { _id: 1 }, ...budget.maxTime() }).toArray()).map((d) => d._id);
 
+/**
+ * The `_id`s a filter names outright (`_id: {$in: [...]}`, the service's writes to a few
+ * organizations), which stand in for the listing: each step's write carries the whole filter, so
+ * a named document that does not match is left alone. FerretDB's SQLite backend narrows a query
+ * only by a filter that is `_id` alone, so listing read every document of the collection, as the
+ * write itself does once more.
+ */
+const namedIds = (filter: Doc): unknown[] | undefined => {
+  const id = filter._id;
+  if (typeof id !== "object" || id === null || Object.getPrototypeOf(id) !== Object.prototype) return undefined;
+  const keys = Object.keys(id);
+  const list = (id as Doc).$in;
+  return keys.length === 1 && Array.isArray(list) ? list : undefined;
+};
+
 const steps = <T>(items: T[], size: number): T[][] => Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, (i + 1) * size));
 
 /** The caller's filter, narrowed to one step's documents: a document changed since the listing must still match it. */
@@ -33,8 +48,9 @@ const within = (filter: Doc, ids: unknown[]): Doc => ({ $and: [filter, { _id: { 
 type Counts = { matchedCount: number; modifiedCount: number; upsertedId: unknown };
 
 export const updateManyInSteps = async (coll: Collection<Doc>, spec: UpdateSpec, budget: Budget, write: QueuedWrite): Promise<Counts> => {
-  const ids = await matchingIds(coll, spec.filter, budget);
-  // Nothing matched: one ordinary write, which upserts when asked to.
+  // An upsert needs to know whether anything matched, which only the listing tells.
+  const ids = (spec.upsert ? undefined : namedIds(spec.filter)) ?? (await matchingIds(coll, spec.filter, budget));
+  // Nothing matched, or none named: one ordinary write, which upserts when asked to and has the server judge the filter.
   if (ids.length === 0) return write(() => coll.updateMany(spec.filter, spec.update, { upsert: spec.upsert, ...budget.maxTime() }));
   const total: Counts = { matchedCount: 0, modifiedCount: 0, upsertedId: null };
   for (const step of steps(ids, UPDATE_STEP)) {
@@ -46,8 +62,11 @@ export const updateManyInSteps = async (coll: Collection<Doc>, spec: UpdateSpec,
 };
 
 export const deleteManyInSteps = async (coll: Collection<Doc>, filter: Doc, budget: Budget, write: QueuedWrite): Promise<number> => {
+  const named = namedIds(filter);
+  // None named: one write all the same, so that the server still judges the filter as the listing did.
+  if (named?.length === 0) return (await write(() => coll.deleteMany(filter, budget.maxTime()))).deletedCount;
   let deleted = 0;
-  for (const step of steps(await matchingIds(coll, filter, budget), DELETE_STEP)) {
+  for (const step of steps(named ?? (await matchingIds(coll, filter, budget)), DELETE_STEP)) {
     deleted += (await write(() => coll.deleteMany(within(filter, step), budget.maxTime()))).deletedCount;
   }
   return deleted;

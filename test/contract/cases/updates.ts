@@ -53,6 +53,27 @@ export const updateCases = (target: TargetOf) =>
       expect(await items.countDocuments({ seen: true })).toBe(3);
     });
 
+    it("updateMany and deleteMany by named _ids touch only the named documents the whole filter matches", async () => {
+      const { items, call } = setup(target());
+      const [a, b, c, d] = [new ObjectId(), new ObjectId(), new ObjectId(), new ObjectId()];
+      await call("insertMany", {
+        documents: [
+          { _id: a, k: 1 },
+          { _id: b, k: 1 },
+          { _id: c, k: 2 },
+          { _id: d, k: 1 },
+        ],
+      });
+      const missing = new ObjectId();
+      // b is named twice, c does not match the rest of the filter, d is not named, missing is not there.
+      expect(await items.updateMany({ _id: { $in: [a, b, b, c, missing] }, k: 1 }, { $set: { seen: true } })).toEqual({ matchedCount: 2, modifiedCount: 2 });
+      expect(await items.updateMany({ _id: { $in: [] }, k: 1 }, { $set: { seen: true } })).toEqual({ matchedCount: 0, modifiedCount: 0 });
+      expect(await items.find({ seen: true }, { projection: { k: 0, seen: 0 }, sort: { _id: 1 } })).toEqual([{ _id: a }, { _id: b }]);
+      expect(await items.deleteMany({ _id: { $in: [] } })).toBe(0);
+      expect(await items.deleteMany({ _id: { $in: [a, c, missing] }, k: 1 })).toBe(1);
+      expect(await items.find({}, { projection: { k: 0, seen: 0 }, sort: { _id: 1 } })).toEqual([{ _id: b }, { _id: c }, { _id: d }]);
+    });
+
     it("upserts from the filter's equality fields, applies $setOnInsert only when inserting, and reports the new _id", async () => {
       const { items } = setup(target());
       const first = await items.updateOne({ slug: "acme", "meta.region": "eu" }, { $set: { n: 1 }, $setOnInsert: { created: "now" } }, { upsert: true });
