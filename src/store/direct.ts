@@ -117,21 +117,72 @@ export const directTest = (filter: Doc): ((doc: Doc) => Answer) | undefined => {
     });
 };
 
+/** The fields a projection includes, as a tree of names: `true` takes the whole value. */
+type Included = Map<string, Included | true>;
+
+/** The tree of `names`, or undefined when two paths collide (`a` beside `a.b`), which mingo refuses. */
+const includedTree = (names: string[]): Included | undefined => {
+  const root: Included = new Map();
+  for (const name of names) {
+    const path = name.split(".");
+    let level = root;
+    for (const [i, part] of path.entries()) {
+      const last = i === path.length - 1;
+      const there = level.get(part);
+      if (there === true || (last && there)) return undefined;
+      if (last) level.set(part, true);
+      else {
+        const next: Included = there ?? new Map();
+        level.set(part, next);
+        level = next;
+      }
+    }
+  }
+  return root;
+};
+
 /**
- * The projection of top-level fields by inclusion (`{name: 1}`, `_id` kept unless `_id: 0`), as
- * MongoDB returns it (`_id` first, then the document's order); undefined for any other projection.
+ * The included fields of a document, in its order: an embedded document is narrowed to the
+ * fields named under it, and a value that is not one is dropped, as MongoDB does. NOT_PLAIN for
+ * an array on a path, whose elements MongoDB narrows one by one: that is left to mingo.
  */
-export const directProjection = (projection: Doc): ((doc: Doc) => Doc) | undefined => {
-  const names = new Set(Object.keys(projection));
+const includedOf = (value: Doc, tree: Included): Doc | typeof NOT_PLAIN => {
+  const out: Doc = {};
+  for (const key of Object.keys(value)) {
+    const wanted = tree.get(key);
+    if (wanted === undefined) continue;
+    const field = value[key];
+    if (wanted === true) out[key] = field;
+    else if (Array.isArray(field)) return NOT_PLAIN;
+    else if (isPlainObject(field)) {
+      const inner = includedOf(field, wanted);
+      if (inner === NOT_PLAIN) return NOT_PLAIN;
+      out[key] = inner;
+    }
+  }
+  return out;
+};
+
+/**
+ * The projection of fields by inclusion (`{name: 1}`, `{"members.<id>": 1}`; `_id` kept unless
+ * `_id: 0`), as MongoDB returns it (`_id` first, then the document's order); undefined for any
+ * other projection. Its answer is undefined for a document with an array on an included path.
+ */
+export const directProjection = (projection: Doc): ((doc: Doc) => Doc | undefined) | undefined => {
+  const names = Object.keys(projection).filter((name) => name !== "_id");
   const id = projection._id;
-  names.delete("_id");
   const keepId = id === undefined || id === 1 || id === true;
   // `{_id: 0}` alone excludes, keeping every other field: mingo's.
-  if (!(keepId || id === 0 || id === false) || (names.size === 0 && !keepId)) return undefined;
-  for (const name of names) if (!(projection[name] === 1 || projection[name] === true) || /^\$|\.|^__proto__$/.test(name)) return undefined;
+  if (!(keepId || id === 0 || id === false) || (names.length === 0 && !keepId)) return undefined;
+  for (const name of names) {
+    if (!(projection[name] === 1 || projection[name] === true)) return undefined;
+    if (name.split(".").some((part) => /^(\$.*|\d*|__proto__|_id)$/.test(part))) return undefined;
+  }
+  const tree = includedTree(names);
+  if (!tree) return undefined;
   return (doc) => {
-    const out: Doc = keepId && Object.hasOwn(doc, "_id") ? { _id: doc._id } : {};
-    for (const key of Object.keys(doc)) if (names.has(key)) out[key] = doc[key];
-    return out;
+    const included = includedOf(doc, tree);
+    if (included === NOT_PLAIN) return undefined;
+    return keepId && Object.hasOwn(doc, "_id") ? { _id: doc._id, ...included } : included;
   };
 };

@@ -20,8 +20,8 @@ export interface Match extends Row {
 /** A projection of a stored document: typed as stored, in its field order (see `inDocumentOrder`). */
 export const project = (doc: Doc, view: () => Doc, projection: Doc | undefined): Doc => {
   if (!projection || Object.keys(projection).length === 0) return doc;
-  const direct = directProjection(projection);
-  if (direct) return direct(doc);
+  const direct = directProjection(projection)?.(doc);
+  if (direct) return direct;
   const [out] = evaluate(() => new Query({}, MINGO_OPTIONS).find([view()], expression(projection)).all()) as Doc[];
   return inDocumentOrder(restoreTypes(out ?? {}, { before: doc }), doc);
 };

@@ -116,18 +116,73 @@ describe("filters the store decides without mingo", () => {
 describe("projections the store makes without mingo", () => {
   const doc = { name: "n", _id: id, collection_name: "c", nested: { x: new Int32(1) }, n: new Int32(2) };
   const projections: Doc[] = [{ collection_name: 1 }, { collection_name: 1, _id: 0 }, { _id: 1 }, { _id: 0, n: true, nested: 1 }, { missing: 1 }];
+  const viaMingo = (projection: Doc, source: Doc): Doc => {
+    const [out] = new Query({}, MINGO_OPTIONS).find([forMingo(source)], expression(projection)).all() as Doc[];
+    return inDocumentOrder(restoreTypes(out ?? {}, { before: source }), source);
+  };
 
   it("gives what mingo's projection gives, in the document's order", () => {
     for (const projection of projections) {
       const direct = directProjection(projection);
       expect(direct, JSON.stringify(projection)).toBeDefined();
-      const [viaMingo] = new Query({}, MINGO_OPTIONS).find([forMingo(doc)], expression(projection)).all() as Doc[];
-      expect(direct?.(doc)).toEqual(inDocumentOrder(restoreTypes(viaMingo, { before: doc }), doc));
+      expect(direct?.(doc)).toEqual(viaMingo(projection, doc));
       expect(Object.keys(direct?.(doc) ?? {})).toEqual(Object.keys(project(doc, () => forMingo(doc), projection)));
     }
   });
 
-  it("leaves exclusions and paths to mingo", () => {
-    for (const projection of [{ _id: 0 }, { name: 0 }, { "nested.x": 1 }, { n: { $slice: 1 } }]) expect(directProjection(projection)).toBeUndefined();
+  it("narrows embedded documents to the named paths as mingo does, and leaves arrays on a path to mingo", () => {
+    const member = { user_id: id, role: "owner", token_version: new Int32(3), joined_at: at };
+    const shapes: Doc[] = [
+      { _id: id, slug: "s", members: { u1: member, u2: { ...member, role: "member" } }, status: "active" },
+      { _id: id, members: { u2: member } },
+      { _id: id, members: {} },
+      { _id: id, members: { u1: "scalar" } },
+      { _id: id, members: { u1: { role: "owner", user_id: id, nested: { deep: new Int32(1), other: new Double(2.5) } } } },
+      { _id: id, members: "scalar" },
+      { _id: id, members: null },
+      { _id: id, members: id },
+      { _id: id, members: at },
+      { _id: id, members: new Int32(4) },
+      { slug: "no id", members: { u1: member } },
+      { _id: id },
+      { _id: id, members: [member] },
+      { _id: id, members: { u1: [member] } },
+    ];
+    const dotted: Doc[] = [
+      { "members.u1": 1 },
+      { "members.u1": 1, slug: 1, status: true },
+      { "members.u1": 1, "members.u2": 1, _id: 0 },
+      { "members.u1.role": 1, "members.u1.token_version": 1 },
+      { "members.u1.nested.deep": 1, slug: 1 },
+    ];
+    let decided = 0;
+    for (const projection of dotted) {
+      const direct = directProjection(projection);
+      expect(direct, JSON.stringify(projection)).toBeDefined();
+      for (const shape of shapes) {
+        const answer = direct?.(shape);
+        if (answer === undefined) continue;
+        decided++;
+        expect({ projection, shape, answer }).toEqual({ projection, shape, answer: viaMingo(projection, shape) });
+        expect(Object.keys(answer)).toEqual(Object.keys(viaMingo(projection, shape)));
+      }
+      // An array on an included path is mingo's, element by element.
+      expect(direct?.({ _id: id, members: [member] })).toBeUndefined();
+    }
+    expect(decided).toBeGreaterThan(50);
+  });
+
+  it("leaves exclusions, operators and colliding paths to mingo", () => {
+    for (const projection of [
+      { _id: 0 },
+      { name: 0 },
+      { "nested.0": 1 },
+      { "a.$": 1 },
+      { a: 1, "a.b": 1 },
+      { "a.b": 1, a: 1 },
+      { "_id.x": 1 },
+      { n: { $slice: 1 } },
+    ])
+      expect(directProjection(projection), JSON.stringify(projection)).toBeUndefined();
   });
 });
