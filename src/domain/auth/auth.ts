@@ -18,10 +18,13 @@ import { carryMail } from "../mail/carried";
 import { newMail, type QueuedMail } from "../mail/outbox";
 import { passwordChangedMessage } from "../mail/templates";
 
-const canLogIn = (org: OrganizationDoc): boolean => isReadable(org.status);
+const canLogIn = (org: Pick<OrganizationDoc, "status">): boolean => isReadable(org.status);
+
+/** The fields of the organization signed in to that are read (see `organizationFor`). */
+export type SignInOrganization = Pick<OrganizationDoc, "_id" | "organization_name" | "slug" | "status" | "suspended" | "members">;
 
 export interface SignedIn {
-  org: OrganizationDoc;
+  org: SignInOrganization;
   member: MemberRecord;
   account: Account;
 }
@@ -35,13 +38,18 @@ export interface SignedInAccount {
   account: Account;
 }
 
-/** Reads the organization to sign in to, once the password is proven: a failed check reads none, known e-mail or not. */
-const organizationFor = (deps: Deps, account: Account, choice: Choice): Promise<OrganizationDoc | null | "several" | "none"> => {
+/**
+ * Reads the organization to sign in to, once the password is proven: a failed check reads none,
+ * known e-mail or not. Only what signing in reads comes back, the account's own member of the
+ * organization's members: the whole document grew with every member.
+ */
+const organizationFor = (deps: Deps, account: Account, choice: Choice): Promise<SignInOrganization | null | "several" | "none"> => {
   const [only, ...others] = account.org_ids;
   if (!only) return Promise.resolve("none");
+  const projection = { organization_name: 1, slug: 1, status: 1, suspended: 1, [memberPath(account.user_id)]: 1 };
   // An account in one organization is the old contract's admin: its organization, whatever the name given (the caller says why not later).
-  if (only && others.length === 0) return deps.organizations.findOne({ _id: only });
-  if (choice.slug !== undefined) return deps.organizations.findOne({ slug: choice.slug });
+  if (only && others.length === 0) return deps.organizations.findOne({ _id: only }, { projection });
+  if (choice.slug !== undefined) return deps.organizations.findOne({ slug: choice.slug }, { projection });
   return Promise.resolve("several");
 };
 
@@ -169,7 +177,7 @@ export const accountTokenFor = async (deps: Deps, account: Account): Promise<Tok
 });
 
 /** Signs in: a member's token for their organization, or an account token for an account that belongs to none. */
-export const login = async (deps: Deps, email: string, password: string, organizationName?: string): Promise<TokenAnswer & { org?: OrganizationDoc }> => {
+export const login = async (deps: Deps, email: string, password: string, organizationName?: string): Promise<TokenAnswer & { org?: SignInOrganization }> => {
   const signed = await checkPassword(deps, normalizeEmail(email), password, {
     orNone: true,
     ...(organizationName === undefined ? {} : { slug: slugify(organizationName) }),
