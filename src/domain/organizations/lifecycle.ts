@@ -142,16 +142,8 @@ export const createOrganization = async (deps: Deps, input: CreateInput | { orga
   return { organization_name: org.organization_name, collection_name, admin_email: email };
 };
 
-/**
- * What the view reads, and with a token the caller's own member and the role grants: an
- * organization's other members and its history stay in the store, whose answer otherwise grew
- * with every member (a thousand made `GET /org/get` several times dearer).
- */
-const VIEWED = { organization_name: 1, collection_name: 1, pending: 1, status: 1, suspended: 1, created_at: 1, updated_at: 1 } as const;
-
 export const getOrganization = async (deps: Deps, name: string, principal?: Principal): Promise<OrganizationView> => {
-  const projection = principal ? { ...VIEWED, role_grants: 1, [memberPath(principal.userId)]: 1 } : VIEWED;
-  const org = await deps.organizations.findOne({ slug: slugify(name), status: { $in: READABLE_STATUSES } }, { projection });
+  const org = await deps.organizations.findOne({ slug: slugify(name), status: { $in: READABLE_STATUSES } });
   if (!org) throw new AppError("ORGANIZATION_NOT_FOUND");
   // The e-mail is shown to a current member who manages the organization: their own, as the old contract showed its admin's to its admin.
   const caller = principal?.orgId.equals(org._id) && isCurrent(org, principal) && admitsCallers(org) ? memberOf(org, principal.userId) : undefined;
