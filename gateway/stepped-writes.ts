@@ -1,4 +1,5 @@
 import type { Collection } from "mongodb";
+import { isPlainObject } from "../src/dataapi/ejson";
 import type { Doc, UpdateSpec } from "../src/dataapi/engine";
 import type { Budget } from "./budget";
 
@@ -33,10 +34,7 @@ const matchingIds = async (coll: Collection<Doc>, filter: Doc, budget: Budget): 
  */
 const namedIds = (filter: Doc): unknown[] | undefined => {
   const id = filter._id;
-  if (typeof id !== "object" || id === null || Object.getPrototypeOf(id) !== Object.prototype) return undefined;
-  const keys = Object.keys(id);
-  const list = (id as Doc).$in;
-  return keys.length === 1 && Array.isArray(list) ? list : undefined;
+  return isPlainObject(id) && Object.keys(id).length === 1 && Array.isArray(id.$in) ? id.$in : undefined;
 };
 
 const steps = <T>(items: T[], size: number): T[][] => Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, (i + 1) * size));
