@@ -98,16 +98,19 @@ const condition = (wanted: unknown): Condition | undefined => {
   return (value) => all(parts as Condition[], (part) => part(value));
 };
 
+/** A name of a path decided here: not empty, `$`, numeric (an array's element) or `__proto__`. */
+const plainPath = (path: string[]): boolean => !path.some((name) => /^(\$.*|\d*|__proto__)$/.test(name));
+
 /**
  * The direct test of a filter, or undefined when its shape is not one decided here: every field a
- * path of names (none empty, `$`, numeric or `__proto__`) with a condition above.
+ * path of plain names (`plainPath`) with a condition above.
  */
 export const directTest = (filter: Doc): ((doc: Doc) => Answer) | undefined => {
   const fields: { path: string[]; test: Condition }[] = [];
   for (const [key, wanted] of Object.entries(filter)) {
     const path = key.split(".");
     const test = condition(wanted);
-    if (!test || path.some((name) => /^(\$.*|\d*|__proto__)$/.test(name))) return undefined;
+    if (!test || !plainPath(path)) return undefined;
     fields.push({ path, test });
   }
   return (doc) =>
@@ -176,7 +179,8 @@ export const directProjection = (projection: Doc): ((doc: Doc) => Doc | undefine
   if (!(keepId || id === 0 || id === false) || (names.length === 0 && !keepId)) return undefined;
   for (const name of names) {
     if (!(projection[name] === 1 || projection[name] === true)) return undefined;
-    if (name.split(".").some((part) => /^(\$.*|\d*|__proto__|_id)$/.test(part))) return undefined;
+    const path = name.split(".");
+    if (!plainPath(path) || path.includes("_id")) return undefined;
   }
   const tree = includedTree(names);
   if (!tree) return undefined;

@@ -17,14 +17,23 @@ export interface Match extends Row {
   view: Doc;
 }
 
-/** A projection of a stored document: typed as stored, in its field order (see `inDocumentOrder`). */
-export const project = (doc: Doc, view: () => Doc, projection: Doc | undefined): Doc => {
-  if (!projection || Object.keys(projection).length === 0) return doc;
-  const direct = directProjection(projection)?.(doc);
-  if (direct) return direct;
-  const [out] = evaluate(() => new Query({}, MINGO_OPTIONS).find([view()], expression(projection)).all()) as Doc[];
-  return inDocumentOrder(restoreTypes(out ?? {}, { before: doc }), doc);
+/**
+ * A projection of stored documents: typed as stored, in each one's field order (see
+ * `inDocumentOrder`). Decided once for every document it is applied to.
+ */
+export const projecting = (projection: Doc | undefined): ((doc: Doc, view: () => Doc) => Doc) => {
+  if (!projection || Object.keys(projection).length === 0) return (doc) => doc;
+  const direct = directProjection(projection);
+  return (doc, view) => {
+    const narrowed = direct?.(doc);
+    if (narrowed) return narrowed;
+    const [out] = evaluate(() => new Query({}, MINGO_OPTIONS).find([view()], expression(projection)).all()) as Doc[];
+    return inDocumentOrder(restoreTypes(out ?? {}, { before: doc }), doc);
+  };
 };
+
+/** A projection of one stored document (see `projecting`). */
+export const project = (doc: Doc, view: () => Doc, projection: Doc | undefined): Doc => projecting(projection)(doc, view);
 
 /** A match whose view (the document as mingo sees it) is built when first asked for: a row decided directly may never need one. */
 const matched = (row: Row, view?: Doc): Match => {
@@ -87,7 +96,8 @@ export const select = (sql: Sql, ns: Namespace, spec: FindSpec): Doc[] => {
     );
     rows = sorted.map((view) => byView.get(view as Doc) as Match);
   }
-  return rows.slice(skip, Number.isFinite(limit) ? skip + limit : undefined).map((r) => project(r.doc, () => r.view, spec.projection));
+  const projected = projecting(spec.projection);
+  return rows.slice(skip, Number.isFinite(limit) ? skip + limit : undefined).map((r) => projected(r.doc, () => r.view));
 };
 
 export const aggregate = (sql: Sql, ns: Namespace, pipeline: Doc[]): Doc[] => {
