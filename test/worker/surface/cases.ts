@@ -74,6 +74,8 @@ export interface Tenant {
   joiner?: { userId: string; email: string; token: string; domainId: string; domain: string };
   /** A provocation changed the store for this tenant: it serves no other case. */
   changed?: true;
+  /** How to put back what a provocation changed for this tenant, once its case is answered. */
+  undo?: () => Promise<void>;
 }
 
 /**
@@ -456,8 +458,15 @@ export const SUCCESS: Record<string, (t: Tenant) => Ask> = {
 
 const store = () => connectData(env, parseSettings(env));
 
-const setStatus = async (t: Tenant, status: string) => {
-  await store().collection<OrganizationDoc>(ORGANIZATIONS).updateOne({ organization_name: t.name }, { $set: { status } });
+/** Changes the tenant's organization document, and leaves on the tenant how to put the document back as it was. */
+const changeOrganization = async (t: Tenant, set: Partial<OrganizationDoc>) => {
+  const organizations = store().collection<OrganizationDoc>(ORGANIZATIONS);
+  const before = await organizations.findOne({ organization_name: t.name });
+  if (!before) throw new Error(`no organization ${t.name}`);
+  await organizations.updateOne({ _id: before._id }, { $set: set });
+  t.undo = async () => {
+    await organizations.replaceOne({ _id: before._id }, before);
+  };
 };
 
 const failLogins = async (email: string) => {
@@ -573,12 +582,12 @@ export const PROVOKE: Record<ErrorCode, Provoke | undefined> = {
         : withBody(ask, (body) => ({ ...body, organization_name: uniqueName("Ghost") })),
   ORGANIZATION_EXISTS: async (ask, t, route) => {
     if (route === "POST /org/create") return withBody(ask, (body) => ({ ...body, organization_name: t.name }));
-    const other = await newTenant();
+    const other = await createOrg(uniqueName("Other"));
     return withBody(ask, (body) => ({ ...body, new_organization_name: other.name }));
   },
   ADMIN_EMAIL_EXISTS: (ask, t) => withBody(ask, (body) => ({ ...body, email: t.email })),
   ORGANIZATION_BUSY: async (ask, t) => {
-    await setStatus(t, "renaming");
+    await changeOrganization(t, { status: "renaming" });
     return ask;
   },
   COLLECTION_EXISTS: async (ask) => {
@@ -590,10 +599,7 @@ export const PROVOKE: Record<ErrorCode, Provoke | undefined> = {
   },
   NAME_REFUSED_BY_STORE: (ask, _t, route) => withEnv(ask, { DATA_STORE: refusing(route === "POST /org/create" ? "createCollection" : "renameCollection") }),
   ORGANIZATION_SUSPENDED: async (ask, t, route) => {
-    const suspension = { at: new Date(), reason: "sweep", by_key_id: "sweep" };
-    await store()
-      .collection<OrganizationDoc>(ORGANIZATIONS)
-      .updateOne({ organization_name: t.name }, { $set: { suspended: true, suspension } });
+    await changeOrganization(t, { suspended: true, suspension: { at: new Date(), reason: "sweep", by_key_id: "sweep" } });
     // Creating is refused only to the token of a suspended organization (by password it is a new person).
     if (route !== "POST /org/create") return ask;
     return { ...withBody(ask, ({ organization_name }) => ({ organization_name })), headers: { ...ask.headers, ...bearer(t.token) } };
@@ -615,12 +621,14 @@ export const PROVOKE: Record<ErrorCode, Provoke | undefined> = {
   // A team of that name first (in another case): only creating or renaming one can meet it.
   TEAM_EXISTS: async (ask, t, route) => {
     if (route !== "POST /org/teams" && route !== "PATCH /org/teams/{id}") return ask;
+    t.changed = true;
     const res = await postJson("/org/teams", { name: "Taken" }, bearer(t.token));
     if (res.status !== 201 && res.status !== 409) throw new Error(`team failed: ${res.status}`);
     return withBody(ask, (body) => ({ ...body, name: "taken" }));
   },
   TEAM_LIMIT: async (ask, t, route) => {
     if (route !== "POST /org/teams") return ask;
+    t.changed = true;
     for (let i = 0; i < 100; i++) await postJson("/org/teams", { name: `t${i}` }, bearer(t.token)).then(expectStatus(201));
     return ask;
   },
@@ -630,6 +638,7 @@ export const PROVOKE: Record<ErrorCode, Provoke | undefined> = {
   // The same domain claimed first: only a claim can meet it.
   DOMAIN_EXISTS: async (ask, t, route) => {
     if (route !== "POST /org/domains") return ask;
+    t.changed = true;
     await domainFor(t.token, `${t.orgId}.sweep.test`);
     return ask;
   },
@@ -645,6 +654,7 @@ export const PROVOKE: Record<ErrorCode, Provoke | undefined> = {
   },
   DOMAIN_LIMIT: async (ask, t, route) => {
     if (route !== "POST /org/domains") return ask;
+    t.changed = true;
     for (let i = 0; i < MAX_DOMAINS; i++) await domainFor(t.token);
     return ask;
   },
@@ -652,21 +662,24 @@ export const PROVOKE: Record<ErrorCode, Provoke | undefined> = {
   // Ten endpoints first: only registering another can meet the limit, so only that route pays for them.
   WEBHOOK_LIMIT: async (ask, t, route) => {
     if (route !== "POST /org/webhooks") return ask;
+    t.changed = true;
     for (let i = 0; i < 10; i++) await postJson("/org/webhooks", SWEEP_HOOK, bearer(t.token));
     return ask;
   },
   WEBHOOK_NOT_FOUND: (ask) => ({ ...ask, path: ask.path.replace(/\/org\/webhooks\/[0-9a-f]{24}/, "/org/webhooks/ffffffffffffffffffffffff") }),
   DELIVERY_NOT_FOUND: (ask) => ({ ...ask, path: ask.path.replace(/\/deliveries\/[0-9a-f]{24}/, "/deliveries/ffffffffffffffffffffffff") }),
   WEBHOOK_DISABLED: async (ask, t) => {
-    if (t.webhook)
-      await store()
-        .collection("webhooks")
-        .updateOne({ _id: ObjectId.createFromHexString(t.webhook.id) }, { $set: { status: "disabled" } });
+    if (!t.webhook) return ask;
+    t.changed = true;
+    await store()
+      .collection("webhooks")
+      .updateOne({ _id: ObjectId.createFromHexString(t.webhook.id) }, { $set: { status: "disabled" } });
     return ask;
   },
   // As many keys as an organization may hold first: only creating another can meet the cap.
   API_KEY_LIMIT: async (ask, t, route) => {
     if (route !== "POST /org/api-keys") return ask;
+    t.changed = true;
     for (let i = 0; i < 20; i++) await postJson("/org/api-keys", { name: `k${i}`, scopes: ["records:read"] }, bearer(t.token));
     return ask;
   },
@@ -709,6 +722,7 @@ export const PROVOKE: Record<ErrorCode, Provoke | undefined> = {
   // The organization invites only at other domains than the invitee's: only inviting can meet it.
   INVITATION_DOMAIN: async (ask, t, route) => {
     if (route !== "POST /org/invitations") return ask;
+    t.changed = true;
     await putJson("/org/invitation-domains", { domains: ["elsewhere.test"] }, bearer(t.token)).then(expectStatus(200));
     return ask;
   },
@@ -717,7 +731,9 @@ export const PROVOKE: Record<ErrorCode, Provoke | undefined> = {
   SUGGESTION_NOT_FOUND: (ask) => ({ ...ask, path: ask.path.replace(/[0-9a-f]{24}/, "ffffffffffffffffffffffff") }),
   // The joiner's address not proven (yet): as before they followed the mailed link.
   EMAIL_NOT_VERIFIED: async (ask, t) => {
-    if (t.joiner) await accounts().updateOne({ user_id: ObjectId.createFromHexString(t.joiner.userId) }, { $unset: { email_verified: "" } });
+    if (!t.joiner) return ask;
+    t.changed = true;
+    await accounts().updateOne({ user_id: ObjectId.createFromHexString(t.joiner.userId) }, { $unset: { email_verified: "" } });
     return ask;
   },
   JOIN_REQUEST_NOT_FOUND: (ask) => ({ ...ask, path: ask.path.replace(/[0-9a-f]{24}/, "ffffffffffffffffffffffff") }),
@@ -725,6 +741,7 @@ export const PROVOKE: Record<ErrorCode, Provoke | undefined> = {
   // first (written as their requests leave the document): only asking to join can meet it.
   JOIN_REQUESTS_FULL: async (ask, t, route) => {
     if (route !== "POST /auth/suggestions/{org_id}/join" || !t.joiner) return ask;
+    t.changed = true;
     const { domainId, domain } = t.joiner;
     await patchJson(`/org/domains/${domainId}`, { policy: "suggest" }, bearer(t.token)).then(expectStatus(200));
     const requests = Array.from({ length: MAX_JOIN_REQUESTS }, (_, i) => ({ user_id: new ObjectId(), email: `asker${i}@${domain}`, domain, at: new Date() }));
@@ -757,12 +774,14 @@ export const PROVOKE: Record<ErrorCode, Provoke | undefined> = {
   // As many roles as an organization may define first: only defining another can meet the cap.
   ROLE_LIMIT: async (ask, t, route) => {
     if (route !== "POST /org/roles") return ask;
+    t.changed = true;
     for (let i = 0; i < 50; i++) await postJson("/org/roles", { name: `r${i}`, permissions: ["records:read"] }, bearer(t.token)).then(expectStatus(201));
     return ask;
   },
   // A member given the role: it can go only with a replacement.
   ROLE_IN_USE: async (ask, t, route) => {
     if (route !== "DELETE /org/roles/{name}") return ask;
+    t.changed = true;
     const member = await join(t.token);
     await sendWith(
       env,
