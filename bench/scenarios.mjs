@@ -28,6 +28,26 @@ const seedRecords = async (origin, run, count) => {
   return headers;
 };
 
+/** Members of the crowded organization besides its owner: a document that grew with its people. */
+export const CROWD = 300;
+
+/**
+ * An organization with `count` members besides its owner, each invited and accepting with a
+ * password of their own, as people join. Each accept comes from an address of its own in the
+ * benchmarking range (RFC 2544), clear of the per-address throttle of password checks.
+ */
+const seedCrowd = async (origin, run, count) => {
+  const [org] = await seedOrgs(origin, run, 1);
+  const login = await postJson(origin, "/admin/login", { email: org.email, password: PASSWORD }, { "cf-connecting-ip": "192.0.2.2" });
+  const headers = { authorization: `Bearer ${login.access_token}` };
+  const people = Array.from({ length: count }, (_, i) => `bench-${run}-m${i}@example.com`);
+  await inParallel(people, 2, async (email, i) => {
+    const { token } = await postJson(origin, "/org/invitations", { email, role: "member" }, headers);
+    await postJson(origin, "/invitations/accept", { token, password: PASSWORD }, { "cf-connecting-ip": `198.18.${Math.floor(i / 250)}.${i % 250}` });
+  });
+  return org;
+};
+
 /** Autocannon does not read bodies: check once that a page is a full one, so its row measures what it says. */
 const checkFullPage = async (origin, headers) => {
   const res = await fetch(`${origin}/org/records?limit=${RECORDS_PAGE}`, { headers });
@@ -52,10 +72,11 @@ export const prepareService = async (origin, plan) => {
   const run = Date.now().toString(36);
   const used = plan.count * plan.rounds;
   // Record inserts go to an organization of their own, so the page read sees the same records throughout.
-  const [readOnly, renamed, doomed, inserter, pageReader, ...tenants] = await Promise.all([
+  const [readOnly, renamed, doomed, inserter, pageReader, crowded, ...tenants] = await Promise.all([
     ...["r", "u", "d"].map((group) => seedOrgs(origin, `${run}${group}`, group === "r" ? plan.count : used)),
     seedRecords(origin, `${run}w`, 0),
     seedRecords(origin, `${run}p`, plan.records),
+    seedCrowd(origin, `${run}m`, CROWD),
     ...Array.from({ length: plan.orgs }, (_, i) => seedRecords(origin, `${run}t${i}`, 0)),
   ]);
   await checkFullPage(origin, pageReader);
@@ -120,6 +141,13 @@ export const prepareService = async (origin, plan) => {
       next: () => ({ method: "POST", path: "/org/records", body: RECORD, headers: tenant() }),
     });
 
+    // The same read of an organization whose document holds its members: it grows with each of them.
+    results[`GET /org/get, ${CROWD} members`] = await measure({
+      ...timed,
+      connections: 10,
+      next: () => ({ path: `/org/get?organization_name=${encodeURIComponent(crowded.name)}` }),
+    });
+
     const admin = cycle(readOnly);
     results["POST /admin/login"] = await measure({
       ...timed,
@@ -131,6 +159,18 @@ export const prepareService = async (origin, plan) => {
         method: "POST",
         path: "/admin/login",
         body: { email: admin().email, password: PASSWORD },
+        headers: { "cf-connecting-ip": `198.51.100.${client++ % 250}` },
+      }),
+    });
+
+    // Its owner signing in: the sign-in reads only the owner's own member of the document.
+    results[`POST /admin/login, ${CROWD} members`] = await measure({
+      ...timed,
+      connections: 1,
+      next: () => ({
+        method: "POST",
+        path: "/admin/login",
+        body: { email: crowded.email, password: PASSWORD },
         headers: { "cf-connecting-ip": `198.51.100.${client++ % 250}` },
       }),
     });
