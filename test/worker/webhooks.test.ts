@@ -61,7 +61,9 @@ const feedOf = async (token: string) =>
 const accepted = (received: Received[]) => received.filter((r) => r.status === 200);
 
 interface Logged {
+  id: string;
   event_id: string;
+  event_type: string;
   attempt: number;
   status: "succeeded" | "failed";
   response_status: number | null;
@@ -209,10 +211,7 @@ describe("deliveries", () => {
     expect(received.at(-1)?.body.type).toBe("webhook.test");
     expect(received.at(-1)?.verified).toEqual([true]);
 
-    const log = (await (await call(`/org/webhooks/${hook.id}/deliveries`, { headers: bearer(token) })).json()) as {
-      deliveries: { id: string; event_type: string; manual: boolean }[];
-    };
-    const created = log.deliveries.find((d) => d.event_type === "webhook.created");
+    const created = (await logOf(token, hook.id)).find((d) => d.event_type === "webhook.created");
     expect(created).toBeDefined();
     const again = await call(`/org/webhooks/${hook.id}/deliveries/${created?.id}/redeliver`, { method: "POST", headers: bearer(token) });
     expect(again.status).toBe(202);

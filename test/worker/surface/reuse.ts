@@ -1,4 +1,4 @@
-// What the sweep's two files share: the routes they send, and the tenants they reuse between cases.
+// What the sweep's files share: the routes they send, and the tenants they reuse between cases.
 import { beforeEach } from "vitest";
 import type { ErrorCode } from "../../../src/domain/kernel/errors";
 import { ROUTES } from "../../../src/http/routes";
