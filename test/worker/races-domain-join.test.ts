@@ -299,15 +299,18 @@ describe("joining by domain, raced", { timeout: 120_000 }, () => {
     const keeper = await loginToken(holder.email, holder.password);
     const crowd = await people(domain, 8, "kept");
     for (const person of crowd) expect((await joinAs(person, orgId)).status).toBe(202);
-    const approvals = new Map<Person, Promise<Answer>>();
+    const approve = (person: Person) => timed(() => postJson(`/org/join-requests/${person.userId}/approve`, {}, bearer(keeper)));
+    // The role lets its holder approve before the change: the first approval is answered before the race begins, so the
+    // refusals below are the change's doing and not a role that never worked (racing it too made its outcome the machine's speed).
+    const [first, ...raced] = crowd as [Person, ...Person[]];
+    const before = await approve(first);
+    expect(before.status, JSON.stringify(before.body)).toBe(200);
+    const approvals = new Map<Person, Promise<Answer>>([[first, Promise.resolve(before)]]);
     let changed: Promise<Answer> | undefined;
     // Approvals one store round trip apart, the role's change among them.
-    for (const [i, person] of crowd.entries()) {
-      if (i === 3) changed = timed(() => patchJson("/org/roles/gatekeeper", { permissions: memberPermissions }, bearer(owner)));
-      approvals.set(
-        person,
-        timed(() => postJson(`/org/join-requests/${person.userId}/approve`, {}, bearer(keeper))),
-      );
+    for (const [i, person] of raced.entries()) {
+      if (i === 2) changed = timed(() => patchJson("/org/roles/gatekeeper", { permissions: memberPermissions }, bearer(owner)));
+      approvals.set(person, approve(person));
       await tick();
     }
     const answered = await (changed as Promise<Answer>);
@@ -316,7 +319,6 @@ describe("joining by domain, raced", { timeout: 120_000 }, () => {
     expect(answered.status, JSON.stringify(answered.body)).toBe(200);
     // Refused for the approver's standing, whether at the route (sent after the change) or by the update adding the member (in flight).
     for (const a of answers) expectAnswered(a, 200, APPROVE, a.retried ? [403, 404, 409] : [403]);
-    expect(answers[0]?.status).toBe(200);
     expect(answers.filter((a) => a.sentAt > answered.receivedAt && a.status === 200)).toEqual([]);
     const org = await organization(orgId);
     const outcomes = await Promise.all([...approvals].map(async ([person, answer]) => ({ person, status: (await answer).status })));
