@@ -8,15 +8,19 @@ const exampleTime = "2026-01-01T00:00:00.000Z";
 
 export const ApiKeyBody = z
   .strictObject({
-    name: z.string().check(z.minLength(1), z.maxLength(100), z.describe("For people: what the key is for")),
+    name: z
+      .string()
+      .check(z.minLength(1), z.maxLength(100))
+      .register(z.globalRegistry, __DOCS__ && { description: "For people: what the key is for" }),
     scopes: z
       .array(z.enum(KEY_SCOPES))
-      .check(z.minLength(1), z.maxLength(KEY_SCOPES.length), z.describe("The permissions the key holds: never more than its creator's role")),
+      .check(z.minLength(1), z.maxLength(KEY_SCOPES.length))
+      .register(z.globalRegistry, __DOCS__ && { description: "The permissions the key holds: never more than its creator's role" }),
     expires_at: z.optional(
-      z.iso.datetime().check(
-        z.refine((text) => Date.parse(text) > Date.now(), "must be in the future"),
-        z.describe("When the key stops working (in the future); omitted: never"),
-      ),
+      z.iso
+        .datetime()
+        .check(z.refine((text) => Date.parse(text) > Date.now(), "must be in the future"))
+        .register(z.globalRegistry, __DOCS__ && { description: "When the key stops working (in the future); omitted: never" }),
     ),
   })
   .register(z.globalRegistry, __DOCS__ && { example: { name: "nightly export", scopes: ["records:read"] } });
@@ -26,10 +30,10 @@ export const RollBody = z
     overlap_seconds: z.optional(
       z
         .int()
-        .check(
-          z.minimum(0),
-          z.maximum(MAX_ROLL_OVERLAP_SECONDS),
-          z.describe("How long the old secret keeps working beside the new one (at most a week); 0 or omitted: it stops at once"),
+        .check(z.minimum(0), z.maximum(MAX_ROLL_OVERLAP_SECONDS))
+        .register(
+          z.globalRegistry,
+          __DOCS__ && { description: "How long the old secret keeps working beside the new one (at most a week); 0 or omitted: it stops at once" },
         ),
     ),
   })
@@ -52,7 +56,8 @@ const exampleKey = {
   id: exampleId,
   name: "nightly export",
   scopes: ["records:read"],
-  prefix: `oms_6650f1c2e8b3e4a0123456aa${exampleId}0002`,
+  // Spelled out: a template would keep this docs-only example in the production bundle.
+  prefix: "oms_6650f1c2e8b3e4a0123456aa6650f1c2e8b3e4a0123456ab0002",
   created_by: "6650f1c2e8b3e4a0123456aa",
   created_at: exampleTime,
   expires_at: null,

@@ -9,9 +9,15 @@ const exampleTime = "2026-01-01T00:00:00.000Z";
 
 export const WebhookBody = z
   .strictObject({
-    url: z.string().check(z.minLength(1), z.maxLength(2048), z.describe("`https://` (plain `http` only to loopback, where the deployment allows it)")),
+    url: z
+      .string()
+      .check(z.minLength(1), z.maxLength(2048))
+      .register(z.globalRegistry, __DOCS__ && { description: "`https://` (plain `http` only to loopback, where the deployment allows it)" }),
     events: z.optional(
-      z.array(z.enum(EVENT_TYPES)).check(z.minLength(1), z.maxLength(EVENT_TYPES.length), z.describe("The event types to deliver; omitted: all of them")),
+      z
+        .array(z.enum(EVENT_TYPES))
+        .check(z.minLength(1), z.maxLength(EVENT_TYPES.length))
+        .register(z.globalRegistry, __DOCS__ && { description: "The event types to deliver; omitted: all of them" }),
     ),
   })
   .register(z.globalRegistry, __DOCS__ && { example: { url: "https://hooks.example.com/org-events", events: ["member.joined", "member.removed"] } });

@@ -98,7 +98,12 @@ const IdPath = z.object({
 });
 
 const SuspendBody = z
-  .strictObject({ reason: z.string().check(z.trim(), z.minLength(1), z.maxLength(500), z.describe("Kept with the suspension and audited")) })
+  .strictObject({
+    reason: z
+      .string()
+      .check(z.trim(), z.minLength(1), z.maxLength(500))
+      .register(z.globalRegistry, __DOCS__ && { description: "Kept with the suspension and audited" }),
+  })
   .register(z.globalRegistry, __DOCS__ && { example: { reason: "Invoice 2026-11 unpaid" } });
 
 /** The organization a path names; from here on, the call is audited as concerning it. */
