@@ -120,28 +120,29 @@ export const directTest = (filter: Doc): ((doc: Doc) => Answer) | undefined => {
     });
 };
 
-/** The fields a projection includes, as a tree of names: `true` takes the whole value. */
-type Included = Map<string, Included | true>;
+/** Dotted paths as a tree of names, `true` where one ends and takes the whole value below. */
+export type PathTree = Map<string, PathTree | true>;
 
-/** The tree of `names`, or undefined when two paths collide (`a` beside `a.b`), which mingo refuses. */
-const includedTree = (names: string[]): Included | undefined => {
-  const root: Included = new Map();
-  for (const name of names) {
-    const path = name.split(".");
-    let level = root;
-    for (const [i, part] of path.entries()) {
-      const last = i === path.length - 1;
-      const there = level.get(part);
-      if (there === true || (last && there)) return undefined;
-      if (last) level.set(part, true);
+/** The tree of `paths`: a path that is another's prefix takes its place (`a` over `a.b`), and `collided` says one did. */
+export const pathTree = (paths: Iterable<string>): { tree: PathTree; collided: boolean } => {
+  const tree: PathTree = new Map();
+  let collided = false;
+  for (const path of paths) {
+    const names = path.split(".");
+    let level = tree;
+    for (const [i, name] of names.entries()) {
+      const there = level.get(name);
+      if (there === true || (i === names.length - 1 && there)) collided = true;
+      if (there === true) break;
+      if (i === names.length - 1) level.set(name, true);
       else {
-        const next: Included = there ?? new Map();
-        level.set(part, next);
+        const next: PathTree = there ?? new Map();
+        level.set(name, next);
         level = next;
       }
     }
   }
-  return root;
+  return { tree, collided };
 };
 
 /**
@@ -149,7 +150,7 @@ const includedTree = (names: string[]): Included | undefined => {
  * fields named under it, and a value that is not one is dropped, as MongoDB does. NOT_PLAIN for
  * an array on a path, whose elements MongoDB narrows one by one: that is left to mingo.
  */
-const includedOf = (value: Doc, tree: Included): Doc | typeof NOT_PLAIN => {
+const includedOf = (value: Doc, tree: PathTree): Doc | typeof NOT_PLAIN => {
   const out: Doc = {};
   for (const key of Object.keys(value)) {
     const wanted = tree.get(key);
@@ -182,8 +183,9 @@ export const directProjection = (projection: Doc): ((doc: Doc) => Doc | undefine
     const path = name.split(".");
     if (!plainPath(path) || path.includes("_id")) return undefined;
   }
-  const tree = includedTree(names);
-  if (!tree) return undefined;
+  // Two paths where one is the other's prefix (`a` beside `a.b`) mingo refuses.
+  const { tree, collided } = pathTree(names);
+  if (collided) return undefined;
   return (doc) => {
     const included = includedOf(doc, tree);
     if (included === NOT_PLAIN) return undefined;

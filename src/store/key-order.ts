@@ -3,7 +3,7 @@ import { isPlainObject } from "../dataapi/ejson";
 import type { Doc, IndexSpec, Namespace } from "../dataapi/engine";
 import { collectionId, indexesOf } from "./catalog";
 import { decodeDocument, encodeKey, getPath } from "./documents";
-import type { Row, RowSource } from "./query-plan";
+import { decodeRows, type RowSource } from "./query-plan";
 import type { Sql } from "./sql";
 
 /**
@@ -179,7 +179,7 @@ export const inIndexOrder = (sql: Sql, ns: Namespace, sort: Record<string, unkno
 
 const orderedRows =
   (sql: Sql, idx: string, pins: unknown[], first: string, kind: string, order: "ASC" | "DESC"): RowSource =>
-  (coll, filter) => {
+  (coll, filter, paths) => {
     const prefix = encodedElement([...pins, null]).slice(0, -"null".length);
     let lower = prefix;
     let upper = `${prefix}~`;
@@ -202,9 +202,6 @@ const orderedRows =
         lower,
         upper,
       ),
+      paths,
     );
   };
-
-function* decodeRows(rows: Iterable<{ seq: number; body: string }>): Generator<Row> {
-  for (const row of rows) yield { seq: row.seq, doc: decodeDocument(row.body) };
-}

@@ -2,17 +2,25 @@ import { ObjectId } from "bson";
 import { isPlainObject } from "../dataapi/ejson";
 import type { Doc, Namespace } from "../dataapi/engine";
 import { collectionId, indexesOf } from "./catalog";
+import type { PathTree } from "./direct";
 import { decodeDocument, encodeKey, equalityValue } from "./documents";
 import type { Sql } from "./sql";
+import { readStoredPaths } from "./stored-form";
 
-/** A stored document and its row's `seq`, which index entries and expiries point at. */
+/**
+ * A stored document and its row's `seq`, which index entries and expiries point at. `partial`
+ * when the document was typed only along the paths its read asked for (see `readStoredPaths`):
+ * such a row is read again whole (`whole`) before anything else looks at it.
+ */
 export interface Row {
   seq: number;
   doc: Doc;
+  body: string;
+  partial?: true;
 }
 
-/** Where the rows a filter may match come from; callers still test each against the filter. */
-export type RowSource = (coll: number, filter: Doc) => Iterable<Row>;
+/** Where the rows a filter may match come from, read along `paths` or whole; callers still test each against the filter. */
+export type RowSource = (coll: number, filter: Doc, paths?: PathTree) => Iterable<Row>;
 
 /** How `encodeKey` writes an ObjectId: such keys sort as the ObjectIds themselves do. */
 const OBJECT_ID_KEY_PREFIX = '{"v":{"$oid":"';
@@ -30,13 +38,22 @@ const idBounds = (condition: unknown): { op: string; key: string }[] => {
   });
 };
 
-function* decodeRows(rows: Iterable<{ seq: number; body: string }>): Generator<Row> {
-  for (const row of rows) yield { seq: row.seq, doc: decodeDocument(row.body) };
+/** A stored row's document, typed along `paths` when given and possible, else whole. */
+const rowOf = (seq: number, body: string, paths?: PathTree): Row => {
+  const partial = paths && readStoredPaths(body, paths);
+  return partial ? { seq, body, doc: partial, partial: true } : { seq, body, doc: decodeDocument(body) };
+};
+
+/** The row with its whole document. */
+export const whole = (row: Row): Row => (row.partial ? rowOf(row.seq, row.body) : row);
+
+export function* decodeRows(rows: Iterable<{ seq: number; body: string }>, paths?: PathTree): Generator<Row> {
+  for (const row of rows) yield rowOf(row.seq, row.body, paths);
 }
 
 /** The whole collection in natural (insertion) order. */
-export function* scan(sql: Sql, coll: number): Generator<Row> {
-  yield* decodeRows(sql.exec<{ seq: number; body: string }>("SELECT seq, body FROM documents WHERE coll = ? ORDER BY seq", coll));
+export function* scan(sql: Sql, coll: number, paths?: PathTree): Generator<Row> {
+  yield* decodeRows(sql.exec<{ seq: number; body: string }>("SELECT seq, body FROM documents WHERE coll = ? ORDER BY seq", coll), paths);
 }
 
 /**
@@ -44,11 +61,11 @@ export function* scan(sql: Sql, coll: number): Generator<Row> {
  * asks for plain equality on every field of one; otherwise the whole collection in natural order.
  * Callers still test every candidate against the full filter.
  */
-export const candidates = (sql: Sql, coll: number, filter: Doc): Iterable<Row> => {
+export const candidates = (sql: Sql, coll: number, filter: Doc, paths?: PathTree): Iterable<Row> => {
   const id = equalityValue(filter, "_id");
   if (id) {
     const row = sql.exec<{ seq: number; body: string }>("SELECT seq, body FROM documents WHERE coll = ? AND id = ?", coll, encodeKey(id.value)).toArray()[0];
-    return row ? [{ seq: row.seq, doc: decodeDocument(row.body) }] : [];
+    return row ? [rowOf(row.seq, row.body, paths)] : [];
   }
   for (const index of indexesOf(sql, coll)) {
     const fields = Object.keys(index.key);
@@ -67,9 +84,10 @@ export const candidates = (sql: Sql, coll: number, filter: Doc): Iterable<Row> =
         key,
         coll,
       ),
+      paths,
     );
   }
-  return scan(sql, coll);
+  return scan(sql, coll, paths);
 };
 
 /**
@@ -85,12 +103,13 @@ export const inIdOrder = (sql: Sql, ns: Namespace, direction: 1 | -1): RowSource
   // (coll, id) index answer what a scan of all keys would.
   const outside = (op: "<" | ">=", key: string) => sql.exec(`SELECT 1 FROM documents WHERE coll = ? AND id ${op} ? LIMIT 1`, coll, key).toArray().length > 0;
   if (outside("<", OBJECT_ID_KEY_PREFIX) || outside(">=", OBJECT_ID_KEY_RANGE_END)) return undefined;
-  return (id, filter) => {
+  return (id, filter, paths) => {
     const bounds = idBounds(filter._id);
     const where = bounds.map((b) => `AND id ${b.op} ?`).join(" ");
     const order = direction === 1 ? "ASC" : "DESC";
     return decodeRows(
       sql.exec<{ seq: number; body: string }>(`SELECT seq, body FROM documents WHERE coll = ? ${where} ORDER BY id ${order}`, id, ...bounds.map((b) => b.key)),
+      paths,
     );
   };
 };

@@ -4,11 +4,11 @@ import { isPlainObject } from "../dataapi/ejson";
 import type { Doc, FindSpec, Namespace } from "../dataapi/engine";
 import { forMingo } from "./bson-numbers";
 import { collectionId } from "./catalog";
-import { directProjection, directTest } from "./direct";
+import { directProjection, directTest, type PathTree, pathTree } from "./direct";
 import { encodeKey, inDocumentOrder } from "./documents";
 import { inIndexOrder } from "./key-order";
 import { evaluate, expression, MINGO_OPTIONS } from "./mingo";
-import { candidates, inIdOrder, type Row, type RowSource } from "./query-plan";
+import { candidates, inIdOrder, type Row, type RowSource, whole } from "./query-plan";
 import { restoreTypes } from "./retype";
 import type { Sql } from "./sql";
 
@@ -19,28 +19,29 @@ export interface Match extends Row {
 
 /**
  * A projection of stored documents: typed as stored, in each one's field order (see
- * `inDocumentOrder`). Decided once for every document it is applied to.
+ * `inDocumentOrder`). Decided once for every document it is applied to; a document read only
+ * along the projection's paths is projected directly, or else read whole for mingo.
  */
-export const projecting = (projection: Doc | undefined): ((doc: Doc, view: () => Doc) => Doc) => {
-  if (!projection || Object.keys(projection).length === 0) return (doc) => doc;
+const projecting = (projection: Doc | undefined): ((match: Match) => Doc) => {
+  if (!projection || Object.keys(projection).length === 0) return (match) => match.doc;
   const direct = directProjection(projection);
-  return (doc, view) => {
-    const narrowed = direct?.(doc);
+  return (match) => {
+    const narrowed = direct?.(match.doc);
     if (narrowed) return narrowed;
-    const [out] = evaluate(() => new Query({}, MINGO_OPTIONS).find([view()], expression(projection)).all()) as Doc[];
+    const { doc, view } = match.partial ? matched(whole(match)) : match;
+    const [out] = evaluate(() => new Query({}, MINGO_OPTIONS).find([view], expression(projection)).all()) as Doc[];
     return inDocumentOrder(restoreTypes(out ?? {}, { before: doc }), doc);
   };
 };
 
-/** A projection of one stored document (see `projecting`). */
-export const project = (doc: Doc, view: () => Doc, projection: Doc | undefined): Doc => projecting(projection)(doc, view);
+/** A projection of one whole stored document (see `projecting`). */
+export const project = (doc: Doc, projection: Doc | undefined): Doc => projecting(projection)(matched({ seq: 0, body: "", doc }));
 
 /** A match whose view (the document as mingo sees it) is built when first asked for: a row decided directly may never need one. */
 const matched = (row: Row, view?: Doc): Match => {
   let built = view;
   return {
-    seq: row.seq,
-    doc: row.doc,
+    ...row,
     get view() {
       built ??= forMingo(row.doc);
       return built;
@@ -48,10 +49,22 @@ const matched = (row: Row, view?: Doc): Match => {
   };
 };
 
+/**
+ * The paths a find looks at when its filter and projection are both decided directly and its
+ * rows come in their order from SQLite: then only those need typing (`readStoredPaths`).
+ * Undefined when mingo may see the documents (another filter, projection or sort), or when no
+ * projection narrows the answer, which then holds every value.
+ */
+const pathsRead = (spec: FindSpec, inOrder: boolean): PathTree | undefined => {
+  const projection = spec.projection ?? {};
+  if (!inOrder || Object.keys(projection).length === 0 || !directProjection(projection) || !directTest(spec.filter)) return undefined;
+  return pathTree(["_id", ...Object.keys(spec.filter), ...Object.keys(projection), ...Object.keys(spec.sort ?? {})]).tree;
+};
+
 const compiled = (filter: Doc): Query => evaluate(() => new Query(expression(filter), MINGO_OPTIONS));
 
 /** The rows that match a filter, at most `limit`, from `source` or else the planned candidates. */
-export const matching = (sql: Sql, ns: Namespace, filter: Doc, limit = Number.POSITIVE_INFINITY, source?: RowSource): Match[] => {
+export const matching = (sql: Sql, ns: Namespace, filter: Doc, limit = Number.POSITIVE_INFINITY, source?: RowSource, paths?: PathTree): Match[] => {
   const coll = collectionId(sql, ns);
   if (coll === undefined || limit <= 0) return [];
   const direct = directTest(filter);
@@ -59,11 +72,12 @@ export const matching = (sql: Sql, ns: Namespace, filter: Doc, limit = Number.PO
   let query = direct ? undefined : compiled(filter);
   const rows: Match[] = [];
   // Candidates are found by the typed filter (index keys compare numbers by value), tested on views.
-  for (const row of source?.(coll, filter) ?? candidates(sql, coll, filter)) {
-    const decided = direct?.(row.doc);
+  for (const read of source?.(coll, filter, paths) ?? candidates(sql, coll, filter, paths)) {
+    const decided = direct?.(read.doc);
     if (decided === false) continue;
-    if (decided === true) rows.push(matched(row));
+    if (decided === true) rows.push(matched(read));
     else {
+      const row = whole(read);
       const view = forMingo(row.doc);
       query ??= compiled(filter);
       if (!evaluate(() => query?.test(view))) continue;
@@ -83,7 +97,7 @@ export const select = (sql: Sql, ns: Namespace, spec: FindSpec): Doc[] => {
   const source = idOrder ? inIdOrder(sql, ns, idOrder) : sortKeys.length > 0 ? inIndexOrder(sql, ns, spec.sort ?? {}, spec.filter) : undefined;
   // Without a sort, or in _id or an index's order from SQLite, the scan stops as soon as the page is full.
   const early = sortKeys.length === 0 || source !== undefined;
-  let rows = matching(sql, ns, spec.filter, early ? skip + limit : Number.POSITIVE_INFINITY, source);
+  let rows = matching(sql, ns, spec.filter, early ? skip + limit : Number.POSITIVE_INFINITY, source, pathsRead(spec, early));
   // Rows read in the sort's order need no sorting (the early stop already relies on that order).
   if (sortKeys.length > 0 && source === undefined) {
     // mingo sorts the views it is given (the same objects, reordered); each leads back to its row.
@@ -97,7 +111,7 @@ export const select = (sql: Sql, ns: Namespace, spec: FindSpec): Doc[] => {
     rows = sorted.map((view) => byView.get(view as Doc) as Match);
   }
   const projected = projecting(spec.projection);
-  return rows.slice(skip, Number.isFinite(limit) ? skip + limit : undefined).map((r) => projected(r.doc, () => r.view));
+  return rows.slice(skip, Number.isFinite(limit) ? skip + limit : undefined).map(projected);
 };
 
 export const aggregate = (sql: Sql, ns: Namespace, pipeline: Doc[]): Doc[] => {

@@ -1,7 +1,6 @@
 import type { Doc, FindOneAndUpdateSpec, IndexSpec, Namespace, ReplaceSpec, UpdateResult, UpdateSpec } from "../dataapi/engine";
 import { DataApiError } from "../dataapi/errors";
 import { applyUpdate, upsertedDocument } from "./apply-update";
-import { forMingo } from "./bson-numbers";
 import { ensureCollection, indexesOf } from "./catalog";
 import { assertUpdateDocument, decodeDocument, encodeDocument, encodeKey, ensureId, getPath, seedFromFilter } from "./documents";
 import { noteKinds } from "./key-order";
@@ -166,7 +165,7 @@ export const findOneAndUpdate = (sql: Sql, ns: Namespace, spec: FindOneAndUpdate
   const { last } = updateRows(sql, ns, { filter, update: spec.update, upsert: spec.upsert, multi: false }, !spec.returnNewDocument);
   if (!last) return null;
   const chosen = spec.returnNewDocument ? last.after : last.before;
-  return chosen && project(chosen, () => forMingo(chosen), spec.projection);
+  return chosen && project(chosen, spec.projection);
 };
 
 /** Deletes the first match, or every match with `multi`; returns how many went. */

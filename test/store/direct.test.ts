@@ -3,11 +3,12 @@ import { Query } from "mingo/query";
 import { describe, expect, it } from "vitest";
 import type { Doc } from "../../src/dataapi/engine";
 import { forMingo } from "../../src/store/bson-numbers";
-import { directProjection, directTest } from "../../src/store/direct";
+import { directProjection, directTest, pathTree } from "../../src/store/direct";
 import { inDocumentOrder } from "../../src/store/documents";
 import { expression, MINGO_OPTIONS } from "../../src/store/mingo";
 import { project } from "../../src/store/reads";
 import { restoreTypes } from "../../src/store/retype";
+import { readStoredDocument, readStoredPaths, writeStoredDocument } from "../../src/store/stored-form";
 
 /**
  * The store decides some filters without mingo (src/store/direct.ts). Wherever it decides, its
@@ -126,7 +127,7 @@ describe("projections the store makes without mingo", () => {
       const direct = directProjection(projection);
       expect(direct, JSON.stringify(projection)).toBeDefined();
       expect(direct?.(doc)).toEqual(viaMingo(projection, doc));
-      expect(Object.keys(direct?.(doc) ?? {})).toEqual(Object.keys(project(doc, () => forMingo(doc), projection)));
+      expect(Object.keys(direct?.(doc) ?? {})).toEqual(Object.keys(project(doc, projection)));
     }
   });
 
@@ -184,5 +185,60 @@ describe("projections the store makes without mingo", () => {
       { n: { $slice: 1 } },
     ])
       expect(directProjection(projection), JSON.stringify(projection)).toBeUndefined();
+  });
+});
+
+describe("documents typed only along the paths a find reads", () => {
+  const member = { user_id: id, role: "owner", token_version: new Int32(3), joined_at: at, ratio: new Double(2), big: Long.fromString("9007199254740993") };
+  const shapes: Doc[] = [
+    ...documents,
+    { _id: id, slug: "s", status: "active", members: { u1: member, u2: { ...member, role: "member" } }, a: new Int32(3) },
+    { _id: id, members: { u1: [member] }, a: [new Int32(3)] },
+    { _id: id, members: [member], a: { nested: new Double(1) } },
+    { _id: id, members: { u2: { odd: { $foo: 1 } } }, a: at },
+  ];
+  const reads: { filter: Doc; projection: Doc }[] = [
+    ...filters.map((filter) => ({ filter, projection: { a: 1 } })),
+    ...filters.map((filter) => ({ filter, projection: { "m.u": 1, _id: 0 } })),
+    { filter: { _id: id, "members.u1.token_version": new Int32(3) }, projection: { "members.u1": 1, slug: 1 } },
+    { filter: { status: "active" }, projection: { "members.u1.role": 1, "members.u1.ratio": 1, "members.u1.big": 1 } },
+    { filter: { a: new Int32(3) }, projection: { members: 1 } },
+  ];
+  const writtenAndRead = (doc: Doc) => {
+    const text = writeStoredDocument(doc);
+    return { text, full: readStoredDocument(text) };
+  };
+  // A plain object named like a wrapper (`{$oid: "x"}`, in the grid above) cannot be stored: EJSON input reads it as the wrapper or refuses it.
+  const storable = shapes.filter((shape) => !JSON.stringify(shape).includes('"$oid":"not'));
+
+  it("gives the direct test and projection the answers the whole document gives", () => {
+    let compared = 0;
+    for (const shape of storable) {
+      const { text, full } = writtenAndRead(shape);
+      for (const { filter, projection } of reads) {
+        const test = directTest(filter);
+        const narrow = directProjection(projection);
+        if (!test || !narrow) continue;
+        const partial = readStoredPaths(text, pathTree(["_id", ...Object.keys(filter), ...Object.keys(projection)]).tree);
+        if (!partial) continue;
+        compared++;
+        const answers = (doc: Doc) => ({ matches: test(doc), projected: narrow(doc) });
+        // Strictly: a bare number where the whole read gives an Int32 is a difference.
+        expect({ shape, filter, projection, ...answers(partial) }).toStrictEqual({ shape, filter, projection, ...answers(full) });
+      }
+    }
+    expect(compared).toBeGreaterThan(2000);
+  });
+
+  it("leaves what no path names as parsed, and a document that needs EJSON on a path to the whole read", () => {
+    const { text } = writtenAndRead({ _id: id, slug: "s", members: { u1: member, u2: member } });
+    const partial = readStoredPaths(text, pathTree(["_id", "members.u1.role", "members.u1"]).tree);
+    const members = (partial?.members ?? {}) as Record<string, Doc>;
+    expect(partial?._id).toStrictEqual(id);
+    expect(members.u1).toStrictEqual(member);
+    expect(members.u2?.user_id).toStrictEqual({ $oid: id.toHexString() });
+    const odd = writeStoredDocument({ _id: id, a: { $foo: 1 } as Doc, b: "x" });
+    expect(readStoredPaths(odd, pathTree(["_id", "b"]).tree)).toStrictEqual({ _id: id, a: { $foo: 1 }, b: "x" });
+    expect(readStoredPaths(odd, pathTree(["_id", "a"]).tree)).toBeUndefined();
   });
 });
