@@ -142,8 +142,16 @@ export const createOrganization = async (deps: Deps, input: CreateInput | { orga
   return { organization_name: org.organization_name, collection_name, admin_email: email };
 };
 
+/**
+ * What the view reads, and with a token the caller's own member and the role grants: the store
+ * then types and copies those fields only, not every member (with 300, a read of the whole
+ * document cost 2.6 to 2.8 times a new organization's).
+ */
+const VIEWED = { organization_name: 1, collection_name: 1, pending: 1, status: 1, suspended: 1, created_at: 1, updated_at: 1 } as const;
+
 export const getOrganization = async (deps: Deps, name: string, principal?: Principal): Promise<OrganizationView> => {
-  const org = await deps.organizations.findOne({ slug: slugify(name), status: { $in: READABLE_STATUSES } });
+  const projection = principal ? { ...VIEWED, role_grants: 1, [memberPath(principal.userId)]: 1 } : VIEWED;
+  const org = await deps.organizations.findOne({ slug: slugify(name), status: { $in: READABLE_STATUSES } }, { projection });
   if (!org) throw new AppError("ORGANIZATION_NOT_FOUND");
   // The e-mail is shown to a current member who manages the organization: their own, as the old contract showed its admin's to its admin.
   const caller = principal?.orgId.equals(org._id) && isCurrent(org, principal) && admitsCallers(org) ? memberOf(org, principal.userId) : undefined;
