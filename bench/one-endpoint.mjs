@@ -1,8 +1,10 @@
 // One endpoint of the service, seeded so that every request succeeds, for the tools that drive
 // one endpoint at a time (bench/profile.mjs, bench/compare.mjs).
 import { inParallel, postJson } from "./load.mjs";
+import { CROWD, seedCrowd } from "./scenarios.mjs";
 
-export const ENDPOINTS = ["get", "get-token", "records", "page", "login"];
+/** `-crowd`: the same request in an organization of CROWD members, seeded only when asked for. */
+export const ENDPOINTS = ["get", "get-token", "records", "page", "login", "get-crowd", "get-token-crowd", "records-crowd"];
 const PASSWORD = "Bench-pass-1";
 const RECORD = { name: "Widget", price: 9.5, tags: ["blue", "small"], dimensions: { width_cm: 3, height_cm: 4 } };
 
@@ -24,12 +26,18 @@ export const prepareEndpoint = async (origin, endpoint) => {
     2,
     (n) => postJson(origin, "/org/records", { ...RECORD, n }, headers),
   );
+  const crowd = endpoint.endsWith("-crowd") ? await seedCrowd(origin, `${run}c`, CROWD) : undefined;
+  const crowdLogin = crowd && (await postJson(origin, "/admin/login", { email: crowd.email, password: PASSWORD }, { "cf-connecting-ip": "192.0.2.3" }));
+  const crowdHeaders = crowdLogin && { authorization: `Bearer ${crowdLogin.access_token}` };
   let i = 0;
   const next = {
     get: () => ({ path: `/org/get?organization_name=${encodeURIComponent(orgs[i++ % orgs.length].name)}` }),
     "get-token": () => ({ path: `/org/get?organization_name=${encodeURIComponent(orgs[0].name)}`, headers }),
     records: () => ({ method: "POST", path: "/org/records", body: RECORD, headers }),
     page: () => ({ path: "/org/records?limit=50", headers }),
+    "get-crowd": () => ({ path: `/org/get?organization_name=${encodeURIComponent(crowd.name)}` }),
+    "get-token-crowd": () => ({ path: `/org/get?organization_name=${encodeURIComponent(crowd.name)}`, headers: crowdHeaders }),
+    "records-crowd": () => ({ method: "POST", path: "/org/records", body: RECORD, headers: crowdHeaders }),
     login: () => {
       const org = orgs[i % orgs.length];
       return {

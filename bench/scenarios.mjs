@@ -36,7 +36,7 @@ export const CROWD = 300;
  * password of their own, as people join. Each accept comes from an address of its own in the
  * benchmarking range (RFC 2544), clear of the per-address throttle of password checks.
  */
-const seedCrowd = async (origin, run, count) => {
+export const seedCrowd = async (origin, run, count) => {
   const [org] = await seedOrgs(origin, run, 1);
   const login = await postJson(origin, "/admin/login", { email: org.email, password: PASSWORD }, { "cf-connecting-ip": "192.0.2.2" });
   const headers = { authorization: `Bearer ${login.access_token}` };
