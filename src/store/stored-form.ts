@@ -161,12 +161,18 @@ const typedWrapper = (value: Wrapper, key: string): unknown => {
     typeof inner === "string"
       ? Date.parse(inner)
       : typeof inner === "object" && inner !== null && onlyKey(inner as Wrapper) === "$numberLong"
-        ? typedWrapper(inner as Wrapper, "$numberLong")
+        ? (millis((inner as Wrapper).$numberLong) ?? typedWrapper(inner as Wrapper, "$numberLong"))
         : UNREAD;
   if (at === UNREAD) return UNREAD;
   const date = new Date();
   date.setTime(typeof at === "number" ? at : (at as Long).toNumber());
   return date;
+};
+
+/** A date's milliseconds written as a plain integer, read without a Long (every date a record holds); undefined for any other form. */
+const millis = (digits: unknown): number | undefined => {
+  const n = typeof digits === "string" ? Number(digits) : Number.NaN;
+  return String(n) === digits ? n : undefined;
 };
 
 const onlyKey = (value: Wrapper): string | undefined => {
