@@ -172,7 +172,8 @@ const typedWrapper = (value: Wrapper, key: string): unknown => {
 /** A date's milliseconds written as a plain integer, read without a Long (every date a record holds); undefined for any other form. */
 const millis = (digits: unknown): number | undefined => {
   const n = typeof digits === "string" ? Number(digits) : Number.NaN;
-  return String(n) === digits ? n : undefined;
+  // "NaN" and digits past 2^53 are Long's to refuse or read, as EJSON does.
+  return Number.isSafeInteger(n) && String(n) === digits ? n : undefined;
 };
 
 const onlyKey = (value: Wrapper): string | undefined => {
