@@ -4,7 +4,7 @@ import { isPlainObject } from "../dataapi/ejson";
 import type { Doc, FindSpec, Namespace } from "../dataapi/engine";
 import { forMingo } from "./bson-numbers";
 import { collectionId } from "./catalog";
-import { directProjection, directTest, type PathTree, pathTree } from "./direct";
+import { directProjection, directTest, pathTree } from "./direct";
 import { encodeKey, inDocumentOrder } from "./documents";
 import { inIndexOrder } from "./key-order";
 import { evaluate, expression, MINGO_OPTIONS } from "./mingo";
@@ -17,14 +17,16 @@ export interface Match extends Row {
   view: Doc;
 }
 
+/** A projection's direct form, if it has one and narrows the answer at all. */
+const narrowing = (projection: Doc | undefined) => (projection && Object.keys(projection).length > 0 ? directProjection(projection) : undefined);
+
 /**
  * A projection of stored documents: typed as stored, in each one's field order (see
  * `inDocumentOrder`). Decided once for every document it is applied to; a document read only
  * along the projection's paths is projected directly, or else read whole for mingo.
  */
-const projecting = (projection: Doc | undefined): ((match: Match) => Doc) => {
+const projecting = (projection: Doc | undefined, direct = narrowing(projection)): ((match: Match) => Doc) => {
   if (!projection || Object.keys(projection).length === 0) return (match) => match.doc;
-  const direct = directProjection(projection);
   return (match) => {
     const narrowed = direct?.(match.doc);
     if (narrowed) return narrowed;
@@ -49,30 +51,23 @@ const matched = (row: Row, view?: Doc): Match => {
   };
 };
 
-/**
- * The paths a find looks at when its filter and projection are both decided directly and its
- * rows come in their order from SQLite: then only those need typing (`readStoredPaths`).
- * Undefined when mingo may see the documents (another filter, projection or sort), or when no
- * projection narrows the answer, which then holds every value.
- */
-const pathsRead = (spec: FindSpec, inOrder: boolean): PathTree | undefined => {
-  const projection = spec.projection ?? {};
-  if (!inOrder || Object.keys(projection).length === 0 || !directProjection(projection) || !directTest(spec.filter)) return undefined;
-  return pathTree(["_id", ...Object.keys(spec.filter), ...Object.keys(projection), ...Object.keys(spec.sort ?? {})]).tree;
-};
-
 const compiled = (filter: Doc): Query => evaluate(() => new Query(expression(filter), MINGO_OPTIONS));
 
-/** The rows that match a filter, at most `limit`, from `source` or else the planned candidates. */
-export const matching = (sql: Sql, ns: Namespace, filter: Doc, limit = Number.POSITIVE_INFINITY, source?: RowSource, paths?: PathTree): Match[] => {
+/**
+ * The rows that match a filter, at most `limit`, from `source` or else the planned candidates.
+ * `paths`: the only ones the caller reads; when the filter is decided directly too, the rows are
+ * typed along them and `_id` alone (`readStoredPaths`), as nothing else will look at them.
+ */
+export const matching = (sql: Sql, ns: Namespace, filter: Doc, limit = Number.POSITIVE_INFINITY, source?: RowSource, paths?: string[]): Match[] => {
   const coll = collectionId(sql, ns);
   if (coll === undefined || limit <= 0) return [];
   const direct = directTest(filter);
+  const typed = direct && paths ? pathTree(["_id", ...Object.keys(filter), ...paths]).tree : undefined;
   // A filter of a shape decided directly is one mingo accepts too: compiled only if a row needs it.
   let query = direct ? undefined : compiled(filter);
   const rows: Match[] = [];
   // Candidates are found by the typed filter (index keys compare numbers by value), tested on views.
-  for (const read of source?.(coll, filter, paths) ?? candidates(sql, coll, filter, paths)) {
+  for (const read of source?.(coll, filter, typed) ?? candidates(sql, coll, filter, typed)) {
     const decided = direct?.(read.doc);
     if (decided === false) continue;
     if (decided === true) rows.push(matched(read));
@@ -97,7 +92,10 @@ export const select = (sql: Sql, ns: Namespace, spec: FindSpec): Doc[] => {
   const source = idOrder ? inIdOrder(sql, ns, idOrder) : sortKeys.length > 0 ? inIndexOrder(sql, ns, spec.sort ?? {}, spec.filter) : undefined;
   // Without a sort, or in _id or an index's order from SQLite, the scan stops as soon as the page is full.
   const early = sortKeys.length === 0 || source !== undefined;
-  let rows = matching(sql, ns, spec.filter, early ? skip + limit : Number.POSITIVE_INFINITY, source, pathsRead(spec, early));
+  // A projection decided directly reads only its paths (and the sort's), when rows come in order and mingo never sees them.
+  const narrow = narrowing(spec.projection);
+  const paths = early && narrow ? [...Object.keys(spec.projection ?? {}), ...sortKeys] : undefined;
+  let rows = matching(sql, ns, spec.filter, early ? skip + limit : Number.POSITIVE_INFINITY, source, paths);
   // Rows read in the sort's order need no sorting (the early stop already relies on that order).
   if (sortKeys.length > 0 && source === undefined) {
     // mingo sorts the views it is given (the same objects, reordered); each leads back to its row.
@@ -110,7 +108,7 @@ export const select = (sql: Sql, ns: Namespace, spec: FindSpec): Doc[] => {
     );
     rows = sorted.map((view) => byView.get(view as Doc) as Match);
   }
-  const projected = projecting(spec.projection);
+  const projected = projecting(spec.projection, narrow);
   return rows.slice(skip, Number.isFinite(limit) ? skip + limit : undefined).map(projected);
 };
 
