@@ -27,8 +27,6 @@ export const prepareEndpoint = async (origin, endpoint) => {
     (n) => postJson(origin, "/org/records", { ...RECORD, n }, headers),
   );
   const crowd = endpoint.endsWith("-crowd") ? await seedCrowd(origin, `${run}c`, CROWD) : undefined;
-  const crowdLogin = crowd && (await postJson(origin, "/admin/login", { email: crowd.email, password: PASSWORD }, { "cf-connecting-ip": "192.0.2.3" }));
-  const crowdHeaders = crowdLogin && { authorization: `Bearer ${crowdLogin.access_token}` };
   let i = 0;
   const next = {
     get: () => ({ path: `/org/get?organization_name=${encodeURIComponent(orgs[i++ % orgs.length].name)}` }),
@@ -36,8 +34,8 @@ export const prepareEndpoint = async (origin, endpoint) => {
     records: () => ({ method: "POST", path: "/org/records", body: RECORD, headers }),
     page: () => ({ path: "/org/records?limit=50", headers }),
     "get-crowd": () => ({ path: `/org/get?organization_name=${encodeURIComponent(crowd.name)}` }),
-    "get-token-crowd": () => ({ path: `/org/get?organization_name=${encodeURIComponent(crowd.name)}`, headers: crowdHeaders }),
-    "records-crowd": () => ({ method: "POST", path: "/org/records", body: RECORD, headers: crowdHeaders }),
+    "get-token-crowd": () => ({ path: `/org/get?organization_name=${encodeURIComponent(crowd.name)}`, headers: crowd.headers }),
+    "records-crowd": () => ({ method: "POST", path: "/org/records", body: RECORD, headers: crowd.headers }),
     login: () => {
       const org = orgs[i % orgs.length];
       return {

@@ -34,7 +34,8 @@ export const CROWD = 300;
 /**
  * An organization with `count` members besides its owner, each invited and accepting with a
  * password of their own, as people join. Each accept comes from an address of its own in the
- * benchmarking range (RFC 2544), clear of the per-address throttle of password checks.
+ * benchmarking range (RFC 2544), clear of the per-address throttle of password checks. Answers
+ * the organization with its owner's bearer header.
  */
 export const seedCrowd = async (origin, run, count) => {
   const [org] = await seedOrgs(origin, run, 1);
@@ -45,7 +46,7 @@ export const seedCrowd = async (origin, run, count) => {
     const { token } = await postJson(origin, "/org/invitations", { email, role: "member" }, headers);
     await postJson(origin, "/invitations/accept", { token, password: PASSWORD }, { "cf-connecting-ip": `198.18.${Math.floor(i / 250)}.${i % 250}` });
   });
-  return org;
+  return { ...org, headers };
 };
 
 /** Autocannon does not read bodies: check once that a page is a full one, so its row measures what it says. */
