@@ -47,6 +47,8 @@ describe("tokens", () => {
 
   it("refuse another key, issuer, audience or algorithm", async () => {
     const token = await issueToken(subject, settings, now);
+    // Verified once under its own settings: that answer is kept for those settings only.
+    await expect(verifyToken(token, settings, now)).resolves.toBeTruthy();
     await expectInvalid(verifyToken(token, { ...settings, secret: "z".repeat(40) }, now));
     await expectInvalid(verifyToken(token, { ...settings, issuer: "other" }, now));
     await expectInvalid(verifyToken(token, { ...settings, audience: "other" }, now));
