@@ -5,6 +5,9 @@
 //                  ceiling of an endpoint that must log each request
 //   GET /pbkdf2    one PBKDF2-HMAC-SHA256 derivation exactly as login verifies a password
 //                  (WebCrypto, 16-byte salt, 32-byte key) and one log line: login's ceiling
+//   GET /pbkdf2?throttle=1  the same after one count of the per-client throttle (the Rate
+//                  Limiting binding login counts every password check against), which under
+//                  Miniflare is an HTTP call into a Durable Object of its own
 //   GET /store     /logged plus one call into a Durable Object over fetch (a JSON body in, one
 //                  SQLite read by primary key, a JSON body out): what one data round trip costs,
 //                  to split the service's CPU by part
@@ -64,6 +67,7 @@ export default {
     const url = new URL(request.url);
     if (url.pathname === "/pbkdf2") {
       const iterations = Math.min(Number(url.searchParams.get("iterations")) || MAX_ITERATIONS, MAX_ITERATIONS);
+      if (url.searchParams.has("throttle")) await env.LOGIN_RATE_LIMITER.limit({ key: request.headers.get("cf-connecting-ip") ?? "unknown" });
       const bits = await pbkdf2(iterations);
       logLine(request, "/pbkdf2", 0);
       return Response.json({ iterations, bytes: bits.byteLength });
