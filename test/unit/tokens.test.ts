@@ -83,4 +83,25 @@ describe("tokens", () => {
       .sign(new TextEncoder().encode(settings.secret));
     await expectInvalid(verifyToken(bare, settings, now));
   });
+
+  it("refuse a header naming another algorithm or a key that is not there, signed with the right secret", async () => {
+    const claims = { admin_id: subject.userId, org_id: subject.orgId, org_name: "x", tv: 3, role: "owner" };
+    const signed = (header: Record<string, unknown>) =>
+      new SignJWT(claims)
+        .setProtectedHeader(header as { alg: string })
+        .setSubject(subject.userId)
+        .setIssuer("iss-test")
+        .setAudience("aud-test")
+        .setIssuedAt(now)
+        .setExpirationTime(new Date(now.getTime() + 60_000))
+        .setJti("j")
+        .sign(new TextEncoder().encode(settings.secret));
+    // The same claims under the header the service writes verify: only the header differs below.
+    const own = (await issueToken(subject, settings, now)).split(".")[0] ?? "";
+    const header = JSON.parse(atob(own.replace(/-/g, "+").replace(/_/g, "/"))) as Record<string, unknown>;
+    await expect(verifyToken(await signed(header), settings, now)).resolves.toBeTruthy();
+    await expectInvalid(verifyToken(await signed({ ...header, alg: "HS512" }), settings, now));
+    await expectInvalid(verifyToken(await signed({ ...header, kid: "another" }), settings, now));
+    await expectInvalid(verifyToken(await signed({ ...header, kid: 7 }), settings, now));
+  });
 });
