@@ -164,7 +164,8 @@ export const printBreakdowns = (rows) => {
         ["log line", parts.log],
         [`${fixed(trips, 0)} store trips`, trips * trip],
         ...(hash ? [["PBKDF2", hash]] : []),
-        ...(checksPassword && parts.throttle !== undefined && !Number.isNaN(parts.throttle) ? [["throttle count", parts.throttle]] : []),
+        // NaN when the bare Worker's throttled row is missing (a difference with an undefined side).
+        ...(checksPassword && !Number.isNaN(parts.throttle) ? [["throttle count", parts.throttle]] : []),
       ];
       const own = row.cpuMs - priced.reduce((sum, [, ms]) => sum + ms, 0);
       const share = (ms) => `${fixed(ms, 2)} (${fixed((100 * ms) / row.cpuMs, 0)}%)`;

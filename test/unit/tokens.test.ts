@@ -1,4 +1,4 @@
-import { SignJWT, UnsecuredJWT } from "jose";
+import { decodeProtectedHeader, SignJWT, UnsecuredJWT } from "jose";
 import { describe, expect, it } from "vitest";
 import { AppError } from "../../src/domain/kernel/errors";
 import { CLOCK_TOLERANCE_SECONDS, issueToken, type TokenSettings, verifyToken } from "../../src/domain/kernel/tokens";
@@ -12,6 +12,18 @@ const expectInvalid = async (promise: Promise<unknown>) => {
   expect(error).toBeInstanceOf(AppError);
   expect((error as AppError).code).toBe("INVALID_TOKEN");
 };
+
+/** A token signed with the test secret, of the service's issuer and audience, valid for a minute from `now`. */
+const signedWithSecret = (claims: Record<string, unknown>, header: Record<string, unknown>, sub: string) =>
+  new SignJWT(claims)
+    .setProtectedHeader(header as { alg: string })
+    .setSubject(sub)
+    .setIssuer("iss-test")
+    .setAudience("aud-test")
+    .setIssuedAt(now)
+    .setExpirationTime(new Date(now.getTime() + 60_000))
+    .setJti("j")
+    .sign(new TextEncoder().encode(settings.secret));
 
 describe("tokens", () => {
   it("carry the claims the old clients read, and verify", async () => {
@@ -72,33 +84,15 @@ describe("tokens", () => {
   });
 
   it("refuse well-signed tokens that lack the service's claims", async () => {
-    const bare = await new SignJWT({ org_id: subject.orgId })
-      .setProtectedHeader({ alg: "HS256" })
-      .setSubject("x")
-      .setIssuer("iss-test")
-      .setAudience("aud-test")
-      .setIssuedAt(now)
-      .setExpirationTime(new Date(now.getTime() + 60_000))
-      .setJti("j")
-      .sign(new TextEncoder().encode(settings.secret));
+    const bare = await signedWithSecret({ org_id: subject.orgId }, { alg: "HS256" }, "x");
     await expectInvalid(verifyToken(bare, settings, now));
   });
 
   it("refuse a header naming another algorithm or a key that is not there, signed with the right secret", async () => {
     const claims = { admin_id: subject.userId, org_id: subject.orgId, org_name: "x", tv: 3, role: "owner" };
-    const signed = (header: Record<string, unknown>) =>
-      new SignJWT(claims)
-        .setProtectedHeader(header as { alg: string })
-        .setSubject(subject.userId)
-        .setIssuer("iss-test")
-        .setAudience("aud-test")
-        .setIssuedAt(now)
-        .setExpirationTime(new Date(now.getTime() + 60_000))
-        .setJti("j")
-        .sign(new TextEncoder().encode(settings.secret));
+    const signed = (header: Record<string, unknown>) => signedWithSecret(claims, header, subject.userId);
     // The same claims under the header the service writes verify: only the header differs below.
-    const own = (await issueToken(subject, settings, now)).split(".")[0] ?? "";
-    const header = JSON.parse(atob(own.replace(/-/g, "+").replace(/_/g, "/"))) as Record<string, unknown>;
+    const header = decodeProtectedHeader(await issueToken(subject, settings, now)) as Record<string, unknown>;
     await expect(verifyToken(await signed(header), settings, now)).resolves.toBeTruthy();
     await expectInvalid(verifyToken(await signed({ ...header, alg: "HS512" }), settings, now));
     await expectInvalid(verifyToken(await signed({ ...header, kid: "another" }), settings, now));
