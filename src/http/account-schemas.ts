@@ -4,32 +4,41 @@ import { Detail, newPassword } from "./schemas";
 /** Bodies and answers of the account routes (routes/account.ts): mailed links for a reset and a verification. */
 
 /** A link's token as mailed: the account's id and 32 random bytes (domain/auth/mailed-link.ts); anything else is refused as an unknown link. */
-const linkToken = z
-  .string()
-  .check(z.minLength(1), z.maxLength(256))
-  .register(z.globalRegistry, __DOCS__ && { description: "The `token` of the mailed link's fragment" });
+const linkToken = () =>
+  z
+    .string()
+    .check(z.minLength(1), z.maxLength(256))
+    .register(z.globalRegistry, __DOCS__ && { description: "The `token` of the mailed link's fragment" });
 
-export const PasswordResetBody = z
-  .strictObject({ email: z.string().check(z.minLength(1), z.maxLength(254)) })
-  .register(z.globalRegistry, __DOCS__ && { example: { email: "admin@testorg.com" } });
+export const PasswordResetBody = z.lazy(() =>
+  z
+    .strictObject({ email: z.string().check(z.minLength(1), z.maxLength(254)) })
+    .register(z.globalRegistry, __DOCS__ && { example: { email: "admin@testorg.com" } }),
+);
 
-export const PasswordResetConfirmBody = z
-  .strictObject({ token: linkToken, new_password: newPassword })
-  .register(
-    z.globalRegistry,
-    __DOCS__ && { example: { token: "65f0c0ffee0000000000000aV2hhdCBhIGxvbmcgcmFuZG9tIHRva2VuIGl0IGlzIQ", new_password: "N3w-passphrase" } },
-  );
+export const PasswordResetConfirmBody = z.lazy(() =>
+  z
+    .strictObject({ token: linkToken(), new_password: newPassword() })
+    .register(
+      z.globalRegistry,
+      __DOCS__ && { example: { token: "65f0c0ffee0000000000000aV2hhdCBhIGxvbmcgcmFuZG9tIHRva2VuIGl0IGlzIQ", new_password: "N3w-passphrase" } },
+    ),
+);
 
-export const VerifyConfirmBody = z
-  .strictObject({ token: linkToken })
-  .register(z.globalRegistry, __DOCS__ && { example: { token: "65f0c0ffee0000000000000aV2hhdCBhIGxvbmcgcmFuZG9tIHRva2VuIGl0IGlzIQ" } });
+export const VerifyConfirmBody = z.lazy(() =>
+  z
+    .strictObject({ token: linkToken() })
+    .register(z.globalRegistry, __DOCS__ && { example: { token: "65f0c0ffee0000000000000aV2hhdCBhIGxvbmcgcmFuZG9tIHRva2VuIGl0IGlzIQ" } }),
+);
 
 export { Detail };
 
-const email = z.email().check(z.maxLength(254));
+const email = () => z.email().check(z.maxLength(254));
 
 export const SignupBody = z.lazy(() =>
-  z.strictObject({ email, password: newPassword }).register(z.globalRegistry, __DOCS__ && { example: { email: "dana@acme.com", password: "Corr3ct-horse" } }),
+  z
+    .strictObject({ email: email(), password: newPassword() })
+    .register(z.globalRegistry, __DOCS__ && { example: { email: "dana@acme.com", password: "Corr3ct-horse" } }),
 );
 
 export const SignedUp = z.lazy(() =>
@@ -94,9 +103,11 @@ export const Suggestions = z.lazy(() =>
     ),
 );
 
-export const SuggestionPath = z.object({
-  org_id: z.string().register(z.globalRegistry, __DOCS__ && { description: "The suggested organization's `org_id`", example: "6650f1c2e8b3e4a0123456bb" }),
-});
+export const SuggestionPath = z.lazy(() =>
+  z.object({
+    org_id: z.string().register(z.globalRegistry, __DOCS__ && { description: "The suggested organization's `org_id`", example: "6650f1c2e8b3e4a0123456bb" }),
+  }),
+);
 
 export const JoinAnswer = z.lazy(() =>
   z

@@ -26,7 +26,9 @@ export const DomainBody = z.lazy(() =>
     .register(z.globalRegistry, __DOCS__ && { example: { domain: "acme.com" } }),
 );
 
-export const DomainPath = z.object({ id: z.string().register(z.globalRegistry, __DOCS__ && { description: "The domain's `id`", example: exampleId }) });
+export const DomainPath = z.lazy(() =>
+  z.object({ id: z.string().register(z.globalRegistry, __DOCS__ && { description: "The domain's `id`", example: exampleId }) }),
+);
 
 const domainView = () =>
   z

@@ -10,14 +10,15 @@ import { isHexId } from "./route";
 const exampleUser = "6650f1c2e8b3e4a0123456aa";
 const exampleTime = "2026-01-01T00:00:00.000Z";
 
-const role = z.enum(ROLES).register(
-  z.globalRegistry,
-  __DOCS__ && {
-    description: "`owner`: everything; `admin`: all but deleting the organization and making or touching owners; `member`: records and the member list",
-  },
-);
-const email = z.email().check(z.maxLength(254));
-const organizationName = z.string().check(z.minLength(1), z.maxLength(255));
+const role = () =>
+  z.enum(ROLES).register(
+    z.globalRegistry,
+    __DOCS__ && {
+      description: "`owner`: everything; `admin`: all but deleting the organization and making or touching owners; `member`: records and the member list",
+    },
+  );
+const email = () => z.email().check(z.maxLength(254));
+const organizationName = () => z.string().check(z.minLength(1), z.maxLength(255));
 
 // The member answers are built on their first use, not at every isolate's start (`z.lazy`).
 const memberFields = () => ({
@@ -61,18 +62,22 @@ export const MemberPage = z.lazy(() =>
     ),
 );
 
-export const MemberListQuery = z.object({
-  limit: pageLimitOr(DEFAULT_MEMBER_PAGE, MAX_MEMBER_PAGE),
-  cursor: optionalPageCursor((text) => (isHexId(text) ? text : null)),
-});
+export const MemberListQuery = z.lazy(() =>
+  z.object({
+    limit: pageLimitOr(DEFAULT_MEMBER_PAGE, MAX_MEMBER_PAGE),
+    cursor: optionalPageCursor((text) => (isHexId(text) ? text : null)),
+  }),
+);
 
-export const MemberPath = z.object({
-  user_id: z.string().register(z.globalRegistry, __DOCS__ && { description: "The member's `user_id`", example: exampleUser }),
-});
+export const MemberPath = z.lazy(() =>
+  z.object({
+    user_id: z.string().register(z.globalRegistry, __DOCS__ && { description: "The member's `user_id`", example: exampleUser }),
+  }),
+);
 
 export const RoleBody = z.lazy(() =>
   z
-    .strictObject({ role: z.optional(role), roles: z.optional(RoleList) })
+    .strictObject({ role: z.optional(role()), roles: z.optional(RoleList) })
     .check(
       z.refine(
         (body) => (body.role === undefined) !== (body.roles === undefined),
@@ -82,9 +87,9 @@ export const RoleBody = z.lazy(() =>
     .register(z.globalRegistry, __DOCS__ && { example: { roles: ["member", "billing"] } }),
 );
 
-export const SwitchBody = z
-  .strictObject({ organization_name: organizationName })
-  .register(z.globalRegistry, __DOCS__ && { example: { organization_name: "OtherOrg" } });
+export const SwitchBody = z.lazy(() =>
+  z.strictObject({ organization_name: organizationName() }).register(z.globalRegistry, __DOCS__ && { example: { organization_name: "OtherOrg" } }),
+);
 
 const invitedTeams = () =>
   z
@@ -94,7 +99,7 @@ const invitedTeams = () =>
 
 export const InvitationBody = z.lazy(() =>
   z
-    .strictObject({ email, role, teams: z.optional(invitedTeams()) })
+    .strictObject({ email: email(), role: role(), teams: z.optional(invitedTeams()) })
     .register(z.globalRegistry, __DOCS__ && { example: { email: "colleague@testorg.com", role: "member" } }),
 );
 
@@ -102,7 +107,7 @@ export const InvitationBody = z.lazy(() =>
 const invitationFields = () => ({
   id: z.string(),
   email: z.string(),
-  role,
+  role: role(),
   teams: z.array(z.string()),
   expires_at: z.iso.datetime(),
   created_at: z.iso.datetime(),
@@ -161,18 +166,22 @@ export const InvitationList = z.lazy(() =>
   ),
 );
 
-export const InvitationPath = z.object({
-  id: z.string().register(z.globalRegistry, __DOCS__ && { description: "The invitation's `id`", example: "6650f1c2e8b3e4a0123456bb" }),
-});
+export const InvitationPath = z.lazy(() =>
+  z.object({
+    id: z.string().register(z.globalRegistry, __DOCS__ && { description: "The invitation's `id`", example: "6650f1c2e8b3e4a0123456bb" }),
+  }),
+);
 
-export const AcceptBody = z
-  .strictObject({
-    token: z.string().check(z.minLength(1), z.maxLength(256)),
-    password: z.optional(z.string().check(z.minLength(1), z.maxLength(256))).register(
-      z.globalRegistry,
-      __DOCS__ && {
-        description: "A new account's password (8 characters or more), or an existing account's password; not needed with that account's bearer token",
-      },
-    ),
-  })
-  .register(z.globalRegistry, __DOCS__ && { example: { token: "q0Xk3v…", password: "Colleague-1234" } });
+export const AcceptBody = z.lazy(() =>
+  z
+    .strictObject({
+      token: z.string().check(z.minLength(1), z.maxLength(256)),
+      password: z.optional(z.string().check(z.minLength(1), z.maxLength(256))).register(
+        z.globalRegistry,
+        __DOCS__ && {
+          description: "A new account's password (8 characters or more), or an existing account's password; not needed with that account's bearer token",
+        },
+      ),
+    })
+    .register(z.globalRegistry, __DOCS__ && { example: { token: "q0Xk3v…", password: "Colleague-1234" } }),
+);

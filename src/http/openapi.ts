@@ -70,7 +70,7 @@ const successResponse = ({ description, schema, contentType, examples }: Respons
 };
 
 /** A zod object of query, path or header fields as OpenAPI parameters. */
-const parameters = (where: "query" | "path" | "header", schema: z.ZodMiniObject | undefined) => {
+const parameters = (where: "query" | "path" | "header", schema: z.ZodMiniType | undefined) => {
   if (!schema) return [];
   const { properties = {}, required = [] } = jsonSchema(schema, "input") as { properties?: Record<string, JsonSchema>; required?: string[] };
   return Object.entries(properties).map(([name, property]) => {

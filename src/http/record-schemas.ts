@@ -13,50 +13,58 @@ const exampleTime = "2026-01-01T00:00:00.000Z";
 const isPlainJsonObject = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === "object" && !Array.isArray(value);
 
 /** What a record body looks like (for the document); `RecordBody` adds the checks on names. */
-export const RecordFieldsSchema = z.looseObject({}).register(
-  z.globalRegistry,
-  __DOCS__ && {
-    description:
-      `Any JSON object of at most ${RECORD_MAX_BODY_BYTES / 1024} KiB. Refused with 422: ${SERVER_FIELDS.map((f) => `\`${f}\``).join(", ")} at the top level ` +
-      `(set by the server), and at any depth names that are empty, start with \`$\`, contain \`.\` or NUL, or are \`__proto__\`, ` +
-      `and nesting deeper than ${MAX_RECORD_DEPTH} levels.`,
-    example: exampleFields,
-  },
+export const RecordFieldsSchema = z.lazy(() =>
+  z.looseObject({}).register(
+    z.globalRegistry,
+    __DOCS__ && {
+      description:
+        `Any JSON object of at most ${RECORD_MAX_BODY_BYTES / 1024} KiB. Refused with 422: ${SERVER_FIELDS.map((f) => `\`${f}\``).join(", ")} at the top level ` +
+        `(set by the server), and at any depth names that are empty, start with \`$\`, contain \`.\` or NUL, or are \`__proto__\`, ` +
+        `and nesting deeper than ${MAX_RECORD_DEPTH} levels.`,
+      example: exampleFields,
+    },
+  ),
 );
 
 /** The field names are checked on the raw parsed JSON, before the object schema copies it. */
-export const RecordBody = z.pipe(
-  z.unknown().check(
-    z.superRefine((value, ctx) => {
-      if (!isPlainJsonObject(value)) return;
-      for (const { path, message } of recordFieldProblems(value)) ctx.addIssue({ code: "custom", path, message });
-    }),
+export const RecordBody = z.lazy(() =>
+  z.pipe(
+    z.unknown().check(
+      z.superRefine((value, ctx) => {
+        if (!isPlainJsonObject(value)) return;
+        for (const { path, message } of recordFieldProblems(value)) ctx.addIssue({ code: "custom", path, message });
+      }),
+    ),
+    RecordFieldsSchema,
   ),
-  RecordFieldsSchema,
 );
 
-export const StoredRecord = z
-  .looseObject({
-    id: z.string().register(z.globalRegistry, __DOCS__ && { description: "24 hexadecimal digits" }),
-    created_at: z.iso.datetime(),
-    updated_at: z.iso.datetime(),
-  })
-  .register(z.globalRegistry, __DOCS__ && { example: { id: exampleId, ...exampleFields, created_at: exampleTime, updated_at: exampleTime } });
+export const StoredRecord = z.lazy(() =>
+  z
+    .looseObject({
+      id: z.string().register(z.globalRegistry, __DOCS__ && { description: "24 hexadecimal digits" }),
+      created_at: z.iso.datetime(),
+      updated_at: z.iso.datetime(),
+    })
+    .register(z.globalRegistry, __DOCS__ && { example: { id: exampleId, ...exampleFields, created_at: exampleTime, updated_at: exampleTime } }),
+);
 
-export const RecordPage = z
-  .object({
-    records: z.array(StoredRecord),
-    next_cursor: z.nullable(z.string()).register(z.globalRegistry, __DOCS__ && { description: "Pass as `cursor` for the next page; null on the last page" }),
-  })
-  .register(
-    z.globalRegistry,
-    __DOCS__ && {
-      example: {
-        records: [{ id: exampleId, ...exampleFields, created_at: exampleTime, updated_at: exampleTime }],
-        next_cursor: encodeCursor(ObjectId.createFromHexString(exampleId)),
+export const RecordPage = z.lazy(() =>
+  z
+    .object({
+      records: z.array(StoredRecord),
+      next_cursor: z.nullable(z.string()).register(z.globalRegistry, __DOCS__ && { description: "Pass as `cursor` for the next page; null on the last page" }),
+    })
+    .register(
+      z.globalRegistry,
+      __DOCS__ && {
+        example: {
+          records: [{ id: exampleId, ...exampleFields, created_at: exampleTime, updated_at: exampleTime }],
+          next_cursor: encodeCursor(ObjectId.createFromHexString(exampleId)),
+        },
       },
-    },
-  );
+    ),
+);
 
 /** A page size in a query string, 1 to `max`. */
 const pageLimit = (max: number) =>
@@ -97,7 +105,7 @@ export const pageLimitOr = (fallback: number, max = MAX_PAGE_LIMIT) =>
 export const optionalPageCursor = <T>(decode: (text: string) => T | null) =>
   z.optional(pageCursor(decode)).register(z.globalRegistry, __DOCS__ && { description: "The `next_cursor` of the previous page" });
 
-export const RecordListQuery = z.object({ limit: pageLimitOr(DEFAULT_PAGE_LIMIT), cursor: optionalPageCursor(decodeCursor) });
+export const RecordListQuery = z.lazy(() => z.object({ limit: pageLimitOr(DEFAULT_PAGE_LIMIT), cursor: optionalPageCursor(decodeCursor) }));
 
 const HEX_ID = /^[0-9a-fA-F]{24}$/;
 

@@ -69,17 +69,21 @@ export const RoleUpdateBody = z.lazy(() =>
     .register(z.globalRegistry, __DOCS__ && { example: { permissions: ["records:read", "records:write", "audit:read"] } }),
 );
 
-export const RolePath = z.object({ name: z.string().register(z.globalRegistry, __DOCS__ && { description: "The role's name", example: "billing" }) });
+export const RolePath = z.lazy(() =>
+  z.object({ name: z.string().register(z.globalRegistry, __DOCS__ && { description: "The role's name", example: "billing" }) }),
+);
 
-export const RoleDeleteQuery = z.object({
-  replace_with: z.optional(z.lazy(roleName)).register(
-    z.globalRegistry,
-    __DOCS__ && {
-      description: "The role its holders are given in its place; required while members hold it (409 without)",
-      example: "member",
-    },
-  ),
-});
+export const RoleDeleteQuery = z.lazy(() =>
+  z.object({
+    replace_with: z.optional(z.lazy(roleName)).register(
+      z.globalRegistry,
+      __DOCS__ && {
+        description: "The role its holders are given in its place; required while members hold it (409 without)",
+        example: "member",
+      },
+    ),
+  }),
+);
 
 const roleView = () =>
   z

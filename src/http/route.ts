@@ -59,6 +59,8 @@ export interface ResponseSpec {
   verbatim?: boolean;
 }
 
+type Fields = z.ZodMiniType<Record<string, unknown>>;
+
 export interface RequestSpec {
   body?: {
     schema: z.ZodMiniType;
@@ -68,11 +70,12 @@ export interface RequestSpec {
     /** Default: the `MAX_BODY_BYTES` setting. */
     maxBytes?: number;
   };
-  query?: z.ZodMiniObject;
+  /** Query, path and header fields: an object schema, or a `z.lazy` of one (built on the route's first request). */
+  query?: Fields;
   /** An empty `?cursor=` means the parameter was left out, as a client filling a URL template sends it. */
   blankQueryIsAbsent?: boolean;
-  path?: z.ZodMiniObject;
-  headers?: z.ZodMiniObject;
+  path?: Fields;
+  headers?: Fields;
 }
 
 /** What a handler may return besides a finished Response: a body its route's schema for that status checks. */

@@ -44,12 +44,16 @@ export const TeamMemberBody = z.lazy(() =>
     .register(z.globalRegistry, __DOCS__ && { example: { user_id: exampleUser, role: "member" } }),
 );
 
-export const TeamPath = z.object({ id: z.string().register(z.globalRegistry, __DOCS__ && { description: "The team's `id`", example: exampleId }) });
+export const TeamPath = z.lazy(() =>
+  z.object({ id: z.string().register(z.globalRegistry, __DOCS__ && { description: "The team's `id`", example: exampleId }) }),
+);
 
-export const TeamMemberPath = z.object({
-  id: z.string().register(z.globalRegistry, __DOCS__ && { description: "The team's `id`", example: exampleId }),
-  user_id: z.string().register(z.globalRegistry, __DOCS__ && { description: "The member's `user_id`", example: exampleUser }),
-});
+export const TeamMemberPath = z.lazy(() =>
+  z.object({
+    id: z.string().register(z.globalRegistry, __DOCS__ && { description: "The team's `id`", example: exampleId }),
+    user_id: z.string().register(z.globalRegistry, __DOCS__ && { description: "The member's `user_id`", example: exampleUser }),
+  }),
+);
 
 const teamView = () =>
   z

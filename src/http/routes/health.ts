@@ -7,7 +7,7 @@ export const healthRoute = defineRoute({
   path: "/health",
   tag: "operations",
   summary: __DOCS__ && "Liveness: the Worker answers (no I/O)",
-  responses: { 200: { description: __DOCS__ && "Alive", schema: z.object({ status: z.literal("ok") }) } },
+  responses: { 200: { description: __DOCS__ && "Alive", schema: z.lazy(() => z.object({ status: z.literal("ok") })) } },
   errors: [],
   handler: () => ({ body: { status: "ok" } }),
 });
@@ -19,7 +19,7 @@ export const readyRoute = defineRoute({
   tag: "operations",
   summary: __DOCS__ && "Readiness: the data store answers",
   data: true,
-  responses: { 200: { description: __DOCS__ && "Ready", schema: z.object({ status: z.literal("ready") }) } },
+  responses: { 200: { description: __DOCS__ && "Ready", schema: z.lazy(() => z.object({ status: z.literal("ready") })) } },
   errors: ["STORE_UNAVAILABLE"],
   handler: async ({ deps }) => {
     await deps.organizations.countDocuments({ _id: null });

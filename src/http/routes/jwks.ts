@@ -3,9 +3,11 @@ import { keyRing } from "../../domain/kernel/keys";
 import * as z from "../../zod";
 import { defineRoute } from "../route";
 
-const Jwks = z
-  .object({ keys: z.array(z.looseObject({ kty: z.string(), kid: z.optional(z.string()) })) })
-  .register(z.globalRegistry, __DOCS__ && { example: { keys: [{ kty: "EC", crv: "P-256", x: "…", y: "…", kid: "2026-01", alg: "ES256", use: "sig" }] } });
+const Jwks = z.lazy(() =>
+  z
+    .object({ keys: z.array(z.looseObject({ kty: z.string(), kid: z.optional(z.string()) })) })
+    .register(z.globalRegistry, __DOCS__ && { example: { keys: [{ kty: "EC", crv: "P-256", x: "…", y: "…", kid: "2026-01", alg: "ES256", use: "sig" }] } }),
+);
 
 /** Public keys for other services to verify tokens without the secret (empty with HMAC signing). */
 export const jwksRoute = defineRoute({

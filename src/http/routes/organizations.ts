@@ -145,11 +145,13 @@ export const deleteRoute = defineRoute({
   audit: "org.delete",
   request: {
     query: OrganizationQuery,
-    headers: z.object({
-      "x-admin-email": z
-        .optional(z.string())
-        .register(z.globalRegistry, __DOCS__ && { description: __DOCS__ && "When sent, must be the authenticated admin's e-mail" }),
-    }),
+    headers: z.lazy(() =>
+      z.object({
+        "x-admin-email": z
+          .optional(z.string())
+          .register(z.globalRegistry, __DOCS__ && { description: __DOCS__ && "When sent, must be the authenticated admin's e-mail" }),
+      }),
+    ),
   },
   responses: {
     200: detailAnswer(__DOCS__ && { description: "Deleted", detail: "deleted" }),

@@ -28,17 +28,18 @@ import { invalid } from "../validation";
 const exampleId = "6650f1c2e8b3e4a012345678";
 const exampleTime = "2026-01-01T00:00:00.000Z";
 
-const Summary = z.object({
-  id: z.string().register(z.globalRegistry, __DOCS__ && { description: __DOCS__ && "24 hexadecimal digits" }),
-  organization_name: z.string(),
-  slug: z.string(),
-  status: z
-    .enum(["creating", "active", "renaming", "deleting"])
-    .register(z.globalRegistry, __DOCS__ && { description: __DOCS__ && "Lifecycle status; see `suspended`" }),
-  suspended: z.boolean(),
-  created_at: z.iso.datetime(),
-  updated_at: z.iso.datetime(),
-});
+const summary = () =>
+  z.object({
+    id: z.string().register(z.globalRegistry, __DOCS__ && { description: __DOCS__ && "24 hexadecimal digits" }),
+    organization_name: z.string(),
+    slug: z.string(),
+    status: z
+      .enum(["creating", "active", "renaming", "deleting"])
+      .register(z.globalRegistry, __DOCS__ && { description: __DOCS__ && "Lifecycle status; see `suspended`" }),
+    suspended: z.boolean(),
+    created_at: z.iso.datetime(),
+    updated_at: z.iso.datetime(),
+  });
 
 const exampleSummary = {
   id: exampleId,
@@ -50,61 +51,75 @@ const exampleSummary = {
   updated_at: exampleTime,
 } as const;
 
-const OrganizationPageSchema = z
-  .object({
-    organizations: z.array(Summary),
-    next_cursor: z
-      .nullable(z.string())
-      .register(z.globalRegistry, __DOCS__ && { description: __DOCS__ && "`cursor` of the next page (same `sort`); null on the last" }),
-  })
-  .register(z.globalRegistry, __DOCS__ && { example: { organizations: [exampleSummary], next_cursor: null } });
+const OrganizationPageSchema = z.lazy(() =>
+  z
+    .object({
+      organizations: z.array(summary()),
+      next_cursor: z
+        .nullable(z.string())
+        .register(z.globalRegistry, __DOCS__ && { description: __DOCS__ && "`cursor` of the next page (same `sort`); null on the last" }),
+    })
+    .register(z.globalRegistry, __DOCS__ && { example: { organizations: [exampleSummary], next_cursor: null } }),
+);
 
 const count = () => z.number().check(z.int());
 
-const Detail_ = z.extend(Summary, {
-  collection_name: z.string(),
-  admins: z
-    .array(z.object({ id: z.string(), email: z.string(), role: z.enum(["owner", "admin"]) }))
-    .register(z.globalRegistry, __DOCS__ && { description: __DOCS__ && "Owners, then admins" }),
-  member_count: count(),
-  record_count: z.nullable(count()).register(z.globalRegistry, __DOCS__ && { description: __DOCS__ && "Null unless active" }),
-  suspension: z.nullable(z.object({ at: z.iso.datetime(), reason: z.string(), by_key_id: z.string() })),
-  pending: z
-    .nullable(z.object({ op: z.string(), started_at: z.iso.datetime(), failed_at: z.optional(z.iso.datetime()), error: z.optional(z.string()) }))
-    .register(z.globalRegistry, __DOCS__ && { description: __DOCS__ && "The operation in progress, if any" }),
-  api_keys: z.array(ApiKeyView).register(z.globalRegistry, __DOCS__ && { description: __DOCS__ && "The organization's API keys, never their secrets" }),
-});
-
-const Stats = z.object({
-  storage_bytes: z.nullable(count()),
-  organizations: z.object({
-    total: count(),
-    by_status: z.object(Object.fromEntries(PLATFORM_STATUSES.map((s) => [s, count()])) as Record<(typeof PLATFORM_STATUSES)[number], ReturnType<typeof count>>),
+const Detail_ = z.lazy(() =>
+  z.extend(summary(), {
+    collection_name: z.string(),
+    admins: z
+      .array(z.object({ id: z.string(), email: z.string(), role: z.enum(["owner", "admin"]) }))
+      .register(z.globalRegistry, __DOCS__ && { description: __DOCS__ && "Owners, then admins" }),
+    member_count: count(),
+    record_count: z.nullable(count()).register(z.globalRegistry, __DOCS__ && { description: __DOCS__ && "Null unless active" }),
+    suspension: z.nullable(z.object({ at: z.iso.datetime(), reason: z.string(), by_key_id: z.string() })),
+    pending: z
+      .nullable(z.object({ op: z.string(), started_at: z.iso.datetime(), failed_at: z.optional(z.iso.datetime()), error: z.optional(z.string()) }))
+      .register(z.globalRegistry, __DOCS__ && { description: __DOCS__ && "The operation in progress, if any" }),
+    api_keys: z.array(ApiKeyView).register(z.globalRegistry, __DOCS__ && { description: __DOCS__ && "The organization's API keys, never their secrets" }),
   }),
-});
+);
 
-const ListQuery = z.object({
-  query: z
-    .optional(z.string().check(z.maxLength(255)))
-    .register(z.globalRegistry, __DOCS__ && { description: __DOCS__ && "Name or slug prefix (in slug form); name order only" }),
-  status: z.optional(z.enum(PLATFORM_STATUSES)).register(z.globalRegistry, __DOCS__ && { description: __DOCS__ && "`active` excludes `suspended`" }),
-  sort: z._default(z.enum(PLATFORM_SORTS), "name").register(z.globalRegistry, __DOCS__ && { description: __DOCS__ && "`-`: descending" }),
-  limit: pageLimitOr(DEFAULT_PLATFORM_PAGE),
-  cursor: optionalPageCursor(decodePlatformCursor),
-});
+const Stats = z.lazy(() =>
+  z.object({
+    storage_bytes: z.nullable(count()),
+    organizations: z.object({
+      total: count(),
+      by_status: z.object(
+        Object.fromEntries(PLATFORM_STATUSES.map((s) => [s, count()])) as Record<(typeof PLATFORM_STATUSES)[number], ReturnType<typeof count>>,
+      ),
+    }),
+  }),
+);
 
-const IdPath = z.object({
-  id: z.string().register(z.globalRegistry, __DOCS__ && { example: exampleId }),
-});
+const ListQuery = z.lazy(() =>
+  z.object({
+    query: z
+      .optional(z.string().check(z.maxLength(255)))
+      .register(z.globalRegistry, __DOCS__ && { description: __DOCS__ && "Name or slug prefix (in slug form); name order only" }),
+    status: z.optional(z.enum(PLATFORM_STATUSES)).register(z.globalRegistry, __DOCS__ && { description: __DOCS__ && "`active` excludes `suspended`" }),
+    sort: z._default(z.enum(PLATFORM_SORTS), "name").register(z.globalRegistry, __DOCS__ && { description: __DOCS__ && "`-`: descending" }),
+    limit: pageLimitOr(DEFAULT_PLATFORM_PAGE),
+    cursor: optionalPageCursor(decodePlatformCursor),
+  }),
+);
 
-const SuspendBody = z
-  .strictObject({
-    reason: z
-      .string()
-      .check(z.trim(), z.minLength(1), z.maxLength(500))
-      .register(z.globalRegistry, __DOCS__ && { description: "Kept with the suspension and audited" }),
-  })
-  .register(z.globalRegistry, __DOCS__ && { example: { reason: "Invoice 2026-11 unpaid" } });
+const IdPath = z.lazy(() =>
+  z.object({
+    id: z.string().register(z.globalRegistry, __DOCS__ && { example: exampleId }),
+  }),
+);
+
+const SuspendBody = z.lazy(() =>
+  z
+    .strictObject({
+      reason: z
+        .string()
+        .check(z.trim(), z.minLength(1), z.maxLength(500))
+        .register(z.globalRegistry, __DOCS__ && { description: "Kept with the suspension and audited" }),
+    })
+    .register(z.globalRegistry, __DOCS__ && { example: { reason: "Invoice 2026-11 unpaid" } }),
+);
 
 /** The organization a path names; from here on, the call is audited as concerning it. */
 const organizationNamed = (text: string, audit: AuditTrail): ObjectId => {
@@ -207,10 +222,12 @@ export const removeOrganizationRoute = defineRoute({
   },
 });
 
-const ApiKeyIdPath = z.object({
-  id: z.string().register(z.globalRegistry, __DOCS__ && { example: exampleId }),
-  key_id: z.string().register(z.globalRegistry, __DOCS__ && { description: __DOCS__ && "The key's `id`", example: "6650f1c2e8b3e4a0123456ab" }),
-});
+const ApiKeyIdPath = z.lazy(() =>
+  z.object({
+    id: z.string().register(z.globalRegistry, __DOCS__ && { example: exampleId }),
+    key_id: z.string().register(z.globalRegistry, __DOCS__ && { description: __DOCS__ && "The key's `id`", example: "6650f1c2e8b3e4a0123456ab" }),
+  }),
+);
 
 export const revokeApiKeyRoute = defineRoute({
   method: "delete",

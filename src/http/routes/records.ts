@@ -11,15 +11,17 @@ import { BODY_ERRORS, defineRoute } from "../route";
  * store is asked, so refusals cost no round trip.
  */
 
-const RecordPath = z.object({
-  id: z.string().register(
-    z.globalRegistry,
-    __DOCS__ && {
-      description: __DOCS__ && "The record's `id`. Ids of other organizations and ids that are not 24 hexadecimal digits answer 404, like unknown ones.",
-      example: "6650f1c2e8b3e4a012345678",
-    },
-  ),
-});
+const RecordPath = z.lazy(() =>
+  z.object({
+    id: z.string().register(
+      z.globalRegistry,
+      __DOCS__ && {
+        description: __DOCS__ && "The record's `id`. Ids of other organizations and ids that are not 24 hexadecimal digits answer 404, like unknown ones.",
+        example: "6650f1c2e8b3e4a012345678",
+      },
+    ),
+  }),
+);
 
 const idOf = (text: string): ObjectId => {
   const id = recordIdOf(text);
