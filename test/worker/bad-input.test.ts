@@ -60,6 +60,32 @@ describe("hostile or malformed input gets a 4xx and changes nothing", () => {
     expect(await exists(body.organization_name)).toBe(false);
   });
 
+  // A request from the network declares its length; one built here declares nothing unless told,
+  // so each way is named, and a declared length is never taken for the size of what arrives.
+  it("a body with a declared length or streamed without one; over the limit either way, whatever it declares: 413", async () => {
+    const send = (body: BodyInit, length?: number) =>
+      call("/org/create", {
+        method: "POST",
+        body,
+        headers: { "content-type": "application/json", ...(length === undefined ? {} : { "content-length": String(length) }) },
+      });
+    const declared = valid();
+    const text = JSON.stringify(declared);
+    expect((await send(text, new TextEncoder().encode(text).byteLength)).status).toBe(200);
+    expect(await exists(declared.organization_name)).toBe(true);
+
+    const streamed = valid();
+    expect((await send(new Blob([JSON.stringify(streamed)]).stream())).status).toBe(200);
+    expect(await exists(streamed.organization_name)).toBe(true);
+
+    const huge = { ...valid(), padding: "x".repeat(64 * 1024) };
+    const hugeText = JSON.stringify(huge);
+    // Declared as small but carrying more.
+    expect((await send(hugeText, 100)).status).toBe(413);
+    expect((await send(new Blob([hugeText]).stream())).status).toBe(413);
+    expect(await exists(huge.organization_name)).toBe(false);
+  });
+
   it("login with an operator object as the e-mail: 422, not a login", async () => {
     const org = await createOrg();
     const res = await postJson("/admin/login", { email: { $ne: null }, password: org.password });
