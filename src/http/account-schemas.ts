@@ -1,5 +1,5 @@
 import * as z from "../zod";
-import { Detail, newPassword } from "./schemas";
+import { Detail, email, newPassword } from "./schemas";
 
 /** Bodies and answers of the account routes (routes/account.ts): mailed links for a reset and a verification. */
 
@@ -32,8 +32,6 @@ export const VerifyConfirmBody = z.lazy(() =>
 );
 
 export { Detail };
-
-const email = () => z.email().check(z.maxLength(254));
 
 export const SignupBody = z.lazy(() =>
   z

@@ -5,6 +5,7 @@ import * as z from "../zod";
 import { optionalPageCursor, pageLimitOr } from "./record-schemas";
 import { RoleList } from "./role-schemas";
 import { isHexId } from "./route";
+import { email, organizationName } from "./schemas";
 
 /** Members, roles and invitations: request and response schemas. */
 const exampleUser = "6650f1c2e8b3e4a0123456aa";
@@ -17,8 +18,6 @@ const role = () =>
       description: "`owner`: everything; `admin`: all but deleting the organization and making or touching owners; `member`: records and the member list",
     },
   );
-const email = () => z.email().check(z.maxLength(254));
-const organizationName = () => z.string().check(z.minLength(1), z.maxLength(255));
 
 // The member answers are built on their first use, not at every isolate's start (`z.lazy`).
 const memberFields = () => ({

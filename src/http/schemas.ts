@@ -6,8 +6,10 @@ import type { ResponseSpec } from "./route";
  * is built on its first use (a route's first request, or the document), not at every isolate's
  * start (`z.lazy`); the parts they share are functions, so nothing here builds a schema on import.
  */
-const organizationName = () => z.string().check(z.minLength(1), z.maxLength(255));
-const email = () => z.email().check(z.maxLength(254));
+/** An organization's name as every route takes it. */
+export const organizationName = () => z.string().check(z.minLength(1), z.maxLength(255));
+/** An e-mail address as every route takes it: 254 characters at most, the longest a mailbox can be. */
+export const email = () => z.email().check(z.maxLength(254));
 /** New passwords: long enough to resist guessing, short enough to bound hashing work. */
 export const newPassword = () => z.string().check(z.minLength(8), z.maxLength(256));
 /** Existing passwords are checked as they are: accounts from the old service may predate the rules. */
