@@ -128,13 +128,22 @@ export const pathTree = (paths: Iterable<string>): { tree: PathTree; collided: b
   const tree: PathTree = new Map();
   let collided = false;
   for (const path of paths) {
+    // Every find builds this tree, most often of top-level names: those need no split.
+    if (!path.includes(".")) {
+      const there = tree.get(path);
+      if (there) collided = true;
+      if (there !== true) tree.set(path, true);
+      continue;
+    }
     const names = path.split(".");
+    const last = names.length - 1;
     let level = tree;
-    for (const [i, name] of names.entries()) {
+    for (let i = 0; i <= last; i++) {
+      const name = names[i] as string;
       const there = level.get(name);
-      if (there === true || (i === names.length - 1 && there)) collided = true;
+      if (there === true || (i === last && there)) collided = true;
       if (there === true) break;
-      if (i === names.length - 1) level.set(name, true);
+      if (i === last) level.set(name, true);
       else {
         const next: PathTree = there ?? new Map();
         level.set(name, next);
