@@ -1,5 +1,5 @@
 import * as z from "../zod";
-import { Detail, email, newPassword } from "./schemas";
+import { accountEmail, Detail, email, newPassword } from "./schemas";
 
 /** Bodies and answers of the account routes (routes/account.ts): mailed links for a reset and a verification. */
 
@@ -11,9 +11,7 @@ const linkToken = () =>
     .register(z.globalRegistry, __DOCS__ && { description: "The `token` of the mailed link's fragment" });
 
 export const PasswordResetBody = z.lazy(() =>
-  z
-    .strictObject({ email: z.string().check(z.minLength(1), z.maxLength(254)) })
-    .register(z.globalRegistry, __DOCS__ && { example: { email: "admin@testorg.com" } }),
+  z.strictObject({ email: accountEmail() }).register(z.globalRegistry, __DOCS__ && { example: { email: "admin@testorg.com" } }),
 );
 
 export const PasswordResetConfirmBody = z.lazy(() =>

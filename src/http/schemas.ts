@@ -8,8 +8,10 @@ import type { ResponseSpec } from "./route";
  */
 /** An organization's name as every route takes it. */
 export const organizationName = () => z.string().check(z.minLength(1), z.maxLength(255));
-/** An e-mail address as every route takes it: 254 characters at most, the longest a mailbox can be. */
+/** An e-mail address as routes take a new one: 254 characters at most, the longest a mailbox can be. */
 export const email = () => z.email().check(z.maxLength(254));
+/** An e-mail given to find an account (a login, a reset) is looked up as it is, as an existing password is checked. */
+export const accountEmail = () => z.string().check(z.minLength(1), z.maxLength(254));
 /** New passwords: long enough to resist guessing, short enough to bound hashing work. */
 export const newPassword = () => z.string().check(z.minLength(8), z.maxLength(256));
 /** Existing passwords are checked as they are: accounts from the old service may predate the rules. */
@@ -49,7 +51,7 @@ export const UpdateOrganizationBody = z.lazy(() =>
 export const LoginBody = z.lazy(() =>
   z
     .strictObject({
-      email: z.string().check(z.minLength(1), z.maxLength(254)),
+      email: accountEmail(),
       password: anyPassword(),
       organization_name: z
         .optional(organizationName())
