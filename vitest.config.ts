@@ -52,6 +52,9 @@ export default defineConfig({
       // fails the run on any unhandled error.
       verbose: false,
       wrangler: { configPath: "./wrangler.toml" },
+      // The source as written, not wrangler.toml's `main` (the module scripts/build-worker.mjs
+      // builds for deploys, which differs only in how its top-level functions are written).
+      main: "./src/index.ts",
       miniflare: {
         bindings: {
           // Test-only secret; deployed Workers get theirs from `wrangler secret put`.

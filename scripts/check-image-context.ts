@@ -32,6 +32,7 @@ export const FORBIDDEN: readonly { probe: string; why: string; test: (path: stri
 export const REQUIRED = [
   "package.json",
   "package-lock.json",
+  "scripts/build-worker.mjs",
   "scripts/docs-assets.mjs",
   "scripts/serve.ts",
   "scripts/serve/edge.js",

@@ -40,13 +40,15 @@ export const MAX_GZIP_KIB = (3 * 1000 * 1000) / 1024;
  * script before its first request, so every KiB is paid again at each cold start. Growing past
  * it is a decision to take (and to write down here), not an accident of an import.
  */
-export const BUDGET_GZIP_KIB = 131;
+export const BUDGET_GZIP_KIB = 132;
 // 110 until e-mail: the SMTP client (worker-mailer, about 5 KiB gzipped, chosen over writing SMTP
 // ourselves), the mail outbox and its dispatcher, and the account routes brought it to about 118;
 // 120 with the rest of e-mail; 121 with the fenced record insert (insertOneFenced), which takes a
 // store call out of every record write; 126 with verified domains (the DNS-over-HTTPS client, the
 // claims and their re-verification, and email-providers' list of public mail domains, about 2 KiB);
-// 130 with joining by domain (sign-up, account tokens, policies, suggestions, join requests: about 4 KiB).
+// 130 with joining by domain (sign-up, account tokens, policies, suggestions, join requests: about 4 KiB);
+// 131 with the store's direct filters; 132 with top-level arrow functions written as `function`
+// (scripts/build-worker.mjs): about 1 KiB more to load, and a fifth less time to compile it.
 
 // Wrangler colours its output; the checks read the text.
 // biome-ignore lint/suspicious/noControlCharactersInRegex: ANSI escape sequences start with ESC.
@@ -109,7 +111,7 @@ const wrangler = (args: string[], cwd: string): Promise<{ output: string; status
 
 /**
  * Runs `wrangler deploy --dry-run` on a configuration and returns its assessment. `inspect` reads
- * the built files (index.js and esbuild's bundle-meta.json) before the folder is removed.
+ * the built files (index.js and its source map) before the folder is removed.
  */
 export const dryRun = async <T = never>({
   config = join(ROOT, "wrangler.toml"),
@@ -122,7 +124,7 @@ export const dryRun = async <T = never>({
 } = {}): Promise<Assessment & { output: string; inspected?: T }> => {
   const outdir = mkdtempSync(join(tmpdir(), "deploy-dry-run-"));
   try {
-    const { output, status } = await wrangler(["deploy", "--dry-run", "--outdir", outdir, "--metafile", "--config", config], cwd);
+    const { output, status } = await wrangler(["deploy", "--dry-run", "--outdir", outdir, "--config", config], cwd);
     const verdict = assess(output, { status });
     const built = existsSync(join(outdir, "index.js"));
     if (verdict.failures.length === 0 && !built) verdict.failures.push("no index.js in the output folder");

@@ -34,10 +34,10 @@ describe("assess", () => {
 
   it("fails a bundle past the service's budget, and passes one at it", () => {
     const sized = (gzip: number) => `Total Upload: 400 KiB / gzip: ${gzip} KiB\n`;
-    // 131 since the store's direct filters (docs/operations.md says why); a change of budget is a decision this line records.
-    expect(BUDGET_GZIP_KIB).toBe(131);
-    expect(assess(sized(131)).failures).toEqual([]);
-    expect(assess(sized(131.01)).failures).toEqual(["bundle 131.01 KiB gzipped, over the service's budget of 131 KiB"]);
+    // 132 since top-level functions are built as `function` (docs/operations.md says why); a change of budget is a decision this line records.
+    expect(BUDGET_GZIP_KIB).toBe(132);
+    expect(assess(sized(132)).failures).toEqual([]);
+    expect(assess(sized(132.01)).failures).toEqual(["bundle 132.01 KiB gzipped, over the service's budget of 132 KiB"]);
   });
 });
 
@@ -53,7 +53,9 @@ describe("wrangler deploy --dry-run", () => {
     const dir = mkdtempSync(join(tmpdir(), "dry-run-"));
     try {
       const config = readFileSync(join(ROOT, "wrangler.toml"), "utf8")
-        .replace('main = "src/index.ts"', `main = "${join(ROOT, "src", "index.ts")}"`)
+        .replace('main = "dist/worker/index.js"', `main = "${join(dir, "index.js")}"`)
+        .replace('command = "node scripts/build-worker.mjs"', `command = "node ${join(ROOT, "scripts", "build-worker.mjs")} ${join(dir, "index.js")}"`)
+        .replace('watch_dir = "src"', `watch_dir = "${join(ROOT, "src")}"`)
         .replace('directory = "./public"', `directory = "${join(ROOT, "public")}"`)
         .replace("[placement]", "[placment]");
       expect(config).toContain("[placment]");
