@@ -8,9 +8,9 @@
 // arrow function at a module's top level where it only pre-parses the same function written with
 // `function`. Nearly every function of the service is a top-level `const name = (…) => …`, and
 // so are many of its dependencies': rewritten, the module evaluates about a fifth faster
-// (docs/benchmarks.md, "Module evaluation"). The source keeps its arrows, and the tests run it as
-// written. esbuild's own lowering of arrows is not used: it rewrites every arrow, and loses `this`
-// in arrows that initialize class fields.
+// (docs/benchmarks.md, "Top-level functions written as `function`"). The source keeps its arrows,
+// and the tests run it as written. esbuild's own lowering of arrows is not used: it rewrites every
+// arrow, and loses `this` in arrows that initialize class fields.
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -67,6 +67,14 @@ export const buildWorker = async (out = WORKER_OUT) => {
   return out;
 };
 
+/** Calls `visit` on each child node of an ESTree `node`. */
+const eachChild = (node, visit) => {
+  for (const value of Object.values(node)) {
+    if (Array.isArray(value)) value.forEach(visit);
+    else if (value && typeof value === "object") visit(value);
+  }
+};
+
 /** Whether an arrow's parameters or body use what a `function` would bind anew. */
 const bindsLexically = (arrow) => {
   let found = false;
@@ -82,10 +90,7 @@ const bindsLexically = (arrow) => {
       for (const member of node.body) if (member.computed) visit(member.key);
       return;
     }
-    for (const value of Object.values(node)) {
-      if (Array.isArray(value)) value.forEach(visit);
-      else if (value && typeof value === "object") visit(value);
-    }
+    eachChild(node, visit);
   };
   for (const param of arrow.params) visit(param);
   visit(arrow.body);
@@ -126,10 +131,7 @@ export const withFunctions = (code, file) => {
     if (node.type === "ArrowFunctionExpression" && rewrite(node)) return;
     if (node.type === "ArrowFunctionExpression" || node.type === "FunctionExpression" || node.type === "FunctionDeclaration" || node.type === "ClassBody")
       return;
-    for (const value of Object.values(node)) {
-      if (Array.isArray(value)) value.forEach(visit);
-      else if (value && typeof value === "object") visit(value);
-    }
+    eachChild(node, visit);
   };
   visit(program);
   return { code: edited.toString(), map: edited.generateMap({ source: file, hires: true }) };
