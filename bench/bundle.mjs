@@ -18,6 +18,8 @@ export const buildWorker = (root, outdir, args = []) =>
   new Promise((resolve, reject) => {
     const wrangler = join(ROOT, "node_modules", "wrangler", "bin", "wrangler.js");
     const env = { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false" };
+    // wrangler.toml's [build] (scripts/build-worker.mjs) minifies on its own unless told not to.
+    if (args.includes("--minify=false")) env.BUILD_WORKER_MINIFY = "false";
     const child = execFile(
       process.execPath,
       [wrangler, "deploy", "--dry-run", "--outdir", outdir, ...args],

@@ -1,10 +1,10 @@
 // `npm run bench:profile [-- --endpoint get,records,page,login,get-token] [-- --seconds 5]`: where an
 // endpoint's CPU goes inside the isolate, by module and by function, from V8's sampling profiler.
 //
-// The service is built as `wrangler deploy` builds it but unminified (names kept; esbuild marks
-// where each source module begins), run under workerd as the bench's production-like mode runs
-// it (bench/workerd.mjs) with its inspector open, and loaded for a few seconds while the profiler
-// samples every 50 µs. The Worker and its Durable Object share the isolate, so one profile holds
+// The service is built as `wrangler deploy` builds it but unminified (names kept; its source map
+// says which source module each function comes from), run under workerd as the bench's
+// production-like mode runs it (bench/workerd.mjs) with its inspector open, and loaded for a few
+// seconds while the profiler samples every 50 µs. The Worker and its Durable Object share the isolate, so one profile holds
 // both sides of a store call. Self time is summed per source module and divided by the requests
 // served: milliseconds per request, beside "(program)" (the runtime's own C++ and the JS engine
 // outside JavaScript) and "(garbage collector)". Minifying changes none of this work, only names.
@@ -13,30 +13,26 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { originalPositionFor, TraceMap } from "@jridgewell/trace-mapping";
 import { buildWorker } from "./bundle.mjs";
 import { measure } from "./load.mjs";
 import { argument, prepareEndpoint } from "./one-endpoint.mjs";
 import { freePort, ROOT, startProduction, stopEverything } from "./processes.mjs";
 
-/** Line number (0-based) → source module, from the `// path` comment esbuild writes where each module begins. */
-const moduleMap = (bundle) => {
-  const starts = [];
-  bundle.split("\n").forEach((line, i) => {
-    const found = line.match(/^\/\/ ((?:node_modules|src)\/\S+)$/);
-    if (found) starts.push([i, found[1]]);
-  });
-  return (line) => {
-    let lo = 0;
-    let hi = starts.length - 1;
-    let found = "(bundle prelude)";
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      if (starts[mid][0] <= line) {
-        found = starts[mid][1];
-        lo = mid + 1;
-      } else hi = mid - 1;
-    }
-    return found;
+/**
+ * (line, column) in the bundle, 0-based as the profiler gives them → the source module there
+ * (`src/…` or `node_modules/…`), from the bundle's source map: the map leads through both builds
+ * (scripts/build-worker.mjs, then wrangler's) back to the source.
+ */
+const moduleMap = (map) => {
+  const traced = new TraceMap(map);
+  return (line, column) => {
+    const { source } = originalPositionFor(traced, { line: line + 1, column });
+    if (!source) return "(bundle prelude)";
+    const pkg = source.lastIndexOf("node_modules/");
+    if (pkg >= 0) return source.slice(pkg);
+    const own = source.lastIndexOf("/src/");
+    return own >= 0 ? source.slice(own + 1) : source;
   };
 };
 
@@ -83,7 +79,7 @@ export const profileEndpoints = async (endpoints, seconds) => {
   process.once("exit", () => rmSync(outdir, { recursive: true, force: true }));
   await buildWorker(ROOT, outdir, ["--minify=false"]);
   const script = join(outdir, "index.js");
-  const lineModule = moduleMap(readFileSync(script, "utf8"));
+  const lineModule = moduleMap(readFileSync(`${script}.map`, "utf8"));
   const inspectorPort = await freePort();
   const vars = { JWT_SECRET: randomBytes(32).toString("hex") };
   const config = join(ROOT, "wrangler.toml");
@@ -122,8 +118,12 @@ const selfTimes = (profile, lineModule) => {
   for (const node of profile.nodes) {
     const micros = self.get(node.id) ?? 0;
     if (!micros) continue;
-    const { functionName, url: file, lineNumber } = node.callFrame;
-    const module = file?.endsWith("index.js") ? lineModule(lineNumber) : functionName.startsWith("(") ? functionName : file || "(runtime JavaScript)";
+    const { functionName, url: file, lineNumber, columnNumber } = node.callFrame;
+    const module = file?.endsWith("index.js")
+      ? lineModule(lineNumber, columnNumber)
+      : functionName.startsWith("(")
+        ? functionName
+        : file || "(runtime JavaScript)";
     const group = groupOf(module);
     byModule.set(group, (byModule.get(group) ?? 0) + micros);
     const key = `${functionName || "(anonymous)"}  ${module}`;
