@@ -4,8 +4,8 @@
 // The service is built as `wrangler deploy` builds it but unminified (names kept; its source map
 // says which source module each function comes from), run under workerd as the bench's
 // production-like mode runs it (bench/workerd.mjs) with its inspector open, and loaded for a few
-// seconds while the profiler samples every 50 µs. The Worker and its Durable Object share the isolate, so one profile holds
-// both sides of a store call. Self time is summed per source module and divided by the requests
+// seconds while the profiler samples every 50 µs. The Worker and its Durable Object share the
+// isolate, so one profile holds both sides of a store call. Self time is summed per source module and divided by the requests
 // served: milliseconds per request, beside "(program)" (the runtime's own C++ and the JS engine
 // outside JavaScript) and "(garbage collector)". Minifying changes none of this work, only names.
 import { randomBytes } from "node:crypto";

@@ -42,8 +42,8 @@ export const buildWorker = async (out = WORKER_OUT) => {
     define: { __DOCS__: "false" },
     // Minified here already (wrangler minifies again, to the same): the edits below are then made
     // to the module as it ships, and the metafile's bytes are the shipped ones (npm run bundle:report).
-    // BUILD_WORKER_MINIFY=false keeps names and esbuild's comment at each module's start, which
-    // `npm run bench:profile` reads (with wrangler's --minify=false).
+    // BUILD_WORKER_MINIFY=false keeps the names that `npm run bench:profile` shows (it builds with
+    // wrangler's --minify=false, which does not reach this build otherwise).
     minify: process.env.BUILD_WORKER_MINIFY !== "false",
     sourcemap: "external",
     metafile: true,

@@ -3,8 +3,9 @@
 // (scripts/build-worker.mjs, plain JavaScript); the types are the source's, src/index.ts.
 import { execFileSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
+import { WORKER_OUT } from "./build-worker.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const wrangler = join(root, "node_modules", "wrangler", "bin", "wrangler.js");
@@ -13,4 +14,6 @@ execFileSync(process.execPath, [wrangler, "types", "--include-runtime=false", "-
   stdio: "inherit",
 });
 const file = join(root, "worker-configuration.d.ts");
-writeFileSync(file, readFileSync(file, "utf8").replaceAll('import("./dist/worker/index")', 'import("./src/index")'));
+// wrangler names the module as an import from this file: `./dist/worker/index`, without `.js`.
+const built = `import("./${relative(root, WORKER_OUT).replace(/\.js$/, "")}")`;
+writeFileSync(file, readFileSync(file, "utf8").replaceAll(built, 'import("./src/index")'));
