@@ -84,7 +84,10 @@ export const matching = (sql: Sql, ns: Namespace, filter: Doc, limit = Number.PO
 };
 
 /** `find`: filter, sort, skip, limit and projection. */
-export const select = (sql: Sql, ns: Namespace, spec: FindSpec): Doc[] => {
+export const select = (sql: Sql, ns: Namespace, spec: FindSpec): Doc[] => selectMeasured(sql, ns, spec).docs;
+
+/** `select`, with the length of the stored text its documents were read from (what a cache of them holds on to). */
+export const selectMeasured = (sql: Sql, ns: Namespace, spec: FindSpec): { docs: Doc[]; textLength: number } => {
   const skip = spec.skip ?? 0;
   const limit = spec.limit ?? Number.POSITIVE_INFINITY;
   const sortKeys = Object.keys(spec.sort ?? {});
@@ -109,7 +112,10 @@ export const select = (sql: Sql, ns: Namespace, spec: FindSpec): Doc[] => {
     rows = sorted.map((view) => byView.get(view as Doc) as Match);
   }
   const projected = projecting(spec.projection, narrow);
-  return rows.slice(skip, Number.isFinite(limit) ? skip + limit : undefined).map(projected);
+  const page = rows.slice(skip, Number.isFinite(limit) ? skip + limit : undefined);
+  let textLength = 0;
+  for (const row of page) textLength += row.body.length;
+  return { docs: page.map(projected), textLength };
 };
 
 export const aggregate = (sql: Sql, ns: Namespace, pipeline: Doc[]): Doc[] => {

@@ -15,7 +15,8 @@ import { fencedTarget } from "../dataapi/fence";
 import { ensureCollection, forgetCatalog, hasTtlIndexes, indexesOf } from "./catalog";
 import { createIndexes, dropCollection, dropIndex, listCollections, renameCollection } from "./collections";
 import { assertReplacementDocument } from "./documents";
-import { aggregate, matching, select } from "./reads";
+import { READ_CACHE_BOUNDS, ReadCache, type ReadCacheBounds, readKey } from "./read-cache";
+import { aggregate, matching, select, selectMeasured } from "./reads";
 import { applySchema } from "./schema";
 import type { Sql } from "./sql";
 import { expiryTurn, type TurnBounds, type TurnResult } from "./ttl";
@@ -35,25 +36,40 @@ export type { Sql } from "./sql";
  */
 export class SqliteEngine implements Engine {
   private readonly transaction: <T>(fn: () => T) => T;
+  private readonly reads: ReadCache;
 
   constructor(
     private readonly sql: Sql,
     transaction: <T>(fn: () => T) => T,
+    readCache: ReadCacheBounds = READ_CACHE_BOUNDS,
   ) {
     applySchema(sql);
-    // A failed transaction rolls back whatever catalog change it made, which it may have read back.
+    const reads = new ReadCache(readCache);
+    this.reads = reads;
+    // Every write runs in here, so a cached read never outlives the data it was read from. Emptied
+    // after too: a write that failed partway was rolled back, and nothing read meanwhile is kept.
     this.transaction = (fn) => {
+      reads.clear();
       try {
         return transaction(fn);
       } catch (error) {
+        // A failed transaction rolls back whatever catalog change it made, which it may have read back.
         forgetCatalog(sql);
         throw error;
+      } finally {
+        reads.clear();
       }
     };
   }
 
+  /** Answered from the cache of recent reads when the same read was answered since the last write (see ./read-cache.ts). */
   async find(ns: Namespace, spec: FindSpec): Promise<Doc[]> {
-    return select(this.sql, ns, spec);
+    const key = readKey(ns, spec);
+    const cached = key === undefined ? undefined : this.reads.get(key);
+    if (cached) return cached as Doc[];
+    const { docs, textLength } = selectMeasured(this.sql, ns, spec);
+    if (key !== undefined) this.reads.set(key, docs, textLength);
+    return docs;
   }
 
   async insertMany(ns: Namespace, documents: Doc[]): Promise<unknown[]> {

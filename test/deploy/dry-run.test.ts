@@ -34,10 +34,10 @@ describe("assess", () => {
 
   it("fails a bundle past the service's budget, and passes one at it", () => {
     const sized = (gzip: number) => `Total Upload: 400 KiB / gzip: ${gzip} KiB\n`;
-    // 132 since top-level functions are built as `function` (docs/operations.md says why); a change of budget is a decision this line records.
-    expect(BUDGET_GZIP_KIB).toBe(132);
-    expect(assess(sized(132)).failures).toEqual([]);
-    expect(assess(sized(132.01)).failures).toEqual(["bundle 132.01 KiB gzipped, over the service's budget of 132 KiB"]);
+    // 133 since the embedded store caches recent reads (docs/operations.md says why); a change of budget is a decision this line records.
+    expect(BUDGET_GZIP_KIB).toBe(133);
+    expect(assess(sized(133)).failures).toEqual([]);
+    expect(assess(sized(133.01)).failures).toEqual(["bundle 133.01 KiB gzipped, over the service's budget of 133 KiB"]);
   });
 });
 

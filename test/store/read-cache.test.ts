@@ -1,0 +1,211 @@
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { Double, Int32, Long, ObjectId } from "bson";
+import { describe, expect, it } from "vitest";
+import { DataClient } from "../../src/data/client";
+import { DuplicateKeyError } from "../../src/data/errors";
+import { ReadCache, readKey } from "../../src/store/read-cache";
+
+/**
+ * The embedded store's cache of recent reads (src/store/read-cache.ts). A row rewritten behind the
+ * engine's back, straight in SQLite, shows which reads the cache answered: they still see the old
+ * row. Every write through the engine must make the next read see the new one.
+ */
+let counter = 0;
+const fresh = () => {
+  const database = `reads_${Date.now().toString(36)}_${counter++}`;
+  const stub = env.DATA_STORE.get(env.DATA_STORE.idFromName(database));
+  const client = new DataClient({ fetch: (r) => stub.fetch(r), baseUrl: "https://data-store.internal", dataSource: "t", database, retries: 0 });
+  /** Rewrites `v` of every stored document of the database, without the engine knowing. */
+  const behindTheEngine = (from: string, to: string) =>
+    runInDurableObject(stub, (_i, state) => {
+      state.storage.sql.exec("UPDATE documents SET body = replace(body, ?, ?)", JSON.stringify(from), JSON.stringify(to));
+    });
+  return { stub, client, orgs: client.collection("orgs"), behindTheEngine };
+};
+
+const seeded = async () => {
+  const store = fresh();
+  await store.orgs.createIndexes([{ key: { slug: 1 }, name: "slug_unique", unique: true }]);
+  await store.orgs.insertMany([
+    { slug: "acme", v: "old" },
+    { slug: "other", v: "old" },
+  ]);
+  return store;
+};
+
+const acme = { slug: "acme", status: { $in: ["active", null] } };
+
+describe("the store's cache of recent reads", () => {
+  it("answers a read asked again since the last write from memory, and only that read", async () => {
+    const { orgs, behindTheEngine } = await seeded();
+    expect(await orgs.findOne(acme, { projection: { _id: 0, v: 1 } })).toEqual({ v: "old" });
+    await behindTheEngine("old", "new");
+    // The same read, answered from the cache: the row rewritten behind the engine is not read again.
+    expect(await orgs.findOne(acme, { projection: { _id: 0, v: 1 } })).toEqual({ v: "old" });
+    // Any other read goes to SQLite: another projection, another order of the same filter, a page.
+    expect(await orgs.findOne(acme, { projection: { _id: 0, v: 1, slug: 1 } })).toEqual({ slug: "acme", v: "new" });
+    expect(await orgs.findOne({ status: acme.status, slug: "acme" }, { projection: { _id: 0, v: 1 } })).toEqual({ v: "new" });
+    expect((await orgs.find({ slug: "acme" }, { projection: { _id: 0, v: 1 } })).map((d) => d.v)).toEqual(["new"]);
+  });
+
+  const writes: [string, (store: Awaited<ReturnType<typeof seeded>>) => Promise<unknown>][] = [
+    ["insertOne, in another collection", ({ client }) => client.collection("elsewhere").insertOne({ x: 1 })],
+    ["updateOne of another document", ({ orgs }) => orgs.updateOne({ slug: "other" }, { $set: { w: 1 } })],
+    ["updateMany matching nothing", ({ orgs }) => orgs.updateMany({ slug: "nobody" }, { $set: { w: 1 } })],
+    ["replaceOne", ({ orgs }) => orgs.replaceOne({ slug: "other" }, { slug: "other", v: "replaced" })],
+    ["findOneAndUpdate", ({ orgs }) => orgs.findOneAndUpdate({ slug: "other" }, { $set: { w: 1 } })],
+    ["deleteOne", ({ orgs }) => orgs.deleteOne({ slug: "other" })],
+    ["createIndexes", ({ orgs }) => orgs.createIndexes([{ key: { v: 1 }, name: "v_1" }])],
+    ["dropIndexes", ({ orgs }) => orgs.dropIndex("slug_unique")],
+    ["createCollection", ({ client }) => client.collection("empty").create()],
+    ["dropCollection of another", ({ client }) => client.collection("elsewhere").drop()],
+    ["renameCollection of another", ({ client }) => client.collection("elsewhere").renameTo("moved")],
+    [
+      "a write refused by a unique index, rolled back",
+      ({ orgs }) => expect(orgs.insertOne({ slug: "acme", v: "twin" })).rejects.toBeInstanceOf(DuplicateKeyError),
+    ],
+  ];
+
+  it.each(writes)("is emptied by every write: %s", async (_name, write) => {
+    const store = await seeded();
+    await store.client.collection("elsewhere").insertOne({ x: 0 });
+    expect(await store.orgs.findOne(acme)).toMatchObject({ v: "old" });
+    await store.behindTheEngine("old", "new");
+    expect(await store.orgs.findOne(acme)).toMatchObject({ v: "old" });
+    await write(store);
+    expect(await store.orgs.findOne(acme)).toMatchObject({ v: "new" });
+  });
+
+  it("is emptied by the TTL purge's deletes", async () => {
+    const { stub, client } = fresh();
+    const events = client.collection("events");
+    await events.createIndexes([{ key: { at: 1 }, name: "at_ttl", expireAfterSeconds: 60 }]);
+    await events.insertMany([{ at: new Date(Date.now() - 3_600_000) }, { at: new Date() }]);
+    expect(await events.find({})).toHaveLength(2);
+    await runDurableObjectAlarm(stub);
+    expect(await events.find({})).toHaveLength(1);
+  });
+
+  it("never keeps a read whose answer could change with no write: $expr, variables", async () => {
+    const { orgs, behindTheEngine } = await seeded();
+    const reads = [
+      { $expr: { $eq: ["$slug", "acme"] } },
+      { $and: [{ slug: "acme" }, { $expr: { $ne: ["$$NOW", null] } }] },
+      { slug: "acme", v: { $ne: "$$NOW" } },
+    ];
+    for (const filter of reads) {
+      await behindTheEngine("new", "old");
+      expect(await orgs.findOne(filter), JSON.stringify(filter)).toMatchObject({ v: "old" });
+      await behindTheEngine("old", "new");
+      expect(await orgs.findOne(filter), JSON.stringify(filter)).toMatchObject({ v: "new" });
+    }
+  });
+
+  it("hands every reader its own copy: what one caller changes, the next does not see", async () => {
+    const { orgs } = await seeded();
+    const first = (await orgs.findOne(acme)) as Record<string, unknown>;
+    first.v = "changed by its reader";
+    expect(await orgs.findOne(acme)).toMatchObject({ v: "old" });
+  });
+});
+
+describe("a read's cache key", () => {
+  const ns = { database: "db", collection: "orgs" };
+  const key = (filter: Record<string, unknown>, rest: Record<string, unknown> = {}) => readKey(ns, { filter, ...rest });
+  const id = new ObjectId();
+
+  it("tells apart values that JSON would write alike", () => {
+    const forms = [
+      key({ _id: id }),
+      key({ _id: id.toHexString() }),
+      key({ n: 1 }),
+      key({ n: new Int32(1) }),
+      key({ n: new Double(1) }),
+      key({ n: Long.fromNumber(1) }),
+      key({ n: "1" }),
+      key({ at: new Date(0) }),
+      key({ at: new Date(0).toISOString() }),
+      key({ at: 0 }),
+      key({ n: null }),
+      key({ n: "null" }),
+      key({ n: [1, 2] }),
+      key({ n: ["1,2"] }),
+      key({ a: 1, b: 2 }),
+      key({ b: 2, a: 1 }),
+    ];
+    expect(forms.every((k) => typeof k === "string")).toBe(true);
+    expect(new Set(forms).size).toBe(forms.length);
+  });
+
+  it("tells apart the rest of the read, and where it reads", () => {
+    const forms = [
+      key({}),
+      key({}, { projection: { a: 1 } }),
+      key({}, { sort: { a: 1 } }),
+      key({}, { sort: { a: -1 } }),
+      key({}, { limit: 1 }),
+      key({}, { skip: 1 }),
+      readKey({ ...ns, collection: "other" }, { filter: {} }),
+      readKey({ database: "dbo", collection: "rgs" }, { filter: {} }),
+    ];
+    expect(new Set(forms).size).toBe(forms.length);
+    expect(key({ slug: "acme" }, { limit: 1 })).toBe(readKey({ ...ns, deadline: 5 }, { filter: { slug: "acme" }, limit: 1 }));
+  });
+
+  it("is none for a read it cannot tell apart or whose answer may change unwritten", () => {
+    const refused = [
+      { a: /x/ },
+      { a: -0 },
+      { a: Number.NaN },
+      { a: new Double(Number.NaN) },
+      { a: new Date(Number.NaN) },
+      { $expr: { $lt: ["$at", "$$NOW"] } },
+      { $sampleRate: 0.5 },
+      { a: { $where: "true" } },
+      { a: "$$NOW" },
+      { a: undefined },
+      { a: "x".repeat(5000) },
+    ];
+    for (const filter of refused) expect(key(filter), String(Object.values(filter)[0])).toBeUndefined();
+    expect(key({}, { projection: { r: { $rand: {} } } })).toBeUndefined();
+  });
+});
+
+describe("the cache's bounds", () => {
+  const doc = (n: number) => [{ n }];
+
+  it("drops the least recently used answer first", () => {
+    const cache = new ReadCache({ entries: 2, textLength: 1_000, answerTextLength: 100 });
+    cache.set("a", doc(1), 10);
+    cache.set("b", doc(2), 10);
+    expect(cache.get("a")).toEqual(doc(1));
+    cache.set("c", doc(3), 10);
+    expect(cache.get("b")).toBeUndefined();
+    expect(cache.get("a")).toEqual(doc(1));
+    expect(cache.get("c")).toEqual(doc(3));
+  });
+
+  it("keeps the stored text under its bound, and no answer longer than its own", () => {
+    const cache = new ReadCache({ entries: 100, textLength: 100, answerTextLength: 60 });
+    cache.set("a", doc(1), 40);
+    cache.set("b", doc(2), 40);
+    cache.set("c", doc(3), 40);
+    expect([cache.get("a"), cache.get("b"), cache.get("c")].map((d) => d !== undefined)).toEqual([false, true, true]);
+    cache.set("big", doc(4), 70);
+    expect(cache.get("big")).toBeUndefined();
+    expect(cache.size).toBe(2);
+    cache.clear();
+    expect(cache.size).toBe(0);
+  });
+
+  it("freezes what it keeps, so a reader cannot change it for the next", () => {
+    const cache = new ReadCache();
+    const docs = [{ nested: { list: [1] } }];
+    cache.set("k", docs, 10);
+    const kept = cache.get("k") as typeof docs;
+    expect(() => {
+      (kept[0] as { nested: { list: number[] } }).nested.list.push(2);
+    }).toThrow(TypeError);
+  });
+});
