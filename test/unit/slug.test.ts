@@ -31,6 +31,17 @@ describe("slugify", () => {
     expect(slugify(name)).toBe(slug);
   });
 
+  it("slugs printable ASCII on its short path exactly as the Unicode passes would", () => {
+    // A zero-width space sends a name down the Unicode passes, which then drop it.
+    fc.assert(
+      fc.property(fc.string({ unit: fc.constantFrom(..." AaZz09_-.!~`'\"@#$%^&*()[]{}|\\/?<>,;:+=") }), (name) => slugify(name) === slugify(`${name}\u200B`)),
+    );
+    for (let code = 0x20; code <= 0x7e; code++) {
+      const name = `a${String.fromCharCode(code)}b`;
+      expect(slugify(name), name).toBe(slugify(`${name}\u200B`));
+    }
+  });
+
   it("names the collection org_<slug>", () => {
     expect(collectionNameFor(slugify("TestOrg"))).toBe("org_testorg");
   });

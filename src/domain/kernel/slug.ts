@@ -8,6 +8,8 @@ export const COLLECTION_PREFIX = "org_";
  */
 const INVISIBLE = /\p{Default_Ignorable_Code_Point}/gu;
 
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
+
 /** C0 and C1 controls, NUL and DEL among them. */
 const CONTROL = /\p{Cc}/u;
 
@@ -18,11 +20,9 @@ const CONTROL = /\p{Cc}/u;
  * lower-cased, every run of characters outside [a-z0-9] made one "_", and "_" trimmed.
  */
 export const slugify = (name: string): string =>
-  name
-    .normalize("NFKC")
-    .replace(INVISIBLE, "")
-    .normalize("NFKD")
-    .replace(/\p{M}/gu, "")
+  // Printable ASCII has no compatibility forms, invisible code points or marks: every read of an
+  // organization by name slugs it, and the Unicode passes were most of what that cost.
+  (PRINTABLE_ASCII.test(name) ? name : name.normalize("NFKC").replace(INVISIBLE, "").normalize("NFKD").replace(/\p{M}/gu, ""))
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, "_")
     .replace(/^_+|_+$/g, "");
