@@ -50,7 +50,7 @@ export const BUDGET_GZIP_KIB = 133;
 // 131 with the store's direct filters; 132 with top-level arrow functions written as `function`
 // (scripts/build-worker.mjs): about 1 KiB more to load, and a fifth less time to compile it; 133
 // with the embedded store's cache of recent reads (src/store/read-cache.ts, about 0.9 KiB), which
-// takes the SQLite query out of a repeated read such as GET /org/get's.
+// answers a repeated read such as GET /org/get's without its checks or its SQLite query.
 
 // Wrangler colours its output; the checks read the text.
 // biome-ignore lint/suspicious/noControlCharactersInRegex: ANSI escape sequences start with ESC.

@@ -1,6 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { type ActionAnswer, createDataApiHandler } from "../dataapi/handler";
 import type { Env } from "../env";
+import { ReadCache, readKey } from "./read-cache";
 import { SqliteEngine } from "./sqlite-engine";
 import type { TurnResult } from "./ttl";
 import { TTL_TURN } from "./ttl-schedule";
@@ -13,6 +14,7 @@ import { TTL_TURN } from "./ttl-schedule";
 export class DataStore extends DurableObject<Env> {
   private readonly engine: SqliteEngine;
   private readonly handle: ReturnType<typeof createDataApiHandler>;
+  private readonly reads = new ReadCache<ActionAnswer>();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -33,10 +35,15 @@ export class DataStore extends DurableObject<Env> {
   /**
    * The same actions over RPC, for the Worker: `name` and the body (canonical EJSON text, or a
    * structured-clone value) in, the status and body an HTTP request would get out, with no Request or Response
-   * built on either side.
+   * built on either side. A read asked again with no write since is answered as it was (./read-cache.ts).
    */
   async action(name: string, body: string | Record<string, unknown>): Promise<ActionAnswer> {
+    const key = typeof body === "string" ? undefined : readKey(name, body);
+    const { writes, textRead } = this.engine;
+    const cached = key === undefined ? undefined : this.reads.get(key, writes);
+    if (cached) return cached;
     const answer = await this.handle.action(name, body);
+    if (key !== undefined && answer.status === 200 && this.engine.writes === writes) this.reads.set(key, answer, this.engine.textRead - textRead, writes);
     if (name === "createIndexes") await this.afterCreateIndexes();
     return answer;
   }

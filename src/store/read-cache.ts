@@ -1,36 +1,42 @@
 import { isPlainObject } from "../dataapi/ejson";
-import type { Doc, FindSpec, Namespace } from "../dataapi/engine";
+import type { Doc } from "../dataapi/engine";
 
 /**
- * The answers of recent reads, by what each asked, inside the Durable Object that owns the data.
- * The object is the only writer of its SQLite file and runs one action at a time, so an answer
- * stays right until the object's next write: every write transaction empties the cache (see
- * `SqliteEngine`), and nothing outside the object can change what it read. A read answered here
- * skips the SQLite query and the typing of its rows; the hottest read, an organization by name,
- * is asked far more often than organizations change.
+ * The answers of the Worker's recent reads, by what each asked, inside the Durable Object that
+ * owns the data. The object is the only writer of its SQLite file and runs one action at a time,
+ * and its engine counts every write transaction (`SqliteEngine.writes`, before and after each,
+ * committed or rolled back): an answer read at one count is current until the count moves, and
+ * nothing outside the object can change what it read. A read answered here skips the action's
+ * checks, the SQLite query and the typing and copying of its rows; the hottest read, an
+ * organization by name, is asked far more often than organizations change.
  */
 export interface ReadCacheBounds {
   /** Answers kept at most; the least recently used goes first. */
   entries: number;
-  /** Stored text of the documents kept, all answers together (UTF-16 code units, as SQLite gave them). */
+  /** Stored text the answers were read from, all together (UTF-16 code units, as SQLite gave them). */
   textLength: number;
-  /** An answer longer than this is never kept: a cache of a few pages, not of a collection. */
+  /** An answer read from more than this is never kept: a cache of a few pages, not of a collection. */
   answerTextLength: number;
 }
 
 export const READ_CACHE_BOUNDS: ReadCacheBounds = { entries: 512, textLength: 4 * 1024 * 1024, answerTextLength: 64 * 1024 };
 
+/** The actions whose answers depend on the stored documents and what they ask alone. */
+const READ_ACTIONS = new Set(["findOne", "find", "findFenced"]);
+
 /** A key longer than this (a filter listing thousands of ids) is not worth keeping. */
 const MAX_KEY_LENGTH = 2048;
 
-interface Entry {
-  docs: readonly Doc[];
-  textLength: number;
+interface Entry<T> {
+  value: T;
+  length: number;
 }
 
-export class ReadCache {
-  private readonly entries = new Map<string, Entry>();
+export class ReadCache<T> {
+  private readonly entries = new Map<string, Entry<T>>();
   private textLength = 0;
+  /** The engine's count of writes the answers kept were read at. */
+  private writes = -1;
 
   constructor(private readonly bounds: ReadCacheBounds = READ_CACHE_BOUNDS) {}
 
@@ -38,45 +44,49 @@ export class ReadCache {
     return this.entries.size;
   }
 
-  get(key: string): readonly Doc[] | undefined {
+  /** The answer kept for `key`, if it was read at the engine's current count of writes. */
+  get(key: string, writes: number): T | undefined {
+    this.at(writes);
     const entry = this.entries.get(key);
     if (!entry) return undefined;
     // Map keeps insertion order: moved to the end, the entry is the most recently used.
     this.entries.delete(key);
     this.entries.set(key, entry);
-    return entry.docs;
+    return entry.value;
   }
 
-  /** Keeps `docs` (frozen: every later reader shares them) when they fit the bounds. */
-  set(key: string, docs: Doc[], textLength: number): void {
+  /** Keeps `value` (frozen: every later reader shares it), read at `writes` from `textLength` of stored text, when it fits the bounds. */
+  set(key: string, value: T, textLength: number, writes: number): void {
+    this.at(writes);
     const length = textLength + key.length;
     if (length > this.bounds.answerTextLength || this.bounds.entries < 1) return;
     this.forget(key);
     while (this.entries.size >= this.bounds.entries || (this.entries.size > 0 && this.textLength + length > this.bounds.textLength)) {
-      const oldest = this.entries.keys().next().value as string;
-      this.forget(oldest);
+      this.forget(this.entries.keys().next().value as string);
     }
-    this.entries.set(key, { docs: deepFreeze(docs), textLength: length });
+    this.entries.set(key, { value: deepFreeze(value), length });
     this.textLength += length;
   }
 
-  clear(): void {
+  /** Everything kept was read before a write that came since. */
+  private at(writes: number): void {
+    if (writes === this.writes) return;
     this.entries.clear();
     this.textLength = 0;
+    this.writes = writes;
   }
 
   private forget(key: string): void {
     const entry = this.entries.get(key);
     if (!entry) return;
     this.entries.delete(key);
-    this.textLength -= entry.textLength;
+    this.textLength -= entry.length;
   }
 }
 
 /**
- * Plain objects and arrays frozen through, so a reader that changed a shared answer would fail
- * loudly instead of changing what the next reader gets. BSON values are left as they are: they
- * keep caches of their own (an ObjectId its hex text), and no reader changes them.
+ * Plain objects and arrays frozen through, so code that changed a shared answer would fail loudly
+ * instead of changing what the next reader gets. A Date is left as it is: nothing changes one.
  */
 const deepFreeze = <T>(value: T): T => {
   if (typeof value !== "object" || value === null || Object.isFrozen(value)) return value;
@@ -87,11 +97,12 @@ const deepFreeze = <T>(value: T): T => {
 };
 
 /**
- * The operators a cached read may use: those whose answer depends on the stored documents alone.
+ * The names a cached read's objects may start with a `$`: operators whose answer depends on the
+ * stored documents alone, and the tags the Worker's values travel in (src/dataapi/wire.ts).
  * Anything else, such as `$expr` (which can read `$$NOW`) or `$sampleRate` and `$rand` (random),
  * could answer differently with no write between, so a read using it is not cached.
  */
-const DETERMINISTIC_OPERATORS = new Set([
+const DETERMINISTIC = new Set([
   "$eq",
   "$ne",
   "$gt",
@@ -113,21 +124,24 @@ const DETERMINISTIC_OPERATORS = new Set([
   "$regex",
   "$options",
   "$slice",
+  "$oid",
+  "$numberLong",
+  "$numberDouble",
+  "$numberDecimal",
 ]);
 
 /**
- * What a read asked, as text that two reads share only when they ask the same thing; undefined
- * when the read holds a value this key does not tell apart (a regular expression, binary data,
- * a Decimal128, an invalid date, -0 or NaN), an operator outside DETERMINISTIC_OPERATORS or a
- * `$$` variable, and such a read is not cached. Key order counts, as it does in MongoDB's
- * documents: the same filter written in another order is another key.
+ * What a read action asked, as the Worker sends it over RPC (a structured-clone value), in text
+ * that two reads share only when they ask the same thing. Undefined, and the read not cached, for
+ * any other action, a read with a `deadline` (checked on every call), or one holding a value this
+ * key does not tell apart (-0, NaN, an invalid date), a name starting with `$` outside
+ * DETERMINISTIC or a `$$` variable. Key order counts, as it does in MongoDB's documents: the same
+ * filter written in another order is another key.
  */
-export const readKey = (ns: Namespace, spec: FindSpec): string | undefined => {
-  const parts = [spec.filter, spec.projection ?? null, spec.sort ?? null, spec.limit ?? null, spec.skip ?? null];
-  const key = keyOf(parts, 0);
-  if (key === undefined) return undefined;
-  const whole = `${JSON.stringify(ns.database)}${JSON.stringify(ns.collection)}${key}`;
-  return whole.length > MAX_KEY_LENGTH ? undefined : whole;
+export const readKey = (action: string, body: Record<string, unknown>): string | undefined => {
+  if (!READ_ACTIONS.has(action) || "deadline" in body) return undefined;
+  const key = keyOf(body, 0);
+  return key === undefined || key.length > MAX_KEY_LENGTH ? undefined : `${action}${key}`;
 };
 
 const keyOf = (value: unknown, depth: number): string | undefined => {
@@ -137,13 +151,15 @@ const keyOf = (value: unknown, depth: number): string | undefined => {
     case "boolean":
       return value ? "t" : "f";
     case "number":
-      return plainNumber(value) ? `n${value}` : undefined;
+      // The decimal text tells apart every finite number but -0.
+      return Number.isFinite(value) && !Object.is(value, -0) ? `n${value}` : undefined;
     case "object":
       break;
     default:
       return undefined;
   }
   if (value === null) return "z";
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? undefined : `D${value.getTime()}`;
   if (depth > 32) return undefined;
   if (Array.isArray(value)) {
     let out = "[";
@@ -154,36 +170,13 @@ const keyOf = (value: unknown, depth: number): string | undefined => {
     }
     return `${out}]`;
   }
-  if (isPlainObject(value)) {
-    let out = "{";
-    for (const name in value) {
-      if (name.charCodeAt(0) === 0x24 && !DETERMINISTIC_OPERATORS.has(name)) return undefined;
-      const key = keyOf(value[name], depth + 1);
-      if (key === undefined) return undefined;
-      out += `${JSON.stringify(name)}:${key},`;
-    }
-    return `${out}}`;
+  if (!isPlainObject(value)) return undefined;
+  let out = "{";
+  for (const name in value) {
+    if (name.charCodeAt(0) === 0x24 && !DETERMINISTIC.has(name)) return undefined;
+    const key = keyOf(value[name], depth + 1);
+    if (key === undefined) return undefined;
+    out += `${JSON.stringify(name)}:${key},`;
   }
-  return bsonKey(value);
-};
-
-/** A finite number other than -0: the values whose decimal text tells them apart. */
-const plainNumber = (n: number): boolean => Number.isFinite(n) && !Object.is(n, -0);
-
-/** The BSON values a read's filter commonly holds, each with a prefix of its own type. */
-const bsonKey = (value: object): string | undefined => {
-  if (value instanceof Date) return Number.isNaN(value.getTime()) ? undefined : `D${value.getTime()}`;
-  const typed = value as { _bsontype?: unknown; value?: unknown; unsigned?: unknown; toString(): string; toHexString?: () => string };
-  switch (typed._bsontype) {
-    case "ObjectId":
-      return `O${typed.toHexString?.()}`;
-    case "Int32":
-      return `I${typed.value}`;
-    case "Double":
-      return typeof typed.value === "number" && plainNumber(typed.value) ? `F${typed.value}` : undefined;
-    case "Long":
-      return `L${typed.unsigned ? "u" : ""}${typed.toString()}`;
-    default:
-      return undefined;
-  }
+  return `${out}}`;
 };

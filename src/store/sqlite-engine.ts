@@ -15,8 +15,7 @@ import { fencedTarget } from "../dataapi/fence";
 import { ensureCollection, forgetCatalog, hasTtlIndexes, indexesOf } from "./catalog";
 import { createIndexes, dropCollection, dropIndex, listCollections, renameCollection } from "./collections";
 import { assertReplacementDocument } from "./documents";
-import { READ_CACHE_BOUNDS, ReadCache, type ReadCacheBounds, readKey } from "./read-cache";
-import { aggregate, matching, select, selectMeasured } from "./reads";
+import { aggregate, matching, selectMeasured } from "./reads";
 import { applySchema } from "./schema";
 import type { Sql } from "./sql";
 import { expiryTurn, type TurnBounds, type TurnResult } from "./ttl";
@@ -36,20 +35,18 @@ export type { Sql } from "./sql";
  */
 export class SqliteEngine implements Engine {
   private readonly transaction: <T>(fn: () => T) => T;
-  private readonly reads: ReadCache;
+  private writeCount = 0;
+  private textCount = 0;
 
   constructor(
     private readonly sql: Sql,
     transaction: <T>(fn: () => T) => T,
-    readCache: ReadCacheBounds = READ_CACHE_BOUNDS,
   ) {
     applySchema(sql);
-    const reads = new ReadCache(readCache);
-    this.reads = reads;
-    // Every write runs in here, so a cached read never outlives the data it was read from. Emptied
-    // after too: a write that failed partway was rolled back, and nothing read meanwhile is kept.
+    // Every write runs in here. Counted after it too: a write that failed partway was rolled back,
+    // and nothing read meanwhile may pass for current.
     this.transaction = (fn) => {
-      reads.clear();
+      this.writeCount++;
       try {
         return transaction(fn);
       } catch (error) {
@@ -57,18 +54,28 @@ export class SqliteEngine implements Engine {
         forgetCatalog(sql);
         throw error;
       } finally {
-        reads.clear();
+        this.writeCount++;
       }
     };
   }
 
-  /** Answered from the cache of recent reads when the same read was answered since the last write (see ./read-cache.ts). */
+  /** Write transactions begun and ended so far: what was read at one count is current until it moves (see ./read-cache.ts). */
+  get writes(): number {
+    return this.writeCount;
+  }
+
+  /** The stored text reads have read so far: how much a read's answer was read from. */
+  get textRead(): number {
+    return this.textCount;
+  }
+
   async find(ns: Namespace, spec: FindSpec): Promise<Doc[]> {
-    const key = readKey(ns, spec);
-    const cached = key === undefined ? undefined : this.reads.get(key);
-    if (cached) return cached as Doc[];
+    return this.select(ns, spec);
+  }
+
+  private select(ns: Namespace, spec: FindSpec): Doc[] {
     const { docs, textLength } = selectMeasured(this.sql, ns, spec);
-    if (key !== undefined) this.reads.set(key, docs, textLength);
+    this.textCount += textLength;
     return docs;
   }
 
@@ -90,12 +97,12 @@ export class SqliteEngine implements Engine {
   /** Both reads at once in this object: no rename can come between them here. */
   async findFenced(ns: Namespace, fence: ReadFence, spec: FindSpec): Promise<Doc[] | null> {
     const target = this.fencedTarget(ns, fence);
-    return target === null ? null : select(this.sql, { ...ns, collection: target }, spec);
+    return target === null ? null : this.select({ ...ns, collection: target }, spec);
   }
 
   /** The collection the fence's guard names; null when no guard matches. */
   private fencedTarget(ns: Namespace, fence: ReadFence): string | null {
-    const [guard] = select(this.sql, { ...ns, collection: fence.collection }, { filter: fence.filter, projection: { [fence.target]: 1 }, limit: 1 });
+    const [guard] = this.select({ ...ns, collection: fence.collection }, { filter: fence.filter, projection: { [fence.target]: 1 }, limit: 1 });
     return fencedTarget(ns, fence, guard);
   }
 

@@ -1,27 +1,36 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { Double, Int32, Long, ObjectId } from "bson";
 import { describe, expect, it } from "vitest";
 import { DataClient } from "../../src/data/client";
 import { DuplicateKeyError } from "../../src/data/errors";
 import { ReadCache, readKey } from "../../src/store/read-cache";
 
 /**
- * The embedded store's cache of recent reads (src/store/read-cache.ts). A row rewritten behind the
- * engine's back, straight in SQLite, shows which reads the cache answered: they still see the old
- * row. Every write through the engine must make the next read see the new one.
+ * The embedded store's cache of the Worker's recent reads (src/store/read-cache.ts). A row
+ * rewritten behind the engine's back, straight in SQLite, shows which reads the cache answered:
+ * they still see the old row. Every write through the engine, over RPC or HTTP, must make the next
+ * read see the new one.
  */
 let counter = 0;
 const fresh = () => {
   const database = `reads_${Date.now().toString(36)}_${counter++}`;
   const stub = env.DATA_STORE.get(env.DATA_STORE.idFromName(database));
-  const client = new DataClient({ fetch: (r) => stub.fetch(r), baseUrl: "https://data-store.internal", dataSource: "t", database, retries: 0 });
+  // Over RPC, as the Worker calls its store; `overHttp` is the same store for anything else.
+  const client = new DataClient({
+    fetch: (r) => stub.fetch(r),
+    rpc: (action, body) => stub.action(action, body),
+    baseUrl: "https://data-store.internal",
+    dataSource: "t",
+    database,
+    retries: 0,
+  });
+  const overHttp = new DataClient({ fetch: (r) => stub.fetch(r), baseUrl: "https://data-store.internal", dataSource: "t", database, retries: 0 });
   /** Rewrites `v` of every stored document of the database, without the engine knowing. */
   const behindTheEngine = (from: string, to: string) =>
     runInDurableObject(stub, (_i, state) => {
       state.storage.sql.exec("UPDATE documents SET body = replace(body, ?, ?)", JSON.stringify(from), JSON.stringify(to));
     });
-  return { stub, client, orgs: client.collection("orgs"), behindTheEngine };
+  return { stub, client, overHttp, orgs: client.collection("orgs"), behindTheEngine };
 };
 
 const seeded = async () => {
@@ -49,8 +58,24 @@ describe("the store's cache of recent reads", () => {
     expect((await orgs.find({ slug: "acme" }, { projection: { _id: 0, v: 1 } })).map((d) => d.v)).toEqual(["new"]);
   });
 
+  it("keeps reads by id and by date, and leaves HTTP's reads and reads with a deadline uncached", async () => {
+    const { client, overHttp, orgs, behindTheEngine } = await seeded();
+    const at = new Date("2026-01-01T00:00:00Z");
+    const id = await orgs.insertOne({ slug: "dated", at, v: "old" });
+    const byId = { _id: id };
+    const byDate = { at };
+    expect(await orgs.findOne(byId)).toMatchObject({ v: "old" });
+    expect(await orgs.findOne(byDate)).toMatchObject({ v: "old" });
+    await behindTheEngine("old", "new");
+    expect(await orgs.findOne(byId)).toMatchObject({ v: "old" });
+    expect(await orgs.findOne(byDate)).toMatchObject({ v: "old" });
+    expect(await overHttp.collection("orgs").findOne(byId)).toMatchObject({ v: "new" });
+    expect(await client.collection("orgs", { deadline: new Date(Date.now() + 60_000) }).findOne(byId)).toMatchObject({ v: "new" });
+  });
+
   const writes: [string, (store: Awaited<ReturnType<typeof seeded>>) => Promise<unknown>][] = [
     ["insertOne, in another collection", ({ client }) => client.collection("elsewhere").insertOne({ x: 1 })],
+    ["insertOne over HTTP", ({ overHttp }) => overHttp.collection("elsewhere").insertOne({ x: 1 })],
     ["updateOne of another document", ({ orgs }) => orgs.updateOne({ slug: "other" }, { $set: { w: 1 } })],
     ["updateMany matching nothing", ({ orgs }) => orgs.updateMany({ slug: "nobody" }, { $set: { w: 1 } })],
     ["replaceOne", ({ orgs }) => orgs.replaceOne({ slug: "other" }, { slug: "other", v: "replaced" })],
@@ -111,24 +136,26 @@ describe("the store's cache of recent reads", () => {
 });
 
 describe("a read's cache key", () => {
-  const ns = { database: "db", collection: "orgs" };
-  const key = (filter: Record<string, unknown>, rest: Record<string, unknown> = {}) => readKey(ns, { filter, ...rest });
-  const id = new ObjectId();
+  const envelope = { dataSource: "t", database: "db", collection: "orgs" };
+  const key = (filter: Record<string, unknown>, rest: Record<string, unknown> = {}, action = "findOne") => readKey(action, { ...envelope, filter, ...rest });
+  const hex = "65a1b2c3d4e5f60718293a4b";
 
   it("tells apart values that JSON would write alike", () => {
+    // As the Worker's values travel (src/dataapi/wire.ts): BSON types as `$` tags, dates as Dates.
     const forms = [
-      key({ _id: id }),
-      key({ _id: id.toHexString() }),
+      key({ _id: { $oid: hex } }),
+      key({ _id: hex }),
       key({ n: 1 }),
-      key({ n: new Int32(1) }),
-      key({ n: new Double(1) }),
-      key({ n: Long.fromNumber(1) }),
+      key({ n: { $numberDouble: 1 } }),
+      key({ n: { $numberLong: "1" } }),
       key({ n: "1" }),
       key({ at: new Date(0) }),
       key({ at: new Date(0).toISOString() }),
       key({ at: 0 }),
       key({ n: null }),
       key({ n: "null" }),
+      key({ n: true }),
+      key({ n: "t" }),
       key({ n: [1, 2] }),
       key({ n: ["1,2"] }),
       key({ a: 1, b: 2 }),
@@ -138,28 +165,32 @@ describe("a read's cache key", () => {
     expect(new Set(forms).size).toBe(forms.length);
   });
 
-  it("tells apart the rest of the read, and where it reads", () => {
+  it("tells apart the action, the rest of the read, and where it reads", () => {
     const forms = [
       key({}),
+      key({}, {}, "find"),
       key({}, { projection: { a: 1 } }),
       key({}, { sort: { a: 1 } }),
       key({}, { sort: { a: -1 } }),
-      key({}, { limit: 1 }),
-      key({}, { skip: 1 }),
-      readKey({ ...ns, collection: "other" }, { filter: {} }),
-      readKey({ database: "dbo", collection: "rgs" }, { filter: {} }),
+      key({}, { limit: 1 }, "find"),
+      key({}, { skip: 1 }, "find"),
+      key({}, { collection: "other" }),
+      key({}, { database: "dbo", collection: "rgs" }),
     ];
+    expect(forms.every((k) => typeof k === "string")).toBe(true);
     expect(new Set(forms).size).toBe(forms.length);
-    expect(key({ slug: "acme" }, { limit: 1 })).toBe(readKey({ ...ns, deadline: 5 }, { filter: { slug: "acme" }, limit: 1 }));
   });
 
-  it("is none for a read it cannot tell apart or whose answer may change unwritten", () => {
+  it("is none for a write, a read with a deadline, or a read it cannot tell apart or whose answer may change unwritten", () => {
+    expect(key({}, { update: { $set: { a: 1 } } }, "updateOne")).toBeUndefined();
+    expect(key({}, {}, "countDocuments")).toBeUndefined();
+    expect(key({}, { deadline: Date.now() + 1000 })).toBeUndefined();
     const refused = [
-      { a: /x/ },
       { a: -0 },
       { a: Number.NaN },
-      { a: new Double(Number.NaN) },
+      { a: { $numberDouble: -0 } },
       { a: new Date(Number.NaN) },
+      { a: /x/ },
       { $expr: { $lt: ["$at", "$$NOW"] } },
       { $sampleRate: 0.5 },
       { a: { $where: "true" } },
@@ -173,39 +204,43 @@ describe("a read's cache key", () => {
 });
 
 describe("the cache's bounds", () => {
-  const doc = (n: number) => [{ n }];
+  const doc = (n: number) => ({ status: 200, body: { document: { n } } });
 
   it("drops the least recently used answer first", () => {
-    const cache = new ReadCache({ entries: 2, textLength: 1_000, answerTextLength: 100 });
-    cache.set("a", doc(1), 10);
-    cache.set("b", doc(2), 10);
-    expect(cache.get("a")).toEqual(doc(1));
-    cache.set("c", doc(3), 10);
-    expect(cache.get("b")).toBeUndefined();
-    expect(cache.get("a")).toEqual(doc(1));
-    expect(cache.get("c")).toEqual(doc(3));
+    const cache = new ReadCache<ReturnType<typeof doc>>({ entries: 2, textLength: 1_000, answerTextLength: 100 });
+    cache.set("a", doc(1), 10, 0);
+    cache.set("b", doc(2), 10, 0);
+    expect(cache.get("a", 0)).toEqual(doc(1));
+    cache.set("c", doc(3), 10, 0);
+    expect(cache.get("b", 0)).toBeUndefined();
+    expect(cache.get("a", 0)).toEqual(doc(1));
+    expect(cache.get("c", 0)).toEqual(doc(3));
   });
 
-  it("keeps the stored text under its bound, and no answer longer than its own", () => {
-    const cache = new ReadCache({ entries: 100, textLength: 100, answerTextLength: 60 });
-    cache.set("a", doc(1), 40);
-    cache.set("b", doc(2), 40);
-    cache.set("c", doc(3), 40);
-    expect([cache.get("a"), cache.get("b"), cache.get("c")].map((d) => d !== undefined)).toEqual([false, true, true]);
-    cache.set("big", doc(4), 70);
-    expect(cache.get("big")).toBeUndefined();
+  it("keeps the stored text under its bound, and no answer read from more than its own", () => {
+    const cache = new ReadCache<ReturnType<typeof doc>>({ entries: 100, textLength: 100, answerTextLength: 60 });
+    cache.set("a", doc(1), 40, 0);
+    cache.set("b", doc(2), 40, 0);
+    cache.set("c", doc(3), 40, 0);
+    expect([cache.get("a", 0), cache.get("b", 0), cache.get("c", 0)].map((d) => d !== undefined)).toEqual([false, true, true]);
+    cache.set("big", doc(4), 70, 0);
+    expect(cache.get("big", 0)).toBeUndefined();
     expect(cache.size).toBe(2);
-    cache.clear();
+  });
+
+  it("forgets everything once the engine's count of writes moves", () => {
+    const cache = new ReadCache<ReturnType<typeof doc>>();
+    cache.set("a", doc(1), 10, 4);
+    expect(cache.get("a", 4)).toEqual(doc(1));
+    expect(cache.get("a", 6)).toBeUndefined();
     expect(cache.size).toBe(0);
+    expect(cache.get("a", 4)).toBeUndefined();
   });
 
   it("freezes what it keeps, so a reader cannot change it for the next", () => {
-    const cache = new ReadCache();
-    const docs = [{ nested: { list: [1] } }];
-    cache.set("k", docs, 10);
-    const kept = cache.get("k") as typeof docs;
-    expect(() => {
-      (kept[0] as { nested: { list: number[] } }).nested.list.push(2);
-    }).toThrow(TypeError);
+    const cache = new ReadCache<{ nested: { list: number[] } }[]>();
+    cache.set("k", [{ nested: { list: [1] } }], 10, 0);
+    const kept = cache.get("k", 0);
+    expect(() => kept?.[0]?.nested.list.push(2)).toThrow(TypeError);
   });
 });
