@@ -30,14 +30,35 @@ const finalize = (response: Response, request: AppRequest, env: Env) => {
 /** OpenAPI's `{id}` is itty-router's `:id` (one non-empty segment). */
 const routerPath = (path: string) => path.replace(/\{(\w+)\}/g, ":$1");
 
-/**
- * The routes without path parameters, by method and path, each unless a route declared before it
- * would match its path (itty-router takes the first that matches): found in one lookup where
- * itty-router tries the routes' patterns in turn. Built on the first request, not at start.
- */
-let exact: Map<string, ReturnType<typeof serve>> | undefined;
+/** The router, the declared routes as itty-router compiled them, and the routes found by exact path. */
+interface Routing {
+  router: ReturnType<typeof Router<AppRequest, [Env, ExecutionContext]>>;
+  /** As itty-router compiled them, so a 405 means exactly "another method would match". */
+  declared: ReturnType<typeof Router<AppRequest, [Env, ExecutionContext]>>["routes"];
+  /**
+   * The routes without path parameters, by method and path, each unless a route declared before it
+   * would match its path (itty-router takes the first that matches): found in one lookup where
+   * itty-router tries the routes' patterns in turn.
+   */
+  exact: Map<string, ReturnType<typeof serve>>;
+}
 
-const exactRoutes = () => {
+/**
+ * Built on the first request, not at start: compiling a pattern for each of the routes was part
+ * of every isolate's start, before its first request could be answered anyway.
+ */
+let routing: Routing | undefined;
+
+const routingOnce = (): Routing => {
+  if (routing) return routing;
+  const base = Router<AppRequest, [Env, ExecutionContext]>({ before: [withState, preflight, exactRoute], catch: toResponse, finally: [finalize] });
+  for (const route of ROUTES) base[route.method](routerPath(route.path), serve(route));
+  const declared = [...base.routes];
+  routing = { router: base.all("*", unmatched), declared, exact: exactRoutes(declared) };
+  return routing;
+};
+
+const exactRoutes = (declared: Routing["declared"]) => {
   const found = new Map<string, ReturnType<typeof serve>>();
   // Each route's own handler as itty-router holds it; a route kept without its path counts as one with parameters.
   declared.forEach(([method, , [handler], path = ":"], i) => {
@@ -51,19 +72,12 @@ const exactRoutes = () => {
 /** Router `before` stage: a route found by its exact path is served at once; any other request goes on to itty-router's list. */
 const exactRoute = (request: AppRequest, env: Env) => {
   const path = new URL(request.url).pathname;
-  exact ??= exactRoutes();
-  const handler = exact.get(`${request.method} ${path}`);
+  const handler = routingOnce().exact.get(`${request.method} ${path}`);
   if (!handler) return undefined;
   request.params = {};
   request.route = path;
   return handler(request, env);
 };
-
-const base = Router<AppRequest, [Env, ExecutionContext]>({ before: [withState, preflight, exactRoute], catch: toResponse, finally: [finalize] });
-for (const route of ROUTES) base[route.method](routerPath(route.path), serve(route));
-
-/** The declared routes as itty-router compiled them, so a 405 means exactly "another method would match". */
-const declared = [...base.routes];
 
 /**
  * Unknown paths are FastAPI's 404; known paths with the wrong method its 405. Under /platform the
@@ -71,9 +85,9 @@ const declared = [...base.routes];
  */
 const unmatched = async (request: AppRequest, env: Env) => {
   const path = new URL(request.url).pathname;
-  const known = declared.some(([, pattern]) => pattern.test(path));
+  const known = routingOnce().declared.some(([, pattern]) => pattern.test(path));
   if (known && path.startsWith("/platform/")) await requireOperator(request, env, "read");
   throw new AppError(known ? "METHOD_NOT_ALLOWED" : "NOT_FOUND");
 };
 
-export const router = base.all("*", unmatched);
+export const router = { fetch: (request: Request, env: Env, ctx: ExecutionContext) => routingOnce().router.fetch(request, env, ctx) };
