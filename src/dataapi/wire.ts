@@ -38,6 +38,9 @@ const plainKey = (key: string): boolean => !(key.charCodeAt(0) === 0x24 && EJSON
 
 const NOT_CARRIED = Symbol("not carried");
 
+/** The tags `tagged` writes: the only `$` names of a tree that travels (the read cache's keys allow them). */
+export const CARRIED_TAGS = ["$oid", "$numberDouble", "$numberLong", "$numberDecimal"] as const;
+
 /** How a BSON class travels; `relaxed` for answers, whose numbers the reader gets as JS numbers. */
 const tagged = (value: object, relaxed: boolean): unknown => {
   if (value instanceof Date) return Number.isNaN(value.getTime()) ? NOT_CARRIED : value;

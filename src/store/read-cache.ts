@@ -1,5 +1,6 @@
 import { isPlainObject } from "../dataapi/ejson";
 import type { Doc } from "../dataapi/engine";
+import { CARRIED_TAGS } from "../dataapi/wire";
 
 /**
  * The answers of the Worker's recent reads, by what each asked, inside the Durable Object that
@@ -124,10 +125,7 @@ const DETERMINISTIC = new Set([
   "$regex",
   "$options",
   "$slice",
-  "$oid",
-  "$numberLong",
-  "$numberDouble",
-  "$numberDecimal",
+  ...CARRIED_TAGS,
 ]);
 
 /**

@@ -2,7 +2,7 @@ import { Binary, BSONRegExp, Decimal128, Double, EJSON, Int32, Long, ObjectId, T
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { parseEjson, parseTypedEjson, stringifyEjson } from "../../src/dataapi/ejson";
-import { answerValue, readAnswerValue, readRequestValue, requestValue } from "../../src/dataapi/wire";
+import { answerValue, CARRIED_TAGS, readAnswerValue, readRequestValue, requestValue } from "../../src/dataapi/wire";
 import { decodeDocument, encodeDocument } from "../../src/store/documents";
 import { compactNumbers } from "../../src/store/stored-form";
 
@@ -64,6 +64,32 @@ describe("structured-clone values between the Worker and its Durable Object", ()
       }),
       { numRuns: 2000 },
     );
+  });
+
+  it("writes no $ name but its tags, which the read cache's keys allow (src/store/read-cache.ts)", () => {
+    const dollarNames = (tree: unknown, into: Set<string>): Set<string> => {
+      if (tree && typeof tree === "object" && !(tree instanceof Date)) {
+        for (const [name, inner] of Object.entries(tree)) {
+          if (name.startsWith("$")) into.add(name);
+          dollarNames(inner, into);
+        }
+      }
+      return into;
+    };
+    // The names the conversion wrote: those of the value sent that the document did not hold itself.
+    const written = (doc: unknown): string[] => {
+      const own = dollarNames(doc, new Set());
+      return [...dollarNames(requestValue(doc as Record<string, unknown>), new Set())].filter((name) => !own.has(name));
+    };
+    const carried = new Set<string>(CARRIED_TAGS);
+    fc.assert(
+      fc.property(value, (doc) => {
+        for (const name of written(doc)) expect(carried).toContain(name);
+      }),
+      { numRuns: 2000 },
+    );
+    const every = { a: new ObjectId(), b: new Double(1.5), c: Long.fromNumber(2 ** 60), d: Decimal128.fromString("1.5") };
+    expect(written(every).sort()).toEqual([...CARRIED_TAGS].sort());
   });
 
   it("carries the documents a record page holds", () => {
