@@ -16,7 +16,11 @@ export interface ReadCacheBounds {
   entries: number;
   /** Stored text the answers were read from, all together (UTF-16 code units, as SQLite gave them). */
   textLength: number;
-  /** An answer read from more than this is never kept: a cache of a few pages, not of a collection. */
+  /**
+   * An answer longer than this is never kept: a cache of a few pages, not of a collection. Its
+   * length is the stored text it was read from, which it cannot exceed; a read that took more text
+   * than this (a few fields projected from a large document) is measured by the answer itself.
+   */
   answerTextLength: number;
 }
 
@@ -59,7 +63,8 @@ export class ReadCache<T> {
   /** Keeps `value` (frozen: every later reader shares it), read at `writes` from `textLength` of stored text, when it fits the bounds. */
   set(key: string, value: T, textLength: number, writes: number): void {
     this.at(writes);
-    const length = textLength + key.length;
+    const most = this.bounds.answerTextLength - key.length;
+    const length = key.length + (textLength <= most ? textLength : most - roomLeft(value, most));
     if (length > this.bounds.answerTextLength || this.bounds.entries < 1) return;
     this.forget(key);
     while (this.entries.size >= this.bounds.entries || (this.entries.size > 0 && this.textLength + length > this.bounds.textLength)) {
@@ -84,6 +89,23 @@ export class ReadCache<T> {
     this.textLength -= entry.length;
   }
 }
+
+/**
+ * `room` less about what `value` would take as JSON text (a number, a date or anything else not
+ * text counted at the most its text can take), and negative as soon as the value is larger,
+ * without reading on.
+ */
+const roomLeft = (value: unknown, room: number): number => {
+  if (room < 0) return room;
+  if (typeof value === "string") return room - value.length - 3;
+  if (typeof value !== "object" || value === null || value instanceof Date) return room - 27;
+  let left = room - 2;
+  for (const [name, inner] of Array.isArray(value) ? value.entries() : Object.entries(value)) {
+    left = roomLeft(inner, left - String(name).length - 4);
+    if (left < 0) break;
+  }
+  return left;
+};
 
 /**
  * Plain objects and arrays frozen through, so code that changed a shared answer would fail loudly

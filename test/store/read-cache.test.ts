@@ -127,6 +127,21 @@ describe("the store's cache of recent reads", () => {
     }
   });
 
+  it("keeps a few fields of a document larger than an answer may be, never the whole of it", async () => {
+    const { orgs, behindTheEngine } = await seeded();
+    await orgs.insertOne({
+      slug: "crowded",
+      v: "old",
+      members: Array.from({ length: 2000 }, (_, i) => ({ email: `member-${i}@example.com`, role: "member" })),
+    });
+    const crowded = { slug: "crowded" };
+    expect(await orgs.findOne(crowded, { projection: { _id: 0, v: 1 } })).toEqual({ v: "old" });
+    expect(await orgs.findOne(crowded)).toMatchObject({ v: "old" });
+    await behindTheEngine("old", "new");
+    expect(await orgs.findOne(crowded, { projection: { _id: 0, v: 1 } })).toEqual({ v: "old" });
+    expect(await orgs.findOne(crowded)).toMatchObject({ v: "new" });
+  });
+
   it("hands every reader its own copy: what one caller changes, the next does not see", async () => {
     const { orgs } = await seeded();
     const first = (await orgs.findOne(acme)) as Record<string, unknown>;
@@ -217,15 +232,25 @@ describe("the cache's bounds", () => {
     expect(cache.get("c", 0)).toEqual(doc(3));
   });
 
-  it("keeps the stored text under its bound, and no answer read from more than its own", () => {
-    const cache = new ReadCache<ReturnType<typeof doc>>({ entries: 100, textLength: 100, answerTextLength: 60 });
+  it("keeps the stored text under its bound, and no answer longer than its own", () => {
+    const cache = new ReadCache<{ status: number; body: { document: { n: number | string } } }>({ entries: 100, textLength: 100, answerTextLength: 60 });
     cache.set("a", doc(1), 40, 0);
     cache.set("b", doc(2), 40, 0);
     cache.set("c", doc(3), 40, 0);
     expect([cache.get("a", 0), cache.get("b", 0), cache.get("c", 0)].map((d) => d !== undefined)).toEqual([false, true, true]);
-    cache.set("big", doc(4), 70, 0);
+    // Read from more text than an answer may take: measured by the answer itself.
+    cache.set("big", { status: 200, body: { document: { n: "x".repeat(40) } } }, 70, 0);
     expect(cache.get("big", 0)).toBeUndefined();
     expect(cache.size).toBe(2);
+  });
+
+  it("measures an answer read from more text than an answer may take by the answer itself", () => {
+    const cache = new ReadCache<ReturnType<typeof doc>>({ entries: 100, textLength: 400, answerTextLength: 200 });
+    cache.set("a", doc(1), 150, 0);
+    // A few fields of a large document: kept, and counted as long as the answer is, not the text.
+    cache.set("projected", doc(5), 10_000, 0);
+    expect(cache.get("projected", 0)).toEqual(doc(5));
+    expect(cache.get("a", 0)).toEqual(doc(1));
   });
 
   it("forgets everything once the engine's count of writes moves", () => {
