@@ -1,6 +1,7 @@
 // A Worker as production runs it, for the bench: the built script served by workerd through
-// Miniflare's API, with the bindings its wrangler config declares, and nothing of `wrangler dev`
-// in front of it (no development proxy, no inspector, no log shipping to a Node terminal).
+// Miniflare's API, with the bindings its wrangler config declares (the assets and the Rate
+// Limiting bindings answered as deployed, below), and nothing of `wrangler dev` in front of it
+// (no development proxy, no inspector, no log shipping to a Node terminal).
 // workerd writes each log line to its stdout, as a deployed runtime hands it to its log pipeline.
 //
 //   node bench/workerd.mjs --config <wrangler.toml> --script <built module> --port <n>
@@ -9,8 +10,10 @@
 // Run as a child process of its own (bench/processes.mjs), so that its CPU time (Node's and
 // workerd's) is read apart from the load generator's. It prints "ready <url>" once it answers.
 
+import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { dirname, extname, join, normalize, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { convertV4MiniflareOptions, Log, LogLevel, Miniflare } from "miniflare";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
 
@@ -48,8 +51,46 @@ const TYPES = {
   ".png": "image/png",
   ".svg": "image/svg+xml",
 };
-const { assets, ...direct } = workerOptions;
+const { assets, ratelimits, ...direct } = workerOptions;
 if (assets) direct.serviceBindings = { ...direct.serviceBindings, [assets.binding]: assetsFrom(assets.directory) };
+
+/**
+ * Deployed, a Rate Limiting binding counts on the machine the Worker runs on and settles with
+ * its location in the background: the call costs the Worker next to nothing. Locally Miniflare
+ * answers each call with an HTTP request into a Durable Object that writes the count to SQLite on
+ * disk, in the same workerd thread as the Worker. So each binding is answered here by the
+ * in-memory counter `npm run serve` uses (scripts/serve/ratelimit.js), in a Worker of its own
+ * reached over RPC: one call between isolates is left of what the deployed binding does not cost.
+ */
+const LIMITERS = "bench-ratelimits";
+const limiterWorker = (specs) => {
+  const limiter = join(dirname(fileURLToPath(import.meta.url)), "..", "scripts", "serve", "ratelimit.js");
+  const classes = Object.entries(specs).map(
+    ([name, { simple }]) =>
+      `const ${name}_COUNTER = makeRateLimiter(${JSON.stringify(simple)});\n` +
+      `export class ${name} extends WorkerEntrypoint { limit(options) { return ${name}_COUNTER.limit(options); } }`,
+  );
+  return {
+    name: LIMITERS,
+    // The first module is the Worker's main one.
+    modules: [
+      {
+        type: "ESModule",
+        path: "/limiters/limiters.js",
+        contents: ['import { WorkerEntrypoint } from "cloudflare:workers";', 'import makeRateLimiter from "./ratelimit.js";', ...classes].join("\n"),
+      },
+      { type: "ESModule", path: "/limiters/ratelimit.js", contents: readFileSync(limiter, "utf8") },
+    ],
+    modulesRoot: "/limiters",
+    compatibilityDate: workerOptions.compatibilityDate,
+  };
+};
+const limited = ratelimits && Object.keys(ratelimits).length > 0 && !args.includes("--asset-router");
+if (limited)
+  direct.serviceBindings = {
+    ...direct.serviceBindings,
+    ...Object.fromEntries(Object.keys(ratelimits).map((name) => [name, { name: LIMITERS, entrypoint: name }])),
+  };
 const script = resolve(one("--script"));
 
 const mf = new Miniflare(
@@ -64,6 +105,7 @@ const mf = new Miniflare(
         // Cron Triggers only fire when asked for (wrangler dev does the same): none during a measurement.
         cronTriggers: undefined,
       },
+      ...(limited ? [limiterWorker(ratelimits)] : []),
     ],
     // No download of request.cf from Cloudflare: loopback only.
     cf: false,
