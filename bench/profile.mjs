@@ -1,4 +1,4 @@
-// `npm run bench:profile [-- --endpoint get,records,page,login,get-token] [-- --seconds 5]`: where an
+// `npm run bench:profile [-- --endpoint get,records,page,login,get-token] [-- --seconds 5] [-- --functions 30]`: where an
 // endpoint's CPU goes inside the isolate, by module and by function, from V8's sampling profiler.
 //
 // The service is built as `wrangler deploy` builds it but unminified (names kept; its source map
@@ -154,7 +154,8 @@ export const printProfile = ({ endpoint, connections, result, byModule, byFuncti
 
 const main = async () => {
   const endpoints = argument("--endpoint", "get").split(",");
-  for (const profile of await profileEndpoints(endpoints, Number(argument("--seconds", "5")))) printProfile(profile);
+  for (const profile of await profileEndpoints(endpoints, Number(argument("--seconds", "5"))))
+    printProfile(profile, { functions: Number(argument("--functions", "30")) });
 };
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
