@@ -5,7 +5,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
-import { measureStart } from "../scripts/bundle-report.ts";
+import { measureStart, startTimes } from "../scripts/bundle-report.ts";
 import { ROOT } from "./processes.mjs";
 
 const UPLOADED = /\.(m?js|wasm)$/;
@@ -31,9 +31,10 @@ export const buildWorker = (root, outdir, args = []) =>
   });
 
 /**
- * Runs in the background while the Workers start: it only needs the CPU before the load begins.
- * The built folder is kept for `measureStart`, which the bench calls once every server has stopped:
- * a start time taken beside starting Workers would measure the machine's load.
+ * Builds the bundle the servers run and measures its size. `measureStart` imports it in fresh
+ * processes, never beside a running server (that would measure the server's load): the bench calls
+ * it before the servers start and again once they have stopped, and each call answers the start
+ * times of every sample so far, minutes apart, since the machine has slow spells of its own.
  */
 export const bundleSize = async () => {
   const outdir = mkdtempSync(join(tmpdir(), "oms-bundle-"));
@@ -51,7 +52,11 @@ export const bundleSize = async () => {
     }
     // Wrangler prints its own estimate ("Total Upload: … / gzip: … KiB"): shown beside ours as a cross-check.
     const wranglerGzipKiB = Number(stdout.match(/gzip: ([\d.]+) KiB/)?.[1]) || undefined;
-    const measure = () => measureStart(join(outdir, "index.js")).finally(discard);
+    const samplesMs = [];
+    const measure = async () => {
+      samplesMs.push(...(await measureStart(join(outdir, "index.js"))).samplesMs);
+      return startTimes(samplesMs);
+    };
     return { outdir, files, raw, gzipped, wranglerGzipKiB, measureStart: measure, discard };
   } catch (error) {
     discard();

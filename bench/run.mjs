@@ -73,6 +73,8 @@ const main = async () => {
   // The build comes first: the production-like servers run exactly what `wrangler deploy` uploads.
   const size = await bundleSize();
   const built = join(size.outdir, "index.js");
+  // Before any server starts, and again once they have all stopped (below).
+  await size.measureStart().catch(() => undefined);
   const secret = randomBytes(32).toString("hex");
   const config = join(ROOT, "wrangler.toml");
   const bareConfig = join(ROOT, "bench", "bare-wrangler.toml");
@@ -137,8 +139,10 @@ const main = async () => {
   // of the same code, on a server of its own once the measured ones have stopped (bench/profile.mjs).
   console.log(`bench: profiling GET /org/get and a record page after ${seconds()}`);
   const profiles = await profileEndpoints(["get", "page"], plan.profileSeconds).catch((error) => ({ error }));
-  // With every server stopped, so that the start time is the module's and not the machine's load.
+  // With every server stopped, so that the start time is the module's and not the machine's load;
+  // judged over these samples and the ones taken before the servers started.
   size.start = await size.measureStart().catch((error) => ({ error }));
+  size.discard();
 
   const rows = summarise(samples);
   printTable(rows);

@@ -124,19 +124,31 @@ export const schemasBuilt = async (bundle: string): Promise<SchemasBuilt> => {
   return JSON.parse(stdout) as SchemasBuilt;
 };
 
+/** Start times in milliseconds: the fastest is the figure judged, the median is shown beside it. */
+export interface StartTimes {
+  fastestMs: number;
+  medianMs: number;
+  samplesMs: number[];
+  node: string;
+}
+
+export const startTimes = (samplesMs: number[]): StartTimes => {
+  const sorted = [...samplesMs].sort((a, b) => a - b);
+  return { fastestMs: sorted[0] ?? Number.NaN, medianMs: sorted[Math.floor(sorted.length / 2)] ?? Number.NaN, samplesMs, node: process.version };
+};
+
 /**
  * Milliseconds to import the built module (read, parse, compile and run its top level) in each of
  * `samples` fresh Node processes: a stand-in for the time an isolate spends before its first
  * request. Rewrites the bundle beside itself to import the stub instead of `cloudflare:*`.
  *
  * The figure judged is the fastest process. The import is the same work every time, and the
- * machine only ever adds to it: on this 2-core virtual machine about one process in four, at
- * random and sometimes several in a row, ran the whole import about 45% slower, its CPU time as
- * long as its wall time, with V8's helper threads or without them and on either core. A median of
- * seven then measured the machine whenever four of them were slow (docs/benchmarks.md, "Module
- * evaluation: the fastest of nine"). The median is reported beside it.
+ * machine only ever adds to it: this 2-core virtual machine runs every process about 45% slower
+ * for spells of tens of seconds at a time (after a load of its own, and also when idle), its CPU
+ * time then as long as its wall time. A median measured whichever spell it fell in
+ * (docs/benchmarks.md, "Module evaluation: the fastest process").
  */
-export const measureStart = async (bundle: string, samples = 9): Promise<{ fastestMs: number; medianMs: number; samplesMs: number[]; node: string }> => {
+export const measureStart = async (bundle: string, samples = 9): Promise<StartTimes> => {
   const runnable = runnableInNode(bundle);
   const { NODE_COMPILE_CACHE: _cache, ...inherited } = process.env;
   const env = { ...inherited, NODE_DISABLE_COMPILE_CACHE: "1" };
@@ -145,8 +157,7 @@ export const measureStart = async (bundle: string, samples = 9): Promise<{ faste
     const { stdout } = await run(process.execPath, ["--input-type=module", "--eval", CHILD, runnable], { env, timeout: 60_000 });
     samplesMs.push(Number(stdout));
   }
-  const sorted = [...samplesMs].sort((a, b) => a - b);
-  return { fastestMs: sorted[0] ?? Number.NaN, medianMs: sorted[Math.floor(sorted.length / 2)] ?? Number.NaN, samplesMs, node: process.version };
+  return startTimes(samplesMs);
 };
 
 /** The start-time goal (issue 33): module evaluation as measured above, on this machine. */
