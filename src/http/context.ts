@@ -34,6 +34,8 @@ export interface RequestState {
   permission?: Permission;
   /** The matched route admits a team's lead without its permission (`Route.leadMay`). */
   leadMay?: true;
+  /** The response `secured` built with every header `finish` would add already in place. */
+  secured?: Response;
 }
 
 export type AppRequest = IRequest & { state: RequestState };
@@ -53,8 +55,12 @@ export const withState = (request: IRequest, _env: Env, ctx?: ExecutionContext):
 
 /** The domain's dependencies for this request, built on first use (routes without data never pay for them). */
 export const depsFor = async (request: AppRequest, env: Env): Promise<Deps> => {
+  if (request.state.deps) return request.state.deps;
+  const deps = await createDeps(env, request.state.ctx);
   let throttled: Promise<void> | undefined;
-  request.state.deps ??= { ...(await createDeps(env, request.state.ctx)), throttleCredentials: () => (throttled ??= throttleClient(request, env)) };
+  // createDeps builds a new object for each call: this request's alone.
+  deps.throttleCredentials = () => (throttled ??= throttleClient(request, env));
+  request.state.deps ??= deps;
   return request.state.deps;
 };
 

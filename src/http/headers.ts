@@ -1,16 +1,5 @@
 import type { AppRequest, RequestState } from "./context";
-
-const SECURITY_HEADERS: Record<string, string> = {
-  "x-content-type-options": "nosniff",
-  "x-frame-options": "DENY",
-  "referrer-policy": "no-referrer",
-  "cross-origin-opener-policy": "same-origin",
-  // The docs pages load their scripts and styles from this origin only; Swagger UI needs inline styles.
-  "content-security-policy": "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'",
-};
-
-/** Responses built with every header `finish` would add already in place (see `secured`). */
-const prepared = new WeakSet<Response>();
+import { SECURITY_HEADERS } from "./security-headers";
 
 /** The request's own headers: its id, and the data round trips it made before its answer. */
 const requestHeaders = (state: RequestState): Record<string, string> => ({
@@ -26,7 +15,9 @@ const requestHeaders = (state: RequestState): Record<string, string> => ({
  */
 export const secured = (build: (headers: Record<string, string>) => Response, own?: HeadersInit, state?: RequestState): Response => {
   const response = build({ ...SECURITY_HEADERS, ...(own ? Object.fromEntries(new Headers(own)) : {}), ...(state ? requestHeaders(state) : {}) });
-  if (state) prepared.add(response);
+  // Noted on the request, not in a WeakSet of responses: one entry per request would pile up
+  // between collections, and weak tables are the costliest thing a collection walks.
+  if (state) state.secured = response;
   return response;
 };
 
@@ -37,7 +28,7 @@ export const secured = (build: (headers: Record<string, string>) => Response, ow
 export const finish = (response: Response, request: AppRequest): Response => {
   const { state } = request;
   let mutable = response;
-  if (!prepared.has(response)) {
+  if (state?.secured !== response) {
     // The routes' own responses have mutable headers; only a response from elsewhere needs a copy.
     mutable = isMutable(response) ? response : new Response(response.body, response);
     for (const [name, value] of Object.entries(SECURITY_HEADERS)) if (!mutable.headers.has(name)) mutable.headers.set(name, value);
