@@ -144,33 +144,49 @@ export class DataClient {
     const { rpc, baseUrl, apiKey } = this.options;
     const value = rpc ? requestValue(envelope) : undefined;
     const text = value ? undefined : stringifyEjson(envelope);
-    // A timer cleared as soon as the answer is read: AbortSignal.timeout would keep one alive for
-    // the whole deadline after every call, and the runtime caps how many may be pending at once.
-    let expire: (reason: unknown) => void = () => {};
-    const timedOut = new Promise<never>((_, reject) => {
-      expire = reject;
-    });
-    const timer = setTimeout(() => expire(new DOMException("data call timed out", "TimeoutError")), timeoutMs);
     try {
       if (rpc) {
-        const answer = await Promise.race([rpc(action, value ?? (text as string)), timedOut]);
+        const answer = await withinDeadline(rpc(action, value ?? (text as string)), timeoutMs);
         return { status: answer.status, text: answer.body };
       }
       const headers: Record<string, string> = { "content-type": "application/ejson", accept: "application/ejson" };
       if (apiKey) headers.apiKey = apiKey;
       const abort = new AbortController();
-      timedOut.catch((reason) => abort.abort(reason));
       const request = new Request(`${baseUrl.replace(/\/$/, "")}/action/${action}`, { method: "POST", headers, body: text, signal: abort.signal });
-      const response = await Promise.race([this.options.fetch(request), timedOut]);
+      // The deadline covers the answer's body too, and stops the fetch when it passes.
+      const answered = this.options.fetch(request).then(async (response) => ({ status: response.status, bytes: await response.arrayBuffer() }));
+      const { status, bytes } = await withinDeadline(answered, timeoutMs, (reason) => abort.abort(reason));
       // EJSON is UTF-8 JSON; decode the bytes ourselves (the runtime only trusts text/* for .text()).
-      return { status: response.status, text: new TextDecoder().decode(await Promise.race([response.arrayBuffer(), timedOut])) };
+      return { status, text: new TextDecoder().decode(bytes) };
     } catch (error) {
       throw new DataUnavailableError(`data store unreachable: ${error instanceof Error ? error.name : "error"}`);
-    } finally {
-      clearTimeout(timer);
     }
   }
 }
+
+/**
+ * `answer`, or a TimeoutError once `timeoutMs` pass first. One timer, cleared as soon as the answer
+ * comes: AbortSignal.timeout would keep one alive for the whole deadline after every call, and the
+ * runtime caps how many may be pending at once.
+ */
+const withinDeadline = <T>(answer: Promise<T>, timeoutMs: number, onTimeout?: (reason: unknown) => void): Promise<T> =>
+  new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      const reason = new DOMException("data call timed out", "TimeoutError");
+      onTimeout?.(reason);
+      reject(reason);
+    }, timeoutMs);
+    answer.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
+  });
 
 /** One collection's actions, named as the MongoDB driver names them. */
 export class Collection<T extends Doc = Doc> {
