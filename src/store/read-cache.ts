@@ -160,43 +160,58 @@ const DETERMINISTIC = new Set([
  */
 export const readKey = (action: string, body: Record<string, unknown>): string | undefined => {
   if (!READ_ACTIONS.has(action) || "deadline" in body) return undefined;
-  const key = keyOf(body, 0);
-  return key === undefined || key.length > MAX_KEY_LENGTH ? undefined : `${action}${key}`;
+  const kind = keyable(body, 0);
+  if (kind === NOT_KEYABLE) return undefined;
+  // One native pass once the tree is known to be plain JSON; dates, which JSON writes as strings,
+  // as `{"$date": ms}`, a name no keyable tree holds.
+  const key = `${action}${JSON.stringify(body, kind === DATED ? withDates : undefined)}`;
+  return key.length > MAX_KEY_LENGTH ? undefined : key;
 };
 
-const keyOf = (value: unknown, depth: number): string | undefined => {
+const NOT_KEYABLE = 0;
+const PLAIN = 1;
+const DATED = 2;
+
+/** Whether JSON text tells `value` apart from every other keyable tree (with dates marked, DATED), without building anything. */
+const keyable = (value: unknown, depth: number): typeof NOT_KEYABLE | typeof PLAIN | typeof DATED => {
   switch (typeof value) {
     case "string":
-      return value.startsWith("$$") ? undefined : JSON.stringify(value);
+      return value.startsWith("$$") ? NOT_KEYABLE : PLAIN;
     case "boolean":
-      return value ? "t" : "f";
+      return PLAIN;
     case "number":
-      // The decimal text tells apart every finite number but -0.
-      return Number.isFinite(value) && !Object.is(value, -0) ? `n${value}` : undefined;
+      // JSON's decimal text tells apart every finite number but -0.
+      return Number.isFinite(value) && !Object.is(value, -0) ? PLAIN : NOT_KEYABLE;
     case "object":
       break;
     default:
-      return undefined;
+      return NOT_KEYABLE;
   }
-  if (value === null) return "z";
-  if (value instanceof Date) return Number.isNaN(value.getTime()) ? undefined : `D${value.getTime()}`;
-  if (depth > 32) return undefined;
+  if (value === null) return PLAIN;
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? NOT_KEYABLE : DATED;
+  if (depth > 32) return NOT_KEYABLE;
+  let kind: typeof PLAIN | typeof DATED = PLAIN;
   if (Array.isArray(value)) {
-    let out = "[";
-    for (const item of value) {
-      const key = keyOf(item, depth + 1);
-      if (key === undefined) return undefined;
-      out += `${key},`;
+    // Indexed, so a hole is read as the undefined it is.
+    for (let i = 0; i < value.length; i++) {
+      const inner = keyable(value[i], depth + 1);
+      if (inner === NOT_KEYABLE) return NOT_KEYABLE;
+      if (inner === DATED) kind = DATED;
     }
-    return `${out}]`;
+    return kind;
   }
-  if (!isPlainObject(value)) return undefined;
-  let out = "{";
+  if (!isPlainObject(value)) return NOT_KEYABLE;
   for (const name in value) {
-    if (name.charCodeAt(0) === 0x24 && !DETERMINISTIC.has(name)) return undefined;
-    const key = keyOf(value[name], depth + 1);
-    if (key === undefined) return undefined;
-    out += `${JSON.stringify(name)}:${key},`;
+    if (name.charCodeAt(0) === 0x24 && !DETERMINISTIC.has(name)) return NOT_KEYABLE;
+    const inner = keyable(value[name], depth + 1);
+    if (inner === NOT_KEYABLE) return NOT_KEYABLE;
+    if (inner === DATED) kind = DATED;
   }
-  return `${out}}`;
+  return kind;
 };
+
+/** JSON.stringify's replacer: a date as its time (the replacer sees the text `toJSON` made of it, `this[name]` the date). */
+function withDates(this: Record<string, unknown>, name: string, value: unknown): unknown {
+  const raw = this[name];
+  return raw instanceof Date ? { $date: raw.getTime() } : value;
+}
