@@ -14,6 +14,9 @@
 //   GET /store-rpc the same call as an RPC method on the object's stub, no Request or Response:
 //                  GET /org/get's ceiling (a log line and one read of the organization, which
 //                  no cache may answer)
+//   GET /store-rpc?headed=1  the same answer with the headers every answer of the service
+//                  carries (the security headers, its request id, its data round trips): what
+//                  they cost, to split the service's CPU by part
 import { DurableObject } from "cloudflare:workers";
 
 const BODY = JSON.stringify({
@@ -37,6 +40,15 @@ const pbkdf2 = async (iterations) => {
 const logLine = (request, route, roundTrips) => {
   const line = { request_id: crypto.randomUUID(), method: request.method, route, status: 200, duration_ms: 0, data_round_trips: roundTrips };
   console.log(JSON.stringify(line));
+};
+
+/** The service's security headers (src/http/security-headers.ts; test/node/bench-headers.test.ts keeps them alike). */
+const SECURITY_HEADERS = {
+  "x-content-type-options": "nosniff",
+  "x-frame-options": "DENY",
+  "referrer-policy": "no-referrer",
+  "cross-origin-opener-policy": "same-origin",
+  "content-security-policy": "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'",
 };
 
 const QUERY = { dataSource: "bench", database: "bench", collection: "organizations", filter: { slug: "testorg" } };
@@ -81,7 +93,8 @@ export default {
     if (url.pathname === "/store-rpc") {
       const { document } = await store(env).read(QUERY);
       logLine(request, "/store-rpc", 1);
-      return Response.json(document);
+      if (!url.searchParams.has("headed")) return Response.json(document);
+      return Response.json(document, { headers: { ...SECURITY_HEADERS, "x-request-id": crypto.randomUUID(), "x-data-round-trips": "1" } });
     }
     if (url.pathname === "/logged") logLine(request, "/logged", 0);
     return new Response(BODY, { headers: { "content-type": "application/json" } });
