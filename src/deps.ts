@@ -71,7 +71,7 @@ export const keepAlive = (ctx: ExecutionContext | undefined, task: Promise<unkno
 };
 
 /** Only the slice the domain declares leaves here: the compiler checks that the settings provide it. */
-const sliceOf = ({
+const domainSettings = ({
   token,
   pbkdf2Iterations,
   lockoutThreshold,
@@ -92,18 +92,6 @@ const sliceOf = ({
   mail: { from: mail.from, productName: mail.productName, linkBaseUrl: mail.linkBaseUrl, sends: mail.sends },
   data: { database: data.database, timeoutMs: data.timeoutMs },
 });
-
-const slices = new WeakMap<Settings, DomainSettings>();
-
-/** The domain's slice of these settings, taken once per isolate as the settings are parsed once. */
-const domainSettings = (settings: Settings): DomainSettings => {
-  let slice = slices.get(settings);
-  if (!slice) {
-    slice = sliceOf(settings);
-    slices.set(settings, slice);
-  }
-  return slice;
-};
 
 const buildDeps = (env: Env, settings: Settings, ctx?: ExecutionContext): Deps => {
   const data = connectData(env, settings);

@@ -69,18 +69,9 @@ const exactRoutes = (declared: Routing["declared"]) => {
   return found;
 };
 
-/**
- * A request URL's path of letters, digits, "_", "-" and "/" only, which `new URL` would give back
- * as it is (nothing to decode, resolve or fold): the paths of the exact-path table, read without
- * parsing the URL a second time (itty-router has parsed it once).
- */
-const PLAIN_PATH = /^[a-z][a-z\d+.-]*:\/\/[^/?#\\]*(\/[\w/-]*)(?:[?#]|$)/i;
-
-const pathOf = (url: string): string => PLAIN_PATH.exec(url)?.[1] ?? new URL(url).pathname;
-
 /** Router `before` stage: a route found by its exact path is served at once; any other request goes on to itty-router's list. */
 const exactRoute = (request: AppRequest, env: Env) => {
-  const path = pathOf(request.url);
+  const path = new URL(request.url).pathname;
   const handler = routingOnce().exact.get(`${request.method} ${path}`);
   if (!handler) return undefined;
   request.params = {};

@@ -1,7 +1,7 @@
 import type { PlatformKey } from "../config/settings";
 import { settingsFor } from "../deps";
 import type { Deps } from "../domain/kernel/deps";
-import type { Caller, Principal } from "../domain/kernel/principal";
+import type { Caller } from "../domain/kernel/principal";
 import type { Env } from "../env";
 import { bearerToken, memberOnly, requirePrincipal } from "./authenticate";
 import { readJson } from "./body";
@@ -13,38 +13,28 @@ import { parseOrThrow } from "./validation";
 
 const presentParams = (query: AppRequest["query"]) => Object.fromEntries(Object.entries(query).filter(([, value]) => value !== ""));
 
-/** Reading what the route does not declare is a mistake in the route, caught by its first test. */
-const undeclared = (route: Route, what: string): never => {
-  throw new TypeError(`${route.method.toUpperCase()} ${route.path} declares no ${what}`);
+const inputOf = (route: Route, request: AppRequest, env: Env): Input<NonNullable<Route["request"]>> => {
+  const spec = route.request ?? {};
+  const missing = (what: string) => new TypeError(`${route.method.toUpperCase()} ${route.path} declares no ${what}`);
+  return {
+    body: async () => {
+      if (!spec.body) throw missing("body");
+      return readJson(request, spec.body.schema, spec.body.maxBytes ?? settingsFor(env).maxBodyBytes);
+    },
+    query: () => {
+      if (!spec.query) throw missing("query");
+      return parseOrThrow(spec.query, spec.blankQueryIsAbsent ? presentParams(request.query) : request.query, "query");
+    },
+    params: () => {
+      if (!spec.path) throw missing("path parameters");
+      return parseOrThrow(spec.path, request.params, "path");
+    },
+    headers: () => {
+      if (!spec.headers) throw missing("headers");
+      return parseOrThrow(spec.headers, Object.fromEntries(request.headers), "header");
+    },
+  };
 };
-
-/** What the route declares of its request, parsed when the handler asks (one object, no closure per request). */
-class RouteInput implements Input<NonNullable<Route["request"]>> {
-  constructor(
-    private readonly route: Route,
-    private readonly request: AppRequest,
-    private readonly env: Env,
-  ) {}
-
-  body() {
-    const { schema, maxBytes } = this.route.request?.body ?? undeclared(this.route, "body");
-    return readJson(this.request, schema, maxBytes ?? settingsFor(this.env).maxBodyBytes);
-  }
-
-  query() {
-    const spec = this.route.request;
-    const schema = spec?.query ?? undeclared(this.route, "query");
-    return parseOrThrow(schema, spec?.blankQueryIsAbsent ? presentParams(this.request.query) : this.request.query, "query");
-  }
-
-  params() {
-    return parseOrThrow(this.route.request?.path ?? undeclared(this.route, "path parameters"), this.request.params, "path");
-  }
-
-  headers() {
-    return parseOrThrow(this.route.request?.headers ?? undeclared(this.route, "headers"), Object.fromEntries(this.request.headers), "header");
-  }
-}
 
 /**
  * Answers with the body checked against the route's schema for that status: only the fields the
@@ -80,64 +70,40 @@ const auditOf = (route: Route, request: AppRequest): AuditTrail => {
   };
 };
 
-/**
- * What a handler gets, as one object whose fields are read on demand: a field the route does not
- * declare throws when read, and nothing (the token's presence, the authenticate step) is worked out
- * for a handler that never asks.
- */
-class RouteContext implements Context<NonNullable<Route["request"]>, unknown> {
-  readonly input: RouteInput;
-
-  constructor(
-    private readonly route: Route,
-    readonly request: AppRequest,
-    readonly env: Env,
-    readonly audit: AuditTrail,
-    private readonly found: Found,
-  ) {
-    this.input = new RouteInput(route, request, env);
-  }
-
-  private absent(what: string): never {
-    return undeclared(this.route, what);
-  }
-
-  get hasToken() {
-    return bearerToken(this.request) !== null;
-  }
-
-  get deps() {
-    return this.found.deps ?? this.absent("auth or data");
-  }
-
-  get principal() {
-    return memberOnly(this.found.principal ?? this.absent(`auth: "required"`));
-  }
-
-  get caller() {
-    return this.found.principal ?? this.absent(`auth: "required"`);
-  }
-
-  get operator() {
-    return this.found.operator ?? this.absent(`auth: "platform"`);
-  }
-
-  get checked() {
-    return "checked" in this.found ? this.found.checked : this.absent("check");
-  }
-
-  /** A function of its own, as handlers take it out of the context. */
-  get authenticate() {
-    const { route, request, env, found } = this;
-    return async (): Promise<Principal> => {
-      if (!(route.auth === "optional" || route.authenticate === "in-handler") || !found.deps)
-        return this.absent(`auth: "optional" or authenticate: "in-handler"`);
+const contextOf = (route: Route, request: AppRequest, env: Env, audit: AuditTrail, found: Found): Context<NonNullable<Route["request"]>, unknown> => {
+  const absent = (what: string): never => {
+    throw new TypeError(`${route.method.toUpperCase()} ${route.path} declares no ${what}`);
+  };
+  const late = route.auth === "optional" || route.authenticate === "in-handler";
+  return {
+    request,
+    env,
+    input: inputOf(route, request, env),
+    audit,
+    hasToken: bearerToken(request) !== null,
+    get deps() {
+      return found.deps ?? absent("auth or data");
+    },
+    get principal() {
+      return memberOnly(found.principal ?? absent(`auth: "required"`));
+    },
+    get caller() {
+      return found.principal ?? absent(`auth: "required"`);
+    },
+    get operator() {
+      return found.operator ?? absent(`auth: "platform"`);
+    },
+    get checked() {
+      return "checked" in found ? found.checked : absent("check");
+    },
+    authenticate: async () => {
+      if (!late || !found.deps) return absent(`auth: "optional" or authenticate: "in-handler"`);
       const caller = await requirePrincipal(request, env, found.deps);
       found.principal = caller;
       return memberOnly(caller);
-    };
-  }
-}
+    },
+  };
+};
 
 /** A read key may read; anything else an operator does needs a write key. */
 const scopeOf = (route: Route): "read" | "write" => (route.method === "get" ? "read" : "write");
@@ -154,7 +120,7 @@ export const serve =
     if (route.leadMay) request.state.leadMay = true;
     const found: Found = {};
     if (route.auth === "platform") found.operator = await requireOperator(request, env, scopeOf(route));
-    const context = new RouteContext(route, request, env, auditOf(route, request), found);
+    const context = contextOf(route, request, env, auditOf(route, request), found);
     if (route.check) found.checked = await route.check(context);
     if (route.auth || route.data) {
       const deps = await depsFor(request, env);
