@@ -11,7 +11,8 @@ const run = (options) =>
 /**
  * Drives one endpoint and summarises it. `next()` returns the next request (method, path, body,
  * headers), so each request can carry a unique name or another admin's credentials. Round trips
- * come from the service's `x-data-round-trips` header; the bare Worker sends none.
+ * come from the service's `x-data-round-trips` header; the bare Worker sends it only on its read
+ * answered with the service's headers (one trip, as it makes).
  */
 export const measure = async ({ origin, connections, duration, amount, warmup = 0, next, cpu = () => undefined }) => {
   if (!origin.startsWith("http://127.0.0.1:")) throw new Error(`refusing to load anything but loopback: ${origin}`);
