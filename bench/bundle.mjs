@@ -1,12 +1,11 @@
 // The Worker bundle as `wrangler deploy` would upload it, measured without deploying: Workers'
 // size limit applies to the gzipped script, so that is the figure reported.
 import { execFile } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { measureStart, startTimes } from "../scripts/bundle-report.ts";
-import { ROOT } from "./processes.mjs";
+import { ROOT, throwaway } from "./processes.mjs";
 
 const UPLOADED = /\.(m?js|wasm)$/;
 
@@ -37,9 +36,8 @@ export const buildWorker = (root, outdir, args = []) =>
  * times of every sample so far, minutes apart, since the machine has slow spells of its own.
  */
 export const bundleSize = async () => {
-  const outdir = mkdtempSync(join(tmpdir(), "oms-bundle-"));
+  const outdir = throwaway("oms-bundle-");
   const discard = () => rmSync(outdir, { recursive: true, force: true });
-  process.once("exit", discard);
   try {
     const stdout = await buildWorker(ROOT, outdir);
     const files = readdirSync(outdir).filter((name) => UPLOADED.test(name));

@@ -6,14 +6,13 @@
 // (every process of its server, from /proc), the medians' ratio, and requests per second.
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync, symlinkSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { buildWorker } from "./bundle.mjs";
 import { groupCpuMs } from "./cpu.mjs";
 import { measure } from "./load.mjs";
 import { argument, ENDPOINTS, prepareEndpoint } from "./one-endpoint.mjs";
-import { ROOT, startProduction, stopEverything } from "./processes.mjs";
+import { ROOT, startProduction, stopEverything, throwaway } from "./processes.mjs";
 import { median } from "./report.mjs";
 
 const base = argument("--base", "main");
@@ -22,8 +21,7 @@ const rounds = Number(argument("--rounds", "7"));
 const seconds = Number(argument("--seconds", "2"));
 for (const endpoint of endpoints) if (!ENDPOINTS.includes(endpoint)) throw new Error(`unknown endpoint ${endpoint}: ${ENDPOINTS.join(", ")}`);
 
-const scratch = mkdtempSync(join(tmpdir(), "oms-compare-"));
-process.once("exit", () => rmSync(scratch, { recursive: true, force: true }));
+const scratch = throwaway("oms-compare-");
 
 /** The tree at `rev`, unpacked beside this one with this one's dependencies. */
 const checkout = (rev) => {

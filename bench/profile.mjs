@@ -9,15 +9,14 @@
 // served: milliseconds per request, beside "(program)" (the runtime's own C++ and the JS engine
 // outside JavaScript) and "(garbage collector)". Minifying changes none of this work, only names.
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { originalPositionFor, TraceMap } from "@jridgewell/trace-mapping";
 import { buildWorker } from "./bundle.mjs";
 import { measure } from "./load.mjs";
 import { argument, prepareEndpoint } from "./one-endpoint.mjs";
-import { freePort, ROOT, startProduction, stopEverything } from "./processes.mjs";
+import { freePort, ROOT, startProduction, stopEverything, throwaway } from "./processes.mjs";
 
 /**
  * (line, column) in the bundle, 0-based as the profiler gives them → the source module there
@@ -75,8 +74,7 @@ const connect = async (url) => {
  * time of each module group and function in microseconds, over the whole run.
  */
 export const profileEndpoints = async (endpoints, seconds) => {
-  const outdir = mkdtempSync(join(tmpdir(), "oms-profile-"));
-  process.once("exit", () => rmSync(outdir, { recursive: true, force: true }));
+  const outdir = throwaway("oms-profile-");
   await buildWorker(ROOT, outdir, ["--minify=false"]);
   const script = join(outdir, "index.js");
   const lineModule = moduleMap(readFileSync(`${script}.map`, "utf8"));
