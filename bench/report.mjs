@@ -3,7 +3,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { BUDGET_GZIP_KIB } from "../scripts/deploy-dry-run.ts";
-import { CROWD, HEADED_READ, RECORDS_PAGE, THROTTLED_HASH } from "./scenarios.mjs";
+import { CROWD, HASH, HEADED_READ, RECORDS_PAGE, RPC_READ, THROTTLED_HASH } from "./scenarios.mjs";
 
 export const PRODUCTION = "workerd";
 export const DEV = "wrangler dev";
@@ -132,10 +132,10 @@ const partsOf = (rows, mode) => {
     floor,
     log: logged - floor,
     trip: bare("GET /store (+1 store call, fetch)") - logged,
-    tripRpc: bare("GET /store-rpc (+1 store call, RPC)") - logged,
-    headers: bare(HEADED_READ) - bare("GET /store-rpc (+1 store call, RPC)"),
-    hash: bare("GET /pbkdf2 (PBKDF2 + 1 log line)") - logged,
-    throttle: bare(THROTTLED_HASH) - bare("GET /pbkdf2 (PBKDF2 + 1 log line)"),
+    tripRpc: bare(RPC_READ) - logged,
+    headers: bare(HEADED_READ) - bare(RPC_READ),
+    hash: bare(HASH) - logged,
+    throttle: bare(THROTTLED_HASH) - bare(HASH),
   };
 };
 
@@ -195,8 +195,8 @@ export const printGoals = (rows, bundle) => {
   for (const r of rows.filter((row) => row.failures > 0))
     console.log(`\nwarning: ${r.mode} ${r.store} ${r.endpoint}: ${r.failures} of ${r.requests} requests failed`);
   const at = (mode, endpoint, store = "embedded") => find(rows, mode, store, endpoint);
-  const ceiling = (mode) => find(rows, mode, "bare", "GET /store-rpc (+1 store call, RPC)");
-  const hashed = (mode) => find(rows, mode, "bare", "GET /pbkdf2 (PBKDF2 + 1 log line)");
+  const ceiling = (mode) => find(rows, mode, "bare", RPC_READ);
+  const hashed = (mode) => find(rows, mode, "bare", HASH);
 
   console.log(`\ngoals of issue 33 (medians of the ${PRODUCTION} mode, embedded store, as production runs the Worker)`);
   for (const endpoint of ["POST /org/records", PAGE]) {

@@ -226,8 +226,14 @@ export const prepareService = async (origin, plan) => {
   return { round };
 };
 
-/** The bare Worker's store read over RPC answered with the headers every answer of the service carries. */
+/** The bare Worker's store read over RPC: GET /org/get's ceiling (a log line and one read no cache answers). */
+export const RPC_READ = "GET /store-rpc (+1 store call, RPC)";
+
+/** The same read answered with the headers every answer of the service carries. */
 export const HEADED_READ = "GET /store-rpc + the service's headers";
+
+/** The bare Worker's PBKDF2 as login verifies a password, and one log line: login's ceiling. */
+export const HASH = "GET /pbkdf2 (PBKDF2 + 1 log line)";
 
 /** The bare Worker's PBKDF2 after one count of the per-client throttle, as login counts one. */
 export const THROTTLED_HASH = "GET /pbkdf2 (+1 throttle count)";
@@ -243,9 +249,9 @@ export const measureBare = async (origin, plan, cpu) => {
     "GET / (from memory)": await measure({ ...timed, connections: 10, next: () => ({ path: "/" }) }),
     "GET /logged (+1 log line)": await measure({ ...timed, connections: 10, next: () => ({ path: "/logged" }) }),
     "GET /store (+1 store call, fetch)": await measure({ ...timed, connections: 10, next: () => ({ path: "/store" }) }),
-    "GET /store-rpc (+1 store call, RPC)": await measure({ ...timed, connections: 10, next: () => ({ path: "/store-rpc" }) }),
+    [RPC_READ]: await measure({ ...timed, connections: 10, next: () => ({ path: "/store-rpc" }) }),
     [HEADED_READ]: await measure({ ...timed, connections: 10, next: () => ({ path: "/store-rpc?headed=1" }) }),
-    "GET /pbkdf2 (PBKDF2 + 1 log line)": await measure({ ...timed, connections: 1, next: () => ({ path: "/pbkdf2?iterations=100000" }) }),
+    [HASH]: await measure({ ...timed, connections: 1, next: () => ({ path: "/pbkdf2?iterations=100000" }) }),
     // Counted from as many addresses as the measured logins, so its answers are the same.
     [THROTTLED_HASH]: await measure({
       ...timed,
