@@ -65,6 +65,10 @@ export default defineConfig({
           // production default (test/unit/passwords.test.ts checks it) that alone took minutes.
           // Cost-specific behaviour (rehashing at login, the default) has tests of its own.
           PBKDF2_ITERATIONS: "10000",
+          // Refused password checks answer at once: the surface suites send hundreds, and the beat
+          // (50 ms by default) would add its wait to each. test/worker/login-timing.test.ts runs
+          // with the default and security.test.ts with a beat of its own.
+          LOGIN_FAILURE_BEAT_MS: "0",
           // Webhook deliveries to the suites' own receiver on loopback (test/node/receiver.ts), the
           // retry schedule a thousand times shorter (5 ms, 300 ms, 1.8 s, …), attempts cut at 1 s.
           WEBHOOK_ALLOW_HTTP_LOOPBACK: "1",

@@ -79,6 +79,8 @@ export interface Settings {
   reconcileAfterSeconds: number;
   /** Consecutive failed logins after which an account is locked for a while. */
   lockoutThreshold: number;
+  /** A refused password check answers on a multiple of this since it began (0: at once); see auth.ts. */
+  failureBeatMs: number;
   auditRetentionDays: number;
   /** How long an invitation's token can be accepted. */
   invitationTtlSeconds: number;
@@ -214,6 +216,7 @@ const buildSchema = () =>
       MAX_BODY_BYTES: number(1024, 1024 * 1024, 16 * 1024),
       RECONCILE_AFTER_SECONDS: number(0, 86_400, 120),
       LOGIN_LOCKOUT_THRESHOLD: number(1, 1000, 10),
+      LOGIN_FAILURE_BEAT_MS: number(0, 1000, 50),
       AUDIT_RETENTION_DAYS: number(1, 3650, 90),
       INVITATION_TTL_HOURS: number(1, 24 * 90, 24 * 7),
       MAX_PENDING_INVITATIONS: number(1, 10_000, 1000),
@@ -304,6 +307,7 @@ export const parseSettings = (env: Record<string, unknown>): Settings => {
     maxBodyBytes: c.MAX_BODY_BYTES,
     reconcileAfterSeconds: c.RECONCILE_AFTER_SECONDS,
     lockoutThreshold: c.LOGIN_LOCKOUT_THRESHOLD,
+    failureBeatMs: c.LOGIN_FAILURE_BEAT_MS,
     auditRetentionDays: c.AUDIT_RETENTION_DAYS,
     invitationTtlSeconds: c.INVITATION_TTL_HOURS * 3600,
     maxPendingInvitations: c.MAX_PENDING_INVITATIONS,

@@ -290,6 +290,25 @@ describe("one credential check for every endpoint that takes a password", () => 
     // The right password changes nothing while locked: still the same answer as a stranger's.
     same(await answer(unknown, org.password), await answer(org.email, org.password));
   });
+
+  it("answers every refusal on the beat since the check began, and a right password at once", async () => {
+    const [org, other] = await Promise.all([createOrg(), createOrg()]);
+    // The suites run with the beat off (vitest.config.ts); a long one here, so a pass can be seen not to wait for it.
+    const BEAT = 1000;
+    const onBeat = { ...cheap, LOGIN_FAILURE_BEAT_MS: String(BEAT), LOGIN_LOCKOUT_THRESHOLD: "1" };
+    const timed = async (email: string, password: string) => {
+      const sent = performance.now();
+      const res = await withEnv(onBeat, "/admin/login", json({ email, password }));
+      await res.text();
+      return { status: res.status, ms: performance.now() - sent };
+    };
+    const refusals = [await timed(org.email, "Wrong-1"), await timed(`nobody-${org.email}`, "Wrong-1"), await timed(org.email, org.password)];
+    expect(refusals.map((r) => r.status)).toEqual([401, 401, 429]);
+    for (const refusal of refusals) expect(refusal.ms).toBeGreaterThanOrEqual(BEAT);
+    const pass = await timed(other.email, other.password);
+    expect(pass.status).toBe(200);
+    expect(pass.ms).toBeLessThan(BEAT);
+  });
 });
 
 describe("login attempt counters", () => {

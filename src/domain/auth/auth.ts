@@ -54,25 +54,63 @@ const organizationFor = (deps: Deps, account: Account, choice: Choice): Promise<
 };
 
 /**
+ * Runs a password check's work up to its verdict. Any answer but a pass (locked, a wrong password,
+ * a failing store) is given on the next multiple of `failureBeatMs` since the work began: what the
+ * store does for an e-mail with an account and for one without differs a little (on FerretDB, one
+ * step against two), and so does a hash of another cost; inside a beat none of it reaches the
+ * caller's clock. A pass is not held: it tells nothing a right password does not.
+ */
+const refusedOnBeat = async <T>(deps: Deps, work: () => Promise<T>): Promise<T> => {
+  const startedAt = deps.now().getTime();
+  try {
+    return await work();
+  } catch (error) {
+    const beat = deps.settings.failureBeatMs;
+    if (beat > 0) await deps.sleep(beat - ((deps.now().getTime() - startedAt) % beat));
+    throw error;
+  }
+};
+
+/** What a check knows once its password is proven (or, for an e-mail without an account, once its attempt is counted). */
+interface Counted<A extends Account | undefined> {
+  key: string;
+  before: PriorFailures;
+  account: A;
+}
+
+/**
+ * The steps every password check shares, in order: the per-client throttle, the attempt counted
+ * against the e-mail's lockout, the lock, then the hash (a dummy one of the same cost without an
+ * account), refusals on the beat. An e-mail without an account is `refused` like a wrong password,
+ * or passed on when the caller `checked later` whether it may go on without one.
+ */
+function countedCheck(deps: Deps, emailKey: string, password: string, withoutAccount: "refused"): Promise<Counted<Account>>;
+function countedCheck(deps: Deps, emailKey: string, password: string, withoutAccount: "checked later"): Promise<Counted<Account | undefined>>;
+async function countedCheck(deps: Deps, emailKey: string, password: string, withoutAccount: "refused" | "checked later") {
+  await deps.throttleCredentials?.();
+  const key = await attemptKey(emailKey);
+  return refusedOnBeat(deps, async () => {
+    const before = await countFailure(deps, key);
+    lockedOut(before, deps);
+    const account = before.account;
+    const valid = await verifyPassword(password, account?.password_hash ?? dummyHash(deps.settings.pbkdf2Iterations));
+    if (account ? !valid : withoutAccount === "refused") throw failedCheck(deps, before);
+    return { key, before, account };
+  });
+}
+
+/**
  * The one password check, behind every endpoint that takes a password (login, a rename
  * authorised by password, a password change, accepting an invitation as an existing account):
  * the per-client throttle first, then the attempt is counted against the e-mail's lockout
  * *before* the password is checked, then the hash. Known and unknown e-mails take the same path
  * up to the answer of a failure (one round trip, a dummy hash of the same cost for the unknown)
- * and get the same answers, locked ones included. The organization is read only for a right
- * password: reading a real document for a known e-mail and nothing for an unknown one took
- * measurably different times.
+ * and get the same answers, locked ones included, on the same beat. The organization is read only
+ * for a right password: reading a real document for a known e-mail and nothing for an unknown one
+ * took measurably different times.
  */
 const checkPassword = async (deps: Deps, emailKey: string, password: string, choice: Choice): Promise<SignedIn | SignedInAccount> => {
-  const { pbkdf2Iterations: iterations, lockoutThreshold } = deps.settings;
-  await deps.throttleCredentials?.();
-  const key = await attemptKey(emailKey);
-  const before = await countFailure(deps, key);
-  const lockedMs = lockedForMs(before.failures, before.lastFailedAt, deps.now(), lockoutThreshold);
-  if (lockedMs > 0) throw new AppError("ACCOUNT_LOCKED", undefined, lockedMs / 1000);
-  const account = before.account;
-  const valid = await verifyPassword(password, account?.password_hash ?? dummyHash(iterations));
-  if (!account || !valid) throw failedCheck(deps, before);
+  const { key, before, account } = await countedCheck(deps, emailKey, password, "refused");
   // Past this point the caller proved the password: what follows tells them nothing they could not see.
   const org = await organizationFor(deps, account, choice);
   if (org === "several" || org === "none") {
@@ -95,13 +133,7 @@ const checkPassword = async (deps: Deps, emailKey: string, password: string, cho
  * account). Answers the account when the password is its own, nothing for an e-mail without one.
  */
 export const checkAccountPassword = async (deps: Deps, emailKey: string, password: string): Promise<Account | undefined> => {
-  await deps.throttleCredentials?.();
-  const key = await attemptKey(normalizeEmail(emailKey));
-  const before = await countFailure(deps, key);
-  lockedOut(before, deps);
-  const account = before.account;
-  const valid = await verifyPassword(password, account?.password_hash ?? dummyHash(deps.settings.pbkdf2Iterations));
-  if (account && !valid) throw failedCheck(deps, before);
+  const { key, before, account } = await countedCheck(deps, normalizeEmail(emailKey), password, "checked later");
   deps.background((background) =>
     account ? afterSuccess(background, key, before.countedAt, account, password) : clearFailures(background, key, before.countedAt, "unknown"),
   );

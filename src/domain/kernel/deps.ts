@@ -10,6 +10,8 @@ export interface DomainSettings {
   pbkdf2Iterations: number;
   /** Consecutive failed password checks after which an e-mail locks for a while. */
   lockoutThreshold: number;
+  /** A refused password check answers on a multiple of this many milliseconds since it began (0: at once). */
+  failureBeatMs: number;
   /** How long an invitation's token can be accepted. */
   invitationTtlSeconds: number;
   /** Pending invitations an organization may have at once. */
