@@ -100,14 +100,11 @@ async function countedCheck(deps: Deps, emailKey: string, password: string, with
 }
 
 /**
- * The one password check, behind every endpoint that takes a password (login, a rename
- * authorised by password, a password change, accepting an invitation as an existing account):
- * the per-client throttle first, then the attempt is counted against the e-mail's lockout
- * *before* the password is checked, then the hash. Known and unknown e-mails take the same path
- * up to the answer of a failure (one round trip, a dummy hash of the same cost for the unknown)
- * and get the same answers, locked ones included, on the same beat. The organization is read only
- * for a right password: reading a real document for a known e-mail and nothing for an unknown one
- * took measurably different times.
+ * The password check of login and of a rename authorised by password: `countedCheck`, so known and
+ * unknown e-mails take the same path up to the answer of a failure (one round trip, a dummy hash
+ * of the same cost for the unknown) and get the same answers, locked ones included, on the same
+ * beat. The organization is read only for a right password: reading a real document for a known
+ * e-mail and nothing for an unknown one took measurably different times.
  */
 const checkPassword = async (deps: Deps, emailKey: string, password: string, choice: Choice): Promise<SignedIn | SignedInAccount> => {
   const { key, before, account } = await countedCheck(deps, emailKey, password, "refused");
@@ -129,8 +126,8 @@ const checkPassword = async (deps: Deps, emailKey: string, password: string, cho
 
 /**
  * The password check of an e-mail that may or may not have an account (accepting an invitation):
- * throttle, lockout counted first, then the hash (a dummy one of the same cost without an
- * account). Answers the account when the password is its own, nothing for an e-mail without one.
+ * `countedCheck`, answering the account when the password is its own, nothing for an e-mail
+ * without one.
  */
 export const checkAccountPassword = async (deps: Deps, emailKey: string, password: string): Promise<Account | undefined> => {
   const { key, before, account } = await countedCheck(deps, normalizeEmail(emailKey), password, "checked later");
