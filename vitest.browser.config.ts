@@ -8,8 +8,11 @@ export default defineConfig({
   test: {
     include: ["test/browser/**/*.test.ts"],
     environment: "node",
-    // One Worker and one browser at a time: the machine has two cores and others share them.
-    fileParallelism: false,
+    // Two files at a time, each with its own Worker and browser: a file waits on its page and its
+    // Worker more than it computes. Each file's accounts, addresses and domains are its own, so
+    // the shared Mailpit and DNS server never mix them up. 199 and 206 s against 246 s one at a time.
+    fileParallelism: true,
+    maxWorkers: 2,
     testTimeout: 90_000,
     hookTimeout: 120_000,
   },
