@@ -10,7 +10,7 @@ export default defineConfig({
     environment: "node",
     // Two files at a time, each with its own Worker and browser: a file waits on its page and its
     // Worker more than it computes. Each file's accounts, addresses and domains are its own, so
-    // the shared Mailpit and DNS server never mix them up. 199 and 206 s against 246 s one at a time.
+    // the shared Mailpit and DNS server never mix them up (docs/testing.md has what it saved).
     fileParallelism: true,
     maxWorkers: 2,
     testTimeout: 90_000,
