@@ -1,6 +1,7 @@
 import { availableParallelism } from "node:os";
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
+import { LongFilesFirst } from "./test/long-files-first";
 
 // With DATA_API_URL set (npm run test:mongo), the Worker under test, and the gateway contract
 // suite, use the MongoDB gateway at that URL instead of the embedded Durable Object store.
@@ -110,6 +111,8 @@ export default defineConfig({
     // Through the gateway a file waits on FerretDB more than it computes (two files kept two
     // cores 80% busy), so a third file goes beside them.
     maxWorkers: Math.max(process.env.DATA_API_URL ? 3 : 2, availableParallelism() - 1),
+    // The files that generate hundreds of cases from a few lines go first (test/long-files-first.ts).
+    sequence: { sequencer: LongFilesFirst },
     // The webhook receiver (Node: workerd cannot listen), reached by the Worker over loopback.
     globalSetup: ["test/contract/mongo-hint.ts", "test/node/receiver.ts"],
     // The Worker logs one JSON line per request; keep test output to what failed. The suites also
