@@ -111,7 +111,7 @@ export default defineConfig({
     // Through the gateway a file waits on FerretDB more than it computes (two files kept two
     // cores 80% busy), so a third file goes beside them.
     maxWorkers: Math.max(process.env.DATA_API_URL ? 3 : 2, availableParallelism() - 1),
-    // The files that generate hundreds of cases from a few lines go first (test/long-files-first.ts).
+    // Small files that run for minutes go first (test/long-files-first.ts).
     sequence: { sequencer: LongFilesFirst },
     // The webhook receiver (Node: workerd cannot listen), reached by the Worker over loopback.
     globalSetup: ["test/contract/mongo-hint.ts", "test/node/receiver.ts"],

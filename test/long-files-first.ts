@@ -3,18 +3,17 @@ import { join } from "node:path";
 import { BaseSequencer, type TestSpecification } from "vitest/node";
 
 /**
- * Test files that run far longer than their size says, because they generate their cases or
- * repeat one many times. Without timings of an earlier run (a clean clone, as CI runs) vitest
- * starts the largest files first, so these small ones started last and ran on after every other
- * file had finished. The sweep's cross-provocations are the longest on the embedded store and
- * skipped through the gateway, so they lead; then the longest through the gateway (docs/testing.md).
+ * Small test files that run for minutes: they generate their cases (the crash matrix, the sweep)
+ * or repeat one request hundreds of times (the login timing test). Without timings of an earlier
+ * run (a clean clone, as CI runs) vitest starts the largest files first, so these started last
+ * and ran on after every other file had finished. The sweep's cross-provocations are the longest
+ * on the embedded store and skipped through the gateway, so they lead (docs/testing.md).
  */
 const LONG_FILES = [
   "test/worker/surface/provocations-even.test.ts",
   "test/worker/surface/provocations-odd.test.ts",
   "test/worker/crash-matrix.test.ts",
   "test/worker/surface/sweep.test.ts",
-  "test/worker/races.test.ts",
   "test/worker/login-timing.test.ts",
 ];
 
@@ -28,13 +27,9 @@ const rank = (file: TestSpecification): number => {
   return at < 0 ? LONG_FILES.length : at;
 };
 
-/** vitest's order (earlier runs' timings, else size), with the long files above ahead of the rest. */
+/** vitest's order (earlier runs' timings, else size), with the files above ahead of the rest; the sort is stable. */
 export class LongFilesFirst extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
-    const sorted = await super.sort(files);
-    return sorted
-      .map((file, order) => ({ file, order, rank: rank(file) }))
-      .sort((a, b) => a.rank - b.rank || a.order - b.order)
-      .map(({ file }) => file);
+    return (await super.sort(files)).sort((a, b) => rank(a) - rank(b));
   }
 }
