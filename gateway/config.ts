@@ -16,6 +16,8 @@ export interface GatewayConfig {
   shutdownTimeoutMs: number;
   /** Where the server has no TTL monitor: how often the gateway looks for expired documents, and where it keeps TTL specs. */
   ttlIntervalMs: number;
+  /** How long a collection in which nothing expires sooner, and nothing is written through the gateway, goes without a look. */
+  ttlHorizonMs: number;
   ttlMetaDatabase: string;
 }
 
@@ -58,6 +60,8 @@ const schema = z.object({
   GATEWAY_SHUTDOWN_TIMEOUT_MS: ms(8_000),
   // MongoDB's own TTL monitor runs once a minute; tests shorten it.
   GATEWAY_TTL_INTERVAL_MS: ms(60_000),
+  // No later than MongoDB's monitor would look: a document written past the gateway waits no longer than there.
+  GATEWAY_TTL_HORIZON_MS: ms(60_000),
   GATEWAY_TTL_DATABASE: z
     .string()
     .regex(/^[A-Za-z0-9_-]{1,63}$/, "must be a plain database name")
@@ -102,6 +106,7 @@ export const readConfig = (env: Record<string, string | undefined>): GatewayConf
     operationTimeoutMs: c.GATEWAY_OPERATION_TIMEOUT_MS,
     shutdownTimeoutMs: c.GATEWAY_SHUTDOWN_TIMEOUT_MS,
     ttlIntervalMs: c.GATEWAY_TTL_INTERVAL_MS,
+    ttlHorizonMs: c.GATEWAY_TTL_HORIZON_MS,
     ttlMetaDatabase: c.GATEWAY_TTL_DATABASE,
   };
 };

@@ -39,7 +39,13 @@ const start = (config: GatewayConfig) => {
       warned.add(message);
     },
   });
-  const ttl = new TtlMonitor(engine, { ...TTL_BOUNDS, metaDatabase: config.ttlMetaDatabase, intervalMs: config.ttlIntervalMs, log });
+  const ttl = new TtlMonitor(engine, {
+    ...TTL_BOUNDS,
+    metaDatabase: config.ttlMetaDatabase,
+    intervalMs: config.ttlIntervalMs,
+    horizonMs: config.ttlHorizonMs,
+    log,
+  });
   engine.expireWith(ttl);
   ttl.start();
   const gateway = createGateway(engine, config, logError);

@@ -15,7 +15,11 @@ import { DataApiError } from "../src/dataapi/errors";
  * `{field: {$lt: cutoff}}` matches exactly those (only dates compare with a date), through the
  * ordinary index the server did create on the field. Work is bounded: batches of `_id`s, a few
  * batches a turn, and turns `gapMs` apart while more is expired, so the purge never crowds out
- * requests; otherwise one look every `intervalMs`, as MongoDB's monitor runs once a minute.
+ * requests; otherwise one look every `intervalMs`, as MongoDB's monitor runs once a minute. A
+ * collection whose last look found nothing expiring within `horizonMs`, and to which nothing was
+ * written through this gateway since, is skipped until then: on a server without TTL each look
+ * reads the whole collection, and most collections sit idle between looks. (A write through
+ * another gateway is that gateway's to see; this one sees it within the horizon.)
  */
 export interface TtlMonitorOptions {
   metaDatabase: string;
@@ -25,6 +29,11 @@ export interface TtlMonitorOptions {
   /** Documents deleted per turn at most (across collections). */
   maxDocuments: number;
   gapMs: number;
+  /**
+   * How far ahead a look sees: a collection in which nothing expires that soon, and to which
+   * nothing was written through this gateway since, is not looked at again until then.
+   */
+  horizonMs: number;
   log: (fields: Record<string, unknown>) => void;
 }
 
@@ -41,6 +50,15 @@ export interface TurnResult {
   more: boolean;
 }
 
+/** A collection's key in the monitor's own maps (a database name has no dot). */
+const collectionKey = (ns: Namespace): string => `${ns.database}.${ns.collection}`;
+
+/** The time a TTL field's value counts from: its date, or an array's earliest date; none without a date (such a document never expires). */
+const earliestDate = (value: unknown): number | undefined => {
+  const dates = (Array.isArray(value) ? value : [value]).filter((v): v is Date => v instanceof Date).map((d) => d.getTime());
+  return dates.length > 0 ? Math.min(...dates) : undefined;
+};
+
 export class TtlMonitor {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private stopped = true;
@@ -50,6 +68,10 @@ export class TtlMonitor {
   private inFlight: Promise<unknown> = Promise.resolve();
   /** The batch in flight, from before it reads its spec again until it settles. */
   private working: Promise<unknown> | undefined;
+  /** Writes begun through this gateway, per collection that had a remembered spec at the last turn (see `touched`). */
+  private readonly writes = new Map<string, number>();
+  /** Per spec (by `_id`): a look found nothing that expires before `until`, when its collection's count in `writes` was `writes`. */
+  private readonly quiet = new Map<string, { until: number; collection: string; field: string; writes: number }>();
 
   constructor(
     private readonly engine: Engine,
@@ -77,9 +99,13 @@ export class TtlMonitor {
     return known;
   }
 
-  /** After the server created `indexes` without their expiry: remembers each TTL spec. */
+  /**
+   * After the server created `indexes` without their expiry: remembers each TTL spec not yet
+   * remembered, and asks for a turn at once if there was one.
+   */
   async remember(ns: Namespace, indexes: IndexSpec[]): Promise<void> {
     const known = await this.refuseConflicts(ns, indexes);
+    let added = false;
     for (const index of indexes) {
       const field = Object.keys(index.key)[0];
       if (index.expireAfterSeconds === undefined || field === undefined || known.has(index.name)) continue;
@@ -87,8 +113,10 @@ export class TtlMonitor {
       const where = { database: spec.database, collection: spec.collection, name: spec.name };
       await this.engine.update(this.meta, { filter: where, update: { $set: spec }, upsert: true, multi: false });
       this.hasSpecs = true;
+      added = true;
     }
-    this.soon(0);
+    // Every isolate of the service sends its indexes when it starts: only a new spec is worth a turn out of time.
+    if (added) this.soon(0);
   }
 
   /** The specs follow their collection: a rename moves them, a drop forgets them. */
@@ -111,6 +139,37 @@ export class TtlMonitor {
   }
 
   /**
+   * A write to `ns` begins: its specs are looked at again by the next turn, however quiet the last
+   * look found them. Counted before the write, so a look that may have missed it never counts as quiet.
+   */
+  touched(ns: Namespace): void {
+    const key = collectionKey(ns);
+    const count = this.writes.get(key);
+    if (count !== undefined) this.writes.set(key, count + 1);
+  }
+
+  /** Counts writes to the collections of these specs from now on, and forgets what it knew of any other. */
+  private watch(specs: RememberedSpec[]): void {
+    const keys = new Set(specs.map(collectionKey));
+    for (const key of this.writes.keys()) if (!keys.has(key)) this.writes.delete(key);
+    for (const key of keys) if (!this.writes.has(key)) this.writes.set(key, 0);
+    const ids = new Set(specs.map((spec) => String(spec._id)));
+    for (const id of this.quiet.keys()) if (!ids.has(id)) this.quiet.delete(id);
+  }
+
+  /** Whether the last look at this spec found nothing to expire until later, and nothing was written there since. */
+  private isQuiet(spec: RememberedSpec, now: Date): boolean {
+    const quiet = this.quiet.get(String(spec._id));
+    return (
+      quiet !== undefined &&
+      quiet.until > now.getTime() &&
+      quiet.collection === collectionKey(spec) &&
+      quiet.field === spec.field &&
+      quiet.writes === this.writes.get(quiet.collection)
+    );
+  }
+
+  /**
    * One bounded turn over every remembered spec, after the turns before it: a new spec asks for
    * a turn at once (`remember`), possibly while one runs, and two side by side could each work
    * on one spec, so `working` would name only one of them.
@@ -123,27 +182,31 @@ export class TtlMonitor {
 
   /**
    * The turn reads the specs once, at its start, and each spec again by `_id` (which FerretDB
-   * answers from SQLite's key) before each batch: a batch that begins after an index was dropped
-   * finds its spec gone and deletes nothing. A batch whose read may have come before the drop is
-   * the one in flight when the drop is acknowledged, and `forget` waits for it: so a document
-   * written after the drop is answered is never purged by that spec, and the drop waits for one
-   * batch at most (whichever spec that batch works on: matching it by name could miss one across
-   * a rename), never for a turn over every database's specs. A rename or a collection drop waits for
-   * nothing: a batch in flight holds the old name, which holds nothing until a collection of that
-   * name is made again.
+   * answers from SQLite's key) before a batch deletes: a batch that finds expired documents after
+   * an index was dropped finds its spec gone and deletes nothing. A batch whose read may have come
+   * before the drop is the one in flight when the drop is acknowledged, and `forget` waits for it:
+   * so a document written after the drop is answered is never purged by that spec, and the drop
+   * waits for one batch at most (whichever spec that batch works on: matching it by name could miss
+   * one across a rename), never for a turn over every database's specs. A rename or a collection
+   * drop waits for nothing: a batch in flight holds the old name, which holds nothing until a
+   * collection of that name is made again, and a spec read again under another name deletes nothing.
    */
   private async runTurn(now: Date): Promise<TurnResult> {
     let removed = 0;
     const specs = await this.specs();
     this.hasSpecs = specs.length > 0;
-    for (const { _id } of specs) {
+    this.watch(specs);
+    for (let spec of specs) {
+      if (this.isQuiet(spec, now)) continue;
       while (removed < this.options.maxDocuments) {
-        const batch = this.batch(_id, now, Math.min(this.options.batch, this.options.maxDocuments - removed));
+        const batch = this.batch(spec, now, Math.min(this.options.batch, this.options.maxDocuments - removed));
         this.working = batch;
         const outcome = await batch.finally(() => {
           if (this.working === batch) this.working = undefined;
         });
         removed += outcome.removed;
+        if (!outcome.spec) break;
+        spec = outcome.spec;
         if (!outcome.more) break;
       }
       if (removed >= this.options.maxDocuments) return { removed, more: true };
@@ -151,17 +214,44 @@ export class TtlMonitor {
     return { removed, more: false };
   }
 
-  /** One find-then-delete by a spec as it stands now; `more` when the batch came back full. */
-  private async batch(id: unknown, now: Date, limit: number): Promise<TurnResult> {
-    const [spec] = await this.specs({ _id: id });
-    if (!spec) return { removed: 0, more: false };
-    const ns = { database: spec.database, collection: spec.collection };
-    const expired = { [spec.field]: { $lt: new Date(now.getTime() - spec.expireAfterSeconds * 1000) } };
-    const ids = (await this.engine.find(ns, { filter: expired, projection: { _id: 1 }, limit })).map((d) => d._id);
-    if (ids.length === 0) return { removed: 0, more: false };
-    // The condition again: a document renewed since the find is live and stays.
-    const removed = await this.engine.delete(ns, { _id: { $in: ids }, ...expired }, true);
-    return { removed, more: ids.length === limit };
+  /**
+   * One find-then-delete. The find asks, by `known` (the spec as last read), for the documents that
+   * expire within the horizon, earliest first: those already expired go, and when none did, the
+   * spec is quiet until the earliest of the rest expires (or the horizon ends, with none). Only if
+   * there are documents to delete is the spec read again as it stands now, which must still name
+   * the same collection and field for the delete to go ahead; most batches find nothing, and then
+   * cost one query. `more` when the batch came back full of expired documents; `spec` the spec as
+   * read now (none: it is gone).
+   */
+  private async batch(known: RememberedSpec, now: Date, limit: number): Promise<TurnResult & { spec?: RememberedSpec }> {
+    const ns = (spec: RememberedSpec) => ({ database: spec.database, collection: spec.collection });
+    const lifetime = known.expireAfterSeconds * 1000;
+    const cutoff = now.getTime() - lifetime;
+    const expiry = (spec: RememberedSpec) => ({ [spec.field]: { $lt: new Date(now.getTime() - spec.expireAfterSeconds * 1000) } });
+    const writes = this.writes.get(collectionKey(known));
+    const soon = await this.engine.find(ns(known), {
+      filter: { [known.field]: { $lt: new Date(cutoff + this.options.horizonMs) } },
+      projection: { _id: 1, [known.field]: 1 },
+      sort: { [known.field]: 1 },
+      limit,
+    });
+    const expiring = soon.map((doc) => ({ _id: doc._id, at: earliestDate(doc[known.field]) }));
+    let ids = expiring.filter(({ at }) => at !== undefined && at < cutoff).map((doc) => doc._id);
+    if (soon.length === limit && ids.length < limit) {
+      // A full batch that reaches past the cutoff: asked again for the expired alone, so that no
+      // order the server gives arrays or odd values can leave an expired document behind.
+      ids = (await this.engine.find(ns(known), { filter: expiry(known), projection: { _id: 1 }, limit })).map((doc) => doc._id);
+    } else if (ids.length === 0 && writes !== undefined) {
+      const until = Math.min(now.getTime() + this.options.horizonMs, ...expiring.flatMap(({ at }) => (at === undefined ? [] : [at + lifetime])));
+      this.quiet.set(String(known._id), { until, collection: collectionKey(known), field: known.field, writes });
+    }
+    if (ids.length === 0) return { removed: 0, more: false, spec: known };
+    const [spec] = await this.specs({ _id: known._id });
+    if (!spec || spec.database !== known.database || spec.collection !== known.collection || spec.field !== known.field)
+      return { removed: 0, more: Boolean(spec), spec };
+    // The condition again, by the spec as it stands: a document renewed since the find is live and stays.
+    const removed = await this.engine.delete(ns(spec), { _id: { $in: ids }, ...expiry(spec) }, true);
+    return { removed, more: ids.length === limit, spec };
   }
 
   start(): void {

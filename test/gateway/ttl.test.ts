@@ -15,7 +15,16 @@ const ago = (ms: number) => new Date(Date.now() - ms);
 describe.skipIf(!mongoUrl)("gateway TTL expiry where the server has none (needs MONGO_URL; npm run test:mongo sets it)", () => {
   let gateway: RunningGateway;
   const direct = new MongoClient(mongoUrl ?? "");
-  const settings = { MONGO_URL: mongoUrl ?? "", GATEWAY_API_KEY: TEST_KEY, GATEWAY_TTL_INTERVAL_MS: "300", GATEWAY_TTL_DATABASE: meta };
+  // The documents come from another writer, which the gateway sees only at its next look: with
+  // the horizon as short as a turn, that look comes every turn (the horizon's own rule is
+  // ttl-turn.test.ts's).
+  const settings = {
+    MONGO_URL: mongoUrl ?? "",
+    GATEWAY_API_KEY: TEST_KEY,
+    GATEWAY_TTL_INTERVAL_MS: "300",
+    GATEWAY_TTL_HORIZON_MS: "300",
+    GATEWAY_TTL_DATABASE: meta,
+  };
 
   const call = async (name: string, body: Record<string, unknown>) => {
     const res = await fetch(`${gateway.url}/action/${name}`, {
