@@ -225,9 +225,10 @@ export class TtlMonitor {
    */
   private async batch(known: RememberedSpec, now: Date, limit: number): Promise<TurnResult & { spec?: RememberedSpec }> {
     const ns = (spec: RememberedSpec) => ({ database: spec.database, collection: spec.collection });
+    const cutoffOf = (spec: RememberedSpec) => now.getTime() - spec.expireAfterSeconds * 1000;
+    const expiry = (spec: RememberedSpec) => ({ [spec.field]: { $lt: new Date(cutoffOf(spec)) } });
     const lifetime = known.expireAfterSeconds * 1000;
-    const cutoff = now.getTime() - lifetime;
-    const expiry = (spec: RememberedSpec) => ({ [spec.field]: { $lt: new Date(now.getTime() - spec.expireAfterSeconds * 1000) } });
+    const cutoff = cutoffOf(known);
     const writes = this.writes.get(collectionKey(known));
     const soon = await this.engine.find(ns(known), {
       filter: { [known.field]: { $lt: new Date(cutoff + this.options.horizonMs) } },

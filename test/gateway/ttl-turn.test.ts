@@ -16,6 +16,9 @@ interface Spec extends Doc {
 
 const spec = (_id: number, collection: string): Spec => ({ _id, database: "db", collection, name: "at_ttl", field: "at", expireAfterSeconds: 60 });
 
+/** A remembered spec matching a filter on its own fields, as the meta collection answers the monitor. */
+const matches = (s: Spec, filter: Doc) => Object.entries(filter).every(([key, value]) => s[key] === value);
+
 /**
  * An engine that keeps the remembered specs (read by filter, deleted by name, as the monitor does)
  * and holds each find on a tenant collection until the test lets it go: the order between a turn
@@ -25,7 +28,6 @@ const spec = (_id: number, collection: string): Spec => ({ _id, database: "db", 
 function heldEngine(specs: Spec[]) {
   const gates: Array<() => void> = [];
   const tenantFinds: string[] = [];
-  const matches = (s: Spec, filter: Doc) => Object.entries(filter).every(([key, value]) => s[key] === value);
   const engine = {
     find: async (ns: Namespace, options: { filter?: Doc; limit?: number }): Promise<Doc[]> => {
       if (ns.database === "meta") return specs.filter((s) => matches(s, options.filter ?? {}));
@@ -124,7 +126,7 @@ function storedEngine(specs: Spec[], docs: { _id: string; at: Date }[], afterFin
   const before = (filter: Doc) => (filter.at as { $lt: Date }).$lt.getTime();
   const engine = {
     find: async (ns: Namespace, options: { filter?: Doc; limit?: number }): Promise<Doc[]> => {
-      if (ns.database === "meta") return specs.filter((s) => Object.entries(options.filter ?? {}).every(([key, value]) => s[key] === value));
+      if (ns.database === "meta") return specs.filter((s) => matches(s, options.filter ?? {}));
       finds++;
       const limit = before(options.filter ?? {});
       const found = docs
