@@ -1,6 +1,7 @@
 import { toJsNumbers } from "../src/dataapi/ejson";
 import type { Doc, Engine, IndexSpec, Namespace } from "../src/dataapi/engine";
 import { DataApiError } from "../src/dataapi/errors";
+import { expiryOf } from "../src/dataapi/expiry";
 
 /**
  * TTL expiry done by the gateway, for servers that have no TTL monitor (FerretDB, the test
@@ -52,12 +53,6 @@ export interface TurnResult {
 
 /** A collection's key in the monitor's own maps (a database name has no dot). */
 const collectionKey = (ns: Namespace): string => `${ns.database}.${ns.collection}`;
-
-/** The time a TTL field's value counts from: its date, or an array's earliest date; none without a date (such a document never expires). */
-const earliestDate = (value: unknown): number | undefined => {
-  const dates = (Array.isArray(value) ? value : [value]).filter((v): v is Date => v instanceof Date).map((d) => d.getTime());
-  return dates.length > 0 ? Math.min(...dates) : undefined;
-};
 
 export class TtlMonitor {
   private timer: ReturnType<typeof setTimeout> | undefined;
@@ -227,8 +222,8 @@ export class TtlMonitor {
     const ns = (spec: RememberedSpec) => ({ database: spec.database, collection: spec.collection });
     const cutoffOf = (spec: RememberedSpec) => now.getTime() - spec.expireAfterSeconds * 1000;
     const expiry = (spec: RememberedSpec) => ({ [spec.field]: { $lt: new Date(cutoffOf(spec)) } });
-    const lifetime = known.expireAfterSeconds * 1000;
     const cutoff = cutoffOf(known);
+    const index = [{ key: { [known.field]: 1 as const }, name: known.name, expireAfterSeconds: known.expireAfterSeconds }];
     const writes = this.writes.get(collectionKey(known));
     const soon = await this.engine.find(ns(known), {
       filter: { [known.field]: { $lt: new Date(cutoff + this.options.horizonMs) } },
@@ -236,14 +231,15 @@ export class TtlMonitor {
       sort: { [known.field]: 1 },
       limit,
     });
-    const expiring = soon.map((doc) => ({ _id: doc._id, at: earliestDate(doc[known.field]) }));
-    let ids = expiring.filter(({ at }) => at !== undefined && at < cutoff).map((doc) => doc._id);
+    // When each expires, by MongoDB's rule as the embedded store applies it (a dotted field is a path into the document).
+    const expiring = soon.map((doc) => ({ _id: doc._id, at: expiryOf(doc, index) }));
+    let ids = expiring.filter(({ at }) => at !== undefined && at < now.getTime()).map((doc) => doc._id);
     if (soon.length === limit && ids.length < limit) {
       // A full batch that reaches past the cutoff: asked again for the expired alone, so that no
       // order the server gives arrays or odd values can leave an expired document behind.
       ids = (await this.engine.find(ns(known), { filter: expiry(known), projection: { _id: 1 }, limit })).map((doc) => doc._id);
     } else if (ids.length === 0 && writes !== undefined) {
-      const until = Math.min(now.getTime() + this.options.horizonMs, ...expiring.flatMap(({ at }) => (at === undefined ? [] : [at + lifetime])));
+      const until = Math.min(now.getTime() + this.options.horizonMs, ...expiring.flatMap(({ at }) => at ?? []));
       this.quiet.set(String(known._id), { until, collection: collectionKey(known), field: known.field, writes });
     }
     if (ids.length === 0) return { removed: 0, more: false, spec: known };

@@ -1,12 +1,13 @@
 import { Query } from "mingo/query";
 import type { Doc, IndexSpec, Namespace } from "../dataapi/engine";
 import { DataApiError } from "../dataapi/errors";
+import { ttlIndexesOf } from "../dataapi/expiry";
 import { collectionId, ensureCollection, forgetCatalog, indexesOf } from "./catalog";
 import { forgetKinds } from "./key-order";
 import { evaluate, expression, MINGO_OPTIONS } from "./mingo";
 import { scan } from "./query-plan";
 import type { Sql } from "./sql";
-import { removeCollectionExpiries, ttlIndexesOf, writeExpiry } from "./ttl";
+import { removeCollectionExpiries, writeExpiry } from "./ttl";
 import { writeEntries } from "./writes";
 
 const drop = (sql: Sql, coll: number): void => {

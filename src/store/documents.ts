@@ -17,16 +17,6 @@ export const encodeKey = (value: unknown): string => {
   return EJSON.stringify({ v: forKey(value ?? null) } as Doc, { relaxed: false });
 };
 
-/** Reads a dotted path the way MongoDB does for plain sub-documents. */
-export const getPath = (doc: unknown, path: string): unknown => {
-  let current: unknown = doc;
-  for (const part of path.split(".")) {
-    if (!isPlainObject(current)) return undefined;
-    current = current[part];
-  }
-  return current;
-};
-
 const setPath = (doc: Doc, path: string, value: unknown): void => {
   const parts = path.split(".");
   let current: Doc = doc;

@@ -1,8 +1,9 @@
 import { ObjectId } from "bson";
 import { isPlainObject } from "../dataapi/ejson";
 import type { Doc, IndexSpec, Namespace } from "../dataapi/engine";
+import { getPath } from "../dataapi/paths";
 import { collectionId, indexesOf } from "./catalog";
-import { decodeDocument, encodeKey, getPath } from "./documents";
+import { decodeDocument, encodeKey } from "./documents";
 import { decodeRows, type RowSource } from "./query-plan";
 import type { Sql } from "./sql";
 

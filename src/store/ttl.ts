@@ -1,5 +1,6 @@
 import type { Doc, IndexSpec } from "../dataapi/engine";
-import { decodeDocument, getPath } from "./documents";
+import { expiryOf, ttlIndexesOf } from "../dataapi/expiry";
+import { decodeDocument } from "./documents";
 import type { Sql } from "./sql";
 
 /**
@@ -33,29 +34,6 @@ export interface TurnResult {
   /** True when expired documents (or backfill) remain: the next turn should come soon. */
   more: boolean;
 }
-
-export const ttlIndexesOf = (indexes: readonly IndexSpec[]): IndexSpec[] => indexes.filter((i) => i.expireAfterSeconds !== undefined);
-
-/**
- * When a document expires under MongoDB's rules: its TTL field's date (the earliest, for an array
- * of dates) plus `expireAfterSeconds`, the soonest over the collection's TTL indexes. A document
- * whose field is missing or holds no date never expires: undefined.
- */
-export const expiryOf = (doc: Doc, indexes: readonly IndexSpec[]): number | undefined => {
-  let soonest: number | undefined;
-  for (const index of ttlIndexesOf(indexes)) {
-    const field = Object.keys(index.key)[0];
-    if (field === undefined) continue;
-    const value = getPath(doc, field);
-    const candidates = Array.isArray(value) ? value : [value];
-    for (const date of candidates) {
-      if (!(date instanceof Date) || Number.isNaN(date.getTime())) continue;
-      const at = date.getTime() + (index.expireAfterSeconds ?? 0) * 1000;
-      if (soonest === undefined || at < soonest) soonest = at;
-    }
-  }
-  return soonest;
-};
 
 /** Keeps one document's expiry row in step with its body; called with every write of it. */
 export const writeExpiry = (sql: Sql, seq: number, doc: Doc, indexes: readonly IndexSpec[]): void => {

@@ -1,8 +1,9 @@
 import type { Doc, FindOneAndUpdateSpec, IndexSpec, Namespace, ReplaceSpec, UpdateResult, UpdateSpec } from "../dataapi/engine";
 import { DataApiError } from "../dataapi/errors";
+import { getPath } from "../dataapi/paths";
 import { applyUpdate, upsertedDocument } from "./apply-update";
 import { ensureCollection, indexesOf } from "./catalog";
-import { assertUpdateDocument, decodeDocument, encodeDocument, encodeKey, ensureId, getPath, seedFromFilter } from "./documents";
+import { assertUpdateDocument, decodeDocument, encodeDocument, encodeKey, ensureId, seedFromFilter } from "./documents";
 import { noteKinds } from "./key-order";
 import type { Row } from "./query-plan";
 import { matching, project, select } from "./reads";

@@ -116,6 +116,23 @@ export const indexCases = (target: TargetOf) =>
       expect((await items.find({}, { sort: { _id: 1 } })).map((d) => d._id)).toEqual(["live", "none", "renewed", "text"]);
     });
 
+    it("expires by a date inside a subdocument, as MongoDB does with a dotted key", async () => {
+      const { database, items, call } = setup(target());
+      const ago = (ms: number) => new Date(Date.now() - ms);
+      await items.createIndexes([{ key: { "meta.at": 1 }, name: "meta_at_ttl", expireAfterSeconds: 3600 }]);
+      await call("insertMany", {
+        documents: [
+          { _id: "old", meta: { at: ago(7_200_000) } },
+          { _id: "old-array", meta: { at: [new Date(), ago(7_200_000)] } },
+          { _id: "live", meta: { at: ago(60_000) } },
+          { _id: "top-level", at: ago(7_200_000) },
+        ],
+      });
+      const deadline = Date.now() + 20_000;
+      while ((await items.countDocuments({ _id: { $in: ["old", "old-array"] } })) > 0 && Date.now() < deadline) await target().expire(database);
+      expect((await items.find({}, { sort: { _id: 1 } })).map((d) => d._id)).toEqual(["live", "top-level"]);
+    });
+
     it("refuses a TTL index of a taken name with another expiry", async () => {
       const { items } = setup(target());
       await items.createIndexes([{ key: { at: 1 }, name: "at_ttl", expireAfterSeconds: 3600 }]);
