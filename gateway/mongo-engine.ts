@@ -147,12 +147,14 @@ export class MongoEngine implements Engine {
    * different databases run side by side. On MongoDB writes run concurrently, as they should.
    */
   private async write<T>(ns: Namespace, budget: Budget, work: () => Promise<T>): Promise<T> {
-    // Before the write begins: the gateway's TTL expiry looks at this collection again (see `TtlMonitor.touched`).
-    this.ttlMonitor?.touched(ns);
-    const serial = await this.isFerretDb();
-    // Checked when the write's turn comes: one whose caller gave up while it waited is never applied.
-    const start = () => (budget.left() === 0 ? Promise.reject(budget.spent()) : work());
-    return serial ? this.writeQueue.run(ns.database, start) : start();
+    const run = async () => {
+      const serial = await this.isFerretDb();
+      // Checked when the write's turn comes: one whose caller gave up while it waited is never applied.
+      const start = () => (budget.left() === 0 ? Promise.reject(budget.spent()) : work());
+      return serial ? this.writeQueue.run(ns.database, start) : start();
+    };
+    // The gateway's TTL expiry looks at this collection again (see `TtlMonitor.writing`).
+    return this.ttlMonitor ? this.ttlMonitor.writing(ns, run) : run();
   }
 
   private isFerretDb(): Promise<boolean> {

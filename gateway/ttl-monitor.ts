@@ -63,7 +63,7 @@ export class TtlMonitor {
   private inFlight: Promise<unknown> = Promise.resolve();
   /** The batch in flight, from before it reads its spec again until it settles. */
   private working: Promise<unknown> | undefined;
-  /** Writes begun through this gateway, per collection that had a remembered spec at the last turn (see `touched`). */
+  /** Writes begun and ended through this gateway, per collection that had a remembered spec at the last turn (see `writing`). */
   private readonly writes = new Map<string, number>();
   /** Per spec (by `_id`): a look found nothing that expires before `until`, when its collection's count in `writes` was `writes`. */
   private readonly quiet = new Map<string, { until: number; collection: string; field: string; writes: number }>();
@@ -134,10 +134,20 @@ export class TtlMonitor {
   }
 
   /**
-   * A write to `ns` begins: its specs are looked at again by the next turn, however quiet the last
-   * look found them. Counted before the write, so a look that may have missed it never counts as quiet.
+   * Runs a write to `ns`: the next turn looks at its specs again, however quiet the last look found
+   * them. Counted when the write begins and again once it has ended, so that a look that read the
+   * count in between, while the write was on its way to the server, never counts as quiet.
    */
-  touched(ns: Namespace): void {
+  async writing<T>(ns: Namespace, write: () => Promise<T>): Promise<T> {
+    this.touched(ns);
+    try {
+      return await write();
+    } finally {
+      this.touched(ns);
+    }
+  }
+
+  private touched(ns: Namespace): void {
     const key = collectionKey(ns);
     const count = this.writes.get(key);
     if (count !== undefined) this.writes.set(key, count + 1);

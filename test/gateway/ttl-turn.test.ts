@@ -149,6 +149,7 @@ function storedEngine(specs: Spec[], docs: { _id: string; at: Date }[], afterFin
 
 describe("a quiet collection", () => {
   const at = (start: Date, ms: number) => new Date(start.getTime() + ms);
+  const ITEMS = { database: "db", collection: "items" };
 
   it("is not read again until something is written to it or the horizon passes, when nothing in it expires sooner", async () => {
     const now = new Date();
@@ -158,10 +159,10 @@ describe("a quiet collection", () => {
     await monitor.turn(at(now, 1_000));
     expect(finds()).toBe(1);
     // A write to another collection changes nothing; one to this collection makes the next turn look.
-    monitor.touched({ database: "db", collection: "other" });
+    await monitor.writing({ database: "db", collection: "other" }, async () => {});
     await monitor.turn(at(now, 2_000));
     expect(finds()).toBe(1);
-    monitor.touched({ database: "db", collection: "items" });
+    await monitor.writing(ITEMS, async () => {});
     await monitor.turn(at(now, 3_000));
     await monitor.turn(at(now, 4_000));
     expect(finds()).toBe(2);
@@ -209,7 +210,7 @@ describe("a quiet collection", () => {
     const now = new Date();
     const first = monitor.turn(now);
     await settle();
-    monitor.touched({ database: "db", collection: "items" });
+    await monitor.writing(ITEMS, async () => {});
     await release();
     await first;
     const second = monitor.turn(now);
@@ -217,5 +218,22 @@ describe("a quiet collection", () => {
     expect(tenantFinds).toEqual(["items", "items"]);
     await release();
     await second;
+  });
+
+  it("is read again when a write that began before a look lands after it", async () => {
+    const now = new Date();
+    const docs = [{ _id: "live", at: now }];
+    const { engine, finds } = storedEngine([spec(1, "items")], docs);
+    const monitor = new TtlMonitor(engine, OPTIONS);
+    await monitor.turn(now);
+    // The write has begun (waiting for its database's turn in the gateway's queue, or on its way to
+    // the server) when the look reads the collection, and lands after it: an expired document.
+    let land = () => {};
+    const write = monitor.writing(ITEMS, () => new Promise<void>((resolve) => (land = resolve)).then(() => void docs.push({ _id: "old", at: new Date(0) })));
+    await monitor.turn(at(now, 1_000));
+    land();
+    await write;
+    expect(await monitor.turn(at(now, 2_000))).toEqual({ removed: 1, more: false });
+    expect(finds()).toBe(3);
   });
 });
